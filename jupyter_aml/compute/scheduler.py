@@ -1,0 +1,198 @@
+"""The run queue: admission per compute target, cancel, restart reconciliation, heartbeat monitor.
+
+It lives in the service process (asyncio); blocking store calls go to a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from jupyter_aml.compute.base import ComputeBackend, RunJob
+from jupyter_aml.core import models
+from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.core.models import RunStatus
+from jupyter_aml.core.service import AMLService
+from jupyter_aml.core.workspaces import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Target:
+    backend: ComputeBackend
+    queue: deque[tuple[str, str]] = field(default_factory=deque)  # (workspace, run id)
+    running: set[str] = field(default_factory=set)
+
+
+class Scheduler:
+    def __init__(self, service: AMLService, backends: dict[str, ComputeBackend], service_url: str) -> None:
+        self.service = service
+        self.service_url = service_url
+        self.targets = {name: _Target(b) for name, b in backends.items()}
+        self._owner: dict[str, str] = {}  # run id -> target name
+        self._lock = asyncio.Lock()
+        self._monitor: asyncio.Task[None] | None = None
+
+    def computes(self) -> list[models.Compute]:
+        return [
+            models.Compute(**t.backend.describe(), active_runs=len(t.running), queued_runs=len(t.queue))
+            for t in self.targets.values()
+        ]
+
+    def check_target(self, name: str) -> None:
+        if name not in self.targets:
+            raise InvalidInput(
+                f"compute target {name!r} does not exist",
+                hint="available compute targets: " + ", ".join(sorted(self.targets)),
+            )
+
+    async def submit(self, workspace: str, spec: models.RunCreate, *, submitter: str) -> models.Run:
+        if spec.kind == "script" and spec.run_config is not None:
+            self.check_target(spec.run_config.compute_target)
+        run = await asyncio.to_thread(self.service.runs.create, workspace, spec, submitter=submitter)
+        if run.kind == "script":
+            assert run.compute_target is not None
+            self.targets[run.compute_target].queue.append((workspace, run.id))
+            self._owner[run.id] = run.compute_target
+            await self._pump(run.compute_target)
+        return run
+
+    async def _pump(self, name: str) -> None:
+        async with self._lock:
+            target = self.targets[name]
+            while target.queue and len(target.running) < target.backend.max_concurrent_runs:
+                workspace, run_id = target.queue.popleft()
+                target.running.add(run_id)
+                try:
+                    await self._start(target, workspace, run_id)
+                except Exception as exc:
+                    log.exception("could not start run %s", run_id)
+                    target.running.discard(run_id)
+                    await asyncio.to_thread(
+                        self.service.runs.fail_orphan,
+                        workspace,
+                        run_id,
+                        f"the compute target {name!r} could not start the run: {exc}",
+                    )
+
+    async def _start(self, target: _Target, workspace: str, run_id: str) -> None:
+        row = await asyncio.to_thread(self.service.runs.get_row, workspace, run_id)
+        if RunStatus(row.status) != RunStatus.QUEUED:
+            target.running.discard(run_id)
+            return
+        exp = await asyncio.to_thread(self.service.runs.get, workspace, run_id)
+        settings = self.service.settings
+        job = RunJob(
+            run_id=run_id,
+            workspace=workspace,
+            experiment=exp.experiment,
+            service_url=self.service_url,
+            run_token=self.service.tokens.mint(run_id),
+            work_root=settings.work_root,
+            env_cache=settings.env_cache,
+            environment=(row.run_config or {}).get("environment", {}),
+        )
+        agent = await target.backend.start(job, self._on_exit)
+        await asyncio.to_thread(
+            self.service.runs.set_agent, workspace, run_id, {**agent, "target": target.backend.name}
+        )
+
+    async def _on_exit(self, run_id: str, returncode: int | None) -> None:
+        name = self._owner.pop(run_id, None)
+        if name is None:
+            return
+        self.targets[name].running.discard(run_id)
+        try:
+            row = await asyncio.to_thread(self._find, run_id)
+            if row and not RunStatus(row[1].status).terminal:
+                await asyncio.to_thread(
+                    self.service.runs.fail_orphan,
+                    row[0],
+                    run_id,
+                    f"the run agent exited (code {returncode}) without reporting a final status",
+                )
+        finally:
+            await self._pump(name)
+
+    def _find(self, run_id: str) -> tuple[str, Any] | None:
+        for workspace, row in self.service.runs.active_runs():
+            if row.id == run_id:
+                return workspace, row
+        return None
+
+    async def cancel(self, workspace: str, run_id: str) -> models.Run:
+        run = await asyncio.to_thread(self.service.runs.get, workspace, run_id)
+        if run.status.terminal:
+            return run
+        target = self.targets.get(run.compute_target or "")
+        if target and (workspace, run_id) in target.queue:
+            target.queue.remove((workspace, run_id))
+        run = await asyncio.to_thread(
+            self.service.runs.set_status, workspace, run_id, models.StatusUpdate(status=RunStatus.CANCELED)
+        )
+        if target and run_id in target.running:
+            await target.backend.cancel(run_id)
+        return run
+
+    async def reconcile(self) -> None:
+        """After a (re)start: requeue what never started; fail what nothing runs any more."""
+        for workspace, row in await asyncio.to_thread(self.service.runs.active_runs):
+            if row.kind != "script":
+                continue
+            target = self.targets.get(row.compute_target or "")
+            if target is None:
+                await asyncio.to_thread(
+                    self.service.runs.fail_orphan,
+                    workspace,
+                    row.id,
+                    f"compute target {row.compute_target!r} is no longer configured",
+                )
+                continue
+            if row.status == RunStatus.QUEUED.value and not row.agent:
+                target.queue.append((workspace, row.id))
+                self._owner[row.id] = target.backend.name
+            elif row.agent and await target.backend.is_alive(row.id, row.agent):
+                target.running.add(row.id)  # heartbeats keep it alive; the monitor catches its end
+                self._owner[row.id] = target.backend.name
+            else:
+                await asyncio.to_thread(
+                    self.service.runs.fail_orphan,
+                    workspace,
+                    row.id,
+                    "the service restarted and nothing runs this run any more",
+                )
+        for name in self.targets:
+            await self._pump(name)
+
+    def start_monitor(self) -> None:
+        self._monitor = asyncio.ensure_future(self._watch())
+
+    async def _watch(self) -> None:
+        settings = self.service.settings
+        while True:
+            await asyncio.sleep(max(0.2, settings.heartbeat_interval_seconds / 2))
+            try:
+                now = utcnow()
+                changed = await asyncio.to_thread(
+                    self.service.runs.mark_stale,
+                    not_responding_before=now - timedelta(seconds=settings.not_responding_after_seconds),
+                    failed_before=now - timedelta(seconds=settings.failed_after_seconds),
+                )
+                for run in changed:
+                    if run.status.terminal and run.id in self._owner:
+                        target = self.targets[self._owner[run.id]]
+                        await target.backend.cancel(run.id)
+                        await self._on_exit(run.id, None)
+            except Exception:
+                log.exception("heartbeat monitor pass failed")
+
+    async def shutdown(self) -> None:
+        if self._monitor:
+            self._monitor.cancel()
+        for target in self.targets.values():
+            await target.backend.shutdown()

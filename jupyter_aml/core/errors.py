@@ -1,0 +1,101 @@
+"""Typed errors shared by the service, the SDK and the in-run runtime.
+
+Stdlib only: the SDK and the run agent import this inside user environments. Each error carries a
+machine-readable ``code`` (mapped to an HTTP status in one table in ``jupyter_aml.server``) and a
+``hint`` that tells the user what to do next.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AMLError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    code = "Error"
+    status = 500
+
+    def __init__(self, message: str, *, hint: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.hint:
+            body["hint"] = self.hint
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class InvalidInput(AMLError):
+    code, status = "InvalidInput", 400
+
+
+class ValidationError(AMLError):
+    code, status = "ValidationError", 422
+
+
+class Unauthorized(AMLError):
+    code, status = "Unauthorized", 401
+
+
+class Forbidden(AMLError):
+    code, status = "Forbidden", 403
+
+
+class NotFound(AMLError):
+    code, status = "NotFound", 404
+
+
+class Conflict(AMLError):
+    code, status = "Conflict", 409
+
+
+class PayloadTooLarge(AMLError):
+    code, status = "PayloadTooLarge", 413
+
+
+class SnapshotTooLarge(PayloadTooLarge):
+    code = "SnapshotTooLarge"
+
+
+class SchemaOutOfDate(AMLError):
+    code, status = "SchemaOutOfDate", 503
+
+
+class ServiceUnavailable(AMLError):
+    code, status = "ServiceUnavailable", 503
+
+
+ERRORS_BY_CODE: dict[str, type[AMLError]] = {
+    cls.code: cls
+    for cls in (
+        AMLError,
+        InvalidInput,
+        ValidationError,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        PayloadTooLarge,
+        SnapshotTooLarge,
+        SchemaOutOfDate,
+        ServiceUnavailable,
+    )
+}
+
+
+def error_from_dict(body: dict[str, Any], status: int | None = None) -> AMLError:
+    """Rebuild a typed error from a REST error body (used by the HTTP client)."""
+    cls = ERRORS_BY_CODE.get(str(body.get("code")), AMLError)
+    err = cls(str(body.get("message", "request failed")), hint=body.get("hint"), details=body.get("details"))
+    if cls is AMLError and status:
+        err.status = status
+    return err

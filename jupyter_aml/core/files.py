@@ -1,0 +1,167 @@
+"""Snapshots (manifests of content-addressed files), run files (outputs, uploads) and run logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from sqlalchemy import select
+
+from jupyter_aml.core import models
+from jupyter_aml.core.errors import InvalidInput, NotFound
+from jupyter_aml.core.events import EventSink, discard
+from jupyter_aml.core.runs import RunService
+from jupyter_aml.core.workspaces import as_utc, utcnow
+from jupyter_aml.snapshot.manifest import manifest_id
+from jupyter_aml.snapshot.paths import validate_relpath
+from jupyter_aml.store.blobs import BlobStore
+from jupyter_aml.store.db import Database
+from jupyter_aml.store.tables import LogLineRow, RunFileRow, SnapshotFileRow, SnapshotRow
+
+MAX_LOG_PAGE = 10_000
+
+
+class FileService:
+    def __init__(self, db: Database, blobs: BlobStore, events: EventSink = discard) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.events = events
+
+    # -- snapshots ------------------------------------------------------------------------------------
+    def create_snapshot(self, spec: models.SnapshotCreate, *, max_files: int, max_bytes: int) -> models.Snapshot:
+        files = [f.model_copy(update={"path": validate_relpath(f.path)}) for f in spec.files]
+        paths = [f.path for f in files]
+        if len(set(paths)) != len(paths):
+            raise InvalidInput("the snapshot lists a path twice", hint="each path may appear once")
+        total = sum(f.size for f in files)
+        if len(files) > max_files or total > max_bytes:
+            raise InvalidInput(
+                f"the snapshot has {len(files)} files and {total} bytes; the limits are {max_files} files and "
+                f"{max_bytes} bytes",
+                hint="add large or generated files to .amlignore",
+            )
+        missing = self.blobs.missing(f.sha256 for f in files)
+        if missing:
+            raise InvalidInput(
+                f"{len(missing)} file blobs are not uploaded, e.g. {missing[0]}",
+                hint="upload the missing blobs (POST blobs/missing, PUT blobs/{sha256}) first",
+            )
+        for f in files:
+            if self.blobs.size(f.sha256) != f.size:
+                raise InvalidInput(
+                    f"file {f.path!r} declares {f.size} bytes but its blob has {self.blobs.size(f.sha256)}",
+                    hint="re-scan the folder and retry",
+                )
+        snap_id = manifest_id([f.model_dump() for f in files])
+        with self.db.session() as s:
+            row = s.get(SnapshotRow, snap_id)
+            if row is None:
+                row = SnapshotRow(id=snap_id, created_at=utcnow(), file_count=len(files), total_size=total)
+                s.add(row)
+                s.flush()  # the parent row first: file rows reference it
+                s.add_all(
+                    SnapshotFileRow(snapshot_id=snap_id, path=f.path, sha256=f.sha256, size=f.size, mode=f.mode)
+                    for f in files
+                )
+            return models.Snapshot(
+                id=row.id, file_count=row.file_count, total_size=row.total_size, created_at=as_utc(row.created_at)
+            )
+
+    def snapshot(self, snapshot_id: str) -> models.Snapshot:
+        with self.db.session() as s:
+            row = s.get(SnapshotRow, snapshot_id)
+            if row is None:
+                raise NotFound(
+                    f"snapshot {snapshot_id!r} not found", hint="list a run's snapshot_id with `aml run show`"
+                )
+            files = s.scalars(
+                select(SnapshotFileRow).where(SnapshotFileRow.snapshot_id == snapshot_id).order_by(SnapshotFileRow.path)
+            )
+            return models.Snapshot(
+                id=row.id,
+                file_count=row.file_count,
+                total_size=row.total_size,
+                created_at=as_utc(row.created_at),
+                files=[models.SnapshotFile(path=f.path, sha256=f.sha256, size=f.size, mode=f.mode) for f in files],
+            )
+
+    def write_snapshot_zip(self, snapshot_id: str, out: BinaryIO) -> None:
+        from jupyter_aml.snapshot.archive import write_zip
+
+        snap = self.snapshot(snapshot_id)
+        entries = [(f.path, f.mode, (lambda sha=f.sha256: self.blobs.open(sha))) for f in snap.files or []]
+        write_zip(entries, out)
+
+    # -- run files ------------------------------------------------------------------------------------
+    def add_run_files(self, workspace: str, run_id: str, spec: models.RunFiles) -> list[models.RunFile]:
+        files = [f.model_copy(update={"path": validate_relpath(f.path)}) for f in spec.files]
+        missing = self.blobs.missing(f.sha256 for f in files)
+        if missing:
+            raise InvalidInput(
+                f"{len(missing)} blobs are not uploaded, e.g. {missing[0]}",
+                hint="upload each file's blob before registering it",
+            )
+        with self.db.session() as s:
+            RunService.row(s, workspace, run_id)
+            for f in files:
+                row = s.get(RunFileRow, (run_id, f.path))
+                if row is None:
+                    s.add(RunFileRow(run_id=run_id, path=f.path, sha256=f.sha256, size=f.size))
+                else:
+                    row.sha256, row.size = f.sha256, f.size
+        self.events(workspace, {"type": "files", "run_id": run_id, "paths": [f.path for f in files][:100]})
+        return files
+
+    def run_files(self, workspace: str, run_id: str, prefix: str = "") -> list[models.RunFile]:
+        with self.db.session() as s:
+            RunService.row(s, workspace, run_id)
+            query = select(RunFileRow).where(RunFileRow.run_id == run_id)
+            if prefix:
+                query = query.where(RunFileRow.path.startswith(prefix))
+            return [
+                models.RunFile(path=r.path, sha256=r.sha256, size=r.size)
+                for r in s.scalars(query.order_by(RunFileRow.path))
+            ]
+
+    def run_file(self, workspace: str, run_id: str, path: str) -> models.RunFile:
+        rel = validate_relpath(path)
+        with self.db.session() as s:
+            RunService.row(s, workspace, run_id)
+            row = s.get(RunFileRow, (run_id, rel))
+            if row is None:
+                raise NotFound(f"file {path!r} not found in run {run_id!r}", hint="list files with get_file_names()")
+            return models.RunFile(path=row.path, sha256=row.sha256, size=row.size)
+
+    # -- logs -----------------------------------------------------------------------------------------
+    def add_logs(self, workspace: str, run_id: str, batch: models.LogBatch, *, now: float) -> int:
+        with self.db.session() as s:
+            RunService.row(s, workspace, run_id)
+            rows = [
+                LogLineRow(run_id=run_id, stream=line.stream, ts=line.ts or now, text=line.text) for line in batch.lines
+            ]
+            s.add_all(rows)
+            s.flush()
+            out = [{"id": r.id, "stream": r.stream, "ts": r.ts, "text": r.text} for r in rows]
+        if out:
+            self.events(workspace, {"type": "log", "run_id": run_id, "lines": out[-500:]})
+        return len(out)
+
+    def logs(
+        self, workspace: str, run_id: str, *, after: int = 0, limit: int = 1000, stream: str | None = None
+    ) -> models.LogPage:
+        if not 1 <= limit <= MAX_LOG_PAGE:
+            raise InvalidInput(f"limit {limit} is out of range", hint=f"use 1..{MAX_LOG_PAGE}")
+        with self.db.session() as s:
+            RunService.row(s, workspace, run_id)
+            query = select(LogLineRow).where(LogLineRow.run_id == run_id, LogLineRow.id > after)
+            if stream:
+                query = query.where(LogLineRow.stream == stream)
+            rows = list(s.scalars(query.order_by(LogLineRow.id).limit(limit)))
+            items = [models.LogLine(id=r.id, stream=r.stream, ts=r.ts, text=r.text) for r in rows]
+        return models.LogPage(items=items, last_id=items[-1].id if items else after)
+
+
+def iter_blob(blobs: BlobStore, sha256: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+    with blobs.open(sha256) as handle:
+        while data := handle.read(chunk):
+            yield data

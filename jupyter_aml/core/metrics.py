@@ -1,0 +1,275 @@
+"""Metrics: idempotent journal ingest, per-series summaries, and downsampled histories.
+
+Scalars are appended to packed float64 chunks of CHUNK_POINTS points; a history read concatenates the
+chunks with numpy, and downsampling keeps each bucket's minimum and maximum so that spikes survive.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jupyter_aml.core import models
+from jupyter_aml.core.errors import Forbidden, InvalidInput, NotFound
+from jupyter_aml.core.events import EventSink, discard
+from jupyter_aml.core.runs import RunService
+from jupyter_aml.store.db import Database
+from jupyter_aml.store.tables import (
+    JournalCursorRow,
+    MetricChunkRow,
+    MetricSeriesRow,
+    MetricValueRow,
+    RunPropertyRow,
+    RunRow,
+    RunTagRow,
+)
+
+CHUNK_POINTS = 8192
+KINDS = {"m": "scalar", "l": "list", "r": "row", "tb": "table", "i": "image"}
+Floats = NDArray[np.float64]
+
+
+def _pack(values: Floats) -> bytes:
+    return values.astype("<f8", copy=False).tobytes()
+
+
+def _unpack(blob: bytes) -> Floats:
+    return np.frombuffer(blob, dtype="<f8")
+
+
+def downsample(steps: Floats, values: Floats, times: Floats, max_points: int) -> tuple[Floats, Floats, Floats]:
+    """Keep at most ``max_points`` points: the first, the last, and each bucket's min and max in order."""
+    n = len(values)
+    if n <= max_points:
+        return steps, values, times
+    inner = values[1:-1]
+    buckets = max(1, (max_points - 2) // 2)
+    size = -(-len(inner) // buckets)  # ceil
+    padded = np.full(buckets * size, np.nan)
+    padded[: len(inner)] = inner
+    grid = padded.reshape(buckets, size)
+    offsets = np.arange(buckets) * size + 1
+    lows = np.argmin(np.where(np.isnan(grid), np.inf, grid), axis=1) + offsets
+    highs = np.argmax(np.where(np.isnan(grid), -np.inf, grid), axis=1) + offsets
+    chosen = np.unique(np.concatenate(([0, n - 1], lows, highs)))
+    chosen = chosen[chosen < n]
+    return steps[chosen], values[chosen], times[chosen]
+
+
+def _jsonable(values: Floats) -> list[float | None]:
+    return [None if math.isnan(v) or math.isinf(v) else v for v in values.tolist()]
+
+
+class MetricService:
+    def __init__(self, db: Database, runs: RunService, events: EventSink = discard) -> None:
+        self.db = db
+        self.runs = runs
+        self.events = events
+
+    # -- ingest ---------------------------------------------------------------------------------------
+    def ingest(self, workspace: str, owner_run_id: str, batch: models.JournalBatch) -> int:
+        """Apply records after the stream's acknowledged seq in one transaction; return the new ack."""
+        with self.db.session() as s:
+            owner = RunService.row(s, workspace, owner_run_id)
+            cursor = s.get(JournalCursorRow, (owner.id, batch.stream))
+            if cursor is None:
+                cursor = JournalCursorRow(run_id=owner.id, stream=batch.stream, acked_seq=0)
+                s.add(cursor)
+            fresh = sorted((r for r in batch.records if r.seq > cursor.acked_seq), key=lambda r: r.seq)
+            if not fresh:
+                return cursor.acked_seq
+            run_ids = {r.run_id for r in fresh}
+            allowed = set(
+                s.scalars(select(RunRow.id).where(RunRow.id.in_(run_ids), RunRow.path.startswith(owner.path)))
+            )
+            if run_ids - allowed:
+                raise Forbidden(
+                    f"journal of run {owner_run_id!r} names runs outside its tree: {sorted(run_ids - allowed)[:5]}",
+                    hint="a run may only log to itself and its children",
+                )
+            self._apply(s, fresh)
+            cursor.acked_seq = fresh[-1].seq
+            acked = cursor.acked_seq
+        self._announce(workspace, fresh)
+        return acked
+
+    def _apply(self, s: Session, records: Sequence[models.JournalRecord]) -> None:
+        scalars: dict[tuple[str, str], list[models.JournalRecord]] = defaultdict(list)
+        for rec in records:
+            if rec.k == "tag":
+                row = s.get(RunTagRow, (rec.run_id, rec.n))
+                if row is None:
+                    s.add(RunTagRow(run_id=rec.run_id, key=rec.n, value=str(rec.v)))
+                else:
+                    row.value = str(rec.v)
+            elif rec.k == "prop":
+                if s.get(RunPropertyRow, (rec.run_id, rec.n)) is None:
+                    s.add(RunPropertyRow(run_id=rec.run_id, key=rec.n, value=str(rec.v)))
+            elif rec.k == "m":
+                scalars[(rec.run_id, rec.n)].append(rec)
+            else:
+                series = self._series(s, rec.run_id, rec.n, KINDS[rec.k], rec.d)
+                payload: Any = {"sha256": rec.sha256, "path": rec.path} if rec.k == "i" else rec.v
+                s.add(MetricValueRow(series_id=series.id, ts=rec.t, payload=payload))
+                series.count += 1
+        for (run_id, name), recs in scalars.items():
+            self._append_scalars(s, run_id, name, recs)
+
+    def _series(self, s: Session, run_id: str, name: str, kind: str, description: str | None) -> MetricSeriesRow:
+        series = s.scalar(select(MetricSeriesRow).where(MetricSeriesRow.run_id == run_id, MetricSeriesRow.name == name))
+        if series is None:
+            series = MetricSeriesRow(run_id=run_id, name=name, kind=kind, description=description or "", count=0)
+            s.add(series)
+            s.flush()
+        elif series.kind != kind:
+            raise InvalidInput(
+                f"metric {name!r} of run {run_id!r} is a {series.kind}, not a {kind}",
+                hint="log each metric name with one kind only",
+            )
+        if description and not series.description:
+            series.description = description
+        return series
+
+    def _append_scalars(self, s: Session, run_id: str, name: str, recs: Sequence[models.JournalRecord]) -> None:
+        series = self._series(s, run_id, name, "scalar", next((r.d for r in recs if r.d), None))
+        try:
+            values = np.array([float(r.v) for r in recs], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                f"metric {name!r} has a value that is not a number",
+                hint="use log_list/log_row/log_table for non-scalar values",
+            ) from None
+        base = series.count
+        steps = np.array([r.s if r.s is not None else base + i for i, r in enumerate(recs)], dtype=np.float64)
+        times = np.array([r.t for r in recs], dtype=np.float64)
+        last_chunk = s.scalar(
+            select(MetricChunkRow)
+            .where(MetricChunkRow.series_id == series.id)
+            .order_by(MetricChunkRow.chunk_no.desc())
+            .limit(1)
+        )
+        if last_chunk is not None and last_chunk.count < CHUNK_POINTS:
+            room = CHUNK_POINTS - last_chunk.count
+            head = slice(0, room)
+            last_chunk.steps = last_chunk.steps + _pack(steps[head])
+            last_chunk.values = last_chunk.values + _pack(values[head])
+            last_chunk.times = last_chunk.times + _pack(times[head])
+            last_chunk.count += len(values[head])
+            steps, values_rest, times = steps[room:], values[room:], times[room:]
+        else:
+            values_rest = values
+        next_no = (last_chunk.chunk_no + 1) if last_chunk is not None else 0
+        for start in range(0, len(values_rest), CHUNK_POINTS):
+            part = slice(start, start + CHUNK_POINTS)
+            s.add(
+                MetricChunkRow(
+                    series_id=series.id,
+                    chunk_no=next_no,
+                    count=len(values_rest[part]),
+                    steps=_pack(steps[part]),
+                    values=_pack(values_rest[part]),
+                    times=_pack(times[part]),
+                )
+            )
+            next_no += 1
+        finite = values[~np.isnan(values)]
+        if finite.size:
+            low, high = float(finite.min()), float(finite.max())
+            series.min_value = low if series.min_value is None else min(series.min_value, low)
+            series.max_value = high if series.max_value is None else max(series.max_value, high)
+        series.count = base + len(recs)
+        series.last_value = float(recs[-1].v)
+        series.last_step = float(recs[-1].s) if recs[-1].s is not None else float(series.count - 1)
+
+    def _announce(self, workspace: str, records: Sequence[models.JournalRecord]) -> None:
+        points: dict[tuple[str, str], list[list[float]]] = defaultdict(list)
+        for rec in records:
+            if rec.k == "m":
+                points[(rec.run_id, rec.n)].append([rec.s if rec.s is not None else -1, float(rec.v), rec.t])
+        for (run_id, name), pts in points.items():
+            self.events(workspace, {"type": "metric", "run_id": run_id, "name": name, "points": pts[-1000:]})
+
+    # -- reading --------------------------------------------------------------------------------------
+    def summaries(self, workspace: str, run_id: str, *, recursive: bool = False) -> list[models.MetricSummary]:
+        with self.db.session() as s:
+            run = RunService.row(s, workspace, run_id)
+            cond = RunRow.path.startswith(run.path) if recursive else RunRow.id == run.id
+            rows = s.scalars(
+                select(MetricSeriesRow)
+                .join(RunRow, RunRow.id == MetricSeriesRow.run_id)
+                .where(cond)
+                .order_by(MetricSeriesRow.run_id, MetricSeriesRow.name)
+            )
+            return [
+                models.MetricSummary(
+                    run_id=r.run_id,
+                    name=r.name,
+                    kind=r.kind,
+                    description=r.description,
+                    count=r.count,
+                    last_value=r.last_value,
+                    last_step=r.last_step,
+                    min=r.min_value,
+                    max=r.max_value,
+                )
+                for r in rows
+            ]
+
+    def history(self, workspace: str, run_id: str, name: str, *, max_points: int | None = None) -> models.MetricHistory:
+        if max_points is not None and max_points < 10:
+            raise InvalidInput(f"max_points {max_points} is too small", hint="ask for at least 10 points")
+        with self.db.session() as s:
+            run = RunService.row(s, workspace, run_id)
+            series = s.scalar(
+                select(MetricSeriesRow).where(MetricSeriesRow.run_id == run.id, MetricSeriesRow.name == name)
+            )
+            if series is None:
+                raise NotFound(f"metric {name!r} not found in run {run_id!r}", hint="list metrics with get_metrics()")
+            if series.kind != "scalar":
+                payloads = s.scalars(
+                    select(MetricValueRow.payload)
+                    .where(MetricValueRow.series_id == series.id)
+                    .order_by(MetricValueRow.id)
+                )
+                values = list(payloads)
+                return models.MetricHistory(
+                    run_id=run.id, name=name, kind=series.kind, total=len(values), values=values
+                )
+            chunks = s.execute(
+                select(MetricChunkRow.steps, MetricChunkRow.values, MetricChunkRow.times)
+                .where(MetricChunkRow.series_id == series.id)
+                .order_by(MetricChunkRow.chunk_no)
+            ).all()
+        steps = np.concatenate([_unpack(c[0]) for c in chunks]) if chunks else np.empty(0)
+        values_arr = np.concatenate([_unpack(c[1]) for c in chunks]) if chunks else np.empty(0)
+        times = np.concatenate([_unpack(c[2]) for c in chunks]) if chunks else np.empty(0)
+        total = len(values_arr)
+        if max_points:
+            steps, values_arr, times = downsample(steps, values_arr, times, max_points)
+        return models.MetricHistory.model_construct(
+            run_id=run_id,
+            name=name,
+            kind="scalar",
+            total=total,
+            downsampled=len(values_arr) < total,
+            steps=steps.tolist(),
+            values=_jsonable(values_arr),
+            times=times.tolist(),
+        )
+
+    def count_points(self, workspace: str, run_id: str) -> int:
+        with self.db.session() as s:
+            run = RunService.row(s, workspace, run_id)
+            return int(
+                s.scalar(
+                    select(func.coalesce(func.sum(MetricSeriesRow.count), 0)).where(MetricSeriesRow.run_id == run.id)
+                )
+                or 0
+            )

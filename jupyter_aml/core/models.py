@@ -1,0 +1,344 @@
+"""Pydantic models of every REST payload. The OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+EXPERIMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+_KEY = re.compile(r"^[^\x00-\x1f]{1,255}$")
+
+Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
+WorkspaceName = Annotated[str, Field(pattern=NAME_PATTERN)]
+ExperimentName = Annotated[str, Field(pattern=EXPERIMENT_PATTERN)]
+
+
+class RunStatus(str, Enum):
+    QUEUED = "Queued"
+    PREPARING = "Preparing"
+    STARTING = "Starting"
+    RUNNING = "Running"
+    FINALIZING = "Finalizing"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+    NOT_RESPONDING = "NotResponding"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
+ACTIVE_STATUSES = frozenset(set(RunStatus) - TERMINAL_STATUSES)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_str_map(value: dict[str, Any] | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if not _KEY.match(key):
+            raise ValueError(f"key {key!r} must be 1-255 printable characters")
+        if item is not None and not isinstance(item, str | int | float | bool):
+            raise ValueError(f"value of {key!r} must be a string, number or boolean")
+        text = "" if item is None else str(item)
+        if len(text) > 5000:
+            raise ValueError(f"value of {key!r} is longer than 5000 characters")
+        out[key] = text
+    return out
+
+
+class WorkspaceCreate(Strict):
+    name: WorkspaceName
+    description: str = Field(default="", max_length=5000)
+
+
+class Workspace(BaseModel):
+    name: str
+    description: str
+    created_at: datetime
+
+
+class Experiment(BaseModel):
+    name: str
+    workspace: str
+    created_at: datetime
+    run_count: int
+
+
+class Compute(BaseModel):
+    name: str
+    type: str
+    max_concurrent_runs: int
+    active_runs: int = 0
+    queued_runs: int = 0
+
+
+class PythonSection(Strict):
+    user_managed: bool = True
+    interpreter_path: str | None = Field(default=None, max_length=1024)
+    pip: list[Annotated[str, Field(max_length=1024)]] = Field(default_factory=list, max_length=500)
+
+
+class EnvironmentSpec(Strict):
+    name: str = Field(default="default", max_length=255)
+    version: str | None = Field(default=None, max_length=64)
+    python: PythonSection = Field(default_factory=PythonSection)
+    env_vars: dict[str, str] = Field(default_factory=dict)
+    docker_base_image: str | None = Field(default=None, max_length=512)
+
+    @field_validator("env_vars")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+                raise ValueError(f"environment variable name {key!r} is not valid")
+        return value
+
+
+class RunConfig(Strict):
+    script: str = Field(min_length=1, max_length=1024)
+    arguments: list[Annotated[str, Field(max_length=8192)]] = Field(default_factory=list, max_length=1000)
+    compute_target: str = Field(default="local", max_length=64)
+    environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
+    max_run_duration_seconds: int | None = Field(default=None, ge=1)
+
+
+class GitInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    repository: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    dirty: bool = False
+    diff: str | None = Field(default=None, max_length=2 * 1024 * 1024)
+    untracked: list[str] = Field(default_factory=list)
+    diff_truncated: bool = False
+
+
+class RunCreate(Strict):
+    experiment: ExperimentName
+    kind: Literal["script", "interactive"] = "script"
+    snapshot_id: Sha256 | None = None
+    run_config: RunConfig | None = None
+    tags: dict[str, Any] = Field(default_factory=dict)
+    properties: dict[str, Any] = Field(default_factory=dict)
+    git: GitInfo | None = None
+    display_name: str = Field(default="", max_length=255)
+    description: str = Field(default="", max_length=5000)
+
+    _tags = field_validator("tags", "properties")(_check_str_map)
+
+
+class ChildCreate(Strict):
+    display_name: str = Field(default="", max_length=255)
+    tags: dict[str, Any] = Field(default_factory=dict)
+    properties: dict[str, Any] = Field(default_factory=dict)
+    count: int = Field(default=1, ge=1, le=1000)
+
+    _tags = field_validator("tags", "properties")(_check_str_map)
+
+
+class RunUpdate(Strict):
+    tags: dict[str, Any] | None = None
+    remove_tags: list[str] = Field(default_factory=list)
+    properties: dict[str, Any] | None = None
+    display_name: str | None = Field(default=None, max_length=255)
+    description: str | None = Field(default=None, max_length=5000)
+
+    _tags = field_validator("tags", "properties")(_check_str_map)
+
+
+class RunError(BaseModel):
+    message: str = Field(max_length=10000)
+    details: str | None = Field(default=None, max_length=100000)
+
+
+class StatusUpdate(Strict):
+    status: RunStatus
+    error: RunError | None = None
+    exit_code: int | None = None
+
+
+class Run(BaseModel):
+    id: str
+    number: int
+    experiment: str
+    workspace: str
+    parent_id: str | None
+    root_id: str
+    kind: str
+    display_name: str
+    description: str
+    status: RunStatus
+    created_at: datetime
+    start_time: datetime | None
+    end_time: datetime | None
+    duration_seconds: float | None
+    heartbeat_at: datetime | None
+    submitter: str
+    compute_target: str | None
+    run_config: dict[str, Any] | None
+    snapshot_id: str | None
+    git: dict[str, Any] | None
+    error: dict[str, Any] | None
+    exit_code: int | None
+    tags: dict[str, str]
+    properties: dict[str, str]
+
+
+class RunPage(BaseModel):
+    items: list[Run]
+    next_page_token: str | None
+    total: int
+
+
+class RunList(BaseModel):
+    items: list[Run]
+
+
+class SnapshotFile(Strict):
+    path: str = Field(min_length=1, max_length=1024)
+    sha256: Sha256
+    size: int = Field(ge=0)
+    mode: int = Field(default=0o644, ge=0, le=0o777)
+
+
+class SnapshotCreate(Strict):
+    files: list[SnapshotFile] = Field(max_length=100_000)
+
+
+class Snapshot(BaseModel):
+    id: str
+    file_count: int
+    total_size: int
+    created_at: datetime
+    files: list[SnapshotFile] | None = None
+
+
+class HashList(Strict):
+    hashes: list[Sha256] = Field(max_length=100_000)
+
+
+class MissingBlobs(BaseModel):
+    missing: list[str]
+
+
+class BlobInfo(BaseModel):
+    sha256: str
+    size: int
+
+
+class RunFile(Strict):
+    path: str = Field(min_length=1, max_length=1024)
+    sha256: Sha256
+    size: int = Field(ge=0)
+
+
+class RunFiles(Strict):
+    files: list[RunFile] = Field(max_length=100_000)
+
+
+class RunFileList(BaseModel):
+    items: list[RunFile]
+
+
+class JournalRecord(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    seq: int = Field(ge=1)
+    run_id: str
+    t: float
+    k: Literal["m", "l", "r", "tb", "i", "tag", "prop"]
+    n: str = Field(min_length=1, max_length=255)
+    v: Any = None
+    s: float | None = None
+    d: str | None = None
+    sha256: str | None = None
+    path: str | None = None
+
+
+class JournalBatch(Strict):
+    stream: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    records: list[JournalRecord] = Field(max_length=100_000)
+
+
+class JournalAck(BaseModel):
+    acked_seq: int
+
+
+class MetricSummary(BaseModel):
+    run_id: str
+    name: str
+    kind: str
+    description: str
+    count: int
+    last_value: float | None
+    last_step: float | None
+    min: float | None
+    max: float | None
+
+
+class MetricSummaryList(BaseModel):
+    items: list[MetricSummary]
+
+
+class MetricHistory(BaseModel):
+    run_id: str
+    name: str
+    kind: str
+    total: int
+    downsampled: bool = False
+    steps: list[float] | None = None
+    values: list[Any]
+    times: list[float] | None = None
+
+
+class LogLineIn(Strict):
+    stream: str = Field(default="stdout", max_length=64)
+    text: str = Field(max_length=65536)
+    ts: float | None = None
+
+
+class LogBatch(Strict):
+    lines: list[LogLineIn] = Field(max_length=50_000)
+
+
+class LogLine(BaseModel):
+    id: int
+    stream: str
+    ts: float
+    text: str
+
+
+class LogPage(BaseModel):
+    items: list[LogLine]
+    last_id: int
+
+
+class Heartbeat(BaseModel):
+    status: RunStatus
+
+
+class ItemCount(BaseModel):
+    count: int
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    hint: str | None = None
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,37 @@
+"""The workspace service: one object that owns the store and the resource services."""
+
+from __future__ import annotations
+
+from jupyter_aml.core.events import Event, EventSink, discard
+from jupyter_aml.core.files import FileService
+from jupyter_aml.core.metrics import MetricService
+from jupyter_aml.core.runs import RunService
+from jupyter_aml.core.settings import ServiceSettings
+from jupyter_aml.core.tokens import RunTokens, load_or_create_secret
+from jupyter_aml.core.workspaces import WorkspaceService
+from jupyter_aml.store.blobs import BlobStore, LocalBlobStore
+from jupyter_aml.store.db import Database
+
+
+class AMLService:
+    def __init__(self, settings: ServiceSettings | None = None, *, blobs: BlobStore | None = None) -> None:
+        self.settings = settings or ServiceSettings()
+        self.settings.root.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.settings.db_url, auto_upgrade=self.settings.auto_upgrade)
+        self.blobs = blobs or LocalBlobStore(self.settings.blob_root)
+        self.tokens = RunTokens(load_or_create_secret(self.settings.root / "run-token.key"))
+        self._sinks: list[EventSink] = []
+        self.workspaces = WorkspaceService(self.db)
+        self.runs = RunService(self.db, self._publish)
+        self.metrics = MetricService(self.db, self.runs, self._publish)
+        self.files = FileService(self.db, self.blobs, self._publish)
+
+    def subscribe(self, sink: EventSink) -> None:
+        self._sinks.append(sink)
+
+    def _publish(self, workspace: str, event: Event) -> None:
+        for sink in self._sinks or [discard]:
+            sink(workspace, event)
+
+    def close(self) -> None:
+        self.db.dispose()

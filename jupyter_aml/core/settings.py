@@ -1,0 +1,49 @@
+"""Service settings: one object, read from the environment, overridable by the server's traitlets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+def default_root() -> Path:
+    env = os.environ.get("JUPYTER_AML_ROOT")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "jupyter-aml"
+
+
+class ServiceSettings(BaseModel):
+    """Everything the core needs to know; zero configuration gives SQLite + local files + local processes."""
+
+    root: Path = Field(default_factory=default_root)
+    database_url: str | None = None  # default: sqlite:///<root>/aml.db
+    auto_upgrade: bool = Field(default_factory=lambda: os.environ.get("JUPYTER_AML_AUTO_UPGRADE") == "1")
+    max_upload_bytes: int = 2 * 1024**3
+    max_request_bytes: int = 64 * 1024**2
+    snapshot_max_files: int = 2000
+    snapshot_max_bytes: int = 300 * 1024**2
+    heartbeat_interval_seconds: float = 10.0
+    not_responding_after_seconds: float = 60.0
+    failed_after_seconds: float = 300.0
+    run_token_grace_seconds: float = 900.0
+    local_max_concurrent_runs: int = 2
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.root / 'aml.db'}"
+
+    @property
+    def blob_root(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def work_root(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def env_cache(self) -> Path:
+        return self.root / "envs"

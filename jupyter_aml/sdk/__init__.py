@@ -1,0 +1,18 @@
+"""The user-facing SDK, with Azure ML v1's names. Stdlib-only at import so it works inside any run."""
+
+from jupyter_aml.sdk.config import ScriptRunConfig
+from jupyter_aml.sdk.environment import Environment
+from jupyter_aml.sdk.experiment import Experiment
+from jupyter_aml.sdk.run import ActivityFailedError, ActivityFailedException, OfflineRun, Run
+from jupyter_aml.sdk.workspace import Workspace
+
+__all__ = [
+    "ActivityFailedError",
+    "ActivityFailedException",
+    "Environment",
+    "Experiment",
+    "OfflineRun",
+    "Run",
+    "ScriptRunConfig",
+    "Workspace",
+]

@@ -1,0 +1,80 @@
+"""``Environment``: the Python packages and variables a script runs with (Azure ML v1 names)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_aml.core.errors import InvalidInput
+
+
+@dataclass
+class PythonSection:
+    user_managed_dependencies: bool = True
+    interpreter_path: str | None = None
+    pip_packages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DockerSection:
+    base_image: str | None = None
+
+
+class Environment:
+    """``Environment(name)`` is user-managed (the submitting interpreter) until it gets pip packages."""
+
+    def __init__(self, name: str = "default", version: str | None = None) -> None:
+        self.name = name
+        self.version = version
+        self.python = PythonSection()
+        self.docker = DockerSection()
+        self.environment_variables: dict[str, str] = {}
+
+    @classmethod
+    def from_pip_requirements(cls, name: str, file_path: str | os.PathLike[str]) -> Environment:
+        path = Path(file_path)
+        if not path.is_file():
+            raise InvalidInput(
+                f"requirements file {str(path)!r} does not exist", hint="pass the path to requirements.txt"
+            )
+        env = cls(name)
+        lines = [ln.split("#", 1)[0].strip() for ln in path.read_text().splitlines()]
+        env.add_pip_packages([ln for ln in lines if ln])
+        return env
+
+    def add_pip_packages(self, packages: list[str]) -> Environment:
+        self.python.pip_packages.extend(packages)
+        self.python.user_managed_dependencies = False
+        return self
+
+    def to_spec(self) -> dict[str, Any]:
+        managed = self.python.user_managed_dependencies and not self.python.pip_packages
+        return {
+            "name": self.name,
+            "version": self.version,
+            "python": {
+                "user_managed": managed,
+                "interpreter_path": self.python.interpreter_path,
+                "pip": list(self.python.pip_packages),
+            },
+            "env_vars": {k: str(v) for k, v in self.environment_variables.items()},
+            "docker_base_image": self.docker.base_image,
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Environment:
+        env = cls(spec.get("name", "default"), spec.get("version"))
+        python = spec.get("python", {})
+        env.python = PythonSection(
+            user_managed_dependencies=python.get("user_managed", True),
+            interpreter_path=python.get("interpreter_path"),
+            pip_packages=list(python.get("pip", [])),
+        )
+        env.environment_variables = dict(spec.get("env_vars", {}))
+        env.docker.base_image = spec.get("docker_base_image")
+        return env
+
+    def __repr__(self) -> str:
+        return f"Environment(name={self.name!r}, pip={self.python.pip_packages!r})"

@@ -1,0 +1,118 @@
+"""Submitting a folder: scan with ignore rules, upload only the blobs the service lacks, post the manifest."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.runtime.http import ServiceClient
+
+
+def _cache_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "jupyter-aml" / "hash-cache.sqlite"
+
+
+@dataclass
+class UploadResult:
+    snapshot_id: str
+    file_count: int
+    total_size: int
+    uploaded_files: int
+    uploaded_bytes: int
+
+
+def _limits() -> tuple[int, int]:
+    return (
+        int(os.environ.get("JUPYTER_AML_SNAPSHOT_MAX_FILES", 2000)),
+        int(os.environ.get("JUPYTER_AML_SNAPSHOT_MAX_BYTES", 300 * 1024 * 1024)),
+    )
+
+
+def upload_snapshot(
+    client: ServiceClient,
+    workspace_path: str,
+    source_directory: str | os.PathLike[str],
+    *,
+    script: str | None = None,
+    progress: bool = True,
+) -> UploadResult:
+    from jupyter_aml.snapshot.manifest import manifest_entries
+    from jupyter_aml.snapshot.paths import validate_relpath
+    from jupyter_aml.snapshot.scan import scan_folder
+
+    root = Path(source_directory)
+    if not root.is_dir():
+        raise InvalidInput(
+            f"source_directory {str(root)!r} is not a folder", hint="pass the folder that holds your training script"
+        )
+    max_files, max_bytes = _limits()
+    scan = scan_folder(root, max_files=max_files, max_bytes=max_bytes, hash_cache=_cache_file())
+    if script is not None:
+        rel = validate_relpath(script)
+        if rel not in {f.path for f in scan.files}:
+            where = root / rel
+            why = (
+                ("is excluded by " + (scan.ignore_file or "the ignore rules")) if where.is_file() else "does not exist"
+            )
+            raise InvalidInput(
+                f"script {script!r} {why} in source_directory {str(root)!r}",
+                hint="the script path is relative to source_directory",
+            )
+    entries = manifest_entries(scan)
+    missing = set(
+        client.post(f"{workspace_path}/blobs/missing", {"hashes": sorted({e["sha256"] for e in entries})})["missing"]
+    )
+    todo = {f.sha256: f for f in scan.files if f.sha256 in missing}
+    sent = _upload(client, workspace_path, list(todo.values()), progress)
+    snap = client.post(f"{workspace_path}/snapshots", {"files": entries})
+    return UploadResult(
+        snapshot_id=snap["id"],
+        file_count=snap["file_count"],
+        total_size=snap["total_size"],
+        uploaded_files=len(todo),
+        uploaded_bytes=sent,
+    )
+
+
+def _upload(client: ServiceClient, workspace_path: str, files: list[Any], progress: bool) -> int:
+    total = sum(f.size for f in files)
+    bar: Any = None
+    if progress and total > 1024 * 1024:
+        try:
+            from rich.progress import Progress
+
+            bar = Progress(transient=True)
+        except ImportError:
+            bar = None
+    sent = 0
+    if bar is not None:
+        with bar:
+            task = bar.add_task("uploading snapshot", total=total)
+            for f in files:
+                client.request(
+                    "PUT",
+                    f"{workspace_path}/blobs/{f.sha256}",
+                    file=str(f.abspath),
+                    content_type="application/octet-stream",
+                )
+                sent += f.size
+                bar.update(task, advance=f.size)
+        return sent
+    for f in files:
+        client.request(
+            "PUT", f"{workspace_path}/blobs/{f.sha256}", file=str(f.abspath), content_type="application/octet-stream"
+        )
+        sent += f.size
+    return sent
+
+
+def git_info(source_directory: str | os.PathLike[str]) -> dict[str, Any] | None:
+    try:
+        from jupyter_aml.snapshot.gitinfo import git_info as read
+    except ImportError:  # GitPython missing in a minimal environment
+        return None
+    return read(source_directory)

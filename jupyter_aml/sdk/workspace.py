@@ -1,0 +1,147 @@
+"""``Workspace``: the top-level resource, as in Azure ML v1, on a self-hosted service."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from jupyter_aml.core.errors import Conflict, NotFound, ServiceUnavailable
+from jupyter_aml.runtime.http import ServiceClient
+from jupyter_aml.sdk.connect import connect
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.experiment import Experiment
+
+CONFIG_CANDIDATES = (".aml/config.json", ".azureml/config.json", "config.json")
+DEFAULT_WORKSPACE = "default"
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+class Workspace:
+    """A named workspace. Created on first use: ``Workspace.get("demo")`` needs no setup."""
+
+    def __init__(
+        self,
+        name: str = DEFAULT_WORKSPACE,
+        *,
+        service_url: str | None = None,
+        token: str | None = None,
+        client: ServiceClient | None = None,
+        create: bool = True,
+    ) -> None:
+        self.name = name
+        self._client = client or connect(service_url=service_url, token=token)
+        self._service_url = service_url
+        try:
+            self._details = self._client.get(f"workspaces/{_q(name)}")
+        except NotFound:
+            if not create:
+                raise
+            try:
+                self._details = self._client.post("workspaces", {"name": name})
+            except Conflict:
+                self._details = self._client.get(f"workspaces/{_q(name)}")
+
+    @classmethod
+    def _in_run(cls, name: str, client: ServiceClient) -> Workspace:
+        """Inside a run the token cannot read workspace records; build the object without asking."""
+        ws = cls.__new__(cls)
+        ws.name, ws._client, ws._service_url, ws._details = name, client, None, {"name": name}
+        return ws
+
+    # -- Azure ML v1 constructors -------------------------------------------------------------------
+    @classmethod
+    def get(cls, name: str = DEFAULT_WORKSPACE, **kwargs: Any) -> Workspace:
+        return cls(name, **kwargs)
+
+    @classmethod
+    def create(cls, name: str, *, exist_ok: bool = True, **kwargs: Any) -> Workspace:
+        client = kwargs.pop("client", None) or connect(service_url=kwargs.get("service_url"), token=kwargs.get("token"))
+        try:
+            client.post("workspaces", {"name": name})
+        except Conflict:
+            if not exist_ok:
+                raise
+        return cls(name, client=client)
+
+    @classmethod
+    def list(cls, **kwargs: Any) -> dict[str, Workspace]:
+        client = connect(service_url=kwargs.get("service_url"), token=kwargs.get("token"))
+        names = [w["name"] for w in client.get("workspaces")["items"]]
+        return {n: cls(n, client=client) for n in names}
+
+    @classmethod
+    def from_config(
+        cls, path: str | os.PathLike[str] | None = None, _file_name: str | None = None, **kwargs: Any
+    ) -> Workspace:
+        """Walk up from ``path`` (default: the current folder) to find a workspace config file."""
+        config, where = find_config(Path(path) if path else Path.cwd(), _file_name)
+        if config is None:
+            raise NotFound(
+                f"no workspace config found from {where} upwards",
+                hint="create one with Workspace.get('name').write_config() or `aml workspace create NAME`",
+            )
+        name = config.get("workspace_name") or config.get("name") or DEFAULT_WORKSPACE
+        return cls(name, service_url=kwargs.get("service_url") or config.get("service_url"), token=kwargs.get("token"))
+
+    def write_config(self, path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> Path:
+        """Write ``.aml/config.json`` under ``path`` (default: the current folder)."""
+        folder = Path(path or ".") / ".aml"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / (file_name or "config.json")
+        body: dict[str, Any] = {"workspace_name": self.name}
+        if self._service_url:
+            body["service_url"] = self._service_url
+        target.write_text(json.dumps(body, indent=2) + "\n")
+        return target
+
+    # -- contents ----------------------------------------------------------------------------------
+    @property
+    def experiments(self) -> dict[str, Experiment]:
+        from jupyter_aml.sdk.experiment import Experiment
+
+        items = self._client.get(f"workspaces/{_q(self.name)}/experiments")["items"]
+        return {e["name"]: Experiment(self, e["name"]) for e in items}
+
+    @property
+    def compute_targets(self) -> dict[str, dict[str, Any]]:
+        return {c["name"]: c for c in self._client.get(f"workspaces/{_q(self.name)}/computes")["items"]}
+
+    def get_details(self) -> dict[str, Any]:
+        return dict(self._details)
+
+    def _path(self, *parts: str) -> str:
+        return "/".join(["workspaces", _q(self.name), *parts])
+
+    def __repr__(self) -> str:
+        return f"Workspace.get(name={self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Workspace) and other.name == self.name
+
+
+def find_config(start: Path, file_name: str | None = None) -> tuple[dict[str, Any] | None, Path]:
+    candidates = [f".aml/{file_name}", f".azureml/{file_name}", file_name] if file_name else CONFIG_CANDIDATES
+    folder = start.resolve()
+    if folder.is_file():
+        try:
+            return json.loads(folder.read_text()), folder
+        except ValueError as exc:
+            raise ServiceUnavailable(f"{folder} is not valid JSON: {exc}") from None
+    for candidate_dir in (folder, *folder.parents):
+        for name in candidates:
+            candidate = candidate_dir / name
+            if candidate.is_file():
+                try:
+                    data = json.loads(candidate.read_text())
+                except ValueError:
+                    continue
+                if isinstance(data, dict) and ("workspace_name" in data or "name" in data):
+                    return data, candidate
+    return None, folder

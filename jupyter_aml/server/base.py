@@ -1,0 +1,236 @@
+"""Handler base: authentication (Jupyter identity, the service token, per-run tokens), authorization,
+JSON bodies validated by pydantic, and the one table that maps typed errors to HTTP statuses."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import orjson
+import pydantic
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.identity import User
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from jupyter_aml.core.errors import AMLError, PayloadTooLarge, Unauthorized
+from jupyter_aml.core.models import RunStatus
+from jupyter_aml.core.workspaces import as_utc, utcnow
+
+log = logging.getLogger("jupyter_aml.server")
+AUTH_RESOURCE = "aml"
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """What a handler method accepts and returns; read by the OpenAPI generator and the auth test."""
+
+    scope: str  # who besides users may call it: "user" (users only), "run", "run-read", "blobs", "snapshot"
+    summary: str
+    body: type[pydantic.BaseModel] | None = None
+    returns: type[pydantic.BaseModel] | None = None
+    query: tuple[tuple[str, str, str], ...] = ()  # (name, type, description)
+    status: int = 200
+    content_type: str = "application/json"
+
+
+def api(scope: str, summary: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Every route method goes through this: authenticated, then authorized, then documented."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        guarded = web.authenticated(authorized(method))
+        guarded.__aml_api__ = ApiSpec(scope=scope, summary=summary, **kwargs)  # type: ignore[attr-defined]
+        return guarded
+
+    return wrap
+
+
+class RunAuthorizer:
+    """Authorizer for requests carrying a run token: only that run's tree, as the route's scope allows."""
+
+    async def is_authorized(self, handler: AMLHandler, user: User, action: str, resource: str) -> bool:
+        spec: ApiSpec | None = getattr(getattr(handler, handler.request.method.lower()), "__aml_api__", None)
+        principal = handler.run_principal
+        if spec is None or principal is None or spec.scope == "user":
+            return False
+        workspace = handler.path_kwargs.get("workspace")
+        if workspace != principal.workspace:
+            return False
+        if spec.scope == "blobs":
+            return True
+        if spec.scope == "snapshot":
+            return handler.path_kwargs.get("snapshot_id") == principal.snapshot_id
+        target = handler.path_kwargs.get("run_id")
+        if not target:
+            return False
+        runs = handler.aml.runs
+        inside = await asyncio.to_thread(runs.in_subtree, workspace, principal.run_id, [target])
+        if inside:
+            return True
+        if spec.scope == "run-read" or (spec.scope == "run" and action == "read"):
+            # ancestors' records are readable (run.parent)
+            return principal.run_id in await asyncio.to_thread(runs.in_subtree, workspace, target, [principal.run_id])
+        return False
+
+
+@dataclass(frozen=True)
+class RunPrincipal:
+    run_id: str
+    workspace: str
+    snapshot_id: str | None
+
+
+class AMLHandler(APIHandler):
+    run_principal: RunPrincipal | None = None
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def aml(self) -> Any:
+        return self.settings["aml_service"]
+
+    @property
+    def scheduler(self) -> Any:
+        return self.settings["aml_scheduler"]
+
+    @property
+    def authorizer(self) -> Any:  # type: ignore[override]
+        if self.run_principal is not None:
+            return self.settings["aml_run_authorizer"]
+        return super().authorizer
+
+    def _bearer(self) -> str | None:
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        token = self._bearer()
+        service_token = self.settings.get("aml_service_token")
+        if token and service_token and hmac.compare_digest(token, service_token):
+            if not self.check_host():
+                raise web.HTTPError(403)
+            self.current_user = self._jupyter_current_user = User(username="aml-service", name="AML service")
+            self._token_authenticated = True
+            return
+        run_id = self.aml.tokens.verify(token) if token else None
+        if run_id is not None:
+            if not self.check_host():
+                raise web.HTTPError(403)
+            self.run_principal = await self._principal(run_id)
+            self.current_user = self._jupyter_current_user = User(username=f"run:{run_id}")
+            self._token_authenticated = True
+            return
+        await super().prepare()
+
+    async def _principal(self, run_id: str) -> RunPrincipal:
+        def load() -> RunPrincipal:
+            from sqlalchemy import select
+
+            from jupyter_aml.store.tables import RunRow, WorkspaceRow
+
+            with self.aml.db.session() as s:
+                found = s.execute(
+                    select(RunRow, WorkspaceRow.name)
+                    .join(WorkspaceRow, WorkspaceRow.id == RunRow.workspace_id)
+                    .where(RunRow.id == run_id)
+                ).first()
+                if found is None:
+                    raise Unauthorized("the run token names a run that does not exist")
+                row, workspace = found
+                ended = as_utc(row.end_time)
+                grace = timedelta(seconds=self.aml.settings.run_token_grace_seconds)
+                if RunStatus(row.status).terminal and ended and utcnow() - ended > grace:
+                    raise Unauthorized(f"the token of run {run_id} expired when the run ended")
+                return RunPrincipal(run_id=row.id, workspace=workspace, snapshot_id=row.snapshot_id)
+
+        return await asyncio.to_thread(load)
+
+    @property
+    def token_authenticated(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self, "_token_authenticated", False)) or super().token_authenticated
+
+    @property
+    def submitter(self) -> str:
+        user = self.current_user
+        return getattr(user, "name", None) or getattr(user, "username", None) or "unknown"
+
+    # -- bodies and responses ------------------------------------------------------------------------
+    def body(self, model: type[M]) -> M:
+        raw = self.request.body or b""
+        limit = self.aml.settings.max_request_bytes
+        if len(raw) > limit:
+            raise PayloadTooLarge(
+                f"the request body is {len(raw)} bytes; the limit is {limit}", hint="send smaller batches"
+            )
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError as exc:
+            raise AMLError("the request body is not valid JSON", hint=str(exc)) from None
+        return model.model_validate(data)
+
+    def reply(self, payload: Any, status: int = 200) -> None:
+        if isinstance(payload, pydantic.BaseModel):
+            payload = payload.model_dump(mode="json")
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
+
+    def query_list(self, name: str) -> list[str]:
+        return [v.decode() if isinstance(v, bytes) else v for v in self.request.query_arguments.get(name, [])]
+
+    def query_int(self, name: str, default: int | None = None) -> int | None:
+        value = self.get_query_argument(name, None)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise AMLError(f"query parameter {name!r} must be an integer, not {value!r}") from None
+
+    # -- errors: one table, no tracebacks to clients --------------------------------------------------
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, AMLError):
+            status, body = (400 if type(exc) is AMLError else exc.status), exc.to_dict()
+        elif isinstance(exc, pydantic.ValidationError):
+            status, body = 422, validation_body(exc)
+        elif isinstance(exc, web.HTTPError):
+            status = exc.status_code
+            code = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed"}.get(
+                status, "Error"
+            )
+            message = exc.log_message if status < 500 and exc.log_message else self._reason
+            body = {"code": code, "message": message or code}
+        else:
+            status = 500
+            error_id = secrets.token_hex(4)
+            log.error("unhandled error %s in %s %s", error_id, self.request.method, self.request.path, exc_info=exc)
+            body = {"code": "InternalError", "message": f"internal error (id {error_id}); see the server log"}
+        self.clear()
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(orjson.dumps({"error": body}))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, AMLError | pydantic.ValidationError):
+            log.info("%s %s -> %s", self.request.method, self.request.path, value)
+            return
+        super().log_exception(typ, value, tb)
+
+
+def validation_body(exc: pydantic.ValidationError) -> dict[str, Any]:
+    problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:10]]
+    return {
+        "code": "ValidationError",
+        "message": "invalid request: " + "; ".join(problems),
+        "hint": "fix the named fields and retry",
+        "details": [{"field": ".".join(str(p) for p in e["loc"]), "error": e["msg"]} for e in exc.errors()[:50]],
+    }

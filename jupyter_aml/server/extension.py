@@ -1,0 +1,167 @@
+"""The Jupyter server extension: the workspace service, its run scheduler and REST routes.
+
+``aml serve`` launches this same ExtensionApp on a plain Jupyter server with a bearer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import url_path_join
+from traitlets import Bool, Dict, Float, Int, List, Unicode
+
+from jupyter_aml.compute.registry import build_backends
+from jupyter_aml.compute.scheduler import Scheduler
+from jupyter_aml.core.service import AMLService
+from jupyter_aml.core.settings import ServiceSettings, default_root
+from jupyter_aml.server import events as events_routes
+from jupyter_aml.server.base import AMLHandler, RunAuthorizer, api
+from jupyter_aml.server.events import EventHub
+from jupyter_aml.server.routes import files, metrics, runs, workspaces
+
+API_PREFIX = "aml/api/v1"
+
+
+def all_routes() -> list[tuple[str, type]]:
+    return [
+        *workspaces.ROUTES,
+        *runs.ROUTES,
+        *metrics.ROUTES,
+        *files.ROUTES,
+        *events_routes.ROUTES,
+        (r"/openapi.json", OpenAPIHandler),
+        (r"/health", HealthHandler),
+    ]
+
+
+class OpenAPIHandler(AMLHandler):
+    @api("user", "This document")
+    async def get(self) -> None:
+        from jupyter_aml import __version__
+        from jupyter_aml.server.openapi import build_openapi
+
+        self.reply(build_openapi(all_routes(), __version__))
+
+
+class HealthHandler(AMLHandler):
+    @api("user", "Service health and versions")
+    async def get(self) -> None:
+        from jupyter_aml import __version__
+
+        self.reply({"status": "ok", "version": __version__, "root": str(self.aml.settings.root)})
+
+
+def load_service_token(root: Path) -> str:
+    path = root / "service-token"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        token = "amls." + secrets.token_urlsafe(32)
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(token)
+        return token
+
+
+class AMLExtension(ExtensionApp):
+    name = "jupyter_aml"
+    description = "jupyter-aml workspace service"
+    load_other_extensions = True
+
+    root = Unicode(str(default_root()), help="Folder holding the database, blobs, environments and run folders.").tag(
+        config=True
+    )
+    database_url = Unicode("", help="SQLAlchemy URL; empty means SQLite in the root folder.").tag(config=True)
+    computes = List(
+        Dict(),
+        default_value=[],
+        help='Compute targets, e.g. [{"name": "local", "type": "local", '
+        '"max_concurrent_runs": 2}]. The local target always exists.',
+    ).tag(config=True)
+    max_concurrent_runs = Int(2, help="Concurrency of the built-in local compute target.").tag(config=True)
+    heartbeat_interval = Float(10.0, help="Seconds between run agent heartbeats.").tag(config=True)
+    not_responding_after = Float(60.0, help="Silence (s) before a run shows NotResponding.").tag(config=True)
+    failed_after = Float(300.0, help="Silence (s) before a NotResponding run is marked Failed.").tag(config=True)
+    auto_upgrade = Bool(False, help="Upgrade an out-of-date database schema at start.").tag(config=True)
+
+    def initialize_settings(self) -> None:
+        root = Path(os.environ.get("JUPYTER_AML_ROOT") or self.root).expanduser()
+        settings = ServiceSettings(
+            root=root,
+            database_url=self.database_url or None,
+            auto_upgrade=self.auto_upgrade or os.environ.get("JUPYTER_AML_AUTO_UPGRADE") == "1",
+            heartbeat_interval_seconds=self.heartbeat_interval,
+            not_responding_after_seconds=self.not_responding_after,
+            failed_after_seconds=self.failed_after,
+            local_max_concurrent_runs=self.max_concurrent_runs,
+        )
+        if "JUPYTER_AML_MAX_UPLOAD_BYTES" in os.environ:
+            settings.max_upload_bytes = int(os.environ["JUPYTER_AML_MAX_UPLOAD_BYTES"])
+        self.service = AMLService(settings)
+        specs = [c for c in self.computes if c.get("name") != "local"]
+        specs.insert(
+            0,
+            {
+                "name": "local",
+                "type": "local",
+                "max_concurrent_runs": self.max_concurrent_runs,
+                "heartbeat_interval": self.heartbeat_interval,
+                **next((c for c in self.computes if c.get("name") == "local"), {}),
+            },
+        )
+        backends = build_backends(specs)
+        self.service_token = load_service_token(root)
+        assert self.serverapp is not None
+        base = self.serverapp.base_url
+        self.service_url = f"http://127.0.0.1:{self.serverapp.port}{url_path_join(base, API_PREFIX)}"
+        self.scheduler = Scheduler(self.service, backends, self.service_url)
+        self.settings.update(
+            {
+                "aml_service": self.service,
+                "aml_scheduler": self.scheduler,
+                "aml_service_token": self.service_token,
+                "aml_run_authorizer": RunAuthorizer(),
+            }
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend((f"/{API_PREFIX}{pattern}", handler) for pattern, handler in all_routes())
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        hub = EventHub(asyncio.get_running_loop())
+        self.settings["aml_events"] = hub
+        serverapp.web_app.settings["aml_events"] = hub
+        self.service.subscribe(hub.publish)
+        await self.scheduler.reconcile()
+        self.scheduler.start_monitor()
+        self._write_runtime_file()
+        self.log.info("jupyter-aml: workspace service at %s (root %s)", self.service_url, self.service.settings.root)
+
+    def _runtime_file(self) -> Path:
+        return self.service.settings.root / "service.json"
+
+    def _write_runtime_file(self) -> None:
+        """Lets SDK clients on this machine (notebook kernels, the CLI) find the service and its token."""
+        path = self._runtime_file()
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"url": self.service_url, "token": self.service_token, "pid": os.getpid()}, handle)
+        os.replace(tmp, path)
+
+    async def stop_extension(self) -> None:
+        await self.scheduler.shutdown()
+        try:
+            info = json.loads(self._runtime_file().read_text())
+            if info.get("pid") == os.getpid():
+                self._runtime_file().unlink()
+        except (FileNotFoundError, ValueError):
+            pass
+        self.service.close()

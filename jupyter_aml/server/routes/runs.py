@@ -1,0 +1,106 @@
+"""Runs: submit, list, details, update, children, status, cancel, heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+
+from jupyter_aml.core import models
+from jupyter_aml.server.base import AMLHandler, api
+from jupyter_aml.server.routes.workspaces import WS
+
+RUN = rf"{WS}/runs/(?P<run_id>[^/]+)"
+LIST_QUERY = (
+    ("experiment", "string", "experiment name"),
+    ("status", "string", "repeatable status filter"),
+    ("tag", "string", "repeatable: key or key=value"),
+    ("property", "string", "repeatable: key or key=value"),
+    ("parent_id", "string", "only children of this run"),
+    ("root_only", "boolean", "only top-level runs"),
+    ("sort", "string", "created_at, start_time, duration, status, number, metric:NAME; '-' for descending"),
+    ("page_size", "integer", "1..500"),
+    ("page_token", "string", "next_page_token of the previous page"),
+)
+
+
+class RunsHandler(AMLHandler):
+    @api("user", "List runs (paged, filtered, sorted)", returns=models.RunPage, query=LIST_QUERY)
+    async def get(self, workspace: str) -> None:
+        page = await asyncio.to_thread(
+            self.aml.runs.list,
+            workspace,
+            experiment=self.get_query_argument("experiment", None),
+            statuses=self.query_list("status"),
+            tags=self.query_list("tag"),
+            properties=self.query_list("property"),
+            parent_id=self.get_query_argument("parent_id", None),
+            root_only=self.get_query_argument("root_only", "false") == "true",
+            sort=self.get_query_argument("sort", "-created_at"),
+            page_size=self.query_int("page_size", 50),
+            page_token=self.get_query_argument("page_token", None),
+        )
+        self.reply(page)
+
+    @api("user", "Submit a run or start an interactive run", body=models.RunCreate, returns=models.Run, status=201)
+    async def post(self, workspace: str) -> None:
+        spec = self.body(models.RunCreate)
+        self.reply(await self.scheduler.submit(workspace, spec, submitter=self.submitter), 201)
+
+
+class RunHandler(AMLHandler):
+    @api("run", "Get a run", returns=models.Run)
+    async def get(self, workspace: str, run_id: str) -> None:
+        self.reply(await asyncio.to_thread(self.aml.runs.get, workspace, run_id))
+
+    @api("run", "Update tags, properties, name or description", body=models.RunUpdate, returns=models.Run)
+    async def patch(self, workspace: str, run_id: str) -> None:
+        spec = self.body(models.RunUpdate)
+        self.reply(await asyncio.to_thread(self.aml.runs.update, workspace, run_id, spec))
+
+
+class ChildrenHandler(AMLHandler):
+    @api("run", "List child runs", returns=models.RunList, query=(("recursive", "boolean", "all descendants"),))
+    async def get(self, workspace: str, run_id: str) -> None:
+        recursive = self.get_query_argument("recursive", "false") == "true"
+        items = await asyncio.to_thread(self.aml.runs.children, workspace, run_id, recursive=recursive)
+        self.reply({"items": [r.model_dump(mode="json") for r in items]})
+
+    @api("run", "Create child runs", body=models.ChildCreate, returns=models.RunList, status=201)
+    async def post(self, workspace: str, run_id: str) -> None:
+        spec = self.body(models.ChildCreate)
+        items = await asyncio.to_thread(
+            self.aml.runs.create_children, workspace, run_id, spec, submitter=self.submitter
+        )
+        self.reply({"items": [r.model_dump(mode="json") for r in items]}, 201)
+
+
+class StatusHandler(AMLHandler):
+    @api("run", "Report a status change", body=models.StatusUpdate, returns=models.Run)
+    async def post(self, workspace: str, run_id: str) -> None:
+        spec = self.body(models.StatusUpdate)
+        if spec.status == models.RunStatus.CANCELED:
+            self.reply(await self.scheduler.cancel(workspace, run_id))
+            return
+        self.reply(await asyncio.to_thread(self.aml.runs.set_status, workspace, run_id, spec))
+
+
+class CancelHandler(AMLHandler):
+    @api("run", "Cancel a run (stops its whole process tree)", returns=models.Run)
+    async def post(self, workspace: str, run_id: str) -> None:
+        self.reply(await self.scheduler.cancel(workspace, run_id))
+
+
+class HeartbeatHandler(AMLHandler):
+    @api("run", "Heartbeat from the run agent; answers the run's status", returns=models.Heartbeat)
+    async def post(self, workspace: str, run_id: str) -> None:
+        status = await asyncio.to_thread(self.aml.runs.heartbeat, workspace, run_id)
+        self.reply({"status": status.value})
+
+
+ROUTES = [
+    (rf"/workspaces/{WS}/runs", RunsHandler),
+    (rf"/workspaces/{RUN}", RunHandler),
+    (rf"/workspaces/{RUN}/children", ChildrenHandler),
+    (rf"/workspaces/{RUN}/status", StatusHandler),
+    (rf"/workspaces/{RUN}/cancel", CancelHandler),
+    (rf"/workspaces/{RUN}/heartbeat", HeartbeatHandler),
+]

@@ -1,0 +1,59 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+export interface IRequestState<T> {
+  /** The last successfully loaded value (kept while reloading, so refreshes do not flash). */
+  data: T | undefined;
+  /** The last error, cleared by the next success. */
+  error: unknown;
+  /** True while a request is in flight. */
+  loading: boolean;
+  /** Load again now. */
+  reload: () => void;
+}
+
+/**
+ * Run `load` on mount and whenever `deps` change; ignore answers that arrive after a newer request
+ * started or after unmount. Previous data stays visible while a new request runs.
+ */
+export function useRequest<T>(
+  load: () => Promise<T>,
+  deps: ReadonlyArray<unknown>
+): IRequestState<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const seq = useRef(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  useEffect(() => {
+    const mine = ++seq.current;
+    setLoading(true);
+    loadRef.current().then(
+      value => {
+        if (mine === seq.current) {
+          setData(value);
+          setError(undefined);
+          setLoading(false);
+        }
+      },
+      reason => {
+        if (mine === seq.current) {
+          setError(reason ?? new Error('Unknown error'));
+          setLoading(false);
+        }
+      }
+    );
+    return () => {
+      // A newer effect run or unmount makes this request stale.
+      if (mine === seq.current) {
+        seq.current++;
+      }
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+
+  const reload = useCallback(() => setTick(t => t + 1), []);
+  return { data, error, loading, reload };
+}

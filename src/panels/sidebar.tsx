@@ -1,0 +1,226 @@
+/** The "AML" left-sidebar panel: workspace switcher plus one section per asset type. */
+import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import React, { useEffect, useId, useState } from 'react';
+
+import { AMLService, IWorkspace } from '../api';
+import { amlIcon } from '../icons';
+import { DEFAULT_SETTINGS, IAMLSettings, SIDEBAR_ID } from '../tokens';
+import { EmptyState, ErrorView, Loading } from './components';
+import { ComputesSection } from './computes';
+import { ExperimentsSection } from './experiments';
+import { useRequest } from './hooks';
+import { PLACEHOLDER_SECTIONS, PlaceholderSection } from './placeholders';
+
+export class AMLSidebar extends ReactWidget {
+  constructor(options: { service: AMLService; settings?: IAMLSettings }) {
+    super();
+    this._service = options.service;
+    this._settings = options.settings ?? DEFAULT_SETTINGS;
+    this.id = SIDEBAR_ID;
+    this.title.icon = amlIcon;
+    this.title.caption = 'Machine learning workspace';
+    this.addClass('jp-aml-Sidebar');
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', 'AML workspace');
+    this._restartTimer();
+  }
+
+  get settings(): IAMLSettings {
+    return this._settings;
+  }
+  set settings(value: IAMLSettings) {
+    this._settings = value;
+    this._restartTimer();
+    this.update();
+  }
+
+  /** Reload everything shown (keeps the current data on screen while loading). */
+  refresh(): void {
+    this._refreshKey++;
+    this.update();
+  }
+
+  dispose(): void {
+    if (this._timer !== null) {
+      window.clearInterval(this._timer);
+      this._timer = null;
+    }
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    // Data may be stale after the panel was hidden with auto-refresh paused.
+    this.refresh();
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <SidebarView
+        service={this._service}
+        settings={this._settings}
+        refreshKey={this._refreshKey}
+        onRefresh={() => this.refresh()}
+      />
+    );
+  }
+
+  private _restartTimer(): void {
+    if (this._timer !== null) {
+      window.clearInterval(this._timer);
+      this._timer = null;
+    }
+    const seconds = this._settings.refreshIntervalSeconds;
+    if (seconds > 0) {
+      this._timer = window.setInterval(() => {
+        // Poll only while someone can see the panel.
+        if (this.isVisible && document.visibilityState === 'visible') {
+          this.refresh();
+        }
+      }, seconds * 1000);
+    }
+  }
+
+  private _service: AMLService;
+  private _settings: IAMLSettings;
+  private _refreshKey = 0;
+  private _timer: number | null = null;
+}
+
+/** Pick the workspace shown first: the current one if it still exists, else `default`, else the first. */
+function chooseWorkspace(items: IWorkspace[], current: string | null): string | null {
+  if (current && items.some(w => w.name === current)) {
+    return current;
+  }
+  if (items.some(w => w.name === 'default')) {
+    return 'default';
+  }
+  return items.length > 0 ? items[0].name : null;
+}
+
+function SidebarView(props: {
+  service: AMLService;
+  settings: IAMLSettings;
+  refreshKey: number;
+  onRefresh: () => void;
+}): JSX.Element {
+  const { service, settings, refreshKey } = props;
+  const workspaces = useRequest(() => service.listWorkspaces(), [refreshKey]);
+  const [selected, setSelected] = useState<string | null>(null);
+  const selectId = useId();
+
+  const items = workspaces.data;
+  const workspace = items ? chooseWorkspace(items, selected) : null;
+  useEffect(() => {
+    if (workspace !== selected) {
+      setSelected(workspace);
+    }
+  }, [workspace, selected]);
+
+  let body: React.ReactNode;
+  if (items === undefined) {
+    body = workspaces.error ? (
+      <ErrorView error={workspaces.error} onRetry={workspaces.reload} context="Workspaces" />
+    ) : (
+      <Loading label="Loading workspaces…" />
+    );
+  } else if (items.length === 0 || workspace === null) {
+    body = (
+      <>
+        {workspaces.error !== undefined && (
+          <ErrorView error={workspaces.error} onRetry={workspaces.reload} context="Workspaces" />
+        )}
+        <EmptyState>
+          No workspaces yet. The Python SDK creates one the first time you use it, e.g.{' '}
+          <code>Workspace.create(name="default")</code>.
+        </EmptyState>
+      </>
+    );
+  } else {
+    body = (
+      <>
+        {workspaces.error !== undefined && (
+          <ErrorView error={workspaces.error} onRetry={workspaces.reload} context="Workspaces" />
+        )}
+        <div className="jp-aml-WorkspaceSwitcher">
+          <label htmlFor={selectId}>Workspace</label>
+          <select
+            id={selectId}
+            className="jp-mod-styled"
+            value={workspace}
+            onChange={e => setSelected(e.target.value)}
+          >
+            {items.map(w => (
+              <option key={w.name} value={w.name} title={w.description ?? undefined}>
+                {w.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        {/* Keyed by workspace: switching resets every section's state. */}
+        <WorkspaceView
+          key={workspace}
+          service={service}
+          workspace={workspace}
+          settings={settings}
+          refreshKey={refreshKey}
+        />
+      </>
+    );
+  }
+
+  return (
+    <div className="jp-aml-SidebarView">
+      <header className="jp-aml-Header">
+        <h2 className="jp-aml-Header-title">AML</h2>
+        <button
+          type="button"
+          className="jp-aml-IconButton"
+          aria-label="Refresh AML workspace"
+          title="Refresh"
+          onClick={props.onRefresh}
+        >
+          <refreshIcon.react tag="span" className="jp-aml-IconButton-icon" />
+        </button>
+      </header>
+      <div className="jp-aml-Body" aria-busy={workspaces.loading}>
+        {body}
+      </div>
+    </div>
+  );
+}
+
+function WorkspaceView(props: {
+  service: AMLService;
+  workspace: string;
+  settings: IAMLSettings;
+  refreshKey: number;
+}): JSX.Element {
+  const { service, workspace, settings, refreshKey } = props;
+  const placeholder = (id: string) => {
+    const section = PLACEHOLDER_SECTIONS.find(s => s.id === id);
+    return section ? <PlaceholderSection key={id} section={section} /> : null;
+  };
+  return (
+    <div className="jp-aml-Workspace" data-workspace={workspace}>
+      <ExperimentsSection
+        service={service}
+        workspace={workspace}
+        refreshKey={refreshKey}
+        defaultExperiment={settings.defaultExperiment}
+      />
+      {placeholder('models')}
+      {placeholder('endpoints')}
+      <ComputesSection
+        service={service}
+        workspace={workspace}
+        refreshKey={refreshKey}
+        defaultCompute={settings.defaultCompute}
+      />
+      {placeholder('environments')}
+      {placeholder('datasets')}
+      {placeholder('pipelines')}
+    </div>
+  );
+}

@@ -1,0 +1,332 @@
+"""write_zip / safe_extract_zip / extract_files: round trips and hostile archives."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import struct
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from jupyter_aml.core.errors import InvalidInput, SnapshotTooLarge
+from jupyter_aml.snapshot.archive import extract_files, safe_extract_zip, write_zip
+from jupyter_aml.snapshot.manifest import manifest_entries
+from jupyter_aml.snapshot.scan import scan_folder
+
+Write = Callable[..., Path]
+Listing = Callable[[Path], list[str]]
+LIMITS: dict[str, Any] = {"max_total_bytes": 10 * 1024 * 1024, "max_files": 100}
+
+
+def opener(path: Path) -> Callable[[], IO[bytes]]:
+    def _open() -> IO[bytes]:
+        return open(path, "rb")  # write_zip closes it
+
+    return _open
+
+
+def zip_from_folder(root: Path) -> bytes:
+    scan = scan_folder(root)
+    buf = io.BytesIO()
+    write_zip(((f.path, f.mode, opener(f.abspath)) for f in scan.files), buf)
+    return buf.getvalue()
+
+
+def hostile_zip(path: Path, members: list[tuple[str, bytes] | tuple[str, bytes, int]]) -> Path:
+    """Write a zip with raw member names; a third item is the Unix st_mode (e.g. a symlink)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about duplicate names, which we want
+        with zipfile.ZipFile(path, "w") as zf:
+            for member in members:
+                info = zipfile.ZipInfo(member[0])
+                info.create_system = 3
+                info.external_attr = (member[2] if len(member) == 3 else stat.S_IFREG | 0o644) << 16
+                zf.writestr(info, member[1])
+    return path
+
+
+def link(target: str) -> tuple[bytes, int]:
+    return target.encode(), stat.S_IFLNK | 0o777
+
+
+def assert_untouched(tmp_path: Path, dest: Path, listing: Listing, before: list[str]) -> None:
+    assert not dest.exists()
+    assert listing(tmp_path) == before, "refusal left partial files behind"
+
+
+# ----------------------------------------------------------------------------------------------- round trip
+
+
+def test_zip_round_trip_keeps_content_and_exec_bit(tmp_path: Path, write: Write) -> None:
+    src = tmp_path / "src"
+    write(src, "train.py", "print('hi')\n")
+    write(src, "run.sh", "#!/bin/sh\n", mode=0o755)
+    write(src, "data/empty.txt", b"")
+    write(src, "deep/a/b/c.bin", os.urandom(300_000))
+    zpath = tmp_path / "snap.zip"
+    zpath.write_bytes(zip_from_folder(src))
+
+    dest = tmp_path / "out" / "run1"
+    names = safe_extract_zip(zpath, dest, **LIMITS)
+    assert names == ["data/empty.txt", "deep/a/b/c.bin", "run.sh", "train.py"]
+    for rel in names:
+        assert (dest / rel).read_bytes() == (src / rel).read_bytes()
+    assert os.stat(dest / "run.sh").st_mode & 0o111
+    assert not os.stat(dest / "train.py").st_mode & 0o111
+    assert [p.name for p in dest.parent.iterdir()] == ["run1"]  # staging folder is gone
+
+
+def test_zip_bytes_are_deterministic_and_stream_to_unseekable_output(tmp_path: Path, write: Write) -> None:
+    write(tmp_path / "src", "a.txt", "a" * 1000)
+    write(tmp_path / "src", "b/c.txt", "c")
+    first, second = zip_from_folder(tmp_path / "src"), zip_from_folder(tmp_path / "src")
+    assert first == second
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: Any) -> int:
+            self.data += bytes(b)
+            return len(b)
+
+    out = Unseekable()
+    rows = [("x/y.txt", 0o644, lambda: io.BytesIO(b"stream")), ("z.sh", 0o755, lambda: io.BytesIO(b"#!"))]
+    assert write_zip(rows, out) == 2  # type: ignore[arg-type]
+    dest = tmp_path / "dest"
+    assert safe_extract_zip(io.BytesIO(bytes(out.data)), dest, **LIMITS) == ["x/y.txt", "z.sh"]
+    assert (dest / "x" / "y.txt").read_bytes() == b"stream"
+    assert os.stat(dest / "z.sh").st_mode & 0o111
+
+
+def test_write_zip_refuses_unsafe_and_duplicate_names() -> None:
+    with pytest.raises(InvalidInput, match=r"'\.\.'"):
+        write_zip([("../x", 0o644, lambda: io.BytesIO(b""))], io.BytesIO())
+    with pytest.raises(InvalidInput, match="twice"):
+        write_zip([("a", 0o644, lambda: io.BytesIO(b"")), ("./a", 0o644, lambda: io.BytesIO(b""))], io.BytesIO())
+
+
+# --------------------------------------------------------------------------------------------- hostile zips
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/etc/evil",
+        "../evil",
+        "a/../../evil",
+        "..\\evil",
+        "%2e%2e/evil",
+        "%252e%252e/evil",
+        "C:/evil",
+        "C:evil",
+    ],
+)
+def test_traversal_members_are_refused_before_anything_is_written(tmp_path: Path, listing: Listing, name: str) -> None:
+    zpath = hostile_zip(tmp_path / "evil.zip", [("benign.txt", b"ok"), (name, b"pwned")])
+    before = listing(tmp_path)
+    dest = tmp_path / "dest"
+    with pytest.raises(InvalidInput) as info:
+        safe_extract_zip(zpath, dest, **LIMITS)
+    assert repr(name) in info.value.message
+    assert_untouched(tmp_path, dest, listing, before)
+    assert not (tmp_path.parent / "evil").exists()
+
+
+@pytest.mark.parametrize("target", ["../../etc/passwd", "/etc/passwd", "x/../../../y", "C:/x", "..\\x"])
+def test_symlink_member_escaping_is_refused(tmp_path: Path, listing: Listing, target: str) -> None:
+    data, mode = link(target)
+    zpath = hostile_zip(tmp_path / "evil.zip", [("ok.txt", b"ok"), ("sub/ln", data, mode)])
+    before = listing(tmp_path)
+    with pytest.raises(InvalidInput, match="sub/ln"):
+        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
+    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+
+
+def test_symlink_chain_escaping_on_real_paths_is_refused(tmp_path: Path, listing: Listing) -> None:
+    # 'up' -> '.' is harmless, and 'esc' -> 'up/..' normalises lexically to '.', but really resolves to
+    # the parent of the extraction folder: only the real-path check catches it.
+    zpath = hostile_zip(tmp_path / "evil.zip", [("up", *link(".")), ("esc", *link("up/.."))])
+    before = listing(tmp_path)
+    with pytest.raises(InvalidInput, match="esc"):
+        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
+    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+
+
+@pytest.mark.parametrize("below", [("d/x.txt", b"through the link"), ("d/sub/", b"")])
+def test_member_below_a_symlink_member_is_refused(tmp_path: Path, listing: Listing, below: tuple[str, bytes]) -> None:
+    zpath = hostile_zip(tmp_path / "evil.zip", [("d", *link("sub")), below])
+    before = listing(tmp_path)
+    with pytest.raises(InvalidInput, match="lies under 'd'"):
+        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
+    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+
+
+def test_symlink_member_staying_inside_is_recreated(tmp_path: Path) -> None:
+    zpath = hostile_zip(tmp_path / "ok.zip", [("conf/real.yaml", b"lr: 1\n"), ("cur.yaml", *link("conf/real.yaml"))])
+    dest = tmp_path / "dest"
+    assert safe_extract_zip(zpath, dest, **LIMITS) == ["conf/real.yaml", "cur.yaml"]
+    assert os.readlink(dest / "cur.yaml") == "conf/real.yaml"
+    assert (dest / "cur.yaml").read_bytes() == b"lr: 1\n"
+
+
+@pytest.mark.parametrize("second", ["a.txt", "./a.txt", "x/../a.txt"])
+def test_duplicate_members_are_refused(tmp_path: Path, listing: Listing, second: str) -> None:
+    zpath = hostile_zip(tmp_path / "dup.zip", [("a.txt", b"first"), (second, b"second")])
+    before = listing(tmp_path)
+    with pytest.raises(InvalidInput):
+        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
+    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+
+
+def test_zip_bomb_by_declared_size_leaves_nothing(tmp_path: Path, listing: Listing) -> None:
+    zpath = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("small.txt", b"ok")
+        zf.writestr("zeros.bin", b"\0" * (20 * 1024 * 1024))
+    assert zpath.stat().st_size < 100_000
+    before = listing(tmp_path)
+    with pytest.raises(SnapshotTooLarge, match=r"limit 1\.0 MiB"):
+        safe_extract_zip(zpath, tmp_path / "dest", max_total_bytes=1024 * 1024, max_files=10)
+    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+
+
+def test_zip_with_lying_size_headers_is_refused_and_cleaned_up(tmp_path: Path, listing: Listing) -> None:
+    payload = b"A" * (512 * 1024)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("first.txt", b"written before the bad member")
+        zf.writestr("liar.bin", payload)
+    liar = zipfile.ZipFile(io.BytesIO(buf.getvalue())).getinfo("liar.bin")
+    data = bytearray(buf.getvalue())
+    # Patch liar.bin's uncompressed size to 10 bytes in its local header and its central directory entry
+    # (the last one), so the declared total passes the limit while the real content does not.
+    struct.pack_into("<I", data, liar.header_offset + 22, 10)
+    struct.pack_into("<I", data, data.rindex(b"PK\x01\x02") + 24, 10)
+    assert zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("liar.bin").file_size == 10
+    zpath = tmp_path / "liar.zip"
+    zpath.write_bytes(bytes(data))
+    before = listing(tmp_path)
+    with pytest.raises((InvalidInput, SnapshotTooLarge)):
+        safe_extract_zip(zpath, tmp_path / "dest", max_total_bytes=1024, max_files=10)
+    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+
+
+def test_too_many_members_is_refused(tmp_path: Path, listing: Listing) -> None:
+    zpath = hostile_zip(tmp_path / "many.zip", [(f"f{i}.txt", b"") for i in range(11)])
+    before = listing(tmp_path)
+    with pytest.raises(SnapshotTooLarge, match="11 entries"):
+        safe_extract_zip(zpath, tmp_path / "dest", max_total_bytes=None, max_files=10)
+    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+
+
+def test_not_a_zip_is_invalid_input(tmp_path: Path) -> None:
+    (tmp_path / "x.zip").write_bytes(b"not a zip at all")
+    with pytest.raises(InvalidInput, match="zip"):
+        safe_extract_zip(tmp_path / "x.zip", tmp_path / "dest", **LIMITS)
+    assert not (tmp_path / "dest").exists()
+
+
+def test_destination_must_be_new_or_empty(tmp_path: Path, write: Write) -> None:
+    zpath = hostile_zip(tmp_path / "ok.zip", [("a.txt", b"new")])
+    busy = tmp_path / "busy"
+    write(busy, "a.txt", b"old")
+    with pytest.raises(InvalidInput, match="not empty"):
+        safe_extract_zip(zpath, busy, **LIMITS)
+    assert (busy / "a.txt").read_bytes() == b"old"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert safe_extract_zip(zpath, empty, **LIMITS) == ["a.txt"]
+    assert (empty / "a.txt").read_bytes() == b"new"
+
+
+# ------------------------------------------------------------------------------------------------ manifests
+
+
+class BlobStore:
+    """A real in-memory content-addressed store that records which blobs were fetched."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+        self.fetched: list[str] = []
+
+    def put(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        self.blobs[sha] = data
+        return sha
+
+    def open(self, sha: str) -> IO[bytes]:
+        self.fetched.append(sha)
+        return io.BytesIO(self.blobs[sha])
+
+
+def test_extract_files_round_trip_fetches_each_blob_once(tmp_path: Path, write: Write) -> None:
+    src = tmp_path / "src"
+    write(src, "a.txt", "same")
+    write(src, "copy/of/a.txt", "same")
+    write(src, "go.sh", "#!/bin/sh\n", mode=0o755)
+    scan = scan_folder(src)
+    store = BlobStore()
+    for f in scan.files:
+        store.put(f.abspath.read_bytes())
+    dest = tmp_path / "run"
+    assert extract_files(manifest_entries(scan), dest, store.open) == ["a.txt", "copy/of/a.txt", "go.sh"]
+    assert (dest / "copy/of/a.txt").read_text() == "same"
+    assert os.stat(dest / "go.sh").st_mode & 0o111
+    assert sorted(store.fetched) == sorted(set(store.fetched)) and len(store.fetched) == 2
+
+
+def test_extract_files_refuses_corrupt_content_and_cleans_up(tmp_path: Path, listing: Listing) -> None:
+    store = BlobStore()
+    good = store.put(b"fine")
+    bad = hashlib.sha256(b"expected").hexdigest()
+    store.blobs[bad] = b"tampered"  # same length, different bytes
+    rows = [
+        {"path": "a.txt", "sha256": good, "size": 4, "mode": 0o644},
+        {"path": "b.txt", "sha256": bad, "size": 8, "mode": 0o644},
+    ]
+    before = listing(tmp_path)
+    with pytest.raises(InvalidInput, match="does not match"):
+        extract_files(rows, tmp_path / "run", store.open)
+    assert_untouched(tmp_path, tmp_path / "run", listing, before)
+
+
+def test_extract_files_stops_reading_an_oversized_blob(tmp_path: Path, listing: Listing) -> None:
+    store = BlobStore()
+    sha = hashlib.sha256(b"ab").hexdigest()
+    store.blobs[sha] = b"ab" + b"x" * (5 * 1024 * 1024)
+    before = listing(tmp_path)
+    with pytest.raises(InvalidInput, match="larger than the 2 bytes"):
+        extract_files([{"path": "a", "sha256": sha, "size": 2, "mode": 0o644}], tmp_path / "run", store.open)
+    assert_untouched(tmp_path, tmp_path / "run", listing, before)
+
+
+@pytest.mark.parametrize("path", ["../x", "/abs", "a\\b", "%2e%2e/x"])
+def test_extract_files_validates_paths_before_fetching(tmp_path: Path, path: str) -> None:
+    store = BlobStore()
+    sha = store.put(b"x")
+    with pytest.raises(InvalidInput):
+        extract_files([{"path": path, "sha256": sha, "size": 1, "mode": 0o644}], tmp_path / "run", store.open)
+    assert store.fetched == []
+    assert not (tmp_path / "run").exists()
+
+
+def test_extract_files_checks_limits_before_fetching(tmp_path: Path) -> None:
+    store = BlobStore()
+    sha = store.put(b"x" * 100)
+    rows = [{"path": f"f{i}", "sha256": sha, "size": 100, "mode": 0o644} for i in range(3)]
+    with pytest.raises(SnapshotTooLarge):
+        extract_files(rows, tmp_path / "run", store.open, max_total_bytes=250)
+    with pytest.raises(SnapshotTooLarge):
+        extract_files(rows, tmp_path / "run", store.open, max_files=2)
+    assert store.fetched == []
