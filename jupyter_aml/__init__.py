@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 try:
-    from jupyter_aml._version import __version__
+    from jupyter_aml._version import __version__ as __version__
 except ImportError:  # running from a source tree that was never built
     __version__ = "0.1.0.dev0"
 

@@ -11,7 +11,7 @@ from jupyter_aml.core import models
 from jupyter_aml.core.errors import InvalidInput, NotFound
 from jupyter_aml.core.events import EventSink, discard
 from jupyter_aml.core.runs import RunService
-from jupyter_aml.core.workspaces import as_utc, utcnow
+from jupyter_aml.core.workspaces import utc, utcnow
 from jupyter_aml.snapshot.manifest import manifest_id
 from jupyter_aml.snapshot.paths import validate_relpath
 from jupyter_aml.store.blobs import BlobStore
@@ -64,7 +64,7 @@ class FileService:
                     for f in files
                 )
             return models.Snapshot(
-                id=row.id, file_count=row.file_count, total_size=row.total_size, created_at=as_utc(row.created_at)
+                id=row.id, file_count=row.file_count, total_size=row.total_size, created_at=utc(row.created_at)
             )
 
     def snapshot(self, snapshot_id: str) -> models.Snapshot:
@@ -81,7 +81,7 @@ class FileService:
                 id=row.id,
                 file_count=row.file_count,
                 total_size=row.total_size,
-                created_at=as_utc(row.created_at),
+                created_at=utc(row.created_at),
                 files=[models.SnapshotFile(path=f.path, sha256=f.sha256, size=f.size, mode=f.mode) for f in files],
             )
 

@@ -16,7 +16,7 @@ from jupyter_aml.core import models
 from jupyter_aml.core.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.core.events import EventSink, discard
 from jupyter_aml.core.models import ACTIVE_STATUSES, RunStatus
-from jupyter_aml.core.workspaces import WorkspaceService, as_utc, utcnow
+from jupyter_aml.core.workspaces import WorkspaceService, as_utc, utc, utcnow
 from jupyter_aml.store.db import Database
 from jupyter_aml.store.tables import (
     ExperimentRow,
@@ -132,7 +132,7 @@ class RunService:
                     display_name=r.display_name,
                     description=r.description,
                     status=RunStatus(r.status),
-                    created_at=as_utc(r.created_at),
+                    created_at=utc(r.created_at),
                     start_time=start,
                     end_time=end,
                     duration_seconds=duration,
@@ -150,7 +150,7 @@ class RunService:
             )
         return out
 
-    def list(
+    def find(
         self,
         workspace: str,
         *,
@@ -194,7 +194,7 @@ class RunService:
                 conds.append(RunRow.parent_id == parent_id)
             elif root_only:
                 conds.append(RunRow.parent_id.is_(None))
-            query: Select[tuple[RunRow]] = select(RunRow).where(*conds)
+            query: Select[Any] = select(RunRow).where(*conds)
             query = self._order(query, sort)
             total = s.scalar(select(func.count()).select_from(RunRow).where(*conds)) or 0
             rows = list(s.scalars(query.offset(offset).limit(page_size)))
@@ -202,7 +202,7 @@ class RunService:
             return models.RunPage(items=self.to_models(s, rows), next_page_token=next_token, total=total)
 
     @staticmethod
-    def _order(query: Select[tuple[RunRow]], sort: str) -> Select[tuple[RunRow]]:
+    def _order(query: Select[Any], sort: str) -> Select[Any]:
         desc = sort.startswith("-")
         key = sort.lstrip("-")
         if key.startswith("metric:"):
@@ -242,12 +242,11 @@ class RunService:
 
     # -- writing -------------------------------------------------------------------------------------
     def create(self, workspace: str, spec: models.RunCreate, *, submitter: str) -> models.Run:
-        if spec.kind == "script":
-            if spec.run_config is None or spec.snapshot_id is None:
-                raise InvalidInput(
-                    "a script run needs run_config and snapshot_id",
-                    hint="submit through ScriptRunConfig, which snapshots the source folder",
-                )
+        if spec.kind == "script" and (spec.run_config is None or spec.snapshot_id is None):
+            raise InvalidInput(
+                "a script run needs run_config and snapshot_id",
+                hint="submit through ScriptRunConfig, which snapshots the source folder",
+            )
         with self.db.session() as s:
             ws = WorkspaceService.row(s, workspace)
             if spec.kind == "script":

@@ -23,13 +23,15 @@ def utcnow() -> datetime:
 
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite drops tzinfo on the way back; every timestamp we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
+    return None if value is None else utc(value)
+
+
+def utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 def workspace_model(row: WorkspaceRow) -> models.Workspace:
-    return models.Workspace(name=row.name, description=row.description, created_at=as_utc(row.created_at))
+    return models.Workspace(name=row.name, description=row.description, created_at=utc(row.created_at))
 
 
 class WorkspaceService:
@@ -59,7 +61,7 @@ class WorkspaceService:
         with self.db.session() as s:
             return workspace_model(self.row(s, name))
 
-    def list(self) -> list[models.Workspace]:
+    def all(self) -> list[models.Workspace]:
         with self.db.session() as s:
             return [workspace_model(r) for r in s.scalars(select(WorkspaceRow).order_by(WorkspaceRow.name))]
 
@@ -80,9 +82,7 @@ class WorkspaceService:
                 select(ExperimentRow).where(ExperimentRow.workspace_id == ws.id).order_by(ExperimentRow.name)
             )
             return [
-                models.Experiment(
-                    name=r.name, workspace=ws.name, created_at=as_utc(r.created_at), run_count=r.run_count
-                )
+                models.Experiment(name=r.name, workspace=ws.name, created_at=utc(r.created_at), run_count=r.run_count)
                 for r in rows
             ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -95,8 +96,8 @@ class Experiment:
         tags: dict[str, str] | str | None = None,
         properties: dict[str, str] | None = None,
         include_children: bool = False,
-    ) -> list[Run]:
-        params: list[tuple[str, str]] = [("experiment", self.name), ("page_size", "500")]
+    ) -> builtins.list[Run]:
+        params: builtins.list[tuple[str, str]] = [("experiment", self.name), ("page_size", "500")]
         if isinstance(tags, str):
             params.append(("tag", tags))
         else:
@@ -104,7 +105,7 @@ class Experiment:
         params += [("property", f"{k}={v}") for k, v in (properties or {}).items()]
         if not include_children:
             params.append(("root_only", "true"))
-        runs: list[Run] = []
+        runs: builtins.list[Run] = []
         token = None
         while True:
             page = self.workspace._client.get(

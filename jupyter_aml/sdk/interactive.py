@@ -7,6 +7,7 @@ a heartbeat thread keeps the run from being marked NotResponding while the kerne
 from __future__ import annotations
 
 import atexit
+import contextlib
 import tempfile
 import threading
 import time
@@ -36,10 +37,8 @@ class InteractiveSession:
 
     def _heartbeat(self) -> None:
         while not self._stopped.wait(HEARTBEAT_SECONDS):
-            try:
+            with contextlib.suppress(AMLError):  # the service may be restarting; the next beat will tell
                 self._run._client.post(self._run._path("heartbeat"))
-            except AMLError:
-                pass  # the service may be restarting; the next beat will tell
 
     def _acked(self) -> int:
         stream = self.shipper.streams.get(self.journal.stream_id)

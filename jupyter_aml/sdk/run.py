@@ -233,8 +233,8 @@ class Run:
 
     def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | BinaryIO) -> dict[str, Any]:
         if hasattr(path_or_stream, "read"):
-            return {"path": name, "sha256": self._upload_bytes(name, path_or_stream.read())}  # type: ignore[union-attr]
-        source = Path(path_or_stream)  # type: ignore[arg-type]
+            return {"path": name, "sha256": self._upload_bytes(name, path_or_stream.read())}
+        source = Path(path_or_stream)
         if not source.is_file():
             raise InvalidInput(f"file {str(source)!r} does not exist")
         sha = _sha256_file(source)
@@ -435,7 +435,7 @@ class OfflineRun(Run):
         self._shipper = None
         self._metrics: dict[str, Any] = {}
 
-    experiment = property(lambda self: None)  # type: ignore[assignment]
+    experiment = property(lambda self: None)
 
     def _say(self, what: str) -> None:
         print(f"[offline run] {what}")

@@ -115,4 +115,4 @@ def git_info(source_directory: str | os.PathLike[str]) -> dict[str, Any] | None:
         from jupyter_aml.snapshot.gitinfo import git_info as read
     except ImportError:  # GitPython missing in a minimal environment
         return None
-    return read(source_directory)
+    return read(Path(source_directory))

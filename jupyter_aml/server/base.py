@@ -101,7 +101,7 @@ class AMLHandler(APIHandler):
         return self.settings["aml_scheduler"]
 
     @property
-    def authorizer(self) -> Any:  # type: ignore[override]
+    def authorizer(self) -> Any:
         if self.run_principal is not None:
             return self.settings["aml_run_authorizer"]
         return super().authorizer
@@ -154,7 +154,7 @@ class AMLHandler(APIHandler):
         return await asyncio.to_thread(load)
 
     @property
-    def token_authenticated(self) -> bool:  # type: ignore[override]
+    def token_authenticated(self) -> bool:
         return bool(getattr(self, "_token_authenticated", False)) or super().token_authenticated
 
     @property

@@ -6,6 +6,7 @@ Services publish from worker threads; the hub hops onto the event loop before to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +46,8 @@ class EventHub:
     def _deliver(self, workspace: str, event: dict[str, Any]) -> None:
         for sub in list(self.subscribers):
             if sub.wants(workspace, event):
-                try:
+                with contextlib.suppress(asyncio.QueueFull):  # a stalled client loses events, not memory
                     sub.queue.put_nowait(event)
-                except asyncio.QueueFull:  # a stalled client loses events rather than memory
-                    pass
 
 
 class EventsHandler(AMLHandler):

@@ -38,7 +38,7 @@ def route_specs(routes: list[tuple[str, type]]) -> list[tuple[str, str, type, Ap
 def build_openapi(routes: list[tuple[str, type]], version: str) -> dict[str, Any]:
     used: set[type] = {models.ErrorResponse}
     specs = route_specs(routes)
-    for _path_, _m, _h, spec in specs:
+    for *_, spec in specs:
         if spec:
             used.update(m for m in (spec.body, spec.returns) if m is not None)
     _, schema = models_json_schema(

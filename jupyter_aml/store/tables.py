@@ -8,6 +8,7 @@ Scalar metric points live in packed chunks (``MetricChunk``) rather than a row p
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -74,11 +75,11 @@ class RunRow(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     submitter: Mapped[str] = mapped_column(String(255), default="")
     compute_target: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    run_config: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    run_config: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     snapshot_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    git: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    agent: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    git: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    agent: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
@@ -141,7 +142,7 @@ class MetricValueRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("metric_series.id", ondelete="CASCADE"), index=True)
     ts: Mapped[float] = mapped_column(Float)
-    payload: Mapped[dict | list] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any] | list[Any]] = mapped_column(JSON)
 
 
 class LogLineRow(Base):

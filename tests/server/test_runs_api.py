@@ -10,7 +10,7 @@ async def test_interactive_run_lifecycle_and_children(aml):
     status, kids = await aml("POST", f"workspaces/w/runs/{rid}/children", {"count": 2})
     assert status == 201 and len(kids["items"]) == 2
     grand = kids["items"][0]["id"]
-    status, deeper = await aml("POST", f"workspaces/w/runs/{grand}/children", {"display_name": "g"})
+    _, deeper = await aml("POST", f"workspaces/w/runs/{grand}/children", {"display_name": "g"})
     assert deeper["items"][0]["root_id"] == rid and deeper["items"][0]["parent_id"] == grand
     status, listing = await aml("GET", f"workspaces/w/runs/{rid}/children", params={"recursive": "true"})
     assert len(listing["items"]) == 3
@@ -45,9 +45,9 @@ async def test_paging_is_server_side(aml):
     await interactive_run(aml)
     for _ in range(6):
         await aml("POST", "workspaces/w/runs", {"experiment": "exp", "kind": "interactive"})
-    status, page = await aml("GET", "workspaces/w/runs", params={"page_size": "3", "sort": "number"})
+    _, page = await aml("GET", "workspaces/w/runs", params={"page_size": "3", "sort": "number"})
     assert page["total"] == 7 and [r["number"] for r in page["items"]] == [1, 2, 3]
-    status, page2 = await aml(
+    _, page2 = await aml(
         "GET", "workspaces/w/runs", params={"page_size": "3", "sort": "number", "page_token": page["next_page_token"]}
     )
     assert [r["number"] for r in page2["items"]] == [4, 5, 6]
@@ -57,20 +57,20 @@ async def test_journal_is_idempotent_and_history_downsamples(aml):
     run = await interactive_run(aml)
     rid = run["id"]
     batch = {"stream": "main", "records": records(rid, 1, 5000)}
-    status, ack = await aml("POST", f"workspaces/w/runs/{rid}/journal", batch)
+    _, ack = await aml("POST", f"workspaces/w/runs/{rid}/journal", batch)
     assert ack == {"acked_seq": 5000}
     # a retry of the same batch changes nothing
-    status, ack = await aml("POST", f"workspaces/w/runs/{rid}/journal", batch)
+    _, ack = await aml("POST", f"workspaces/w/runs/{rid}/journal", batch)
     assert ack == {"acked_seq": 5000}
     spike = records(rid, 5001, 1)
     spike[0]["v"], spike[0]["s"] = 1e9, 5000
     await aml("POST", f"workspaces/w/runs/{rid}/journal", {"stream": "main", "records": spike})
-    status, hist = await aml("GET", f"workspaces/w/runs/{rid}/metrics/loss")
+    _, hist = await aml("GET", f"workspaces/w/runs/{rid}/metrics/loss")
     assert hist["total"] == 5001 and len(hist["values"]) == 5001 and hist["values"][:3] == [0.0, 1.0, 2.0]
-    status, small = await aml("GET", f"workspaces/w/runs/{rid}/metrics/loss", params={"max_points": "100"})
+    _, small = await aml("GET", f"workspaces/w/runs/{rid}/metrics/loss", params={"max_points": "100"})
     assert small["downsampled"] and len(small["values"]) <= 100
     assert max(small["values"]) == 1e9 and min(small["values"]) == 0.0  # extremes survive
-    status, summary = await aml("GET", f"workspaces/w/runs/{rid}/metrics")
+    _, summary = await aml("GET", f"workspaces/w/runs/{rid}/metrics")
     item = summary["items"][0]
     assert item["count"] == 5001 and item["max"] == 1e9 and item["last_value"] == 1e9
 

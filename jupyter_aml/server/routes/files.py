@@ -61,7 +61,9 @@ class BlobHandler(AMLHandler):
                 f"the upload is {declared} bytes; the limit is {limit}",
                 hint="raise the upload limit (JUPYTER_AML_MAX_UPLOAD_BYTES) or ignore large files",
             )
-        self.request.connection.set_max_body_size(limit)
+        connection = self.request.connection
+        if connection is not None and hasattr(connection, "set_max_body_size"):
+            connection.set_max_body_size(limit)
         self._digest = hashlib.sha256()
         fd, path = tempfile.mkstemp(dir=self.aml.settings.root)
         self._tmp = (os.fdopen(fd, "w+b"), path)

@@ -26,7 +26,7 @@ class RunsHandler(AMLHandler):
     @api("user", "List runs (paged, filtered, sorted)", returns=models.RunPage, query=LIST_QUERY)
     async def get(self, workspace: str) -> None:
         page = await asyncio.to_thread(
-            self.aml.runs.list,
+            self.aml.runs.find,
             workspace,
             experiment=self.get_query_argument("experiment", None),
             statuses=self.query_list("status"),

@@ -13,7 +13,7 @@ WS = r"(?P<workspace>[^/]+)"
 class WorkspacesHandler(AMLHandler):
     @api("user", "List workspaces")
     async def get(self) -> None:
-        items = await asyncio.to_thread(self.aml.workspaces.list)
+        items = await asyncio.to_thread(self.aml.workspaces.all)
         self.reply({"items": [w.model_dump(mode="json") for w in items]})
 
     @api("user", "Create a workspace", body=models.WorkspaceCreate, returns=models.Workspace, status=201)
