@@ -55,6 +55,18 @@ def _from_runtime_file(root: Path) -> ServiceClient | None:
     return client
 
 
+def _token_for(url: str, root: Path) -> str | None:
+    """A config file names the service but never holds its secret: take it from the environment or
+    from the runtime file of that same service on this machine."""
+    if os.environ.get("JUPYTER_AML_TOKEN"):
+        return os.environ["JUPYTER_AML_TOKEN"]
+    try:
+        info = json.loads((root / "service.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return str(info["token"]) if info.get("url", "").rstrip("/") == url.rstrip("/") else None
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -94,7 +106,7 @@ def connect(
     *, service_url: str | None = None, token: str | None = None, root: Path | None = None, autostart: bool = True
 ) -> ServiceClient:
     if service_url:
-        return ServiceClient(service_url, token)
+        return ServiceClient(service_url, token or _token_for(service_url, root or default_root()))
     ctx = RunContextInfo.from_environ()
     if ctx is not None:
         return ServiceClient(ctx.service_url, ctx.token)

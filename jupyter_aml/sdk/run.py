@@ -368,18 +368,10 @@ class Run:
         while True:
             status = self.get_status()
             if show_output:
-                page = self._client.get(self._path("logs"), params={"after": last_id, "limit": 5000})
-                for line in page["items"]:
-                    stream = sys.stderr if line["stream"] == "stderr" else sys.stdout
-                    print(line["text"], file=stream)
-                last_id = page["last_id"]
-                if page["items"] and status not in TERMINAL:
-                    continue
+                last_id = self._print_logs(last_id)
             if status in TERMINAL:
                 if show_output:
-                    rest = self._client.get(self._path("logs"), params={"after": last_id, "limit": 10000})
-                    for line in rest["items"]:
-                        print(line["text"])
+                    self._print_logs(last_id)  # lines that arrived with the final status
                     print(f"\nRun {self.id}: {status}")
                 break
             time.sleep(poll_seconds)
@@ -392,6 +384,35 @@ class Run:
                 details=details.get("error"),
             )
         return details
+
+    def _print_logs(self, after: int) -> int:
+        """Print every log line after ``after`` (all pages) to stdout/stderr; return the last id."""
+        while True:
+            page = self._client.get(self._path("logs"), params={"after": after, "limit": 5000})
+            for line in page["items"]:
+                print(line["text"], file=sys.stderr if line["stream"] == "stderr" else sys.stdout)
+            if not page["items"]:
+                return after
+            after = page["last_id"]
+
+    def get_logs(self, after: int = 0) -> list[dict[str, Any]]:
+        """All log lines after the line id ``after``: ``[{id, stream, ts, text}]``."""
+        lines: list[dict[str, Any]] = []
+        while True:
+            page = self._client.get(self._path("logs"), params={"after": after, "limit": 5000})
+            lines += page["items"]
+            if not page["items"]:
+                return lines
+            after = page["last_id"]
+
+    @classmethod
+    def get(cls, workspace: Any, run_id: str) -> Run:
+        """``Run.get(ws, run_id)`` as in Azure ML v1."""
+        from jupyter_aml.sdk.experiment import Experiment
+        from jupyter_aml.sdk.workspace import _q
+
+        details = workspace._client.get(workspace._path("runs", _q(run_id)))
+        return cls(Experiment(workspace, details["experiment"]), run_id, _details=details)
 
     def get_portal_url(self) -> str:
         return f"aml:open-run?run_id={self.id}"

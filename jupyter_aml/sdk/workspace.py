@@ -61,10 +61,10 @@ class Workspace:
         return cls(name, **kwargs)
 
     @classmethod
-    def create(cls, name: str, *, exist_ok: bool = True, **kwargs: Any) -> Workspace:
+    def create(cls, name: str, *, exist_ok: bool = True, description: str = "", **kwargs: Any) -> Workspace:
         client = kwargs.pop("client", None) or connect(service_url=kwargs.get("service_url"), token=kwargs.get("token"))
         try:
-            client.post("workspaces", {"name": name})
+            client.post("workspaces", {"name": name, "description": description})
         except Conflict:
             if not exist_ok:
                 raise
@@ -85,7 +85,7 @@ class Workspace:
         if config is None:
             raise NotFound(
                 f"no workspace config found from {where} upwards",
-                hint="create one with Workspace.get('name').write_config() or `aml workspace create NAME`",
+                hint="run Workspace.get('name').write_config() or `aml workspace create NAME --write-config`",
             )
         name = config.get("workspace_name") or config.get("name") or DEFAULT_WORKSPACE
         return cls(name, service_url=kwargs.get("service_url") or config.get("service_url"), token=kwargs.get("token"))

@@ -34,13 +34,19 @@ class Subscriber:
 
 
 class EventHub:
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    """Bound to the server's event loop by the first subscriber (handlers run on that loop)."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.subscribers: set[Subscriber] = set()
+
+    def add(self, sub: Subscriber) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.subscribers.add(sub)
 
     def publish(self, workspace: str, event: dict[str, Any]) -> None:
         """Thread-safe: callable from the store's worker threads."""
-        if self.subscribers:
+        if self.subscribers and self.loop is not None:
             self.loop.call_soon_threadsafe(self._deliver, workspace, event)
 
     def _deliver(self, workspace: str, event: dict[str, Any]) -> None:
@@ -61,7 +67,7 @@ class EventsHandler(AMLHandler):
         workspace = self.get_query_argument("workspace")
         hub: EventHub = self.settings["aml_events"]
         sub = Subscriber(workspace=workspace, run_ids=frozenset(self.query_list("run_id")))
-        hub.subscribers.add(sub)
+        hub.add(sub)
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")

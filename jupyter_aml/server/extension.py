@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -122,8 +121,11 @@ class AMLExtension(ExtensionApp):
         base = self.serverapp.base_url
         self.service_url = f"http://127.0.0.1:{self.serverapp.port}{url_path_join(base, API_PREFIX)}"
         self.scheduler = Scheduler(self.service, backends, self.service_url)
+        self.events = EventHub()
+        self.service.subscribe(self.events.publish)
         self.settings.update(
             {
+                "aml_events": self.events,
                 "aml_service": self.service,
                 "aml_scheduler": self.scheduler,
                 "aml_service_token": self.service_token,
@@ -135,10 +137,6 @@ class AMLExtension(ExtensionApp):
         self.handlers.extend((f"/{API_PREFIX}{pattern}", handler) for pattern, handler in all_routes())
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        hub = EventHub(asyncio.get_running_loop())
-        self.settings["aml_events"] = hub
-        serverapp.web_app.settings["aml_events"] = hub
-        self.service.subscribe(hub.publish)
         await self.scheduler.reconcile()
         self.scheduler.start_monitor()
         self._write_runtime_file()

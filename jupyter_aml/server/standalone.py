@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 from jupyter_aml.server.extension import AMLExtension, load_service_token
 
 
 class AMLServeApp(AMLExtension):
-    """Loads only this extension; clients authenticate with the bearer token from ``<root>/service-token``."""
+    """Loads only this extension; clients authenticate with the bearer token from ``<root>/service-token``.
+
+    Unlike inside JupyterLab, a service that cannot start is useless here: exit non-zero instead of
+    serving nothing (clients waiting for ``service.json`` then fail fast with the log).
+    """
 
     load_other_extensions = False
+
+    def initialize_settings(self) -> None:
+        try:
+            super().initialize_settings()
+        except Exception as exc:
+            self._die(exc)
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        try:
+            await super()._start_jupyter_server_extension(serverapp)
+        except Exception as exc:
+            self._die(exc)
+
+    def _die(self, exc: BaseException) -> None:
+        self.log.critical("jupyter-aml service could not start: %s", exc, exc_info=exc)
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def serve(root: Path, *, port: int = 8765, ip: str = "127.0.0.1", extra: list[str] | None = None) -> None:

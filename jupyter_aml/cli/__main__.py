@@ -1,0 +1,3 @@
+from jupyter_aml.cli import main
+
+main()

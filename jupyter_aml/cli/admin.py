@@ -1,0 +1,140 @@
+"""``aml serve`` and ``aml db ...``: the service and its database schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from jupyter_aml.cli import _common as c
+from jupyter_aml.cli._common import command, emit_json, out
+
+db_app = typer.Typer(help="Database schema: status and upgrade.", no_args_is_help=True)
+
+RootOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--root", metavar="DIR", help="Service root folder (default: $JUPYTER_AML_ROOT or ~/.local/share/jupyter-aml)."
+    ),
+]
+DbUrlOpt = Annotated[
+    str | None, typer.Option("--url", metavar="DB_URL", help="SQLAlchemy database URL (default: <root>/aml.db).")
+]
+
+
+def serve(
+    root: RootOpt = None,
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8765,
+    ip: Annotated[str, typer.Option("--ip", metavar="IP", help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Run the workspace service without JupyterLab (writes <root>/service.json for clients)."""
+    from jupyter_aml.core.settings import default_root
+    from jupyter_aml.server.standalone import serve as run
+
+    run(root or default_root(), port=port, ip=ip)
+
+
+def _database(root: Path | None, url: str | None) -> tuple[str, str, Path | None]:
+    """(url, url for display with the password hidden, SQLite file or None)."""
+    from sqlalchemy.engine import make_url
+
+    from jupyter_aml.core.settings import ServiceSettings, default_root
+
+    db_url = ServiceSettings(root=root or default_root(), database_url=url or None).db_url
+    try:
+        parsed = make_url(db_url)
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError
+        raise typer.BadParameter(f"{db_url!r} is not a database URL: {exc}", param_hint="--url") from None
+    shown = parsed.render_as_string(hide_password=True)
+    sqlite_file = Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
+    return db_url, shown, sqlite_file
+
+
+def _revisions(db_url: str, sqlite_file: Path | None) -> tuple[str | None, str | None, bool]:
+    """(current, head, exists) without creating a missing SQLite file."""
+    from jupyter_aml.store.db import current_revision, head_revision, make_engine
+
+    head = head_revision(db_url)
+    if sqlite_file is not None and not sqlite_file.exists():
+        return None, head, False
+    engine = make_engine(db_url)
+    try:
+        return current_revision(engine), head, True
+    finally:
+        engine.dispose()
+
+
+@command(db_app, "status", options=("json",))
+def db_status(root: RootOpt = None, url: DbUrlOpt = None) -> None:
+    """Compare the database's schema revision with this version's head (exit 1 when an upgrade is due)."""
+    db_url, shown, sqlite_file = _database(root, url)
+    current, head, exists = _db_call(_revisions, db_url, sqlite_file)
+    upgrade_needed = exists and current != head
+    if c.STATE.json:
+        emit_json(
+            {
+                "url": shown,
+                "exists": exists,
+                "current": current,
+                "head": head,
+                "up_to_date": current == head,
+                "upgrade_needed": upgrade_needed,
+            }
+        )
+    else:
+        console = out()
+        console.print(f"database: {escape(shown)}")
+        console.print(f"revision: {escape(str(current)) if exists else '(no database yet)'}")
+        console.print(f"head:     {escape(str(head))}")
+        if not exists:
+            console.print("[dim]the service creates it at head on first start[/dim]")
+        elif current == head:
+            console.print("[green]up to date[/green]")
+        else:
+            console.print("[yellow]out of date[/yellow]: back up the database, then run `aml db upgrade`")
+    if upgrade_needed:
+        raise typer.Exit(1)
+
+
+@command(db_app, "upgrade", options=("json",))
+def db_upgrade(root: RootOpt = None, url: DbUrlOpt = None) -> None:
+    """Upgrade the database schema to this version's head (stop the service first)."""
+    from jupyter_aml.store.db import upgrade
+
+    db_url, shown, sqlite_file = _database(root, url)
+    before, head, _exists = _db_call(_revisions, db_url, sqlite_file)
+    if sqlite_file is not None:
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    if before != head:
+        _db_call(upgrade, db_url)
+    after, _, _ = _db_call(_revisions, db_url, sqlite_file)
+    if c.STATE.json:
+        emit_json({"url": shown, "before": before, "after": after, "head": head})
+        return
+    if before == after:
+        out().print(f"{escape(shown)} is already at {escape(str(after))}")
+    else:
+        out().print(f"Upgraded {escape(shown)}: {escape(str(before))} -> {escape(str(after))}")
+
+
+def _db_call(func: Any, *args: Any) -> Any:
+    """Database driver errors become one error line, like the SDK's errors."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from jupyter_aml.core.errors import AMLError
+
+    try:
+        return func(*args)
+    except (SQLAlchemyError, CommandError) as exc:
+        raise AMLError(
+            f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+            hint="check --url/--root; for a URL with credentials make sure the server is reachable",
+        ) from None
+    except ImportError as exc:  # the URL's driver is not installed (e.g. psycopg for postgresql://)
+        raise AMLError(
+            f"no database driver for this URL: {exc}",
+            hint=f"install it into this environment, e.g. `pip install {exc.name or 'DRIVER'}`",
+        ) from None

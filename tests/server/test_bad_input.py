@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from tests.server.helpers import interactive_run, records, sha
+
+
+async def test_oversized_upload_is_refused_before_it_is_stored(aml, jp_serverapp, aml_root):
+    service = jp_serverapp.web_app.settings["aml_service"]
+    service.settings.max_upload_bytes = 1000
+    await aml("POST", "workspaces", {"name": "w"})
+    data = b"x" * 5000
+    status, body = await aml("PUT", f"workspaces/w/blobs/{sha(data)}", raw=data)
+    assert status == 413 and "limit" in body["error"]["message"]
+    assert not service.blobs.has(sha(data))
+    leftovers = [p for p in aml_root.iterdir() if p.name.startswith("tmp")]
+    assert leftovers == []
+
+
+async def test_a_refused_journal_batch_applies_nothing(aml):
+    run = await interactive_run(aml)
+    rid = run["id"]
+    await aml("POST", f"workspaces/w/runs/{rid}/journal", {"stream": "main", "records": records(rid, 1, 10)})
+    good = records(rid, 11, 10)
+    bad = {"seq": 21, "run_id": rid, "t": 1.0, "k": "l", "n": "loss", "v": [1]}  # loss is a scalar series
+    status, body = await aml("POST", f"workspaces/w/runs/{rid}/journal", {"stream": "main", "records": [*good, bad]})
+    assert status == 400 and "loss" in body["error"]["message"]
+    _, summary = await aml("GET", f"workspaces/w/runs/{rid}/metrics")
+    assert summary["items"][0]["count"] == 10  # none of the 10 good records of the refused batch
+    _, ack = await aml("POST", f"workspaces/w/runs/{rid}/journal", {"stream": "main", "records": good})
+    assert ack == {"acked_seq": 20}
+
+
+async def test_journal_cannot_write_into_another_runs_tree(aml):
+    mine = await interactive_run(aml)
+    other = await interactive_run(aml)
+    recs = records(other["id"], 1, 3)
+    status, body = await aml("POST", f"workspaces/w/runs/{mine['id']}/journal", {"stream": "m", "records": recs})
+    assert status == 403 and other["id"] in body["error"]["message"]
+
+
+async def test_wrong_types_and_oversized_requests_name_the_problem(aml, jp_serverapp):
+    run = await interactive_run(aml)
+    status, body = await aml("PATCH", f"workspaces/w/runs/{run['id']}", {"tags": {"k": {"nested": 1}}})
+    assert status == 422 and "tags" in body["error"]["message"]
+    status, body = await aml("GET", "workspaces/w/runs", params={"page_size": "100000"})
+    assert status == 400 and "page_size" in body["error"]["message"]
+    jp_serverapp.web_app.settings["aml_service"].settings.max_request_bytes = 100
+    status, body = await aml("POST", f"workspaces/w/runs/{run['id']}/logs", {"lines": [{"text": "x" * 500}]})
+    assert status == 413
