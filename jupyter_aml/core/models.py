@@ -140,6 +140,19 @@ class RunCreate(Strict):
     _tags = field_validator("tags", "properties")(_check_str_map)
 
 
+class FolderRunCreate(Strict):
+    """Submit a folder on the server (a path relative to the Jupyter root) as a script run."""
+
+    folder: str = Field(default="", max_length=1024)
+    experiment: ExperimentName
+    run_config: RunConfig
+    tags: dict[str, Any] = Field(default_factory=dict)
+    display_name: str = Field(default="", max_length=255)
+    description: str = Field(default="", max_length=5000)
+
+    _tags = field_validator("tags")(_check_str_map)
+
+
 class ChildCreate(Strict):
     display_name: str = Field(default="", max_length=255)
     tags: dict[str, Any] = Field(default_factory=dict)

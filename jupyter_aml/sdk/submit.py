@@ -25,13 +25,6 @@ class UploadResult:
     uploaded_bytes: int
 
 
-def _limits() -> tuple[int, int]:
-    return (
-        int(os.environ.get("JUPYTER_AML_SNAPSHOT_MAX_FILES", 2000)),
-        int(os.environ.get("JUPYTER_AML_SNAPSHOT_MAX_BYTES", 300 * 1024 * 1024)),
-    )
-
-
 def upload_snapshot(
     client: ServiceClient,
     workspace_path: str,
@@ -49,8 +42,7 @@ def upload_snapshot(
         raise InvalidInput(
             f"source_directory {str(root)!r} is not a folder", hint="pass the folder that holds your training script"
         )
-    max_files, max_bytes = _limits()
-    scan = scan_folder(root, max_files=max_files, max_bytes=max_bytes, hash_cache=_cache_file())
+    scan = scan_folder(root, hash_cache=_cache_file())  # limits: JUPYTER_AML_SNAPSHOT_MAX_FILES / _BYTES
     if script is not None:
         rel = validate_relpath(script)
         if rel not in {f.path for f in scan.files}:

@@ -34,8 +34,8 @@ ALWAYS_SKIPPED = frozenset({".git", ".ipynb_checkpoints", "__pycache__"})
 
 DEFAULT_MAX_FILES = 2000
 DEFAULT_MAX_BYTES = 300 * 1024 * 1024
-MAX_FILES_ENV = "AML_SNAPSHOT_MAX_FILES"
-MAX_BYTES_ENV = "AML_SNAPSHOT_MAX_BYTES"
+MAX_FILES_ENV = "JUPYTER_AML_SNAPSHOT_MAX_FILES"
+MAX_BYTES_ENV = "JUPYTER_AML_SNAPSHOT_MAX_BYTES"
 
 _RACY_SECONDS = 2
 """Files modified this recently are hashed but not cached: a later write within the same filesystem timestamp
@@ -328,8 +328,8 @@ def scan_folder(
 ) -> SnapshotScan:
     """Scan ``root`` into a :class:`SnapshotScan` (files sorted by path) with Azure ML v1 ignore rules.
 
-    Limits default to 2000 files / 300 MiB, overridable by ``AML_SNAPSHOT_MAX_FILES`` /
-    ``AML_SNAPSHOT_MAX_BYTES`` or the arguments; going over raises :class:`SnapshotTooLarge` listing the
+    Limits default to 2000 files / 300 MiB, overridable by ``JUPYTER_AML_SNAPSHOT_MAX_FILES`` /
+    ``JUPYTER_AML_SNAPSHOT_MAX_BYTES`` or the arguments; going over raises :class:`SnapshotTooLarge` listing the
     10 largest files. Unsafe entries (symlinks leaving the folder, names that are not valid snapshot paths,
     unreadable files) raise :class:`InvalidInput` naming the file. ``hash_cache`` is a JSON file reused
     across scans (the racy window: files modified in the last 2 seconds are hashed but not cached).

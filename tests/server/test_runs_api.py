@@ -135,3 +135,23 @@ async def test_unknown_ids_and_invalid_payloads(aml):
     assert status == 400 and "JSON" in body["error"]["message"]
     status, body = await aml("GET", "workspaces/w/snapshots/" + "0" * 64)
     assert status == 404
+
+
+async def test_submit_a_folder_on_the_server(aml, jp_serverapp, jp_root_dir):
+    project = jp_root_dir / "proj"
+    project.mkdir()
+    (project / "train.py").write_text("print('hello from the server folder')\n")
+    (project / ".amlignore").write_text("data/\n")
+    (project / "data").mkdir()
+    (project / "data" / "big.bin").write_bytes(b"0" * 1000)
+    await aml("POST", "workspaces", {"name": "w"})
+    body = {"folder": "proj", "experiment": "ui", "run_config": {"script": "train.py"}}
+    status, run = await aml("POST", "workspaces/w/runs/from-folder", body)
+    assert status == 201 and run["status"] == "Queued" and run["compute_target"] == "local"
+    _, snap = await aml("GET", f"workspaces/w/snapshots/{run['snapshot_id']}")
+    assert sorted(f["path"] for f in snap["files"]) == [".amlignore", "train.py"]
+    for folder, expected in (("../outside", 400), ("/etc", 400), ("nope", 400)):
+        status, err = await aml("POST", "workspaces/w/runs/from-folder", {**body, "folder": folder})
+        assert status == expected, (folder, err)
+    status, err = await aml("POST", "workspaces/w/runs/from-folder", {**body, "run_config": {"script": "missing.py"}})
+    assert status == 400 and "missing.py" in err["error"]["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from jupyter_aml.core import models
 from jupyter_aml.server.base import AMLHandler, api
@@ -44,6 +45,42 @@ class RunsHandler(AMLHandler):
     async def post(self, workspace: str) -> None:
         spec = self.body(models.RunCreate)
         self.reply(await self.scheduler.submit(workspace, spec, submitter=self.submitter), 201)
+
+
+class FolderRunsHandler(AMLHandler):
+    @api(
+        "user",
+        "Submit a folder on the server (relative to the Jupyter root) as a run",
+        body=models.FolderRunCreate,
+        returns=models.Run,
+        status=201,
+    )
+    async def post(self, workspace: str) -> None:
+        from jupyter_aml.core.errors import InvalidInput
+        from jupyter_aml.core.folders import snapshot_folder
+        from jupyter_aml.snapshot.paths import resolve_inside
+
+        spec = self.body(models.FolderRunCreate)
+        await asyncio.to_thread(self.aml.workspaces.get, workspace)
+        self.scheduler.check_target(spec.run_config.compute_target)
+        root = Path(self.settings.get("server_root_dir") or Path.cwd()).expanduser()
+        folder = resolve_inside(root, spec.folder) if spec.folder.strip("/") else root.resolve()
+        if not folder.is_dir():
+            raise InvalidInput(
+                f"folder {spec.folder!r} does not exist on the server", hint="pick a folder in the file browser"
+            )
+        snapshot_id, git = await asyncio.to_thread(snapshot_folder, self.aml.files, self.aml.settings, folder)
+        create = models.RunCreate(
+            experiment=spec.experiment,
+            kind="script",
+            snapshot_id=snapshot_id,
+            run_config=spec.run_config,
+            tags=spec.tags,
+            git=models.GitInfo(**git) if git else None,
+            display_name=spec.display_name,
+            description=spec.description,
+        )
+        self.reply(await self.scheduler.submit(workspace, create, submitter=self.submitter), 201)
 
 
 class RunHandler(AMLHandler):
@@ -98,6 +135,7 @@ class HeartbeatHandler(AMLHandler):
 
 ROUTES = [
     (rf"/workspaces/{WS}/runs", RunsHandler),
+    (rf"/workspaces/{WS}/runs/from-folder", FolderRunsHandler),
     (rf"/workspaces/{RUN}", RunHandler),
     (rf"/workspaces/{RUN}/children", ChildrenHandler),
     (rf"/workspaces/{RUN}/status", StatusHandler),
