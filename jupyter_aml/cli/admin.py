@@ -30,7 +30,7 @@ def serve(
     ip: Annotated[str, typer.Option("--ip", metavar="IP", help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
     """Run the workspace service without JupyterLab (writes <root>/service.json for clients)."""
-    from jupyter_aml.core.settings import default_root
+    from jupyter_aml.core.roots import default_root
     from jupyter_aml.server.standalone import serve as run
 
     run(root or default_root(), port=port, ip=ip)
@@ -40,7 +40,8 @@ def _database(root: Path | None, url: str | None) -> tuple[str, str, Path | None
     """(url, url for display with the password hidden, SQLite file or None)."""
     from sqlalchemy.engine import make_url
 
-    from jupyter_aml.core.settings import ServiceSettings, default_root
+    from jupyter_aml.core.roots import default_root
+    from jupyter_aml.core.settings import ServiceSettings
 
     db_url = ServiceSettings(root=root or default_root(), database_url=url or None).db_url
     try:

@@ -7,13 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-
-def default_root() -> Path:
-    env = os.environ.get("JUPYTER_AML_ROOT")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "jupyter-aml"
+from jupyter_aml.core.roots import default_root
 
 
 class ServiceSettings(BaseModel):

@@ -16,18 +16,11 @@ import time
 from pathlib import Path
 
 from jupyter_aml.core.errors import AMLError, ServiceUnavailable
+from jupyter_aml.core.roots import default_root
 from jupyter_aml.runtime.env import RunContextInfo
 from jupyter_aml.runtime.http import ServiceClient
 
 START_TIMEOUT = 60.0
-
-
-def default_root() -> Path:
-    env = os.environ.get("JUPYTER_AML_ROOT")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "jupyter-aml"
 
 
 def _alive(pid: int) -> bool:
