@@ -17,8 +17,8 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode
 
 from jupyter_aml.compute.registry import build_backends
 from jupyter_aml.compute.scheduler import Scheduler
-from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.roots import default_root
+from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.server import events as events_routes
 from jupyter_aml.server.base import AMLHandler, RunAuthorizer, api
