@@ -455,6 +455,7 @@ class OfflineRun(Run):
         self._journal = None
         self._shipper = None
         self._metrics: dict[str, Any] = {}
+        self._rows: dict[str, list[dict[str, Any]]] = {}
 
     experiment = property(lambda self: None)
 
@@ -473,7 +474,7 @@ class OfflineRun(Run):
         self._say(f"log_list {name}={value!r}")
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
-        self._metrics.setdefault(name, []).append(kwargs)
+        self._rows.setdefault(name, []).append(kwargs)
         self._say(f"log_row {name}={kwargs!r}")
 
     def log_table(self, name: str, value: dict[str, list[Any]], description: str = "") -> None:
@@ -485,6 +486,7 @@ class OfflineRun(Run):
 
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         out = {k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in self._metrics.items()}
+        out.update({k: _rows_to_table(rows) for k, rows in self._rows.items()})  # as the service returns rows
         return {name: out[name]} if name and name in out else ({} if name else out)
 
     def set_tags(self, tags: dict[str, Any]) -> None:
