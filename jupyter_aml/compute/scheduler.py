@@ -96,6 +96,7 @@ class Scheduler:
             work_root=settings.work_root,
             env_cache=settings.env_cache,
             environment=(row.run_config or {}).get("environment", {}),
+            extra_env={"AML_HEARTBEAT_INTERVAL": str(settings.heartbeat_interval_seconds)},
         )
         agent = await target.backend.start(job, self._on_exit)
         await asyncio.to_thread(

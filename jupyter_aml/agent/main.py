@@ -1,0 +1,330 @@
+"""``python -m jupyter_aml.agent``: run one run from its environment variables and report back.
+
+Preparing (snapshot, environment) -> Starting -> Running (script in its own session; logs, heartbeats,
+journal shipped live) -> Finalizing (journal drained, outputs uploaded) -> Completed / Failed / Canceled.
+SIGTERM cancels: the script's process group is killed, what it logged is drained, Canceled is reported.
+Exit code: 0 when the final status reached the service, 3 when it could not be delivered.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+from jupyter_aml.core.errors import AMLError, Conflict
+from jupyter_aml.runtime import env as E
+from jupyter_aml.runtime.http import ServiceClient
+
+from .config import AGENT_LOG_STREAM, AgentConfig, RunCanceled
+from .environment import (
+    SHIM_DIR,
+    EnvBuildError,
+    PreparedEnv,
+    ensure_link_dir,
+    prepare_environment,
+    probe_interpreter,
+)
+from .outputs import upload_outputs
+from .procs import kill_run_processes
+from .reporting import Heartbeat, LogShipper, retry_until, warn
+from .shipper import JournalShipper
+from .snapshot import fetch_snapshot, fresh_dir
+
+TERMINAL = {"Completed", "Failed", "Canceled"}
+MAX_LINE_CHARS = 16_000
+KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for the script's process group
+AGENT_ONLY_VARS = (E.WORK_DIR, E.ENV_CACHE, E.ENVIRONMENT, E.AGENT_PYTHONPATH, E.HEARTBEAT_INTERVAL,
+                   "AML_AGENT_CONNECT_TIMEOUT", "AML_AGENT_DRAIN_TIMEOUT", "AML_AGENT_CANCEL_DRAIN_TIMEOUT",
+                   "AML_ENV_BUILDER")
+Outcome = tuple[str, "dict[str, Any] | None", "int | None"]
+
+_prctl: Any
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
+def _die_with_agent() -> None:  # runs in the child between fork and exec
+    if _prctl is not None:
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: a vanished agent leaves no orphan script
+
+
+def kill_group(pgid: int, sig: int) -> bool:
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+class Agent:
+    def __init__(self, cfg: AgentConfig, client: ServiceClient | None = None) -> None:
+        self.cfg = cfg
+        self.client = client or ServiceClient(cfg.service_url, cfg.token, timeout=30.0)
+        self.cancel_event = threading.Event()
+        self.cancel_reason = ""
+        self.logs = LogShipper(self.client, cfg.run_path + "/logs")
+        self.heartbeat = Heartbeat(self.client, cfg.run_path + "/heartbeat", cfg.heartbeat_interval,
+                                   self.request_cancel)
+        self.journal: JournalShipper | None = None
+        self.wd = cfg.run_dir / "wd"
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self._std_log: Any = None
+        self._std_lock = threading.Lock()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        warn(text)
+        self.logs.add(AGENT_LOG_STREAM, text)
+
+    def request_cancel(self, reason: str) -> None:
+        if not self.cancel_event.is_set():
+            self.cancel_reason = reason
+            self.cancel_event.set()
+
+    def _check_cancel(self) -> None:
+        if self.cancel_event.is_set():
+            raise RunCanceled(self.cancel_reason)
+
+    def _deadline(self, seconds: float) -> float:
+        return time.monotonic() + seconds
+
+    def set_status(self, status: str, **extra: Any) -> None:
+        """Report a non-final status; a refusal because the run already ended means: stop."""
+        body = {"status": status, **extra}
+        try:
+            retry_until(lambda: self.client.post(self.cfg.run_path + "/status", body),
+                        self._deadline(self.cfg.connect_timeout), self.cancel_event)
+        except Conflict as exc:
+            run = retry_until(lambda: self.client.get(self.cfg.run_path), self._deadline(self.cfg.connect_timeout))
+            if isinstance(run, dict) and run.get("status") in TERMINAL:
+                self.request_cancel(f"the run is already {run.get('status')}")
+                raise RunCanceled(self.cancel_reason) from exc
+            self.say(f"status {status} refused: {exc}")
+        self.say(f"status: {status}")
+
+    # -- the steps -------------------------------------------------------------------------------
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, lambda *_: self.request_cancel("the agent received SIGTERM"))
+        signal.signal(signal.SIGINT, lambda *_: self.request_cancel("the agent received SIGINT"))
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        self.cfg.run_dir.mkdir(parents=True, exist_ok=True)
+        self.logs.start()
+        self.heartbeat.start()
+        outcome: Outcome
+        try:
+            outcome = self._prepare_and_execute()
+        except RunCanceled:
+            outcome = ("Canceled", None, None)
+        except EnvBuildError as exc:
+            outcome = ("Failed", {"message": exc.message, "details": exc.tail[-8000:]}, None)
+        except AMLError as exc:
+            outcome = ("Failed", {"message": f"agent: {exc}"}, None)
+        except Exception as exc:  # the agent's own bug: still report it
+            outcome = ("Failed", {"message": f"agent error: {exc.__class__.__name__}: {exc}",
+                                  "details": traceback.format_exc()[-8000:]}, None)
+        if self.cancel_event.is_set() and outcome[0] != "Completed":
+            outcome = ("Canceled", None, outcome[2])
+        return self.finish(outcome)
+
+    def _prepare_and_execute(self) -> Outcome:
+        cfg = self.cfg
+        self.set_status("Preparing")
+        run = retry_until(lambda: self.client.get(cfg.run_path), self._deadline(cfg.connect_timeout))
+        run_config = run.get("run_config") or {}
+        spec = run_config.get("environment")
+        if not isinstance(spec, dict):
+            spec = run.get("environment") if isinstance(run.get("environment"), dict) else cfg.environment
+        fresh_dir(self.wd)
+        if run.get("snapshot_id"):
+            count = fetch_snapshot(self.client, cfg.workspace, run["snapshot_id"], cfg.run_dir, self.wd)
+            self.say(f"snapshot {str(run['snapshot_id'])[:12]}: {count} file(s)")
+        self._check_cancel()
+        prepared = prepare_environment(spec, cfg.env_cache, log=self.say, cancel=self.cancel_event,
+                                       builder=cfg.builder)
+        self._check_cancel()
+        self.set_status("Starting")
+        script = run_config.get("script")
+        if not script:
+            raise EnvBuildError("run_config.script is missing")
+        env = self.script_env(prepared, spec or {})
+        cmd = [prepared.python, str(script), *[str(a) for a in run_config.get("arguments") or []]]
+        self._check_cancel()
+        self.set_status("Running")
+        return self.execute(cmd, env)
+
+    def script_env(self, prepared: PreparedEnv, spec: dict[str, Any]) -> dict[str, str]:
+        env = dict(os.environ)
+        for name in AGENT_ONLY_VARS:
+            env.pop(name, None)
+        protected = set(E.AZURE_ALIASES) | set(E.AZURE_ALIASES.values()) | {E.JOURNAL}
+        for key, value in (spec.get("env_vars") or {}).items():
+            if str(key) not in protected:
+                env[str(key)] = str(value)
+        path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != self.cfg.agent_pythonpath]
+        env[E.JOURNAL] = str(self.cfg.journal)
+        env["PYTHONUNBUFFERED"] = "1"
+        if prepared.venv is not None:
+            env["VIRTUAL_ENV"] = str(prepared.venv)
+            env["PATH"] = str(prepared.venv / "bin") + os.pathsep + env.get("PATH", "")
+            env.pop("PYTHONHOME", None)
+        probe_env = dict(env)
+        if path:
+            probe_env["PYTHONPATH"] = os.pathsep.join(path)
+        else:
+            probe_env.pop("PYTHONPATH", None)
+        found = probe_interpreter(prepared.python, probe_env, self.wd)
+        if not found.get("jupyter_aml"):
+            path.append(str(ensure_link_dir(self.cfg.run_dir / "pylink")))
+        if not found.get("azureml"):
+            path.insert(0, str(SHIM_DIR))
+            self.say("azureml.core is provided by the jupyter-aml shim")
+        if path:
+            env["PYTHONPATH"] = os.pathsep.join(path)
+        else:
+            env.pop("PYTHONPATH", None)
+        self.cfg.journal.parent.mkdir(parents=True, exist_ok=True)
+        return env
+
+    def execute(self, cmd: list[str], env: dict[str, str]) -> Outcome:
+        self.journal = JournalShipper(self.client, self.cfg.run_path + "/journal", self.cfg.journal,
+                                      on_warning=self.say).start()
+        self._std_log = open(self.cfg.run_dir / "std_log.txt", "a", encoding="utf-8")  # noqa: SIM115
+        self.say("$ " + " ".join(cmd))
+        proc = subprocess.Popen(cmd, cwd=self.wd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_agent)
+        (self.cfg.run_dir / "script.json").write_text(json.dumps({"pid": proc.pid, "pgid": proc.pid}))
+        assert proc.stdout is not None and proc.stderr is not None
+        readers = [threading.Thread(target=self._pump, args=(proc.stdout.fileno(), "stdout"), daemon=True),
+                   threading.Thread(target=self._pump, args=(proc.stderr.fileno(), "stderr"), daemon=True)]
+        for reader in readers:
+            reader.start()
+        canceled = False
+        while True:
+            try:
+                proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if self.cancel_event.is_set():
+                    canceled = True
+                    self.say(f"canceling: {self.cancel_reason}")
+                    self._stop_group(proc)
+                    break
+        kill_group(proc.pid, signal.SIGKILL)  # whatever the script left running in its group
+        kill_run_processes(self.cfg.run_id, journal=str(self.cfg.journal))  # and what escaped it (setsid)
+        for reader in readers:
+            reader.join(timeout=5)
+        proc.stdout.close()
+        proc.stderr.close()
+        code = proc.returncode
+        if canceled:
+            return ("Canceled", None, code)
+        if code == 0:
+            return ("Completed", None, 0)
+        what = f"script exited with code {code}" if code >= 0 else \
+            f"script was killed by signal {signal.Signals(-code).name}"
+        return ("Failed", {"message": what, "details": "\n".join(self.stderr_tail)}, code)
+
+    def _stop_group(self, proc: subprocess.Popen[bytes]) -> None:
+        kill_group(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            kill_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def _pump(self, fd: int, stream: str) -> None:
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                self._line(stream, line)
+            if len(pending) > 16384:
+                self._line(stream, pending)
+                pending = b""
+        if pending:
+            self._line(stream, pending)
+
+    def _line(self, stream: str, raw: bytes) -> None:
+        text = raw.decode("utf-8", "replace").rstrip("\r")
+        if "\r" in text:  # progress bars: keep the last state
+            text = next((part for part in reversed(text.split("\r")) if part), "")
+        for start in range(0, max(len(text), 1), MAX_LINE_CHARS):  # the service caps one line's length
+            self.logs.add(stream, text[start:start + MAX_LINE_CHARS])
+        if stream == "stderr":
+            self.stderr_tail.append(text)
+        with self._std_lock, contextlib.suppress(OSError, ValueError):
+            self._std_log.write(text + "\n")
+
+    # -- the end ---------------------------------------------------------------------------------
+    def finish(self, outcome: Outcome) -> int:
+        status, error, exit_code = outcome
+        cfg = self.cfg
+        canceled = status == "Canceled"
+        deadline = self._deadline(cfg.cancel_drain_timeout if canceled else cfg.drain_timeout)
+        if self.journal is not None:
+            try:
+                if not canceled:
+                    self.set_status("Finalizing")
+            except (RunCanceled, AMLError) as exc:
+                self.say(f"could not report Finalizing: {exc}")
+            if not self.journal.drain(deadline):
+                self.say(f"journal not fully delivered: {self.journal.pending} record(s) left")
+            self.journal.close()
+            try:
+                upload_outputs(self.client, cfg.workspace, cfg.run_id, self.wd, deadline, log=self.say)
+            except (AMLError, OSError) as exc:
+                self.say(f"uploading outputs failed: {exc}")
+        self.heartbeat.stop()
+        body: dict[str, Any] = {"status": status}
+        if error:
+            body["error"] = error
+        if exit_code is not None:
+            body["exit_code"] = exit_code
+        self.say(f"final status: {status}" + (f" ({error['message']})" if error else ""))
+        self.logs.close(deadline)
+        if self._std_log is not None:
+            self._std_log.close()
+        try:
+            retry_until(lambda: self.client.post(cfg.run_path + "/status", body), max(deadline, time.monotonic() + 5))
+        except Conflict as exc:
+            warn(f"final status {status} refused (the run already ended?): {exc}")
+        except AMLError as exc:
+            warn(f"could not report the final status {status}: {exc}")
+            return 3
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cfg = AgentConfig.from_environ()
+    except AMLError as exc:
+        warn(f"cannot start: {exc}")
+        return 2
+    warn(f"run {cfg.run_id} in {cfg.run_dir} (pid {os.getpid()})")
+    code = Agent(cfg).run()
+    warn(f"agent done (exit {code})")
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

@@ -1,0 +1,90 @@
+"""Upload ``./outputs`` and ``./logs`` at the end of a run: only the blobs the service lacks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from jupyter_aml.runtime.http import ServiceClient
+
+from .reporting import retry_until
+
+OUTPUT_DIRS = ("outputs", "logs")
+BATCH = 500
+
+
+def collect_files(wd: Path, dirs: Iterable[str] = OUTPUT_DIRS) -> list[tuple[str, Path]]:
+    """``(relative posix path, file)`` for every regular file under ``wd/<dir>``.
+
+    Symlinks are followed only when they resolve to a file inside ``wd``; names the REST contract
+    refuses (backslashes) are skipped.
+    """
+    root = wd.resolve()
+    found: list[tuple[str, Path]] = []
+    for top in dirs:
+        base = root / top
+        if base.is_symlink() or not base.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = Path(dirpath) / name
+                real = path.resolve()
+                if not real.is_file() or not real.is_relative_to(root):
+                    continue
+                rel = path.relative_to(root).as_posix()
+                if "\\" in rel:
+                    continue
+                found.append((rel, path))
+    return found
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def upload_outputs(client: ServiceClient, workspace: str, run_id: str, wd: Path, deadline: float,
+                   log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Hash, upload missing blobs, register the files on the run. Returns counts."""
+    files = collect_files(wd)
+    entries: list[dict[str, Any]] = []
+    by_hash: dict[str, Path] = {}
+    for rel, path in files:
+        sha, size = sha256_file(path)
+        entries.append({"path": rel, "sha256": sha, "size": size})
+        by_hash.setdefault(sha, path)
+    stats = {"files": len(entries), "uploaded": 0, "uploaded_bytes": 0}
+    if not entries:
+        return stats
+    ws = f"/workspaces/{workspace}"
+
+    def call(method: str, path: str, **kw: Any) -> Any:
+        return retry_until(lambda: client.request(method, path, **kw), deadline)
+
+    hashes = list(by_hash)
+    missing: list[str] = []
+    for i in range(0, len(hashes), BATCH):
+        answer = call("POST", f"{ws}/blobs/missing", json={"hashes": hashes[i:i + BATCH]})
+        missing.extend(answer.get("missing", []) if isinstance(answer, dict) else [])
+    for sha in missing:
+        blob = by_hash.get(sha)
+        if blob is None:
+            continue
+        call("PUT", f"{ws}/blobs/{sha}", file=blob)
+        stats["uploaded"] += 1
+        stats["uploaded_bytes"] += blob.stat().st_size
+    for i in range(0, len(entries), BATCH):
+        call("POST", f"{ws}/runs/{run_id}/files", json={"files": entries[i:i + BATCH]})
+    if log is not None:
+        log(f"registered {stats['files']} output file(s); uploaded {stats['uploaded']} new blob(s), "
+            f"{stats['uploaded_bytes']} bytes")
+    return stats

@@ -1,0 +1,197 @@
+"""Ships the run journal to ``POST {run}/journal`` until every record is acknowledged.
+
+Each stream file is read from a byte offset; records wait in ``pending`` until the service's
+``acked_seq`` covers them, so a lost answer or a restarted service only causes a resend that the service
+ignores (``seq <= acked``). Batches hold at most ``max_records`` records and ``max_bytes`` bytes.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from jupyter_aml.core.errors import (
+    AMLError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationError,
+)
+from jupyter_aml.runtime.http import ServiceClient, backoff_delays
+from jupyter_aml.runtime.journal import JournalReader, list_streams
+
+from .reporting import warn
+
+MAX_REFUSALS = 20
+
+
+class _Stream:
+    def __init__(self, stream_id: str, path: Path, max_records: int) -> None:
+        self.id = stream_id
+        self.reader = JournalReader(path)
+        self.offset = 0
+        self.pending: collections.deque[tuple[int, bytes]] = collections.deque()
+        self.acked = 0
+        self.limit = max_records  # shrinks while a bad or oversized record is being isolated
+        self.strikes = 0
+
+
+class JournalShipper:
+    def __init__(self, client: ServiceClient, path: str, journal: Path, *, max_records: int = 10_000,
+                 max_bytes: int = 1 << 20, interval: float = 0.1,
+                 on_warning: Callable[[str], None] = warn) -> None:
+        self.client, self.path, self.journal = client, path, Path(journal)
+        self.max_records, self.max_bytes, self.interval = max_records, max_bytes, interval
+        self.on_warning = on_warning
+        self.streams: dict[str, _Stream] = {}
+        self.failed: AMLError | None = None  # a fatal answer (token refused, run gone): shipping stopped
+        self.posts = 0
+        self.acked_records = 0
+        self._delays = backoff_delays(0.2)
+        self._refusals = 0  # consecutive single-record refusals
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="aml-journal-shipper", daemon=True)
+
+    def start(self) -> JournalShipper:
+        self._thread.start()
+        return self
+
+    # -- one round ---------------------------------------------------------------------------------
+    def _discover(self) -> None:
+        for sid, file in list_streams(self.journal).items():
+            if sid not in self.streams:
+                self.streams[sid] = _Stream(sid, file, self.max_records)
+
+    def _read(self, st: _Stream) -> bool:
+        if len(st.pending) >= self.max_records:
+            return True
+        records, st.offset = st.reader.read_raw(st.offset)
+        st.pending.extend(records)
+        return bool(records)
+
+    def _batch(self, st: _Stream) -> list[tuple[int, bytes]]:
+        batch: list[tuple[int, bytes]] = []
+        size = 0
+        for item in st.pending:
+            if batch and (len(batch) >= st.limit or size + len(item[1]) + 1 > self.max_bytes):
+                break
+            batch.append(item)
+            size += len(item[1]) + 1
+        return batch
+
+    def _send(self, st: _Stream) -> str:
+        """Send one batch of ``st``: 'sent', 'empty', 'retry' (service away) or 'fatal'."""
+        batch = self._batch(st)
+        if not batch:
+            return "empty"
+        body = b'{"stream":%s,"records":[%s]}' % (json.dumps(st.id).encode(), b",".join(r for _, r in batch))
+        try:
+            answer = self.client.post(self.path, data=body, content_type="application/json")
+        except ServiceUnavailable:
+            return "retry"
+        except PayloadTooLarge:
+            if len(batch) == 1:
+                self._drop(st, batch, "too large for the service")
+            st.limit = max(1, len(batch) // 2)
+            return "sent"
+        except (InvalidInput, ValidationError, Forbidden) as exc:
+            # isolate the offending record by halving the batch; a token refused outright shows as
+            # a run of single-record refusals and stops shipping
+            if len(batch) == 1:
+                self._drop(st, batch, f"rejected: {exc}")
+                self._refusals += 1
+                if self._refusals >= MAX_REFUSALS:
+                    self.failed = exc
+                    self.on_warning(f"journal shipping stopped after {self._refusals} refusals: {exc}")
+                    return "fatal"
+            st.limit = max(1, len(batch) // 2)
+            return "sent"
+        except (Unauthorized, NotFound) as exc:
+            self.failed = exc
+            self.on_warning(f"journal shipping stopped: {exc}")
+            return "fatal"
+        except AMLError as exc:
+            self.on_warning(f"journal batch failed, will retry: {exc}")
+            return "retry"
+        self.posts += 1
+        self._refusals = 0
+        self._delays = backoff_delays(0.2)
+        acked = answer.get("acked_seq") if isinstance(answer, dict) else None
+        if not isinstance(acked, int):
+            self.on_warning(f"journal answer without acked_seq: {answer!r}")
+            return "retry"
+        st.acked = max(st.acked, acked)
+        before = len(st.pending)
+        while st.pending and st.pending[0][0] <= st.acked:
+            st.pending.popleft()
+        self.acked_records += before - len(st.pending)
+        if before == len(st.pending):
+            st.strikes += 1
+            if st.strikes >= 3:  # the service keeps refusing these records without an error
+                self._drop(st, batch, f"not acknowledged (acked_seq={acked})")
+        else:
+            st.strikes = 0
+            st.limit = min(self.max_records, st.limit * 2)
+        return "sent"
+
+    def _drop(self, st: _Stream, batch: list[tuple[int, bytes]], why: str) -> None:
+        seqs = {seq for seq, _ in batch}
+        st.pending = collections.deque(item for item in st.pending if item[0] not in seqs)
+        st.strikes = 0
+        self.on_warning(f"journal stream {st.id}: dropped {len(batch)} record(s) "
+                        f"seq {min(seqs)}..{max(seqs)}: {why}")
+
+    def step(self) -> str:
+        """Read and send once for every stream: 'idle', 'busy' (more to do), 'retry' or 'fatal'."""
+        if self.failed is not None:
+            return "fatal"
+        self._discover()
+        busy = False
+        for st in list(self.streams.values()):
+            more = self._read(st)
+            result = self._send(st)
+            if result in ("retry", "fatal"):
+                return result
+            busy = busy or more or bool(st.pending)
+        return "busy" if busy else "idle"
+
+    # -- loops ------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            result = self.step()
+            if result == "fatal":
+                return
+            if result == "retry":
+                self._stop.wait(next(self._delays))
+            elif result == "idle":
+                self._stop.wait(self.interval)
+
+    def drain(self, deadline: float) -> bool:
+        """Stop the background loop and ship everything on disk; True when all of it was acknowledged."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        while time.monotonic() < deadline:
+            result = self.step()
+            if result == "idle":
+                return True
+            if result == "fatal":
+                return False
+            if result == "retry":
+                time.sleep(min(next(self._delays), max(0.0, deadline - time.monotonic())))
+        return False
+
+    @property
+    def pending(self) -> int:
+        return sum(len(st.pending) for st in self.streams.values())
+
+    def close(self) -> None:
+        for st in self.streams.values():
+            st.reader.close()

@@ -1,0 +1,77 @@
+"""JournalShipper in-process against the fake service: limits, splitting, streams, latency, fatal errors."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from jupyter_aml.agent.shipper import JournalShipper
+from jupyter_aml.runtime.http import ServiceClient
+from jupyter_aml.runtime.journal import JournalWriter, open_journal
+from tests.agent.fakeservice import FakeService
+from tests.agent.helpers import wait_for
+
+RUN = "/workspaces/ws/runs/j1/journal"
+
+
+def _shipper(service: FakeService, path: Path, token: str | None = None, **kw: object) -> JournalShipper:
+    client = ServiceClient(service.url, token or service.state.token)
+    return JournalShipper(client, RUN, path, **kw)  # type: ignore[arg-type]
+
+
+def test_batches_respect_record_and_byte_limits(service: FakeService, tmp_path: Path) -> None:
+    path = tmp_path / "journal" / "main.jsonl"
+    with JournalWriter(path) as w:
+        for i in range(25_000):
+            w.log_metric("j1", "m", i, i)
+        for _ in range(30):
+            w.log_list("j1", "big", list(range(10_000)))  # about 50 kB each
+    shipper = _shipper(service, path)
+    assert shipper.drain(time.monotonic() + 60)
+    st = service.state
+    assert [r["seq"] for r in st.journal("j1")] == list(range(1, 25_031))
+    assert all(n <= 10_000 and size <= (1 << 20) + 100 for n, size in st.journal_batches)
+    assert max(n for n, _ in st.journal_batches) == 10_000
+    assert shipper.acked_records == 25_030 and shipper.pending == 0
+
+
+def test_payload_too_large_splits_and_a_rejected_record_is_isolated(service: FakeService, tmp_path: Path) -> None:
+    path = tmp_path / "journal" / "main.jsonl"
+    with JournalWriter(path) as w:
+        for i in range(3000):
+            w.log_metric("j1", "m", i)
+    service.state.max_journal_records = 700
+    service.state.reject_seqs = {1234}
+    warnings: list[str] = []
+    shipper = _shipper(service, path, on_warning=warnings.append)
+    assert shipper.drain(time.monotonic() + 60)
+    seqs = [r["seq"] for r in service.state.journal("j1")]
+    assert seqs == [s for s in range(1, 3001) if s != 1234]
+    assert len(warnings) == 1 and "seq 1234..1234" in warnings[0]
+
+
+def test_every_stream_is_shipped_live(service: FakeService, tmp_path: Path) -> None:
+    path = tmp_path / "journal" / "main.jsonl"
+    main, other = JournalWriter(path), open_journal(path)
+    shipper = _shipper(service, path).start()
+    t0 = time.monotonic()
+    main.log_metric("j1", "a", 1)
+    wait_for(lambda: service.state.journal("j1"), 5, "the first record")
+    latency = time.monotonic() - t0
+    other.log_metric("j1", "b", 2)
+    wait_for(lambda: service.state.journal("j1", other.stream_id), 5, "the second stream")
+    assert shipper.drain(time.monotonic() + 10)
+    assert latency < 1.0
+    assert service.state.journal("j1", other.stream_id)[0]["v"] == 2
+    main.close()
+    other.close()
+
+
+def test_refused_token_stops_shipping(service: FakeService, tmp_path: Path) -> None:
+    path = tmp_path / "journal" / "main.jsonl"
+    with JournalWriter(path) as w:
+        w.log_metric("j1", "a", 1)
+    shipper = _shipper(service, path, token="wrong", on_warning=lambda _: None)
+    t0 = time.monotonic()
+    assert not shipper.drain(time.monotonic() + 30)
+    assert time.monotonic() - t0 < 5 and shipper.failed is not None and shipper.failed.code == "Unauthorized"

@@ -1,0 +1,28 @@
+"""runtime/, agent/ and _shim/ run inside user environments: they may import only the standard library."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from jupyter_aml.agent.environment import SHIM_DIR, ensure_link_dir
+
+CHECK = """
+import sys
+import jupyter_aml.runtime.env, jupyter_aml.runtime.http, jupyter_aml.runtime.journal
+import jupyter_aml.agent.main, jupyter_aml.agent.environment, jupyter_aml.agent.shipper
+import azureml, azureml.core, azureml.core.run
+foreign = sorted({name.split(".")[0] for name in sys.modules}
+                 - set(sys.stdlib_module_names) - {"jupyter_aml", "azureml", "__main__"})
+print(",".join(foreign))
+"""
+
+
+def test_in_run_modules_import_only_the_stdlib(tmp_path: Path) -> None:
+    link = ensure_link_dir(tmp_path / "link")  # jupyter_aml alone, without the service's site-packages
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join([str(SHIM_DIR), str(link)])}
+    out = subprocess.run([sys.executable, "-S", "-c", CHECK], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""

@@ -1,0 +1,1 @@
+"""Runtime tests: stdlib-only modules, exercised with real files, processes and sockets."""
