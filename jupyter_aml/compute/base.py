@@ -54,6 +54,14 @@ class ComputeBackend(abc.ABC):
     async def is_alive(self, run_id: str, agent_info: dict[str, Any]) -> bool:
         """After a service restart: is something still running this run?"""
 
+    async def reattach(self, run_id: str, agent_info: dict[str, Any], on_exit: ExitCallback) -> bool:
+        """After a service restart: watch a still-running agent and call ``on_exit`` when it ends.
+
+        Returns False if nothing runs the run any more. The default only checks ``is_alive``, for
+        backends whose agents report their end through the service alone.
+        """
+        return await self.is_alive(run_id, agent_info)
+
     async def shutdown(self) -> None:  # noqa: B027 - optional hook
         """Release resources when the service stops (runs keep going where the target allows)."""
 

@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from jupyter_aml.compute.base import ComputeBackend, RunJob
@@ -20,6 +20,7 @@ from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import utcnow
 
 log = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # "nothing is old enough to fail yet"
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Scheduler:
         self._owner: dict[str, str] = {}  # run id -> target name
         self._lock = asyncio.Lock()
         self._monitor: asyncio.Task[None] | None = None
+        self._started = utcnow()
 
     def computes(self) -> list[models.Compute]:
         return [
@@ -157,7 +159,7 @@ class Scheduler:
             if row.status == RunStatus.QUEUED.value and not row.agent:
                 target.queue.append((workspace, row.id))
                 self._owner[row.id] = target.backend.name
-            elif row.agent and await target.backend.is_alive(row.id, row.agent):
+            elif row.agent and await target.backend.reattach(row.id, row.agent, self._on_exit):
                 target.running.add(row.id)  # heartbeats keep it alive; the monitor catches its end
                 self._owner[row.id] = target.backend.name
             else:
@@ -179,10 +181,16 @@ class Scheduler:
             await asyncio.sleep(max(0.2, settings.heartbeat_interval_seconds / 2))
             try:
                 now = utcnow()
+                # Silence is measured from the later of the last heartbeat and this service's start: agents
+                # could not reach a service that was down, so a restart gives them the full grace again.
+                not_responding_before = now - timedelta(seconds=settings.not_responding_after_seconds)
+                failed_before = now - timedelta(seconds=settings.failed_after_seconds)
+                if self._started > not_responding_before:
+                    continue
                 changed = await asyncio.to_thread(
                     self.service.runs.mark_stale,
-                    not_responding_before=now - timedelta(seconds=settings.not_responding_after_seconds),
-                    failed_before=now - timedelta(seconds=settings.failed_after_seconds),
+                    not_responding_before=not_responding_before,
+                    failed_before=failed_before if self._started <= failed_before else _EPOCH,
                 )
                 for run in changed:
                     if run.status.terminal and run.id in self._owner:
