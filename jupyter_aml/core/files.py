@@ -68,7 +68,7 @@ class FileService:
             )
 
     def snapshot(self, snapshot_id: str) -> models.Snapshot:
-        with self.db.session() as s:
+        with self.db.read() as s:
             row = s.get(SnapshotRow, snapshot_id)
             if row is None:
                 raise NotFound(
@@ -113,7 +113,7 @@ class FileService:
         return files
 
     def run_files(self, workspace: str, run_id: str, prefix: str = "") -> list[models.RunFile]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             RunService.row(s, workspace, run_id)
             query = select(RunFileRow).where(RunFileRow.run_id == run_id)
             if prefix:
@@ -125,7 +125,7 @@ class FileService:
 
     def run_file(self, workspace: str, run_id: str, path: str) -> models.RunFile:
         rel = validate_relpath(path)
-        with self.db.session() as s:
+        with self.db.read() as s:
             RunService.row(s, workspace, run_id)
             row = s.get(RunFileRow, (run_id, rel))
             if row is None:
@@ -151,7 +151,7 @@ class FileService:
     ) -> models.LogPage:
         if not 1 <= limit <= MAX_LOG_PAGE:
             raise InvalidInput(f"limit {limit} is out of range", hint=f"use 1..{MAX_LOG_PAGE}")
-        with self.db.session() as s:
+        with self.db.read() as s:
             RunService.row(s, workspace, run_id)
             query = select(LogLineRow).where(LogLineRow.run_id == run_id, LogLineRow.id > after)
             if stream:

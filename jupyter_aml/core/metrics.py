@@ -78,7 +78,11 @@ class MetricService:
         """Apply records after the stream's acknowledged seq in one transaction; return the new ack."""
         with self.db.session() as s:
             owner = RunService.row(s, workspace, owner_run_id)
-            cursor = s.get(JournalCursorRow, (owner.id, batch.stream))
+            cursor = s.scalar(
+                select(JournalCursorRow)
+                .where(JournalCursorRow.run_id == owner.id, JournalCursorRow.stream == batch.stream)
+                .with_for_update()
+            )
             if cursor is None:
                 cursor = JournalCursorRow(run_id=owner.id, stream=batch.stream, acked_seq=0)
                 s.add(cursor)
@@ -198,7 +202,7 @@ class MetricService:
 
     # -- reading --------------------------------------------------------------------------------------
     def summaries(self, workspace: str, run_id: str, *, recursive: bool = False) -> list[models.MetricSummary]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             run = RunService.row(s, workspace, run_id)
             cond = RunRow.path.startswith(run.path) if recursive else RunRow.id == run.id
             rows = s.scalars(
@@ -225,7 +229,7 @@ class MetricService:
     def history(self, workspace: str, run_id: str, name: str, *, max_points: int | None = None) -> models.MetricHistory:
         if max_points is not None and max_points < 10:
             raise InvalidInput(f"max_points {max_points} is too small", hint="ask for at least 10 points")
-        with self.db.session() as s:
+        with self.db.read() as s:
             run = RunService.row(s, workspace, run_id)
             series = s.scalar(
                 select(MetricSeriesRow).where(MetricSeriesRow.run_id == run.id, MetricSeriesRow.name == name)
@@ -265,7 +269,7 @@ class MetricService:
         )
 
     def count_points(self, workspace: str, run_id: str) -> int:
-        with self.db.session() as s:
+        with self.db.read() as s:
             run = RunService.row(s, workspace, run_id)
             return int(
                 s.scalar(

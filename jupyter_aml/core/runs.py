@@ -93,11 +93,11 @@ class RunService:
         return row
 
     def get(self, workspace: str, run_id: str) -> models.Run:
-        with self.db.session() as s:
+        with self.db.read() as s:
             return self.to_models(s, [self.row(s, workspace, run_id)])[0]
 
     def get_row(self, workspace: str, run_id: str) -> RunRow:
-        with self.db.session() as s:
+        with self.db.read() as s:
             return self.row(s, workspace, run_id)
 
     def to_models(self, s: Session, rows: Sequence[RunRow]) -> list[models.Run]:
@@ -167,7 +167,7 @@ class RunService:
         if not 1 <= page_size <= MAX_PAGE:
             raise InvalidInput(f"page_size {page_size} is out of range", hint=f"use 1..{MAX_PAGE}")
         offset = _page_offset(page_token)
-        with self.db.session() as s:
+        with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
             conds: list[Any] = [RunRow.workspace_id == ws.id]
             if experiment:
@@ -224,7 +224,7 @@ class RunService:
         return query.order_by(ordered.nulls_last(), RunRow.id.desc() if desc else RunRow.id.asc())
 
     def children(self, workspace: str, run_id: str, *, recursive: bool = False) -> list[models.Run]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             parent = self.row(s, workspace, run_id)
             cond = RunRow.path.startswith(parent.path) if recursive else RunRow.parent_id == parent.id
             rows = list(
@@ -235,7 +235,7 @@ class RunService:
     def in_subtree(self, workspace: str, ancestor_id: str, run_ids: Iterable[str]) -> set[str]:
         """Which of ``run_ids`` are ``ancestor_id`` or its descendants."""
         ids = set(run_ids)
-        with self.db.session() as s:
+        with self.db.read() as s:
             root = self.row(s, workspace, ancestor_id)
             found = s.scalars(select(RunRow.id).where(RunRow.id.in_(ids), RunRow.path.startswith(root.path)))
             return set(found)
@@ -471,7 +471,7 @@ class RunService:
 
     def active_runs(self) -> list[tuple[str, RunRow]]:
         """(workspace name, run) for every run not in a terminal status."""
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = s.execute(
                 select(WorkspaceRow.name, RunRow)
                 .join(WorkspaceRow, WorkspaceRow.id == RunRow.workspace_id)

@@ -58,11 +58,11 @@ class WorkspaceService:
                 return self.get(name)
 
     def get(self, name: str) -> models.Workspace:
-        with self.db.session() as s:
+        with self.db.read() as s:
             return workspace_model(self.row(s, name))
 
     def all(self) -> list[models.Workspace]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             return [workspace_model(r) for r in s.scalars(select(WorkspaceRow).order_by(WorkspaceRow.name))]
 
     @staticmethod
@@ -76,7 +76,7 @@ class WorkspaceService:
         return row
 
     def experiments(self, workspace: str) -> list[models.Experiment]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             ws = self.row(s, workspace)
             rows = s.scalars(
                 select(ExperimentRow).where(ExperimentRow.workspace_id == ws.id).order_by(ExperimentRow.name)

@@ -24,6 +24,9 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Take transaction control away from pysqlite, which would run SELECTs outside any transaction
+    # (a read-then-write would then lose updates); _sqlite_begin issues BEGIN itself.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")  # durable at each commit in WAL mode up to OS crash
@@ -32,10 +35,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    """Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so two read-modify-write transactions
+    serialise instead of one failing or losing an update; read-only sessions begin deferred and, in WAL
+    mode, never wait for writers."""
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -84,6 +96,9 @@ class Database:
             upgrade(url)
         ensure_schema(self.engine, url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_factory = sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -96,6 +111,15 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session: never takes the write lock."""
+        session = self._read_factory()
+        try:
+            yield session
+        finally:
+            session.close()  # ends the transaction; unlike rollback() it leaves loaded rows readable
 
     def dispose(self) -> None:
         self.engine.dispose()
