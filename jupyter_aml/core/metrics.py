@@ -194,7 +194,7 @@ class MetricService:
 
     def _announce(self, workspace: str, records: Sequence[models.JournalRecord]) -> None:
         points: dict[tuple[str, str], list[list[float]]] = defaultdict(list)
-        for rec in records:
+        for rec in records[-5000:]:  # live charts need the newest points, not every point of a big batch
             if rec.k == "m":
                 points[(rec.run_id, rec.n)].append([rec.s if rec.s is not None else -1, float(rec.v), rec.t])
         for (run_id, name), pts in points.items():

@@ -106,10 +106,17 @@ class RunService:
         ids = [r.id for r in rows]
         tags: dict[str, dict[str, str]] = {i: {} for i in ids}
         props: dict[str, dict[str, str]] = {i: {} for i in ids}
-        for t in s.scalars(select(RunTagRow).where(RunTagRow.run_id.in_(ids))):
-            tags[t.run_id][t.key] = t.value
-        for p in s.scalars(select(RunPropertyRow).where(RunPropertyRow.run_id.in_(ids))):
-            props[p.run_id][p.key] = p.value
+        # plain columns, not ORM objects: building entities was most of the time of a run listing
+        for run_id, key, value in s.execute(
+            select(RunTagRow.run_id, RunTagRow.key, RunTagRow.value).where(RunTagRow.run_id.in_(ids))
+        ):
+            tags[run_id][key] = value
+        for run_id, key, value in s.execute(
+            select(RunPropertyRow.run_id, RunPropertyRow.key, RunPropertyRow.value).where(
+                RunPropertyRow.run_id.in_(ids)
+            )
+        ):
+            props[run_id][key] = value
         exp_ids = {r.experiment_id for r in rows}
         names = dict(s.execute(select(ExperimentRow.id, ExperimentRow.name).where(ExperimentRow.id.in_(exp_ids))).all())
         ws_names = dict(s.execute(select(WorkspaceRow.id, WorkspaceRow.name)).all())

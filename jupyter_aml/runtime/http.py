@@ -11,6 +11,11 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json as _json
+
+try:  # optional: much faster decoding of large responses (metric histories) when the environment has it
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - a run environment without orjson
+    _loads = _json.loads
 import os
 import random
 import select
@@ -345,7 +350,7 @@ class ServiceClient:
         if not raw:
             return None
         if ctype.endswith("json"):
-            return _json.loads(raw)
+            return _loads(raw)
         return raw
 
     def _error(self, status: int, raw: bytes, ctype: str) -> AMLError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -170,11 +169,13 @@ class AMLHandler(APIHandler):
             raise PayloadTooLarge(
                 f"the request body is {len(raw)} bytes; the limit is {limit}", hint="send smaller batches"
             )
-        try:
-            data = json.loads(raw or b"{}")
-        except ValueError as exc:
-            raise AMLError("the request body is not valid JSON", hint=str(exc)) from None
-        return model.model_validate(data)
+        try:  # pydantic parses and validates in one pass in Rust: much faster than json.loads + validate
+            return model.model_validate_json(raw or b"{}")
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            if first["type"] == "json_invalid":
+                raise AMLError("the request body is not valid JSON", hint=str(first.get("ctx", first["msg"]))) from None
+            raise
 
     def reply(self, payload: Any, status: int = 200) -> None:
         if isinstance(payload, pydantic.BaseModel):

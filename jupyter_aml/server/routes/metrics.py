@@ -13,7 +13,7 @@ from jupyter_aml.server.routes.runs import RUN
 class JournalHandler(AMLHandler):
     @api("run", "Ship journal records (idempotent by seq)", body=models.JournalBatch, returns=models.JournalAck)
     async def post(self, workspace: str, run_id: str) -> None:
-        batch = self.body(models.JournalBatch)
+        batch = await asyncio.to_thread(self.body, models.JournalBatch)  # large batches: off the event loop
         acked = await asyncio.to_thread(self.aml.metrics.ingest, workspace, run_id, batch)
         self.reply({"acked_seq": acked})
 
