@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import shutil
 import tempfile
 import threading
 import time
@@ -25,8 +26,9 @@ HEARTBEAT_SECONDS = 10.0
 
 
 class InteractiveSession:
-    def __init__(self, run: Run, journal: JournalWriter, shipper: JournalShipper) -> None:
+    def __init__(self, run: Run, journal: JournalWriter, shipper: JournalShipper, folder: Path) -> None:
         self.run_id = run.id
+        self.folder = folder
         self._run = run
         self.journal = journal
         self.shipper = shipper
@@ -61,19 +63,22 @@ class InteractiveSession:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self.shipper.drain(time.monotonic() + 60)
+        delivered = self.shipper.drain(time.monotonic() + 60)
         self.shipper.close()
         self.journal.close()
+        if delivered:  # keep an undelivered journal on disk rather than lose it
+            shutil.rmtree(self.folder, ignore_errors=True)
         atexit.unregister(self.stop)
 
 
 def attach_shipper(run: Run) -> InteractiveSession:
     from jupyter_aml.agent.shipper import JournalShipper
 
-    path = Path(tempfile.mkdtemp(prefix="aml-interactive-")) / "journal" / "main.jsonl"
+    folder = Path(tempfile.mkdtemp(prefix="aml-interactive-"))
+    path = folder / "journal" / "main.jsonl"
     journal = JournalWriter(path)
     shipper = JournalShipper(run._client, run._path("journal"), path).start()
-    session = InteractiveSession(run, journal, shipper)
+    session = InteractiveSession(run, journal, shipper, folder)
     run._journal = journal
     run._shipper = session
     return session
