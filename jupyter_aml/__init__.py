@@ -12,7 +12,8 @@ try:
 except ImportError:  # running from a source tree that was never built
     __version__ = "0.1.0.dev0"
 
-_SDK_NAMES = {"Workspace", "Experiment", "Run", "ScriptRunConfig", "Environment"}
+_SDK_NAMES = {"Workspace", "Experiment", "Run", "ScriptRunConfig", "Environment", "Model",
+              "InferenceConfig", "Webservice", "LocalWebservice"}
 
 
 def __getattr__(name: str) -> Any:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.procs import kill_processes_using
+
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
 @pytest.fixture
-def aml_root(tmp_path: Path) -> Path:
+def aml_root(tmp_path: Path) -> Iterator[Path]:
     root = tmp_path / "aml-root"
     root.mkdir()
-    return root
+    yield root
+    kill_processes_using(root)
 
 
 @pytest.fixture

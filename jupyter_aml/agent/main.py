@@ -160,6 +160,8 @@ class Agent:
             raise EnvBuildError("run_config.script is missing")
         env = self.script_env(prepared, spec or {})
         cmd = [prepared.python, str(script), *[str(a) for a in run_config.get("arguments") or []]]
+        if str(script).endswith(".ipynb"):  # a notebook is executed by nbclient: agent/notebook.py
+            cmd[1:2] = ["-m", "jupyter_aml.agent.notebook", str(script)]
         self._check_cancel()
         self.set_status("Running")
         return self.execute(cmd, env)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from jupyter_aml.core.deployments import DeploymentStore
+from jupyter_aml.core.environments import EnvironmentRegistry
 from jupyter_aml.core.events import Event, EventSink, discard
 from jupyter_aml.core.files import FileService
+from jupyter_aml.core.images import ImageRegistry
 from jupyter_aml.core.metrics import MetricService
+from jupyter_aml.core.registry import ModelRegistry
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.core.tokens import RunTokens, load_or_create_secret
@@ -25,6 +29,10 @@ class AMLService:
         self.runs = RunService(self.db, self._publish)
         self.metrics = MetricService(self.db, self.runs, self._publish)
         self.files = FileService(self.db, self.blobs, self._publish)
+        self.models = ModelRegistry(self.db, self.blobs)
+        self.environments = EnvironmentRegistry(self.db)
+        self.deployments = DeploymentStore(self.db, self.environments)
+        self.images = ImageRegistry(self.db)
 
     def subscribe(self, sink: EventSink) -> None:
         self._sinks.append(sink)

@@ -3,16 +3,30 @@
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.experiment import Experiment
+from jupyter_aml.sdk.model import Model
 from jupyter_aml.sdk.run import ActivityFailedError, ActivityFailedException, OfflineRun, Run
+from jupyter_aml.sdk.webservice import (
+    AciWebservice,
+    DockerWebservice,
+    InferenceConfig,
+    LocalWebservice,
+    Webservice,
+)
 from jupyter_aml.sdk.workspace import Workspace
 
 __all__ = [
+    "AciWebservice",
     "ActivityFailedError",
     "ActivityFailedException",
+    "DockerWebservice",
     "Environment",
     "Experiment",
+    "InferenceConfig",
+    "LocalWebservice",
+    "Model",
     "OfflineRun",
     "Run",
     "ScriptRunConfig",
+    "Webservice",
     "Workspace",
 ]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.workspace import Workspace
 
 
 @dataclass
@@ -15,6 +18,7 @@ class PythonSection:
     user_managed_dependencies: bool = True
     interpreter_path: str | None = None
     pip_packages: list[str] = field(default_factory=list)
+    python_version: str | None = None  # "3.11": used by registered environments (web services)
 
 
 @dataclass
@@ -76,5 +80,39 @@ class Environment:
         env.docker.base_image = spec.get("docker_base_image")
         return env
 
+    # -- the environment registry ------------------------------------------------------------------
+    def _definition(self) -> dict[str, Any]:
+        spec = self.to_spec()
+        spec.pop("version", None)
+        spec["python_version"] = self.python.python_version
+        return spec
+
+    def register(self, workspace: Workspace) -> Environment:
+        """Register this definition under its name: an unchanged definition keeps the latest version,
+        anything else becomes the next version. Returns the registered environment (with its version)."""
+        details = workspace._client.post(workspace._path("environments"), self._definition())
+        return Environment._from_registered(details)
+
+    @classmethod
+    def _from_registered(cls, details: dict[str, Any]) -> Environment:
+        env = cls.from_spec(details["spec"])
+        env.name, env.version = details["name"], str(details["version"])
+        env.python.python_version = details["spec"].get("python_version")
+        env._registered = details  # type: ignore[attr-defined]
+        return env
+
+    @staticmethod
+    def get(workspace: Workspace, name: str, version: str | int | None = None) -> Environment:
+        from jupyter_aml.sdk.workspace import _q
+
+        path = workspace._path("environments", _q(name), *(("versions", str(version)) if version else ()))
+        return Environment._from_registered(workspace._client.get(path))
+
+    @staticmethod
+    def list(workspace: Workspace) -> dict[str, Environment]:
+        """The latest version of each registered environment, by name."""
+        items = workspace._client.get(workspace._path("environments"), params={"latest": "true"})["items"]
+        return {item["name"]: Environment._from_registered(item) for item in items}
+
     def __repr__(self) -> str:
-        return f"Environment(name={self.name!r}, pip={self.python.pip_packages!r})"
+        return f"Environment(name={self.name!r}, version={self.version!r}, pip={self.python.pip_packages!r})"

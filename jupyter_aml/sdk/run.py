@@ -274,6 +274,17 @@ class Run:
         out = Path(output_directory)
         return [self.download_file(n, out / n) for n in self.get_file_names() if n.startswith(prefix)]
 
+    def register_model(self, model_name: str, model_path: str | None = None, **kwargs: Any) -> Any:
+        """Register the run's file or folder ``model_path`` (e.g. ``outputs/model.pkl``) as a model version,
+        by reference (the run's files are already in the workspace) and with the run as its lineage.
+        Keyword arguments as ``Model.register``: tags, properties, description, model_framework,
+        model_framework_version, sample_input."""
+        from jupyter_aml.sdk.model import Model
+
+        if not model_path:
+            raise InvalidInput("register_model needs model_path", hint="e.g. model_path='outputs/model.pkl'")
+        return Model._register_from_run(self, model_name, model_path, **kwargs)
+
     # -- metrics (reading) ------------------------------------------------------------------------------
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         """``{name: value}`` (a list when logged more than once); with ``recursive``, ``{run_id: {...}}``."""

@@ -23,7 +23,8 @@ from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.server import events as events_routes
 from jupyter_aml.server.base import AMLHandler, RunAuthorizer, api
 from jupyter_aml.server.events import EventHub
-from jupyter_aml.server.routes import files, metrics, runs, workspaces
+from jupyter_aml.server.routes import endpoints, environments, files, images, metrics, models, runs, workspaces
+from jupyter_aml.serving.manager import DeploymentManager
 
 API_PREFIX = "aml/api/v1"
 
@@ -35,6 +36,7 @@ def all_routes() -> list[tuple[str, type]]:
         *metrics.ROUTES,
         *files.ROUTES,
         *events_routes.ROUTES,
+        *models.ROUTES, *environments.ROUTES, *endpoints.ROUTES, *images.ROUTES,
         (r"/openapi.json", OpenAPIHandler),
         (r"/health", HealthHandler),
     ]
@@ -124,6 +126,7 @@ class AMLExtension(ExtensionApp):
         self.scheduler = Scheduler(self.service, backends, self.service_url)
         self.events = EventHub()
         self.service.subscribe(self.events.publish)
+        self.deployments = DeploymentManager(self.service)
         self.settings.update(
             {
                 "aml_events": self.events,
@@ -131,6 +134,7 @@ class AMLExtension(ExtensionApp):
                 "aml_scheduler": self.scheduler,
                 "aml_service_token": self.service_token,
                 "aml_run_authorizer": RunAuthorizer(),
+                "aml_deployments": self.deployments,
             }
         )
 
@@ -140,6 +144,7 @@ class AMLExtension(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         await self.scheduler.reconcile()
         self.scheduler.start_monitor()
+        await self.deployments.start()
         self._write_runtime_file()
         self.log.info("jupyter-aml: workspace service at %s (root %s)", self.service_url, self.service.settings.root)
 
@@ -157,6 +162,7 @@ class AMLExtension(ExtensionApp):
 
     async def stop_extension(self) -> None:
         await self.scheduler.shutdown()
+        await self.deployments.stop()
         try:
             info = json.loads(self._runtime_file().read_text())
             if info.get("pid") == os.getpid():

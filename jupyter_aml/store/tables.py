@@ -178,3 +178,146 @@ class SnapshotFileRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     mode: Mapped[int] = mapped_column(Integer)
+
+
+# -- model registry, environments, deployments (web services), images ------------------------------------
+
+
+class ModelRow(Base):
+    """One version of a registered model: a logical container of content-addressed files."""
+
+    __tablename__ = "models"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", "version", name="uq_model_version"),
+        Index("ix_models_workspace_created", "workspace_id", "created_at"),
+        Index("ix_models_run", "run_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(1024))  # the registered file or folder's own name
+    description: Mapped[str] = mapped_column(Text, default="")
+    framework: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    framework_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sample_input: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(320), nullable=True)  # lineage (kept if the run goes)
+    experiment: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    file_count: Mapped[int] = mapped_column(Integer)
+    total_size: Mapped[int] = mapped_column(BigInteger)
+
+
+class ModelFileRow(Base):
+    __tablename__ = "model_files"
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class ModelTagRow(Base):
+    __tablename__ = "model_tags"
+    __table_args__ = (Index("ix_model_tags_kv", "key", "value"),)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class ModelPropertyRow(Base):
+    __tablename__ = "model_properties"
+    __table_args__ = (Index("ix_model_props_kv", "key", "value"),)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class EnvironmentRow(Base):
+    """A registered environment version; ``spec_hash`` identifies its definition (name and version aside)."""
+
+    __tablename__ = "environments"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", "version", name="uq_environment_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    spec_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeploymentRow(Base):
+    """A web service: the desired state (models, inference and deployment configuration) and what is live."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_deployment_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    compute_type: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # the revision taking traffic (0: none yet)
+    model_ids: Mapped[list[int]] = mapped_column(JSON)  # of that revision, in the order given
+    inference_config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deployment_config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # an update in progress
+    operation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the last create/update
+    port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    primary_key: Mapped[str] = mapped_column(String(128))
+    secondary_key: Mapped[str] = mapped_column(String(128))
+    image_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tags: Mapped[dict[str, str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeploymentModelRow(Base):
+    """Which model versions a deployment uses (live or being rolled out): a version in use cannot be deleted."""
+
+    __tablename__ = "deployment_models"
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True, index=True)
+
+
+class EndpointStatRow(Base):
+    """Request telemetry of a deployment per minute: counts by outcome and a latency histogram."""
+
+    __tablename__ = "endpoint_stats"
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True)
+    minute: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # unix time // 60
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    errors_4xx: Mapped[int] = mapped_column(Integer, default=0)
+    errors_5xx: Mapped[int] = mapped_column(Integer, default=0)
+    latency_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_hist: Mapped[list[int]] = mapped_column(JSON)
+
+
+class ImageRow(Base):
+    """A scoring image built from an environment, model files and scoring code, tagged by their joint hash."""
+
+    __tablename__ = "images"
+    __table_args__ = (UniqueConstraint("workspace_id", "content_hash", name="uq_image_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    tag: Mapped[str] = mapped_column(String(255))
+    docker_id: Mapped[str] = mapped_column(String(128))
+    base_image: Mapped[str] = mapped_column(String(512))
+    environment: Mapped[dict[str, Any]] = mapped_column(JSON)
+    model_ids: Mapped[list[int]] = mapped_column(JSON)
+    snapshot_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ModelNameRow(Base):
+    """The version counter of a model name: versions are never reused, even after a delete."""
+
+    __tablename__ = "model_names"
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_version: Mapped[int] = mapped_column(Integer, default=0)

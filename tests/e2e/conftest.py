@@ -16,6 +16,7 @@ import pytest
 
 from jupyter_aml.runtime.http import ServiceClient
 from jupyter_aml.sdk.workspace import Workspace
+from tests.procs import kill_processes_using
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -102,19 +103,6 @@ def service(tmp_path: Path) -> Iterator[ServiceProcess]:
     yield svc
     svc.stop()
     kill_processes_using(svc.root)
-
-
-def kill_processes_using(root: Path) -> None:
-    """No run agent or script of this test may outlive it: find them by their environment."""
-    marker = f"={root}".encode()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            if marker in (proc / "environ").read_bytes():
-                os.kill(int(proc.name), signal.SIGKILL)
-        except (OSError, ProcessLookupError):
-            continue
 
 
 def wait_status(run, statuses: set[str], timeout: float = 120) -> str:

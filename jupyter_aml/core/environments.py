@@ -1,0 +1,129 @@
+"""The environment registry: named, versioned environment definitions, identified by the hash of their spec.
+
+Registering a definition equal to the latest version of its name returns that version; anything else
+creates the next version. The hash covers what the environment *is* (Python version, pip requirements,
+variables, docker base image), not its name or version, so equal environments share built artefacts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jupyter_aml.core import registry_models as rm
+from jupyter_aml.core.errors import Conflict, InvalidInput, NotFound
+from jupyter_aml.core.registry import parse_ref
+from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
+from jupyter_aml.store.db import Database
+from jupyter_aml.store.tables import EnvironmentRow, WorkspaceRow
+
+HASH_VERSION = 1
+
+
+def canonical_spec(spec: rm.EnvironmentDefinition) -> dict[str, Any]:
+    """The parts of a definition that make it what it is, in a stable form."""
+    return {
+        "python_version": spec.python_version,
+        "user_managed": spec.python.user_managed and not spec.python.pip,
+        "interpreter_path": spec.python.interpreter_path,
+        "pip": [p.strip() for p in spec.python.pip if p.strip()],
+        "env_vars": dict(sorted(spec.env_vars.items())),
+        "docker_base_image": spec.docker_base_image,
+    }
+
+
+def spec_hash(spec: rm.EnvironmentDefinition) -> str:
+    body = json.dumps({"v": HASH_VERSION, **canonical_spec(spec)}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class EnvironmentRegistry:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def register(self, workspace: str, spec: rm.EnvironmentDefinition) -> rm.RegisteredEnvironment:
+        if not spec.name or spec.name.startswith("AzureML-"):
+            raise InvalidInput(f"environment name {spec.name!r} cannot be registered", hint="pick your own name")
+        digest = spec_hash(spec)
+        for _attempt in range(5):
+            try:
+                with self.db.session() as s:
+                    ws = WorkspaceService.row(s, workspace)
+                    latest = self._latest(s, ws, spec.name)
+                    if latest is not None and latest.spec_hash == digest:
+                        return self._model(ws, latest)
+                    row = EnvironmentRow(
+                        workspace_id=ws.id,
+                        name=spec.name,
+                        version=(latest.version if latest else 0) + 1,
+                        spec=spec.model_dump(mode="json", exclude={"version"}),
+                        spec_hash=digest,
+                        created_at=utcnow(),
+                    )
+                    s.add(row)
+                    s.flush()
+                    return self._model(ws, row)
+            except IntegrityError:
+                continue  # registered concurrently: read again
+        raise Conflict(f"could not register environment {spec.name!r}: too many concurrent registrations")
+
+    @staticmethod
+    def _latest(s: Session, ws: WorkspaceRow, name: str) -> EnvironmentRow | None:
+        return s.scalar(
+            select(EnvironmentRow)
+            .where(EnvironmentRow.workspace_id == ws.id, EnvironmentRow.name == name)
+            .order_by(EnvironmentRow.version.desc())
+            .limit(1)
+        )
+
+    def get(self, workspace: str, name: str, version: int | None = None) -> rm.RegisteredEnvironment:
+        with self.db.read() as s:
+            ws = WorkspaceService.row(s, workspace)
+            return self._model(ws, self.row(s, ws, name, version))
+
+    @staticmethod
+    def row(s: Session, ws: WorkspaceRow, name: str, version: int | None = None) -> EnvironmentRow:
+        query = select(EnvironmentRow).where(EnvironmentRow.workspace_id == ws.id, EnvironmentRow.name == name)
+        if version is not None:
+            query = query.where(EnvironmentRow.version == version)
+        row = s.scalar(query.order_by(EnvironmentRow.version.desc()).limit(1))
+        if row is None:
+            what = f"environment {name!r}" + (f" version {version}" if version is not None else "")
+            raise NotFound(f"{what} not found in workspace {ws.name!r}", hint="register it first")
+        return row
+
+    @classmethod
+    def resolve(cls, s: Session, ws: WorkspaceRow, ref: str) -> rm.RegisteredEnvironment:
+        """``name`` or ``name:version``, inside the caller's session."""
+        name, version = parse_ref(ref)
+        return cls._model(ws, cls.row(s, ws, name, version))
+
+    def all(self, workspace: str, *, name: str | None = None, latest: bool = False) -> list[rm.RegisteredEnvironment]:
+        with self.db.read() as s:
+            ws = WorkspaceService.row(s, workspace)
+            query = select(EnvironmentRow).where(EnvironmentRow.workspace_id == ws.id)
+            if name:
+                query = query.where(EnvironmentRow.name == name)
+            rows = list(s.scalars(query.order_by(EnvironmentRow.name, EnvironmentRow.version.desc())))
+            if latest:
+                seen: set[str] = set()
+                rows = [r for r in rows if not (r.name in seen or seen.add(r.name))]  # type: ignore[func-returns-value]
+            return [self._model(ws, r) for r in rows]
+
+    @staticmethod
+    def _model(ws: WorkspaceRow, row: EnvironmentRow) -> rm.RegisteredEnvironment:
+        spec = dict(row.spec)
+        spec["version"] = str(row.version)
+        return rm.RegisteredEnvironment(
+            name=row.name,
+            version=row.version,
+            workspace=ws.name,
+            spec_hash=row.spec_hash,
+            spec=spec,
+            created_at=utc(row.created_at),
+        )

@@ -1,0 +1,296 @@
+"""Pydantic models of the model registry, environment registry and web service (deployment) payloads."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from jupyter_aml.core.models import (
+    NAME_PATTERN,
+    EnvironmentSpec,
+    RunFile,
+    Sha256,
+    Strict,
+    _check_str_map,
+)
+
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"
+SERVICE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$"  # Azure v1: 3-32 chars, lowercase, digits, dashes
+PYTHON_VERSION_PATTERN = r"^3\.[0-9]{1,2}$"
+MAX_SAMPLE_INPUT = 64 * 1024
+
+ModelName = Annotated[str, Field(pattern=MODEL_NAME_PATTERN)]
+ServiceName = Annotated[str, Field(pattern=SERVICE_NAME_PATTERN)]
+ModelRef = Annotated[str, Field(min_length=1, max_length=300)]  # "name:version" or "name" (latest)
+
+
+# -- models ------------------------------------------------------------------------------------------------
+class ModelFile(Strict):
+    path: str = Field(min_length=1, max_length=1024)
+    sha256: Sha256
+    size: int = Field(ge=0)
+
+
+class ModelCreate(Strict):
+    """Register a model version from uploaded blobs (``files``) or from a run's files (``run_id`` + ``run_path``).
+
+    ``path`` is the registered file or folder's own name (``model.pkl``, ``bert/``); every file path starts
+    with it. From a run, files are registered by reference: they already are blobs.
+    """
+
+    name: ModelName
+    files: list[ModelFile] | None = Field(default=None, max_length=100_000)
+    path: str | None = Field(default=None, max_length=1024)
+    run_id: str | None = Field(default=None, max_length=320)
+    run_path: str | None = Field(default=None, max_length=1024)
+    description: str = Field(default="", max_length=5000)
+    tags: dict[str, Any] = Field(default_factory=dict)
+    properties: dict[str, Any] = Field(default_factory=dict)
+    framework: str | None = Field(default=None, max_length=64)
+    framework_version: str | None = Field(default=None, max_length=64)
+    sample_input: Any = None
+
+    _tags = field_validator("tags", "properties")(_check_str_map)
+
+
+class ModelUpdate(Strict):
+    tags: dict[str, Any] | None = None
+    remove_tags: list[str] = Field(default_factory=list)
+    properties: dict[str, Any] | None = None
+    description: str | None = Field(default=None, max_length=5000)
+
+    _tags = field_validator("tags", "properties")(_check_str_map)
+
+
+class Model(BaseModel):
+    id: str  # "name:version", as in Azure ML v1
+    name: str
+    version: int
+    workspace: str
+    path: str
+    description: str
+    framework: str | None
+    framework_version: str | None
+    sample_input: Any = None
+    run_id: str | None
+    experiment: str | None
+    created_by: str
+    created_at: datetime
+    file_count: int
+    total_size: int
+    tags: dict[str, str]
+    properties: dict[str, str]
+    deployments: list[str] = Field(default_factory=list)  # web services using this version
+
+
+class ModelList(BaseModel):
+    items: list[Model]
+
+
+class ModelFileList(BaseModel):
+    items: list[RunFile]
+
+
+# -- environments ------------------------------------------------------------------------------------------
+class EnvironmentDefinition(EnvironmentSpec):
+    """An environment to register: the run environment spec plus the Python version it needs."""
+
+    python_version: str | None = Field(default=None, pattern=PYTHON_VERSION_PATTERN)
+
+
+class RegisteredEnvironment(BaseModel):
+    name: str
+    version: int
+    workspace: str
+    spec_hash: str
+    spec: dict[str, Any]
+    created_at: datetime
+
+
+class EnvironmentList(BaseModel):
+    items: list[RegisteredEnvironment]
+
+
+# -- web services ------------------------------------------------------------------------------------------
+class InferenceConfigSpec(Strict):
+    """The scoring code (a snapshot of ``source_directory``) and the environment it runs in."""
+
+    entry_script: str = Field(min_length=1, max_length=1024)
+    snapshot_id: Sha256  # the uploaded source_directory; entry_script is a file in it
+    environment: EnvironmentDefinition | None = None  # inline definition (hashed like a registered one)
+    environment_ref: str | None = Field(default=None, max_length=300)  # "name:version" or "name"
+
+    @field_validator("entry_script")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if value.startswith(("/", "\\")) or ".." in value.replace("\\", "/").split("/"):
+            raise ValueError("entry_script must be a path inside source_directory")
+        return value
+
+
+class DeploymentConfigSpec(Strict):
+    """How the service runs. ``local``: replica processes on this machine; ``docker``: containers."""
+
+    compute_type: Literal["local", "docker"] = "local"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    replicas: int = Field(default=1, ge=1, le=32)
+    auth_enabled: bool = True
+    scoring_timeout_ms: int = Field(default=60_000, ge=100, le=3_600_000)
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
+    max_concurrent_requests_per_container: int = Field(default=1, ge=1, le=256)
+    startup_timeout_seconds: int = Field(default=300, ge=5, le=3600)
+    cpu_cores: float | None = Field(default=None, gt=0, le=256)  # docker limits
+    memory_gb: float | None = Field(default=None, gt=0, le=1024)
+
+
+class DeploymentCreate(Strict):
+    name: ServiceName
+    models: list[ModelRef] = Field(min_length=1, max_length=100)
+    inference_config: InferenceConfigSpec
+    deployment_config: DeploymentConfigSpec = Field(default_factory=DeploymentConfigSpec)
+    description: str = Field(default="", max_length=5000)
+    tags: dict[str, Any] = Field(default_factory=dict)
+    overwrite: bool = False
+
+    _tags = field_validator("tags")(_check_str_map)
+
+
+class DeploymentUpdate(Strict):
+    models: list[ModelRef] | None = Field(default=None, min_length=1, max_length=100)
+    inference_config: InferenceConfigSpec | None = None
+    replicas: int | None = Field(default=None, ge=1, le=32)
+    scoring_timeout_ms: int | None = Field(default=None, ge=100, le=3_600_000)
+    max_request_bytes: int | None = Field(default=None, ge=1024, le=1024**3)
+    auth_enabled: bool | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    tags: dict[str, Any] | None = None
+
+    _tags = field_validator("tags")(_check_str_map)
+
+
+class Operation(BaseModel):
+    kind: str  # create | update | restart
+    status: str  # Running | Succeeded | Failed
+    revision: int
+    started_at: datetime
+    ended_at: datetime | None = None
+    error: dict[str, Any] | None = None
+
+
+class Webservice(BaseModel):
+    name: str
+    workspace: str
+    compute_type: str
+    state: str  # Transitioning | Healthy | Unhealthy | Failed
+    revision: int
+    models: list[str]  # "name:version" of the revision taking traffic
+    pending_models: list[str] | None = None
+    scoring_uri: str | None
+    swagger_uri: str | None
+    port: int | None
+    auth_enabled: bool
+    inference_config: dict[str, Any]
+    deployment_config: dict[str, Any]
+    image_id: str | None
+    operation: dict[str, Any] | None
+    error: dict[str, Any] | None
+    replicas: list[dict[str, Any]] = Field(default_factory=list)  # live view: index, state, pid, restarts
+    tags: dict[str, str]
+    description: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebserviceList(BaseModel):
+    items: list[Webservice]
+
+
+class ServiceKeys(BaseModel):
+    primary_key: str
+    secondary_key: str
+
+
+class RegenerateKey(Strict):
+    key_type: Literal["Primary", "Secondary"]
+    key_value: str | None = Field(default=None, min_length=16, max_length=128)
+
+    @field_validator("key_value")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[A-Za-z0-9_.~+/=-]+$", value):
+            raise ValueError("a key may hold letters, digits and _.~+/=- only")
+        return value
+
+
+class ServiceLogs(BaseModel):
+    lines: list[str]
+
+
+class TelemetryPoint(BaseModel):
+    t: datetime  # start of the minute
+    requests: int
+    errors_4xx: int
+    errors_5xx: int
+    latency_ms_mean: float | None
+    latency_ms_p50: float | None
+    latency_ms_p90: float | None
+    latency_ms_p99: float | None
+
+
+class Telemetry(BaseModel):
+    name: str
+    requests: int
+    errors_4xx: int
+    errors_5xx: int
+    latency_ms_p50: float | None
+    latency_ms_p90: float | None
+    latency_ms_p99: float | None
+    points: list[TelemetryPoint]
+
+
+class Image(BaseModel):
+    id: str  # the content hash: environment + model files + scoring code
+    tag: str
+    workspace: str
+    docker_id: str
+    base_image: str
+    models: list[str]
+    snapshot_id: str | None
+    size: int
+    created_at: datetime
+
+
+class ImageList(BaseModel):
+    items: list[Image]
+
+
+__all__ = [
+    "NAME_PATTERN",
+    "DeploymentConfigSpec",
+    "DeploymentCreate",
+    "DeploymentUpdate",
+    "EnvironmentDefinition",
+    "EnvironmentList",
+    "Image",
+    "ImageList",
+    "InferenceConfigSpec",
+    "Model",
+    "ModelCreate",
+    "ModelFile",
+    "ModelFileList",
+    "ModelList",
+    "ModelUpdate",
+    "Operation",
+    "RegenerateKey",
+    "RegisteredEnvironment",
+    "ServiceKeys",
+    "ServiceLogs",
+    "Telemetry",
+    "TelemetryPoint",
+    "Webservice",
+    "WebserviceList",
+]

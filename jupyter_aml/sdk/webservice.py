@@ -1,0 +1,336 @@
+"""Web services with Azure ML v1's names: ``InferenceConfig``, ``LocalWebservice.deploy_configuration``,
+``Model.deploy``, ``Webservice`` (``wait_for_deployment``, ``run``, ``get_logs``, ``update``, ``delete``)."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.sdk.model import Model, WebserviceException
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.environment import Environment
+    from jupyter_aml.sdk.workspace import Workspace
+
+
+def _q(value: str) -> str:
+    from jupyter_aml.sdk.workspace import _q as quote
+
+    return quote(value)
+
+
+class InferenceConfig:
+    """The scoring code (``entry_script`` inside ``source_directory``) and the ``environment`` it runs in."""
+
+    def __init__(
+        self,
+        entry_script: str,
+        runtime: str | None = None,
+        conda_file: str | None = None,
+        extra_docker_file_steps: str | None = None,
+        source_directory: str | os.PathLike[str] | None = None,
+        enable_gpu: bool | None = None,
+        description: str | None = None,
+        base_image: str | None = None,
+        base_image_registry: Any = None,
+        cuda_version: str | None = None,
+        environment: Environment | None = None,
+    ) -> None:
+        if conda_file:
+            raise InvalidInput("conda_file is not supported here",
+                               hint="use environment=Environment.from_pip_requirements(name, 'requirements.txt')")
+        if source_directory is None:
+            script = Path(entry_script)
+            source_directory, entry_script = (script.parent if str(script.parent) else Path(".")), script.name
+        self.entry_script = str(entry_script).replace("\\", "/")
+        self.source_directory = str(source_directory)
+        self.environment = environment
+        self.description = description
+        self.base_image = base_image
+
+    def _spec(self, workspace: Workspace) -> dict[str, Any]:
+        from jupyter_aml.sdk.submit import upload_snapshot
+
+        upload = upload_snapshot(workspace._client, workspace._path(), self.source_directory,
+                                 script=self.entry_script, progress=False)
+        spec: dict[str, Any] = {"entry_script": self.entry_script, "snapshot_id": upload.snapshot_id}
+        env = self.environment
+        if env is not None and getattr(env, "_registered", None):
+            spec["environment_ref"] = f"{env.name}:{env.version}"
+        elif env is not None:
+            definition = env._definition()
+            if self.base_image and not definition.get("docker_base_image"):
+                definition["docker_base_image"] = self.base_image
+            spec["environment"] = definition
+        elif self.base_image:
+            spec["environment"] = {"docker_base_image": self.base_image}
+        return spec
+
+    def __repr__(self) -> str:
+        return f"InferenceConfig(entry_script={self.entry_script!r}, source_directory={self.source_directory!r})"
+
+
+@dataclass
+class LocalWebserviceDeploymentConfiguration:
+    """Replica processes on the service's machine behind a load balancer on ``port`` (None: a free port)."""
+
+    port: int | None = None
+    replicas: int = 1
+    auth_enabled: bool = True
+    scoring_timeout_ms: int = 60_000
+    max_request_bytes: int = 10 * 1024 * 1024
+    max_concurrent_requests_per_container: int = 1
+    startup_timeout_seconds: int = 300
+    compute_type: str = "local"
+
+    def _spec(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class DockerWebserviceDeploymentConfiguration(LocalWebserviceDeploymentConfiguration):
+    """Replicas as Docker containers of an image built from the environment, models and scoring code."""
+
+    cpu_cores: float | None = None
+    memory_gb: float | None = None
+    compute_type: str = "docker"
+
+
+class LocalWebservice:
+    @staticmethod
+    def deploy_configuration(port: int | None = None, replicas: int = 1, **kwargs: Any
+                             ) -> LocalWebserviceDeploymentConfiguration:
+        return LocalWebserviceDeploymentConfiguration(port=port, replicas=replicas, **kwargs)
+
+
+class DockerWebservice:
+    @staticmethod
+    def deploy_configuration(port: int | None = None, replicas: int = 1, cpu_cores: float | None = None,
+                             memory_gb: float | None = None, **kwargs: Any) -> DockerWebserviceDeploymentConfiguration:
+        return DockerWebserviceDeploymentConfiguration(port=port, replicas=replicas, cpu_cores=cpu_cores,
+                                                       memory_gb=memory_gb, **kwargs)
+
+
+class AciWebservice(DockerWebservice):
+    """Azure Container Instances in v1 scripts: served here as a Docker container (keys stay on)."""
+
+    @staticmethod
+    def deploy_configuration(cpu_cores: float | None = None, memory_gb: float | None = None,  # type: ignore[override]
+                             tags: Any = None, properties: Any = None, description: str | None = None,
+                             location: str | None = None, auth_enabled: bool | None = None, port: int | None = None,
+                             **_: Any) -> DockerWebserviceDeploymentConfiguration:
+        return DockerWebserviceDeploymentConfiguration(
+            port=port, cpu_cores=cpu_cores, memory_gb=memory_gb,
+            auth_enabled=True if auth_enabled is None else auth_enabled)
+
+
+class Webservice:
+    """A deployed web service. ``Webservice(ws, "digits-svc")`` finds an existing one."""
+
+    def __init__(self, workspace: Workspace, name: str, *, _details: dict[str, Any] | None = None) -> None:
+        self.workspace = workspace
+        self.name = name
+        self._details = _details if _details is not None else workspace._client.get(self._path())
+        self._key: str | None = None
+        self._watching = (self._details.get("operation") or {}).get("revision") if _details is not None else None
+
+    def _path(self, *parts: str) -> str:
+        return self.workspace._path("endpoints", _q(self.name), *parts)
+
+    @classmethod
+    def _deploy(cls, workspace: Workspace, name: str, models: builtins.list[Model],
+                inference_config: InferenceConfig | None, deployment_config: Any, *, overwrite: bool = False,
+                show_output: bool = False) -> Webservice:
+        if inference_config is None:
+            raise InvalidInput("deploying needs an inference_config", hint="InferenceConfig(entry_script='score.py', "
+                                                                          "source_directory='.', environment=env)")
+        if not models:
+            raise InvalidInput("deploying needs at least one model")
+        config = deployment_config or LocalWebserviceDeploymentConfiguration()
+        body = {
+            "name": name,
+            "models": [m.id if isinstance(m, Model) else str(m) for m in models],
+            "inference_config": inference_config._spec(workspace),
+            "deployment_config": config._spec(),
+            "overwrite": overwrite,
+            "description": inference_config.description or "",
+        }
+        details = workspace._client.post(workspace._path("endpoints"), body)
+        service = cls(workspace, name, _details=details)
+        if show_output:
+            service.wait_for_deployment(show_output=True)
+        return service
+
+    @staticmethod
+    def list(workspace: Workspace, compute_type: str | None = None, model_name: str | None = None,
+             model_id: str | None = None, tags: Any = None, **_: Any) -> builtins.list[Webservice]:
+        items = workspace._client.get(workspace._path("endpoints"))["items"]
+        out = []
+        for item in items:
+            if compute_type and item["compute_type"].lower() != compute_type.lower():
+                continue
+            if model_name and not any(m.split(":")[0] == model_name for m in item["models"]):
+                continue
+            if model_id and model_id not in item["models"]:
+                continue
+            out.append(Webservice(workspace, item["name"], _details=item))
+        return out
+
+    # -- attributes ---------------------------------------------------------------------------------------
+    state = property(lambda self: self._details["state"])
+    scoring_uri = property(lambda self: self._details.get("scoring_uri"))
+    swagger_uri = property(lambda self: self._details.get("swagger_uri"))
+    compute_type = property(lambda self: self._details.get("compute_type"))
+    port = property(lambda self: self._details.get("port"))
+    error = property(lambda self: self._details.get("error"))
+    tags = property(lambda self: dict(self._details.get("tags") or {}))
+    description = property(lambda self: self._details.get("description") or "")
+    created_time = property(lambda self: self._details.get("created_at"))
+    auth_enabled = property(lambda self: bool(self._details.get("auth_enabled")))
+    revision = property(lambda self: int(self._details.get("revision") or 0))
+
+    @property
+    def models(self) -> builtins.list[Model]:
+        return [Model(self.workspace, id=ref) for ref in self._details.get("models", [])]
+
+    def reload(self) -> Webservice:
+        self._details = self.workspace._client.get(self._path())
+        return self
+
+    update_deployment_state = reload
+
+    def get_details(self) -> dict[str, Any]:
+        return dict(self.reload()._details)
+
+    def serialize(self) -> dict[str, Any]:
+        return {"workspace": self.workspace.name, **self._details}
+
+    # -- waiting --------------------------------------------------------------------------------------------
+    def wait_for_deployment(self, show_output: bool = False, timeout_sec: float | None = None) -> None:
+        """Wait until the create/update in progress ended; raise ``WebserviceException`` if the service failed
+        or if the create/update that this object started failed (the old revision then still serves)."""
+        deadline = time.monotonic() + (timeout_sec or 3600)
+        printed = 0
+        while True:
+            self.reload()
+            operation = self._details.get("operation") or {}
+            busy = self.state == "Transitioning" or operation.get("status") == "Running"
+            if show_output:
+                lines = self.get_logs(num_lines=5000).splitlines()
+                for line in lines[printed:] if printed <= len(lines) else lines:
+                    print(line)
+                printed = len(lines)
+            if not busy:
+                break
+            if time.monotonic() > deadline:
+                raise WebserviceException(f"web service {self.name!r} is still {self.state} after {timeout_sec} s",
+                                          hint="look at service.get_logs()")
+            time.sleep(0.3)
+        if show_output:
+            where = f", scoring URI {self.scoring_uri}" if self.state == "Healthy" else ""
+            print(f"{self.name}: {self.state}{where}")
+        failed = operation.get("status") == "Failed" and operation.get("revision") == self._watching
+        if self.state == "Failed" or failed:
+            message = ((operation.get("error") or self.error or {}).get("message")) or self.state
+            raise WebserviceException(f"web service {self.name!r}: {operation.get('kind', 'deployment')} failed: "
+                                      f"{message}", hint="see service.get_logs()", details=operation.get("error"))
+
+    # -- using ----------------------------------------------------------------------------------------------
+    def run(self, input_data: Any, timeout: float | None = None) -> Any:
+        """POST ``input_data`` (a JSON string, bytes, or data to encode) to the scoring URI; return the JSON
+        result. A failed request raises ``WebserviceException`` with the status and the service's message."""
+        if isinstance(input_data, bytes):
+            body = input_data
+        elif isinstance(input_data, str):
+            body = input_data.encode()
+        else:
+            body = json.dumps(input_data).encode()
+        if not self.scoring_uri:
+            self.reload()
+        for attempt in (1, 2):
+            headers = {"Content-Type": "application/json"}
+            if self.auth_enabled:
+                if self._key is None or attempt == 2:
+                    self._key = self.get_keys()[0]
+                headers["Authorization"] = f"Bearer {self._key}"
+            request = urllib.request.Request(self.scoring_uri, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=timeout or 300) as response:
+                    return json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and attempt == 1 and self.auth_enabled:
+                    continue  # the key may have been regenerated: fetch it again once
+                raw = exc.read()
+                try:
+                    error = json.loads(raw)["error"]
+                    message = error.get("message", raw.decode(errors="replace"))
+                except (ValueError, KeyError, TypeError):
+                    error, message = None, raw.decode(errors="replace")[:500]
+                raise WebserviceException(f"scoring failed with status {exc.code}: {message}",
+                                          hint="see service.get_logs()", details=error) from None
+        return None
+
+    def get_logs(self, num_lines: int = 5000, init: bool = False) -> str:
+        lines = self.workspace._client.get(self._path("logs"), params={"lines": num_lines})["lines"]
+        return "\n".join(lines)
+
+    def get_keys(self) -> tuple[str, str]:
+        keys = self.workspace._client.get(self._path("keys"))
+        return keys["primary_key"], keys["secondary_key"]
+
+    def regen_key(self, key: str, set_key: str | None = None) -> None:
+        kind = {"primary": "Primary", "secondary": "Secondary"}.get(key.lower())
+        if kind is None:
+            raise InvalidInput(f"key must be 'Primary' or 'Secondary', not {key!r}")
+        body: dict[str, Any] = {"key_type": kind}
+        if set_key:
+            body["key_value"] = set_key
+        self.workspace._client.post(self._path("keys", "regenerate"), body)
+
+    def get_telemetry(self, minutes: int = 60) -> dict[str, Any]:
+        """Requests, errors and latency percentiles, in total and per minute."""
+        return dict(self.workspace._client.get(self._path("telemetry"), params={"minutes": minutes}))
+
+    def get_swagger(self) -> dict[str, Any]:
+        return dict(self.workspace._client.get(self._path("swagger")))
+
+    # -- changing -------------------------------------------------------------------------------------------
+    def update(self, models: builtins.list[Model] | None = None, inference_config: InferenceConfig | None = None,
+               replicas: int | None = None, auth_enabled: bool | None = None, scoring_timeout_ms: int | None = None,
+               max_request_bytes: int | None = None, description: str | None = None, tags: dict[str, Any] | None = None,
+               wait: bool = True, show_output: bool = False, **_: Any) -> None:
+        """Roll out a new revision (models, scoring code, replicas) or change settings. The new revision takes
+        traffic only once all its replicas are ready; if it fails, the old one keeps serving and this raises."""
+        body: dict[str, Any] = {}
+        if models is not None:
+            body["models"] = [m.id if isinstance(m, Model) else str(m) for m in models]
+        if inference_config is not None:
+            body["inference_config"] = inference_config._spec(self.workspace)
+        for key, value in (("replicas", replicas), ("auth_enabled", auth_enabled),
+                           ("scoring_timeout_ms", scoring_timeout_ms), ("max_request_bytes", max_request_bytes),
+                           ("description", description)):
+            if value is not None:
+                body[key] = value
+        if tags is not None:
+            body["tags"] = {k: str(v) for k, v in tags.items()}
+        self._details = self.workspace._client.patch(self._path(), body)
+        rolls_out = any(k in body for k in ("models", "inference_config", "replicas"))
+        self._watching = (self._details.get("operation") or {}).get("revision") if rolls_out else None
+        if wait and rolls_out:
+            self.wait_for_deployment(show_output=show_output)
+
+    def delete(self) -> None:
+        self.workspace._client.delete(self._path())
+
+    def __repr__(self) -> str:
+        return (f"Webservice(workspace={self.workspace.name!r}, name={self.name!r}, "
+                f"state={self._details.get('state')!r}, scoring_uri={self._details.get('scoring_uri')!r})")
+

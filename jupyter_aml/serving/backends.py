@@ -1,0 +1,271 @@
+"""Where replicas run: one contract (``ReplicaLauncher`` / ``ReplicaHandle``) and the local-process backend.
+
+A launcher prepares a revision once (folders, environment, image) and then starts any number of replicas
+of it; a handle is one running replica: its address, whether it exited, how it failed, how to stop it.
+Launchers are chosen by the deployment's ``compute_type`` through ``LAUNCHERS`` (docker registers itself
+there), never by if-chains in the manager.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from jupyter_aml.core.deployments import RevisionPlan
+from jupyter_aml.store.blobs import BlobStore
+
+LogFn = Callable[[str], None]
+REPLICA_MAX_BYTES = 1024**3 + 1
+SECRET_VARS = frozenset({"JUPYTER_TOKEN", "JPY_API_TOKEN", "JUPYTERHUB_API_TOKEN", "JUPYTER_SERVER_TOKEN",
+                         "AML_SERVICE_TOKEN", "JUPYTER_AML_TOKEN"})
+
+
+class ReplicaFailed(Exception):
+    """A replica (or a whole revision) could not start; ``message`` says why in the user's terms."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class PreparedRevision:
+    plan: RevisionPlan
+    rev_dir: Path
+    env: dict[str, str]  # the replica's environment (model dir, variables of the environment, ...)
+    replica_config: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)  # backend specifics (interpreter, image tag)
+
+
+class ReplicaHandle(abc.ABC):
+    host: str = "127.0.0.1"
+    port: int = 0
+
+    @property
+    @abc.abstractmethod
+    def pid(self) -> int | None: ...
+
+    @abc.abstractmethod
+    def exit_code(self) -> int | None:
+        """None while the replica runs."""
+
+    @abc.abstractmethod
+    def failure(self) -> str:
+        """Why the replica stopped, for the user (the scoring script's own message when there is one)."""
+
+    @abc.abstractmethod
+    async def terminate(self, grace: float) -> None:
+        """Ask the replica to drain and exit; kill it after ``grace`` seconds."""
+
+    @abc.abstractmethod
+    def kill(self) -> None: ...
+
+
+class ReplicaLauncher(abc.ABC):
+    compute_type: ClassVar[str]
+
+    def __init__(self, *, root: Path, blobs: BlobStore, images: Any = None) -> None:
+        self.root = root
+        self.blobs = blobs
+        self.images = images  # the workspace's image registry (core.images.ImageRegistry), for builders
+
+    @abc.abstractmethod
+    async def prepare(self, plan: RevisionPlan, rev_dir: Path, log: LogFn) -> PreparedRevision: ...
+
+    @abc.abstractmethod
+    async def launch(self, prepared: PreparedRevision, index: int, log: LogFn) -> ReplicaHandle:
+        """Start replica ``index``; return once its address is known (readiness is polled by the caller)."""
+
+    async def cleanup(self, prepared: PreparedRevision) -> None:
+        shutil.rmtree(prepared.rev_dir, ignore_errors=True)
+
+
+# -- local processes ------------------------------------------------------------------------------------------
+def _interpreter_for(environment: dict[str, Any]) -> dict[str, Any]:
+    """The environment spec the run agent's builder understands, with python_version turned into a base
+    interpreter found on this machine."""
+    spec = {"python": dict(environment.get("python") or {}), "env_vars": dict(environment.get("env_vars") or {})}
+    wanted = environment.get("python_version")
+    if wanted and not spec["python"].get("interpreter_path"):
+        if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
+            spec["python"]["interpreter_path"] = sys.executable
+        else:
+            found = shutil.which(f"python{wanted}")
+            if found is None:
+                raise ReplicaFailed(f"the environment needs Python {wanted}, which is not installed on this machine "
+                                    f"(looked for python{wanted} on PATH)")
+            spec["python"]["interpreter_path"] = found
+    return spec
+
+
+class LocalProcess(ReplicaHandle):
+    def __init__(self, proc: asyncio.subprocess.Process, status_file: Path, tail: collections.deque[str]) -> None:
+        self.proc = proc
+        self.status_file = status_file
+        self.tail = tail
+        self.pump: asyncio.Task[None] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid
+
+    def exit_code(self) -> int | None:
+        return self.proc.returncode
+
+    def status(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self.status_file.read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def failure(self) -> str:
+        error = self.status().get("error")
+        if error:
+            return str(error)
+        code = self.proc.returncode
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        last = " | ".join(list(self.tail)[-5:])
+        return f"the replica process {how}" + (f"; last output: {last}" if last else "")
+
+    async def terminate(self, grace: float) -> None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.proc.pid, signal.SIGTERM)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.proc.wait(), grace)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever the scoring script started
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.proc.wait(), 5)
+        if self.pump is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.pump, 2)
+
+    def kill(self) -> None:
+        if self.proc.returncode is None:  # once reaped, its id may belong to someone else
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # the replica and whatever the scoring script started
+
+
+class LocalProcessLauncher(ReplicaLauncher):
+    """Replicas as processes of this machine, in the environment's interpreter (a cached venv or yours)."""
+
+    compute_type = "local"
+
+    async def prepare(self, plan: RevisionPlan, rev_dir: Path, log: LogFn) -> PreparedRevision:
+        return await asyncio.to_thread(self._prepare, plan, rev_dir, log)
+
+    def _prepare(self, plan: RevisionPlan, rev_dir: Path, log: LogFn) -> PreparedRevision:
+        from jupyter_aml.agent.environment import EnvBuildError, ensure_link_dir, prepare_environment
+        from jupyter_aml.serving.materialize import materialize_model, materialize_source, model_layout
+
+        rev_dir.mkdir(parents=True, exist_ok=True)
+        source = materialize_source(self.blobs, rev_dir / "src", plan.source_files)
+        cached = [materialize_model(self.blobs, self.root / "models", m) for m in plan.models]
+        model_dir, models = model_layout(rev_dir, plan, cached)
+        spec = _interpreter_for(plan.environment)
+        try:
+            prepared = prepare_environment(spec, self.root.parent / "envs", log=log)  # shared with runs
+        except EnvBuildError as exc:
+            raise ReplicaFailed(f"the environment could not be built: {exc.message}\n{exc.tail}".rstrip()) from exc
+        link = ensure_link_dir(self.root / "pylink")
+        env = {k: v for k, v in os.environ.items() if k not in SECRET_VARS and not k.startswith("AML_RUN")}
+        for var in ("PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV"):
+            env.pop(var, None)
+        env.update(spec["env_vars"])
+        if prepared.venv is not None:
+            env["VIRTUAL_ENV"] = str(prepared.venv)
+            env["PATH"] = str(prepared.venv / "bin") + os.pathsep + env.get("PATH", "")
+        env.update({
+            "PYTHONPATH": str(link),  # this installation's jupyter_aml, nothing else of the service's
+            "PYTHONUNBUFFERED": "1",
+            "AZUREML_MODEL_DIR": model_dir,
+            "AML_MODELS": json.dumps(models),
+            "AZUREML_ENTRY_SCRIPT": plan.entry_script,
+            "AML_SERVICE_NAME": plan.name,
+            "AML_WORKSPACE": plan.workspace,
+        })
+        config = plan.deployment_config
+        replica_config = {
+            "entry_script": str(source / plan.entry_script),
+            "source_dir": str(source),
+            "host": "127.0.0.1",
+            "port": 0,
+            "max_request_bytes": REPLICA_MAX_BYTES,  # the balancer enforces the service's own limit
+            "max_concurrent_requests": int(config.get("max_concurrent_requests_per_container", 1)),
+            "drain_seconds": min(60.0, int(config.get("scoring_timeout_ms", 60000)) / 1000),
+            "parent_pid": os.getpid(),
+            "token": secrets.token_urlsafe(24),
+        }
+        return PreparedRevision(plan, rev_dir, env, replica_config, {"python": prepared.python})
+
+    async def launch(self, prepared: PreparedRevision, index: int, log: LogFn) -> ReplicaHandle:
+        status = prepared.rev_dir / f"replica-{index}-{time.monotonic_ns()}.json"
+        env = {**prepared.env, "AML_REPLICA_CONFIG": json.dumps(prepared.replica_config),
+               "AML_REPLICA_STATUS": str(status), "AML_REPLICA_INDEX": str(index)}
+        proc = await asyncio.create_subprocess_exec(
+            prepared.extra["python"], "-m", "jupyter_aml.serving.replica",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            env=env, cwd=prepared.replica_config["source_dir"], start_new_session=True,
+        )
+        tail: collections.deque[str] = collections.deque(maxlen=40)
+        handle = LocalProcess(proc, status, tail)
+        handle.pump = asyncio.ensure_future(_pump(proc.stdout, tail, log))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            info = handle.status()
+            if "port" in info:
+                handle.port = int(info["port"])
+                return handle
+            if "error" in info or proc.returncode is not None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 5)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(handle.pump, 2)
+                raise ReplicaFailed(handle.failure())
+            await asyncio.sleep(0.02)
+        handle.kill()
+        raise ReplicaFailed("the replica process did not start listening within 60 s")
+
+
+async def _pump(stream: asyncio.StreamReader | None, tail: collections.deque[str], log: LogFn) -> None:
+    if stream is None:
+        return
+    while True:
+        try:
+            raw = await stream.readline()
+        except (ValueError, asyncio.LimitOverrunError):  # an over-long line: read what is there
+            raw = await stream.read(1 << 16)
+        if not raw:
+            return
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        tail.append(line)
+        log(line)
+
+
+LAUNCHERS: dict[str, str] = {
+    "local": "jupyter_aml.serving.backends:LocalProcessLauncher",
+    "docker": "jupyter_aml.serving.docker:DockerLauncher",
+}
+
+
+def launcher_for(compute_type: str) -> type[ReplicaLauncher]:
+    """The launcher class of a compute type, imported on first use (the docker SDK only when needed)."""
+    import importlib
+
+    module, _, name = LAUNCHERS[compute_type].partition(":")
+    cls: type[ReplicaLauncher] = getattr(importlib.import_module(module), name)
+    return cls

@@ -1,0 +1,433 @@
+"""The deployment manager: runs in the workspace service process and makes web service records true.
+
+For each service it keeps a ``Front`` (the load balancer on the service's port) and the revision taking
+traffic. A create or update rolls out a new revision beside the old one: prepare (model files, scoring
+code, environment or image), start its replicas, wait until every one answers ``/health/ready``, then
+switch traffic at once and drain the old replicas (requests in flight finish) before stopping them. A
+revision that fails to start never takes traffic; an update that fails leaves the old revision serving.
+
+A supervisor task per service watches the replicas: an exited replica is replaced (with backoff when it
+keeps crashing), one the balancer could not reach is probed and either restored or replaced. Telemetry
+counted by the balancer is flushed to the store every few seconds. After a restart of the workspace
+service every service that was running is started again on its port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_aml.core import registry_models as rm
+from jupyter_aml.core.deployments import FAILED, HEALTHY, TRANSITIONING, UNHEALTHY, RevisionPlan
+from jupyter_aml.core.errors import Conflict, NotFound
+from jupyter_aml.core.service import AMLService
+from jupyter_aml.serving.backends import PreparedRevision, ReplicaFailed, ReplicaLauncher, launcher_for
+from jupyter_aml.serving.front import DEAD, DRAINING, READY, STARTING, SUSPECT, Front, Replica, Revision
+from jupyter_aml.serving.logs import ServiceLog, tail_file
+from jupyter_aml.serving.proxy import ConnectionPool, ReplicaDown
+from jupyter_aml.serving.swagger import build_swagger
+
+log = logging.getLogger("jupyter_aml.serving")
+
+TICK = 0.25
+PROBE_EVERY = 2.0
+FLUSH_EVERY = 5.0
+STOP_GRACE = 10.0
+
+
+@dataclass(eq=False)
+class Live:
+    """A web service that this process serves."""
+
+    id: int
+    workspace: str
+    name: str
+    folder: Path
+    front: Front
+    log: ServiceLog
+    launcher: ReplicaLauncher | None = None
+    active: Revision | None = None
+    prepared: PreparedRevision | None = None
+    rollout: asyncio.Task[None] | None = None
+    supervisor: asyncio.Task[None] | None = None
+    restarting: set[int] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    state: str = ""
+    closed: bool = False
+    last_probe: float = 0.0
+
+
+class DeploymentManager:
+    def __init__(self, service: AMLService, *, host: str | None = None) -> None:
+        self.service = service
+        self.store = service.deployments
+        self.host = host or os.environ.get("JUPYTER_AML_SERVING_HOST", "127.0.0.1")
+        self.store.host = self.host
+        self.root = service.settings.root / "serving"
+        self.live: dict[tuple[str, str], Live] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    # -- lifecycle of the manager -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start again every service that was running before this process started."""
+        self._flusher = asyncio.ensure_future(self._flush_loop())
+        for workspace, name in await asyncio.to_thread(self.store.to_restore):
+            try:
+                await self._restore(workspace, name)
+            except Exception:
+                log.exception("could not restore web service %s/%s", workspace, name)
+
+    async def _restore(self, workspace: str, name: str) -> None:
+        svc = await asyncio.to_thread(self.store.get, workspace, name)
+        dep_id = await asyncio.to_thread(self.store.get_id, workspace, name)
+        if svc.pending_models is not None and svc.revision > 0:
+            revision = int((svc.operation or {}).get("revision", 0))
+            await asyncio.to_thread(self.store.finish, dep_id, revision,
+                                    error={"message": "the update was interrupted by a restart of the service"})
+        live = self._open(dep_id, workspace, name)
+        await self._configure(live)
+        try:
+            self._listen(live, svc.port or 0)
+        except Conflict as exc:
+            await asyncio.to_thread(self.store.set_state, dep_id, UNHEALTHY, error=exc.to_dict())
+            return
+        live.log.write("the workspace service restarted: starting the web service again")
+        pending = svc.revision == 0
+        plan = await asyncio.to_thread(self.store.plan, dep_id, pending=pending)
+        live.rollout = asyncio.ensure_future(self._rollout(live, plan, record=pending))
+
+    async def stop(self) -> None:
+        """Stop serving (the records stay: the services start again with the workspace service)."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+        await self._flush_all()
+        await asyncio.gather(*(self._shutdown(live) for live in list(self.live.values())), return_exceptions=True)
+        self.live.clear()
+
+    # -- operations ---------------------------------------------------------------------------------------------
+    async def deploy(self, workspace: str, spec: rm.DeploymentCreate, *, created_by: str) -> rm.Webservice:
+        if spec.overwrite:
+            with contextlib.suppress(NotFound):
+                await self.delete(workspace, spec.name)
+        await asyncio.to_thread(self.store.create, workspace, spec, created_by=created_by)
+        dep_id = await asyncio.to_thread(self.store.get_id, workspace, spec.name)
+        live = self._open(dep_id, workspace, spec.name)
+        await self._configure(live)
+        try:
+            port = self._listen(live, spec.deployment_config.port or 0)
+        except Conflict:
+            self._close_now(live)
+            await asyncio.to_thread(self.store.delete, dep_id)
+            raise
+        await asyncio.to_thread(self.store.set_port, dep_id, port)
+        plan = await asyncio.to_thread(self.store.plan, dep_id, pending=True)
+        live.log.write(f"creating web service {spec.name} on port {port}")
+        live.rollout = asyncio.ensure_future(self._rollout(live, plan, record=True))
+        return await self.describe(workspace, spec.name)
+
+    async def update(self, workspace: str, name: str, spec: rm.DeploymentUpdate) -> rm.Webservice:
+        live = await self._revive(workspace, name)
+        svc, needs_revision = await asyncio.to_thread(self.store.begin_update, workspace, name, spec)
+        if needs_revision:
+            plan = await asyncio.to_thread(self.store.plan, live.id, pending=True)
+            live.log.write(f"updating to revision {plan.revision}: models {', '.join(svc.pending_models or [])}")
+            live.rollout = asyncio.ensure_future(self._rollout(live, plan, record=True))
+        else:
+            await self._configure(live)
+        return await self.describe(workspace, name)
+
+    async def delete(self, workspace: str, name: str) -> None:
+        dep_id = await asyncio.to_thread(self.store.get_id, workspace, name)
+        live = self.live.pop((workspace, name), None)
+        if live is not None:
+            live.log.write("deleting the web service")
+            await self._shutdown(live)
+        await asyncio.to_thread(self.store.delete, dep_id)
+        folder = self.root / "services" / workspace / name
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def describe(self, workspace: str, name: str) -> rm.Webservice:
+        svc = await asyncio.to_thread(self.store.get, workspace, name)
+        return self.with_replicas(svc)
+
+    def with_replicas(self, svc: rm.Webservice) -> rm.Webservice:
+        live = self.live.get((svc.workspace, svc.name))
+        if live is not None and live.active is not None:
+            svc.replicas = [r.view() for r in live.active.replicas]
+        return svc
+
+    async def regenerate_key(self, workspace: str, name: str, spec: rm.RegenerateKey) -> rm.ServiceKeys:
+        keys = await asyncio.to_thread(self.store.regenerate, workspace, name, spec)
+        live = self.live.get((workspace, name))
+        if live is not None:
+            live.front.keys = (keys.primary_key, keys.secondary_key)
+        return keys
+
+    def logs(self, workspace: str, name: str, lines: int) -> list[str]:
+        live = self.live.get((workspace, name))
+        if live is not None:
+            return live.log.tail(lines)
+        return tail_file(self.root / "services" / workspace / name / "service.log", lines)
+
+    async def telemetry(self, workspace: str, name: str, since_minute: int) -> rm.Telemetry:
+        live = self.live.get((workspace, name))
+        if live is not None:
+            await self._flush(live)
+        return await asyncio.to_thread(self.store.telemetry, workspace, name, since_minute=since_minute)
+
+    # -- plumbing -------------------------------------------------------------------------------------------------
+    def _open(self, dep_id: int, workspace: str, name: str) -> Live:
+        folder = self.root / "services" / workspace / name
+        live = Live(dep_id, workspace, name, folder, Front(name), ServiceLog(folder / "service.log"))
+        self.live[(workspace, name)] = live
+        live.supervisor = asyncio.ensure_future(self._supervise(live))
+        return live
+
+    async def _configure(self, live: Live) -> rm.Webservice:
+        svc = await asyncio.to_thread(self.store.get, live.workspace, live.name)
+        keys = await asyncio.to_thread(self.store.keys, live.workspace, live.name)
+        live.front.configure(svc.deployment_config, (keys.primary_key, keys.secondary_key))
+        return svc
+
+    def _listen(self, live: Live, port: int) -> int:
+        try:
+            return live.front.listen(self.host, port)
+        except OSError as exc:
+            raise Conflict(f"port {port} on {self.host} is not available: {exc.strerror or exc}",
+                           hint="pick another port, or leave port unset to get a free one") from None
+
+    async def _revive(self, workspace: str, name: str) -> Live:
+        live = self.live.get((workspace, name))
+        if live is not None:
+            return live
+        svc = await asyncio.to_thread(self.store.get, workspace, name)  # NotFound if it does not exist
+        dep_id = await asyncio.to_thread(self.store.get_id, workspace, name)
+        live = self._open(dep_id, workspace, name)
+        await self._configure(live)
+        port = self._listen(live, svc.port or 0)
+        await asyncio.to_thread(self.store.set_port, dep_id, port)
+        return live
+
+    def _close_now(self, live: Live) -> None:
+        self.live.pop((live.workspace, live.name), None)
+        live.closed = True
+        if live.supervisor is not None:
+            live.supervisor.cancel()
+        live.log.close()
+
+    async def _shutdown(self, live: Live) -> None:
+        live.closed = True
+        for task in (live.rollout, live.supervisor, *live.tasks):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        await live.front.stop(drain=live.front.timeout + 1)
+        await self._flush(live)
+        if live.active is not None:
+            await self._drain_and_stop(live, live.active, live.prepared, live.launcher)
+        live.log.write("stopped")
+        live.log.close()
+
+    # -- rollout --------------------------------------------------------------------------------------------------
+    async def _rollout(self, live: Live, plan: RevisionPlan, *, record: bool) -> None:
+        started = time.monotonic()
+        launcher = launcher_for(plan.compute_type)(root=self.root, blobs=self.service.blobs,
+                                                   images=self.service.images)
+        say = live.log.write
+        revision = Revision(plan.revision, [Replica(i, plan.revision) for i in range(int(
+            plan.deployment_config.get("replicas", 1)))], swagger=build_swagger(plan))
+        prepared: PreparedRevision | None = None
+        try:
+            say(f"revision {plan.revision}: models {', '.join(f'{m.name}:{m.version}' for m in plan.models)}, "
+                f"entry script {plan.entry_script}, {len(revision.replicas)} replica(s), {plan.compute_type}")
+            prepared = await launcher.prepare(plan, live.folder / f"rev-{plan.revision}", say)
+            timeout = float(plan.deployment_config.get("startup_timeout_seconds", 300))
+            await asyncio.wait_for(
+                asyncio.gather(*(self._start(live, launcher, prepared, r) for r in revision.replicas)), timeout)
+        except Exception as exc:
+            message = (exc.message if isinstance(exc, (ReplicaFailed, NotFound)) else
+                       f"the replicas were not ready within {plan.deployment_config.get('startup_timeout_seconds')} s"
+                       if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}")
+            if not isinstance(exc, (ReplicaFailed, NotFound, asyncio.TimeoutError)):
+                log.exception("rollout of %s revision %s failed", live.name, plan.revision)
+            say(f"revision {plan.revision} failed: {message}")
+            await self._drain_and_stop(live, revision, prepared, launcher, drain=False)
+            if record:
+                await asyncio.to_thread(self.store.finish, live.id, plan.revision, error={"message": message})
+            elif live.active is None:
+                await asyncio.to_thread(self.store.set_state, live.id, UNHEALTHY, error={"message": message})
+            return
+        except asyncio.CancelledError:
+            await self._drain_and_stop(live, revision, prepared, launcher, drain=False)
+            raise
+        keys = await asyncio.to_thread(self.store.keys, live.workspace, live.name)
+        live.front.configure(plan.deployment_config, (keys.primary_key, keys.secondary_key))
+        old, old_prepared, old_launcher = live.active, live.prepared, live.launcher
+        live.active, live.prepared, live.launcher = revision, prepared, launcher
+        live.front.switch(revision)
+        say(f"revision {plan.revision} is taking traffic ({time.monotonic() - started:.1f} s)")
+        if record:
+            await asyncio.to_thread(self.store.finish, live.id, plan.revision)
+        await asyncio.to_thread(self.store.set_image, live.id, prepared.extra.get("image_id"))
+        live.state = ""
+        await self._set_state(live, HEALTHY)
+        if old is not None:
+            await self._drain_and_stop(live, old, old_prepared, old_launcher)
+
+    async def _start(self, live: Live, launcher: ReplicaLauncher, prepared: PreparedRevision,
+                     replica: Replica) -> None:
+        replica.state = STARTING
+        source = f"r{prepared.plan.revision}.{replica.index}"
+        handle = await launcher.launch(prepared, replica.index, live.log.source(source))
+        replica.handle, replica.pool = handle, ConnectionPool(handle.host, handle.port)
+        replica.token = str(prepared.replica_config.get("token") or "")
+        replica.started_at = time.time()
+        while True:
+            if handle.exit_code() is not None:
+                raise ReplicaFailed(handle.failure())
+            try:
+                response = await replica.pool.request("GET", "/health/ready", b"", {}, 2)
+                if response.status == 200:
+                    break
+            except (ReplicaDown, asyncio.TimeoutError):
+                replica.pool.close()
+            await asyncio.sleep(0.05)
+        replica.state = READY
+        live.front.notify()
+
+    async def _drain_and_stop(self, live: Live, revision: Revision, prepared: PreparedRevision | None,
+                              launcher: ReplicaLauncher | None, *, drain: bool = True) -> None:
+        for replica in revision.replicas:
+            replica.state = DRAINING
+        if drain:
+            deadline = time.monotonic() + live.front.timeout + 1
+            while any(r.inflight for r in revision.replicas) and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+        await asyncio.gather(*(r.handle.terminate(STOP_GRACE) for r in revision.replicas if r.handle),
+                             return_exceptions=True)
+        for replica in revision.replicas:
+            replica.state = DEAD
+            if replica.pool is not None:
+                replica.pool.close()
+        if prepared is not None and launcher is not None:
+            with contextlib.suppress(Exception):
+                await launcher.cleanup(prepared)
+
+    # -- supervision ----------------------------------------------------------------------------------------------
+    async def _supervise(self, live: Live) -> None:
+        while not live.closed:
+            await asyncio.sleep(TICK)
+            try:
+                await self._check(live)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("supervising web service %s failed", live.name)
+
+    async def _check(self, live: Live) -> None:
+        revision = live.active
+        if revision is None:
+            return
+        probe = time.monotonic() - live.last_probe > PROBE_EVERY
+        if probe:
+            live.last_probe = time.monotonic()
+        for replica in revision.replicas:
+            if replica.index in live.restarting or replica.state in (DRAINING, DEAD, STARTING):
+                continue
+            handle = replica.handle
+            if handle is None or handle.exit_code() is not None:
+                why = handle.failure() if handle is not None else "it has no process"
+                live.log.write(f"replica {replica.index} of revision {revision.number} stopped: {why}; replacing it")
+                replica.state = DEAD
+                self._replace(live, revision, replica)
+            elif replica.state == SUSPECT or probe:
+                if not await self._alive(replica):
+                    live.log.write(f"replica {replica.index} does not answer its liveness probe; replacing it")
+                    handle.kill()
+                    replica.state = DEAD
+                    self._replace(live, revision, replica)
+                elif replica.state == SUSPECT:
+                    replica.state = READY
+                    live.front.notify()
+        ready = sum(r.state == READY for r in revision.replicas)
+        await self._set_state(live, HEALTHY if ready == len(revision.replicas) else UNHEALTHY)
+
+    @staticmethod
+    async def _alive(replica: Replica) -> bool:
+        if replica.pool is None:
+            return False
+        for _ in range(3):
+            try:
+                probe = ConnectionPool(replica.pool.host, replica.pool.port, max_idle=0)
+                response = await probe.request("GET", "/health/live", b"", {}, 2)
+                if response.status == 200:
+                    return True
+            except (ReplicaDown, asyncio.TimeoutError):
+                await asyncio.sleep(0.2)
+        return False
+
+    def _replace(self, live: Live, revision: Revision, replica: Replica) -> None:
+        live.restarting.add(replica.index)
+        if replica.pool is not None:
+            replica.pool.close()
+        now = time.time()
+        replica.crash_times = [t for t in replica.crash_times if now - t < 60] + [now]
+        delay = 0.0 if len(replica.crash_times) <= 1 else min(30.0, 0.5 * 2 ** (len(replica.crash_times) - 2))
+
+        async def again() -> None:
+            try:
+                if replica.handle is not None:
+                    await replica.handle.terminate(0.5)  # reap the process, remove the container
+                while live.active is revision and not live.closed:
+                    if delay:
+                        live.log.write(f"replica {replica.index} keeps crashing; waiting {delay:.1f} s")
+                        await asyncio.sleep(delay)
+                    try:
+                        assert live.launcher is not None and live.prepared is not None
+                        await asyncio.wait_for(self._start(live, live.launcher, live.prepared, replica), 300)
+                        replica.restarts += 1
+                        live.log.write(f"replica {replica.index} of revision {revision.number} replaced")
+                        return
+                    except (ReplicaFailed, asyncio.TimeoutError) as exc:
+                        live.log.write(f"replica {replica.index} could not be restarted: "
+                                       f"{getattr(exc, 'message', 'timed out')}")
+                        if replica.handle is not None:
+                            replica.handle.kill()
+                        await asyncio.sleep(max(delay, 2.0))
+            finally:
+                live.restarting.discard(replica.index)
+
+        task = asyncio.ensure_future(again())
+        live.tasks.add(task)
+        task.add_done_callback(live.tasks.discard)
+
+    async def _set_state(self, live: Live, state: str) -> None:
+        if state != live.state and not live.closed:
+            live.state = state
+            await asyncio.to_thread(self.store.set_state, live.id, state)
+
+    # -- telemetry ------------------------------------------------------------------------------------------------
+    async def _flush(self, live: Live) -> None:
+        stats = live.front.take_stats()
+        if stats:
+            await asyncio.to_thread(self.store.add_stats, live.id, stats)
+
+    async def _flush_all(self) -> None:
+        for live in list(self.live.values()):
+            with contextlib.suppress(Exception):
+                await self._flush(live)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            await self._flush_all()
+
+
+__all__ = ["FAILED", "TRANSITIONING", "DeploymentManager", "Live"]

@@ -1,0 +1,124 @@
+"""Tables of runs and their metrics for a notebook: ``runs_table(runs)`` renders as HTML, ``.to_pandas()``."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from jupyter_aml.widgets import html as H
+
+BASE_COLUMNS = ["run", "experiment", "status", "created", "duration", "compute", "tags"]
+
+
+class RunsTable:
+    """Rows of ``{column: value}``; shown as an HTML table, convertible to a pandas DataFrame."""
+
+    def __init__(self, columns: list[str], rows: list[dict[str, Any]], metric_columns: list[str]) -> None:
+        self.columns = columns
+        self.rows = rows
+        self.metric_columns = metric_columns
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+    def column(self, name: str) -> list[Any]:
+        return [row.get(name) for row in self.rows]
+
+    def best(self, metric: str, *, maximize: bool = True) -> dict[str, Any] | None:
+        """The row with the best value of ``metric``."""
+        scored = [row for row in self.rows if isinstance(row.get(metric), (int, float))]
+        if not scored:
+            return None
+        return (max if maximize else min)(scored, key=lambda row: row[metric])
+
+    def to_pandas(self) -> Any:
+        import pandas as pd  # optional: only for users who want a DataFrame
+
+        return pd.DataFrame(self.rows, columns=self.columns).set_index("id")
+
+    def _repr_html_(self) -> str:
+        if not self.rows:
+            return "<i>no runs</i>"
+        shown = [c for c in self.columns if c != "id"]
+        body = []
+        for row in self.rows:
+            cells = []
+            for col in shown:
+                value = row.get(col)
+                if col == "run":
+                    cells.append(f"{H.esc(value)}<br><code style='font-size:10px;opacity:.7'>{H.esc(row['id'])}</code>")
+                elif col == "status":
+                    cells.append(H.status_badge(str(value)))
+                elif col == "duration":
+                    cells.append(H.esc(H.fmt_duration(value)))
+                elif col == "created":
+                    cells.append(H.esc(H.fmt_time(value)))
+                elif col == "tags":
+                    cells.append(H.esc(", ".join(f"{k}={v}" for k, v in (value or {}).items())))
+                else:
+                    cells.append(H.fmt_number(value))
+            body.append(cells)
+        return H.table(shown, body, css_class="aml-runs-table")
+
+    def __repr__(self) -> str:
+        return f"RunsTable({len(self.rows)} runs, metrics={self.metric_columns})"
+
+
+def _record(run: Any) -> dict[str, Any]:
+    if isinstance(run, dict):
+        return run
+    return dict(run._refresh())  # current status and duration, not the record cached at submit time
+
+
+def _summaries(client: Any, workspace: str, run_id: str) -> list[dict[str, Any]]:
+    path = "/".join(["workspaces", urllib.parse.quote(workspace, safe=""), "runs",
+                     urllib.parse.quote(run_id, safe=""), "metrics"])
+    return list(client.get(path)["items"])
+
+
+def records_table(
+    client: Any, workspace: str, records: Iterable[dict[str, Any]], metrics: list[str] | None = None,
+    *, max_metrics: int = 8,
+) -> RunsTable:
+    """A table of run records (REST ``Run`` dicts) with the last value of each scalar metric."""
+    rows: list[dict[str, Any]] = []
+    metric_names: list[str] = list(metrics or [])
+    for rec in records:
+        values: dict[str, Any] = {}
+        for item in _summaries(client, workspace, rec["id"]):
+            if item.get("kind") == "scalar":
+                values[item["name"]] = item.get("last_value")
+                if metrics is None and item["name"] not in metric_names:
+                    metric_names.append(item["name"])
+        rows.append({
+            "id": rec["id"],
+            "run": rec.get("display_name") or rec["id"],
+            "experiment": rec.get("experiment"),
+            "status": rec.get("status"),
+            "created": rec.get("created_at"),
+            "duration": H.run_duration(rec),
+            "compute": rec.get("compute_target"),
+            "tags": rec.get("tags") or {},
+            **{f"m:{k}": v for k, v in values.items()},
+        })
+    metric_names = metric_names[:max_metrics] if metrics is None else metric_names
+    for row in rows:
+        for name in metric_names:
+            row[name] = row.get(f"m:{name}")
+        for key in [k for k in row if k.startswith("m:")]:
+            del row[key]
+    return RunsTable(["id", *BASE_COLUMNS, *metric_names], rows, metric_names)
+
+
+def runs_table(runs: Iterable[Any], metrics: list[str] | None = None) -> RunsTable:
+    """Compare runs (``Run`` objects, e.g. ``parent.get_children()``) by their metrics' last values."""
+    runs = list(runs)
+    if not runs:
+        return RunsTable(["id", *BASE_COLUMNS], [], [])
+    workspace = runs[0].experiment.workspace
+    records = [_record(r) for r in runs]
+    return records_table(workspace._client, workspace.name, records, metrics)
