@@ -31,7 +31,7 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
-    return [{"src": "labextension", "dest": "jupyter-aml"}]
+    return [{"src": "../labextension", "dest": "jupyter-aml"}]  # built at the repository top
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -1,13 +1,41 @@
 /**
- * Typed client of the jupyter-aml REST API. The contract is docs/rest-api.md; this file only
- * covers what the frontend uses so far and grows with it.
+ * Typed client of the jupyter-aml REST API (docs/rest-api.md).
+ *
+ * Payload types come from `api-types.ts`, which `jlpm gen:api` generates from the server's OpenAPI
+ * document (itself generated from the pydantic models): no REST type is written twice. The few
+ * routes whose OpenAPI entry has no response schema yet are typed here from the same pydantic models
+ * (marked "no schema in OpenAPI").
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { queryString, requestAPI } from './request';
+import type { components } from './api-types';
+import { AMLEvents } from './events';
+import { queryString, requestAPI, requestBlob } from './request';
+
+type Schemas = components['schemas'];
+
+export type IWorkspace = Schemas['Workspace'];
+export type IRun = Schemas['Run'];
+export type IRunPage = Schemas['RunPage'];
+export type RunStatus = Schemas['RunStatus'];
+export type IMetricSummary = Schemas['MetricSummary'];
+export type IMetricHistory = Schemas['MetricHistory'];
+export type ILogLine = Schemas['LogLine'];
+export type ILogPage = Schemas['LogPage'];
+export type IRunFile = Schemas['RunFile'];
+export type ISnapshot = Schemas['Snapshot'];
+export type ISnapshotFile = Schemas['SnapshotFile'];
+export type IFolderRunCreate = Schemas['FolderRunCreate'];
+export type IRunConfig = Schemas['RunConfig'];
+export type IEnvironmentSpec = Schemas['EnvironmentSpec'];
+export type IGitInfo = Schemas['GitInfo'];
+export type IErrorBody = Schemas['ErrorBody'];
+
+export type IExperiment = Schemas['Experiment'];
+export type ICompute = Schemas['Compute'];
 
 /** Every run status the server can report, in lifecycle order. */
-export const RUN_STATUSES = [
+export const RUN_STATUSES: ReadonlyArray<RunStatus> = [
   'Queued',
   'Preparing',
   'Starting',
@@ -17,59 +45,13 @@ export const RUN_STATUSES = [
   'Failed',
   'Canceled',
   'NotResponding'
-] as const;
-
-export type RunStatus = (typeof RUN_STATUSES)[number];
+];
 
 /** Statuses after which a run never changes again. */
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Canceled']);
 
-export interface IWorkspace {
-  name: string;
-  description?: string | null;
-  created_at?: string;
-}
-
-export interface IExperiment {
-  name: string;
-  id?: string;
-  workspace?: string;
-  created_at?: string;
-}
-
-export interface ICompute {
-  name: string;
-  type: string;
-  max_concurrent_runs?: number | null;
-  [key: string]: unknown;
-}
-
-export interface IRunError {
-  message: string;
-  details?: unknown;
-}
-
-export interface IRun {
-  id: string;
-  number: number;
-  experiment: string;
-  workspace: string;
-  parent_id: string | null;
-  root_id: string | null;
-  display_name: string | null;
-  description: string | null;
-  kind: 'script' | 'interactive' | 'child';
-  /** A RunStatus; typed as string so an unknown future status still renders. */
-  status: RunStatus | string;
-  created_at: string;
-  start_time: string | null;
-  end_time: string | null;
-  duration_seconds: number | null;
-  submitter?: string | null;
-  compute_target?: string | null;
-  tags: Record<string, string>;
-  properties: Record<string, string>;
-  error?: IRunError | null;
+export function isTerminal(status: string): boolean {
+  return TERMINAL_STATUSES.has(status);
 }
 
 /** `{items: [...]}` list envelope. */
@@ -77,22 +59,15 @@ export interface IList<T> {
   items: T[];
 }
 
-/** Paged list envelope. */
-export interface IPage<T> extends IList<T> {
-  next_page_token: string | null;
-  total?: number | null;
+/** Image metric values: a run file under `logs/images/`. */
+export interface IImageValue {
+  sha256: string;
+  path?: string | null;
 }
 
-export type RunSort =
-  | 'created_at'
-  | '-created_at'
-  | 'start_time'
-  | '-start_time'
-  | 'duration'
-  | '-duration'
-  | 'status'
-  | `metric:${string}`
-  | `-metric:${string}`;
+export type RunSortKey =
+  'created_at' | 'start_time' | 'duration' | 'status' | 'number' | `metric:${string}`;
+export type RunSort = RunSortKey | `-${RunSortKey}`;
 
 export interface IListRunsOptions {
   experiment?: string;
@@ -111,17 +86,33 @@ const seg = encodeURIComponent;
 export class AMLService {
   constructor(options: { serverSettings?: ServerConnection.ISettings } = {}) {
     this.serverSettings = options.serverSettings ?? ServerConnection.makeSettings();
+    this.events = new AMLEvents(this.serverSettings);
   }
 
   readonly serverSettings: ServerConnection.ISettings;
+
+  /** The shared push channel (run status, log lines, metric points). */
+  readonly events: AMLEvents;
 
   /** Low-level escape hatch for routes not wrapped yet. */
   request<T>(path: string, init: RequestInit = {}): Promise<T> {
     return requestAPI<T>(path, init, this.serverSettings);
   }
 
+  /** Raw bytes of a download route (run file, blob, snapshot zip). */
+  download(path: string): Promise<Blob> {
+    return requestBlob(path, this.serverSettings);
+  }
+
   async listWorkspaces(): Promise<IWorkspace[]> {
     return (await this.request<IList<IWorkspace>>('workspaces')).items;
+  }
+
+  createWorkspace(name: string, description = ''): Promise<IWorkspace> {
+    return this.request<IWorkspace>('workspaces', {
+      method: 'POST',
+      body: JSON.stringify({ name, description })
+    });
   }
 
   async listExperiments(workspace: string): Promise<IExperiment[]> {
@@ -133,7 +124,7 @@ export class AMLService {
     return (await this.request<IList<ICompute>>(`workspaces/${seg(workspace)}/computes`)).items;
   }
 
-  listRuns(workspace: string, options: IListRunsOptions = {}): Promise<IPage<IRun>> {
+  listRuns(workspace: string, options: IListRunsOptions = {}): Promise<IRunPage> {
     const query = queryString({
       experiment: options.experiment,
       status: options.status,
@@ -144,10 +135,93 @@ export class AMLService {
       page_size: options.pageSize,
       page_token: options.pageToken
     });
-    return this.request<IPage<IRun>>(`workspaces/${seg(workspace)}/runs${query}`);
+    return this.request<IRunPage>(`${runsPath(workspace)}${query}`);
   }
 
   getRun(workspace: string, runId: string): Promise<IRun> {
-    return this.request<IRun>(`workspaces/${seg(workspace)}/runs/${seg(runId)}`);
+    return this.request<IRun>(runPath(workspace, runId));
   }
+
+  cancelRun(workspace: string, runId: string): Promise<IRun> {
+    return this.request<IRun>(`${runPath(workspace, runId)}/cancel`, {
+      method: 'POST',
+      body: '{}'
+    });
+  }
+
+  async listChildren(workspace: string, runId: string, recursive = true): Promise<IRun[]> {
+    const query = queryString({ recursive: recursive ? 'true' : undefined });
+    return (await this.request<Schemas['RunList']>(`${runPath(workspace, runId)}/children${query}`))
+      .items;
+  }
+
+  async listMetrics(workspace: string, runId: string): Promise<IMetricSummary[]> {
+    return (
+      await this.request<Schemas['MetricSummaryList']>(`${runPath(workspace, runId)}/metrics`)
+    ).items;
+  }
+
+  getMetric(
+    workspace: string,
+    runId: string,
+    name: string,
+    maxPoints?: number
+  ): Promise<IMetricHistory> {
+    const query = queryString({ max_points: maxPoints });
+    return this.request<IMetricHistory>(
+      `${runPath(workspace, runId)}/metrics/${seg(name)}${query}`
+    );
+  }
+
+  getLogs(
+    workspace: string,
+    runId: string,
+    options: { after?: number; limit?: number; stream?: string } = {}
+  ): Promise<ILogPage> {
+    const query = queryString({
+      after: options.after,
+      limit: options.limit,
+      stream: options.stream
+    });
+    return this.request<ILogPage>(`${runPath(workspace, runId)}/logs${query}`);
+  }
+
+  async listRunFiles(workspace: string, runId: string, prefix?: string): Promise<IRunFile[]> {
+    const query = queryString({ prefix });
+    return (
+      await this.request<Schemas['RunFileList']>(`${runPath(workspace, runId)}/files${query}`)
+    ).items;
+  }
+
+  runFileUrlPath(workspace: string, runId: string, path: string): string {
+    return `${runPath(workspace, runId)}/files/content${queryString({ path })}`;
+  }
+
+  getSnapshot(workspace: string, snapshotId: string): Promise<ISnapshot> {
+    return this.request<ISnapshot>(`workspaces/${seg(workspace)}/snapshots/${seg(snapshotId)}`);
+  }
+
+  snapshotZipPath(workspace: string, snapshotId: string): string {
+    return `workspaces/${seg(workspace)}/snapshots/${seg(snapshotId)}/zip`;
+  }
+
+  blobPath(workspace: string, sha256: string): string {
+    return `workspaces/${seg(workspace)}/blobs/${seg(sha256)}`;
+  }
+
+  /** Submit a folder of the Jupyter root as a script run. */
+  submitFolder(workspace: string, spec: IFolderRunCreate): Promise<IRun> {
+    return this.request<IRun>(`${runsPath(workspace)}/from-folder`, {
+      method: 'POST',
+      body: JSON.stringify(spec)
+    });
+  }
+}
+
+function runsPath(workspace: string): string {
+  return `workspaces/${seg(workspace)}/runs`;
+}
+
+function runPath(workspace: string, runId: string): string {
+  return `${runsPath(workspace)}/${seg(runId)}`;
 }

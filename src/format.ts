@@ -73,3 +73,64 @@ export function runDurationSeconds(
   }
   return null;
 }
+
+/** A metric value: up to 6 significant digits, exponent form for very large or small values. */
+export function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined) {
+    return '—';
+  }
+  if (typeof value !== 'number') {
+    return String(value);
+  }
+  if (!isFinite(value)) {
+    return String(value);
+  }
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) {
+    return String(value);
+  }
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs >= 1e6 || abs < 1e-4)) {
+    return value.toExponential(4);
+  }
+  return String(Number(value.toPrecision(6)));
+}
+
+/** `1.2 MB`, `512 B`. */
+export function formatBytes(size: number | null | undefined): string {
+  if (size === null || size === undefined || !isFinite(size)) {
+    return '—';
+  }
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = size;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${size} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** Any JSON value as short text (tags, properties, table cells). */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '—';
+  }
+  if (typeof value === 'number') {
+    return formatNumber(value);
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  return JSON.stringify(value);
+}
+
+/** A run's display name, or '' when it has none (the server defaults it to the run id). */
+export function displayName(run: { id: string; display_name: string }): string {
+  return run.display_name && run.display_name !== run.id ? run.display_name : '';
+}
+
+/** `#12 lr=0.1` or `#12`. */
+export function runShortName(run: { id: string; number: number; display_name: string }): string {
+  const name = displayName(run);
+  return `#${run.number}${name ? ` ${name}` : ''}`;
+}

@@ -1,9 +1,11 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { AMLService } from './api';
-import { registerCommands } from './commands';
+import { CommandIDs, registerCommands, runActions } from './commands';
+import { RunDetailsPanel } from './panels/run-details';
 import { AMLSidebar } from './panels/sidebar';
 import {
   DEFAULT_SETTINGS,
@@ -33,7 +35,9 @@ function readSettings(settings: ISettingRegistry.ISettings): IAMLSettings {
   return {
     defaultExperiment: get('defaultExperiment'),
     defaultCompute: get('defaultCompute'),
-    refreshIntervalSeconds: Math.max(0, Number(get('refreshIntervalSeconds')) || 0)
+    refreshIntervalSeconds: Math.max(0, Number(get('refreshIntervalSeconds')) || 0),
+    runsPageSize: Math.min(500, Math.max(10, Number(get('runsPageSize')) || 50)),
+    chartMaxPoints: Math.min(20000, Math.max(100, Number(get('chartMaxPoints')) || 1000))
   };
 }
 
@@ -43,20 +47,27 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Machine learning workspace sidebar.',
   autoStart: true,
   requires: [IAMLService],
-  optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer],
+  optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser],
   activate: (
     app: JupyterFrontEnd,
     service: AMLService,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    browser: IDefaultFileBrowser | null
   ): void => {
-    const sidebar = new AMLSidebar({ service });
+    const sidebar = new AMLSidebar({ service, actions: runActions(app) });
     app.shell.add(sidebar, 'left', { rank: 200 });
+    const runs = new WidgetTracker<MainAreaWidget<RunDetailsPanel>>({ namespace: 'aml-run' });
     if (restorer) {
       restorer.add(sidebar, sidebar.id);
+      void restorer.restore(runs, {
+        command: CommandIDs.openRun,
+        args: widget => ({ runId: widget.content.runId, workspace: widget.content.workspace }),
+        name: widget => `${widget.content.workspace}:${widget.content.runId}`
+      });
     }
-    registerCommands(app, sidebar, palette);
+    registerCommands({ app, service, sidebar, palette, browser, runs });
 
     if (settingRegistry) {
       settingRegistry
@@ -76,6 +87,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
 
 export * from './tokens';
 export { AMLService } from './api';
+export { CommandIDs } from './commands';
 export { AMLRequestError, requestAPI } from './request';
 
 const plugins: JupyterFrontEndPlugin<any>[] = [servicePlugin, sidebarPlugin];

@@ -87,6 +87,87 @@ export function queryString(
   return text ? `?${text}` : '';
 }
 
+/** The AMLRequestError for a non-2xx response (`data`: its parsed JSON body, if any). */
+function responseError(response: Response, data: unknown, url: string): AMLRequestError {
+  if (isErrorBody(data)) {
+    const { code, message, hint, details } = data.error;
+    return new AMLRequestError({
+      code: code || `HTTP${response.status}`,
+      message,
+      hint,
+      details,
+      status: response.status,
+      url
+    });
+  }
+  // No structured error: most likely the server extension is not installed or not enabled
+  // (Jupyter answers 404 with an HTML page), or a proxy in between failed.
+  if (response.status === 404) {
+    return new AMLRequestError({
+      code: 'ApiUnavailable',
+      message: `The AML REST API was not found at ${url} (HTTP 404).`,
+      hint:
+        'Is the jupyter_aml server extension installed and enabled? ' +
+        'Check with `jupyter server extension list`, then restart JupyterLab.',
+      status: 404,
+      url
+    });
+  }
+  return new AMLRequestError({
+    code: `HTTP${response.status}`,
+    message: `The server answered ${response.status} ${response.statusText || ''}`.trim() + '.',
+    hint:
+      response.status >= 500
+        ? 'See the Jupyter server log for details.'
+        : response.status === 401 || response.status === 403
+          ? 'Your Jupyter session may have expired: reload the page and log in again.'
+          : null,
+    status: response.status,
+    url
+  });
+}
+
+async function fetchAPI(
+  url: string,
+  init: RequestInit,
+  settings: ServerConnection.ISettings
+): Promise<Response> {
+  try {
+    return await ServerConnection.makeRequest(url, init, settings);
+  } catch (reason) {
+    throw new AMLRequestError({
+      code: 'NetworkError',
+      message: `Could not reach the Jupyter server: ${
+        reason instanceof Error ? reason.message : String(reason)
+      }`,
+      hint: 'Check that JupyterLab is still running and that your network connection works.',
+      url
+    });
+  }
+}
+
+/**
+ * Download raw bytes from the AML REST API (run files, blobs, snapshot zips), with the same
+ * authentication and errors as `requestAPI`.
+ */
+export async function requestBlob(
+  path: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Blob> {
+  const url = URLExt.join(settings.baseUrl, API_PREFIX, path);
+  const response = await fetchAPI(url, {}, settings);
+  if (!response.ok) {
+    let data: unknown = undefined;
+    try {
+      data = JSON.parse(await response.text());
+    } catch {
+      // not JSON
+    }
+    throw responseError(response, data, url);
+  }
+  return response.blob();
+}
+
 /**
  * Call the AML REST API.
  *
@@ -111,19 +192,7 @@ export async function requestAPI<T>(
     init = { ...init, headers };
   }
 
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(url, init, settings);
-  } catch (reason) {
-    throw new AMLRequestError({
-      code: 'NetworkError',
-      message: `Could not reach the Jupyter server: ${
-        reason instanceof Error ? reason.message : String(reason)
-      }`,
-      hint: 'Check that JupyterLab is still running and that your network connection works.',
-      url
-    });
-  }
+  const response = await fetchAPI(url, init, settings);
 
   const text = await response.text();
   let data: unknown = undefined;
@@ -137,42 +206,7 @@ export async function requestAPI<T>(
   }
 
   if (!response.ok) {
-    if (parsed && isErrorBody(data)) {
-      const { code, message, hint, details } = data.error;
-      throw new AMLRequestError({
-        code: code || `HTTP${response.status}`,
-        message,
-        hint,
-        details,
-        status: response.status,
-        url
-      });
-    }
-    // No structured error: most likely the server extension is not installed or not enabled
-    // (Jupyter answers 404 with an HTML page), or a proxy in between failed.
-    if (response.status === 404) {
-      throw new AMLRequestError({
-        code: 'ApiUnavailable',
-        message: `The AML REST API was not found at ${url} (HTTP 404).`,
-        hint:
-          'Is the jupyter_aml server extension installed and enabled? ' +
-          'Check with `jupyter server extension list`, then restart JupyterLab.',
-        status: 404,
-        url
-      });
-    }
-    throw new AMLRequestError({
-      code: `HTTP${response.status}`,
-      message: `The server answered ${response.status} ${response.statusText || ''}`.trim() + '.',
-      hint:
-        response.status >= 500
-          ? 'See the Jupyter server log for details.'
-          : response.status === 401 || response.status === 403
-            ? 'Your Jupyter session may have expired: reload the page and log in again.'
-            : null,
-      status: response.status,
-      url
-    });
+    throw responseError(response, parsed ? data : undefined, url);
   }
 
   if (!parsed) {

@@ -23,15 +23,21 @@ export interface IAMLSettings {
   defaultCompute: string;
   /** Auto-refresh period of visible panels; 0 turns it off. */
   refreshIntervalSeconds: number;
+  /** Runs per page in the sidebar's runs tables. */
+  runsPageSize: number;
+  /** Points per metric chart asked from the server (it downsamples, keeping minima and maxima). */
+  chartMaxPoints: number;
 }
 
 export const DEFAULT_SETTINGS: IAMLSettings = {
   defaultExperiment: '',
   defaultCompute: 'local',
-  refreshIntervalSeconds: 10
+  refreshIntervalSeconds: 10,
+  runsPageSize: 50,
+  chartMaxPoints: 1000
 };
 
-/** The shared REST client, for other plugins (and the future studio panels). */
+/** The shared REST client and push channel, for other plugins. */
 export const IAMLService = new Token<AMLService>(
   `${EXTENSION_ID}:IAMLService`,
   'Typed client of the jupyter-aml REST API.'

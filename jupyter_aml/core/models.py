@@ -85,6 +85,18 @@ class Compute(BaseModel):
     queued_runs: int = 0
 
 
+class WorkspaceList(BaseModel):
+    items: list[Workspace]
+
+
+class ExperimentList(BaseModel):
+    items: list[Experiment]
+
+
+class ComputeList(BaseModel):
+    items: list[Compute]
+
+
 class PythonSection(Strict):
     user_managed: bool = True
     interpreter_path: str | None = Field(default=None, max_length=1024)

@@ -38,7 +38,7 @@ export function Section(props: {
         </button>
       </h3>
       {open && (
-        <div id={bodyId} className="jp-aml-Section-body" role="region" aria-label={props.title}>
+        <div id={bodyId} className="jp-aml-Section-body">
           {props.children}
         </div>
       )}
@@ -110,6 +110,154 @@ export function ErrorView(props: {
         >
           Retry
         </button>
+      )}
+    </div>
+  );
+}
+
+/** Save a downloaded Blob under a file name (the browser's download bar). */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 30000);
+}
+
+/** A button that downloads a REST route's bytes, with its own busy and error state. */
+export function DownloadButton(props: {
+  load: () => Promise<Blob>;
+  filename: string;
+  label: string;
+  children?: React.ReactNode;
+}): JSX.Element {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const onClick = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      saveBlob(await props.load(), props.filename);
+    } catch (reason) {
+      setError(reason);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="jp-mod-styled jp-aml-Button"
+        aria-label={props.label}
+        title={props.label}
+        disabled={busy}
+        onClick={() => void onClick()}
+      >
+        {busy ? 'Downloading…' : (props.children ?? 'Download')}
+      </button>
+      {error !== undefined && <ErrorView error={error} context="Download" />}
+    </>
+  );
+}
+
+/** Two-column key/value table (tags, properties). */
+export function KeyValueTable(props: {
+  label: string;
+  entries: Record<string, string> | null | undefined;
+  empty?: string;
+}): JSX.Element {
+  const entries = Object.entries(props.entries ?? {});
+  if (entries.length === 0) {
+    return <div className="jp-aml-Muted">{props.empty ?? 'None'}</div>;
+  }
+  return (
+    <table className="jp-aml-Table jp-aml-KeyValue" aria-label={props.label}>
+      <tbody>
+        {entries
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([key, value]) => (
+            <tr key={key}>
+              <th scope="row">{key}</th>
+              <td>{value}</td>
+            </tr>
+          ))}
+      </tbody>
+    </table>
+  );
+}
+
+export interface ITab {
+  id: string;
+  label: string;
+  /** Rendered once the tab was first shown, then kept mounted (live logs keep streaming). */
+  render: () => React.ReactNode;
+  badge?: React.ReactNode;
+}
+
+/** Accessible tabs (role tablist/tab/tabpanel, arrow keys move between tabs). */
+export function Tabs(props: {
+  label: string;
+  tabs: ITab[];
+  selected: string;
+  onSelect: (id: string) => void;
+}): JSX.Element {
+  const base = useId();
+  const [visited, setVisited] = useState<ReadonlySet<string>>(() => new Set([props.selected]));
+  if (!visited.has(props.selected)) {
+    setVisited(new Set(visited).add(props.selected));
+  }
+  const index = props.tabs.findIndex(t => t.id === props.selected);
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    let next = -1;
+    if (e.key === 'ArrowRight') {
+      next = (index + 1) % props.tabs.length;
+    } else if (e.key === 'ArrowLeft') {
+      next = (index - 1 + props.tabs.length) % props.tabs.length;
+    }
+    if (next >= 0) {
+      e.preventDefault();
+      props.onSelect(props.tabs[next].id);
+      document.getElementById(`${base}-tab-${props.tabs[next].id}`)?.focus();
+    }
+  };
+  return (
+    <div className="jp-aml-Tabs">
+      <div className="jp-aml-TabList" role="tablist" aria-label={props.label} onKeyDown={onKeyDown}>
+        {props.tabs.map(tab => (
+          <button
+            key={tab.id}
+            id={`${base}-tab-${tab.id}`}
+            type="button"
+            role="tab"
+            className="jp-aml-Tab"
+            aria-selected={tab.id === props.selected}
+            aria-controls={`${base}-panel-${tab.id}`}
+            tabIndex={tab.id === props.selected ? 0 : -1}
+            onClick={() => props.onSelect(tab.id)}
+          >
+            {tab.label}
+            {tab.badge !== undefined && <span className="jp-aml-Tab-badge">{tab.badge}</span>}
+          </button>
+        ))}
+      </div>
+      {props.tabs.map(tab =>
+        visited.has(tab.id) ? (
+          <div
+            key={tab.id}
+            id={`${base}-panel-${tab.id}`}
+            role="tabpanel"
+            aria-labelledby={`${base}-tab-${tab.id}`}
+            className="jp-aml-TabPanel"
+            hidden={tab.id !== props.selected}
+          >
+            {tab.render()}
+          </div>
+        ) : null
       )}
     </div>
   );

@@ -1,20 +1,18 @@
-/** Experiments section: one row per experiment, each expanding to a paged runs table. */
-import React, { useCallback, useEffect, useRef, useState } from 'react';
+/** Experiments section: one row per experiment, each expanding to a runs table. */
+import React, { useEffect, useState } from 'react';
 
-import { AMLService, IExperiment, IRun } from '../api';
-import { formatDateTime, formatDateTimeLong, formatDuration, runDurationSeconds } from '../format';
-import { EmptyState, ErrorView, Loading, Section, StatusBadge } from './components';
-import { useRequest } from './hooks';
-
-/** Runs fetched per page (the server allows up to 500). */
-export const RUNS_PAGE_SIZE = 50;
-const MAX_PAGE_SIZE = 500;
+import { AMLService, IExperiment } from '../api';
+import { EmptyState, ErrorView, Loading, Section } from './components';
+import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
+import { IRunActions, RunsTable } from './runs-table';
 
 export interface IExperimentsSectionProps {
   service: AMLService;
   workspace: string;
   refreshKey: number;
   defaultExperiment: string;
+  pageSize: number;
+  actions: IRunActions;
 }
 
 export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element {
@@ -30,6 +28,15 @@ export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element
       setExpanded(prev => (prev.has(name) ? prev : new Set(prev).add(name)));
     }
   }, [props.defaultExperiment]);
+
+  // Top-level run events may mean a new experiment or new run counts: reload (at most every 2 s).
+  const reloadSoon = useThrottled(experiments.reload, 2000);
+  useWorkspaceEvents(service, workspace, event => {
+    if (event.type === 'reconnect' || (event.type === 'run' && event.run.parent_id === null)) {
+      reloadSoon();
+    }
+  });
+
   const toggle = (name: string) =>
     setExpanded(prev => {
       const next = new Set(prev);
@@ -55,8 +62,9 @@ export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element
           <ErrorView error={experiments.error} onRetry={experiments.reload} context="Experiments" />
         )}
         <EmptyState>
-          No experiments yet. Create one from Python with <code>Experiment(ws, "name")</code>, then{' '}
-          <code>exp.submit(...)</code> or <code>exp.start_logging()</code>.
+          No experiments yet. Right-click a folder in the file browser and choose{' '}
+          <em>Submit Folder as Run…</em>, or from Python use <code>Experiment(ws, "name")</code>{' '}
+          then <code>exp.submit(...)</code> or <code>exp.start_logging()</code>.
         </EmptyState>
       </>
     );
@@ -73,9 +81,7 @@ export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element
               experiment={exp}
               expanded={expanded.has(exp.name)}
               onToggle={() => toggle(exp.name)}
-              service={service}
-              workspace={workspace}
-              refreshKey={refreshKey}
+              {...props}
             />
           ))}
         </ul>
@@ -95,15 +101,15 @@ export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element
   );
 }
 
-function ExperimentItem(props: {
-  experiment: IExperiment;
-  expanded: boolean;
-  onToggle: () => void;
-  service: AMLService;
-  workspace: string;
-  refreshKey: number;
-}): JSX.Element {
+function ExperimentItem(
+  props: IExperimentsSectionProps & {
+    experiment: IExperiment;
+    expanded: boolean;
+    onToggle: () => void;
+  }
+): JSX.Element {
   const name = props.experiment.name;
+  const count = props.experiment.run_count;
   return (
     <li className="jp-aml-ListItem jp-aml-Experiment" data-experiment={name}>
       <button
@@ -115,6 +121,11 @@ function ExperimentItem(props: {
       >
         <span className="jp-aml-Caret" aria-hidden="true" data-open={props.expanded} />
         <span className="jp-aml-ListItem-name">{name}</span>
+        {typeof count === 'number' && (
+          <span className="jp-aml-ListItem-count" title={`${count} runs, child runs included`}>
+            {count.toLocaleString()}
+          </span>
+        )}
       </button>
       {props.expanded && (
         <RunsTable
@@ -122,152 +133,10 @@ function ExperimentItem(props: {
           workspace={props.workspace}
           experiment={name}
           refreshKey={props.refreshKey}
+          pageSize={props.pageSize}
+          actions={props.actions}
         />
       )}
     </li>
-  );
-}
-
-interface IRunsPage {
-  items: IRun[];
-  nextPageToken: string | null;
-  total: number | null;
-}
-
-/** Runs of one experiment, newest first, with "load more". */
-export function RunsTable(props: {
-  service: AMLService;
-  workspace: string;
-  experiment: string;
-  refreshKey: number;
-}): JSX.Element {
-  const { service, workspace, experiment, refreshKey } = props;
-  // A refresh reloads as many runs as are shown, so "load more" results do not vanish.
-  const shown = useRef(0);
-  // Pages appended by "load more", valid only on top of the first page they were loaded after.
-  const [extra, setExtra] = useState<{ base: IRunsPage; runs: IRunsPage } | null>(null);
-  const [moreError, setMoreError] = useState<unknown>(undefined);
-  const [loadingMore, setLoadingMore] = useState(false);
-
-  const first = useRequest(async (): Promise<IRunsPage> => {
-    const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(RUNS_PAGE_SIZE, shown.current));
-    const page = await service.listRuns(workspace, {
-      experiment,
-      pageSize,
-      sort: '-created_at'
-    });
-    return { items: page.items, nextPageToken: page.next_page_token, total: page.total ?? null };
-  }, [workspace, experiment, refreshKey]);
-
-  const runs: IRunsPage | undefined =
-    first.data && extra && extra.base === first.data ? extra.runs : first.data;
-  shown.current = runs ? runs.items.length : 0;
-
-  const loadMore = useCallback(async () => {
-    if (!runs || !runs.nextPageToken) {
-      return;
-    }
-    setLoadingMore(true);
-    setMoreError(undefined);
-    try {
-      const page = await service.listRuns(workspace, {
-        experiment,
-        pageSize: RUNS_PAGE_SIZE,
-        sort: '-created_at',
-        pageToken: runs.nextPageToken
-      });
-      const seen = new Set(runs.items.map(r => r.id));
-      if (first.data) {
-        setExtra({
-          base: first.data,
-          runs: {
-            items: [...runs.items, ...page.items.filter(r => !seen.has(r.id))],
-            nextPageToken: page.next_page_token,
-            total: page.total ?? runs.total
-          }
-        });
-      }
-    } catch (reason) {
-      setMoreError(reason);
-    } finally {
-      setLoadingMore(false);
-    }
-  }, [runs, first.data, service, workspace, experiment]);
-
-  if (!runs) {
-    return first.error ? (
-      <ErrorView error={first.error} onRetry={first.reload} context={`Runs of ${experiment}`} />
-    ) : (
-      <Loading label="Loading runs…" />
-    );
-  }
-  const now = Date.now();
-  return (
-    <div className="jp-aml-Runs">
-      {first.error !== undefined && (
-        <ErrorView error={first.error} onRetry={first.reload} context={`Runs of ${experiment}`} />
-      )}
-      {runs.items.length === 0 ? (
-        <EmptyState>No runs in this experiment yet.</EmptyState>
-      ) : (
-        <div className="jp-aml-TableScroll">
-          <table className="jp-aml-Table" aria-label={`Runs of experiment ${experiment}`}>
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">Status</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.items.map(run => (
-                <tr key={run.id} data-run-id={run.id}>
-                  <td
-                    className="jp-aml-Run-name"
-                    title={run.display_name ? `${run.display_name} (${run.id})` : run.id}
-                  >
-                    <span className="jp-aml-Run-number">#{run.number}</span>
-                    {run.display_name ? (
-                      <span className="jp-aml-Run-displayName"> {run.display_name}</span>
-                    ) : null}
-                  </td>
-                  <td>
-                    <StatusBadge status={run.status} />
-                  </td>
-                  <td title={formatDateTimeLong(run.start_time)}>
-                    {formatDateTime(run.start_time)}
-                  </td>
-                  <td>{formatDuration(runDurationSeconds(run, now))}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <div className="jp-aml-Runs-footer">
-        <span className="jp-aml-Runs-count">
-          {runs.items.length === 0
-            ? ''
-            : runs.total !== null
-              ? `${runs.items.length} of ${runs.total} runs`
-              : `${runs.items.length} runs`}
-        </span>
-        {runs.nextPageToken && (
-          <button
-            type="button"
-            className="jp-mod-styled jp-aml-Button"
-            onClick={() => void loadMore()}
-            disabled={loadingMore}
-            aria-label={`Load more runs of ${experiment}`}
-          >
-            {loadingMore ? 'Loading…' : 'Load more'}
-          </button>
-        )}
-      </div>
-      {moreError !== undefined && (
-        <ErrorView error={moreError} onRetry={() => void loadMore()} context="Loading more runs" />
-      )}
-    </div>
   );
 }

@@ -43,10 +43,10 @@ export const PLACEHOLDER_SECTIONS: ReadonlyArray<IPlaceholder> = [
   },
   {
     id: 'datasets',
-    title: 'Datasets',
+    title: 'Datastores & Datasets',
     empty: (
       <>
-        No datasets yet. Register one with{' '}
+        No datastores or datasets yet. Register one with{' '}
         <code>Dataset.File.from_files(...).register(ws, name)</code>.
       </>
     )

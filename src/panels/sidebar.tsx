@@ -11,15 +11,17 @@ import { ComputesSection } from './computes';
 import { ExperimentsSection } from './experiments';
 import { useRequest } from './hooks';
 import { PLACEHOLDER_SECTIONS, PlaceholderSection } from './placeholders';
+import { IRunActions } from './runs-table';
 
 export class AMLSidebar extends ReactWidget {
-  constructor(options: { service: AMLService; settings?: IAMLSettings }) {
+  constructor(options: { service: AMLService; settings?: IAMLSettings; actions: IRunActions }) {
     super();
     this._service = options.service;
+    this._actions = options.actions;
     this._settings = options.settings ?? DEFAULT_SETTINGS;
     this.id = SIDEBAR_ID;
     this.title.icon = amlIcon;
-    this.title.caption = 'Machine learning workspace';
+    this.title.caption = 'AML workspace';
     this.addClass('jp-aml-Sidebar');
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', 'AML workspace');
@@ -33,6 +35,11 @@ export class AMLSidebar extends ReactWidget {
     this._settings = value;
     this._restartTimer();
     this.update();
+  }
+
+  /** The workspace shown (null until the list of workspaces loaded). */
+  get workspace(): string | null {
+    return this._workspace;
   }
 
   /** Reload everything shown (keeps the current data on screen while loading). */
@@ -62,6 +69,10 @@ export class AMLSidebar extends ReactWidget {
         settings={this._settings}
         refreshKey={this._refreshKey}
         onRefresh={() => this.refresh()}
+        actions={this._actions}
+        onWorkspace={ws => {
+          this._workspace = ws;
+        }}
       />
     );
   }
@@ -83,6 +94,8 @@ export class AMLSidebar extends ReactWidget {
   }
 
   private _service: AMLService;
+  private _actions: IRunActions;
+  private _workspace: string | null = null;
   private _settings: IAMLSettings;
   private _refreshKey = 0;
   private _timer: number | null = null;
@@ -104,6 +117,8 @@ function SidebarView(props: {
   settings: IAMLSettings;
   refreshKey: number;
   onRefresh: () => void;
+  actions: IRunActions;
+  onWorkspace: (workspace: string | null) => void;
 }): JSX.Element {
   const { service, settings, refreshKey } = props;
   const workspaces = useRequest(() => service.listWorkspaces(), [refreshKey]);
@@ -116,6 +131,7 @@ function SidebarView(props: {
     if (workspace !== selected) {
       setSelected(workspace);
     }
+    props.onWorkspace(workspace);
   }, [workspace, selected]);
 
   let body: React.ReactNode;
@@ -165,6 +181,7 @@ function SidebarView(props: {
           workspace={workspace}
           settings={settings}
           refreshKey={refreshKey}
+          actions={props.actions}
         />
       </>
     );
@@ -196,6 +213,7 @@ function WorkspaceView(props: {
   workspace: string;
   settings: IAMLSettings;
   refreshKey: number;
+  actions: IRunActions;
 }): JSX.Element {
   const { service, workspace, settings, refreshKey } = props;
   const placeholder = (id: string) => {
@@ -209,6 +227,8 @@ function WorkspaceView(props: {
         workspace={workspace}
         refreshKey={refreshKey}
         defaultExperiment={settings.defaultExperiment}
+        pageSize={settings.runsPageSize}
+        actions={props.actions}
       />
       {placeholder('models')}
       {placeholder('endpoints')}

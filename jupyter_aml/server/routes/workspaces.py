@@ -11,7 +11,7 @@ WS = r"(?P<workspace>[^/]+)"
 
 
 class WorkspacesHandler(AMLHandler):
-    @api("user", "List workspaces")
+    @api("user", "List workspaces", returns=models.WorkspaceList)
     async def get(self) -> None:
         items = await asyncio.to_thread(self.aml.workspaces.all)
         self.reply({"items": [w.model_dump(mode="json") for w in items]})
@@ -29,14 +29,14 @@ class WorkspaceHandler(AMLHandler):
 
 
 class ExperimentsHandler(AMLHandler):
-    @api("user", "List a workspace's experiments")
+    @api("user", "List a workspace's experiments", returns=models.ExperimentList)
     async def get(self, workspace: str) -> None:
         items = await asyncio.to_thread(self.aml.workspaces.experiments, workspace)
         self.reply({"items": [e.model_dump(mode="json") for e in items]})
 
 
 class ComputesHandler(AMLHandler):
-    @api("user", "List compute targets")
+    @api("user", "List compute targets", returns=models.ComputeList)
     async def get(self, workspace: str) -> None:
         await asyncio.to_thread(self.aml.workspaces.get, workspace)
         self.reply({"items": [c.model_dump(mode="json") for c in self.scheduler.computes()]})

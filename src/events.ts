@@ -1,0 +1,183 @@
+/**
+ * The push channel: one shared EventSource per workspace (`GET aml/api/v1/events?workspace=W`),
+ * fanned out to every panel that listens. Browsers allow only a few HTTP/1.1 connections per host,
+ * so panels never open their own streams.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { IDisposable } from '@lumino/disposable';
+
+import type { ILogLine, IRun } from './api';
+import { API_PREFIX } from './request';
+
+export interface IRunEvent {
+  type: 'run';
+  run: IRun;
+}
+
+export interface ILogEvent {
+  type: 'log';
+  run_id: string;
+  lines: ILogLine[];
+}
+
+export interface IMetricEvent {
+  type: 'metric';
+  run_id: string;
+  name: string;
+  /** `[step, value, unix time]`; step is -1 when the script logged no step. */
+  points: Array<[number, number, number]>;
+}
+
+export interface IFilesEvent {
+  type: 'files';
+  run_id: string;
+  paths: string[];
+}
+
+/** Sent to listeners when the stream came back after an interruption: events may be missing. */
+export interface IReconnectEvent {
+  type: 'reconnect';
+}
+
+export type AMLEvent = IRunEvent | ILogEvent | IMetricEvent | IFilesEvent | IReconnectEvent;
+
+export type AMLEventListener = (event: AMLEvent) => void;
+
+/** Seconds a stream stays open after its last listener left (panels re-render and re-subscribe). */
+const LINGER_MS = 5000;
+
+class WorkspaceStream {
+  constructor(
+    readonly workspace: string,
+    private readonly _url: string
+  ) {
+    this._open();
+  }
+
+  readonly listeners = new Set<AMLEventListener>();
+  closeTimer: number | null = null;
+
+  get connected(): boolean {
+    return this._source?.readyState === EventSource.OPEN;
+  }
+
+  close(): void {
+    this._source?.close();
+    this._source = null;
+  }
+
+  private _open(): void {
+    const source = new EventSource(this._url, { withCredentials: true });
+    this._source = source;
+    source.onopen = () => {
+      if (this._hadError) {
+        this._hadError = false;
+        this._emit({ type: 'reconnect' });
+      }
+    };
+    source.onerror = () => {
+      this._hadError = true;
+      // EventSource retries by itself unless the server refused the request (CLOSED).
+      if (source.readyState === EventSource.CLOSED && this._source === source) {
+        window.setTimeout(() => {
+          if (this._source === source) {
+            this._open();
+          }
+        }, 5000);
+      }
+    };
+    source.onmessage = (message: MessageEvent<string>) => {
+      let event: AMLEvent;
+      try {
+        event = JSON.parse(message.data) as AMLEvent;
+      } catch {
+        return;
+      }
+      this._emit(event);
+    };
+  }
+
+  private _emit(event: AMLEvent): void {
+    for (const listener of Array.from(this.listeners)) {
+      try {
+        listener(event);
+      } catch (reason) {
+        console.error('jupyter-aml: event listener failed', reason);
+      }
+    }
+  }
+
+  private _source: EventSource | null = null;
+  private _hadError = false;
+}
+
+/** Shared, reference-counted push-channel connections. */
+export class AMLEvents {
+  constructor(serverSettings: ServerConnection.ISettings) {
+    this._settings = serverSettings;
+  }
+
+  /** Listen to every event of a workspace until the returned handle is disposed. */
+  subscribe(workspace: string, listener: AMLEventListener): IDisposable {
+    if (typeof EventSource === 'undefined') {
+      return { isDisposed: true, dispose: () => undefined };
+    }
+    let stream = this._streams.get(workspace);
+    if (!stream) {
+      stream = new WorkspaceStream(workspace, this._url(workspace));
+      this._streams.set(workspace, stream);
+    }
+    if (stream.closeTimer !== null) {
+      window.clearTimeout(stream.closeTimer);
+      stream.closeTimer = null;
+    }
+    stream.listeners.add(listener);
+    const owner = stream;
+    let disposed = false;
+    return {
+      get isDisposed() {
+        return disposed;
+      },
+      dispose: () => {
+        if (disposed) {
+          return;
+        }
+        disposed = true;
+        owner.listeners.delete(listener);
+        if (owner.listeners.size === 0 && owner.closeTimer === null) {
+          owner.closeTimer = window.setTimeout(() => {
+            owner.closeTimer = null;
+            if (owner.listeners.size === 0) {
+              owner.close();
+              if (this._streams.get(workspace) === owner) {
+                this._streams.delete(workspace);
+              }
+            }
+          }, LINGER_MS);
+        }
+      }
+    };
+  }
+
+  /** Close every stream (plugin teardown, tests). */
+  dispose(): void {
+    for (const stream of this._streams.values()) {
+      stream.close();
+    }
+    this._streams.clear();
+  }
+
+  private _url(workspace: string): string {
+    const params = new URLSearchParams({ workspace });
+    // EventSource cannot send headers: Jupyter's login cookie authenticates it (same-origin GET). Like
+    // JupyterLab's own websockets, the token goes in the URL only where settings ask for it.
+    if (this._settings.token && this._settings.appendToken) {
+      params.set('token', this._settings.token);
+    }
+    return URLExt.join(this._settings.baseUrl, API_PREFIX, 'events') + '?' + params.toString();
+  }
+
+  private _settings: ServerConnection.ISettings;
+  private _streams = new Map<string, WorkspaceStream>();
+}

@@ -1,0 +1,91 @@
+/** Run details, "Child runs" tab: the tree of descendants, live. */
+import React from 'react';
+
+import { AMLService, IRun } from '../api';
+import { formatDuration, runDurationSeconds, runShortName } from '../format';
+import { EmptyState, ErrorView, Loading, StatusBadge } from './components';
+import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
+
+function TreeNode(props: {
+  run: IRun;
+  byParent: Map<string, IRun[]>;
+  level: number;
+  onOpenRun: (runId: string) => void;
+}): JSX.Element {
+  const { run, byParent } = props;
+  const kids = byParent.get(run.id) ?? [];
+  const name = runShortName(run);
+  return (
+    <li role="treeitem" aria-level={props.level} aria-expanded={kids.length ? true : undefined}>
+      <div className="jp-aml-TreeRow">
+        <button
+          type="button"
+          className="jp-aml-LinkButton"
+          onClick={() => props.onOpenRun(run.id)}
+          aria-label={`Open run ${name}`}
+        >
+          {name}
+        </button>
+        <StatusBadge status={run.status} />
+        <span className="jp-aml-Muted">{formatDuration(runDurationSeconds(run))}</span>
+      </div>
+      {kids.length > 0 && (
+        <ul role="group">
+          {kids.map(k => (
+            <TreeNode key={k.id} {...props} run={k} level={props.level + 1} />
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}
+
+export function RunChildren(props: {
+  service: AMLService;
+  workspace: string;
+  runId: string;
+  onOpenRun: (runId: string) => void;
+}): JSX.Element {
+  const { service, workspace, runId } = props;
+  const children = useRequest(
+    () => service.listChildren(workspace, runId, true),
+    [workspace, runId]
+  );
+  const reload = useThrottled(children.reload, 1000);
+  useWorkspaceEvents(service, workspace, event => {
+    if (event.type === 'reconnect') {
+      reload();
+    } else if (event.type === 'run' && event.run.root_id !== event.run.id) {
+      const known = children.data?.some(r => r.id === event.run.id);
+      if (known || event.run.parent_id === runId || event.run.root_id === runId) {
+        reload();
+      }
+    }
+  });
+  if (!children.data) {
+    return children.error ? (
+      <ErrorView error={children.error} onRetry={children.reload} context="Child runs" />
+    ) : (
+      <Loading label="Loading child runs…" />
+    );
+  }
+  if (children.data.length === 0) {
+    return (
+      <EmptyState>
+        No child runs. A script creates them with <code>run.child_run(...)</code>.
+      </EmptyState>
+    );
+  }
+  const byParent = new Map<string, IRun[]>();
+  for (const r of children.data) {
+    const parent = r.parent_id ?? runId;
+    byParent.set(parent, [...(byParent.get(parent) ?? []), r]);
+  }
+  return (
+    <ul className="jp-aml-Tree" role="tree" aria-label="Child runs">
+      {(byParent.get(runId) ?? []).map(r => (
+        <TreeNode key={r.id} run={r} byParent={byParent} level={1} onOpenRun={props.onOpenRun} />
+      ))}
+    </ul>
+  );
+}

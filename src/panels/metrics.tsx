@@ -1,0 +1,464 @@
+/**
+ * Run details, "Metrics" tab: a chart per scalar metric (downsampled by the server to a few
+ * thousand points, extended live from the push channel), single values, lists, rows, tables and
+ * images.
+ */
+import React, { useEffect, useRef, useState } from 'react';
+
+import { AMLService, IImageValue, IMetricHistory, IMetricSummary, isTerminal } from '../api';
+import { formatNumber, formatValue } from '../format';
+import { LineChart, XMode } from './chart';
+import { EmptyState, ErrorView, Loading } from './components';
+import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
+
+/** A scalar history as the chart needs it. */
+export interface IScalarSeries {
+  steps: number[];
+  values: Array<number | null>;
+  times: number[];
+  /** Points stored on the server. */
+  total: number;
+  downsampled: boolean;
+}
+
+export function toSeries(history: IMetricHistory): IScalarSeries {
+  return {
+    steps: history.steps ?? [],
+    values: (history.values ?? []) as Array<number | null>,
+    times: history.times ?? [],
+    total: history.total,
+    downsampled: history.downsampled ?? false
+  };
+}
+
+/** X-axis switch shared by the metrics tab and the comparison view. */
+export function XAxisSwitch(props: {
+  value: XMode;
+  onChange: (value: XMode) => void;
+}): JSX.Element {
+  return (
+    <div className="jp-aml-Radio" role="radiogroup" aria-label="X axis">
+      <span className="jp-aml-Radio-label" aria-hidden="true">
+        X axis
+      </span>
+      {(['step', 'time'] as XMode[]).map(mode => (
+        <label key={mode}>
+          <input
+            type="radio"
+            name={`x-axis-${mode}`}
+            checked={props.value === mode}
+            onChange={() => props.onChange(mode)}
+          />
+          {mode === 'step' ? 'Step' : 'Time'}
+        </label>
+      ))}
+    </div>
+  );
+}
+
+export function xValues(series: IScalarSeries, mode: XMode): number[] {
+  return mode === 'time' ? series.times : series.steps;
+}
+
+function MetricCard(props: {
+  summary: IMetricSummary;
+  series: IScalarSeries | undefined;
+  error: unknown;
+  xMode: XMode;
+}): JSX.Element {
+  const { summary, series } = props;
+  return (
+    <section className="jp-aml-Card jp-aml-MetricCard" aria-label={`Metric ${summary.name}`}>
+      <header className="jp-aml-MetricCard-header">
+        <h3 className="jp-aml-Card-title" title={summary.description || summary.name}>
+          {summary.name}
+        </h3>
+        <span className="jp-aml-Muted">
+          last {formatNumber(series?.values[series.values.length - 1] ?? summary.last_value)}
+          {' · '}
+          {(series?.total ?? summary.count).toLocaleString()} points
+          {series?.downsampled ? ` (showing ${series.values.length.toLocaleString()})` : ''}
+        </span>
+      </header>
+      {series ? (
+        <LineChart
+          title={summary.name}
+          series={[{ label: summary.name, x: xValues(series, props.xMode), y: series.values }]}
+          xMode={props.xMode}
+          total={series.total}
+        />
+      ) : props.error !== undefined ? (
+        <ErrorView error={props.error} context={summary.name} />
+      ) : (
+        <Loading label="Loading points…" />
+      )}
+    </section>
+  );
+}
+
+/** A run file image (`logs/images/...`), fetched with the API's authentication. */
+export function RunImage(props: {
+  service: AMLService;
+  workspace: string;
+  value: IImageValue;
+  name: string;
+}): JSX.Element {
+  const { service, workspace, value } = props;
+  const [url, setUrl] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(undefined);
+  useEffect(() => {
+    let revoked = false;
+    let objectUrl: string | null = null;
+    service.download(service.blobPath(workspace, value.sha256)).then(
+      blob => {
+        if (!revoked) {
+          objectUrl = URL.createObjectURL(blob);
+          setUrl(objectUrl);
+        }
+      },
+      reason => setError(reason)
+    );
+    return () => {
+      revoked = true;
+      if (objectUrl) {
+        URL.revokeObjectURL(objectUrl);
+      }
+    };
+  }, [service, workspace, value.sha256]);
+  if (error !== undefined) {
+    return <ErrorView error={error} context={props.name} />;
+  }
+  const caption = value.path ?? value.sha256.slice(0, 12);
+  return (
+    <figure className="jp-aml-Image">
+      {url ? (
+        <img src={url} alt={`${props.name} (${caption})`} />
+      ) : (
+        <Loading label="Loading image…" />
+      )}
+      <figcaption className="jp-aml-Muted">{caption}</figcaption>
+    </figure>
+  );
+}
+
+/** Render a table metric `{col: [values]}` or a list of rows `[{col: value}]`. */
+export function DataTable(props: {
+  label: string;
+  columns: string[];
+  rows: unknown[][];
+  maxRows?: number;
+}): JSX.Element {
+  const max = props.maxRows ?? 200;
+  return (
+    <div className="jp-aml-TableScroll">
+      <table className="jp-aml-Table jp-aml-DataTable" aria-label={props.label}>
+        <thead>
+          <tr>
+            {props.columns.map(c => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.slice(0, max).map((row, i) => (
+            <tr key={i}>
+              {row.map((cell, j) => (
+                <td key={j}>{formatValue(cell)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {props.rows.length > max && (
+        <div className="jp-aml-Muted">
+          Showing {max} of {props.rows.length} rows.
+        </div>
+      )}
+    </div>
+  );
+}
+
+function columnsTable(value: Record<string, unknown[]>): { columns: string[]; rows: unknown[][] } {
+  const columns = Object.keys(value);
+  const length = columns.reduce((m, c) => Math.max(m, (value[c] ?? []).length), 0);
+  const rows = Array.from({ length }, (_, i) => columns.map(c => (value[c] ?? [])[i]));
+  return { columns, rows };
+}
+
+function rowsTable(rows: Array<Record<string, unknown>>): { columns: string[]; rows: unknown[][] } {
+  const columns = Array.from(new Set(rows.flatMap(r => Object.keys(r ?? {}))));
+  return { columns, rows: rows.map(r => columns.map(c => r?.[c])) };
+}
+
+function NonScalarMetric(props: {
+  service: AMLService;
+  workspace: string;
+  summary: IMetricSummary;
+  history: IMetricHistory | undefined;
+}): JSX.Element {
+  const { summary, history } = props;
+  let body: React.ReactNode = <Loading />;
+  if (history) {
+    const values = history.values;
+    if (summary.kind === 'image') {
+      const images = (values as IImageValue[]).slice(-4);
+      body = (
+        <div className="jp-aml-Images">
+          {images.map(v => (
+            <RunImage
+              key={v.sha256}
+              service={props.service}
+              workspace={props.workspace}
+              value={v}
+              name={summary.name}
+            />
+          ))}
+        </div>
+      );
+    } else if (summary.kind === 'table') {
+      const last = values[values.length - 1] as Record<string, unknown[]> | undefined;
+      const t = columnsTable(last ?? {});
+      body = <DataTable label={`Table ${summary.name}`} columns={t.columns} rows={t.rows} />;
+    } else if (summary.kind === 'row') {
+      const t = rowsTable(values as Array<Record<string, unknown>>);
+      body = <DataTable label={`Table ${summary.name}`} columns={t.columns} rows={t.rows} />;
+    } else if (summary.kind === 'list') {
+      const last = (values[values.length - 1] ?? []) as unknown[];
+      body = (
+        <DataTable
+          label={`List ${summary.name}`}
+          columns={['index', 'value']}
+          rows={last.map((v, i) => [i, v])}
+        />
+      );
+    } else {
+      body = <pre className="jp-aml-Pre">{JSON.stringify(values, null, 1)}</pre>;
+    }
+  }
+  return (
+    <section className="jp-aml-Card jp-aml-MetricCard" aria-label={`Metric ${summary.name}`}>
+      <header className="jp-aml-MetricCard-header">
+        <h3 className="jp-aml-Card-title" title={summary.description || summary.name}>
+          {summary.name}
+        </h3>
+        <span className="jp-aml-Muted">{summary.kind}</span>
+      </header>
+      {body}
+    </section>
+  );
+}
+
+export function RunMetrics(props: {
+  service: AMLService;
+  workspace: string;
+  runId: string;
+  status: string;
+  maxPoints: number;
+}): JSX.Element {
+  const { service, workspace, runId, maxPoints, status } = props;
+  const [tick, setTick] = useState(0);
+  const summaries = useRequest(
+    () => service.listMetrics(workspace, runId),
+    [workspace, runId, tick]
+  );
+  const [series, setSeries] = useState<ReadonlyMap<string, IScalarSeries>>(new Map());
+  const [errors, setErrors] = useState<ReadonlyMap<string, unknown>>(new Map());
+  const [others, setOthers] = useState<ReadonlyMap<string, IMetricHistory>>(new Map());
+  const [xMode, setXMode] = useState<XMode>('step');
+  const seriesRef = useRef(series);
+  seriesRef.current = series;
+  const mountedAt = useRef(performance.now());
+  const measured = useRef(false);
+  const fetchedCounts = useRef(new Map<string, number>());
+
+  const scalars = (summaries.data ?? []).filter(m => m.kind === 'scalar');
+  const charts = scalars.filter(m => m.count > 1);
+  const singles = scalars.filter(m => m.count <= 1);
+  const nonScalars = (summaries.data ?? []).filter(m => m.kind !== 'scalar');
+
+  // Load every history we do not have (or that changed since it was fetched, for non-scalars).
+  const load = (names: string[], force: boolean) => {
+    for (const name of names) {
+      if (!force && seriesRef.current.has(name)) {
+        continue;
+      }
+      service.getMetric(workspace, runId, name, maxPoints).then(
+        history => setSeries(prev => new Map(prev).set(name, toSeries(history))),
+        reason => setErrors(prev => new Map(prev).set(name, reason))
+      );
+    }
+  };
+
+  useEffect(() => {
+    if (!summaries.data) {
+      return;
+    }
+    load(
+      charts.map(m => m.name),
+      false
+    );
+    for (const m of nonScalars) {
+      if (fetchedCounts.current.get(m.name) !== m.count) {
+        fetchedCounts.current.set(m.name, m.count);
+        service.getMetric(workspace, runId, m.name).then(
+          history => setOthers(prev => new Map(prev).set(m.name, history)),
+          reason => setErrors(prev => new Map(prev).set(m.name, reason))
+        );
+      }
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [summaries.data]);
+
+  // A different max_points (settings) reloads every chart.
+  useEffect(() => {
+    if (seriesRef.current.size) {
+      load(Array.from(seriesRef.current.keys()), true);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [maxPoints]);
+
+  // The run just finished: reload summaries and charts once, downsampled on the server.
+  const terminal = isTerminal(status);
+  const wasTerminal = useRef(terminal);
+  useEffect(() => {
+    if (terminal && !wasTerminal.current) {
+      setTick(t => t + 1);
+      load(Array.from(seriesRef.current.keys()), true);
+    }
+    wasTerminal.current = terminal;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [terminal]);
+
+  // Time from opening the tab to every chart drawn (benchmarks/studio.md).
+  useEffect(() => {
+    if (!measured.current && summaries.data && charts.every(m => series.has(m.name))) {
+      measured.current = true;
+      const start = mountedAt.current;
+      requestAnimationFrame(() => {
+        try {
+          performance.measure('aml:run-charts-ready', { start, end: performance.now() });
+        } catch {
+          // no figure
+        }
+      });
+    }
+  });
+
+  const reloadSummaries = useThrottled(() => setTick(t => t + 1), 2000);
+  const [pendingReload, setPendingReload] = useState<ReadonlySet<string>>(new Set());
+  const reloadLong = useThrottled(() => {
+    load(Array.from(pendingReload), true);
+    setPendingReload(new Set());
+  }, 3000);
+
+  useWorkspaceEvents(service, workspace, event => {
+    if (event.type === 'reconnect') {
+      reloadSummaries();
+      load(Array.from(seriesRef.current.keys()), true);
+      return;
+    }
+    if (event.type !== 'metric' || event.run_id !== runId) {
+      return;
+    }
+    const current = seriesRef.current.get(event.name);
+    if (!current) {
+      // A new metric, or one that had a single value so far: the summaries say which.
+      reloadSummaries();
+      return;
+    }
+    const next: IScalarSeries = {
+      steps: current.steps.slice(),
+      values: current.values.slice(),
+      times: current.times.slice(),
+      total: current.total,
+      downsampled: current.downsampled
+    };
+    const lastTime = next.times.length ? next.times[next.times.length - 1] : -Infinity;
+    for (const [step, value, time] of event.points) {
+      if (time < lastTime) {
+        continue; // already in the history fetched while this event was on its way
+      }
+      // The server numbers steps 0, 1, 2... when the script gave none (sent as -1 here).
+      next.steps.push(step === -1 ? next.total : step);
+      next.values.push(value);
+      next.times.push(time);
+      next.total++;
+    }
+    setSeries(prev => new Map(prev).set(event.name, next));
+    if (next.values.length > 2 * maxPoints) {
+      setPendingReload(prev => new Set(prev).add(event.name));
+      reloadLong();
+    }
+  });
+
+  if (!summaries.data) {
+    return summaries.error ? (
+      <ErrorView error={summaries.error} onRetry={summaries.reload} context="Metrics" />
+    ) : (
+      <Loading label="Loading metrics…" />
+    );
+  }
+  if (summaries.data.length === 0) {
+    return (
+      <EmptyState>
+        {terminal
+          ? 'This run logged no metrics.'
+          : 'No metrics yet. They appear here as the run logs them (run.log(...)).'}
+      </EmptyState>
+    );
+  }
+  return (
+    <div className="jp-aml-Metrics">
+      <div className="jp-aml-Toolbar">
+        <XAxisSwitch value={xMode} onChange={setXMode} />
+        <span className="jp-aml-Muted">
+          {scalars.length} scalar{scalars.length === 1 ? '' : 's'}
+          {nonScalars.length ? `, ${nonScalars.length} other` : ''}
+        </span>
+      </div>
+      {singles.length > 0 && (
+        <section className="jp-aml-Card" aria-label="Single values">
+          <h3 className="jp-aml-Card-title">Single values</h3>
+          <table className="jp-aml-Table jp-aml-KeyValue" aria-label="Single-value metrics">
+            <tbody>
+              {singles.map(m => (
+                <tr key={m.name}>
+                  <th scope="row" title={m.description || m.name}>
+                    {m.name}
+                  </th>
+                  <td>{formatNumber(m.last_value)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
+      <div className="jp-aml-ChartGrid">
+        {charts.map(m => (
+          <MetricCard
+            key={m.name}
+            summary={m}
+            series={series.get(m.name)}
+            error={errors.get(m.name)}
+            xMode={xMode}
+          />
+        ))}
+      </div>
+      {nonScalars.length > 0 && (
+        <div className="jp-aml-ChartGrid">
+          {nonScalars.map(m => (
+            <NonScalarMetric
+              key={m.name}
+              service={service}
+              workspace={workspace}
+              summary={m}
+              history={others.get(m.name)}
+            />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,246 @@
+/** A run's page in the main area: overview, metrics, logs, outputs, snapshot and child runs. */
+import { MainAreaWidget } from '@jupyterlab/apputils';
+import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
+import React, { useEffect, useState } from 'react';
+
+import { AMLService, IRun, isTerminal } from '../api';
+import { runShortName } from '../format';
+import { amlIcon } from '../icons';
+import { IAMLSettings } from '../tokens';
+import { RunChildren } from './children';
+import { ErrorView, Loading, StatusBadge, Tabs } from './components';
+import { RunOutputs, RunSnapshot } from './files';
+import { useRequest, useWorkspaceEvents } from './hooks';
+import { RunLogs } from './logs';
+import { RunMetrics } from './metrics';
+import { RunOverview } from './overview';
+
+export interface IRunDetailsOptions {
+  service: AMLService;
+  workspace: string;
+  runId: string;
+  settings: () => IAMLSettings;
+  openRun: (workspace: string, runId: string) => void;
+  /** Tab to show first: overview, metrics, logs, outputs, snapshot, children. */
+  tab?: string;
+}
+
+export function runLabel(run: Pick<IRun, 'id' | 'number' | 'display_name'>): string {
+  return `Run ${runShortName(run)}`;
+}
+
+function RunDetailsView(
+  props: IRunDetailsOptions & {
+    onRun: (run: IRun) => void;
+    /** A tab asked for by a command after the page opened (n changes with every request). */
+    tabRequest: { tab: string; n: number } | null;
+  }
+): JSX.Element {
+  const { service, workspace, runId } = props;
+  const [tick, setTick] = useState(0);
+  const loaded = useRequest(() => service.getRun(workspace, runId), [workspace, runId, tick]);
+  const [live, setLive] = useState<IRun | null>(null);
+  const [tab, setTab] = useState(props.tab ?? 'overview');
+  const [cancelError, setCancelError] = useState<unknown>(undefined);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (props.tabRequest) {
+      setTab(props.tabRequest.tab);
+    }
+  }, [props.tabRequest?.n]);
+
+  // The push channel's copy is newer than the last load, until the next load.
+  const run = live ?? loaded.data ?? null;
+
+  useEffect(() => setLive(null), [loaded.data]);
+  useEffect(() => {
+    if (run) {
+      props.onRun(run);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [run]);
+
+  useWorkspaceEvents(service, workspace, event => {
+    if (event.type === 'reconnect') {
+      setTick(t => t + 1);
+    } else if (event.type === 'run' && event.run.id === runId) {
+      setLive(event.run);
+    }
+  });
+
+  // Tick the duration of a running run.
+  const active = run !== null && !isTerminal(run.status);
+  useEffect(() => {
+    if (!active) {
+      return;
+    }
+    const timer = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(timer);
+  }, [active]);
+
+  if (!run) {
+    return loaded.error ? (
+      <ErrorView error={loaded.error} onRetry={loaded.reload} context={`Run ${runId}`} />
+    ) : (
+      <Loading label="Loading run…" />
+    );
+  }
+  const title = runLabel(run);
+  const settings = props.settings();
+  const cancel = async () => {
+    setCancelError(undefined);
+    try {
+      setLive(await service.cancelRun(workspace, runId));
+    } catch (reason) {
+      setCancelError(reason);
+    }
+  };
+  return (
+    <div className="jp-aml-RunDetails" data-run-id={run.id} data-status={run.status} data-now={now}>
+      <header className="jp-aml-RunHeader" role="group" aria-label={`${title} summary`}>
+        <div className="jp-aml-RunHeader-title">
+          <h2>{title}</h2>
+          <StatusBadge status={run.status} />
+        </div>
+        <div className="jp-aml-RunHeader-meta jp-aml-Muted">
+          {workspace} / {run.experiment}
+          {run.compute_target ? ` · ${run.compute_target}` : ''}
+        </div>
+        <div className="jp-aml-RunHeader-actions">
+          <button
+            type="button"
+            className="jp-mod-styled jp-aml-Button"
+            onClick={() => setTick(t => t + 1)}
+            aria-label="Refresh run"
+            title="Refresh"
+          >
+            <refreshIcon.react tag="span" className="jp-aml-IconButton-icon" />
+          </button>
+          {active && (
+            <button
+              type="button"
+              className="jp-mod-styled jp-mod-warn jp-aml-Button"
+              onClick={() => void cancel()}
+            >
+              Cancel run
+            </button>
+          )}
+        </div>
+      </header>
+      {loaded.error !== undefined && (
+        <ErrorView error={loaded.error} onRetry={loaded.reload} context="Refresh" />
+      )}
+      {cancelError !== undefined && <ErrorView error={cancelError} context="Cancel" />}
+      <Tabs
+        label={`${title} sections`}
+        selected={tab}
+        onSelect={setTab}
+        tabs={[
+          {
+            id: 'overview',
+            label: 'Overview',
+            render: () => <RunOverview run={run} onOpenRun={id => props.openRun(workspace, id)} />
+          },
+          {
+            id: 'metrics',
+            label: 'Metrics',
+            render: () => (
+              <RunMetrics
+                service={service}
+                workspace={workspace}
+                runId={runId}
+                status={run.status}
+                maxPoints={settings.chartMaxPoints}
+              />
+            )
+          },
+          {
+            id: 'logs',
+            label: 'Logs',
+            render: () => (
+              <RunLogs
+                service={service}
+                workspace={workspace}
+                runId={runId}
+                runName={`run-${run.number}`}
+              />
+            )
+          },
+          {
+            id: 'outputs',
+            label: 'Outputs',
+            render: () => <RunOutputs service={service} workspace={workspace} runId={runId} />
+          },
+          {
+            id: 'snapshot',
+            label: 'Snapshot',
+            render: () => (
+              <RunSnapshot service={service} workspace={workspace} snapshotId={run.snapshot_id} />
+            )
+          },
+          {
+            id: 'children',
+            label: 'Child runs',
+            render: () => (
+              <RunChildren
+                service={service}
+                workspace={workspace}
+                runId={runId}
+                onOpenRun={id => props.openRun(workspace, id)}
+              />
+            )
+          }
+        ]}
+      />
+    </div>
+  );
+}
+
+/** The React content of a run page. */
+export class RunDetailsPanel extends ReactWidget {
+  constructor(
+    readonly options: IRunDetailsOptions,
+    private readonly _onRun: (run: IRun) => void
+  ) {
+    super();
+    this.addClass('jp-aml-RunDetailsPanel');
+  }
+
+  get workspace(): string {
+    return this.options.workspace;
+  }
+
+  get runId(): string {
+    return this.options.runId;
+  }
+
+  /** Switch to a tab: overview, metrics, logs, outputs, snapshot, children. */
+  showTab(tab: string): void {
+    this._tabRequest = { tab, n: (this._tabRequest?.n ?? 0) + 1 };
+    this.update();
+  }
+
+  protected render(): JSX.Element {
+    return <RunDetailsView {...this.options} onRun={this._onRun} tabRequest={this._tabRequest} />;
+  }
+
+  private _tabRequest: { tab: string; n: number } | null = null;
+}
+
+/** A run page: a MainAreaWidget whose title follows the run's name and status. */
+export function createRunDetails(options: IRunDetailsOptions): MainAreaWidget<RunDetailsPanel> {
+  let widget: MainAreaWidget<RunDetailsPanel> | null = null;
+  const content = new RunDetailsPanel(options, run => {
+    if (widget) {
+      widget.title.label = `${runLabel(run)} · ${run.experiment}`;
+      widget.title.caption = `${runLabel(run)} of ${run.experiment} (${run.status})\n${run.id}`;
+    }
+  });
+  widget = new MainAreaWidget({ content });
+  widget.id = `jp-aml-run-${options.workspace}-${options.runId}`.replace(/[^\w-]/g, '_');
+  widget.title.label = `Run ${options.runId.slice(0, 8)}`;
+  widget.title.icon = amlIcon;
+  widget.title.closable = true;
+  widget.addClass('jp-aml-RunDetailsWidget');
+  return widget;
+}
