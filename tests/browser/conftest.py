@@ -18,21 +18,24 @@ from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS, REPO, LabServer
 
 SCREENSHOTS = os.environ.get("AML_BROWSER_SCREENSHOTS") == "1"  # write docs/images/*.png
 VIEWPORT = {"width": 1400, "height": 860}
+BROWSER_MODULES = ("test_studio", "test_notebook_widget", "bench_studio")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
-        if Path(str(item.fspath)).parent == here and item.module.__name__.endswith(("test_studio", "bench_studio")):
+        if Path(str(item.fspath)).parent == here and item.module.__name__.endswith(BROWSER_MODULES):
             item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    # On a developer's machine a missing browser skips these tests; in CI it is a failure.
+    unavailable = pytest.fail if os.environ.get("CI") else pytest.skip
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
     if not (REPO / "labextension" / "package.json").exists():
-        pytest.skip("the lab extension is not built: jlpm build")
+        unavailable("the lab extension is not built: jlpm build")
     # AML_BENCH_ROOT keeps the benchmark's seeded runs between invocations (seeding 20M points takes minutes).
     cache = os.environ.get("AML_BENCH_ROOT") if os.environ.get("AML_BROWSER_BENCH") == "1" else None
     server = LabServer(tmp_path_factory.mktemp("studio"), aml_root=Path(cache) if cache else None)
