@@ -390,3 +390,37 @@ def test_db_status_and_upgrade(aml: Callable[..., Outcome], service: Service, tm
     assert "out of date" in behind.stdout and "aml db upgrade" in behind.stdout
     ok(aml("db", "upgrade", "--url", url))
     assert ok(aml("db", "status", "--url", url, "--json")).json["current"] == head_revision(url)
+
+
+def test_examples_project_through_the_cli(aml: Callable[..., Outcome], tmp_path: Path) -> None:
+    """The examples/ training project end to end with nothing but the `aml` command."""
+    repo = Path(__file__).resolve().parents[2]
+    outcome = ok(
+        aml(
+            "-w",
+            WS,
+            "run",
+            "submit",
+            str(repo / "examples" / "train-digits"),
+            "train.py",
+            "--experiment",
+            "digits-cli",
+            "--wait",
+            "--",
+            "--sweep",
+            "1",
+            "5",
+        )
+    )
+    assert "final accuracy" in outcome.stdout and "Completed" in outcome.stdout
+    run_id = ok(aml("-w", WS, "run", "list", "--experiment", "digits-cli", "--json")).json["items"][0]["id"]
+    metrics = {m["name"]: m for m in ok(aml("-w", WS, "run", "metrics", run_id, "--json")).json["items"]}
+    assert {"accuracy", "final_accuracy", "class_counts", "learning_curve", "confusion"} <= set(metrics)
+    assert metrics["accuracy"]["count"] == 3 and metrics["confusion"]["kind"] == "table"
+    recursive = ok(aml("-w", WS, "run", "metrics", run_id, "--recursive", "--json")).json["items"]
+    assert len({m["run_id"] for m in recursive}) == 3  # the run and its two sweep children
+    out = tmp_path / "out"
+    ok(aml("-w", WS, "run", "download", run_id, "--prefix", "outputs/", "-o", str(out)))
+    assert (out / "outputs" / "model.pkl").stat().st_size > 100
+    ok(aml("-w", WS, "snapshot", "download", run_id, "-o", str(tmp_path / "snap.zip")))
+    assert "train.py" in zipfile.ZipFile(tmp_path / "snap.zip").namelist()
