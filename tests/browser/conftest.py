@@ -28,7 +28,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down before the next test package runs
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     # On a developer's machine a missing browser skips these tests; in CI it is a failure.
     unavailable = pytest.fail if os.environ.get("CI") else pytest.skip
@@ -44,7 +44,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down before the next test package runs
 def browser(lab: LabServer) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
