@@ -92,6 +92,10 @@ class ReplicaLauncher(abc.ABC):
     async def cleanup(self, prepared: PreparedRevision) -> None:
         shutil.rmtree(prepared.rev_dir, ignore_errors=True)
 
+    async def forget(self, workspace: str, name: str) -> None:
+        """The service stopped: remove anything of it that outlived its replicas (e.g. containers)."""
+        return None  # processes leave with their process group; nothing else to remove
+
 
 # -- local processes ------------------------------------------------------------------------------------------
 def _interpreter_for(environment: dict[str, Any]) -> dict[str, Any]:

@@ -141,8 +141,7 @@ class Container(ReplicaHandle):
         def stop() -> None:
             with contextlib.suppress(Exception):
                 self.container.stop(timeout=int(max(1, grace)))
-            with contextlib.suppress(Exception):
-                self.container.remove(force=True)
+            _remove_quietly(self.container)
 
         await asyncio.to_thread(stop)
 
@@ -161,7 +160,7 @@ class DockerLauncher(ReplicaLauncher):
         from jupyter_aml.serving.materialize import materialize_model, materialize_source, model_layout
 
         client = _client()
-        self._remove_leftovers(client, plan)
+        self._remove_leftovers(client, plan.workspace, plan.name)
         env_spec = plan.environment
         base = os.environ.get("JUPYTER_AML_DOCKER_BASE_IMAGE") or env_spec.get("docker_base_image") or DEFAULT_BASE
         try:
@@ -219,13 +218,17 @@ class DockerLauncher(ReplicaLauncher):
         }
         return PreparedRevision(plan, rev_dir, env, replica_config, {"tag": tag, "image_id": digest})
 
-    def _remove_leftovers(self, client: Any, plan: RevisionPlan) -> None:
-        """Containers of this service left by a workspace service that crashed."""
-        labels = [f"aml.root={self.root}", f"aml.service={plan.workspace}/{plan.name}"]
+    def _remove_leftovers(self, client: Any, workspace: str, name: str, *, including_live: bool = False) -> None:
+        """Containers of this service left by a workspace service that crashed (or, once the service has
+        stopped, by a start that was interrupted)."""
+        labels = [f"aml.root={self.root}", f"aml.service={workspace}/{name}"]
         for container in client.containers.list(all=True, filters={"label": labels}):
-            if container.id not in LIVE:
-                with contextlib.suppress(Exception):
-                    container.remove(force=True)
+            if including_live or container.id not in LIVE:
+                _remove_quietly(container)
+
+    async def forget(self, workspace: str, name: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self._remove_leftovers, _client(), workspace, name, including_live=True)
 
     async def launch(self, prepared: PreparedRevision, index: int, log: LogFn) -> ReplicaHandle:
         plan = prepared.plan
@@ -251,8 +254,12 @@ class DockerLauncher(ReplicaLauncher):
                 name=f"aml-{plan.workspace}-{plan.name}-r{plan.revision}-{index}-{os.urandom(3).hex()}"[:128],
                 **kwargs)
 
+        starting = asyncio.ensure_future(asyncio.to_thread(run))
         try:
-            container = await asyncio.to_thread(run)
+            container = await asyncio.shield(starting)
+        except asyncio.CancelledError:  # the service went away while docker created the container: remove it
+            starting.add_done_callback(_remove_started)
+            raise
         except ReplicaFailed:
             raise
         except Exception as exc:
@@ -285,6 +292,17 @@ class DockerLauncher(ReplicaLauncher):
 
 
 LIVE: set[str] = set()  # containers this process started and has not removed
+
+
+def _remove_quietly(container: Any) -> None:
+    with contextlib.suppress(Exception):
+        container.remove(force=True)
+    LIVE.discard(container.id)
+
+
+def _remove_started(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled() and done.exception() is None:
+        threading.Thread(target=_remove_quietly, args=(done.result(),), daemon=True).start()
 
 
 def _follow(handle: Container, loop: asyncio.AbstractEventLoop, log: LogFn) -> None:

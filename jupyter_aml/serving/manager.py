@@ -58,6 +58,7 @@ class Live:
     supervisor: asyncio.Task[None] | None = None
     restarting: set[int] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    retiring: set[asyncio.Task[None]] = field(default_factory=set)  # old revisions stopping; never cancelled
     state: str = ""
     closed: bool = False
     last_probe: float = 0.0
@@ -232,6 +233,11 @@ class DeploymentManager:
         await self._flush(live)
         if live.active is not None:
             await self._drain_and_stop(live, live.active, live.prepared, live.launcher)
+        if live.retiring:  # an update's old revision may still be draining: wait until it is gone
+            await asyncio.gather(*list(live.retiring), return_exceptions=True)
+        if live.launcher is not None:
+            with contextlib.suppress(Exception):
+                await live.launcher.forget(live.workspace, live.name)
         live.log.write("stopped")
         live.log.close()
 
@@ -279,7 +285,12 @@ class DeploymentManager:
         live.state = ""
         await self._set_state(live, HEALTHY)
         if old is not None:
-            await self._drain_and_stop(live, old, old_prepared, old_launcher)
+            # A task of its own, so that deleting the service meanwhile waits for it instead of cancelling it
+            # half way (which would leave the old replicas running).
+            retire = asyncio.ensure_future(self._drain_and_stop(live, old, old_prepared, old_launcher))
+            live.retiring.add(retire)
+            retire.add_done_callback(live.retiring.discard)
+            await asyncio.shield(retire)
 
     async def _start(self, live: Live, launcher: ReplicaLauncher, prepared: PreparedRevision,
                      replica: Replica) -> None:

@@ -180,6 +180,27 @@ def test_delete_lets_requests_in_flight_finish(ws):
         requests.post(service.scoring_uri, json={}, timeout=5)
 
 
+def test_delete_during_an_update_stops_the_old_revision_too(ws, tmp_path):
+    """The old revision drains after the switch; deleting the service meanwhile must still stop it."""
+    (tmp_path / "echo.txt").write_text("echo-first\n")
+    first = Model.register(ws, tmp_path / "echo.txt", "echo-first")
+    service = Model.deploy(ws, "switch-svc", [first], InferenceConfig("echo.py", source_directory=SCORING))
+    service.wait_for_deployment()
+    old_pid = service.reload()._details["replicas"][0]["pid"]
+    results: list[int] = []
+    slow = threading.Thread(target=lambda: results.append(post(service, {"sleep": 3}).status_code))
+    slow.start()
+    time.sleep(0.5)
+    (tmp_path / "echo.txt").write_text("echo-next\n")
+    service.update(models=[Model.register(ws, tmp_path / "echo.txt", "echo-next")])
+    assert post(service, {"data": 1}).json()["model"] == "echo-next"
+    assert _alive(old_pid)  # still draining the slow request
+    service.delete()
+    slow.join(30)
+    assert results == [200]
+    assert not _alive(old_pid), "the old revision's replica outlived its deleted service"
+
+
 def test_services_come_back_after_the_workspace_service_restarts(service, echo):
     old_pids = [r["pid"] for r in echo.reload()._details["replicas"]]
     uri = echo.scoring_uri
