@@ -21,6 +21,7 @@ from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core import telemetry as tm
 from jupyter_aml.core.environments import EnvironmentRegistry, spec_hash
 from jupyter_aml.core.errors import Conflict, InvalidInput, NotFound
+from jupyter_aml.core.events import EventSink, discard
 from jupyter_aml.core.models import RunFile
 from jupyter_aml.core.registry import ModelRegistry
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
@@ -74,10 +75,21 @@ def new_key() -> str:
 
 
 class DeploymentStore:
-    def __init__(self, db: Database, environments: EnvironmentRegistry, *, host: str = "127.0.0.1") -> None:
+    def __init__(self, db: Database, environments: EnvironmentRegistry, *, host: str = "127.0.0.1",
+                 events: EventSink = discard) -> None:
         self.db = db
         self.environments = environments
         self.host = host
+        self.events = events
+
+    def _changed(self, workspace: str, name: str, action: str = "changed") -> None:
+        """Tell the push channel (after the commit) so that open panels refetch the service."""
+        self.events(workspace, {"type": "webservice", "action": action, "name": name})
+
+    @staticmethod
+    def _names(s: Session, row: DeploymentRow) -> tuple[str, str]:
+        workspace = s.scalar(select(WorkspaceRow.name).where(WorkspaceRow.id == row.workspace_id))
+        return str(workspace), row.name
 
     # -- resolving ----------------------------------------------------------------------------------------
     @staticmethod
@@ -175,7 +187,9 @@ class DeploymentStore:
                     hint="update it, delete it first, or deploy with overwrite=True",
                 ) from None
             self._link(s, row.id, [m.id for m in models])
-            return self._model(s, ws, row)
+            created = self._model(s, ws, row)
+        self._changed(workspace, spec.name)
+        return created
 
     def begin_update(self, workspace: str, name: str, spec: rm.DeploymentUpdate) -> tuple[rm.Webservice, bool]:
         """Apply what needs no new replicas at once; return (service, whether a new revision must roll out)."""
@@ -224,7 +238,9 @@ class DeploymentStore:
                 row.deployment_config = config
             row.updated_at = utcnow()
             s.flush()
-            return self._model(s, ws, row), needs_revision
+            updated = self._model(s, ws, row)
+        self._changed(workspace, name)
+        return updated, needs_revision
 
     def finish(self, deployment_id: int, revision: int, *, error: dict[str, Any] | None = None) -> None:
         """The rollout of ``revision`` ended: on success it takes traffic; on failure the old one stays."""
@@ -232,6 +248,7 @@ class DeploymentStore:
             row = s.get(DeploymentRow, deployment_id)
             if row is None or not row.pending or row.pending.get("revision") != revision:
                 return
+            names = self._names(s, row)
             op = dict(row.operation or {})
             op.update(ended_at=utcnow().isoformat(), status="Failed" if error else "Succeeded", error=error)
             row.operation = op
@@ -249,12 +266,16 @@ class DeploymentStore:
                 self._link(s, row.id, row.model_ids)
             row.pending = None
             row.updated_at = utcnow()
+        self._changed(*names)
 
     def set_state(self, deployment_id: int, state: str, *, error: dict[str, Any] | None = None) -> None:
         with self.db.session() as s:
             row = s.get(DeploymentRow, deployment_id)
-            if row is not None and (row.state != state or row.error != error):
-                row.state, row.error, row.updated_at = state, error, utcnow()
+            if row is None or (row.state == state and row.error == error):
+                return
+            row.state, row.error, row.updated_at = state, error, utcnow()
+            names = self._names(s, row)
+        self._changed(*names)
 
     def set_port(self, deployment_id: int, port: int) -> None:
         with self.db.session() as s:
@@ -271,8 +292,11 @@ class DeploymentStore:
     def delete(self, deployment_id: int) -> None:
         with self.db.session() as s:
             row = s.get(DeploymentRow, deployment_id)
-            if row is not None:
-                s.delete(row)
+            if row is None:
+                return
+            names = self._names(s, row)
+            s.delete(row)
+        self._changed(*names, action="deleted")
 
     # -- reading ----------------------------------------------------------------------------------------------
     def get(self, workspace: str, name: str) -> rm.Webservice:

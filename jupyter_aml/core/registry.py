@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.errors import Conflict, InvalidInput, NotFound
+from jupyter_aml.core.events import EventSink, discard
 from jupyter_aml.core.models import RunFile
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
@@ -72,9 +73,14 @@ def _model_root(paths: Sequence[str], given: str | None) -> str:
 
 
 class ModelRegistry:
-    def __init__(self, db: Database, blobs: BlobStore) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, events: EventSink = discard) -> None:
         self.db = db
         self.blobs = blobs
+        self.events = events
+
+    def _changed(self, workspace: str, name: str, version: int, action: str) -> None:
+        """Tell the push channel (after the commit) so that open panels refetch the model."""
+        self.events(workspace, {"type": "model", "action": action, "name": name, "version": version})
 
     # -- registering ----------------------------------------------------------------------------------------
     def register(self, workspace: str, spec: rm.ModelCreate, *, created_by: str = "") -> rm.Model:
@@ -118,7 +124,9 @@ class ModelRegistry:
             s.add_all(ModelTagRow(model_id=row.id, key=k, value=v) for k, v in spec.tags.items())
             s.add_all(ModelPropertyRow(model_id=row.id, key=k, value=v) for k, v in spec.properties.items())
             s.flush()
-            return self.to_models(s, ws, [row])[0]
+            model = self.to_models(s, ws, [row])[0]
+        self._changed(workspace, model.name, model.version, "registered")
+        return model
 
     @staticmethod
     def _check_sample(sample: Any) -> None:
@@ -333,7 +341,9 @@ class ModelRegistry:
                         hint="properties are add-only; use a tag for values that change",
                     )
             s.flush()
-            return self.to_models(s, ws, [row])[0]
+            model = self.to_models(s, ws, [row])[0]
+        self._changed(workspace, name, version, "updated")
+        return model
 
     def delete(self, workspace: str, name: str, version: int) -> None:
         with self.db.session() as s:
@@ -354,3 +364,4 @@ class ModelRegistry:
                     details={"deployments": users},
                 )
             s.delete(row)
+        self._changed(workspace, name, version, "deleted")

@@ -29,9 +29,9 @@ class AMLService:
         self.runs = RunService(self.db, self._publish)
         self.metrics = MetricService(self.db, self.runs, self._publish)
         self.files = FileService(self.db, self.blobs, self._publish)
-        self.models = ModelRegistry(self.db, self.blobs)
+        self.models = ModelRegistry(self.db, self.blobs, self._publish)
         self.environments = EnvironmentRegistry(self.db)
-        self.deployments = DeploymentStore(self.db, self.environments)
+        self.deployments = DeploymentStore(self.db, self.environments, events=self._publish)
         self.images = ImageRegistry(self.db)
 
     def subscribe(self, sink: EventSink) -> None:
