@@ -34,31 +34,37 @@ class AMLError(Exception):
         return body
 
 
-class InvalidInput(AMLError):
+class UserError(AMLError):
+    """The request was wrong (4xx): fixing it is up to the caller, retrying the same call will not help."""
+
+    code, status = "UserError", 400
+
+
+class InvalidInput(UserError):
     code, status = "InvalidInput", 400
 
 
-class ValidationError(AMLError):
+class ValidationError(UserError):
     code, status = "ValidationError", 422
 
 
-class Unauthorized(AMLError):
+class Unauthorized(UserError):
     code, status = "Unauthorized", 401
 
 
-class Forbidden(AMLError):
+class Forbidden(UserError):
     code, status = "Forbidden", 403
 
 
-class NotFound(AMLError):
+class NotFound(UserError):
     code, status = "NotFound", 404
 
 
-class Conflict(AMLError):
+class Conflict(UserError):
     code, status = "Conflict", 409
 
 
-class PayloadTooLarge(AMLError):
+class PayloadTooLarge(UserError):
     code, status = "PayloadTooLarge", 413
 
 
@@ -78,6 +84,7 @@ ERRORS_BY_CODE: dict[str, type[AMLError]] = {
     cls.code: cls
     for cls in (
         AMLError,
+        UserError,
         InvalidInput,
         ValidationError,
         Unauthorized,

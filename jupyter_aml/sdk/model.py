@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_aml.core.errors import AMLError, Forbidden, InvalidInput, NotFound
+from jupyter_aml.core.errors import AMLError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
@@ -220,13 +220,18 @@ class Model:
             "sample_input": kwargs.get("sample_input"),
         }
         try:
-            details = workspace._client.post(workspace._path("models"), body)
-        except Forbidden as exc:
-            raise Forbidden(
-                "a run's token cannot register models",
-                hint="register after the run completes, from your notebook or the CLI: "
-                f"Run.get(ws, {run.id!r}).register_model(...)",
-            ) from exc
+            details = workspace._client.post(run._path("models"), body)
+        except NotFound:
+            # Inside its own script the run's outputs are uploaded only when the script ends: upload the
+            # local file or folder now, as run.upload_file would, and register that.
+            local = Path(model_path)
+            if run is not type(run)._context or not local.exists():
+                raise
+            if local.is_dir():
+                run.upload_folder(model_path.rstrip("/"), local)
+            else:
+                run.upload_file(model_path, local)
+            details = workspace._client.post(run._path("models"), body)
         return cls(workspace, _details=details)
 
     # -- finding ------------------------------------------------------------------------------------------

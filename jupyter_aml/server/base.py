@@ -210,6 +210,10 @@ class AMLHandler(APIHandler):
             )
             message = exc.log_message if status < 500 and exc.log_message else self._reason
             body = {"code": code, "message": message or code}
+            if status == 403 and self.run_principal is not None:
+                body["message"] = (f"the token of run {self.run_principal.run_id} may reach only that run, its "
+                                   "child runs and its snapshot")
+                body["hint"] = "do this from your notebook or the CLI, where you act as yourself"
         else:
             status = 500
             error_id = secrets.token_hex(4)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_aml import Experiment, Model
+from jupyter_aml import Experiment, Model, ScriptRunConfig
 from jupyter_aml.core.errors import Conflict, InvalidInput, NotFound
 
 
@@ -117,3 +117,44 @@ def test_run_register_model_by_reference_with_lineage(service, ws, tmp_path):
     assert [x.id for x in Model.list(ws, run_id=run.id)] == ["from-run:1", "from-run-dir:1"]
     with pytest.raises(NotFound, match="has no file or folder"):
         run.register_model("nothing", model_path="outputs/missing.pkl")
+
+
+TRAIN_AND_REGISTER = '''
+import os, sys
+from azureml.core import Run
+from azureml.exceptions import UserErrorException
+
+run = Run.get_context()
+os.makedirs("outputs", exist_ok=True)
+with open("outputs/model.pkl", "wb") as handle:
+    handle.write(b"trained-in-script")
+model = run.register_model("in-script", model_path="outputs/model.pkl", tags={"by": "script"})
+print("registered", model.id)
+other = Run(run.experiment, sys.argv[1])
+try:
+    other.register_model("stolen", model_path="outputs/model.pkl")
+except UserErrorException as exc:
+    print("refused:", exc)
+'''
+
+
+def test_a_training_script_registers_its_own_model(ws, tmp_path):
+    """Azure v1 scripts call run.register_model before their outputs are uploaded; the run's token may
+    register only its own files."""
+    other = Experiment(ws, "lineage").start_logging()
+    other.upload_file("outputs/model.pkl", __file__)
+    other.complete()
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text(TRAIN_AND_REGISTER)
+    run = Experiment(ws, "in-script").submit(ScriptRunConfig(src, "train.py", [other.id]))
+    run.wait_for_completion()
+    log = "".join(line["text"] + "\n" for line in run.get_logs())
+    assert run.get_status() == "Completed", log
+    model = Model(ws, "in-script")
+    assert (model.version, model.run_id, model.tags) == (1, run.id, {"by": "script"})
+    assert "registered in-script:1" in log, log
+    assert f"refused: the token of run {run.id} may reach only that run" in log, log
+    assert Path(model.download(tmp_path / "dl")).read_bytes() == b"trained-in-script"
+    with pytest.raises(NotFound):
+        Model(ws, "stolen")
