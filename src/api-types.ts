@@ -320,6 +320,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/environments/{name}/versions/{version}/build': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Build the environment's Python now (a venv cached by its requirements) so runs need not wait */
+    post: operations['post_workspaces_workspace_environments_name_versions_version_build'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/workspaces/{workspace}/experiments': {
     parameters: {
       query?: never;
@@ -896,6 +913,24 @@ export interface components {
       tags?: {
         [key: string]: unknown;
       } | null;
+    };
+    /**
+     * EnvironmentBuild
+     * @description The outcome of building (or finding already built) an environment's Python interpreter.
+     */
+    EnvironmentBuild: {
+      /** Built */
+      built: boolean;
+      /** Environment */
+      environment: string;
+      /** Log */
+      log: string[];
+      /** Python */
+      python: string;
+      /** Seconds */
+      seconds: number;
+      /** Venv Hash */
+      venv_hash: string | null;
     };
     /**
      * EnvironmentDefinition
@@ -2662,6 +2697,39 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['RegisteredEnvironment'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_environments_name_versions_version_build: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        version: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EnvironmentBuild'];
         };
       };
       /** @description error */

@@ -229,6 +229,23 @@ def _relocate(tmp: Path, final: Path) -> None:
                 item.chmod(mode)
 
 
+def interpreter_spec(environment: Mapping[str, Any]) -> dict[str, Any]:
+    """A registered environment's definition as the builder's spec, with ``python_version`` turned into a base
+    interpreter found on this machine."""
+    spec = {"python": dict(environment.get("python") or {}), "env_vars": dict(environment.get("env_vars") or {})}
+    wanted = environment.get("python_version")
+    if wanted and not spec["python"].get("interpreter_path"):
+        if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
+            spec["python"]["interpreter_path"] = sys.executable
+        else:
+            found = shutil.which(f"python{wanted}")
+            if found is None:
+                raise EnvBuildError(f"the environment needs Python {wanted}, which is not installed on this machine "
+                                    f"(looked for python{wanted} on PATH)")
+            spec["python"]["interpreter_path"] = found
+    return spec
+
+
 def prepare_environment(spec: Mapping[str, Any] | None, cache_dir: Path, *, log: LogFn,
                         cancel: threading.Event | None = None, builder: str = "auto") -> PreparedEnv:
     """The interpreter for a run, building (or reusing) the cached venv its spec describes."""

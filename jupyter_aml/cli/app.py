@@ -8,6 +8,7 @@ import typer
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli.admin import db_app, serve
+from jupyter_aml.cli.environments import environment_app
 from jupyter_aml.cli.registry import endpoint_app, model_app
 from jupyter_aml.cli.runs import run_app, snapshot_app
 from jupyter_aml.cli.workspaces import experiment_app, workspace_app
@@ -50,6 +51,7 @@ app.add_typer(run_app, name="run")
 app.add_typer(snapshot_app, name="snapshot")
 app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")
+app.add_typer(environment_app, name="environment")
 app.add_typer(endpoint_app, name="endpoint")
 app.command("serve")(serve)
 

@@ -114,6 +114,17 @@ class EnvironmentList(BaseModel):
     items: list[RegisteredEnvironment]
 
 
+class EnvironmentBuild(BaseModel):
+    """The outcome of building (or finding already built) an environment's Python interpreter."""
+
+    environment: str  # name:version
+    python: str  # the interpreter runs and local web services of this environment use
+    venv_hash: str | None  # the cached venv's id; None for a user-managed interpreter
+    built: bool  # False when the venv was already cached
+    seconds: float
+    log: list[str]
+
+
 # -- web services ------------------------------------------------------------------------------------------
 class InferenceConfigSpec(Strict):
     """The scoring code (a snapshot of ``source_directory``) and the environment it runs in."""
@@ -273,6 +284,7 @@ __all__ = [
     "DeploymentConfigSpec",
     "DeploymentCreate",
     "DeploymentUpdate",
+    "EnvironmentBuild",
     "EnvironmentDefinition",
     "EnvironmentList",
     "Image",

@@ -114,5 +114,19 @@ class Environment:
         items = workspace._client.get(workspace._path("environments"), params={"latest": "true"})["items"]
         return {item["name"]: Environment._from_registered(item) for item in items}
 
+    def build_local(self, workspace: Workspace, show_output: bool = True, **_: Any) -> dict[str, Any]:
+        """Build this environment's Python now, where the workspace's local runs and web services use it (a
+        venv cached by its requirements), so that their first start need not wait. Registers it first (an
+        unchanged definition keeps its version). Returns the build outcome; prints the build log."""
+        from jupyter_aml.sdk.workspace import _q
+
+        registered = self if getattr(self, "_registered", None) else self.register(workspace)
+        path = workspace._path("environments", _q(registered.name), "versions", str(registered.version), "build")
+        outcome: dict[str, Any] = workspace._client.request("POST", path, json={}, timeout=3600)
+        if show_output:
+            for line in outcome["log"]:
+                print(line)
+        return outcome
+
     def __repr__(self) -> str:
         return f"Environment(name={self.name!r}, version={self.version!r}, pip={self.python.pip_packages!r})"

@@ -17,7 +17,6 @@ import os
 import secrets
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,23 +97,6 @@ class ReplicaLauncher(abc.ABC):
 
 
 # -- local processes ------------------------------------------------------------------------------------------
-def _interpreter_for(environment: dict[str, Any]) -> dict[str, Any]:
-    """The environment spec the run agent's builder understands, with python_version turned into a base
-    interpreter found on this machine."""
-    spec = {"python": dict(environment.get("python") or {}), "env_vars": dict(environment.get("env_vars") or {})}
-    wanted = environment.get("python_version")
-    if wanted and not spec["python"].get("interpreter_path"):
-        if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
-            spec["python"]["interpreter_path"] = sys.executable
-        else:
-            found = shutil.which(f"python{wanted}")
-            if found is None:
-                raise ReplicaFailed(f"the environment needs Python {wanted}, which is not installed on this machine "
-                                    f"(looked for python{wanted} on PATH)")
-            spec["python"]["interpreter_path"] = found
-    return spec
-
-
 class LocalProcess(ReplicaHandle):
     def __init__(self, proc: asyncio.subprocess.Process, status_file: Path, tail: collections.deque[str]) -> None:
         self.proc = proc
@@ -173,15 +155,20 @@ class LocalProcessLauncher(ReplicaLauncher):
         return await asyncio.to_thread(self._prepare, plan, rev_dir, log)
 
     def _prepare(self, plan: RevisionPlan, rev_dir: Path, log: LogFn) -> PreparedRevision:
-        from jupyter_aml.agent.environment import EnvBuildError, ensure_link_dir, prepare_environment
+        from jupyter_aml.agent.environment import (
+            EnvBuildError,
+            ensure_link_dir,
+            interpreter_spec,
+            prepare_environment,
+        )
         from jupyter_aml.serving.materialize import materialize_model, materialize_source, model_layout
 
         rev_dir.mkdir(parents=True, exist_ok=True)
         source = materialize_source(self.blobs, rev_dir / "src", plan.source_files)
         cached = [materialize_model(self.blobs, self.root / "models", m) for m in plan.models]
         model_dir, models = model_layout(rev_dir, plan, cached)
-        spec = _interpreter_for(plan.environment)
         try:
+            spec = interpreter_spec(plan.environment)
             prepared = prepare_environment(spec, self.root.parent / "envs", log=log)  # shared with runs
         except EnvBuildError as exc:
             raise ReplicaFailed(f"the environment could not be built: {exc.message}\n{exc.tail}".rstrip()) from exc

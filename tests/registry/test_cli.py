@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,35 @@ def test_endpoint_commands(aml, tmp_path):
     assert in_use.exit_code == 1 and "used by the active deployment" in in_use.stderr
     assert aml("endpoint", "delete", "cli-svc").exit_code == 0
     assert aml("endpoint", "show", "cli-svc").exit_code == 1
+
+
+def test_environment_commands(aml, tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("six==1.17.0  # pinned\n")
+    created = aml("environment", "create", "--name", "cli-env", "-r", str(requirements), "--env", "MODE=fast",
+                  "--json")
+    assert created.exit_code == 0, created.stderr
+    assert created.json["version"] == 1 and created.json["spec"]["python"]["pip"] == ["six==1.17.0"]
+    again = aml("environment", "create", "--name", "cli-env", "-r", str(requirements), "--env", "MODE=fast", "--json")
+    assert again.json["version"] == 1  # unchanged definition: same version
+    changed = aml("environment", "create", "--name", "cli-env", "--pip", "six", "--json")
+    assert changed.json["version"] == 2
+    assert [e["version"] for e in aml("environment", "list", "--name", "cli-env", "--json").json["items"]] == [2, 1]
+    assert re.search(r"cli-env\s+2\s", aml("environment", "list").stdout)  # the latest version of each
+    shown = aml("environment", "show", "cli-env:1")
+    assert "MODE=fast" in shown.stdout and "six==1.17.0" in shown.stdout
+
+    first = aml("environment", "build", "cli-env:1", "--json")
+    assert first.exit_code == 0, first.stderr
+    assert first.json["environment"] == "cli-env:1" and first.json["venv_hash"]
+    assert Path(first.json["python"]).is_file()
+    second = aml("environment", "build", "cli-env:1", "--json")
+    assert second.json["built"] is False and second.json["python"] == first.json["python"]  # cached
+
+    bad = aml("environment", "create", "--name", "cli-bad", "--pip", "jupyter-aml-no-such-package-xyz==0.0.1")
+    assert bad.exit_code == 0
+    failed = aml("environment", "build", "cli-bad")
+    assert failed.exit_code == 1 and "could not be built" in failed.stderr, failed.stderr
+    assert "jupyter-aml-no-such-package-xyz" in failed.stderr  # the installer's own reason
+    assert aml("environment", "show", "cli-env:7").exit_code == 1
+    assert aml("environment", "show", "cli-env:x").exit_code == 2
