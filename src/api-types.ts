@@ -25,6 +25,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/gc': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Remove stored files (blobs) that no run, snapshot, model or logged image refers to any more */
+    post: operations['post_gc'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/health': {
     parameters: {
       query?: never;
@@ -1059,6 +1076,36 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    /** GcReport */
+    GcReport: {
+      /** Dry Run */
+      dry_run: boolean;
+      /** Recent */
+      recent: number;
+      /** Referenced */
+      referenced: number;
+      /** Removed */
+      removed: number;
+      /** Removed Bytes */
+      removed_bytes: number;
+      /** Stale Uploads */
+      stale_uploads: number;
+      /** Stored */
+      stored: number;
+    };
+    /** GcRequest */
+    GcRequest: {
+      /**
+       * Dry Run
+       * @default false
+       */
+      dry_run?: boolean;
+      /**
+       * Grace Seconds
+       * @default 86400
+       */
+      grace_seconds?: number;
+    };
     /** GitInfo */
     GitInfo: {
       /**
@@ -1944,6 +1991,39 @@ export interface operations {
         };
         content: {
           'text/event-stream': unknown;
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_gc: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['GcRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GcReport'];
         };
       };
       /** @description error */

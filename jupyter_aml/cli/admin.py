@@ -139,3 +139,35 @@ def _db_call(func: Any, *args: Any) -> Any:
             f"no database driver for this URL: {exc}",
             hint=f"install it into this environment, e.g. `pip install {exc.name or 'DRIVER'}`",
         ) from None
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> float:
+    """``90s``, ``30m``, ``24h``, ``7d`` or plain seconds."""
+    value, unit = (text[:-1], text[-1]) if text and text[-1] in _UNITS else (text, "s")
+    try:
+        seconds = float(value) * _UNITS[unit]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a duration like 30m, 24h or 7d", param_hint="--grace") from None
+    if seconds < 0:
+        raise typer.BadParameter("a duration cannot be negative", param_hint="--grace")
+    return seconds
+
+
+def gc(
+    grace: Annotated[str, typer.Option("--grace", metavar="DURATION",
+                                       help="Keep unreferenced files touched this recently (uploads in progress).")]
+    = "24h",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be removed.")] = False,
+) -> None:
+    """Remove stored files that no run, snapshot, model or logged image refers to any more (e.g. after
+    deleting model versions)."""
+    report = c.STATE.client().post("gc", {"grace_seconds": _duration(grace), "dry_run": dry_run})
+    if c.STATE.json:
+        emit_json(report)
+        return
+    verb = "would remove" if dry_run else "removed"
+    out().print(f"{report['stored']} stored file(s), {report['referenced']} in use, {report['recent']} recent: "
+                f"{verb} [bold]{report['removed']}[/bold] ({c.size(report['removed_bytes'])})")

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from jupyter_aml.cli import _common as c
-from jupyter_aml.cli.admin import db_app, serve
+from jupyter_aml.cli._common import command
+from jupyter_aml.cli.admin import db_app, gc, serve
 from jupyter_aml.cli.environments import environment_app
 from jupyter_aml.cli.registry import endpoint_app, model_app
 from jupyter_aml.cli.runs import run_app, snapshot_app
@@ -54,6 +55,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(environment_app, name="environment")
 app.add_typer(endpoint_app, name="endpoint")
 app.command("serve")(serve)
+command(app, "gc", options=("json", "url", "token"))(gc)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,7 +26,7 @@ def snapshot_folder(files: FileService, settings: ServiceSettings, folder: Path)
         hash_cache=settings.root / "hash-cache.json",
     )
     for entry in scan.files:
-        if not files.blobs.has(entry.sha256):
+        if not files.blobs.touch(entry.sha256):
             with open(entry.abspath, "rb") as handle:  # a file changed since hashing is refused by its hash
                 files.blobs.put_stream(entry.sha256, handle, max_bytes=settings.max_upload_bytes)
     entries = [models.SnapshotFile(**e) for e in manifest_entries(scan)]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,9 +28,28 @@ def check_sha256(value: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    touched: float  # epoch seconds of the last write or existence check
+
+
 class BlobStore(abc.ABC):
     @abc.abstractmethod
     def has(self, sha256: str) -> bool: ...
+
+    @abc.abstractmethod
+    def touch(self, sha256: str) -> bool:
+        """Mark the blob as just used (garbage collection spares it for its grace period); False if absent."""
+
+    @abc.abstractmethod
+    def stored(self) -> Iterator[StoredBlob]:
+        """Every blob, in no particular order."""
+
+    @abc.abstractmethod
+    def delete(self, sha256: str, *, untouched_since: float | None = None) -> bool:
+        """Remove the blob unless it was touched after ``untouched_since``; False if it was kept or absent."""
 
     @abc.abstractmethod
     def size(self, sha256: str) -> int: ...
@@ -40,8 +61,14 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     def open(self, sha256: str) -> BinaryIO: ...
 
+    def remove_stale_uploads(self, older_than: float) -> int:
+        """Remove leftovers of uploads that never finished (e.g. the service died mid-upload); their count."""
+        return 0
+
     def missing(self, hashes: Iterable[str]) -> list[str]:
-        return [h for h in dict.fromkeys(hashes) if not self.has(check_sha256(h))]
+        """The hashes not stored. The stored ones are touched: a client told they exist will refer to them
+        soon, and garbage collection must not take them meanwhile."""
+        return [h for h in dict.fromkeys(hashes) if not self.touch(check_sha256(h))]
 
     def put_bytes(self, data: bytes, *, max_bytes: int | None = None) -> str:
         import io
@@ -65,6 +92,42 @@ class LocalBlobStore(BlobStore):
     def has(self, sha256: str) -> bool:
         return self._path(sha256).is_file()
 
+    def touch(self, sha256: str) -> bool:
+        try:
+            os.utime(self._path(sha256))
+            return True
+        except FileNotFoundError:
+            return False
+
+    def stored(self) -> Iterator[StoredBlob]:
+        for first in sorted(self.root.iterdir()):
+            if len(first.name) != 2 or not first.is_dir():
+                continue  # tmp/ and anything else that is not a blob folder
+            for path in first.glob("??/*"):
+                if _SHA256.match(path.name):
+                    with contextlib.suppress(FileNotFoundError):
+                        info = path.stat()
+                        yield StoredBlob(path.name, info.st_size, info.st_mtime)
+
+    def delete(self, sha256: str, *, untouched_since: float | None = None) -> bool:
+        path = self._path(sha256)
+        try:
+            if untouched_since is not None and path.stat().st_mtime > untouched_since:
+                return False
+            path.unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def remove_stale_uploads(self, older_than: float) -> int:
+        count = 0
+        for tmp in (self.root / "tmp").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if tmp.stat().st_mtime < older_than:
+                    tmp.unlink()
+                    count += 1
+        return count
+
     def size(self, sha256: str) -> int:
         try:
             return self._path(sha256).stat().st_size
@@ -79,7 +142,7 @@ class LocalBlobStore(BlobStore):
 
     def put_stream(self, sha256: str, stream: BinaryIO, *, max_bytes: int) -> int:
         target = self._path(sha256)
-        if target.is_file():
+        if self.touch(sha256):
             return target.stat().st_size
         digest = hashlib.sha256()
         total = 0

@@ -12,6 +12,7 @@ from tornado import web
 
 from jupyter_aml.core import models
 from jupyter_aml.core.errors import InvalidInput, PayloadTooLarge
+from jupyter_aml.core.gc import GcReport, GcRequest, collect_garbage
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.runs import RUN
 from jupyter_aml.server.routes.workspaces import WS
@@ -186,7 +187,17 @@ class RunFileContentHandler(AMLHandler):
         await send_blob(self, meta.sha256, filename=os.path.basename(meta.path))
 
 
+class GarbageCollectionHandler(AMLHandler):
+    @api("user", "Remove stored files (blobs) that no run, snapshot, model or logged image refers to any more",
+         body=GcRequest, returns=GcReport)
+    async def post(self) -> None:
+        spec = self.body(GcRequest)
+        self.reply(await asyncio.to_thread(collect_garbage, self.aml.db, self.aml.blobs,
+                                           grace_seconds=spec.grace_seconds, dry_run=spec.dry_run))
+
+
 ROUTES = [
+    (r"/gc", GarbageCollectionHandler),
     (rf"/workspaces/{WS}/blobs/missing", BlobsMissingHandler),
     (rf"/workspaces/{WS}/blobs/{SHA}", BlobHandler),
     (rf"/workspaces/{WS}/snapshots", SnapshotsHandler),

@@ -1,0 +1,80 @@
+"""Blob garbage collection: remove stored files that nothing refers to any more.
+
+Blobs are shared by content across workspaces, runs, snapshots and models, so a blob is removed only when
+no run file, snapshot file, model file or logged image names it, and only once it has been untouched for a
+grace period. That period protects uploads in progress: a client stores blobs before it registers the files
+that name them, and asking whether a blob is stored touches it (``BlobStore.missing``), so a blob that a
+client was just told it need not upload is spared too.
+"""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from jupyter_aml.store.blobs import BlobStore
+from jupyter_aml.store.db import Database
+from jupyter_aml.store.tables import MetricSeriesRow, MetricValueRow, ModelFileRow, RunFileRow, SnapshotFileRow
+
+DEFAULT_GRACE_SECONDS = 24 * 3600
+
+
+class GcRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grace_seconds: float = Field(default=DEFAULT_GRACE_SECONDS, ge=0)
+    dry_run: bool = False
+
+
+class GcReport(BaseModel):
+    stored: int  # blobs found
+    referenced: int  # of those, named by a run, snapshot, model or image metric
+    recent: int  # unreferenced but touched within the grace period: kept
+    removed: int
+    removed_bytes: int
+    stale_uploads: int  # temporary files of unfinished uploads removed
+    dry_run: bool
+
+
+def referenced_blobs(db: Database) -> set[str]:
+    """Every sha256 that a run file, snapshot file, model file or logged image names."""
+    with db.read() as s:
+        refs: set[str] = set()
+        for column in (RunFileRow.sha256, SnapshotFileRow.sha256, ModelFileRow.sha256):
+            refs.update(s.scalars(select(column).distinct()))
+        images = (
+            select(MetricValueRow.payload)
+            .join(MetricSeriesRow, MetricSeriesRow.id == MetricValueRow.series_id)
+            .where(MetricSeriesRow.kind == "image")
+        )
+        for payload in s.scalars(images):  # an image logged twice under one name keeps both versions
+            if isinstance(payload, dict) and isinstance(payload.get("sha256"), str):
+                refs.add(payload["sha256"])
+        return refs
+
+
+def collect_garbage(
+    db: Database, blobs: BlobStore, *, grace_seconds: float = DEFAULT_GRACE_SECONDS, dry_run: bool = False
+) -> GcReport:
+    """Remove unreferenced blobs untouched for ``grace_seconds``; with ``dry_run`` only count them."""
+    if grace_seconds < 0:
+        raise ValueError("grace_seconds must not be negative")
+    started = time.time()  # blobs touched after the references were read are younger than this
+    refs = referenced_blobs(db)
+    stored = referenced = recent = removed = removed_bytes = 0
+    for blob in blobs.stored():
+        stored += 1
+        if blob.sha256 in refs:
+            referenced += 1
+        elif blob.touched > started - grace_seconds:
+            recent += 1
+        elif dry_run or blobs.delete(blob.sha256, untouched_since=started - grace_seconds):
+            removed += 1
+            removed_bytes += blob.size
+        else:
+            recent += 1  # touched while we looked
+    stale = 0 if dry_run else blobs.remove_stale_uploads(started - grace_seconds)
+    return GcReport(stored=stored, referenced=referenced, recent=recent, removed=removed,
+                    removed_bytes=removed_bytes, stale_uploads=stale, dry_run=dry_run)
