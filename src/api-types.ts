@@ -1080,6 +1080,16 @@ export interface components {
     GcReport: {
       /** Dry Run */
       dry_run: boolean;
+      /**
+       * Images In Use
+       * @default 0
+       */
+      images_in_use?: number;
+      /**
+       * Images Removed
+       * @default 0
+       */
+      images_removed?: number;
       /** Recent */
       recent: number;
       /** Referenced */
@@ -1105,6 +1115,11 @@ export interface components {
        * @default 86400
        */
       grace_seconds?: number;
+      /**
+       * Images
+       * @default false
+       */
+      images?: boolean;
     };
     /** GitInfo */
     GitInfo: {

@@ -161,13 +161,17 @@ def gc(
                                        help="Keep unreferenced files touched this recently (uploads in progress).")]
     = "24h",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be removed.")] = False,
+    images: Annotated[bool, typer.Option("--images", help="Also remove scoring images no web service runs.")] = False,
 ) -> None:
     """Remove stored files that no run, snapshot, model or logged image refers to any more (e.g. after
     deleting model versions)."""
-    report = c.STATE.client().post("gc", {"grace_seconds": _duration(grace), "dry_run": dry_run})
+    report = c.STATE.client().post("gc", {"grace_seconds": _duration(grace), "dry_run": dry_run, "images": images})
     if c.STATE.json:
         emit_json(report)
         return
     verb = "would remove" if dry_run else "removed"
     out().print(f"{report['stored']} stored file(s), {report['referenced']} in use, {report['recent']} recent: "
                 f"{verb} [bold]{report['removed']}[/bold] ({c.size(report['removed_bytes'])})")
+    if images:
+        out().print(f"scoring images: {verb} [bold]{report['images_removed']}[/bold]"
+                    + (f", {report['images_in_use']} kept (a container uses them)" if report["images_in_use"] else ""))

@@ -26,6 +26,7 @@ class GcRequest(BaseModel):
 
     grace_seconds: float = Field(default=DEFAULT_GRACE_SECONDS, ge=0)
     dry_run: bool = False
+    images: bool = False  # also remove scoring images that no web service runs (built before the grace period)
 
 
 class GcReport(BaseModel):
@@ -36,6 +37,8 @@ class GcReport(BaseModel):
     removed_bytes: int
     stale_uploads: int  # temporary files of unfinished uploads removed
     dry_run: bool
+    images_removed: int = 0
+    images_in_use: int = 0  # unused by web services but still used by some container: kept
 
 
 def referenced_blobs(db: Database) -> set[str]:

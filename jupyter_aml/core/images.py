@@ -4,6 +4,7 @@ code, identified by the hash of all three, so that an unchanged combination reus
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.store.db import Database
-from jupyter_aml.store.tables import ImageRow, ModelRow, WorkspaceRow
+from jupyter_aml.store.tables import DeploymentRow, ImageRow, ModelRow, WorkspaceRow
 
 
 class ImageRegistry:
@@ -66,6 +67,24 @@ class ImageRegistry:
             ws = WorkspaceService.row(s, workspace)
             rows = s.scalars(select(ImageRow).where(ImageRow.workspace_id == ws.id).order_by(ImageRow.created_at))
             return [self._model(s, ws, r) for r in rows]
+
+    def unused(self, built_before: datetime) -> list[tuple[int, str]]:
+        """(row id, docker tag) of images built before ``built_before`` that no web service runs."""
+        with self.db.read() as s:
+            in_use = select(DeploymentRow.image_id).where(DeploymentRow.image_id.is_not(None))
+            rows = s.execute(
+                select(ImageRow.id, ImageRow.tag)
+                .where(ImageRow.created_at < built_before, ImageRow.content_hash.not_in(in_use))
+                .order_by(ImageRow.id)
+            )
+            return [(row_id, tag) for row_id, tag in rows]
+
+    def forget(self, row_id: int) -> None:
+        """Drop the record of an image removed from the engine (a later deployment builds it again)."""
+        with self.db.session() as s:
+            row = s.get(ImageRow, row_id)
+            if row is not None:
+                s.delete(row)
 
     @staticmethod
     def _model(s: Session, ws: WorkspaceRow, row: ImageRow) -> rm.Image:

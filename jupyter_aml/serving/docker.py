@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import datetime
 import hashlib
 import io
 import json
@@ -292,6 +293,36 @@ class DockerLauncher(ReplicaLauncher):
 
 
 LIVE: set[str] = set()  # containers this process started and has not removed
+
+
+def prune_images(images: Any, built_before: datetime.datetime, *, dry_run: bool) -> tuple[int, int]:
+    """Remove the scoring images no web service runs; (removed, kept because a container uses them)."""
+    unused = images.unused(built_before)
+    if dry_run or not unused:
+        return len(unused), 0
+    removed = kept = 0
+    for row_id, tag in unused:
+        if remove_image(tag):
+            images.forget(row_id)
+            removed += 1
+        else:
+            kept += 1
+    return removed, kept
+
+
+def remove_image(tag: str) -> bool:
+    """Remove a scoring image from the engine; False when a container still uses it (it stays)."""
+    import docker.errors
+
+    try:
+        _client().images.remove(tag)
+    except docker.errors.ImageNotFound:
+        return True  # already gone
+    except docker.errors.APIError as exc:
+        if exc.status_code == 409:
+            return False
+        raise
+    return True
 
 
 def _remove_quietly(container: Any) -> None:
