@@ -285,6 +285,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/endpoints/{name}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a request to the service's scoring URI with its key; the answer comes back as data */
+    post: operations['post_workspaces_workspace_endpoints_name_test'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/workspaces/{workspace}/environments': {
     parameters: {
       query?: never;
@@ -930,6 +947,56 @@ export interface components {
       tags?: {
         [key: string]: unknown;
       } | null;
+    };
+    /**
+     * EndpointTestRequest
+     * @description A request to send to the service's scoring URI, as a client would (with the chosen key).
+     */
+    EndpointTestRequest: {
+      /**
+       * Body
+       * @description the request body, sent as is (usually JSON)
+       */
+      body: string;
+      /**
+       * Key
+       * @default primary
+       * @enum {string}
+       */
+      key?: 'primary' | 'secondary';
+    };
+    /**
+     * EndpointTestResult
+     * @description What the scoring URI answered. Errors of the service are data here (status 4xx/5xx), not API errors;
+     *     502 (unreachable) and 504 (no answer in time) come from this proxy and say why in ``error``.
+     */
+    EndpointTestResult: {
+      /** Body */
+      body: string;
+      /**
+       * Content Type
+       * @default null
+       */
+      content_type?: string | null;
+      /** Elapsed Ms */
+      elapsed_ms: number;
+      /**
+       * Error
+       * @default null
+       */
+      error?: string | null;
+      /**
+       * Request Id
+       * @default null
+       */
+      request_id?: string | null;
+      /** Status */
+      status: number;
+      /**
+       * Truncated
+       * @default false
+       */
+      truncated?: boolean;
     };
     /**
      * EnvironmentBuild
@@ -2656,6 +2723,42 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Telemetry'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_endpoints_name_test: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EndpointTestRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EndpointTestResult'];
         };
       };
       /** @description error */

@@ -9,7 +9,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import type { components } from './api-types';
-import { AMLEvents } from './events';
+import { AMLEvent, AMLEvents } from './events';
 import { queryString, requestAPI, requestBlob } from './request';
 
 type Schemas = components['schemas'];
@@ -33,6 +33,76 @@ export type IErrorBody = Schemas['ErrorBody'];
 
 export type IExperiment = Schemas['Experiment'];
 export type ICompute = Schemas['Compute'];
+
+export type IModel = Schemas['Model'];
+export type IModelUpdate = Schemas['ModelUpdate'];
+export type IWebservice = Schemas['Webservice'];
+export type IServiceKeys = Schemas['ServiceKeys'];
+export type ITelemetry = Schemas['Telemetry'];
+export type ITelemetryPoint = Schemas['TelemetryPoint'];
+export type IEndpointTestRequest = Schemas['EndpointTestRequest'];
+export type IEndpointTestResult = Schemas['EndpointTestResult'];
+
+/** Web service states (`Webservice.state`), as in Azure ML v1. */
+export const WEBSERVICE_STATES = ['Transitioning', 'Healthy', 'Unhealthy', 'Failed'] as const;
+
+/**
+ * One replica of the revision taking traffic (`Webservice.replicas`; no schema in OpenAPI: the
+ * server's `Replica.view()` in jupyter_aml/serving/front.py).
+ */
+export interface IReplicaView {
+  index: number;
+  revision: number;
+  /** starting | ready | suspect | draining | dead */
+  state: string;
+  inflight: number;
+  restarts: number;
+  served: number;
+  pid: number | null;
+  port: number | null;
+}
+
+/** The last create/update of a web service (`Webservice.operation`; no schema in OpenAPI). */
+export interface IOperationView {
+  kind: string;
+  status: string;
+  revision: number;
+  started_at: string;
+  ended_at?: string | null;
+  error?: { message?: string; code?: string } | null;
+}
+
+/** Push-channel event: a model version was registered, updated or deleted. */
+export interface IModelEvent {
+  type: 'model';
+  action: 'registered' | 'updated' | 'deleted';
+  name: string;
+  version: number;
+}
+
+/** Push-channel event: a web service changed (state, revision, settings) or was deleted. */
+export interface IWebserviceEvent {
+  type: 'webservice';
+  action: 'changed' | 'deleted';
+  name: string;
+}
+
+/** The model or web-service event carried by a push-channel message, else null. */
+export function registryEvent(event: AMLEvent): IModelEvent | IWebserviceEvent | null {
+  const raw = event as unknown as { type?: unknown; name?: unknown };
+  if ((raw.type === 'model' || raw.type === 'webservice') && typeof raw.name === 'string') {
+    return raw as unknown as IModelEvent | IWebserviceEvent;
+  }
+  return null;
+}
+
+export interface IListModelsOptions {
+  name?: string;
+  /** `key` or `key=value`; every one must match. */
+  tag?: string[];
+  runId?: string;
+  latest?: boolean;
+}
 
 /** Every run status the server can report, in lifecycle order. */
 export const RUN_STATUSES: ReadonlyArray<RunStatus> = [
@@ -209,6 +279,115 @@ export class AMLService {
     return `workspaces/${seg(workspace)}/blobs/${seg(sha256)}`;
   }
 
+  // -- model registry ------------------------------------------------------------------------------
+
+  /** Every version of every model (newest version first within a name), or those matching. */
+  async listModels(workspace: string, options: IListModelsOptions = {}): Promise<IModel[]> {
+    const query = queryString({
+      name: options.name,
+      tag: options.tag,
+      run_id: options.runId,
+      latest: options.latest ? 'true' : undefined
+    });
+    return (await this.request<Schemas['ModelList']>(`${modelsPath(workspace)}${query}`)).items;
+  }
+
+  getModel(workspace: string, name: string, version: number): Promise<IModel> {
+    return this.request<IModel>(modelVersionPath(workspace, name, version));
+  }
+
+  /** Set tags (`tags`), remove tags (`remove_tags`), add properties, set the description. */
+  updateModel(
+    workspace: string,
+    name: string,
+    version: number,
+    update: IModelUpdate
+  ): Promise<IModel> {
+    return this.request<IModel>(modelVersionPath(workspace, name, version), {
+      method: 'PATCH',
+      body: JSON.stringify(update)
+    });
+  }
+
+  /** Delete one version; the server refuses (409 Conflict) while a web service uses it. */
+  async deleteModel(workspace: string, name: string, version: number): Promise<void> {
+    await this.request<unknown>(modelVersionPath(workspace, name, version), { method: 'DELETE' });
+  }
+
+  async listModelFiles(workspace: string, name: string, version: number): Promise<IRunFile[]> {
+    return (
+      await this.request<Schemas['ModelFileList']>(
+        `${modelVersionPath(workspace, name, version)}/files`
+      )
+    ).items;
+  }
+
+  // -- web services (real-time endpoints) -----------------------------------------------------------
+
+  async listWebservices(workspace: string): Promise<IWebservice[]> {
+    return (await this.request<Schemas['WebserviceList']>(endpointsPath(workspace))).items;
+  }
+
+  getWebservice(workspace: string, name: string): Promise<IWebservice> {
+    return this.request<IWebservice>(endpointPath(workspace, name));
+  }
+
+  /** Delete a web service: its replicas drain and stop. */
+  async deleteWebservice(workspace: string, name: string): Promise<void> {
+    await this.request<unknown>(endpointPath(workspace, name), { method: 'DELETE' });
+  }
+
+  async getWebserviceLogs(workspace: string, name: string, lines = 1000): Promise<string[]> {
+    const query = queryString({ lines });
+    return (
+      await this.request<Schemas['ServiceLogs']>(`${endpointPath(workspace, name)}/logs${query}`)
+    ).lines;
+  }
+
+  getWebserviceKeys(workspace: string, name: string): Promise<IServiceKeys> {
+    return this.request<IServiceKeys>(`${endpointPath(workspace, name)}/keys`);
+  }
+
+  /** A new random primary or secondary key; the old one stops working at once. */
+  regenerateWebserviceKey(
+    workspace: string,
+    name: string,
+    keyType: 'Primary' | 'Secondary'
+  ): Promise<IServiceKeys> {
+    return this.request<IServiceKeys>(`${endpointPath(workspace, name)}/keys/regenerate`, {
+      method: 'POST',
+      body: JSON.stringify({ key_type: keyType })
+    });
+  }
+
+  /** Requests, errors and latency percentiles per minute over the last `minutes`. */
+  getWebserviceTelemetry(workspace: string, name: string, minutes = 60): Promise<ITelemetry> {
+    const query = queryString({ minutes });
+    return this.request<ITelemetry>(`${endpointPath(workspace, name)}/telemetry${query}`);
+  }
+
+  /** The swagger (OpenAPI 2.0) document of the revision taking traffic (no schema in OpenAPI). */
+  getWebserviceSwagger(workspace: string, name: string): Promise<Record<string, unknown>> {
+    return this.request<Record<string, unknown>>(`${endpointPath(workspace, name)}/swagger`);
+  }
+
+  /**
+   * Send `body` to the service's scoring URI through the Jupyter server (the browser cannot call
+   * another port). The service's own errors come back as data: check `status`.
+   */
+  testWebservice(
+    workspace: string,
+    name: string,
+    body: string,
+    key: IEndpointTestRequest['key'] = 'primary'
+  ): Promise<IEndpointTestResult> {
+    const request: IEndpointTestRequest = { body, key };
+    return this.request<IEndpointTestResult>(`${endpointPath(workspace, name)}/test`, {
+      method: 'POST',
+      body: JSON.stringify(request)
+    });
+  }
+
   /** Submit a folder of the Jupyter root as a script run. */
   submitFolder(workspace: string, spec: IFolderRunCreate): Promise<IRun> {
     return this.request<IRun>(`${runsPath(workspace)}/from-folder`, {
@@ -224,4 +403,20 @@ function runsPath(workspace: string): string {
 
 function runPath(workspace: string, runId: string): string {
   return `${runsPath(workspace)}/${seg(runId)}`;
+}
+
+function modelsPath(workspace: string): string {
+  return `workspaces/${seg(workspace)}/models`;
+}
+
+function modelVersionPath(workspace: string, name: string, version: number): string {
+  return `${modelsPath(workspace)}/${seg(name)}/versions/${seg(String(version))}`;
+}
+
+function endpointsPath(workspace: string): string {
+  return `workspaces/${seg(workspace)}/endpoints`;
+}
+
+function endpointPath(workspace: string, name: string): string {
+  return `${endpointsPath(workspace)}/${seg(name)}`;
 }

@@ -10,9 +10,13 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { AMLService } from './api';
 import { amlIcon } from './icons';
 import { createCompare } from './panels/compare';
+import {
+  createEndpointDetails,
+  ENDPOINT_TABS,
+  EndpointDetailsPanel
+} from './panels/endpoint-details';
 import { createRunDetails, RunDetailsPanel } from './panels/run-details';
-import { IRunActions } from './panels/runs-table';
-import { AMLSidebar } from './panels/sidebar';
+import { AMLSidebar, ISidebarActions } from './panels/sidebar';
 import { submitFolder } from './submit';
 
 export namespace CommandIDs {
@@ -22,6 +26,8 @@ export namespace CommandIDs {
   export const compareRuns = 'aml:compare-runs';
   export const submitFolder = 'aml:submit-folder';
   export const submitNotebookFolder = 'aml:submit-notebook-folder';
+  export const openEndpoint = 'aml:open-endpoint';
+  export const showModel = 'aml:show-model';
 }
 
 /** Palette category of every AML command. */
@@ -34,6 +40,7 @@ export interface ICommandContext {
   palette: ICommandPalette | null;
   browser: IDefaultFileBrowser | null;
   runs: WidgetTracker<MainAreaWidget<RunDetailsPanel>>;
+  endpoints: WidgetTracker<MainAreaWidget<EndpointDetailsPanel>>;
 }
 
 function isDocumentWidget(widget: unknown): widget is IDocumentWidget {
@@ -50,18 +57,33 @@ function stringArg(args: ReadonlyPartialJSONObject, name: string): string | unde
   return typeof value === 'string' && value ? value : undefined;
 }
 
-/** Actions the sidebar's runs tables trigger, as commands (so they can be bound and logged). */
-export function runActions(app: JupyterFrontEnd): IRunActions {
+function positiveIntArg(args: ReadonlyPartialJSONObject, name: string): number | null {
+  const value = Number(args[name]);
+  return Number.isInteger(value) && value > 0 ? value : null;
+}
+
+/** Actions the sidebar's sections trigger, as commands (so they can be bound and logged). */
+export function runActions(app: JupyterFrontEnd): ISidebarActions {
   return {
     openRun: (workspace, runId) =>
       void app.commands.execute(CommandIDs.openRun, { workspace, runId }),
     compareRuns: (workspace, runIds) =>
-      void app.commands.execute(CommandIDs.compareRuns, { workspace, runIds })
+      void app.commands.execute(CommandIDs.compareRuns, { workspace, runIds }),
+    openEndpoint: (workspace, name, tab) =>
+      void app.commands.execute(
+        CommandIDs.openEndpoint,
+        tab ? { workspace, name, tab } : { workspace, name }
+      ),
+    showModel: (workspace, name, version) =>
+      void app.commands.execute(
+        CommandIDs.showModel,
+        version ? { workspace, name, version } : { workspace, name }
+      )
   };
 }
 
 export function registerCommands(context: ICommandContext): void {
-  const { app, service, sidebar, palette, browser, runs } = context;
+  const { app, service, sidebar, palette, browser, runs, endpoints } = context;
   const { commands, shell } = app;
   const workspaceOf = (args: ReadonlyPartialJSONObject) =>
     stringArg(args, 'workspace') ?? sidebar.workspace ?? 'default';
@@ -77,7 +99,7 @@ export function registerCommands(context: ICommandContext): void {
 
   commands.addCommand(CommandIDs.refresh, {
     label: 'Refresh AML Workspace',
-    caption: 'Reload workspaces, experiments, runs and computes',
+    caption: 'Reload workspaces, experiments, runs, models, endpoints and computes',
     icon: refreshIcon,
     execute: () => {
       sidebar.refresh();
@@ -138,6 +160,91 @@ export function registerCommands(context: ICommandContext): void {
       shell.add(widget, 'main');
       shell.activateById(widget.id);
       return widget;
+    }
+  });
+
+  commands.addCommand(CommandIDs.openEndpoint, {
+    label: args => (args.name ? `Open Endpoint ${String(args.name)}` : 'Open Endpoint…'),
+    caption:
+      'Open a web service’s page: overview, keys, test, logs, telemetry (args: name, workspace, tab)',
+    icon: amlIcon,
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: 'The web service (endpoint) name' },
+          workspace: { type: 'string', description: 'Workspace name (default: the sidebar’s)' },
+          tab: { type: 'string', enum: [...ENDPOINT_TABS] }
+        }
+      }
+    },
+    execute: async args => {
+      let name = stringArg(args, 'name');
+      if (!name) {
+        const answer = await InputDialog.getText({
+          title: 'Open Endpoint',
+          label: 'Endpoint name'
+        });
+        name = answer.button.accept ? (answer.value ?? '').trim() : '';
+        if (!name) {
+          return null;
+        }
+      }
+      const workspace = workspaceOf(args);
+      const tab = stringArg(args, 'tab');
+      const existing = endpoints.find(
+        w => w.content.name === name && w.content.workspace === workspace
+      );
+      if (existing) {
+        if (!existing.isAttached) {
+          shell.add(existing, 'main');
+        }
+        if (tab) {
+          existing.content.showTab(tab);
+        }
+        shell.activateById(existing.id);
+        return existing;
+      }
+      const widget = createEndpointDetails({
+        service,
+        workspace,
+        name,
+        tab,
+        actions: runActions(app)
+      });
+      void endpoints.add(widget);
+      shell.add(widget, 'main');
+      shell.activateById(widget.id);
+      return widget;
+    }
+  });
+
+  commands.addCommand(CommandIDs.showModel, {
+    label: args => (args.name ? `Show Model ${String(args.name)}` : 'Show Model…'),
+    caption:
+      'Show a registered model in the AML sidebar’s Models section (args: name, version, workspace)',
+    icon: amlIcon,
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: 'The model name' },
+          version: { type: 'integer', description: 'A version (default: the latest)' },
+          workspace: { type: 'string', description: 'Workspace name (default: the sidebar’s)' }
+        }
+      }
+    },
+    execute: async args => {
+      let name = stringArg(args, 'name');
+      if (!name) {
+        const answer = await InputDialog.getText({ title: 'Show Model', label: 'Model name' });
+        name = answer.button.accept ? (answer.value ?? '').trim() : '';
+        if (!name) {
+          return;
+        }
+      }
+      shell.activateById(sidebar.id);
+      sidebar.showModel(workspaceOf(args), name, positiveIntArg(args, 'version'));
     }
   });
 
@@ -233,7 +340,9 @@ export function registerCommands(context: ICommandContext): void {
       CommandIDs.openRun,
       CommandIDs.compareRuns,
       CommandIDs.submitFolder,
-      CommandIDs.submitNotebookFolder
+      CommandIDs.submitNotebookFolder,
+      CommandIDs.openEndpoint,
+      CommandIDs.showModel
     ]) {
       palette.addItem({ command, category: PALETTE_CATEGORY });
     }

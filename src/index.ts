@@ -5,6 +5,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { AMLService } from './api';
 import { CommandIDs, registerCommands, runActions } from './commands';
+import { EndpointDetailsPanel } from './panels/endpoint-details';
 import { RunDetailsPanel } from './panels/run-details';
 import { AMLSidebar } from './panels/sidebar';
 import {
@@ -59,6 +60,9 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     const sidebar = new AMLSidebar({ service, actions: runActions(app) });
     app.shell.add(sidebar, 'left', { rank: 200 });
     const runs = new WidgetTracker<MainAreaWidget<RunDetailsPanel>>({ namespace: 'aml-run' });
+    const endpoints = new WidgetTracker<MainAreaWidget<EndpointDetailsPanel>>({
+      namespace: 'aml-endpoint'
+    });
     if (restorer) {
       restorer.add(sidebar, sidebar.id);
       void restorer.restore(runs, {
@@ -66,8 +70,13 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         args: widget => ({ runId: widget.content.runId, workspace: widget.content.workspace }),
         name: widget => `${widget.content.workspace}:${widget.content.runId}`
       });
+      void restorer.restore(endpoints, {
+        command: CommandIDs.openEndpoint,
+        args: widget => ({ name: widget.content.name, workspace: widget.content.workspace }),
+        name: widget => `${widget.content.workspace}:${widget.content.name}`
+      });
     }
-    registerCommands({ app, service, sidebar, palette, browser, runs });
+    registerCommands({ app, service, sidebar, palette, browser, runs, endpoints });
 
     if (settingRegistry) {
       settingRegistry

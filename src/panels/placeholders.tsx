@@ -15,24 +15,6 @@ interface IPlaceholder {
 
 export const PLACEHOLDER_SECTIONS: ReadonlyArray<IPlaceholder> = [
   {
-    id: 'models',
-    title: 'Models',
-    empty: (
-      <>
-        No models yet. Register one with <code>Model.register(...)</code>.
-      </>
-    )
-  },
-  {
-    id: 'endpoints',
-    title: 'Endpoints',
-    empty: (
-      <>
-        No endpoints yet. Deploy a registered model with <code>Model.deploy(...)</code>.
-      </>
-    )
-  },
-  {
     id: 'environments',
     title: 'Environments',
     empty: (

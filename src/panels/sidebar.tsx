@@ -1,20 +1,26 @@
 /** The "AML" left-sidebar panel: workspace switcher plus one section per asset type. */
 import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
-import React, { useEffect, useId, useState } from 'react';
+import React, { useEffect, useId, useRef, useState } from 'react';
 
 import { AMLService, IWorkspace } from '../api';
 import { amlIcon } from '../icons';
 import { DEFAULT_SETTINGS, IAMLSettings, SIDEBAR_ID } from '../tokens';
 import { EmptyState, ErrorView, Loading } from './components';
 import { ComputesSection } from './computes';
+import { EndpointsSection } from './endpoints';
 import { ExperimentsSection } from './experiments';
 import { useRequest } from './hooks';
+import { IModelFocus, ModelsSection } from './models';
 import { PLACEHOLDER_SECTIONS, PlaceholderSection } from './placeholders';
+import { IAssetActions } from './registry-common';
 import { IRunActions } from './runs-table';
 
+/** Everything the sidebar's sections ask their host to do (as commands). */
+export type ISidebarActions = IRunActions & IAssetActions;
+
 export class AMLSidebar extends ReactWidget {
-  constructor(options: { service: AMLService; settings?: IAMLSettings; actions: IRunActions }) {
+  constructor(options: { service: AMLService; settings?: IAMLSettings; actions: ISidebarActions }) {
     super();
     this._service = options.service;
     this._actions = options.actions;
@@ -48,6 +54,12 @@ export class AMLSidebar extends ReactWidget {
     this.update();
   }
 
+  /** Open the Models section at a model (its latest version unless `version` is given). */
+  showModel(workspace: string, name: string, version: number | null = null): void {
+    this._modelFocus = { workspace, name, version, n: (this._modelFocus?.n ?? 0) + 1 };
+    this.update();
+  }
+
   dispose(): void {
     if (this._timer !== null) {
       window.clearInterval(this._timer);
@@ -70,6 +82,7 @@ export class AMLSidebar extends ReactWidget {
         refreshKey={this._refreshKey}
         onRefresh={() => this.refresh()}
         actions={this._actions}
+        modelFocus={this._modelFocus}
         onWorkspace={ws => {
           this._workspace = ws;
         }}
@@ -94,7 +107,8 @@ export class AMLSidebar extends ReactWidget {
   }
 
   private _service: AMLService;
-  private _actions: IRunActions;
+  private _actions: ISidebarActions;
+  private _modelFocus: IModelFocus | null = null;
   private _workspace: string | null = null;
   private _settings: IAMLSettings;
   private _refreshKey = 0;
@@ -117,7 +131,8 @@ function SidebarView(props: {
   settings: IAMLSettings;
   refreshKey: number;
   onRefresh: () => void;
-  actions: IRunActions;
+  actions: ISidebarActions;
+  modelFocus: IModelFocus | null;
   onWorkspace: (workspace: string | null) => void;
 }): JSX.Element {
   const { service, settings, refreshKey } = props;
@@ -127,6 +142,18 @@ function SidebarView(props: {
 
   const items = workspaces.data;
   const workspace = items ? chooseWorkspace(items, selected) : null;
+  // Revealing a model of another workspace switches to it (once per request).
+  const focus = props.modelFocus;
+  const switchedFor = useRef(0);
+  useEffect(() => {
+    if (!focus || !items || switchedFor.current === focus.n) {
+      return;
+    }
+    switchedFor.current = focus.n;
+    if (focus.workspace !== selected && items.some(w => w.name === focus.workspace)) {
+      setSelected(focus.workspace);
+    }
+  }, [focus?.n, items]);
   useEffect(() => {
     if (workspace !== selected) {
       setSelected(workspace);
@@ -182,6 +209,7 @@ function SidebarView(props: {
           settings={settings}
           refreshKey={refreshKey}
           actions={props.actions}
+          modelFocus={props.modelFocus}
         />
       </>
     );
@@ -213,7 +241,8 @@ function WorkspaceView(props: {
   workspace: string;
   settings: IAMLSettings;
   refreshKey: number;
-  actions: IRunActions;
+  actions: ISidebarActions;
+  modelFocus: IModelFocus | null;
 }): JSX.Element {
   const { service, workspace, settings, refreshKey } = props;
   const placeholder = (id: string) => {
@@ -230,8 +259,19 @@ function WorkspaceView(props: {
         pageSize={settings.runsPageSize}
         actions={props.actions}
       />
-      {placeholder('models')}
-      {placeholder('endpoints')}
+      <ModelsSection
+        service={service}
+        workspace={workspace}
+        refreshKey={refreshKey}
+        actions={props.actions}
+        focus={props.modelFocus}
+      />
+      <EndpointsSection
+        service={service}
+        workspace={workspace}
+        refreshKey={refreshKey}
+        actions={props.actions}
+      />
       <ComputesSection
         service={service}
         workspace={workspace}
