@@ -9,7 +9,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import type { components } from './api-types';
-import { AMLEvent, AMLEvents } from './events';
+import { AMLEvents } from './events';
 import { queryString, requestAPI, requestBlob } from './request';
 
 type Schemas = components['schemas'];
@@ -43,6 +43,10 @@ export type ITelemetryPoint = Schemas['TelemetryPoint'];
 export type IEndpointTestRequest = Schemas['EndpointTestRequest'];
 export type IEndpointTestResult = Schemas['EndpointTestResult'];
 
+export type IRegisteredEnvironment = Schemas['RegisteredEnvironment'];
+export type IEnvironmentDefinition = Schemas['EnvironmentDefinition'];
+export type IEnvironmentBuild = Schemas['EnvironmentBuild'];
+
 /** Web service states (`Webservice.state`), as in Azure ML v1. */
 export const WEBSERVICE_STATES = ['Transitioning', 'Healthy', 'Unhealthy', 'Failed'] as const;
 
@@ -70,30 +74,6 @@ export interface IOperationView {
   started_at: string;
   ended_at?: string | null;
   error?: { message?: string; code?: string } | null;
-}
-
-/** Push-channel event: a model version was registered, updated or deleted. */
-export interface IModelEvent {
-  type: 'model';
-  action: 'registered' | 'updated' | 'deleted';
-  name: string;
-  version: number;
-}
-
-/** Push-channel event: a web service changed (state, revision, settings) or was deleted. */
-export interface IWebserviceEvent {
-  type: 'webservice';
-  action: 'changed' | 'deleted';
-  name: string;
-}
-
-/** The model or web-service event carried by a push-channel message, else null. */
-export function registryEvent(event: AMLEvent): IModelEvent | IWebserviceEvent | null {
-  const raw = event as unknown as { type?: unknown; name?: unknown };
-  if ((raw.type === 'model' || raw.type === 'webservice') && typeof raw.name === 'string') {
-    return raw as unknown as IModelEvent | IWebserviceEvent;
-  }
-  return null;
 }
 
 export interface IListModelsOptions {
@@ -161,7 +141,7 @@ export class AMLService {
 
   readonly serverSettings: ServerConnection.ISettings;
 
-  /** The shared push channel (run status, log lines, metric points). */
+  /** The shared push channel (runs, log lines, metric points, run files, models, web services). */
   readonly events: AMLEvents;
 
   /** Low-level escape hatch for routes not wrapped yet. */
@@ -388,6 +368,57 @@ export class AMLService {
     });
   }
 
+  // -- environment registry ------------------------------------------------------------------------
+
+  /** Every version of every environment (by name, newest version first), or those matching. */
+  async listEnvironments(
+    workspace: string,
+    options: { name?: string; latest?: boolean } = {}
+  ): Promise<IRegisteredEnvironment[]> {
+    const query = queryString({
+      name: options.name,
+      latest: options.latest ? 'true' : undefined
+    });
+    return (
+      await this.request<Schemas['EnvironmentList']>(`${environmentsPath(workspace)}${query}`)
+    ).items;
+  }
+
+  /** One version of an environment, or its latest version without `version`. */
+  getEnvironment(
+    workspace: string,
+    name: string,
+    version?: number
+  ): Promise<IRegisteredEnvironment> {
+    const path =
+      version === undefined
+        ? environmentPath(workspace, name)
+        : `${environmentPath(workspace, name)}/versions/${seg(String(version))}`;
+    return this.request<IRegisteredEnvironment>(path);
+  }
+
+  /** Register a definition; an unchanged one returns the latest version instead of a new one. */
+  registerEnvironment(
+    workspace: string,
+    definition: IEnvironmentDefinition
+  ): Promise<IRegisteredEnvironment> {
+    return this.request<IRegisteredEnvironment>(environmentsPath(workspace), {
+      method: 'POST',
+      body: JSON.stringify(definition)
+    });
+  }
+
+  /**
+   * Build the version's cached venv now (or find it built), as runs and local web services would.
+   * Can take minutes; a failing build is a 400 whose `details.log` holds the installer's output.
+   */
+  buildEnvironment(workspace: string, name: string, version: number): Promise<IEnvironmentBuild> {
+    return this.request<IEnvironmentBuild>(
+      `${environmentPath(workspace, name)}/versions/${seg(String(version))}/build`,
+      { method: 'POST', body: '{}' }
+    );
+  }
+
   /** Submit a folder of the Jupyter root as a script run. */
   submitFolder(workspace: string, spec: IFolderRunCreate): Promise<IRun> {
     return this.request<IRun>(`${runsPath(workspace)}/from-folder`, {
@@ -419,4 +450,12 @@ function endpointsPath(workspace: string): string {
 
 function endpointPath(workspace: string, name: string): string {
   return `${endpointsPath(workspace)}/${seg(name)}`;
+}
+
+function environmentsPath(workspace: string): string {
+  return `workspaces/${seg(workspace)}/environments`;
+}
+
+function environmentPath(workspace: string, name: string): string {
+  return `${environmentsPath(workspace)}/${seg(name)}`;
 }

@@ -35,12 +35,34 @@ export interface IFilesEvent {
   paths: string[];
 }
 
+/** A model version was registered, updated (tags, properties, description) or deleted. */
+export interface IModelEvent {
+  type: 'model';
+  action: 'registered' | 'updated' | 'deleted';
+  name: string;
+  version: number;
+}
+
+/** A web service changed (state, revision, replicas, settings) or was deleted. */
+export interface IWebserviceEvent {
+  type: 'webservice';
+  action: 'changed' | 'deleted';
+  name: string;
+}
+
 /** Sent to listeners when the stream came back after an interruption: events may be missing. */
 export interface IReconnectEvent {
   type: 'reconnect';
 }
 
-export type AMLEvent = IRunEvent | ILogEvent | IMetricEvent | IFilesEvent | IReconnectEvent;
+export type AMLEvent =
+  | IRunEvent
+  | ILogEvent
+  | IMetricEvent
+  | IFilesEvent
+  | IModelEvent
+  | IWebserviceEvent
+  | IReconnectEvent;
 
 export type AMLEventListener = (event: AMLEvent) => void;
 

@@ -13,8 +13,7 @@ import {
   IOperationView,
   IReplicaView,
   ITelemetry,
-  IWebservice,
-  registryEvent
+  IWebservice
 } from '../api';
 import { formatDateTimeLong, formatNumber } from '../format';
 import { amlIcon } from '../icons';
@@ -85,9 +84,8 @@ function EndpointDetailsView(
       reloadSoon();
       return;
     }
-    const change = registryEvent(event);
-    if (change?.type === 'webservice' && change.name === name) {
-      if (change.action === 'deleted') {
+    if (event.type === 'webservice' && event.name === name) {
+      if (event.action === 'deleted') {
         setDeleted(true);
       } else {
         setDeleted(false); // deployed again under the same name

@@ -5,7 +5,7 @@
  */
 import React from 'react';
 
-import { AMLService, IReplicaView, IWebservice, registryEvent } from '../api';
+import { AMLService, IReplicaView, IWebservice } from '../api';
 import { EmptyState, ErrorView, Loading, Section, StatusBadge } from './components';
 import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
 import { IAssetActions } from './registry-common';
@@ -28,7 +28,7 @@ export function EndpointsSection(props: {
 
   const reloadSoon = useThrottled(services.reload, 500);
   useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect' || registryEvent(event)?.type === 'webservice') {
+    if (event.type === 'reconnect' || event.type === 'webservice') {
       reloadSoon();
     }
   });

@@ -6,7 +6,7 @@
  */
 import React, { useEffect, useRef, useState } from 'react';
 
-import { AMLService, IModel, registryEvent } from '../api';
+import { AMLService, IModel } from '../api';
 import { formatBytes, formatDateTime, formatDateTimeLong } from '../format';
 import { EmptyState, ErrorView, Loading, Section } from './components';
 import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
@@ -23,21 +23,26 @@ export interface IModelFocus {
   handled?: boolean;
 }
 
-interface IModelGroup {
+/** The versions of one registered name (a model, an environment), newest first. */
+export interface IVersionGroup<T> {
   name: string;
   /** Newest first. */
-  versions: IModel[];
+  versions: T[];
 }
 
-/** Versions grouped by model name, names in order, versions newest first. */
-export function groupModels(models: IModel[]): IModelGroup[] {
-  const groups = new Map<string, IModel[]>();
-  for (const model of models) {
-    const list = groups.get(model.name);
+type IModelGroup = IVersionGroup<IModel>;
+
+/** Versions grouped by name, names in order, versions newest first (models and environments). */
+export function groupVersions<T extends { name: string; version: number }>(
+  items: T[]
+): IVersionGroup<T>[] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const list = groups.get(item.name);
     if (list) {
-      list.push(model);
+      list.push(item);
     } else {
-      groups.set(model.name, [model]);
+      groups.set(item.name, [item]);
     }
   }
   return Array.from(groups.entries())
@@ -46,6 +51,11 @@ export function groupModels(models: IModel[]): IModelGroup[] {
       name,
       versions: versions.sort((a, b) => b.version - a.version)
     }));
+}
+
+/** Model versions grouped by model name, names in order, versions newest first. */
+export function groupModels(models: IModel[]): IModelGroup[] {
+  return groupVersions(models);
 }
 
 /**
@@ -89,7 +99,7 @@ export function ModelsSection(props: {
   // are in use (web-service events). Reload at most twice a second.
   const reloadSoon = useThrottled(models.reload, 500);
   useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect' || registryEvent(event) !== null) {
+    if (event.type === 'reconnect' || event.type === 'model' || event.type === 'webservice') {
       reloadSoon();
     }
   });

@@ -15,15 +15,6 @@ interface IPlaceholder {
 
 export const PLACEHOLDER_SECTIONS: ReadonlyArray<IPlaceholder> = [
   {
-    id: 'environments',
-    title: 'Environments',
-    empty: (
-      <>
-        No environments yet. Register one with <code>Environment(...).register(ws)</code>.
-      </>
-    )
-  },
-  {
     id: 'datasets',
     title: 'Datastores & Datasets',
     empty: (

@@ -9,6 +9,7 @@ import { DEFAULT_SETTINGS, IAMLSettings, SIDEBAR_ID } from '../tokens';
 import { EmptyState, ErrorView, Loading } from './components';
 import { ComputesSection } from './computes';
 import { EndpointsSection } from './endpoints';
+import { EnvironmentsSection } from './environments';
 import { ExperimentsSection } from './experiments';
 import { useRequest } from './hooks';
 import { IModelFocus, ModelsSection } from './models';
@@ -278,7 +279,7 @@ function WorkspaceView(props: {
         refreshKey={refreshKey}
         defaultCompute={settings.defaultCompute}
       />
-      {placeholder('environments')}
+      <EnvironmentsSection service={service} workspace={workspace} refreshKey={refreshKey} />
       {placeholder('datasets')}
       {placeholder('pipelines')}
     </div>
