@@ -233,6 +233,8 @@ def interpreter_spec(environment: Mapping[str, Any]) -> dict[str, Any]:
     """A registered environment's definition as the builder's spec, with ``python_version`` turned into a base
     interpreter found on this machine."""
     spec = {"python": dict(environment.get("python") or {}), "env_vars": dict(environment.get("env_vars") or {})}
+    if [p for p in spec["python"].get("pip") or [] if str(p).strip()]:
+        spec["python"]["user_managed"] = False  # as the registry hashes it: requirements mean a managed venv
     wanted = environment.get("python_version")
     if wanted and not spec["python"].get("interpreter_path"):
         if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:

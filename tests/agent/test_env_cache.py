@@ -113,3 +113,15 @@ def test_user_managed_interpreter_path(service: FakeService, tmp_path: Path) -> 
     assert agent.wait(120) == 0, agent.log
     assert f"exe {base}" in service.state.log_text("stdout")
     assert service.state.status_sequence("u1")[-1] == "Completed"
+
+
+def test_a_registered_definition_with_requirements_is_built_even_if_marked_user_managed():
+    """The registry hashes pip requirements as a managed venv; the builder must agree (raw REST clients
+    often leave user_managed at its default)."""
+    from jupyter_aml.agent.environment import interpreter_spec
+
+    spec = interpreter_spec({"python": {"user_managed": True, "pip": ["six"]}, "env_vars": {"A": "1"}})
+    parsed = parse_spec(spec)
+    assert parsed.user_managed is False and list(parsed.pip) == ["six"]
+    plain = interpreter_spec({"python": {"user_managed": True, "pip": [" "]}})
+    assert parse_spec(plain).user_managed is True
