@@ -171,7 +171,10 @@ class DockerLauncher(ReplicaLauncher):
                                 "build or load it first (docker build / docker import)") from None
         rev_dir.mkdir(parents=True, exist_ok=True)
         digest = image_hash(plan, base, _package_digest())
-        tag = f"jupyter-aml/score:{digest[:16]}"
+        # The tag names this root too: another workspace service on the same engine (another user's root)
+        # neither reuses nor prunes this one's images.
+        owner = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:8]
+        tag = f"jupyter-aml/score:{digest[:16]}-{owner}"
         known = self.images.find(plan.workspace, digest) if self.images is not None else None
         image = None
         if known is not None:
