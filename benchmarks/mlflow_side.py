@@ -106,9 +106,106 @@ def crud(client: MlflowClient, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _load_model(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The benchmark's pickled digits model when this venv's scikit-learn can load it (same version as the
+    benchmark's), else the same model trained here on the same data with the same seed."""
+    import sklearn
+
+    if sklearn.__version__ == args.sklearn_version:
+        import joblib
+
+        return joblib.load(args.model_file), {"model": "the benchmark's pickle", "sklearn": sklearn.__version__}
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    x, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore")
+        model = LogisticRegression(max_iter=3000, random_state=0).fit(x, y)
+    return model, {
+        "model": f"retrained here (scikit-learn {sklearn.__version__} != {args.sklearn_version})",
+        "sklearn": sklearn.__version__,
+    }
+
+
+def _signature(model: Any) -> Any:
+    from mlflow.models import infer_signature
+    from sklearn.datasets import load_digits
+
+    x = load_digits().data[:8]
+    return infer_signature(x, model.predict(x))
+
+
+def serving_model(client: MlflowClient, args: argparse.Namespace) -> dict[str, Any]:
+    """Scenario 6: log the digits model (with a signature) for ``mlflow models serve``; return its URI."""
+    import mlflow
+    import mlflow.sklearn
+    import sklearn
+
+    model, origin = _load_model(args)
+    mlflow.set_tracking_uri(args.url)
+    mlflow.set_experiment(f"serving-{time.time_ns()}")
+    with mlflow.start_run() as run:
+        start = time.perf_counter()
+        info = mlflow.sklearn.log_model(
+            model, name="model", signature=_signature(model), pip_requirements=[f"scikit-learn=={sklearn.__version__}"]
+        )
+        log_s = time.perf_counter() - start
+    return {
+        "model_uri": info.model_uri,
+        "run_id": run.info.run_id,
+        "log_s": log_s,
+        "serialization": (info.flavors.get("sklearn") or {}).get("serialization_format"),
+        **origin,
+    }
+
+
+def register(client: MlflowClient, args: argparse.Namespace) -> dict[str, Any]:
+    """Scenario 7: ``mlflow.sklearn.log_model`` + ``mlflow.register_model``, ``--repeat`` times, in one run
+    (started before the timers). ``--mode default``: the call as documented (MLflow infers the pip
+    requirements, no signature); ``--mode fast``: ``pip_requirements`` and ``signature`` given, which skips
+    the requirements inference (MLflow's fastest path)."""
+    import mlflow
+    import mlflow.sklearn
+    import sklearn
+
+    model, origin = _load_model(args)
+    mlflow.set_tracking_uri(args.url)
+    mlflow.set_experiment(f"register-{args.mode}-{time.time_ns()}")
+    kwargs: dict[str, Any] = {}
+    if args.mode == "fast":
+        kwargs = {"pip_requirements": [f"scikit-learn=={sklearn.__version__}"], "signature": _signature(model)}
+    name = f"{args.name}-{args.mode}"
+    times, log_times, reg_times, versions = [], [], [], []
+    with mlflow.start_run():
+        for i in range(args.repeat):
+            model.bench_iteration = i  # a different pickle each time, as on our side
+            t0 = time.perf_counter()
+            info = mlflow.sklearn.log_model(model, name="model", **kwargs)
+            t1 = time.perf_counter()
+            version = mlflow.register_model(info.model_uri, name)
+            t2 = time.perf_counter()
+            times.append(t2 - t0)
+            log_times.append(t1 - t0)
+            reg_times.append(t2 - t1)
+            versions.append(int(version.version))
+    return {
+        "mode": args.mode,
+        "times": times,
+        "median_s": median(times),
+        "log_model_median_s": median(log_times),
+        "register_model_median_s": median(reg_times),
+        "versions": versions,
+        **origin,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=["ingest", "history", "crud", "ping"])
+    parser.add_argument("scenario", choices=["ingest", "history", "crud", "ping", "serving-model", "register"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
@@ -120,6 +217,10 @@ def main() -> None:
     parser.add_argument("--metrics", type=int, default=10)
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--list-repeat", type=int, default=3)
+    parser.add_argument("--model-file")
+    parser.add_argument("--sklearn-version", default="")
+    parser.add_argument("--name", default="bench-digits")
+    parser.add_argument("--mode", choices=["default", "fast"], default="default")
     args = parser.parse_args()
     client = MlflowClient(tracking_uri=args.url)
     if args.scenario == "ping":
@@ -128,7 +229,14 @@ def main() -> None:
         client.search_experiments(max_results=1)
         emit_result({"version": mlflow.__version__})
         return
-    emit_result({"ingest": ingest, "history": history, "crud": crud}[args.scenario](client, args))
+    scenarios = {
+        "ingest": ingest,
+        "history": history,
+        "crud": crud,
+        "serving-model": serving_model,
+        "register": register,
+    }
+    emit_result(scenarios[args.scenario](client, args))
 
 
 if __name__ == "__main__":

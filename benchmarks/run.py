@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """jupyter-aml vs MLflow: one command, both services, every scenario measured in the same run.
 
-    python benchmarks/run.py [--quick] [--only 1,2,...] [--keep]
+    python benchmarks/run.py [--quick] [--only 1,2,...] [--keep]  (scenarios 1-7)
 
 Builds (once, cached) MLflow's venv in ``benchmarks/.work/mlflow-venv``, starts ``mlflow server``
 (SQLite backend) and ``aml serve`` (fresh root) on free 127.0.0.1 ports, runs the scenarios against both,
@@ -48,7 +48,7 @@ import traceback  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
-from common import WORK_DIR, Child, Row, parse_result, render_table  # noqa: E402
+from common import WORK_DIR, Child, Row, median, parse_result, render_table  # noqa: E402
 
 
 @dataclass
@@ -65,10 +65,13 @@ class Sizes:
     mlflow_list_repeat: int
     submit_repeat: int
     files: int
+    load_seconds: float  # scenario 6: seconds of load per concurrency (after a 1 s warm-up)
+    cold_starts: int  # scenario 6: measured starts per side (after one warm-up start)
+    register_repeat: int  # scenario 7: registrations per variant
 
 
-FULL = Sizes(1_000_000, 100_000, 100_000, 1_000_000, 7, 3, 9, 1000, 5, 3, 5, 2000)
-QUICK = Sizes(100_000, 100_000, 100_000, 1_000_000, 5, 2, 7, 100, 3, 2, 5, 2000)
+FULL = Sizes(1_000_000, 100_000, 100_000, 1_000_000, 7, 3, 9, 1000, 5, 3, 5, 2000, 10.0, 3, 20)
+QUICK = Sizes(100_000, 100_000, 100_000, 1_000_000, 5, 2, 7, 100, 3, 2, 5, 2000, 3.0, 2, 5)
 
 
 def say(text: str) -> None:
@@ -87,6 +90,8 @@ class Bench:
         self.children: list[Child] = []
         self.mlflow_url = ""
         self.ours: Any = None
+        self.aml_pid = 0  # aml serve: the workspace service, which also runs the web services' balancers
+        self.trained: dict[str, Any] | None = None  # scenarios 6 and 7: the digits model
 
     # -- MLflow worker --------------------------------------------------------------------------------
     def mlflow(self, scenario: str, *extra: Any, timeout: float = 1800) -> dict[str, Any]:
@@ -121,11 +126,21 @@ class Bench:
         import tempfile
 
         tempfile.tempdir = None
+        if not self.args.no_bytecode_cache:
+            # This machine sets PYTHONDONTWRITEBYTECODE=1 and neither venv holds compiled bytecode, so every
+            # import of every process (services, replicas, MLflow's CLI and model server) would compile its
+            # modules from source again; an installation normally has its bytecode. Both sides get one
+            # shared bytecode cache outside the venvs instead.
+            os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+            os.environ["PYTHONPYCACHEPREFIX"] = str(WORK_DIR / "pycache")
+            sys.dont_write_bytecode = False
+            sys.pycache_prefix = os.environ["PYTHONPYCACHEPREFIX"]
         say("starting mlflow server and aml serve ...")
         mlflow_child, self.mlflow_url = start_mlflow(self.run_dir, self.args.mlflow_workers)
         self.children.append(mlflow_child)
         aml_child, root = start_aml(self.run_dir)
         self.children.append(aml_child)
+        self.aml_pid = aml_child.proc.pid
         url, token, aml_s = wait_aml(aml_child, root, timeout=120)
         mlflow_s = wait_mlflow(mlflow_child, self.mlflow_url, timeout=300)
         version = self.mlflow("ping")["version"]
@@ -371,6 +386,326 @@ class Bench:
             ),
         ]
 
+    def digits(self) -> dict[str, Any]:
+        """Scenarios 6 and 7: the LogisticRegression on sklearn's digits, pickled with joblib (trained once)."""
+        if self.trained is None:
+            from serving import train_digits
+
+            self.trained = train_digits(self.run_dir / "serving" / "model.pkl")
+            say(
+                f"   trained LogisticRegression on digits in {self.trained['fit_s']:.1f} s "
+                f"(scikit-learn {self.trained['sklearn']}, {self.trained['model_bytes']:,} B pickle)"
+            )
+        return self.trained
+
+    def s6_serving(self) -> None:
+        from servers import mlflow_python
+        from serving import OursServing, first_good, memory, run_load, start_mlflow_serve, wait_log
+
+        z = self.sizes
+        work = self.run_dir / "serving"
+        work.mkdir(parents=True, exist_ok=True)
+        say("6: serving: training the digits model ...")
+        model = self.digits()
+        rows, expect = model["rows"], model["predictions"]
+        ours_bodies = [json.dumps({"data": [r]}) for r in rows]
+        mlf_bodies = [json.dumps({"inputs": [r]}) for r in rows]
+        details: dict[str, Any] = {"model": {k: v for k, v in model.items() if k not in ("rows", "model")}}
+        self.details["6_serving"] = details
+        loads = (1, 16)
+
+        def load(
+            side: str, url: str, bodies: list[str], headers: dict[str, str], watch: dict[str, Any], concs=loads
+        ) -> None:
+            for conc in concs:
+                res = run_load(url, bodies, headers, conc, z.load_seconds, 1.0, work, watch)
+                details[f"{side}_load_c{conc}"] = res
+                cpu = ", ".join(
+                    f"{k} {v * 100:.0f}% ({res['server_cpu_us_per_request'][k]:.0f} us/request)"
+                    for k, v in res["server_cpu_util"].items()
+                )
+                say(
+                    f"   {side} c={conc}: {res['rps']:,.0f} req/s, p50 {res['p50_ms']:.2f} ms, p99 "
+                    f"{res['p99_ms']:.2f} ms ({res['requests']:,} requests); CPU: loadgen "
+                    f"{res['cpu_util'] * 100:.0f}%, {cpu}; load avg {res['loadavg_after'][0]:.2f}"
+                )
+
+        # -- ours: register, deploy (1 warm-up + N measured cold starts), load, memory, delete
+        ours = OursServing(self.ours.ws, self.run_dir, say)
+        try:
+            t0 = time.perf_counter()
+            registered = ours.register(Path(model["model_file"]), "bench-digits")
+            details["ours_register_s"] = time.perf_counter() - t0
+            first = ours_bodies[0].encode()
+            starts = []
+            for i in range(z.cold_starts + 1):
+                res = ours.deploy(registered, f"bench-digits-{i}", first, expect[:1])
+                kept = {k: v for k, v in res.items() if k != "service"}
+                starts.append(kept)
+                say(
+                    f"6: ours: {'warm-up ' if i == 0 else ''}deploy -> first good answer {res['cold_start_s']:.2f} s "
+                    f"(Model.deploy returned after {res['deploy_call_s']:.2f} s); {res['state']}, "
+                    f"replica pid(s) {res['replica_pids']}"
+                )
+                if i < z.cold_starts:
+                    ours.delete_all()
+            details["ours_starts"] = starts
+            live = starts[-1]
+            replica = live["replica_pids"][0]
+            # the balancer runs in the aml serve process (alone: its children include the replica)
+            watch = {"aml serve (balancer)": (self.aml_pid, False), "replica": (replica, True)}
+            load("ours", live["scoring_uri"], ours_bodies, live["headers"], watch)
+            details["ours_memory"] = memory(replica)
+            details["ours_aml_serve_memory"] = memory(self.aml_pid, tree=False)
+            say(
+                f"   ours: replica RSS {details['ours_memory']['rss_mb']:.0f} MB "
+                f"({details['ours_memory']['processes']} process(es), PSS {details['ours_memory']['pss_mb']:.0f} MB); "
+                f"aml serve (workspace service + balancer) RSS {details['ours_aml_serve_memory']['rss_mb']:.0f} MB"
+            )
+        finally:
+            ours.delete_all()
+
+        # -- MLflow: log the same model, `mlflow models serve` (1 warm-up + N measured starts), load, memory
+        say("6: MLflow: log_model of the same pickle, then mlflow models serve ...")
+        logged = self.mlflow(
+            "serving-model", "--model-file", model["model_file"], "--sklearn-version", model["sklearn"]
+        )
+        details["mlflow_model"] = logged
+        mstarts: list[dict[str, Any]] = []
+        child = None
+        try:
+            for i in range(z.cold_starts + 1):
+                child, url = start_mlflow_serve(
+                    mlflow_python(),
+                    logged["model_uri"],
+                    self.mlflow_url,
+                    self.run_dir / "logs" / f"mlflow-models-serve-{i}.log",
+                    work,
+                )
+                self.children.append(child)
+                t_good, attempts = first_good(
+                    url,
+                    mlf_bodies[0].encode(),
+                    {},
+                    lambda a: json.loads(a).get("predictions") == expect[:1],
+                    300,
+                    alive=child.alive,
+                    poll=0.05,
+                )
+                mstarts.append({"cold_start_s": t_good - child.started, "attempts": attempts})
+                say(
+                    f"   MLflow: {'warm-up ' if i == 0 else ''}process start -> first good answer "
+                    f"{t_good - child.started:.2f} s"
+                )
+                if i < z.cold_starts:
+                    child.stop()
+                    self.children.remove(child)
+                    child = None
+            details["mlflow_starts"] = mstarts
+            assert child is not None
+            load("mlflow", url, mlf_bodies, {}, {"mlflow models serve": (child.proc.pid, True)})
+            details["mlflow_memory"] = memory(child.proc.pid)
+            say(
+                f"   MLflow: serving tree RSS {details['mlflow_memory']['rss_mb']:.0f} MB "
+                f"({details['mlflow_memory']['processes']} processes, PSS {details['mlflow_memory']['pss_mb']:.0f} MB)"
+            )
+            child.stop()
+            self.children.remove(child)
+            child = None
+            # For reference: ours uses two busy processes per request (balancer + replica), MLflow's default one.
+            say("6: MLflow with --workers 2 (for reference), c=16 only ...")
+            child, url2 = start_mlflow_serve(
+                mlflow_python(),
+                logged["model_uri"],
+                self.mlflow_url,
+                self.run_dir / "logs" / "mlflow-models-serve-workers2.log",
+                work,
+                workers=2,
+            )
+            self.children.append(child)
+            t_good, _ = first_good(
+                url2,
+                mlf_bodies[0].encode(),
+                {},
+                lambda a: json.loads(a).get("predictions") == expect[:1],
+                300,
+                alive=child.alive,
+                poll=0.05,
+            )
+            details["mlflow2_start_s"] = t_good - child.started
+            # the first answer comes from the first worker up: wait for the other one before loading
+            details["mlflow2_all_workers_up"] = wait_log(child, "Application startup complete", 2, 120)
+            load("mlflow2", url2, mlf_bodies, {}, {"mlflow models serve": (child.proc.pid, True)}, concs=(16,))
+            details["mlflow2_memory"] = memory(child.proc.pid)
+        finally:
+            if child is not None:
+                child.stop()
+                with contextlib.suppress(ValueError):
+                    self.children.remove(child)
+
+        ours_cold = median([s["cold_start_s"] for s in starts[1:]])
+        mlf_cold = median([s["cold_start_s"] for s in mstarts[1:]])
+        om, mm = details["ours_memory"], details["mlflow_memory"]
+        uvicorn = [p for p in mm["detail"] if "uvicorn" in p["cmd"]]
+        o16, m16 = details["ours_load_c16"], details["mlflow_load_c16"]
+        o1, m1 = details["ours_load_c1"], details["mlflow_load_c1"]
+        inits = [s["replica_init_s"] for s in starts[1:] if s.get("replica_init_s") is not None]
+        self.rows += [
+            Row(
+                "6",
+                "serving c=16, 1 replica vs 1 uvicorn worker: requests/s",
+                o16["rps"],
+                m16["rps"],
+                "req/s",
+                ">= 4x",
+                "ratio_ge",
+                4,
+            ),
+            Row(
+                "6",
+                "  the same vs MLflow with --workers 2 (reference)",
+                o16["rps"],
+                details["mlflow2_load_c16"]["rps"],
+                "req/s",
+                "-",
+                "ratio_ge",
+                None,
+            ),
+            Row("6", "serving c=16: p50 latency", o16["p50_ms"], m16["p50_ms"], "ms", "-", "info"),
+            Row("6", "serving c=16: p99 latency", o16["p99_ms"], m16["p99_ms"], "ms", "<= 30 ms", "abs_le", 30),
+            Row("6", "serving c=1: requests/s", o1["rps"], m1["rps"], "req/s", "-", "ratio_ge", None),
+            Row("6", "serving c=1: p50 latency", o1["p50_ms"], m1["p50_ms"], "ms", "-", "info"),
+            Row("6", "serving c=1: p99 latency", o1["p99_ms"], m1["p99_ms"], "ms", "-", "info"),
+            Row(
+                "6",
+                "server CPU per request at c=16 (ours: balancer + replica)",
+                sum(o16["server_cpu_us_per_request"].values()),
+                sum(m16["server_cpu_us_per_request"].values()),
+                "us",
+                "-",
+                "ratio_le_time",
+                None,
+            ),
+            Row(
+                "6",
+                "load generator CPU at c=16 (share of one core)",
+                o16["cpu_util"] * 100,
+                m16["cpu_util"] * 100,
+                "%",
+                "-",
+                "info",
+            ),
+            Row(
+                "6",
+                f"cold start: deploy / process start -> first good answer (median of {z.cold_starts})",
+                ours_cold,
+                mlf_cold,
+                "s",
+                "<= 1.5 s",
+                "abs_le",
+                1.5,
+            ),
+            Row(
+                "6",
+                "  of which the scoring script's imports + init() (replica's own timer)",
+                median(inits) if inits else None,
+                None,
+                "s",
+                "-",
+                "info",
+            ),
+            Row(
+                "6",
+                f"memory: RSS of the serving processes ({om['processes']} vs {mm['processes']})",
+                om["rss_mb"],
+                mm["rss_mb"],
+                "MB",
+                "< MLflow",
+                "ratio_le_time",
+                1.0,
+            ),
+            Row(
+                "6",
+                "memory: MLflow's uvicorn worker alone",
+                om["rss_mb"],
+                sum(p["rss_mb"] for p in uvicorn) if uvicorn else None,
+                "MB",
+                "-",
+                "info",
+            ),
+        ]
+
+    def s7_register(self) -> None:
+        from serving import OursServing
+
+        z = self.sizes
+        n = z.register_repeat
+        say("7: registration: training the digits model ...")
+        model = self.digits()
+        ours = OursServing(self.ours.ws, self.run_dir, say)
+        say(f"7: ours: joblib.dump + Model.register x {n} ...")
+        reg = ours.register_repeat(model["model"], n, "bench-register")
+        say(f"   median {reg['median_s'] * 1e3:.1f} ms")
+        say(f"7: ours: joblib.dump + run.upload_file + run.register_model x {n} ...")
+        from_run = ours.register_from_run_repeat(model["model"], n, "bench-register-run")
+        say(f"   median {from_run['median_s'] * 1e3:.1f} ms")
+        common = ["--model-file", model["model_file"], "--sklearn-version", model["sklearn"], "--repeat", n]
+        say(f"7: MLflow: mlflow.sklearn.log_model + mlflow.register_model x {n} (defaults) ...")
+        mlf = self.mlflow("register", *common, "--mode", "default")
+        say(
+            f"   median {mlf['median_s'] * 1e3:,.0f} ms (log_model {mlf['log_model_median_s'] * 1e3:,.0f} ms, "
+            f"register_model {mlf['register_model_median_s'] * 1e3:,.0f} ms)"
+        )
+        say(f"7: MLflow: the same with pip_requirements and signature given x {n} ...")
+        fast = self.mlflow("register", *common, "--mode", "fast")
+        say(
+            f"   median {fast['median_s'] * 1e3:,.0f} ms (log_model {fast['log_model_median_s'] * 1e3:,.0f} ms, "
+            f"register_model {fast['register_model_median_s'] * 1e3:,.0f} ms)"
+        )
+        self.details["7_register"] = {"ours": reg, "ours_from_run": from_run, "mlflow": mlf, "mlflow_fast": fast}
+        self.rows += [
+            Row(
+                "7",
+                f"register a model, median of {n}: Model.register vs log_model + register_model",
+                reg["median_s"] * 1e3,
+                mlf["median_s"] * 1e3,
+                "ms",
+                ">= 10x",
+                "ratio_le_time",
+                10,
+            ),
+            Row(
+                "7",
+                "  the same vs MLflow with pip_requirements + signature given",
+                reg["median_s"] * 1e3,
+                fast["median_s"] * 1e3,
+                "ms",
+                ">= 10x",
+                "ratio_le_time",
+                10,
+            ),
+            Row(
+                "7",
+                "  run.upload_file + run.register_model vs log_model + register_model",
+                from_run["median_s"] * 1e3,
+                mlf["median_s"] * 1e3,
+                "ms",
+                "-",
+                "ratio_le_time",
+                None,
+            ),
+            Row(
+                "7",
+                "  run.upload_file + run.register_model vs MLflow with pip_requirements + signature",
+                from_run["median_s"] * 1e3,
+                fast["median_s"] * 1e3,
+                "ms",
+                "-",
+                "ratio_le_time",
+                None,
+            ),
+        ]
+
     # -- driver ----------------------------------------------------------------------------------------
     def run(self) -> int:
         scenarios = {
@@ -379,6 +714,8 @@ class Bench:
             "3": self.s3_runs,
             "4": self.s4_submit,
             "5": self.s5_resubmit,
+            "6": self.s6_serving,
+            "7": self.s7_register,
         }
         only = [s.strip() for s in self.args.only.split(",")] if self.args.only else list(scenarios)
         started = time.time()
@@ -390,7 +727,7 @@ class Bench:
             )
         unknown = [k for k in only if k not in scenarios]
         if unknown:
-            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-5")
+            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios)}")
         try:
             try:
                 self.start()
@@ -414,7 +751,7 @@ class Bench:
         self.details["load_average_after"] = os.getloadavg()
         self.report()
         if not self.args.keep:
-            for sub in ("aml-root", "mlflow", "src", "tmp", "cache"):
+            for sub in ("aml-root", "mlflow", "src", "tmp", "cache", "serving"):
                 shutil.rmtree(self.run_dir / sub, ignore_errors=True)
         return 1 if self.errors else 0
 
@@ -483,6 +820,11 @@ def main() -> int:
         type=int,
         default=1,
         help="mlflow server --workers (default 1: its lowest latency for one sequential client)",
+    )
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="keep this machine's PYTHONDONTWRITEBYTECODE (every process compiles its imports from source)",
     )
     args = parser.parse_args()
 

@@ -1,4 +1,4 @@
-"""A minimal keep-alive HTTP/1.1 client from the load balancer to its replicas (asyncio streams).
+"""A minimal keep-alive HTTP/1.1 client from the load balancer to its replicas (asyncio protocols).
 
 Replicas are ours (``jupyter_aml.serving.replica``): responses always carry ``Content-Length``, so the
 client needs no chunked decoding. What it must get right is telling failures apart:
@@ -8,6 +8,10 @@ client needs no chunked decoding. What it must get right is telling failures apa
 - ``StaleConnection``: the same, on a reused idle connection (the replica may just have closed it):
   retry once on a fresh connection to the same replica.
 - ``asyncio.TimeoutError``: the replica did not answer in time; the connection is dropped.
+
+This sits on every scoring request, so it is written for few event-loop steps per request: one
+``asyncio.Protocol`` per connection parses the answer as bytes arrive and resolves a future (no stream
+reader, no line-by-line reads), and the timeout is a timer on that future rather than a task per request.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+
+MAX_HEAD = 64 * 1024  # status line + headers
 
 
 class ReplicaDown(Exception):
@@ -32,63 +38,141 @@ class Response:
     body: bytes
 
 
+class _Connection(asyncio.Protocol):
+    """One connection to a replica; at most one request at a time (``waiter``)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[Response] | None = None
+        self.reused = False
+        self.closed = False
+        self._head: tuple[int, dict[str, str], int, int] | None = None  # status, headers, body offset, length
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, data: bytes, waiter: asyncio.Future[Response]) -> None:
+        assert self.transport is not None
+        self.waiter = waiter
+        self.buffer.clear()
+        self._head = None
+        self.transport.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            self.buffer.clear()  # nothing asked for this (or the caller gave up): the connection is unusable
+            self.close()
+            return
+        self.buffer += data
+        try:
+            response = self._parse()
+        except (ValueError, IndexError) as exc:
+            self.waiter = None
+            waiter.set_exception(ReplicaDown(f"the replica broke off its response: {exc}"))
+            self.close()
+            return
+        if response is not None:
+            self.waiter = None
+            waiter.set_result(response)
+
+    def _parse(self) -> Response | None:
+        buffer = self.buffer
+        if self._head is None:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) > MAX_HEAD:
+                    raise ValueError("the response head is too long")
+                return None
+            lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            headers: dict[str, str] = {}
+            for line in lines[1:]:
+                key, _, value = line.partition(":")
+                headers[key.strip().lower()] = value.strip()
+            length = int(headers.get("content-length", "0"))
+            if length < 0:
+                raise ValueError(f"bad Content-Length {length}")
+            self._head = (status, headers, end + 4, length)
+        status, headers, start, length = self._head
+        if len(buffer) < start + length:
+            return None
+        body = bytes(buffer[start : start + length])
+        self.buffer.clear()
+        self._head = None
+        return Response(status, headers, body)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            if self.buffer:
+                # The replica started answering and broke off (e.g. it was killed): not safely retryable in
+                # general, but scoring never answered, so report it as down; the balancer decides.
+                waiter.set_exception(ReplicaDown(f"the replica broke off its response: {exc or 'connection closed'}"))
+            else:
+                why = f"the replica closed the connection{f': {exc}' if exc else ''}"
+                waiter.set_exception(StaleConnection(why) if self.reused else ReplicaDown(why))
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            with contextlib.suppress(Exception):
+                self.transport.close()
+
+
+def _expire(waiter: asyncio.Future[Response]) -> None:
+    if not waiter.done():
+        waiter.set_exception(asyncio.TimeoutError())
+
+
 @dataclass
 class ConnectionPool:
     host: str
     port: int
     max_idle: int = 16
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
+    idle: list[_Connection] = field(default_factory=list)
 
-    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _connect(self) -> _Connection:
+        loop = asyncio.get_running_loop()
         try:
-            return await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 5)
+            _transport, conn = await asyncio.wait_for(loop.create_connection(_Connection, self.host, self.port), 5)
         except (OSError, asyncio.TimeoutError) as exc:
             raise ReplicaDown(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        return conn
 
     async def request(self, method: str, path: str, body: bytes, headers: dict[str, str],
                       timeout: float) -> Response:
-        reused = bool(self.idle)
-        reader, writer = self.idle.pop() if reused else await self._connect()
+        conn = None
+        while self.idle:
+            candidate = self.idle.pop()
+            if not candidate.closed:
+                conn = candidate
+                conn.reused = True
+                break
+        if conn is None:
+            conn = await self._connect()
         head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
         head += [f"{k}: {v}" for k, v in headers.items()]
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Response] = loop.create_future()
+        timer = loop.call_later(timeout, _expire, waiter)
         keep = False
         try:
-            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-            response = await asyncio.wait_for(self._read(reader, reused), timeout)
-            keep = response.headers.get("connection", "").lower() != "close"
+            conn.send(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body, waiter)
+            response = await waiter
+            keep = not conn.closed and response.headers.get("connection", "").lower() != "close"
             return response
         finally:
+            timer.cancel()
             if keep and len(self.idle) < self.max_idle:
-                self.idle.append((reader, writer))
+                self.idle.append(conn)
             else:
-                writer.close()
-
-    @staticmethod
-    async def _read(reader: asyncio.StreamReader, reused: bool) -> Response:
-        try:
-            status_line = await reader.readline()
-        except (OSError, asyncio.IncompleteReadError) as exc:
-            raise (StaleConnection if reused else ReplicaDown)(str(exc)) from exc
-        if not status_line:
-            raise (StaleConnection if reused else ReplicaDown)("the replica closed the connection")
-        try:
-            status = int(status_line.split(b" ", 2)[1])
-            headers: dict[str, str] = {}
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b"\n", b""):
-                    break
-                key, _, value = line.decode("latin-1").partition(":")
-                headers[key.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
-            # The replica started answering and broke off (e.g. it was killed): not safely retryable in
-            # general, but scoring never answered, so report it as down; the balancer decides.
-            raise ReplicaDown(f"the replica broke off its response: {exc}") from exc
-        return Response(status, headers, body)
+                conn.waiter = None
+                conn.close()
 
     def close(self) -> None:
-        for _reader, writer in self.idle:
-            with contextlib.suppress(Exception):
-                writer.close()
+        for conn in self.idle:
+            conn.close()
         self.idle.clear()
