@@ -59,6 +59,7 @@ class Live:
     restarting: set[int] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     retiring: set[asyncio.Task[None]] = field(default_factory=set)  # old revisions stopping; never cancelled
+    flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     state: str = ""
     closed: bool = False
     last_probe: float = 0.0
@@ -426,9 +427,12 @@ class DeploymentManager:
 
     # -- telemetry ------------------------------------------------------------------------------------------------
     async def _flush(self, live: Live) -> None:
-        stats = live.front.take_stats()
-        if stats:
-            await asyncio.to_thread(self.store.add_stats, live.id, stats)
+        # One flush at a time per service: a telemetry read that finds nothing left to take must still wait
+        # for the periodic flush that took the counts a moment ago to store them.
+        async with live.flush_lock:
+            stats = live.front.take_stats()
+            if stats:
+                await asyncio.to_thread(self.store.add_stats, live.id, stats)
 
     async def _flush_all(self) -> None:
         for live in list(self.live.values()):
