@@ -18,7 +18,7 @@ import { AMLRequestError } from '../request';
 import { EmptyState, ErrorView, Loading, Section } from './components';
 import { useRequest } from './hooks';
 import { groupVersions, IVersionGroup } from './models';
-import { CopyButton, notifyError } from './registry-common';
+import { CopyButton, notifyError, VersionGroupToggle } from './registry-common';
 
 type IEnvironmentGroup = IVersionGroup<IRegisteredEnvironment>;
 
@@ -184,27 +184,21 @@ function EnvironmentItem(props: {
   );
   return (
     <li className="jp-aml-ListItem jp-aml-Environment" data-environment={group.name}>
-      <button
-        type="button"
-        className="jp-aml-ListItem-toggle"
-        aria-expanded={props.expanded}
-        aria-label={`Environment ${group.name}`}
-        onClick={props.onToggle}
-      >
-        <span className="jp-aml-Caret" aria-hidden="true" data-open={props.expanded} />
-        <span className="jp-aml-ListItem-name">{group.name}</span>
-        {building && (
-          <span className="jp-aml-Tag" title="A version of this environment is being built">
-            building
-          </span>
-        )}
-        <span
-          className="jp-aml-ListItem-count"
-          title={`Latest version ${latest.version}; ${count} version${count === 1 ? '' : 's'}`}
-        >
-          v{latest.version} · {count} version{count === 1 ? '' : 's'}
-        </span>
-      </button>
+      <VersionGroupToggle
+        kind="Environment"
+        name={group.name}
+        latestVersion={latest.version}
+        count={count}
+        expanded={props.expanded}
+        onToggle={props.onToggle}
+        badge={
+          building && (
+            <span className="jp-aml-Tag" title="A version of this environment is being built">
+              building
+            </span>
+          )
+        }
+      />
       {props.expanded && (
         <div className="jp-aml-ModelVersions">
           <ul className="jp-aml-List" aria-label={`Versions of environment ${group.name}`}>

@@ -10,7 +10,13 @@ import { AMLService, IModel } from '../api';
 import { formatBytes, formatDateTime, formatDateTimeLong } from '../format';
 import { EmptyState, ErrorView, Loading, Section } from './components';
 import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
-import { confirmDanger, CopyButton, IAssetActions, notifyError } from './registry-common';
+import {
+  confirmDanger,
+  CopyButton,
+  IAssetActions,
+  notifyError,
+  VersionGroupToggle
+} from './registry-common';
 
 /** A request to reveal one model (and version) in the section; `n` changes with every request. */
 export interface IModelFocus {
@@ -233,27 +239,21 @@ function ModelItem(props: {
   const inUse = group.versions.some(v => (v.deployments ?? []).length > 0);
   return (
     <li className="jp-aml-ListItem jp-aml-Model" data-model={group.name}>
-      <button
-        type="button"
-        className="jp-aml-ListItem-toggle"
-        aria-expanded={props.expanded}
-        aria-label={`Model ${group.name}`}
-        onClick={props.onToggle}
-      >
-        <span className="jp-aml-Caret" aria-hidden="true" data-open={props.expanded} />
-        <span className="jp-aml-ListItem-name">{group.name}</span>
-        {inUse && (
-          <span className="jp-aml-Tag" title="A web service uses a version of this model">
-            deployed
-          </span>
-        )}
-        <span
-          className="jp-aml-ListItem-count"
-          title={`Latest version ${latest.version}; ${count} version${count === 1 ? '' : 's'}`}
-        >
-          v{latest.version} · {count} version{count === 1 ? '' : 's'}
-        </span>
-      </button>
+      <VersionGroupToggle
+        kind="Model"
+        name={group.name}
+        latestVersion={latest.version}
+        count={count}
+        expanded={props.expanded}
+        onToggle={props.onToggle}
+        badge={
+          inUse && (
+            <span className="jp-aml-Tag" title="A web service uses a version of this model">
+              deployed
+            </span>
+          )
+        }
+      />
       {props.expanded && (
         <div className="jp-aml-ModelVersions">
           {props.filtered && props.matching.length < count && (

@@ -89,3 +89,35 @@ export function parseModelRef(ref: string): { name: string; version: number | nu
   }
   return { name: ref, version: null };
 }
+
+/** The header row of a named, versioned asset (a model or an environment) that expands to its versions. */
+export function VersionGroupToggle(props: {
+  kind: string;
+  name: string;
+  latestVersion: number;
+  count: number;
+  expanded: boolean;
+  onToggle: () => void;
+  badge?: React.ReactNode;
+}): JSX.Element {
+  const versions = `${props.count} version${props.count === 1 ? '' : 's'}`;
+  return (
+    <button
+      type="button"
+      className="jp-aml-ListItem-toggle"
+      aria-expanded={props.expanded}
+      aria-label={`${props.kind} ${props.name}`}
+      onClick={props.onToggle}
+    >
+      <span className="jp-aml-Caret" aria-hidden="true" data-open={props.expanded} />
+      <span className="jp-aml-ListItem-name">{props.name}</span>
+      {props.badge}
+      <span
+        className="jp-aml-ListItem-count"
+        title={`Latest version ${props.latestVersion}; ${versions}`}
+      >
+        v{props.latestVersion} · {versions}
+      </span>
+    </button>
+  );
+}
