@@ -135,7 +135,7 @@ def wait_mlflow(child: Child, url: str, timeout: float) -> float:
 
 def wait_aml(child: Child, root: Path, timeout: float) -> tuple[str, str, float]:
     """Wait for ``<root>/service.json`` and an answering ``/health``; return (url, token, seconds since start)."""
-    from jupyter_aml.core.errors import AMLError
+    from jupyter_aml.errors import AMLError
     from jupyter_aml.runtime.http import ServiceClient
 
     start = child.started

@@ -28,7 +28,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
 from jupyter_aml.agent.notebook import check_name, parse_value
-from jupyter_aml.core.errors import AMLError, NotFound
+from jupyter_aml.errors import AMLError, NotFound
 
 CELL_PREFIX = "_aml_cell_"
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")  # as the service checks it

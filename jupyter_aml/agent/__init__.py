@@ -2,5 +2,5 @@
 
 It fetches the snapshot, prepares the environment, runs the script while streaming its logs, heartbeats
 and journal to the service, then uploads outputs and reports the final status. Stdlib only (plus
-``jupyter_aml.core.errors`` and ``jupyter_aml.runtime``): it must start inside any Python environment.
+``jupyter_aml.errors`` and ``jupyter_aml.runtime``): it must start inside any Python environment.
 """

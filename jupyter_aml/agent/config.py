@@ -9,14 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime import env as E
 
 AGENT_LOG_STREAM = "agent"  # log stream of the agent's own messages and environment build output
-
-
-class RunCanceled(Exception):
-    """Raised inside the agent when the run was canceled (SIGTERM or a heartbeat answer)."""
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -21,12 +21,7 @@ import time
 import traceback
 from typing import Any
 
-from jupyter_aml.core.errors import AMLError, Conflict
-from jupyter_aml.runtime import env as E
-from jupyter_aml.runtime.http import ServiceClient
-
-from .config import AGENT_LOG_STREAM, AgentConfig, RunCanceled
-from .environment import (
+from jupyter_aml.envbuild.venv import (
     SHIM_DIR,
     EnvBuildError,
     PreparedEnv,
@@ -34,13 +29,18 @@ from .environment import (
     prepare_environment,
     probe_interpreter,
 )
+from jupyter_aml.errors import AMLError, Conflict
+from jupyter_aml.runtime import env as E
+from jupyter_aml.runtime.http import ServiceClient
+from jupyter_aml.statuses import TERMINAL_STATUSES
+
+from .config import AGENT_LOG_STREAM, AgentConfig, RunCanceled
 from .outputs import upload_outputs
 from .procs import kill_run_processes
 from .reporting import Heartbeat, LogShipper, retry_until, warn
 from .shipper import JournalShipper
 from .snapshot import fetch_snapshot, fresh_dir
 
-TERMINAL = {"Completed", "Failed", "Canceled"}
 MAX_LINE_CHARS = 16_000
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for the script's process group
 AGENT_ONLY_VARS = (E.WORK_DIR, E.ENV_CACHE, E.ENVIRONMENT, E.AGENT_PYTHONPATH, E.HEARTBEAT_INTERVAL,
@@ -108,7 +108,7 @@ class Agent:
                         self._deadline(self.cfg.connect_timeout), self.cancel_event)
         except Conflict as exc:
             run = retry_until(lambda: self.client.get(self.cfg.run_path), self._deadline(self.cfg.connect_timeout))
-            if isinstance(run, dict) and run.get("status") in TERMINAL:
+            if isinstance(run, dict) and run.get("status") in TERMINAL_STATUSES:
                 self.request_cancel(f"the run is already {run.get('status')}")
                 raise RunCanceled(self.cancel_reason) from exc
             self.say(f"status {status} refused: {exc}")

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
-from jupyter_aml.core.errors import AMLError, ServiceUnavailable
+from jupyter_aml.errors import AMLError, ServiceUnavailable
 from jupyter_aml.runtime.http import ServiceClient, backoff_delays
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from jupyter_aml.core.errors import (
+from jupyter_aml.errors import (
     AMLError,
     Forbidden,
     InvalidInput,

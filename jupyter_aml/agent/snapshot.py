@@ -8,7 +8,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime.http import ServiceClient
 
 MAX_SNAPSHOT_BYTES = 4 << 30  # uncompressed; the service enforces its own (smaller) limit on upload

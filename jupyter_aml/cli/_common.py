@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from jupyter_aml.core.errors import AMLError
+from jupyter_aml.errors import AMLError
 
 # -- consoles -------------------------------------------------------------------------------------------
 

@@ -125,7 +125,7 @@ def _db_call(func: Any, *args: Any) -> Any:
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from jupyter_aml.core.errors import AMLError
+    from jupyter_aml.errors import AMLError
 
     try:
         return func(*args)

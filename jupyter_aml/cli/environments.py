@@ -11,6 +11,7 @@ from rich.table import Table
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import command, emit_json, out
+from jupyter_aml.envbuild import needs_managed_venv
 
 environment_app = typer.Typer(help="Register, list, show and build environments.", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def _environment(ref: str) -> Any:
 
 def _summary(spec: dict[str, Any]) -> str:
     python = spec.get("python") or {}
-    if python.get("user_managed", True) and not python.get("pip"):
+    if not needs_managed_venv(python):
         return "user-managed" + (f" ({python['interpreter_path']})" if python.get("interpreter_path") else "")
     return ", ".join(python.get("pip") or [])
 

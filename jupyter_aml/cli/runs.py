@@ -15,11 +15,11 @@ from rich.table import Table
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import command, emit_json, out
+from jupyter_aml.statuses import TERMINAL_STATUSES
 
 run_app = typer.Typer(help="Submit, list, inspect, follow and cancel runs.", no_args_is_help=True)
 snapshot_app = typer.Typer(help="Download the source snapshot of a run.", no_args_is_help=True)
 
-TERMINAL = {"Completed", "Failed", "Canceled"}
 LOG_PAGE = 5000
 POLL_SECONDS = 0.5
 
@@ -373,7 +373,7 @@ def run_logs(
             last = body.get("last_id") or last
             if len(body["items"]) >= LOG_PAGE:
                 continue
-            if status in TERMINAL:
+            if status in TERMINAL_STATUSES:
                 while True:  # lines shipped just before the end
                     body = page(last)
                     show(body["items"])
@@ -406,7 +406,7 @@ def run_metrics(
     recursive: Annotated[bool, typer.Option("--recursive", help="Include child runs' metrics.")] = False,
 ) -> None:
     """A table of a run's metrics (name, kind, count, last, min, max), or one metric's values."""
-    from jupyter_aml.core.errors import NotFound
+    from jupyter_aml.errors import NotFound
 
     run = _get_run(run_id)
     # Run.get_metrics() returns values only; the summaries (kind, count, min, max) are this REST call.
@@ -518,7 +518,7 @@ def run_download(
     ] = None,
 ) -> None:
     """Download a run's files (outputs, logs, images)."""
-    from jupyter_aml.core.errors import NotFound
+    from jupyter_aml.errors import NotFound
 
     run = _get_run(run_id)
     target = output or Path(run.id)
@@ -558,7 +558,7 @@ def snapshot_download(
     ] = None,
 ) -> None:
     """Download a snapshot (or a run's snapshot) as a zip file."""
-    from jupyter_aml.core.errors import NotFound
+    from jupyter_aml.errors import NotFound
 
     ws = c.STATE.workspace_obj()
     client = ws._client

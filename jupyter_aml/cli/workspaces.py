@@ -27,7 +27,7 @@ def workspace_create(
     ] = False,
 ) -> None:
     """Create a workspace."""
-    from jupyter_aml.core.errors import Conflict
+    from jupyter_aml.errors import Conflict
     from jupyter_aml.sdk.workspace import Workspace
 
     client = c.STATE.client()

@@ -10,7 +10,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from jupyter_aml.compute.base import ComputeBackend
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 

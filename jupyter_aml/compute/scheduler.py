@@ -14,10 +14,10 @@ from typing import Any
 
 from jupyter_aml.compute.base import ComputeBackend, RunJob
 from jupyter_aml.core import models
-from jupyter_aml.core.errors import InvalidInput
 from jupyter_aml.core.models import RunStatus
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import utcnow
+from jupyter_aml.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # "nothing is old enough to fail yet"

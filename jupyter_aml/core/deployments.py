@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core import telemetry as tm
 from jupyter_aml.core.environments import EnvironmentRegistry, spec_hash
-from jupyter_aml.core.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.core.events import EventSink, discard
 from jupyter_aml.core.models import RunFile
 from jupyter_aml.core.registry import ModelRegistry
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
+from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.snapshot.paths import validate_relpath
 from jupyter_aml.store.db import Database
 from jupyter_aml.store.tables import (

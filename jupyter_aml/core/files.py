@@ -8,10 +8,10 @@ from typing import BinaryIO
 from sqlalchemy import select
 
 from jupyter_aml.core import models
-from jupyter_aml.core.errors import InvalidInput, NotFound
 from jupyter_aml.core.events import EventSink, discard
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.workspaces import utc, utcnow
+from jupyter_aml.errors import InvalidInput, NotFound
 from jupyter_aml.snapshot.manifest import manifest_id
 from jupyter_aml.snapshot.paths import validate_relpath
 from jupyter_aml.store.blobs import BlobStore

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core import models
-from jupyter_aml.core.errors import Forbidden, InvalidInput, NotFound
 from jupyter_aml.core.events import EventSink, discard
 from jupyter_aml.core.runs import RunService
+from jupyter_aml.errors import Forbidden, InvalidInput, NotFound
 from jupyter_aml.store.db import Database
 from jupyter_aml.store.tables import (
     JournalCursorRow,

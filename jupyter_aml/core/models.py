@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from jupyter_aml import statuses
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 EXPERIMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -35,7 +37,7 @@ class RunStatus(str, Enum):
         return self in TERMINAL_STATUSES
 
 
-TERMINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
+TERMINAL_STATUSES = frozenset(RunStatus(name) for name in statuses.TERMINAL_STATUSES)
 ACTIVE_STATUSES = frozenset(set(RunStatus) - TERMINAL_STATUSES)
 
 

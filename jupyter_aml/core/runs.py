@@ -13,10 +13,10 @@ from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core import models
-from jupyter_aml.core.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.core.events import EventSink, discard
 from jupyter_aml.core.models import ACTIVE_STATUSES, RunStatus
 from jupyter_aml.core.workspaces import WorkspaceService, as_utc, utc, utcnow
+from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.store.db import Database
 from jupyter_aml.store.tables import (
     ExperimentRow,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core import models
-from jupyter_aml.core.errors import Conflict, InvalidInput, NotFound
+from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.store.db import Database
 from jupyter_aml.store.tables import ExperimentRow, WorkspaceRow
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from jupyter_aml.core.errors import (
+from jupyter_aml.errors import (
     ERRORS_BY_CODE,
     AMLError,
     ServiceUnavailable,

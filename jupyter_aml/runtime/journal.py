@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jupyter_aml.core.errors import Conflict, InvalidInput
+from jupyter_aml.errors import Conflict, InvalidInput
 
 __all__ = [
     "JournalReader",

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.sdk.environment import Environment
 
 FORMAT = "jupyter-aml/runconfig@1"

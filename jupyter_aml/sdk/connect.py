@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from jupyter_aml.core.errors import AMLError, ServiceUnavailable
 from jupyter_aml.core.roots import default_root
+from jupyter_aml.errors import AMLError, ServiceUnavailable
 from jupyter_aml.runtime.env import RunContextInfo
 from jupyter_aml.runtime.http import ServiceClient
 

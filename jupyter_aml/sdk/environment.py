@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.envbuild import needs_managed_venv
+from jupyter_aml.errors import InvalidInput
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.workspace import Workspace
@@ -54,7 +55,8 @@ class Environment:
         return self
 
     def to_spec(self) -> dict[str, Any]:
-        managed = self.python.user_managed_dependencies and not self.python.pip_packages
+        managed = not needs_managed_venv(
+            {"user_managed": self.python.user_managed_dependencies, "pip": self.python.pip_packages})
         return {
             "name": self.name,
             "version": self.version,

@@ -6,7 +6,7 @@ import builtins
 import os
 from typing import TYPE_CHECKING, Any
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.run import Run
 

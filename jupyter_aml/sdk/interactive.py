@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jupyter_aml.core.errors import AMLError
+from jupyter_aml.errors import AMLError
 from jupyter_aml.runtime.journal import JournalWriter
 
 if TYPE_CHECKING:

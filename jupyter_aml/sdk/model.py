@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_aml.core.errors import AMLError, InvalidInput, NotFound
+from jupyter_aml.errors import AMLError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run

@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from jupyter_aml.core.errors import AMLError, InvalidInput
+from jupyter_aml.errors import AMLError, InvalidInput
 from jupyter_aml.runtime.env import RunContextInfo
+from jupyter_aml.statuses import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
     from jupyter_aml.runtime.journal import JournalWriter
     from jupyter_aml.sdk.experiment import Experiment
 
-TERMINAL = {"Completed", "Failed", "Canceled"}
 
 
 class ActivityFailedError(AMLError):
@@ -380,7 +380,7 @@ class Run:
             status = self.get_status()
             if show_output:
                 last_id = self._print_logs(last_id)
-            if status in TERMINAL:
+            if status in TERMINAL_STATUSES:
                 if show_output:
                     self._print_logs(last_id)  # lines that arrived with the final status
                     print(f"\nRun {self.id}: {status}")

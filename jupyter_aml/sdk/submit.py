@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime.http import ServiceClient
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from jupyter_aml.core.errors import Conflict, NotFound, ServiceUnavailable
+from jupyter_aml.errors import Conflict, NotFound, ServiceUnavailable
 from jupyter_aml.runtime.http import ServiceClient
 from jupyter_aml.sdk.connect import connect
 

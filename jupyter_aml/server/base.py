@@ -19,9 +19,9 @@ from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from jupyter_aml.core.errors import AMLError, PayloadTooLarge, Unauthorized
 from jupyter_aml.core.models import RunStatus
 from jupyter_aml.core.workspaces import as_utc, utcnow
+from jupyter_aml.errors import AMLError, PayloadTooLarge, Unauthorized
 
 log = logging.getLogger("jupyter_aml.server")
 AUTH_RESOURCE = "aml"

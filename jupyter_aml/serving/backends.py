@@ -155,7 +155,7 @@ class LocalProcessLauncher(ReplicaLauncher):
         return await asyncio.to_thread(self._prepare, plan, rev_dir, log)
 
     def _prepare(self, plan: RevisionPlan, rev_dir: Path, log: LogFn) -> PreparedRevision:
-        from jupyter_aml.agent.environment import (
+        from jupyter_aml.envbuild.venv import (
             EnvBuildError,
             ensure_link_dir,
             interpreter_spec,

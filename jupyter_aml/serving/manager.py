@@ -25,8 +25,8 @@ from pathlib import Path
 
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.deployments import FAILED, HEALTHY, TRANSITIONING, UNHEALTHY, RevisionPlan
-from jupyter_aml.core.errors import Conflict, NotFound
 from jupyter_aml.core.service import AMLService
+from jupyter_aml.errors import Conflict, NotFound
 from jupyter_aml.serving.backends import PreparedRevision, ReplicaFailed, ReplicaLauncher, launcher_for
 from jupyter_aml.serving.front import DEAD, DRAINING, READY, STARTING, SUSPECT, Front, Replica, Revision
 from jupyter_aml.serving.logs import ServiceLog, tail_file

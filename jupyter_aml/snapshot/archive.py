@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from jupyter_aml.core.errors import InvalidInput, SnapshotTooLarge
+from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
 from jupyter_aml.snapshot.manifest import normalize_manifest
 from jupyter_aml.snapshot.paths import validate_relpath
 from jupyter_aml.snapshot.scan import FileEntry, human_size

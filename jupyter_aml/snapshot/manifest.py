@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.snapshot.paths import validate_relpath
 from jupyter_aml.snapshot.scan import FileEntry, SnapshotScan
 

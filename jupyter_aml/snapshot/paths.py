@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 
 MAX_PATH_LENGTH = 1024
 """Longest relative path accepted, in characters (long enough for deep projects, short enough for any OS)."""

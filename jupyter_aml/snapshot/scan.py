@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from pathspec import GitIgnoreSpec
 
-from jupyter_aml.core.errors import InvalidInput, SnapshotTooLarge
+from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
 from jupyter_aml.snapshot.paths import path_problem, validate_relpath
 
 AMLIGNORE = ".amlignore"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from jupyter_aml.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from jupyter_aml.errors import InvalidInput, NotFound, PayloadTooLarge
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20

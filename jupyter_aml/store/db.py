@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from jupyter_aml.core.errors import SchemaOutOfDate
+from jupyter_aml.errors import SchemaOutOfDate
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

@@ -28,7 +28,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from jupyter_aml.core.errors import AMLError, NotFound
+from jupyter_aml.errors import AMLError, NotFound
 from jupyter_aml.runtime.http import ServiceClient, backoff_delays
 from jupyter_aml.widgets.state import RunState
 

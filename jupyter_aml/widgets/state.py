@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-TERMINAL = frozenset({"Completed", "Failed", "Canceled"})
+from jupyter_aml.statuses import TERMINAL_STATUSES
+
 LOG_LINES_KEPT = 2000
 
 
@@ -79,7 +80,7 @@ class RunState:
 
     @property
     def terminal(self) -> bool:
-        return self.status in TERMINAL
+        return self.status in TERMINAL_STATUSES
 
     def point_count(self, name: str) -> int:
         series = self.series.get(name)

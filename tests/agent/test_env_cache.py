@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_aml.agent.environment import parse_spec, spec_hash
+from jupyter_aml.envbuild.venv import parse_spec, spec_hash
 from tests.agent.fakeservice import FakeService
 from tests.agent.helpers import start_agent
 
@@ -118,7 +118,7 @@ def test_user_managed_interpreter_path(service: FakeService, tmp_path: Path) -> 
 def test_a_registered_definition_with_requirements_is_built_even_if_marked_user_managed():
     """The registry hashes pip requirements as a managed venv; the builder must agree (raw REST clients
     often leave user_managed at its default)."""
-    from jupyter_aml.agent.environment import interpreter_spec
+    from jupyter_aml.envbuild.venv import interpreter_spec
 
     spec = interpreter_spec({"python": {"user_managed": True, "pip": ["six"]}, "env_vars": {"A": "1"}})
     parsed = parse_spec(spec)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jupyter_aml.agent.environment import SHIM_DIR
+from jupyter_aml.envbuild.venv import SHIM_DIR
 from tests.agent.fakeservice import FakeService
 from tests.agent.helpers import start_agent
 

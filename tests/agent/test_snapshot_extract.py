@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_aml.agent.snapshot import UnsafeArchive, fresh_dir, safe_extract
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 
 
 def make_zip(path: Path, entries: list[tuple[str, bytes, int]]) -> Path:

@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jupyter_aml.agent.environment import SHIM_DIR, ensure_link_dir
+from jupyter_aml.envbuild.venv import SHIM_DIR, ensure_link_dir
 
 CHECK = """
 import sys
 import jupyter_aml.runtime.env, jupyter_aml.runtime.http, jupyter_aml.runtime.journal
-import jupyter_aml.agent.main, jupyter_aml.agent.environment, jupyter_aml.agent.shipper
+import jupyter_aml.agent.main, jupyter_aml.envbuild.venv, jupyter_aml.agent.shipper
 import azureml, azureml.core, azureml.core.run
 foreign = sorted({name.split(".")[0] for name in sys.modules}
                  - set(sys.stdlib_module_names) - {"jupyter_aml", "azureml", "__main__"})

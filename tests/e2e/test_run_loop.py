@@ -113,7 +113,7 @@ def test_interactive_run_from_a_notebook_process(service):
 def test_missing_script_and_unknown_compute_are_refused_before_any_run(service, tmp_path):
     import pytest
 
-    from jupyter_aml.core.errors import InvalidInput
+    from jupyter_aml.errors import InvalidInput
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "real.py").write_text("print(1)\n")

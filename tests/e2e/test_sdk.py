@@ -7,7 +7,7 @@ import json
 import pytest
 
 from jupyter_aml import Environment, Experiment, Run, ScriptRunConfig, Workspace
-from jupyter_aml.core.errors import NotFound
+from jupyter_aml.errors import NotFound
 from jupyter_aml.sdk.run import ActivityFailedError
 from tests.e2e.conftest import wait_status, write_script
 

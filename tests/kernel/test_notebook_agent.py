@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from jupyter_aml.agent.environment import ensure_link_dir
 from jupyter_aml.agent.notebook import inject_parameters, parameters_source, parse_value
+from jupyter_aml.envbuild.venv import ensure_link_dir
 
 
 def tags(nb):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_aml import Environment
-from jupyter_aml.core.errors import NotFound, ValidationError
+from jupyter_aml.errors import NotFound, ValidationError
 
 
 def test_register_get_list_versions_by_spec(service):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_aml import Experiment, Model, ScriptRunConfig
-from jupyter_aml.core.errors import Conflict, InvalidInput, NotFound
+from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 
 
 @pytest.fixture(scope="module")

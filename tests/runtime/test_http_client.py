@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from jupyter_aml.core.errors import AMLError, Conflict, NotFound, ServiceUnavailable, Unauthorized
+from jupyter_aml.errors import AMLError, Conflict, NotFound, ServiceUnavailable, Unauthorized
 from jupyter_aml.runtime.http import ServiceClient
 
 

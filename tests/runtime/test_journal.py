@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_aml.core.errors import Conflict
+from jupyter_aml.errors import Conflict
 from jupyter_aml.runtime.journal import (
     JournalReader,
     JournalWriter,
@@ -249,7 +249,7 @@ def test_math_sanity_of_fast_path(tmp_path: Path) -> None:
 
 
 def test_bad_names_fail_at_log_time(tmp_path: Path) -> None:
-    from jupyter_aml.core.errors import InvalidInput
+    from jupyter_aml.errors import InvalidInput
 
     with JournalWriter(tmp_path / "main.jsonl") as w:
         for bad in ("", "x" * 256, None):

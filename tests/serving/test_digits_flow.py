@@ -8,7 +8,7 @@ import requests
 from sklearn.datasets import load_digits
 
 from jupyter_aml import Experiment, InferenceConfig, LocalWebservice, Model, ScriptRunConfig
-from jupyter_aml.core.errors import Conflict
+from jupyter_aml.errors import Conflict
 from tests.e2e.conftest import REPO
 from tests.serving.conftest import SCORING, LoadLoop
 

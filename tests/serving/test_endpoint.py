@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from jupyter_aml import Environment, InferenceConfig, LocalWebservice, Model, Webservice
-from jupyter_aml.core.errors import Conflict
+from jupyter_aml.errors import Conflict
 from jupyter_aml.sdk.model import WebserviceException
 from tests.serving.conftest import SCORING, LoadLoop
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jupyter_aml.agent.environment import SHIM_DIR, ensure_link_dir
+from jupyter_aml.envbuild.venv import SHIM_DIR, ensure_link_dir
 
 CHECK = """
 import sys

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from jupyter_aml import InferenceConfig, LocalWebservice, Model
-from jupyter_aml.core.errors import AMLError, NotFound
+from jupyter_aml.errors import AMLError, NotFound
 from tests.serving.conftest import SCORING
 
 

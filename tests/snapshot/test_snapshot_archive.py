@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import pytest
 
-from jupyter_aml.core.errors import InvalidInput, SnapshotTooLarge
+from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
 from jupyter_aml.snapshot.archive import extract_files, safe_extract_zip, write_zip
 from jupyter_aml.snapshot.manifest import manifest_entries
 from jupyter_aml.snapshot.scan import scan_folder

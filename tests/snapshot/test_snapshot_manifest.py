@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.snapshot.manifest import manifest_entries, manifest_id, normalize_manifest
 from jupyter_aml.snapshot.scan import scan_folder
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.snapshot.paths import MAX_PATH_LENGTH, resolve_inside, validate_relpath
 
 # Every way we know to point outside a destination folder, directly or behind encodings.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_aml.core.errors import InvalidInput, SnapshotTooLarge
+from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
 from jupyter_aml.snapshot.scan import MAX_BYTES_ENV, MAX_FILES_ENV, scan_folder
 
 Write = Callable[..., Path]

@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from jupyter_aml.core.errors import SchemaOutOfDate
+from jupyter_aml.errors import SchemaOutOfDate
 from jupyter_aml.store import db as dbmod
 from jupyter_aml.store.tables import Base
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from jupyter_aml.core import registry_models as rm
-from jupyter_aml.core.errors import Conflict, InvalidInput
 from jupyter_aml.core.models import Strict
+from jupyter_aml.errors import Conflict, InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.workspaces import WS
 

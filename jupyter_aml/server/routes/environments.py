@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from jupyter_aml.core import registry_models as rm
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.models import version_number
 from jupyter_aml.server.routes.workspaces import WS
@@ -56,7 +56,7 @@ class EnvironmentBuildHandler(AMLHandler):
 
 def build(registered: rm.RegisteredEnvironment, cache_dir: Path) -> rm.EnvironmentBuild:
     """The same builder and cache that runs and local web services use, so their next start reuses it."""
-    from jupyter_aml.agent.environment import EnvBuildError, interpreter_spec, prepare_environment
+    from jupyter_aml.envbuild.venv import EnvBuildError, interpreter_spec, prepare_environment
 
     lines: list[str] = []
     started = time.monotonic()

@@ -12,8 +12,8 @@ from typing import Any
 from tornado import web
 
 from jupyter_aml.core import models
-from jupyter_aml.core.errors import InvalidInput, PayloadTooLarge, ServiceUnavailable
 from jupyter_aml.core.gc import GcReport, GcRequest, collect_garbage
+from jupyter_aml.errors import InvalidInput, PayloadTooLarge, ServiceUnavailable
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.runs import RUN
 from jupyter_aml.server.routes.workspaces import WS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from jupyter_aml.core import registry_models as rm
-from jupyter_aml.core.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.runs import RUN
 from jupyter_aml.server.routes.workspaces import WS

@@ -56,8 +56,8 @@ class FolderRunsHandler(AMLHandler):
         status=201,
     )
     async def post(self, workspace: str) -> None:
-        from jupyter_aml.core.errors import InvalidInput
         from jupyter_aml.core.folders import snapshot_folder
+        from jupyter_aml.errors import InvalidInput
         from jupyter_aml.snapshot.paths import resolve_inside
 
         spec = self.body(models.FolderRunCreate)

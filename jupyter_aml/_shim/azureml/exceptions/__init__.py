@@ -4,9 +4,9 @@
 ``AzureMLException`` catches everything the project raises on purpose.
 """
 
-from jupyter_aml.core.errors import AMLError as AzureMLException
-from jupyter_aml.core.errors import ServiceUnavailable
-from jupyter_aml.core.errors import UserError as UserErrorException
+from jupyter_aml.errors import AMLError as AzureMLException
+from jupyter_aml.errors import ServiceUnavailable
+from jupyter_aml.errors import UserError as UserErrorException
 from jupyter_aml.sdk.model import ModelNotFound as ModelNotFoundException
 from jupyter_aml.sdk.model import WebserviceException
 from jupyter_aml.sdk.run import ActivityFailedException

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_aml.agent.config import RunCanceled
+from jupyter_aml.errors import RunCanceled
 
 PKG_DIR = Path(__file__).resolve().parent.parent  # the installed jupyter_aml package
 SHIM_DIR = PKG_DIR / "_shim"
@@ -62,14 +62,23 @@ class PythonSpec:
     env_vars: dict[str, str]
 
 
+def needs_managed_venv(python: Mapping[str, Any] | None) -> bool:
+    """The one rule for a spec's ``python`` section: pip requirements mean a managed venv, whatever
+    ``user_managed`` says (an interpreter left as it is could not honour them, and silently ignoring them
+    would run the script without its packages); without requirements, ``user_managed=False`` asks for an
+    empty venv and anything else uses the interpreter as it is."""
+    python = python or {}
+    if any(str(r).strip() for r in (python.get("pip") or [])):
+        return True
+    return python.get("user_managed") is False
+
+
 def parse_spec(spec: Mapping[str, Any] | None) -> PythonSpec:
     """Read ``{name, python: {user_managed, interpreter_path?, pip: [...]}, env_vars: {}}``."""
     spec = spec or {}
     python = spec.get("python") or {}
     pip = tuple(str(r).strip() for r in (python.get("pip") or []) if str(r).strip())
-    user_managed = python.get("user_managed")
-    if user_managed is None:
-        user_managed = not pip
+    user_managed = not needs_managed_venv(python)
     env_vars = {str(k): str(v) for k, v in (spec.get("env_vars") or {}).items()}
     return PythonSpec(bool(user_managed), python.get("interpreter_path") or None, pip, env_vars)
 
@@ -233,8 +242,7 @@ def interpreter_spec(environment: Mapping[str, Any]) -> dict[str, Any]:
     """A registered environment's definition as the builder's spec, with ``python_version`` turned into a base
     interpreter found on this machine."""
     spec = {"python": dict(environment.get("python") or {}), "env_vars": dict(environment.get("env_vars") or {})}
-    if [p for p in spec["python"].get("pip") or [] if str(p).strip()]:
-        spec["python"]["user_managed"] = False  # as the registry hashes it: requirements mean a managed venv
+    spec["python"]["user_managed"] = not needs_managed_venv(spec["python"])
     wanted = environment.get("python_version")
     if wanted and not spec["python"].get("interpreter_path"):
         if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:

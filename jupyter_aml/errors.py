@@ -106,3 +106,10 @@ def error_from_dict(body: dict[str, Any], status: int | None = None) -> AMLError
     if cls is AMLError and status:
         err.status = status
     return err
+
+
+class RunCanceled(Exception):
+    """Raised inside a run's own process (agent, environment build) when the run was canceled.
+
+    Not an ``AMLError``: it never crosses the wire, it only unwinds the agent's work.
+    """
