@@ -29,12 +29,12 @@ from jupyter_aml.envbuild.venv import (
     prepare_environment,
     probe_interpreter,
 )
-from jupyter_aml.errors import AMLError, Conflict
+from jupyter_aml.errors import AMLError, Conflict, RunCanceled
 from jupyter_aml.runtime import env as E
 from jupyter_aml.runtime.http import ServiceClient
 from jupyter_aml.statuses import TERMINAL_STATUSES
 
-from .config import AGENT_LOG_STREAM, AgentConfig, RunCanceled
+from .config import AGENT_LOG_STREAM, AgentConfig
 from .outputs import upload_outputs
 from .procs import kill_run_processes
 from .reporting import Heartbeat, LogShipper, retry_until, warn

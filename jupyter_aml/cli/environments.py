@@ -11,7 +11,7 @@ from rich.table import Table
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import command, emit_json, out
-from jupyter_aml.envbuild import needs_managed_venv
+from jupyter_aml.envbuild import default_managed_flag, needs_managed_venv
 
 environment_app = typer.Typer(help="Register, list, show and build environments.", no_args_is_help=True)
 
@@ -29,7 +29,8 @@ def _environment(ref: str) -> Any:
 
 def _summary(spec: dict[str, Any]) -> str:
     python = spec.get("python") or {}
-    if not needs_managed_venv(python):
+    flag = default_managed_flag(bool(python.get("user_managed", True)))  # a registered definition
+    if not needs_managed_venv({**python, "user_managed": flag}):
         return "user-managed" + (f" ({python['interpreter_path']})" if python.get("interpreter_path") else "")
     return ", ".join(python.get("pip") or [])
 

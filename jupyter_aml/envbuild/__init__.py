@@ -8,9 +8,13 @@ from jupyter_aml.envbuild.venv import (
     EnvBuildError,
     PreparedEnv,
     PythonSpec,
+    default_managed_flag,
     needs_managed_venv,
     parse_spec,
     spec_hash,
 )
 
-__all__ = ["EnvBuildError", "PreparedEnv", "PythonSpec", "needs_managed_venv", "parse_spec", "spec_hash"]
+__all__ = [
+    "EnvBuildError", "PreparedEnv", "PythonSpec", "default_managed_flag", "needs_managed_venv", "parse_spec",
+    "spec_hash",
+]

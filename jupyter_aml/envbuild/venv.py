@@ -63,14 +63,20 @@ class PythonSpec:
 
 
 def needs_managed_venv(python: Mapping[str, Any] | None) -> bool:
-    """The one rule for a spec's ``python`` section: pip requirements mean a managed venv, whatever
-    ``user_managed`` says (an interpreter left as it is could not honour them, and silently ignoring them
-    would run the script without its packages); without requirements, ``user_managed=False`` asks for an
-    empty venv and anything else uses the interpreter as it is."""
+    """The one rule for a spec's ``python`` section: an explicit ``user_managed`` wins (True: the user's
+    interpreter as it is, as in Azure ML v1; False: a venv the service builds); when it is unset (None or
+    missing), pip requirements mean a managed venv. Callers whose models default the flag to True pass
+    ``True`` as unset (``default_managed_flag``)."""
     python = python or {}
-    if any(str(r).strip() for r in (python.get("pip") or [])):
-        return True
-    return python.get("user_managed") is False
+    explicit = python.get("user_managed")
+    if explicit is not None:
+        return not explicit
+    return any(str(r).strip() for r in (python.get("pip") or []))
+
+
+def default_managed_flag(user_managed: bool) -> bool | None:
+    """A model's ``user_managed`` whose default is True, read as the rule reads it: True means "not set"."""
+    return None if user_managed else False
 
 
 def parse_spec(spec: Mapping[str, Any] | None) -> PythonSpec:
@@ -242,7 +248,8 @@ def interpreter_spec(environment: Mapping[str, Any]) -> dict[str, Any]:
     """A registered environment's definition as the builder's spec, with ``python_version`` turned into a base
     interpreter found on this machine."""
     spec = {"python": dict(environment.get("python") or {}), "env_vars": dict(environment.get("env_vars") or {})}
-    spec["python"]["user_managed"] = not needs_managed_venv(spec["python"])
+    flag = default_managed_flag(bool(spec["python"].get("user_managed", True)))
+    spec["python"]["user_managed"] = not needs_managed_venv({**spec["python"], "user_managed": flag})
     wanted = environment.get("python_version")
     if wanted and not spec["python"].get("interpreter_path"):
         if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_aml.envbuild import needs_managed_venv
+from jupyter_aml.envbuild import default_managed_flag, needs_managed_venv
 from jupyter_aml.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -56,7 +56,8 @@ class Environment:
 
     def to_spec(self) -> dict[str, Any]:
         managed = not needs_managed_venv(
-            {"user_managed": self.python.user_managed_dependencies, "pip": self.python.pip_packages})
+            {"user_managed": default_managed_flag(self.python.user_managed_dependencies),
+             "pip": self.python.pip_packages})
         return {
             "name": self.name,
             "version": self.version,
