@@ -19,6 +19,7 @@ import { createRunDetails, RunDetailsPanel } from './panels/run-details';
 import { AMLSidebar, ISidebarActions } from './panels/sidebar';
 import { submitFolder } from './submit';
 
+// eslint-disable-next-line @typescript-eslint/no-namespace -- JupyterLab's idiom for command ids
 export namespace CommandIDs {
   export const openSidebar = 'aml:open-sidebar';
   export const refresh = 'aml:refresh';
@@ -107,7 +108,10 @@ export function registerCommands(context: ICommandContext): void {
   });
 
   commands.addCommand(CommandIDs.openRun, {
-    label: args => (args.runId ? `Open Run ${String(args.runId).slice(0, 8)}` : 'Open Run…'),
+    label: args =>
+      typeof args.runId === 'string' && args.runId
+        ? `Open Run ${args.runId.slice(0, 8)}`
+        : 'Open Run…',
     caption: 'Open a run’s details (args: runId, workspace, tab)',
     icon: amlIcon,
     describedBy: {
@@ -164,7 +168,8 @@ export function registerCommands(context: ICommandContext): void {
   });
 
   commands.addCommand(CommandIDs.openEndpoint, {
-    label: args => (args.name ? `Open Endpoint ${String(args.name)}` : 'Open Endpoint…'),
+    label: args =>
+      typeof args.name === 'string' && args.name ? `Open Endpoint ${args.name}` : 'Open Endpoint…',
     caption:
       'Open a web service’s page: overview, keys, test, logs, telemetry (args: name, workspace, tab)',
     icon: amlIcon,
@@ -220,7 +225,8 @@ export function registerCommands(context: ICommandContext): void {
   });
 
   commands.addCommand(CommandIDs.showModel, {
-    label: args => (args.name ? `Show Model ${String(args.name)}` : 'Show Model…'),
+    label: args =>
+      typeof args.name === 'string' && args.name ? `Show Model ${args.name}` : 'Show Model…',
     caption:
       'Show a registered model in the AML sidebar’s Models section (args: name, version, workspace)',
     icon: amlIcon,

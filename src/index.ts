@@ -99,5 +99,5 @@ export { AMLService } from './api';
 export { CommandIDs } from './commands';
 export { AMLRequestError, requestAPI } from './request';
 
-const plugins: JupyterFrontEndPlugin<any>[] = [servicePlugin, sidebarPlugin];
+const plugins: JupyterFrontEndPlugin<unknown>[] = [servicePlugin, sidebarPlugin];
 export default plugins;

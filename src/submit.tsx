@@ -290,7 +290,7 @@ function SubmitFormView(props: {
   // Workspaces, the folder's scripts, then the workspace's experiments and computes.
   useEffect(() => {
     let cancelled = false;
-    (async () => {
+    void (async () => {
       try {
         const [workspaces, files] = await Promise.all([
           service.listWorkspaces(),

@@ -30,7 +30,7 @@ type IBuildState =
 
 /** The registered definition of a version (the server stores what was registered, plus `version`). */
 export function environmentSpec(env: IRegisteredEnvironment): IEnvironmentDefinition {
-  return env.spec as IEnvironmentDefinition;
+  return env.spec;
 }
 
 /** The SDK line that gets this version back, e.g. `Environment.get(ws, "sklearn", version="2")`. */

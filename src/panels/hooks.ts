@@ -25,35 +25,32 @@ export function useRequest<T>(
   const [error, setError] = useState<unknown>(undefined);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
-  const seq = useRef(0);
   const loadRef = useRef(load);
   loadRef.current = load;
 
   useEffect(() => {
-    const mine = ++seq.current;
+    // Cleared when a newer effect run starts or the component unmounts: the answer is stale then.
+    let current = true;
     setLoading(true);
     loadRef.current().then(
       value => {
-        if (mine === seq.current) {
+        if (current) {
           setData(value);
           setError(undefined);
           setLoading(false);
         }
       },
       reason => {
-        if (mine === seq.current) {
+        if (current) {
           setError(reason ?? new Error('Unknown error'));
           setLoading(false);
         }
       }
     );
     return () => {
-      // A newer effect run or unmount makes this request stale.
-      if (mine === seq.current) {
-        seq.current++;
-      }
+      current = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `deps` are the caller's: what `load` reads
   }, [...deps, tick]);
 
   const reload = useCallback(() => setTick(t => t + 1), []);

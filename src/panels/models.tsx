@@ -125,7 +125,7 @@ export function ModelsSection(props: {
     setReveal(focusHere);
     const timer = window.setTimeout(() => setReveal(null), 3000);
     return () => window.clearTimeout(timer);
-  }, [focusHere?.n]);
+  }, [focusHere]);
 
   const toggle = (name: string) =>
     setExpanded(prev => {

@@ -43,11 +43,12 @@ function RunDetailsView(
   const [tab, setTab] = useState(props.tab ?? 'overview');
   const [cancelError, setCancelError] = useState<unknown>(undefined);
   const [now, setNow] = useState(Date.now());
+  const { tabRequest } = props;
   useEffect(() => {
-    if (props.tabRequest) {
-      setTab(props.tabRequest.tab);
+    if (tabRequest) {
+      setTab(tabRequest.tab);
     }
-  }, [props.tabRequest?.n]);
+  }, [tabRequest]);
 
   // The push channel's copy is newer than the last load, until the next load.
   const run = live ?? loaded.data ?? null;

@@ -51,7 +51,7 @@ function useMetricSummaries(
 ): {
   summaries: Map<string, IMetricSummary[]>;
   /** Apply a live point to a cached summary. */
-  patch(runId: string, name: string, value: number): void;
+  patch: (runId: string, name: string, value: number) => void;
 } {
   const cache = useRef(new Map<string, IMetricSummary[]>());
   const [, setTick] = useState(0);

@@ -84,9 +84,7 @@ export class AMLSidebar extends ReactWidget {
         onRefresh={() => this.refresh()}
         actions={this._actions}
         modelFocus={this._modelFocus}
-        onWorkspace={ws => {
-          this._workspace = ws;
-        }}
+        onWorkspace={this._onWorkspace}
       />
     );
   }
@@ -110,6 +108,10 @@ export class AMLSidebar extends ReactWidget {
   private _service: AMLService;
   private _actions: ISidebarActions;
   private _modelFocus: IModelFocus | null = null;
+  /** One function for every render, so the view's effect that reports the workspace runs on change only. */
+  private readonly _onWorkspace = (workspace: string | null): void => {
+    this._workspace = workspace;
+  };
   private _workspace: string | null = null;
   private _settings: IAMLSettings;
   private _refreshKey = 0;
@@ -154,13 +156,14 @@ function SidebarView(props: {
     if (focus.workspace !== selected && items.some(w => w.name === focus.workspace)) {
       setSelected(focus.workspace);
     }
-  }, [focus?.n, items]);
+  }, [focus, items, selected]);
+  const { onWorkspace } = props;
   useEffect(() => {
     if (workspace !== selected) {
       setSelected(workspace);
     }
-    props.onWorkspace(workspace);
-  }, [workspace, selected]);
+    onWorkspace(workspace);
+  }, [workspace, selected, onWorkspace]);
 
   let body: React.ReactNode;
   if (items === undefined) {

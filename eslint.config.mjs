@@ -1,0 +1,23 @@
+// ESLint for the TypeScript frontend (src/): typescript-eslint's type-aware rules and the rules
+// of React hooks. `jlpm lint` runs it; `./dev test` runs it in CI.
+import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
+  { ignores: ['lib/', 'labextension/', 'node_modules/', 'src/api-types.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ['src/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname }
+    },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error'
+    }
+  }
+);
