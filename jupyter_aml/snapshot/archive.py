@@ -1,15 +1,16 @@
-"""Writing snapshot zips and extracting zips or manifests safely.
+"""Writing snapshot zips (the service) and extracting them safely (the run agent): the one snapshot extractor.
 
 Extraction treats its input as hostile: every member name is validated before a single byte is written,
-declared and actual sizes are both capped (zip bombs), and work happens in a staging folder next to the
-destination that is renamed into place only when everything succeeded, so a refusal never leaves partial
-files behind.
+declared and actual sizes are both capped (zip bombs), symlinks must stay inside (checked on the names, then
+on resolved real paths), and work happens in a staging folder next to the destination that is renamed into
+place only when everything succeeded, so a refusal never leaves partial files behind.
+
+Standard library only (plus the project's stdlib leaves): the run agent imports it inside user environments.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import posixpath
@@ -17,15 +18,14 @@ import secrets
 import shutil
 import stat
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, BinaryIO
 
 from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
-from jupyter_aml.snapshot.manifest import normalize_manifest
 from jupyter_aml.snapshot.paths import validate_relpath
-from jupyter_aml.snapshot.scan import FileEntry, human_size
+from jupyter_aml.snapshot.sizes import human_size
 
 _CHUNK = 1024 * 1024
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps make the same snapshot produce the same zip bytes
@@ -210,7 +210,13 @@ def _plan_zip(zf: zipfile.ZipFile, max_total_bytes: int | None, max_files: int |
         # orig_filename keeps anything after a NUL byte that ZipInfo.filename silently drops
         raw = info.orig_filename
         is_dir = raw.endswith("/")
-        name = validate_relpath(raw[:-1] if is_dir else raw)
+        given = raw[:-1] if is_dir else raw
+        name = validate_relpath(given)
+        if name != given:  # 'a//b', './a': write_zip never makes these, so the archive was not ours
+            raise InvalidInput(
+                f"Archive member {given!r} is not a canonical path (expected {name!r})",
+                hint="The archive is malformed; rebuild it from the source folder.",
+            )
         if name in seen:
             raise InvalidInput(f"Archive lists {name!r} more than once", hint="Rebuild the archive.")
         seen.add(name)
@@ -303,74 +309,3 @@ def _copy(src: IO[bytes], out: IO[bytes], budget: _Budget) -> int:
         budget.take(len(chunk))
         out.write(chunk)
         written += len(chunk)
-
-
-# ------------------------------------------------------------------------------------------------ manifests
-
-
-class _SizeCap:
-    """Stops a download as soon as it exceeds the size the manifest declared for the blob."""
-
-    def __init__(self, path: str, size: int) -> None:
-        self.path, self.size, self.seen = path, size, 0
-
-    def take(self, n: int) -> None:
-        self.seen += n
-        if self.seen > self.size:
-            raise InvalidInput(
-                f"Content for {self.path!r} is larger than the {self.size} bytes the manifest declares",
-                hint="The blob store returned the wrong content; retry, or re-submit the snapshot.",
-            )
-
-
-def extract_files(
-    entries: Iterable[FileEntry | Mapping[str, Any]],
-    dest: Path,
-    open_fn: Callable[[str], IO[bytes]],
-    *,
-    max_total_bytes: int | None = None,
-    max_files: int | None = None,
-) -> list[str]:
-    """Write a snapshot manifest's files into ``dest`` (new or empty folder); return the paths, sorted.
-
-    ``open_fn(sha256)`` returns the blob's bytes (the run agent downloads it). Each file is checked against
-    its declared sha256 and size; a blob used by several paths is fetched once and copied locally. Any
-    failure leaves ``dest`` untouched, as for :func:`safe_extract_zip`.
-    """
-    dest = Path(dest)
-    files = normalize_manifest(entries)
-    _check_limits(len(files), sum(f["size"] for f in files), max_files, max_total_bytes)
-    staging = _prepare_staging(dest)
-    try:
-        budget = _Budget(max_total_bytes)
-        first_copy: dict[str, Path] = {}
-        for f in files:
-            target = staging / f["path"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            sha = f["sha256"]
-            if sha in first_copy:
-                budget.take(f["size"])
-                shutil.copyfile(first_copy[sha], target)
-            else:
-                digest = hashlib.sha256()
-                cap = _SizeCap(f["path"], f["size"])
-                with open_fn(sha) as src, open(target, "xb") as out:
-                    while chunk := src.read(_CHUNK):
-                        cap.take(len(chunk))
-                        budget.take(len(chunk))
-                        digest.update(chunk)
-                        out.write(chunk)
-                if cap.seen != f["size"] or digest.hexdigest() != sha:
-                    raise InvalidInput(
-                        f"Content for {f['path']!r} does not match the manifest (expected sha256 {sha}, "
-                        f"{f['size']} bytes; got {digest.hexdigest()}, {cap.seen} bytes)",
-                        hint="The blob store returned the wrong content; retry, or re-submit the snapshot.",
-                    )
-                first_copy[sha] = target
-            if f["mode"] & 0o111:
-                _add_exec(target)
-        _commit(staging, dest)
-    except BaseException:
-        _discard(staging)
-        raise
-    return [f["path"] for f in files]

@@ -26,6 +26,7 @@ from pathspec import GitIgnoreSpec
 
 from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
 from jupyter_aml.snapshot.paths import path_problem, validate_relpath
+from jupyter_aml.snapshot.sizes import human_size
 
 AMLIGNORE = ".amlignore"
 GITIGNORE = ".gitignore"
@@ -110,16 +111,6 @@ class _IgnoreRules:
             if result.include is not None:
                 return bool(result.include)
         return False
-
-
-def human_size(n: int) -> str:
-    """Format a byte count for people (binary units)."""
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover - loop always returns
 
 
 def _env_int(name: str, default: int) -> int:

@@ -1,8 +1,7 @@
-"""write_zip / safe_extract_zip / extract_files: round trips and hostile archives."""
+"""write_zip / safe_extract_zip (the extractor the run agent uses): round trips and hostile archives."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import stat
@@ -16,8 +15,7 @@ from typing import IO, Any
 import pytest
 
 from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
-from jupyter_aml.snapshot.archive import extract_files, safe_extract_zip, write_zip
-from jupyter_aml.snapshot.manifest import manifest_entries
+from jupyter_aml.snapshot.archive import safe_extract_zip, write_zip
 from jupyter_aml.snapshot.scan import scan_folder
 
 Write = Callable[..., Path]
@@ -124,8 +122,11 @@ def test_write_zip_refuses_unsafe_and_duplicate_names() -> None:
     [
         "/etc/evil",
         "../evil",
+        "../evil.py",
         "a/../../evil",
+        "a/./../../x",
         "..\\evil",
+        "a\\..\\evil",
         "%2e%2e/evil",
         "%252e%252e/evil",
         "C:/evil",
@@ -141,6 +142,29 @@ def test_traversal_members_are_refused_before_anything_is_written(tmp_path: Path
     assert repr(name) in info.value.message
     assert_untouched(tmp_path, dest, listing, before)
     assert not (tmp_path.parent / "evil").exists()
+
+
+@pytest.mark.parametrize("name", ["a//b", "./", "./a.txt", "a/./b"])
+def test_non_canonical_member_names_are_refused(tmp_path: Path, listing: Listing, name: str) -> None:
+    # write_zip only writes canonical names, so one that needs normalising means the archive is not ours
+    zpath = hostile_zip(tmp_path / "odd.zip", [("benign.txt", b"ok"), (name, b"x")])
+    before = listing(tmp_path)
+    with pytest.raises(InvalidInput):
+        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
+    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+
+
+def test_folder_members_and_exec_bits_from_raw_modes(tmp_path: Path) -> None:
+    zpath = hostile_zip(tmp_path / "s.zip", [("train.py", b"print(1)", stat.S_IFREG | 0o644),
+                                             ("pkg/", b"", stat.S_IFDIR | 0o755),
+                                             ("pkg/run.sh", b"#!/bin/sh", stat.S_IFREG | 0o755),
+                                             ("a/b/c.txt", b"c", stat.S_IFREG | 0o644)])
+    dest = tmp_path / "wd"
+    assert safe_extract_zip(zpath, dest, **LIMITS) == ["a/b/c.txt", "pkg/run.sh", "train.py"]
+    assert (dest / "train.py").read_bytes() == b"print(1)"
+    assert (dest / "pkg" / "run.sh").stat().st_mode & stat.S_IXUSR
+    assert not (dest / "train.py").stat().st_mode & stat.S_IXUSR
+    assert (dest / "a" / "b" / "c.txt").read_text() == "c"
 
 
 @pytest.mark.parametrize("target", ["../../etc/passwd", "/etc/passwd", "x/../../../y", "C:/x", "..\\x"])
@@ -237,6 +261,22 @@ def test_not_a_zip_is_invalid_input(tmp_path: Path) -> None:
     assert not (tmp_path / "dest").exists()
 
 
+def test_symlinks_already_in_or_at_the_destination_are_never_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    zpath = hostile_zip(tmp_path / "s.zip", [("sub/x.py", b"x")])
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    (wd / "sub").symlink_to(outside)  # left by someone else: extraction must not write through it
+    with pytest.raises(InvalidInput, match="not empty"):
+        safe_extract_zip(zpath, wd, **LIMITS)
+    linked = tmp_path / "linked"
+    linked.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InvalidInput, match="not a folder"):
+        safe_extract_zip(zpath, linked, **LIMITS)
+    assert list(outside.iterdir()) == []
+
+
 def test_destination_must_be_new_or_empty(tmp_path: Path, write: Write) -> None:
     zpath = hostile_zip(tmp_path / "ok.zip", [("a.txt", b"new")])
     busy = tmp_path / "busy"
@@ -248,85 +288,3 @@ def test_destination_must_be_new_or_empty(tmp_path: Path, write: Write) -> None:
     empty.mkdir()
     assert safe_extract_zip(zpath, empty, **LIMITS) == ["a.txt"]
     assert (empty / "a.txt").read_bytes() == b"new"
-
-
-# ------------------------------------------------------------------------------------------------ manifests
-
-
-class BlobStore:
-    """A real in-memory content-addressed store that records which blobs were fetched."""
-
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
-        self.fetched: list[str] = []
-
-    def put(self, data: bytes) -> str:
-        sha = hashlib.sha256(data).hexdigest()
-        self.blobs[sha] = data
-        return sha
-
-    def open(self, sha: str) -> IO[bytes]:
-        self.fetched.append(sha)
-        return io.BytesIO(self.blobs[sha])
-
-
-def test_extract_files_round_trip_fetches_each_blob_once(tmp_path: Path, write: Write) -> None:
-    src = tmp_path / "src"
-    write(src, "a.txt", "same")
-    write(src, "copy/of/a.txt", "same")
-    write(src, "go.sh", "#!/bin/sh\n", mode=0o755)
-    scan = scan_folder(src)
-    store = BlobStore()
-    for f in scan.files:
-        store.put(f.abspath.read_bytes())
-    dest = tmp_path / "run"
-    assert extract_files(manifest_entries(scan), dest, store.open) == ["a.txt", "copy/of/a.txt", "go.sh"]
-    assert (dest / "copy/of/a.txt").read_text() == "same"
-    assert os.stat(dest / "go.sh").st_mode & 0o111
-    assert sorted(store.fetched) == sorted(set(store.fetched)) and len(store.fetched) == 2
-
-
-def test_extract_files_refuses_corrupt_content_and_cleans_up(tmp_path: Path, listing: Listing) -> None:
-    store = BlobStore()
-    good = store.put(b"fine")
-    bad = hashlib.sha256(b"expected").hexdigest()
-    store.blobs[bad] = b"tampered"  # same length, different bytes
-    rows = [
-        {"path": "a.txt", "sha256": good, "size": 4, "mode": 0o644},
-        {"path": "b.txt", "sha256": bad, "size": 8, "mode": 0o644},
-    ]
-    before = listing(tmp_path)
-    with pytest.raises(InvalidInput, match="does not match"):
-        extract_files(rows, tmp_path / "run", store.open)
-    assert_untouched(tmp_path, tmp_path / "run", listing, before)
-
-
-def test_extract_files_stops_reading_an_oversized_blob(tmp_path: Path, listing: Listing) -> None:
-    store = BlobStore()
-    sha = hashlib.sha256(b"ab").hexdigest()
-    store.blobs[sha] = b"ab" + b"x" * (5 * 1024 * 1024)
-    before = listing(tmp_path)
-    with pytest.raises(InvalidInput, match="larger than the 2 bytes"):
-        extract_files([{"path": "a", "sha256": sha, "size": 2, "mode": 0o644}], tmp_path / "run", store.open)
-    assert_untouched(tmp_path, tmp_path / "run", listing, before)
-
-
-@pytest.mark.parametrize("path", ["../x", "/abs", "a\\b", "%2e%2e/x"])
-def test_extract_files_validates_paths_before_fetching(tmp_path: Path, path: str) -> None:
-    store = BlobStore()
-    sha = store.put(b"x")
-    with pytest.raises(InvalidInput):
-        extract_files([{"path": path, "sha256": sha, "size": 1, "mode": 0o644}], tmp_path / "run", store.open)
-    assert store.fetched == []
-    assert not (tmp_path / "run").exists()
-
-
-def test_extract_files_checks_limits_before_fetching(tmp_path: Path) -> None:
-    store = BlobStore()
-    sha = store.put(b"x" * 100)
-    rows = [{"path": f"f{i}", "sha256": sha, "size": 100, "mode": 0o644} for i in range(3)]
-    with pytest.raises(SnapshotTooLarge):
-        extract_files(rows, tmp_path / "run", store.open, max_total_bytes=250)
-    with pytest.raises(SnapshotTooLarge):
-        extract_files(rows, tmp_path / "run", store.open, max_files=2)
-    assert store.fetched == []
