@@ -1,6 +1,5 @@
 /** A run's page in the main area: overview, metrics, logs, outputs, snapshot and child runs. */
 import { MainAreaWidget } from '@jupyterlab/apputils';
-import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
 import { AMLService, IRun, isTerminal } from '../api';
@@ -8,7 +7,15 @@ import { runShortName } from '../format';
 import { amlIcon } from '../icons';
 import { IAMLSettings } from '../tokens';
 import { RunChildren } from './children';
-import { ErrorView, Loading, StatusBadge, Tabs } from './components';
+import { ITab } from './components';
+import {
+  DetailPanel,
+  DetailPending,
+  DetailShell,
+  detailWidget,
+  ITabRequest,
+  useDetailTab
+} from './detail-shell';
 import { RunOutputs, RunSnapshot } from './files';
 import { useRequest, useWorkspaceEvents } from './hooks';
 import { RunLogs } from './logs';
@@ -29,26 +36,80 @@ export function runLabel(run: Pick<IRun, 'id' | 'number' | 'display_name'>): str
   return `Run ${runShortName(run)}`;
 }
 
+function runTabs(props: IRunDetailsOptions, run: IRun): ITab[] {
+  const { service, workspace, runId } = props;
+  const settings = props.settings();
+  return [
+    {
+      id: 'overview',
+      label: 'Overview',
+      render: () => <RunOverview run={run} onOpenRun={id => props.openRun(workspace, id)} />
+    },
+    {
+      id: 'metrics',
+      label: 'Metrics',
+      render: () => (
+        <RunMetrics
+          service={service}
+          workspace={workspace}
+          runId={runId}
+          status={run.status}
+          maxPoints={settings.chartMaxPoints}
+        />
+      )
+    },
+    {
+      id: 'logs',
+      label: 'Logs',
+      render: () => (
+        <RunLogs
+          service={service}
+          workspace={workspace}
+          runId={runId}
+          runName={`run-${run.number}`}
+        />
+      )
+    },
+    {
+      id: 'outputs',
+      label: 'Outputs',
+      render: () => <RunOutputs service={service} workspace={workspace} runId={runId} />
+    },
+    {
+      id: 'snapshot',
+      label: 'Snapshot',
+      render: () => (
+        <RunSnapshot service={service} workspace={workspace} snapshotId={run.snapshot_id} />
+      )
+    },
+    {
+      id: 'children',
+      label: 'Child runs',
+      render: () => (
+        <RunChildren
+          service={service}
+          workspace={workspace}
+          runId={runId}
+          onOpenRun={id => props.openRun(workspace, id)}
+        />
+      )
+    }
+  ];
+}
+
 function RunDetailsView(
   props: IRunDetailsOptions & {
     onRun: (run: IRun) => void;
-    /** A tab asked for by a command after the page opened (n changes with every request). */
-    tabRequest: { tab: string; n: number } | null;
+    tabRequest: ITabRequest | null;
   }
 ): JSX.Element {
   const { service, workspace, runId } = props;
   const [tick, setTick] = useState(0);
   const loaded = useRequest(() => service.getRun(workspace, runId), [workspace, runId, tick]);
   const [live, setLive] = useState<IRun | null>(null);
-  const [tab, setTab] = useState(props.tab ?? 'overview');
+  const [tab, setTab] = useDetailTab(props.tab, props.tabRequest);
   const [cancelError, setCancelError] = useState<unknown>(undefined);
   const [now, setNow] = useState(Date.now());
-  const { tabRequest } = props;
-  useEffect(() => {
-    if (tabRequest) {
-      setTab(tabRequest.tab);
-    }
-  }, [tabRequest]);
 
   // The push channel's copy is newer than the last load, until the next load.
   const run = live ?? loaded.data ?? null;
@@ -80,14 +141,15 @@ function RunDetailsView(
   }, [active]);
 
   if (!run) {
-    return loaded.error ? (
-      <ErrorView error={loaded.error} onRetry={loaded.reload} context={`Run ${runId}`} />
-    ) : (
-      <Loading label="Loading run…" />
+    return (
+      <DetailPending
+        error={loaded.error}
+        onRetry={loaded.reload}
+        context={`Run ${runId}`}
+        label="Loading run…"
+      />
     );
   }
-  const title = runLabel(run);
-  const settings = props.settings();
   const cancel = async () => {
     setCancelError(undefined);
     try {
@@ -97,108 +159,45 @@ function RunDetailsView(
     }
   };
   return (
-    <div className="jp-aml-RunDetails" data-run-id={run.id} data-status={run.status} data-now={now}>
-      <header className="jp-aml-RunHeader" role="group" aria-label={`${title} summary`}>
-        <div className="jp-aml-RunHeader-title">
-          <h2>{title}</h2>
-          <StatusBadge status={run.status} />
-        </div>
-        <div className="jp-aml-RunHeader-meta jp-aml-Muted">
+    <DetailShell
+      className="jp-aml-RunDetails"
+      data={{ 'run-id': run.id, status: run.status, now }}
+      title={runLabel(run)}
+      status={run.status}
+      meta={
+        <>
           {workspace} / {run.experiment}
           {run.compute_target ? ` · ${run.compute_target}` : ''}
-        </div>
-        <div className="jp-aml-RunHeader-actions">
+        </>
+      }
+      refreshLabel="Refresh run"
+      onRefresh={() => setTick(t => t + 1)}
+      actions={
+        active && (
           <button
             type="button"
-            className="jp-mod-styled jp-aml-Button"
-            onClick={() => setTick(t => t + 1)}
-            aria-label="Refresh run"
-            title="Refresh"
+            className="jp-mod-styled jp-mod-warn jp-aml-Button"
+            onClick={() => void cancel()}
           >
-            <refreshIcon.react tag="span" className="jp-aml-IconButton-icon" />
+            Cancel run
           </button>
-          {active && (
-            <button
-              type="button"
-              className="jp-mod-styled jp-mod-warn jp-aml-Button"
-              onClick={() => void cancel()}
-            >
-              Cancel run
-            </button>
-          )}
-        </div>
-      </header>
-      {loaded.error !== undefined && (
-        <ErrorView error={loaded.error} onRetry={loaded.reload} context="Refresh" />
-      )}
-      {cancelError !== undefined && <ErrorView error={cancelError} context="Cancel" />}
-      <Tabs
-        label={`${title} sections`}
-        selected={tab}
-        onSelect={setTab}
-        tabs={[
-          {
-            id: 'overview',
-            label: 'Overview',
-            render: () => <RunOverview run={run} onOpenRun={id => props.openRun(workspace, id)} />
-          },
-          {
-            id: 'metrics',
-            label: 'Metrics',
-            render: () => (
-              <RunMetrics
-                service={service}
-                workspace={workspace}
-                runId={runId}
-                status={run.status}
-                maxPoints={settings.chartMaxPoints}
-              />
-            )
-          },
-          {
-            id: 'logs',
-            label: 'Logs',
-            render: () => (
-              <RunLogs
-                service={service}
-                workspace={workspace}
-                runId={runId}
-                runName={`run-${run.number}`}
-              />
-            )
-          },
-          {
-            id: 'outputs',
-            label: 'Outputs',
-            render: () => <RunOutputs service={service} workspace={workspace} runId={runId} />
-          },
-          {
-            id: 'snapshot',
-            label: 'Snapshot',
-            render: () => (
-              <RunSnapshot service={service} workspace={workspace} snapshotId={run.snapshot_id} />
-            )
-          },
-          {
-            id: 'children',
-            label: 'Child runs',
-            render: () => (
-              <RunChildren
-                service={service}
-                workspace={workspace}
-                runId={runId}
-                onOpenRun={id => props.openRun(workspace, id)}
-              />
-            )
-          }
-        ]}
-      />
-    </div>
+        )
+      }
+      errors={[
+        loaded.error !== undefined
+          ? { error: loaded.error, onRetry: loaded.reload, context: 'Refresh' }
+          : null,
+        cancelError !== undefined ? { error: cancelError, context: 'Cancel' } : null
+      ]}
+      tabs={runTabs(props, run)}
+      tab={tab}
+      onTab={setTab}
+    />
   );
 }
 
 /** The React content of a run page. */
-export class RunDetailsPanel extends ReactWidget {
+export class RunDetailsPanel extends DetailPanel {
   constructor(
     readonly options: IRunDetailsOptions,
     private readonly _onRun: (run: IRun) => void
@@ -215,17 +214,9 @@ export class RunDetailsPanel extends ReactWidget {
     return this.options.runId;
   }
 
-  /** Switch to a tab: overview, metrics, logs, outputs, snapshot, children. */
-  showTab(tab: string): void {
-    this._tabRequest = { tab, n: (this._tabRequest?.n ?? 0) + 1 };
-    this.update();
-  }
-
   protected render(): JSX.Element {
-    return <RunDetailsView {...this.options} onRun={this._onRun} tabRequest={this._tabRequest} />;
+    return <RunDetailsView {...this.options} onRun={this._onRun} tabRequest={this.tabRequest} />;
   }
-
-  private _tabRequest: { tab: string; n: number } | null = null;
 }
 
 /** A run page: a MainAreaWidget whose title follows the run's name and status. */
@@ -237,11 +228,11 @@ export function createRunDetails(options: IRunDetailsOptions): MainAreaWidget<Ru
       widget.title.caption = `${runLabel(run)} of ${run.experiment} (${run.status})\n${run.id}`;
     }
   });
-  widget = new MainAreaWidget({ content });
-  widget.id = `jp-aml-run-${options.workspace}-${options.runId}`.replace(/[^\w-]/g, '_');
-  widget.title.label = `Run ${options.runId.slice(0, 8)}`;
-  widget.title.icon = amlIcon;
-  widget.title.closable = true;
-  widget.addClass('jp-aml-RunDetailsWidget');
+  widget = detailWidget(content, {
+    id: `jp-aml-run-${options.workspace}-${options.runId}`,
+    label: `Run ${options.runId.slice(0, 8)}`,
+    icon: amlIcon,
+    className: 'jp-aml-RunDetailsWidget'
+  });
   return widget;
 }
