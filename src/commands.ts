@@ -17,7 +17,7 @@ import {
 } from './panels/endpoint-details';
 import { createRunDetails, RunDetailsPanel } from './panels/run-details';
 import { AMLSidebar, ISidebarActions } from './panels/sidebar';
-import { submitFolder } from './submit';
+import { submitFolder } from './submit/dialog';
 
 // eslint-disable-next-line @typescript-eslint/no-namespace -- JupyterLab's idiom for command ids
 export namespace CommandIDs {
