@@ -280,3 +280,24 @@ def number(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, default=str)
     return str(value)
+
+
+# -- runs ------------------------------------------------------------------------------------------------
+
+RunIdArg = Annotated[str, typer.Argument(metavar="RUN_ID", help="Run id (see `aml run list`).")]
+
+
+def quote(value: str) -> str:
+    from jupyter_aml.sdk.workspace import _q
+
+    return _q(value)
+
+
+def get_run(run_id: str) -> Any:
+    """The SDK ``Run`` for an id in the current workspace."""
+    from jupyter_aml.sdk.experiment import Experiment
+    from jupyter_aml.sdk.run import Run
+
+    ws = STATE.workspace_obj()
+    details = ws._client.get(ws._path("runs", quote(run_id)))
+    return Run(Experiment(ws, details["experiment"]), details["id"], _details=details)

@@ -1,0 +1,107 @@
+"""``aml run download`` (a run's output files) and ``aml snapshot download`` (its source snapshot)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from jupyter_aml.cli import _common as c
+from jupyter_aml.cli._common import RunIdArg, emit_json, get_run, out
+
+
+def run_download(
+    run_id: RunIdArg,
+    prefix: Annotated[
+        str, typer.Option("--prefix", "-p", metavar="PREFIX", help="Only files under this prefix, e.g. outputs/.")
+    ] = "",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="DIR", help="Target folder (default: ./RUN_ID).")
+    ] = None,
+) -> None:
+    """Download a run's files (outputs, logs, images)."""
+    from jupyter_aml.errors import NotFound
+
+    run = get_run(run_id)
+    target = output or Path(run.id)
+    names = [n for n in run.get_file_names() if n.startswith(prefix)]
+    if not names:
+        raise NotFound(
+            f"run {run.id!r} has no files" + (f" under {prefix!r}" if prefix else ""),
+            hint="list them with `aml run download RUN_ID --json`" if prefix else None,
+        )
+    paths = run.download_files(prefix=prefix, output_directory=target)
+    if c.STATE.json:
+        emit_json(
+            {
+                "items": [
+                    {"path": p.relative_to(target).as_posix(), "local_path": str(p), "size": p.stat().st_size}
+                    for p in paths
+                ]
+            }
+        )
+        return
+    console = out()
+    for p in paths:
+        console.print(escape(str(p)))
+    console.print(
+        f"[dim]{len(paths)} files, {c.size(sum(p.stat().st_size for p in paths))} into {escape(str(target))}[/dim]"
+    )
+
+
+
+def snapshot_download(
+    ident: Annotated[str, typer.Argument(metavar="SNAPSHOT_OR_RUN_ID", help="A snapshot id or a run id.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Zip file (default: snapshot-ID.zip).")
+    ] = None,
+) -> None:
+    """Download a snapshot (or a run's snapshot) as a zip file."""
+    from jupyter_aml.errors import NotFound
+
+    ws = c.STATE.workspace_obj()
+    client = ws._client
+    # No SDK call for snapshots yet: these are the REST calls. Snapshot ids are sha256 hex; anything else is
+    # a run id, and a hex string that is no snapshot is tried as a run id too.
+    snap = None
+    if re.fullmatch(r"[0-9a-f]{64}", ident):
+        with contextlib.suppress(NotFound):
+            snap = client.get(ws._path("snapshots", ident))
+    if snap is None:
+        try:
+            run = client.get(ws._path("runs", c.quote(ident)))
+        except NotFound:
+            raise NotFound(
+                f"no snapshot or run {ident!r} in workspace {ws.name!r}",
+                hint="find ids with `aml run list` and `aml run show RUN_ID`",
+            ) from None
+        if not run.get("snapshot_id"):
+            raise NotFound(
+                f"run {ident!r} has no snapshot",
+                hint="interactive runs have one only with start_logging(snapshot_directory=...)",
+            )
+        snap = client.get(ws._path("snapshots", run["snapshot_id"]))
+    target = output or Path(f"snapshot-{snap['id'][:12]}.zip")
+    if target.is_dir():
+        target = target / f"snapshot-{snap['id'][:12]}.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = client.stream_download(ws._path("snapshots", snap["id"], "zip"), target)
+    if c.STATE.json:
+        emit_json(
+            {
+                "snapshot_id": snap["id"],
+                "file_count": snap.get("file_count"),
+                "total_size": snap.get("total_size"),
+                "path": str(target),
+                "bytes": written,
+            }
+        )
+        return
+    out().print(
+        f"Wrote {escape(str(target))} (snapshot {snap['id'][:12]}: {snap.get('file_count')} files, "
+        f"{c.size(snap.get('total_size'))})"
+    )

@@ -1,0 +1,108 @@
+"""``aml run metrics``: a run's metric summaries, or the values of one metric."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from jupyter_aml.cli import _common as c
+from jupyter_aml.cli._common import RunIdArg, emit_json, get_run, out
+
+
+def run_metrics(
+    run_id: RunIdArg,
+    name: Annotated[
+        str | None, typer.Option("--name", "-m", metavar="METRIC", help="Print this metric's values.")
+    ] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", help="Include child runs' metrics.")] = False,
+) -> None:
+    """A table of a run's metrics (name, kind, count, last, min, max), or one metric's values."""
+    from jupyter_aml.errors import NotFound
+
+    run = get_run(run_id)
+    # Run.get_metrics() returns values only; the summaries (kind, count, min, max) are this REST call.
+    summaries = run._client.get(run._path("metrics"), params={"recursive": "true" if recursive else "false"})
+    if name is None:
+        if c.STATE.json:
+            emit_json(summaries)
+            return
+        _summary_table(summaries["items"], recursive)
+        return
+    matches = [m for m in summaries["items"] if m["name"] == name]
+    if not matches:
+        known = sorted({m["name"] for m in summaries["items"]})
+        raise NotFound(
+            f"run {run.id!r} has no metric {name!r}",
+            hint=("its metrics: " + ", ".join(known)) if known else "the run has logged no metrics",
+        )
+    ws = run.experiment.workspace
+    histories = [
+        {"run_id": m["run_id"], **ws._client.get(ws._path("runs", c.quote(m["run_id"]), "metrics", c.quote(name)))}
+        for m in matches
+    ]
+    if c.STATE.json:
+        if recursive:
+            emit_json({"items": histories})
+        else:
+            body = dict(histories[0])
+            body.pop("run_id")
+            emit_json(body)
+        return
+    for history in histories:
+        _print_history(history, show_run=recursive)
+
+
+def _summary_table(items: list[dict[str, Any]], recursive: bool) -> None:
+    console = out()
+    if not items:
+        console.print("[dim]no metrics[/dim]")
+        return
+    columns = (["run"] if recursive else []) + ["name", "kind", "count", "last", "min", "max"]
+    table = Table(*columns, box=None, header_style="bold")
+    for m in items:
+        cells = [
+            escape(m["name"]),
+            m["kind"],
+            str(m["count"]),
+            escape(c.number(m.get("last_value"))),
+            c.number(m.get("min")),
+            c.number(m.get("max")),
+        ]
+        table.add_row(*([escape(m["run_id"])] if recursive else []), *cells)
+    console.print(table)
+
+
+def _print_history(history: dict[str, Any], *, show_run: bool) -> None:
+    console = out()
+    title = f"{history['name']} ({history['kind']})" + (f" of run {history['run_id']}" if show_run else "")
+    console.print(f"[bold]{escape(title)}[/bold]")
+    values = history.get("values") or []
+    if history["kind"] == "scalar":
+        table = Table("step", "value", box=None, header_style="bold")
+        for step, value in zip(history.get("steps") or [], values, strict=False):
+            table.add_row(c.number(int(step) if float(step).is_integer() else step), c.number(value))
+        console.print(table)
+        if history.get("downsampled"):
+            console.print(f"[dim]downsampled from {history.get('total')} points[/dim]")
+        return
+    if history["kind"] == "row" and values and all(isinstance(v, dict) for v in values):
+        columns = list(dict.fromkeys(k for v in values for k in v))
+        table = Table(*columns, box=None, header_style="bold")
+        for v in values:
+            table.add_row(*(escape(c.number(v.get(col))) for col in columns))
+        console.print(table)
+        return
+    if history["kind"] == "table" and values and isinstance(values[-1], dict):
+        data = values[-1]
+        columns = list(data)
+        table = Table(*columns, box=None, header_style="bold")
+        for i in range(max((len(v) for v in data.values() if isinstance(v, list)), default=0)):
+            table.add_row(*(escape(c.number(data[col][i] if i < len(data[col]) else None)) for col in columns))
+        console.print(table)
+        return
+    for value in values:
+        console.print(escape(c.number(value)), soft_wrap=True)
+
