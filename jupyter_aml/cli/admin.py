@@ -36,42 +36,27 @@ def serve(
     run(root or default_root(), port=port, ip=ip)
 
 
-def _database(root: Path | None, url: str | None) -> tuple[str, str, Path | None]:
-    """(url, url for display with the password hidden, SQLite file or None)."""
+def _database(root: Path | None, url: str | None) -> tuple[Any, str]:
+    """(the application object of this root and URL, its URL for display with the password hidden)."""
     from sqlalchemy.engine import make_url
 
+    from jupyter_aml.app import AMLApplication
     from jupyter_aml.core.roots import default_root
     from jupyter_aml.core.settings import ServiceSettings
 
-    db_url = ServiceSettings(root=root or default_root(), database_url=url or None).db_url
+    app = AMLApplication(ServiceSettings(root=root or default_root(), database_url=url or None))
     try:
-        parsed = make_url(db_url)
+        parsed = make_url(app.settings.db_url)
     except Exception as exc:  # sqlalchemy.exc.ArgumentError
-        raise typer.BadParameter(f"{db_url!r} is not a database URL: {exc}", param_hint="--url") from None
-    shown = parsed.render_as_string(hide_password=True)
-    sqlite_file = Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
-    return db_url, shown, sqlite_file
-
-
-def _revisions(db_url: str, sqlite_file: Path | None) -> tuple[str | None, str | None, bool]:
-    """(current, head, exists) without creating a missing SQLite file."""
-    from jupyter_aml.store.db import current_revision, head_revision, make_engine
-
-    head = head_revision(db_url)
-    if sqlite_file is not None and not sqlite_file.exists():
-        return None, head, False
-    engine = make_engine(db_url)
-    try:
-        return current_revision(engine), head, True
-    finally:
-        engine.dispose()
+        raise typer.BadParameter(f"{app.settings.db_url!r} is not a database URL: {exc}", param_hint="--url") from None
+    return app, parsed.render_as_string(hide_password=True)
 
 
 @command(db_app, "status", options=("json",))
 def db_status(root: RootOpt = None, url: DbUrlOpt = None) -> None:
     """Compare the database's schema revision with this version's head (exit 1 when an upgrade is due)."""
-    db_url, shown, sqlite_file = _database(root, url)
-    current, head, exists = _db_call(_revisions, db_url, sqlite_file)
+    app, shown = _database(root, url)
+    current, head, exists = _db_call(app.schema_status)
     upgrade_needed = exists and current != head
     if c.STATE.json:
         emit_json(
@@ -102,15 +87,11 @@ def db_status(root: RootOpt = None, url: DbUrlOpt = None) -> None:
 @command(db_app, "upgrade", options=("json",))
 def db_upgrade(root: RootOpt = None, url: DbUrlOpt = None) -> None:
     """Upgrade the database schema to this version's head (stop the service first)."""
-    from jupyter_aml.store.db import upgrade
-
-    db_url, shown, sqlite_file = _database(root, url)
-    before, head, _exists = _db_call(_revisions, db_url, sqlite_file)
-    if sqlite_file is not None:
-        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    app, shown = _database(root, url)
+    before, head, _exists = _db_call(app.schema_status)
     if before != head:
-        _db_call(upgrade, db_url)
-    after, _, _ = _db_call(_revisions, db_url, sqlite_file)
+        _db_call(app.upgrade_schema)
+    after, _, _ = _db_call(app.schema_status)
     if c.STATE.json:
         emit_json({"url": shown, "before": before, "after": after, "head": head})
         return

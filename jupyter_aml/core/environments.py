@@ -20,7 +20,7 @@ from jupyter_aml.core.registry import parse_ref
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.envbuild import default_managed_flag, needs_managed_venv
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound
-from jupyter_aml.store.db import Database
+from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import EnvironmentRow, WorkspaceRow
 
 HASH_VERSION = 1
@@ -45,7 +45,7 @@ def spec_hash(spec: rm.EnvironmentDefinition) -> str:
 
 
 class EnvironmentRegistry:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     def register(self, workspace: str, spec: rm.EnvironmentDefinition) -> rm.RegisteredEnvironment:

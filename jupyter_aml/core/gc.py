@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from jupyter_aml.store.blobs import BlobStore
-from jupyter_aml.store.db import Database
+from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import MetricSeriesRow, MetricValueRow, ModelFileRow, RunFileRow, SnapshotFileRow
 
 DEFAULT_GRACE_SECONDS = 24 * 3600
@@ -41,7 +41,7 @@ class GcReport(BaseModel):
     images_in_use: int = 0  # unused by web services but still used by some container: kept
 
 
-def referenced_blobs(db: Database) -> set[str]:
+def referenced_blobs(db: Store) -> set[str]:
     """Every sha256 that a run file, snapshot file, model file or logged image names."""
     with db.read() as s:
         refs: set[str] = set()
@@ -59,7 +59,7 @@ def referenced_blobs(db: Database) -> set[str]:
 
 
 def collect_garbage(
-    db: Database, blobs: BlobStore, *, grace_seconds: float = DEFAULT_GRACE_SECONDS, dry_run: bool = False
+    db: Store, blobs: BlobStore, *, grace_seconds: float = DEFAULT_GRACE_SECONDS, dry_run: bool = False
 ) -> GcReport:
     """Remove unreferenced blobs untouched for ``grace_seconds``; with ``dry_run`` only count them."""
     if grace_seconds < 0:

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
-from jupyter_aml.store.db import Database
+from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import DeploymentRow, ImageRow, ModelRow, WorkspaceRow
 
 
 class ImageRegistry:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     def find(self, workspace: str, content_hash: str) -> rm.Image | None:

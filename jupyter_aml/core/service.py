@@ -1,4 +1,8 @@
-"""The workspace service: one object that owns the store and the resource services."""
+"""The workspace service: one object that owns the store and the resource services.
+
+It knows no server: ``jupyter_aml.app.AMLApplication`` chooses the store and blob store by configuration
+and hands them in; without them it opens SQLite (or the configured URL) and local blobs itself.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,26 @@ from jupyter_aml.core.events import Event, EventSink, discard
 from jupyter_aml.core.files import FileService
 from jupyter_aml.core.images import ImageRegistry
 from jupyter_aml.core.metrics import MetricService
+from jupyter_aml.core.principals import RunPrincipals
 from jupyter_aml.core.registry import ModelRegistry
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.core.tokens import RunTokens, load_or_create_secret
 from jupyter_aml.core.workspaces import WorkspaceService
 from jupyter_aml.store.blobs import BlobStore, LocalBlobStore
-from jupyter_aml.store.db import Database
+from jupyter_aml.store.db import Database, Store
 
 
 class AMLService:
-    def __init__(self, settings: ServiceSettings | None = None, *, blobs: BlobStore | None = None) -> None:
+    def __init__(
+        self, settings: ServiceSettings | None = None, *, blobs: BlobStore | None = None, store: Store | None = None
+    ) -> None:
         self.settings = settings or ServiceSettings()
         self.settings.root.mkdir(parents=True, exist_ok=True)
-        self.db = Database(self.settings.db_url, auto_upgrade=self.settings.auto_upgrade)
+        self.db = store or Database(self.settings.db_url, auto_upgrade=self.settings.auto_upgrade)
         self.blobs = blobs or LocalBlobStore(self.settings.blob_root)
         self.tokens = RunTokens(load_or_create_secret(self.settings.root / "run-token.key"))
+        self.principals = RunPrincipals(self.db, self.tokens, grace_seconds=self.settings.run_token_grace_seconds)
         self._sinks: list[EventSink] = []
         self.workspaces = WorkspaceService(self.db)
         self.runs = RunService(self.db, self._publish)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_aml.core import models
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound
-from jupyter_aml.store.db import Database
+from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import ExperimentRow, WorkspaceRow
 
 _EXPERIMENT_NAME = re.compile(models.EXPERIMENT_PATTERN)
@@ -35,7 +35,7 @@ def workspace_model(row: WorkspaceRow) -> models.Workspace:
 
 
 class WorkspaceService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     def create(self, spec: models.WorkspaceCreate) -> models.Workspace:

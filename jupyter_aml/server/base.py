@@ -9,8 +9,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import pydantic
@@ -19,9 +18,13 @@ from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from jupyter_aml.core.models import RunStatus
-from jupyter_aml.core.workspaces import as_utc, utcnow
-from jupyter_aml.errors import AMLError, PayloadTooLarge, Unauthorized
+from jupyter_aml.core.principals import RunPrincipal
+from jupyter_aml.errors import AMLError, PayloadTooLarge
+
+if TYPE_CHECKING:
+    from jupyter_aml.app import AMLApplication
+    from jupyter_aml.compute.scheduler import Scheduler
+    from jupyter_aml.core.service import AMLService
 
 log = logging.getLogger("jupyter_aml.server")
 AUTH_RESOURCE = "aml"
@@ -80,24 +83,23 @@ class RunAuthorizer:
         return False
 
 
-@dataclass(frozen=True)
-class RunPrincipal:
-    run_id: str
-    workspace: str
-    snapshot_id: str | None
-
-
 class AMLHandler(APIHandler):
     run_principal: RunPrincipal | None = None
     auth_resource = AUTH_RESOURCE
 
     @property
-    def aml(self) -> Any:
-        return self.settings["aml_service"]
+    def app(self) -> AMLApplication:
+        """The application object the extension built: services, run queue, deployments, event hub."""
+        app: AMLApplication = self.settings["aml_app"]
+        return app
 
     @property
-    def scheduler(self) -> Any:
-        return self.settings["aml_scheduler"]
+    def aml(self) -> AMLService:
+        return self.app.service
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self.app.scheduler
 
     @property
     def authorizer(self) -> Any:
@@ -119,38 +121,16 @@ class AMLHandler(APIHandler):
             self.current_user = self._jupyter_current_user = User(username="aml-service", name="AML service")
             self._token_authenticated = True
             return
-        run_id = self.aml.tokens.verify(token) if token else None
+        principals = self.aml.principals
+        run_id = principals.run_id(token) if token else None
         if run_id is not None:
             if not self.check_host():
                 raise web.HTTPError(403)
-            self.run_principal = await self._principal(run_id)
+            self.run_principal = await asyncio.to_thread(principals.resolve, run_id)
             self.current_user = self._jupyter_current_user = User(username=f"run:{run_id}")
             self._token_authenticated = True
             return
         await super().prepare()
-
-    async def _principal(self, run_id: str) -> RunPrincipal:
-        def load() -> RunPrincipal:
-            from sqlalchemy import select
-
-            from jupyter_aml.store.tables import RunRow, WorkspaceRow
-
-            with self.aml.db.session() as s:
-                found = s.execute(
-                    select(RunRow, WorkspaceRow.name)
-                    .join(WorkspaceRow, WorkspaceRow.id == RunRow.workspace_id)
-                    .where(RunRow.id == run_id)
-                ).first()
-                if found is None:
-                    raise Unauthorized("the run token names a run that does not exist")
-                row, workspace = found
-                ended = as_utc(row.end_time)
-                grace = timedelta(seconds=self.aml.settings.run_token_grace_seconds)
-                if RunStatus(row.status).terminal and ended and utcnow() - ended > grace:
-                    raise Unauthorized(f"the token of run {run_id} expired when the run ended")
-                return RunPrincipal(run_id=row.id, workspace=workspace, snapshot_id=row.snapshot_id)
-
-        return await asyncio.to_thread(load)
 
     @property
     def token_authenticated(self) -> bool:

@@ -1,6 +1,9 @@
-"""The Jupyter server extension: the workspace service, its run scheduler and REST routes.
+"""The Jupyter server extension: builds the application object (``jupyter_aml.app``) from config and
+serves its REST routes.
 
-``aml serve`` launches this same ExtensionApp on a plain Jupyter server with a bearer token.
+``aml serve`` launches this same ExtensionApp on a plain Jupyter server with a bearer token. The root,
+database URL, compute targets and timings are ``c.AMLExtension.*``; which classes play the scheduler, blob
+store, deployment manager and store is ``c.AMLApplication.*``.
 """
 
 from __future__ import annotations
@@ -15,16 +18,12 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, Dict, Float, Int, List, Unicode
 
-from jupyter_aml.compute.registry import build_backends
-from jupyter_aml.compute.scheduler import Scheduler
+from jupyter_aml.app import AMLApplication
 from jupyter_aml.core.roots import default_root
-from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.server import events as events_routes
 from jupyter_aml.server.base import AMLHandler, RunAuthorizer, api
-from jupyter_aml.server.events import EventHub
 from jupyter_aml.server.routes import endpoints, environments, files, images, metrics, models, runs, workspaces
-from jupyter_aml.serving.manager import DeploymentManager
 
 API_PREFIX = "aml/api/v1"
 
@@ -56,7 +55,7 @@ class HealthHandler(AMLHandler):
     async def get(self) -> None:
         from jupyter_aml import __version__
 
-        self.reply({"status": "ok", "version": __version__, "root": str(self.aml.settings.root)})
+        self.reply({"status": "ok", "version": __version__, "root": str(self.app.settings.root)})
 
 
 def load_service_token(root: Path) -> str:
@@ -93,6 +92,8 @@ class AMLExtension(ExtensionApp):
     failed_after = Float(300.0, help="Silence (s) before a NotResponding run is marked Failed.").tag(config=True)
     auto_upgrade = Bool(False, help="Upgrade an out-of-date database schema at start.").tag(config=True)
 
+    classes = [AMLApplication]
+
     def initialize_settings(self) -> None:
         root = Path(os.environ.get("JUPYTER_AML_ROOT") or self.root).expanduser()
         settings = ServiceSettings(
@@ -106,7 +107,24 @@ class AMLExtension(ExtensionApp):
         )
         if "JUPYTER_AML_MAX_UPLOAD_BYTES" in os.environ:
             settings.max_upload_bytes = int(os.environ["JUPYTER_AML_MAX_UPLOAD_BYTES"])
-        self.service = AMLService(settings)
+        self.service_token = load_service_token(root)
+        assert self.serverapp is not None
+        base = self.serverapp.base_url
+        self.service_url = f"http://127.0.0.1:{self.serverapp.port}{url_path_join(base, API_PREFIX)}"
+        # parent=self: c.AMLApplication.* from the server's config reaches the application object
+        self.app = AMLApplication(settings, parent=self).open(computes=self._compute_specs(),
+                                                               service_url=self.service_url)
+        self.settings.update(
+            {
+                "aml_app": self.app,
+                "aml_events": self.app.events,
+                "aml_service_token": self.service_token,
+                "aml_run_authorizer": RunAuthorizer(),
+            }
+        )
+
+    def _compute_specs(self) -> list[dict[str, Any]]:
+        """The configured compute targets, with the built-in local target first."""
         specs = [c for c in self.computes if c.get("name") != "local"]
         specs.insert(
             0,
@@ -118,38 +136,18 @@ class AMLExtension(ExtensionApp):
                 **next((c for c in self.computes if c.get("name") == "local"), {}),
             },
         )
-        backends = build_backends(specs)
-        self.service_token = load_service_token(root)
-        assert self.serverapp is not None
-        base = self.serverapp.base_url
-        self.service_url = f"http://127.0.0.1:{self.serverapp.port}{url_path_join(base, API_PREFIX)}"
-        self.scheduler = Scheduler(self.service, backends, self.service_url)
-        self.events = EventHub()
-        self.service.subscribe(self.events.publish)
-        self.deployments = DeploymentManager(self.service)
-        self.settings.update(
-            {
-                "aml_events": self.events,
-                "aml_service": self.service,
-                "aml_scheduler": self.scheduler,
-                "aml_service_token": self.service_token,
-                "aml_run_authorizer": RunAuthorizer(),
-                "aml_deployments": self.deployments,
-            }
-        )
+        return specs
 
     def initialize_handlers(self) -> None:
         self.handlers.extend((f"/{API_PREFIX}{pattern}", handler) for pattern, handler in all_routes())
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        await self.scheduler.reconcile()
-        self.scheduler.start_monitor()
-        await self.deployments.start()
+        await self.app.start()
         self._write_runtime_file()
-        self.log.info("jupyter-aml: workspace service at %s (root %s)", self.service_url, self.service.settings.root)
+        self.log.info("jupyter-aml: workspace service at %s (root %s)", self.service_url, self.app.settings.root)
 
     def _runtime_file(self) -> Path:
-        return self.service.settings.root / "service.json"
+        return self.app.settings.root / "service.json"
 
     def _write_runtime_file(self) -> None:
         """Lets SDK clients on this machine (notebook kernels, the CLI) find the service and its token."""
@@ -161,12 +159,10 @@ class AMLExtension(ExtensionApp):
         os.replace(tmp, path)
 
     async def stop_extension(self) -> None:
-        await self.scheduler.shutdown()
-        await self.deployments.stop()
+        await self.app.stop()
         try:
             info = json.loads(self._runtime_file().read_text())
             if info.get("pid") == os.getpid():
                 self._runtime_file().unlink()
         except (FileNotFoundError, ValueError):
             pass
-        self.service.close()

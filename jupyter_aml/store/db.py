@@ -1,4 +1,9 @@
-"""Engine, sessions and the schema check.
+"""The store seam: sessions over one database, the schema check, and migrations.
+
+The core services talk to a ``Store``: write sessions (committed at the end, rolled back on error, never
+interleaved with another writer) and read-only sessions (never waiting for writers). ``Database`` is the
+SQLAlchemy implementation for every backend in ``dialects`` (SQLite by default, PostgreSQL for shared
+workspaces); what differs between backends lives there, not here.
 
 The service refuses to start on a database whose Alembic revision differs from the code's head and
 says how to upgrade (``aml db upgrade``). A brand-new database is created at head directly.
@@ -6,50 +11,27 @@ says how to upgrade (``aml db upgrade``). A brand-new database is created at hea
 
 from __future__ import annotations
 
+import abc
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_aml.errors import SchemaOutOfDate
+from jupyter_aml.store.dialects import WRITER, dialect_for
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # Take transaction control away from pysqlite, which would run SELECTs outside any transaction
-    # (a read-then-write would then lose updates); _sqlite_begin issues BEGIN itself.
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")  # durable at each commit in WAL mode up to OS crash
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
-
-
-def _sqlite_begin(conn: Any) -> None:
-    """Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so two read-modify-write transactions
-    serialise instead of one failing or losing an update; read-only sessions begin deferred and, in WAL
-    mode, never wait for writers."""
-    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-    conn.exec_driver_sql(f"BEGIN {mode}")
-
-
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """An engine set up for the URL's backend (see ``dialects``)."""
+    return dialect_for(url).engine(url)
 
 
 def alembic_config(url: str) -> Config:
@@ -86,18 +68,48 @@ def ensure_schema(engine: Engine, url: str, *, auto_create: bool = True) -> None
         )
 
 
-class Database:
-    """A sessionmaker with commit/rollback handled in one place."""
+class Store(abc.ABC):
+    """What the core services need from a database: sessions, and a way to let go of it."""
+
+    url: str
+
+    @abc.abstractmethod
+    def session(self) -> contextlib.AbstractContextManager[Session]:
+        """A write session: committed when the block ends, rolled back if it raises."""
+
+    @abc.abstractmethod
+    def read(self) -> contextlib.AbstractContextManager[Session]:
+        """A read-only session: takes no write lock."""
+
+    @abc.abstractmethod
+    def dispose(self) -> None: ...
+
+
+def schema_status(url: str, sqlite_file: Path | None = None) -> tuple[str | None, str | None, bool]:
+    """(current revision, head revision, whether the database exists), without creating a missing SQLite file."""
+    head = head_revision(url)
+    if sqlite_file is not None and not sqlite_file.exists():
+        return None, head, False
+    engine = make_engine(url)
+    try:
+        return current_revision(engine), head, True
+    finally:
+        engine.dispose()
+
+
+class Database(Store):
+    """The SQLAlchemy store: a sessionmaker with commit/rollback handled in one place."""
 
     def __init__(self, url: str, *, auto_upgrade: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.dialect = dialect_for(url)
+        self.engine = self.dialect.engine(url)
         if auto_upgrade and current_revision(self.engine) not in (None, head_revision(url)):
             upgrade(url)
         ensure_schema(self.engine, url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._read_factory = sessionmaker(
-            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+            self.engine.execution_options(**{WRITER: False}), expire_on_commit=False
         )
 
     @contextlib.contextmanager

@@ -28,10 +28,10 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    def __init__(self, root: Path, *, extra: list[str]) -> None:
+    def __init__(self, root: Path, *, extra: list[str], database_url: str | None = None) -> None:
         self.root = root
         self.port = free_port()
-        self.extra = extra
+        self.extra = [*extra, *([f"--AMLExtension.database_url={database_url}"] if database_url else [])]
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> None:
@@ -88,7 +88,7 @@ class ServiceProcess:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[ServiceProcess]:
+def service(tmp_path: Path, database_url: str | None) -> Iterator[ServiceProcess]:
     svc = ServiceProcess(
         tmp_path / "root",
         extra=[
@@ -97,6 +97,7 @@ def service(tmp_path: Path) -> Iterator[ServiceProcess]:
             "--AMLExtension.failed_after=8",
             "--AMLExtension.max_concurrent_runs=4",
         ],
+        database_url=database_url,
     )
     svc.root.mkdir()
     svc.start()

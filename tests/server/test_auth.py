@@ -38,7 +38,7 @@ async def _as_token(jp_fetch, token, method, *path, body=None):
 
 
 async def test_run_token_reaches_only_its_own_tree(aml, jp_fetch, jp_serverapp):
-    service = jp_serverapp.web_app.settings["aml_service"]
+    service = jp_serverapp.web_app.settings["aml_app"].service
     mine = await interactive_run(aml)
     other = await interactive_run(aml)
     _, kids = await aml("POST", f"workspaces/w/runs/{mine['id']}/children", {})

@@ -4,7 +4,7 @@ from tests.server.helpers import interactive_run, records, sha
 
 
 async def test_oversized_upload_is_refused_before_it_is_stored(aml, jp_serverapp, aml_root):
-    service = jp_serverapp.web_app.settings["aml_service"]
+    service = jp_serverapp.web_app.settings["aml_app"].service
     service.settings.max_upload_bytes = 1000
     await aml("POST", "workspaces", {"name": "w"})
     data = b"x" * 5000
@@ -43,6 +43,6 @@ async def test_wrong_types_and_oversized_requests_name_the_problem(aml, jp_serve
     assert status == 422 and "tags" in body["error"]["message"]
     status, body = await aml("GET", "workspaces/w/runs", params={"page_size": "100000"})
     assert status == 400 and "page_size" in body["error"]["message"]
-    jp_serverapp.web_app.settings["aml_service"].settings.max_request_bytes = 100
+    jp_serverapp.web_app.settings["aml_app"].service.settings.max_request_bytes = 100
     status, body = await aml("POST", f"workspaces/w/runs/{run['id']}/logs", {"lines": [{"text": "x" * 500}]})
     assert status == 413

@@ -1,4 +1,5 @@
-"""Concurrent writers on the real SQLite store: no lost updates, no double-applied journal batches."""
+"""Concurrent writers on the real store (SQLite, or PostgreSQL under --database=postgresql): no lost updates,
+no double-applied journal batches."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def _parallel(n: int, fn) -> list[BaseException]:
     return errors
 
 
-def test_run_numbers_stay_unique_under_concurrent_submits(tmp_path):
-    service = AMLService(ServiceSettings(root=tmp_path))
+def test_run_numbers_stay_unique_under_concurrent_submits(tmp_path, database_url):
+    service = AMLService(ServiceSettings(root=tmp_path, database_url=database_url))
     service.workspaces.get_or_create("w")
     spec = models.RunCreate(experiment="e", kind="interactive")
     assert _parallel(8, lambda i: [service.runs.create("w", spec, submitter="t") for _ in range(10)]) == []
@@ -38,8 +39,8 @@ def test_run_numbers_stay_unique_under_concurrent_submits(tmp_path):
     assert numbers == list(range(1, 81))
 
 
-def test_the_same_journal_batch_posted_concurrently_is_applied_once(tmp_path):
-    service = AMLService(ServiceSettings(root=tmp_path))
+def test_the_same_journal_batch_posted_concurrently_is_applied_once(tmp_path, database_url):
+    service = AMLService(ServiceSettings(root=tmp_path, database_url=database_url))
     service.workspaces.get_or_create("w")
     run = service.runs.create("w", models.RunCreate(experiment="e", kind="interactive"), submitter="t")
     records = [models.JournalRecord(seq=i + 1, run_id=run.id, t=1.0, k="m", n="x", v=float(i)) for i in range(2000)]

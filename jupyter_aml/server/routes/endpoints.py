@@ -15,6 +15,7 @@ from jupyter_aml.core.models import Strict
 from jupyter_aml.errors import Conflict, InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.workspaces import WS
+from jupyter_aml.serving.manager import DeploymentManager
 
 ENDPOINT = rf"{WS}/endpoints/(?P<name>[^/]+)"
 TEST_MAX_REQUEST = 1024 * 1024  # characters of a test request body
@@ -24,8 +25,8 @@ TEST_MAX_SECONDS = 300.0
 
 class EndpointBase(AMLHandler):
     @property
-    def manager(self):  # type: ignore[no-untyped-def]
-        return self.settings["aml_deployments"]
+    def manager(self) -> DeploymentManager:
+        return self.app.deployments
 
 
 class EndpointsHandler(EndpointBase):
@@ -134,7 +135,7 @@ class ScoringTestHandler(EndpointBase):
         if svc.auth_enabled:
             keys = await asyncio.to_thread(self.aml.deployments.keys, workspace, name)
             headers["Authorization"] = f"Bearer {keys.primary_key if spec.key == 'primary' else keys.secondary_key}"
-        scoring_s = float(svc.deployment_config.get("scoring_timeout_ms", 60_000)) / 1000
+        scoring_s = svc.deployment_config.scoring_timeout_ms / 1000
         timeout = min(TEST_MAX_SECONDS, scoring_s + 5)
         chunks: list[bytes] = []
         size = 0

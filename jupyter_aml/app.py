@@ -1,0 +1,107 @@
+"""The application object: one place that builds and owns the parts of a running workspace service.
+
+The REST extension (``AMLExtension``, also behind ``aml serve``) and the CLI's admin commands build it;
+handlers reach it typed as ``self.app``. Which class plays each part is configuration, not code::
+
+    c.AMLApplication.scheduler_class = "mypkg.MyScheduler"            # the run queue
+    c.AMLApplication.blob_store_class = "mypkg.S3BlobStore"           # content-addressed blobs
+    c.AMLApplication.deployment_manager_class = "mypkg.MyDeployments"  # web services
+    c.AMLApplication.store_class = "mypkg.MyStore"                    # the database seam
+
+Everything else (root folder, database URL, compute targets, timings) stays on ``c.AMLExtension``.
+Constructing the object opens nothing: ``open()`` opens the database and builds the parts, ``start()``
+and ``stop()`` run their background work, so the CLI can ask about the schema without opening it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from traitlets import Type
+from traitlets.config import LoggingConfigurable
+
+from jupyter_aml.core.settings import ServiceSettings
+from jupyter_aml.store.blobs import BlobStore, LocalBlobStore
+from jupyter_aml.store.db import Database, Store, schema_status, upgrade
+
+if TYPE_CHECKING:
+    from jupyter_aml.compute.scheduler import Scheduler
+    from jupyter_aml.core.service import AMLService
+    from jupyter_aml.server.events import EventHub
+    from jupyter_aml.serving.manager import DeploymentManager
+
+
+class AMLApplication(LoggingConfigurable):
+    scheduler_class = Type(
+        default_value="jupyter_aml.compute.scheduler.Scheduler",
+        klass="jupyter_aml.compute.scheduler.Scheduler",
+        help="The run queue: admission per compute target, cancel, restart reconciliation, heartbeat monitor.",
+    ).tag(config=True)
+    blob_store_class = Type(
+        default_value=LocalBlobStore, klass=BlobStore,
+        help="Where file contents are stored, by sha256; constructed with the blob folder (<root>/blobs).",
+    ).tag(config=True)
+    deployment_manager_class = Type(
+        default_value="jupyter_aml.serving.manager.DeploymentManager",
+        klass="jupyter_aml.serving.manager.DeploymentManager",
+        help="Runs web services (real-time endpoints) and keeps their records true.",
+    ).tag(config=True)
+    store_class = Type(
+        default_value=Database, klass=Store, help="The database behind the core services (SQLite or PostgreSQL)."
+    ).tag(config=True)
+
+    def __init__(self, settings: ServiceSettings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self._opened = False
+
+    # -- the database schema (no services needed) ------------------------------------------------------------
+    def sqlite_file(self) -> Path | None:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(self.settings.db_url)
+        return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
+
+    def schema_status(self) -> tuple[str | None, str | None, bool]:
+        """(current revision, head revision, whether the database exists); creates nothing."""
+        return schema_status(self.settings.db_url, self.sqlite_file())
+
+    def upgrade_schema(self) -> None:
+        sqlite_file = self.sqlite_file()
+        if sqlite_file is not None:
+            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        upgrade(self.settings.db_url)
+
+    # -- the running service ------------------------------------------------------------------------------------
+    def open(self, *, computes: list[dict[str, Any]] | None = None, service_url: str = "") -> AMLApplication:
+        """Open the store and build every part. ``service_url`` is where run agents reach this service."""
+        from jupyter_aml.compute.registry import build_backends
+        from jupyter_aml.core.service import AMLService
+        from jupyter_aml.server.events import EventHub
+
+        settings = self.settings
+        settings.root.mkdir(parents=True, exist_ok=True)
+        store = self.store_class(settings.db_url, auto_upgrade=settings.auto_upgrade)
+        self.service: AMLService = AMLService(settings, blobs=self.blob_store_class(settings.blob_root), store=store)
+        self.events: EventHub = EventHub()
+        self.service.subscribe(self.events.publish)
+        backends = build_backends(computes or [{"name": "local", "type": "local"}])
+        self.scheduler: Scheduler = self.scheduler_class(self.service, backends, service_url)
+        self.deployments: DeploymentManager = self.deployment_manager_class(self.service)
+        self._opened = True
+        return self
+
+    async def start(self) -> None:
+        """Resume what the last process left (queued runs, web services) and start the monitors."""
+        await self.scheduler.reconcile()
+        self.scheduler.start_monitor()
+        await self.deployments.start()
+
+    async def stop(self) -> None:
+        if not self._opened:
+            return
+        await self.scheduler.shutdown()
+        await self.deployments.stop()
+        self.service.close()
+        self._opened = False
