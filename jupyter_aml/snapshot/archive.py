@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
-from jupyter_aml.snapshot.paths import validate_relpath
+from jupyter_aml.snapshot.paths import path_below_file, validate_relpath
 from jupyter_aml.snapshot.sizes import human_size
 
 _CHUNK = 1024 * 1024
@@ -121,15 +121,12 @@ def _check_conflicts(names: Iterable[str], dirs: set[str]) -> None:
     """Refuse a member that sits below another non-folder member ('a' file and 'a/b'): it cannot be written,
     and a symlink member would otherwise be written through."""
     leaves = set(names)
-    for name in leaves | dirs:
-        parts = name.split("/")
-        for i in range(1, len(parts)):
-            parent = "/".join(parts[:i])
-            if parent in leaves:
-                raise InvalidInput(
-                    f"Archive member {name!r} lies under {parent!r}, which is a file or symlink",
-                    hint="The archive is malformed; rebuild it from the source folder.",
-                )
+    nested = path_below_file(sorted(leaves | dirs), leaves)
+    if nested:
+        raise InvalidInput(
+            f"Archive member {nested[1]!r} lies under {nested[0]!r}, which is a file or symlink",
+            hint="The archive is malformed; rebuild it from the source folder.",
+        )
     clash = leaves & dirs
     if clash:
         raise InvalidInput(

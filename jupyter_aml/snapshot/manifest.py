@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from jupyter_aml.errors import InvalidInput
-from jupyter_aml.snapshot.paths import validate_relpath
+from jupyter_aml.snapshot.paths import path_below_file, validate_relpath
 from jupyter_aml.snapshot.scan import FileEntry, SnapshotScan
 
 ALLOWED_MODES = (0o644, 0o755)
@@ -58,15 +58,12 @@ def normalize_manifest(files: Iterable[FileEntry | Mapping[str, Any]]) -> list[d
 
 def _check_prefix_conflicts(entries: Mapping[str, Any]) -> None:
     """A path cannot be both a file and a folder ('a' and 'a/b'): such a snapshot cannot be written out."""
-    for path in entries:
-        parts = path.split("/")
-        for i in range(1, len(parts)):
-            parent = "/".join(parts[:i])
-            if parent in entries:
-                raise InvalidInput(
-                    f"Manifest lists {parent!r} as a file and also {path!r} inside it",
-                    hint="A path cannot be both a file and a folder; rename one of them.",
-                )
+    nested = path_below_file(entries, entries)
+    if nested:
+        raise InvalidInput(
+            f"Manifest lists {nested[0]!r} as a file and also {nested[1]!r} inside it",
+            hint="A path cannot be both a file and a folder; rename one of them.",
+        )
 
 
 def manifest_id(files: Iterable[FileEntry | Mapping[str, Any]]) -> str:

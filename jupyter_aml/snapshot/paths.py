@@ -9,6 +9,7 @@ check cannot see symlinks.
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -105,3 +106,15 @@ def resolve_inside(root: Path, rel: str) -> Path:
             hint="A symlink along this path points outside the folder; remove the symlink or the file.",
         )
     return target
+
+
+def path_below_file(paths: Iterable[str], files: Container[str]) -> tuple[str, str] | None:
+    """Return the first ``(parent, path)`` where ``path`` lies below ``parent``, one of ``files`` (such a pair
+    cannot be written out, and a symlink ``parent`` would be written through); None when there is none."""
+    for path in paths:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            parent = "/".join(parts[:i])
+            if parent in files:
+                return parent, path
+    return None
