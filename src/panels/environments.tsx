@@ -17,7 +17,7 @@ import { formatDateTime, formatDateTimeLong } from '../format';
 import { AMLRequestError } from '../request';
 import { EmptyState, ErrorView, Loading, Section } from './components';
 import { useRequest } from './hooks';
-import { groupVersions, IVersionGroup } from './models';
+import { groupVersions, IVersionGroup } from './version-groups';
 import { CopyButton, notifyError, VersionGroupToggle } from './registry-common';
 
 type IEnvironmentGroup = IVersionGroup<IRegisteredEnvironment>;
