@@ -634,6 +634,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/runs/{run_id}/metric-values': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every metric of a run with all its values, in one answer (the SDK's get_metrics) */
+    get: operations['get_workspaces_workspace_runs_run_id_metric_values'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/workspaces/{workspace}/runs/{run_id}/metrics': {
     parameters: {
       query?: never;
@@ -774,6 +791,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /**
+     * AMLEvent
+     * @description One ``data:`` line of GET /events.
+     */
+    AMLEvent:
+      | components['schemas']['RunEvent']
+      | components['schemas']['LogEvent']
+      | components['schemas']['MetricEvent']
+      | components['schemas']['FilesEvent']
+      | components['schemas']['ModelEvent']
+      | components['schemas']['WebserviceEvent'];
     /** BlobInfo */
     BlobInfo: {
       /** Sha256 */
@@ -1115,6 +1143,18 @@ export interface components {
       /** Items */
       items: components['schemas']['Experiment'][];
     };
+    /** FilesEvent */
+    FilesEvent: {
+      /** Paths */
+      paths: string[];
+      /** Run Id */
+      run_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'files';
+    };
     /**
      * FolderRunCreate
      * @description Submit a folder on the server (a path relative to the Jupyter root) as a script run.
@@ -1264,6 +1304,24 @@ export interface components {
       items: components['schemas']['Image'][];
     };
     /**
+     * InferenceConfig
+     * @description The resolved scoring code and environment of a revision (what ``InferenceConfigSpec`` resolved to).
+     */
+    InferenceConfig: {
+      /** Entry Script */
+      entry_script: string;
+      environment: components['schemas']['EnvironmentDefinition'];
+      /** Environment Hash */
+      environment_hash: string;
+      /**
+       * Environment Ref
+       * @default null
+       */
+      environment_ref?: string | null;
+      /** Snapshot Id */
+      snapshot_id: string;
+    };
+    /**
      * InferenceConfigSpec
      * @description The scoring code (a snapshot of ``source_directory``) and the environment it runs in.
      */
@@ -1345,6 +1403,18 @@ export interface components {
       /** Lines */
       lines: components['schemas']['LogLineIn'][];
     };
+    /** LogEvent */
+    LogEvent: {
+      /** Lines */
+      lines: components['schemas']['LogLine'][];
+      /** Run Id */
+      run_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'log';
+    };
     /** LogLine */
     LogLine: {
       /** Id */
@@ -1378,6 +1448,35 @@ export interface components {
       /** Last Id */
       last_id: number;
     };
+    /**
+     * MetricEvent
+     * @description Scalar points as stored: the same columns and steps as the metric's history.
+     *
+     *     The points are the series' points with indices ``total - len(steps)`` .. ``total - 1``, so a client
+     *     holding a history of ``H`` points appends exactly the ones it lacks.
+     */
+    MetricEvent: {
+      /** Name */
+      name: string;
+      /** Run Id */
+      run_id: string;
+      /** Steps */
+      steps: number[];
+      /** Times */
+      times: number[];
+      /**
+       * Total
+       * @description points in the series after this batch was stored
+       */
+      total: number;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'metric';
+      /** Values */
+      values: (number | null)[];
+    };
     /** MetricHistory */
     MetricHistory: {
       /**
@@ -1405,6 +1504,14 @@ export interface components {
       total: number;
       /** Values */
       values: unknown[];
+    };
+    /**
+     * MetricHistoryList
+     * @description Every metric of a run (and its descendants) with all its values: ``Run.get_metrics()`` in one call.
+     */
+    MetricHistoryList: {
+      /** Items */
+      items: components['schemas']['MetricHistory'][];
     };
     /** MetricSummary */
     MetricSummary: {
@@ -1545,6 +1652,26 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    /**
+     * ModelEvent
+     * @description A model version was registered, updated (tags, properties, description) or deleted.
+     */
+    ModelEvent: {
+      /**
+       * Action
+       * @enum {string}
+       */
+      action: 'registered' | 'updated' | 'deleted';
+      /** Name */
+      name: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'model';
+      /** Version */
+      version: number;
+    };
     /** ModelFile */
     ModelFile: {
       /** Path */
@@ -1587,6 +1714,33 @@ export interface components {
       tags?: {
         [key: string]: unknown;
       } | null;
+    };
+    /** Operation */
+    Operation: {
+      /**
+       * Ended At
+       * @default null
+       */
+      ended_at?: string | null;
+      /** @default null */
+      error?: components['schemas']['ServiceError'] | null;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: 'create' | 'update' | 'restart';
+      /** Revision */
+      revision: number;
+      /**
+       * Started At
+       * Format: date-time
+       */
+      started_at: string;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: 'Running' | 'Succeeded' | 'Failed';
     };
     /** PythonSection */
     PythonSection: {
@@ -1636,6 +1790,31 @@ export interface components {
       /** Workspace */
       workspace: string;
     };
+    /**
+     * ReplicaView
+     * @description One live replica process or container of the revision taking traffic.
+     */
+    ReplicaView: {
+      /** Index */
+      index: number;
+      /** Inflight */
+      inflight: number;
+      /** Pid */
+      pid: number | null;
+      /** Port */
+      port: number | null;
+      /** Restarts */
+      restarts: number;
+      /** Revision */
+      revision: number;
+      /** Served */
+      served: number;
+      /**
+       * State
+       * @enum {string}
+       */
+      state: 'starting' | 'ready' | 'suspect' | 'draining' | 'dead';
+    };
     /** Run */
     Run: {
       /** Compute Target */
@@ -1653,24 +1832,21 @@ export interface components {
       duration_seconds: number | null;
       /** End Time */
       end_time: string | null;
-      /** Error */
-      error: {
-        [key: string]: unknown;
-      } | null;
+      error: components['schemas']['RunError'] | null;
       /** Exit Code */
       exit_code: number | null;
       /** Experiment */
       experiment: string;
-      /** Git */
-      git: {
-        [key: string]: unknown;
-      } | null;
+      git: components['schemas']['GitInfo'] | null;
       /** Heartbeat At */
       heartbeat_at: string | null;
       /** Id */
       id: string;
-      /** Kind */
-      kind: string;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: 'script' | 'interactive' | 'child';
       /** Number */
       number: number;
       /** Parent Id */
@@ -1681,10 +1857,7 @@ export interface components {
       };
       /** Root Id */
       root_id: string;
-      /** Run Config */
-      run_config: {
-        [key: string]: unknown;
-      } | null;
+      run_config: components['schemas']['RunConfig'] | null;
       /** Snapshot Id */
       snapshot_id: string | null;
       /** Start Time */
@@ -1765,6 +1938,18 @@ export interface components {
       /** Message */
       message: string;
     };
+    /**
+     * RunEvent
+     * @description A run was created or changed (status, tags, display name...): the whole run, as GET returns it.
+     */
+    RunEvent: {
+      run: components['schemas']['Run'];
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'run';
+    };
     /** RunFile */
     RunFile: {
       /** Path */
@@ -1840,6 +2025,29 @@ export interface components {
       tags?: {
         [key: string]: unknown;
       } | null;
+    };
+    /**
+     * ServiceError
+     * @description Why a web service or its last rollout failed (an error body, or just a message).
+     */
+    ServiceError: {
+      /**
+       * Code
+       * @default null
+       */
+      code?: string | null;
+      /**
+       * Details
+       * @default null
+       */
+      details?: unknown;
+      /**
+       * Hint
+       * @default null
+       */
+      hint?: string | null;
+      /** Message */
+      message: string;
     };
     /** ServiceKeys */
     ServiceKeys: {
@@ -1947,8 +2155,11 @@ export interface components {
     Webservice: {
       /** Auth Enabled */
       auth_enabled: boolean;
-      /** Compute Type */
-      compute_type: string;
+      /**
+       * Compute Type
+       * @enum {string}
+       */
+      compute_type: 'local' | 'docker';
       /**
        * Created At
        * Format: date-time
@@ -1956,30 +2167,18 @@ export interface components {
       created_at: string;
       /** Created By */
       created_by: string;
-      /** Deployment Config */
-      deployment_config: {
-        [key: string]: unknown;
-      };
+      deployment_config: components['schemas']['DeploymentConfigSpec'];
       /** Description */
       description: string;
-      /** Error */
-      error: {
-        [key: string]: unknown;
-      } | null;
+      error: components['schemas']['ServiceError'] | null;
       /** Image Id */
       image_id: string | null;
-      /** Inference Config */
-      inference_config: {
-        [key: string]: unknown;
-      };
+      inference_config: components['schemas']['InferenceConfig'];
       /** Models */
       models: string[];
       /** Name */
       name: string;
-      /** Operation */
-      operation: {
-        [key: string]: unknown;
-      } | null;
+      operation: components['schemas']['Operation'] | null;
       /**
        * Pending Models
        * @default null
@@ -1988,15 +2187,16 @@ export interface components {
       /** Port */
       port: number | null;
       /** Replicas */
-      replicas?: {
-        [key: string]: unknown;
-      }[];
+      replicas?: components['schemas']['ReplicaView'][];
       /** Revision */
       revision: number;
       /** Scoring Uri */
       scoring_uri: string | null;
-      /** State */
-      state: string;
+      /**
+       * State
+       * @enum {string}
+       */
+      state: 'Transitioning' | 'Healthy' | 'Unhealthy' | 'Failed';
       /** Swagger Uri */
       swagger_uri: string | null;
       /** Tags */
@@ -2010,6 +2210,24 @@ export interface components {
       updated_at: string;
       /** Workspace */
       workspace: string;
+    };
+    /**
+     * WebserviceEvent
+     * @description A web service changed (state, revision, replicas, settings) or was deleted.
+     */
+    WebserviceEvent: {
+      /**
+       * Action
+       * @enum {string}
+       */
+      action: 'changed' | 'deleted';
+      /** Name */
+      name: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'webservice';
     };
     /** WebserviceList */
     WebserviceList: {
@@ -2066,13 +2284,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK */
+      /** @description server-sent events: each `data:` line is one JSON event of the schema */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': unknown;
+          'text/event-stream': components['schemas']['AMLEvent'];
         };
       };
       /** @description error */
@@ -3740,6 +3958,41 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ItemCount'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_runs_run_id_metric_values: {
+    parameters: {
+      query?: {
+        /** @description include child runs */
+        recursive?: boolean;
+      };
+      header?: never;
+      path: {
+        run_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MetricHistoryList'];
         };
       };
       /** @description error */

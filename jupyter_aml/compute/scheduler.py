@@ -10,7 +10,6 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from jupyter_aml.compute.base import ComputeBackend, RunJob
 from jupyter_aml.core import models
@@ -83,21 +82,20 @@ class Scheduler:
                     )
 
     async def _start(self, target: _Target, workspace: str, run_id: str) -> None:
-        row = await asyncio.to_thread(self.service.runs.get_row, workspace, run_id)
-        if RunStatus(row.status) != RunStatus.QUEUED:
+        run = await asyncio.to_thread(self.service.runs.get, workspace, run_id)
+        if run.status != RunStatus.QUEUED:
             target.running.discard(run_id)
             return
-        exp = await asyncio.to_thread(self.service.runs.get, workspace, run_id)
         settings = self.service.settings
         job = RunJob(
             run_id=run_id,
             workspace=workspace,
-            experiment=exp.experiment,
+            experiment=run.experiment,
             service_url=self.service_url,
             run_token=self.service.tokens.mint(run_id),
             work_root=settings.work_root,
             env_cache=settings.env_cache,
-            environment=(row.run_config or {}).get("environment", {}),
+            environment=run.run_config.environment.model_dump() if run.run_config else {},
             extra_env={"AML_HEARTBEAT_INTERVAL": str(settings.heartbeat_interval_seconds)},
         )
         agent = await target.backend.start(job, self._on_exit)
@@ -111,22 +109,16 @@ class Scheduler:
             return
         self.targets[name].running.discard(run_id)
         try:
-            row = await asyncio.to_thread(self._find, run_id)
-            if row and not RunStatus(row[1].status).terminal:
+            active = await asyncio.to_thread(self.service.runs.active_run, run_id)
+            if active is not None:
                 await asyncio.to_thread(
                     self.service.runs.fail_orphan,
-                    row[0],
+                    active.workspace,
                     run_id,
                     f"the run agent exited (code {returncode}) without reporting a final status",
                 )
         finally:
             await self._pump(name)
-
-    def _find(self, run_id: str) -> tuple[str, Any] | None:
-        for workspace, row in self.service.runs.active_runs():
-            if row.id == run_id:
-                return workspace, row
-        return None
 
     async def cancel(self, workspace: str, run_id: str) -> models.Run:
         run = await asyncio.to_thread(self.service.runs.get, workspace, run_id)
@@ -144,29 +136,29 @@ class Scheduler:
 
     async def reconcile(self) -> None:
         """After a (re)start: requeue what never started; fail what nothing runs any more."""
-        for workspace, row in await asyncio.to_thread(self.service.runs.active_runs):
-            if row.kind != "script":
+        for run in await asyncio.to_thread(self.service.runs.active_runs):
+            if run.kind != "script":
                 continue
-            target = self.targets.get(row.compute_target or "")
+            target = self.targets.get(run.compute_target or "")
             if target is None:
                 await asyncio.to_thread(
                     self.service.runs.fail_orphan,
-                    workspace,
-                    row.id,
-                    f"compute target {row.compute_target!r} is no longer configured",
+                    run.workspace,
+                    run.id,
+                    f"compute target {run.compute_target!r} is no longer configured",
                 )
                 continue
-            if row.status == RunStatus.QUEUED.value and not row.agent:
-                target.queue.append((workspace, row.id))
-                self._owner[row.id] = target.backend.name
-            elif row.agent and await target.backend.reattach(row.id, row.agent, self._on_exit):
-                target.running.add(row.id)  # heartbeats keep it alive; the monitor catches its end
-                self._owner[row.id] = target.backend.name
+            if run.status == RunStatus.QUEUED and not run.agent:
+                target.queue.append((run.workspace, run.id))
+                self._owner[run.id] = target.backend.name
+            elif run.agent and await target.backend.reattach(run.id, run.agent, self._on_exit):
+                target.running.add(run.id)  # heartbeats keep it alive; the monitor catches its end
+                self._owner[run.id] = target.backend.name
             else:
                 await asyncio.to_thread(
                     self.service.runs.fail_orphan,
-                    workspace,
-                    row.id,
+                    run.workspace,
+                    run.id,
                     "the service restarted and nothing runs this run any more",
                 )
         for name in self.targets:

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core import telemetry as tm
 from jupyter_aml.core.environments import EnvironmentRegistry, spec_hash
-from jupyter_aml.core.events import EventSink, discard
+from jupyter_aml.core.events import EventSink, WebserviceEvent, discard
 from jupyter_aml.core.models import RunFile
 from jupyter_aml.core.registry import ModelRegistry
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.snapshot.paths import validate_relpath
-from jupyter_aml.store.db import Database
+from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import (
     DeploymentModelRow,
     DeploymentRow,
@@ -75,16 +75,16 @@ def new_key() -> str:
 
 
 class DeploymentStore:
-    def __init__(self, db: Database, environments: EnvironmentRegistry, *, host: str = "127.0.0.1",
+    def __init__(self, db: Store, environments: EnvironmentRegistry, *, host: str = "127.0.0.1",
                  events: EventSink = discard) -> None:
         self.db = db
         self.environments = environments
         self.host = host
         self.events = events
 
-    def _changed(self, workspace: str, name: str, action: str = "changed") -> None:
+    def _changed(self, workspace: str, name: str, action: Literal["changed", "deleted"] = "changed") -> None:
         """Tell the push channel (after the commit) so that open panels refetch the service."""
-        self.events(workspace, {"type": "webservice", "action": action, "name": name})
+        self.events(workspace, WebserviceEvent(action=action, name=name))
 
     @staticmethod
     def _names(s: Session, row: DeploymentRow) -> tuple[str, str]:
@@ -380,8 +380,8 @@ class DeploymentStore:
         return rm.Webservice(
             name=row.name,
             workspace=ws.name,
-            compute_type=row.compute_type,
-            state=row.state,
+            compute_type=cast(Literal["local", "docker"], row.compute_type),
+            state=cast(rm.ServiceState, row.state),
             revision=row.revision,
             models=refs(row.model_ids),
             pending_models=refs(row.pending["model_ids"]) if row.pending else None,
@@ -389,11 +389,11 @@ class DeploymentStore:
             swagger_uri=f"{base}/swagger.json" if base else None,
             port=row.port,
             auth_enabled=bool(row.deployment_config.get("auth_enabled", True)),
-            inference_config=row.inference_config,
-            deployment_config=row.deployment_config,
+            inference_config=rm.InferenceConfig.model_validate(row.inference_config),
+            deployment_config=rm.DeploymentConfigSpec.model_validate(row.deployment_config),
             image_id=row.image_id,
-            operation=row.operation,
-            error=row.error,
+            operation=rm.Operation.model_validate(row.operation) if row.operation else None,
+            error=rm.ServiceError.model_validate(row.error) if row.error else None,
             tags=dict(row.tags or {}),
             description=row.description,
             created_by=row.created_by,

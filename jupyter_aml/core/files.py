@@ -8,21 +8,21 @@ from typing import BinaryIO
 from sqlalchemy import select
 
 from jupyter_aml.core import models
-from jupyter_aml.core.events import EventSink, discard
+from jupyter_aml.core.events import EventSink, FilesEvent, LogEvent, discard
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.workspaces import utc, utcnow
 from jupyter_aml.errors import InvalidInput, NotFound
 from jupyter_aml.snapshot.manifest import manifest_id
 from jupyter_aml.snapshot.paths import validate_relpath
 from jupyter_aml.store.blobs import BlobStore
-from jupyter_aml.store.db import Database
+from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import LogLineRow, RunFileRow, SnapshotFileRow, SnapshotRow
 
 MAX_LOG_PAGE = 10_000
 
 
 class FileService:
-    def __init__(self, db: Database, blobs: BlobStore, events: EventSink = discard) -> None:
+    def __init__(self, db: Store, blobs: BlobStore, events: EventSink = discard) -> None:
         self.db = db
         self.blobs = blobs
         self.events = events
@@ -109,7 +109,7 @@ class FileService:
                     s.add(RunFileRow(run_id=run_id, path=f.path, sha256=f.sha256, size=f.size))
                 else:
                     row.sha256, row.size = f.sha256, f.size
-        self.events(workspace, {"type": "files", "run_id": run_id, "paths": [f.path for f in files][:100]})
+        self.events(workspace, FilesEvent(run_id=run_id, paths=[f.path for f in files][:100]))
         return files
 
     def run_files(self, workspace: str, run_id: str, prefix: str = "") -> list[models.RunFile]:
@@ -141,9 +141,9 @@ class FileService:
             ]
             s.add_all(rows)
             s.flush()
-            out = [{"id": r.id, "stream": r.stream, "ts": r.ts, "text": r.text} for r in rows]
+            out = [models.LogLine(id=r.id, stream=r.stream, ts=r.ts, text=r.text) for r in rows]
         if out:
-            self.events(workspace, {"type": "log", "run_id": run_id, "lines": out[-500:]})
+            self.events(workspace, LogEvent(run_id=run_id, lines=out[-500:]))
         return len(out)
 
     def logs(

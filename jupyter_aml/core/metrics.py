@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core import models
-from jupyter_aml.core.events import EventSink, discard
+from jupyter_aml.core.events import METRIC_EVENT_POINTS, EventSink, MetricEvent, discard
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.errors import Forbidden, InvalidInput, NotFound
-from jupyter_aml.store.db import Database
+from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import (
     JournalCursorRow,
     MetricChunkRow,
@@ -68,7 +68,7 @@ def _jsonable(values: Floats) -> list[float | None]:
 
 
 class MetricService:
-    def __init__(self, db: Database, runs: RunService, events: EventSink = discard) -> None:
+    def __init__(self, db: Store, runs: RunService, events: EventSink = discard) -> None:
         self.db = db
         self.runs = runs
         self.events = events
@@ -98,13 +98,15 @@ class MetricService:
                     f"journal of run {owner_run_id!r} names runs outside its tree: {sorted(run_ids - allowed)[:5]}",
                     hint="a run may only log to itself and its children",
                 )
-            self._apply(s, fresh)
+            stored = self._apply(s, fresh)
             cursor.acked_seq = fresh[-1].seq
             acked = cursor.acked_seq
-        self._announce(workspace, fresh)
+        for event in stored:  # after the commit: a client that reads history next finds these points
+            self.events(workspace, event)
         return acked
 
-    def _apply(self, s: Session, records: Sequence[models.JournalRecord]) -> None:
+    def _apply(self, s: Session, records: Sequence[models.JournalRecord]) -> list[MetricEvent]:
+        """Store the records; return one event per scalar series with the points exactly as stored."""
         scalars: dict[tuple[str, str], list[models.JournalRecord]] = defaultdict(list)
         for rec in records:
             if rec.k == "tag":
@@ -123,8 +125,7 @@ class MetricService:
                 payload: Any = {"sha256": rec.sha256, "path": rec.path} if rec.k == "i" else rec.v
                 s.add(MetricValueRow(series_id=series.id, ts=rec.t, payload=payload))
                 series.count += 1
-        for (run_id, name), recs in scalars.items():
-            self._append_scalars(s, run_id, name, recs)
+        return [self._append_scalars(s, run_id, name, recs) for (run_id, name), recs in scalars.items()]
 
     def _series(self, s: Session, run_id: str, name: str, kind: str, description: str | None) -> MetricSeriesRow:
         series = s.scalar(select(MetricSeriesRow).where(MetricSeriesRow.run_id == run_id, MetricSeriesRow.name == name))
@@ -141,7 +142,10 @@ class MetricService:
             series.description = description
         return series
 
-    def _append_scalars(self, s: Session, run_id: str, name: str, recs: Sequence[models.JournalRecord]) -> None:
+    def _append_scalars(
+        self, s: Session, run_id: str, name: str, recs: Sequence[models.JournalRecord]
+    ) -> MetricEvent:
+        """Append to the series' chunks. A point logged without a step gets its index in the series."""
         series = self._series(s, run_id, name, "scalar", next((r.d for r in recs if r.d), None))
         try:
             values = np.array([float(r.v) for r in recs], dtype=np.float64)
@@ -153,6 +157,15 @@ class MetricService:
         base = series.count
         steps = np.array([r.s if r.s is not None else base + i for i, r in enumerate(recs)], dtype=np.float64)
         times = np.array([r.t for r in recs], dtype=np.float64)
+        newest = slice(-METRIC_EVENT_POINTS, None)
+        event = MetricEvent(
+            run_id=run_id,
+            name=name,
+            total=base + len(recs),
+            steps=steps[newest].tolist(),
+            values=_jsonable(values[newest]),
+            times=times[newest].tolist(),
+        )
         last_chunk = s.scalar(
             select(MetricChunkRow)
             .where(MetricChunkRow.series_id == series.id)
@@ -190,15 +203,8 @@ class MetricService:
             series.max_value = high if series.max_value is None else max(series.max_value, high)
         series.count = base + len(recs)
         series.last_value = float(recs[-1].v)
-        series.last_step = float(recs[-1].s) if recs[-1].s is not None else float(series.count - 1)
-
-    def _announce(self, workspace: str, records: Sequence[models.JournalRecord]) -> None:
-        points: dict[tuple[str, str], list[list[float]]] = defaultdict(list)
-        for rec in records[-5000:]:  # live charts need the newest points, not every point of a big batch
-            if rec.k == "m":
-                points[(rec.run_id, rec.n)].append([rec.s if rec.s is not None else -1, float(rec.v), rec.t])
-        for (run_id, name), pts in points.items():
-            self.events(workspace, {"type": "metric", "run_id": run_id, "name": name, "points": pts[-1000:]})
+        series.last_step = float(event.steps[-1])
+        return event
 
     # -- reading --------------------------------------------------------------------------------------
     def summaries(self, workspace: str, run_id: str, *, recursive: bool = False) -> list[models.MetricSummary]:
@@ -267,6 +273,50 @@ class MetricService:
             values=_jsonable(values_arr),
             times=times.tolist(),
         )
+
+    def all_values(self, workspace: str, run_id: str, *, recursive: bool = False) -> list[models.MetricHistory]:
+        """Every series of the run (and its descendants) with all its values, in three queries."""
+        with self.db.read() as s:
+            run = RunService.row(s, workspace, run_id)
+            cond = RunRow.path.startswith(run.path) if recursive else RunRow.id == run.id
+            series = list(
+                s.scalars(
+                    select(MetricSeriesRow)
+                    .join(RunRow, RunRow.id == MetricSeriesRow.run_id)
+                    .where(cond)
+                    .order_by(MetricSeriesRow.run_id, MetricSeriesRow.name)
+                )
+            )
+            ids = [r.id for r in series]
+            chunks: dict[int, list[Any]] = defaultdict(list)
+            for row in s.execute(
+                select(MetricChunkRow.series_id, MetricChunkRow.steps, MetricChunkRow.values, MetricChunkRow.times)
+                .where(MetricChunkRow.series_id.in_(ids))
+                .order_by(MetricChunkRow.series_id, MetricChunkRow.chunk_no)
+            ):
+                chunks[row[0]].append(row)
+            payloads: dict[int, list[Any]] = defaultdict(list)
+            for sid, payload in s.execute(
+                select(MetricValueRow.series_id, MetricValueRow.payload)
+                .where(MetricValueRow.series_id.in_(ids))
+                .order_by(MetricValueRow.id)
+            ):
+                payloads[sid].append(payload)
+        out = []
+        for r in series:
+            if r.kind != "scalar":
+                values = payloads[r.id]
+                out.append(models.MetricHistory(run_id=r.run_id, name=r.name, kind=r.kind, total=len(values),
+                                                values=values))
+                continue
+            parts = chunks[r.id]
+            steps = np.concatenate([_unpack(c[1]) for c in parts]) if parts else np.empty(0)
+            values_arr = np.concatenate([_unpack(c[2]) for c in parts]) if parts else np.empty(0)
+            times = np.concatenate([_unpack(c[3]) for c in parts]) if parts else np.empty(0)
+            out.append(models.MetricHistory.model_construct(
+                run_id=r.run_id, name=r.name, kind="scalar", total=len(values_arr), downsampled=False,
+                steps=steps.tolist(), values=_jsonable(values_arr), times=times.tolist()))
+        return out
 
     def count_points(self, workspace: str, run_id: str) -> int:
         with self.db.read() as s:

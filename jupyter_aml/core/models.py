@@ -41,6 +41,9 @@ TERMINAL_STATUSES = frozenset(RunStatus(name) for name in statuses.TERMINAL_STAT
 ACTIVE_STATUSES = frozenset(set(RunStatus) - TERMINAL_STATUSES)
 
 
+RunKind = Literal["script", "interactive", "child"]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -204,7 +207,7 @@ class Run(BaseModel):
     workspace: str
     parent_id: str | None
     root_id: str
-    kind: str
+    kind: RunKind
     display_name: str
     description: str
     status: RunStatus
@@ -215,10 +218,10 @@ class Run(BaseModel):
     heartbeat_at: datetime | None
     submitter: str
     compute_target: str | None
-    run_config: dict[str, Any] | None
+    run_config: RunConfig | None
     snapshot_id: str | None
-    git: dict[str, Any] | None
-    error: dict[str, Any] | None
+    git: GitInfo | None
+    error: RunError | None
     exit_code: int | None
     tags: dict[str, str]
     properties: dict[str, str]
@@ -328,6 +331,12 @@ class MetricHistory(BaseModel):
     steps: list[float] | None = None
     values: list[Any]
     times: list[float] | None = None
+
+
+class MetricHistoryList(BaseModel):
+    """Every metric of a run (and its descendants) with all its values: ``Run.get_metrics()`` in one call."""
+
+    items: list[MetricHistory]
 
 
 class LogLineIn(Strict):

@@ -10,20 +10,20 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core import registry_models as rm
-from jupyter_aml.core.events import EventSink, discard
+from jupyter_aml.core.events import EventSink, ModelEvent, discard
 from jupyter_aml.core.models import RunFile
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.snapshot.paths import validate_relpath
 from jupyter_aml.store.blobs import BlobStore
-from jupyter_aml.store.db import Database
+from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import (
     DeploymentModelRow,
     DeploymentRow,
@@ -73,14 +73,16 @@ def _model_root(paths: Sequence[str], given: str | None) -> str:
 
 
 class ModelRegistry:
-    def __init__(self, db: Database, blobs: BlobStore, events: EventSink = discard) -> None:
+    def __init__(self, db: Store, blobs: BlobStore, events: EventSink = discard) -> None:
         self.db = db
         self.blobs = blobs
         self.events = events
 
-    def _changed(self, workspace: str, name: str, version: int, action: str) -> None:
+    def _changed(
+        self, workspace: str, name: str, version: int, action: Literal["registered", "updated", "deleted"]
+    ) -> None:
         """Tell the push channel (after the commit) so that open panels refetch the model."""
-        self.events(workspace, {"type": "model", "action": action, "name": name, "version": version})
+        self.events(workspace, ModelEvent(action=action, name=name, version=version))
 
     # -- registering ----------------------------------------------------------------------------------------
     def register(self, workspace: str, spec: rm.ModelCreate, *, created_by: str = "") -> rm.Model:

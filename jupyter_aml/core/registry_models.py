@@ -182,20 +182,56 @@ class DeploymentUpdate(Strict):
     _tags = field_validator("tags")(_check_str_map)
 
 
+ServiceState = Literal["Transitioning", "Healthy", "Unhealthy", "Failed"]
+ReplicaState = Literal["starting", "ready", "suspect", "draining", "dead"]
+
+
+class ServiceError(BaseModel):
+    """Why a web service or its last rollout failed (an error body, or just a message)."""
+
+    message: str
+    code: str | None = None
+    hint: str | None = None
+    details: Any = None
+
+
+class InferenceConfig(BaseModel):
+    """The resolved scoring code and environment of a revision (what ``InferenceConfigSpec`` resolved to)."""
+
+    entry_script: str
+    snapshot_id: str
+    environment: EnvironmentDefinition
+    environment_ref: str | None = None  # "name:version" when a registered environment was named
+    environment_hash: str
+
+
 class Operation(BaseModel):
-    kind: str  # create | update | restart
-    status: str  # Running | Succeeded | Failed
+    kind: Literal["create", "update", "restart"]
+    status: Literal["Running", "Succeeded", "Failed"]
     revision: int
     started_at: datetime
     ended_at: datetime | None = None
-    error: dict[str, Any] | None = None
+    error: ServiceError | None = None
+
+
+class ReplicaView(BaseModel):
+    """One live replica process or container of the revision taking traffic."""
+
+    index: int
+    revision: int
+    state: ReplicaState
+    inflight: int
+    restarts: int
+    served: int
+    pid: int | None
+    port: int | None
 
 
 class Webservice(BaseModel):
     name: str
     workspace: str
-    compute_type: str
-    state: str  # Transitioning | Healthy | Unhealthy | Failed
+    compute_type: Literal["local", "docker"]
+    state: ServiceState
     revision: int
     models: list[str]  # "name:version" of the revision taking traffic
     pending_models: list[str] | None = None
@@ -203,12 +239,12 @@ class Webservice(BaseModel):
     swagger_uri: str | None
     port: int | None
     auth_enabled: bool
-    inference_config: dict[str, Any]
-    deployment_config: dict[str, Any]
+    inference_config: InferenceConfig
+    deployment_config: DeploymentConfigSpec
     image_id: str | None
-    operation: dict[str, Any] | None
-    error: dict[str, Any] | None
-    replicas: list[dict[str, Any]] = Field(default_factory=list)  # live view: index, state, pid, restarts
+    operation: Operation | None
+    error: ServiceError | None
+    replicas: list[ReplicaView] = Field(default_factory=list)  # live view, filled in by the serving manager
     tags: dict[str, str]
     description: str
     created_by: str
@@ -289,6 +325,7 @@ __all__ = [
     "EnvironmentList",
     "Image",
     "ImageList",
+    "InferenceConfig",
     "InferenceConfigSpec",
     "Model",
     "ModelCreate",
@@ -299,8 +336,12 @@ __all__ = [
     "Operation",
     "RegenerateKey",
     "RegisteredEnvironment",
+    "ReplicaState",
+    "ReplicaView",
+    "ServiceError",
     "ServiceKeys",
     "ServiceLogs",
+    "ServiceState",
     "Telemetry",
     "TelemetryPoint",
     "Webservice",

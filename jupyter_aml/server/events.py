@@ -8,10 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any
 
-import orjson
-
+from jupyter_aml.core.events import AMLEvent, Event, RunEvent
 from jupyter_aml.server.base import AMLHandler, api
 
 QUEUE_LIMIT = 10_000
@@ -21,16 +19,23 @@ QUEUE_LIMIT = 10_000
 class Subscriber:
     workspace: str
     run_ids: frozenset[str]
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
 
-    def wants(self, workspace: str, event: dict[str, Any]) -> bool:
+    def wants(self, workspace: str, event: Event) -> bool:
+        """Workspace events all reach a workspace subscriber; a run subscriber gets its runs and their children."""
         if workspace != self.workspace:
             return False
         if not self.run_ids:
             return True
-        run_id = event.get("run_id") or event.get("run", {}).get("id")
-        parent = event.get("run", {}).get("parent_id")
-        return run_id in self.run_ids or parent in self.run_ids
+        if isinstance(event, RunEvent):
+            return event.run.id in self.run_ids or event.run.parent_id in self.run_ids
+        run_id = getattr(event, "run_id", None)  # model and web service events name no run
+        return run_id in self.run_ids
+
+
+def encode(event: Event) -> bytes:
+    """One SSE message: the event's JSON as a ``data:`` line."""
+    return b"data: " + event.model_dump_json().encode() + b"\n\n"
 
 
 class EventHub:
@@ -44,22 +49,25 @@ class EventHub:
         self.loop = asyncio.get_running_loop()
         self.subscribers.add(sub)
 
-    def publish(self, workspace: str, event: dict[str, Any]) -> None:
+    def publish(self, workspace: str, event: Event) -> None:
         """Thread-safe: callable from the store's worker threads."""
         if self.subscribers and self.loop is not None:
             self.loop.call_soon_threadsafe(self._deliver, workspace, event)
 
-    def _deliver(self, workspace: str, event: dict[str, Any]) -> None:
+    def _deliver(self, workspace: str, event: Event) -> None:
+        message: bytes | None = None  # serialised once, for the first subscriber that wants it
         for sub in list(self.subscribers):
             if sub.wants(workspace, event):
+                message = message or encode(event)
                 with contextlib.suppress(asyncio.QueueFull):  # a stalled client loses events, not memory
-                    sub.queue.put_nowait(event)
+                    sub.queue.put_nowait(message)
 
 
 class EventsHandler(AMLHandler):
     @api(
         "user",
         "Server-sent events: run status, log lines and metric points",
+        returns=AMLEvent,
         content_type="text/event-stream",
         query=(("workspace", "string", "workspace name"), ("run_id", "string", "repeatable: only these runs")),
     )
@@ -76,8 +84,7 @@ class EventsHandler(AMLHandler):
             await self.flush()
             while True:
                 try:
-                    event = await asyncio.wait_for(sub.queue.get(), timeout=15)
-                    self.write(b"data: " + orjson.dumps(event) + b"\n\n")
+                    self.write(await asyncio.wait_for(sub.queue.get(), timeout=15))
                 except asyncio.TimeoutError:
                     self.write(b": keep-alive\n\n")
                 await self.flush()

@@ -11,6 +11,7 @@ from jupyter_aml.core import models
 from jupyter_aml.server.base import ApiSpec
 
 METHODS = ("get", "post", "put", "patch", "delete")
+_DESCRIPTIONS = {"text/event-stream": "server-sent events: each `data:` line is one JSON event of the schema"}
 
 
 def _path(pattern: str) -> str:
@@ -62,7 +63,7 @@ def build_openapi(routes: list[tuple[str, type]], version: str) -> dict[str, Any
             "parameters": params,
             "responses": {
                 str(spec.status): {
-                    "description": "OK",
+                    "description": _DESCRIPTIONS.get(spec.content_type, "OK"),
                     "content": {
                         spec.content_type: {
                             "schema": (

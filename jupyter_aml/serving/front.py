@@ -27,13 +27,18 @@ from tornado import version as tornado_version
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from jupyter_aml.core.registry_models import ReplicaState, ReplicaView
 from jupyter_aml.core.telemetry import MinuteStats
 from jupyter_aml.serving.backends import ReplicaHandle
 from jupyter_aml.serving.proxy import ConnectionPool, ReplicaDown, StaleConnection
 
 log = logging.getLogger("jupyter_aml.serving")
 
-STARTING, READY, SUSPECT, DRAINING, DEAD = "starting", "ready", "suspect", "draining", "dead"
+STARTING: ReplicaState = "starting"
+READY: ReplicaState = "ready"
+SUSPECT: ReplicaState = "suspect"
+DRAINING: ReplicaState = "draining"
+DEAD: ReplicaState = "dead"
 
 
 @dataclass(eq=False)
@@ -42,7 +47,7 @@ class Replica:
     revision: int
     handle: ReplicaHandle | None = None
     pool: ConnectionPool | None = None
-    state: str = STARTING
+    state: ReplicaState = STARTING
     inflight: int = 0
     restarts: int = 0
     served: int = 0
@@ -50,11 +55,11 @@ class Replica:
     started_at: float = field(default_factory=time.time)
     crash_times: list[float] = field(default_factory=list)
 
-    def view(self) -> dict[str, Any]:
-        return {"index": self.index, "revision": self.revision, "state": self.state, "inflight": self.inflight,
-                "restarts": self.restarts, "served": self.served,
-                "pid": self.handle.pid if self.handle else None,
-                "port": self.handle.port if self.handle else None}
+    def view(self) -> ReplicaView:
+        return ReplicaView(index=self.index, revision=self.revision, state=self.state, inflight=self.inflight,
+                           restarts=self.restarts, served=self.served,
+                           pid=self.handle.pid if self.handle else None,
+                           port=self.handle.port if self.handle else None)
 
 
 @dataclass(eq=False)

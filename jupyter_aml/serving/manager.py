@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import os
 import shutil
@@ -26,7 +27,7 @@ from pathlib import Path
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.deployments import FAILED, HEALTHY, TRANSITIONING, UNHEALTHY, RevisionPlan
 from jupyter_aml.core.service import AMLService
-from jupyter_aml.errors import Conflict, NotFound
+from jupyter_aml.errors import Conflict, NotFound, ServiceUnavailable
 from jupyter_aml.serving.backends import PreparedRevision, ReplicaFailed, ReplicaLauncher, launcher_for
 from jupyter_aml.serving.front import DEAD, DRAINING, READY, STARTING, SUSPECT, Front, Replica, Revision
 from jupyter_aml.serving.logs import ServiceLog, tail_file
@@ -89,7 +90,7 @@ class DeploymentManager:
         svc = await asyncio.to_thread(self.store.get, workspace, name)
         dep_id = await asyncio.to_thread(self.store.get_id, workspace, name)
         if svc.pending_models is not None and svc.revision > 0:
-            revision = int((svc.operation or {}).get("revision", 0))
+            revision = svc.operation.revision if svc.operation else 0
             await asyncio.to_thread(self.store.finish, dep_id, revision,
                                     error={"message": "the update was interrupted by a restart of the service"})
         live = self._open(dep_id, workspace, name)
@@ -154,6 +155,16 @@ class DeploymentManager:
         folder = self.root / "services" / workspace / name
         await asyncio.to_thread(shutil.rmtree, folder, True)
 
+    def prune_images(self, built_before: datetime.datetime, dry_run: bool) -> tuple[int, int]:
+        """Remove scoring images built before ``built_before`` that no web service runs (blocking);
+        (removed, kept because a container still uses them). No Docker engine: ServiceUnavailable."""
+        from jupyter_aml.serving.docker import prune_images
+
+        try:
+            return prune_images(self.service.images, built_before, dry_run=dry_run)
+        except ReplicaFailed as exc:  # no Docker engine: say how to start one
+            raise ServiceUnavailable(f"images were not pruned: {exc.message}") from None
+
     async def describe(self, workspace: str, name: str) -> rm.Webservice:
         svc = await asyncio.to_thread(self.store.get, workspace, name)
         return self.with_replicas(svc)
@@ -194,7 +205,7 @@ class DeploymentManager:
     async def _configure(self, live: Live) -> rm.Webservice:
         svc = await asyncio.to_thread(self.store.get, live.workspace, live.name)
         keys = await asyncio.to_thread(self.store.keys, live.workspace, live.name)
-        live.front.configure(svc.deployment_config, (keys.primary_key, keys.secondary_key))
+        live.front.configure(svc.deployment_config.model_dump(), (keys.primary_key, keys.secondary_key))
         return svc
 
     def _listen(self, live: Live, port: int) -> int:
