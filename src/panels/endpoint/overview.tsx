@@ -5,7 +5,7 @@
  */
 import React from 'react';
 
-import { IOperationView, IReplicaView, IWebservice } from '../../api';
+import { IWebservice } from '../../api';
 import { formatDateTimeLong } from '../../format';
 import { KeyValueTable, StatusBadge } from '../components';
 import { replicaCounts } from '../endpoints';
@@ -38,13 +38,13 @@ function UriField(props: { label: string; uri: string | null }): JSX.Element {
 /** Why a Failed or Unhealthy endpoint is so. */
 function EndpointFailure(props: { svc: IWebservice }): JSX.Element | null {
   const { svc } = props;
-  const error = (svc.error ?? null) as { message?: string; hint?: string } | null;
+  const { error } = svc;
   if (!error || (svc.state !== 'Failed' && svc.state !== 'Unhealthy')) {
     return null;
   }
   return (
     <div className="jp-aml-Error" role="alert">
-      <div className="jp-aml-Error-message">{error.message ?? `The endpoint is ${svc.state}.`}</div>
+      <div className="jp-aml-Error-message">{error.message || `The endpoint is ${svc.state}.`}</div>
       {error.hint && <div className="jp-aml-Error-hint">{error.hint}</div>}
       <div className="jp-aml-Error-hint">See the Logs tab for the replicas' output.</div>
     </div>
@@ -53,11 +53,7 @@ function EndpointFailure(props: { svc: IWebservice }): JSX.Element | null {
 
 function EndpointProperties(props: { svc: IWebservice }): JSX.Element {
   const { svc } = props;
-  const operation = (svc.operation ?? null) as IOperationView | null;
-  const inference = (svc.inference_config ?? {}) as {
-    entry_script?: string;
-    environment_ref?: string | null;
-  };
+  const { operation, inference_config: inference } = svc;
   return (
     <section aria-label="Endpoint properties" className="jp-aml-Card">
       <h3 className="jp-aml-Card-title">Details</h3>
@@ -79,7 +75,7 @@ function EndpointProperties(props: { svc: IWebservice }): JSX.Element {
           </Field>
         )}
         <Field label="Entry script">
-          <code>{inference.entry_script ?? '—'}</code>
+          <code>{inference.entry_script || '—'}</code>
         </Field>
         {inference.environment_ref && (
           <Field label="Environment">
@@ -152,7 +148,10 @@ function EndpointModels(props: {
   );
 }
 
-function ReplicasTable(props: { replicas: IReplicaView[] }): JSX.Element {
+/** One replica process of a revision (the service's `replicas`). */
+type IReplica = NonNullable<IWebservice['replicas']>[number];
+
+function ReplicasTable(props: { replicas: IReplica[] }): JSX.Element {
   return (
     <table className="jp-aml-Table" aria-label="Replicas">
       <thead>
@@ -192,7 +191,7 @@ function ReplicasTable(props: { replicas: IReplicaView[] }): JSX.Element {
 }
 
 function EndpointReplicas(props: { svc: IWebservice }): JSX.Element {
-  const replicas = (props.svc.replicas ?? []) as unknown as IReplicaView[];
+  const replicas = props.svc.replicas ?? [];
   const { ready, wanted } = replicaCounts(props.svc);
   return (
     <section aria-label="Endpoint replicas" className="jp-aml-Card">
@@ -238,7 +237,7 @@ export function EndpointOverview(props: {
           <h3 className="jp-aml-Card-title">Settings</h3>
           <KeyValueTable
             label="Deployment configuration"
-            entries={settingEntries(svc.deployment_config ?? {})}
+            entries={settingEntries(svc.deployment_config)}
           />
         </section>
         <section aria-label="Endpoint tags" className="jp-aml-Card">
