@@ -15,12 +15,14 @@ and ``stop()`` run their background work, so the CLI can ask about the schema wi
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from traitlets import Type
 from traitlets.config import LoggingConfigurable
 
+from jupyter_aml.core import models
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.store.blobs import BlobStore, LocalBlobStore
 from jupyter_aml.store.db import Database, Store, schema_status, upgrade
@@ -89,6 +91,7 @@ class AMLApplication(LoggingConfigurable):
         backends = build_backends(computes or [{"name": "local", "type": "local"}])
         self.scheduler: Scheduler = self.scheduler_class(self.service, backends, service_url)
         self.deployments: DeploymentManager = self.deployment_manager_class(self.service)
+        self.service.gc.prune_images = self.deployments.prune_images  # who builds scoring images prunes them
         self._opened = True
         return self
 
@@ -97,6 +100,16 @@ class AMLApplication(LoggingConfigurable):
         await self.scheduler.reconcile()
         self.scheduler.start_monitor()
         await self.deployments.start()
+
+    async def submit_folder(
+        self, workspace: str, spec: models.FolderRunCreate, *, server_root: Path, submitter: str
+    ) -> models.Run:
+        """Submit a folder on this machine (relative to ``server_root``) as a run: checked first (workspace,
+        compute target), then snapshotted in a worker thread, then queued."""
+        await asyncio.to_thread(self.service.workspaces.get, workspace)
+        self.scheduler.check_target(spec.run_config.compute_target)
+        create = await asyncio.to_thread(self.service.folder_runs.run_spec, spec, server_root)
+        return await self.scheduler.submit(workspace, create, submitter=submitter)
 
     async def stop(self) -> None:
         if not self._opened:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +21,7 @@ from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.registry import parse_ref
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.envbuild import default_managed_flag, needs_managed_venv
-from jupyter_aml.errors import Conflict, InvalidInput, NotFound
+from jupyter_aml.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import EnvironmentRow, WorkspaceRow
 
@@ -45,8 +47,9 @@ def spec_hash(spec: rm.EnvironmentDefinition) -> str:
 
 
 class EnvironmentRegistry:
-    def __init__(self, db: Store) -> None:
+    def __init__(self, db: Store, *, env_cache: Path | None = None) -> None:
         self.db = db
+        self.env_cache = env_cache  # where built venvs are cached by the hash of their requirements
 
     def register(self, workspace: str, spec: rm.EnvironmentDefinition) -> rm.RegisteredEnvironment:
         if not spec.name or spec.name.startswith("AzureML-"):
@@ -116,6 +119,31 @@ class EnvironmentRegistry:
                 seen: set[str] = set()
                 rows = [r for r in rows if not (r.name in seen or seen.add(r.name))]  # type: ignore[func-returns-value]
             return [self._model(ws, r) for r in rows]
+
+    def build(self, workspace: str, name: str, version: int) -> rm.EnvironmentBuild:
+        """Build one version's Python now (blocking), with the same builder and cache that runs and local web
+        services use, so their next start reuses it."""
+        from jupyter_aml.envbuild.venv import EnvBuildError, interpreter_spec, prepare_environment
+
+        if self.env_cache is None:
+            raise ServiceUnavailable("this service has no environment cache to build into")
+        registered = self.get(workspace, name, version)
+        lines: list[str] = []
+        started = time.monotonic()
+        try:
+            prepared = prepare_environment(interpreter_spec(registered.spec), self.env_cache, log=lines.append)
+        except EnvBuildError as exc:
+            last = [line.strip() for line in exc.tail.splitlines() if line.strip()][-3:]
+            raise InvalidInput(
+                f"environment {registered.name}:{registered.version} could not be built: {exc.message}"
+                + ("\n" + "\n".join(last) if last else ""),
+                hint="fix its pip requirements or Python version and register it again",
+                details={"log": [*lines, *exc.tail.splitlines()][-200:]},
+            ) from None
+        return rm.EnvironmentBuild(
+            environment=f"{registered.name}:{registered.version}", python=prepared.python,
+            venv_hash=prepared.spec_hash, built=prepared.built, seconds=round(time.monotonic() - started, 3),
+            log=lines[-200:])
 
     @staticmethod
     def _model(ws: WorkspaceRow, row: EnvironmentRow) -> rm.RegisteredEnvironment:

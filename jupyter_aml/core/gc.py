@@ -9,16 +9,21 @@ client was just told it need not upload is spared too.
 
 from __future__ import annotations
 
+import datetime
 import time
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from jupyter_aml.errors import ServiceUnavailable
 from jupyter_aml.store.blobs import BlobStore
 from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import MetricSeriesRow, MetricValueRow, ModelFileRow, RunFileRow, SnapshotFileRow
 
 DEFAULT_GRACE_SECONDS = 24 * 3600
+# (built before, dry run) -> (images removed, images kept because a container uses them); blocking.
+ImagePruner = Callable[[datetime.datetime, bool], tuple[int, int]]
 
 
 class GcRequest(BaseModel):
@@ -81,3 +86,22 @@ def collect_garbage(
     stale = 0 if dry_run else blobs.remove_stale_uploads(started - grace_seconds)
     return GcReport(stored=stored, referenced=referenced, recent=recent, removed=removed,
                     removed_bytes=removed_bytes, stale_uploads=stale, dry_run=dry_run)
+
+
+class GarbageCollector:
+    """``POST /gc`` and ``aml gc``: unreferenced blobs, and optionally the scoring images no web service runs
+    (pruned by whoever builds them: the application wires in the deployment manager's pruner)."""
+
+    def __init__(self, db: Store, blobs: BlobStore, *, prune_images: ImagePruner | None = None) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.prune_images = prune_images
+
+    def collect(self, spec: GcRequest) -> GcReport:
+        report = collect_garbage(self.db, self.blobs, grace_seconds=spec.grace_seconds, dry_run=spec.dry_run)
+        if spec.images:
+            if self.prune_images is None:
+                raise ServiceUnavailable("this service builds no scoring images, so it cannot prune them")
+            before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=spec.grace_seconds)
+            report.images_removed, report.images_in_use = self.prune_images(before, spec.dry_run)
+        return report

@@ -7,9 +7,12 @@ and hands them in; without them it opens SQLite (or the configured URL) and loca
 from __future__ import annotations
 
 from jupyter_aml.core.deployments import DeploymentStore
+from jupyter_aml.core.endpoint_test import EndpointTester
 from jupyter_aml.core.environments import EnvironmentRegistry
 from jupyter_aml.core.events import Event, EventSink, discard
 from jupyter_aml.core.files import FileService
+from jupyter_aml.core.folders import FolderRuns
+from jupyter_aml.core.gc import GarbageCollector
 from jupyter_aml.core.images import ImageRegistry
 from jupyter_aml.core.metrics import MetricService
 from jupyter_aml.core.principals import RunPrincipals
@@ -38,9 +41,12 @@ class AMLService:
         self.metrics = MetricService(self.db, self.runs, self._publish)
         self.files = FileService(self.db, self.blobs, self._publish)
         self.models = ModelRegistry(self.db, self.blobs, self._publish)
-        self.environments = EnvironmentRegistry(self.db)
+        self.environments = EnvironmentRegistry(self.db, env_cache=self.settings.env_cache)
         self.deployments = DeploymentStore(self.db, self.environments, events=self._publish)
         self.images = ImageRegistry(self.db)
+        self.endpoint_tests = EndpointTester(self.deployments)
+        self.gc = GarbageCollector(self.db, self.blobs)
+        self.folder_runs = FolderRuns(self.files, self.settings)
 
     def subscribe(self, sink: EventSink) -> None:
         self._sinks.append(sink)

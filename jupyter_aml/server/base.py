@@ -9,7 +9,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import orjson
 import pydantic
@@ -166,6 +166,12 @@ class AMLHandler(APIHandler):
 
     def query_list(self, name: str) -> list[str]:
         return [v.decode() if isinstance(v, bytes) else v for v in self.request.query_arguments.get(name, [])]
+
+    @overload
+    def query_int(self, name: str, default: int) -> int: ...
+
+    @overload
+    def query_int(self, name: str, default: None = None) -> int | None: ...
 
     def query_int(self, name: str, default: int | None = None) -> int | None:
         value = self.get_query_argument(name, None)

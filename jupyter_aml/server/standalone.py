@@ -52,4 +52,4 @@ def serve(root: Path, *, port: int = 8765, ip: str = "127.0.0.1", extra: list[st
         *(["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []),
         *(extra or []),
     ]
-    AMLServeApp.launch_instance(argv)
+    AMLServeApp.launch_instance(argv)  # type: ignore[no-untyped-call]

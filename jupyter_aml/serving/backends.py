@@ -2,8 +2,8 @@
 
 A launcher prepares a revision once (folders, environment, image) and then starts any number of replicas
 of it; a handle is one running replica: its address, whether it exited, how it failed, how to stop it.
-Launchers are chosen by the deployment's ``compute_type`` through ``LAUNCHERS`` (docker registers itself
-there), never by if-chains in the manager.
+Launchers are chosen by the deployment's ``compute_type`` through the ``jupyter_aml.serving`` entry-point group
+(as compute backends are through ``jupyter_aml.compute``), never by if-chains in the manager.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import collections
 import contextlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -20,12 +21,14 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_aml.core.deployments import RevisionPlan
 from jupyter_aml.store.blobs import BlobStore
 
+logger = logging.getLogger(__name__)
 LogFn = Callable[[str], None]
 REPLICA_MAX_BYTES = 1024**3 + 1
 SECRET_VARS = frozenset({"JUPYTER_TOKEN", "JPY_API_TOKEN", "JUPYTERHUB_API_TOKEN", "JUPYTER_SERVER_TOKEN",
@@ -247,16 +250,40 @@ async def _pump(stream: asyncio.StreamReader | None, tail: collections.deque[str
         log(line)
 
 
-LAUNCHERS: dict[str, str] = {
+ENTRY_POINT_GROUP = "jupyter_aml.serving"
+BUILT_IN: dict[str, str] = {  # used when the package metadata is missing (a source tree on sys.path)
     "local": "jupyter_aml.serving.backends:LocalProcessLauncher",
     "docker": "jupyter_aml.serving.docker:DockerLauncher",
 }
 
 
-def launcher_for(compute_type: str) -> type[ReplicaLauncher]:
-    """The launcher class of a compute type, imported on first use (the docker SDK only when needed)."""
-    import importlib
+def launcher_types() -> dict[str, EntryPoint]:
+    """Launchers by compute type, from the ``jupyter_aml.serving`` entry-point group (not yet imported)."""
+    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    for name, value in BUILT_IN.items():
+        found.setdefault(name, EntryPoint(name, value, ENTRY_POINT_GROUP))
+    return found
 
-    module, _, name = LAUNCHERS[compute_type].partition(":")
-    cls: type[ReplicaLauncher] = getattr(importlib.import_module(module), name)
-    return cls
+
+def launcher_for(compute_type: str) -> type[ReplicaLauncher]:
+    """The launcher class of a compute type, imported on first use (the docker SDK only when needed).
+
+    A plugin that fails to import or is not a ``ReplicaLauncher`` is logged and skipped: the deployment
+    fails with a clear error, the service stays up."""
+    types = launcher_types()
+    ep = types.get(compute_type)
+    if ep is not None:
+        try:
+            cls = ep.load()
+        except Exception:  # a broken plugin must not take the service down
+            logger.exception("serving launcher plugin %r failed to load; skipping it", compute_type)
+            cls = None
+        if isinstance(cls, type) and issubclass(cls, ReplicaLauncher):
+            return cls
+        if cls is not None:
+            logger.error("serving launcher plugin %r is %r, not a ReplicaLauncher; skipping it", compute_type, cls)
+    usable = sorted(name for name in types if name != compute_type)
+    raise ReplicaFailed(
+        f"no usable launcher for compute type {compute_type!r} (installed: {', '.join(usable) or 'none'}); "
+        "see the workspace service's log"
+    )

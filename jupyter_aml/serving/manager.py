@@ -256,13 +256,14 @@ class DeploymentManager:
     # -- rollout --------------------------------------------------------------------------------------------------
     async def _rollout(self, live: Live, plan: RevisionPlan, *, record: bool) -> None:
         started = time.monotonic()
-        launcher = launcher_for(plan.compute_type)(root=self.root, blobs=self.service.blobs,
-                                                   images=self.service.images)
         say = live.log.write
         revision = Revision(plan.revision, [Replica(i, plan.revision) for i in range(int(
             plan.deployment_config.get("replicas", 1)))], swagger=build_swagger(plan))
         prepared: PreparedRevision | None = None
+        launcher: ReplicaLauncher | None = None
         try:
+            launcher = launcher_for(plan.compute_type)(root=self.root, blobs=self.service.blobs,
+                                                       images=self.service.images)
             say(f"revision {plan.revision}: models {', '.join(f'{m.name}:{m.version}' for m in plan.models)}, "
                 f"entry script {plan.entry_script}, {len(revision.replicas)} replica(s), {plan.compute_type}")
             prepared = await launcher.prepare(plan, live.folder / f"rev-{plan.revision}", say)
@@ -285,6 +286,7 @@ class DeploymentManager:
         except asyncio.CancelledError:
             await self._drain_and_stop(live, revision, prepared, launcher, drain=False)
             raise
+        assert launcher is not None and prepared is not None  # both set when the try block finished
         keys = await asyncio.to_thread(self.store.keys, live.workspace, live.name)
         live.front.configure(plan.deployment_config, (keys.primary_key, keys.secondary_key))
         old, old_prepared, old_launcher = live.active, live.prepared, live.launcher

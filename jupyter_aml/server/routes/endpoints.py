@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Literal
-
-from pydantic import BaseModel, Field
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from jupyter_aml.core import registry_models as rm
-from jupyter_aml.core.models import Strict
-from jupyter_aml.errors import Conflict, InvalidInput
+from jupyter_aml.core.endpoint_test import EndpointTestRequest, EndpointTestResult
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.workspaces import WS
 from jupyter_aml.serving.manager import DeploymentManager
 
 ENDPOINT = rf"{WS}/endpoints/(?P<name>[^/]+)"
-TEST_MAX_REQUEST = 1024 * 1024  # characters of a test request body
-TEST_MAX_RESPONSE = 1024 * 1024  # bytes of the scoring response kept; the rest is dropped (truncated=True)
-TEST_MAX_SECONDS = 300.0
 
 
 class EndpointBase(AMLHandler):
@@ -102,71 +95,12 @@ class SwaggerHandler(EndpointBase):
         self.reply(live.active.swagger if live is not None and live.active is not None else {})
 
 
-class EndpointTestRequest(Strict):
-    """A request to send to the service's scoring URI, as a client would (with the chosen key)."""
-
-    body: str = Field(max_length=TEST_MAX_REQUEST, description="the request body, sent as is (usually JSON)")
-    key: Literal["primary", "secondary"] = "primary"
-
-
-class EndpointTestResult(BaseModel):
-    """What the scoring URI answered. Errors of the service are data here (status 4xx/5xx), not API errors;
-    502 (unreachable) and 504 (no answer in time) come from this proxy and say why in ``error``."""
-
-    status: int
-    body: str  # the response text (UTF-8, invalid bytes replaced)
-    content_type: str | None = None
-    request_id: str | None = None  # x-ms-request-id: find the request in the service's log
-    elapsed_ms: float
-    truncated: bool = False  # the response was longer than TEST_MAX_RESPONSE bytes
-    error: str | None = None
-
-
 class ScoringTestHandler(EndpointBase):
     @api("user", "Send a request to the service's scoring URI with its key; the answer comes back as data",
          body=EndpointTestRequest, returns=EndpointTestResult)
     async def post(self, workspace: str, name: str) -> None:
         spec = self.body(EndpointTestRequest)
-        svc = await self.manager.describe(workspace, name)
-        if not svc.scoring_uri:
-            raise Conflict(f"web service {name!r} has no scoring URI yet (state {svc.state})",
-                           hint="wait until the deployment has started")
-        headers = {"Content-Type": "application/json"}
-        if svc.auth_enabled:
-            keys = await asyncio.to_thread(self.aml.deployments.keys, workspace, name)
-            headers["Authorization"] = f"Bearer {keys.primary_key if spec.key == 'primary' else keys.secondary_key}"
-        scoring_s = svc.deployment_config.scoring_timeout_ms / 1000
-        timeout = min(TEST_MAX_SECONDS, scoring_s + 5)
-        chunks: list[bytes] = []
-        size = 0
-
-        def collect(chunk: bytes) -> None:
-            nonlocal size
-            if size < TEST_MAX_RESPONSE:
-                chunks.append(chunk[: TEST_MAX_RESPONSE - size])
-            size += len(chunk)
-
-        request = HTTPRequest(svc.scoring_uri, method="POST", body=spec.body.encode(), headers=headers,
-                              connect_timeout=min(10.0, timeout), request_timeout=timeout,
-                              streaming_callback=collect, follow_redirects=False, decompress_response=True)
-        start = time.perf_counter()
-        response = await AsyncHTTPClient().fetch(request, raise_error=False)
-        elapsed = round((time.perf_counter() - start) * 1000, 2)
-        text = b"".join(chunks).decode("utf-8", errors="replace")
-        if response.code == 599:  # no HTTP answer: the connection failed or timed out
-            error = str(response.error) if response.error else "no response"
-            timed_out = "timeout" in error.lower()
-            self.reply(EndpointTestResult(
-                status=504 if timed_out else 502, body=text, elapsed_ms=elapsed,
-                error=f"no answer from {svc.scoring_uri} in {timeout:g} s" if timed_out
-                else f"could not reach {svc.scoring_uri}: {error}",
-            ))
-            return
-        self.reply(EndpointTestResult(
-            status=response.code, body=text, content_type=response.headers.get("Content-Type"),
-            request_id=response.headers.get("x-ms-request-id"), elapsed_ms=elapsed,
-            truncated=size > TEST_MAX_RESPONSE,
-        ))
+        self.reply(await asyncio.to_thread(self.aml.endpoint_tests.send, workspace, name, spec))
 
 
 ROUTES = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import hashlib
 import os
 import tempfile
@@ -12,8 +11,8 @@ from typing import Any
 from tornado import web
 
 from jupyter_aml.core import models
-from jupyter_aml.core.gc import GcReport, GcRequest, collect_garbage
-from jupyter_aml.errors import InvalidInput, PayloadTooLarge, ServiceUnavailable
+from jupyter_aml.core.gc import GcReport, GcRequest
+from jupyter_aml.errors import InvalidInput, PayloadTooLarge
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.runs import RUN
 from jupyter_aml.server.routes.workspaces import WS
@@ -193,19 +192,7 @@ class GarbageCollectionHandler(AMLHandler):
          body=GcRequest, returns=GcReport)
     async def post(self) -> None:
         spec = self.body(GcRequest)
-        report = await asyncio.to_thread(collect_garbage, self.aml.db, self.aml.blobs,
-                                         grace_seconds=spec.grace_seconds, dry_run=spec.dry_run)
-        if spec.images:
-            from jupyter_aml.serving.backends import ReplicaFailed
-            from jupyter_aml.serving.docker import prune_images
-
-            before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=spec.grace_seconds)
-            try:
-                report.images_removed, report.images_in_use = await asyncio.to_thread(
-                    prune_images, self.aml.images, before, dry_run=spec.dry_run)
-            except ReplicaFailed as exc:  # no Docker engine: say how to start one
-                raise ServiceUnavailable(f"images were not pruned: {exc.message}") from None
-        self.reply(report)
+        self.reply(await asyncio.to_thread(self.aml.gc.collect, spec))
 
 
 ROUTES = [

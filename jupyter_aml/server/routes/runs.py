@@ -56,31 +56,9 @@ class FolderRunsHandler(AMLHandler):
         status=201,
     )
     async def post(self, workspace: str) -> None:
-        from jupyter_aml.core.folders import snapshot_folder
-        from jupyter_aml.errors import InvalidInput
-        from jupyter_aml.snapshot.paths import resolve_inside
-
         spec = self.body(models.FolderRunCreate)
-        await asyncio.to_thread(self.aml.workspaces.get, workspace)
-        self.scheduler.check_target(spec.run_config.compute_target)
         root = Path(self.settings.get("server_root_dir") or Path.cwd()).expanduser()
-        folder = resolve_inside(root, spec.folder) if spec.folder.strip("/") else root.resolve()
-        if not folder.is_dir():
-            raise InvalidInput(
-                f"folder {spec.folder!r} does not exist on the server", hint="pick a folder in the file browser"
-            )
-        snapshot_id, git = await asyncio.to_thread(snapshot_folder, self.aml.files, self.aml.settings, folder)
-        create = models.RunCreate(
-            experiment=spec.experiment,
-            kind="script",
-            snapshot_id=snapshot_id,
-            run_config=spec.run_config,
-            tags=spec.tags,
-            git=models.GitInfo(**git) if git else None,
-            display_name=spec.display_name,
-            description=spec.description,
-        )
-        self.reply(await self.scheduler.submit(workspace, create, submitter=self.submitter), 201)
+        self.reply(await self.app.submit_folder(workspace, spec, server_root=root, submitter=self.submitter), 201)
 
 
 class RunHandler(AMLHandler):
