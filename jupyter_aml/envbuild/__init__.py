@@ -9,12 +9,14 @@ from jupyter_aml.envbuild.venv import (
     PreparedEnv,
     PythonSpec,
     default_managed_flag,
+    definition_spec,
+    definition_user_managed,
     needs_managed_venv,
     parse_spec,
     spec_hash,
 )
 
 __all__ = [
-    "EnvBuildError", "PreparedEnv", "PythonSpec", "default_managed_flag", "needs_managed_venv", "parse_spec",
-    "spec_hash",
+    "EnvBuildError", "PreparedEnv", "PythonSpec", "default_managed_flag", "definition_spec",
+    "definition_user_managed", "needs_managed_venv", "parse_spec", "spec_hash",
 ]

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,20 @@ def needs_managed_venv(python: Mapping[str, Any] | None) -> bool:
 def default_managed_flag(user_managed: bool) -> bool | None:
     """A model's ``user_managed`` whose default is True, read as the rule reads it: True means "not set"."""
     return None if user_managed else False
+
+
+def definition_user_managed(user_managed: bool, pip: Iterable[Any] | None) -> bool:
+    """The pip rule for a definition whose ``user_managed`` defaults to True (a registered environment, the
+    SDK's ``Environment``): True there means "not set", so pip requirements still get a managed venv."""
+    return not needs_managed_venv({"user_managed": default_managed_flag(user_managed), "pip": list(pip or [])})
+
+
+def definition_spec(environment: Mapping[str, Any]) -> dict[str, Any]:
+    """A registered environment's definition as the builder's spec (``python`` with ``user_managed`` settled by
+    the pip rule, ``env_vars``), for every place that builds one: local replicas, images, the build route."""
+    python = dict(environment.get("python") or {})
+    python["user_managed"] = definition_user_managed(bool(python.get("user_managed", True)), python.get("pip"))
+    return {"python": python, "env_vars": dict(environment.get("env_vars") or {})}
 
 
 def parse_spec(spec: Mapping[str, Any] | None) -> PythonSpec:
@@ -247,9 +261,7 @@ def _relocate(tmp: Path, final: Path) -> None:
 def interpreter_spec(environment: Mapping[str, Any]) -> dict[str, Any]:
     """A registered environment's definition as the builder's spec, with ``python_version`` turned into a base
     interpreter found on this machine."""
-    spec = {"python": dict(environment.get("python") or {}), "env_vars": dict(environment.get("env_vars") or {})}
-    flag = default_managed_flag(bool(spec["python"].get("user_managed", True)))
-    spec["python"]["user_managed"] = not needs_managed_venv({**spec["python"], "user_managed": flag})
+    spec = definition_spec(environment)
     wanted = environment.get("python_version")
     if wanted and not spec["python"].get("interpreter_path"):
         if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:

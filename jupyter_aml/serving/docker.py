@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_aml.core.deployments import RevisionPlan
+from jupyter_aml.envbuild.venv import PKG_DIR, definition_spec, parse_spec
 from jupyter_aml.serving.backends import (
     REPLICA_MAX_BYTES,
     LogFn,
@@ -36,7 +37,6 @@ from jupyter_aml.serving.backends import (
     ReplicaLauncher,
 )
 
-PKG_DIR = Path(__file__).resolve().parent.parent
 APP_DIR = "/var/azureml-app"
 MODELS_DIR = f"{APP_DIR}/azureml-models"
 STATUS_DIR = "/var/aml-status"
@@ -74,6 +74,13 @@ def image_hash(plan: RevisionPlan, base: str, package: str) -> str:
     body = {"v": 1, "base": base, "environment": plan.environment_hash, "snapshot": plan.snapshot_id,
             "models": [[m.name, m.version, model_content_hash(m)] for m in plan.models], "package": package}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def image_requirements(environment: dict[str, Any]) -> list[str]:
+    """The requirements the image pip-installs into its own venv, by the one pip rule; none means the base
+    image's Python is used as it is (a user-managed definition)."""
+    python = parse_spec(definition_spec(environment))
+    return [] if python.user_managed else list(python.pip)
 
 
 def _dockerfile(base: str, pip: list[str], trust_ca: bool) -> str:
@@ -186,7 +193,7 @@ class DockerLauncher(ReplicaLauncher):
             materialize_source(self.blobs, rev_dir / "src", plan.source_files)
             cached = [materialize_model(self.blobs, self.root / "models", m) for m in plan.models]
             model_layout(rev_dir, plan, cached, root_in_replica=MODELS_DIR)
-            pip = [p for p in (env_spec.get("python") or {}).get("pip", []) if p.strip()]
+            pip = image_requirements(env_spec)
             ca_files = sorted(Path(CA_DIR).glob("*.crt")) if pip else []
             log(f"building image {tag} from {base}" + (f" with {', '.join(pip)}" if pip else ""))
             started = time.monotonic()
