@@ -25,8 +25,10 @@ export interface IMetricEvent {
   type: 'metric';
   run_id: string;
   name: string;
-  /** `[step, value, unix time]`; step is -1 when the script logged no step. */
-  points: Array<[number, number, number]>;
+  total: number;
+  steps: number[];
+  values: Array<number | null>;
+  times: number[];
 }
 
 export interface IFilesEvent {

@@ -3,8 +3,11 @@ import React from 'react';
 
 import { AMLService, IRun } from '../api';
 import { formatDuration, runDurationSeconds, runShortName } from '../format';
+import { useLiveQuery, useLiveRows } from '../live/hooks';
 import { EmptyState, ErrorView, Loading, StatusBadge } from './components';
-import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
+import { IRequestState } from './hooks';
+
+const NO_RUNS: IRun[] = [];
 
 function TreeNode(props: {
   run: IRun;
@@ -47,21 +50,26 @@ export function RunChildren(props: {
   onOpenRun: (runId: string) => void;
 }): JSX.Element {
   const { service, workspace, runId } = props;
-  const children = useRequest(
-    () => service.listChildren(workspace, runId, true),
-    [workspace, runId]
-  );
-  const reload = useThrottled(children.reload, 1000);
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect') {
-      reload();
-    } else if (event.type === 'run' && event.run.root_id !== event.run.id) {
-      const known = children.data?.some(r => r.id === event.run.id);
-      if (known || event.run.parent_id === runId || event.run.root_id === runId) {
-        reload();
-      }
+  const children: IRequestState<IRun[]> = useLiveQuery(
+    service,
+    workspace,
+    async live => {
+      const runs = await service.listChildren(workspace, runId, true);
+      runs.forEach(run => live.putRun(run));
+      return runs;
+    },
+    [runId],
+    {
+      // A new descendant (a known one stays current through the store).
+      reloadOn: event =>
+        event.type === 'run' &&
+        !children.data?.some(r => r.id === event.run.id) &&
+        (event.run.parent_id === runId ||
+          event.run.root_id === runId ||
+          !!children.data?.some(r => r.id === event.run.parent_id))
     }
-  });
+  );
+  const descendants = useLiveRows(service, workspace, children.data ?? NO_RUNS);
   if (!children.data) {
     return children.error ? (
       <ErrorView error={children.error} onRetry={children.reload} context="Child runs" />
@@ -69,7 +77,7 @@ export function RunChildren(props: {
       <Loading label="Loading child runs…" />
     );
   }
-  if (children.data.length === 0) {
+  if (descendants.length === 0) {
     return (
       <EmptyState>
         No child runs. A script creates them with <code>run.child_run(...)</code>.
@@ -77,7 +85,7 @@ export function RunChildren(props: {
     );
   }
   const byParent = new Map<string, IRun[]>();
-  for (const r of children.data) {
+  for (const r of descendants) {
     const parent = r.parent_id ?? runId;
     byParent.set(parent, [...(byParent.get(parent) ?? []), r]);
   }

@@ -6,7 +6,7 @@ import { MainAreaWidget } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
-import { AMLService, IMetricSummary, IRun, isTerminal } from '../api';
+import { AMLService, IMetricSummary, IRun } from '../api';
 import {
   formatDateTimeLong,
   formatDuration,
@@ -17,9 +17,15 @@ import {
 import { amlIcon } from '../icons';
 import { IAMLSettings } from '../tokens';
 import { LineChart, seriesColorVar, XMode } from './chart';
+import { useLiveQuery, useLiveRows, useManyRunMetrics } from '../live/hooks';
 import { ErrorView, Loading, StatusBadge } from './components';
-import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
-import { IScalarSeries, toSeries, XAxisSwitch, xValues } from './metrics';
+import { IScalarSeries, XAxisSwitch, xValues } from './metrics';
+
+const NO_RUNS: IRun[] = [];
+
+function splitNames(key: string): string[] {
+  return key ? key.split('\n') : [];
+}
 
 export interface ICompareOptions {
   service: AMLService;
@@ -92,78 +98,65 @@ function differs(row: IRow): boolean {
 function CompareView(props: ICompareOptions): JSX.Element {
   const { service, workspace, runIds } = props;
   const maxPoints = props.settings().chartMaxPoints;
-  const [tick, setTick] = useState(0);
   const [xMode, setXMode] = useState<XMode>('step');
   const [onlyDiff, setOnlyDiff] = useState(false);
-  const data = useRequest(async () => {
-    const runs = await Promise.all(runIds.map(id => service.getRun(workspace, id)));
-    const metrics = await Promise.all(runIds.map(id => service.listMetrics(workspace, id)));
-    return { runs, metrics };
-  }, [workspace, runIds.join(','), tick]);
-  // series.get(metric)[i]: the history of run i (undefined while loading, null if it has none).
-  const [series, setSeries] = useState<
-    ReadonlyMap<string, Array<IScalarSeries | null | undefined>>
-  >(new Map());
+  const key = runIds.join(',');
+  const loaded = useLiveQuery(
+    service,
+    workspace,
+    async live => {
+      const runs = await Promise.all(runIds.map(id => service.getRun(workspace, id)));
+      runs.forEach(run => live.putRun(run));
+      return runs;
+    },
+    [key]
+  );
+  const runs = useLiveRows(service, workspace, loaded.data ?? NO_RUNS);
+  const { views, ensureSeries } = useManyRunMetrics(service, workspace, runIds, true);
+  const metrics = runIds.map(id => views.get(id)?.summaries);
+  const metricsLoaded = metrics.every(list => list !== undefined);
+  const metricsError = runIds.map(id => views.get(id)?.summariesError).find(e => e !== undefined);
 
-  const chartNames = data.data
-    ? Array.from(
-        new Set(
-          data.data.metrics.flatMap(list =>
-            list.filter(m => m.kind === 'scalar' && m.count > 1).map(m => m.name)
-          )
-        )
-      ).sort()
-    : [];
+  const chartNames = Array.from(
+    new Set(
+      metrics.flatMap(list =>
+        (list ?? []).filter(m => m.kind === 'scalar' && m.count > 1).map(m => m.name)
+      )
+    )
+  ).sort();
+  const chartKey = chartNames.join('\n');
 
+  // The store loads each run's history of each chart once and keeps it current.
   useEffect(() => {
-    if (!data.data) {
-      return;
-    }
-    const { metrics } = data.data;
-    for (const name of chartNames) {
-      runIds.forEach((id, i) => {
-        const has = metrics[i].some(m => m.name === name && m.kind === 'scalar');
-        const set = (value: IScalarSeries | null) =>
-          setSeries(prev => {
-            const list = (prev.get(name) ?? runIds.map(() => undefined)).slice();
-            list[i] = value;
-            return new Map(prev).set(name, list);
-          });
-        if (!has) {
-          set(null);
-          return;
+    for (const name of splitNames(chartKey)) {
+      for (const id of key.split(',')) {
+        if (views.get(id)?.summaries?.some(m => m.name === name && m.kind === 'scalar')) {
+          ensureSeries(id, name, maxPoints);
         }
-        service.getMetric(workspace, id, name, maxPoints).then(
-          h => set(toSeries(h)),
-          () => set(null)
-        );
-      });
+      }
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [data.data, maxPoints]);
+  }, [chartKey, key, views, maxPoints, ensureSeries]);
 
-  const reload = useThrottled(() => setTick(t => t + 1), 2000);
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect') {
-      reload();
-    } else if (
-      event.type === 'run' &&
-      runIds.includes(event.run.id) &&
-      isTerminal(event.run.status)
-    ) {
-      reload();
-    }
-  });
+  // series(name)[i]: the history of run i (undefined while loading, null if it has none).
+  const seriesOf = (name: string): Array<IScalarSeries | null | undefined> =>
+    runIds.map(id => {
+      const view = views.get(id);
+      if (!view?.summaries?.some(m => m.name === name && m.kind === 'scalar')) {
+        return null;
+      }
+      return view.series.get(name) ?? (view.errors.has(name) ? null : undefined);
+    });
 
-  if (!data.data) {
-    return data.error ? (
-      <ErrorView error={data.error} onRetry={data.reload} context="Compare runs" />
+  if (!loaded.data || !metricsLoaded) {
+    const error = loaded.error ?? metricsError;
+    return error ? (
+      <ErrorView error={error} onRetry={loaded.reload} context="Compare runs" />
     ) : (
       <Loading label="Loading runs…" />
     );
   }
-  const { runs, metrics } = data.data;
-  const rows = buildRows(runs, metrics);
+  const summaries = metrics.map(list => list ?? []);
+  const rows = buildRows(runs, summaries);
   const differing = rows.filter(differs).length;
   const visible = onlyDiff ? rows.filter(differs) : rows;
   const sections = Array.from(new Set(visible.map(r => r.section)));
@@ -273,7 +266,7 @@ function CompareView(props: ICompareOptions): JSX.Element {
       </div>
       <div className="jp-aml-ChartGrid">
         {chartNames.map(name => {
-          const list = series.get(name);
+          const list = seriesOf(name);
           const ready = list && list.every(s => s !== undefined);
           const lines = ready
             ? runs

@@ -9,6 +9,7 @@ import React, { useEffect, useState } from 'react';
 
 import { AMLService, IWebservice } from '../api';
 import { amlIcon } from '../icons';
+import { useLiveEpoch, useLiveEvents } from '../live/hooks';
 import { AMLRequestError } from '../request';
 import { ITab, EmptyState } from './components';
 import {
@@ -24,7 +25,7 @@ import { EndpointLogs } from './endpoint/logs';
 import { EndpointOverview } from './endpoint/overview';
 import { EndpointTelemetry } from './endpoint/telemetry';
 import { EndpointTest } from './endpoint/test-request';
-import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
+import { useRequest, useThrottled } from './hooks';
 import { confirmDanger, IAssetActions, notifyError } from './registry-common';
 
 export const ENDPOINT_TABS = ['overview', 'keys', 'test', 'logs', 'telemetry'] as const;
@@ -168,7 +169,12 @@ function EndpointDetailsView(
 ): JSX.Element {
   const { service, workspace, name, onService } = props;
   const [tick, setTick] = useState(0);
-  const loaded = useRequest(() => service.getWebservice(workspace, name), [workspace, name, tick]);
+  // Bumped when the push channel came back: events may be missing, so everything loads again.
+  const epoch = useLiveEpoch(service, workspace);
+  const loaded = useRequest(
+    () => service.getWebservice(workspace, name),
+    [workspace, name, tick, epoch]
+  );
   const [tab, setTab] = useDetailTab(props.tab, props.tabRequest);
   const [deleted, setDeleted] = useState(false);
   const deletion = useEndpointDelete(service, workspace, name, () => {
@@ -184,11 +190,7 @@ function EndpointDetailsView(
     setTick(t => t + 1);
     setChanges(c => c + 1);
   }, 300);
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect') {
-      reloadSoon();
-      return;
-    }
+  useLiveEvents(service, workspace, event => {
     if (event.type === 'webservice' && event.name === name) {
       if (event.action === 'deleted') {
         setDeleted(true);
@@ -260,7 +262,7 @@ function EndpointDetailsView(
           : null,
         deletion.error !== undefined ? { error: deletion.error, context: 'Delete' } : null
       ]}
-      tabs={endpointTabs(props, svc, tests + changes, onSent)}
+      tabs={endpointTabs(props, svc, tests + changes + epoch, onSent)}
       tab={tab}
       onTab={setTab}
     />

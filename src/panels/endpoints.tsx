@@ -6,8 +6,8 @@
 import React from 'react';
 
 import { AMLService, IReplicaView, IWebservice } from '../api';
+import { useLiveQuery } from '../live/hooks';
 import { EmptyState, ErrorView, Loading, Section, StatusBadge } from './components';
-import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
 import { IAssetActions } from './registry-common';
 
 /** Replicas of the revision taking traffic that answer requests now, and how many were asked for. */
@@ -24,14 +24,13 @@ export function EndpointsSection(props: {
   actions: IAssetActions;
 }): JSX.Element {
   const { service, workspace, refreshKey, actions } = props;
-  const services = useRequest(() => service.listWebservices(workspace), [workspace, refreshKey]);
-
-  const reloadSoon = useThrottled(services.reload, 500);
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect' || event.type === 'webservice') {
-      reloadSoon();
-    }
-  });
+  const services = useLiveQuery(
+    service,
+    workspace,
+    () => service.listWebservices(workspace),
+    [refreshKey],
+    { reloadOn: event => event.type === 'webservice', throttleMs: 500 }
+  );
 
   let body: React.ReactNode;
   if (services.data === undefined) {

@@ -2,8 +2,8 @@
 import React, { useEffect, useState } from 'react';
 
 import { AMLService, IExperiment } from '../api';
+import { useLiveQuery } from '../live/hooks';
 import { EmptyState, ErrorView, Loading, Section } from './components';
-import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
 import { IRunActions, RunsTable } from './runs-table';
 
 export interface IExperimentsSectionProps {
@@ -17,7 +17,14 @@ export interface IExperimentsSectionProps {
 
 export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element {
   const { service, workspace, refreshKey } = props;
-  const experiments = useRequest(() => service.listExperiments(workspace), [workspace, refreshKey]);
+  // Top-level runs may mean a new experiment or new run counts: reload (at most every 2 s).
+  const experiments = useLiveQuery(
+    service,
+    workspace,
+    () => service.listExperiments(workspace),
+    [refreshKey],
+    { reloadOn: event => event.type === 'run' && event.run.parent_id === null, throttleMs: 2000 }
+  );
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(
     () => new Set(props.defaultExperiment ? [props.defaultExperiment] : [])
   );
@@ -28,14 +35,6 @@ export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element
       setExpanded(prev => (prev.has(name) ? prev : new Set(prev).add(name)));
     }
   }, [props.defaultExperiment]);
-
-  // Top-level run events may mean a new experiment or new run counts: reload (at most every 2 s).
-  const reloadSoon = useThrottled(experiments.reload, 2000);
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect' || (event.type === 'run' && event.run.parent_id === null)) {
-      reloadSoon();
-    }
-  });
 
   const toggle = (name: string) =>
     setExpanded(prev => {

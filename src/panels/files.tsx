@@ -3,8 +3,9 @@ import React from 'react';
 
 import { AMLService, IRunFile } from '../api';
 import { formatBytes } from '../format';
+import { useLiveQuery } from '../live/hooks';
 import { DownloadButton, EmptyState, ErrorView, Loading } from './components';
-import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
+import { useRequest } from './hooks';
 
 function basename(path: string): string {
   return path.split('/').pop() || path;
@@ -56,17 +57,17 @@ export function RunOutputs(props: {
   runId: string;
 }): JSX.Element {
   const { service, workspace, runId } = props;
-  const files = useRequest(() => service.listRunFiles(workspace, runId), [workspace, runId]);
-  const reload = useThrottled(files.reload, 1000);
-  useWorkspaceEvents(service, workspace, event => {
-    if (
-      event.type === 'reconnect' ||
-      (event.type === 'files' && event.run_id === runId) ||
-      (event.type === 'run' && event.run.id === runId && event.run.status === 'Completed')
-    ) {
-      reload();
+  const files = useLiveQuery(
+    service,
+    workspace,
+    () => service.listRunFiles(workspace, runId),
+    [runId],
+    {
+      reloadOn: event =>
+        (event.type === 'files' && event.run_id === runId) ||
+        (event.type === 'run' && event.run.id === runId && event.run.status === 'Completed')
     }
-  });
+  );
   if (!files.data) {
     return files.error ? (
       <ErrorView error={files.error} onRetry={files.reload} context="Outputs" />

@@ -1,6 +1,4 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { AMLService } from '../api';
-import type { AMLEventListener } from '../events';
 
 export interface IRequestState<T> {
   /** The last successfully loaded value (kept while reloading, so refreshes do not flash). */
@@ -55,26 +53,6 @@ export function useRequest<T>(
 
   const reload = useCallback(() => setTick(t => t + 1), []);
   return { data, error, loading, reload };
-}
-
-/**
- * Listen to a workspace's push channel while mounted. The listener may change on every render;
- * the subscription only follows `workspace`.
- */
-export function useWorkspaceEvents(
-  service: AMLService,
-  workspace: string | null,
-  listener: AMLEventListener
-): void {
-  const ref = useRef(listener);
-  ref.current = listener;
-  useEffect(() => {
-    if (!workspace) {
-      return;
-    }
-    const handle = service.events.subscribe(workspace, event => ref.current(event));
-    return () => handle.dispose();
-  }, [service, workspace]);
 }
 
 /** Call `fn` at most once per `ms` (trailing), e.g. to coalesce reloads triggered by events. */

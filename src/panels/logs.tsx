@@ -1,14 +1,10 @@
 /** Run details, "Logs" tab: the run's stdout/stderr, tailed live, with follow and search. */
-import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import React, { useLayoutEffect, useRef, useState } from 'react';
 
-import { AMLService, ILogLine } from '../api';
+import { AMLService } from '../api';
+import { useRunLog } from '../live/hooks';
 import { ErrorView, Loading, saveBlob } from './components';
-import { useWorkspaceEvents } from './hooks';
 
-/** Lines fetched per request (the server allows up to 10,000). */
-const PAGE = 5000;
-/** Lines kept in the browser; older ones are dropped (the download has all of them). */
-const KEEP = 50000;
 /** Lines drawn at once; the rest are summarised (search narrows them). */
 const SHOW = 3000;
 
@@ -41,74 +37,11 @@ export function RunLogs(props: {
   runName: string;
 }): JSX.Element {
   const { service, workspace, runId } = props;
-  const [lines, setLines] = useState<ILogLine[]>([]);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(undefined);
+  const { lines, loading, error, retry } = useRunLog(service, workspace, runId);
   const [follow, setFollow] = useState(true);
   const [query, setQuery] = useState('');
   const [stream, setStream] = useState('');
-  const lastId = useRef(0);
-  const fetching = useRef(false);
-  const pending = useRef<ILogLine[]>([]);
   const view = useRef<HTMLDivElement>(null);
-
-  const append = (incoming: ILogLine[]) => {
-    const fresh = incoming.filter(l => l.id > lastId.current);
-    if (fresh.length === 0) {
-      return;
-    }
-    lastId.current = fresh[fresh.length - 1].id;
-    setLines(prev => {
-      const next = prev.concat(fresh);
-      return next.length > KEEP ? next.slice(next.length - KEEP) : next;
-    });
-  };
-
-  /** Fetch everything after the last line seen. */
-  const catchUp = async () => {
-    if (fetching.current) {
-      return;
-    }
-    fetching.current = true;
-    try {
-      for (;;) {
-        const page = await service.getLogs(workspace, runId, {
-          after: lastId.current,
-          limit: PAGE
-        });
-        append(page.items);
-        if (page.items.length < PAGE) {
-          break;
-        }
-      }
-      setError(undefined);
-    } catch (reason) {
-      setError(reason);
-    } finally {
-      fetching.current = false;
-      setLoading(false);
-      const buffered = pending.current.sort((a, b) => a.id - b.id);
-      pending.current = [];
-      append(buffered);
-    }
-  };
-
-  useEffect(() => {
-    void catchUp();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [workspace, runId]);
-
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect') {
-      void catchUp();
-    } else if (event.type === 'log' && event.run_id === runId) {
-      if (fetching.current) {
-        pending.current.push(...event.lines); // applied after the catch-up (ids deduplicate)
-      } else {
-        append(event.lines);
-      }
-    }
-  });
 
   const q = query.trim().toLowerCase();
   const streams = Array.from(new Set(lines.map(l => l.stream))).sort();
@@ -165,9 +98,7 @@ export function RunLogs(props: {
             : `${lines.length.toLocaleString()} lines`}
         </span>
       </div>
-      {error !== undefined && (
-        <ErrorView error={error} onRetry={() => void catchUp()} context="Logs" />
-      )}
+      {error !== undefined && <ErrorView error={error} onRetry={retry} context="Logs" />}
       {loading && lines.length === 0 ? (
         <Loading label="Loading logs…" />
       ) : (

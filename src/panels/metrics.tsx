@@ -7,29 +7,12 @@ import React, { useEffect, useRef, useState } from 'react';
 
 import { AMLService, IImageValue, IMetricHistory, IMetricSummary, isTerminal } from '../api';
 import { formatNumber, formatValue } from '../format';
+import { useRunMetrics } from '../live/hooks';
+import { IScalarSeries } from '../live/metrics';
 import { LineChart, XMode } from './chart';
 import { EmptyState, ErrorView, Loading } from './components';
-import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
 
-/** A scalar history as the chart needs it. */
-export interface IScalarSeries {
-  steps: number[];
-  values: Array<number | null>;
-  times: number[];
-  /** Points stored on the server. */
-  total: number;
-  downsampled: boolean;
-}
-
-export function toSeries(history: IMetricHistory): IScalarSeries {
-  return {
-    steps: history.steps ?? [],
-    values: (history.values ?? []) as Array<number | null>,
-    times: history.times ?? [],
-    total: history.total,
-    downsampled: history.downsampled ?? false
-  };
-}
+export { IScalarSeries, toSeries } from '../live/metrics';
 
 /** X-axis switch shared by the metrics tab and the comparison view. */
 export function XAxisSwitch(props: {
@@ -258,82 +241,33 @@ export function RunMetrics(props: {
   maxPoints: number;
 }): JSX.Element {
   const { service, workspace, runId, maxPoints, status } = props;
-  const [tick, setTick] = useState(0);
-  const summaries = useRequest(
-    () => service.listMetrics(workspace, runId),
-    [workspace, runId, tick]
-  );
-  const [series, setSeries] = useState<ReadonlyMap<string, IScalarSeries>>(new Map());
-  const [errors, setErrors] = useState<ReadonlyMap<string, unknown>>(new Map());
-  const [others, setOthers] = useState<ReadonlyMap<string, IMetricHistory>>(new Map());
+  const metrics = useRunMetrics(service, workspace, runId);
+  const { series, errors, others, ensureSeries, ensureHistory } = metrics;
   const [xMode, setXMode] = useState<XMode>('step');
-  const seriesRef = useRef(series);
-  seriesRef.current = series;
   const mountedAt = useRef(performance.now());
   const measured = useRef(false);
-  const fetchedCounts = useRef(new Map<string, number>());
 
-  const scalars = (summaries.data ?? []).filter(m => m.kind === 'scalar');
+  const all = metrics.summaries;
+  const scalars = (all ?? []).filter(m => m.kind === 'scalar');
   const charts = scalars.filter(m => m.count > 1);
   const singles = scalars.filter(m => m.count <= 1);
-  const nonScalars = (summaries.data ?? []).filter(m => m.kind !== 'scalar');
+  const nonScalars = (all ?? []).filter(m => m.kind !== 'scalar');
 
-  // Load every history we do not have (or that changed since it was fetched, for non-scalars).
-  const load = (names: string[], force: boolean) => {
-    for (const name of names) {
-      if (!force && seriesRef.current.has(name)) {
-        continue;
-      }
-      service.getMetric(workspace, runId, name, maxPoints).then(
-        history => setSeries(prev => new Map(prev).set(name, toSeries(history))),
-        reason => setErrors(prev => new Map(prev).set(name, reason))
-      );
-    }
-  };
-
+  // The store loads each history once (again when max_points or a non-scalar's count changes)
+  // and keeps the scalar ones current.
   useEffect(() => {
-    if (!summaries.data) {
-      return;
-    }
-    load(
-      charts.map(m => m.name),
-      false
-    );
-    for (const m of nonScalars) {
-      if (fetchedCounts.current.get(m.name) !== m.count) {
-        fetchedCounts.current.set(m.name, m.count);
-        service.getMetric(workspace, runId, m.name).then(
-          history => setOthers(prev => new Map(prev).set(m.name, history)),
-          reason => setErrors(prev => new Map(prev).set(m.name, reason))
-        );
+    for (const m of all ?? []) {
+      if (m.kind !== 'scalar') {
+        ensureHistory(m.name, m.count);
+      } else if (m.count > 1) {
+        ensureSeries(m.name, maxPoints);
       }
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [summaries.data]);
-
-  // A different max_points (settings) reloads every chart.
-  useEffect(() => {
-    if (seriesRef.current.size) {
-      load(Array.from(seriesRef.current.keys()), true);
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [maxPoints]);
-
-  // The run just finished: reload summaries and charts once, downsampled on the server.
-  const terminal = isTerminal(status);
-  const wasTerminal = useRef(terminal);
-  useEffect(() => {
-    if (terminal && !wasTerminal.current) {
-      setTick(t => t + 1);
-      load(Array.from(seriesRef.current.keys()), true);
-    }
-    wasTerminal.current = terminal;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [terminal]);
+  }, [all, maxPoints, ensureSeries, ensureHistory]);
 
   // Time from opening the tab to every chart drawn (benchmarks/studio.md).
   useEffect(() => {
-    if (!measured.current && summaries.data && charts.every(m => series.has(m.name))) {
+    if (!measured.current && all && charts.every(m => series.has(m.name))) {
       measured.current = true;
       const start = mountedAt.current;
       requestAnimationFrame(() => {
@@ -346,53 +280,12 @@ export function RunMetrics(props: {
     }
   });
 
-  const reloadSummaries = useThrottled(() => setTick(t => t + 1), 2000);
-  const [pendingReload, setPendingReload] = useState<ReadonlySet<string>>(new Set());
-  const reloadLong = useThrottled(() => {
-    load(Array.from(pendingReload), true);
-    setPendingReload(new Set());
-  }, 3000);
-
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect') {
-      reloadSummaries();
-      load(Array.from(seriesRef.current.keys()), true);
-      return;
-    }
-    if (event.type !== 'metric' || event.run_id !== runId) {
-      return;
-    }
-    const current = seriesRef.current.get(event.name);
-    if (!current) {
-      // A new metric, or one that had a single value so far: the summaries say which.
-      reloadSummaries();
-      return;
-    }
-    const next: IScalarSeries = {
-      steps: current.steps.slice(),
-      values: current.values.slice(),
-      times: current.times.slice(),
-      total: current.total,
-      downsampled: current.downsampled
-    };
-    const lastTime = next.times.length ? next.times[next.times.length - 1] : -Infinity;
-    for (const [step, value, time] of event.points) {
-      if (time < lastTime) {
-        continue; // already in the history fetched while this event was on its way
-      }
-      // The server numbers steps 0, 1, 2... when the script gave none (sent as -1 here).
-      next.steps.push(step === -1 ? next.total : step);
-      next.values.push(value);
-      next.times.push(time);
-      next.total++;
-    }
-    setSeries(prev => new Map(prev).set(event.name, next));
-    if (next.values.length > 2 * maxPoints) {
-      setPendingReload(prev => new Set(prev).add(event.name));
-      reloadLong();
-    }
-  });
-
+  const terminal = isTerminal(status);
+  const summaries = {
+    data: all,
+    error: metrics.summariesError,
+    reload: metrics.reloadSummaries
+  };
   if (!summaries.data) {
     return summaries.error ? (
       <ErrorView error={summaries.error} onRetry={summaries.reload} context="Metrics" />

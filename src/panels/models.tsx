@@ -6,8 +6,8 @@
 import React, { useEffect, useRef, useState } from 'react';
 
 import { AMLService, IModel } from '../api';
+import { useLiveQuery } from '../live/hooks';
 import { EmptyState, ErrorView, Loading, Section } from './components';
-import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
 import { matchesFilter } from './model/filter';
 import { VersionItem } from './model/version';
 import { IAssetActions, VersionGroupToggle } from './registry-common';
@@ -118,18 +118,20 @@ export function ModelsSection(props: {
   focus: IModelFocus | null;
 }): JSX.Element {
   const { service, workspace, refreshKey, focus } = props;
-  const models = useRequest(() => service.listModels(workspace), [workspace, refreshKey]);
-  const [filter, setFilter] = useState('');
-  const { expanded, toggle, setExpanded } = useExpanded();
-
   // Registrations, tag edits and deletes come as model events; a deployment changes which versions
   // are in use (web-service events). Reload at most twice a second.
-  const reloadSoon = useThrottled(models.reload, 500);
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect' || event.type === 'model' || event.type === 'webservice') {
-      reloadSoon();
+  const models = useLiveQuery(
+    service,
+    workspace,
+    () => service.listModels(workspace),
+    [refreshKey],
+    {
+      reloadOn: event => event.type === 'model' || event.type === 'webservice',
+      throttleMs: 500
     }
-  });
+  );
+  const [filter, setFilter] = useState('');
+  const { expanded, toggle, setExpanded } = useExpanded();
 
   const focusHere = focus !== null && focus.workspace === workspace ? focus : null;
   const revealing = focusHere !== null && !focusHere.handled;

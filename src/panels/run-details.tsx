@@ -5,6 +5,7 @@ import React, { useEffect, useState } from 'react';
 import { AMLService, IRun, isTerminal } from '../api';
 import { runShortName } from '../format';
 import { amlIcon } from '../icons';
+import { useLiveRun, useLiveWorkspace } from '../live/hooks';
 import { IAMLSettings } from '../tokens';
 import { RunChildren } from './children';
 import { ITab } from './components';
@@ -17,7 +18,6 @@ import {
   useDetailTab
 } from './detail-shell';
 import { RunOutputs, RunSnapshot } from './files';
-import { useRequest, useWorkspaceEvents } from './hooks';
 import { RunLogs } from './logs';
 import { RunMetrics } from './metrics';
 import { RunOverview } from './overview';
@@ -103,32 +103,20 @@ function RunDetailsView(
     tabRequest: ITabRequest | null;
   }
 ): JSX.Element {
-  const { service, workspace, runId } = props;
-  const [tick, setTick] = useState(0);
-  const loaded = useRequest(() => service.getRun(workspace, runId), [workspace, runId, tick]);
-  const [live, setLive] = useState<IRun | null>(null);
+  const { service, workspace, runId, onRun } = props;
+  // The store's copy: loaded from REST, then replaced by the push channel's.
+  const live = useLiveWorkspace(service, workspace);
+  const loaded = useLiveRun(service, workspace, runId);
   const [tab, setTab] = useDetailTab(props.tab, props.tabRequest);
   const [cancelError, setCancelError] = useState<unknown>(undefined);
   const [now, setNow] = useState(Date.now());
 
-  // The push channel's copy is newer than the last load, until the next load.
-  const run = live ?? loaded.data ?? null;
-
-  useEffect(() => setLive(null), [loaded.data]);
+  const run = loaded.data ?? null;
   useEffect(() => {
     if (run) {
-      props.onRun(run);
+      onRun(run);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [run]);
-
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect') {
-      setTick(t => t + 1);
-    } else if (event.type === 'run' && event.run.id === runId) {
-      setLive(event.run);
-    }
-  });
+  }, [run, onRun]);
 
   // Tick the duration of a running run.
   const active = run !== null && !isTerminal(run.status);
@@ -153,7 +141,7 @@ function RunDetailsView(
   const cancel = async () => {
     setCancelError(undefined);
     try {
-      setLive(await service.cancelRun(workspace, runId));
+      live.putRun(await service.cancelRun(workspace, runId));
     } catch (reason) {
       setCancelError(reason);
     }
@@ -171,7 +159,7 @@ function RunDetailsView(
         </>
       }
       refreshLabel="Refresh run"
-      onRefresh={() => setTick(t => t + 1)}
+      onRefresh={loaded.reload}
       actions={
         active && (
           <button

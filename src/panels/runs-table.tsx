@@ -3,9 +3,9 @@
  * one page of rows), status badges kept live by the push channel, an optional metric column, and a
  * selection for comparing runs.
  */
-import React, { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import React, { useCallback, useId, useLayoutEffect, useRef, useState } from 'react';
 
-import { AMLService, IMetricSummary, IRun, IRunPage, RUN_STATUSES, RunSort } from '../api';
+import { AMLService, IRun, IRunPage, RUN_STATUSES, RunSort } from '../api';
 import {
   displayName,
   formatDateTime,
@@ -15,8 +15,11 @@ import {
   runDurationSeconds,
   runShortName
 } from '../format';
+import { useLiveQuery, useLiveRows, useMetricSummaries } from '../live/hooks';
 import { EmptyState, ErrorView, Loading, StatusBadge } from './components';
-import { useRequest, useThrottled, useWorkspaceEvents } from './hooks';
+import { IRequestState } from './hooks';
+
+const NO_RUNS: IRun[] = [];
 
 /** What the table asks its host to do (open a run's page, compare runs). */
 export interface IRunActions {
@@ -42,61 +45,6 @@ function columnSortKey(column: Column, metric: string): string {
   return column === 'metric' ? `metric:${metric}` : column;
 }
 
-/** Loads metric summaries of the runs on screen (the run list carries no metric values). */
-function useMetricSummaries(
-  service: AMLService,
-  workspace: string,
-  runIds: string[],
-  enabled: boolean
-): {
-  summaries: Map<string, IMetricSummary[]>;
-  /** Apply a live point to a cached summary. */
-  patch: (runId: string, name: string, value: number) => void;
-} {
-  const cache = useRef(new Map<string, IMetricSummary[]>());
-  const [, setTick] = useState(0);
-  const patch = useCallback((runId: string, name: string, value: number) => {
-    const list = cache.current.get(runId);
-    const found = list?.find(m => m.name === name);
-    if (found) {
-      found.last_value = value;
-      setTick(t => t + 1);
-    } else if (list) {
-      cache.current.delete(runId); // a new metric: load the summaries again
-      setTick(t => t + 1);
-    }
-  }, []);
-  const key = runIds.join(',');
-  useEffect(() => {
-    if (!enabled) {
-      return;
-    }
-    let cancelled = false;
-    const todo = runIds.filter(id => !cache.current.has(id));
-    let next = 0;
-    const worker = async () => {
-      while (!cancelled && next < todo.length) {
-        const id = todo[next++];
-        try {
-          cache.current.set(id, await service.listMetrics(workspace, id));
-        } catch {
-          cache.current.set(id, []);
-        }
-        if (!cancelled) {
-          setTick(t => t + 1);
-        }
-      }
-    };
-    // Four at a time: the browser has few connections per host and the push channel holds one.
-    void Promise.all([worker(), worker(), worker(), worker()]);
-    return () => {
-      cancelled = true;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [service, workspace, key, enabled, cache.current.size]);
-  return { summaries: cache.current, patch };
-}
-
 export function RunsTable(props: {
   service: AMLService;
   workspace: string;
@@ -117,8 +65,6 @@ export function RunsTable(props: {
   const [tokens, setTokens] = useState<Array<string | null>>([null]);
   const [page, setPage] = useState(0);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
-  const [live, setLive] = useState<ReadonlyMap<string, IRun>>(new Map());
-  const [tick, setTick] = useState(0);
   const [metricPicker, setMetricPicker] = useState(false);
   const responseAt = useRef(0);
 
@@ -128,22 +74,35 @@ export function RunsTable(props: {
     setPage(0);
   };
 
-  const runs = useRequest(async (): Promise<IRunPage> => {
-    const result = await service.listRuns(workspace, {
-      experiment,
-      rootOnly: true,
-      sort,
-      status: status ? [status] : undefined,
-      tag: tag ? [tag] : undefined,
-      pageSize,
-      pageToken: tokens[page]
-    });
-    responseAt.current = performance.now();
-    return result;
-  }, [workspace, experiment, sort, status, tag, pageSize, page, refreshKey, tick]);
-
-  // A fresh page replaces the live patches made to the previous one.
-  useEffect(() => setLive(new Map()), [runs.data]);
+  const runs: IRequestState<IRunPage> = useLiveQuery(
+    service,
+    workspace,
+    async (live): Promise<IRunPage> => {
+      const result = await service.listRuns(workspace, {
+        experiment,
+        rootOnly: true,
+        sort,
+        status: status ? [status] : undefined,
+        tag: tag ? [tag] : undefined,
+        pageSize,
+        pageToken: tokens[page]
+      });
+      result.items.forEach(run => live.putRun(run));
+      responseAt.current = performance.now();
+      return result;
+    },
+    [experiment, sort, status, tag, pageSize, page, refreshKey],
+    {
+      // A new top-level run belongs on the first page of the default (newest first) order; runs on
+      // the page stay current through the store.
+      reloadOn: event =>
+        event.type === 'run' &&
+        event.run.experiment === experiment &&
+        event.run.parent_id === null &&
+        page === 0 &&
+        !runs.data?.items.some(r => r.id === event.run.id)
+    }
+  );
 
   // First paint after the response, for the benchmark (benchmarks/studio.md).
   useLayoutEffect(() => {
@@ -160,33 +119,8 @@ export function RunsTable(props: {
     }
   }, [runs.data]);
 
-  const reloadSoon = useThrottled(() => setTick(t => t + 1), 1000);
-  useWorkspaceEvents(service, workspace, event => {
-    if (event.type === 'reconnect') {
-      reloadSoon();
-      return;
-    }
-    if (event.type === 'metric') {
-      const last = event.points[event.points.length - 1];
-      if (metric && event.name === metric && last) {
-        patch(event.run_id, event.name, last[1]);
-      }
-      return;
-    }
-    if (event.type !== 'run' || event.run.experiment !== experiment) {
-      return;
-    }
-    const run = event.run;
-    if (runs.data?.items.some(r => r.id === run.id)) {
-      setLive(prev => new Map(prev).set(run.id, run));
-    } else if (run.parent_id === null && page === 0) {
-      // A new run: it belongs on the first page of the default (newest first) order.
-      reloadSoon();
-    }
-  });
-
-  const items: IRun[] = (runs.data?.items ?? []).map(r => live.get(r.id) ?? r);
-  const { summaries, patch } = useMetricSummaries(
+  const items = useLiveRows(service, workspace, runs.data?.items ?? NO_RUNS);
+  const summaries = useMetricSummaries(
     service,
     workspace,
     items.map(r => r.id),
