@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.registry import parse_ref
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
-from jupyter_aml.envbuild import default_managed_flag, needs_managed_venv
+from jupyter_aml.envbuild import definition_user_managed
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import EnvironmentRow, WorkspaceRow
@@ -32,8 +32,7 @@ def canonical_spec(spec: rm.EnvironmentDefinition) -> dict[str, Any]:
     """The parts of a definition that make it what it is, in a stable form."""
     return {
         "python_version": spec.python_version,
-        "user_managed": not needs_managed_venv(
-            {"pip": spec.python.pip, "user_managed": default_managed_flag(spec.python.user_managed)}),
+        "user_managed": definition_user_managed(spec.python.user_managed, spec.python.pip),
         "interpreter_path": spec.python.interpreter_path,
         "pip": [p.strip() for p in spec.python.pip if p.strip()],
         "env_vars": dict(sorted(spec.env_vars.items())),
