@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,9 +27,10 @@ print("probe", json.dumps({"six": six.__version__, "prefix": sys.prefix, "leaked
 """
 
 
-def _probe(service: FakeService) -> dict:
+def _probe(service: FakeService) -> dict[str, Any]:
     line = next(t for t in service.state.log_text("stdout") if t.startswith("probe "))
-    return json.loads(line[6:])
+    found: dict[str, Any] = json.loads(line[6:])
+    return found
 
 
 def test_spec_hash_is_canonical() -> None:
@@ -115,13 +117,17 @@ def test_user_managed_interpreter_path(service: FakeService, tmp_path: Path) -> 
     assert service.state.status_sequence("u1")[-1] == "Completed"
 
 
-def test_a_registered_definition_with_requirements_is_built_even_if_marked_user_managed():
+def test_a_registered_definition_with_requirements_is_built_even_if_marked_user_managed() -> None:
     """The registry hashes pip requirements as a managed venv; the builder must agree (raw REST clients
     often leave user_managed at its default)."""
     from jupyter_aml.envbuild.venv import interpreter_spec
 
     spec = interpreter_spec({"python": {"user_managed": True, "pip": ["six"]}, "env_vars": {"A": "1"}})
     parsed = parse_spec(spec)
-    assert parsed.user_managed is False and list(parsed.pip) == ["six"]
+    assert parsed.user_managed is False and list(parsed.pip) == ["six"] and parsed.env_vars == {"A": "1"}
+    assert "interpreter_path" not in spec["python"]  # no python_version: the builder's default interpreter
+    mine = f"{sys.version_info.major}.{sys.version_info.minor}"
+    pinned = interpreter_spec({"python_version": mine, "python": {"pip": ["six"]}})
+    assert pinned["python"]["interpreter_path"] == sys.executable
     plain = interpreter_spec({"python": {"user_managed": True, "pip": [" "]}})
     assert parse_spec(plain).user_managed is True
