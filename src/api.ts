@@ -2,9 +2,7 @@
  * Typed client of the jupyter-aml REST API (docs/rest-api.md).
  *
  * Payload types come from `api-types.ts`, which `jlpm gen:api` generates from the server's OpenAPI
- * document (itself generated from the pydantic models): no REST type is written twice. The few
- * routes whose OpenAPI entry has no response schema yet are typed here from the same pydantic models
- * (marked "no schema in OpenAPI").
+ * document (itself generated from the pydantic models): no REST type is written twice.
  */
 import { ServerConnection } from '@jupyterlab/services';
 
@@ -47,34 +45,21 @@ export type IRegisteredEnvironment = Schemas['RegisteredEnvironment'];
 export type IEnvironmentDefinition = Schemas['EnvironmentDefinition'];
 export type IEnvironmentBuild = Schemas['EnvironmentBuild'];
 
-/** Web service states (`Webservice.state`), as in Azure ML v1. */
-export const WEBSERVICE_STATES = ['Transitioning', 'Healthy', 'Unhealthy', 'Failed'] as const;
+export type IReplicaView = Schemas['ReplicaView'];
+export type IOperation = Schemas['Operation'];
+export type IServiceError = Schemas['ServiceError'];
+export type IRunError = Schemas['RunError'];
+export type IDeploymentConfig = Schemas['DeploymentConfigSpec'];
+export type IInferenceConfig = Schemas['InferenceConfig'];
+export type WebserviceState = IWebservice['state'];
 
-/**
- * One replica of the revision taking traffic (`Webservice.replicas`; no schema in OpenAPI: the
- * server's `Replica.view()` in jupyter_aml/serving/front.py).
- */
-export interface IReplicaView {
-  index: number;
-  revision: number;
-  /** starting | ready | suspect | draining | dead */
-  state: string;
-  inflight: number;
-  restarts: number;
-  served: number;
-  pid: number | null;
-  port: number | null;
-}
-
-/** The last create/update of a web service (`Webservice.operation`; no schema in OpenAPI). */
-export interface IOperationView {
-  kind: string;
-  status: string;
-  revision: number;
-  started_at: string;
-  ended_at?: string | null;
-  error?: { message?: string; code?: string } | null;
-}
+/** Web service states (`Webservice.state`), as in Azure ML v1; a new state fails to compile here. */
+export const WEBSERVICE_STATES = Object.keys({
+  Transitioning: true,
+  Healthy: true,
+  Unhealthy: true,
+  Failed: true
+} satisfies Record<WebserviceState, true>) as ReadonlyArray<WebserviceState>;
 
 export interface IListModelsOptions {
   name?: string;
@@ -84,21 +69,29 @@ export interface IListModelsOptions {
   latest?: boolean;
 }
 
+/**
+ * Whether each status the server can report is terminal (the run never changes again), in
+ * lifecycle order. Exhaustive over the generated `RunStatus`: a new status fails to compile here.
+ */
+const RUN_STATUS_TERMINAL = {
+  Queued: false,
+  Preparing: false,
+  Starting: false,
+  Running: false,
+  Finalizing: false,
+  Completed: true,
+  Failed: true,
+  Canceled: true,
+  NotResponding: false
+} as const satisfies Record<RunStatus, boolean>;
+
 /** Every run status the server can report, in lifecycle order. */
-export const RUN_STATUSES: ReadonlyArray<RunStatus> = [
-  'Queued',
-  'Preparing',
-  'Starting',
-  'Running',
-  'Finalizing',
-  'Completed',
-  'Failed',
-  'Canceled',
-  'NotResponding'
-];
+export const RUN_STATUSES = Object.keys(RUN_STATUS_TERMINAL) as ReadonlyArray<RunStatus>;
 
 /** Statuses after which a run never changes again. */
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Canceled']);
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(
+  RUN_STATUSES.filter(status => RUN_STATUS_TERMINAL[status])
+);
 
 export function isTerminal(status: string): boolean {
   return TERMINAL_STATUSES.has(status);

@@ -7,64 +7,32 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 
-import type { ILogLine, IRun } from './api';
+import type { components } from './api-types';
 import { API_PREFIX } from './request';
 
-export interface IRunEvent {
-  type: 'run';
-  run: IRun;
-}
+type Schemas = components['schemas'];
 
-export interface ILogEvent {
-  type: 'log';
-  run_id: string;
-  lines: ILogLine[];
-}
-
-export interface IMetricEvent {
-  type: 'metric';
-  run_id: string;
-  name: string;
-  total: number;
-  steps: number[];
-  values: Array<number | null>;
-  times: number[];
-}
-
-export interface IFilesEvent {
-  type: 'files';
-  run_id: string;
-  paths: string[];
-}
-
+// The events' types are generated from the server's models (core/events.py) like the REST types.
+export type IRunEvent = Schemas['RunEvent'];
+export type ILogEvent = Schemas['LogEvent'];
+/** Scalar points as stored: `steps`/`values`/`times` columns, the series' last `steps.length` of `total`. */
+export type IMetricEvent = Schemas['MetricEvent'];
+export type IFilesEvent = Schemas['FilesEvent'];
 /** A model version was registered, updated (tags, properties, description) or deleted. */
-export interface IModelEvent {
-  type: 'model';
-  action: 'registered' | 'updated' | 'deleted';
-  name: string;
-  version: number;
-}
-
+export type IModelEvent = Schemas['ModelEvent'];
 /** A web service changed (state, revision, replicas, settings) or was deleted. */
-export interface IWebserviceEvent {
-  type: 'webservice';
-  action: 'changed' | 'deleted';
-  name: string;
-}
+export type IWebserviceEvent = Schemas['WebserviceEvent'];
 
-/** Sent to listeners when the stream came back after an interruption: events may be missing. */
+/**
+ * Not on the wire: sent to listeners when the stream came back after an interruption (events may be
+ * missing).
+ */
 export interface IReconnectEvent {
   type: 'reconnect';
 }
 
-export type AMLEvent =
-  | IRunEvent
-  | ILogEvent
-  | IMetricEvent
-  | IFilesEvent
-  | IModelEvent
-  | IWebserviceEvent
-  | IReconnectEvent;
+/** One event of the push channel, or the client's own `reconnect`. */
+export type AMLEvent = Schemas['AMLEvent'] | IReconnectEvent;
 
 export type AMLEventListener = (event: AMLEvent) => void;
 

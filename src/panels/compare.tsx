@@ -46,7 +46,7 @@ function shortLabel(run: IRun): string {
 }
 
 function commandLine(run: IRun): string {
-  const config = run.run_config as { script?: string; arguments?: string[] } | null;
+  const config = run.run_config;
   return config?.script ? [config.script, ...(config.arguments ?? [])].join(' ') : '—';
 }
 

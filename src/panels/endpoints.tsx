@@ -5,15 +5,15 @@
  */
 import React from 'react';
 
-import { AMLService, IReplicaView, IWebservice } from '../api';
+import { AMLService, IWebservice } from '../api';
 import { useLiveQuery } from '../live/hooks';
 import { EmptyState, ErrorView, Loading, Section, StatusBadge } from './components';
 import { IAssetActions } from './registry-common';
 
 /** Replicas of the revision taking traffic that answer requests now, and how many were asked for. */
 export function replicaCounts(service: IWebservice): { ready: number; wanted: number } {
-  const replicas = (service.replicas ?? []) as unknown as IReplicaView[];
-  const wanted = Number(service.deployment_config?.replicas ?? replicas.length) || replicas.length;
+  const replicas = service.replicas ?? [];
+  const wanted = service.deployment_config.replicas ?? replicas.length;
   return { ready: replicas.filter(r => r.state === 'ready').length, wanted };
 }
 

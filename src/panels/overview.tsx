@@ -1,39 +1,16 @@
 /** Run details, "Overview" tab: status, times, compute, environment, tags, properties, git. */
 import React from 'react';
 
-import { IRun } from '../api';
+import { IRun, IRunConfig } from '../api';
 import { formatDateTimeLong, formatDuration, runDurationSeconds } from '../format';
 import { KeyValueTable, StatusBadge } from './components';
-
-interface IRunConfigView {
-  script?: string;
-  arguments?: string[];
-  compute_target?: string;
-  environment?: {
-    name?: string;
-    version?: string | null;
-    python?: { user_managed?: boolean; interpreter_path?: string | null; pip?: string[] };
-    docker_base_image?: string | null;
-    env_vars?: Record<string, string>;
-  };
-}
-
-interface IGitView {
-  repository?: string | null;
-  branch?: string | null;
-  commit?: string | null;
-  dirty?: boolean;
-  diff?: string | null;
-  diff_truncated?: boolean;
-  untracked?: string[];
-}
 
 function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-function environmentText(config: IRunConfigView | null): string {
-  const env = config?.environment;
+function environmentText(config: IRunConfig): string {
+  const env = config.environment;
   if (!env) {
     return '—';
   }
@@ -57,14 +34,12 @@ function Field(props: { label: string; children: React.ReactNode }): JSX.Element
 
 export function RunOverview(props: { run: IRun; onOpenRun: (runId: string) => void }): JSX.Element {
   const { run } = props;
-  const config = (run.run_config ?? null) as IRunConfigView | null;
-  const git = (run.git ?? null) as IGitView | null;
-  const error = run.error as { message?: string; details?: string } | null;
+  const { run_config: config, git, error } = run;
   return (
     <div className="jp-aml-Overview">
       {error && (
         <div className="jp-aml-Error" role="alert">
-          <div className="jp-aml-Error-message">{error.message ?? 'The run failed.'}</div>
+          <div className="jp-aml-Error-message">{error.message || 'The run failed.'}</div>
           {error.details && (
             <details>
               <summary>Details</summary>
@@ -92,7 +67,7 @@ export function RunOverview(props: { run: IRun; onOpenRun: (runId: string) => vo
               <button
                 type="button"
                 className="jp-aml-LinkButton"
-                onClick={() => props.onOpenRun(run.parent_id as string)}
+                onClick={() => run.parent_id && props.onOpenRun(run.parent_id)}
               >
                 {run.parent_id}
               </button>
