@@ -74,8 +74,9 @@ def post(uri: str, body: bytes, headers: dict[str, str], *, timeout: float) -> E
     conn = connection_class(parts.hostname or "127.0.0.1", parts.port, timeout=min(10.0, timeout))
     try:
         conn.connect()
-        assert conn.sock is not None
-        conn.sock.settimeout(max(0.001, deadline - time.monotonic()))
+        sock = conn.sock  # kept: http.client lets go of it once the response is read
+        assert sock is not None
+        sock.settimeout(max(0.001, deadline - time.monotonic()))
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
         while chunk := response.read(1 << 16):
@@ -85,7 +86,8 @@ def post(uri: str, body: bytes, headers: dict[str, str], *, timeout: float) -> E
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("the answer took too long")
-            conn.sock.settimeout(remaining)
+            if not response.isclosed():  # closed once the whole answer is in
+                sock.settimeout(remaining)
     except TimeoutError:
         return _failed(504, kept, start, f"no answer from {uri} in {timeout:g} s")
     except (OSError, http.client.HTTPException) as exc:
