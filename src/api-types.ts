@@ -1484,8 +1484,11 @@ export interface components {
        * @default false
        */
       downsampled?: boolean;
-      /** Kind */
-      kind: string;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: 'scalar' | 'list' | 'row' | 'table' | 'image';
       /** Name */
       name: string;
       /** Run Id */
@@ -1519,8 +1522,11 @@ export interface components {
       count: number;
       /** Description */
       description: string;
-      /** Kind */
-      kind: string;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: 'scalar' | 'list' | 'row' | 'table' | 'image';
       /** Last Step */
       last_step: number | null;
       /** Last Value */
@@ -1779,10 +1785,7 @@ export interface components {
       created_at: string;
       /** Name */
       name: string;
-      /** Spec */
-      spec: {
-        [key: string]: unknown;
-      };
+      spec: components['schemas']['EnvironmentDefinition'];
       /** Spec Hash */
       spec_hash: string;
       /** Version */

@@ -119,9 +119,7 @@ class DeploymentStore:
         env_ref = None
         if spec.environment_ref is not None:
             registered = EnvironmentRegistry.resolve(s, WorkspaceService.row(s, workspace), spec.environment_ref)
-            definition = rm.EnvironmentDefinition.model_validate(
-                {k: v for k, v in registered.spec.items() if k != "version"}
-            )
+            definition = registered.spec.model_copy(update={"version": None})
             env_ref = f"{registered.name}:{registered.version}"
         else:
             definition = spec.environment or rm.EnvironmentDefinition()

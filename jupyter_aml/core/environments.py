@@ -130,7 +130,8 @@ class EnvironmentRegistry:
         lines: list[str] = []
         started = time.monotonic()
         try:
-            prepared = prepare_environment(interpreter_spec(registered.spec), self.env_cache, log=lines.append)
+            spec = interpreter_spec(registered.spec.model_dump(mode="json"))
+            prepared = prepare_environment(spec, self.env_cache, log=lines.append)
         except EnvBuildError as exc:
             last = [line.strip() for line in exc.tail.splitlines() if line.strip()][-3:]
             raise InvalidInput(
@@ -146,8 +147,7 @@ class EnvironmentRegistry:
 
     @staticmethod
     def _model(ws: WorkspaceRow, row: EnvironmentRow) -> rm.RegisteredEnvironment:
-        spec = dict(row.spec)
-        spec["version"] = str(row.version)
+        spec = rm.EnvironmentDefinition.model_validate({**row.spec, "version": str(row.version)})
         return rm.RegisteredEnvironment(
             name=row.name,
             version=row.version,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -221,7 +221,7 @@ class MetricService:
                 models.MetricSummary(
                     run_id=r.run_id,
                     name=r.name,
-                    kind=r.kind,
+                    kind=cast(models.MetricKind, r.kind),
                     description=r.description,
                     count=r.count,
                     last_value=r.last_value,
@@ -250,7 +250,11 @@ class MetricService:
                 )
                 values = list(payloads)
                 return models.MetricHistory(
-                    run_id=run.id, name=name, kind=series.kind, total=len(values), values=values
+                    run_id=run.id,
+                    name=name,
+                    kind=cast(models.MetricKind, series.kind),
+                    total=len(values),
+                    values=values,
                 )
             chunks = s.execute(
                 select(MetricChunkRow.steps, MetricChunkRow.values, MetricChunkRow.times)
@@ -306,7 +310,8 @@ class MetricService:
         for r in series:
             if r.kind != "scalar":
                 values = payloads[r.id]
-                out.append(models.MetricHistory(run_id=r.run_id, name=r.name, kind=r.kind, total=len(values),
+                out.append(models.MetricHistory(run_id=r.run_id, name=r.name, kind=cast(models.MetricKind, r.kind),
+                                                total=len(values),
                                                 values=values))
                 continue
             parts = chunks[r.id]

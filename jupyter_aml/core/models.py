@@ -306,10 +306,13 @@ class JournalAck(BaseModel):
     acked_seq: int
 
 
+MetricKind = Literal["scalar", "list", "row", "table", "image"]
+
+
 class MetricSummary(BaseModel):
     run_id: str
     name: str
-    kind: str
+    kind: MetricKind
     description: str
     count: int
     last_value: float | None
@@ -325,7 +328,7 @@ class MetricSummaryList(BaseModel):
 class MetricHistory(BaseModel):
     run_id: str
     name: str
-    kind: str
+    kind: MetricKind
     total: int
     downsampled: bool = False
     steps: list[float] | None = None

@@ -106,7 +106,7 @@ class RegisteredEnvironment(BaseModel):
     version: int
     workspace: str
     spec_hash: str
-    spec: dict[str, Any]
+    spec: EnvironmentDefinition  # with ``version`` set to this version
     created_at: datetime
 
 

@@ -30,6 +30,7 @@ TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
 }
 STARTED = frozenset({S.RUNNING, S.FINALIZING, S.NOT_RESPONDING})
 _ACTIVE = [x.value for x in ACTIVE_STATUSES]
+_BEATING = [x for x in _ACTIVE if x != S.QUEUED.value]  # a queued run has no agent to send heartbeats yet
 
 
 def transition(
@@ -138,15 +139,7 @@ class RunLifecycle(RunReader):
         with self.db.session() as s:
             silent = s.scalars(
                 select(RunRow).where(
-                    RunRow.status.in_(
-                        [
-                            S.RUNNING.value,
-                            S.FINALIZING.value,
-                            S.PREPARING.value,
-                            S.STARTING.value,
-                            S.NOT_RESPONDING.value,
-                        ]
-                    ),
+                    RunRow.status.in_(_BEATING),
                     RunRow.heartbeat_at < not_responding_before,
                 )
             )
