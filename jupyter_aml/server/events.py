@@ -73,7 +73,7 @@ class EventsHandler(AMLHandler):
     )
     async def get(self) -> None:
         workspace = self.get_query_argument("workspace")
-        hub: EventHub = self.settings["aml_events"]
+        hub = self.app.events
         sub = Subscriber(workspace=workspace, run_ids=frozenset(self.query_list("run_id")))
         hub.add(sub)
         self.set_header("Content-Type", "text/event-stream")

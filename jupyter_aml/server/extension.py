@@ -117,7 +117,6 @@ class AMLExtension(ExtensionApp):
         self.settings.update(
             {
                 "aml_app": self.app,
-                "aml_events": self.app.events,
                 "aml_service_token": self.service_token,
                 "aml_run_authorizer": RunAuthorizer(),
             }
