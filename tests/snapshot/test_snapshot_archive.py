@@ -54,9 +54,22 @@ def link(target: str) -> tuple[bytes, int]:
     return target.encode(), stat.S_IFLNK | 0o777
 
 
-def assert_untouched(tmp_path: Path, dest: Path, listing: Listing, before: list[str]) -> None:
+def refused(
+    tmp_path: Path,
+    listing: Listing,
+    zpath: Path,
+    error: type[Exception] | tuple[type[Exception], ...] = InvalidInput,
+    match: str | None = None,
+    limits: dict[str, Any] = LIMITS,
+) -> pytest.ExceptionInfo[Exception]:
+    """Extract ``zpath`` into ``tmp_path/dest``, expect ``error``, and check the refusal left nothing behind."""
+    before = listing(tmp_path)
+    dest = tmp_path / "dest"
+    with pytest.raises(error, match=match) as info:
+        safe_extract_zip(zpath, dest, **limits)
     assert not dest.exists()
     assert listing(tmp_path) == before, "refusal left partial files behind"
+    return info
 
 
 # ----------------------------------------------------------------------------------------------- round trip
@@ -135,12 +148,8 @@ def test_write_zip_refuses_unsafe_and_duplicate_names() -> None:
 )
 def test_traversal_members_are_refused_before_anything_is_written(tmp_path: Path, listing: Listing, name: str) -> None:
     zpath = hostile_zip(tmp_path / "evil.zip", [("benign.txt", b"ok"), (name, b"pwned")])
-    before = listing(tmp_path)
-    dest = tmp_path / "dest"
-    with pytest.raises(InvalidInput) as info:
-        safe_extract_zip(zpath, dest, **LIMITS)
-    assert repr(name) in info.value.message
-    assert_untouched(tmp_path, dest, listing, before)
+    info = refused(tmp_path, listing, zpath)
+    assert isinstance(info.value, InvalidInput) and repr(name) in info.value.message
     assert not (tmp_path.parent / "evil").exists()
 
 
@@ -148,10 +157,7 @@ def test_traversal_members_are_refused_before_anything_is_written(tmp_path: Path
 def test_non_canonical_member_names_are_refused(tmp_path: Path, listing: Listing, name: str) -> None:
     # write_zip only writes canonical names, so one that needs normalising means the archive is not ours
     zpath = hostile_zip(tmp_path / "odd.zip", [("benign.txt", b"ok"), (name, b"x")])
-    before = listing(tmp_path)
-    with pytest.raises(InvalidInput):
-        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
-    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+    refused(tmp_path, listing, zpath)
 
 
 def test_folder_members_and_exec_bits_from_raw_modes(tmp_path: Path) -> None:
@@ -171,29 +177,20 @@ def test_folder_members_and_exec_bits_from_raw_modes(tmp_path: Path) -> None:
 def test_symlink_member_escaping_is_refused(tmp_path: Path, listing: Listing, target: str) -> None:
     data, mode = link(target)
     zpath = hostile_zip(tmp_path / "evil.zip", [("ok.txt", b"ok"), ("sub/ln", data, mode)])
-    before = listing(tmp_path)
-    with pytest.raises(InvalidInput, match="sub/ln"):
-        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
-    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+    refused(tmp_path, listing, zpath, match="sub/ln")
 
 
 def test_symlink_chain_escaping_on_real_paths_is_refused(tmp_path: Path, listing: Listing) -> None:
     # 'up' -> '.' is harmless, and 'esc' -> 'up/..' normalises lexically to '.', but really resolves to
     # the parent of the extraction folder: only the real-path check catches it.
     zpath = hostile_zip(tmp_path / "evil.zip", [("up", *link(".")), ("esc", *link("up/.."))])
-    before = listing(tmp_path)
-    with pytest.raises(InvalidInput, match="esc"):
-        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
-    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+    refused(tmp_path, listing, zpath, match="esc")
 
 
 @pytest.mark.parametrize("below", [("d/x.txt", b"through the link"), ("d/sub/", b"")])
 def test_member_below_a_symlink_member_is_refused(tmp_path: Path, listing: Listing, below: tuple[str, bytes]) -> None:
     zpath = hostile_zip(tmp_path / "evil.zip", [("d", *link("sub")), below])
-    before = listing(tmp_path)
-    with pytest.raises(InvalidInput, match="lies under 'd'"):
-        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
-    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+    refused(tmp_path, listing, zpath, match="lies under 'd'")
 
 
 def test_symlink_member_staying_inside_is_recreated(tmp_path: Path) -> None:
@@ -207,10 +204,7 @@ def test_symlink_member_staying_inside_is_recreated(tmp_path: Path) -> None:
 @pytest.mark.parametrize("second", ["a.txt", "./a.txt", "x/../a.txt"])
 def test_duplicate_members_are_refused(tmp_path: Path, listing: Listing, second: str) -> None:
     zpath = hostile_zip(tmp_path / "dup.zip", [("a.txt", b"first"), (second, b"second")])
-    before = listing(tmp_path)
-    with pytest.raises(InvalidInput):
-        safe_extract_zip(zpath, tmp_path / "dest", **LIMITS)
-    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+    refused(tmp_path, listing, zpath)
 
 
 def test_zip_bomb_by_declared_size_leaves_nothing(tmp_path: Path, listing: Listing) -> None:
@@ -219,10 +213,8 @@ def test_zip_bomb_by_declared_size_leaves_nothing(tmp_path: Path, listing: Listi
         zf.writestr("small.txt", b"ok")
         zf.writestr("zeros.bin", b"\0" * (20 * 1024 * 1024))
     assert zpath.stat().st_size < 100_000
-    before = listing(tmp_path)
-    with pytest.raises(SnapshotTooLarge, match=r"limit 1\.0 MiB"):
-        safe_extract_zip(zpath, tmp_path / "dest", max_total_bytes=1024 * 1024, max_files=10)
-    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+    bomb_limits = {"max_total_bytes": 1024 * 1024, "max_files": 10}
+    refused(tmp_path, listing, zpath, SnapshotTooLarge, match=r"limit 1\.0 MiB", limits=bomb_limits)
 
 
 def test_zip_with_lying_size_headers_is_refused_and_cleaned_up(tmp_path: Path, listing: Listing) -> None:
@@ -240,18 +232,14 @@ def test_zip_with_lying_size_headers_is_refused_and_cleaned_up(tmp_path: Path, l
     assert zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("liar.bin").file_size == 10
     zpath = tmp_path / "liar.zip"
     zpath.write_bytes(bytes(data))
-    before = listing(tmp_path)
-    with pytest.raises((InvalidInput, SnapshotTooLarge)):
-        safe_extract_zip(zpath, tmp_path / "dest", max_total_bytes=1024, max_files=10)
-    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+    refused(tmp_path, listing, zpath, (InvalidInput, SnapshotTooLarge),
+            limits={"max_total_bytes": 1024, "max_files": 10})
 
 
 def test_too_many_members_is_refused(tmp_path: Path, listing: Listing) -> None:
     zpath = hostile_zip(tmp_path / "many.zip", [(f"f{i}.txt", b"") for i in range(11)])
-    before = listing(tmp_path)
-    with pytest.raises(SnapshotTooLarge, match="11 entries"):
-        safe_extract_zip(zpath, tmp_path / "dest", max_total_bytes=None, max_files=10)
-    assert_untouched(tmp_path, tmp_path / "dest", listing, before)
+    refused(tmp_path, listing, zpath, SnapshotTooLarge, match="11 entries",
+            limits={"max_total_bytes": None, "max_files": 10})
 
 
 def test_not_a_zip_is_invalid_input(tmp_path: Path) -> None:
