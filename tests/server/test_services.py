@@ -88,3 +88,16 @@ def test_run_principals(tmp_path: Path, database_url: str | None):
     with pytest.raises(Unauthorized, match="expired"):
         principals.resolve(run.id)
     service.close()
+
+
+async def test_environment_build_route(aml):
+    await aml("POST", "workspaces", {"name": "w"})
+    status, env = await aml("POST", "workspaces/w/environments", {"name": "plain"})
+    assert status == 200, env
+    status, built = await aml("POST", f"workspaces/w/environments/plain/versions/{env['version']}/build")
+    assert status == 200 and built["environment"] == f"plain:{env['version']}" and built["venv_hash"] is None
+    assert Path(built["python"]).exists()
+    status, err = await aml("POST", "workspaces/w/environments/plain/versions/9/build")
+    assert status == 404 and "version 9" in err["error"]["message"]
+    status, err = await aml("POST", "workspaces/w/environments/plain/versions/x/build")
+    assert status == 400
