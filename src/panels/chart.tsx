@@ -140,8 +140,8 @@ function buildOptions(
 
 /**
  * A line chart. Exposes what it draws for assistive technology and tests: `role="img"`, an
- * `aria-label` with the point count, and `data-points` (points drawn) / `data-total` (points the
- * server holds; larger when it downsampled).
+ * `aria-label` with the point count, `data-points` (points drawn) / `data-total` (points the
+ * server holds; larger when it downsampled), and `data-x-last` (the last x of the first series).
  */
 export function LineChart(props: {
   title: string;
@@ -214,6 +214,7 @@ export function LineChart(props: {
       data-metric={title}
       data-points={points}
       data-total={props.total ?? points}
+      data-x-last={series[0]?.x[series[0].x.length - 1]}
       ref={host}
     />
   );
