@@ -47,14 +47,6 @@ class AgentConfig:
     def run_dir(self) -> Path:
         return E.run_dir(self.work_dir, self.run_id)
 
-    @property
-    def run_path(self) -> str:
-        return f"/workspaces/{self.workspace}/runs/{self.run_id}"
-
-    @property
-    def ws_path(self) -> str:
-        return f"/workspaces/{self.workspace}"
-
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> AgentConfig:
         env = os.environ if environ is None else environ

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any
+from typing import Any, cast
 
 from jupyter_aml.envbuild.venv import (
     SHIM_DIR,
@@ -30,15 +30,18 @@ from jupyter_aml.envbuild.venv import (
     probe_interpreter,
 )
 from jupyter_aml.errors import AMLError, Conflict, RunCanceled
+from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime import env as E
+from jupyter_aml.runtime.api import Api
+from jupyter_aml.runtime.heartbeat import Heartbeat
 from jupyter_aml.runtime.http import ServiceClient
+from jupyter_aml.runtime.shipper import JournalShipper
 from jupyter_aml.statuses import TERMINAL_STATUSES
 
 from .config import AGENT_LOG_STREAM, AgentConfig
 from .outputs import upload_outputs
 from .procs import kill_run_processes
-from .reporting import Heartbeat, LogShipper, retry_until, warn
-from .shipper import JournalShipper
+from .reporting import LogShipper, retry_until, warn
 from .snapshot import fetch_snapshot, fresh_dir
 
 MAX_LINE_CHARS = 16_000
@@ -72,10 +75,11 @@ class Agent:
     def __init__(self, cfg: AgentConfig, client: ServiceClient | None = None) -> None:
         self.cfg = cfg
         self.client = client or ServiceClient(cfg.service_url, cfg.token, timeout=30.0)
+        self.api = Api(self.client)
         self.cancel_event = threading.Event()
         self.cancel_reason = ""
-        self.logs = LogShipper(self.client, cfg.run_path + "/logs")
-        self.heartbeat = Heartbeat(self.client, cfg.run_path + "/heartbeat", cfg.heartbeat_interval,
+        self.logs = LogShipper(self.api, cfg.workspace, cfg.run_id)
+        self.heartbeat = Heartbeat(self.api, cfg.workspace, cfg.run_id, cfg.heartbeat_interval,
                                    self.request_cancel)
         self.journal: JournalShipper | None = None
         self.wd = cfg.run_dir / "wd"
@@ -100,14 +104,19 @@ class Agent:
     def _deadline(self, seconds: float) -> float:
         return time.monotonic() + seconds
 
-    def set_status(self, status: str, **extra: Any) -> None:
+    def _post_status(self, body: T.StatusUpdate) -> T.Run:
+        return self.api.set_status(self.cfg.workspace, self.cfg.run_id, body)
+
+    def _get_run(self) -> T.Run:
+        return self.api.get_run(self.cfg.workspace, self.cfg.run_id)
+
+    def set_status(self, status: T.RunStatus) -> None:
         """Report a non-final status; a refusal because the run already ended means: stop."""
-        body = {"status": status, **extra}
+        body: T.StatusUpdate = {"status": status}
         try:
-            retry_until(lambda: self.client.post(self.cfg.run_path + "/status", body),
-                        self._deadline(self.cfg.connect_timeout), self.cancel_event)
+            retry_until(lambda: self._post_status(body), self._deadline(self.cfg.connect_timeout), self.cancel_event)
         except Conflict as exc:
-            run = retry_until(lambda: self.client.get(self.cfg.run_path), self._deadline(self.cfg.connect_timeout))
+            run = retry_until(self._get_run, self._deadline(self.cfg.connect_timeout))
             if isinstance(run, dict) and run.get("status") in TERMINAL_STATUSES:
                 self.request_cancel(f"the run is already {run.get('status')}")
                 raise RunCanceled(self.cancel_reason) from exc
@@ -141,7 +150,7 @@ class Agent:
     def _prepare_and_execute(self) -> Outcome:
         cfg = self.cfg
         self.set_status("Preparing")
-        run = retry_until(lambda: self.client.get(cfg.run_path), self._deadline(cfg.connect_timeout))
+        run = cast(dict[str, Any], retry_until(self._get_run, self._deadline(cfg.connect_timeout)))
         run_config = run.get("run_config") or {}
         spec = run_config.get("environment")
         if not isinstance(spec, dict):
@@ -200,7 +209,7 @@ class Agent:
         return env
 
     def execute(self, cmd: list[str], env: dict[str, str]) -> Outcome:
-        self.journal = JournalShipper(self.client, self.cfg.run_path + "/journal", self.cfg.journal,
+        self.journal = JournalShipper(self.api, self.cfg.workspace, self.cfg.run_id, self.cfg.journal,
                                       on_warning=self.say).start()
         self._std_log = open(self.cfg.run_dir / "std_log.txt", "a", encoding="utf-8")  # noqa: SIM115
         self.say("$ " + " ".join(cmd))
@@ -292,13 +301,13 @@ class Agent:
                 self.say(f"journal not fully delivered: {self.journal.pending} record(s) left")
             self.journal.close()
             try:
-                upload_outputs(self.client, cfg.workspace, cfg.run_id, self.wd, deadline, log=self.say)
+                upload_outputs(self.api, cfg.workspace, cfg.run_id, self.wd, deadline, log=self.say)
             except (AMLError, OSError) as exc:
                 self.say(f"uploading outputs failed: {exc}")
         self.heartbeat.stop()
-        body: dict[str, Any] = {"status": status}
+        body: T.StatusUpdate = {"status": cast(T.RunStatus, status)}
         if error:
-            body["error"] = error
+            body["error"] = cast(T.RunError, error)
         if exit_code is not None:
             body["exit_code"] = exit_code
         self.say(f"final status: {status}" + (f" ({error['message']})" if error else ""))
@@ -306,7 +315,7 @@ class Agent:
         if self._std_log is not None:
             self._std_log.close()
         try:
-            retry_until(lambda: self.client.post(cfg.run_path + "/status", body), max(deadline, time.monotonic() + 5))
+            retry_until(lambda: self._post_status(body), max(deadline, time.monotonic() + 5))
         except Conflict as exc:
             warn(f"final status {status} refused (the run already ended?): {exc}")
         except AMLError as exc:

@@ -60,7 +60,7 @@ def inject_parameters(nb: Any, params: dict[str, Any]) -> int | None:
     nb.cells = [c for c in nb.cells if "injected-parameters" not in tags(c)]
     if not params:
         return None
-    cell = nbformat.v4.new_code_cell(parameters_source(params))
+    cell = nbformat.v4.new_code_cell(parameters_source(params))  # type: ignore[no-untyped-call]
     cell.metadata["tags"] = ["injected-parameters"]
     anchor = next((i for i, c in enumerate(nb.cells) if "parameters" in tags(c)), None)
     index = 0 if anchor is None else anchor + 1
@@ -134,7 +134,7 @@ def run_notebook(path: Path, params: dict[str, Any], output: Path, cell_timeout:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     streaming_client, spec_manager = _client_class()
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     injected = inject_parameters(nb, params)
     nb.metadata["jupyter_aml"] = {"run_id": os.environ.get("AML_RUN_ID"), "parameters": params,
                                   "source": path.as_posix()}
@@ -165,7 +165,7 @@ def run_notebook(path: Path, params: dict[str, Any], output: Path, cell_timeout:
         failure = f"{exc.__class__.__name__}: {exc}"
     finally:
         output.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, output)
+        nbformat.write(nb, output)  # type: ignore[no-untyped-call]
         print(f"[notebook] executed notebook written to {output}", flush=True)
     if failure:
         print(f"[notebook] failed: {failure}", file=sys.stderr, flush=True)

@@ -6,9 +6,10 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from jupyter_aml.runtime.http import ServiceClient
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.api import Api
 
 from .reporting import retry_until
 
@@ -52,7 +53,7 @@ def sha256_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def upload_outputs(client: ServiceClient, workspace: str, run_id: str, wd: Path, deadline: float,
+def upload_outputs(api: Api, workspace: str, run_id: str, wd: Path, deadline: float,
                    log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Hash, upload missing blobs, register the files on the run. Returns counts."""
     files = collect_files(wd)
@@ -65,25 +66,21 @@ def upload_outputs(client: ServiceClient, workspace: str, run_id: str, wd: Path,
     stats = {"files": len(entries), "uploaded": 0, "uploaded_bytes": 0}
     if not entries:
         return stats
-    ws = f"/workspaces/{workspace}"
-
-    def call(method: str, path: str, **kw: Any) -> Any:
-        return retry_until(lambda: client.request(method, path, **kw), deadline)
-
     hashes = list(by_hash)
     missing: list[str] = []
     for i in range(0, len(hashes), BATCH):
-        answer = call("POST", f"{ws}/blobs/missing", json={"hashes": hashes[i:i + BATCH]})
-        missing.extend(answer.get("missing", []) if isinstance(answer, dict) else [])
+        part = hashes[i:i + BATCH]
+        missing.extend(retry_until(lambda part=part: api.missing_blobs(workspace, part), deadline))  # type: ignore[misc]
     for sha in missing:
         blob = by_hash.get(sha)
         if blob is None:
             continue
-        call("PUT", f"{ws}/blobs/{sha}", file=blob)
+        retry_until(lambda sha=sha, blob=blob: api.put_blob(workspace, sha, file=blob), deadline)  # type: ignore[misc]
         stats["uploaded"] += 1
         stats["uploaded_bytes"] += blob.stat().st_size
     for i in range(0, len(entries), BATCH):
-        call("POST", f"{ws}/runs/{run_id}/files", json={"files": entries[i:i + BATCH]})
+        body: T.RunFiles = {"files": cast(list[T.RunFile], entries[i:i + BATCH])}
+        retry_until(lambda body=body: api.add_run_files(workspace, run_id, body), deadline)  # type: ignore[misc]
     if log is not None:
         log(f"registered {stats['files']} output file(s); uploaded {stats['uploaded']} new blob(s), "
             f"{stats['uploaded_bytes']} bytes")

@@ -1,21 +1,28 @@
-"""Talking to the service while a run goes on: retries, the log shipper and the heartbeat."""
+"""Talking to the service while a run goes on: retries and the log shipper.
+
+The heartbeat and the journal shipper live in ``jupyter_aml.runtime`` (interactive runs use them too).
+"""
 
 from __future__ import annotations
 
 import collections
-import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar, cast
 
 from jupyter_aml.errors import AMLError, ServiceUnavailable
-from jupyter_aml.runtime.http import ServiceClient, backoff_delays
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.api import Api
+from jupyter_aml.runtime.heartbeat import warn
+from jupyter_aml.runtime.http import backoff_delays
 
-T = TypeVar("T")
+R = TypeVar("R")
+
+__all__ = ["LogShipper", "retry_until", "warn"]
 
 
-def retry_until(fn: Callable[[], T], deadline: float, stop: threading.Event | None = None) -> T:
+def retry_until(fn: Callable[[], R], deadline: float, stop: threading.Event | None = None) -> R:
     """Call ``fn`` until it does not raise ``ServiceUnavailable`` or ``deadline`` (monotonic) passes."""
     delays = backoff_delays()
     while True:
@@ -28,16 +35,6 @@ def retry_until(fn: Callable[[], T], deadline: float, stop: threading.Event | No
             time.sleep(min(next(delays), left))
 
 
-def warn(message: str, stream: TextIO | None = None) -> None:
-    """A line in the agent's own log (its stderr, which the backend sends to agent.log)."""
-    out = stream or sys.stderr
-    try:
-        out.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} aml-agent: {message}\n")
-        out.flush()
-    except (OSError, ValueError):
-        pass
-
-
 class LogShipper:
     """Batches log lines to ``POST {run}/logs``: a batch leaves at most ``interval`` s after its first line.
 
@@ -46,9 +43,9 @@ class LogShipper:
     Delivery is at-least-once: a batch whose answer was lost is sent again.
     """
 
-    def __init__(self, client: ServiceClient, path: str, *, interval: float = 0.15, max_lines: int = 2000,
+    def __init__(self, api: Api, workspace: str, run_id: str, *, interval: float = 0.15, max_lines: int = 2000,
                  max_bytes: int = 512 * 1024, cap: int = 200_000) -> None:
-        self.client, self.path = client, path
+        self.api, self.workspace, self.run_id = api, workspace, run_id
         self.interval, self.max_lines, self.max_bytes, self.cap = interval, max_lines, max_bytes, cap
         self._buf: collections.deque[dict[str, Any]] = collections.deque()
         self._cond = threading.Condition()
@@ -109,7 +106,7 @@ class LogShipper:
             batch = self._take()
             while batch:
                 try:
-                    self.client.post(self.path, {"lines": batch})
+                    self.api.post_logs(self.workspace, self.run_id, {"lines": cast(list[T.LogLineIn], batch)})
                     self.sent += len(batch)
                     delays = backoff_delays()
                     break
@@ -122,40 +119,3 @@ class LogShipper:
                 except AMLError as exc:
                     warn(f"log batch of {len(batch)} lines rejected: {exc}")
                     break
-
-
-class Heartbeat:
-    """``POST {run}/heartbeat`` every ``interval`` s; calls ``on_cancel`` when the answer says Canceled."""
-
-    def __init__(self, client: ServiceClient, path: str, interval: float,
-                 on_cancel: Callable[[str], None]) -> None:
-        self.client, self.path, self.interval, self.on_cancel = client, path, interval, on_cancel
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="aml-heartbeat", daemon=True)
-        self.failures = 0
-
-    def start(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def beat(self) -> bool:
-        try:
-            answer = self.client.post(self.path, {})
-        except AMLError as exc:
-            self.failures += 1
-            if self.failures in (1, 10, 100):
-                warn(f"heartbeat failed ({self.failures}x): {exc}")
-            return False
-        status = answer.get("status") if isinstance(answer, dict) else None
-        if status in ("Canceled", "Failed", "Completed"):  # nobody will take this run's results any more
-            self.on_cancel(f"the service reports the run as {status}")
-        return True
-
-    def _run(self) -> None:
-        ok = self.beat()
-        # after a failure, beat every second so a restarted service hears from the run at once
-        while not self._stop.wait(self.interval if ok else min(self.interval, 1.0)):
-            ok = self.beat()
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -17,7 +17,9 @@ def fetch_snapshot(client: ServiceClient, workspace: str, snapshot_id: str, run_
     number of files. A refused archive (unsafe names, escaping links, over the limit) raises ``InvalidInput``
     or ``SnapshotTooLarge`` and leaves ``wd`` as it was."""
     zip_path = run_dir / "snapshot.zip"
-    client.stream_download(f"/workspaces/{workspace}/snapshots/{snapshot_id}/zip", zip_path, retry=retry)
+    from jupyter_aml.runtime.api import Api  # the one place REST paths are built
+
+    Api(client).download_snapshot_zip(workspace, snapshot_id, zip_path, retry=retry)
     try:
         return len(safe_extract_zip(zip_path, wd, max_total_bytes=MAX_SNAPSHOT_BYTES, max_files=None))
     finally:

@@ -11,11 +11,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json as _json
-
-try:  # optional: much faster decoding of large responses (metric histories) when the environment has it
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - a run environment without orjson
-    _loads = _json.loads
 import os
 import random
 import select
@@ -24,7 +19,7 @@ import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +29,12 @@ from jupyter_aml.errors import (
     ServiceUnavailable,
     error_from_dict,
 )
+
+_loads: Callable[[bytes], Any]
+try:  # optional: much faster decoding of large responses (metric histories) when the environment has it
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - a run environment without orjson
+    _loads = _json.loads
 
 __all__ = ["ServiceClient", "backoff_delays"]
 
@@ -190,6 +191,20 @@ class ServiceClient:
             finally:
                 tmp.unlink(missing_ok=True)
         return int(self._send("GET", path, params, None, {}, retry, None, dest_file))
+
+    def open_connection(self, timeout: float) -> http.client.HTTPConnection:
+        """A connection of the caller's own (not pooled), e.g. for a long-lived event stream."""
+        if self._https:
+            ctx = self._ssl_context or ssl.create_default_context()
+            return http.client.HTTPSConnection(self._host, self._port, timeout=timeout, context=ctx)
+        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+
+    def target(self, path: str, params: Any = None) -> str:
+        """The request target (prefix, path and query) of ``path`` on this service."""
+        return self._url(path, params)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {k: v for k, v in self._headers.items() if k.lower() == "authorization"}
 
     def close(self) -> None:
         """Close every connection this client opened (any thread)."""

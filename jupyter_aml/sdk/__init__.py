@@ -4,7 +4,8 @@ from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.experiment import Experiment
 from jupyter_aml.sdk.model import Model
-from jupyter_aml.sdk.run import ActivityFailedError, ActivityFailedException, OfflineRun, Run
+from jupyter_aml.sdk.offline import OfflineRun
+from jupyter_aml.sdk.run import ActivityFailedError, ActivityFailedException, Run
 from jupyter_aml.sdk.webservice import (
     AciWebservice,
     DockerWebservice,

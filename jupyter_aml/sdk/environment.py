@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_aml.envbuild import default_managed_flag, needs_managed_venv
 from jupyter_aml.errors import InvalidInput
+from jupyter_aml.runtime import api_types as T
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.workspace import Workspace
@@ -93,8 +94,9 @@ class Environment:
     def register(self, workspace: Workspace) -> Environment:
         """Register this definition under its name: an unchanged definition keeps the latest version,
         anything else becomes the next version. Returns the registered environment (with its version)."""
-        details = workspace._client.post(workspace._path("environments"), self._definition())
-        return Environment._from_registered(details)
+        details = workspace._api.register_environment(workspace.name, cast(T.EnvironmentDefinition,
+                                                                           self._definition()))
+        return Environment._from_registered(cast(dict[str, Any], details))
 
     @classmethod
     def _from_registered(cls, details: dict[str, Any]) -> Environment:
@@ -106,26 +108,22 @@ class Environment:
 
     @staticmethod
     def get(workspace: Workspace, name: str, version: str | int | None = None) -> Environment:
-        from jupyter_aml.sdk.workspace import _q
-
-        path = workspace._path("environments", _q(name), *(("versions", str(version)) if version else ()))
-        return Environment._from_registered(workspace._client.get(path))
+        details = workspace._api.get_environment(workspace.name, name, version or None)
+        return Environment._from_registered(cast(dict[str, Any], details))
 
     @staticmethod
     def list(workspace: Workspace) -> dict[str, Environment]:
         """The latest version of each registered environment, by name."""
-        items = workspace._client.get(workspace._path("environments"), params={"latest": "true"})["items"]
-        return {item["name"]: Environment._from_registered(item) for item in items}
+        items = workspace.list_environments(latest=True)
+        return {item["name"]: Environment._from_registered(cast(dict[str, Any], item)) for item in items}
 
     def build_local(self, workspace: Workspace, show_output: bool = True, **_: Any) -> dict[str, Any]:
         """Build this environment's Python now, where the workspace's local runs and web services use it (a
         venv cached by its requirements), so that their first start need not wait. Registers it first (an
         unchanged definition keeps its version). Returns the build outcome; prints the build log."""
-        from jupyter_aml.sdk.workspace import _q
-
         registered = self if getattr(self, "_registered", None) else self.register(workspace)
-        path = workspace._path("environments", _q(registered.name), "versions", str(registered.version), "build")
-        outcome: dict[str, Any] = workspace._client.request("POST", path, json={}, timeout=3600)
+        outcome = cast(dict[str, Any], workspace._api.build_environment(workspace.name, str(registered.name),
+                                                                         str(registered.version)))
         if show_output:
             for line in outcome["log"]:
                 print(line)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import builtins
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_aml.errors import InvalidInput
+from jupyter_aml.runtime import api_types as T
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.run import Run
 
@@ -37,7 +38,6 @@ class Experiment:
 
         if not isinstance(config, ScriptRunConfig):
             raise InvalidInput(f"submit() takes a ScriptRunConfig, not {type(config).__name__}")
-        ws_path = self.workspace._path()
         computes = self.workspace.compute_targets
         if config.compute_target not in computes:
             raise InvalidInput(
@@ -45,19 +45,20 @@ class Experiment:
                 hint="available compute targets: " + ", ".join(sorted(computes)),
             )
         upload = upload_snapshot(
-            self.workspace._client, ws_path, config.source_directory, script=config.script, progress=progress
+            self.workspace._api, self.workspace.name, config.source_directory, script=config.script,
+            progress=progress,
         )
-        body = {
+        body: T.RunCreate = {
             "experiment": self.name,
             "kind": "script",
             "snapshot_id": upload.snapshot_id,
-            "run_config": config.run_config(),
+            "run_config": cast(T.RunConfig, config.run_config()),
             "tags": {k: str(v) for k, v in (tags or {}).items()},
             "properties": {k: str(v) for k, v in (properties or {}).items()},
-            "git": git_info(config.source_directory),
+            "git": cast("T.GitInfo | None", git_info(config.source_directory)),
             "display_name": display_name,
         }
-        details = self.workspace._client.post(self.workspace._path("runs"), body)
+        details = self.workspace._api.create_run(self.workspace.name, body)
         run = Run(self, details["id"], _details=details)
         run._upload = upload  # type: ignore[attr-defined]
         return run
@@ -74,7 +75,7 @@ class Experiment:
         from jupyter_aml.sdk.interactive import attach_shipper
         from jupyter_aml.sdk.submit import git_info, upload_snapshot
 
-        body: dict[str, Any] = {
+        body: T.RunCreate = {
             "experiment": self.name,
             "kind": "interactive",
             "display_name": display_name,
@@ -82,10 +83,10 @@ class Experiment:
         }
         if snapshot_directory is not None:
             body["snapshot_id"] = upload_snapshot(
-                self.workspace._client, self.workspace._path(), snapshot_directory, progress=False
+                self.workspace._api, self.workspace.name, snapshot_directory, progress=False
             ).snapshot_id
-            body["git"] = git_info(snapshot_directory)
-        details = self.workspace._client.post(self.workspace._path("runs"), body)
+            body["git"] = cast("T.GitInfo | None", git_info(snapshot_directory))
+        details = self.workspace._api.create_run(self.workspace.name, body)
         run = Run(self, details["id"], _details=details)
         attach_shipper(run)
         return run
@@ -97,24 +98,9 @@ class Experiment:
         properties: dict[str, str] | None = None,
         include_children: bool = False,
     ) -> builtins.list[Run]:
-        params: builtins.list[tuple[str, str]] = [("experiment", self.name), ("page_size", "500")]
-        if isinstance(tags, str):
-            params.append(("tag", tags))
-        else:
-            params += [("tag", f"{k}={v}") for k, v in (tags or {}).items()]
-        params += [("property", f"{k}={v}") for k, v in (properties or {}).items()]
-        if not include_children:
-            params.append(("root_only", "true"))
-        runs: builtins.list[Run] = []
-        token = None
-        while True:
-            page = self.workspace._client.get(
-                self.workspace._path("runs"), params=params + ([("page_token", token)] if token else [])
-            )
-            runs += [Run(self, r["id"], _details=r) for r in page["items"]]
-            token = page.get("next_page_token")
-            if not token:
-                return runs
+        """Every run of the experiment, newest first (``type`` is accepted for Azure and ignored)."""
+        return builtins.list(self.workspace.iter_runs(self.name, tags=tags, properties=properties,
+                                                      include_children=include_children))
 
     def __repr__(self) -> str:
         return f"Experiment(workspace={self.workspace.name!r}, name={self.name!r})"

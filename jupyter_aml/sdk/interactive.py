@@ -1,14 +1,18 @@
 """Interactive runs (``Experiment.start_logging``): the notebook process ships its own journal.
 
-The same journal and shipper as submitted runs, so ``run.log`` stays non-blocking in a notebook too;
-a heartbeat thread keeps the run from being marked NotResponding while the kernel lives.
+The same journal, shipper and heartbeat as submitted runs (all from ``jupyter_aml.runtime``), so
+``run.log`` stays non-blocking in a notebook too. The heartbeat keeps the run from being marked
+NotResponding while the kernel lives, and when its answer says the run ended elsewhere (canceled from
+the studio, REST or ``aml run cancel``) the session stops: what was logged before is delivered, and
+later ``run.log`` calls raise ``RunCanceledError`` instead of filling a journal nobody reads.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
+import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -16,37 +20,58 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jupyter_aml.errors import AMLError
+from jupyter_aml.runtime import env as E
+from jupyter_aml.runtime.heartbeat import Heartbeat
 from jupyter_aml.runtime.journal import JournalWriter
+from jupyter_aml.runtime.shipper import JournalShipper
 
 if TYPE_CHECKING:
-    from jupyter_aml.agent.shipper import JournalShipper
     from jupyter_aml.sdk.run import Run
 
 HEARTBEAT_SECONDS = 10.0
+CANCEL_DRAIN_SECONDS = 10.0
+
+
+def _heartbeat_seconds() -> float:
+    try:
+        return float(os.environ.get(E.HEARTBEAT_INTERVAL) or HEARTBEAT_SECONDS)
+    except ValueError:
+        return HEARTBEAT_SECONDS
+
+
+def _say(message: str) -> None:
+    print(f"[aml] {message}", file=sys.stderr, flush=True)
 
 
 class InteractiveSession:
     def __init__(self, run: Run, journal: JournalWriter, shipper: JournalShipper, folder: Path) -> None:
         self.run_id = run.id
         self.folder = folder
-        self._run = run
         self.journal = journal
         self.shipper = shipper
+        self.ended: str | None = None  # set when the service said the run ended without us
         self._stopped = threading.Event()
-        self._beat = threading.Thread(target=self._heartbeat, name="aml-heartbeat", daemon=True)
-        self._beat.start()
+        self._lock = threading.Lock()
+        self.heartbeat = Heartbeat(run._api, run._ws, run.id, _heartbeat_seconds(), self._ended_elsewhere,
+                                   on_warning=_say)
+        self.heartbeat.start()
         atexit.register(self.stop)
 
-    def _heartbeat(self) -> None:
-        while not self._stopped.wait(HEARTBEAT_SECONDS):
-            with contextlib.suppress(AMLError):  # the service may be restarting; the next beat will tell
-                self._run._client.post(self._run._path("heartbeat"))
+    def _ended_elsewhere(self, reason: str) -> None:
+        """The heartbeat heard a final status we did not set: stop logging into this run."""
+        if self._stopped.is_set():
+            return
+        self.ended = reason
+        _say(f"run {self.run_id}: {reason}; logging into it has stopped (run.log now raises RunCanceledError)")
+        self._shutdown(time.monotonic() + CANCEL_DRAIN_SECONDS)
 
     def _acked(self) -> int:
         stream = self.shipper.streams.get(self.journal.stream_id)
         return stream.acked if stream else 0
 
     def flush(self, timeout_seconds: float = 300) -> None:
+        if self.ended is not None:
+            return  # nothing more is delivered to a run that ended elsewhere
         deadline = time.monotonic() + timeout_seconds
         while self._acked() < self.journal.seq:
             if self.shipper.failed is not None:
@@ -60,24 +85,31 @@ class InteractiveSession:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        if self._stopped.is_set():
-            return
-        self._stopped.set()
-        delivered = self.shipper.drain(time.monotonic() + 60)
+        self._shutdown(time.monotonic() + 60)
+
+    def _shutdown(self, deadline: float) -> None:
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            self._stopped.set()
+        self.heartbeat.stop()
+        delivered = self.shipper.drain(deadline)
         self.shipper.close()
         self.journal.close()
         if delivered:  # keep an undelivered journal on disk rather than lose it
             shutil.rmtree(self.folder, ignore_errors=True)
         atexit.unregister(self.stop)
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
 
 def attach_shipper(run: Run) -> InteractiveSession:
-    from jupyter_aml.agent.shipper import JournalShipper
-
     folder = Path(tempfile.mkdtemp(prefix="aml-interactive-"))
     path = folder / "journal" / "main.jsonl"
     journal = JournalWriter(path)
-    shipper = JournalShipper(run._client, run._path("journal"), path).start()
+    shipper = JournalShipper(run._api, run._ws, run.id, path).start()
     session = InteractiveSession(run, journal, shipper, folder)
     run._journal = journal
     run._shipper = session

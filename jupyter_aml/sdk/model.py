@@ -12,9 +12,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_aml.errors import AMLError, InvalidInput, NotFound
+from jupyter_aml.runtime import api_types as T
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
@@ -39,6 +40,10 @@ def _q(value: str) -> str:
     from jupyter_aml.sdk.workspace import _q as quote
 
     return quote(value)
+
+
+def _record(model: T.Model) -> dict[str, Any]:
+    return cast(dict[str, Any], model)
 
 
 def _sha256(path: Path) -> str:
@@ -66,14 +71,15 @@ def _tag_filters(tags: Any) -> list[str]:
 
 def upload_files(workspace: Workspace, files: list[tuple[str, Path]]) -> list[dict[str, Any]]:
     """Hash local files, upload the blobs the workspace lacks; return ``[{path, sha256, size}]``."""
-    entries = [{"path": rel, "sha256": _sha256(p), "size": p.stat().st_size, "_local": p} for rel, p in files]
-    client = workspace._client
+    entries: list[dict[str, Any]] = [
+        {"path": rel, "sha256": _sha256(p), "size": p.stat().st_size, "_local": p} for rel, p in files
+    ]
+    api = workspace._api
     hashes = sorted({e["sha256"] for e in entries})
-    missing = set(client.post(workspace._path("blobs", "missing"), {"hashes": hashes})["missing"]) if hashes else set()
+    missing = set(api.missing_blobs(workspace.name, hashes)) if hashes else set()
     for entry in entries:
         if entry["sha256"] in missing:
-            client.request("PUT", workspace._path("blobs", entry["sha256"]), file=str(entry["_local"]),
-                           content_type="application/octet-stream")
+            api.put_blob(workspace.name, entry["sha256"], file=str(entry["_local"]))
             missing.discard(entry["sha256"])
     return [{k: v for k, v in e.items() if k != "_local"} for e in entries]
 
@@ -107,20 +113,20 @@ class Model:
         self.workspace = workspace
         if _details is None:
             if id:
-                name, _, ver = id.rpartition(":") if ":" in id else (id, "", "")
+                name, _sep, ver = id.rpartition(":") if ":" in id else (id, "", "")
                 version = int(ver) if ver else version
             if not name:
                 raise InvalidInput("Model() needs a name or an id",
                                    hint="Model(ws, 'digits') or Model(ws, id='digits:2')")
             if version is not None:
-                _details = workspace._client.get(workspace._path("models", _q(name), "versions", str(int(version))))
+                _details = _record(workspace._api.get_model(workspace.name, name, int(version)))
             elif tags or properties or run_id:
                 found = Model.list(workspace, name=name, tags=tags, properties=properties, run_id=run_id)
                 if not found:
                     raise ModelNotFound(f"no version of model {name!r} matches the given tags/properties/run_id")
                 _details = found[0]._details
             else:
-                _details = workspace._client.get(workspace._path("models", _q(name)))
+                _details = _record(workspace._api.get_model(workspace.name, name))
         self._details: dict[str, Any] = dict(_details or {})
 
     # -- attributes ------------------------------------------------------------------------------------------
@@ -157,7 +163,15 @@ class Model:
         return Run.get(self.workspace, self.run_id) if self.run_id else None
 
     def _vpath(self, *parts: str) -> str:
+        """Deprecated: a REST path, kept until the faces use ``get_files`` (issue 7)."""
         return self.workspace._path("models", _q(self.name), "versions", str(self.version), *parts)
+
+    def get_files(self) -> builtins.list[T.ModelFile]:
+        """The version's files: path, sha256 and size of each."""
+        return builtins.list(self.workspace._api.model_files(self.workspace.name, self.name, self.version)["items"])
+
+    def get_file_names(self) -> builtins.list[str]:
+        return [f["path"] for f in self.get_files()]
 
     # -- registering -----------------------------------------------------------------------------------------
     @classmethod
@@ -203,7 +217,8 @@ class Model:
             "framework_version": model_framework_version,
             "sample_input": sample_input,
         }
-        return cls(workspace, _details=workspace._client.post(workspace._path("models"), body))
+        return cls(workspace, _details=_record(workspace._api.register_model(workspace.name,
+                                                                              cast(T.ModelCreate, body))))
 
     @classmethod
     def _register_from_run(cls, run: Run, model_name: str, model_path: str, **kwargs: Any) -> Model:
@@ -220,7 +235,7 @@ class Model:
             "sample_input": kwargs.get("sample_input"),
         }
         try:
-            details = workspace._client.post(run._path("models"), body)
+            details = _record(workspace._api.register_run_model(workspace.name, run.id, cast(T.ModelCreate, body)))
         except NotFound:
             # Inside its own script the run's outputs are uploaded only when the script ends: upload the
             # local file or folder now, as run.upload_file would, and register that.
@@ -231,7 +246,7 @@ class Model:
                 run.upload_folder(model_path.rstrip("/"), local)
             else:
                 run.upload_file(model_path, local)
-            details = workspace._client.post(run._path("models"), body)
+            details = _record(workspace._api.register_run_model(workspace.name, run.id, cast(T.ModelCreate, body)))
         return cls(workspace, _details=details)
 
     # -- finding ------------------------------------------------------------------------------------------
@@ -245,25 +260,18 @@ class Model:
         latest: bool = False,
         **_: Any,
     ) -> builtins.list[Model]:
-        params: builtins.list[tuple[str, str]] = []
-        if name:
-            params.append(("name", name))
-        params += [("tag", t) for t in _tag_filters(tags)]
-        params += [("property", p) for p in _tag_filters(properties)]
-        if run_id:
-            params.append(("run_id", run_id))
-        if latest:
-            params.append(("latest", "true"))
-        items = workspace._client.get(workspace._path("models"), params=params)["items"]
-        return [Model(workspace, _details=item) for item in items]
+        items = workspace._api.list_models(workspace.name, name=name or None, tag=_tag_filters(tags),
+                                           property=_tag_filters(properties), run_id=run_id or None,
+                                           latest=True if latest else None)["items"]
+        return [Model(workspace, _details=_record(item)) for item in items]
 
     def get_details(self) -> dict[str, Any]:
         return dict(self._details)
 
     def get_sas_urls(self) -> dict[str, str]:
         """Each file's blob route (this service needs no SAS tokens)."""
-        files = self.workspace._client.get(self._vpath("files"))["items"]
-        return {f["path"]: self.workspace._path("blobs", f["sha256"]) for f in files}
+        api = self.workspace._api
+        return {f["path"]: api.blob_path(self.workspace.name, f["sha256"]).lstrip("/") for f in self.get_files()}
 
     def serialize(self) -> dict[str, Any]:
         return {"workspace": self.workspace.name, **self._details}
@@ -279,7 +287,7 @@ class Model:
         if exists_ok is not None:
             exist_ok = exists_ok
         target = Path(target_dir)
-        files = self.workspace._client.get(self._vpath("files"))["items"]
+        files = self.get_files()
         root = target / self.path if self.path else target
         if root.exists() and self.path and not exist_ok:
             raise WebserviceException(f"{root} already exists", hint="pass exist_ok=True to overwrite it")
@@ -291,7 +299,7 @@ class Model:
             fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".aml-")
             os.close(fd)
             try:
-                self.workspace._client.stream_download(self.workspace._path("blobs", f["sha256"]), Path(tmp))
+                self.workspace._api.download_blob(self.workspace.name, f["sha256"], Path(tmp))
                 if _sha256(Path(tmp)) != f["sha256"]:
                     raise WebserviceException(f"download of {f['path']!r} is corrupted", hint="retry")
                 os.replace(tmp, dest)
@@ -332,7 +340,8 @@ class Model:
 
     # -- changing -------------------------------------------------------------------------------------------
     def _patch(self, body: dict[str, Any]) -> None:
-        self._details = self.workspace._client.patch(self._vpath(), body)
+        self._details = _record(self.workspace._api.update_model(self.workspace.name, self.name, self.version,
+                                                                  cast(T.ModelUpdate, body)))
 
     def update(self, tags: dict[str, Any] | None = None, description: str | None = None,
                properties: dict[str, Any] | None = None, **_: Any) -> None:
@@ -364,7 +373,7 @@ class Model:
 
     def delete(self) -> None:
         """Delete this version (refused while a web service uses it)."""
-        self.workspace._client.delete(self._vpath())
+        self.workspace._api.delete_model(self.workspace.name, self.name, self.version)
 
     # -- deploying ------------------------------------------------------------------------------------------
     @staticmethod

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jupyter_aml.errors import InvalidInput
-from jupyter_aml.runtime.http import ServiceClient
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.api import Api
 
 
 def _cache_file() -> Path:
@@ -26,8 +27,8 @@ class UploadResult:
 
 
 def upload_snapshot(
-    client: ServiceClient,
-    workspace_path: str,
+    api: Api,
+    workspace: str,
     source_directory: str | os.PathLike[str],
     *,
     script: str | None = None,
@@ -55,12 +56,10 @@ def upload_snapshot(
                 hint="the script path is relative to source_directory",
             )
     entries = manifest_entries(scan)
-    missing = set(
-        client.post(f"{workspace_path}/blobs/missing", {"hashes": sorted({e["sha256"] for e in entries})})["missing"]
-    )
+    missing = set(api.missing_blobs(workspace, sorted({e["sha256"] for e in entries})))
     todo = {f.sha256: f for f in scan.files if f.sha256 in missing}
-    sent = _upload(client, workspace_path, list(todo.values()), progress)
-    snap = client.post(f"{workspace_path}/snapshots", {"files": entries})
+    sent = _upload(api, workspace, list(todo.values()), progress)
+    snap = api.create_snapshot(workspace, {"files": cast(list[T.SnapshotFile], entries)})
     return UploadResult(
         snapshot_id=snap["id"],
         file_count=snap["file_count"],
@@ -70,7 +69,7 @@ def upload_snapshot(
     )
 
 
-def _upload(client: ServiceClient, workspace_path: str, files: list[Any], progress: bool) -> int:
+def _upload(api: Api, workspace: str, files: list[Any], progress: bool) -> int:
     total = sum(f.size for f in files)
     bar: Any = None
     if progress and total > 1024 * 1024:
@@ -85,19 +84,12 @@ def _upload(client: ServiceClient, workspace_path: str, files: list[Any], progre
         with bar:
             task = bar.add_task("uploading snapshot", total=total)
             for f in files:
-                client.request(
-                    "PUT",
-                    f"{workspace_path}/blobs/{f.sha256}",
-                    file=str(f.abspath),
-                    content_type="application/octet-stream",
-                )
+                api.put_blob(workspace, f.sha256, file=str(f.abspath))
                 sent += f.size
                 bar.update(task, advance=f.size)
         return sent
     for f in files:
-        client.request(
-            "PUT", f"{workspace_path}/blobs/{f.sha256}", file=str(f.abspath), content_type="application/octet-stream"
-        )
+        api.put_blob(workspace, f.sha256, file=str(f.abspath))
         sent += f.size
     return sent
 

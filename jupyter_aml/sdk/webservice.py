@@ -11,20 +11,16 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_aml.errors import InvalidInput
+from jupyter_aml.runtime import api_types as T
 from jupyter_aml.sdk.model import Model, WebserviceException
 
 if TYPE_CHECKING:
+    from jupyter_aml.runtime.api import Api
     from jupyter_aml.sdk.environment import Environment
     from jupyter_aml.sdk.workspace import Workspace
-
-
-def _q(value: str) -> str:
-    from jupyter_aml.sdk.workspace import _q as quote
-
-    return quote(value)
 
 
 class InferenceConfig:
@@ -59,7 +55,7 @@ class InferenceConfig:
     def _spec(self, workspace: Workspace) -> dict[str, Any]:
         from jupyter_aml.sdk.submit import upload_snapshot
 
-        upload = upload_snapshot(workspace._client, workspace._path(), self.source_directory,
+        upload = upload_snapshot(workspace._api, workspace.name, self.source_directory,
                                  script=self.entry_script, progress=False)
         spec: dict[str, Any] = {"entry_script": self.entry_script, "snapshot_id": upload.snapshot_id}
         env = self.environment
@@ -138,12 +134,16 @@ class Webservice:
     def __init__(self, workspace: Workspace, name: str, *, _details: dict[str, Any] | None = None) -> None:
         self.workspace = workspace
         self.name = name
-        self._details = _details if _details is not None else workspace._client.get(self._path())
+        self._details = _details if _details is not None else self._get()
         self._key: str | None = None
         self._watching = (self._details.get("operation") or {}).get("revision") if _details is not None else None
 
-    def _path(self, *parts: str) -> str:
-        return self.workspace._path("endpoints", _q(self.name), *parts)
+    @property
+    def _api(self) -> Api:
+        return self.workspace._api
+
+    def _get(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self._api.get_endpoint(self.workspace.name, self.name))
 
     @classmethod
     def _deploy(cls, workspace: Workspace, name: str, models: builtins.list[Model],
@@ -163,7 +163,7 @@ class Webservice:
             "overwrite": overwrite,
             "description": inference_config.description or "",
         }
-        details = workspace._client.post(workspace._path("endpoints"), body)
+        details = cast(dict[str, Any], workspace._api.create_endpoint(workspace.name, cast(T.DeploymentCreate, body)))
         service = cls(workspace, name, _details=details)
         if show_output:
             service.wait_for_deployment(show_output=True)
@@ -172,7 +172,7 @@ class Webservice:
     @staticmethod
     def list(workspace: Workspace, compute_type: str | None = None, model_name: str | None = None,
              model_id: str | None = None, tags: Any = None, **_: Any) -> builtins.list[Webservice]:
-        items = workspace._client.get(workspace._path("endpoints"))["items"]
+        items = workspace._api.list_endpoints(workspace.name)["items"]
         out = []
         for item in items:
             if compute_type and item["compute_type"].lower() != compute_type.lower():
@@ -181,7 +181,7 @@ class Webservice:
                 continue
             if model_id and model_id not in item["models"]:
                 continue
-            out.append(Webservice(workspace, item["name"], _details=item))
+            out.append(Webservice(workspace, item["name"], _details=cast(dict[str, Any], item)))
         return out
 
     # -- attributes ---------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ class Webservice:
         return [Model(self.workspace, id=ref) for ref in self._details.get("models", [])]
 
     def reload(self) -> Webservice:
-        self._details = self.workspace._client.get(self._path())
+        self._details = self._get()
         return self
 
     update_deployment_state = reload
@@ -279,11 +279,11 @@ class Webservice:
         return None
 
     def get_logs(self, num_lines: int = 5000, init: bool = False) -> str:
-        lines = self.workspace._client.get(self._path("logs"), params={"lines": num_lines})["lines"]
+        lines = self._api.endpoint_logs(self.workspace.name, self.name, lines=num_lines)["lines"]
         return "\n".join(lines)
 
     def get_keys(self) -> tuple[str, str]:
-        keys = self.workspace._client.get(self._path("keys"))
+        keys = self._api.endpoint_keys(self.workspace.name, self.name)
         return keys["primary_key"], keys["secondary_key"]
 
     def regen_key(self, key: str, set_key: str | None = None) -> None:
@@ -293,14 +293,14 @@ class Webservice:
         body: dict[str, Any] = {"key_type": kind}
         if set_key:
             body["key_value"] = set_key
-        self.workspace._client.post(self._path("keys", "regenerate"), body)
+        self._api.regenerate_endpoint_key(self.workspace.name, self.name, cast(T.RegenerateKey, body))
 
     def get_telemetry(self, minutes: int = 60) -> dict[str, Any]:
         """Requests, errors and latency percentiles, in total and per minute."""
-        return dict(self.workspace._client.get(self._path("telemetry"), params={"minutes": minutes}))
+        return dict(self._api.endpoint_telemetry(self.workspace.name, self.name, minutes=minutes))
 
     def get_swagger(self) -> dict[str, Any]:
-        return dict(self.workspace._client.get(self._path("swagger")))
+        return self._api.endpoint_swagger(self.workspace.name, self.name)
 
     # -- changing -------------------------------------------------------------------------------------------
     def update(self, models: builtins.list[Model] | None = None, inference_config: InferenceConfig | None = None,
@@ -321,14 +321,15 @@ class Webservice:
                 body[key] = value
         if tags is not None:
             body["tags"] = {k: str(v) for k, v in tags.items()}
-        self._details = self.workspace._client.patch(self._path(), body)
+        self._details = cast(dict[str, Any], self._api.update_endpoint(self.workspace.name, self.name,
+                                                                       cast(T.DeploymentUpdate, body)))
         rolls_out = any(k in body for k in ("models", "inference_config", "replicas"))
         self._watching = (self._details.get("operation") or {}).get("revision") if rolls_out else None
         if wait and rolls_out:
             self.wait_for_deployment(show_output=show_output)
 
     def delete(self) -> None:
-        self.workspace._client.delete(self._path())
+        self._api.delete_endpoint(self.workspace.name, self.name)
 
     def __repr__(self) -> str:
         return (f"Webservice(workspace={self.workspace.name!r}, name={self.name!r}, "

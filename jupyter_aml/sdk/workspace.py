@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from jupyter_aml.errors import Conflict, NotFound, ServiceUnavailable
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.api import Api
 from jupyter_aml.runtime.http import ServiceClient
 from jupyter_aml.sdk.connect import connect
+from jupyter_aml.sdk.queries import WorkspaceQueries
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.experiment import Experiment
@@ -23,8 +26,10 @@ def _q(value: str) -> str:
     return quote(value, safe="")
 
 
-class Workspace:
+class Workspace(WorkspaceQueries):
     """A named workspace. Created on first use: ``Workspace.get("demo")`` needs no setup."""
+
+    _details: T.Workspace | dict[str, Any]
 
     def __init__(
         self,
@@ -37,22 +42,24 @@ class Workspace:
     ) -> None:
         self.name = name
         self._client = client or connect(service_url=service_url, token=token)
+        self._api = Api(self._client)
         self._service_url = service_url
         try:
-            self._details = self._client.get(f"workspaces/{_q(name)}")
+            self._details = self._api.get_workspace(name)
         except NotFound:
             if not create:
                 raise
             try:
-                self._details = self._client.post("workspaces", {"name": name})
+                self._details = self._api.create_workspace({"name": name})
             except Conflict:
-                self._details = self._client.get(f"workspaces/{_q(name)}")
+                self._details = self._api.get_workspace(name)
 
     @classmethod
     def _in_run(cls, name: str, client: ServiceClient) -> Workspace:
         """Inside a run the token cannot read workspace records; build the object without asking."""
         ws = cls.__new__(cls)
         ws.name, ws._client, ws._service_url, ws._details = name, client, None, {"name": name}
+        ws._api = Api(client)
         return ws
 
     # -- Azure ML v1 constructors -------------------------------------------------------------------
@@ -64,7 +71,7 @@ class Workspace:
     def create(cls, name: str, *, exist_ok: bool = True, description: str = "", **kwargs: Any) -> Workspace:
         client = kwargs.pop("client", None) or connect(service_url=kwargs.get("service_url"), token=kwargs.get("token"))
         try:
-            client.post("workspaces", {"name": name, "description": description})
+            Api(client).create_workspace({"name": name, "description": description})
         except Conflict:
             if not exist_ok:
                 raise
@@ -73,7 +80,7 @@ class Workspace:
     @classmethod
     def list(cls, **kwargs: Any) -> dict[str, Workspace]:
         client = connect(service_url=kwargs.get("service_url"), token=kwargs.get("token"))
-        names = [w["name"] for w in client.get("workspaces")["items"]]
+        names = [w["name"] for w in Api(client).list_workspaces()["items"]]
         return {n: cls(n, client=client) for n in names}
 
     @classmethod
@@ -106,17 +113,18 @@ class Workspace:
     def experiments(self) -> dict[str, Experiment]:
         from jupyter_aml.sdk.experiment import Experiment
 
-        items = self._client.get(f"workspaces/{_q(self.name)}/experiments")["items"]
+        items = self._api.list_experiments(self.name)["items"]
         return {e["name"]: Experiment(self, e["name"]) for e in items}
 
     @property
     def compute_targets(self) -> dict[str, dict[str, Any]]:
-        return {c["name"]: c for c in self._client.get(f"workspaces/{_q(self.name)}/computes")["items"]}
+        return {c["name"]: dict(c) for c in self._api.list_computes(self.name)["items"]}
 
     def get_details(self) -> dict[str, Any]:
         return dict(self._details)
 
     def _path(self, *parts: str) -> str:
+        """Deprecated: kept only until the faces use the public queries (issue 7); the SDK uses ``_api``."""
         return "/".join(["workspaces", _q(self.name), *parts])
 
     def __repr__(self) -> str:

@@ -1,4 +1,8 @@
-"""A stdlib test double of the agent-facing REST routes (docs/rest-api.md), recording what it receives.
+"""A stdlib test double of the agent-facing REST routes, recording what it receives.
+
+Routes are the real ones: each handler is registered under a path template of the generated contract
+(``jupyter_aml.runtime.api_types``) and matched with the client's own ``match_path``; answers have the
+contract's shapes (``T.Run`` records, ``T.JournalAck``...), so the fake cannot drift from the service.
 
 State lives in ``FakeState`` outside the server, so ``stop()`` (which also severs open keep-alive
 connections, like a kill -9) and ``start()`` on the same port simulate a service restart.
@@ -10,7 +14,6 @@ import contextlib
 import hashlib
 import io
 import json
-import re
 import socket
 import threading
 import time
@@ -20,8 +23,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.api import match_path
+from jupyter_aml.statuses import TERMINAL_STATUSES
+
 PREFIX = "/aml/api/v1"
-TERMINAL = {"Completed", "Failed", "Canceled"}
+TERMINAL = TERMINAL_STATUSES
 
 
 @dataclass
@@ -35,10 +42,21 @@ class FakeRun:
     error: Any = None
     exit_code: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "workspace": self.workspace, "experiment": self.experiment, "status": self.status,
-                "snapshot_id": self.snapshot_id, "run_config": self.run_config, "error": self.error,
-                "kind": "script", "environment": None}
+    def to_dict(self) -> T.Run:
+        """The record as GET runs/{id} serves it (every field of the contract's ``Run``)."""
+        config: T.RunConfig | None = None
+        if self.run_config:
+            config = {"script": self.run_config.get("script", ""), "arguments": [], "compute_target": "local",
+                      **self.run_config}  # type: ignore[typeddict-item]
+        return {
+            "id": self.id, "number": 1, "experiment": self.experiment, "workspace": self.workspace,
+            "parent_id": None, "root_id": self.id, "kind": "script", "display_name": self.id, "description": "",
+            "status": self.status,  # type: ignore[typeddict-item]
+            "created_at": "2026-01-01T00:00:00Z", "start_time": None, "end_time": None,
+            "duration_seconds": None, "heartbeat_at": None, "submitter": "test", "compute_target": "local",
+            "run_config": config, "snapshot_id": self.snapshot_id, "git": None, "error": self.error,
+            "exit_code": self.exit_code, "tags": {}, "properties": {},
+        }
 
 
 @dataclass
@@ -135,11 +153,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not url.path.startswith(PREFIX):
             return self._error(404, "NotFound", "no route")
         path = url.path[len(PREFIX):]
-        for pattern, verb, handler in ROUTES:
-            m = re.fullmatch(pattern, path)
-            if m and verb == method:
-                return handler(self, state, body, parse_qs(url.query), *m.groups())
-        return self._error(404, "NotFound", f"no route {method} {path}")
+        found = match_path([t for (verb, t) in ROUTES if verb == method], path)
+        if found is None:
+            return self._error(404, "NotFound", f"no route {method} {path}")
+        template, values = found
+        return ROUTES[(method, template)](self, state, body, parse_qs(url.query), *values.values())
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -177,7 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
     def heartbeat(self, state: FakeState, body: bytes, q: Any, ws: str, rid: str) -> None:
         with state.lock:
             state.heartbeats += 1
-        self._reply(200, {"status": state.runs[rid].status})
+        answer: T.Heartbeat = {"status": state.runs[rid].status}  # type: ignore[typeddict-item]
+        self._reply(200, answer)
 
     def post_logs(self, state: FakeState, body: bytes, q: Any, ws: str, rid: str) -> None:
         lines = json.loads(body)["lines"]
@@ -212,13 +231,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return None
-        self._reply(200, {"acked_seq": acked})
+        ack: T.JournalAck = {"acked_seq": acked}
+        self._reply(200, ack)
 
     def blobs_missing(self, state: FakeState, body: bytes, q: Any, ws: str) -> None:
         hashes = json.loads(body)["hashes"]
         with state.lock:
             state.missing_queries.append(hashes)
-        self._reply(200, {"missing": [h for h in hashes if h not in state.blobs]})
+        answer: T.MissingBlobs = {"missing": [h for h in hashes if h not in state.blobs]}
+        self._reply(200, answer)
 
     def put_blob(self, state: FakeState, body: bytes, q: Any, ws: str, sha: str) -> None:
         if hashlib.sha256(body).hexdigest() != sha:
@@ -226,7 +247,8 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.blobs[sha] = body
             state.blob_puts.append(sha)
-        self._reply(200, {"sha256": sha, "size": len(body)})
+        info: T.BlobInfo = {"sha256": sha, "size": len(body)}
+        self._reply(200, info)
 
     def post_files(self, state: FakeState, body: bytes, q: Any, ws: str, rid: str) -> None:
         files = json.loads(body)["files"]
@@ -238,18 +260,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(200, {"items": files})
 
 
-_R = r"/workspaces/([^/]+)/runs/([^/]+)"
-ROUTES = [
-    (_R, "GET", _Handler.get_run),
-    (r"/workspaces/([^/]+)/snapshots/([^/]+)/zip", "GET", _Handler.snapshot_zip),
-    (_R + "/status", "POST", _Handler.post_status),
-    (_R + "/heartbeat", "POST", _Handler.heartbeat),
-    (_R + "/logs", "POST", _Handler.post_logs),
-    (_R + "/journal", "POST", _Handler.post_journal),
-    (r"/workspaces/([^/]+)/blobs/missing", "POST", _Handler.blobs_missing),
-    (r"/workspaces/([^/]+)/blobs/([0-9a-f]{64})", "PUT", _Handler.put_blob),
-    (_R + "/files", "POST", _Handler.post_files),
-]
+_RUN = "/workspaces/{workspace}/runs/{run_id}"
+ROUTES: dict[tuple[str, str], Any] = {  # (method, template of the real API) -> handler
+    ("GET", _RUN): _Handler.get_run,
+    ("GET", "/workspaces/{workspace}/snapshots/{snapshot_id}/zip"): _Handler.snapshot_zip,
+    ("POST", _RUN + "/status"): _Handler.post_status,
+    ("POST", _RUN + "/heartbeat"): _Handler.heartbeat,
+    ("POST", _RUN + "/logs"): _Handler.post_logs,
+    ("POST", _RUN + "/journal"): _Handler.post_journal,
+    ("POST", "/workspaces/{workspace}/blobs/missing"): _Handler.blobs_missing,
+    ("PUT", "/workspaces/{workspace}/blobs/{sha256}"): _Handler.put_blob,
+    ("POST", _RUN + "/files"): _Handler.post_files,
+}
+SERVED = set(T.QUERY_PARAMETERS)
+assert set(ROUTES) <= SERVED, sorted(set(ROUTES) - SERVED)  # the fake serves only real routes
 
 
 class _Server(ThreadingHTTPServer):

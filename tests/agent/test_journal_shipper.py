@@ -5,18 +5,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from jupyter_aml.agent.shipper import JournalShipper
+from jupyter_aml.runtime.api import Api
 from jupyter_aml.runtime.http import ServiceClient
 from jupyter_aml.runtime.journal import JournalWriter, open_journal
+from jupyter_aml.runtime.shipper import JournalShipper
 from tests.agent.fakeservice import FakeService
 from tests.agent.helpers import wait_for
-
-RUN = "/workspaces/ws/runs/j1/journal"
 
 
 def _shipper(service: FakeService, path: Path, token: str | None = None, **kw: object) -> JournalShipper:
     client = ServiceClient(service.url, token or service.state.token)
-    return JournalShipper(client, RUN, path, **kw)  # type: ignore[arg-type]
+    return JournalShipper(Api(client), "ws", "j1", path, **kw)  # type: ignore[arg-type]
 
 
 def test_batches_respect_record_and_byte_limits(service: FakeService, tmp_path: Path) -> None:

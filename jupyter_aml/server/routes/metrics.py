@@ -31,6 +31,19 @@ class MetricsHandler(AMLHandler):
         self.reply({"items": [m.model_dump(mode="json") for m in items]})
 
 
+class MetricValuesHandler(AMLHandler):
+    @api(
+        "run",
+        "Every metric of a run with all its values, in one answer (the SDK's get_metrics)",
+        returns=models.MetricHistoryList,
+        query=(("recursive", "boolean", "include child runs"),),
+    )
+    async def get(self, workspace: str, run_id: str) -> None:
+        recursive = self.get_query_argument("recursive", "false") == "true"
+        items = await asyncio.to_thread(self.aml.metrics.all_values, workspace, run_id, recursive=recursive)
+        self.reply({"items": [m.model_dump(mode="json") for m in items]})
+
+
 class MetricHistoryHandler(AMLHandler):
     @api(
         "run",
@@ -77,6 +90,7 @@ class LogsHandler(AMLHandler):
 ROUTES = [
     (rf"/workspaces/{RUN}/journal", JournalHandler),
     (rf"/workspaces/{RUN}/metrics", MetricsHandler),
+    (rf"/workspaces/{RUN}/metric-values", MetricValuesHandler),
     (rf"/workspaces/{RUN}/metrics/(?P<name>[^/]+)", MetricHistoryHandler),
     (rf"/workspaces/{RUN}/logs", LogsHandler),
 ]

@@ -1,4 +1,6 @@
-"""Ships the run journal to ``POST {run}/journal`` until every record is acknowledged.
+"""Ships a run journal to ``POST {run}/journal`` until every record is acknowledged.
+
+Used by the run agent for submitted runs and by the SDK for interactive (notebook) runs.
 
 Each stream file is read from a byte offset; records wait in ``pending`` until the service's
 ``acked_seq`` covers them, so a lost answer or a restarted service only causes a resend that the service
@@ -24,10 +26,10 @@ from jupyter_aml.errors import (
     Unauthorized,
     ValidationError,
 )
-from jupyter_aml.runtime.http import ServiceClient, backoff_delays
+from jupyter_aml.runtime.api import Api
+from jupyter_aml.runtime.heartbeat import warn
+from jupyter_aml.runtime.http import backoff_delays
 from jupyter_aml.runtime.journal import JournalReader, list_streams
-
-from .reporting import warn
 
 MAX_REFUSALS = 20
 
@@ -44,10 +46,10 @@ class _Stream:
 
 
 class JournalShipper:
-    def __init__(self, client: ServiceClient, path: str, journal: Path, *, max_records: int = 10_000,
+    def __init__(self, api: Api, workspace: str, run_id: str, journal: Path, *, max_records: int = 10_000,
                  max_bytes: int = 1 << 20, interval: float = 0.1,
                  on_warning: Callable[[str], None] = warn) -> None:
-        self.client, self.path, self.journal = client, path, Path(journal)
+        self.api, self.workspace, self.run_id, self.journal = api, workspace, run_id, Path(journal)
         self.max_records, self.max_bytes, self.interval = max_records, max_bytes, interval
         self.on_warning = on_warning
         self.streams: dict[str, _Stream] = {}
@@ -93,7 +95,7 @@ class JournalShipper:
             return "empty"
         body = b'{"stream":%s,"records":[%s]}' % (json.dumps(st.id).encode(), b",".join(r for _, r in batch))
         try:
-            answer = self.client.post(self.path, data=body, content_type="application/json")
+            answer = self.api.post_journal(self.workspace, self.run_id, body)
         except ServiceUnavailable:
             return "retry"
         except PayloadTooLarge:
@@ -173,11 +175,15 @@ class JournalShipper:
             elif result == "idle":
                 self._stop.wait(self.interval)
 
+    def stop(self) -> None:
+        """Stop the background loop (what is on disk stays there)."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
     def drain(self, deadline: float) -> bool:
         """Stop the background loop and ship everything on disk; True when all of it was acknowledged."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        self.stop()
         while time.monotonic() < deadline:
             result = self.step()
             if result == "idle":

@@ -1,0 +1,339 @@
+"""The one Python client of the REST API: every path, query and payload shape lives here.
+
+``Api`` wraps a ``ServiceClient`` (the transport) with one method per route. Paths are built only by
+``build_path`` from the generated templates of ``api_types`` (mypy rejects a template the service does
+not serve) and bodies and answers are the generated TypedDicts, so the SDK, the agent, the faces and
+the test fake all speak the contract the server publishes. Stdlib only: it runs inside runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, cast
+
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.http import ServiceClient
+
+__all__ = ["Api", "build_path", "match_path"]
+
+Params = list[tuple[str, Any]]
+_FIELD = re.compile(r"{(\w+)}")
+
+
+def build_path(template: str, **values: str | int) -> str:
+    """``/workspaces/{workspace}/runs/{run_id}`` + values -> a path with each value percent-quoted."""
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"path {template} needs {name}")
+        return urllib.parse.quote(str(values[name]), safe="")
+
+    return _FIELD.sub(one, template)
+
+
+def match_path(templates: Sequence[str], path: str) -> tuple[str, dict[str, str]] | None:
+    """The template a concrete path was built from, with its unquoted values (servers and test fakes)."""
+    for template in sorted(templates, key=lambda t: (t.count("{"), -len(t))):
+        pattern = "^" + _FIELD.sub(r"(?P<\1>[^/]+)", re.escape(template).replace(r"\{", "{").replace(r"\}", "}"))
+        found = re.match(pattern + "$", path)
+        if found:
+            return template, {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
+    return None
+
+
+def _query(**values: Any) -> Params:
+    """Query pairs, skipping None; lists repeat the name (``tag=a&tag=b``)."""
+    pairs: Params = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            pairs.append((key, item))
+    return pairs
+
+
+class Api:
+    """Typed calls on ``http`` (a ``ServiceClient`` rooted at ``.../aml/api/v1``)."""
+
+    def __init__(self, http: ServiceClient) -> None:
+        self.http = http
+
+    # -- transport --------------------------------------------------------------------------------
+    def _get(self, template: T.GetPath, params: Params | None = None, **path: str | int) -> Any:
+        return self.http.get(build_path(template, **path), params=params)
+
+    def _post(self, template: T.PostPath, body: Any = None, **path: str | int) -> Any:
+        return self.http.post(build_path(template, **path), body)
+
+    def _patch(self, template: T.PatchPath, body: Any, **path: str | int) -> Any:
+        return self.http.patch(build_path(template, **path), body)
+
+    def _delete(self, template: T.DeletePath, **path: str | int) -> Any:
+        return self.http.delete(build_path(template, **path))
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- service ------------------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self._get("/health"))
+
+    def openapi(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self._get("/openapi.json"))
+
+    def events_path(self) -> str:
+        """The push channel (server-sent events); read it with ``runtime.sse.EventStream``."""
+        return build_path("/events")
+
+    def collect_garbage(self, body: T.GcRequest) -> dict[str, Any]:
+        return cast(dict[str, Any], self._post("/gc", body))
+
+    # -- workspaces ---------------------------------------------------------------------------------
+    def list_workspaces(self) -> T.WorkspaceList:
+        return cast(T.WorkspaceList, self._get("/workspaces"))
+
+    def create_workspace(self, body: T.WorkspaceCreate) -> T.Workspace:
+        return cast(T.Workspace, self._post("/workspaces", body))
+
+    def get_workspace(self, ws: str) -> T.Workspace:
+        return cast(T.Workspace, self._get("/workspaces/{workspace}", workspace=ws))
+
+    def list_experiments(self, ws: str) -> T.ExperimentList:
+        return cast(T.ExperimentList, self._get("/workspaces/{workspace}/experiments", workspace=ws))
+
+    def list_computes(self, ws: str) -> T.ComputeList:
+        return cast(T.ComputeList, self._get("/workspaces/{workspace}/computes", workspace=ws))
+
+    # -- runs -----------------------------------------------------------------------------------------
+    def list_runs(
+        self,
+        ws: str,
+        *,
+        experiment: str | None = None,
+        status: Sequence[str] | None = None,
+        tag: Sequence[str] | None = None,
+        property: Sequence[str] | None = None,
+        parent_id: str | None = None,
+        root_only: bool | None = None,
+        sort: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> T.RunPage:
+        params = _query(experiment=experiment, status=status, tag=tag, property=property, parent_id=parent_id,
+                        root_only=root_only, sort=sort, page_size=page_size, page_token=page_token)
+        return cast(T.RunPage, self._get("/workspaces/{workspace}/runs", params, workspace=ws))
+
+    def create_run(self, ws: str, body: T.RunCreate) -> T.Run:
+        return cast(T.Run, self._post("/workspaces/{workspace}/runs", body, workspace=ws))
+
+    def create_run_from_folder(self, ws: str, body: T.FolderRunCreate) -> T.Run:
+        return cast(T.Run, self._post("/workspaces/{workspace}/runs/from-folder", body, workspace=ws))
+
+    def get_run(self, ws: str, run_id: str) -> T.Run:
+        return cast(T.Run, self._get("/workspaces/{workspace}/runs/{run_id}", workspace=ws, run_id=run_id))
+
+    def update_run(self, ws: str, run_id: str, body: T.RunUpdate) -> T.Run:
+        return cast(T.Run, self._patch("/workspaces/{workspace}/runs/{run_id}", body, workspace=ws, run_id=run_id))
+
+    def list_children(self, ws: str, run_id: str, *, recursive: bool = False) -> T.RunList:
+        return cast(T.RunList, self._get("/workspaces/{workspace}/runs/{run_id}/children",
+                                         _query(recursive=recursive), workspace=ws, run_id=run_id))
+
+    def create_children(self, ws: str, run_id: str, body: T.ChildCreate) -> T.RunList:
+        return cast(T.RunList, self._post("/workspaces/{workspace}/runs/{run_id}/children", body,
+                                          workspace=ws, run_id=run_id))
+
+    def set_status(self, ws: str, run_id: str, body: T.StatusUpdate) -> T.Run:
+        return cast(T.Run, self._post("/workspaces/{workspace}/runs/{run_id}/status", body,
+                                      workspace=ws, run_id=run_id))
+
+    def cancel_run(self, ws: str, run_id: str) -> T.Run:
+        return cast(T.Run, self._post("/workspaces/{workspace}/runs/{run_id}/cancel", workspace=ws, run_id=run_id))
+
+    def heartbeat(self, ws: str, run_id: str) -> T.Heartbeat:
+        return cast(T.Heartbeat, self._post("/workspaces/{workspace}/runs/{run_id}/heartbeat", {},
+                                            workspace=ws, run_id=run_id))
+
+    # -- journal, metrics, logs -------------------------------------------------------------------------
+    def post_journal(self, ws: str, run_id: str, encoded_batch: bytes) -> T.JournalAck:
+        """A ``JournalBatch`` already encoded (the shipper splices raw journal lines into it)."""
+        path = build_path("/workspaces/{workspace}/runs/{run_id}/journal", workspace=ws, run_id=run_id)
+        return cast(T.JournalAck, self.http.post(path, data=encoded_batch, content_type="application/json"))
+
+    def metric_summaries(self, ws: str, run_id: str, *, recursive: bool = False) -> T.MetricSummaryList:
+        return cast(T.MetricSummaryList, self._get("/workspaces/{workspace}/runs/{run_id}/metrics",
+                                                   _query(recursive=recursive), workspace=ws, run_id=run_id))
+
+    def metric_values(self, ws: str, run_id: str, *, recursive: bool = False) -> T.MetricHistoryList:
+        return cast(T.MetricHistoryList, self._get("/workspaces/{workspace}/runs/{run_id}/metric-values",
+                                                   _query(recursive=recursive), workspace=ws, run_id=run_id))
+
+    def metric_history(self, ws: str, run_id: str, name: str, *, max_points: int | None = None) -> T.MetricHistory:
+        return cast(T.MetricHistory, self._get("/workspaces/{workspace}/runs/{run_id}/metrics/{name}",
+                                               _query(max_points=max_points), workspace=ws, run_id=run_id,
+                                               name=name))
+
+    def get_logs(self, ws: str, run_id: str, *, after: int | None = None, limit: int | None = None,
+                 stream: str | None = None) -> T.LogPage:
+        return cast(T.LogPage, self._get("/workspaces/{workspace}/runs/{run_id}/logs",
+                                         _query(after=after, limit=limit, stream=stream),
+                                         workspace=ws, run_id=run_id))
+
+    def post_logs(self, ws: str, run_id: str, body: T.LogBatch) -> T.ItemCount:
+        return cast(T.ItemCount, self._post("/workspaces/{workspace}/runs/{run_id}/logs", body,
+                                            workspace=ws, run_id=run_id))
+
+    # -- run files --------------------------------------------------------------------------------------
+    def list_run_files(self, ws: str, run_id: str, *, prefix: str | None = None) -> T.RunFileList:
+        return cast(T.RunFileList, self._get("/workspaces/{workspace}/runs/{run_id}/files", _query(prefix=prefix),
+                                             workspace=ws, run_id=run_id))
+
+    def add_run_files(self, ws: str, run_id: str, body: T.RunFiles) -> T.RunFileList:
+        return cast(T.RunFileList, self._post("/workspaces/{workspace}/runs/{run_id}/files", body,
+                                              workspace=ws, run_id=run_id))
+
+    def download_run_file(self, ws: str, run_id: str, name: str, target: str | os.PathLike[str] | IO[bytes]) -> int:
+        path = build_path("/workspaces/{workspace}/runs/{run_id}/files/content", workspace=ws, run_id=run_id)
+        return self.http.stream_download(path, target, params={"path": name})
+
+    # -- blobs and snapshots -------------------------------------------------------------------------------
+    def missing_blobs(self, ws: str, hashes: Sequence[str]) -> list[str]:
+        body: T.HashList = {"hashes": list(hashes)}
+        answer = cast(T.MissingBlobs, self._post("/workspaces/{workspace}/blobs/missing", body, workspace=ws))
+        return list(answer["missing"])
+
+    def put_blob(self, ws: str, sha256: str, *, data: bytes | None = None,
+                 file: str | os.PathLike[str] | IO[bytes] | None = None, retry: int | None = None,
+                 timeout: float | None = None) -> T.BlobInfo:
+        path = build_path("/workspaces/{workspace}/blobs/{sha256}", workspace=ws, sha256=sha256)
+        return cast(T.BlobInfo, self.http.request("PUT", path, data=data, file=file, retry=retry, timeout=timeout,
+                                                  content_type="application/octet-stream"))
+
+    def blob_path(self, ws: str, sha256: str) -> str:
+        return build_path("/workspaces/{workspace}/blobs/{sha256}", workspace=ws, sha256=sha256)
+
+    def download_blob(self, ws: str, sha256: str, target: str | os.PathLike[str] | IO[bytes]) -> int:
+        return self.http.stream_download(self.blob_path(ws, sha256), target)
+
+    def create_snapshot(self, ws: str, body: T.SnapshotCreate) -> T.Snapshot:
+        return cast(T.Snapshot, self._post("/workspaces/{workspace}/snapshots", body, workspace=ws))
+
+    def get_snapshot(self, ws: str, snapshot_id: str) -> T.Snapshot:
+        return cast(T.Snapshot, self._get("/workspaces/{workspace}/snapshots/{snapshot_id}", workspace=ws,
+                                          snapshot_id=snapshot_id))
+
+    def download_snapshot_zip(self, ws: str, snapshot_id: str, target: str | os.PathLike[str] | IO[bytes],
+                              *, retry: int | None = None) -> int:
+        path = build_path("/workspaces/{workspace}/snapshots/{snapshot_id}/zip", workspace=ws,
+                          snapshot_id=snapshot_id)
+        return self.http.stream_download(path, target, retry=retry)
+
+    # -- models ---------------------------------------------------------------------------------------
+    def list_models(self, ws: str, *, name: str | None = None, tag: Sequence[str] | None = None,
+                    property: Sequence[str] | None = None, run_id: str | None = None,
+                    latest: bool | None = None) -> T.ModelList:
+        params = _query(name=name, tag=tag, property=property, run_id=run_id, latest=latest)
+        return cast(T.ModelList, self._get("/workspaces/{workspace}/models", params, workspace=ws))
+
+    def register_model(self, ws: str, body: T.ModelCreate) -> T.Model:
+        return cast(T.Model, self._post("/workspaces/{workspace}/models", body, workspace=ws))
+
+    def register_run_model(self, ws: str, run_id: str, body: T.ModelCreate) -> T.Model:
+        return cast(T.Model, self._post("/workspaces/{workspace}/runs/{run_id}/models", body, workspace=ws,
+                                        run_id=run_id))
+
+    def get_model(self, ws: str, name: str, version: int | None = None) -> T.Model:
+        if version is None:
+            return cast(T.Model, self._get("/workspaces/{workspace}/models/{name}", workspace=ws, name=name))
+        return cast(T.Model, self._get("/workspaces/{workspace}/models/{name}/versions/{version}", workspace=ws,
+                                       name=name, version=int(version)))
+
+    def update_model(self, ws: str, name: str, version: int, body: T.ModelUpdate) -> T.Model:
+        return cast(T.Model, self._patch("/workspaces/{workspace}/models/{name}/versions/{version}", body,
+                                         workspace=ws, name=name, version=int(version)))
+
+    def delete_model(self, ws: str, name: str, version: int) -> None:
+        self._delete("/workspaces/{workspace}/models/{name}/versions/{version}", workspace=ws, name=name,
+                     version=int(version))
+
+    def model_files(self, ws: str, name: str, version: int) -> T.ModelFileList:
+        return cast(T.ModelFileList, self._get("/workspaces/{workspace}/models/{name}/versions/{version}/files",
+                                               workspace=ws, name=name, version=int(version)))
+
+    # -- environments ------------------------------------------------------------------------------------
+    def list_environments(self, ws: str, *, name: str | None = None, latest: bool | None = None
+                          ) -> T.EnvironmentList:
+        return cast(T.EnvironmentList, self._get("/workspaces/{workspace}/environments",
+                                                 _query(name=name, latest=latest), workspace=ws))
+
+    def register_environment(self, ws: str, body: T.EnvironmentDefinition) -> T.RegisteredEnvironment:
+        return cast(T.RegisteredEnvironment, self._post("/workspaces/{workspace}/environments", body, workspace=ws))
+
+    def get_environment(self, ws: str, name: str, version: int | str | None = None) -> T.RegisteredEnvironment:
+        if version is None:
+            return cast(T.RegisteredEnvironment, self._get("/workspaces/{workspace}/environments/{name}",
+                                                           workspace=ws, name=name))
+        return cast(T.RegisteredEnvironment, self._get(
+            "/workspaces/{workspace}/environments/{name}/versions/{version}", workspace=ws, name=name,
+            version=version))
+
+    def build_environment(self, ws: str, name: str, version: int | str, *, timeout: float = 3600
+                          ) -> T.EnvironmentBuild:
+        path = build_path("/workspaces/{workspace}/environments/{name}/versions/{version}/build", workspace=ws,
+                          name=name, version=version)
+        return cast(T.EnvironmentBuild, self.http.request("POST", path, json={}, timeout=timeout))
+
+    # -- web services ------------------------------------------------------------------------------------
+    def list_endpoints(self, ws: str) -> T.WebserviceList:
+        return cast(T.WebserviceList, self._get("/workspaces/{workspace}/endpoints", workspace=ws))
+
+    def create_endpoint(self, ws: str, body: T.DeploymentCreate) -> T.Webservice:
+        return cast(T.Webservice, self._post("/workspaces/{workspace}/endpoints", body, workspace=ws))
+
+    def get_endpoint(self, ws: str, name: str) -> T.Webservice:
+        return cast(T.Webservice, self._get("/workspaces/{workspace}/endpoints/{name}", workspace=ws, name=name))
+
+    def update_endpoint(self, ws: str, name: str, body: T.DeploymentUpdate) -> T.Webservice:
+        return cast(T.Webservice, self._patch("/workspaces/{workspace}/endpoints/{name}", body, workspace=ws,
+                                              name=name))
+
+    def delete_endpoint(self, ws: str, name: str) -> None:
+        self._delete("/workspaces/{workspace}/endpoints/{name}", workspace=ws, name=name)
+
+    def endpoint_logs(self, ws: str, name: str, *, lines: int | None = None) -> T.ServiceLogs:
+        return cast(T.ServiceLogs, self._get("/workspaces/{workspace}/endpoints/{name}/logs", _query(lines=lines),
+                                             workspace=ws, name=name))
+
+    def endpoint_keys(self, ws: str, name: str) -> T.ServiceKeys:
+        return cast(T.ServiceKeys, self._get("/workspaces/{workspace}/endpoints/{name}/keys", workspace=ws,
+                                             name=name))
+
+    def regenerate_endpoint_key(self, ws: str, name: str, body: T.RegenerateKey) -> T.ServiceKeys:
+        return cast(T.ServiceKeys, self._post("/workspaces/{workspace}/endpoints/{name}/keys/regenerate", body,
+                                              workspace=ws, name=name))
+
+    def endpoint_telemetry(self, ws: str, name: str, *, minutes: int | None = None) -> T.Telemetry:
+        return cast(T.Telemetry, self._get("/workspaces/{workspace}/endpoints/{name}/telemetry",
+                                           _query(minutes=minutes), workspace=ws, name=name))
+
+    def endpoint_swagger(self, ws: str, name: str) -> dict[str, Any]:
+        return cast(dict[str, Any], self._get("/workspaces/{workspace}/endpoints/{name}/swagger", workspace=ws,
+                                              name=name))
+
+    def test_endpoint(self, ws: str, name: str, body: T.EndpointTestRequest) -> T.EndpointTestResult:
+        return cast(T.EndpointTestResult, self._post("/workspaces/{workspace}/endpoints/{name}/test", body,
+                                                     workspace=ws, name=name))
+
+    def list_images(self, ws: str) -> T.ImageList:
+        return cast(T.ImageList, self._get("/workspaces/{workspace}/images", workspace=ws))
+
+
+def templates(document: Mapping[str, Any] | None = None) -> list[str]:
+    """Every path template of the API (for ``match_path``)."""
+    if document is not None:
+        return sorted(document["paths"])
+    return sorted({path for _, path in T.QUERY_PARAMETERS})

@@ -1,0 +1,851 @@
+# ruff: noqa: E501
+"""GENERATED FILE - do not edit by hand: ``python scripts/gen_api_types_py.py``.
+
+Request and response shapes of the jupyter-aml REST API as TypedDicts, and its routes as path
+templates, generated from the server's OpenAPI document (itself generated from the pydantic models in
+``jupyter_aml/core``). Stdlib only, for the run runtime. tests/runtime/test_api_types.py fails when this
+file is out of date.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+RunStatus = Literal['Queued', 'Preparing', 'Starting', 'Running', 'Finalizing', 'Completed', 'Failed', 'Canceled', 'NotResponding']
+
+class BlobInfo(TypedDict):
+    sha256: str
+    size: int
+
+
+class ChildCreate(TypedDict, total=False):
+    display_name: str
+    tags: dict[str, Any]
+    properties: dict[str, Any]
+    count: int
+
+
+class _ComputeRequired(TypedDict):
+    name: str
+    type: str
+    max_concurrent_runs: int
+
+
+class Compute(_ComputeRequired, total=False):
+    active_runs: int
+    queued_runs: int
+
+
+class ComputeList(TypedDict):
+    items: list[Compute]
+
+
+class DeploymentConfigSpec(TypedDict, total=False):
+    """How the service runs. ``local``: replica processes on this machine; ``docker``: containers."""
+    compute_type: Literal['local', 'docker']
+    port: int | None
+    replicas: int
+    auth_enabled: bool
+    scoring_timeout_ms: int
+    max_request_bytes: int
+    max_concurrent_requests_per_container: int
+    startup_timeout_seconds: int
+    cpu_cores: float | None
+    memory_gb: float | None
+
+
+class _DeploymentCreateRequired(TypedDict):
+    name: str
+    models: list[str]
+    inference_config: InferenceConfigSpec
+
+
+class DeploymentCreate(_DeploymentCreateRequired, total=False):
+    deployment_config: DeploymentConfigSpec
+    description: str
+    tags: dict[str, Any]
+    overwrite: bool
+
+
+class DeploymentUpdate(TypedDict, total=False):
+    models: list[str] | None
+    inference_config: InferenceConfigSpec | None
+    replicas: int | None
+    scoring_timeout_ms: int | None
+    max_request_bytes: int | None
+    auth_enabled: bool | None
+    description: str | None
+    tags: dict[str, Any] | None
+
+
+class _EndpointTestRequestRequired(TypedDict):
+    body: str
+
+
+class EndpointTestRequest(_EndpointTestRequestRequired, total=False):
+    """A request to send to the service's scoring URI, as a client would (with the chosen key)."""
+    key: Literal['primary', 'secondary']
+
+
+class _EndpointTestResultRequired(TypedDict):
+    status: int
+    body: str
+    elapsed_ms: float
+
+
+class EndpointTestResult(_EndpointTestResultRequired, total=False):
+    """What the scoring URI answered. Errors of the service are data here (status 4xx/5xx), not API errors;"""
+    content_type: str | None
+    request_id: str | None
+    truncated: bool
+    error: str | None
+
+
+class EnvironmentBuild(TypedDict):
+    """The outcome of building (or finding already built) an environment's Python interpreter."""
+    environment: str
+    python: str
+    venv_hash: str | None
+    built: bool
+    seconds: float
+    log: list[str]
+
+
+class EnvironmentDefinition(TypedDict, total=False):
+    """An environment to register: the run environment spec plus the Python version it needs."""
+    name: str
+    version: str | None
+    python: PythonSection
+    env_vars: dict[str, str]
+    docker_base_image: str | None
+    python_version: str | None
+
+
+class EnvironmentList(TypedDict):
+    items: list[RegisteredEnvironment]
+
+
+class EnvironmentSpec(TypedDict, total=False):
+    name: str
+    version: str | None
+    python: PythonSection
+    env_vars: dict[str, str]
+    docker_base_image: str | None
+
+
+class _ErrorBodyRequired(TypedDict):
+    code: str
+    message: str
+
+
+class ErrorBody(_ErrorBodyRequired, total=False):
+    hint: str | None
+    details: Any
+
+
+class ErrorResponse(TypedDict):
+    error: ErrorBody
+
+
+class Experiment(TypedDict):
+    name: str
+    workspace: str
+    created_at: str
+    run_count: int
+
+
+class ExperimentList(TypedDict):
+    items: list[Experiment]
+
+
+class FilesEvent(TypedDict):
+    type: Literal['files']
+    run_id: str
+    paths: list[str]
+
+
+class _FolderRunCreateRequired(TypedDict):
+    experiment: str
+    run_config: RunConfig
+
+
+class FolderRunCreate(_FolderRunCreateRequired, total=False):
+    """Submit a folder on the server (a path relative to the Jupyter root) as a script run."""
+    folder: str
+    tags: dict[str, Any]
+    display_name: str
+    description: str
+
+
+class _GcReportRequired(TypedDict):
+    stored: int
+    referenced: int
+    recent: int
+    removed: int
+    removed_bytes: int
+    stale_uploads: int
+    dry_run: bool
+
+
+class GcReport(_GcReportRequired, total=False):
+    images_removed: int
+    images_in_use: int
+
+
+class GcRequest(TypedDict, total=False):
+    grace_seconds: float
+    dry_run: bool
+    images: bool
+
+
+class GitInfo(TypedDict, total=False):
+    repository: str | None
+    branch: str | None
+    commit: str | None
+    dirty: bool
+    diff: str | None
+    untracked: list[str]
+    diff_truncated: bool
+
+
+class HashList(TypedDict):
+    hashes: list[str]
+
+
+class Heartbeat(TypedDict):
+    status: RunStatus
+
+
+class Image(TypedDict):
+    id: str
+    tag: str
+    workspace: str
+    docker_id: str
+    base_image: str
+    models: list[str]
+    snapshot_id: str | None
+    size: int
+    created_at: str
+
+
+class ImageList(TypedDict):
+    items: list[Image]
+
+
+class _InferenceConfigRequired(TypedDict):
+    entry_script: str
+    snapshot_id: str
+    environment: EnvironmentDefinition
+    environment_hash: str
+
+
+class InferenceConfig(_InferenceConfigRequired, total=False):
+    """The resolved scoring code and environment of a revision (what ``InferenceConfigSpec`` resolved to)."""
+    environment_ref: str | None
+
+
+class _InferenceConfigSpecRequired(TypedDict):
+    entry_script: str
+    snapshot_id: str
+
+
+class InferenceConfigSpec(_InferenceConfigSpecRequired, total=False):
+    """The scoring code (a snapshot of ``source_directory``) and the environment it runs in."""
+    environment: EnvironmentDefinition | None
+    environment_ref: str | None
+
+
+class ItemCount(TypedDict):
+    count: int
+
+
+class JournalAck(TypedDict):
+    acked_seq: int
+
+
+class JournalBatch(TypedDict):
+    stream: str
+    records: list[JournalRecord]
+
+
+class _JournalRecordRequired(TypedDict):
+    seq: int
+    run_id: str
+    t: float
+    k: Literal['m', 'l', 'r', 'tb', 'i', 'tag', 'prop']
+    n: str
+
+
+class JournalRecord(_JournalRecordRequired, total=False):
+    v: Any
+    s: float | None
+    d: str | None
+    sha256: str | None
+    path: str | None
+
+
+class LogBatch(TypedDict):
+    lines: list[LogLineIn]
+
+
+class LogEvent(TypedDict):
+    type: Literal['log']
+    run_id: str
+    lines: list[LogLine]
+
+
+class LogLine(TypedDict):
+    id: int
+    stream: str
+    ts: float
+    text: str
+
+
+class _LogLineInRequired(TypedDict):
+    text: str
+
+
+class LogLineIn(_LogLineInRequired, total=False):
+    stream: str
+    ts: float | None
+
+
+class LogPage(TypedDict):
+    items: list[LogLine]
+    last_id: int
+
+
+class MetricEvent(TypedDict):
+    """Scalar points as stored: the same columns and steps as the metric's history."""
+    type: Literal['metric']
+    run_id: str
+    name: str
+    total: int
+    steps: list[float]
+    values: list[float | None]
+    times: list[float]
+
+
+class _MetricHistoryRequired(TypedDict):
+    run_id: str
+    name: str
+    kind: Literal['scalar', 'list', 'row', 'table', 'image']
+    total: int
+    values: list[Any]
+
+
+class MetricHistory(_MetricHistoryRequired, total=False):
+    downsampled: bool
+    steps: list[float] | None
+    times: list[float] | None
+
+
+class MetricHistoryList(TypedDict):
+    """Every metric of a run (and its descendants) with all its values: ``Run.get_metrics()`` in one call."""
+    items: list[MetricHistory]
+
+
+class MetricSummary(TypedDict):
+    run_id: str
+    name: str
+    kind: Literal['scalar', 'list', 'row', 'table', 'image']
+    description: str
+    count: int
+    last_value: float | None
+    last_step: float | None
+    min: float | None
+    max: float | None
+
+
+class MetricSummaryList(TypedDict):
+    items: list[MetricSummary]
+
+
+class MissingBlobs(TypedDict):
+    missing: list[str]
+
+
+class _ModelRequired(TypedDict):
+    id: str
+    name: str
+    version: int
+    workspace: str
+    path: str
+    description: str
+    framework: str | None
+    framework_version: str | None
+    run_id: str | None
+    experiment: str | None
+    created_by: str
+    created_at: str
+    file_count: int
+    total_size: int
+    tags: dict[str, str]
+    properties: dict[str, str]
+
+
+class Model(_ModelRequired, total=False):
+    sample_input: Any
+    deployments: list[str]
+
+
+class _ModelCreateRequired(TypedDict):
+    name: str
+
+
+class ModelCreate(_ModelCreateRequired, total=False):
+    """Register a model version from uploaded blobs (``files``) or from a run's files (``run_id`` + ``run_path``)."""
+    files: list[ModelFile] | None
+    path: str | None
+    run_id: str | None
+    run_path: str | None
+    description: str
+    tags: dict[str, Any]
+    properties: dict[str, Any]
+    framework: str | None
+    framework_version: str | None
+    sample_input: Any
+
+
+class ModelEvent(TypedDict):
+    """A model version was registered, updated (tags, properties, description) or deleted."""
+    type: Literal['model']
+    action: Literal['registered', 'updated', 'deleted']
+    name: str
+    version: int
+
+
+class ModelFile(TypedDict):
+    path: str
+    sha256: str
+    size: int
+
+
+class ModelFileList(TypedDict):
+    items: list[RunFile]
+
+
+class ModelList(TypedDict):
+    items: list[Model]
+
+
+class ModelUpdate(TypedDict, total=False):
+    tags: dict[str, Any] | None
+    remove_tags: list[str]
+    properties: dict[str, Any] | None
+    description: str | None
+
+
+class _OperationRequired(TypedDict):
+    kind: Literal['create', 'update', 'restart']
+    status: Literal['Running', 'Succeeded', 'Failed']
+    revision: int
+    started_at: str
+
+
+class Operation(_OperationRequired, total=False):
+    ended_at: str | None
+    error: ServiceError | None
+
+
+class PythonSection(TypedDict, total=False):
+    user_managed: bool
+    interpreter_path: str | None
+    pip: list[str]
+
+
+class _RegenerateKeyRequired(TypedDict):
+    key_type: Literal['Primary', 'Secondary']
+
+
+class RegenerateKey(_RegenerateKeyRequired, total=False):
+    key_value: str | None
+
+
+class RegisteredEnvironment(TypedDict):
+    name: str
+    version: int
+    workspace: str
+    spec_hash: str
+    spec: EnvironmentDefinition
+    created_at: str
+
+
+class ReplicaView(TypedDict):
+    """One live replica process or container of the revision taking traffic."""
+    index: int
+    revision: int
+    state: Literal['starting', 'ready', 'suspect', 'draining', 'dead']
+    inflight: int
+    restarts: int
+    served: int
+    pid: int | None
+    port: int | None
+
+
+class Run(TypedDict):
+    id: str
+    number: int
+    experiment: str
+    workspace: str
+    parent_id: str | None
+    root_id: str
+    kind: Literal['script', 'interactive', 'child']
+    display_name: str
+    description: str
+    status: RunStatus
+    created_at: str
+    start_time: str | None
+    end_time: str | None
+    duration_seconds: float | None
+    heartbeat_at: str | None
+    submitter: str
+    compute_target: str | None
+    run_config: RunConfig | None
+    snapshot_id: str | None
+    git: GitInfo | None
+    error: RunError | None
+    exit_code: int | None
+    tags: dict[str, str]
+    properties: dict[str, str]
+
+
+class _RunConfigRequired(TypedDict):
+    script: str
+
+
+class RunConfig(_RunConfigRequired, total=False):
+    arguments: list[str]
+    compute_target: str
+    environment: EnvironmentSpec
+    max_run_duration_seconds: int | None
+
+
+class _RunCreateRequired(TypedDict):
+    experiment: str
+
+
+class RunCreate(_RunCreateRequired, total=False):
+    kind: Literal['script', 'interactive']
+    snapshot_id: str | None
+    run_config: RunConfig | None
+    tags: dict[str, Any]
+    properties: dict[str, Any]
+    git: GitInfo | None
+    display_name: str
+    description: str
+
+
+class _RunErrorRequired(TypedDict):
+    message: str
+
+
+class RunError(_RunErrorRequired, total=False):
+    details: str | None
+
+
+class RunEvent(TypedDict):
+    """A run was created or changed (status, tags, display name...): the whole run, as GET returns it."""
+    type: Literal['run']
+    run: Run
+
+
+class RunFile(TypedDict):
+    path: str
+    sha256: str
+    size: int
+
+
+class RunFileList(TypedDict):
+    items: list[RunFile]
+
+
+class RunFiles(TypedDict):
+    files: list[RunFile]
+
+
+class RunList(TypedDict):
+    items: list[Run]
+
+
+class RunPage(TypedDict):
+    items: list[Run]
+    next_page_token: str | None
+    total: int
+
+
+class RunUpdate(TypedDict, total=False):
+    tags: dict[str, Any] | None
+    remove_tags: list[str]
+    properties: dict[str, Any] | None
+    display_name: str | None
+    description: str | None
+
+
+class _ServiceErrorRequired(TypedDict):
+    message: str
+
+
+class ServiceError(_ServiceErrorRequired, total=False):
+    """Why a web service or its last rollout failed (an error body, or just a message)."""
+    code: str | None
+    hint: str | None
+    details: Any
+
+
+class ServiceKeys(TypedDict):
+    primary_key: str
+    secondary_key: str
+
+
+class ServiceLogs(TypedDict):
+    lines: list[str]
+
+
+class _SnapshotRequired(TypedDict):
+    id: str
+    file_count: int
+    total_size: int
+    created_at: str
+
+
+class Snapshot(_SnapshotRequired, total=False):
+    files: list[SnapshotFile] | None
+
+
+class SnapshotCreate(TypedDict):
+    files: list[SnapshotFile]
+
+
+class _SnapshotFileRequired(TypedDict):
+    path: str
+    sha256: str
+    size: int
+
+
+class SnapshotFile(_SnapshotFileRequired, total=False):
+    mode: int
+
+
+class _StatusUpdateRequired(TypedDict):
+    status: RunStatus
+
+
+class StatusUpdate(_StatusUpdateRequired, total=False):
+    error: RunError | None
+    exit_code: int | None
+
+
+class Telemetry(TypedDict):
+    name: str
+    requests: int
+    errors_4xx: int
+    errors_5xx: int
+    latency_ms_p50: float | None
+    latency_ms_p90: float | None
+    latency_ms_p99: float | None
+    points: list[TelemetryPoint]
+
+
+class TelemetryPoint(TypedDict):
+    t: str
+    requests: int
+    errors_4xx: int
+    errors_5xx: int
+    latency_ms_mean: float | None
+    latency_ms_p50: float | None
+    latency_ms_p90: float | None
+    latency_ms_p99: float | None
+
+
+class _WebserviceRequired(TypedDict):
+    name: str
+    workspace: str
+    compute_type: Literal['local', 'docker']
+    state: Literal['Transitioning', 'Healthy', 'Unhealthy', 'Failed']
+    revision: int
+    models: list[str]
+    scoring_uri: str | None
+    swagger_uri: str | None
+    port: int | None
+    auth_enabled: bool
+    inference_config: InferenceConfig
+    deployment_config: DeploymentConfigSpec
+    image_id: str | None
+    operation: Operation | None
+    error: ServiceError | None
+    tags: dict[str, str]
+    description: str
+    created_by: str
+    created_at: str
+    updated_at: str
+
+
+class Webservice(_WebserviceRequired, total=False):
+    pending_models: list[str] | None
+    replicas: list[ReplicaView]
+
+
+class WebserviceEvent(TypedDict):
+    """A web service changed (state, revision, replicas, settings) or was deleted."""
+    type: Literal['webservice']
+    action: Literal['changed', 'deleted']
+    name: str
+
+
+class WebserviceList(TypedDict):
+    items: list[Webservice]
+
+
+class Workspace(TypedDict):
+    name: str
+    description: str
+    created_at: str
+
+
+class _WorkspaceCreateRequired(TypedDict):
+    name: str
+
+
+class WorkspaceCreate(_WorkspaceCreateRequired, total=False):
+    description: str
+
+
+class WorkspaceList(TypedDict):
+    items: list[Workspace]
+
+
+AMLEvent = RunEvent | LogEvent | MetricEvent | FilesEvent | ModelEvent | WebserviceEvent
+
+# -- routes: the path templates the service serves, per method ------------------------------
+GetPath = Literal[
+    '/events',
+    '/health',
+    '/openapi.json',
+    '/workspaces',
+    '/workspaces/{workspace}',
+    '/workspaces/{workspace}/blobs/{sha256}',
+    '/workspaces/{workspace}/computes',
+    '/workspaces/{workspace}/endpoints',
+    '/workspaces/{workspace}/endpoints/{name}',
+    '/workspaces/{workspace}/endpoints/{name}/keys',
+    '/workspaces/{workspace}/endpoints/{name}/logs',
+    '/workspaces/{workspace}/endpoints/{name}/swagger',
+    '/workspaces/{workspace}/endpoints/{name}/telemetry',
+    '/workspaces/{workspace}/environments',
+    '/workspaces/{workspace}/environments/{name}',
+    '/workspaces/{workspace}/environments/{name}/versions/{version}',
+    '/workspaces/{workspace}/experiments',
+    '/workspaces/{workspace}/images',
+    '/workspaces/{workspace}/models',
+    '/workspaces/{workspace}/models/{name}',
+    '/workspaces/{workspace}/models/{name}/versions/{version}',
+    '/workspaces/{workspace}/models/{name}/versions/{version}/files',
+    '/workspaces/{workspace}/runs',
+    '/workspaces/{workspace}/runs/{run_id}',
+    '/workspaces/{workspace}/runs/{run_id}/children',
+    '/workspaces/{workspace}/runs/{run_id}/files',
+    '/workspaces/{workspace}/runs/{run_id}/files/content',
+    '/workspaces/{workspace}/runs/{run_id}/logs',
+    '/workspaces/{workspace}/runs/{run_id}/metric-values',
+    '/workspaces/{workspace}/runs/{run_id}/metrics',
+    '/workspaces/{workspace}/runs/{run_id}/metrics/{name}',
+    '/workspaces/{workspace}/snapshots/{snapshot_id}',
+    '/workspaces/{workspace}/snapshots/{snapshot_id}/zip',
+]
+PostPath = Literal[
+    '/gc',
+    '/workspaces',
+    '/workspaces/{workspace}/blobs/missing',
+    '/workspaces/{workspace}/endpoints',
+    '/workspaces/{workspace}/endpoints/{name}/keys/regenerate',
+    '/workspaces/{workspace}/endpoints/{name}/test',
+    '/workspaces/{workspace}/environments',
+    '/workspaces/{workspace}/environments/{name}/versions/{version}/build',
+    '/workspaces/{workspace}/models',
+    '/workspaces/{workspace}/runs',
+    '/workspaces/{workspace}/runs/from-folder',
+    '/workspaces/{workspace}/runs/{run_id}/cancel',
+    '/workspaces/{workspace}/runs/{run_id}/children',
+    '/workspaces/{workspace}/runs/{run_id}/files',
+    '/workspaces/{workspace}/runs/{run_id}/heartbeat',
+    '/workspaces/{workspace}/runs/{run_id}/journal',
+    '/workspaces/{workspace}/runs/{run_id}/logs',
+    '/workspaces/{workspace}/runs/{run_id}/models',
+    '/workspaces/{workspace}/runs/{run_id}/status',
+    '/workspaces/{workspace}/snapshots',
+]
+PutPath = Literal[
+    '/workspaces/{workspace}/blobs/{sha256}',
+]
+PatchPath = Literal[
+    '/workspaces/{workspace}/endpoints/{name}',
+    '/workspaces/{workspace}/models/{name}/versions/{version}',
+    '/workspaces/{workspace}/runs/{run_id}',
+]
+DeletePath = Literal[
+    '/workspaces/{workspace}/endpoints/{name}',
+    '/workspaces/{workspace}/models/{name}/versions/{version}',
+]
+
+QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
+    ('GET', '/events'): ('workspace', 'run_id'),
+    ('POST', '/gc'): (),
+    ('GET', '/health'): (),
+    ('GET', '/openapi.json'): (),
+    ('GET', '/workspaces'): (),
+    ('POST', '/workspaces'): (),
+    ('GET', '/workspaces/{workspace}'): (),
+    ('POST', '/workspaces/{workspace}/blobs/missing'): (),
+    ('GET', '/workspaces/{workspace}/blobs/{sha256}'): (),
+    ('PUT', '/workspaces/{workspace}/blobs/{sha256}'): (),
+    ('GET', '/workspaces/{workspace}/computes'): (),
+    ('GET', '/workspaces/{workspace}/endpoints'): (),
+    ('POST', '/workspaces/{workspace}/endpoints'): (),
+    ('GET', '/workspaces/{workspace}/endpoints/{name}'): (),
+    ('PATCH', '/workspaces/{workspace}/endpoints/{name}'): (),
+    ('DELETE', '/workspaces/{workspace}/endpoints/{name}'): (),
+    ('GET', '/workspaces/{workspace}/endpoints/{name}/keys'): (),
+    ('POST', '/workspaces/{workspace}/endpoints/{name}/keys/regenerate'): (),
+    ('GET', '/workspaces/{workspace}/endpoints/{name}/logs'): ('lines',),
+    ('GET', '/workspaces/{workspace}/endpoints/{name}/swagger'): (),
+    ('GET', '/workspaces/{workspace}/endpoints/{name}/telemetry'): ('minutes',),
+    ('POST', '/workspaces/{workspace}/endpoints/{name}/test'): (),
+    ('GET', '/workspaces/{workspace}/environments'): ('name', 'latest'),
+    ('POST', '/workspaces/{workspace}/environments'): (),
+    ('GET', '/workspaces/{workspace}/environments/{name}'): (),
+    ('GET', '/workspaces/{workspace}/environments/{name}/versions/{version}'): (),
+    ('POST', '/workspaces/{workspace}/environments/{name}/versions/{version}/build'): (),
+    ('GET', '/workspaces/{workspace}/experiments'): (),
+    ('GET', '/workspaces/{workspace}/images'): (),
+    ('GET', '/workspaces/{workspace}/models'): ('name', 'tag', 'property', 'run_id', 'latest'),
+    ('POST', '/workspaces/{workspace}/models'): (),
+    ('GET', '/workspaces/{workspace}/models/{name}'): (),
+    ('GET', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
+    ('PATCH', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
+    ('DELETE', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
+    ('GET', '/workspaces/{workspace}/models/{name}/versions/{version}/files'): (),
+    ('GET', '/workspaces/{workspace}/runs'): ('experiment', 'status', 'tag', 'property', 'parent_id', 'root_only', 'sort', 'page_size', 'page_token'),
+    ('POST', '/workspaces/{workspace}/runs'): (),
+    ('POST', '/workspaces/{workspace}/runs/from-folder'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}'): (),
+    ('PATCH', '/workspaces/{workspace}/runs/{run_id}'): (),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/cancel'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/children'): ('recursive',),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/children'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/files'): ('prefix',),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/files'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/files/content'): ('path',),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/heartbeat'): (),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/journal'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/logs'): ('after', 'limit', 'stream'),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/logs'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/metric-values'): ('recursive',),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/metrics'): ('recursive',),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/metrics/{name}'): ('max_points',),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/models'): (),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/status'): (),
+    ('POST', '/workspaces/{workspace}/snapshots'): (),
+    ('GET', '/workspaces/{workspace}/snapshots/{snapshot_id}'): (),
+    ('GET', '/workspaces/{workspace}/snapshots/{snapshot_id}/zip'): (),
+}

@@ -1,0 +1,73 @@
+"""The one heartbeat loop: tells the service a run is alive and hears back when it has ended elsewhere.
+
+Both a submitted run's agent and an interactive (notebook) run beat through ``Heartbeat``. The answer
+carries the run's status; a final one (someone canceled the run from the studio, REST or the CLI)
+calls ``on_end`` once, so the caller stops the script or the notebook session.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from jupyter_aml.errors import AMLError
+from jupyter_aml.runtime.api import Api
+from jupyter_aml.statuses import TERMINAL_STATUSES
+
+
+def warn(message: str, stream: TextIO | None = None) -> None:
+    """A line in the process's own log (the agent's stderr, which the backend sends to agent.log)."""
+    out = stream or sys.stderr
+    try:
+        out.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} aml-agent: {message}\n")
+        out.flush()
+    except (OSError, ValueError):
+        pass
+
+
+class Heartbeat:
+    """``POST {run}/heartbeat`` every ``interval`` s; ``on_end(reason)`` once the answer is a final status."""
+
+    def __init__(self, api: Api, workspace: str, run_id: str, interval: float, on_end: Callable[[str], None],
+                 *, on_warning: Callable[[str], None] = warn, name: str = "aml-heartbeat") -> None:
+        self.api, self.workspace, self.run_id = api, workspace, run_id
+        self.interval, self.on_end, self.on_warning = interval, on_end, on_warning
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.failures = 0
+        self.ended: str | None = None  # the final status the service answered, once it did
+
+    def start(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def beat(self) -> bool:
+        """One heartbeat; False when the service could not be told (it may be restarting)."""
+        try:
+            answer = self.api.heartbeat(self.workspace, self.run_id)
+        except AMLError as exc:
+            self.failures += 1
+            if self.failures in (1, 10, 100):
+                self.on_warning(f"heartbeat failed ({self.failures}x): {exc}")
+            return False
+        status = answer.get("status") if isinstance(answer, dict) else None
+        if status in TERMINAL_STATUSES and self.ended is None:  # nobody takes this run's results any more
+            self.ended = str(status)
+            self.on_end(f"the service reports the run as {status}")
+        return True
+
+    def _run(self) -> None:
+        ok = self.beat()
+        # after a failure, beat every second so a restarted service hears from the run at once
+        while not self._stop.wait(self.interval if ok else min(self.interval, 1.0)):
+            ok = self.beat()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)

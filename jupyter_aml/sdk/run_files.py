@@ -1,0 +1,109 @@
+"""A run's files: uploads (content-addressed blobs, sent only when the workspace lacks them), downloads,
+its snapshot, and registering one of its files as a model."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from jupyter_aml.errors import InvalidInput, NotFound
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.sdk.run_base import RunBase
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class RunFiles(RunBase):
+    def _upload_bytes(self, name: str, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        self._put_blob(sha, data=data)
+        self._api.add_run_files(self._ws, self.id, {"files": [{"path": name, "sha256": sha, "size": len(data)}]})
+        return sha
+
+    def _put_blob(self, sha: str, *, data: bytes | None = None, file: Path | None = None) -> None:
+        if self._api.missing_blobs(self._ws, [sha]):
+            self._api.put_blob(self._ws, sha, data=data, file=str(file) if file else None)
+
+    def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | BinaryIO) -> dict[str, Any]:
+        if not isinstance(path_or_stream, (str, os.PathLike)):
+            return {"path": name, "sha256": self._upload_bytes(name, path_or_stream.read())}
+        source = Path(path_or_stream)
+        if not source.is_file():
+            raise InvalidInput(f"file {str(source)!r} does not exist")
+        sha = sha256_file(source)
+        self._put_blob(sha, file=source)
+        self._api.add_run_files(self._ws, self.id,
+                                {"files": [{"path": name, "sha256": sha, "size": source.stat().st_size}]})
+        return {"path": name, "sha256": sha}
+
+    def upload_files(self, names: list[str], paths: list[str]) -> None:
+        for name, path in zip(names, paths, strict=True):
+            self.upload_file(name, path)
+
+    def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
+        root = Path(path)
+        if not root.is_dir():
+            raise InvalidInput(f"folder {str(root)!r} does not exist")
+        uploaded = []
+        for file in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = f"{name.rstrip('/')}/{file.relative_to(root).as_posix()}"
+            self.upload_file(rel, file)
+            uploaded.append(rel)
+        return uploaded
+
+    def get_files(self, prefix: str | None = None) -> list[T.RunFile]:
+        """The run's files with their size and hash (``get_file_names`` has the paths only)."""
+        return list(self._api.list_run_files(self._ws, self.id, prefix=prefix)["items"])
+
+    def get_file_names(self) -> list[str]:
+        return [f["path"] for f in self.get_files()]
+
+    def download_file(self, name: str, output_file_path: str | os.PathLike[str] | None = None) -> Path:
+        target = Path(output_file_path or Path(name).name)
+        if target.is_dir():
+            target = target / Path(name).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._api.download_run_file(self._ws, self.id, name, target)
+        return target
+
+    def download_files(self, prefix: str = "", output_directory: str | os.PathLike[str] = ".") -> list[Path]:
+        out = Path(output_directory)
+        return [self.download_file(n, out / n) for n in self.get_file_names() if n.startswith(prefix)]
+
+    # -- snapshot ------------------------------------------------------------------------------------------
+    def _snapshot_id(self) -> str:
+        snapshot_id = self._refresh().get("snapshot_id")
+        if not snapshot_id:
+            raise NotFound(
+                f"run {self.id!r} has no snapshot",
+                hint="interactive runs have one only with start_logging(snapshot_directory=...)",
+            )
+        return str(snapshot_id)
+
+    def get_snapshot_info(self) -> T.Snapshot:
+        """The run's snapshot: id, file count, total size (NotFound when the run has none)."""
+        return self._api.get_snapshot(self._ws, self._snapshot_id())
+
+    def download_snapshot(self, target_path: str | os.PathLike[str]) -> Path:
+        """The run's snapshot as a zip at ``target_path`` (a folder gets ``snapshot-ID.zip`` inside)."""
+        return self.experiment.workspace.download_snapshot(self._snapshot_id(), target_path)
+
+    # -- models ----------------------------------------------------------------------------------------------
+    def register_model(self, model_name: str, model_path: str | None = None, **kwargs: Any) -> Any:
+        """Register the run's file or folder ``model_path`` (e.g. ``outputs/model.pkl``) as a model version,
+        by reference (the run's files are already in the workspace) and with the run as its lineage.
+        Keyword arguments as ``Model.register``: tags, properties, description, model_framework,
+        model_framework_version, sample_input."""
+        from jupyter_aml.sdk.model import Model
+
+        if not model_path:
+            raise InvalidInput("register_model needs model_path", hint="e.g. model_path='outputs/model.pkl'")
+        return Model._register_from_run(self, model_name, model_path, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,123 @@
+"""Logging into a run (the journal: no network on the training thread) and reading its metrics back."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyter_aml.errors import AMLError, InvalidInput
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.sdk.run_base import RunBase
+
+if TYPE_CHECKING:
+    from jupyter_aml.runtime.journal import JournalWriter
+
+
+class RunCanceledError(AMLError):
+    """Logging into a run that was canceled elsewhere (the studio, REST, ``aml run cancel``)."""
+
+    code = "RunCanceled"
+
+
+def rows_to_table(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """``log_row`` rows -> ``{column: [values]}`` (a missing cell is None), as Azure's get_metrics shows."""
+    table: dict[str, list[Any]] = {}
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            table.setdefault(key, [None] * index).append(value)
+        for column in table.values():
+            if len(column) < index + 1:
+                column.append(None)
+    return table
+
+
+def v1_value(history: T.MetricHistory) -> Any:
+    """A series as Azure v1's get_metrics returns it: a scalar logged once is the value, several a list;
+    rows become a table; one list, table or image is that item."""
+    kind, values = history["kind"], list(history["values"])
+    if kind == "scalar":
+        return values[0] if len(values) == 1 else values
+    if kind == "row":
+        return rows_to_table(values)
+    if kind in ("list", "table", "image") and len(values) == 1:
+        return values[0]
+    return values
+
+
+class RunMetrics(RunBase):
+    # -- logging ----------------------------------------------------------------------------------------
+    def _sink(self) -> JournalWriter:
+        shipper = self._shipper
+        if shipper is not None and shipper.ended:
+            raise RunCanceledError(
+                f"run {self.id} no longer takes logged values: {shipper.ended}",
+                hint="start a new run with Experiment.start_logging()",
+            )
+        if self._journal is None:
+            raise AMLError(
+                f"run {self.id} has no journal to log into",
+                hint="log from inside the run's script, or use Experiment.start_logging()",
+            )
+        return self._journal
+
+    def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
+        self._sink().log_metric(self.id, name, value, step, description or None)
+
+    def log_list(self, name: str, value: list[Any], description: str = "") -> None:
+        self._sink().log_list(self.id, name, value, description or None)
+
+    def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
+        self._sink().log_row(self.id, name, kwargs, description)
+
+    def log_table(self, name: str, value: dict[str, list[Any]], description: str = "") -> None:
+        self._sink().log_table(self.id, name, value, description or None)
+
+    def log_image(
+        self, name: str, path: str | os.PathLike[str] | None = None, plot: Any = None, description: str = ""
+    ) -> None:
+        if (path is None) == (plot is None):
+            raise InvalidInput("log_image needs exactly one of path= or plot=")
+        sink = self._sink()
+        if plot is not None:
+            buffer = io.BytesIO()
+            figure = plot.gcf() if hasattr(plot, "gcf") else plot
+            figure.savefig(buffer, format="png")
+            data = buffer.getvalue()
+            rel = f"logs/images/{name}.png"
+        else:
+            source = Path(path)  # type: ignore[arg-type]
+            if not source.is_file():
+                raise InvalidInput(f"image file {str(source)!r} does not exist")
+            data = source.read_bytes()
+            rel = f"logs/images/{name}{source.suffix or '.png'}"
+        sha = self._upload_bytes(rel, data)
+        sink.log_image(self.id, name, sha, rel, description or None)
+
+    def flush(self, timeout_seconds: float = 300) -> None:
+        """Wait until everything logged so far is acknowledged (interactive runs)."""
+        if self._shipper is not None:
+            self._shipper.flush(timeout_seconds)
+
+    # -- reading -----------------------------------------------------------------------------------------
+    def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
+        """``{name: value}`` (a list when logged more than once); with ``recursive``, ``{run_id: {...}}``.
+
+        One request: the service returns every series with all its values."""
+        out: dict[str, dict[str, Any]] = {}
+        for history in self._api.metric_values(self._ws, self.id, recursive=recursive)["items"]:
+            if name is None or history["name"] == name:
+                out.setdefault(history["run_id"], {})[history["name"]] = v1_value(history)
+        if recursive:
+            return out
+        return out.get(self.id, {})
+
+    def get_metric_summaries(self, recursive: bool = False) -> list[T.MetricSummary]:
+        """Each series' kind, count, last value, last step, minimum and maximum (no values)."""
+        return list(self._api.metric_summaries(self._ws, self.id, recursive=recursive)["items"])
+
+    def get_metric_history(self, name: str, max_points: int | None = None) -> T.MetricHistory:
+        """One series with its steps, values and times; scalars downsampled to ``max_points`` keeping
+        each bucket's minimum and maximum."""
+        return self._api.metric_history(self._ws, self.id, name, max_points=max_points)
