@@ -97,11 +97,6 @@ export function isTerminal(status: string): boolean {
   return TERMINAL_STATUSES.has(status);
 }
 
-/** `{items: [...]}` list envelope. */
-export interface IList<T> {
-  items: T[];
-}
-
 /** Image metric values: a run file under `logs/images/`. */
 export interface IImageValue {
   sha256: string;
@@ -148,7 +143,7 @@ export class AMLService {
   }
 
   async listWorkspaces(): Promise<IWorkspace[]> {
-    return (await this.request<IList<IWorkspace>>('workspaces')).items;
+    return (await this.request<Schemas['WorkspaceList']>('workspaces')).items;
   }
 
   createWorkspace(name: string, description = ''): Promise<IWorkspace> {
@@ -159,12 +154,14 @@ export class AMLService {
   }
 
   async listExperiments(workspace: string): Promise<IExperiment[]> {
-    return (await this.request<IList<IExperiment>>(`workspaces/${seg(workspace)}/experiments`))
-      .items;
+    return (
+      await this.request<Schemas['ExperimentList']>(`workspaces/${seg(workspace)}/experiments`)
+    ).items;
   }
 
   async listComputes(workspace: string): Promise<ICompute[]> {
-    return (await this.request<IList<ICompute>>(`workspaces/${seg(workspace)}/computes`)).items;
+    return (await this.request<Schemas['ComputeList']>(`workspaces/${seg(workspace)}/computes`))
+      .items;
   }
 
   listRuns(workspace: string, options: IListRunsOptions = {}): Promise<IRunPage> {

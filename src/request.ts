@@ -7,18 +7,13 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import type { components } from './api-types';
+
 /** Path prefix of the REST API, relative to the Jupyter server's base URL. */
 export const API_PREFIX = 'aml/api/v1';
 
-/** Error body shape documented in docs/rest-api.md. */
-export interface IErrorBody {
-  error: {
-    code: string;
-    message: string;
-    hint?: string | null;
-    details?: unknown;
-  };
-}
+/** Every error answer of the REST API (docs/rest-api.md). */
+type IErrorResponse = components['schemas']['ErrorResponse'];
 
 /**
  * An error returned (or caused) by a request to the AML REST API.
@@ -56,7 +51,7 @@ export class AMLRequestError extends Error {
   readonly url: string;
 }
 
-function isErrorBody(value: unknown): value is IErrorBody {
+function isErrorBody(value: unknown): value is IErrorResponse {
   if (typeof value !== 'object' || value === null) {
     return false;
   }
