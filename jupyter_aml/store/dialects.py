@@ -60,6 +60,7 @@ def _sqlite_begin(conn: Connection) -> None:
 
 # Any fixed 64-bit number: the key of the advisory lock that write sessions of this store hold.
 PG_WRITE_LOCK = 0x616D6C5F7772
+PG_LOCK_TIMEOUT_MS = 60_000
 
 
 class PostgreSQLDialect(Dialect):
@@ -70,7 +71,10 @@ class PostgreSQLDialect(Dialect):
     name = "postgresql"
 
     def engine(self, url: str) -> Engine:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # lock_timeout: a writer that waits this long for the lock fails (as SQLite's busy timeout does) rather
+        # than hanging for ever behind a stuck transaction.
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                               connect_args={"options": f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}"})
         event.listen(engine, "begin", _pg_begin)
         return engine
 

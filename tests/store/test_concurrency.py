@@ -48,3 +48,37 @@ def test_the_same_journal_batch_posted_concurrently_is_applied_once(tmp_path, da
     assert _parallel(6, lambda i: service.metrics.ingest("w", run.id, batch)) == []
     assert service.metrics.count_points("w", run.id) == 2000
     assert service.metrics.history("w", run.id, "x").values == [float(i) for i in range(2000)]
+
+
+def test_writers_take_turns_and_readers_wait_for_none(tmp_path, database_url):
+    """The promise every backend keeps (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock)."""
+    import time
+
+    from sqlalchemy import select
+
+    from jupyter_aml.store.db import Database
+
+    db = Database(database_url or f"sqlite:///{tmp_path / 'turns.db'}")
+    order: list[str] = []
+    holding = threading.Event()
+
+    def first_writer() -> None:
+        with db.session() as s:
+            s.execute(select(1))
+            holding.set()
+            time.sleep(0.6)
+            order.append("first")
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    holding.wait(10)
+    started = time.monotonic()
+    with db.read() as s:
+        s.execute(select(1))
+    assert time.monotonic() - started < 0.4  # the reader did not wait for the writer
+    with db.session() as s:
+        s.execute(select(1))
+        order.append("second")
+    thread.join()
+    assert order == ["first", "second"]
+    db.dispose()
