@@ -129,7 +129,13 @@ export class LiveWorkspace {
 
   /** Listen to one key: `run:<id>`, `metrics:<id>`, `log:<id>`, `runs`, `epoch`. */
   listen(key: string, listener: Listener): () => void {
-    return this._listeners.add(key, listener);
+    const stop = this._listeners.add(key, listener);
+    return () => {
+      stop();
+      if (!this._listeners.has(key)) {
+        this._forgetLater(key);
+      }
+    };
   }
 
   /** Listen to every push event after the store applied it. */
@@ -228,6 +234,21 @@ export class LiveWorkspace {
         console.error('jupyter-aml: live listener failed', reason);
       }
     }
+  }
+
+  /** A run's metrics or log that no panel shows for a while are dropped (histories are large). */
+  private _forgetLater(key: string): void {
+    const [kind, runId] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+    const models: Map<string, unknown> | null =
+      kind === 'metrics' ? this._metrics : kind === 'log' ? this._logs : null;
+    if (!models) {
+      return;
+    }
+    window.setTimeout(() => {
+      if (!this._listeners.has(key)) {
+        models.delete(runId);
+      }
+    }, LINGER_MS);
   }
 
   /** Events may have been missed while the channel was down: load again what is shown. */
