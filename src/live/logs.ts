@@ -38,7 +38,11 @@ export class RunLog {
 
   /** Read every line after the last one seen. */
   async catchUp(): Promise<void> {
-    if (!this._started || this._fetching) {
+    if (!this._started) {
+      return;
+    }
+    if (this._fetching) {
+      this._again = true; // lines may have been added after the read in flight passed them
       return;
     }
     this._fetching = true;
@@ -62,6 +66,10 @@ export class RunLog {
       this._pending = [];
       this._add(buffered);
       this._set({ loading: false });
+      if (this._again) {
+        this._again = false;
+        void this.catchUp();
+      }
     }
   }
 
@@ -91,6 +99,7 @@ export class RunLog {
 
   private _started = false;
   private _fetching = false;
+  private _again = false;
   private _lastId = 0;
   private _pending: ILogLine[] = [];
 }
