@@ -1,0 +1,103 @@
+/** The runs table's own state: token paging, the selection, the metric column's values. */
+import { MutableRefObject, useCallback, useLayoutEffect, useState } from 'react';
+
+import { IMetricSummary } from '../../api';
+import { formatNumber } from '../../format';
+
+/**
+ * Paging by the server's opaque tokens: tokens[i] opens page i (tokens[0] is null, the first page),
+ * so going back reuses a token and going forward needs the current page's `next_page_token`.
+ */
+export function usePaging(): {
+  page: number;
+  token: string | null;
+  /** Back to the first page (the query changed). */
+  reset: () => void;
+  goTo: (index: number, nextToken: string | null | undefined) => void;
+} {
+  const [tokens, setTokens] = useState<Array<string | null>>([null]);
+  const [page, setPage] = useState(0);
+  const reset = useCallback(() => {
+    setTokens([null]);
+    setPage(0);
+  }, []);
+  const goTo = useCallback(
+    (index: number, nextToken: string | null | undefined) => {
+      if (index > page) {
+        if (!nextToken) {
+          return;
+        }
+        setTokens(prev => [...prev.slice(0, page + 1), nextToken]);
+      }
+      setPage(index);
+    },
+    [page]
+  );
+  return { page, token: tokens[page], reset, goTo };
+}
+
+/** The selected run ids, a toggle for one, and a clear. */
+export function useSelection(): {
+  selected: ReadonlySet<string>;
+  toggle: (id: string) => void;
+  clear: () => void;
+} {
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (id: string) =>
+    setSelected(prev => {
+      const next = new Set(prev);
+      if (next.has(id)) {
+        next.delete(id);
+      } else {
+        next.add(id);
+      }
+      return next;
+    });
+  return { selected, toggle, clear: () => setSelected(new Set()) };
+}
+
+/** The scalar metrics logged by any of the runs, sorted (the metric column's choices). */
+export function scalarMetricNames(summaries: ReadonlyMap<string, IMetricSummary[]>): string[] {
+  return Array.from(
+    new Set(
+      Array.from(summaries.values())
+        .flat()
+        .filter(m => m.kind === 'scalar')
+        .map(m => m.name)
+    )
+  ).sort();
+}
+
+/** A run's cell in the metric column: its last value, '—' without it, '…' while loading. */
+export function metricCell(
+  summaries: ReadonlyMap<string, IMetricSummary[]>,
+  runId: string,
+  metric: string
+): string {
+  const list = summaries.get(runId);
+  if (!list) {
+    return '…';
+  }
+  const found = list.find(m => m.name === metric);
+  return found ? formatNumber(found.last_value) : '—';
+}
+
+/**
+ * Measure the first paint after a response (`aml:runs-first-paint`, for benchmarks/studio.md):
+ * the load sets `responseAt` when the response arrives; the measure follows the paint of `data`.
+ */
+export function useFirstPaintMeasure(responseAt: MutableRefObject<number>, data: unknown): void {
+  useLayoutEffect(() => {
+    if (data && responseAt.current) {
+      const start = responseAt.current;
+      responseAt.current = 0;
+      requestAnimationFrame(() => {
+        try {
+          performance.measure('aml:runs-first-paint', { start, end: performance.now() });
+        } catch {
+          // performance.measure with options is unsupported: no figure.
+        }
+      });
+    }
+  }, [data, responseAt]);
+}
