@@ -36,12 +36,6 @@ class ModelNotFound(WebserviceException, NotFound):
     code = "NotFound"
 
 
-def _q(value: str) -> str:
-    from jupyter_aml.sdk.workspace import _q as quote
-
-    return quote(value)
-
-
 def _record(model: T.Model) -> dict[str, Any]:
     return cast(dict[str, Any], model)
 
@@ -158,13 +152,15 @@ class Model:
 
     @property
     def run(self) -> Run | None:
-        from jupyter_aml.sdk.run import Run
-
-        return Run.get(self.workspace, self.run_id) if self.run_id else None
+        return self.workspace.get_run(self.run_id) if self.run_id else None
 
     def _vpath(self, *parts: str) -> str:
         """Deprecated: a REST path, kept until the faces use ``get_files`` (issue 7)."""
-        return self.workspace._path("models", _q(self.name), "versions", str(self.version), *parts)
+        from jupyter_aml.runtime.api import build_path
+
+        base = build_path("/workspaces/{workspace}/models/{name}/versions/{version}", workspace=self.workspace.name,
+                          name=self.name, version=self.version)
+        return "/".join([base.lstrip("/"), *parts])
 
     def get_files(self) -> builtins.list[T.ModelFile]:
         """The version's files: path, sha256 and size of each."""

@@ -222,10 +222,8 @@ class Run(RunMetrics, RunFiles, RunWatch):
     @classmethod
     def get(cls, workspace: Any, run_id: str) -> Run:
         """``Run.get(ws, run_id)`` as in Azure ML v1."""
-        from jupyter_aml.sdk.experiment import Experiment
-
-        details = workspace._api.get_run(workspace.name, run_id)
-        return cls(Experiment(workspace, details["experiment"]), run_id, _details=details)
+        run: Run = workspace.get_run(run_id)
+        return run
 
     def get_portal_url(self) -> str:
         return f"aml:open-run?run_id={self.id}"

@@ -20,7 +20,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from jupyter_aml.runtime import api_types as T
@@ -46,8 +46,8 @@ class FakeRun:
         """The record as GET runs/{id} serves it (every field of the contract's ``Run``)."""
         config: T.RunConfig | None = None
         if self.run_config:
-            config = {"script": self.run_config.get("script", ""), "arguments": [], "compute_target": "local",
-                      **self.run_config}  # type: ignore[typeddict-item]
+            config = cast(T.RunConfig, {"script": "", "arguments": [], "compute_target": "local",
+                                        **self.run_config})
         return {
             "id": self.id, "number": 1, "experiment": self.experiment, "workspace": self.workspace,
             "parent_id": None, "root_id": self.id, "kind": "script", "display_name": self.id, "description": "",
@@ -157,7 +157,8 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             return self._error(404, "NotFound", f"no route {method} {path}")
         template, values = found
-        return ROUTES[(method, template)](self, state, body, parse_qs(url.query), *values.values())
+        ROUTES[(method, template)](self, state, body, parse_qs(url.query), *values.values())
+        return None
 
     def do_GET(self) -> None:
         self._dispatch("GET")

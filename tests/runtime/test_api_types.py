@@ -41,9 +41,11 @@ def _templates_used_by_the_client() -> set[tuple[str, str]]:
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         template = node.args[0].value
+        if not isinstance(template, str):
+            continue
         if name in verbs:
             used.add((verbs[name], template))
-        elif name == "build_path" and isinstance(template, str):
+        elif name == "build_path":
             used.add(("ANY", template))
     return used
 

@@ -189,3 +189,27 @@ def test_watch_ends_at_its_timeout(service: ServiceProcess) -> None:
     assert 1.5 < time.monotonic() - t0 < 10
     assert [e["type"] for e in events] == ["run"]
     run.complete()
+
+
+def test_watch_reconnects_and_catches_up_after_a_service_restart(service: ServiceProcess) -> None:
+    ws, _ = _workspace(service)
+    run = Experiment(ws, "watch-restart").start_logging()
+    run.log("loss", 1.0)
+    run.flush()
+    events: list[Any] = []
+    watcher = threading.Thread(target=lambda: events.extend(run.watch(timeout=120)))
+    watcher.start()
+    deadline = time.monotonic() + 20
+    while not any(e["type"] == "metric" for e in events) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    service.kill9()  # the stream breaks; the watch keeps retrying
+    time.sleep(1.0)
+    service.start()
+    run.log("loss", 0.5)  # shipped once the service is back, delivered by the new stream or its catch-up
+    run.flush(60)
+    run.complete()
+    watcher.join(60)
+    assert not watcher.is_alive()
+    points = [(s, v) for e in events if e["type"] == "metric" for s, v in zip(e["steps"], e["values"], strict=True)]
+    assert points == [(0.0, 1.0), (1.0, 0.5)]
+    assert [e["run"]["status"] for e in events if e["type"] == "run"][-1] == "Completed"
