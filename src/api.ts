@@ -69,33 +69,7 @@ export interface IListModelsOptions {
   latest?: boolean;
 }
 
-/**
- * Whether each status the server can report is terminal (the run never changes again), in
- * lifecycle order. Exhaustive over the generated `RunStatus`: a new status fails to compile here.
- */
-const RUN_STATUS_TERMINAL = {
-  Queued: false,
-  Preparing: false,
-  Starting: false,
-  Running: false,
-  Finalizing: false,
-  Completed: true,
-  Failed: true,
-  Canceled: true,
-  NotResponding: false
-} as const satisfies Record<RunStatus, boolean>;
-
-/** Every run status the server can report, in lifecycle order. */
-export const RUN_STATUSES = Object.keys(RUN_STATUS_TERMINAL) as ReadonlyArray<RunStatus>;
-
-/** Statuses after which a run never changes again. */
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(
-  RUN_STATUSES.filter(status => RUN_STATUS_TERMINAL[status])
-);
-
-export function isTerminal(status: string): boolean {
-  return TERMINAL_STATUSES.has(status);
-}
+export { isTerminal, RUN_STATUSES, TERMINAL_STATUSES } from './statuses';
 
 /** Image metric values: a run file under `logs/images/`. */
 export interface IImageValue {

@@ -6,8 +6,9 @@
  */
 import type { IDisposable } from '@lumino/disposable';
 
-import { AMLService, IRun, isTerminal } from '../api';
+import type { AMLService, IRun } from '../api';
 import type { AMLEvent } from '../events';
+import { isTerminal } from '../statuses';
 import { RunLog } from './logs';
 import { RunMetrics } from './metrics';
 
