@@ -10,6 +10,8 @@ import type { components } from './api-types';
 import { AMLEvents } from './events';
 import { queryString, requestAPI, requestBlob } from './request';
 
+export { isTerminal, RUN_STATUSES, TERMINAL_STATUSES } from './statuses';
+
 type Schemas = components['schemas'];
 
 export type IWorkspace = Schemas['Workspace'];
@@ -69,9 +71,10 @@ export interface IListModelsOptions {
   latest?: boolean;
 }
 
-export { isTerminal, RUN_STATUSES, TERMINAL_STATUSES } from './statuses';
-
-/** Image metric values: a run file under `logs/images/`. */
+/**
+ * An image metric's value: a run file under `logs/images/`. The one view written here: OpenAPI types
+ * metric values as `unknown` (their shape depends on the metric's kind).
+ */
 export interface IImageValue {
   sha256: string;
   path?: string | null;
