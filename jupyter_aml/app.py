@@ -50,7 +50,8 @@ class AMLApplication(LoggingConfigurable):
         help="Runs web services (real-time endpoints) and keeps their records true.",
     ).tag(config=True)
     store_class = Type(
-        default_value=Database, klass=Store, help="The database behind the core services (SQLite or PostgreSQL)."
+        default_value=Database, klass=Store,
+        help="The database behind the core services (SQLite or PostgreSQL); constructed with (url, auto_upgrade=...).",
     ).tag(config=True)
 
     def __init__(self, settings: ServiceSettings, **kwargs: Any) -> None:
