@@ -23,6 +23,7 @@ from jupyter_aml.sdk.run_base import RunBase
 from jupyter_aml.statuses import TERMINAL_STATUSES
 
 LOG_PAGE = 5000
+MAX_FOLLOWED_RUNS = 100  # run_id parameters on the push channel's URL
 
 
 class ActivityFailedError(AMLError):
@@ -40,29 +41,48 @@ class LogLines(list[T.LogLine]):
 
 
 class _Seen:
-    """What one ``watch()`` already delivered, to drop repeats after a catch-up or a reconnect."""
+    """What one ``watch()`` already delivered, to drop repeats after a catch-up or a reconnect.
 
-    def __init__(self, run_id: str) -> None:
+    With ``children``, the runs followed grow with each child run that appears (``resubscribe`` asks
+    for a stream that carries the new child's metrics too)."""
+
+    def __init__(self, run_id: str, children: bool = False) -> None:
         self.run_id = run_id
-        self.record: dict[str, Any] | None = None
-        self.last_log_id = 0
-        self.totals: dict[str, int] = {}  # scalar series name -> points delivered
+        self.children = children
+        self.followed = {run_id}
+        self.records: dict[str, dict[str, Any]] = {}
+        self.last_log_id = 0  # of the watched run
+        self.totals: dict[tuple[str, str], int] = {}  # (run id, scalar series) -> points delivered
+        self.resubscribe = False
 
     @property
     def terminal(self) -> bool:
-        return self.record is not None and self.record.get("status") in TERMINAL_STATUSES
+        record = self.records.get(self.run_id)
+        return record is not None and record.get("status") in TERMINAL_STATUSES
+
+    def _ours(self, run_id: str) -> bool:
+        """Events of other runs come through only when the stream is the whole workspace's."""
+        return not self.children or run_id in self.followed
 
     def run(self, event: T.RunEvent) -> T.RunEvent | None:
-        if event["run"]["id"] != self.run_id:
-            return event  # a child run's change
-        if self.record == dict(event["run"]):
+        record = event["run"]
+        rid = record["id"]
+        if rid != self.run_id:
+            if not self.children:
+                return event  # a child run's change (the parent's subscription carries them)
+            if rid not in self.followed:
+                if record.get("parent_id") not in self.followed:
+                    return None
+                self.followed.add(rid)
+                self.resubscribe = True
+        if self.records.get(rid) == dict(record):
             return None
-        self.record = dict(event["run"])
+        self.records[rid] = dict(record)
         return event
 
     def log(self, event: T.LogEvent) -> T.LogEvent | None:
         if event["run_id"] != self.run_id:
-            return event
+            return event if self._ours(event["run_id"]) else None
         lines = [line for line in event["lines"] if line["id"] > self.last_log_id]
         if not lines:
             return None
@@ -70,14 +90,15 @@ class _Seen:
         return {"type": "log", "run_id": event["run_id"], "lines": lines}
 
     def metric(self, event: T.MetricEvent) -> T.MetricEvent | None:
-        if event["run_id"] != self.run_id:
-            return event
-        known = self.totals.get(event["name"], 0)
+        if not self._ours(event["run_id"]):
+            return None
+        key = (event["run_id"], event["name"])
+        known = self.totals.get(key, 0)
         first = event["total"] - len(event["steps"])  # the series index of the event's first point
         skip = max(0, known - first)
         if skip >= len(event["steps"]):
             return None
-        self.totals[event["name"]] = event["total"]
+        self.totals[key] = event["total"]
         if not skip:
             return event
         return {**event, "steps": event["steps"][skip:], "values": event["values"][skip:],
@@ -91,6 +112,8 @@ class _Seen:
             return self.log(cast(T.LogEvent, event))
         if kind == "metric":
             return self.metric(cast(T.MetricEvent, event))
+        if kind == "files":
+            return event if self._ours(cast(T.FilesEvent, event)["run_id"]) else None
         return event
 
 
@@ -154,17 +177,20 @@ class RunWatch(RunBase):
         return details
 
     # -- the push channel ---------------------------------------------------------------------------------
-    def watch(self, timeout: float | None = None) -> Iterator[T.AMLEvent]:
+    def watch(self, timeout: float | None = None, *, include_children: bool = False) -> Iterator[T.AMLEvent]:
         """The run's events as they happen: ``RunEvent`` (status and record changes, also of child runs),
         ``LogEvent``, ``MetricEvent`` (points with the steps the service stored) and ``FilesEvent``.
 
         Starts with what the run already has (its record, log lines and scalar points), reconnects by
-        itself, and ends when the run reaches a final status or after ``timeout`` seconds."""
+        itself, and ends when the run reaches a final status or after ``timeout`` seconds. With
+        ``include_children``, the metrics and files of its child runs (also ones created later) too."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        seen = _Seen(self.id)
+        seen = _Seen(self.id, include_children)
         delays = backoff_delays(0.5, 10.0)
-        params = [("workspace", self._ws), ("run_id", self.id)]
         while True:
+            seen.resubscribe = False
+            params = self._subscription(seen)
+            wide = not any(key == "run_id" for key, _ in params)  # the whole workspace: nothing to add
             stream = self._open(params)
             try:
                 with contextlib.suppress(ServiceUnavailable):  # the service is away: retry below
@@ -180,15 +206,26 @@ class RunWatch(RunBase):
                         if seen.terminal:
                             yield from self._catch_up(seen)  # lines and points stored with the final status
                             return
+                        if seen.resubscribe and not wide:
+                            break  # a new child run: a stream that carries its metrics too
             finally:
                 if stream is not None:
                     stream.close()
             if deadline is not None and time.monotonic() >= deadline:
                 return
+            if seen.resubscribe and not wide:
+                continue  # the new stream's catch-up covers what the old one had not delivered
             pause = next(delays)
             if deadline is not None:
                 pause = min(pause, max(0.0, deadline - time.monotonic()))
             time.sleep(pause)
+
+    def _subscription(self, seen: _Seen) -> list[tuple[str, str]]:
+        """The run and the runs followed with it; past MAX_FOLLOWED_RUNS the whole workspace, filtered here."""
+        params = [("workspace", self._ws)]
+        if len(seen.followed) <= MAX_FOLLOWED_RUNS:
+            params += [("run_id", rid) for rid in [self.id, *sorted(seen.followed - {self.id})]]
+        return params
 
     def _open(self, params: list[tuple[str, str]]) -> EventStream | None:
         """The push channel, subscribed; None when it cannot be opened (the catch-up still shows
@@ -227,13 +264,18 @@ class RunWatch(RunBase):
                     yield log_event
             if len(page["items"]) < LOG_PAGE:
                 break
-        for history in self._api.metric_values(self._ws, self.id)["items"]:
+        if seen.children:
+            for child in self._api.list_children(self._ws, self.id, recursive=True)["items"]:
+                child_event = seen.run({"type": "run", "run": child})
+                if child_event is not None:
+                    yield child_event
+        for history in self._api.metric_values(self._ws, self.id, recursive=seen.children)["items"]:
             if history["kind"] != "scalar":
                 continue
             event: T.MetricEvent = {
-                "type": "metric", "run_id": self.id, "name": history["name"], "total": history["total"],
-                "steps": list(history.get("steps") or []), "values": list(history["values"]),
-                "times": list(history.get("times") or []),
+                "type": "metric", "run_id": history["run_id"], "name": history["name"],
+                "total": history["total"], "steps": list(history.get("steps") or []),
+                "values": list(history["values"]), "times": list(history.get("times") or []),
             }
             fresh = seen.metric(event)
             if fresh is not None:

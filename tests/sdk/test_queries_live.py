@@ -213,3 +213,34 @@ def test_watch_reconnects_and_catches_up_after_a_service_restart(service: Servic
     points = [(s, v) for e in events if e["type"] == "metric" for s, v in zip(e["steps"], e["values"], strict=True)]
     assert points == [(0.0, 1.0), (1.0, 0.5)]
     assert [e["run"]["status"] for e in events if e["type"] == "run"][-1] == "Completed"
+
+
+def test_watch_with_children_follows_child_runs_created_later(service: ServiceProcess) -> None:
+    ws, _ = _workspace(service)
+    parent = Experiment(ws, "watch-children").start_logging()
+    early = parent.child_run("early")
+    early.log("acc", 0.1)
+    parent.flush()
+    events: list[Any] = []
+    watcher = threading.Thread(target=lambda: events.extend(parent.watch(timeout=60, include_children=True)))
+    watcher.start()
+    time.sleep(1.0)
+    late = parent.child_run("late")  # appears while the watch runs: it resubscribes to follow it
+    time.sleep(1.0)
+    for value in (0.5, 0.6):
+        late.log("acc", value)
+    early.log("acc", 0.2)
+    parent.flush()
+    late.complete()
+    early.complete()
+    time.sleep(0.5)
+    parent.complete()
+    watcher.join(60)
+    assert not watcher.is_alive()
+    points: dict[str, list[float]] = {}
+    for e in events:
+        if e["type"] == "metric":
+            points.setdefault(e["run_id"], []).extend(e["values"])
+    assert points == {early.id: [0.1, 0.2], late.id: [0.5, 0.6]}
+    finals = {e["run"]["id"]: e["run"]["status"] for e in events if e["type"] == "run"}
+    assert finals == {parent.id: "Completed", early.id: "Completed", late.id: "Completed"}
