@@ -77,8 +77,7 @@ function useChoices(
     return () => {
       cancelled = true;
     };
-    // Once, when the dialog opens: later edits of the form must not reload what it offers.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, when the dialog opens: later edits of the form must not reload what it offers
   }, []);
   return [loaded, setLoaded, loadError];
 }
