@@ -94,7 +94,7 @@ def test_list_runs_pages_filters_and_iterates(service: ServiceProcess) -> None:
     assert first.records[0]["id"] == runs[4].id and first.items[0].get_record()["status"] == "Completed"
 
     assert [r.id for r in ws.iter_runs("paging", page_size=2)] == [r.id for r in reversed(runs)]
-    assert len(list(ws.iter_runs("paging", include_children=True))) == 6
+    assert len(list(ws.iter_runs("paging", children=True))) == 6
     assert len(list(ws.iter_runs("paging", limit=3, page_size=2))) == 3
     assert {r.id for r in ws.list_runs("paging", status="Failed").items} == {runs[1].id, runs[3].id}
     assert [r.id for r in ws.list_runs("paging", tags={"i": "2"}).items] == [runs[2].id]
@@ -222,7 +222,7 @@ def test_watch_with_children_follows_child_runs_created_later(service: ServicePr
     early.log("acc", 0.1)
     parent.flush()
     events: list[Any] = []
-    watcher = threading.Thread(target=lambda: events.extend(parent.watch(timeout=60, include_children=True)))
+    watcher = threading.Thread(target=lambda: events.extend(parent.watch(timeout=60, children=True)))
     watcher.start()
     time.sleep(1.0)
     late = parent.child_run("late")  # appears while the watch runs: it resubscribes to follow it
@@ -244,3 +244,16 @@ def test_watch_with_children_follows_child_runs_created_later(service: ServicePr
     assert points == {early.id: [0.1, 0.2], late.id: [0.5, 0.6]}
     finals = {e["run"]["id"]: e["run"]["status"] for e in events if e["type"] == "run"}
     assert finals == {parent.id: "Completed", early.id: "Completed", late.id: "Completed"}
+
+
+def test_watch_close_from_another_thread_ends_it_at_once(service: ServiceProcess) -> None:
+    ws, _ = _workspace(service)
+    run = Experiment(ws, "watch-close").start_logging()
+    events = run.watch()
+    first = next(events)  # the catch-up: the run's record
+    assert first["type"] == "run" and events.connected.wait(10)
+    t0 = time.monotonic()
+    threading.Timer(0.5, events.close).start()
+    assert list(events) == [] and time.monotonic() - t0 < 5
+    assert events.closed and not events.connected.is_set()
+    run.complete()
