@@ -4,15 +4,15 @@ import { MainAreaWidget } from '@jupyterlab/apputils';
 
 import { amlIcon } from '../icons';
 import { createCompare } from '../panels/compare';
-import { DetailPanel } from '../panels/detail-shell';
+import { DetailPanel } from '../panels/detail-panel';
 import { createEndpointDetails, ENDPOINT_TABS } from '../panels/endpoint-details';
-import { createRunDetails } from '../panels/run-details';
+import { createRunDetails, RUN_TABS } from '../panels/run-details';
 import { askText, ICommandContext, stringArg, workspaceArg } from './context';
 import { CommandIDs } from './ids';
 import { runActions } from './actions';
 
 /** Bring an open page to the front, on the tab asked for. */
-function showPage<T extends DetailPanel>(
+function showPage<T extends DetailPanel<{ workspace: string }>>(
   shell: JupyterFrontEnd.IShell,
   page: MainAreaWidget<T>,
   tab: string | undefined
@@ -51,10 +51,7 @@ function addOpenRun(context: ICommandContext): void {
         properties: {
           runId: { type: 'string', description: 'The run id' },
           workspace: { type: 'string', description: 'Workspace name (default: the sidebar’s)' },
-          tab: {
-            type: 'string',
-            enum: ['overview', 'metrics', 'logs', 'outputs', 'snapshot', 'children']
-          }
+          tab: { type: 'string', enum: Object.keys(RUN_TABS) }
         }
       }
     },
@@ -100,7 +97,7 @@ function addOpenEndpoint(context: ICommandContext): void {
         properties: {
           name: { type: 'string', description: 'The web service (endpoint) name' },
           workspace: { type: 'string', description: 'Workspace name (default: the sidebar’s)' },
-          tab: { type: 'string', enum: [...ENDPOINT_TABS] }
+          tab: { type: 'string', enum: Object.keys(ENDPOINT_TABS) }
         }
       }
     },

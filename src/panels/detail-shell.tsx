@@ -1,29 +1,29 @@
 /**
- * The chrome that a run's page and an endpoint's page share: a header (title, status badge, a line
- * of context, a refresh button and the page's own actions), the errors of the last refresh or
- * action, and the tabs. Each page supplies only what differs, so the two cannot drift apart.
+ * What a run's page and an endpoint's page share in React: a header (title, status badge, a line
+ * of context, a refresh button and the page's own actions), the errors of the last refresh and of
+ * the last action, the tabs, and the pending state before the first load. Each page supplies only
+ * what differs, so the two cannot drift apart. Their Lumino side is in ./detail-panel.ts.
  */
-import { MainAreaWidget } from '@jupyterlab/apputils';
-import { LabIcon, ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
+import { refreshIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
-import { ErrorView, ITab, Loading, StatusBadge, Tabs } from './components';
+import { ErrorView, Loading, StatusBadge, Tabs } from './components';
+import { ITabRequest } from './detail-panel';
 
-/** A tab asked for by a command after the page opened (`n` changes with every request). */
-export interface ITabRequest {
-  tab: string;
-  n: number;
-}
-
-/** An error shown under the header, e.g. of the last refresh (with a retry) or of an action. */
+/** An error shown under the header, e.g. of the last action. */
 export interface IShellError {
   error: unknown;
   context: string;
-  onRetry?: () => void;
+}
+
+/** The page's item as loaded: the last error, and how to load it again. */
+export interface ILoadState {
+  error: unknown;
+  reload: () => void;
 }
 
 /** The selected tab: `initial` first, then whatever the user or a later `request` picks. */
-export function useDetailTab(
+function useSelectedTab(
   initial: string | undefined,
   request: ITabRequest | null
 ): [string, (tab: string) => void] {
@@ -37,15 +37,48 @@ export function useDetailTab(
   return [tab, setTab];
 }
 
+/** Tell the page's panel about each new version of its item (the tab's title follows it). */
+export function useItemReport<T>(item: T | null, report: (item: T) => void): void {
+  useEffect(() => {
+    if (item) {
+      report(item);
+    }
+  }, [item, report]);
+}
+
+/** One action of the page (cancel, delete): busy while it runs, its error kept for the shell. */
+export function useShellAction(context: string): {
+  busy: boolean;
+  error: IShellError | null;
+  /** Run the action; a failure is kept (and handed to `onError`, e.g. for a toast). */
+  perform: (action: () => Promise<void>, onError?: (reason: unknown) => void) => Promise<void>;
+} {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<IShellError | null>(null);
+  const perform = async (action: () => Promise<void>, onError?: (reason: unknown) => void) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (reason) {
+      setError({ error: reason, context });
+      onError?.(reason);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, perform };
+}
+
 /** Before the first load: its error (with a retry) or a spinner. */
 export function DetailPending(props: {
-  error: unknown;
-  onRetry: () => void;
+  loaded: ILoadState;
   context: string;
   label: string;
 }): JSX.Element {
-  return props.error ? (
-    <ErrorView error={props.error} onRetry={props.onRetry} context={props.context} />
+  const { loaded } = props;
+  return loaded.error ? (
+    <ErrorView error={loaded.error} onRetry={loaded.reload} context={props.context} />
   ) : (
     <Loading label={props.label} />
   );
@@ -59,17 +92,27 @@ export function DetailShell(props: {
   title: string;
   status: string;
   meta: React.ReactNode;
+  /** The refresh button reloads; a failed reload shows its error with a retry. */
+  loaded: ILoadState;
   /** Accessible name of the refresh button, e.g. "Refresh run". */
   refreshLabel: string;
-  onRefresh: () => void;
   /** The page's own buttons, after the refresh button. */
   actions?: React.ReactNode;
-  errors: Array<IShellError | null>;
-  tabs: ITab[];
-  tab: string;
-  onTab: (tab: string) => void;
+  actionError: IShellError | null;
+  /** The tabs' ids and labels, in order; `renderTab` renders one (when first shown). */
+  tabs: Readonly<Record<string, string>>;
+  renderTab: (tab: string) => React.ReactNode;
+  /** The tab shown first (default: overview), and one asked for later. */
+  initialTab?: string;
+  tabRequest: ITabRequest | null;
 }): JSX.Element {
-  const { title } = props;
+  const { title, loaded, actionError } = props;
+  const [tab, setTab] = useSelectedTab(props.initialTab, props.tabRequest);
+  const tabs = Object.entries(props.tabs).map(([id, label]) => ({
+    id,
+    label,
+    render: () => props.renderTab(id)
+  }));
   const data = Object.fromEntries(Object.entries(props.data).map(([k, v]) => [`data-${k}`, v]));
   return (
     <div className={props.className} {...data}>
@@ -83,7 +126,7 @@ export function DetailShell(props: {
           <button
             type="button"
             className="jp-mod-styled jp-aml-Button"
-            onClick={props.onRefresh}
+            onClick={loaded.reload}
             aria-label={props.refreshLabel}
             title="Refresh"
           >
@@ -92,48 +135,11 @@ export function DetailShell(props: {
           {props.actions}
         </div>
       </header>
-      {props.errors.map(
-        shown =>
-          shown && (
-            <ErrorView
-              key={shown.context}
-              error={shown.error}
-              onRetry={shown.onRetry}
-              context={shown.context}
-            />
-          )
+      {loaded.error !== undefined && (
+        <ErrorView error={loaded.error} onRetry={loaded.reload} context="Refresh" />
       )}
-      <Tabs
-        label={`${title} sections`}
-        selected={props.tab}
-        onSelect={props.onTab}
-        tabs={props.tabs}
-      />
+      {actionError && <ErrorView error={actionError.error} context={actionError.context} />}
+      <Tabs label={`${title} sections`} selected={tab} onSelect={setTab} tabs={tabs} />
     </div>
   );
-}
-
-/** The React content of a detail page: it can be asked to switch tabs after it opened. */
-export abstract class DetailPanel extends ReactWidget {
-  /** Switch to a tab (one of the page's tab ids). */
-  showTab(tab: string): void {
-    this.tabRequest = { tab, n: (this.tabRequest?.n ?? 0) + 1 };
-    this.update();
-  }
-
-  protected tabRequest: ITabRequest | null = null;
-}
-
-/** Wrap a detail panel in a closable main-area tab with a stable id (one page per item). */
-export function detailWidget<T extends DetailPanel>(
-  content: T,
-  options: { id: string; label: string; icon: LabIcon; className: string }
-): MainAreaWidget<T> {
-  const widget = new MainAreaWidget({ content });
-  widget.id = options.id.replace(/[^\w-]/g, '_');
-  widget.title.label = options.label;
-  widget.title.icon = options.icon;
-  widget.title.closable = true;
-  widget.addClass(options.className);
-  return widget;
 }

@@ -5,21 +5,14 @@
  * The tabs live in ./endpoint/; this module holds the page: its loading, live updates and delete.
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
-import React, { useEffect, useState } from 'react';
+import React, { useState } from 'react';
 
 import { AMLService, IWebservice } from '../api';
-import { amlIcon } from '../icons';
 import { useLiveEpoch, useLiveEvents } from '../live/hooks';
 import { AMLRequestError } from '../request';
-import { ITab, EmptyState } from './components';
-import {
-  DetailPanel,
-  DetailPending,
-  DetailShell,
-  detailWidget,
-  ITabRequest,
-  useDetailTab
-} from './detail-shell';
+import { EmptyState } from './components';
+import { DetailPanel, detailWidget, ITabRequest } from './detail-panel';
+import { DetailPending, DetailShell, useItemReport, useShellAction } from './detail-shell';
 import { EndpointKeys } from './endpoint/keys';
 import { EndpointLogs } from './endpoint/logs';
 import { EndpointOverview } from './endpoint/overview';
@@ -28,7 +21,14 @@ import { EndpointTest } from './endpoint/test-request';
 import { useRequest, useThrottled } from './hooks';
 import { confirmDanger, IAssetActions, notifyError } from './registry-common';
 
-export const ENDPOINT_TABS = ['overview', 'keys', 'test', 'logs', 'telemetry'] as const;
+/** The endpoint page's tabs: ids (as the open-endpoint command takes them) and labels. */
+export const ENDPOINT_TABS = {
+  overview: 'Overview',
+  keys: 'Keys',
+  test: 'Test',
+  logs: 'Logs',
+  telemetry: 'Telemetry'
+} as const;
 
 export interface IEndpointDetailsOptions {
   service: AMLService;
@@ -62,102 +62,45 @@ function EndpointGone(props: {
   );
 }
 
-/** Ask, then delete the endpoint; tracks the request's progress and error. */
-function useEndpointDelete(
-  service: AMLService,
-  workspace: string,
-  name: string,
-  onDeleted: () => void
-): { deleting: boolean; error: unknown; remove: () => Promise<void> } {
-  const [deleting, setDeleting] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const remove = async () => {
-    const accepted = await confirmDanger({
-      title: `Delete endpoint ${name}?`,
-      body: (
-        <>
-          The web service <code>{name}</code> stops taking requests: its replicas drain and stop,
-          its keys and telemetry are deleted. The models it uses stay registered.
-        </>
-      ),
-      accept: 'Delete endpoint'
-    });
-    if (!accepted) {
-      return;
-    }
-    setDeleting(true);
-    setError(undefined);
-    try {
-      await service.deleteWebservice(workspace, name);
-      onDeleted();
-    } catch (reason) {
-      setError(reason);
-      notifyError(`Delete endpoint ${name}`, reason);
-    } finally {
-      setDeleting(false);
-    }
-  };
-  return { deleting, error, remove };
+/** Whether the user confirmed deleting the endpoint. */
+function confirmDelete(name: string): Promise<boolean> {
+  return confirmDanger({
+    title: `Delete endpoint ${name}?`,
+    body: (
+      <>
+        The web service <code>{name}</code> stops taking requests: its replicas drain and stop, its
+        keys and telemetry are deleted. The models it uses stay registered.
+      </>
+    ),
+    accept: 'Delete endpoint'
+  });
 }
 
-function endpointTabs(
+function renderEndpointTab(
   props: IEndpointDetailsOptions,
   svc: IWebservice,
+  tab: string,
   /** Changes after every test request and web-service event: the logs and telemetry reload. */
   reloadKey: number,
   onSent: () => void
-): ITab[] {
+): React.ReactNode {
   const { service, workspace, name } = props;
-  return [
-    {
-      id: 'overview',
-      label: 'Overview',
-      render: () => (
-        <EndpointOverview
-          svc={svc}
-          onShowModel={(model, version) => props.actions.showModel(workspace, model, version)}
-        />
-      )
-    },
-    {
-      id: 'keys',
-      label: 'Keys',
-      render: () => (
-        <EndpointKeys
-          service={service}
-          workspace={workspace}
-          name={name}
-          authEnabled={svc.auth_enabled}
-        />
-      )
-    },
-    {
-      id: 'test',
-      label: 'Test',
-      render: () => (
-        <EndpointTest service={service} workspace={workspace} svc={svc} onSent={onSent} />
-      )
-    },
-    {
-      id: 'logs',
-      label: 'Logs',
-      render: () => (
-        <EndpointLogs service={service} workspace={workspace} name={name} reloadKey={reloadKey} />
-      )
-    },
-    {
-      id: 'telemetry',
-      label: 'Telemetry',
-      render: () => (
-        <EndpointTelemetry
-          service={service}
-          workspace={workspace}
-          name={name}
-          reloadKey={reloadKey}
-        />
-      )
-    }
-  ];
+  // Every tab reads the same workspace through the same service.
+  const scope = { service, workspace };
+  // One renderer per tab (the compiler checks none is missing).
+  const renderers: Record<keyof typeof ENDPOINT_TABS, () => React.ReactNode> = {
+    overview: () => (
+      <EndpointOverview
+        svc={svc}
+        onShowModel={(model, version) => props.actions.showModel(workspace, model, version)}
+      />
+    ),
+    keys: () => <EndpointKeys {...scope} name={name} authEnabled={svc.auth_enabled} />,
+    test: () => <EndpointTest {...scope} svc={svc} onSent={onSent} />,
+    logs: () => <EndpointLogs {...scope} name={name} reloadKey={reloadKey} />,
+    telemetry: () => <EndpointTelemetry {...scope} name={name} reloadKey={reloadKey} />
+  };
+  return renderers[tab as keyof typeof ENDPOINT_TABS]();
 }
 
 function EndpointDetailsView(
@@ -175,12 +118,8 @@ function EndpointDetailsView(
     () => service.getWebservice(workspace, name),
     [workspace, name, tick, epoch]
   );
-  const [tab, setTab] = useDetailTab(props.tab, props.tabRequest);
   const [deleted, setDeleted] = useState(false);
-  const deletion = useEndpointDelete(service, workspace, name, () => {
-    setDeleted(true);
-    props.onDeleted();
-  });
+  const deletion = useShellAction('Delete');
   // Bumped after every test request: the logs and telemetry tabs reload.
   const [tests, setTests] = useState(0);
   // Bumped on every web-service event of this endpoint.
@@ -202,11 +141,7 @@ function EndpointDetailsView(
   });
 
   const svc = loaded.data ?? null;
-  useEffect(() => {
-    if (svc) {
-      onService(svc);
-    }
-  }, [svc, onService]);
+  useItemReport(svc, onService);
 
   const gone =
     deleted || (loaded.error instanceof AMLRequestError && loaded.error.code === 'NotFound');
@@ -218,15 +153,22 @@ function EndpointDetailsView(
     return <EndpointGone name={name} workspace={workspace} onCheck={checkAgain} />;
   }
   if (!svc) {
-    return (
-      <DetailPending
-        error={loaded.error}
-        onRetry={loaded.reload}
-        context={`Endpoint ${name}`}
-        label="Loading endpoint…"
-      />
-    );
+    return <DetailPending loaded={loaded} context={`Endpoint ${name}`} label="Loading endpoint…" />;
   }
+
+  const remove = async () => {
+    if (!(await confirmDelete(name))) {
+      return;
+    }
+    await deletion.perform(
+      async () => {
+        await service.deleteWebservice(workspace, name);
+        setDeleted(true);
+        props.onDeleted();
+      },
+      reason => notifyError(`Delete endpoint ${name}`, reason)
+    );
+  };
 
   const onSent = () => {
     setTests(n => n + 1);
@@ -244,44 +186,31 @@ function EndpointDetailsView(
           {svc.pending_models ? ' · a new revision is rolling out' : ''}
         </>
       }
+      loaded={loaded}
       refreshLabel="Refresh endpoint"
-      onRefresh={() => setTick(t => t + 1)}
       actions={
         <button
           type="button"
           className="jp-mod-styled jp-mod-warn jp-aml-Button"
-          disabled={deletion.deleting}
-          onClick={() => void deletion.remove()}
+          disabled={deletion.busy}
+          onClick={() => void remove()}
         >
-          {deletion.deleting ? 'Deleting…' : 'Delete endpoint'}
+          {deletion.busy ? 'Deleting…' : 'Delete endpoint'}
         </button>
       }
-      errors={[
-        loaded.error !== undefined
-          ? { error: loaded.error, onRetry: loaded.reload, context: 'Refresh' }
-          : null,
-        deletion.error !== undefined ? { error: deletion.error, context: 'Delete' } : null
-      ]}
-      tabs={endpointTabs(props, svc, tests + changes + epoch, onSent)}
-      tab={tab}
-      onTab={setTab}
+      actionError={deletion.error}
+      tabs={ENDPOINT_TABS}
+      renderTab={tab => renderEndpointTab(props, svc, tab, tests + changes + epoch, onSent)}
+      initialTab={props.tab}
+      tabRequest={props.tabRequest}
     />
   );
 }
 
-/** The React content of an endpoint page. */
-export class EndpointDetailsPanel extends DetailPanel {
-  constructor(
-    readonly options: IEndpointDetailsOptions,
-    private readonly _onService: (service: IWebservice) => void,
-    private readonly _onDeleted: () => void
-  ) {
-    super();
-    this.addClass('jp-aml-EndpointDetailsPanel');
-  }
-
-  get workspace(): string {
-    return this.options.workspace;
+/** The React content of an endpoint page; its title follows the endpoint's state. */
+export class EndpointDetailsPanel extends DetailPanel<IEndpointDetailsOptions> {
+  constructor(options: IEndpointDetailsOptions) {
+    super(options, 'jp-aml-EndpointDetailsPanel', `Endpoint ${options.name}`);
   }
 
   get name(): string {
@@ -298,32 +227,25 @@ export class EndpointDetailsPanel extends DetailPanel {
       />
     );
   }
+
+  private readonly _onService = (svc: IWebservice): void => {
+    this.title.caption = `Endpoint ${svc.name} in ${svc.workspace} (${svc.state})\n${
+      svc.scoring_uri ?? 'not listening yet'
+    }`;
+  };
+
+  /** Deleted from this page: close it (a delete from elsewhere leaves it open, saying so). */
+  private readonly _onDeleted = (): void => {
+    window.setTimeout(() => this.dispose(), 0);
+  };
 }
 
-/** An endpoint page: a MainAreaWidget whose title follows the endpoint's state. */
+/** An endpoint page in the main area. */
 export function createEndpointDetails(
   options: IEndpointDetailsOptions
 ): MainAreaWidget<EndpointDetailsPanel> {
-  let widget: MainAreaWidget<EndpointDetailsPanel> | null = null;
-  const content = new EndpointDetailsPanel(
-    options,
-    svc => {
-      if (widget) {
-        widget.title.caption = `Endpoint ${svc.name} in ${svc.workspace} (${svc.state})\n${
-          svc.scoring_uri ?? 'not listening yet'
-        }`;
-      }
-    },
-    () => {
-      // Deleted from this page: close it (a delete from elsewhere leaves it open, saying so).
-      window.setTimeout(() => widget?.dispose(), 0);
-    }
-  );
-  widget = detailWidget(content, {
+  return detailWidget(new EndpointDetailsPanel(options), {
     id: `jp-aml-endpoint-${options.workspace}-${options.name}`,
-    label: `Endpoint ${options.name}`,
-    icon: amlIcon,
     className: 'jp-aml-EndpointDetailsWidget'
   });
-  return widget;
 }

@@ -4,19 +4,11 @@ import React, { useEffect, useState } from 'react';
 
 import { AMLService, IRun, isTerminal } from '../api';
 import { runShortName } from '../format';
-import { amlIcon } from '../icons';
 import { useLiveRun, useLiveWorkspace } from '../live/hooks';
 import { IAMLSettings } from '../tokens';
 import { RunChildren } from './children';
-import { ITab } from './components';
-import {
-  DetailPanel,
-  DetailPending,
-  DetailShell,
-  detailWidget,
-  ITabRequest,
-  useDetailTab
-} from './detail-shell';
+import { DetailPanel, detailWidget, ITabRequest } from './detail-panel';
+import { DetailPending, DetailShell, useItemReport, useShellAction } from './detail-shell';
 import { RunOutputs, RunSnapshot } from './files';
 import { RunLogs } from './logs';
 import { RunMetrics } from './metrics';
@@ -36,65 +28,38 @@ export function runLabel(run: Pick<IRun, 'id' | 'number' | 'display_name'>): str
   return `Run ${runShortName(run)}`;
 }
 
-function runTabs(props: IRunDetailsOptions, run: IRun): ITab[] {
+/** The run page's tabs: ids (as the open-run command takes them) and labels. */
+export const RUN_TABS = {
+  overview: 'Overview',
+  metrics: 'Metrics',
+  logs: 'Logs',
+  outputs: 'Outputs',
+  snapshot: 'Snapshot',
+  children: 'Child runs'
+} as const;
+
+function renderRunTab(props: IRunDetailsOptions, run: IRun, tab: string): React.ReactNode {
   const { service, workspace, runId } = props;
-  const settings = props.settings();
-  return [
-    {
-      id: 'overview',
-      label: 'Overview',
-      render: () => <RunOverview run={run} onOpenRun={id => props.openRun(workspace, id)} />
-    },
-    {
-      id: 'metrics',
-      label: 'Metrics',
-      render: () => (
-        <RunMetrics
-          service={service}
-          workspace={workspace}
-          runId={runId}
-          status={run.status}
-          maxPoints={settings.chartMaxPoints}
-        />
-      )
-    },
-    {
-      id: 'logs',
-      label: 'Logs',
-      render: () => (
-        <RunLogs
-          service={service}
-          workspace={workspace}
-          runId={runId}
-          runName={`run-${run.number}`}
-        />
-      )
-    },
-    {
-      id: 'outputs',
-      label: 'Outputs',
-      render: () => <RunOutputs service={service} workspace={workspace} runId={runId} />
-    },
-    {
-      id: 'snapshot',
-      label: 'Snapshot',
-      render: () => (
-        <RunSnapshot service={service} workspace={workspace} snapshotId={run.snapshot_id} />
-      )
-    },
-    {
-      id: 'children',
-      label: 'Child runs',
-      render: () => (
-        <RunChildren
-          service={service}
-          workspace={workspace}
-          runId={runId}
-          onOpenRun={id => props.openRun(workspace, id)}
-        />
-      )
-    }
-  ];
+  // Every tab reads the same workspace through the same service.
+  const scope = { service, workspace };
+  const openRun = (id: string) => props.openRun(workspace, id);
+  // One renderer per tab (the compiler checks none is missing).
+  const renderers: Record<keyof typeof RUN_TABS, () => React.ReactNode> = {
+    overview: () => <RunOverview run={run} onOpenRun={openRun} />,
+    metrics: () => (
+      <RunMetrics
+        {...scope}
+        runId={runId}
+        status={run.status}
+        maxPoints={props.settings().chartMaxPoints}
+      />
+    ),
+    logs: () => <RunLogs {...scope} runId={runId} runName={`run-${run.number}`} />,
+    outputs: () => <RunOutputs {...scope} runId={runId} />,
+    snapshot: () => <RunSnapshot {...scope} snapshotId={run.snapshot_id} />,
+    children: () => <RunChildren {...scope} runId={runId} onOpenRun={openRun} />
+  };
+  return renderers[tab as keyof typeof RUN_TABS]();
 }
 
 function RunDetailsView(
@@ -107,16 +72,11 @@ function RunDetailsView(
   // The store's copy: loaded from REST, then replaced by the push channel's.
   const live = useLiveWorkspace(service, workspace);
   const loaded = useLiveRun(service, workspace, runId);
-  const [tab, setTab] = useDetailTab(props.tab, props.tabRequest);
-  const [cancelError, setCancelError] = useState<unknown>(undefined);
+  const cancellation = useShellAction('Cancel');
   const [now, setNow] = useState(Date.now());
 
   const run = loaded.data ?? null;
-  useEffect(() => {
-    if (run) {
-      onRun(run);
-    }
-  }, [run, onRun]);
+  useItemReport(run, onRun);
 
   // Tick the duration of a running run.
   const active = run !== null && !isTerminal(run.status);
@@ -129,23 +89,10 @@ function RunDetailsView(
   }, [active]);
 
   if (!run) {
-    return (
-      <DetailPending
-        error={loaded.error}
-        onRetry={loaded.reload}
-        context={`Run ${runId}`}
-        label="Loading run…"
-      />
-    );
+    return <DetailPending loaded={loaded} context={`Run ${runId}`} label="Loading run…" />;
   }
-  const cancel = async () => {
-    setCancelError(undefined);
-    try {
-      live.putRun(await service.cancelRun(workspace, runId));
-    } catch (reason) {
-      setCancelError(reason);
-    }
-  };
+  const cancel = () =>
+    cancellation.perform(async () => live.putRun(await service.cancelRun(workspace, runId)));
   return (
     <DetailShell
       className="jp-aml-RunDetails"
@@ -158,8 +105,8 @@ function RunDetailsView(
           {run.compute_target ? ` · ${run.compute_target}` : ''}
         </>
       }
+      loaded={loaded}
       refreshLabel="Refresh run"
-      onRefresh={loaded.reload}
       actions={
         active && (
           <button
@@ -171,31 +118,19 @@ function RunDetailsView(
           </button>
         )
       }
-      errors={[
-        loaded.error !== undefined
-          ? { error: loaded.error, onRetry: loaded.reload, context: 'Refresh' }
-          : null,
-        cancelError !== undefined ? { error: cancelError, context: 'Cancel' } : null
-      ]}
-      tabs={runTabs(props, run)}
-      tab={tab}
-      onTab={setTab}
+      actionError={cancellation.error}
+      tabs={RUN_TABS}
+      renderTab={tab => renderRunTab(props, run, tab)}
+      initialTab={props.tab}
+      tabRequest={props.tabRequest}
     />
   );
 }
 
-/** The React content of a run page. */
-export class RunDetailsPanel extends DetailPanel {
-  constructor(
-    readonly options: IRunDetailsOptions,
-    private readonly _onRun: (run: IRun) => void
-  ) {
-    super();
-    this.addClass('jp-aml-RunDetailsPanel');
-  }
-
-  get workspace(): string {
-    return this.options.workspace;
+/** The React content of a run page; its title follows the run's name and status. */
+export class RunDetailsPanel extends DetailPanel<IRunDetailsOptions> {
+  constructor(options: IRunDetailsOptions) {
+    super(options, 'jp-aml-RunDetailsPanel', `Run ${options.runId.slice(0, 8)}`);
   }
 
   get runId(): string {
@@ -205,22 +140,17 @@ export class RunDetailsPanel extends DetailPanel {
   protected render(): JSX.Element {
     return <RunDetailsView {...this.options} onRun={this._onRun} tabRequest={this.tabRequest} />;
   }
+
+  private readonly _onRun = (run: IRun): void => {
+    this.title.label = `${runLabel(run)} · ${run.experiment}`;
+    this.title.caption = `${runLabel(run)} of ${run.experiment} (${run.status})\n${run.id}`;
+  };
 }
 
-/** A run page: a MainAreaWidget whose title follows the run's name and status. */
+/** A run page in the main area. */
 export function createRunDetails(options: IRunDetailsOptions): MainAreaWidget<RunDetailsPanel> {
-  let widget: MainAreaWidget<RunDetailsPanel> | null = null;
-  const content = new RunDetailsPanel(options, run => {
-    if (widget) {
-      widget.title.label = `${runLabel(run)} · ${run.experiment}`;
-      widget.title.caption = `${runLabel(run)} of ${run.experiment} (${run.status})\n${run.id}`;
-    }
-  });
-  widget = detailWidget(content, {
+  return detailWidget(new RunDetailsPanel(options), {
     id: `jp-aml-run-${options.workspace}-${options.runId}`,
-    label: `Run ${options.runId.slice(0, 8)}`,
-    icon: amlIcon,
     className: 'jp-aml-RunDetailsWidget'
   });
-  return widget;
 }
