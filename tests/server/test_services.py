@@ -101,3 +101,24 @@ async def test_environment_build_route(aml):
     assert status == 404 and "version 9" in err["error"]["message"]
     status, err = await aml("POST", "workspaces/w/environments/plain/versions/x/build")
     assert status == 400
+
+
+def test_garbage_collection_prunes_images_through_whoever_builds_them(tmp_path: Path, database_url: str | None):
+    from jupyter_aml.core.gc import GcRequest
+    from jupyter_aml.errors import ServiceUnavailable
+
+    service = AMLService(ServiceSettings(root=tmp_path, database_url=database_url))
+    with pytest.raises(ServiceUnavailable, match="cannot prune"):
+        service.gc.collect(GcRequest(images=True))
+    asked: list[tuple[float, bool]] = []
+
+    def prune(before, dry_run: bool) -> tuple[int, int]:
+        asked.append((before.timestamp(), dry_run))
+        return 3, 1
+
+    service.gc.prune_images = prune
+    report = service.gc.collect(GcRequest(images=True, grace_seconds=3600, dry_run=True))
+    assert (report.images_removed, report.images_in_use, report.dry_run) == (3, 1, True)
+    assert asked and asked[0][1] is True and abs(asked[0][0] - (time.time() - 3600)) < 60
+    assert service.gc.collect(GcRequest()).images_removed == 0 and len(asked) == 1  # not asked without images
+    service.close()
