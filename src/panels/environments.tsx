@@ -7,12 +7,14 @@
 import React, { useState } from 'react';
 
 import { AMLService, IRegisteredEnvironment } from '../api';
-import { EmptyState, ErrorView, Loading, Section } from './components';
+import { Section } from './components';
 import { IBuildState } from './environment/spec';
 import { EnvironmentVersion } from './environment/version';
 import { useRequest } from './hooks';
 import { notifyError, VersionGroupToggle } from './registry-common';
-import { groupVersions, IVersionGroup, useExpanded } from './version-groups';
+import { RegistryList } from './registry-list';
+import { useToggleSet } from './toggle-set';
+import { groupVersions, IVersionGroup } from './version-groups';
 
 type IEnvironmentGroup = IVersionGroup<IRegisteredEnvironment>;
 type IBuilds = Readonly<Record<string, IBuildState>>;
@@ -121,64 +123,44 @@ export function EnvironmentsSection(props: {
     [workspace, refreshKey]
   );
   const [filter, setFilter] = useState('');
-  const { expanded, toggle } = useExpanded();
+  const { items: expanded, toggle } = useToggleSet();
   const { builds, build, dismiss } = useBuilds(service, workspace);
 
   const groups = environments.data ? groupVersions(environments.data) : [];
   const query = filter.trim().toLowerCase();
   const shown = query ? groups.filter(g => g.name.toLowerCase().includes(query)) : groups;
-  const listError = environments.error !== undefined && (
-    <ErrorView error={environments.error} onRetry={environments.reload} context="Environments" />
-  );
-
-  let body: React.ReactNode;
-  if (environments.data === undefined) {
-    body = environments.error ? listError : <Loading label="Loading environments…" />;
-  } else if (groups.length === 0) {
-    body = (
-      <>
-        {listError}
-        <EmptyState>
+  const body = (
+    <RegistryList
+      loaded={environments}
+      title="Environments"
+      loadingLabel="Loading environments…"
+      count={groups.length}
+      empty={
+        <>
           No environments yet. Register one from Python with{' '}
           <code>Environment("name").add_pip_packages(["scikit-learn"]).register(ws)</code>, or from
           a terminal with <code>aml environment create --name NAME --pip PACKAGE</code>.
-        </EmptyState>
-      </>
-    );
-  } else {
-    body = (
-      <>
-        {listError}
-        <div className="jp-aml-Filters jp-aml-Models-filters">
-          <input
-            className="jp-mod-styled jp-aml-Filter"
-            type="search"
-            placeholder="name"
-            aria-label="Filter environments by name"
-            value={filter}
-            onChange={e => setFilter(e.target.value)}
-          />
-        </div>
-        {shown.length === 0 ? (
-          <EmptyState>No environment matches “{filter.trim()}”.</EmptyState>
-        ) : (
-          <ul className="jp-aml-List" aria-label="Environments">
-            {shown.map(group => (
-              <EnvironmentItem
-                key={group.name}
-                group={group}
-                expanded={expanded.has(group.name)}
-                onToggle={() => toggle(group.name)}
-                builds={builds}
-                onBuild={env => void build(env)}
-                onDismiss={dismiss}
-              />
-            ))}
-          </ul>
-        )}
-      </>
-    );
-  }
+        </>
+      }
+      filter={filter}
+      onFilter={setFilter}
+      filterPlaceholder="name"
+      filterLabel="Filter environments by name"
+      noun="environment"
+    >
+      {shown.map(group => (
+        <EnvironmentItem
+          key={group.name}
+          group={group}
+          expanded={expanded.has(group.name)}
+          onToggle={() => toggle(group.name)}
+          builds={builds}
+          onBuild={env => void build(env)}
+          onDismiss={dismiss}
+        />
+      ))}
+    </RegistryList>
+  );
 
   return (
     <Section

@@ -7,11 +7,13 @@ import React, { useEffect, useRef, useState } from 'react';
 
 import { AMLService, IModel } from '../api';
 import { useLiveQuery } from '../live/hooks';
-import { EmptyState, ErrorView, Loading, Section } from './components';
+import { Section } from './components';
 import { matchesFilter } from './model/filter';
 import { VersionItem } from './model/version';
 import { IAssetActions, VersionGroupToggle } from './registry-common';
-import { groupVersions, IVersionGroup, useExpanded } from './version-groups';
+import { RegistryList } from './registry-list';
+import { useToggleSet } from './toggle-set';
+import { groupVersions, IVersionGroup } from './version-groups';
 
 /** A request to reveal one model (and version) in the section; `n` changes with every request. */
 export interface IModelFocus {
@@ -131,7 +133,7 @@ export function ModelsSection(props: {
     }
   );
   const [filter, setFilter] = useState('');
-  const { expanded, toggle, setExpanded } = useExpanded();
+  const { items: expanded, toggle, setItems: setExpanded } = useToggleSet();
 
   const focusHere = focus !== null && focus.workspace === workspace ? focus : null;
   const revealing = focusHere !== null && !focusHere.handled;
@@ -144,65 +146,45 @@ export function ModelsSection(props: {
   const shown = groups
     .map(g => ({ ...g, matching: g.versions.filter(v => matchesFilter(v, filter)) }))
     .filter(g => g.matching.length > 0);
-  const listError = models.error !== undefined && (
-    <ErrorView error={models.error} onRetry={models.reload} context="Models" />
-  );
-
-  let body: React.ReactNode;
-  if (models.data === undefined) {
-    body = models.error ? listError : <Loading label="Loading models…" />;
-  } else if (groups.length === 0) {
-    body = (
-      <>
-        {listError}
-        <EmptyState>
+  const body = (
+    <RegistryList
+      loaded={models}
+      title="Models"
+      loadingLabel="Loading models…"
+      count={groups.length}
+      empty={
+        <>
           No models yet. Register one with <code>Model.register(ws, path, name)</code>, or from a
           run with <code>run.register_model(name, "outputs/model.pkl")</code>.
-        </EmptyState>
-      </>
-    );
-  } else {
-    body = (
-      <>
-        {listError}
-        <div className="jp-aml-Filters jp-aml-Models-filters">
-          <input
-            className="jp-mod-styled jp-aml-Filter"
-            type="search"
-            placeholder="name, tag or tag=value"
-            aria-label="Filter models by name or tag"
-            value={filter}
-            onChange={e => setFilter(e.target.value)}
-          />
-        </div>
-        {shown.length === 0 ? (
-          <EmptyState>No model matches “{filter.trim()}”.</EmptyState>
-        ) : (
-          <ul className="jp-aml-List" aria-label="Models">
-            {shown.map(group => (
-              <ModelItem
-                key={group.name}
-                service={service}
-                workspace={workspace}
-                actions={props.actions}
-                group={group}
-                matching={group.matching}
-                filtered={filter.trim() !== ''}
-                expanded={expanded.has(group.name)}
-                onToggle={() => toggle(group.name)}
-                focusVersion={
-                  reveal && reveal.name === group.name
-                    ? { version: reveal.version ?? group.versions[0].version, n: reveal.n }
-                    : null
-                }
-                onChanged={models.reload}
-              />
-            ))}
-          </ul>
-        )}
-      </>
-    );
-  }
+        </>
+      }
+      filter={filter}
+      onFilter={setFilter}
+      filterPlaceholder="name, tag or tag=value"
+      filterLabel="Filter models by name or tag"
+      noun="model"
+    >
+      {shown.map(group => (
+        <ModelItem
+          key={group.name}
+          service={service}
+          workspace={workspace}
+          actions={props.actions}
+          group={group}
+          matching={group.matching}
+          filtered={filter.trim() !== ''}
+          expanded={expanded.has(group.name)}
+          onToggle={() => toggle(group.name)}
+          focusVersion={
+            reveal && reveal.name === group.name
+              ? { version: reveal.version ?? group.versions[0].version, n: reveal.n }
+              : null
+          }
+          onChanged={models.reload}
+        />
+      ))}
+    </RegistryList>
+  );
 
   return (
     <Section

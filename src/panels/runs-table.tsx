@@ -14,13 +14,8 @@ import { RunFilters } from './runs/filters';
 import { RunsPager, SelectionBar } from './runs/footer';
 import { RunsGrid } from './runs/grid';
 import { Column, nextSort, sortKey } from './runs/sort';
-import {
-  metricCell,
-  scalarMetricNames,
-  useFirstPaintMeasure,
-  usePaging,
-  useSelection
-} from './runs/state';
+import { metricCell, scalarMetricNames, useFirstPaintMeasure, usePaging } from './runs/state';
+import { useToggleSet } from './toggle-set';
 
 const NO_RUNS: IRun[] = [];
 
@@ -44,7 +39,7 @@ export function RunsTable(props: {
   const [tag, setTag] = useState('');
   const [metric, setMetric] = useState('');
   const { page, token, reset: resetPaging, goTo } = usePaging();
-  const { selected, toggle: toggleSelect, clear: clearSelection } = useSelection();
+  const { items: selected, toggle: toggleSelect, setItems: setSelected } = useToggleSet();
   const [metricPicker, setMetricPicker] = useState(false);
   const responseAt = useRef(0);
 
@@ -170,7 +165,7 @@ export function RunsTable(props: {
       <SelectionBar
         selected={selectedIds}
         onCompare={() => actions.compareRuns(workspace, selectedIds)}
-        onClear={clearSelection}
+        onClear={() => setSelected(new Set())}
       />
     </div>
   );

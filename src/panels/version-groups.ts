@@ -1,6 +1,4 @@
-/** Registered assets with versions (models, environments): grouped by name, expanded by name. */
-import { Dispatch, SetStateAction, useState } from 'react';
-
+/** Registered assets with versions (models, environments), grouped by name. */
 /** The versions of one registered name (a model, an environment), newest first. */
 export interface IVersionGroup<T> {
   name: string;
@@ -27,24 +25,4 @@ export function groupVersions<T extends { name: string; version: number }>(
       name,
       versions: versions.sort((a, b) => b.version - a.version)
     }));
-}
-
-/** The names whose versions are shown, a toggle for one name, and a setter (to expand from code). */
-export function useExpanded(): {
-  expanded: ReadonlySet<string>;
-  toggle: (name: string) => void;
-  setExpanded: Dispatch<SetStateAction<ReadonlySet<string>>>;
-} {
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
-  const toggle = (name: string) =>
-    setExpanded(prev => {
-      const next = new Set(prev);
-      if (next.has(name)) {
-        next.delete(name);
-      } else {
-        next.add(name);
-      }
-      return next;
-    });
-  return { expanded, toggle, setExpanded };
 }

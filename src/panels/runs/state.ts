@@ -1,4 +1,4 @@
-/** The runs table's own state: token paging, the selection, the metric column's values. */
+/** The runs table's own state: token paging, the metric column's values, the first-paint measure. */
 import { MutableRefObject, useCallback, useLayoutEffect, useState } from 'react';
 
 import { IMetricSummary } from '../../api';
@@ -34,26 +34,6 @@ export function usePaging(): {
     [page]
   );
   return { page, token: tokens[page], reset, goTo };
-}
-
-/** The selected run ids, a toggle for one, and a clear. */
-export function useSelection(): {
-  selected: ReadonlySet<string>;
-  toggle: (id: string) => void;
-  clear: () => void;
-} {
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
-  const toggle = (id: string) =>
-    setSelected(prev => {
-      const next = new Set(prev);
-      if (next.has(id)) {
-        next.delete(id);
-      } else {
-        next.add(id);
-      }
-      return next;
-    });
-  return { selected, toggle, clear: () => setSelected(new Set()) };
 }
 
 /** The scalar metrics logged by any of the runs, sorted (the metric column's choices). */
