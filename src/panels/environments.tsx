@@ -11,8 +11,8 @@ import { Section } from './components';
 import { IBuildState } from './environment/spec';
 import { EnvironmentVersion } from './environment/version';
 import { useRequest } from './hooks';
-import { notifyError, VersionGroupToggle } from './registry-common';
-import { RegistryList } from './registry-list';
+import { notifyError } from './registry-common';
+import { RegistryList, VersionGroupItem } from './registry-list';
 import { useToggleSet } from './toggle-set';
 import { groupVersions, IVersionGroup } from './version-groups';
 
@@ -68,47 +68,37 @@ function EnvironmentItem(props: {
 }): JSX.Element {
   const { group } = props;
   const latest = group.versions[0];
-  const count = group.versions.length;
   const building = group.versions.some(
     v => props.builds[`${v.name}:${v.version}`]?.status === 'running'
   );
   return (
-    <li className="jp-aml-ListItem jp-aml-Environment" data-environment={group.name}>
-      <VersionGroupToggle
-        kind="Environment"
-        name={group.name}
-        latestVersion={latest.version}
-        count={count}
-        expanded={props.expanded}
-        onToggle={props.onToggle}
-        badge={
-          building && (
-            <span className="jp-aml-Tag" title="A version of this environment is being built">
-              building
-            </span>
-          )
-        }
-      />
-      {props.expanded && (
-        <div className="jp-aml-ModelVersions">
-          <ul className="jp-aml-List" aria-label={`Versions of environment ${group.name}`}>
-            {group.versions.map(env => {
-              const ref = `${env.name}:${env.version}`;
-              return (
-                <EnvironmentVersion
-                  key={env.version}
-                  env={env}
-                  latest={env.version === latest.version}
-                  build={props.builds[ref] ?? null}
-                  onBuild={() => props.onBuild(env)}
-                  onDismiss={() => props.onDismiss(ref)}
-                />
-              );
-            })}
-          </ul>
-        </div>
-      )}
-    </li>
+    <VersionGroupItem
+      kind="Environment"
+      name={group.name}
+      latestVersion={latest.version}
+      count={group.versions.length}
+      expanded={props.expanded}
+      onToggle={props.onToggle}
+      badge={
+        building
+          ? { text: 'building', title: 'A version of this environment is being built' }
+          : null
+      }
+    >
+      {group.versions.map(env => {
+        const ref = `${env.name}:${env.version}`;
+        return (
+          <EnvironmentVersion
+            key={env.version}
+            env={env}
+            latest={env.version === latest.version}
+            build={props.builds[ref] ?? null}
+            onBuild={() => props.onBuild(env)}
+            onDismiss={() => props.onDismiss(ref)}
+          />
+        );
+      })}
+    </VersionGroupItem>
   );
 }
 

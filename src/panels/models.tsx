@@ -10,8 +10,8 @@ import { useLiveQuery } from '../live/hooks';
 import { Section } from './components';
 import { matchesFilter } from './model/filter';
 import { VersionItem } from './model/version';
-import { IAssetActions, VersionGroupToggle } from './registry-common';
-import { RegistryList } from './registry-list';
+import { IAssetActions } from './registry-common';
+import { RegistryList, VersionGroupItem } from './registry-list';
 import { useToggleSet } from './toggle-set';
 import { groupVersions, IVersionGroup } from './version-groups';
 
@@ -69,46 +69,38 @@ function ModelItem(props: {
   const count = group.versions.length;
   const inUse = group.versions.some(v => (v.deployments ?? []).length > 0);
   return (
-    <li className="jp-aml-ListItem jp-aml-Model" data-model={group.name}>
-      <VersionGroupToggle
-        kind="Model"
-        name={group.name}
-        latestVersion={latest.version}
-        count={count}
-        expanded={props.expanded}
-        onToggle={props.onToggle}
-        badge={
-          inUse && (
-            <span className="jp-aml-Tag" title="A web service uses a version of this model">
-              deployed
-            </span>
-          )
-        }
-      />
-      {props.expanded && (
-        <div className="jp-aml-ModelVersions">
-          {props.filtered && matching.length < count && (
-            <div className="jp-aml-Muted jp-aml-ModelVersions-note">
-              {matching.length} of {count} versions match the filter.
-            </div>
-          )}
-          <ul className="jp-aml-List" aria-label={`Versions of model ${group.name}`}>
-            {matching.map(model => (
-              <VersionItem
-                key={model.version}
-                service={props.service}
-                workspace={props.workspace}
-                actions={props.actions}
-                model={model}
-                latest={model.version === latest.version}
-                focusN={focusVersion?.version === model.version ? focusVersion.n : null}
-                onChanged={props.onChanged}
-              />
-            ))}
-          </ul>
-        </div>
-      )}
-    </li>
+    <VersionGroupItem
+      kind="Model"
+      name={group.name}
+      latestVersion={latest.version}
+      count={count}
+      expanded={props.expanded}
+      onToggle={props.onToggle}
+      badge={
+        inUse ? { text: 'deployed', title: 'A web service uses a version of this model' } : null
+      }
+      note={
+        props.filtered &&
+        matching.length < count && (
+          <div className="jp-aml-Muted jp-aml-ModelVersions-note">
+            {matching.length} of {count} versions match the filter.
+          </div>
+        )
+      }
+    >
+      {matching.map(model => (
+        <VersionItem
+          key={model.version}
+          service={props.service}
+          workspace={props.workspace}
+          actions={props.actions}
+          model={model}
+          latest={model.version === latest.version}
+          focusN={focusVersion?.version === model.version ? focusVersion.n : null}
+          onChanged={props.onChanged}
+        />
+      ))}
+    </VersionGroupItem>
   );
 }
 

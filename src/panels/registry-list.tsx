@@ -1,10 +1,12 @@
 /**
- * The body of a registry section (Models, Environments): loading, the empty registry, a filter,
- * no match, or the list of names; the last error stays above whatever is shown.
+ * What the registry sections (Models, Environments) share: their body (loading, the empty
+ * registry, a filter, no match, or the list of names, with the last error above whatever is
+ * shown) and one name's item that expands to its versions.
  */
 import React from 'react';
 
 import { EmptyState, ErrorView, Loading } from './components';
+import { VersionGroupToggle } from './registry-common';
 
 export function RegistryList(props: {
   /** The section's list as loaded: `data` stays undefined until the first answer. */
@@ -62,5 +64,54 @@ export function RegistryList(props: {
         </ul>
       )}
     </>
+  );
+}
+
+/**
+ * One name of a registry section: its header (latest version, version count, a badge such as
+ * "deployed"), expanding to its versions.
+ */
+export function VersionGroupItem(props: {
+  kind: 'Model' | 'Environment';
+  name: string;
+  latestVersion: number;
+  count: number;
+  expanded: boolean;
+  onToggle: () => void;
+  /** A tag after the name, with its explanation, or null. */
+  badge: { text: string; title: string } | null;
+  /** A line above the versions (e.g. how many match the filter). */
+  note?: React.ReactNode;
+  /** The versions shown, newest first. */
+  children: React.ReactNode;
+}): JSX.Element {
+  const { kind, name, badge } = props;
+  const lower = kind.toLowerCase();
+  return (
+    <li className={`jp-aml-ListItem jp-aml-${kind}`} {...{ [`data-${lower}`]: name }}>
+      <VersionGroupToggle
+        kind={kind}
+        name={name}
+        latestVersion={props.latestVersion}
+        count={props.count}
+        expanded={props.expanded}
+        onToggle={props.onToggle}
+        badge={
+          badge && (
+            <span className="jp-aml-Tag" title={badge.title}>
+              {badge.text}
+            </span>
+          )
+        }
+      />
+      {props.expanded && (
+        <div className="jp-aml-ModelVersions">
+          {props.note}
+          <ul className="jp-aml-List" aria-label={`Versions of ${lower} ${name}`}>
+            {props.children}
+          </ul>
+        </div>
+      )}
+    </li>
   );
 }

@@ -1,10 +1,10 @@
 /** An endpoint's Keys tab: both keys, hidden until asked for, with copy and regenerate. */
 import React, { useState } from 'react';
 
-import { AMLService } from '../../api';
 import { ErrorView, Loading } from '../components';
 import { useRequest } from '../hooks';
 import { confirmDanger, CopyButton, notifyError } from '../registry-common';
+import { IEndpointTabProps } from './tab-props';
 
 type KeyKind = 'Primary' | 'Secondary';
 
@@ -49,18 +49,9 @@ function KeyRow(props: {
   );
 }
 
-export function EndpointKeys(props: {
-  service: AMLService;
-  workspace: string;
-  name: string;
-  authEnabled: boolean;
-}): JSX.Element {
+export function EndpointKeys(props: IEndpointTabProps & { authEnabled: boolean }): JSX.Element {
   const { service, workspace, name } = props;
-  const [tick, setTick] = useState(0);
-  const keys = useRequest(
-    () => service.getWebserviceKeys(workspace, name),
-    [workspace, name, tick]
-  );
+  const keys = useRequest(() => service.getWebserviceKeys(workspace, name), [workspace, name]);
   const [shown, setShown] = useState<ReadonlySet<KeyKind>>(new Set());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
@@ -88,7 +79,7 @@ export function EndpointKeys(props: {
     setError(undefined);
     try {
       await service.regenerateWebserviceKey(workspace, name, kind);
-      setTick(t => t + 1);
+      keys.reload();
     } catch (reason) {
       setError(reason);
       notifyError(`Regenerate the ${kind.toLowerCase()} key`, reason);

@@ -1,9 +1,9 @@
 /** An endpoint's Logs tab: the last lines of its replicas' output, searchable, newest at the end. */
 import React, { useLayoutEffect, useRef, useState } from 'react';
 
-import { AMLService } from '../../api';
 import { EmptyState, ErrorView, Loading } from '../components';
 import { useRequest } from '../hooks';
+import { IReloadingTabProps } from './tab-props';
 
 const LINE_COUNTS = [200, 1000, 5000, 20000];
 
@@ -52,19 +52,13 @@ function LogsToolbar(props: {
   );
 }
 
-export function EndpointLogs(props: {
-  service: AMLService;
-  workspace: string;
-  name: string;
-  reloadKey: number;
-}): JSX.Element {
+export function EndpointLogs(props: IReloadingTabProps): JSX.Element {
   const { service, workspace, name } = props;
   const [lines, setLines] = useState(1000);
-  const [tick, setTick] = useState(0);
   const [query, setQuery] = useState('');
   const logs = useRequest(
     () => service.getWebserviceLogs(workspace, name, lines),
-    [workspace, name, lines, tick, props.reloadKey]
+    [workspace, name, lines, props.reloadKey]
   );
   const view = useRef<HTMLDivElement>(null);
   const atEnd = useRef(true);
@@ -86,7 +80,7 @@ export function EndpointLogs(props: {
         onLines={setLines}
         query={query}
         onQuery={setQuery}
-        onRefresh={() => setTick(t => t + 1)}
+        onRefresh={logs.reload}
         counts={logs.data ? { shown: shown.length, total: logs.data.length } : null}
       />
       {logs.error !== undefined && (

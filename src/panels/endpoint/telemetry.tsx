@@ -1,11 +1,12 @@
 /** An endpoint's Telemetry tab: requests, errors and latency percentiles, in total and per minute. */
 import React, { useMemo, useState } from 'react';
 
-import { AMLService, ITelemetry } from '../../api';
+import { ITelemetry } from '../../api';
 import { formatNumber } from '../../format';
 import { IChartSeries, LineChart } from '../chart';
 import { ErrorView, Loading } from '../components';
 import { useRequest } from '../hooks';
+import { IReloadingTabProps } from './tab-props';
 
 const WINDOWS: Array<[number, string]> = [
   [15, 'last 15 minutes'],
@@ -118,19 +119,13 @@ function TelemetryTotals(props: { telemetry: ITelemetry; minutes: number }): JSX
   );
 }
 
-export function EndpointTelemetry(props: {
-  service: AMLService;
-  workspace: string;
-  name: string;
-  reloadKey: number;
-}): JSX.Element {
+export function EndpointTelemetry(props: IReloadingTabProps): JSX.Element {
   const { service, workspace, name } = props;
   const [minutes, setMinutes] = useState(60);
-  const [tick, setTick] = useState(0);
   const telemetry = useRequest(async () => {
     const data = await service.getWebserviceTelemetry(workspace, name, minutes);
     return { data, at: Date.now() };
-  }, [workspace, name, minutes, tick, props.reloadKey]);
+  }, [workspace, name, minutes, props.reloadKey]);
 
   const series = useMemo(
     () => (telemetry.data ? perMinute(telemetry.data.data, minutes, telemetry.data.at) : null),
@@ -138,11 +133,7 @@ export function EndpointTelemetry(props: {
   );
 
   const toolbar = (
-    <TelemetryToolbar
-      minutes={minutes}
-      onMinutes={setMinutes}
-      onRefresh={() => setTick(t => t + 1)}
-    />
+    <TelemetryToolbar minutes={minutes} onMinutes={setMinutes} onRefresh={telemetry.reload} />
   );
   const error = telemetry.error !== undefined && (
     <ErrorView error={telemetry.error} onRetry={telemetry.reload} context="Telemetry" />
