@@ -1,6 +1,6 @@
 /** Commands that open a page in the main area: a run, an endpoint, a comparison of runs. */
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import { MainAreaWidget } from '@jupyterlab/apputils';
+import { MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 
 import { amlIcon } from '../icons';
 import { createCompare } from '../panels/compare';
@@ -35,95 +35,113 @@ function addPage<T extends MainAreaWidget>(shell: JupyterFrontEnd.IShell, page: 
   return page;
 }
 
-function addOpenRun(context: ICommandContext): void {
-  const { app, service, sidebar, runs } = context;
-  const { commands, shell } = app;
-  commands.addCommand(CommandIDs.openRun, {
-    label: args =>
-      typeof args.runId === 'string' && args.runId
-        ? `Open Run ${args.runId.slice(0, 8)}`
-        : 'Open Run…',
-    caption: 'Open a run’s details (args: runId, workspace, tab)',
+/** A command that opens (or brings back) the page of one item: a run, an endpoint. */
+interface IOpenPageCommand<T extends DetailPanel<{ workspace: string }>> {
+  id: string;
+  /** What the page shows, in labels: "Run", "Endpoint". */
+  noun: string;
+  caption: string;
+  /** The argument that names the item, its description, and the prompt's label when it is missing. */
+  itemArg: string;
+  itemDescription: string;
+  itemPrompt: string;
+  /** The item's name in the command's label (a run id's first 8 characters). */
+  short: (item: string) => string;
+  tabs: Readonly<Record<string, string>>;
+  tracker: WidgetTracker<MainAreaWidget<T>>;
+  /** The item a tracked page shows. */
+  itemOf: (panel: T) => string;
+  create: (workspace: string, item: string, tab: string | undefined) => MainAreaWidget<T>;
+}
+
+function addOpenPage<T extends DetailPanel<{ workspace: string }>>(
+  context: ICommandContext,
+  spec: IOpenPageCommand<T>
+): void {
+  const { commands, shell } = context.app;
+  commands.addCommand(spec.id, {
+    label: args => {
+      const item = args[spec.itemArg];
+      return typeof item === 'string' && item
+        ? `Open ${spec.noun} ${spec.short(item)}`
+        : `Open ${spec.noun}…`;
+    },
+    caption: spec.caption,
     icon: amlIcon,
     describedBy: {
       args: {
         type: 'object',
         properties: {
-          runId: { type: 'string', description: 'The run id' },
+          [spec.itemArg]: { type: 'string', description: spec.itemDescription },
           workspace: { type: 'string', description: 'Workspace name (default: the sidebar’s)' },
-          tab: { type: 'string', enum: Object.keys(RUN_TABS) }
+          tab: { type: 'string', enum: Object.keys(spec.tabs) }
         }
       }
     },
     execute: async args => {
-      const runId = stringArg(args, 'runId') ?? (await askText('Open Run', 'Run ID'));
-      if (!runId) {
+      const item =
+        stringArg(args, spec.itemArg) ?? (await askText(`Open ${spec.noun}`, spec.itemPrompt));
+      if (!item) {
         return null;
       }
       const workspace = workspaceArg(context, args);
       const tab = stringArg(args, 'tab');
-      const existing = runs.find(
-        w => w.content.runId === runId && w.content.workspace === workspace
+      const existing = spec.tracker.find(
+        w => spec.itemOf(w.content) === item && w.content.workspace === workspace
       );
       if (existing) {
         return showPage(shell, existing, tab);
       }
-      const widget = createRunDetails({
-        service,
-        workspace,
-        runId,
-        tab,
-        settings: () => sidebar.settings,
-        openRun: (ws, id) => void commands.execute(CommandIDs.openRun, { workspace: ws, runId: id })
-      });
-      void runs.add(widget);
+      const widget = spec.create(workspace, item, tab);
+      void spec.tracker.add(widget);
       return addPage(shell, widget);
     }
   });
 }
 
-function addOpenEndpoint(context: ICommandContext): void {
-  const { app, service, endpoints } = context;
-  const { commands, shell } = app;
-  commands.addCommand(CommandIDs.openEndpoint, {
-    label: args =>
-      typeof args.name === 'string' && args.name ? `Open Endpoint ${args.name}` : 'Open Endpoint…',
-    caption:
-      'Open a web service’s page: overview, keys, test, logs, telemetry (args: name, workspace, tab)',
-    icon: amlIcon,
-    describedBy: {
-      args: {
-        type: 'object',
-        properties: {
-          name: { type: 'string', description: 'The web service (endpoint) name' },
-          workspace: { type: 'string', description: 'Workspace name (default: the sidebar’s)' },
-          tab: { type: 'string', enum: Object.keys(ENDPOINT_TABS) }
-        }
-      }
-    },
-    execute: async args => {
-      const name = stringArg(args, 'name') ?? (await askText('Open Endpoint', 'Endpoint name'));
-      if (!name) {
-        return null;
-      }
-      const workspace = workspaceArg(context, args);
-      const tab = stringArg(args, 'tab');
-      const existing = endpoints.find(
-        w => w.content.name === name && w.content.workspace === workspace
-      );
-      if (existing) {
-        return showPage(shell, existing, tab);
-      }
-      const widget = createEndpointDetails({
+function addOpenRun(context: ICommandContext): void {
+  const { app, service, sidebar } = context;
+  const openRun = (workspace: string, runId: string) =>
+    void app.commands.execute(CommandIDs.openRun, { workspace, runId });
+  addOpenPage(context, {
+    id: CommandIDs.openRun,
+    noun: 'Run',
+    caption: 'Open a run’s details (args: runId, workspace, tab)',
+    itemArg: 'runId',
+    itemDescription: 'The run id',
+    itemPrompt: 'Run ID',
+    short: runId => runId.slice(0, 8),
+    tabs: RUN_TABS,
+    tracker: context.runs,
+    itemOf: panel => panel.runId,
+    create: (workspace, runId, tab) =>
+      createRunDetails({
         service,
         workspace,
-        name,
+        runId,
         tab,
-        actions: runActions(app)
-      });
-      void endpoints.add(widget);
-      return addPage(shell, widget);
-    }
+        settings: () => sidebar.settings,
+        openRun
+      })
+  });
+}
+
+function addOpenEndpoint(context: ICommandContext): void {
+  const { app, service } = context;
+  addOpenPage(context, {
+    id: CommandIDs.openEndpoint,
+    noun: 'Endpoint',
+    caption:
+      'Open a web service’s page: overview, keys, test, logs, telemetry (args: name, workspace, tab)',
+    itemArg: 'name',
+    itemDescription: 'The web service (endpoint) name',
+    itemPrompt: 'Endpoint name',
+    short: name => name,
+    tabs: ENDPOINT_TABS,
+    tracker: context.endpoints,
+    itemOf: panel => panel.name,
+    create: (workspace, name, tab) =>
+      createEndpointDetails({ service, workspace, name, tab, actions: runActions(app) })
   });
 }
 
