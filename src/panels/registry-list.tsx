@@ -5,6 +5,8 @@
  */
 import React from 'react';
 
+import { formatDateTime, formatDateTimeLong } from '../format';
+
 import { EmptyState, ErrorView, Loading } from './components';
 import { VersionGroupToggle } from './registry-common';
 
@@ -113,5 +115,25 @@ export function VersionGroupItem(props: {
         </div>
       )}
     </li>
+  );
+}
+
+/** The first line of a version: its number, whether it is the latest, when it was registered. */
+export function VersionHead(props: {
+  version: number;
+  latest: boolean;
+  createdAt: string;
+  /** More about the version on the same line (e.g. a model's framework). */
+  children?: React.ReactNode;
+}): JSX.Element {
+  return (
+    <div className="jp-aml-ModelVersion-head">
+      <span className="jp-aml-ModelVersion-number">v{props.version}</span>
+      {props.latest && <span className="jp-aml-Tag">latest</span>}
+      <span className="jp-aml-Muted" title={formatDateTimeLong(props.createdAt)}>
+        {formatDateTime(props.createdAt)}
+      </span>
+      {props.children}
+    </div>
   );
 }

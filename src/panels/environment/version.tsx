@@ -6,8 +6,8 @@
 import React from 'react';
 
 import { IEnvironmentDefinition, IRegisteredEnvironment } from '../../api';
-import { formatDateTime, formatDateTimeLong } from '../../format';
 import { CopyButton } from '../registry-common';
+import { VersionHead } from '../registry-list';
 import { BuildOutcome } from './build';
 import { environmentSnippet, environmentSpec, IBuildState } from './spec';
 
@@ -135,13 +135,7 @@ export function EnvironmentVersion(props: {
       aria-label={`${env.name} version ${env.version}`}
       aria-busy={running}
     >
-      <div className="jp-aml-ModelVersion-head">
-        <span className="jp-aml-ModelVersion-number">v{env.version}</span>
-        {props.latest && <span className="jp-aml-Tag">latest</span>}
-        <span className="jp-aml-Muted" title={formatDateTimeLong(env.created_at)}>
-          {formatDateTime(env.created_at)}
-        </span>
-      </div>
+      <VersionHead version={env.version} latest={props.latest} createdAt={env.created_at} />
       <SpecFields env={env} spec={spec} pip={pip} userManaged={userManaged} />
       <div className="jp-aml-ModelVersion-actions" role="group" aria-label={`Actions on ${ref}`}>
         <button

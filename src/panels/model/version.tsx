@@ -6,9 +6,10 @@
 import React, { useEffect, useRef, useState } from 'react';
 
 import { AMLService, IModel, IModelUpdate } from '../../api';
-import { formatBytes, formatDateTime, formatDateTimeLong } from '../../format';
+import { formatBytes } from '../../format';
 import { ErrorView } from '../components';
 import { confirmDanger, CopyButton, IAssetActions, notifyError } from '../registry-common';
+import { VersionHead } from '../registry-list';
 import { modelSnippet } from './filter';
 import { TagAdder, TagList } from './tags';
 
@@ -62,22 +63,17 @@ function confirmDelete(ref: string, deployments: string[]): Promise<boolean> {
   });
 }
 
-function VersionHead(props: { model: IModel; latest: boolean }): JSX.Element {
+function ModelVersionHead(props: { model: IModel; latest: boolean }): JSX.Element {
   const { model } = props;
   return (
-    <div className="jp-aml-ModelVersion-head">
-      <span className="jp-aml-ModelVersion-number">v{model.version}</span>
-      {props.latest && <span className="jp-aml-Tag">latest</span>}
-      <span className="jp-aml-Muted" title={formatDateTimeLong(model.created_at)}>
-        {formatDateTime(model.created_at)}
-      </span>
+    <VersionHead version={model.version} latest={props.latest} createdAt={model.created_at}>
       {model.framework && (
         <span className="jp-aml-Muted">
           {model.framework}
           {model.framework_version ? ` ${model.framework_version}` : ''}
         </span>
       )}
-    </div>
+    </VersionHead>
   );
 }
 
@@ -250,7 +246,7 @@ export function VersionItem(props: {
       data-version={model.version}
       aria-label={`${model.name} version ${model.version}`}
     >
-      <VersionHead model={model} latest={props.latest} />
+      <ModelVersionHead model={model} latest={props.latest} />
       {model.description && (
         <div className="jp-aml-ModelVersion-description">{model.description}</div>
       )}
