@@ -22,27 +22,50 @@ export function FolderRow(props: { folder: string }): JSX.Element {
   );
 }
 
+/** A labelled choice; `blank` is a first option with no value (a state to say, not to pick). */
+function SelectField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: Array<{ value: string; text: string }>;
+  disabled?: boolean;
+  blank?: string | null;
+}): JSX.Element {
+  return (
+    <div className="jp-aml-Form-row">
+      <label htmlFor={props.id}>{props.label}</label>
+      <select
+        id={props.id}
+        className="jp-mod-styled"
+        value={props.value}
+        disabled={props.disabled}
+        onChange={e => props.onChange(e.target.value)}
+      >
+        {props.blank && <option value="">{props.blank}</option>}
+        {props.options.map(o => (
+          <option key={o.value} value={o.value}>
+            {o.text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 /** Shown only when there is a choice (more than one workspace). */
 export function WorkspaceField({ form, id }: IFieldProps): JSX.Element | null {
   if (!form.loaded || form.loaded.workspaces.length <= 1) {
     return null;
   }
   return (
-    <div className="jp-aml-Form-row">
-      <label htmlFor={`${id}-ws`}>Workspace</label>
-      <select
-        id={`${id}-ws`}
-        className="jp-mod-styled"
-        value={form.state.workspace}
-        onChange={e => void form.changeWorkspace(e.target.value)}
-      >
-        {form.loaded.workspaces.map(w => (
-          <option key={w.name} value={w.name}>
-            {w.name}
-          </option>
-        ))}
-      </select>
-    </div>
+    <SelectField
+      id={`${id}-ws`}
+      label="Workspace"
+      value={form.state.workspace}
+      onChange={ws => void form.changeWorkspace(ws)}
+      options={form.loaded.workspaces.map(w => ({ value: w.name, text: w.name }))}
+    />
   );
 }
 
@@ -69,27 +92,22 @@ export function ExperimentField({ form, id }: IFieldProps): JSX.Element {
 
 export function ScriptField({ form, id }: IFieldProps): JSX.Element {
   const { loaded } = form;
+  let blank: string | null = null;
+  if (!loaded) {
+    blank = 'Loading…';
+  } else if (loaded.scripts.length === 0) {
+    blank = 'No .py files or notebooks';
+  }
   return (
-    <div className="jp-aml-Form-row">
-      <label htmlFor={`${id}-script`}>Script</label>
-      <select
-        id={`${id}-script`}
-        className="jp-mod-styled"
-        value={form.state.script}
-        disabled={!loaded}
-        onChange={e => form.set({ script: e.target.value })}
-      >
-        {!loaded && <option value="">Loading…</option>}
-        {loaded && loaded.scripts.length === 0 && (
-          <option value="">No .py files or notebooks</option>
-        )}
-        {(loaded?.scripts ?? []).map(s => (
-          <option key={s} value={s}>
-            {s}
-          </option>
-        ))}
-      </select>
-    </div>
+    <SelectField
+      id={`${id}-script`}
+      label="Script"
+      value={form.state.script}
+      onChange={script => form.set({ script })}
+      options={(loaded?.scripts ?? []).map(s => ({ value: s, text: s }))}
+      disabled={!loaded}
+      blank={blank}
+    />
   );
 }
 
@@ -98,23 +116,17 @@ export function ComputeField({ form, id }: IFieldProps): JSX.Element {
   // Until the list is loaded, the preselected name is the only option.
   const computes = loaded?.computes ?? [{ name: state.compute, type: '', max_concurrent_runs: 0 }];
   return (
-    <div className="jp-aml-Form-row">
-      <label htmlFor={`${id}-compute`}>Compute target</label>
-      <select
-        id={`${id}-compute`}
-        className="jp-mod-styled"
-        value={state.compute}
-        disabled={!loaded}
-        onChange={e => form.set({ compute: e.target.value })}
-      >
-        {computes.map(c => (
-          <option key={c.name} value={c.name}>
-            {c.name}
-            {c.type && c.type !== c.name ? ` (${c.type})` : ''}
-          </option>
-        ))}
-      </select>
-    </div>
+    <SelectField
+      id={`${id}-compute`}
+      label="Compute target"
+      value={state.compute}
+      onChange={compute => form.set({ compute })}
+      options={computes.map(c => ({
+        value: c.name,
+        text: c.type && c.type !== c.name ? `${c.name} (${c.type})` : c.name
+      }))}
+      disabled={!loaded}
+    />
   );
 }
 
