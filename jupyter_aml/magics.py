@@ -22,13 +22,19 @@ import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
 from jupyter_aml.agent.notebook import check_name, parse_value
 from jupyter_aml.errors import AMLError, NotFound
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.environment import Environment
+    from jupyter_aml.sdk.run import Run
+    from jupyter_aml.sdk.workspace import Workspace
+    from jupyter_aml.widgets.run_details import RunDetails
 
 CELL_PREFIX = "_aml_cell_"
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")  # as the service checks it
@@ -165,11 +171,11 @@ def cell_script(folder: Path, body: str) -> Iterator[str]:
 class AMLMagics(Magics):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
-        self._workspaces: dict[str | None, Any] = {}
-        self.views: list[Any] = []  # the live views this kernel opened (each stops when its run ends)
+        self._workspaces: dict[str | None, Workspace] = {}
+        self.views: list[RunDetails] = []  # the live views this kernel opened (each stops when its run ends)
 
     # -- helpers ----------------------------------------------------------------------------------------
-    def _workspace(self, name: str | None) -> Any:
+    def _workspace(self, name: str | None) -> Workspace:
         from jupyter_aml.sdk.workspace import Workspace
 
         if name not in self._workspaces:
@@ -182,7 +188,7 @@ class AMLMagics(Magics):
                     self._workspaces[None] = Workspace.get("default")
         return self._workspaces[name]
 
-    def _environment(self, value: str | None, compute: dict[str, Any]) -> Any:
+    def _environment(self, value: str | None, compute: dict[str, Any]) -> Environment:
         from jupyter_aml.sdk.environment import Environment
 
         if value is None:
@@ -206,7 +212,7 @@ class AMLMagics(Magics):
         )
 
     @staticmethod
-    def _view_class() -> Any:
+    def _view_class() -> type[RunDetails] | None:
         """RunDetails, or None when this kernel lacks ipywidgets/plotly. Importing it takes a moment the
         first time: done before a submission, so the view follows the run from its start."""
         try:
@@ -217,7 +223,7 @@ class AMLMagics(Magics):
             return None
         return RunDetails
 
-    def _show(self, run: Any) -> Any:
+    def _show(self, run: Run) -> RunDetails | None:
         view_class = self._view_class()
         if view_class is None:
             return None
@@ -302,7 +308,7 @@ class AMLMagics(Magics):
         experiment = Experiment(workspace, opts.experiment or default_experiment(Path.cwd()))
         arguments = (["--parameters", json.dumps(params)] if params else []) + script_args
 
-        def submit(script_name: str) -> Any:
+        def submit(script_name: str) -> Run:
             config = ScriptRunConfig(source, script_name, arguments, compute_target=opts.compute,
                                      environment=environment)
             return experiment.submit(config, tags=tags, display_name=opts.name, progress=False)
@@ -337,32 +343,26 @@ class AMLMagics(Magics):
         if opts.limit < 1 or opts.limit > 500:
             raise _usage("%aml_runs: --limit must be between 1 and 500", "e.g. %aml_runs -n 50")
         try:
-            workspace = self._workspace(opts.workspace)
-            params: list[tuple[str, Any]] = [("sort", "-created_at"), ("page_size", opts.limit)]
-            if opts.experiment:
-                params.append(("experiment", opts.experiment))
-            if not opts.children:
-                params.append(("root_only", "true"))
-            params += [("status", s) for s in opts.status]
-            page = workspace._client.get(workspace._path("runs"), params=params)
-            table = records_table(workspace._client, workspace.name, page["items"])
+            page = self._workspace(opts.workspace).list_runs(
+                opts.experiment, status=opts.status or None, order_by="-created_at", page_size=opts.limit,
+                include_children=opts.children,
+            )
+            table = records_table(page.items)
         except AMLError as exc:
             raise _usage(f"%aml_runs: {exc.message}", exc.hint) from None
-        display(table)
+        display(table)  # type: ignore[no-untyped-call]
         return None
 
     # -- %aml_show ----------------------------------------------------------------------------------------
     @line_magic
     def aml_show(self, line: str) -> Any:
         """Show a run's live view: ``%aml_show RUN_ID``."""
-        from jupyter_aml.sdk.run import Run
-
         try:
             opts = show_parser().parse_args(_split(line)[0])
         except _HelpShown:
             return None
         try:
-            run = Run.get(self._workspace(opts.workspace), opts.run_id)
+            run = self._workspace(opts.workspace).get_run(opts.run_id)
         except NotFound as exc:
             raise _usage(f"%aml_show: {exc.message}", "%aml_runs lists the runs of the workspace") from None
         except AMLError as exc:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["RunDetails", "RunFeed", "RunState", "RunsTable", "runs_table"]
+__all__ = ["RunDetails", "RunFeed", "RunState", "RunsTable", "records_table", "runs_table"]
 
 _WHERE = {
     "RunDetails": "jupyter_aml.widgets.run_details",
     "RunFeed": "jupyter_aml.widgets.feed",
     "RunState": "jupyter_aml.widgets.state",
     "RunsTable": "jupyter_aml.widgets.tables",
+    "records_table": "jupyter_aml.widgets.tables",
     "runs_table": "jupyter_aml.widgets.tables",
 }
 

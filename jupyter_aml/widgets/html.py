@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -70,7 +71,7 @@ def parse_time(value: Any) -> float | None:
         return None
 
 
-def run_duration(run: dict[str, Any]) -> float | None:
+def run_duration(run: Mapping[str, Any]) -> float | None:
     """Seconds since the start, up to now for a run still going (the record's value is as of its reading)."""
     start = parse_time(run.get("start_time"))
     if start is not None and run.get("end_time") is None:

@@ -1,7 +1,7 @@
 """``RunDetails``: a live view of one run in a notebook, built from standard ipywidgets 8 and plotly.
 
 The view is thin: ``RunState`` (jupyter_aml/widgets/state.py) holds the data, ``RunFeed`` (feed.py) keeps it
-current from the service's push channel in one background thread, and this module turns the parts that
+current from ``Run.watch()`` (the service's push channel) in one background thread, and this module turns the parts that
 changed into widget updates. It works wherever ipywidgets 8 does (JupyterLab, Notebook 7, VS Code).
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
@@ -17,6 +18,9 @@ import plotly.graph_objects as go
 from jupyter_aml.widgets import html as H
 from jupyter_aml.widgets.feed import RunFeed, wait_until
 from jupyter_aml.widgets.state import RunState
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.run import Run
 
 # Resolve FigureWidget now (plotly loads it lazily, and the first load costs seconds): the first chart of a
 # live run then appears as soon as its points arrive, not seconds later.
@@ -58,9 +62,8 @@ class RunDetails:
     when the run ends or when ``close()`` is called.
     """
 
-    def __init__(self, run: Any, *, live: bool = True, max_charts: int = MAX_CHARTS) -> None:
+    def __init__(self, run: Run, *, live: bool = True, max_charts: int = MAX_CHARTS) -> None:
         self.run = run
-        workspace = run.experiment.workspace
         self.state = RunState(run.id)
         self.max_charts = max_charts
         self._lock = threading.RLock()
@@ -83,7 +86,7 @@ class RunDetails:
             layout=widgets.Layout(width="100%"),
         )
         self.widget.add_class("jp-aml-run-details")
-        self.feed = RunFeed(workspace._client, workspace.name, run.id, self.state, self._on_change)
+        self.feed = RunFeed(run, self.state, self._on_change)
         if live:
             self.feed.start()
 
@@ -92,7 +95,7 @@ class RunDetails:
         """Display the view in the notebook (Azure ML v1: ``RunDetails(run).show()``)."""
         from IPython.display import display
 
-        display(self.widget)
+        display(self.widget)  # type: ignore[no-untyped-call]
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -197,7 +200,8 @@ class RunDetails:
             fig.data[0].y = list(series.values)
 
     def _header_html(self) -> str:
-        st, run = self.state, self.state.run
+        st = self.state
+        run: Mapping[str, Any] = st.run or {}
         title = run.get("display_name") or self.run.id
         experiment = run.get("experiment") or getattr(self.run.experiment, "name", "")
         duration = H.run_duration(run)
@@ -218,7 +222,7 @@ class RunDetails:
             f"{H.status_badge(st.status if run else 'Connecting')}</div>",
             f'<div style="font-size:12px">{facts_html}</div>',
         ]
-        error = run.get("error") or {}
+        error: Mapping[str, Any] = run.get("error") or {}
         if error.get("message"):
             details = f"<pre style='white-space:pre-wrap;margin:2px 0'>{H.esc(error.get('details') or '')}</pre>" \
                 if error.get("details") else ""

@@ -1,19 +1,25 @@
 """What a run's live view knows, kept apart from any widget so it can be tested without a browser.
 
-``RunState`` is filled from REST (the catch-up) and from the push channel's events, in any order and with
-overlaps: every ``load_*``/``apply`` call is idempotent, so an event that repeats a point or a log line the
-catch-up already returned changes nothing. Each call returns the set of parts that changed
+``RunState`` is filled from REST (the catch-up) and from the push channel's typed events, in any order and
+with overlaps: every ``load_*``/``apply`` call is idempotent, so an event that repeats a point or a log line
+the catch-up already returned changes nothing. Each call returns the set of parts that changed
 (``"run"``, ``"metric:<name>"``, ``"summary"``, ``"logs"``, ``"children"``, ``"files"``), which is what the
 view re-renders.
+
+Metric points are the service's own: a point's step is the one the server stored, and a series is merged by
+point index (``MetricEvent.total``), as the contract prescribes (docs in /work/coord/contract.md, tests in
+tests/core/test_event_contract.py). Nothing here renumbers.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_aml.runtime import api_types as T
 from jupyter_aml.statuses import TERMINAL_STATUSES
 
 LOG_LINES_KEPT = 2000
@@ -21,26 +27,34 @@ LOG_LINES_KEPT = 2000
 
 @dataclass
 class Series:
-    """One scalar metric of the run: the points a chart draws."""
+    """One scalar metric of the run: the points a chart draws, and how many the service holds."""
 
     name: str
     steps: list[float] = field(default_factory=list)
     values: list[float | None] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
-    total: int = 0  # points logged, including those a downsampled history left out
-    downsampled_until: float = -math.inf  # points at or before this time were covered by a downsampled history
-    seen: set[tuple[float, float | None]] = field(default_factory=set)
+    total: int = 0  # points the service holds, including those a downsampled history left out
+    complete: bool = True  # False once an event skipped points we never saw: the next catch-up reloads
 
-    def add(self, step: float | None, value: float | None, t: float) -> bool:
-        key = (float(t), value)
-        if key in self.seen or t <= self.downsampled_until:
+    def replace(self, steps: Iterable[float], values: Iterable[Any], times: Iterable[float], total: int) -> None:
+        self.steps = [float(s) for s in steps]
+        self.values = [_number(v) for v in values]
+        self.times = [float(t) for t in times]
+        self.total = total
+        self.complete = True
+
+    def merge(self, event: T.MetricEvent) -> bool:
+        """Append the event's points this series lacks (those with index >= ``total``)."""
+        first = event["total"] - len(event["steps"])  # index of the event's first point in the series
+        if event["total"] <= self.total:
             return False
-        self.seen.add(key)
-        # Points logged without a step are numbered by their position, as the service numbers them.
-        self.steps.append(float(self.total) if step is None or step < 0 else float(step))
-        self.values.append(value)
-        self.times.append(float(t))
-        self.total += 1
+        skip = max(0, self.total - first)
+        if first > self.total:
+            self.complete = False  # points first .. total-1 were never seen
+        self.steps += [float(s) for s in event["steps"][skip:]]
+        self.values += [_number(v) for v in event["values"][skip:]]
+        self.times += [float(t) for t in event["times"][skip:]]
+        self.total = event["total"]
         return True
 
     @property
@@ -49,7 +63,7 @@ class Series:
 
 
 def _number(value: Any) -> float | None:
-    if value is None:
+    if value is None or isinstance(value, bool):
         return None
     try:
         number = float(value)
@@ -63,11 +77,11 @@ class RunState:
 
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
-        self.run: dict[str, Any] = {}
+        self.run: T.Run | None = None
         self.series: dict[str, Series] = {}
-        self.summaries: dict[str, dict[str, Any]] = {}  # this run's metrics of every kind, by name
-        self.logs: dict[int, dict[str, Any]] = {}
-        self.children: dict[str, dict[str, Any]] = {}
+        self.summaries: dict[str, T.MetricSummary] = {}  # this run's metrics of every kind, by name
+        self.logs: dict[int, T.LogLine] = {}
+        self.children: dict[str, T.Run] = {}
         self.child_metrics: dict[str, dict[str, Any]] = {}
         self.files: dict[str, int | None] = {}
         self.updated_at = time.time()
@@ -76,7 +90,7 @@ class RunState:
     # -- derived ------------------------------------------------------------------------------------
     @property
     def status(self) -> str:
-        return str(self.run.get("status") or "Unknown")
+        return str(self.run["status"]) if self.run else "Unknown"
 
     @property
     def terminal(self) -> bool:
@@ -86,7 +100,12 @@ class RunState:
         series = self.series.get(name)
         return len(series.values) if series else 0
 
-    def log_tail(self, n: int = 200) -> list[dict[str, Any]]:
+    def needs_history(self, summary: T.MetricSummary) -> bool:
+        """Whether the catch-up must read this scalar's history (events did not bring every point)."""
+        series = self.series.get(summary["name"])
+        return series is None or not series.complete or series.total < int(summary["count"] or 0)
+
+    def log_tail(self, n: int = 200) -> list[T.LogLine]:
         return [self.logs[i] for i in sorted(self.logs)[-n:]]
 
     @property
@@ -116,64 +135,44 @@ class RunState:
         return [rows[k] for k in sorted(rows)]
 
     # -- catch-up from REST -------------------------------------------------------------------------
-    def load_run(self, run: dict[str, Any]) -> set[str]:
-        if run.get("id") != self.run_id or run == self.run:
+    def load_run(self, run: T.Run) -> set[str]:
+        if run["id"] != self.run_id or run == self.run:
             return set()
-        self.run = dict(run)
+        self.run = run
         return self._touch({"run"})
 
-    def load_metric_history(self, name: str, payload: dict[str, Any]) -> set[str]:
-        """``GET .../metrics/{name}`` for a scalar: ``{steps, values, times, total, downsampled}``."""
-        if payload.get("kind", "scalar") != "scalar":
+    def load_metric_history(self, history: T.MetricHistory) -> set[str]:
+        """A scalar's ``GET .../metrics/{name}``; an older read than what events brought changes nothing."""
+        if history.get("kind", "scalar") != "scalar":
             return set()
+        name = history["name"]
         series = self.series.get(name)
         fresh = series is None
         if series is None:
             series = self.series[name] = Series(name)
-        steps, values, times = payload.get("steps") or [], payload.get("values") or [], payload.get("times") or []
-        if payload.get("downsampled") and times:
-            # A thinned history replaces what we have: it covers every point up to its last time.
-            series.steps, series.values, series.times = [float(s) for s in steps], [_number(v) for v in values], \
-                [float(t) for t in times]
-            series.seen = {(t, v) for t, v in zip(series.times, series.values, strict=False)}
-            series.total = int(payload.get("total") or len(values))
-            series.downsampled_until = series.times[-1]
-            return self._touch({f"metric:{name}", "summary"})
-        history = [(float(t), float(s), _number(v)) for s, v, t in zip(steps, values, times, strict=False)]
-        keys = {(t, v) for t, _, v in history}
-        extra = [
-            (t, s, v) for s, v, t in zip(series.steps, series.values, series.times, strict=False) if (t, v) not in keys
-        ]
-        merged = sorted(history + extra, key=lambda point: point[0])  # stable: equal times keep their order
-        seen = keys | {(t, v) for t, _, v in extra}
-        if seen == series.seen and not fresh:
-            return set()
-        series.times = [t for t, _, _ in merged]
-        series.steps = [s for _, s, _ in merged]
-        series.values = [v for _, _, v in merged]
-        series.seen = seen
-        series.total = max(series.total, int(payload.get("total") or 0), len(merged))
+        total = int(history["total"])
+        if not fresh and series.complete and total <= series.total:
+            return set()  # the events already brought every point of this read
+        series.replace(history.get("steps") or [], history["values"], history.get("times") or [], total)
         return self._touch({f"metric:{name}", "summary"})
 
-    def load_summaries(self, items: list[dict[str, Any]]) -> set[str]:
+    def load_summaries(self, items: Iterable[T.MetricSummary]) -> set[str]:
         """``GET .../metrics?recursive=true``: this run's metrics of every kind and the children's last values."""
         changed: set[str] = set()
         for item in items:
-            run_id, name = item.get("run_id"), item.get("name")
-            if not name:
-                continue
+            run_id, name = item["run_id"], item["name"]
             if run_id == self.run_id:
                 if self.summaries.get(name) != item:
-                    self.summaries[name] = dict(item)
+                    self.summaries[name] = item
                     changed.add("summary")
-            elif run_id:
-                value = item.get("last_value") if item.get("kind", "scalar") == "scalar" else f"({item.get('kind')})"
+            else:
+                value = item["last_value"] if item["kind"] == "scalar" else f"({item['kind']})"
                 if self.child_metrics.setdefault(run_id, {}).get(name) != value:
                     self.child_metrics[run_id][name] = value
                     changed.add("children")
         return self._touch(changed)
 
-    def load_logs(self, items: list[dict[str, Any]]) -> set[str]:
+    def load_logs(self, items: Iterable[T.LogLine]) -> set[str]:
         changed = False
         for line in items:
             line_id = int(line["id"])
@@ -185,15 +184,16 @@ class RunState:
                 del self.logs[line_id]
         return self._touch({"logs"}) if changed else set()
 
-    def load_children(self, items: list[dict[str, Any]]) -> set[str]:
+    def load_children(self, items: Iterable[T.Run]) -> set[str]:
         changed: set[str] = set()
         for child in items:
-            if child.get("id") and self.children.get(child["id"]) != child:
-                self.children[child["id"]] = dict(child)
+            if self.children.get(child["id"]) != child:
+                self.children[child["id"]] = child
                 changed.add("children")
         return self._touch(changed)
 
-    def load_files(self, items: list[dict[str, Any]]) -> set[str]:
+    def load_files(self, items: Iterable[Mapping[str, Any]]) -> set[str]:
+        """``[{path, size}]`` (GET files); a size of None keeps the one already known."""
         changed: set[str] = set()
         for item in items:
             path, size = item.get("path"), item.get("size")
@@ -203,37 +203,35 @@ class RunState:
         return self._touch(changed)
 
     # -- push events ----------------------------------------------------------------------------------
-    def apply(self, event: dict[str, Any]) -> set[str]:
-        """Apply one push-channel event; events of other runs are ignored."""
-        kind = event.get("type")
-        if kind == "run":
-            run = event.get("run") or {}
-            if run.get("id") == self.run_id:
+    def apply(self, event: T.AMLEvent) -> set[str]:
+        """Apply one typed push event; events of other runs (and of models, web services) are ignored."""
+        if event["type"] == "run":
+            run = event["run"]
+            if run["id"] == self.run_id:
                 return self.load_run(run)
             if run.get("parent_id") == self.run_id:
                 return self.load_children([run])
             return set()
-        if kind == "metric":
-            name = str(event.get("name"))
-            if event.get("run_id") == self.run_id:
-                series = self.series.get(name)
-                fresh = series is None
-                if series is None:
-                    series = self.series[name] = Series(name)
-                added = False
-                for point in event.get("points") or []:
-                    step, value, t = point[0], _number(point[1]), float(point[2])
-                    added = series.add(step, value, t) or added
-                return self._touch({f"metric:{name}", "summary"}) if added or fresh else set()
-            if event.get("run_id") in self.children and event.get("points"):
-                value = _number(event["points"][-1][1])
-                self.child_metrics.setdefault(event["run_id"], {})[name] = value
-                return self._touch({"children"})
-            return set()
-        if kind == "log" and event.get("run_id") == self.run_id:
-            return self.load_logs(event.get("lines") or [])
-        if kind == "files" and event.get("run_id") == self.run_id:
-            return self.load_files([{"path": p, "size": self.files.get(p)} for p in event.get("paths") or []])
+        if event["type"] == "metric":
+            return self._apply_metric(event)
+        if event["type"] == "log" and event["run_id"] == self.run_id:
+            return self.load_logs(event["lines"])
+        if event["type"] == "files" and event["run_id"] == self.run_id:
+            return self.load_files([{"path": p, "size": self.files.get(p)} for p in event["paths"]])
+        return set()
+
+    def _apply_metric(self, event: T.MetricEvent) -> set[str]:
+        name, run_id = event["name"], event["run_id"]
+        if run_id == self.run_id:
+            series = self.series.get(name)
+            fresh = series is None
+            if series is None:
+                series = self.series[name] = Series(name)
+            added = series.merge(event)
+            return self._touch({f"metric:{name}", "summary"}) if added or fresh else set()
+        if run_id in self.children and event["values"]:
+            self.child_metrics.setdefault(run_id, {})[name] = _number(event["values"][-1])
+            return self._touch({"children"})
         return set()
 
     def _touch(self, changed: set[str]) -> set[str]:

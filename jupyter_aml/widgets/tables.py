@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.widgets import html as H
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.run import Run
 
 BASE_COLUMNS = ["run", "experiment", "status", "created", "duration", "compute", "tags"]
 
@@ -68,30 +70,21 @@ class RunsTable:
         return f"RunsTable({len(self.rows)} runs, metrics={self.metric_columns})"
 
 
-def _record(run: Any) -> dict[str, Any]:
-    if isinstance(run, dict):
-        return run
-    return dict(run._refresh())  # current status and duration, not the record cached at submit time
-
-
-def _summaries(client: Any, workspace: str, run_id: str) -> list[dict[str, Any]]:
-    path = "/".join(["workspaces", urllib.parse.quote(workspace, safe=""), "runs",
-                     urllib.parse.quote(run_id, safe=""), "metrics"])
-    return list(client.get(path)["items"])
-
-
 def records_table(
-    client: Any, workspace: str, records: Iterable[dict[str, Any]], metrics: list[str] | None = None,
-    *, max_metrics: int = 8,
+    runs: Iterable[Run], metrics: list[str] | None = None, *, max_metrics: int = 8, refresh: bool = False,
 ) -> RunsTable:
-    """A table of run records (REST ``Run`` dicts) with the last value of each scalar metric."""
+    """The one table of runs: each run's record with the last value of each scalar metric.
+
+    ``refresh`` reads each run's record again (current status and duration); without it the record the
+    ``Run`` came with (e.g. from ``Workspace.list_runs``) is shown."""
     rows: list[dict[str, Any]] = []
     metric_names: list[str] = list(metrics or [])
-    for rec in records:
+    for run in runs:
+        rec = run.get_record(refresh=refresh)
         values: dict[str, Any] = {}
-        for item in _summaries(client, workspace, rec["id"]):
-            if item.get("kind") == "scalar":
-                values[item["name"]] = item.get("last_value")
+        for item in run.get_metric_summaries():
+            if item["kind"] == "scalar":
+                values[item["name"]] = item["last_value"]
                 if metrics is None and item["name"] not in metric_names:
                     metric_names.append(item["name"])
         rows.append({
@@ -114,11 +107,7 @@ def records_table(
     return RunsTable(["id", *BASE_COLUMNS, *metric_names], rows, metric_names)
 
 
-def runs_table(runs: Iterable[Any], metrics: list[str] | None = None) -> RunsTable:
+def runs_table(runs: Iterable[Run], metrics: list[str] | None = None) -> RunsTable:
     """Compare runs (``Run`` objects, e.g. ``parent.get_children()``) by their metrics' last values."""
-    runs = list(runs)
-    if not runs:
-        return RunsTable(["id", *BASE_COLUMNS], [], [])
-    workspace = runs[0].experiment.workspace
-    records = [_record(r) for r in runs]
-    return records_table(workspace._client, workspace.name, records, metrics)
+    # current status and duration, not the record cached at submit time
+    return records_table(runs, metrics, refresh=True)

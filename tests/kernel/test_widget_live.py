@@ -59,7 +59,7 @@ def test_view_catches_up_then_shows_each_acknowledged_point_within_a_second(work
     assert view.wait(5), "the feed ends with the run, and the view shows the final state"
     assert not thread.is_alive()
     assert view.state.status == "Completed" and "Completed" in view.header.value
-    assert view.feed._conn is None and view.feed._client._all == []  # sockets closed too
+    assert view.feed.finished.is_set() and not view.feed.connected.is_set()  # the push channel is closed too
     assert wait_until(lambda: not [t for t in feed_threads() if run.id in t.name], 1.0)
 
 
