@@ -77,7 +77,12 @@ class PostgresServer:
 
     def new_database(self) -> str:
         name = f"aml_test_{os.getpid()}_{next(self._names)}"
-        self._admin(f'CREATE DATABASE "{name}"')
+        import psycopg
+
+        try:  # FILE_COPY (PostgreSQL 15+) is 5x faster than the default WAL_LOG here, with fsync off
+            self._admin(f'CREATE DATABASE "{name}" STRATEGY = FILE_COPY')
+        except psycopg.errors.SyntaxError:
+            self._admin(f'CREATE DATABASE "{name}"')
         return name
 
     def drop_database(self, name: str) -> None:
