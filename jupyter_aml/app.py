@@ -16,6 +16,8 @@ and ``stop()`` run their background work, so the CLI can ask about the schema wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +26,13 @@ from traitlets.config import LoggingConfigurable
 
 from jupyter_aml.core import models
 from jupyter_aml.core.settings import ServiceSettings
+from jupyter_aml.errors import AMLError, InvalidInput
 from jupyter_aml.store.blobs import BlobStore, LocalBlobStore
 from jupyter_aml.store.db import Database, Store, schema_status, upgrade
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
     from jupyter_aml.compute.scheduler import Scheduler
     from jupyter_aml.core.service import AMLService
     from jupyter_aml.server.events import EventHub
@@ -60,21 +65,43 @@ class AMLApplication(LoggingConfigurable):
         self._opened = False
 
     # -- the database schema (no services needed) ------------------------------------------------------------
-    def sqlite_file(self) -> Path | None:
+    @classmethod
+    def for_database(cls, root: Path | None = None, database_url: str | None = None) -> AMLApplication:
+        """The application of a root folder and database URL, for the admin commands (``aml db ...``)."""
+        from jupyter_aml.core.roots import default_root
+
+        app = cls(ServiceSettings(root=root or default_root(), database_url=database_url or None))
+        app.database_shown()  # a URL that does not parse is refused here, before anything is opened
+        return app
+
+    def database_shown(self) -> str:
+        """The database URL with its password hidden, fit for output."""
+        return self._parsed_url().render_as_string(hide_password=True)
+
+    def _parsed_url(self) -> URL:
         from sqlalchemy.engine import make_url
 
-        parsed = make_url(self.settings.db_url)
+        try:
+            return make_url(self.settings.db_url)
+        except Exception as exc:  # sqlalchemy.exc.ArgumentError
+            raise InvalidInput(f"{self.settings.db_url!r} is not a database URL: {exc}",
+                               hint="e.g. sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB") from None
+
+    def sqlite_file(self) -> Path | None:
+        parsed = self._parsed_url()
         return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
 
     def schema_status(self) -> tuple[str | None, str | None, bool]:
         """(current revision, head revision, whether the database exists); creates nothing."""
-        return schema_status(self.settings.db_url, self.sqlite_file())
+        with _database_errors():
+            return schema_status(self.settings.db_url, self.sqlite_file())
 
     def upgrade_schema(self) -> None:
         sqlite_file = self.sqlite_file()
         if sqlite_file is not None:
             sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-        upgrade(self.settings.db_url)
+        with _database_errors():
+            upgrade(self.settings.db_url)
 
     # -- the running service ------------------------------------------------------------------------------------
     def open(self, *, computes: list[dict[str, Any]] | None = None, service_url: str = "") -> AMLApplication:
@@ -119,3 +146,23 @@ class AMLApplication(LoggingConfigurable):
         await self.deployments.stop()
         self.service.close()
         self._opened = False
+
+
+@contextlib.contextmanager
+def _database_errors() -> Iterator[None]:
+    """Driver and migration errors become one readable error, like the SDK's errors."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (SQLAlchemyError, CommandError) as exc:
+        raise AMLError(
+            f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+            hint="check --url/--root; for a URL with credentials make sure the server is reachable",
+        ) from None
+    except ImportError as exc:  # the URL's driver is not installed (e.g. psycopg for postgresql://)
+        raise AMLError(
+            f"no database driver for this URL: {exc}",
+            hint=f"install it into this environment, e.g. `pip install {exc.name or 'DRIVER'}`",
+        ) from None

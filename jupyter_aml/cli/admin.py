@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import command, emit_json, out
+
+if TYPE_CHECKING:
+    from jupyter_aml.app import AMLApplication
 
 db_app = typer.Typer(help="Database schema: status and upgrade.", no_args_is_help=True)
 
@@ -36,27 +39,19 @@ def serve(
     run(root or default_root(), port=port, ip=ip)
 
 
-def _database(root: Path | None, url: str | None) -> tuple[Any, str]:
+def _database(root: Path | None, url: str | None) -> tuple[AMLApplication, str]:
     """(the application object of this root and URL, its URL for display with the password hidden)."""
-    from sqlalchemy.engine import make_url
-
     from jupyter_aml.app import AMLApplication
-    from jupyter_aml.core.roots import default_root
-    from jupyter_aml.core.settings import ServiceSettings
 
-    app = AMLApplication(ServiceSettings(root=root or default_root(), database_url=url or None))
-    try:
-        parsed = make_url(app.settings.db_url)
-    except Exception as exc:  # sqlalchemy.exc.ArgumentError
-        raise typer.BadParameter(f"{app.settings.db_url!r} is not a database URL: {exc}", param_hint="--url") from None
-    return app, parsed.render_as_string(hide_password=True)
+    app = AMLApplication.for_database(root, url)
+    return app, app.database_shown()
 
 
 @command(db_app, "status", options=("json",))
 def db_status(root: RootOpt = None, url: DbUrlOpt = None) -> None:
     """Compare the database's schema revision with this version's head (exit 1 when an upgrade is due)."""
     app, shown = _database(root, url)
-    current, head, exists = _db_call(app.schema_status)
+    current, head, exists = app.schema_status()
     upgrade_needed = exists and current != head
     if c.STATE.json:
         emit_json(
@@ -88,10 +83,10 @@ def db_status(root: RootOpt = None, url: DbUrlOpt = None) -> None:
 def db_upgrade(root: RootOpt = None, url: DbUrlOpt = None) -> None:
     """Upgrade the database schema to this version's head (stop the service first)."""
     app, shown = _database(root, url)
-    before, head, _exists = _db_call(app.schema_status)
+    before, head, _exists = app.schema_status()
     if before != head:
-        _db_call(app.upgrade_schema)
-    after, _, _ = _db_call(app.schema_status)
+        app.upgrade_schema()
+    after, _, _ = app.schema_status()
     if c.STATE.json:
         emit_json({"url": shown, "before": before, "after": after, "head": head})
         return
@@ -99,27 +94,6 @@ def db_upgrade(root: RootOpt = None, url: DbUrlOpt = None) -> None:
         out().print(f"{escape(shown)} is already at {escape(str(after))}")
     else:
         out().print(f"Upgraded {escape(shown)}: {escape(str(before))} -> {escape(str(after))}")
-
-
-def _db_call(func: Any, *args: Any) -> Any:
-    """Database driver errors become one error line, like the SDK's errors."""
-    from alembic.util import CommandError
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from jupyter_aml.errors import AMLError
-
-    try:
-        return func(*args)
-    except (SQLAlchemyError, CommandError) as exc:
-        raise AMLError(
-            f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
-            hint="check --url/--root; for a URL with credentials make sure the server is reachable",
-        ) from None
-    except ImportError as exc:  # the URL's driver is not installed (e.g. psycopg for postgresql://)
-        raise AMLError(
-            f"no database driver for this URL: {exc}",
-            hint=f"install it into this environment, e.g. `pip install {exc.name or 'DRIVER'}`",
-        ) from None
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -80,3 +80,17 @@ async def test_open_start_and_stop_without_a_server(tmp_path: Path, database_url
     assert [c.name for c in app.scheduler.computes()] == ["local"]
     await app.stop()
     await app.stop()  # twice is harmless
+
+
+def test_bad_database_urls_are_clear_errors(tmp_path: Path):
+    from jupyter_aml.errors import AMLError, InvalidInput
+    from tests.e2e.conftest import free_port
+
+    with pytest.raises(InvalidInput, match="is not a database URL"):
+        AMLApplication.for_database(tmp_path, "notaurl::")
+    with pytest.raises(InvalidInput, match="'mysql' is not supported"):
+        AMLApplication.for_database(tmp_path, "mysql://u@h/db").schema_status()
+    app = AMLApplication.for_database(tmp_path, f"postgresql+psycopg://u:secret@127.0.0.1:{free_port()}/db")
+    assert "secret" not in app.database_shown() and "u:***@127.0.0.1" in app.database_shown()
+    with pytest.raises(AMLError, match="database error: OperationalError"):
+        app.schema_status()
