@@ -89,8 +89,8 @@ class Api:
         """The push channel (server-sent events); read it with ``runtime.sse.EventStream``."""
         return build_path("/events")
 
-    def collect_garbage(self, body: T.GcRequest) -> dict[str, Any]:
-        return cast(dict[str, Any], self._post("/gc", body))
+    def collect_garbage(self, body: T.GcRequest) -> T.GcReport:
+        return cast(T.GcReport, self._post("/gc", body))
 
     # -- workspaces ---------------------------------------------------------------------------------
     def list_workspaces(self) -> T.WorkspaceList:

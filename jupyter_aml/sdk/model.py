@@ -155,7 +155,7 @@ class Model:
         return self.workspace.get_run(self.run_id) if self.run_id else None
 
     def _vpath(self, *parts: str) -> str:
-        """Deprecated: a REST path, kept until the faces use ``get_files`` (issue 7)."""
+        """A REST path, for older tests that call REST directly; product code uses ``get_files``."""
         from jupyter_aml.runtime.api import build_path
 
         base = build_path("/workspaces/{workspace}/models/{name}/versions/{version}", workspace=self.workspace.name,

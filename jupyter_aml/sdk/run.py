@@ -207,8 +207,13 @@ class Run(RunMetrics, RunFiles, RunWatch):
         self._set_status("Failed", {"message": message, "details": error_code})
 
     def cancel(self) -> None:
+        shipper = self._shipper
+        if shipper is not None and shipper.ended:
+            return
         self.flush()
         self._details = self._api.cancel_run(self._ws, self.id)
+        if shipper is not None and shipper.run_id == self.id:
+            shipper.stop()  # an interactive run canceled from its own notebook: the session ends here
 
     def __enter__(self) -> Run:
         return self

@@ -22,6 +22,9 @@ class Shipper(Protocol):
     run_id: str
     ended: str | None  # why the service no longer takes this run's values (canceled elsewhere), else None
 
+    @property
+    def stopped(self) -> bool: ...
+
     def flush(self, timeout_seconds: float = 300) -> None: ...
 
     def stop(self) -> None: ...
@@ -44,11 +47,11 @@ class RunBase:
 
     @property
     def _client(self) -> Any:
-        """Deprecated: the transport, kept until the faces use the public queries (issue 7)."""
+        """The transport, for older tests that call REST directly; product code uses ``_api``."""
         return self.experiment.workspace._client
 
     def _path(self, *parts: str) -> str:
-        """Deprecated: a REST path, kept until the faces use the public queries (issue 7)."""
+        """A REST path, for older tests that call REST directly; product code uses ``_api``."""
         from jupyter_aml.runtime.api import build_path
 
         base = build_path("/workspaces/{workspace}/runs/{run_id}", workspace=self._ws, run_id=self.id)

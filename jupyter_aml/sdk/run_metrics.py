@@ -55,6 +55,11 @@ class RunMetrics(RunBase):
                 f"run {self.id} no longer takes logged values: {shipper.ended}",
                 hint="start a new run with Experiment.start_logging()",
             )
+        if shipper is not None and shipper.stopped:
+            raise AMLError(
+                f"run {self.id} has ended (complete(), fail() or cancel() was called): it takes no more values",
+                hint="start a new run with Experiment.start_logging()",
+            )
         if self._journal is None:
             raise AMLError(
                 f"run {self.id} has no journal to log into",

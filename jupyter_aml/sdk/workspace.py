@@ -6,7 +6,6 @@ import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from jupyter_aml.errors import Conflict, NotFound, ServiceUnavailable
 from jupyter_aml.runtime import api_types as T
@@ -20,10 +19,6 @@ if TYPE_CHECKING:
 
 CONFIG_CANDIDATES = (".aml/config.json", ".azureml/config.json", "config.json")
 DEFAULT_WORKSPACE = "default"
-
-
-def _q(value: str) -> str:
-    return quote(value, safe="")
 
 
 class Workspace(WorkspaceQueries):
@@ -124,8 +119,10 @@ class Workspace(WorkspaceQueries):
         return dict(self._details)
 
     def _path(self, *parts: str) -> str:
-        """Deprecated: kept only until the faces use the public queries (issue 7); the SDK uses ``_api``."""
-        return "/".join(["workspaces", _q(self.name), *parts])
+        """For older tests that call REST directly; product code uses ``_api`` (tests/sdk/test_faces_*)."""
+        from jupyter_aml.runtime.api import build_path
+
+        return "/".join([build_path("workspaces/{workspace}", workspace=self.name), *parts])
 
     def __repr__(self) -> str:
         return f"Workspace.get(name={self.name!r})"

@@ -38,6 +38,6 @@ def test_no_rest_path_is_built_outside_the_client() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.JoinedStr):
                 text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
-                if text.lstrip("/").startswith("workspaces/") or "/runs/" in text and "workspaces" in text:
+                if text.lstrip("/").startswith("workspaces/") or ("/runs/" in text and "workspaces" in text):
                     offenders.append(f"{rel}:{node.lineno}")
     assert offenders == []

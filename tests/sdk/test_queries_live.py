@@ -94,7 +94,7 @@ def test_list_runs_pages_filters_and_iterates(service: ServiceProcess) -> None:
     assert first.records[0]["id"] == runs[4].id and first.items[0].get_record()["status"] == "Completed"
 
     assert [r.id for r in ws.iter_runs("paging", page_size=2)] == [r.id for r in reversed(runs)]
-    assert len(list(ws.iter_runs("paging", children=True))) == 6
+    assert len(list(ws.iter_runs("paging", include_children=True))) == 6
     assert len(list(ws.iter_runs("paging", limit=3, page_size=2))) == 3
     assert {r.id for r in ws.list_runs("paging", status="Failed").items} == {runs[1].id, runs[3].id}
     assert [r.id for r in ws.list_runs("paging", tags={"i": "2"}).items] == [runs[2].id]
@@ -257,3 +257,21 @@ def test_watch_close_from_another_thread_ends_it_at_once(service: ServiceProcess
     assert list(events) == [] and time.monotonic() - t0 < 5
     assert events.closed and not events.connected.is_set()
     run.complete()
+
+
+def test_an_ended_interactive_run_takes_no_more_values(service: ServiceProcess) -> None:
+    from jupyter_aml.errors import AMLError
+
+    ws, _ = _workspace(service)
+    done = Experiment(ws, "ended").start_logging()
+    done.log("x", 1)
+    done.complete()
+    with pytest.raises(AMLError, match="has ended"):
+        done.log("x", 2)
+    canceled = Experiment(ws, "ended").start_logging()
+    canceled.cancel()  # from its own notebook: the session ends at once, no heartbeat needed
+    assert canceled._shipper is not None and canceled._shipper.stopped
+    assert canceled.get_status() == "Canceled"
+    with pytest.raises(AMLError, match="has ended"):
+        canceled.log("x", 1)
+    assert done.get_metrics() == {"x": 1}
