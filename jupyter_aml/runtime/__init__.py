@@ -1,5 +1,7 @@
-"""In-run runtime: environment variables, the journal and the stdlib HTTP client.
+"""In-run runtime: what runs inside user environments, shared by the run agent and the SDK.
 
-Everything under ``jupyter_aml.runtime`` imports only the standard library and ``jupyter_aml.errors``:
-it runs inside user environments that contain nothing but the user's own requirements.
+``env`` (run variables), ``journal`` (the local log of metrics), ``http`` (the transport), ``api`` (the one
+REST client, typed by the generated ``api_types``), ``sse`` (the push channel's reader), ``shipper``
+(journal -> service) and ``heartbeat`` (the one heartbeat loop). Everything here imports only the
+standard library and ``jupyter_aml.errors``/``statuses``: user environments hold nothing else.
 """
