@@ -60,7 +60,7 @@ class Experiment:
         }
         details = self.workspace._api.create_run(self.workspace.name, body)
         run = Run(self, details["id"], _details=details)
-        run._upload = upload  # type: ignore[attr-defined]
+        run.snapshot_upload = upload
         return run
 
     def start_logging(

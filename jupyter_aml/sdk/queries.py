@@ -100,22 +100,26 @@ class WorkspaceQueries:
         return RunPage(items=items, next_page_token=page.get("next_page_token"), total=page.get("total"),
                        records=list(page["items"]))
 
+    def iter_run_pages(self, experiment: str | None = None, *, limit: int | None = None,
+                       page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[RunPage]:
+        """The pages of ``list_runs`` one after another, holding at most ``limit`` runs in all; the last
+        page's ``next_page_token`` says whether more runs match."""
+        token: str | None = None
+        seen = 0
+        while limit is None or seen < limit:
+            size = page_size if limit is None else max(1, min(page_size, limit - seen))
+            page = self.list_runs(experiment, page_size=size, page_token=token, **filters)
+            seen += len(page.items)
+            yield page
+            token = page.next_page_token
+            if not token or not page.items:
+                return
+
     def iter_runs(self, experiment: str | None = None, *, limit: int | None = None, page_size: int = MAX_PAGE_SIZE,
                   **filters: Any) -> Iterator[Run]:
         """Every matching run across pages (at most ``limit``); the filters are those of ``list_runs``."""
-        token: str | None = None
-        seen = 0
-        while True:
-            size = page_size if limit is None else max(1, min(page_size, limit - seen))
-            page = self.list_runs(experiment, page_size=size, page_token=token, **filters)
-            for run in page.items:
-                if limit is not None and seen >= limit:
-                    return
-                seen += 1
-                yield run
-            token = page.next_page_token
-            if not token or not page.items or (limit is not None and seen >= limit):
-                return
+        for page in self.iter_run_pages(experiment, limit=limit, page_size=page_size, **filters):
+            yield from page.items
 
     def get_run(self, run_id: str) -> Run:
         """The run with this id (any experiment of the workspace)."""

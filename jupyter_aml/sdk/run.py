@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from jupyter_aml.runtime.journal import JournalWriter
     from jupyter_aml.sdk.experiment import Experiment
     from jupyter_aml.sdk.run_base import Shipper
+    from jupyter_aml.sdk.submit import UploadResult
 
 __all__ = ["ActivityFailedError", "ActivityFailedException", "Run", "RunCanceledError", "rows_to_table"]
 
@@ -32,6 +33,7 @@ ActivityFailedException = ActivityFailedError
 
 class Run(RunMetrics, RunFiles, RunWatch):
     _context: Run | None = None
+    snapshot_upload: UploadResult | None = None  # set by Experiment.submit: what the snapshot upload sent
 
     def __init__(
         self,

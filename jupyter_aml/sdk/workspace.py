@@ -74,7 +74,7 @@ class Workspace(WorkspaceQueries):
 
     @classmethod
     def list(cls, **kwargs: Any) -> dict[str, Workspace]:
-        client = connect(service_url=kwargs.get("service_url"), token=kwargs.get("token"))
+        client = kwargs.get("client") or connect(service_url=kwargs.get("service_url"), token=kwargs.get("token"))
         names = [w["name"] for w in Api(client).list_workspaces()["items"]]
         return {n: cls(n, client=client) for n in names}
 

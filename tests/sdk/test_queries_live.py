@@ -96,6 +96,9 @@ def test_list_runs_pages_filters_and_iterates(service: ServiceProcess) -> None:
     assert [r.id for r in ws.iter_runs("paging", page_size=2)] == [r.id for r in reversed(runs)]
     assert len(list(ws.iter_runs("paging", include_children=True))) == 6
     assert len(list(ws.iter_runs("paging", limit=3, page_size=2))) == 3
+    pages = list(ws.iter_run_pages("paging", limit=3, page_size=2))
+    assert [len(p.items) for p in pages] == [2, 1] and pages[-1].next_page_token  # more match
+    assert list(ws.iter_run_pages("paging", limit=10))[-1].next_page_token is None
     assert {r.id for r in ws.list_runs("paging", status="Failed").items} == {runs[1].id, runs[3].id}
     assert [r.id for r in ws.list_runs("paging", tags={"i": "2"}).items] == [runs[2].id]
     assert ws.list_runs("paging", order_by="number").items[0].id == runs[0].id
