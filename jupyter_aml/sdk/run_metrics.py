@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_aml.errors import AMLError, InvalidInput
+from jupyter_aml.errors import AMLError, InvalidInput, NotFound
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.sdk.run_base import RunBase
 
@@ -109,7 +109,12 @@ class RunMetrics(RunBase):
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         """``{name: value}`` (a list when logged more than once); with ``recursive``, ``{run_id: {...}}``.
 
-        One request: the service returns every series with all its values."""
+        One request: the service returns every series with all its values (or the one series asked for)."""
+        if name is not None and not recursive:
+            try:
+                return {name: v1_value(self._api.metric_history(self._ws, self.id, name))}
+            except NotFound:
+                return {}
         out: dict[str, dict[str, Any]] = {}
         for history in self._api.metric_values(self._ws, self.id, recursive=recursive)["items"]:
             if name is None or history["name"] == name:

@@ -58,7 +58,11 @@ def test_get_metrics_is_one_request_with_v1_shapes(service: ServiceProcess) -> N
         "curve": {"epoch": [1, 2], "acc": [0.5, 0.7]},
         "tbl": {"a": [1, 2], "b": [3, 4]},
     }
+    client.calls.clear()
     assert run.get_metrics("loss") == {"loss": [1.0, 0.5, 1.0 / 3]}
+    assert run.get_metrics("curve") == {"curve": {"epoch": [1, 2], "acc": [0.5, 0.7]}}
+    assert run.get_metrics("missing") == {}
+    assert len(client.calls) == 3  # one each
     client.calls.clear()
     tree = run.get_metrics(recursive=True)
     assert len(client.calls) == 1
