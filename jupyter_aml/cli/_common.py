@@ -1,7 +1,7 @@
 """Shared CLI plumbing: global options, the connection, output (rich or JSON) and typed-error reporting.
 
-Every command is a thin adapter over the SDK (or, where the SDK has no call yet, one REST call through
-the SDK's ``ServiceClient``). Business rules live in the service and the SDK, never here.
+Every command is a thin adapter over the SDK's public methods (never its transport or private attributes).
+Business rules live in the service and the SDK, never here.
 """
 
 from __future__ import annotations
@@ -11,17 +11,22 @@ import inspect
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from jupyter_aml.errors import AMLError
+
+if TYPE_CHECKING:
+    from jupyter_aml.runtime.http import ServiceClient
+    from jupyter_aml.sdk.run import Run
+    from jupyter_aml.sdk.workspace import Workspace
 
 # -- consoles -------------------------------------------------------------------------------------------
 
@@ -53,7 +58,7 @@ class State:
     json: bool = False
     url: str | None = None
     token: str | None = None
-    _client: Any = field(default=None, repr=False)
+    _connection: ServiceClient | None = field(default=None, repr=False)
     _config: tuple[dict[str, Any] | None, Path] | None = field(default=None, repr=False)
 
     def config(self) -> dict[str, Any] | None:
@@ -71,9 +76,9 @@ class State:
         config = self.config() or {}
         return str(config.get("workspace_name") or config.get("name") or DEFAULT_WORKSPACE)
 
-    def client(self) -> Any:
+    def client(self) -> ServiceClient:
         """The SDK's connection: ``--url``/``--token``, else the environment, else discovery/auto-start."""
-        if self._client is None:
+        if self._connection is None:
             from jupyter_aml.sdk.connect import connect
 
             url = self.url
@@ -87,12 +92,12 @@ class State:
                     raise typer.BadParameter("--token needs --url (or JUPYTER_AML_URL)", param_hint="--token")
                 token = token or os.environ.get("JUPYTER_AML_TOKEN")
             try:
-                self._client = connect(service_url=url, token=token)
+                self._connection = connect(service_url=url, token=token)
             except ValueError as exc:  # not an http(s) URL
                 raise typer.BadParameter(str(exc), param_hint="--url") from None
-        return self._client
+        return self._connection
 
-    def workspace_obj(self, *, create: bool = False) -> Any:
+    def workspace_obj(self, *, create: bool = False) -> Workspace:
         """The SDK ``Workspace``; reading commands do not create it (a typo must not make a workspace)."""
         from jupyter_aml.sdk.workspace import Workspace
 
@@ -220,7 +225,7 @@ def when(value: str | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def duration(run: dict[str, Any]) -> str:
+def duration(run: Mapping[str, Any]) -> str:
     seconds = run.get("duration_seconds")
     suffix = ""
     if seconds is None and run.get("start_time") and not run.get("end_time"):
@@ -287,17 +292,6 @@ def number(value: Any) -> str:
 RunIdArg = Annotated[str, typer.Argument(metavar="RUN_ID", help="Run id (see `aml run list`).")]
 
 
-def quote(value: str) -> str:
-    from jupyter_aml.sdk.workspace import _q
-
-    return _q(value)
-
-
-def get_run(run_id: str) -> Any:
+def get_run(run_id: str) -> Run:
     """The SDK ``Run`` for an id in the current workspace."""
-    from jupyter_aml.sdk.experiment import Experiment
-    from jupyter_aml.sdk.run import Run
-
-    ws = STATE.workspace_obj()
-    details = ws._client.get(ws._path("runs", quote(run_id)))
-    return Run(Experiment(ws, details["experiment"]), details["id"], _details=details)
+    return STATE.workspace_obj().get_run(run_id)

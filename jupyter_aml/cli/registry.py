@@ -63,12 +63,10 @@ def model_register(
 
     ws = c.STATE.workspace_obj(create=True)
     tags, props = c.parse_pairs(tag, "--tag", allow_bare=True), c.parse_pairs(prop, "--property")
-    extra = {"tags": tags, "properties": props, "description": description, "model_framework": framework,
-             "model_framework_version": framework_version}
+    extra: dict[str, Any] = {"tags": tags, "properties": props, "description": description,
+                             "model_framework": framework, "model_framework_version": framework_version}
     if run_id:
-        from jupyter_aml.sdk.run import Run
-
-        model = Run.get(ws, run_id).register_model(name, model_path=path, **extra)
+        model = ws.get_run(run_id).register_model(name, model_path=path, **extra)
     else:
         model = Model.register(ws, path, name, **extra)
     if c.STATE.json:
@@ -108,7 +106,7 @@ def model_show(ref: ModelRef) -> None:
     """Show a model version with its files, lineage and deployments."""
     model = _model(ref)
     details = model.get_details()
-    files = model.workspace._client.get(model._vpath("files"))["items"]
+    files = model.get_files()
     if c.STATE.json:
         emit_json({**details, "files": files})
         return
@@ -260,7 +258,7 @@ def endpoint_list() -> None:
         return
     table = Table("name", "state", "type", "revision", "models", "scoring URI", box=None, header_style="bold")
     for s in services:
-        d = s._details
+        d = s.serialize()  # the service's record (no request)
         table.add_row(escape(s.name), escape(d["state"]), d["compute_type"], str(d["revision"]),
                       escape(", ".join(d["models"])), escape(d.get("scoring_uri") or ""))
     out().print(table)

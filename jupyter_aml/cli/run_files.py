@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import RunIdArg, emit_json, get_run, out
+from jupyter_aml.runtime import api_types as T
 
 
 def run_download(
@@ -64,32 +65,22 @@ def snapshot_download(
     from jupyter_aml.errors import NotFound
 
     ws = c.STATE.workspace_obj()
-    client = ws._client
-    # No SDK call for snapshots yet: these are the REST calls. Snapshot ids are sha256 hex; anything else is
-    # a run id, and a hex string that is no snapshot is tried as a run id too.
-    snap = None
+    # Snapshot ids are sha256 hex; anything else is a run id, and a hex string that is no snapshot is tried
+    # as a run id too.
+    snap: T.Snapshot | None = None
     if re.fullmatch(r"[0-9a-f]{64}", ident):
         with contextlib.suppress(NotFound):
-            snap = client.get(ws._path("snapshots", ident))
+            snap = ws.get_snapshot_info(ident)
     if snap is None:
         try:
-            run = client.get(ws._path("runs", c.quote(ident)))
+            run = ws.get_run(ident)
         except NotFound:
             raise NotFound(
                 f"no snapshot or run {ident!r} in workspace {ws.name!r}",
                 hint="find ids with `aml run list` and `aml run show RUN_ID`",
             ) from None
-        if not run.get("snapshot_id"):
-            raise NotFound(
-                f"run {ident!r} has no snapshot",
-                hint="interactive runs have one only with start_logging(snapshot_directory=...)",
-            )
-        snap = client.get(ws._path("snapshots", run["snapshot_id"]))
-    target = output or Path(f"snapshot-{snap['id'][:12]}.zip")
-    if target.is_dir():
-        target = target / f"snapshot-{snap['id'][:12]}.zip"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    written = client.stream_download(ws._path("snapshots", snap["id"], "zip"), target)
+        snap = run.get_snapshot_info()  # NotFound when the run has none
+    target = ws.download_snapshot(snap["id"], output or Path(f"snapshot-{snap['id'][:12]}.zip"))
     if c.STATE.json:
         emit_json(
             {
@@ -97,7 +88,7 @@ def snapshot_download(
                 "file_count": snap.get("file_count"),
                 "total_size": snap.get("total_size"),
                 "path": str(target),
-                "bytes": written,
+                "bytes": target.stat().st_size,
             }
         )
         return

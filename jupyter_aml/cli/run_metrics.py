@@ -10,6 +10,7 @@ from rich.table import Table
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import RunIdArg, emit_json, get_run, out
+from jupyter_aml.runtime import api_types as T
 
 
 def run_metrics(
@@ -21,26 +22,27 @@ def run_metrics(
 ) -> None:
     """A table of a run's metrics (name, kind, count, last, min, max), or one metric's values."""
     from jupyter_aml.errors import NotFound
+    from jupyter_aml.sdk.run import Run
 
     run = get_run(run_id)
-    # Run.get_metrics() returns values only; the summaries (kind, count, min, max) are this REST call.
-    summaries = run._client.get(run._path("metrics"), params={"recursive": "true" if recursive else "false"})
+    summaries = run.get_metric_summaries(recursive=recursive)
     if name is None:
         if c.STATE.json:
-            emit_json(summaries)
+            emit_json({"items": summaries})
             return
-        _summary_table(summaries["items"], recursive)
+        _summary_table(summaries, recursive)
         return
-    matches = [m for m in summaries["items"] if m["name"] == name]
+    matches = [m for m in summaries if m["name"] == name]
     if not matches:
-        known = sorted({m["name"] for m in summaries["items"]})
+        known = sorted({m["name"] for m in summaries})
         raise NotFound(
             f"run {run.id!r} has no metric {name!r}",
             hint=("its metrics: " + ", ".join(known)) if known else "the run has logged no metrics",
         )
-    ws = run.experiment.workspace
-    histories = [
-        {"run_id": m["run_id"], **ws._client.get(ws._path("runs", c.quote(m["run_id"]), "metrics", c.quote(name)))}
+    # A child's series is read through its own Run (same experiment: Run(experiment, id) asks nothing).
+    histories: list[dict[str, Any]] = [
+        {**(run if m["run_id"] == run.id else Run(run.experiment, m["run_id"])).get_metric_history(name),
+         "run_id": m["run_id"]}
         for m in matches
     ]
     if c.STATE.json:
@@ -55,7 +57,7 @@ def run_metrics(
         _print_history(history, show_run=recursive)
 
 
-def _summary_table(items: list[dict[str, Any]], recursive: bool) -> None:
+def _summary_table(items: list[T.MetricSummary], recursive: bool) -> None:
     console = out()
     if not items:
         console.print("[dim]no metrics[/dim]")

@@ -10,6 +10,8 @@ from rich.table import Table
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import RunIdArg, emit_json, get_run, out
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.statuses import RUN_STATUSES
 
 
 def run_list(
@@ -41,37 +43,19 @@ def run_list(
     children: Annotated[bool, typer.Option("--children", help="Include child runs.")] = False,
 ) -> None:
     """List runs (paged on the server)."""
-    from jupyter_aml.core.models import RunStatus
-
-    statuses_known = [s.value for s in RunStatus]
-    by_lower = {s.lower(): s for s in statuses_known}
+    by_lower = {s.lower(): s for s in RUN_STATUSES}
     statuses = []
     for value in status or []:
         if value.lower() not in by_lower:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(statuses_known)}", param_hint="--status")
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(RUN_STATUSES)}", param_hint="--status")
         statuses.append(by_lower[value.lower()])
-    ws = c.STATE.workspace_obj()
-    # The SDK's Experiment.get_runs() is per experiment, unsorted and unbounded: this is its REST call with
-    # the filters the service offers.
-    params: list[tuple[str, Any]] = [("sort", sort)]
-    if experiment:
-        params.append(("experiment", experiment))
-    params += [("status", s) for s in statuses] + [("tag", t) for t in tag or []]
-    if not children:
-        params.append(("root_only", "true"))
-    items: list[dict[str, Any]] = []
-    token: str | None = None
-    total = 0
-    while len(items) < limit:
-        page_params = [*params, ("page_size", min(500, limit - len(items)))]
-        if token:
-            page_params.append(("page_token", token))
-        page = ws._client.get(ws._path("runs"), params=page_params)
-        items += page["items"]
-        total, token = page.get("total", len(items)), page.get("next_page_token")
-        if not token or not page["items"]:
-            break
-    items = items[:limit]
+    pages = list(c.STATE.workspace_obj().iter_run_pages(
+        experiment or None, limit=limit, status=statuses or None, tags=tag or None, order_by=sort,
+        include_children=children,
+    ))
+    items = [record for page in pages for record in page.records]
+    token = pages[-1].next_page_token if pages else None
+    total = (pages[-1].total if pages else None) or len(items)
     if c.STATE.json:
         emit_json({"items": items, "next_page_token": token, "total": total})
         return
@@ -98,8 +82,7 @@ def run_list(
 
 def run_show(run_id: RunIdArg) -> None:
     """Show a run: status, times, config, tags, properties, git and error."""
-    run = get_run(run_id)
-    d = run._details
+    d = get_run(run_id).get_record()
     if c.STATE.json:
         emit_json(d)
         return
@@ -111,7 +94,7 @@ def run_show(run_id: RunIdArg) -> None:
         if value not in (None, "", {}, []):
             grid.add_row(label, value if label == "status" else escape(str(value)))
 
-    rc = d.get("run_config") or {}
+    rc = d.get("run_config")
     row("id", d["id"])
     row("number", d.get("number"))
     row("name", d.get("display_name"))
@@ -122,8 +105,8 @@ def run_show(run_id: RunIdArg) -> None:
     row("status", c.status_text(d["status"]))
     row("parent", d.get("parent_id"))
     row("compute", d.get("compute_target"))
-    row("script", " ".join([rc["script"], *rc.get("arguments", [])]) if rc.get("script") else None)
-    row("environment", _env_summary(rc.get("environment")))
+    row("script", " ".join([rc["script"], *rc.get("arguments", [])]) if rc and rc.get("script") else None)
+    row("environment", _env_summary(rc.get("environment") if rc else None))
     row("submitter", d.get("submitter"))
     row("created", c.when(d.get("created_at")))
     row("started", c.when(d.get("start_time")))
@@ -131,42 +114,42 @@ def run_show(run_id: RunIdArg) -> None:
     row("duration", c.duration(d))
     row("exit code", d.get("exit_code"))
     row("snapshot", d.get("snapshot_id"))
-    for label in ("tags", "properties"):
-        row(label, ", ".join(f"{k}={v}" for k, v in (d.get(label) or {}).items()))
-    git = d.get("git") or {}
+    row("tags", ", ".join(f"{k}={v}" for k, v in (d.get("tags") or {}).items()))
+    row("properties", ", ".join(f"{k}={v}" for k, v in (d.get("properties") or {}).items()))
+    git = d.get("git")
     if git:
         dirty = " (dirty)" if git.get("dirty") else ""
         row("git", f"{git.get('repository') or ''} {git.get('branch') or ''} {git.get('commit') or ''}{dirty}".strip())
     console = out()
     console.print(grid)
-    error = d.get("error") or {}
+    error = d.get("error")
     if error:
         console.print(f"[bold red]error:[/bold red] [red]{escape(str(error.get('message', '')))}[/red]", soft_wrap=True)
         if error.get("details"):
             console.print(escape(str(error["details"])), soft_wrap=True)
 
 
-def _env_summary(spec: dict[str, Any] | None) -> str:
+def _env_summary(spec: T.EnvironmentSpec | None) -> str:
     if not spec:
         return ""
     python = spec.get("python") or {}
     parts = [str(spec.get("name") or "")]
     if python.get("pip"):
-        parts.append(f"pip: {', '.join(python['pip'])}")
+        parts.append(f"pip: {', '.join(python.get('pip', []))}")
     elif python.get("user_managed", True):
         parts.append("user-managed")
-    if spec.get("env_vars"):
-        parts.append("env: " + ", ".join(sorted(spec["env_vars"])))
+    env_vars = spec.get("env_vars")
+    if env_vars:
+        parts.append("env: " + ", ".join(sorted(env_vars)))
     return "; ".join(p for p in parts if p)
-
 
 
 def run_cancel(run_id: RunIdArg) -> None:
     """Cancel a run (its whole process tree)."""
     run = get_run(run_id)
     run.cancel()
+    record = run.get_record()
     if c.STATE.json:
-        emit_json(run._details)
+        emit_json(record)
         return
-    out().print(f"Run {escape(run.id)}: {c.status_text(run._details['status'])}")
-
+    out().print(f"Run {escape(run.id)}: {c.status_text(record['status'])}")

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import emit_json, out
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.submit import UploadResult
 
 
 def run_submit(
@@ -86,8 +90,8 @@ def run_submit(
 
     ws = c.STATE.workspace_obj(create=True)  # like the SDK: a workspace is created on first use
     run = Experiment(ws, experiment).submit(config, tags=tags, display_name=display_name, progress=not c.STATE.json)
-    upload = getattr(run, "_upload", None)
-    details = dict(run._details or {})
+    upload = run.snapshot_upload
+    details = run.get_record()
     if not c.STATE.json:
         console = out()
         console.print(
@@ -114,7 +118,7 @@ def run_submit(
             run.wait_for_completion(show_output=True)
     except ActivityFailedError:
         if c.STATE.json:
-            emit_json({"run": run._refresh(), "upload": _upload_dict(upload)})
+            emit_json({"run": run.get_record(refresh=True), "upload": _upload_dict(upload)})
             c.STATE.json = False  # the error line still goes to stderr, but only one JSON document to stdout
         raise
     except KeyboardInterrupt:
@@ -124,13 +128,9 @@ def run_submit(
         )
         raise typer.Exit(130) from None
     if c.STATE.json:
-        emit_json({"run": run._refresh(), "upload": _upload_dict(upload)})
+        emit_json({"run": run.get_record(refresh=True), "upload": _upload_dict(upload)})
 
 
-def _upload_dict(upload: Any) -> dict[str, Any] | None:
-    if upload is None:
-        return None
-    from dataclasses import asdict
-
-    return asdict(upload)
+def _upload_dict(upload: UploadResult | None) -> dict[str, Any] | None:
+    return None if upload is None else asdict(upload)
 

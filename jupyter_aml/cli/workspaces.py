@@ -31,15 +31,15 @@ def workspace_create(
     from jupyter_aml.sdk.workspace import Workspace
 
     client = c.STATE.client()
-    # The SDK's Workspace.create() takes no description yet, so this is the REST call it would make.
     try:
-        details = client.post("workspaces", {"name": name, "description": description})
+        ws = Workspace.create(name, exist_ok=False, description=description, client=client)
         created = True
     except Conflict:
         if not exist_ok:
             raise
-        details, created = client.get(f"workspaces/{_q(name)}"), False
-    config_path = Workspace(name, client=client, create=False).write_config() if write_config else None
+        ws, created = Workspace(name, client=client), False
+    details = ws.get_details()
+    config_path = ws.write_config() if write_config else None
     if c.STATE.json:
         emit_json(details)
         return
@@ -52,16 +52,18 @@ def workspace_create(
 @command(workspace_app, "list")
 def workspace_list() -> None:
     """List workspaces."""
-    body = c.STATE.client().get("workspaces")
+    from jupyter_aml.sdk.workspace import Workspace
+
+    items = [ws.get_details() for ws in Workspace.list(client=c.STATE.client()).values()]
     if c.STATE.json:
-        emit_json(body)
+        emit_json({"items": items})
         return
-    if not body["items"]:
+    if not items:
         out().print("[dim]no workspaces[/dim]")
         return
     current = c.STATE.workspace_name()
     table = Table("name", "description", "created", box=None, header_style="bold")
-    for ws in body["items"]:
+    for ws in items:
         mark = " [green]*[/green]" if ws["name"] == current else ""
         table.add_row(escape(ws["name"]) + mark, escape(ws.get("description") or ""), c.when(ws.get("created_at")))
     out().print(table)
@@ -81,13 +83,13 @@ def workspace_show(
     if c.STATE.json:
         emit_json(details)
         return
-    experiments = ws._client.get(ws._path("experiments"))["items"]
+    experiments = ws.list_experiment_summaries()
     computes = ws.compute_targets
     console = out()
     console.print(f"[bold]{escape(details['name'])}[/bold]  created {c.when(details.get('created_at'))}")
     if details.get("description"):
         console.print(escape(details["description"]))
-    console.print(f"experiments: {len(experiments)}, runs: {sum(e.get('run_count', 0) for e in experiments)}")
+    console.print(f"experiments: {len(experiments)}, runs: {sum(e.run_count for e in experiments)}")
     table = Table("compute", "type", "max concurrent", "active", "queued", box=None, header_style="bold")
     for comp in computes.values():
         table.add_row(
@@ -104,21 +106,15 @@ def workspace_show(
 def experiment_list() -> None:
     """List the experiments of the workspace."""
     ws = c.STATE.workspace_obj()
-    # Experiment objects carry only a name; the REST list also has run counts and creation times.
-    body = ws._client.get(ws._path("experiments"))
+    experiments = ws.list_experiment_summaries()  # Workspace.experiments has names only
     if c.STATE.json:
-        emit_json(body)
+        emit_json({"items": [{"name": e.name, "workspace": ws.name, "created_at": e.created_at,
+                              "run_count": e.run_count} for e in experiments]})
         return
-    if not body["items"]:
+    if not experiments:
         out().print(f"[dim]no experiments in workspace {escape(ws.name)}[/dim]")
         return
     table = Table("experiment", "runs", "created", box=None, header_style="bold")
-    for exp in body["items"]:
-        table.add_row(escape(exp["name"]), str(exp.get("run_count", "")), c.when(exp.get("created_at")))
+    for exp in experiments:
+        table.add_row(escape(exp.name), str(exp.run_count), c.when(exp.created_at))
     out().print(table)
-
-
-def _q(value: str) -> str:
-    from jupyter_aml.sdk.workspace import _q as quote
-
-    return quote(value)
