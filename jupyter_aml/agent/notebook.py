@@ -15,14 +15,16 @@ nbclient/ipykernel missing from the run's environment. Stdlib only at import.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
-import keyword
 import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from jupyter_aml.runtime.params import check_name, parameters_source, parse_value
+
+__all__ = ["check_name", "inject_parameters", "main", "parameters_source", "parse_value", "run_notebook"]
 
 MISSING_HINT = (
     "running a notebook needs nbclient, nbformat and ipykernel in the run's environment: add them to the "
@@ -30,24 +32,6 @@ MISSING_HINT = (
     "user-managed environment that has them"
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def parse_value(text: str) -> Any:
-    """papermill's ``-p`` rule: a Python literal when it is one (1, 0.5, True, None, [1, 2]), else a string."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
-
-
-def check_name(name: str) -> str:
-    if not name.isidentifier() or keyword.iskeyword(name):
-        raise ValueError(f"parameter name {name!r} is not a Python identifier")
-    return name
-
-
-def parameters_source(params: dict[str, Any]) -> str:
-    return "# Parameters\n" + "".join(f"{check_name(k)} = {v!r}\n" for k, v in params.items())
 
 
 def inject_parameters(nb: Any, params: dict[str, Any]) -> int | None:

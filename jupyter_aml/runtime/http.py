@@ -206,6 +206,13 @@ class ServiceClient:
     def auth_headers(self) -> dict[str, str]:
         return {k: v for k, v in self._headers.items() if k.lower() == "authorization"}
 
+    def close_thread_connection(self) -> None:
+        """Close the calling thread's pooled connection (a thread that is done with the service, e.g. a
+        notebook view's feed, leaves no idle socket behind); the next call on this thread opens a new one."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._drop(conn)
+
     def close(self) -> None:
         """Close every connection this client opened (any thread)."""
         with self._all_lock:

@@ -106,6 +106,16 @@ class Environment:
         env._registered = details  # type: ignore[attr-defined]
         return env
 
+    def get_record(self) -> T.RegisteredEnvironment:
+        """The registry's record of this environment (name, version, spec, spec hash, created), as served."""
+        record: T.RegisteredEnvironment | None = getattr(self, "_registered", None)
+        if record is None:
+            raise InvalidInput(
+                f"environment {self.name!r} is not registered",
+                hint="register it with env.register(ws), or get a registered one with Environment.get(ws, name)",
+            )
+        return record
+
     @staticmethod
     def get(workspace: Workspace, name: str, version: str | int | None = None) -> Environment:
         details = workspace._api.get_environment(workspace.name, name, version or None)

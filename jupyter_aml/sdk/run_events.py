@@ -141,6 +141,13 @@ class RunEvents(Iterator[T.AMLEvent]):
 
     # -- the loop -------------------------------------------------------------------------------------
     def _generate(self) -> Iterator[T.AMLEvent]:
+        try:
+            yield from self._follow()
+        finally:  # this thread's REST connection (catch-ups) is not needed any more
+            self.connected.clear()
+            self.run._api.http.close_thread_connection()
+
+    def _follow(self) -> Iterator[T.AMLEvent]:
         seen = self.seen
         delays = backoff_delays(0.5, 10.0)
         while not self.closed:

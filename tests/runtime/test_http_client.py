@@ -181,3 +181,22 @@ def test_uploads_and_downloads(server: Any, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.bin", "out.bin"]
     with pytest.raises(ValueError):
         client.request("POST", "/x", json={}, data=b"")
+
+
+def test_a_thread_can_give_back_its_connection(server: Any) -> None:
+    client = ServiceClient(server.url)
+    client.get("ok")
+    done: list[bool] = []
+
+    def worker() -> None:
+        client.get("ok")
+        client.close_thread_connection()
+        done.append(getattr(client._local, "conn", None) is None)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(10)
+    assert done == [True]
+    assert len(client._all) == 1  # the main thread's connection stays pooled
+    client.close_thread_connection()
+    assert client._all == [] and client.get("ok") is not None  # and a new one opens on demand

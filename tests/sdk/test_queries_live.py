@@ -282,3 +282,18 @@ def test_an_ended_interactive_run_takes_no_more_values(service: ServiceProcess) 
     with pytest.raises(AMLError, match="has ended"):
         canceled.log("x", 1)
     assert done.get_metrics() == {"x": 1}
+
+
+def test_environment_records_come_from_the_registry(service: ServiceProcess) -> None:
+    from jupyter_aml import Environment
+
+    ws, _ = _workspace(service)
+    env = Environment("rec")
+    env.environment_variables["MODE"] = "fast"
+    with pytest.raises(InvalidInput, match="not registered"):
+        env.get_record()
+    record = env.register(ws).get_record()
+    assert record["name"] == "rec" and record["version"] == 1 and record["spec_hash"]
+    assert Environment.get(ws, "rec").get_record()["spec_hash"] == record["spec_hash"]
+    assert [e["name"] for e in ws.list_environments()] == ["rec"]
+    assert [e["version"] for e in ws.list_environments("rec")] == [1]
