@@ -109,6 +109,7 @@ class AMLApplication(LoggingConfigurable):
         from jupyter_aml.compute.registry import build_backends
         from jupyter_aml.core.service import AMLService
         from jupyter_aml.server.events import EventHub
+        from jupyter_aml.serving.backends import launcher_types
 
         settings = self.settings
         settings.root.mkdir(parents=True, exist_ok=True)
@@ -120,6 +121,7 @@ class AMLApplication(LoggingConfigurable):
         self.scheduler: Scheduler = self.scheduler_class(self.service, backends, service_url)
         self.deployments: DeploymentManager = self.deployment_manager_class(self.service)
         self.service.gc.prune_images = self.deployments.prune_images  # who builds scoring images prunes them
+        self.service.deployments.compute_types = launcher_types  # deploys name only installed launchers
         self._opened = True
         return self
 

@@ -857,7 +857,8 @@ export interface components {
     };
     /**
      * DeploymentConfigSpec
-     * @description How the service runs. ``local``: replica processes on this machine; ``docker``: containers.
+     * @description How the service runs. ``local``: replica processes on this machine; ``docker``: containers; other names:
+     *     launchers installed under the ``jupyter_aml.serving`` entry points (checked when the service is created).
      */
     DeploymentConfigSpec: {
       /**
@@ -868,9 +869,8 @@ export interface components {
       /**
        * Compute Type
        * @default local
-       * @enum {string}
        */
-      compute_type?: 'local' | 'docker';
+      compute_type?: string;
       /**
        * Cpu Cores
        * @default null
@@ -2159,11 +2159,8 @@ export interface components {
     Webservice: {
       /** Auth Enabled */
       auth_enabled: boolean;
-      /**
-       * Compute Type
-       * @enum {string}
-       */
-      compute_type: 'local' | 'docker';
+      /** Compute Type */
+      compute_type: string;
       /**
        * Created At
        * Format: date-time

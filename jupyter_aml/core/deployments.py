@@ -8,7 +8,7 @@ versions it uses (live, or being rolled out) so that the registry refuses to del
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, cast
@@ -81,6 +81,9 @@ class DeploymentStore:
         self.environments = environments
         self.host = host
         self.events = events
+        # The compute types a launcher is installed for; wired by the application (the core knows no serving).
+        # None accepts any name, and an unknown one then fails its rollout with the installed types named.
+        self.compute_types: Callable[[], Collection[str]] | None = None
 
     def _changed(self, workspace: str, name: str, action: Literal["changed", "deleted"] = "changed") -> None:
         """Tell the push channel (after the commit) so that open panels refetch the service."""
@@ -147,8 +150,17 @@ class DeploymentStore:
             )
         return row
 
+    def _check_compute_type(self, compute_type: str) -> None:
+        known = set(self.compute_types()) if self.compute_types is not None else None
+        if known is not None and compute_type not in known:
+            raise InvalidInput(
+                f"compute type {compute_type!r} has no launcher installed (installed: {', '.join(sorted(known))})",
+                hint="use one of the installed compute types, or install the package that provides this one",
+            )
+
     # -- create / update / finish --------------------------------------------------------------------------
     def create(self, workspace: str, spec: rm.DeploymentCreate, *, created_by: str = "") -> rm.Webservice:
+        self._check_compute_type(spec.deployment_config.compute_type)
         with self.db.session() as s:
             ws = WorkspaceService.row(s, workspace)
             models = self._models(s, ws, spec.models)
@@ -378,7 +390,7 @@ class DeploymentStore:
         return rm.Webservice(
             name=row.name,
             workspace=ws.name,
-            compute_type=cast(Literal["local", "docker"], row.compute_type),
+            compute_type=row.compute_type,
             state=cast(rm.ServiceState, row.state),
             revision=row.revision,
             models=refs(row.model_ids),

@@ -142,10 +142,14 @@ class InferenceConfigSpec(Strict):
         return value
 
 
-class DeploymentConfigSpec(Strict):
-    """How the service runs. ``local``: replica processes on this machine; ``docker``: containers."""
+ComputeTypeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
-    compute_type: Literal["local", "docker"] = "local"
+
+class DeploymentConfigSpec(Strict):
+    """How the service runs. ``local``: replica processes on this machine; ``docker``: containers; other names:
+    launchers installed under the ``jupyter_aml.serving`` entry points (checked when the service is created)."""
+
+    compute_type: ComputeTypeName = "local"
     port: int | None = Field(default=None, ge=1, le=65535)
     replicas: int = Field(default=1, ge=1, le=32)
     auth_enabled: bool = True
@@ -230,7 +234,7 @@ class ReplicaView(BaseModel):
 class Webservice(BaseModel):
     name: str
     workspace: str
-    compute_type: Literal["local", "docker"]
+    compute_type: str
     state: ServiceState
     revision: int
     models: list[str]  # "name:version" of the revision taking traffic

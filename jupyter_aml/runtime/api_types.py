@@ -41,8 +41,8 @@ class ComputeList(TypedDict):
 
 
 class DeploymentConfigSpec(TypedDict, total=False):
-    """How the service runs. ``local``: replica processes on this machine; ``docker``: containers."""
-    compute_type: Literal['local', 'docker']
+    """How the service runs. ``local``: replica processes on this machine; ``docker``: containers; other names:"""
+    compute_type: str
     port: int | None
     replicas: int
     auth_enabled: bool
@@ -661,7 +661,7 @@ class TelemetryPoint(TypedDict):
 class _WebserviceRequired(TypedDict):
     name: str
     workspace: str
-    compute_type: Literal['local', 'docker']
+    compute_type: str
     state: Literal['Transitioning', 'Healthy', 'Unhealthy', 'Failed']
     revision: int
     models: list[str]

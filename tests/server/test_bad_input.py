@@ -46,3 +46,30 @@ async def test_wrong_types_and_oversized_requests_name_the_problem(aml, jp_serve
     jp_serverapp.web_app.settings["aml_app"].service.settings.max_request_bytes = 100
     status, body = await aml("POST", f"workspaces/w/runs/{run['id']}/logs", {"lines": [{"text": "x" * 500}]})
     assert status == 413
+
+
+async def test_a_deploy_to_a_compute_type_without_a_launcher_is_refused_and_stores_nothing(aml):
+    await aml("POST", "workspaces", {"name": "w"})
+    spec = {"name": "svc", "models": ["m:1"], "inference_config": {"entry_script": "score.py", "snapshot_id": "0" * 64},
+            "deployment_config": {"compute_type": "kubernetes"}}
+    status, body = await aml("POST", "workspaces/w/endpoints", spec)
+    assert status == 400, body
+    message = body["error"]["message"]
+    assert "kubernetes" in message and "local" in message and "docker" in message  # names the installed ones
+    _, listing = await aml("GET", "workspaces/w/endpoints")
+    assert listing["items"] == []
+
+
+async def test_a_compute_type_from_an_installed_launcher_plugin_is_accepted(aml, monkeypatch):
+    from importlib.metadata import EntryPoint, entry_points
+
+    from jupyter_aml.serving import backends
+
+    real = list(entry_points(group=backends.ENTRY_POINT_GROUP))
+    plugin = EntryPoint("kube", "jupyter_aml.serving.backends:LocalProcessLauncher", backends.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(backends, "entry_points", lambda group: [*real, plugin])
+    await aml("POST", "workspaces", {"name": "w"})
+    spec = {"name": "svc", "models": ["m:1"], "deployment_config": {"compute_type": "kube"},
+            "inference_config": {"entry_script": "score.py", "snapshot_id": "0" * 64}}
+    status, body = await aml("POST", "workspaces/w/endpoints", spec)
+    assert status == 404 and "m" in body["error"]["message"], body  # past the compute type: the model is missing
