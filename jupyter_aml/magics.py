@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
-from jupyter_aml.agent.notebook import check_name, parse_value
 from jupyter_aml.errors import AMLError, NotFound
+from jupyter_aml.runtime.params import check_name, parse_value
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.environment import Environment

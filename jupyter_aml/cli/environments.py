@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,13 +12,17 @@ from rich.table import Table
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import command, emit_json, out
 from jupyter_aml.envbuild import default_managed_flag, needs_managed_venv
+from jupyter_aml.runtime import api_types as T
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.environment import Environment
 
 environment_app = typer.Typer(help="Register, list, show and build environments.", no_args_is_help=True)
 
 EnvRef = Annotated[str, typer.Argument(metavar="NAME[:VERSION]", help="An environment (default: its latest version).")]
 
 
-def _environment(ref: str) -> Any:
+def _environment(ref: str) -> Environment:
     from jupyter_aml.sdk.environment import Environment
 
     name, _, version = ref.rpartition(":") if ":" in ref else (ref, "", "")
@@ -27,11 +31,12 @@ def _environment(ref: str) -> Any:
     return Environment.get(c.STATE.workspace_obj(), name, version=version or None)
 
 
-def _summary(spec: dict[str, Any]) -> str:
+def _summary(spec: T.EnvironmentDefinition) -> str:
     python = spec.get("python") or {}
     flag = default_managed_flag(bool(python.get("user_managed", True)))  # a registered definition
     if not needs_managed_venv({**python, "user_managed": flag}):
-        return "user-managed" + (f" ({python['interpreter_path']})" if python.get("interpreter_path") else "")
+        interpreter = python.get("interpreter_path")
+        return "user-managed" + (f" ({interpreter})" if interpreter else "")
     return ", ".join(python.get("pip") or [])
 
 
@@ -59,7 +64,7 @@ def environment_create(
     env.python.python_version = python_version
     env.docker.base_image = docker_base_image
     registered = env.register(c.STATE.workspace_obj(create=True))
-    details = registered._registered
+    details = registered.get_record()
     if c.STATE.json:
         emit_json(details)
         return
@@ -72,9 +77,7 @@ def environment_list(
     name: Annotated[str | None, typer.Option("--name", "-n", metavar="NAME", help="Every version of this one.")] = None,
 ) -> None:
     """List environments (the latest version of each, or every version of --name)."""
-    ws = c.STATE.workspace_obj()
-    params = {"name": name} if name else {"latest": "true"}
-    items = ws._client.get(ws._path("environments"), params=params)["items"]
+    items = c.STATE.workspace_obj().list_environments(name)
     if c.STATE.json:
         emit_json({"items": items})
         return
@@ -92,7 +95,7 @@ def environment_list(
 @command(environment_app, "show")
 def environment_show(ref: EnvRef) -> None:
     """Show an environment version's full definition."""
-    details = _environment(ref)._registered
+    details = _environment(ref).get_record()
     if c.STATE.json:
         emit_json(details)
         return
@@ -102,8 +105,9 @@ def environment_show(ref: EnvRef) -> None:
     console.print(f"python: {escape(spec.get('python_version') or 'any')}  {escape(_summary(spec))}")
     for key, value in sorted((spec.get("env_vars") or {}).items()):
         console.print(f"env: {escape(key)}={escape(str(value))}")
-    if spec.get("docker_base_image"):
-        console.print(f"docker base image: {escape(spec['docker_base_image'])}")
+    base_image = spec.get("docker_base_image")
+    if base_image:
+        console.print(f"docker base image: {escape(base_image)}")
     console.print(f"created: {c.when(details['created_at'])}")
 
 
