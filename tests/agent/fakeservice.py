@@ -80,6 +80,7 @@ class FakeState:
     reject_seqs: set[int] = field(default_factory=set)  # 422 for a post holding one of these seqs
     journal_batches: list[tuple[int, int]] = field(default_factory=list)  # (records, body bytes) per post
     requests: list[tuple[str, str]] = field(default_factory=list)
+    answers: list[tuple[str, str, int]] = field(default_factory=list)  # (method, route template, status)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_run(self, run_id: str, files: dict[str, bytes] | None = None, **run_config: Any) -> FakeRun:
@@ -129,6 +130,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, status: int, body: Any = None, raw: bytes | None = None,
                ctype: str = "application/json") -> None:
         data = raw if raw is not None else json.dumps(body).encode()
+        route = getattr(self, "route", None)
+        if route is not None:  # no lock: some handlers answer while holding state.lock (append is atomic)
+            self.server.state.answers.append((*route, status))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -157,6 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             return self._error(404, "NotFound", f"no route {method} {path}")
         template, values = found
+        self.route = (method, template)
         ROUTES[(method, template)](self, state, body, parse_qs(url.query), *values.values())
         return None
 
@@ -243,13 +248,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(200, answer)
 
     def put_blob(self, state: FakeState, body: bytes, q: Any, ws: str, sha: str) -> None:
+        if len(sha) != 64 or sha.strip("0123456789abcdef"):  # as the real route: check_sha256
+            return self._error(400, "InvalidInput", f"{sha!r} is not a sha256 hex digest")
         if hashlib.sha256(body).hexdigest() != sha:
             return self._error(400, "InvalidInput", "hash mismatch")
         with state.lock:
             state.blobs[sha] = body
             state.blob_puts.append(sha)
         info: T.BlobInfo = {"sha256": sha, "size": len(body)}
-        self._reply(200, info)
+        self._reply(201, info)  # 201 Created, as the service answers
 
     def post_files(self, state: FakeState, body: bytes, q: Any, ws: str, rid: str) -> None:
         files = json.loads(body)["files"]
