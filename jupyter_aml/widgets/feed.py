@@ -116,20 +116,22 @@ class RunFeed:
                 with self._lock:
                     self._watch.close()
                     self._watch = self.run.watch(children=True)
-            if self.state.terminal and not self._stop.is_set():  # one last look: files, children's metrics
-                with contextlib.suppress(AMLError):
-                    self._notify(self._load_extras())
         except Exception as exc:  # a bug must not kill the kernel's output silently
             log.exception("run feed for %s failed", self.run.id)
             self._set_error(f"live updates stopped: {exc.__class__.__name__}: {exc}")
         finally:
             self._watch.close()
+            with contextlib.suppress(AMLError):
+                for _ in self._watch:  # a closed watch ends at once, on this thread: it closes its connection
+                    pass
             self.finished.set()
 
     def _follow(self, watch: RunEvents) -> None:
-        extras_loaded = False
+        extras_loaded = final_look = False
+        seen_live = False  # the run was seen before its end: the end needs one more look
         for event in watch:
             changed = self.state.apply(event)
+            seen_live = seen_live or (self.state.run is not None and not self.state.terminal)
             if self.state.error is not None:
                 self.state.error = None
                 changed.add("run")
@@ -140,6 +142,12 @@ class RunFeed:
             elif event["type"] == "run" and event["run"]["id"] != self.run.id:
                 changed |= self.state.load_summaries(self.run.get_metric_summaries(recursive=True))
             changed |= self._fill_gaps()
+            if self.state.terminal and seen_live and not final_look:
+                # One last look (files, children's metrics) while the watch still holds this thread's
+                # connection: the watch closes it when it ends.
+                with contextlib.suppress(AMLError):
+                    changed |= self._load_extras()
+                final_look = True
             self._notify(changed)
             if self._stop.is_set():
                 return

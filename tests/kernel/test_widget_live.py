@@ -26,6 +26,7 @@ def test_view_catches_up_then_shows_each_acknowledged_point_within_a_second(work
     run.flush()
     client.post(run._path("logs"), {"lines": [{"text": "logged before the view opened"}]})
 
+    connections = len(client._all)  # the REST connections this process's threads hold open
     view = RunDetails(run)
     assert wait_until(lambda: view.trace_points("loss") == 5, 10), "catch-up from REST"
     assert view.feed.connected.wait(5)
@@ -60,11 +61,13 @@ def test_view_catches_up_then_shows_each_acknowledged_point_within_a_second(work
     assert not thread.is_alive()
     assert view.state.status == "Completed" and "Completed" in view.header.value
     assert view.feed.finished.is_set() and not view.feed.connected.is_set()  # the push channel is closed too
+    assert len(client._all) <= connections  # and the feed thread's REST connection
     assert wait_until(lambda: not [t for t in feed_threads() if run.id in t.name], 1.0)
 
 
 def test_close_stops_the_feed_at_once_and_renders_nothing_more(workspace):
     run = Experiment(workspace, "close").start_logging()
+    connections = len(workspace._client._all)
     view = RunDetails(run)
     assert view.feed.connected.wait(10)
     thread = view.feed.thread
@@ -73,6 +76,7 @@ def test_close_stops_the_feed_at_once_and_renders_nothing_more(workspace):
     view.widget.close()  # closing the outer widget stops the feed, as RunDetails.close() does
     assert wait_until(lambda: not thread.is_alive(), 1.0)
     assert time.monotonic() - started < 1.0
+    assert len(workspace._client._all) <= connections  # the feed's connections are closed with it
     renders = view.render_count
     run.log("x", 1.0)
     run.log("x", 2.0)
