@@ -7,7 +7,6 @@ store: registering an unchanged file uploads nothing, and a run's outputs are re
 from __future__ import annotations
 
 import builtins
-import hashlib
 import json
 import os
 import tempfile
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_aml.errors import AMLError, InvalidInput, NotFound
 from jupyter_aml.runtime import api_types as T
+from jupyter_aml.sdk.submit import sha256_file
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
@@ -40,14 +40,6 @@ def _record(model: T.Model) -> dict[str, Any]:
     return cast(dict[str, Any], model)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _tag_filters(tags: Any) -> list[str]:
     """Azure accepts ``["key", ["key", "value"]]``; a dict ``{key: value}`` works too."""
     if not tags:
@@ -66,7 +58,7 @@ def _tag_filters(tags: Any) -> list[str]:
 def upload_files(workspace: Workspace, files: list[tuple[str, Path]]) -> list[dict[str, Any]]:
     """Hash local files, upload the blobs the workspace lacks; return ``[{path, sha256, size}]``."""
     entries: list[dict[str, Any]] = [
-        {"path": rel, "sha256": _sha256(p), "size": p.stat().st_size, "_local": p} for rel, p in files
+        {"path": rel, "sha256": sha256_file(p), "size": p.stat().st_size, "_local": p} for rel, p in files
     ]
     api = workspace._api
     hashes = sorted({e["sha256"] for e in entries})
@@ -296,7 +288,7 @@ class Model:
             os.close(fd)
             try:
                 self.workspace._api.download_blob(self.workspace.name, f["sha256"], Path(tmp))
-                if _sha256(Path(tmp)) != f["sha256"]:
+                if sha256_file(Path(tmp)) != f["sha256"]:
                     raise WebserviceException(f"download of {f['path']!r} is corrupted", hint="retry")
                 os.replace(tmp, dest)
             finally:

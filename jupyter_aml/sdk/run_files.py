@@ -11,14 +11,7 @@ from typing import Any, BinaryIO
 from jupyter_aml.errors import InvalidInput, NotFound
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.sdk.run_base import RunBase
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+from jupyter_aml.sdk.submit import sha256_file
 
 
 class RunFiles(RunBase):

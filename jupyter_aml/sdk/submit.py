@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,15 @@ from typing import Any, cast
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.api import Api
+
+
+def sha256_file(path: Path) -> str:
+    """The hex sha256 of a file (its blob name), read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _cache_file() -> Path:
