@@ -29,7 +29,7 @@ LOG_PAGE = 5000
 MAX_FOLLOWED_RUNS = 100  # run_id parameters on the push channel's URL
 
 
-class _Seen:
+class Delivered:
     """What one ``watch()`` already delivered, to drop repeats after a catch-up or a reconnect.
 
     With ``children``, the runs followed grow with each child run that appears (``resubscribe`` asks
@@ -113,7 +113,7 @@ class RunEvents(Iterator[T.AMLEvent]):
     def __init__(self, run: RunBase, timeout: float | None = None, *, children: bool = False) -> None:
         self.run = run
         self.deadline = None if timeout is None else time.monotonic() + timeout
-        self.seen = _Seen(run.id, children)
+        self.seen = Delivered(run.id, children)
         self.connected = threading.Event()
         self.events_received = 0
         self._closed = threading.Event()
