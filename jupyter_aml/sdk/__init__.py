@@ -5,7 +5,9 @@ from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.experiment import Experiment
 from jupyter_aml.sdk.model import Model
 from jupyter_aml.sdk.offline import OfflineRun
-from jupyter_aml.sdk.run import ActivityFailedError, ActivityFailedException, Run
+from jupyter_aml.sdk.queries import ExperimentSummary, RunPage
+from jupyter_aml.sdk.run import ActivityFailedError, ActivityFailedException, Run, RunCanceledError
+from jupyter_aml.sdk.run_events import RunEvents
 from jupyter_aml.sdk.webservice import (
     AciWebservice,
     DockerWebservice,
@@ -22,11 +24,15 @@ __all__ = [
     "DockerWebservice",
     "Environment",
     "Experiment",
+    "ExperimentSummary",
     "InferenceConfig",
     "LocalWebservice",
     "Model",
     "OfflineRun",
     "Run",
+    "RunCanceledError",
+    "RunEvents",
+    "RunPage",
     "ScriptRunConfig",
     "Webservice",
     "Workspace",
