@@ -24,7 +24,7 @@ from jupyter_aml.widgets.state import RunState
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
-    from jupyter_aml.sdk.run_watch import RunEvents
+    from jupyter_aml.sdk.run_events import RunEvents
 
 log = logging.getLogger(__name__)
 
