@@ -1305,6 +1305,19 @@ export interface components {
       items: components['schemas']['Image'][];
     };
     /**
+     * ImageValue
+     * @description One value of an ``image`` metric in a history's ``values``: the stored file, by hash (and its run path).
+     */
+    ImageValue: {
+      /**
+       * Path
+       * @default null
+       */
+      path?: string | null;
+      /** Sha256 */
+      sha256: string | null;
+    };
+    /**
      * InferenceConfig
      * @description The resolved scoring code and environment of a revision (what ``InferenceConfigSpec`` resolved to).
      */

@@ -71,14 +71,8 @@ export interface IListModelsOptions {
   latest?: boolean;
 }
 
-/**
- * An image metric's value: a run file under `logs/images/`. The one view written here: OpenAPI types
- * metric values as `unknown` (their shape depends on the metric's kind).
- */
-export interface IImageValue {
-  sha256: string;
-  path?: string | null;
-}
+/** An image metric's value (a run file under `logs/images/`); a history's `values` hold these for images. */
+export type IImageValue = Schemas['ImageValue'];
 
 export type RunSortKey =
   'created_at' | 'start_time' | 'duration' | 'status' | 'number' | `metric:${string}`;

@@ -122,7 +122,8 @@ class MetricService:
                 scalars[(rec.run_id, rec.n)].append(rec)
             else:
                 series = self._series(s, rec.run_id, rec.n, KINDS[rec.k], rec.d)
-                payload: Any = {"sha256": rec.sha256, "path": rec.path} if rec.k == "i" else rec.v
+                payload: Any = (models.ImageValue(sha256=rec.sha256, path=rec.path).model_dump() if rec.k == "i"
+                                else rec.v)
                 s.add(MetricValueRow(series_id=series.id, ts=rec.t, payload=payload))
                 series.count += 1
         return [self._append_scalars(s, run_id, name, recs) for (run_id, name), recs in scalars.items()]

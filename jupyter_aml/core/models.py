@@ -309,6 +309,13 @@ class JournalAck(BaseModel):
 MetricKind = Literal["scalar", "list", "row", "table", "image"]
 
 
+class ImageValue(BaseModel):
+    """One value of an ``image`` metric in a history's ``values``: the stored file, by hash (and its run path)."""
+
+    sha256: str | None  # None only for a record that named no file (kept, as every other value is)
+    path: str | None = None
+
+
 class MetricSummary(BaseModel):
     run_id: str
     name: str

@@ -232,6 +232,15 @@ class ImageList(TypedDict):
     items: list[Image]
 
 
+class _ImageValueRequired(TypedDict):
+    sha256: str | None
+
+
+class ImageValue(_ImageValueRequired, total=False):
+    """One value of an ``image`` metric in a history's ``values``: the stored file, by hash (and its run path)."""
+    path: str | None
+
+
 class _InferenceConfigRequired(TypedDict):
     entry_script: str
     snapshot_id: str

@@ -37,7 +37,7 @@ def route_specs(routes: list[tuple[str, type]]) -> list[tuple[str, str, type, Ap
 
 
 def build_openapi(routes: list[tuple[str, type]], version: str) -> dict[str, Any]:
-    used: set[type] = {models.ErrorResponse}
+    used: set[type] = {models.ErrorResponse, models.ImageValue}  # ImageValue: inside MetricHistory.values
     specs = route_specs(routes)
     for *_, spec in specs:
         if spec:

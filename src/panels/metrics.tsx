@@ -80,10 +80,17 @@ function MetricCard(props: {
 }
 
 /** A run file image (`logs/images/...`), fetched with the API's authentication. */
+/** An image value that names its stored file (a record without one has nothing to show). */
+type IStoredImage = IImageValue & { sha256: string };
+
+function isStored(value: IImageValue): value is IStoredImage {
+  return value.sha256 !== null;
+}
+
 export function RunImage(props: {
   service: AMLService;
   workspace: string;
-  value: IImageValue;
+  value: IStoredImage;
   name: string;
 }): JSX.Element {
   const { service, workspace, value } = props;
@@ -186,7 +193,7 @@ function NonScalarMetric(props: {
   if (history) {
     const values = history.values;
     if (summary.kind === 'image') {
-      const images = (values as IImageValue[]).slice(-4);
+      const images = (values as IImageValue[]).filter(isStored).slice(-4);
       body = (
         <div className="jp-aml-Images">
           {images.map(v => (
