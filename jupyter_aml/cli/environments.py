@@ -11,7 +11,7 @@ from rich.table import Table
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import command, emit_json, out
-from jupyter_aml.envbuild import default_managed_flag, needs_managed_venv
+from jupyter_aml.envbuild import definition_user_managed
 from jupyter_aml.runtime import api_types as T
 
 if TYPE_CHECKING:
@@ -33,8 +33,7 @@ def _environment(ref: str) -> Environment:
 
 def _summary(spec: T.EnvironmentDefinition) -> str:
     python = spec.get("python") or {}
-    flag = default_managed_flag(bool(python.get("user_managed", True)))  # a registered definition
-    if not needs_managed_venv({**python, "user_managed": flag}):
+    if definition_user_managed(bool(python.get("user_managed", True)), python.get("pip")):
         interpreter = python.get("interpreter_path")
         return "user-managed" + (f" ({interpreter})" if interpreter else "")
     return ", ".join(python.get("pip") or [])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from jupyter_aml.envbuild import default_managed_flag, needs_managed_venv
+from jupyter_aml.envbuild import definition_user_managed
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime import api_types as T
 
@@ -56,14 +56,12 @@ class Environment:
         return self
 
     def to_spec(self) -> dict[str, Any]:
-        managed = not needs_managed_venv(
-            {"user_managed": default_managed_flag(self.python.user_managed_dependencies),
-             "pip": self.python.pip_packages})
+        user_managed = definition_user_managed(self.python.user_managed_dependencies, self.python.pip_packages)
         return {
             "name": self.name,
             "version": self.version,
             "python": {
-                "user_managed": managed,
+                "user_managed": user_managed,
                 "interpreter_path": self.python.interpreter_path,
                 "pip": list(self.python.pip_packages),
             },
