@@ -1357,10 +1357,18 @@ export interface components {
       /** Count */
       count: number;
     };
-    /** JournalAck */
+    /**
+     * JournalAck
+     * @description ``acked_seq`` covers every record stored or rejected; ``rejected`` lists the refused ones and why.
+     */
     JournalAck: {
       /** Acked Seq */
       acked_seq: number;
+      /**
+       * Rejected
+       * @default []
+       */
+      rejected?: components['schemas']['JournalRejection'][];
     };
     /** JournalBatch */
     JournalBatch: {
@@ -1411,6 +1419,18 @@ export interface components {
       v?: unknown;
     } & {
       [key: string]: unknown;
+    };
+    /**
+     * JournalRejection
+     * @description One record of a journal batch the service refused (and will never store): the sender must not resend it.
+     */
+    JournalRejection: {
+      /** Index */
+      index: number;
+      /** Reason */
+      reason: string;
+      /** Seq */
+      seq: number | null;
     };
     /** LogBatch */
     LogBatch: {

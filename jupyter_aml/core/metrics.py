@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from jupyter_aml.core import models
 from jupyter_aml.core.events import METRIC_EVENT_POINTS, EventSink, MetricEvent, discard
+from jupyter_aml.core.journal_check import Checked, needs_readable, problem, readable
 from jupyter_aml.core.runs import RunService
-from jupyter_aml.errors import Forbidden, InvalidInput, NotFound
+from jupyter_aml.errors import InvalidInput, NotFound
 from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import (
     JournalCursorRow,
@@ -34,6 +35,9 @@ from jupyter_aml.store.tables import (
 CHUNK_POINTS = 8192
 KINDS = {"m": "scalar", "l": "list", "r": "row", "tb": "table", "i": "image"}
 Floats = NDArray[np.float64]
+# Run properties that say a run's journal had records the service refused (how many, and the latest why).
+REJECTED_COUNT = "aml.journal.rejected"
+REJECTED_REASON = "aml.journal.rejected_reason"
 
 
 def _pack(values: Floats) -> bytes:
@@ -75,7 +79,23 @@ class MetricService:
 
     # -- ingest ---------------------------------------------------------------------------------------
     def ingest(self, workspace: str, owner_run_id: str, batch: models.JournalBatch) -> int:
-        """Apply records after the stream's acknowledged seq in one transaction; return the new ack."""
+        """Apply a parsed batch (see :meth:`ingest_checked`); return the new acknowledged seq."""
+        checked = Checked(batch.stream, [], [])
+        for index, record in enumerate(batch.records):
+            reason = problem(record)
+            if reason is None:
+                checked.records.append((index, record))
+            else:
+                checked.reject(index, record, None, reason)
+        return self.ingest_checked(workspace, owner_run_id, checked).acked_seq
+
+    def ingest_checked(self, workspace: str, owner_run_id: str, batch: Checked) -> models.JournalAck:
+        """Store the records after the stream's acknowledged seq in one transaction; refuse bad ones alone.
+
+        The answer's ``acked_seq`` covers stored and refused records alike, so a resend changes nothing;
+        ``rejected`` says which were refused and why. Refusals are counted on the run (RUN_REJECTED_*).
+        """
+        rejected = list(batch.rejected)
         with self.db.session() as s:
             owner = RunService.row(s, workspace, owner_run_id)
             cursor = s.scalar(
@@ -86,29 +106,60 @@ class MetricService:
             if cursor is None:
                 cursor = JournalCursorRow(run_id=owner.id, stream=batch.stream, acked_seq=0)
                 s.add(cursor)
-            fresh = sorted((r for r in batch.records if r.seq > cursor.acked_seq), key=lambda r: r.seq)
-            if not fresh:
-                return cursor.acked_seq
-            run_ids = {r.run_id for r in fresh}
+            acked = cursor.acked_seq
+            fresh = sorted((item for item in batch.records if item[1].seq > acked), key=lambda item: item[1].seq)
+            fresh_rejected = [r for r in rejected if r.seq is None or r.seq > acked]
+            run_ids = {r.run_id for _, r in fresh}
             allowed = set(
                 s.scalars(select(RunRow.id).where(RunRow.id.in_(run_ids), RunRow.path.startswith(owner.path)))
-            )
-            if run_ids - allowed:
-                raise Forbidden(
-                    f"journal of run {owner_run_id!r} names runs outside its tree: {sorted(run_ids - allowed)[:5]}",
-                    hint="a run may only log to itself and its children",
-                )
-            stored = self._apply(s, fresh)
-            cursor.acked_seq = fresh[-1].seq
-            acked = cursor.acked_seq
+            ) if run_ids else set()
+            keep: list[tuple[int, models.JournalRecord]] = []
+            for index, rec in fresh:
+                if rec.run_id in allowed:
+                    keep.append((index, rec))
+                else:
+                    fresh_rejected.append(models.JournalRejection(
+                        index=index, seq=rec.seq,
+                        reason=f"run {rec.run_id[:80]!r} is not this run or one of its children"))
+            stored, refused = self._apply(s, keep)
+            fresh_rejected += refused
+            newest = max([rec.seq for _, rec in fresh] + [r.seq for r in fresh_rejected if r.seq is not None],
+                         default=acked)
+            cursor.acked_seq = acked = max(acked, newest)
+            if fresh_rejected:
+                self._note_rejections(s, owner.id, batch.stream, fresh_rejected)
         for event in stored:  # after the commit: a client that reads history next finds these points
             self.events(workspace, event)
-        return acked
+        if fresh_rejected:
+            self.runs._emit(self.runs.get(workspace, owner_run_id))  # the run page shows the refusals
+        return models.JournalAck(acked_seq=acked, rejected=sorted(
+            {r.index: r for r in [*rejected, *fresh_rejected]}.values(), key=lambda r: r.index))
 
-    def _apply(self, s: Session, records: Sequence[models.JournalRecord]) -> list[MetricEvent]:
-        """Store the records; return one event per scalar series with the points exactly as stored."""
-        scalars: dict[tuple[str, str], list[models.JournalRecord]] = defaultdict(list)
-        for rec in records:
+    @staticmethod
+    def _note_rejections(s: Session, run_id: str, stream: str, rejected: Sequence[models.JournalRejection]) -> None:
+        """Count the refused records on the run, and keep the latest reason, where the run's readers look."""
+        count = s.get(RunPropertyRow, (run_id, REJECTED_COUNT))
+        total = len(rejected) + (int(count.value) if count is not None and count.value.isdigit() else 0)
+        last = rejected[-1]
+        where = f"seq {last.seq}" if last.seq is not None else f"record {last.index} of a batch"
+        reason = f"stream {stream}, {where}: {last.reason}"[:2000]
+        for key, value in ((REJECTED_COUNT, str(total)), (REJECTED_REASON, reason)):
+            row = s.get(RunPropertyRow, (run_id, key))
+            if row is None:
+                s.add(RunPropertyRow(run_id=run_id, key=key, value=value))
+            else:
+                row.value = value
+
+    def _apply(
+        self, s: Session, records: Sequence[tuple[int, models.JournalRecord]]
+    ) -> tuple[list[MetricEvent], list[models.JournalRejection]]:
+        """Store the records; return one event per scalar series (the points as stored) and the refusals.
+
+        A record whose metric name already holds another kind is refused alone (its series is untouched).
+        """
+        scalars: dict[tuple[str, str], list[tuple[int, models.JournalRecord]]] = defaultdict(list)
+        refused: list[models.JournalRejection] = []
+        for index, rec in records:
             if rec.k == "tag":
                 row = s.get(RunTagRow, (rec.run_id, rec.n))
                 if row is None:
@@ -119,14 +170,24 @@ class MetricService:
                 if s.get(RunPropertyRow, (rec.run_id, rec.n)) is None:
                     s.add(RunPropertyRow(run_id=rec.run_id, key=rec.n, value=str(rec.v)))
             elif rec.k == "m":
-                scalars[(rec.run_id, rec.n)].append(rec)
+                scalars[(rec.run_id, rec.n)].append((index, rec))
             else:
-                series = self._series(s, rec.run_id, rec.n, KINDS[rec.k], rec.d)
+                try:
+                    series = self._series(s, rec.run_id, rec.n, KINDS[rec.k], rec.d)
+                except InvalidInput as exc:
+                    refused.append(models.JournalRejection(index=index, seq=rec.seq, reason=exc.message))
+                    continue
                 payload: Any = (models.ImageValue(sha256=rec.sha256, path=rec.path).model_dump() if rec.k == "i"
                                 else rec.v)
                 s.add(MetricValueRow(series_id=series.id, ts=rec.t, payload=payload))
                 series.count += 1
-        return [self._append_scalars(s, run_id, name, recs) for (run_id, name), recs in scalars.items()]
+        events = []
+        for (run_id, name), items in scalars.items():
+            try:
+                events.append(self._append_scalars(s, run_id, name, [rec for _, rec in items]))
+            except InvalidInput as exc:
+                refused += [models.JournalRejection(index=i, seq=rec.seq, reason=exc.message) for i, rec in items]
+        return events, refused
 
     def _series(self, s: Session, run_id: str, name: str, kind: str, description: str | None) -> MetricSeriesRow:
         series = s.scalar(select(MetricSeriesRow).where(MetricSeriesRow.run_id == run_id, MetricSeriesRow.name == name))
@@ -249,7 +310,7 @@ class MetricService:
                     .where(MetricValueRow.series_id == series.id)
                     .order_by(MetricValueRow.id)
                 )
-                values = list(payloads)
+                values = [readable(v) if needs_readable(v) else v for v in payloads]
                 return models.MetricHistory(
                     run_id=run.id,
                     name=name,
@@ -310,7 +371,7 @@ class MetricService:
         out = []
         for r in series:
             if r.kind != "scalar":
-                values = payloads[r.id]
+                values = [readable(v) if needs_readable(v) else v for v in payloads[r.id]]
                 out.append(models.MetricHistory(run_id=r.run_id, name=r.name, kind=cast(models.MetricKind, r.kind),
                                                 total=len(values),
                                                 values=values))

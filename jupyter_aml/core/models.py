@@ -302,8 +302,19 @@ class JournalBatch(Strict):
     records: list[JournalRecord] = Field(max_length=100_000)
 
 
+class JournalRejection(BaseModel):
+    """One record of a journal batch the service refused (and will never store): the sender must not resend it."""
+
+    index: int  # position of the record in the batch's ``records``
+    seq: int | None  # its seq, or None when it had no usable one (missing, not an integer, >= 2**63)
+    reason: str
+
+
 class JournalAck(BaseModel):
+    """``acked_seq`` covers every record stored or rejected; ``rejected`` lists the refused ones and why."""
+
     acked_seq: int
+    rejected: list[JournalRejection] = []
 
 
 MetricKind = Literal["scalar", "list", "row", "table", "image"]

@@ -268,8 +268,13 @@ class ItemCount(TypedDict):
     count: int
 
 
-class JournalAck(TypedDict):
+class _JournalAckRequired(TypedDict):
     acked_seq: int
+
+
+class JournalAck(_JournalAckRequired, total=False):
+    """``acked_seq`` covers every record stored or rejected; ``rejected`` lists the refused ones and why."""
+    rejected: list[JournalRejection]
 
 
 class JournalBatch(TypedDict):
@@ -291,6 +296,13 @@ class JournalRecord(_JournalRecordRequired, total=False):
     d: str | None
     sha256: str | None
     path: str | None
+
+
+class JournalRejection(TypedDict):
+    """One record of a journal batch the service refused (and will never store): the sender must not resend it."""
+    index: int
+    seq: int | None
+    reason: str
 
 
 class LogBatch(TypedDict):

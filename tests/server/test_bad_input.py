@@ -15,26 +15,31 @@ async def test_oversized_upload_is_refused_before_it_is_stored(aml, jp_serverapp
     assert leftovers == []
 
 
-async def test_a_refused_journal_batch_applies_nothing(aml):
+async def test_a_record_of_the_wrong_kind_is_refused_alone(aml):
     run = await interactive_run(aml)
     rid = run["id"]
     await aml("POST", f"workspaces/w/runs/{rid}/journal", {"stream": "main", "records": records(rid, 1, 10)})
     good = records(rid, 11, 10)
     bad = {"seq": 21, "run_id": rid, "t": 1.0, "k": "l", "n": "loss", "v": [1]}  # loss is a scalar series
-    status, body = await aml("POST", f"workspaces/w/runs/{rid}/journal", {"stream": "main", "records": [*good, bad]})
-    assert status == 400 and "loss" in body["error"]["message"]
+    status, ack = await aml("POST", f"workspaces/w/runs/{rid}/journal", {"stream": "main", "records": [*good, bad]})
+    assert status == 200 and ack["acked_seq"] == 21
+    assert [(r["index"], r["seq"]) for r in ack["rejected"]] == [(10, 21)] and "loss" in ack["rejected"][0]["reason"]
     _, summary = await aml("GET", f"workspaces/w/runs/{rid}/metrics")
-    assert summary["items"][0]["count"] == 10  # none of the 10 good records of the refused batch
-    _, ack = await aml("POST", f"workspaces/w/runs/{rid}/journal", {"stream": "main", "records": good})
-    assert ack == {"acked_seq": 20}
+    assert summary["items"][0]["count"] == 20  # the 10 good records of that batch are stored
+    _, again = await aml("POST", f"workspaces/w/runs/{rid}/journal", {"stream": "main", "records": [*good, bad]})
+    assert again == {"acked_seq": 21, "rejected": []}  # a resend changes nothing
 
 
 async def test_journal_cannot_write_into_another_runs_tree(aml):
     mine = await interactive_run(aml)
     other = await interactive_run(aml)
-    recs = records(other["id"], 1, 3)
-    status, body = await aml("POST", f"workspaces/w/runs/{mine['id']}/journal", {"stream": "m", "records": recs})
-    assert status == 403 and other["id"] in body["error"]["message"]
+    recs = [*records(other["id"], 1, 3), *records(mine["id"], 4, 2)]
+    status, ack = await aml("POST", f"workspaces/w/runs/{mine['id']}/journal", {"stream": "m", "records": recs})
+    assert status == 200 and [r["index"] for r in ack["rejected"]] == [0, 1, 2]
+    assert other["id"] in ack["rejected"][0]["reason"]
+    _, theirs = await aml("GET", f"workspaces/w/runs/{other['id']}/metrics")
+    _, ours = await aml("GET", f"workspaces/w/runs/{mine['id']}/metrics")
+    assert theirs["items"] == [] and ours["items"][0]["count"] == 2
 
 
 async def test_wrong_types_and_oversized_requests_name_the_problem(aml, jp_serverapp):

@@ -6,6 +6,8 @@ import asyncio
 import time
 
 from jupyter_aml.core import models
+from jupyter_aml.core.journal_check import parse_batch
+from jupyter_aml.errors import PayloadTooLarge
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.runs import RUN
 
@@ -13,9 +15,15 @@ from jupyter_aml.server.routes.runs import RUN
 class JournalHandler(AMLHandler):
     @api("run", "Ship journal records (idempotent by seq)", body=models.JournalBatch, returns=models.JournalAck)
     async def post(self, workspace: str, run_id: str) -> None:
-        batch = await asyncio.to_thread(self.body, models.JournalBatch)  # large batches: off the event loop
-        acked = await asyncio.to_thread(self.aml.metrics.ingest, workspace, run_id, batch)
-        self.reply({"acked_seq": acked})
+        # Each record is checked on its own: the valid ones are stored, the others answered in ``rejected``.
+        raw = self.request.body or b""
+        limit = self.aml.settings.max_request_bytes
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"the request body is {len(raw)} bytes; the limit is {limit}",
+                                  hint="send smaller batches")
+        checked = await asyncio.to_thread(parse_batch, raw)  # large batches: off the event loop
+        ack = await asyncio.to_thread(self.aml.metrics.ingest_checked, workspace, run_id, checked)
+        self.reply(ack)
 
 
 class MetricsHandler(AMLHandler):

@@ -1,0 +1,180 @@
+"""Journal records one at a time: which ones the store can hold, and why the others are refused.
+
+One bad record must never cost a batch its good ones (docs/reliability.md): the batch's envelope
+(``stream``, ``records`` as a list of objects) is checked as a whole, every record on its own. A refused
+record is answered in ``JournalAck.rejected`` and never stored; everything else in the batch is.
+
+The limits are what every store and every reader can carry: a seq is a signed 64-bit integer, a scalar
+is a float64, and integers inside list/row/table values stay within 64 bits (what the JSON encoder of the
+readers writes), nested at most ``MAX_DEPTH`` deep.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+import pydantic_core
+
+from jupyter_aml.core import models
+from jupyter_aml.errors import AMLError, InvalidInput
+
+MAX_SEQ = (1 << 63) - 1
+INT_MIN, INT_MAX = -(1 << 63), (1 << 64) - 1  # signed or unsigned 64-bit: what a reader's JSON encoder writes
+MAX_DEPTH = 64
+
+
+@dataclass
+class Checked:
+    """A parsed batch: the records to store (with their index in the batch) and the refused ones."""
+
+    stream: str
+    records: list[tuple[int, models.JournalRecord]]
+    rejected: list[models.JournalRejection]
+
+    def reject(self, index: int, record: models.JournalRecord | None, seq: int | None, reason: str) -> None:
+        usable = record.seq if record is not None else seq
+        self.rejected.append(models.JournalRejection(
+            index=index, seq=usable if isinstance(usable, int) and 0 < usable <= MAX_SEQ else None, reason=reason))
+
+
+def parse_batch(raw: bytes) -> Checked:
+    """Parse a ``JournalBatch`` body; a record that fails its checks is rejected alone, never the batch."""
+    try:  # the common case, all in Rust: the whole batch is well formed
+        batch = models.JournalBatch.model_validate_json(raw or b"{}")
+    except pydantic.ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise AMLError("the request body is not valid JSON",
+                           hint=str(exc.errors()[0].get("ctx", exc.errors()[0]["msg"]))) from None
+        return _parse_slowly(raw)
+    checked = Checked(batch.stream, [], [])
+    for index, record in enumerate(batch.records):
+        _admit(checked, index, record)
+    return checked
+
+
+def _parse_slowly(raw: bytes) -> Checked:
+    try:
+        body = pydantic_core.from_json(raw)
+    except ValueError as exc:
+        raise AMLError("the request body is not valid JSON", hint=str(exc)) from None
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+        raise InvalidInput("a journal batch is an object with 'stream' and a 'records' list",
+                           hint='send {"stream": "main", "records": [{"seq": 1, ...}, ...]}')
+    extra = set(body) - {"stream", "records"}
+    if extra:
+        raise InvalidInput(f"unknown field(s) in the journal batch: {sorted(extra)}", hint="send stream and records")
+    records = body["records"]
+    if len(records) > 100_000:
+        raise InvalidInput(f"a journal batch holds at most 100000 records, not {len(records)}",
+                           hint="send smaller batches")
+    envelope = models.JournalBatch.model_validate({"stream": body.get("stream"), "records": []})  # its rules
+    checked = Checked(envelope.stream, [], [])
+    for index, item in enumerate(records):
+        seq = item.get("seq") if isinstance(item, dict) else None
+        try:
+            record = models.JournalRecord.model_validate(item)
+        except pydantic.ValidationError as exc:
+            checked.reject(index, None, seq if type(seq) is int else None, _explain(exc))
+            continue
+        _admit(checked, index, record)
+    return checked
+
+
+def _explain(exc: pydantic.ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"]) or "record"
+        parts.append(f"{where}: {error['msg']}")
+    return "invalid record: " + "; ".join(parts)
+
+
+def _admit(checked: Checked, index: int, record: models.JournalRecord) -> None:
+    reason = problem(record)
+    if reason is None:
+        checked.records.append((index, record))
+    else:
+        checked.reject(index, record, None, reason)
+
+
+def problem(record: models.JournalRecord) -> str | None:
+    """Why the store cannot hold ``record`` (None when it can)."""
+    if record.seq > MAX_SEQ:
+        return f"seq {_short(record.seq)} is beyond 2**63-1, the largest sequence number"
+    if not math.isfinite(record.t):
+        return "t (the time) is not a finite number"
+    if record.k == "m":
+        value = record.v
+        if value is None:
+            return None  # a non-finite float, written as null by the journal
+        if isinstance(value, str) or not isinstance(value, (int, float)):
+            return f"metric value {_short(value)} is not a number (use log_list/log_row/log_table for others)"
+        try:
+            float(value)
+        except OverflowError:
+            return f"metric value {_short(value)} is beyond the range of a float64"
+        return None
+    if record.k in ("l", "r", "tb"):
+        return _storable(record.v)
+    if record.k in ("tag", "prop"):
+        try:
+            str(record.v)
+        except ValueError:
+            return f"{'tag' if record.k == 'tag' else 'property'} value is an integer too long to store"
+    return None
+
+
+def _storable(value: Any) -> str | None:
+    for item, depth in _walk(value, 0):
+        if depth > MAX_DEPTH:
+            return f"value is nested more than {MAX_DEPTH} levels deep"
+        if type(item) is int and not INT_MIN <= item <= INT_MAX:
+            return f"value holds the integer {_short(item)}, beyond 64 bits (log it as a float or a string)"
+    return None
+
+
+def _walk(value: Any, depth: int) -> Iterator[tuple[Any, int]]:
+    yield value, depth
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, dict):
+        for inner in value.values():
+            yield from _walk(inner, depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _walk(inner, depth + 1)
+
+
+def readable(value: Any) -> Any:
+    """``value`` as every reader can encode it: an integer beyond 64 bits becomes a float (or None).
+
+    Stored values checked by :func:`problem` never need this; values stored before the checks existed do.
+    """
+    if type(value) is int:
+        if INT_MIN <= value <= INT_MAX:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            return None
+    if isinstance(value, list):
+        return [readable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: readable(v) for k, v in value.items()}
+    return value
+
+
+def needs_readable(value: Any) -> bool:
+    """Whether :func:`readable` would change ``value`` (cheap for the common, all-valid case)."""
+    return any(type(item) is int and not INT_MIN <= item <= INT_MAX for item, _ in _walk(value, 0))
+
+
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an int with more digits than Python prints
+        return "<an integer of more than 4300 digits>"
+    return text if len(text) <= 40 else text[:37] + "..."
