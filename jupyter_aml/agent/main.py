@@ -299,6 +299,9 @@ class Agent:
                 self.say(f"could not report Finalizing: {exc}")
             if not self.journal.drain(deadline):
                 self.say(f"journal not fully delivered: {self.journal.pending} record(s) left")
+            if self.journal.rejected_records:
+                self.say(f"the service refused {self.journal.rejected_records} journal record(s) it cannot store; "
+                         "the run's properties aml.journal.rejected* say why")
             self.journal.close()
             try:
                 upload_outputs(self.api, cfg.workspace, cfg.run_id, self.wd, deadline, log=self.say)

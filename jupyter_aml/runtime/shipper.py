@@ -26,12 +26,14 @@ from jupyter_aml.errors import (
     Unauthorized,
     ValidationError,
 )
+from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.api import Api
 from jupyter_aml.runtime.heartbeat import warn
 from jupyter_aml.runtime.http import backoff_delays
 from jupyter_aml.runtime.journal import JournalReader, list_streams
 
 MAX_REFUSALS = 20
+MAX_KEPT_REJECTIONS = 100
 
 
 class _Stream:
@@ -56,6 +58,8 @@ class JournalShipper:
         self.failed: AMLError | None = None  # a fatal answer (token refused, run gone): shipping stopped
         self.posts = 0
         self.acked_records = 0
+        self.rejected_records = 0  # refused by the service record by record: never resent
+        self.rejections: list[dict[str, object]] = []  # the first MAX_KEPT_REJECTIONS of them, with the reason
         self._delays = backoff_delays(0.2)
         self._refusals = 0  # consecutive single-record refusals
         self._stop = threading.Event()
@@ -104,22 +108,14 @@ class JournalShipper:
             st.limit = max(1, len(batch) // 2)
             return "sent"
         except (InvalidInput, ValidationError, Forbidden) as exc:
-            # isolate the offending record by halving the batch; a token refused outright shows as
-            # a run of single-record refusals and stops shipping
-            if len(batch) == 1:
-                self._drop(st, batch, f"rejected: {exc}")
-                self._refusals += 1
-                if self._refusals >= MAX_REFUSALS:
-                    self.failed = exc
-                    self.on_warning(f"journal shipping stopped after {self._refusals} refusals: {exc}")
-                    return "fatal"
-            st.limit = max(1, len(batch) // 2)
-            return "sent"
+            return self._refused(st, batch, exc)
         except (Unauthorized, NotFound) as exc:
             self.failed = exc
             self.on_warning(f"journal shipping stopped: {exc}")
             return "fatal"
         except AMLError as exc:
+            if 400 <= exc.status < 500 and exc.status not in (408, 429):  # refused, not away: isolate it
+                return self._refused(st, batch, exc)
             self.on_warning(f"journal batch failed, will retry: {exc}")
             return "retry"
         self.posts += 1
@@ -129,11 +125,14 @@ class JournalShipper:
         if not isinstance(acked, int):
             self.on_warning(f"journal answer without acked_seq: {answer!r}")
             return "retry"
+        before, rejected_before = len(st.pending), self.rejected_records
+        rejected = answer.get("rejected") or []
+        if rejected:
+            self._note_rejected(st, batch, rejected)
         st.acked = max(st.acked, acked)
-        before = len(st.pending)
         while st.pending and st.pending[0][0] <= st.acked:
             st.pending.popleft()
-        self.acked_records += before - len(st.pending)
+        self.acked_records += before - len(st.pending) - self.rejected_records + rejected_before
         if before == len(st.pending):
             st.strikes += 1
             if st.strikes >= 3:  # the service keeps refusing these records without an error
@@ -142,6 +141,35 @@ class JournalShipper:
             st.strikes = 0
             st.limit = min(self.max_records, st.limit * 2)
         return "sent"
+
+    def _refused(self, st: _Stream, batch: list[tuple[int, bytes]], exc: AMLError) -> str:
+        """A whole batch refused (a service that does not refuse records one by one): isolate the bad record
+        by halving the batch; a token refused outright shows as a run of single-record refusals and stops."""
+        if len(batch) == 1:
+            self._drop(st, batch, f"rejected: {exc}")
+            self._refusals += 1
+            if self._refusals >= MAX_REFUSALS:
+                self.failed = exc
+                self.on_warning(f"journal shipping stopped after {self._refusals} refusals: {exc}")
+                return "fatal"
+        st.limit = max(1, len(batch) // 2)
+        return "sent"
+
+    def _note_rejected(self, st: _Stream, batch: list[tuple[int, bytes]], rejected: list[T.JournalRejection]) -> None:
+        """Records the service refused one by one: never resent, remembered, and said in the agent log."""
+        seqs = set()
+        for item in rejected:
+            index = item.get("index")
+            if isinstance(index, int) and 0 <= index < len(batch):
+                seqs.add(batch[index][0])
+                if len(self.rejections) < MAX_KEPT_REJECTIONS:
+                    self.rejections.append({"stream": st.id, "seq": batch[index][0], "reason": str(item.get("reason"))})
+        self.rejected_records += len(seqs)
+        if seqs:
+            st.pending = collections.deque(p for p in st.pending if p[0] not in seqs)
+        first = rejected[0]
+        self.on_warning(f"journal stream {st.id}: the service refused {len(rejected)} record(s) and will not store "
+                        f"them (first: seq {first.get('seq')}: {first.get('reason')})")
 
     def _drop(self, st: _Stream, batch: list[tuple[int, bytes]], why: str) -> None:
         seqs = {seq for seq, _ in batch}

@@ -137,6 +137,7 @@ class Run(RunMetrics, RunFiles, RunWatch):
             "heartbeatTimeUtc": d.get("heartbeat_at"),
             "exitCode": d.get("exit_code"),
             "rootRunId": d.get("root_id"),
+            "warnings": _warnings(d.get("properties") or {}),
         }
 
     def get_tags(self) -> dict[str, str]:
@@ -251,3 +252,12 @@ def __getattr__(name: str) -> Any:
 
         return OfflineRun
     raise AttributeError(name)
+
+
+def _warnings(properties: dict[str, str]) -> list[dict[str, str]]:
+    """Azure v1's ``warnings`` of run details: here, journal records the service refused to store."""
+    count = properties.get("aml.journal.rejected")
+    if not count:
+        return []
+    reason = properties.get("aml.journal.rejected_reason", "")
+    return [{"source": "journal", "message": f"{count} logged record(s) were refused and not stored; last: {reason}"}]
