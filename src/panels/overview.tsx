@@ -32,11 +32,35 @@ function Field(props: { label: string; children: React.ReactNode }): JSX.Element
   );
 }
 
+/** Run properties the service sets when it refused logged records it cannot store (docs/reliability.md). */
+const REJECTED_COUNT = 'aml.journal.rejected';
+const REJECTED_REASON = 'aml.journal.rejected_reason';
+
+/** A one-line warning when some of the run's logged records were refused (the rest were stored). */
+function RejectedRecords(props: { properties: { [key: string]: string } }): JSX.Element | null {
+  const count = props.properties[REJECTED_COUNT];
+  if (!count) {
+    return null;
+  }
+  const reason = props.properties[REJECTED_REASON];
+  return (
+    <div
+      className="jp-aml-Error jp-aml-RejectedRecords"
+      role="status"
+      style={{ borderLeftColor: 'var(--jp-warn-color1)' }}
+    >
+      {count} logged record(s) could not be stored and were dropped; everything else was kept.
+      {reason && <div className="jp-aml-Error-hint">Last: {reason}</div>}
+    </div>
+  );
+}
+
 export function RunOverview(props: { run: IRun; onOpenRun: (runId: string) => void }): JSX.Element {
   const { run } = props;
   const { run_config: config, git, error } = run;
   return (
     <div className="jp-aml-Overview">
+      <RejectedRecords properties={run.properties} />
       {error && (
         <div className="jp-aml-Error" role="alert">
           <div className="jp-aml-Error-message">{error.message || 'The run failed.'}</div>
