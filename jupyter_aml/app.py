@@ -25,6 +25,7 @@ from traitlets import Type
 from traitlets.config import LoggingConfigurable
 
 from jupyter_aml.core import models
+from jupyter_aml.core.roots import create_private_file, make_private_dir, secure_root
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.errors import AMLError, InvalidInput
 from jupyter_aml.store.blobs import BlobStore, LocalBlobStore
@@ -99,7 +100,8 @@ class AMLApplication(LoggingConfigurable):
     def upgrade_schema(self) -> None:
         sqlite_file = self.sqlite_file()
         if sqlite_file is not None:
-            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(sqlite_file.parent)
+            create_private_file(sqlite_file)
         with _database_errors():
             upgrade(self.settings.db_url)
 
@@ -112,7 +114,7 @@ class AMLApplication(LoggingConfigurable):
         from jupyter_aml.serving.backends import launcher_types
 
         settings = self.settings
-        settings.root.mkdir(parents=True, exist_ok=True)
+        self._secure_folders()
         store = self.store_class(settings.db_url, auto_upgrade=settings.auto_upgrade)
         self.service: AMLService = AMLService(settings, blobs=self.blob_store_class(settings.blob_root), store=store)
         self.events: EventHub = EventHub()
@@ -124,6 +126,23 @@ class AMLApplication(LoggingConfigurable):
         self.service.deployments.compute_types = launcher_types  # deploys name only installed launchers
         self._opened = True
         return self
+
+    def _secure_folders(self) -> None:
+        """The root is the service's alone (0700, files 0600; older roots tightened); the SQLite file is made
+        0600 before SQLite opens it, so its -wal and -shm files get 0600 too. Run folders live outside."""
+        settings = self.settings
+        for what, folder in (("work_root", settings.work_root), ("env_cache", settings.env_cache)):
+            if folder.resolve().is_relative_to(settings.root.resolve()):
+                raise InvalidInput(f"{what} {folder} is inside the service's root {settings.root}",
+                                   hint="runs must never reach the root: pick a folder outside it (the default is "
+                                   "<root>-runs beside it)")
+        secure_root(settings.root)
+        sqlite_file = self.sqlite_file()
+        if sqlite_file is not None:
+            make_private_dir(sqlite_file.parent)
+            create_private_file(sqlite_file)
+        for folder in (settings.work_root, settings.env_cache):
+            make_private_dir(folder)
 
     async def start(self) -> None:
         """Resume what the last process left (queued runs, web services) and start the monitors."""

@@ -4,6 +4,12 @@ The agent runs in a session of its own and survives a restart of the service (no
 a restarted service can find it again with ``is_alive`` / ``reattach``. ``cancel`` sends SIGTERM to the
 agent's process group (the agent then kills the script's group, drains and reports Canceled), waits up
 to ``grace_period`` seconds, then SIGKILLs the agent's group and whatever is left of the script's group.
+
+The agent's environment is built from an allowlist (never the service's environment minus a denylist),
+and the agent is started through the target's runner (compute/runners.py: same user, a dedicated user or a
+bubblewrap sandbox). Under bubblewrap the recorded pid is bwrap's: it carries the run's variables and the
+agent's command line, so ``is_alive`` and the /proc sweeps find it, and SIGKILL of its group ends the whole
+sandbox (its pid namespace dies with it).
 """
 
 from __future__ import annotations
@@ -22,15 +28,45 @@ from typing import Any, ClassVar
 
 from jupyter_aml.agent.procs import belongs_to_run, is_gone, kill_run_group, kill_run_processes, read_bytes
 from jupyter_aml.compute.base import ComputeBackend, ExitCallback, RunJob
+from jupyter_aml.compute.runners import Runner, build_runner
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime import env as E
 
 log = logging.getLogger(__name__)
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)  # the folder holding jupyter_aml/
 AGENT_MODULE = "jupyter_aml.agent"
-# Credentials of the service itself never reach a run (the run token is all a script gets).
+# Kept for the serving launcher, which still filters the service's environment (see docs/isolation.md).
 SECRET_VARS = frozenset({"JUPYTER_TOKEN", "JPY_API_TOKEN", "JUPYTERHUB_API_TOKEN", "JUPYTER_SERVER_TOKEN",
                          "AML_SERVICE_TOKEN"})
+# What a run may take from the service's environment: the basics of a process, plus what building an
+# environment needs (proxies, CA bundles, package indexes). Nothing else: the run token is its only credential.
+PASSED_VARS = frozenset({
+    "PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "USER", "LOGNAME", "TERM", "PYTHONPATH", "LD_LIBRARY_PATH",
+    "http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT",
+    "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_FIND_LINKS",
+    "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_NATIVE_TLS", "UV_PYTHON_DOWNLOADS",
+    # the agent's own settings, when the operator sets them for the service
+    "AML_ENV_BUILDER", "AML_AGENT_CONNECT_TIMEOUT", "AML_AGENT_DRAIN_TIMEOUT", "AML_AGENT_CANCEL_DRAIN_TIMEOUT",
+})
+PASSED_PREFIXES = ("LC_",)
+# Never passed, whatever the configuration says: the Jupyter server's and JupyterHub's credentials and the
+# service's root.
+FORBIDDEN_PREFIXES = ("JUPYTER_", "JPY_", "JUPYTERHUB_")
+FORBIDDEN_VARS = frozenset({"AML_SERVICE_TOKEN"})
+
+
+def forbidden_var(name: str) -> bool:
+    return name in FORBIDDEN_VARS or name.startswith(FORBIDDEN_PREFIXES)
+
+
+def check_passed_names(names: list[str] | dict[str, str], what: str) -> None:
+    """Refuse configuration that would hand the service's credentials or root to runs."""
+    bad = sorted(n for n in names if forbidden_var(n))
+    if bad:
+        raise InvalidInput(f"{what} may not name {', '.join(bad)}: runs never get the Jupyter server's or "
+                           "the service's variables", hint="remove them (the run token is a run's only credential)")
 
 
 def _journal_of(info: dict[str, Any]) -> str | None:
@@ -39,10 +75,16 @@ def _journal_of(info: dict[str, Any]) -> str | None:
     return str(Path(run_dir) / E.JOURNAL_DIRNAME / (E.MAIN_STREAM + E.JOURNAL_SUFFIX)) if run_dir else None
 
 
-def agent_process_env(job: RunJob, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The agent's environment: the service's (minus its secrets) + the run's variables."""
-    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARS}
-    env.update(extra or {})
+def agent_process_env(job: RunJob, extra: dict[str, str] | None = None, *,
+                      pass_env: list[str] | None = None, source: dict[str, str] | None = None) -> dict[str, str]:
+    """The agent's environment, from an allowlist: the basics (``PASSED_VARS``, ``LC_*``) and the names in
+    ``pass_env`` from the service's environment, then ``extra`` (the target's ``agent_env``), then the run's
+    ``AML_*`` variables. ``JUPYTER_*``, ``JPY_*`` and ``JUPYTERHUB_*`` never pass."""
+    source = dict(os.environ if source is None else source)
+    allowed = PASSED_VARS | set(pass_env or ())
+    env = {k: v for k, v in source.items()
+           if (k in allowed or k.startswith(PASSED_PREFIXES)) and not forbidden_var(k)}
+    env.update({k: v for k, v in (extra or {}).items() if not forbidden_var(k)})
     env.update(E.agent_environment(job))
     # Let the agent import this installation; it removes the entry again for the script.
     env[E.AGENT_PYTHONPATH] = PACKAGE_PARENT
@@ -51,32 +93,61 @@ def agent_process_env(job: RunJob, extra: dict[str, str] | None = None) -> dict[
     return env
 
 
+def _ignore_sigterm() -> None:  # in the child between fork and exec
+    # bwrap would die of the polite SIGTERM meant for the agent and take the sandbox with it: it ignores
+    # it (the agent installs its own handler, so it still hears it); SIGKILL still ends the sandbox.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 class LocalProcessBackend(ComputeBackend):
     """Runs each run's agent as a local process (``start_new_session=True``)."""
 
     type_name: ClassVar[str] = "local"
 
     def __init__(self, name: str, *, max_concurrent_runs: int = 2, grace_period: float = 20.0,
-                 python: str | None = None, agent_env: dict[str, str] | None = None, **settings: Any) -> None:
+                 python: str | None = None, agent_env: dict[str, str] | None = None, runner: str = "auto",
+                 run_as: str | None = None, pass_env: list[str] | None = None,
+                 protected_paths: list[str] | None = None, hide_home: bool = True, **settings: Any) -> None:
         super().__init__(name, max_concurrent_runs=max_concurrent_runs, **settings)
         self.grace_period = grace_period
         self.python = python or sys.executable
         self.agent_env = dict(agent_env or {})
+        self.pass_env = list(pass_env or [])
+        check_passed_names(self.agent_env, f"compute target {name!r}: agent_env")
+        check_passed_names(self.pass_env, f"compute target {name!r}: pass_env")
+        try:
+            self.runner: Runner = build_runner(runner, run_as=run_as, protected=protected_paths or (),
+                                               hide_home=hide_home)
+        except InvalidInput as exc:
+            raise InvalidInput(f"compute target {name!r}: {exc.message}", hint=exc.hint) from None
+        log.info("compute target %r starts runs with the %r runner", name, self.runner.name)
         self._procs: dict[str, asyncio.subprocess.Process] = {}
         self._records: dict[str, dict[str, Any]] = {}  # run_id -> agent info (+ run_dir)
         self._watchers: dict[str, asyncio.Task[None]] = {}
 
     async def start(self, job: RunJob, on_exit: ExitCallback) -> dict[str, Any]:
         run_dir = E.run_dir(job.work_root, job.run_id)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with open(run_dir / "agent.log", "ab") as agent_log:
+        await asyncio.to_thread(self.runner.prepare, run_dir, Path(job.work_root), Path(job.env_cache))
+        launch = self.runner.launch([self.python, "-m", AGENT_MODULE],
+                                    agent_process_env(job, self.agent_env, pass_env=self.pass_env),
+                                    run_dir=run_dir, work_root=Path(job.work_root), env_cache=Path(job.env_cache))
+        fd = os.open(run_dir / "agent.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as agent_log:
             proc = await asyncio.create_subprocess_exec(
-                self.python, "-m", AGENT_MODULE,
+                *launch.argv,
                 stdin=asyncio.subprocess.DEVNULL, stdout=agent_log, stderr=asyncio.subprocess.STDOUT,
-                cwd=run_dir, env=agent_process_env(job, self.agent_env), start_new_session=True,
+                cwd=run_dir, env=launch.env, start_new_session=True,
+                preexec_fn=_ignore_sigterm if launch.ignore_sigterm else None,
             )
-        info = {"pid": proc.pid, "pgid": proc.pid, "host": socket.gethostname(), "run_dir": str(run_dir)}
-        (run_dir / "agent.json").write_text(json.dumps({**info, "started_at": time.time()}))
+        info = {"pid": proc.pid, "pgid": proc.pid, "host": socket.gethostname(), "run_dir": str(run_dir),
+                "runner": self.runner.name}
+        _write_private(run_dir / "agent.json", json.dumps({**info, "started_at": time.time()}))
         self._procs[job.run_id] = proc
         self._records[job.run_id] = info
         self._watchers[job.run_id] = asyncio.create_task(self._watch(job.run_id, proc, on_exit))

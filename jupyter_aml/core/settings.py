@@ -7,13 +7,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from jupyter_aml.core.roots import default_root
+from jupyter_aml.core.roots import default_root, default_runs_home
 
 
 class ServiceSettings(BaseModel):
     """Everything the core needs to know; zero configuration gives SQLite + local files + local processes."""
 
     root: Path = Field(default_factory=default_root)
+    # Run folders and the environment cache: outside the root, so a run's folder never leads to the
+    # service's secrets (default: <root>-runs/work and <root>-runs/envs, see core/roots.py).
+    runs_work_root: Path | None = None
+    runs_env_cache: Path | None = None
     database_url: str | None = None  # default: sqlite:///<root>/aml.db
     auto_upgrade: bool = Field(default_factory=lambda: os.environ.get("JUPYTER_AML_AUTO_UPGRADE") == "1")
     max_upload_bytes: int = 2 * 1024**3
@@ -36,8 +40,10 @@ class ServiceSettings(BaseModel):
 
     @property
     def work_root(self) -> Path:
-        return self.root / "work"
+        """Where run folders are made (``<work_root>/<run id>``); never inside the root."""
+        return self.runs_work_root or default_runs_home(self.root) / "work"
 
     @property
     def env_cache(self) -> Path:
-        return self.root / "envs"
+        """Where run environments are built and cached by spec hash; never inside the root."""
+        return self.runs_env_cache or default_runs_home(self.root) / "envs"

@@ -11,16 +11,23 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 from pathlib import Path
+
+from jupyter_aml.core.roots import PRIVATE_FILE, make_private_dir
 
 RUN_TOKEN_PREFIX = "amlr."
 
 
 def load_or_create_secret(path: Path) -> bytes:
-    """The signing key lives beside the database, readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The signing key lives beside the database, readable by its owner only (a looser key file left by an
+    older version is tightened to 0600 here). Runs never see it: their folders are outside the root."""
+    make_private_dir(path.parent)
     try:
-        return bytes.fromhex(path.read_text().strip())
+        key = bytes.fromhex(path.read_text().strip())
+        if stat.S_IMODE(path.stat().st_mode) != PRIVATE_FILE:
+            path.chmod(PRIVATE_FILE)
+        return key
     except FileNotFoundError:
         key = secrets.token_bytes(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

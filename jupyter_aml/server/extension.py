@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Dict, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode, validate
 
 from jupyter_aml.app import AMLApplication
-from jupyter_aml.core.roots import default_root
+from jupyter_aml.core.roots import PRIVATE_FILE, default_root, make_private_dir
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.server import events as events_routes
 from jupyter_aml.server.base import AMLHandler, RunAuthorizer, api
@@ -59,12 +60,17 @@ class HealthHandler(AMLHandler):
 
 
 def load_service_token(root: Path) -> str:
+    """The service's bearer token (``<root>/service-token``, 0600 in the 0700 root). It is not the Jupyter
+    server's token: it opens this extension's API only, never kernels or contents."""
     path = root / "service-token"
     try:
-        return path.read_text().strip()
+        token = path.read_text().strip()
+        if stat.S_IMODE(path.stat().st_mode) != PRIVATE_FILE:
+            path.chmod(PRIVATE_FILE)  # left loose by an older version
+        return token
     except FileNotFoundError:
         token = "amls." + secrets.token_urlsafe(32)
-        root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(root)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(token)
@@ -91,6 +97,24 @@ class AMLExtension(ExtensionApp):
     not_responding_after = Float(60.0, help="Silence (s) before a run shows NotResponding.").tag(config=True)
     failed_after = Float(300.0, help="Silence (s) before a NotResponding run is marked Failed.").tag(config=True)
     auto_upgrade = Bool(False, help="Upgrade an out-of-date database schema at start.").tag(config=True)
+    work_root = Unicode("", help="Folder of the local run folders; empty: <root>-runs/work, beside (never inside) "
+                        "the root.").tag(config=True)
+    env_cache = Unicode("", help="Folder of the cached run environments; empty: <root>-runs/envs.").tag(config=True)
+    runner = Unicode("auto", help="How local runs start (docs/isolation.md): auto (bubblewrap if it works, else "
+                     "same-user with a warning), bubblewrap, user (as run_as, via setpriv), same-user. A compute "
+                     'target may set its own "runner".').tag(config=True)
+    run_as = Unicode("", help="The Unix user of the 'user' runner.").tag(config=True)
+    runner_hidden_paths = List(Unicode(), default_value=[], help="More paths the bubblewrap runner hides from "
+                               "runs (the root, home, /tmp and Jupyter's runtime/config folders always are).").tag(
+        config=True)
+
+    @validate("runner")
+    def _check_runner(self, proposal: Any) -> str:
+        from jupyter_aml.compute.runners import RUNNER_NAMES
+
+        if proposal["value"] not in RUNNER_NAMES:
+            raise ValueError(f"unknown runner {proposal['value']!r}; valid runners: {', '.join(RUNNER_NAMES)}")
+        return str(proposal["value"])
 
     classes = [AMLApplication]
 
@@ -104,6 +128,8 @@ class AMLExtension(ExtensionApp):
             not_responding_after_seconds=self.not_responding_after,
             failed_after_seconds=self.failed_after,
             local_max_concurrent_runs=self.max_concurrent_runs,
+            runs_work_root=Path(self.work_root).expanduser() if self.work_root else None,
+            runs_env_cache=Path(self.env_cache).expanduser() if self.env_cache else None,
         )
         if "JUPYTER_AML_MAX_UPLOAD_BYTES" in os.environ:
             settings.max_upload_bytes = int(os.environ["JUPYTER_AML_MAX_UPLOAD_BYTES"])
@@ -112,7 +138,7 @@ class AMLExtension(ExtensionApp):
         base = self.serverapp.base_url
         self.service_url = f"http://127.0.0.1:{self.serverapp.port}{url_path_join(base, API_PREFIX)}"
         # parent=self: c.AMLApplication.* from the server's config reaches the application object
-        self.app = AMLApplication(settings, parent=self).open(computes=self._compute_specs(),
+        self.app = AMLApplication(settings, parent=self).open(computes=self._compute_specs(root),
                                                                service_url=self.service_url)
         self.settings.update(
             {
@@ -122,8 +148,10 @@ class AMLExtension(ExtensionApp):
             }
         )
 
-    def _compute_specs(self) -> list[dict[str, Any]]:
-        """The configured compute targets, with the built-in local target first."""
+    def _compute_specs(self, root: Path) -> list[dict[str, Any]]:
+        """The configured compute targets, with the built-in local target first. Local-process targets get the
+        runner settings; the paths a sandbox hides (root, Jupyter's runtime and config folders) are a deny list,
+        never a mount: no backend gets a path under the root to use."""
         specs = [c for c in self.computes if c.get("name") != "local"]
         specs.insert(
             0,
@@ -135,7 +163,16 @@ class AMLExtension(ExtensionApp):
                 **next((c for c in self.computes if c.get("name") == "local"), {}),
             },
         )
-        return specs
+        return [self._with_runner(spec, root) if spec.get("type", "local") == "local" else spec for spec in specs]
+
+    def _with_runner(self, spec: dict[str, Any], root: Path) -> dict[str, Any]:
+        from jupyter_core.paths import jupyter_config_dir, jupyter_runtime_dir
+
+        assert self.serverapp is not None
+        protected = [str(root), jupyter_runtime_dir(), jupyter_config_dir(), self.serverapp.runtime_dir,
+                     *self.serverapp.config_file_paths, *self.runner_hidden_paths]
+        defaults: dict[str, Any] = {"runner": self.runner, "run_as": self.run_as or None}
+        return {**defaults, **spec, "protected_paths": [*protected, *spec.get("protected_paths", [])]}
 
     def initialize_handlers(self) -> None:
         self.handlers.extend((f"/{API_PREFIX}{pattern}", handler) for pattern, handler in all_routes())

@@ -38,14 +38,17 @@ class AMLServeApp(AMLExtension):
 
 
 def serve(root: Path, *, port: int = 8765, ip: str = "127.0.0.1", extra: list[str] | None = None) -> None:
+    """Start the service on ``root``. No secret goes on the command line (``ps`` shows it to every user):
+    the service token is read from ``<root>/service-token`` by the extension, and the Jupyter server picks
+    its own random token (or ``$JUPYTER_TOKEN``), so the service token never opens kernels or contents.
+    """
     root = root.expanduser().resolve()
     os.environ["JUPYTER_AML_ROOT"] = str(root)
-    token = load_service_token(root)
+    load_service_token(root)  # create it before clients look for it
     argv = [
         f"--ServerApp.port={port}",
         f"--ServerApp.ip={ip}",
         "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
         "--ServerApp.open_browser=False",
         "--ServerApp.allow_unauthenticated_access=False",
         f"--AMLExtension.root={root}",

@@ -167,10 +167,25 @@ def test_cancel_stops_the_whole_process_tree(service, tmp_path):
         pid = next((int(x["text"].split()[1]) for x in lines if x["text"].startswith("pid ")), None)
         time.sleep(0.2)
     assert pid is not None
+    assert len(run_pids(run.id)) >= 3  # agent, script, grandchild (the printed pid is the sandbox's own)
     run.cancel()
     assert run.get_status() == "Canceled"
     deadline = time.monotonic() + 20
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+    while run_pids(run.id) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not Path(f"/proc/{pid}").exists(), "the grandchild survived cancel"
+    assert not run_pids(run.id), "the grandchild survived cancel"
     assert not agent_pids(run.id)
+
+
+def run_pids(run_id: str) -> list[int]:
+    """Host pids of every live process carrying the run's id: under the bubblewrap runner a script sees only
+    its own pid namespace, so the pid it prints is not the host's."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            alive = proc.name.isdigit() and (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+            if alive and f"AML_RUN_ID={run_id}".encode() in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
