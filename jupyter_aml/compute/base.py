@@ -50,6 +50,13 @@ class ComputeBackend(abc.ABC):
     async def cancel(self, run_id: str) -> None:
         """Stop the run's whole process tree. Must be safe to call for a run that already ended."""
 
+    async def kill(self, run_id: str) -> None:
+        """Stop the run's whole process tree now: its agent stopped answering, so no grace period is owed.
+
+        The default is ``cancel``; a backend whose cancel first waits for the agent overrides this.
+        """
+        await self.cancel(run_id)
+
     @abc.abstractmethod
     async def is_alive(self, run_id: str, agent_info: dict[str, Any]) -> bool:
         """After a service restart: is something still running this run?"""

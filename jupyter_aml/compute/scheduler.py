@@ -1,6 +1,9 @@
 """The run queue: admission per compute target, cancel, restart reconciliation, heartbeat monitor.
 
-It lives in the service process (asyncio); blocking store calls go to a thread.
+It lives in the service process (asyncio); blocking store calls go to a thread. Whenever a run's agent is
+gone (it exited, was killed, hung and was stopped, or nothing runs the run after a restart), the run's
+journal on disk is recovered (core/journal_recovery.py) before the run gets its final status, so no point
+that reached the journal is lost; a run failed for silence has its whole process tree stopped.
 """
 
 from __future__ import annotations
@@ -10,16 +13,30 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 from jupyter_aml.compute.base import ComputeBackend, RunJob
 from jupyter_aml.core import models
+from jupyter_aml.core.journal_recovery import Recovery, recover_journal
 from jupyter_aml.core.models import RunStatus
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import utcnow
 from jupyter_aml.errors import InvalidInput
+from jupyter_aml.runtime import env as E
 
 log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # "nothing is old enough to fail yet"
+
+
+def journal_of(agent: dict[str, Any] | None) -> Path | None:
+    """The run's main journal file, from the agent info its backend recorded (None if it names no folder)."""
+    if not agent:
+        return None
+    if agent.get("journal"):
+        return Path(str(agent["journal"]))
+    run_dir = agent.get("run_dir")
+    return Path(str(run_dir)) / E.JOURNAL_DIRNAME / (E.MAIN_STREAM + E.JOURNAL_SUFFIX) if run_dir else None
 
 
 @dataclass
@@ -35,6 +52,7 @@ class Scheduler:
         self.service_url = service_url
         self.targets = {name: _Target(b) for name, b in backends.items()}
         self._owner: dict[str, str] = {}  # run id -> target name
+        self._agents: dict[str, tuple[str, dict[str, Any]]] = {}  # run id -> (workspace, agent info)
         self._lock = asyncio.Lock()
         self._monitor: asyncio.Task[None] | None = None
         self._started = utcnow()
@@ -99,23 +117,40 @@ class Scheduler:
             extra_env={"AML_HEARTBEAT_INTERVAL": str(settings.heartbeat_interval_seconds)},
         )
         agent = await target.backend.start(job, self._on_exit)
+        self._agents[run_id] = (workspace, agent)
         await asyncio.to_thread(
             self.service.runs.set_agent, workspace, run_id, {**agent, "target": target.backend.name}
         )
 
+    async def _recover(self, workspace: str, run_id: str, agent: dict[str, Any] | None) -> Recovery | None:
+        """Ingest what the run's journal on disk holds that the agent never shipped (None: no journal here)."""
+        journal = journal_of(agent)
+        if journal is None:
+            return None
+        try:
+            return await asyncio.to_thread(recover_journal, self.service.metrics, workspace, run_id, journal)
+        except Exception:
+            log.exception("recovering the journal of run %s failed", run_id)
+            return None
+
     async def _on_exit(self, run_id: str, returncode: int | None) -> None:
         name = self._owner.pop(run_id, None)
+        known = self._agents.pop(run_id, None)
         if name is None:
             return
         self.targets[name].running.discard(run_id)
         try:
             active = await asyncio.to_thread(self.service.runs.active_run, run_id)
+            workspace = active.workspace if active is not None else (known[0] if known else None)
+            agent = (active.agent if active is not None else None) or (known[1] if known else None)
+            recovered = await self._recover(workspace, run_id, agent) if workspace else None
             if active is not None:
+                note = f"; {recovered.summary()}" if recovered is not None and recovered.read else ""
                 await asyncio.to_thread(
                     self.service.runs.fail_orphan,
                     active.workspace,
                     run_id,
-                    f"the run agent exited (code {returncode}) without reporting a final status",
+                    f"the run agent exited (code {returncode}) without reporting a final status{note}",
                 )
         finally:
             await self._pump(name)
@@ -154,12 +189,15 @@ class Scheduler:
             elif run.agent and await target.backend.reattach(run.id, run.agent, self._on_exit):
                 target.running.add(run.id)  # heartbeats keep it alive; the monitor catches its end
                 self._owner[run.id] = target.backend.name
+                self._agents[run.id] = (run.workspace, run.agent)
             else:
+                recovered = await self._recover(run.workspace, run.id, run.agent)
+                note = f"; {recovered.summary()}" if recovered is not None and recovered.read else ""
                 await asyncio.to_thread(
                     self.service.runs.fail_orphan,
                     run.workspace,
                     run.id,
-                    "the service restarted and nothing runs this run any more",
+                    f"the service restarted and nothing runs this run any more{note}",
                 )
         for name in self.targets:
             await self._pump(name)
@@ -186,11 +224,21 @@ class Scheduler:
                 )
                 for run in changed:
                     if run.status.terminal and run.id in self._owner:
-                        target = self.targets[self._owner[run.id]]
-                        await target.backend.cancel(run.id)
-                        await self._on_exit(run.id, None)
+                        await self._stop_silent(run)
             except Exception:
                 log.exception("heartbeat monitor pass failed")
+
+    async def _stop_silent(self, run: models.Run) -> None:
+        """A run failed for silence: stop its whole process tree (a hung agent does not stop its script),
+        then recover what its journal holds on disk."""
+        target = self.targets[self._owner[run.id]]
+        known = self._agents.get(run.id)
+        try:
+            await target.backend.kill(run.id)
+        finally:
+            if known is not None:
+                await self._recover(known[0], run.id, known[1])
+            await self._on_exit(run.id, None)
 
     async def shutdown(self) -> None:
         if self._monitor:

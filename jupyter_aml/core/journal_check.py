@@ -71,7 +71,12 @@ def _parse_slowly(raw: bytes) -> Checked:
     if len(records) > 100_000:
         raise InvalidInput(f"a journal batch holds at most 100000 records, not {len(records)}",
                            hint="send smaller batches")
-    envelope = models.JournalBatch.model_validate({"stream": body.get("stream"), "records": []})  # its rules
+    return check_records(body.get("stream"), records)
+
+
+def check_records(stream: Any, records: list[Any]) -> Checked:
+    """Check a stream id (as a batch's envelope) and each record (parsed JSON values) on its own."""
+    envelope = models.JournalBatch.model_validate({"stream": stream, "records": []})  # the stream's own rules
     checked = Checked(envelope.stream, [], [])
     for index, item in enumerate(records):
         seq = item.get("seq") if isinstance(item, dict) else None

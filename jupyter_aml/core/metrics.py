@@ -385,6 +385,13 @@ class MetricService:
                 steps=steps.tolist(), values=_jsonable(values_arr), times=times.tolist()))
         return out
 
+    def acked_seq(self, workspace: str, run_id: str, stream: str) -> int:
+        """The highest seq of ``stream`` of the run's journal that is stored or refused (0: none yet)."""
+        with self.db.read() as s:
+            run = RunService.row(s, workspace, run_id)
+            cursor = s.get(JournalCursorRow, (run.id, stream))
+            return cursor.acked_seq if cursor is not None else 0
+
     def count_points(self, workspace: str, run_id: str) -> int:
         with self.db.read() as s:
             run = RunService.row(s, workspace, run_id)
