@@ -6,6 +6,8 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { AMLService } from './api';
 import { CommandIDs, registerCommands, runActions } from './commands';
 import { EndpointDetailsPanel } from './panels/endpoint-details';
+import { addMembersCommand } from './panels/members/command';
+import { MembersPanel } from './panels/members/page';
 import { RunDetailsPanel } from './panels/run-details';
 import { AMLSidebar } from './panels/sidebar';
 import {
@@ -63,6 +65,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     const endpoints = new WidgetTracker<MainAreaWidget<EndpointDetailsPanel>>({
       namespace: 'aml-endpoint'
     });
+    const members = new WidgetTracker<MainAreaWidget<MembersPanel>>({ namespace: 'aml-members' });
     if (restorer) {
       restorer.add(sidebar, sidebar.id);
       void restorer.restore(runs, {
@@ -75,8 +78,15 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         args: widget => ({ name: widget.content.name, workspace: widget.content.workspace }),
         name: widget => `${widget.content.workspace}:${widget.content.name}`
       });
+      void restorer.restore(members, {
+        command: CommandIDs.openMembers,
+        args: widget => ({ workspace: widget.content.workspace }),
+        name: widget => widget.content.workspace
+      });
     }
-    registerCommands({ app, service, sidebar, palette, browser, runs, endpoints });
+    const commandContext = { app, service, sidebar, palette, browser, runs, endpoints };
+    registerCommands(commandContext);
+    addMembersCommand(commandContext, members);
 
     if (settingRegistry) {
       settingRegistry

@@ -19,6 +19,7 @@ export function runActions(app: JupyterFrontEnd): ISidebarActions {
       void app.commands.execute(
         CommandIDs.showModel,
         version ? { workspace, name, version } : { workspace, name }
-      )
+      ),
+    openMembers: workspace => void app.commands.execute(CommandIDs.openMembers, { workspace })
   };
 }

@@ -10,6 +10,7 @@ export namespace CommandIDs {
   export const submitNotebookFolder = 'aml:submit-notebook-folder';
   export const openEndpoint = 'aml:open-endpoint';
   export const showModel = 'aml:show-model';
+  export const openMembers = 'aml:open-members';
 }
 
 /** Palette category of every AML command. */

@@ -1,5 +1,5 @@
 /** The "AML" left-sidebar panel: workspace switcher plus one section per asset type. */
-import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
+import { ReactWidget, refreshIcon, usersIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import React, { useEffect, useId, useRef, useState } from 'react';
 
@@ -12,13 +12,14 @@ import { EndpointsSection } from './endpoints';
 import { EnvironmentsSection } from './environments';
 import { ExperimentsSection } from './experiments';
 import { useRequest } from './hooks';
+import { IMembersActions } from './members/page';
 import { IModelFocus, ModelsSection } from './models';
 import { PLACEHOLDER_SECTIONS, PlaceholderSection } from './placeholders';
 import { IAssetActions } from './registry-common';
 import { IRunActions } from './runs-table';
 
 /** Everything the sidebar's sections ask their host to do (as commands). */
-export type ISidebarActions = IRunActions & IAssetActions;
+export type ISidebarActions = IRunActions & IAssetActions & IMembersActions;
 
 export class AMLSidebar extends ReactWidget {
   constructor(options: { service: AMLService; settings?: IAMLSettings; actions: ISidebarActions }) {
@@ -204,6 +205,15 @@ function SidebarView(props: {
               </option>
             ))}
           </select>
+          <button
+            type="button"
+            className="jp-aml-IconButton jp-aml-MembersButton"
+            aria-label={`Members of workspace ${workspace}`}
+            title="Members, roles and activity of this workspace"
+            onClick={() => props.actions.openMembers(workspace)}
+          >
+            <usersIcon.react tag="span" className="jp-aml-IconButton-icon" />
+          </button>
         </div>
         {/* Keyed by workspace: switching resets every section's state. */}
         <WorkspaceView
