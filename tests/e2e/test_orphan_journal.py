@@ -173,3 +173,21 @@ def test_a_hung_agents_script_is_stopped_when_the_run_is_marked_failed(service, 
         assert _count(service, run, "beat") == _journal_records(journal, "beat")  # logged while hung: kept
     finally:
         _kill(agents, signal.SIGCONT)
+
+
+def test_a_restarted_service_recovers_the_journal_of_a_run_nothing_runs_any_more(service, tmp_path):
+    src = write_script(tmp_path / "src", UNSHIPPED)
+    run = Experiment(service.workspace(), "orphan").submit(ScriptRunConfig(src, "script.py", ["3000"]))
+    wait_status(run, {"Running"})
+    marker = _journal_of(run.id).with_name("logged.marker")
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the script did not log"
+        time.sleep(0.1)
+    service.kill9()  # the service dies, then the agent with its "machine"
+    _kill(agent_pids(run.id), signal.SIGKILL)
+    service.start()
+    run.experiment.workspace._client = service.client()
+    assert wait_status(run, {"Completed", "Failed", "Canceled"}, timeout=60) == "Failed"
+    assert _count(service, run, "x") == 3000
+    assert "recovered" in run._refresh()["error"]["message"]
