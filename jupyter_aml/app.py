@@ -124,6 +124,7 @@ class AMLApplication(LoggingConfigurable):
         self.deployments: DeploymentManager = self.deployment_manager_class(self.service)
         self.service.gc.prune_images = self.deployments.prune_images  # who builds scoring images prunes them
         self.service.deployments.compute_types = launcher_types  # deploys name only installed launchers
+        secure_root(settings.root)  # and what the parts just created in it
         self._opened = True
         return self
 

@@ -157,12 +157,25 @@ class LocalProcessBackend(ComputeBackend):
         code = await proc.wait()
         self._procs.pop(run_id, None)
         self._watchers.pop(run_id, None)
+        await self._finish(run_id)
         try:
             await on_exit(run_id, code)
         except Exception:
             log.exception("on_exit callback failed for run %s", run_id)
 
-    async def cancel(self, run_id: str) -> None:
+    async def _finish(self, run_id: str) -> None:
+        run_dir = self._records.get(run_id, {}).get("run_dir")
+        if run_dir:
+            try:
+                await asyncio.to_thread(self.runner.finish, Path(run_dir))
+            except OSError:
+                log.exception("could not take back the folder of run %s", run_id)
+
+    async def kill(self, run_id: str) -> None:
+        """No grace period: a hung (or SIGSTOPped) agent never acts on SIGTERM, and its script must not run on."""
+        await self.cancel(run_id, grace=0.0)
+
+    async def cancel(self, run_id: str, grace: float | None = None) -> None:
         record = self._records.get(run_id)
         if record is None:
             return
@@ -174,7 +187,7 @@ class LocalProcessBackend(ComputeBackend):
                 os.killpg(pgid, signal.SIGTERM)
         else:
             kill_run_group(pgid, run_id, signal.SIGTERM, journal)
-        deadline = time.monotonic() + self.grace_period
+        deadline = time.monotonic() + (self.grace_period if grace is None else grace)
         while time.monotonic() < deadline and not self._agent_gone(run_id, record):
             await asyncio.sleep(0.1)
         if proc is not None and proc.returncode is None:
@@ -219,6 +232,7 @@ class LocalProcessBackend(ComputeBackend):
             while await self.is_alive(run_id, agent_info):
                 await asyncio.sleep(poll)
             self._watchers.pop(run_id, None)
+            await self._finish(run_id)
             try:
                 await on_exit(run_id, None)
             except Exception:

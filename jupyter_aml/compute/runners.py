@@ -65,6 +65,9 @@ class Runner(abc.ABC):
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
                env_cache: Path) -> Launch: ...
 
+    def finish(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
+        """After the agent ended: take back what the run's user owned."""
+
     def describe(self) -> dict[str, Any]:
         return {"runner": self.name, "protects": self.protects}
 
@@ -162,6 +165,12 @@ class DedicatedUserRunner(Runner):
             )
         super().prepare(run_dir, work_root, env_cache)
         _chown_tree(run_dir, uid, gid)
+
+    def finish(self, run_dir: Path) -> None:
+        """Every run shares the one user: a finished run's folder goes back to the service, so later runs
+        cannot read its outputs (runs at the same time can: see docs/isolation.md)."""
+        if run_dir.is_dir():
+            _chown_tree(run_dir, os.geteuid(), os.getegid())
 
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
                env_cache: Path) -> Launch:
