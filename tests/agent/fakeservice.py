@@ -78,6 +78,8 @@ class FakeState:
     drop_journal_answers: int = 0  # process the next N journal posts but drop the connection unanswered
     max_journal_records: int | None = None  # 413 above this many records in one post
     reject_seqs: set[int] = field(default_factory=set)  # 422 for a post holding one of these seqs
+    reject_error: tuple[int, str] = (422, "ValidationError")  # the error a post holding reject_seqs gets
+    refuse_seqs: set[int] = field(default_factory=set)  # refused one by one in the answer's ``rejected``
     journal_batches: list[tuple[int, int]] = field(default_factory=list)  # (records, body bytes) per post
     requests: list[tuple[str, str]] = field(default_factory=list)
     answers: list[tuple[str, str, int]] = field(default_factory=list)  # (method, route template, status)
@@ -218,16 +220,20 @@ class _Handler(BaseHTTPRequestHandler):
         if state.max_journal_records is not None and len(records) > state.max_journal_records:
             return self._error(413, "PayloadTooLarge", "too many records")
         if any(rec["seq"] in state.reject_seqs for rec in records):
-            return self._error(422, "ValidationError", "records.v: bad value")
+            return self._error(*state.reject_error, "records.v: bad value")
         with state.lock:
             state.journal_posts += 1
             key = (rid, stream)
             acked = state.acked.get(key, 0)
-            for rec in records:
+            rejected: list[T.JournalRejection] = []
+            for index, rec in enumerate(records):
                 if rec["seq"] <= acked:
                     state.duplicates_ignored += 1
                     continue
-                state.records.setdefault(key, []).append(rec)
+                if rec["seq"] in state.refuse_seqs:
+                    rejected.append({"index": index, "seq": rec["seq"], "reason": "cannot store this value"})
+                else:
+                    state.records.setdefault(key, []).append(rec)
                 acked = rec["seq"]
             state.acked[key] = acked
             drop = state.drop_journal_answers > 0
@@ -237,7 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return None
-        ack: T.JournalAck = {"acked_seq": acked}
+        ack: T.JournalAck = {"acked_seq": acked, "rejected": rejected}
         self._reply(200, ack)
 
     def blobs_missing(self, state: FakeState, body: bytes, q: Any, ws: str) -> None:

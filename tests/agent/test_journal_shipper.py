@@ -74,3 +74,35 @@ def test_refused_token_stops_shipping(service: FakeService, tmp_path: Path) -> N
     t0 = time.monotonic()
     assert not shipper.drain(time.monotonic() + 30)
     assert time.monotonic() - t0 < 5 and shipper.failed is not None and shipper.failed.code == "Unauthorized"
+
+
+def test_records_refused_one_by_one_are_dropped_and_never_resent(service: FakeService, tmp_path: Path) -> None:
+    path = tmp_path / "journal" / "main.jsonl"
+    with JournalWriter(path) as w:
+        for i in range(500):
+            w.log_metric("j1", "m", i)
+    service.state.refuse_seqs = {10, 400}
+    warnings: list[str] = []
+    shipper = _shipper(service, path, on_warning=warnings.append)
+    assert shipper.drain(time.monotonic() + 30)
+    assert [r["seq"] for r in service.state.journal("j1")] == [s for s in range(1, 501) if s not in (10, 400)]
+    assert shipper.rejected_records == 2 and shipper.pending == 0 and shipper.acked_records == 498
+    assert [r["seq"] for r in shipper.rejections] == [10, 400]
+    assert service.state.journal_posts == 1  # one batch, never resent
+    assert len(warnings) == 1 and "refused 2 record(s)" in warnings[0]
+
+
+def test_a_whole_batch_refused_with_a_plain_400_is_isolated_not_retried(service: FakeService, tmp_path: Path) -> None:
+    path = tmp_path / "journal" / "main.jsonl"
+    with JournalWriter(path) as w:
+        for i in range(300):
+            w.log_metric("j1", "m", i)
+    service.state.reject_seqs = {77}
+    service.state.reject_error = (400, "AMLError")  # e.g. "the request body is not valid JSON"
+    warnings: list[str] = []
+    shipper = _shipper(service, path, on_warning=warnings.append)
+    t0 = time.monotonic()
+    assert shipper.drain(time.monotonic() + 30)
+    assert time.monotonic() - t0 < 10
+    assert [r["seq"] for r in service.state.journal("j1")] == [s for s in range(1, 301) if s != 77]
+    assert len(warnings) == 1 and "seq 77..77" in warnings[0]
