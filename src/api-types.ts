@@ -1373,7 +1373,7 @@ export interface components {
     /** JournalBatch */
     JournalBatch: {
       /** Records */
-      records: components['schemas']['JournalRecord'][];
+      records: Record<string, never>[];
       /** Stream */
       stream: string;
     };

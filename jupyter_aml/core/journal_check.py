@@ -68,6 +68,9 @@ def _parse_slowly(raw: bytes) -> Checked:
     if extra:
         raise InvalidInput(f"unknown field(s) in the journal batch: {sorted(extra)}", hint="send stream and records")
     records = body["records"]
+    if not all(isinstance(item, dict) for item in records):
+        index = next(i for i, item in enumerate(records) if not isinstance(item, dict))
+        raise InvalidInput(f"journal record {index} is not an object", hint="each record is {seq, run_id, t, k, ...}")
     if len(records) > 100_000:
         raise InvalidInput(f"a journal batch holds at most 100000 records, not {len(records)}",
                            hint="send smaller batches")

@@ -299,7 +299,14 @@ class JournalRecord(BaseModel):
 
 class JournalBatch(Strict):
     stream: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    records: list[JournalRecord] = Field(max_length=100_000)
+    # Each record is checked on its own (core/journal_check.py): one that is not a valid JournalRecord is
+    # refused alone in JournalAck.rejected, so the document asks only for objects (a batch holding anything
+    # else is refused whole) and a schema-valid batch is never refused for one of its records.
+    records: list[JournalRecord] = Field(
+        max_length=100_000,
+        json_schema_extra={"items": {"type": "object", "description": "a JournalRecord: {seq, run_id, t, k, ...}; "
+                                     "an invalid one is refused alone, in the answer's rejected"}},
+    )
 
 
 class JournalRejection(BaseModel):

@@ -279,7 +279,7 @@ class JournalAck(_JournalAckRequired, total=False):
 
 class JournalBatch(TypedDict):
     stream: str
-    records: list[JournalRecord]
+    records: list[dict[str, Any]]
 
 
 class _JournalRecordRequired(TypedDict):

@@ -16,7 +16,7 @@ def _bad(rid: str) -> list[dict[str, object]]:
         {"seq": 202, "run_id": rid, "t": 1.0, "k": "l", "n": "big", "v": [1, 2**64]},  # past 64 bits
         {"seq": 2**63, "run_id": rid, "t": 1.0, "k": "m", "n": "loss", "v": 1.0},  # past the largest seq
         {"seq": 203, "run_id": rid, "k": "m"},  # malformed: no name, no time
-        "not a record",
+        {"seq": "204", "run_id": rid, "t": 1.0, "k": "x", "n": "loss"},  # malformed: an unknown kind
     ]
 
 
@@ -33,6 +33,7 @@ async def test_valid_records_are_stored_and_each_bad_one_is_named(aml):
     assert "64 bits" in rejected[101]["reason"]
     assert rejected[102]["seq"] is None and "2**63" in rejected[102]["reason"]
     assert "invalid record" in rejected[103]["reason"] and rejected[103]["seq"] == 203
+    assert "invalid record" in rejected[104]["reason"] and rejected[104]["seq"] is None
     assert ack["acked_seq"] == 203
     _, summary = await aml("GET", f"workspaces/w/runs/{rid}/metrics")
     assert [(m["name"], m["count"]) for m in summary["items"]] == [("loss", 200)]
@@ -56,7 +57,8 @@ async def test_a_batch_of_only_bad_records_is_answered_not_retried(aml):
 async def test_an_envelope_error_is_a_4xx(aml):
     run = await interactive_run(aml)
     rid = run["id"]
-    for body in (b"[]", b'{"stream": "main"}', b'{"stream": "a b", "records": []}', b"{nope"):
+    for body in (b"[]", b'{"stream": "main"}', b'{"stream": "a b", "records": []}', b"{nope",
+                 b'{"stream": "main", "records": ["not a record"]}'):
         status, answer = await aml("POST", f"workspaces/w/runs/{rid}/journal", raw=body)
         assert 400 <= status < 500, (body, status, answer)
 
