@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 SUFFIX = ".jsonl"
 BATCH_RECORDS = 10_000
 CHUNK_BYTES = 8 << 20
+MAX_LINE_BYTES = 64 << 20  # one record larger than a request may be is not read into memory (counted instead)
 _STREAM_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")  # what the run's journal writer names streams
 
 
@@ -125,14 +126,24 @@ def _lines(dir_fd: int, name: str, result: Recovery) -> Iterator[bytes]:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return
         pending = b""
+        skipping = False  # inside a line longer than MAX_LINE_BYTES: dropped up to its end
         while True:
             chunk = os.read(fd, CHUNK_BYTES)
             if not chunk:
                 break
             pending += chunk
             *lines, pending = pending.split(b"\n")
-            yield from (line for line in lines if line.strip())
-        if pending.strip():
+            if lines and skipping:
+                lines, skipping = lines[1:], False
+            for line in lines:
+                if len(line) > MAX_LINE_BYTES:
+                    result.unreadable_lines += 1
+                elif line.strip():
+                    yield line
+            if len(pending) > MAX_LINE_BYTES:
+                result.unreadable_lines += 0 if skipping else 1
+                pending, skipping = b"", True
+        if pending.strip() and not skipping:
             yield pending  # a last line without its newline: parsed if it is complete, else counted
     finally:
         with contextlib.suppress(OSError):
