@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
-from jupyter_aml.core.journal_check import check_records
+from jupyter_aml.core.journal_check import MAX_SEQ, check_records
 
 if TYPE_CHECKING:
     from jupyter_aml.core.metrics import MetricService
@@ -46,13 +46,15 @@ class Recovery:
     stored: int = 0  # records that were not stored before (the agent never shipped them)
     rejected: int = 0
     unreadable_lines: int = 0
+    unusable_seq: int = 0  # records without a seq the store can hold (missing, not an integer, >= 2**63)
 
     def summary(self) -> str:
         if not self.read:
             return "no journal on disk"
         return (f"{sum(self.read.values())} journal record(s) on disk, {self.stored} recovered"
                 + (f", {self.rejected} refused" if self.rejected else "")
-                + (f", {self.unreadable_lines} unreadable line(s)" if self.unreadable_lines else ""))
+                + (f", {self.unreadable_lines} unreadable line(s)" if self.unreadable_lines else "")
+                + (f", {self.unusable_seq} without a usable seq" if self.unusable_seq else ""))
 
 
 def recover_journal(metrics: MetricService, workspace: str, run_id: str, journal: str | os.PathLike[str]) -> Recovery:
@@ -85,11 +87,18 @@ def _recover_stream(metrics: MetricService, workspace: str, run_id: str, dir_fd:
             result.read[stem] = result.read.get(stem, 0) + 1
             continue
         try:
-            batch.append(pydantic_core.from_json(line))
+            record = pydantic_core.from_json(line)
         except ValueError:
             result.unreadable_lines += 1  # e.g. the torn last line of a writer that was killed
             continue
         result.read[stem] = result.read.get(stem, 0) + 1
+        seq = record.get("seq") if isinstance(record, dict) else None
+        if type(seq) is not int or not 0 < seq <= MAX_SEQ:
+            # no cursor can cover it, so the service could not tell a second refusal from the first: such
+            # a record was refused when it was shipped, or is counted here (in the summary) only
+            result.unusable_seq += 1
+            continue
+        batch.append(record)
         if len(batch) >= BATCH_RECORDS:
             _ingest(metrics, workspace, run_id, stem, batch, result)
             batch = []

@@ -43,13 +43,15 @@ def test_every_stream_is_recovered_once_and_bad_lines_are_counted(service: AMLSe
     service.metrics.ingest("w", rid, shipped)  # what the agent shipped before it died
     with open(journal, "ab") as f:
         f.write(b'{"seq": 999, "run_id": "torn')  # the torn last line of a killed writer
+    journal.with_name("big.jsonl").write_text(f'{{"seq": {2**63}, "run_id": "{rid}", "t": 1, "k": "m", "n": "x"}}\n')
     first = recover_journal(service.metrics, "w", rid, journal)
-    assert first.read == {"main": 301, "p42": 20} and first.stored == 220
-    assert first.rejected == 1 and first.unreadable_lines == 1
+    assert first.read == {"big": 1, "main": 301, "p42": 20} and first.stored == 220
+    assert first.rejected == 1 and first.unreadable_lines == 1 and first.unusable_seq == 1
     assert _count(service, rid, "x") == 300 and _count(service, rid, "y") == 20
     assert service.runs.get("w", rid).properties["aml.journal.rejected"] == "1"
     again = recover_journal(service.metrics, "w", rid, journal)
     assert again.stored == 0 and again.rejected == 0  # nothing twice, not even the refusal
+    assert service.runs.get("w", rid).properties["aml.journal.rejected"] == "1"
     assert _count(service, rid, "x") == 300
 
 
