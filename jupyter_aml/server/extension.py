@@ -118,7 +118,26 @@ class AMLExtension(ExtensionApp):
 
     classes = [AMLApplication]
 
+    # ``aml serve`` sets this: a service that cannot start (bad configuration, e.g. an unknown runner) exits
+    # non-zero with the reason instead of serving nothing. Inside JupyterLab the lab keeps running.
+    die_on_failure = False
+
     def initialize_settings(self) -> None:
+        try:
+            self._initialize_settings()
+        except Exception as exc:
+            if not self.die_on_failure:
+                raise
+            self._die(exc)
+
+    def _die(self, exc: BaseException) -> None:
+        import sys
+
+        self.log.critical("jupyter-aml service could not start: %s", exc, exc_info=exc)
+        sys.stderr.flush()
+        os._exit(1)
+
+    def _initialize_settings(self) -> None:
         root = Path(os.environ.get("JUPYTER_AML_ROOT") or self.root).expanduser()
         settings = ServiceSettings(
             root=root,
@@ -178,7 +197,12 @@ class AMLExtension(ExtensionApp):
         self.handlers.extend((f"/{API_PREFIX}{pattern}", handler) for pattern, handler in all_routes())
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        await self.app.start()
+        try:
+            await self.app.start()
+        except Exception as exc:
+            if not self.die_on_failure:
+                raise
+            self._die(exc)
         self._write_runtime_file()
         self.log.info("jupyter-aml: workspace service at %s (root %s)", self.service_url, self.app.settings.root)
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
-from typing import Any
 
 from jupyter_aml.server.extension import AMLExtension, load_service_token
 
@@ -14,27 +12,12 @@ class AMLServeApp(AMLExtension):
     """Loads only this extension; clients authenticate with the bearer token from ``<root>/service-token``.
 
     Unlike inside JupyterLab, a service that cannot start is useless here: exit non-zero instead of
-    serving nothing (clients waiting for ``service.json`` then fail fast with the log).
+    serving nothing (clients waiting for ``service.json`` then fail fast with the log). The server loads
+    the extension through its entry point (``AMLExtension``), so ``serve`` sets ``die_on_failure`` there.
     """
 
     load_other_extensions = False
-
-    def initialize_settings(self) -> None:
-        try:
-            super().initialize_settings()
-        except Exception as exc:
-            self._die(exc)
-
-    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        try:
-            await super()._start_jupyter_server_extension(serverapp)
-        except Exception as exc:
-            self._die(exc)
-
-    def _die(self, exc: BaseException) -> None:
-        self.log.critical("jupyter-aml service could not start: %s", exc, exc_info=exc)
-        sys.stderr.flush()
-        os._exit(1)
+    die_on_failure = True
 
 
 def serve(root: Path, *, port: int = 8765, ip: str = "127.0.0.1", extra: list[str] | None = None) -> None:
@@ -45,6 +28,7 @@ def serve(root: Path, *, port: int = 8765, ip: str = "127.0.0.1", extra: list[st
     root = root.expanduser().resolve()
     os.environ["JUPYTER_AML_ROOT"] = str(root)
     load_service_token(root)  # create it before clients look for it
+    AMLExtension.die_on_failure = True
     argv = [
         f"--ServerApp.port={port}",
         f"--ServerApp.ip={ip}",

@@ -55,3 +55,16 @@ def test_no_token_on_the_command_line(served: ServiceProcess) -> None:
     info = json.loads((Path(jupyter_runtime_dir()) / f"jpserver-{served.proc.pid}.json").read_text())
     assert info["token"] and info["token"] != token and info["token"] not in cmdline
     assert token not in (served.root / "service.log").read_text()  # the server's start-up URL shows its own token
+
+
+def test_an_unknown_runner_stops_aml_serve_with_the_valid_ones(tmp_path: Path) -> None:
+    svc = ServiceProcess(tmp_path / "root", extra=["--AMLExtension.runner=bogus"])
+    svc.root.mkdir()
+    try:
+        with pytest.raises(RuntimeError) as err:
+            svc.start(timeout=60)
+        assert svc.proc is not None and svc.proc.wait(10) == 1
+        assert "unknown runner 'bogus'" in str(err.value)
+        assert "valid runners: auto, same-user, user, bubblewrap" in str(err.value)
+    finally:
+        svc.stop()
