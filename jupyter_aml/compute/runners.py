@@ -190,6 +190,22 @@ def _under(path: Path, folders: Iterable[Path]) -> bool:
     return any(path == f or f in path.parents for f in folders)
 
 
+_GENERAL_DIRS = (".local", ".config", ".cache", "share", "lib")
+
+
+def _tool_root(path: Path, hidden: list[Path]) -> Path:
+    """The whole tool a needed path belongs to: ``~/.pyenv`` for ``~/.pyenv/shims`` (a shim needs the rest
+    of pyenv), but only ``~/.local/bin`` for ``~/.local/bin/uv``: general folders are not shown whole."""
+    for top in sorted(hidden, key=lambda h: len(h.parts), reverse=True):  # the nearest hidden folder
+        if top in path.parents:
+            parts = path.relative_to(top).parts
+            depth = 1
+            while depth < len(parts) and parts[depth - 1] in _GENERAL_DIRS:
+                depth += 1
+            return top.joinpath(*parts[:depth])
+    return path
+
+
 def _existing(paths: Iterable[str | os.PathLike[str] | None]) -> list[Path]:
     out: list[Path] = []
     for raw in paths:
@@ -241,9 +257,13 @@ class BubblewrapRunner(Runner):
         hidden = _existing(broad)
         for path in hidden:
             args += ["--tmpfs", str(path)]
+        shown: list[Path] = []
         for path in _existing(self._needed(argv, env)):  # what the agent needs from a hidden folder
             if _under(path, hidden) and not _under(path, secret) and not _under(path, [run_dir, env_cache]):
-                args += ["--ro-bind", str(path), str(path)]
+                tool = _tool_root(path, hidden)
+                if not _under(tool, shown):
+                    shown.append(tool)
+                    args += ["--ro-bind", str(tool), str(tool)]
         for path in secret:  # after the re-shown parts, so none of them shows a secret again
             args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
         for path in (env_cache, run_dir):
