@@ -126,6 +126,11 @@ class LocalProcessBackend(ComputeBackend):
                                                hide_home=hide_home)
         except InvalidInput as exc:
             raise InvalidInput(f"compute target {name!r}: {exc.message}", hint=exc.hint) from None
+        problem = self.runner.check(self.python, PACKAGE_PARENT)
+        if problem:
+            raise InvalidInput(f"compute target {name!r}: the {self.runner.name!r} runner cannot start runs: "
+                               f"{problem}", hint='give the target a "python" the run\'s user can execute and '
+                               "read (e.g. /usr/bin/python3: the agent needs only the standard library)")
         log.info("compute target %r starts runs with the %r runner", name, self.runner.name)
         self._procs: dict[str, asyncio.subprocess.Process] = {}
         self._records: dict[str, dict[str, Any]] = {}  # run_id -> agent info (+ run_dir)

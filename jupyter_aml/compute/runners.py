@@ -68,6 +68,10 @@ class Runner(abc.ABC):
     def finish(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
         """After the agent ended: take back what the run's user owned."""
 
+    def check(self, python: str, pythonpath: str) -> str | None:
+        """At start: None if the agent can start this way, else why not."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         return {"runner": self.name, "protects": self.protects}
 
@@ -165,6 +169,19 @@ class DedicatedUserRunner(Runner):
             )
         super().prepare(run_dir, work_root, env_cache)
         _chown_tree(run_dir, uid, gid)
+
+    def check(self, python: str, pythonpath: str) -> str | None:
+        cmd = [self.setpriv, f"--reuid={self.pw.pw_uid}", f"--regid={self.pw.pw_gid}", "--init-groups", "--",
+               python, "-c", "import jupyter_aml.agent.main"]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": pythonpath, "HOME": "/"}
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=60, env=env, cwd="/", stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+        if done.returncode == 0:
+            return None
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        return f"{self.user!r} cannot start the agent with {python}: {tail[0]}"
 
     def finish(self, run_dir: Path) -> None:
         """Every run shares the one user: a finished run's folder goes back to the service, so later runs

@@ -161,3 +161,22 @@ def test_the_user_runner_needs_a_user_that_exists() -> None:
         LocalProcessBackend("local", runner="user")
     with pytest.raises(InvalidInput, match="does not exist"):
         LocalProcessBackend("local", runner="user", run_as="no-such-user-here")
+
+
+def test_the_user_runner_checks_its_user_can_start_the_agent(tmp_path: Path) -> None:
+    import pwd
+
+    try:
+        pwd.getpwnam("amltest")
+    except KeyError:
+        pytest.skip("needs the Unix user amltest (tests/isolation/test_hostile_script.py creates it)")
+    if os.geteuid() != 0:
+        pytest.skip("the user runner needs root here")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "python3").write_text('#!/bin/sh\nexec /usr/bin/python3 "$@"\n')  # a shim, closed to amltest
+    (private / "python3").chmod(0o755)
+    with pytest.raises(InvalidInput, match="cannot start the agent"):
+        LocalProcessBackend("local", runner="user", run_as="amltest", python=str(private / "python3"))
+    backend = LocalProcessBackend("local", runner="user", run_as="amltest", python="/usr/bin/python3")
+    assert backend.runner.name == "user"
