@@ -29,7 +29,8 @@ ImagePruner = Callable[[datetime.datetime, bool], tuple[int, int]]
 class GcRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    grace_seconds: float = Field(default=DEFAULT_GRACE_SECONDS, ge=0)
+    # at most ten years: a larger grace overflows the datetime the cut-off is computed with
+    grace_seconds: float = Field(default=DEFAULT_GRACE_SECONDS, ge=0, le=10 * 365 * 86400)
     dry_run: bool = False
     images: bool = False  # also remove scoring images that no web service runs (built before the grace period)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.events import EventSink, ModelEvent, discard
 from jupyter_aml.core.models import RunFile
+from jupyter_aml.core.numbers import MAX_VERSION, parse_int
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound
@@ -45,9 +46,8 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     name, sep, version = ref.rpartition(":")
     if not sep:
         return ref, None
-    if not version.isdigit() or int(version) < 1:
-        raise InvalidInput(f"model reference {ref!r} is not NAME or NAME:VERSION", hint="e.g. digits:2")
-    return name, int(version)
+    return name, parse_int(version, f"the version in model reference {ref!r}", minimum=1,
+                           maximum=MAX_VERSION, hint="use NAME or NAME:VERSION, e.g. digits:2")
 
 
 def _kv(spec: str) -> tuple[str, str | None]:

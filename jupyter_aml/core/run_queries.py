@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, exists, func, select
 
 from jupyter_aml import statuses as run_statuses
 from jupyter_aml.core import models
+from jupyter_aml.core.numbers import MAX_OFFSET, parse_int
 from jupyter_aml.core.run_views import RunReader
 from jupyter_aml.core.workspaces import WorkspaceService
 from jupyter_aml.errors import InvalidInput
@@ -32,10 +33,10 @@ def decode_page_token(token: str | None) -> int:
         return 0
     try:
         kind, value = base64.urlsafe_b64decode(token.encode()).decode().split(":", 1)
-        if kind != "o" or int(value) < 0:
+        if kind != "o":
             raise ValueError
-        return int(value)
-    except (ValueError, UnicodeDecodeError):
+        return parse_int(value, "page_token offset", minimum=0, maximum=MAX_OFFSET)
+    except (ValueError, UnicodeDecodeError, InvalidInput):
         raise InvalidInput(f"page_token {token!r} is not valid", hint="pass next_page_token as returned") from None
 
 

@@ -18,6 +18,7 @@ from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from jupyter_aml.core.numbers import MAX_OFFSET, parse_int
 from jupyter_aml.core.principals import RunPrincipal
 from jupyter_aml.errors import AMLError, PayloadTooLarge
 
@@ -177,10 +178,7 @@ class AMLHandler(APIHandler):
         value = self.get_query_argument(name, None)
         if value is None or value == "":
             return default
-        try:
-            return int(value)
-        except ValueError:
-            raise AMLError(f"query parameter {name!r} must be an integer, not {value!r}") from None
+        return parse_int(value, f"query parameter {name!r}", minimum=0, maximum=MAX_OFFSET)
 
     # -- errors: one table, no tracebacks to clients --------------------------------------------------
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -208,7 +206,17 @@ class AMLHandler(APIHandler):
         self.clear()
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
+        if status == 405:  # RFC 9110: a 405 names the methods the resource has
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
+            body["message"] = f"{self.request.method} is not a method of this resource"
+            body["hint"] = "use one of: " + ", ".join(self.allowed_methods())
         self.finish(orjson.dumps({"error": body}))
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The methods this route serves: the handler methods that went through ``api()``."""
+        return [m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+                if hasattr(getattr(cls, m.lower(), None), "__aml_api__")]
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, AMLError | pydantic.ValidationError):

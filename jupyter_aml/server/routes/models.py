@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from jupyter_aml.core import registry_models as rm
+from jupyter_aml.core.numbers import MAX_VERSION, parse_int
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.runs import RUN
@@ -22,9 +23,7 @@ LIST_QUERY = (
 
 
 def version_number(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise InvalidInput(f"model version {value!r} is not a positive integer", hint="e.g. versions/2")
-    return int(value)
+    return parse_int(value, "the version", minimum=1, maximum=MAX_VERSION, hint="e.g. versions/2")
 
 
 class ModelsHandler(AMLHandler):
