@@ -68,6 +68,18 @@ class PayloadTooLarge(UserError):
     code, status = "PayloadTooLarge", 413
 
 
+class Busy(AMLError):
+    """The service cannot take this now (a held write lock, too many large uploads): retry later.
+
+    Answered as 503 with ``Retry-After: retry_after`` seconds; never a reason to give up on the request."""
+
+    code, status = "Busy", 503
+
+    def __init__(self, message: str, *, hint: str | None = None, retry_after: int = 2) -> None:
+        super().__init__(message, hint=hint or f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 class SnapshotTooLarge(PayloadTooLarge):
     code = "SnapshotTooLarge"
 

@@ -22,6 +22,7 @@ class ServiceSettings(BaseModel):
     auto_upgrade: bool = Field(default_factory=lambda: os.environ.get("JUPYTER_AML_AUTO_UPGRADE") == "1")
     max_upload_bytes: int = 2 * 1024**3
     max_request_bytes: int = 64 * 1024**2
+    max_concurrent_large_uploads: int = 4  # uploads of 64 MiB or more at once; more answer 503 + Retry-After
     snapshot_max_files: int = 2000
     snapshot_max_bytes: int = 300 * 1024**2
     heartbeat_interval_seconds: float = 10.0

@@ -20,7 +20,7 @@ from tornado import web
 
 from jupyter_aml.core.numbers import MAX_OFFSET, parse_int
 from jupyter_aml.core.principals import RunPrincipal
-from jupyter_aml.errors import AMLError, PayloadTooLarge
+from jupyter_aml.errors import AMLError, Busy, PayloadTooLarge
 
 if TYPE_CHECKING:
     from jupyter_aml.app import AMLApplication
@@ -84,9 +84,16 @@ class RunAuthorizer:
         return False
 
 
+@web.stream_request_body
 class AMLHandler(APIHandler):
+    """Every AML route streams its body: ``prepare()`` authenticates from the headers alone and refuses an
+    anonymous caller before one body byte is read, and a body over the route's limit is refused from its
+    declared length, so unauthenticated or oversized requests never sit in memory."""
+
     run_principal: RunPrincipal | None = None
     auth_resource = AUTH_RESOURCE
+    _chunks: list[bytes] | None = None
+    _received = 0
 
     @property
     def app(self) -> AMLApplication:
@@ -121,6 +128,7 @@ class AMLHandler(APIHandler):
                 raise web.HTTPError(403)
             self.current_user = self._jupyter_current_user = User(username="aml-service", name="AML service")
             self._token_authenticated = True
+            self._limit_body()
             return
         principals = self.aml.principals
         run_id = principals.run_id(token) if token else None
@@ -130,8 +138,42 @@ class AMLHandler(APIHandler):
             self.run_principal = await asyncio.to_thread(principals.resolve, run_id)
             self.current_user = self._jupyter_current_user = User(username=f"run:{run_id}")
             self._token_authenticated = True
+            self._limit_body()
             return
         await super().prepare()
+        if self.current_user is None and self.request.method != "OPTIONS":
+            raise web.HTTPError(403, "authentication required: send a Jupyter token or a bearer token")
+        self._limit_body()
+
+    def body_limit(self) -> int:
+        """The largest body this route takes; streaming routes (blob uploads) raise it."""
+        return self.aml.settings.max_request_bytes
+
+    def _limit_body(self) -> None:
+        """Refuse a declared body over the limit now, and make the connection enforce it for chunked ones."""
+        if self._finished:
+            return
+        limit = self.body_limit()
+        declared = self.request.headers.get("Content-Length", "0") or "0"
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"the request body is {declared} bytes; the limit is {limit}",
+                                  hint="send smaller batches")
+        connection = self.request.connection
+        if connection is not None and hasattr(connection, "set_max_body_size"):
+            connection.set_max_body_size(limit)
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._chunks is None:
+            self._chunks = []
+        self._received += len(chunk)
+        self._chunks.append(chunk)
+
+    def raw_body(self) -> bytes:
+        """The request body, gathered from the streamed chunks once."""
+        if self._chunks is not None:
+            self.request.body = b"".join(self._chunks)
+            self._chunks = None
+        return self.request.body or b""
 
     @property
     def token_authenticated(self) -> bool:
@@ -144,7 +186,7 @@ class AMLHandler(APIHandler):
 
     # -- bodies and responses ------------------------------------------------------------------------
     def body(self, model: type[M]) -> M:
-        raw = self.request.body or b""
+        raw = self.raw_body()
         limit = self.aml.settings.max_request_bytes
         if len(raw) > limit:
             raise PayloadTooLarge(
@@ -206,6 +248,8 @@ class AMLHandler(APIHandler):
         self.clear()
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
+        if isinstance(exc, Busy):
+            self.set_header("Retry-After", str(exc.retry_after))
         if status == 405:  # RFC 9110: a 405 names the methods the resource has
             self.set_header("Allow", ", ".join(self.allowed_methods()))
             body["message"] = f"{self.request.method} is not a method of this resource"

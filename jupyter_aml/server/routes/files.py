@@ -12,11 +12,14 @@ from tornado import web
 
 from jupyter_aml.core import models
 from jupyter_aml.core.gc import GcReport, GcRequest
-from jupyter_aml.errors import InvalidInput, PayloadTooLarge
+from jupyter_aml.errors import Busy, InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.runs import RUN
 from jupyter_aml.server.routes.workspaces import WS
 from jupyter_aml.store.blobs import check_sha256
+
+LARGE_UPLOAD_BYTES = 64 * 1024**2  # an upload this big counts against max_concurrent_large_uploads
+_large_uploads = [0]  # in flight in this process (handlers run on the one event loop: no lock needed)
 
 SHA = r"(?P<sha256>[^/]+)"
 
@@ -50,21 +53,22 @@ class BlobHandler(AMLHandler):
     _tmp: Any = None
     _digest: Any = None
     _received = 0
+    _large = False
+
+    def body_limit(self) -> int:
+        return self.aml.settings.max_upload_bytes if self.request.method == "PUT" else super().body_limit()
 
     async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
+        await super().prepare()  # authenticated and within the upload limit, or refused before the body
         if self.request.method != "PUT" or self._finished:
             return
-        limit = self.aml.settings.max_upload_bytes
-        declared = int(self.request.headers.get("Content-Length", "0") or 0)
-        if declared > limit:
-            raise PayloadTooLarge(
-                f"the upload is {declared} bytes; the limit is {limit}",
-                hint="raise the upload limit (JUPYTER_AML_MAX_UPLOAD_BYTES) or ignore large files",
-            )
-        connection = self.request.connection
-        if connection is not None and hasattr(connection, "set_max_body_size"):
-            connection.set_max_body_size(limit)
+        declared = self.request.headers.get("Content-Length", "0") or "0"
+        if declared.isdigit() and int(declared) >= LARGE_UPLOAD_BYTES:
+            if _large_uploads[0] >= self.aml.settings.max_concurrent_large_uploads:
+                raise Busy(f"{_large_uploads[0]} large uploads are in progress; the limit is "
+                           f"{self.aml.settings.max_concurrent_large_uploads}", retry_after=5)
+            _large_uploads[0] += 1
+            self._large = True
         self._digest = hashlib.sha256()
         fd, path = tempfile.mkstemp(dir=self.aml.settings.root)
         self._tmp = (os.fdopen(fd, "w+b"), path)
@@ -83,6 +87,9 @@ class BlobHandler(AMLHandler):
         self._cleanup()
 
     def _cleanup(self) -> None:
+        if self._large:
+            self._large = False
+            _large_uploads[0] -= 1
         if self._tmp is not None:
             handle, path = self._tmp
             handle.close()

@@ -16,7 +16,7 @@ class JournalHandler(AMLHandler):
     @api("run", "Ship journal records (idempotent by seq)", body=models.JournalBatch, returns=models.JournalAck)
     async def post(self, workspace: str, run_id: str) -> None:
         # Each record is checked on its own: the valid ones are stored, the others answered in ``rejected``.
-        raw = self.request.body or b""
+        raw = self.raw_body()
         limit = self.aml.settings.max_request_bytes
         if len(raw) > limit:
             raise PayloadTooLarge(f"the request body is {len(raw)} bytes; the limit is {limit}",
