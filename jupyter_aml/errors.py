@@ -68,15 +68,29 @@ class PayloadTooLarge(UserError):
     code, status = "PayloadTooLarge", 413
 
 
-class Busy(AMLError):
+class QuotaExceeded(UserError):
+    """A per-run quota (e.g. ``max_child_runs_per_run``) would be passed: answered 429 without Retry-After,
+    since waiting does not free the quota; the message says the quota, the count and the setting to raise."""
+
+    code, status = "QuotaExceeded", 429
+
+
+class ServiceUnavailable(AMLError):
+    code, status = "ServiceUnavailable", 503
+
+
+class Busy(ServiceUnavailable):
     """The service cannot take this now (a held write lock, too many large uploads): retry later.
 
-    Answered as 503 with ``Retry-After: retry_after`` seconds; never a reason to give up on the request."""
+    Answered as 503 with ``Retry-After: retry_after`` seconds; never a reason to give up on the request. A kind
+    of ``ServiceUnavailable``, so every loop that waits out an unreachable service also waits out a busy one."""
 
     code, status = "Busy", 503
 
-    def __init__(self, message: str, *, hint: str | None = None, retry_after: int = 2) -> None:
-        super().__init__(message, hint=hint or f"retry after {retry_after} s")
+    def __init__(
+        self, message: str, *, hint: str | None = None, details: Any = None, retry_after: int = 2
+    ) -> None:
+        super().__init__(message, hint=hint or f"retry after {retry_after} s", details=details)
         self.retry_after = retry_after
 
 
@@ -86,10 +100,6 @@ class SnapshotTooLarge(PayloadTooLarge):
 
 class SchemaOutOfDate(AMLError):
     code, status = "SchemaOutOfDate", 503
-
-
-class ServiceUnavailable(AMLError):
-    code, status = "ServiceUnavailable", 503
 
 
 ERRORS_BY_CODE: dict[str, type[AMLError]] = {
@@ -104,6 +114,8 @@ ERRORS_BY_CODE: dict[str, type[AMLError]] = {
         NotFound,
         Conflict,
         PayloadTooLarge,
+        QuotaExceeded,
+        Busy,
         SnapshotTooLarge,
         SchemaOutOfDate,
         ServiceUnavailable,

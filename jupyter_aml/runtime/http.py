@@ -3,14 +3,18 @@
 Used by the run agent, by the SDK inside scripts and by the SDK in notebooks. One keep-alive connection
 per thread (and per process: a forked child opens its own), ``Authorization: Bearer <token>``, typed
 errors rebuilt from ``{"error": {...}}`` bodies, ``ServiceUnavailable`` when the service cannot be
-reached, and opt-in retries with exponential backoff for calls the caller knows are idempotent.
+reached, and opt-in retries with exponential backoff for calls the caller knows are idempotent. A 503 or 429
+that says ``Retry-After`` (a held write lock, too many uploads at once) is retried after the server's wait,
+capped at ``MAX_RETRY_AFTER``, not after the client's own backoff.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import http.client
 import json as _json
+import math
 import os
 import random
 import select
@@ -26,6 +30,7 @@ from typing import IO, Any
 from jupyter_aml.errors import (
     ERRORS_BY_CODE,
     AMLError,
+    Busy,
     ServiceUnavailable,
     error_from_dict,
 )
@@ -36,12 +41,18 @@ try:  # optional: much faster decoding of large responses (metric histories) whe
 except ImportError:  # pragma: no cover - a run environment without orjson
     _loads = _json.loads
 
-__all__ = ["ServiceClient", "backoff_delays"]
+__all__ = ["MAX_RETRY_AFTER", "ServiceClient", "backoff_delays"]
+
+# The longest wait a server's Retry-After gets from this client: a misconfigured or hostile "come back in an
+# hour" does not stall a run's reporting for an hour; the retry budget then decides whether to give up.
+MAX_RETRY_AFTER = 30.0
 
 _ERRORS_BY_STATUS: dict[int, type[AMLError]] = {}
 for _cls in ERRORS_BY_CODE.values():
     _ERRORS_BY_STATUS.setdefault(_cls.status, _cls)
 _ERRORS_BY_STATUS[503] = ServiceUnavailable  # a bare 503 (proxy, restart) is retryable
+_ERRORS_BY_STATUS.pop(429, None)  # a bare 429 is some proxy's rate limit, not this service's quota
+_RETRY_AFTER_STATUS = {429, 503}
 _RETRYABLE_STATUS = {502, 503, 504}
 _IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
 _CHUNK = 1 << 20
@@ -74,8 +85,9 @@ class ServiceClient:
     """JSON client for the REST API rooted at ``base_url`` (e.g. ``http://127.0.0.1:8888/aml/api/v1``).
 
     ``retry`` (an int, default 0) is how many times a call is retried after ``ServiceUnavailable``
-    (connection refused/reset, timeouts, 502/503/504 without a typed body) with exponential backoff.
-    Pass it per call only for idempotent calls (GET, PUT of a blob, journal posts with seq numbers).
+    (connection refused/reset, timeouts, 502/503/504 without a typed body) with exponential backoff, or
+    after ``Busy`` (a 503/429 with ``Retry-After``) once the server's wait (at most ``MAX_RETRY_AFTER`` s)
+    has passed. Pass it per call only for idempotent calls (GET, PUT of a blob, journal posts with seq numbers).
     """
 
     def __init__(
@@ -296,15 +308,18 @@ class ServiceClient:
 
         attempts = (self.retry if retry is None else retry) + 1
         delays = iter(backoff_delays())
+        wait: float | None = None
         for attempt in range(attempts):
             if attempt:
-                time.sleep(next(delays))
+                time.sleep(next(delays) if wait is None else wait)
                 rewind()
             try:
                 return self._once(method, url, body, hdrs, timeout, sink, rewind)
-            except ServiceUnavailable:
+            except ServiceUnavailable as exc:
                 if attempt + 1 >= attempts:
                     raise
+                # The server said how long it needs (Busy carries its Retry-After): wait that, within the cap.
+                wait = min(MAX_RETRY_AFTER, float(exc.retry_after)) if isinstance(exc, Busy) else None
         raise AssertionError("unreachable")
 
     def _once(
@@ -368,7 +383,11 @@ class ServiceClient:
         if resp.will_close:
             self._drop(conn)
         if status >= 400:
-            raise self._error(status, raw, ctype)
+            err = self._error(status, raw, ctype)
+            wait = _retry_after(resp.getheader("Retry-After")) if status in _RETRY_AFTER_STATUS else None
+            if wait is not None:
+                raise _busy(err, status, wait)
+            raise err
         if not raw:
             return None
         if ctype.endswith("json"):
@@ -393,6 +412,33 @@ class ServiceClient:
         if cls is AMLError:
             err.status = status
         return err
+
+
+def _retry_after(value: str | None) -> int | None:
+    """Seconds a ``Retry-After`` header asks for (delay-seconds or an HTTP-date, RFC 9110), None if absent or
+    unreadable; a date in the past is 0."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return int(value) if len(value) <= 12 else 10**12  # "forever" either way: the cap applies later
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None  # not an HTTP-date (those are always GMT)
+    return max(0, math.ceil(when.timestamp() - time.time()))
+
+
+def _busy(err: AMLError, status: int, wait: int) -> Busy:
+    """The error of a 503/429 that said Retry-After, as ``Busy`` carrying the server's wait."""
+    if isinstance(err, Busy):
+        err.retry_after = wait
+        return err
+    busy = Busy(err.message, hint=err.hint or f"retry after {wait} s", details=err.details, retry_after=wait)
+    busy.status = status
+    return busy
 
 
 def _peer_closed(sock: socket.socket) -> bool:

@@ -5,6 +5,10 @@ interleaved with another writer) and read-only sessions (never waiting for write
 SQLAlchemy implementation for every backend in ``dialects`` (SQLite by default, PostgreSQL for shared
 workspaces); what differs between backends lives there, not here.
 
+A database that is busy (SQLite's lock still held when the busy timeout runs out, a PostgreSQL lock timeout,
+serialization failure or deadlock) surfaces from both kinds of session as ``Busy``, which the REST layer
+answers 503 + Retry-After: every service gets "retry later" instead of a 500, from this one place.
+
 The service refuses to start on a database whose Alembic revision differs from the code's head and
 says how to upgrade (``aml db upgrade``). A brand-new database is created at head directly.
 """
@@ -21,12 +25,46 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from jupyter_aml.errors import SchemaOutOfDate
+from jupyter_aml.errors import Busy, SchemaOutOfDate
 from jupyter_aml.store.dialects import WRITER, dialect_for
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+# Seconds a client is asked to wait after a busy database. It has already waited the backend's own timeout
+# (SQLite's busy_timeout, PostgreSQL's lock_timeout, see dialects) behind the lock holder, so coming straight
+# back would only queue it again; a few seconds lets a long write finish.
+BUSY_RETRY_AFTER = 5
+_SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED: primary codes (the low byte of the extended ones)
+_PG_BUSY = {"55P03", "40001", "40P01"}  # lock_not_available (lock_timeout), serialization_failure, deadlock
+_BUSY_TEXT = ("database is locked", "database table is locked", "database schema is locked")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a driver error means "the database is busy, the same call may succeed later" (not a bug)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_BUSY
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)  # psycopg 3, psycopg2
+    if isinstance(state, str):
+        return state in _PG_BUSY
+    return any(text in str(orig).lower() for text in _BUSY_TEXT)
+
+
+def busy_error(exc: DBAPIError) -> Busy:
+    reason = str(exc.orig).strip().splitlines()[0][:200] if exc.orig is not None else type(exc).__name__
+    return Busy(
+        f"the workspace database is busy ({reason}): another write held its lock for longer than this one "
+        "could wait; nothing of this request was written",
+        hint=f"retry after {BUSY_RETRY_AFTER} s (SDK and run clients retry safe calls by themselves); if it keeps "
+        "happening, see docs/reliability.md",
+        retry_after=BUSY_RETRY_AFTER,
+    )
 
 
 def make_engine(url: str) -> Engine:
@@ -118,6 +156,11 @@ class Database(Store):
         try:
             yield session
             session.commit()
+        except DBAPIError as exc:
+            session.rollback()
+            if is_busy(exc):
+                raise busy_error(exc) from exc
+            raise
         except BaseException:
             session.rollback()
             raise
@@ -126,10 +169,15 @@ class Database(Store):
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only session: never takes the write lock."""
+        """A read-only session: never takes the write lock (a busy database can still refuse it, e.g. while
+        SQLite recovers its WAL: that is ``Busy`` too)."""
         session = self._read_factory()
         try:
             yield session
+        except DBAPIError as exc:
+            if is_busy(exc):
+                raise busy_error(exc) from exc
+            raise
         finally:
             session.close()  # ends the transaction; unlike rollback() it leaves loaded rows readable
 
