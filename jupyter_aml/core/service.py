@@ -18,6 +18,7 @@ from jupyter_aml.core.metrics import MetricService
 from jupyter_aml.core.principals import RunPrincipals
 from jupyter_aml.core.registry import ModelRegistry
 from jupyter_aml.core.runs import RunService
+from jupyter_aml.core.secretbox import SecretBox
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.core.tokens import RunTokens, load_or_create_secret
 from jupyter_aml.core.workspaces import WorkspaceService
@@ -33,6 +34,7 @@ class AMLService:
         self.settings.root.mkdir(parents=True, exist_ok=True)
         self.db = store or Database(self.settings.db_url, auto_upgrade=self.settings.auto_upgrade)
         self.blobs = blobs or LocalBlobStore(self.settings.blob_root)
+        self.secrets = SecretBox.for_root(self.settings.root)  # outside the database: see core/secretbox.py
         self.tokens = RunTokens(load_or_create_secret(self.settings.root / "run-token.key"))
         self.principals = RunPrincipals(self.db, self.tokens, grace_seconds=self.settings.run_token_grace_seconds)
         self._sinks: list[EventSink] = []
@@ -42,7 +44,8 @@ class AMLService:
         self.files = FileService(self.db, self.blobs, self._publish)
         self.models = ModelRegistry(self.db, self.blobs, self._publish)
         self.environments = EnvironmentRegistry(self.db, env_cache=self.settings.env_cache)
-        self.deployments = DeploymentStore(self.db, self.environments, events=self._publish)
+        self.deployments = DeploymentStore(self.db, self.environments, box=self.secrets, events=self._publish)
+        self.deployments.seal_plain_keys()  # rows written before keys were sealed (a no-op once done)
         self.images = ImageRegistry(self.db)
         self.endpoint_tests = EndpointTester(self.deployments)
         self.gc = GarbageCollector(self.db, self.blobs)

@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_aml.core.deployments import RevisionPlan
+from jupyter_aml.core.secretbox import MASTER_KEY_ENV
 from jupyter_aml.store.blobs import BlobStore
 
 logger = logging.getLogger(__name__)
 LogFn = Callable[[str], None]
 REPLICA_MAX_BYTES = 1024**3 + 1
 SECRET_VARS = frozenset({"JUPYTER_TOKEN", "JPY_API_TOKEN", "JUPYTERHUB_API_TOKEN", "JUPYTER_SERVER_TOKEN",
-                         "AML_SERVICE_TOKEN", "JUPYTER_AML_TOKEN"})
+                         "AML_SERVICE_TOKEN", "JUPYTER_AML_TOKEN", MASTER_KEY_ENV})
 
 
 class ReplicaFailed(Exception):
