@@ -9,6 +9,23 @@
  */
 
 export interface paths {
+  '/actions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every action a role can allow, for writing custom roles */
+    get: operations['get_actions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/events': {
     parameters: {
       query?: never;
@@ -84,10 +101,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List workspaces */
+    /** List the workspaces the caller has a role in */
     get: operations['get_workspaces'];
     put?: never;
-    /** Create a workspace */
+    /** Create a workspace (its creator becomes its Owner) */
     post: operations['post_workspaces'];
     delete?: never;
     options?: never;
@@ -104,6 +121,40 @@ export interface paths {
     };
     /** Get a workspace */
     get: operations['get_workspaces_workspace'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/access': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller's own role in the workspace and the actions it allows */
+    get: operations['get_workspaces_workspace_access'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/activity': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The workspace's activity log, newest first */
+    get: operations['get_workspaces_workspace_activity'];
     put?: never;
     post?: never;
     delete?: never;
@@ -406,6 +457,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/members': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The workspace's members and their roles */
+    get: operations['get_workspaces_workspace_members'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/members/{user}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Add a member or change a member's role (the last Owner cannot be demoted: 409) */
+    put: operations['put_workspaces_workspace_members_user'];
+    post?: never;
+    /** Remove a member (the last Owner cannot be removed: 409) */
+    delete: operations['delete_workspaces_workspace_members_user'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/workspaces/{workspace}/models': {
     parameters: {
       query?: never;
@@ -472,6 +558,41 @@ export interface paths {
     put?: never;
     post?: never;
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/roles': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The roles one can give in this workspace: built-in and custom */
+    get: operations['get_workspaces_workspace_roles'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/roles/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Create or replace a custom role (a list of allowed action patterns minus excluded ones) */
+    put: operations['put_workspaces_workspace_roles_name'];
+    post?: never;
+    /** Delete a custom role (409 while someone holds it) */
+    delete: operations['delete_workspaces_workspace_roles_name'];
     options?: never;
     head?: never;
     patch?: never;
@@ -792,6 +913,65 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /**
+     * Access
+     * @description The caller's own access to a workspace: the role and the concrete actions it grants (an administrator
+     *     holds every action, whatever their role).
+     */
+    Access: {
+      /** Actions */
+      actions: string[];
+      /**
+       * Admin
+       * @default false
+       */
+      admin?: boolean;
+      /** Role */
+      role: string | null;
+      /** User */
+      user: string;
+    };
+    /** ActionInfo */
+    ActionInfo: {
+      /** Description */
+      description: string;
+      /** Name */
+      name: string;
+    };
+    /** ActionList */
+    ActionList: {
+      /** Items */
+      items: components['schemas']['ActionInfo'][];
+    };
+    /** Activity */
+    Activity: {
+      /** Action */
+      action: string;
+      /** Detail */
+      detail: {
+        [key: string]: unknown;
+      };
+      /** Id */
+      id: number;
+      /** Target */
+      target: string;
+      /** Target Kind */
+      target_kind: string;
+      /**
+       * Time
+       * Format: date-time
+       */
+      time: string;
+      /** User */
+      user: string;
+    };
+    /** ActivityPage */
+    ActivityPage: {
+      /** Items */
+      items: components['schemas']['Activity'][];
+      /** Next Cursor */
+      next_cursor: string | null;
+    };
     /**
      * AMLEvent
      * @description One ``data:`` line of GET /events.
@@ -1482,6 +1662,30 @@ export interface components {
       /** Last Id */
       last_id: number;
     };
+    /** Member */
+    Member: {
+      /**
+       * Added At
+       * Format: date-time
+       */
+      added_at: string;
+      /** Added By */
+      added_by: string;
+      /** Role */
+      role: string;
+      /** User */
+      user: string;
+    };
+    /** MemberList */
+    MemberList: {
+      /** Items */
+      items: components['schemas']['Member'][];
+    };
+    /** MemberSet */
+    MemberSet: {
+      /** Role */
+      role: string;
+    };
     /**
      * MetricEvent
      * @description Scalar points as stored: the same columns and steps as the metric's history.
@@ -1851,6 +2055,36 @@ export interface components {
        * @enum {string}
        */
       state: 'starting' | 'ready' | 'suspect' | 'draining' | 'dead';
+    };
+    /** Role */
+    Role: {
+      /** Actions */
+      actions: string[];
+      /** Builtin */
+      builtin: boolean;
+      /** Description */
+      description: string;
+      /** Name */
+      name: string;
+      /** Not Actions */
+      not_actions: string[];
+    };
+    /** RoleList */
+    RoleList: {
+      /** Items */
+      items: components['schemas']['Role'][];
+    };
+    /** RoleSet */
+    RoleSet: {
+      /** Actions */
+      actions: string[];
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /** Not Actions */
+      not_actions?: string[];
     };
     /** Run */
     Run: {
@@ -2304,6 +2538,35 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+  get_actions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ActionList'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   get_events: {
     parameters: {
       query?: {
@@ -2509,6 +2772,73 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Workspace'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_access: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Access'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_activity: {
+    parameters: {
+      query?: {
+        /** @description the next_cursor of the page before */
+        after?: string;
+        /** @description items per page, 1-500 (default 50) */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ActivityPage'];
         };
       };
       /** @description error */
@@ -3255,6 +3585,105 @@ export interface operations {
       };
     };
   };
+  get_workspaces_workspace_members: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MemberList'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  put_workspaces_workspace_members_user: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        user: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['MemberSet'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Member'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  delete_workspaces_workspace_members_user: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        user: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   get_workspaces_workspace_models: {
     parameters: {
       query?: {
@@ -3487,6 +3916,105 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ModelFileList'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_roles: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoleList'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  put_workspaces_workspace_roles_name: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RoleSet'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Role'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  delete_workspaces_workspace_roles_name: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
         };
       };
       /** @description error */

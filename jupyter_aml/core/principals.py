@@ -27,6 +27,7 @@ class RunPrincipal:
     run_id: str
     workspace: str
     snapshot_id: str | None
+    submitter: str = ""
 
 
 class RunPrincipals:
@@ -43,7 +44,8 @@ class RunPrincipals:
         """The principal of a verified token's run; Unauthorized if the run is gone or ended too long ago."""
         with self.db.read() as s:
             found = s.execute(
-                select(RunRow.id, RunRow.status, RunRow.end_time, RunRow.snapshot_id, WorkspaceRow.name)
+                select(RunRow.id, RunRow.status, RunRow.end_time, RunRow.snapshot_id, RunRow.submitter,
+                       WorkspaceRow.name)
                 .join(WorkspaceRow, WorkspaceRow.id == RunRow.workspace_id)
                 .where(RunRow.id == run_id)
             ).first()
@@ -52,4 +54,5 @@ class RunPrincipals:
         ended = as_utc(found.end_time)
         if is_terminal(found.status) and ended is not None and utcnow() - ended > self.grace:
             raise Unauthorized(f"the token of run {run_id} expired when the run ended")
-        return RunPrincipal(run_id=found.id, workspace=found.name, snapshot_id=found.snapshot_id)
+        return RunPrincipal(run_id=found.id, workspace=found.name, snapshot_id=found.snapshot_id,
+                            submitter=found.submitter)

@@ -21,6 +21,11 @@ from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import ExperimentRow, RunPropertyRow, RunRow, RunTagRow, WorkspaceRow
 
 
+def run_not_found(run_id: str, workspace: str) -> NotFound:
+    """The one answer for a run that is missing or out of the caller's reach: the same words for both."""
+    return NotFound(f"run {run_id!r} not found in workspace {workspace!r}", hint="check the id with `aml run list`")
+
+
 @dataclass(frozen=True)
 class ActiveRun:
     """What the run queue needs of a run that has not ended, detached from the store's session."""
@@ -59,9 +64,7 @@ class RunReader:
             .where(RunRow.id == run_id, WorkspaceRow.name == workspace)
         )
         if row is None:
-            raise NotFound(
-                f"run {run_id!r} not found in workspace {workspace!r}", hint="check the id with `aml run list`"
-            )
+            raise run_not_found(run_id, workspace)
         return row
 
     def get(self, workspace: str, run_id: str) -> models.Run:

@@ -20,6 +20,7 @@ from jupyter_aml.core.registry import ModelRegistry
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.secretbox import SecretBox
 from jupyter_aml.core.settings import ServiceSettings
+from jupyter_aml.core.sharing import Sharing
 from jupyter_aml.core.tokens import RunTokens, load_or_create_secret
 from jupyter_aml.core.workspaces import WorkspaceService
 from jupyter_aml.store.blobs import BlobStore, LocalBlobStore
@@ -39,6 +40,7 @@ class AMLService:
         self.principals = RunPrincipals(self.db, self.tokens, grace_seconds=self.settings.run_token_grace_seconds)
         self._sinks: list[EventSink] = []
         self.workspaces = WorkspaceService(self.db)
+        self.sharing = Sharing(self.db)
         self.runs = RunService(self.db, self._publish)
         self.metrics = MetricService(self.db, self.runs, self._publish)
         self.files = FileService(self.db, self.blobs, self._publish)

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core import models
+from jupyter_aml.core.roles import OWNER
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.store.db import Store
-from jupyter_aml.store.tables import ExperimentRow, WorkspaceRow
+from jupyter_aml.store.tables import ExperimentRow, MemberRow, WorkspaceRow
 
 _EXPERIMENT_NAME = re.compile(models.EXPERIMENT_PATTERN)
 
@@ -34,16 +35,28 @@ def workspace_model(row: WorkspaceRow) -> models.Workspace:
     return models.Workspace(name=row.name, description=row.description, created_at=utc(row.created_at))
 
 
+def workspace_not_found(name: str) -> NotFound:
+    """The one answer for a workspace that is missing or that the caller has no role in: the same words, so
+    the answer does not disclose which."""
+    return NotFound(f"workspace {name!r} not found",
+                    hint="create it with `aml workspace create NAME` or Workspace.create(name); if it is someone "
+                    "else's, ask its Owner to add you")
+
+
 class WorkspaceService:
     def __init__(self, db: Store) -> None:
         self.db = db
 
-    def create(self, spec: models.WorkspaceCreate) -> models.Workspace:
+    def create(self, spec: models.WorkspaceCreate, *, owner: str | None = None) -> models.Workspace:
+        """Create a workspace; ``owner`` (its creator) becomes its Owner in the same transaction."""
         try:
             with self.db.session() as s:
                 row = WorkspaceRow(name=spec.name, description=spec.description, created_at=utcnow())
                 s.add(row)
                 s.flush()
+                if owner is not None:
+                    s.add(MemberRow(workspace_id=row.id, user=owner, role=OWNER, added_by=owner,
+                                    added_at=row.created_at))
                 return workspace_model(row)
         except IntegrityError:
             raise Conflict(f"workspace {spec.name!r} already exists", hint="use it, or pick another name") from None
@@ -69,10 +82,7 @@ class WorkspaceService:
     def row(session: Session, name: str) -> WorkspaceRow:
         row = session.scalar(select(WorkspaceRow).where(WorkspaceRow.name == name))
         if row is None:
-            raise NotFound(
-                f"workspace {name!r} not found",
-                hint="create it with `aml workspace create NAME` or Workspace.create(name)",
-            )
+            raise workspace_not_found(name)
         return row
 
     def experiments(self, workspace: str) -> list[models.Experiment]:

@@ -69,6 +69,9 @@ class Api:
     def _post(self, template: T.PostPath, body: Any = None, **path: str | int) -> Any:
         return self.http.post(build_path(template, **path), body)
 
+    def _put(self, template: T.PutPath, body: Any, **path: str | int) -> Any:
+        return self.http.put(build_path(template, **path), body)
+
     def _patch(self, template: T.PatchPath, body: Any, **path: str | int) -> Any:
         return self.http.patch(build_path(template, **path), body)
 
@@ -107,6 +110,35 @@ class Api:
 
     def list_computes(self, ws: str) -> T.ComputeList:
         return cast(T.ComputeList, self._get("/workspaces/{workspace}/computes", workspace=ws))
+
+    # -- sharing: members, roles, access, activity ----------------------------------------------------
+    def list_members(self, ws: str) -> T.MemberList:
+        return cast(T.MemberList, self._get("/workspaces/{workspace}/members", workspace=ws))
+
+    def set_member(self, ws: str, user: str, body: T.MemberSet) -> T.Member:
+        return cast(T.Member, self._put("/workspaces/{workspace}/members/{user}", body, workspace=ws, user=user))
+
+    def remove_member(self, ws: str, user: str) -> None:
+        self._delete("/workspaces/{workspace}/members/{user}", workspace=ws, user=user)
+
+    def list_roles(self, ws: str) -> T.RoleList:
+        return cast(T.RoleList, self._get("/workspaces/{workspace}/roles", workspace=ws))
+
+    def set_role(self, ws: str, name: str, body: T.RoleSet) -> T.Role:
+        return cast(T.Role, self._put("/workspaces/{workspace}/roles/{name}", body, workspace=ws, name=name))
+
+    def delete_role(self, ws: str, name: str) -> None:
+        self._delete("/workspaces/{workspace}/roles/{name}", workspace=ws, name=name)
+
+    def get_access(self, ws: str) -> T.Access:
+        return cast(T.Access, self._get("/workspaces/{workspace}/access", workspace=ws))
+
+    def list_activity(self, ws: str, *, after: str | None = None, limit: int | None = None) -> T.ActivityPage:
+        return cast(T.ActivityPage, self._get("/workspaces/{workspace}/activity", _query(after=after, limit=limit),
+                                              workspace=ws))
+
+    def list_actions(self) -> T.ActionList:
+        return cast(T.ActionList, self._get("/actions"))
 
     # -- runs -----------------------------------------------------------------------------------------
     def list_runs(

@@ -13,6 +13,41 @@ from typing import Any, Literal, TypedDict
 
 RunStatus = Literal['Queued', 'Preparing', 'Starting', 'Running', 'Finalizing', 'Completed', 'Failed', 'Canceled', 'NotResponding']
 
+class _AccessRequired(TypedDict):
+    user: str
+    role: str | None
+    actions: list[str]
+
+
+class Access(_AccessRequired, total=False):
+    """The caller's own access to a workspace: the role and the concrete actions it grants (an administrator"""
+    admin: bool
+
+
+class ActionInfo(TypedDict):
+    name: str
+    description: str
+
+
+class ActionList(TypedDict):
+    items: list[ActionInfo]
+
+
+class Activity(TypedDict):
+    id: int
+    time: str
+    user: str
+    action: str
+    target_kind: str
+    target: str
+    detail: dict[str, Any]
+
+
+class ActivityPage(TypedDict):
+    items: list[Activity]
+    next_cursor: str | None
+
+
 class BlobInfo(TypedDict):
     sha256: str
     size: int
@@ -336,6 +371,21 @@ class LogPage(TypedDict):
     last_id: int
 
 
+class Member(TypedDict):
+    user: str
+    role: str
+    added_by: str
+    added_at: str
+
+
+class MemberList(TypedDict):
+    items: list[Member]
+
+
+class MemberSet(TypedDict):
+    role: str
+
+
 class MetricEvent(TypedDict):
     """Scalar points as stored: the same columns and steps as the metric's history."""
     type: Literal['metric']
@@ -502,6 +552,27 @@ class ReplicaView(TypedDict):
     served: int
     pid: int | None
     port: int | None
+
+
+class Role(TypedDict):
+    name: str
+    builtin: bool
+    actions: list[str]
+    not_actions: list[str]
+    description: str
+
+
+class RoleList(TypedDict):
+    items: list[Role]
+
+
+class _RoleSetRequired(TypedDict):
+    actions: list[str]
+
+
+class RoleSet(_RoleSetRequired, total=False):
+    not_actions: list[str]
+    description: str
 
 
 class Run(TypedDict):
@@ -740,11 +811,14 @@ AMLEvent = RunEvent | LogEvent | MetricEvent | FilesEvent | ModelEvent | Webserv
 
 # -- routes: the path templates the service serves, per method ------------------------------
 GetPath = Literal[
+    '/actions',
     '/events',
     '/health',
     '/openapi.json',
     '/workspaces',
     '/workspaces/{workspace}',
+    '/workspaces/{workspace}/access',
+    '/workspaces/{workspace}/activity',
     '/workspaces/{workspace}/blobs/{sha256}',
     '/workspaces/{workspace}/computes',
     '/workspaces/{workspace}/endpoints',
@@ -758,10 +832,12 @@ GetPath = Literal[
     '/workspaces/{workspace}/environments/{name}/versions/{version}',
     '/workspaces/{workspace}/experiments',
     '/workspaces/{workspace}/images',
+    '/workspaces/{workspace}/members',
     '/workspaces/{workspace}/models',
     '/workspaces/{workspace}/models/{name}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
     '/workspaces/{workspace}/models/{name}/versions/{version}/files',
+    '/workspaces/{workspace}/roles',
     '/workspaces/{workspace}/runs',
     '/workspaces/{workspace}/runs/{run_id}',
     '/workspaces/{workspace}/runs/{run_id}/children',
@@ -798,6 +874,8 @@ PostPath = Literal[
 ]
 PutPath = Literal[
     '/workspaces/{workspace}/blobs/{sha256}',
+    '/workspaces/{workspace}/members/{user}',
+    '/workspaces/{workspace}/roles/{name}',
 ]
 PatchPath = Literal[
     '/workspaces/{workspace}/endpoints/{name}',
@@ -806,10 +884,13 @@ PatchPath = Literal[
 ]
 DeletePath = Literal[
     '/workspaces/{workspace}/endpoints/{name}',
+    '/workspaces/{workspace}/members/{user}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
+    '/workspaces/{workspace}/roles/{name}',
 ]
 
 QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
+    ('GET', '/actions'): (),
     ('GET', '/events'): ('workspace', 'run_id'),
     ('POST', '/gc'): (),
     ('GET', '/health'): (),
@@ -817,6 +898,8 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces'): (),
     ('POST', '/workspaces'): (),
     ('GET', '/workspaces/{workspace}'): (),
+    ('GET', '/workspaces/{workspace}/access'): (),
+    ('GET', '/workspaces/{workspace}/activity'): ('after', 'limit'),
     ('POST', '/workspaces/{workspace}/blobs/missing'): (),
     ('GET', '/workspaces/{workspace}/blobs/{sha256}'): (),
     ('PUT', '/workspaces/{workspace}/blobs/{sha256}'): (),
@@ -839,6 +922,9 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('POST', '/workspaces/{workspace}/environments/{name}/versions/{version}/build'): (),
     ('GET', '/workspaces/{workspace}/experiments'): (),
     ('GET', '/workspaces/{workspace}/images'): (),
+    ('GET', '/workspaces/{workspace}/members'): (),
+    ('PUT', '/workspaces/{workspace}/members/{user}'): (),
+    ('DELETE', '/workspaces/{workspace}/members/{user}'): (),
     ('GET', '/workspaces/{workspace}/models'): ('name', 'tag', 'property', 'run_id', 'latest'),
     ('POST', '/workspaces/{workspace}/models'): (),
     ('GET', '/workspaces/{workspace}/models/{name}'): (),
@@ -846,6 +932,9 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('PATCH', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
     ('DELETE', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
     ('GET', '/workspaces/{workspace}/models/{name}/versions/{version}/files'): (),
+    ('GET', '/workspaces/{workspace}/roles'): (),
+    ('PUT', '/workspaces/{workspace}/roles/{name}'): (),
+    ('DELETE', '/workspaces/{workspace}/roles/{name}'): (),
     ('GET', '/workspaces/{workspace}/runs'): ('experiment', 'status', 'tag', 'property', 'parent_id', 'root_only', 'sort', 'page_size', 'page_token'),
     ('POST', '/workspaces/{workspace}/runs'): (),
     ('POST', '/workspaces/{workspace}/runs/from-folder'): (),

@@ -4,6 +4,7 @@ JSON bodies validated by pydantic, and the one table that maps typed errors to H
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import secrets
@@ -18,9 +19,12 @@ from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from jupyter_aml.core import roles as rbac
 from jupyter_aml.core.numbers import MAX_OFFSET, parse_int
 from jupyter_aml.core.principals import RunPrincipal
+from jupyter_aml.core.sharing import USER_TOKEN_PREFIX
 from jupyter_aml.errors import AMLError, Busy, PayloadTooLarge
+from jupyter_aml.server.authz import Caller, Identity, authorize
 
 if TYPE_CHECKING:
     from jupyter_aml.app import AMLApplication
@@ -28,61 +32,57 @@ if TYPE_CHECKING:
     from jupyter_aml.core.service import AMLService
 
 log = logging.getLogger("jupyter_aml.server")
+ANONYMOUS = Caller("anonymous")
+DEFAULT_IDENTITY = Identity()
 AUTH_RESOURCE = "aml"
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 @dataclass(frozen=True)
 class ApiSpec:
-    """What a handler method accepts and returns; read by the OpenAPI generator and the auth test."""
+    """What a handler method accepts and returns; read by the OpenAPI generator and the auth tests."""
 
     scope: str  # who besides users may call it: "user" (users only), "run", "run-read", "blobs", "snapshot"
     summary: str
+    action: str  # what it does, in the authorization table (core/roles.py)
     body: type[pydantic.BaseModel] | None = None
     returns: type[pydantic.BaseModel] | None = None
     query: tuple[tuple[str, str, str], ...] = ()  # (name, type, description)
     status: int = 200
     content_type: str = "application/json"
+    lists_descendants: bool = False  # lists child runs: a run token may not use it on an ancestor
 
 
-def api(scope: str, summary: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Every route method goes through this: authenticated, then authorized, then documented."""
+def api(scope: str, summary: str, *, action: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Every route method goes through this: authenticated, then authorized for its action, then documented;
+    a successful audited action is written to the activity log."""
+    if action not in rbac.ACTIONS and action not in rbac.GLOBAL_ACTIONS:
+        raise ValueError(f"unknown action {action!r}: add it to jupyter_aml/core/roles.py")
+    spec = ApiSpec(scope=scope, summary=summary, action=action, **kwargs)
 
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
-        guarded = web.authenticated(authorized(method))
-        guarded.__aml_api__ = ApiSpec(scope=scope, summary=summary, **kwargs)  # type: ignore[attr-defined]
+        @functools.wraps(method)
+        async def decided(self: AMLHandler, *args: Any, **kw: Any) -> None:
+            await authorize(self, spec)
+            self._audit = spec
+            await method(self, *args, **kw)
+
+        guarded = web.authenticated(authorized(decided))
+        guarded.__aml_api__ = spec  # type: ignore[attr-defined]
         return guarded
 
     return wrap
 
 
-class RunAuthorizer:
-    """Authorizer for requests carrying a run token: only that run's tree, as the route's scope allows."""
+class TokenCallerAuthorizer:
+    """Jupyter's authorizer for callers Jupyter does not know (service, named and run tokens): the AML
+    decision (``server.authz``) is the whole decision for them, and they reach only AML routes."""
 
     async def is_authorized(self, handler: AMLHandler, user: User, action: str, resource: str) -> bool:
-        spec: ApiSpec | None = getattr(getattr(handler, handler.request.method.lower()), "__aml_api__", None)
-        principal = handler.run_principal
-        if spec is None or principal is None or spec.scope == "user":
-            return False
-        workspace = handler.path_kwargs.get("workspace")
-        if workspace != principal.workspace:
-            return False
-        if spec.scope == "blobs":
-            return True
-        if spec.scope == "snapshot":
-            return handler.path_kwargs.get("snapshot_id") == principal.snapshot_id
-        target = handler.path_kwargs.get("run_id")
-        if not target:
-            return False
-        runs = handler.aml.runs
-        inside = await asyncio.to_thread(runs.in_subtree, workspace, principal.run_id, [target])
-        if inside:
-            return True
-        if spec.scope == "run-read" or (spec.scope == "run" and action == "read"):
-            # ancestors' records are readable (run.parent)
-            return principal.run_id in await asyncio.to_thread(runs.in_subtree, workspace, target, [principal.run_id])
-        return False
+        return getattr(getattr(handler, handler.request.method.lower(), None), "__aml_api__", None) is not None
 
+
+TOKEN_CALLER_AUTHORIZER = TokenCallerAuthorizer()
 
 @web.stream_request_body
 class AMLHandler(APIHandler):
@@ -91,6 +91,13 @@ class AMLHandler(APIHandler):
     declared length, so unauthenticated or oversized requests never sit in memory."""
 
     run_principal: RunPrincipal | None = None
+    caller: Caller = ANONYMOUS
+    _aml_token_caller = False
+    _audit: ApiSpec | None = None
+    audit_target: str = ""  # set by a handler whose new resource's name is not in its path
+    audit_workspace: str | None = None
+    audit_detail: dict[str, Any] = {}
+    _replied: Any = None
     auth_resource = AUTH_RESOURCE
     _chunks: list[bytes] | None = None
     _received = 0
@@ -111,9 +118,12 @@ class AMLHandler(APIHandler):
 
     @property
     def authorizer(self) -> Any:
-        if self.run_principal is not None:
-            return self.settings["aml_run_authorizer"]
+        if self._token_authenticated_as_caller():
+            return TOKEN_CALLER_AUTHORIZER
         return super().authorizer
+
+    def _token_authenticated_as_caller(self) -> bool:
+        return self._aml_token_caller
 
     def _bearer(self) -> str | None:
         header = self.request.headers.get("Authorization", "")
@@ -122,28 +132,41 @@ class AMLHandler(APIHandler):
 
     async def prepare(self) -> None:  # type: ignore[override]
         token = self._bearer()
-        service_token = self.settings.get("aml_service_token")
-        if token and service_token and hmac.compare_digest(token, service_token):
+        caller = await self._token_caller(token) if token else None
+        if caller is not None:
             if not self.check_host():
                 raise web.HTTPError(403)
-            self.current_user = self._jupyter_current_user = User(username="aml-service", name="AML service")
-            self._token_authenticated = True
-            self._limit_body()
-            return
-        principals = self.aml.principals
-        run_id = principals.run_id(token) if token else None
-        if run_id is not None:
-            if not self.check_host():
-                raise web.HTTPError(403)
-            self.run_principal = await asyncio.to_thread(principals.resolve, run_id)
-            self.current_user = self._jupyter_current_user = User(username=f"run:{run_id}")
-            self._token_authenticated = True
-            self._limit_body()
-            return
-        await super().prepare()
-        if self.current_user is None and self.request.method != "OPTIONS":
-            raise web.HTTPError(403, "authentication required: send a Jupyter token or a bearer token")
+            self.caller = caller
+            self.current_user = self._jupyter_current_user = User(username=caller.name)
+            self._token_authenticated = self._aml_token_caller = True
+        else:
+            await super().prepare()
+            if self.current_user is None:
+                if self.request.method != "OPTIONS":
+                    raise web.HTTPError(403, "authentication required: send a Jupyter token or a bearer token")
+            else:
+                self.caller = self.identity.jupyter_user(self.current_user.username)
         self._limit_body()
+
+    async def _token_caller(self, token: str) -> Caller | None:
+        """The caller a bearer token names: the service token, a named user token or a run token."""
+        service_token = self.settings.get("aml_service_token")
+        if service_token and hmac.compare_digest(token, service_token):
+            return self.identity.service()
+        if token.startswith(USER_TOKEN_PREFIX):
+            user = await asyncio.to_thread(self.aml.sharing.user_of_token, token)
+            return self.identity.named(user) if user is not None else None
+        run_id = self.aml.principals.run_id(token)
+        if run_id is None:
+            return None
+        principal = await asyncio.to_thread(self.aml.principals.resolve, run_id)
+        self.run_principal = principal
+        return Caller(f"run:{run_id}", run=principal)
+
+    @property
+    def identity(self) -> Identity:
+        identity: Identity = self.settings.get("aml_identity") or DEFAULT_IDENTITY
+        return identity
 
     def body_limit(self) -> int:
         """The largest body this route takes; streaming routes (blob uploads) raise it."""
@@ -181,8 +204,45 @@ class AMLHandler(APIHandler):
 
     @property
     def submitter(self) -> str:
-        user = self.current_user
-        return getattr(user, "name", None) or getattr(user, "username", None) or "unknown"
+        """Whom new resources are recorded as made by: the caller, or for a run token the run's submitter."""
+        caller = self.caller
+        return caller.run.submitter if caller.run is not None else caller.name
+
+    # -- the activity log ----------------------------------------------------------------------------
+    def finish(self, chunk: Any = None) -> Any:
+        spec, self._audit = self._audit, None
+        if spec is not None and self.get_status() < 400 and self._audited(spec):
+            self._record(spec)
+        return super().finish(chunk)
+
+    def _audit_target_default(self) -> str:
+        """What was acted on: a created resource (201/202) as the answer names it, else the path's names."""
+        payload = self._replied
+        if self.get_status() in (201, 202) and isinstance(payload, dict):
+            if isinstance(payload.get("items"), list):
+                return ",".join(str(_resource_name(i)) for i in payload["items"][:20])
+            created = _resource_name(payload)
+            if created:
+                return created
+        return "/".join(str(v) for k, v in self.path_kwargs.items() if k != "workspace")
+
+    def _audited(self, spec: ApiSpec) -> bool:
+        return (rbac.ACTIONS.get(spec.action) or rbac.GLOBAL_ACTIONS[spec.action]).audited
+
+    def _record(self, spec: ApiSpec) -> None:
+        """One activity row, written before the answer goes out so that a reader after it sees it. A failure
+        to write it is logged, not answered: the action itself has happened."""
+        caller = self.caller
+        user = f"{caller.run.submitter} (run {caller.run.run_id})" if caller.run is not None else caller.name
+        target = self.audit_target or self._audit_target_default()
+        try:
+            self.aml.sharing.record(
+                workspace=self.audit_workspace or self.path_kwargs.get("workspace"), user=user, action=spec.action,
+                target_kind=spec.action.split("/")[0], target=target,
+                detail={"method": self.request.method, "path": self.request.path, "status": self.get_status(),
+                        **self.audit_detail})
+        except Exception:
+            log.exception("could not write the activity record of %s %s", self.request.method, self.request.path)
 
     # -- bodies and responses ------------------------------------------------------------------------
     def body(self, model: type[M]) -> M:
@@ -203,6 +263,7 @@ class AMLHandler(APIHandler):
     def reply(self, payload: Any, status: int = 200) -> None:
         if isinstance(payload, pydantic.BaseModel):
             payload = payload.model_dump(mode="json")
+        self._replied = payload
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
@@ -236,10 +297,6 @@ class AMLHandler(APIHandler):
             )
             message = exc.log_message if status < 500 and exc.log_message else self._reason
             body = {"code": code, "message": message or code}
-            if status == 403 and self.run_principal is not None:
-                body["message"] = (f"the token of run {self.run_principal.run_id} may reach only that run, its "
-                                   "child runs and its snapshot")
-                body["hint"] = "do this from your notebook or the CLI, where you act as yourself"
         else:
             status = 500
             error_id = secrets.token_hex(4)
@@ -267,6 +324,15 @@ class AMLHandler(APIHandler):
             log.info("%s %s -> %s", self.request.method, self.request.path, value)
             return
         super().log_exception(typ, value, tb)
+
+
+def _resource_name(payload: Any) -> str:
+    if not isinstance(payload, dict):
+        return ""
+    name, version = payload.get("name"), payload.get("version")
+    if name and version is not None:
+        return f"{name}:{version}"
+    return str(payload.get("id") or name or "")
 
 
 def validation_body(exc: pydantic.ValidationError) -> dict[str, Any]:

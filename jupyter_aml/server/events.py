@@ -70,6 +70,7 @@ class EventsHandler(AMLHandler):
         returns=AMLEvent,
         content_type="text/event-stream",
         query=(("workspace", "string", "workspace name"), ("run_id", "string", "repeatable: only these runs")),
+        action="runs/read",
     )
     async def get(self) -> None:
         workspace = self.get_query_argument("workspace")

@@ -23,7 +23,8 @@ from jupyter_aml.app import AMLApplication
 from jupyter_aml.core.roots import PRIVATE_FILE, default_root, make_private_dir
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.server import events as events_routes
-from jupyter_aml.server.base import AMLHandler, RunAuthorizer, api
+from jupyter_aml.server.authz import IDENTITY_MODES, Identity
+from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes import endpoints, environments, files, images, metrics, models, runs, workspaces
 
 API_PREFIX = "aml/api/v1"
@@ -43,7 +44,7 @@ def all_routes() -> list[tuple[str, type]]:
 
 
 class OpenAPIHandler(AMLHandler):
-    @api("user", "This document")
+    @api("user", "This document", action="service/read")
     async def get(self) -> None:
         from jupyter_aml import __version__
         from jupyter_aml.server.openapi import build_openapi
@@ -52,7 +53,7 @@ class OpenAPIHandler(AMLHandler):
 
 
 class HealthHandler(AMLHandler):
-    @api("user", "Service health and versions")
+    @api("user", "Service health and versions", action="service/read")
     async def get(self) -> None:
         from jupyter_aml import __version__
 
@@ -107,6 +108,19 @@ class AMLExtension(ExtensionApp):
     runner_hidden_paths = List(Unicode(), default_value=[], help="More paths the bubblewrap runner hides from "
                                "runs (the root, home, /tmp and Jupyter's runtime/config folders always are).").tag(
         config=True)
+
+    users = Unicode("auto", help="Who Jupyter's users are to the workspace service (docs/sharing.md): single (one "
+                    "local user, an administrator: a personal JupyterLab), jupyter (each Jupyter/JupyterHub user by "
+                    "name, deciding by workspace roles), or auto (jupyter under JupyterHub, else single).").tag(
+        config=True)
+    admins = List(Unicode(), default_value=[], help="Users who act as Owner of every workspace (under JupyterHub the "
+                  "server's owner always does).").tag(config=True)
+
+    @validate("users")
+    def _check_users(self, proposal: Any) -> str:
+        if proposal["value"] not in IDENTITY_MODES:
+            raise ValueError(f"unknown users mode {proposal['value']!r}; valid: {', '.join(IDENTITY_MODES)}")
+        return str(proposal["value"])
 
     @validate("runner")
     def _check_runner(self, proposal: Any) -> str:
@@ -163,7 +177,7 @@ class AMLExtension(ExtensionApp):
             {
                 "aml_app": self.app,
                 "aml_service_token": self.service_token,
-                "aml_run_authorizer": RunAuthorizer(),
+                "aml_identity": Identity.configured(self.users, set(self.admins)),
             }
         )
 

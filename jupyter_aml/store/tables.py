@@ -321,3 +321,55 @@ class ModelNameRow(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     last_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MemberRow(Base):
+    """A user's role in a workspace: one role per user (Azure's role assignment at workspace scope)."""
+
+    __tablename__ = "workspace_members"
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64))
+    added_by: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CustomRoleRow(Base):
+    """A workspace's own role: allowed action patterns minus excluded ones."""
+
+    __tablename__ = "workspace_roles"
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actions: Mapped[list[str]] = mapped_column(JSON)
+    not_actions: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ActivityRow(Base):
+    """The activity log: append-only (database triggers refuse UPDATE and DELETE). It keeps the workspace's
+    name rather than a foreign key, so the record of a deleted workspace outlives it."""
+
+    __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_workspace", "workspace", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    workspace: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    target_kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class UserTokenRow(Base):
+    """A named user's API token for ``aml serve``: only its SHA-256 is kept, so the table leaks no token."""
+
+    __tablename__ = "user_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(255), default="")
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

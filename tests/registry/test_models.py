@@ -154,7 +154,8 @@ def test_a_training_script_registers_its_own_model(ws, tmp_path):
     model = Model(ws, "in-script")
     assert (model.version, model.run_id, model.tags) == (1, run.id, {"by": "script"})
     assert "registered in-script:1" in log, log
-    assert f"refused: the token of run {run.id} may reach only that run" in log, log
+    # another run is out of the token's reach: "not found", the same answer as for a run that does not exist
+    assert f"refused: run {other.id!r} not found in workspace" in log, log
     assert Path(model.download(tmp_path / "dl")).read_bytes() == b"trained-in-script"
     with pytest.raises(NotFound):
         Model(ws, "stolen")

@@ -33,7 +33,7 @@ def test_the_check_notices_a_stale_file(tmp_path: Path) -> None:
 
 def _templates_used_by_the_client() -> set[tuple[str, str]]:
     """(METHOD, template) of every call in runtime/api.py, read from its source."""
-    verbs = {"_get": "GET", "_post": "POST", "_patch": "PATCH", "_delete": "DELETE"}
+    verbs = {"_get": "GET", "_post": "POST", "_put": "PUT", "_patch": "PATCH", "_delete": "DELETE"}
     used: set[tuple[str, str]] = set()
     tree = ast.parse(CLIENT.read_text())
     for node in ast.walk(tree):

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from tornado.httpclient import HTTPClientError
 
+from jupyter_aml.core import roles as rbac
+from jupyter_aml.server.base import api
 from jupyter_aml.server.extension import all_routes
 from jupyter_aml.server.openapi import route_specs
 from tests.server.helpers import interactive_run
@@ -16,6 +19,14 @@ def test_every_route_has_an_authorization_decision():
     assert unguarded == []
     for _p, _m, _h, spec in specs:
         assert spec.scope in {"user", "run", "run-read", "blobs", "snapshot"}
+        assert spec.action in rbac.ACTIONS or spec.action in rbac.GLOBAL_ACTIONS
+
+
+def test_a_route_without_a_known_action_cannot_be_declared():
+    with pytest.raises(TypeError):
+        api("user", "no decision")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="unknown action"):
+        api("user", "a typo", action="runs/sumbit")
 
 
 async def test_unauthenticated_requests_are_refused(jp_fetch):
@@ -26,8 +37,8 @@ async def test_unauthenticated_requests_are_refused(jp_fetch):
         assert exc.code == 403
 
 
-async def _as_token(jp_fetch, token, method, *path, body=None):
-    kwargs = {"method": method, "headers": {"Authorization": f"Bearer {token}"}}
+async def _as_token(jp_fetch, token, method, *path, body=None, params=None):
+    kwargs = {"method": method, "headers": {"Authorization": f"Bearer {token}"}, "params": params or {}}
     if body is not None:
         kwargs["body"] = json.dumps(body)
     try:
@@ -52,8 +63,9 @@ async def test_run_token_reaches_only_its_own_tree(aml, jp_fetch, jp_serverapp):
         )
         == 200
     )
-    # another run, listings, workspaces, Jupyter's own APIs: all refused
-    assert await _as_token(jp_fetch, token, "GET", "workspaces", "w", "runs", other["id"]) == 403
+    # another run (404, as for a run that does not exist), listings, workspaces, Jupyter's APIs: refused
+    assert await _as_token(jp_fetch, token, "GET", "workspaces", "w", "runs", other["id"]) == 404
+    assert await _as_token(jp_fetch, token, "GET", "workspaces", "w", "runs", "no-such-run") == 404
     assert await _as_token(jp_fetch, token, "GET", "workspaces", "w", "runs") == 403
     assert await _as_token(jp_fetch, token, "GET", "workspaces") == 403
     try:
@@ -70,6 +82,13 @@ async def test_run_token_reaches_only_its_own_tree(aml, jp_fetch, jp_serverapp):
         )
         == 403
     )
+    # ancestors' own records only: not their children (its siblings), not recursively through them
+    sibling = (await aml("POST", f"workspaces/w/runs/{mine['id']}/children", {}))[1]["items"][0]["id"]
+    assert await _as_token(jp_fetch, child_token, "GET", "workspaces", "w", "runs", mine["id"], "metrics") == 200
+    assert await _as_token(jp_fetch, child_token, "GET", "workspaces", "w", "runs", sibling) == 404
+    assert await _as_token(jp_fetch, child_token, "GET", "workspaces", "w", "runs", mine["id"], "children") == 403
+    metrics = ("workspaces", "w", "runs", mine["id"], "metrics")
+    assert await _as_token(jp_fetch, child_token, "GET", *metrics, params={"recursive": "true"}) == 403
     # a forged token is not a token
     assert await _as_token(jp_fetch, token[:-4] + "0000", "GET", "workspaces", "w", "runs", mine["id"]) == 403
 

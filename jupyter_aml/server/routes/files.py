@@ -39,7 +39,8 @@ async def send_blob(handler: AMLHandler, sha256: str, filename: str | None = Non
 
 
 class BlobsMissingHandler(AMLHandler):
-    @api("blobs", "Which of these blobs does the workspace lack?", body=models.HashList, returns=models.MissingBlobs)
+    @api("blobs", "Which of these blobs does the workspace lack?", body=models.HashList, returns=models.MissingBlobs,
+         action="files/write")
     async def post(self, workspace: str) -> None:
         spec = self.body(models.HashList)
         await asyncio.to_thread(self.aml.workspaces.get, workspace)
@@ -103,6 +104,7 @@ class BlobHandler(AMLHandler):
         returns=models.BlobInfo,
         status=201,
         content_type="application/octet-stream",
+        action="files/write",
     )
     async def put(self, workspace: str, sha256: str) -> None:
         check_sha256(sha256)
@@ -119,7 +121,7 @@ class BlobHandler(AMLHandler):
         )
         self.reply({"sha256": sha256, "size": size}, 201)
 
-    @api("blobs", "Download a blob", content_type="application/octet-stream")
+    @api("blobs", "Download a blob", content_type="application/octet-stream", action="files/read")
     async def get(self, workspace: str, sha256: str) -> None:
         check_sha256(sha256)
         await send_blob(self, sha256)
@@ -132,6 +134,7 @@ class SnapshotsHandler(AMLHandler):
         body=models.SnapshotCreate,
         returns=models.Snapshot,
         status=201,
+        action="files/write",
     )
     async def post(self, workspace: str) -> None:
         spec = self.body(models.SnapshotCreate)
@@ -147,13 +150,13 @@ class SnapshotsHandler(AMLHandler):
 
 
 class SnapshotHandler(AMLHandler):
-    @api("snapshot", "Get a snapshot's manifest", returns=models.Snapshot)
+    @api("snapshot", "Get a snapshot's manifest", returns=models.Snapshot, action="files/read")
     async def get(self, workspace: str, snapshot_id: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.files.snapshot, snapshot_id))
 
 
 class SnapshotZipHandler(AMLHandler):
-    @api("snapshot", "Download a snapshot as a zip", content_type="application/zip")
+    @api("snapshot", "Download a snapshot as a zip", content_type="application/zip", action="files/read")
     async def get(self, workspace: str, snapshot_id: str) -> None:
         with tempfile.TemporaryFile() as out:
             await asyncio.to_thread(self.aml.files.write_snapshot_zip, snapshot_id, out)
@@ -167,14 +170,16 @@ class SnapshotZipHandler(AMLHandler):
 
 
 class RunFilesHandler(AMLHandler):
-    @api("run", "List a run's files", returns=models.RunFileList, query=(("prefix", "string", "e.g. outputs/"),))
+    @api("run", "List a run's files", returns=models.RunFileList, query=(("prefix", "string", "e.g. outputs/"),),
+         action="files/read")
     async def get(self, workspace: str, run_id: str) -> None:
         items = await asyncio.to_thread(
             self.aml.files.run_files, workspace, run_id, self.get_query_argument("prefix", "")
         )
         self.reply({"items": [f.model_dump() for f in items]})
 
-    @api("run", "Register uploaded blobs as run files", body=models.RunFiles, returns=models.RunFileList)
+    @api("run", "Register uploaded blobs as run files", body=models.RunFiles, returns=models.RunFileList,
+         action="files/write")
     async def post(self, workspace: str, run_id: str) -> None:
         spec = self.body(models.RunFiles)
         items = await asyncio.to_thread(self.aml.files.add_run_files, workspace, run_id, spec)
@@ -187,6 +192,7 @@ class RunFileContentHandler(AMLHandler):
         "Download one run file",
         query=(("path", "string", "the file's path in the run"),),
         content_type="application/octet-stream",
+        action="files/read",
     )
     async def get(self, workspace: str, run_id: str) -> None:
         path = self.get_query_argument("path", "")
@@ -196,7 +202,7 @@ class RunFileContentHandler(AMLHandler):
 
 class GarbageCollectionHandler(AMLHandler):
     @api("user", "Remove stored files (blobs) that no run, snapshot, model or logged image refers to any more",
-         body=GcRequest, returns=GcReport)
+         body=GcRequest, returns=GcReport, action="service/admin")
     async def post(self) -> None:
         spec = self.body(GcRequest)
         self.reply(await asyncio.to_thread(self.aml.gc.collect, spec))

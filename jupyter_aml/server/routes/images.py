@@ -10,7 +10,7 @@ from jupyter_aml.server.routes.workspaces import WS
 
 
 class ImagesHandler(AMLHandler):
-    @api("user", "Scoring images built in this workspace", returns=rm.ImageList)
+    @api("user", "Scoring images built in this workspace", returns=rm.ImageList, action="images/read")
     async def get(self, workspace: str) -> None:
         self.reply(rm.ImageList(items=await asyncio.to_thread(self.aml.images.all, workspace)))
 

@@ -13,7 +13,8 @@ from jupyter_aml.server.routes.runs import RUN
 
 
 class JournalHandler(AMLHandler):
-    @api("run", "Ship journal records (idempotent by seq)", body=models.JournalBatch, returns=models.JournalAck)
+    @api("run", "Ship journal records (idempotent by seq)", body=models.JournalBatch, returns=models.JournalAck,
+         action="runs/report")
     async def post(self, workspace: str, run_id: str) -> None:
         # Each record is checked on its own: the valid ones are stored, the others answered in ``rejected``.
         raw = self.raw_body()
@@ -32,6 +33,7 @@ class MetricsHandler(AMLHandler):
         "List a run's metrics",
         returns=models.MetricSummaryList,
         query=(("recursive", "boolean", "include child runs"),),
+        action="runs/read",
     )
     async def get(self, workspace: str, run_id: str) -> None:
         recursive = self.get_query_argument("recursive", "false") == "true"
@@ -45,6 +47,7 @@ class MetricValuesHandler(AMLHandler):
         "Every metric of a run with all its values, in one answer (the SDK's get_metrics)",
         returns=models.MetricHistoryList,
         query=(("recursive", "boolean", "include child runs"),),
+        action="runs/read",
     )
     async def get(self, workspace: str, run_id: str) -> None:
         recursive = self.get_query_argument("recursive", "false") == "true"
@@ -58,6 +61,7 @@ class MetricHistoryHandler(AMLHandler):
         "A metric's values; scalars downsampled to max_points keeping minima and maxima",
         returns=models.MetricHistory,
         query=(("max_points", "integer", "downsample to at most this many"),),
+        action="runs/read",
     )
     async def get(self, workspace: str, run_id: str, name: str) -> None:
         history = await asyncio.to_thread(
@@ -76,6 +80,7 @@ class LogsHandler(AMLHandler):
             ("limit", "integer", "1..10000"),
             ("stream", "string", "stdout, stderr, ..."),
         ),
+        action="runs/read",
     )
     async def get(self, workspace: str, run_id: str) -> None:
         page = await asyncio.to_thread(
@@ -88,7 +93,7 @@ class LogsHandler(AMLHandler):
         )
         self.reply(page)
 
-    @api("run", "Append log lines", body=models.LogBatch, returns=models.ItemCount)
+    @api("run", "Append log lines", body=models.LogBatch, returns=models.ItemCount, action="runs/report")
     async def post(self, workspace: str, run_id: str) -> None:
         batch = self.body(models.LogBatch)
         count = await asyncio.to_thread(self.aml.files.add_logs, workspace, run_id, batch, now=time.time())

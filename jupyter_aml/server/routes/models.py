@@ -27,7 +27,7 @@ def version_number(value: str) -> int:
 
 
 class ModelsHandler(AMLHandler):
-    @api("user", "List and search registered models", returns=rm.ModelList, query=LIST_QUERY)
+    @api("user", "List and search registered models", returns=rm.ModelList, query=LIST_QUERY, action="models/read")
     async def get(self, workspace: str) -> None:
         items = await asyncio.to_thread(
             self.aml.models.find,
@@ -40,7 +40,8 @@ class ModelsHandler(AMLHandler):
         )
         self.reply(rm.ModelList(items=items))
 
-    @api("user", "Register a model (the next version of its name)", body=rm.ModelCreate, returns=rm.Model, status=201)
+    @api("user", "Register a model (the next version of its name)", body=rm.ModelCreate, returns=rm.Model, status=201,
+         action="models/write")
     async def post(self, workspace: str) -> None:
         spec = self.body(rm.ModelCreate)
         model = await asyncio.to_thread(self.aml.models.register, workspace, spec, created_by=self.submitter)
@@ -51,7 +52,7 @@ class RunModelsHandler(AMLHandler):
     """Registration with lineage, open to the run's own token: ``run.register_model`` inside a training script."""
 
     @api("run", "Register a file or folder of this run as a model version (lineage to the run)",
-         body=rm.ModelCreate, returns=rm.Model, status=201)
+         body=rm.ModelCreate, returns=rm.Model, status=201, action="models/write")
     async def post(self, workspace: str, run_id: str) -> None:
         spec = self.body(rm.ModelCreate)
         if spec.files is not None:
@@ -65,30 +66,31 @@ class RunModelsHandler(AMLHandler):
 
 
 class ModelHandler(AMLHandler):
-    @api("user", "The latest version of a model", returns=rm.Model)
+    @api("user", "The latest version of a model", returns=rm.Model, action="models/read")
     async def get(self, workspace: str, name: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.models.get, workspace, name))
 
 
 class ModelVersionHandler(AMLHandler):
-    @api("user", "One version of a model", returns=rm.Model)
+    @api("user", "One version of a model", returns=rm.Model, action="models/read")
     async def get(self, workspace: str, name: str, version: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.models.get, workspace, name, version_number(version)))
 
     @api("user", "Update tags (set/remove), add properties, set the description", body=rm.ModelUpdate,
-         returns=rm.Model)
+         returns=rm.Model, action="models/write")
     async def patch(self, workspace: str, name: str, version: str) -> None:
         spec = self.body(rm.ModelUpdate)
         self.reply(await asyncio.to_thread(self.aml.models.update, workspace, name, version_number(version), spec))
 
-    @api("user", "Delete a model version (409 while a web service uses it)")
+    @api("user", "Delete a model version (409 while a web service uses it)", action="models/delete")
     async def delete(self, workspace: str, name: str, version: str) -> None:
         await asyncio.to_thread(self.aml.models.delete, workspace, name, version_number(version))
         self.reply({"deleted": f"{name}:{version}"})
 
 
 class ModelFilesHandler(AMLHandler):
-    @api("user", "The files of a model version (download each with GET blobs/{sha256})", returns=rm.ModelFileList)
+    @api("user", "The files of a model version (download each with GET blobs/{sha256})", returns=rm.ModelFileList,
+         action="models/read")
     async def get(self, workspace: str, name: str, version: str) -> None:
         items = await asyncio.to_thread(self.aml.models.files, workspace, name, version_number(version))
         self.reply(rm.ModelFileList(items=items))

@@ -24,7 +24,7 @@ LIST_QUERY = (
 
 
 class RunsHandler(AMLHandler):
-    @api("user", "List runs (paged, filtered, sorted)", returns=models.RunPage, query=LIST_QUERY)
+    @api("user", "List runs (paged, filtered, sorted)", returns=models.RunPage, query=LIST_QUERY, action="runs/read")
     async def get(self, workspace: str) -> None:
         page = await asyncio.to_thread(
             self.aml.runs.find,
@@ -41,7 +41,8 @@ class RunsHandler(AMLHandler):
         )
         self.reply(page)
 
-    @api("user", "Submit a run or start an interactive run", body=models.RunCreate, returns=models.Run, status=201)
+    @api("user", "Submit a run or start an interactive run", body=models.RunCreate, returns=models.Run, status=201,
+         action="runs/submit")
     async def post(self, workspace: str) -> None:
         spec = self.body(models.RunCreate)
         self.reply(await self.scheduler.submit(workspace, spec, submitter=self.submitter), 201)
@@ -54,6 +55,7 @@ class FolderRunsHandler(AMLHandler):
         body=models.FolderRunCreate,
         returns=models.Run,
         status=201,
+        action="runs/submit",
     )
     async def post(self, workspace: str) -> None:
         spec = self.body(models.FolderRunCreate)
@@ -62,24 +64,26 @@ class FolderRunsHandler(AMLHandler):
 
 
 class RunHandler(AMLHandler):
-    @api("run", "Get a run", returns=models.Run)
+    @api("run", "Get a run", returns=models.Run, action="runs/read")
     async def get(self, workspace: str, run_id: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.runs.get, workspace, run_id))
 
-    @api("run", "Update tags, properties, name or description", body=models.RunUpdate, returns=models.Run)
+    @api("run", "Update tags, properties, name or description", body=models.RunUpdate, returns=models.Run,
+         action="runs/write")
     async def patch(self, workspace: str, run_id: str) -> None:
         spec = self.body(models.RunUpdate)
         self.reply(await asyncio.to_thread(self.aml.runs.update, workspace, run_id, spec))
 
 
 class ChildrenHandler(AMLHandler):
-    @api("run", "List child runs", returns=models.RunList, query=(("recursive", "boolean", "all descendants"),))
+    @api("run", "List child runs", returns=models.RunList, query=(("recursive", "boolean", "all descendants"),),
+         action="runs/read", lists_descendants=True)
     async def get(self, workspace: str, run_id: str) -> None:
         recursive = self.get_query_argument("recursive", "false") == "true"
         items = await asyncio.to_thread(self.aml.runs.children, workspace, run_id, recursive=recursive)
         self.reply({"items": [r.model_dump(mode="json") for r in items]})
 
-    @api("run", "Create child runs", body=models.ChildCreate, returns=models.RunList, status=201)
+    @api("run", "Create child runs", body=models.ChildCreate, returns=models.RunList, status=201, action="runs/write")
     async def post(self, workspace: str, run_id: str) -> None:
         spec = self.body(models.ChildCreate)
         items = await asyncio.to_thread(
@@ -89,7 +93,7 @@ class ChildrenHandler(AMLHandler):
 
 
 class StatusHandler(AMLHandler):
-    @api("run", "Report a status change", body=models.StatusUpdate, returns=models.Run)
+    @api("run", "Report a status change", body=models.StatusUpdate, returns=models.Run, action="runs/report")
     async def post(self, workspace: str, run_id: str) -> None:
         spec = self.body(models.StatusUpdate)
         if spec.status == models.RunStatus.CANCELED:
@@ -99,13 +103,14 @@ class StatusHandler(AMLHandler):
 
 
 class CancelHandler(AMLHandler):
-    @api("run", "Cancel a run (stops its whole process tree)", returns=models.Run)
+    @api("run", "Cancel a run (stops its whole process tree)", returns=models.Run, action="runs/cancel")
     async def post(self, workspace: str, run_id: str) -> None:
         self.reply(await self.scheduler.cancel(workspace, run_id))
 
 
 class HeartbeatHandler(AMLHandler):
-    @api("run", "Heartbeat from the run agent; answers the run's status", returns=models.Heartbeat)
+    @api("run", "Heartbeat from the run agent; answers the run's status", returns=models.Heartbeat,
+         action="runs/report")
     async def post(self, workspace: str, run_id: str) -> None:
         status = await asyncio.to_thread(self.aml.runs.heartbeat, workspace, run_id)
         self.reply({"status": status.value})

@@ -1,45 +1,133 @@
-"""Workspaces, experiments and compute targets."""
+"""Workspaces, experiments, compute targets, and sharing: members, roles, one's access, the activity log."""
 
 from __future__ import annotations
 
 import asyncio
 
 from jupyter_aml.core import models
+from jupyter_aml.core import roles as rbac
+from jupyter_aml.core import sharing_models as sm
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 
 WS = r"(?P<workspace>[^/]+)"
 
 
 class WorkspacesHandler(AMLHandler):
-    @api("user", "List workspaces", returns=models.WorkspaceList)
+    @api("user", "List the workspaces the caller has a role in", returns=models.WorkspaceList,
+         action="workspaces/list")
     async def get(self) -> None:
         items = await asyncio.to_thread(self.aml.workspaces.all)
+        if not self.caller.admin:
+            mine = await asyncio.to_thread(self.aml.sharing.workspaces_of, self.caller.name)
+            items = [w for w in items if w.name in mine]
         self.reply({"items": [w.model_dump(mode="json") for w in items]})
 
-    @api("user", "Create a workspace", body=models.WorkspaceCreate, returns=models.Workspace, status=201)
+    @api("user", "Create a workspace (its creator becomes its Owner)", body=models.WorkspaceCreate,
+         returns=models.Workspace, status=201, action="workspaces/create")
     async def post(self) -> None:
         spec = self.body(models.WorkspaceCreate)
-        self.reply(await asyncio.to_thread(self.aml.workspaces.create, spec), 201)
+        self.audit_workspace = self.audit_target = spec.name
+        self.reply(await asyncio.to_thread(self.aml.workspaces.create, spec, owner=self.caller.name), 201)
 
 
 class WorkspaceHandler(AMLHandler):
-    @api("user", "Get a workspace", returns=models.Workspace)
+    @api("user", "Get a workspace", returns=models.Workspace, action="workspaces/read")
     async def get(self, workspace: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.workspaces.get, workspace))
 
 
 class ExperimentsHandler(AMLHandler):
-    @api("user", "List a workspace's experiments", returns=models.ExperimentList)
+    @api("user", "List a workspace's experiments", returns=models.ExperimentList, action="workspaces/read")
     async def get(self, workspace: str) -> None:
         items = await asyncio.to_thread(self.aml.workspaces.experiments, workspace)
         self.reply({"items": [e.model_dump(mode="json") for e in items]})
 
 
 class ComputesHandler(AMLHandler):
-    @api("user", "List compute targets", returns=models.ComputeList)
+    @api("user", "List compute targets", returns=models.ComputeList, action="computes/read")
     async def get(self, workspace: str) -> None:
         await asyncio.to_thread(self.aml.workspaces.get, workspace)
         self.reply({"items": [c.model_dump(mode="json") for c in self.scheduler.computes()]})
+
+
+class MembersHandler(AMLHandler):
+    @api("user", "The workspace's members and their roles", returns=sm.MemberList, action="members/read")
+    async def get(self, workspace: str) -> None:
+        self.reply(sm.MemberList(items=await asyncio.to_thread(self.aml.sharing.members, workspace)))
+
+
+class MemberHandler(AMLHandler):
+    @api("user", "Add a member or change a member's role (the last Owner cannot be demoted: 409)",
+         body=sm.MemberSet, returns=sm.Member, action="members/write")
+    async def put(self, workspace: str, user: str) -> None:
+        spec = self.body(sm.MemberSet)
+        sm.check_user(user)
+        self.audit_detail = {"role": spec.role}
+        member = await asyncio.to_thread(self.aml.sharing.set_member, workspace, user, spec.role, by=self.caller.name)
+        self.reply(member)
+
+    @api("user", "Remove a member (the last Owner cannot be removed: 409)", action="members/write", status=204)
+    async def delete(self, workspace: str, user: str) -> None:
+        await asyncio.to_thread(self.aml.sharing.remove_member, workspace, user)
+        self.set_status(204)
+        self.finish()
+
+
+class RolesHandler(AMLHandler):
+    @api("user", "The roles one can give in this workspace: built-in and custom", returns=sm.RoleList,
+         action="roles/read")
+    async def get(self, workspace: str) -> None:
+        self.reply(sm.RoleList(items=await asyncio.to_thread(self.aml.sharing.roles, workspace)))
+
+
+class RoleHandler(AMLHandler):
+    @api("user", "Create or replace a custom role (a list of allowed action patterns minus excluded ones)",
+         body=sm.RoleSet, returns=sm.Role, action="roles/write")
+    async def put(self, workspace: str, name: str) -> None:
+        spec = self.body(sm.RoleSet)
+        sm.check_role_name(name)
+        self.audit_detail = {"actions": spec.actions, "not_actions": spec.not_actions}
+        self.reply(await asyncio.to_thread(self.aml.sharing.set_role, workspace, name, spec, by=self.caller.name))
+
+    @api("user", "Delete a custom role (409 while someone holds it)", action="roles/write", status=204)
+    async def delete(self, workspace: str, name: str) -> None:
+        await asyncio.to_thread(self.aml.sharing.delete_role, workspace, name)
+        self.set_status(204)
+        self.finish()
+
+
+class AccessHandler(AMLHandler):
+    @api("user", "The caller's own role in the workspace and the actions it allows", returns=sm.Access,
+         action="workspaces/read")
+    async def get(self, workspace: str) -> None:
+        await asyncio.to_thread(self.aml.workspaces.get, workspace)
+        role = await asyncio.to_thread(self.aml.sharing.role_of, workspace, self.caller.name)
+        if self.caller.admin:
+            actions, name = sorted(rbac.ACTIONS), role.name if role is not None else rbac.OWNER
+        else:
+            assert role is not None  # authorized: the caller has a role here
+            actions, name = sorted(role.allowed()), role.name
+        self.reply(sm.Access(user=self.caller.name, role=name, actions=actions, admin=self.caller.admin))
+
+
+class ActivityHandler(AMLHandler):
+    @api("user", "The workspace's activity log, newest first", returns=sm.ActivityPage, action="activity/read",
+         query=(("after", "string", "the next_cursor of the page before"),
+                ("limit", "integer", "items per page, 1-500 (default 50)")))
+    async def get(self, workspace: str) -> None:
+        limit = self.query_int("limit", 50)
+        if not 1 <= limit <= 500:
+            raise InvalidInput(f"limit must be 1-500, not {limit}", hint="page with next_cursor instead")
+        after = self.get_query_argument("after", None) or None
+        self.reply(await asyncio.to_thread(self.aml.sharing.activity, workspace, after=after, limit=limit))
+
+
+class ActionsHandler(AMLHandler):
+    @api("user", "Every action a role can allow, for writing custom roles", returns=sm.ActionList,
+         action="service/read")
+    async def get(self) -> None:
+        self.reply({"items": [{"name": a.name, "description": a.description} for a in rbac.ACTIONS.values()]})
 
 
 ROUTES = [
@@ -47,4 +135,11 @@ ROUTES = [
     (rf"/workspaces/{WS}", WorkspaceHandler),
     (rf"/workspaces/{WS}/experiments", ExperimentsHandler),
     (rf"/workspaces/{WS}/computes", ComputesHandler),
+    (rf"/workspaces/{WS}/members", MembersHandler),
+    (rf"/workspaces/{WS}/members/(?P<user>[^/]+)", MemberHandler),
+    (rf"/workspaces/{WS}/roles", RolesHandler),
+    (rf"/workspaces/{WS}/roles/(?P<name>[^/]+)", RoleHandler),
+    (rf"/workspaces/{WS}/access", AccessHandler),
+    (rf"/workspaces/{WS}/activity", ActivityHandler),
+    (r"/actions", ActionsHandler),
 ]
