@@ -264,8 +264,8 @@ class DeploymentRow(Base):
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # an update in progress
     operation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the last create/update
     port: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    primary_key: Mapped[str] = mapped_column(String(128))
-    secondary_key: Mapped[str] = mapped_column(String(128))
+    primary_key: Mapped[str] = mapped_column(String(512))  # sealed (core/service_keys.py)
+    secondary_key: Mapped[str] = mapped_column(String(512))
     image_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     tags: Mapped[dict[str, str]] = mapped_column(JSON)
     description: Mapped[str] = mapped_column(Text, default="")

@@ -1,4 +1,5 @@
-"""sharing: workspace members, custom roles, the append-only activity log, named user tokens
+"""sharing: workspace members, custom roles, the append-only activity log, named user tokens; room for
+sealed web-service keys
 
 Revision ID: 0003
 Revises: 0002
@@ -61,6 +62,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_sha256')
     )
+    # web-service keys are sealed at rest (core/service_keys.py): room for the ciphertext
+    with op.batch_alter_table('deployments', schema=None) as batch_op:
+        for column in ('primary_key', 'secondary_key'):
+            batch_op.alter_column(column, existing_type=sa.String(length=128), type_=sa.String(length=512),
+                                  existing_nullable=False)
     # append-only: the database itself refuses to change or remove an activity record
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""CREATE FUNCTION activity_append_only() RETURNS trigger AS $$
@@ -77,6 +83,10 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS activity_append_only ON activity")
         op.execute("DROP FUNCTION IF EXISTS activity_append_only()")
+    with op.batch_alter_table('deployments', schema=None) as batch_op:
+        for column in ('primary_key', 'secondary_key'):
+            batch_op.alter_column(column, existing_type=sa.String(length=512), type_=sa.String(length=128),
+                                  existing_nullable=False)
     op.drop_table('user_tokens')
     op.drop_index('ix_activity_workspace', table_name='activity')
     op.drop_table('activity')
