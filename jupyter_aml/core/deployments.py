@@ -7,14 +7,12 @@ versions it uses (live, or being rolled out) so that the registry refuses to del
 
 from __future__ import annotations
 
-import logging
-import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, cast
 
-from sqlalchemy import String, delete, make_url, or_, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +22,8 @@ from jupyter_aml.core.environments import EnvironmentRegistry, spec_hash
 from jupyter_aml.core.events import EventSink, WebserviceEvent, discard
 from jupyter_aml.core.models import RunFile
 from jupyter_aml.core.registry import ModelRegistry
-from jupyter_aml.core.secretbox import SEALED_PREFIX, SecretBox, SecretUnreadable
+from jupyter_aml.core.secretbox import SecretBox
+from jupyter_aml.core.service_keys import ServiceKeyVault, new_key
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.snapshot.paths import validate_relpath
@@ -39,7 +38,6 @@ from jupyter_aml.store.tables import (
     WorkspaceRow,
 )
 
-log = logging.getLogger(__name__)
 TRANSITIONING, HEALTHY, UNHEALTHY, FAILED = "Transitioning", "Healthy", "Unhealthy", "Failed"
 REVISION_FIELDS = ("models", "inference_config", "replicas")
 
@@ -73,32 +71,11 @@ class RevisionPlan:
     port: int | None
 
 
-def new_key() -> str:
-    return secrets.token_urlsafe(32)
-
-
-MAX_KEY_CHARS = 128  # rm.RegenerateKey.key_value's limit
-
-
-def key_columns_fit(url: str) -> bool:
-    """Whether the key columns hold a sealed key of the longest allowed value. SQLite ignores VARCHAR
-    lengths; a backend that enforces them (PostgreSQL) keeps plain keys until the columns are widened."""
-    column = DeploymentRow.__table__.c.primary_key.type
-    length = column.length if isinstance(column, String) else None
-    if length is None or length >= SecretBox.sealed_length(MAX_KEY_CHARS):
-        return True
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 class DeploymentStore:
     def __init__(self, db: Store, environments: EnvironmentRegistry, *, box: SecretBox, host: str = "127.0.0.1",
                  events: EventSink = discard) -> None:
         self.db = db
-        self.box = box  # the service keys are sealed in the database, opened only to hand them out
-        self.seals_keys = key_columns_fit(db.url)
-        if not self.seals_keys:
-            log.warning("web service keys stay in plain text on this database: its key columns are too narrow "
-                        "for sealed keys (a later schema revision widens them)")
+        self.vault = ServiceKeyVault(db, box)  # the keys are sealed in the database, opened to hand them out
         self.environments = environments
         self.host = host
         self.events = events
@@ -188,6 +165,7 @@ class DeploymentStore:
             inference = self._inference(s, workspace, spec.inference_config)
             now = utcnow()
             config = spec.deployment_config.model_dump(mode="json")
+            primary_key, secondary_key = self.vault.new_pair()
             row = DeploymentRow(
                 workspace_id=ws.id,
                 name=spec.name,
@@ -201,8 +179,8 @@ class DeploymentStore:
                          "deployment_config": config},
                 operation={"kind": "create", "status": "Running", "revision": 1, "started_at": now.isoformat()},
                 port=spec.deployment_config.port,
-                primary_key=self._seal(new_key()),
-                secondary_key=self._seal(new_key()),
+                primary_key=primary_key,
+                secondary_key=secondary_key,
                 tags=dict(spec.tags),
                 description=spec.description,
                 created_by=created_by,
@@ -433,69 +411,24 @@ class DeploymentStore:
         )
 
     # -- keys -------------------------------------------------------------------------------------------------
+    @property
+    def seals_keys(self) -> bool:
+        return self.vault.seals
+
     def keys(self, workspace: str, name: str) -> rm.ServiceKeys:
         with self.db.read() as s:
-            row = self.row(s, workspace, name)
-            return rm.ServiceKeys(primary_key=self.box.open(row.primary_key),
-                                  secondary_key=self.box.open(row.secondary_key))
+            return self.vault.read(self.row(s, workspace, name))
 
     def regenerate(self, workspace: str, name: str, spec: rm.RegenerateKey) -> rm.ServiceKeys:
-        """Set one key; the other one too if it cannot be opened (its master key was lost), so that
-        regenerating is the way out of a lost master key rather than another error."""
         with self.db.session() as s:
             row = self.row(s, workspace, name)
-            value = spec.key_value or new_key()
-            other = row.secondary_key if spec.key_type == "Primary" else row.primary_key
-            try:
-                other = self.box.open(other)
-            except SecretUnreadable:
-                log.warning("web service %r: the other key was sealed with a lost master key; replaced it", name)
-                other = new_key()
-            primary, secondary = (value, other) if spec.key_type == "Primary" else (other, value)
-            row.primary_key, row.secondary_key = self._seal(primary), self._seal(secondary)
+            keys = self.vault.replace(row, spec.key_type, spec.key_value or new_key())
             row.updated_at = utcnow()
-            return rm.ServiceKeys(primary_key=primary, secondary_key=secondary)
+            return keys
 
     def seal_plain_keys(self) -> int:
-        """Seal the keys that older versions stored in plain text; returns how many rows changed.
-
-        Idempotent and cheap when there is nothing to do (one read, no write lock). Each row is updated
-        only if its keys are still the ones read, so a key regenerated meanwhile is never overwritten.
-        """
-        if not self.seals_keys:
-            return 0
-        plain = or_(~DeploymentRow.primary_key.startswith(SEALED_PREFIX, autoescape=True),
-                    ~DeploymentRow.secondary_key.startswith(SEALED_PREFIX, autoescape=True))
-        with self.db.read() as s:
-            rows = s.execute(select(DeploymentRow.id, DeploymentRow.primary_key, DeploymentRow.secondary_key)
-                             .where(plain)).all()
-            sample = s.scalar(select(DeploymentRow.primary_key)
-                              .where(DeploymentRow.primary_key.startswith(SEALED_PREFIX, autoescape=True)).limit(1))
-        if sample is not None and not self.box.can_open(sample):
-            log.warning("web service keys in the database were sealed with another master key than %s: "
-                        "restore the old key, or regenerate the keys of each web service", self.box.source)
-        sealed = 0
-        if not rows:
-            return sealed
-        with self.db.session() as s:
-            for id_, primary, secondary in rows:
-                done = s.execute(
-                    update(DeploymentRow)
-                    .where(DeploymentRow.id == id_, DeploymentRow.primary_key == primary,
-                           DeploymentRow.secondary_key == secondary)
-                    .values(primary_key=self._sealed(primary), secondary_key=self._sealed(secondary))
-                    .execution_options(synchronize_session=False)
-                )
-                sealed += done.rowcount  # type: ignore[attr-defined]
-        if sealed:
-            log.info("sealed the plain-text keys of %d web service(s) with %s", sealed, self.box.source)
-        return sealed
-
-    def _seal(self, plain: str) -> str:
-        return self.box.seal(plain) if self.seals_keys else plain
-
-    def _sealed(self, stored: str) -> str:
-        return stored if self.box.is_sealed(stored) else self.box.seal(stored)
+        """Seal the keys older versions stored in plain text (at start; a no-op once done)."""
+        return self.vault.seal_plain()
 
     # -- telemetry --------------------------------------------------------------------------------------------
     def add_stats(self, deployment_id: int, minutes: Sequence[tm.MinuteStats]) -> None:
