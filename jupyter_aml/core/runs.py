@@ -1,5 +1,8 @@
 """Runs: creation (experiments auto-created), child runs and edits; ``RunService`` is the whole run API.
 
+Child runs are bounded per top-level run (``ServiceSettings.max_child_runs_per_run``, counted over the whole
+tree, since a run's token reaches its subtree): a batch that would pass the quota is refused whole.
+
 The other parts live by what they do: ``run_views`` (lookup and conversion), ``run_queries`` (the paged
 listing, children), ``run_status`` (the lifecycle and heartbeats).
 """
@@ -18,8 +21,9 @@ from jupyter_aml.core.models import RunStatus
 from jupyter_aml.core.run_queries import MAX_PAGE, SORTS, RunQueries
 from jupyter_aml.core.run_status import TRANSITIONS, RunLifecycle
 from jupyter_aml.core.run_views import ActiveRun
+from jupyter_aml.core.settings import MAX_CHILD_RUNS_PER_RUN
 from jupyter_aml.core.workspaces import WorkspaceService, utcnow
-from jupyter_aml.errors import Conflict, InvalidInput, NotFound
+from jupyter_aml.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from jupyter_aml.store.tables import (
     ExperimentRow,
     RunPropertyRow,
@@ -40,6 +44,9 @@ def new_run_id(experiment: str) -> str:
 
 class RunService(RunQueries, RunLifecycle):
     """Runs of every workspace: the queries and lifecycle come from its bases, creation is here."""
+
+    # The service sets it from ServiceSettings.max_child_runs_per_run; read at each call, so it can change live.
+    max_child_runs_per_run: int = MAX_CHILD_RUNS_PER_RUN
 
     # -- writing -------------------------------------------------------------------------------------
     def create(self, workspace: str, spec: models.RunCreate, *, submitter: str) -> models.Run:
@@ -132,6 +139,7 @@ class RunService(RunQueries, RunLifecycle):
             parent = self.row(s, workspace, parent_id)
             if S(parent.status).terminal:
                 raise Conflict(f"run {parent_id!r} is {parent.status}; it cannot get new child runs")
+            self._check_child_quota(s, parent, spec.count)
             ws = s.get(WorkspaceRow, parent.workspace_id)
             exp = s.get(ExperimentRow, parent.experiment_id)
             assert ws is not None and exp is not None
@@ -148,6 +156,21 @@ class RunService(RunQueries, RunLifecycle):
         for run in runs:
             self._emit(run)
         return runs
+
+    def _check_child_quota(self, s: Session, parent: RunRow, count: int) -> None:
+        """Refuse the whole batch if the tree would pass the quota. Write sessions never interleave (see
+        store.dialects), so no concurrent batch can slip in between this count and the inserts."""
+        quota = self.max_child_runs_per_run
+        in_tree = (RunRow.root_id == parent.root_id, RunRow.id != RunRow.root_id)
+        existing = s.scalar(select(func.count()).select_from(RunRow).where(*in_tree)) or 0
+        if existing + count > quota:
+            raise QuotaExceeded(
+                f"top-level run {parent.root_id!r} already has {existing} child runs (at any depth) and the quota is "
+                f"{quota} per top-level run, so {count} more cannot be created; none of them were",
+                hint="finish this run and start a new top-level one, or have the workspace's operator raise "
+                "max_child_runs_per_run (c.AMLExtension.max_child_runs_per_run)",
+                details={"quota": quota, "existing": existing, "requested": count, "root_id": parent.root_id},
+            )
 
     def update(self, workspace: str, run_id: str, spec: models.RunUpdate) -> models.Run:
         with self.db.session() as s:

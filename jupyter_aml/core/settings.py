@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from jupyter_aml.core.roots import default_root, default_runs_home
 
+MAX_CHILD_RUNS_PER_RUN = 10_000
+
 
 class ServiceSettings(BaseModel):
     """Everything the core needs to know; zero configuration gives SQLite + local files + local processes."""
@@ -30,6 +32,11 @@ class ServiceSettings(BaseModel):
     failed_after_seconds: float = 300.0
     run_token_grace_seconds: float = 900.0
     local_max_concurrent_runs: int = 2
+    # Child runs (at any depth) one top-level run may have: a run's token reaches its whole subtree, so the bound
+    # is per tree, or a child could start over one level down. Azure ML documents no such limit (its service
+    # limits name 10 million runs per workspace); 10,000 leaves room for large HyperDrive sweeps (max_total_runs)
+    # and pipelines, yet keeps one runaway or hostile script from filling the database. More answer 429.
+    max_child_runs_per_run: int = Field(default=MAX_CHILD_RUNS_PER_RUN, ge=1)
 
     @property
     def db_url(self) -> str:
