@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core import registry_models as rm
+from jupyter_aml.core.names import validate_resource_name
 from jupyter_aml.core.registry import parse_ref
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.envbuild import definition_user_managed
@@ -51,8 +52,11 @@ class EnvironmentRegistry:
         self.env_cache = env_cache  # where built venvs are cached by the hash of their requirements
 
     def register(self, workspace: str, spec: rm.EnvironmentDefinition) -> rm.RegisteredEnvironment:
-        if not spec.name or spec.name.startswith("AzureML-"):
-            raise InvalidInput(f"environment name {spec.name!r} cannot be registered", hint="pick your own name")
+        validate_resource_name(spec.name, "environment")  # stored as given: never trimmed or rewritten
+        if spec.name.startswith("AzureML-"):
+            raise InvalidInput(
+                f"environment name {spec.name!r} is reserved for curated environments", hint="pick your own name"
+            )
         digest = spec_hash(spec)
         for _attempt in range(5):
             try:

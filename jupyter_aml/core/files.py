@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from jupyter_aml.core import models
 from jupyter_aml.core.events import EventSink, FilesEvent, LogEvent, discard
+from jupyter_aml.core.names import run_path_problem, validate_run_path
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.workspaces import utc, utcnow
 from jupyter_aml.errors import InvalidInput, NotFound
@@ -94,7 +95,21 @@ class FileService:
 
     # -- run files ------------------------------------------------------------------------------------
     def add_run_files(self, workspace: str, run_id: str, spec: models.RunFiles) -> list[models.RunFile]:
-        files = [f.model_copy(update={"path": validate_relpath(f.path)}) for f in spec.files]
+        """Register uploaded blobs under the paths given, unchanged: a batch with any path that is not a valid
+        run-file path (``core/names.py``) is refused whole, naming the paths, so nothing is stored under a name
+        a later download could not ask for."""
+        bad = [(f.path, problem) for f in spec.files if (problem := run_path_problem(f.path))]
+        if bad:
+            if len(bad) == 1:
+                validate_run_path(bad[0][0])  # raises with the one path's reason
+            shown = "; ".join(f"{path!r} {problem}" for path, problem in bad[:5])
+            raise InvalidInput(
+                f"{len(bad)} run file paths are not valid, e.g. {shown}",
+                hint="rename those files (no spaces at either end of a name, no '.', '..' or empty names, no "
+                "control characters); paths are never trimmed for you",
+                details={"invalid": [{"path": path, "problem": problem} for path, problem in bad[:100]]},
+            )
+        files = list(spec.files)
         missing = self.blobs.missing(f.sha256 for f in files)
         if missing:
             raise InvalidInput(
@@ -124,7 +139,7 @@ class FileService:
             ]
 
     def run_file(self, workspace: str, run_id: str, path: str) -> models.RunFile:
-        rel = validate_relpath(path)
+        rel = validate_run_path(path)
         with self.db.read() as s:
             RunService.row(s, workspace, run_id)
             row = s.get(RunFileRow, (run_id, rel))
