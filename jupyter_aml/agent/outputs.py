@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
+from jupyter_aml.core.names import run_path_problem
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.api import Api
 
@@ -17,11 +18,13 @@ OUTPUT_DIRS = ("outputs", "logs")
 BATCH = 500
 
 
-def collect_files(wd: Path, dirs: Iterable[str] = OUTPUT_DIRS) -> list[tuple[str, Path]]:
+def collect_files(wd: Path, dirs: Iterable[str] = OUTPUT_DIRS,
+                  skipped: list[tuple[str, str]] | None = None) -> list[tuple[str, Path]]:
     """``(relative posix path, file)`` for every regular file under ``wd/<dir>``.
 
-    Symlinks are followed only when they resolve to a file inside ``wd``; names the REST contract
-    refuses (backslashes) are skipped.
+    Symlinks are followed only when they resolve to a file inside ``wd``. A file whose path is not a valid
+    run-file path (``core/names.py``: a space at either end of a name, a control character, a backslash)
+    is left out, and ``(path, reason)`` is added to ``skipped``: the service would refuse the whole batch.
     """
     root = wd.resolve()
     found: list[tuple[str, Path]] = []
@@ -37,7 +40,10 @@ def collect_files(wd: Path, dirs: Iterable[str] = OUTPUT_DIRS) -> list[tuple[str
                 if not real.is_file() or not real.is_relative_to(root):
                     continue
                 rel = path.relative_to(root).as_posix()
-                if "\\" in rel:
+                problem = run_path_problem(rel)
+                if problem:
+                    if skipped is not None:
+                        skipped.append((rel, problem))
                     continue
                 found.append((rel, path))
     return found
@@ -56,14 +62,18 @@ def sha256_file(path: Path) -> tuple[str, int]:
 def upload_outputs(api: Api, workspace: str, run_id: str, wd: Path, deadline: float,
                    log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Hash, upload missing blobs, register the files on the run. Returns counts."""
-    files = collect_files(wd)
+    skipped: list[tuple[str, str]] = []
+    files = collect_files(wd, skipped=skipped)
+    if log is not None:
+        for rel, problem in skipped:
+            log(f"not uploaded: {rel!r} {problem}; rename it to keep it with the run")
     entries: list[dict[str, Any]] = []
     by_hash: dict[str, Path] = {}
     for rel, path in files:
         sha, size = sha256_file(path)
         entries.append({"path": rel, "sha256": sha, "size": size})
         by_hash.setdefault(sha, path)
-    stats = {"files": len(entries), "uploaded": 0, "uploaded_bytes": 0}
+    stats = {"files": len(entries), "uploaded": 0, "uploaded_bytes": 0, "skipped": len(skipped)}
     if not entries:
         return stats
     hashes = list(by_hash)
