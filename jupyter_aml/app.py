@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from jupyter_aml.compute.scheduler import Scheduler
     from jupyter_aml.core.service import AMLService
+    from jupyter_aml.core.sharing import Sharing
     from jupyter_aml.server.events import EventHub
     from jupyter_aml.serving.manager import DeploymentManager
 
@@ -104,6 +105,13 @@ class AMLApplication(LoggingConfigurable):
             create_private_file(sqlite_file)
         with _database_errors():
             upgrade(self.settings.db_url)
+
+    def sharing(self) -> Sharing:
+        """The sharing records alone (named user tokens for ``aml token ...``), without building the service."""
+        from jupyter_aml.core.sharing import Sharing
+
+        with _database_errors():
+            return Sharing(self.store_class(self.settings.db_url, auto_upgrade=self.settings.auto_upgrade))
 
     # -- the running service ------------------------------------------------------------------------------------
     def open(self, *, computes: list[dict[str, Any]] | None = None, service_url: str = "") -> AMLApplication:

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from jupyter_aml.core.names import run_path_problem
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.api import Api
+from jupyter_aml.runtime.names import run_path_problem
 
 from .reporting import retry_until
 
@@ -23,7 +23,7 @@ def collect_files(wd: Path, dirs: Iterable[str] = OUTPUT_DIRS,
     """``(relative posix path, file)`` for every regular file under ``wd/<dir>``.
 
     Symlinks are followed only when they resolve to a file inside ``wd``. A file whose path is not a valid
-    run-file path (``core/names.py``: a space at either end of a name, a control character, a backslash)
+    run-file path (``runtime/names.py``: a space at either end of a name, a control character, a backslash)
     is left out, and ``(path, reason)`` is added to ``skipped``: the service would refuse the whole batch.
     """
     root = wd.resolve()

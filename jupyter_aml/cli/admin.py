@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from jupyter_aml.app import AMLApplication
 
 db_app = typer.Typer(help="Database schema: status and upgrade.", no_args_is_help=True)
+token_app = typer.Typer(help="Named user tokens for `aml serve` (run on the service's machine, with its root).",
+                        no_args_is_help=True)
 
 RootOpt = Annotated[
     Path | None,
@@ -130,3 +132,53 @@ def gc(
     if images:
         out().print(f"scoring images: {verb} [bold]{report['images_removed']}[/bold]"
                     + (f", {report['images_in_use']} kept (a container uses them)" if report["images_in_use"] else ""))
+
+
+@command(token_app, "create", options=("json",))
+def token_create(
+    user: Annotated[str, typer.Option("--user", "-u", metavar="USER", help="Whom the token speaks for.")],
+    label: Annotated[str, typer.Option("--label", metavar="TEXT", help="What it is for, e.g. a laptop.")] = "",
+    root: RootOpt = None,
+    url: DbUrlOpt = None,
+) -> None:
+    """Make a token for USER: they send it as `Authorization: Bearer TOKEN` (or AML_TOKEN) and act with the roles
+    USER holds. It is shown once; only its SHA-256 is stored."""
+    app, _ = _database(root, url)
+    created = app.sharing().create_token(user, label)
+    if c.STATE.json:
+        emit_json(created.model_dump(mode="json"))
+        return
+    out().print(f"token {created.id} for [bold]{escape(user)}[/bold] (shown once, keep it secret):")
+    print(created.token)
+
+
+@command(token_app, "list", options=("json",))
+def token_list(
+    user: Annotated[str | None, typer.Option("--user", "-u", metavar="USER", help="Only this user's.")] = None,
+    root: RootOpt = None,
+    url: DbUrlOpt = None,
+) -> None:
+    """List named tokens (never the tokens themselves)."""
+    app, _ = _database(root, url)
+    tokens = app.sharing().tokens(user)
+    if c.STATE.json:
+        emit_json({"items": [t.model_dump(mode="json") for t in tokens]})
+        return
+    for t in tokens:
+        state = f"revoked {c.when(t.revoked_at.isoformat())}" if t.revoked_at else "active"
+        out().print(f"{t.id}  {escape(t.user)}  {escape(t.label)}  created {c.when(t.created_at.isoformat())}  {state}")
+
+
+@command(token_app, "revoke", options=("json",))
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's id (aml token list).")],
+    root: RootOpt = None,
+    url: DbUrlOpt = None,
+) -> None:
+    """Revoke a named token: requests with it are refused from then on."""
+    app, _ = _database(root, url)
+    revoked = app.sharing().revoke_token(token_id)
+    if c.STATE.json:
+        emit_json(revoked.model_dump(mode="json"))
+        return
+    out().print(f"token {revoked.id} of {escape(revoked.user)} revoked")

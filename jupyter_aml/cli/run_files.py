@@ -25,8 +25,8 @@ def run_download(
     ] = None,
 ) -> None:
     """Download a run's files (outputs, logs, images)."""
-    from jupyter_aml.core.names import run_path_problem
     from jupyter_aml.errors import NotFound
+    from jupyter_aml.runtime.names import run_path_problem
 
     run = get_run(run_id)
     target = output or Path(run.id)

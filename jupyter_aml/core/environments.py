@@ -18,11 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core import registry_models as rm
-from jupyter_aml.core.names import validate_resource_name
 from jupyter_aml.core.registry import parse_ref
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.envbuild import definition_user_managed
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from jupyter_aml.runtime.names import validate_resource_name
 from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import EnvironmentRow, WorkspaceRow
 

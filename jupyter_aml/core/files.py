@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from jupyter_aml.core import models
 from jupyter_aml.core.events import EventSink, FilesEvent, LogEvent, discard
-from jupyter_aml.core.names import run_path_problem, validate_run_path
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.workspaces import utc, utcnow
 from jupyter_aml.errors import InvalidInput, NotFound
+from jupyter_aml.runtime.names import run_path_problem, validate_run_path
 from jupyter_aml.snapshot.manifest import manifest_id
 from jupyter_aml.snapshot.paths import validate_relpath
 from jupyter_aml.store.blobs import BlobStore
@@ -96,7 +96,7 @@ class FileService:
     # -- run files ------------------------------------------------------------------------------------
     def add_run_files(self, workspace: str, run_id: str, spec: models.RunFiles) -> list[models.RunFile]:
         """Register uploaded blobs under the paths given, unchanged: a batch with any path that is not a valid
-        run-file path (``core/names.py``) is refused whole, naming the paths, so nothing is stored under a name
+        run-file path (``runtime/names.py``) is refused whole, naming the paths, so nothing is stored under a name
         a later download could not ask for."""
         bad = [(f.path, problem) for f in spec.files if (problem := run_path_problem(f.path))]
         if bad:

@@ -42,6 +42,7 @@ class AMLService:
         self.workspaces = WorkspaceService(self.db)
         self.sharing = Sharing(self.db)
         self.runs = RunService(self.db, self._publish)
+        self.runs.max_child_runs_per_run = self.settings.max_child_runs_per_run
         self.metrics = MetricService(self.db, self.runs, self._publish)
         self.files = FileService(self.db, self.blobs, self._publish)
         self.models = ModelRegistry(self.db, self.blobs, self._publish)

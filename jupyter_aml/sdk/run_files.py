@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from jupyter_aml.errors import InvalidInput, NotFound
 from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.names import run_path_problem
 from jupyter_aml.sdk.run_base import RunBase
 from jupyter_aml.sdk.submit import sha256_file
 
@@ -68,8 +70,19 @@ class RunFiles(RunBase):
         return target
 
     def download_files(self, prefix: str = "", output_directory: str | os.PathLike[str] = ".") -> list[Path]:
+        """Download the run's files under ``prefix``; a stored name that is not a safe relative path (left by an
+        older version, e.g. ``' ../x'``) is skipped with a warning, never written outside the folder."""
         out = Path(output_directory)
-        return [self.download_file(n, out / n) for n in self.get_file_names() if n.startswith(prefix)]
+        fetched = []
+        for name in self.get_file_names():
+            if not name.startswith(prefix):
+                continue
+            problem = run_path_problem(name)
+            if problem is not None:
+                warnings.warn(f"skipped run file {name!r}: {problem}", stacklevel=2)
+                continue
+            fetched.append(self.download_file(name, out / name))
+        return fetched
 
     # -- snapshot ------------------------------------------------------------------------------------------
     def _snapshot_id(self) -> str:

@@ -13,6 +13,7 @@ from jupyter_aml.runtime.api import Api
 from jupyter_aml.runtime.http import ServiceClient
 from jupyter_aml.sdk.connect import connect
 from jupyter_aml.sdk.queries import WorkspaceQueries
+from jupyter_aml.sdk.sharing import WorkspaceSharing
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.experiment import Experiment
@@ -21,7 +22,7 @@ CONFIG_CANDIDATES = (".aml/config.json", ".azureml/config.json", "config.json")
 DEFAULT_WORKSPACE = "default"
 
 
-class Workspace(WorkspaceQueries):
+class Workspace(WorkspaceQueries, WorkspaceSharing):
     """A named workspace. Created on first use: ``Workspace.get("demo")`` needs no setup."""
 
     _details: T.Workspace | dict[str, Any]

@@ -94,6 +94,8 @@ class AMLExtension(ExtensionApp):
         '"max_concurrent_runs": 2}]. The local target always exists.',
     ).tag(config=True)
     max_concurrent_runs = Int(2, help="Concurrency of the built-in local compute target.").tag(config=True)
+    max_child_runs_per_run = Int(10_000, help="Child runs (at any depth) one top-level run may have; more answer "
+                                 "429 QuotaExceeded.").tag(config=True)
     heartbeat_interval = Float(10.0, help="Seconds between run agent heartbeats.").tag(config=True)
     not_responding_after = Float(60.0, help="Silence (s) before a run shows NotResponding.").tag(config=True)
     failed_after = Float(300.0, help="Silence (s) before a NotResponding run is marked Failed.").tag(config=True)
@@ -161,6 +163,7 @@ class AMLExtension(ExtensionApp):
             not_responding_after_seconds=self.not_responding_after,
             failed_after_seconds=self.failed_after,
             local_max_concurrent_runs=self.max_concurrent_runs,
+            max_child_runs_per_run=self.max_child_runs_per_run,
             runs_work_root=Path(self.work_root).expanduser() if self.work_root else None,
             runs_env_cache=Path(self.env_cache).expanduser() if self.env_cache else None,
         )

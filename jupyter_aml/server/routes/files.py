@@ -174,7 +174,7 @@ class RunFilesHandler(AMLHandler):
          action="files/read")
     async def get(self, workspace: str, run_id: str) -> None:
         items = await asyncio.to_thread(
-            self.aml.files.run_files, workspace, run_id, self.get_query_argument("prefix", "")
+            self.aml.files.run_files, workspace, run_id, self.get_query_argument("prefix", "", strip=False)
         )
         self.reply({"items": [f.model_dump() for f in items]})
 
@@ -195,7 +195,7 @@ class RunFileContentHandler(AMLHandler):
         action="files/read",
     )
     async def get(self, workspace: str, run_id: str) -> None:
-        path = self.get_query_argument("path", "")
+        path = self.get_query_argument("path", "", strip=False)
         meta = await asyncio.to_thread(self.aml.files.run_file, workspace, run_id, path)
         await send_blob(self, meta.sha256, filename=os.path.basename(meta.path))
 
