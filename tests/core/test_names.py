@@ -1,16 +1,16 @@
-"""core/names.py: the one definition of a valid run-file path and of a valid resource name."""
+"""runtime/names.py: the one definition of a valid run-file path and of a valid resource name."""
 
 from __future__ import annotations
 
 import pytest
 
-from jupyter_aml.core.names import (
+from jupyter_aml.errors import InvalidInput
+from jupyter_aml.runtime.names import (
     MAX_RESOURCE_NAME_LENGTH,
     MAX_RUN_PATH_LENGTH,
     validate_resource_name,
     validate_run_path,
 )
-from jupyter_aml.errors import InvalidInput
 
 
 @pytest.mark.parametrize(
