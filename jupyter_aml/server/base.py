@@ -140,10 +140,15 @@ class AMLHandler(APIHandler):
             self.current_user = self._jupyter_current_user = User(username=caller.name)
             self._token_authenticated = self._aml_token_caller = True
         else:
-            await super().prepare()
+            refused = web.HTTPError(403, "this bearer token is not valid (revoked, expired or mistyped)" if token
+                                    else "authentication required: send a Jupyter token or a bearer token")
+            try:
+                await super().prepare()
+            except web.HTTPError as exc:
+                raise (refused if exc.status_code == 403 else exc) from None
             if self.current_user is None:
                 if self.request.method != "OPTIONS":
-                    raise web.HTTPError(403, "authentication required: send a Jupyter token or a bearer token")
+                    raise refused
             else:
                 self.caller = self.identity.jupyter_user(self.current_user.username)
         self._limit_body()
