@@ -112,7 +112,7 @@ def test_an_older_root_is_tightened_at_open(tmp_path: Path) -> None:
     app.service.close()
     assert mode(root) == 0o700 and mode(root / "blobs") == 0o700
     assert {p.name: mode(p) for p in root.iterdir() if p.is_file()} == dict.fromkeys(
-        ["aml.db", "service-token", "run-token.key", "service.json"], 0o600)
+        ["aml.db", "service-token", "run-token.key", "service.json", "secret.key"], 0o600)
 
 
 def test_run_folders_inside_the_root_are_refused(tmp_path: Path) -> None:
