@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from jupyter_aml.core import models
 from jupyter_aml.core.events import EventSink, FilesEvent, LogEvent, discard
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.workspaces import utc, utcnow
-from jupyter_aml.errors import InvalidInput, NotFound
+from jupyter_aml.errors import Busy, InvalidInput, NotFound, PayloadTooLarge
 from jupyter_aml.runtime.names import run_path_problem, validate_run_path
 from jupyter_aml.snapshot.manifest import manifest_id
 from jupyter_aml.snapshot.paths import validate_relpath
@@ -20,6 +20,11 @@ from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import LogLineRow, RunFileRow, SnapshotFileRow, SnapshotRow
 
 MAX_LOG_PAGE = 10_000
+# Rows one write transaction of a run-file registration writes: small enough that other writers wait at most
+# a fraction of a second (SQLite's busy timeout is 10 s), large enough that 10,000 files take ten commits.
+RUN_FILES_PER_TRANSACTION = 1_000
+# Files one registration request may list; more answer 413 asking for batches (the run agent sends 500).
+MAX_RUN_FILES_PER_REQUEST = 10_000
 
 
 class FileService:
@@ -95,10 +100,24 @@ class FileService:
 
     # -- run files ------------------------------------------------------------------------------------
     def add_run_files(self, workspace: str, run_id: str, spec: models.RunFiles) -> list[models.RunFile]:
-        """Register uploaded blobs under the paths given, unchanged: a batch with any path that is not a valid
-        run-file path (``runtime/names.py``) is refused whole, naming the paths, so nothing is stored under a name
-        a later download could not ask for."""
-        bad = [(f.path, problem) for f in spec.files if (problem := run_path_problem(f.path))]
+        """Register uploaded blobs under the paths given, unchanged.
+
+        The whole batch is checked first, outside any write transaction: a batch over the per-request cap, with
+        a path that is not a valid run-file path (``runtime/names.py``, named in the error) or a blob not
+        uploaded is refused whole, so nothing is stored under a name a later download could not ask for. Then
+        it is written ``RUN_FILES_PER_TRANSACTION`` rows per write transaction, so a large batch never keeps
+        other writers out for long (100k files in one transaction held SQLite's lock for about a minute).
+        Registering is idempotent per (run, path): a path sent again with the same blob is left as it is, with
+        another blob it takes the new one; so a request stopped by a busy database is finished by re-sending it.
+        """
+        files = list(spec.files)
+        cap = MAX_RUN_FILES_PER_REQUEST
+        if len(files) > cap:
+            raise PayloadTooLarge(
+                f"the request registers {len(files)} files; one request may register at most {cap}",
+                hint=f"send the files in batches of at most {cap} (the SDK and the run agent do)",
+            )
+        bad = [(f.path, problem) for f in files if (problem := run_path_problem(f.path))]
         if bad:
             if len(bad) == 1:
                 validate_run_path(bad[0][0])  # raises with the one path's reason
@@ -109,23 +128,52 @@ class FileService:
                 "control characters); paths are never trimmed for you",
                 details={"invalid": [{"path": path, "problem": problem} for path, problem in bad[:100]]},
             )
-        files = list(spec.files)
         missing = self.blobs.missing(f.sha256 for f in files)
         if missing:
             raise InvalidInput(
                 f"{len(missing)} blobs are not uploaded, e.g. {missing[0]}",
                 hint="upload each file's blob before registering it",
             )
-        with self.db.session() as s:
+        with self.db.read() as s:
             RunService.row(s, workspace, run_id)
-            for f in files:
-                row = s.get(RunFileRow, (run_id, f.path))
-                if row is None:
-                    s.add(RunFileRow(run_id=run_id, path=f.path, sha256=f.sha256, size=f.size))
-                else:
-                    row.sha256, row.size = f.sha256, f.size
+        latest = {f.path: f for f in files}  # a path listed twice keeps its last entry, as it always has
+        rows = [{"run_id": run_id, "path": f.path, "sha256": f.sha256, "size": f.size} for f in latest.values()]
+        step = RUN_FILES_PER_TRANSACTION
+        for start in range(0, len(rows), step):
+            try:
+                self._write_run_files(workspace, run_id, rows[start:start + step])
+            except Busy as exc:
+                if start == 0:
+                    raise
+                raise Busy(
+                    f"the workspace database is busy: {start} of the {len(rows)} files were registered, then "
+                    "another write held its lock for longer than this one could wait",
+                    hint=f"re-send the same request after {exc.retry_after} s to register the rest: files already "
+                    "registered are left as they are",
+                    details={"registered": start, "files": len(rows)},
+                    retry_after=exc.retry_after,
+                ) from exc
         self.events(workspace, FilesEvent(run_id=run_id, paths=[f.path for f in files][:100]))
         return files
+
+    def _write_run_files(self, workspace: str, run_id: str, rows: list[dict[str, Any]]) -> None:
+        """One short write transaction: insert the new paths, update those registered with another blob."""
+        with self.db.session() as s:
+            RunService.row(s, workspace, run_id)  # still there (a run deleted meanwhile is NotFound)
+            stored = {
+                path: (sha, size)
+                for path, sha, size in s.execute(
+                    select(RunFileRow.path, RunFileRow.sha256, RunFileRow.size).where(
+                        RunFileRow.run_id == run_id, RunFileRow.path.in_([r["path"] for r in rows])
+                    )
+                )
+            }
+            new = [r for r in rows if r["path"] not in stored]
+            changed = [r for r in rows if r["path"] in stored and stored[r["path"]] != (r["sha256"], r["size"])]
+            if new:
+                s.execute(insert(RunFileRow), new)
+            if changed:
+                s.execute(update(RunFileRow), changed)  # by primary key (run_id, path)
 
     def run_files(self, workspace: str, run_id: str, prefix: str = "") -> list[models.RunFile]:
         with self.db.read() as s:
