@@ -98,7 +98,7 @@ class WorkspaceService:
 
     @staticmethod
     def experiment_row(session: Session, ws: WorkspaceRow, name: str, *, create: bool) -> ExperimentRow:
-        if not _EXPERIMENT_NAME.match(name or ""):
+        if not _EXPERIMENT_NAME.fullmatch(name or ""):  # fullmatch: "$" alone lets a trailing newline in
             raise InvalidInput(
                 f"experiment name {name!r} is not valid",
                 hint="use letters, digits, '_', '-' or '.', starting with a letter or digit",

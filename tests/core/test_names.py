@@ -91,3 +91,25 @@ def test_invalid_resource_names_are_refused_with_the_reason(name: str, reason: s
         validate_resource_name(name, "environment")
     assert reason in err.value.message and err.value.message.startswith("environment name")
     assert err.value.hint and "letters, digits" in err.value.hint
+
+
+def test_an_experiment_name_with_a_trailing_newline_is_refused(tmp_path):
+    from jupyter_aml.core import models
+    from jupyter_aml.core.service import AMLService
+    from jupyter_aml.core.settings import ServiceSettings
+    from jupyter_aml.errors import InvalidInput
+
+    service = AMLService(ServiceSettings(root=tmp_path / "root"))
+    try:
+        service.workspaces.create(models.WorkspaceCreate(name="w"))
+        with pytest.raises(InvalidInput, match="experiment name"):
+            _lookup(service, "w", "exp\n")
+    finally:
+        service.close()
+
+
+def _lookup(service, workspace, name):
+    from jupyter_aml.core.workspaces import WorkspaceService
+
+    with service.db.read() as s:
+        WorkspaceService.experiment_row(s, WorkspaceService.row(s, workspace), name, create=False)
