@@ -15,7 +15,7 @@ from jupyter_aml.runtime.names import run_path_problem
 from .reporting import retry_until
 
 OUTPUT_DIRS = ("outputs", "logs")
-BATCH = 500
+BATCH = 500  # hashes a missing-blobs query, files a registration: well within the service's 10,000 cap
 
 
 def collect_files(wd: Path, dirs: Iterable[str] = OUTPUT_DIRS,
