@@ -13,20 +13,21 @@ import { IActivity } from './types';
 /** Entries asked for per page. */
 export const ACTIVITY_PAGE_SIZE = 50;
 
-function detailText(detail: unknown): string {
-  if (detail === null || detail === undefined || detail === '') {
-    return '';
-  }
-  if (typeof detail === 'string') {
-    return detail;
-  }
-  if (typeof detail === 'object' && !Array.isArray(detail)) {
-    // A flat record reads as `role: Contributor, from: Reader`.
-    return Object.entries(detail)
-      .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-      .join(', ');
-  }
-  return JSON.stringify(detail);
+/** What every entry's detail holds (the request that did it): shown on hover, not in the cell. */
+const REQUEST_KEYS = new Set(['method', 'path', 'status']);
+
+function entriesText(entries: [string, unknown][]): string {
+  // A flat record reads as `role: Contributor`.
+  return entries
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(', ');
+}
+
+/** The detail cell's text (what the action changed) and its title (everything, the request too). */
+function detailText(detail: IActivity['detail']): { text: string; title: string } {
+  const entries = Object.entries(detail ?? {});
+  const own = entries.filter(([key]) => !REQUEST_KEYS.has(key));
+  return { text: entriesText(own), title: entriesText(entries) };
 }
 
 interface IActivityState {
@@ -150,8 +151,8 @@ export function ActivityTab(props: {
                     )}
                     {entry.target}
                   </td>
-                  <td className="jp-aml-Activity-detail" title={detail}>
-                    {detail}
+                  <td className="jp-aml-Activity-detail" title={detail.title}>
+                    {detail.text}
                   </td>
                 </tr>
               );

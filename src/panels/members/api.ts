@@ -1,11 +1,10 @@
 /**
- * The workspace-sharing routes (members, roles, the caller's access, the activity log) over the shared
- * REST client. The payload types come from the generated `api-types.ts` once the server's models
- * exist there; `./types.ts` holds them until then.
+ * The workspace-sharing routes (members, roles, the caller's access, the activity log, the actions a
+ * role can allow) over the shared REST client; the payload types are the generated ones (`./types`).
  */
 import { AMLService } from '../../api';
 import { queryString } from '../../request';
-import { IAccess, IActivityPage, IMember, IRole } from './types';
+import { IAccess, IActionInfo, IActivityPage, IMember, IRole, IRoleSet } from './types';
 
 const seg = encodeURIComponent;
 
@@ -13,22 +12,50 @@ function wsPath(workspace: string, rest: string): string {
   return `workspaces/${seg(workspace)}/${rest}`;
 }
 
-/** Whether `actions` (exact names or `*` patterns such as `members/*`) allow `action`. */
-export function allows(actions: ReadonlyArray<string>, action: string): boolean {
-  return actions.some(granted => {
-    if (granted === action || granted === '*') {
-      return true;
-    }
-    if (!granted.includes('*')) {
-      return false;
-    }
-    const pattern = granted.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-    return new RegExp(`^${pattern}$`).test(action);
-  });
+/**
+ * Whether a pattern names an action, as the server matches them (`fnmatchcase` in core/roles.py):
+ * a star matches any run of characters, slashes included, so both `runs*` and a star followed by
+ * `/read` name `runs/read`. The server accepts patterns of `a-z`, `/` and the star only; anything
+ * else is matched literally.
+ */
+function matches(pattern: string, action: string): boolean {
+  if (!pattern.includes('*')) {
+    return pattern === action;
+  }
+  const source = pattern
+    .split('*')
+    .map(part => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, 's').test(action);
+}
+
+/**
+ * Whether a role of `actions` minus `notActions` (exact names or `*` patterns) allows `action`:
+ * the server's rule, allowed patterns minus excluded ones (Azure's Actions and NotActions).
+ */
+export function allows(
+  actions: ReadonlyArray<string>,
+  action: string,
+  notActions: ReadonlyArray<string> = []
+): boolean {
+  return (
+    actions.some(granted => matches(granted, action)) &&
+    !notActions.some(excluded => matches(excluded, action))
+  );
+}
+
+/** The known actions a role grants, in the order of `known` (the server's `GET /actions`). */
+export function grantedActions(
+  role: Pick<IRole, 'actions' | 'not_actions'>,
+  known: ReadonlyArray<IActionInfo>
+): IActionInfo[] {
+  return known.filter(a => allows(role.actions, a.name, role.not_actions));
 }
 
 /** The actions the Members page asks about (the server's authorization table names them). */
+export const MEMBERS_READ = 'members/read';
 export const MEMBERS_WRITE = 'members/write';
+export const ROLES_READ = 'roles/read';
 export const ROLES_WRITE = 'roles/write';
 export const ACTIVITY_READ = 'activity/read';
 
@@ -65,17 +92,16 @@ export async function listRoles(service: AMLService, workspace: string): Promise
   return (await service.request<{ items: IRole[] }>(wsPath(workspace, 'roles'))).items;
 }
 
-/** Create or replace a custom role. */
+/** Create or replace a custom role: allowed action patterns minus excluded ones. */
 export function setRole(
   service: AMLService,
   workspace: string,
   name: string,
-  actions: string[],
-  description: string
+  spec: IRoleSet
 ): Promise<IRole> {
   return service.request<IRole>(wsPath(workspace, `roles/${seg(name)}`), {
     method: 'PUT',
-    body: JSON.stringify({ actions, description })
+    body: JSON.stringify(spec)
   });
 }
 
@@ -94,4 +120,9 @@ export function listActivity(
 ): Promise<IActivityPage> {
   const query = queryString({ after: options.after ?? undefined, limit: options.limit });
   return service.request<IActivityPage>(wsPath(workspace, `activity${query}`));
+}
+
+/** Every action a role can allow, with what each lets one do (not tied to a workspace). */
+export async function listActions(service: AMLService): Promise<IActionInfo[]> {
+  return (await service.request<{ items: IActionInfo[] }>('actions')).items;
 }

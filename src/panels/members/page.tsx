@@ -1,7 +1,8 @@
 /**
  * A workspace's Members page in the main area: its members and their roles, the roles themselves,
- * and (for Owners) the activity log. What the page offers follows the caller's own access
- * (`GET access`): controls a user could not use are not shown, and the server decides anyway.
+ * and (for Owners and administrators) the activity log. What the page offers follows the caller's
+ * own access (`GET access`, the concrete actions their role grants): lists and controls a user could
+ * not use are not shown, and the server decides anyway.
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
@@ -17,10 +18,13 @@ import {
   allows,
   deleteRole,
   getAccess,
+  listActions,
   listMembers,
   listRoles,
+  MEMBERS_READ,
   MEMBERS_WRITE,
   removeMember,
+  ROLES_READ,
   ROLES_WRITE,
   setMember,
   setRole
@@ -48,33 +52,40 @@ export interface IMembersPageOptions {
   tab?: string;
 }
 
-/** What the caller may do here, from their access. */
-function permissions(access: IAccess): {
-  members: boolean;
-  roles: boolean;
-  activity: boolean;
-} {
-  const members = allows(access.actions, MEMBERS_WRITE);
+/** What the caller may do here: their access lists the concrete actions it grants. */
+interface IPermissions {
+  readMembers: boolean;
+  writeMembers: boolean;
+  readRoles: boolean;
+  writeRoles: boolean;
+  readActivity: boolean;
+}
+
+function permissions(access: IAccess): IPermissions {
+  const can = (action: string) => allows(access.actions, action);
   return {
-    members,
-    // Managing roles and reading the log are an Owner's, whatever names the server gives them.
-    roles: allows(access.actions, ROLES_WRITE) || members,
-    activity: allows(access.actions, ACTIVITY_READ) || access.role === 'Owner'
+    readMembers: can(MEMBERS_READ),
+    writeMembers: can(MEMBERS_WRITE),
+    readRoles: can(ROLES_READ),
+    writeRoles: can(ROLES_WRITE),
+    readActivity: can(ACTIVITY_READ)
   };
+}
+
+/** What a role without an action sees instead of a list: why it is not shown, and whom to ask. */
+function NotAllowed(props: { action: string; role: string | null }): JSX.Element {
+  return (
+    <p className="jp-aml-Muted jp-aml-Members-note">
+      Your role{props.role ? ` ${props.role}` : ''} does not allow <code>{props.action}</code>; an
+      Owner of this workspace can give you a role that does.
+    </p>
+  );
 }
 
 function MembersView(props: IMembersPageOptions & { tabRequest: ITabRequest | null }): JSX.Element {
   const { service, workspace } = props;
   const [tick, setTick] = useState(0);
   const access = useRequest(() => getAccess(service, workspace), [workspace, tick]);
-  const members = useRequest(() => listMembers(service, workspace), [workspace, tick]);
-  const roles = useRequest(() => listRoles(service, workspace), [workspace, tick]);
-  const [tab, setTab] = useState<string>(props.tab ?? 'members');
-  useEffect(() => {
-    if (props.tabRequest) {
-      setTab(props.tabRequest.tab);
-    }
-  }, [props.tabRequest]);
   const reload = () => setTick(t => t + 1);
 
   if (!access.data) {
@@ -86,44 +97,89 @@ function MembersView(props: IMembersPageOptions & { tabRequest: ITabRequest | nu
       <Loading label="Loading members…" />
     );
   }
-  const me = access.data;
+  return (
+    <MembersBody
+      {...props}
+      me={access.data}
+      accessError={access.error}
+      tick={tick}
+      reload={reload}
+    />
+  );
+}
+
+function MembersBody(
+  props: IMembersPageOptions & {
+    tabRequest: ITabRequest | null;
+    me: IAccess;
+    accessError: unknown;
+    tick: number;
+    reload: () => void;
+  }
+): JSX.Element {
+  const { service, workspace, me, tick, reload } = props;
   const can = permissions(me);
+  // Lists the caller's role does not allow are not asked for (the server would answer 403).
+  const members = useRequest(
+    () => (can.readMembers ? listMembers(service, workspace) : Promise.resolve([])),
+    [workspace, tick, can.readMembers]
+  );
+  const roles = useRequest(
+    () => (can.readRoles ? listRoles(service, workspace) : Promise.resolve([])),
+    [workspace, tick, can.readRoles]
+  );
+  const actions = useRequest(() => listActions(service), [service]);
+  const [tab, setTab] = useState<string>(props.tab ?? 'members');
+  useEffect(() => {
+    if (props.tabRequest) {
+      setTab(props.tabRequest.tab);
+    }
+  }, [props.tabRequest]);
+
   const roleList = roles.data ?? [];
   const tabs = [
     {
       id: 'members',
       label: MEMBERS_TABS.members,
-      badge: members.data?.length,
-      render: () => (
-        <MembersTab
-          members={members}
-          roles={roleList}
-          me={me.user}
-          canWrite={can.members}
-          onSet={async (user, role) => {
-            await setMember(service, workspace, user, role);
-            reload();
-          }}
-          onRemove={async user => {
-            await removeMember(service, workspace, user);
-            reload();
-          }}
-        />
-      )
+      badge: can.readMembers ? members.data?.length : undefined,
+      render: () =>
+        can.readMembers ? (
+          <MembersTab
+            members={members}
+            roles={roleList}
+            me={me.user}
+            canWrite={can.writeMembers}
+            onSet={async (user, role) => {
+              await setMember(service, workspace, user, role);
+              reload();
+            }}
+            onRemove={async user => {
+              await removeMember(service, workspace, user);
+              reload();
+            }}
+          />
+        ) : (
+          <NotAllowed action={MEMBERS_READ} role={me.role} />
+        )
     },
     {
       id: 'roles',
       label: MEMBERS_TABS.roles,
-      badge: roles.data?.length,
-      render: () =>
-        roles.error !== undefined && !roles.data ? (
-          <ErrorView error={roles.error} onRetry={roles.reload} context="Roles" />
-        ) : (
+      badge: can.readRoles ? roles.data?.length : undefined,
+      render: () => {
+        if (!can.readRoles) {
+          return <NotAllowed action={ROLES_READ} role={me.role} />;
+        }
+        if (roles.error !== undefined && !roles.data) {
+          return <ErrorView error={roles.error} onRetry={roles.reload} context="Roles" />;
+        }
+        return (
           <RolesTab
             roles={roleList}
-            canWrite={can.roles}
-            onSet={async (name, actions, description) => {
-              await setRole(service, workspace, name, actions, description);
+            actions={actions.data ?? []}
+            canWrite={can.writeRoles}
+            onSet={async (name, spec) => {
+              await setRole(service, workspace, name, spec);
               reload();
             }}
             onDelete={async name => {
@@ -131,9 +187,10 @@ function MembersView(props: IMembersPageOptions & { tabRequest: ITabRequest | nu
               reload();
             }}
           />
-        )
+        );
+      }
     },
-    ...(can.activity
+    ...(can.readActivity
       ? [
           {
             id: 'activity',
@@ -145,7 +202,12 @@ function MembersView(props: IMembersPageOptions & { tabRequest: ITabRequest | nu
   ];
   const selected = tabs.some(t => t.id === tab) ? tab : 'members';
   return (
-    <div className="jp-aml-MembersPage" data-workspace={workspace} data-role={me.role ?? ''}>
+    <div
+      className="jp-aml-MembersPage"
+      data-workspace={workspace}
+      data-role={me.role ?? ''}
+      data-admin={me.admin ? 'true' : 'false'}
+    >
       <header className="jp-aml-RunHeader" role="group" aria-label="Members summary">
         <div className="jp-aml-RunHeader-title">
           <h2>Members of {workspace}</h2>
@@ -158,6 +220,14 @@ function MembersView(props: IMembersPageOptions & { tabRequest: ITabRequest | nu
               · <span className="jp-aml-Members-myRole">{me.role}</span>
             </>
           ) : null}
+          {me.admin && (
+            <span
+              className="jp-aml-Tag jp-aml-Members-admin"
+              title="An administrator of this service: acts as Owner of every workspace"
+            >
+              administrator
+            </span>
+          )}
         </div>
         <div className="jp-aml-RunHeader-actions">
           <button
@@ -171,8 +241,8 @@ function MembersView(props: IMembersPageOptions & { tabRequest: ITabRequest | nu
           </button>
         </div>
       </header>
-      {access.error !== undefined && (
-        <ErrorView error={access.error} onRetry={reload} context="Refresh" />
+      {props.accessError !== undefined && (
+        <ErrorView error={props.accessError} onRetry={reload} context="Refresh" />
       )}
       <Tabs
         label={`Members of ${workspace} sections`}

@@ -1,27 +1,27 @@
 /**
  * The Roles tab: every role a member can hold, with what it allows. Built-in roles (Owner,
  * Contributor, Reader and Azure's Data Scientist and Compute Operator) are fixed; an Owner defines
- * custom roles as lists of allowed actions, picked from the actions the built-in roles name.
+ * custom roles as lists of allowed actions, picked from every action the server knows (`GET actions`).
+ * Each role shows its patterns (allowed, and excluded ones) and the concrete actions they grant,
+ * worked out the way the server does (`grantedActions`).
  */
 import React, { useId, useState } from 'react';
 
 import { ErrorView } from '../components';
 import { confirmDanger, notifyError } from '../registry-common';
-import { IRole } from './types';
+import { grantedActions } from './api';
+import { IActionInfo, IRole, IRoleSet } from './types';
 
 export interface IRolesTabProps {
   roles: IRole[];
+  /** Every action a role can allow (empty until the server answered). */
+  actions: IActionInfo[];
   canWrite: boolean;
-  onSet: (name: string, actions: string[], description: string) => Promise<void>;
+  onSet: (name: string, spec: IRoleSet) => Promise<void>;
   onDelete: (name: string) => Promise<void>;
 }
 
-/** Every action some role names, sorted: the choices of a custom role. */
-function knownActions(roles: IRole[]): string[] {
-  return [...new Set(roles.flatMap(r => r.actions))].sort();
-}
-
-function RoleForm(props: { actions: string[]; onSet: IRolesTabProps['onSet'] }): JSX.Element {
+function RoleForm(props: { actions: IActionInfo[]; onSet: IRolesTabProps['onSet'] }): JSX.Element {
   const id = useId();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
@@ -42,7 +42,11 @@ function RoleForm(props: { actions: string[]; onSet: IRolesTabProps['onSet'] }):
     setBusy(true);
     setError(undefined);
     try {
-      await props.onSet(name.trim(), [...chosen].sort(), description.trim());
+      await props.onSet(name.trim(), {
+        actions: [...chosen].sort(),
+        not_actions: [],
+        description: description.trim()
+      });
       setName('');
       setDescription('');
       setChosen(new Set());
@@ -81,9 +85,13 @@ function RoleForm(props: { actions: string[]; onSet: IRolesTabProps['onSet'] }):
       <fieldset className="jp-aml-RoleForm-actions">
         <legend>Allowed actions</legend>
         {props.actions.map(action => (
-          <label key={action} className="jp-aml-RoleForm-action">
-            <input type="checkbox" checked={chosen.has(action)} onChange={() => toggle(action)} />
-            <code>{action}</code>
+          <label key={action.name} className="jp-aml-RoleForm-action" title={action.description}>
+            <input
+              type="checkbox"
+              checked={chosen.has(action.name)}
+              onChange={() => toggle(action.name)}
+            />
+            <code>{action.name}</code>
           </label>
         ))}
       </fieldset>
@@ -99,12 +107,27 @@ function RoleForm(props: { actions: string[]; onSet: IRolesTabProps['onSet'] }):
   );
 }
 
+/** A list of action names or patterns, as chips. */
+function ActionChips(props: { label: string; items: string[] }): JSX.Element {
+  return (
+    <ul className="jp-aml-Role-actions" aria-label={props.label}>
+      {props.items.map(action => (
+        <li key={action}>
+          <code>{action}</code>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function RoleItem(props: {
   role: IRole;
+  known: IActionInfo[];
   canDelete: boolean;
   onDelete: () => Promise<void>;
 }): JSX.Element {
   const { role } = props;
+  const granted = grantedActions(role, props.known);
   const [busy, setBusy] = useState(false);
   const remove = async () => {
     const accepted = await confirmDanger({
@@ -142,13 +165,31 @@ function RoleItem(props: {
         )}
       </div>
       {role.description && <div className="jp-aml-Muted">{role.description}</div>}
-      <ul className="jp-aml-Role-actions" aria-label={`Actions of ${role.name}`}>
-        {role.actions.map(action => (
-          <li key={action}>
-            <code>{action}</code>
-          </li>
-        ))}
-      </ul>
+      <div className="jp-aml-Role-patterns">
+        <span className="jp-aml-Muted">Allows</span>
+        <ActionChips label={`Actions of ${role.name}`} items={role.actions} />
+        {role.not_actions.length > 0 && (
+          <>
+            <span className="jp-aml-Muted">except</span>
+            <ActionChips label={`Excluded actions of ${role.name}`} items={role.not_actions} />
+          </>
+        )}
+      </div>
+      {granted.length > 0 && (
+        <details className="jp-aml-Role-granted">
+          <summary>
+            Grants {granted.length} of {props.known.length} actions
+          </summary>
+          <ul aria-label={`Actions granted by ${role.name}`}>
+            {granted.map(action => (
+              <li key={action.name}>
+                <code>{action.name}</code>{' '}
+                <span className="jp-aml-Muted">{action.description}</span>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
     </li>
   );
 }
@@ -162,12 +203,13 @@ export function RolesTab(props: IRolesTabProps): JSX.Element {
           <RoleItem
             key={role.name}
             role={role}
+            known={props.actions}
             canDelete={canWrite}
             onDelete={() => props.onDelete(role.name)}
           />
         ))}
       </ul>
-      {canWrite && <RoleForm actions={knownActions(roles)} onSet={props.onSet} />}
+      {canWrite && <RoleForm actions={props.actions} onSet={props.onSet} />}
     </div>
   );
 }

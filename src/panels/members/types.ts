@@ -1,39 +1,17 @@
 /**
- * Payloads of the sharing routes, as the REST contract defines them (docs/sharing.md). Written here
- * until the server's models are in the generated `api-types.ts`; then these become aliases of it.
+ * Payloads of the sharing routes: aliases of the generated `api-types.ts` (from the server's
+ * `core/sharing_models.py`), so a change of the REST contract breaks the build instead of the page.
  */
-export interface IMember {
-  user: string;
-  role: string;
-  added_by: string;
-  added_at: string;
-}
+import type { components } from '../../api-types';
 
-export interface IRole {
-  name: string;
-  builtin: boolean;
-  actions: string[];
-  description: string;
-}
+type Schemas = components['schemas'];
 
-/** The caller's own access to a workspace. */
-export interface IAccess {
-  user: string;
-  role: string | null;
-  actions: string[];
-}
-
-export interface IActivity {
-  id: string | number;
-  time: string;
-  user: string;
-  action: string;
-  target_kind: string;
-  target: string;
-  detail: unknown;
-}
-
-export interface IActivityPage {
-  items: IActivity[];
-  next_cursor: string | null;
-}
+export type IMember = Schemas['Member'];
+export type IRole = Schemas['Role'];
+export type IRoleSet = Schemas['RoleSet'];
+/** The caller's own access to a workspace (`admin`: a service administrator, acting as Owner). */
+export type IAccess = Schemas['Access'];
+export type IActivity = Schemas['Activity'];
+export type IActivityPage = Schemas['ActivityPage'];
+/** One action a role can allow, with what it lets one do. */
+export type IActionInfo = Schemas['ActionInfo'];
