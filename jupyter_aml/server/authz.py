@@ -20,7 +20,7 @@ import asyncio
 import getpass
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from jupyter_aml.core import roles as rbac
 from jupyter_aml.core.principals import RunPrincipal
@@ -29,9 +29,25 @@ from jupyter_aml.core.workspaces import workspace_not_found
 from jupyter_aml.errors import Forbidden, InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from jupyter_aml.server.base import AMLHandler, ApiSpec
+    from jupyter_aml.core.service import AMLService
+    from jupyter_aml.server.spec import ApiSpec
 
 IDENTITY_MODES = ("auto", "single", "jupyter")
+
+
+class AMLHandler(Protocol):
+    """What the decision reads of a request's handler (``server.base.AMLHandler``)."""
+
+    caller: Caller
+    path_kwargs: dict[str, str]
+
+    @property
+    def aml(self) -> AMLService: ...
+
+    @property
+    def identity(self) -> Identity: ...
+
+    def query_value(self, name: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,7 @@ async def authorize(handler: AMLHandler, spec: ApiSpec) -> rbac.Role | None:
         return None
     if caller.admin:
         return None
-    workspace = handler.path_kwargs.get("workspace") or handler.get_query_argument("workspace", None)
+    workspace = handler.path_kwargs.get("workspace") or handler.query_value("workspace")
     if not workspace:
         raise InvalidInput("this request names no workspace", hint="add ?workspace=NAME")
     role = await asyncio.to_thread(handler.aml.sharing.role_of, workspace, caller.name)
@@ -143,7 +159,7 @@ async def _in_reach(handler: AMLHandler, principal: RunPrincipal, spec: ApiSpec)
 
 
 def _recursive(handler: AMLHandler) -> bool:
-    return handler.get_query_argument("recursive", "false") == "true"
+    return handler.query_value("recursive") == "true"
 
 
 async def _submitter_may(handler: AMLHandler, principal: RunPrincipal, action: str, workspace: str) -> rbac.Role | None:

@@ -9,7 +9,6 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import orjson
@@ -25,6 +24,7 @@ from jupyter_aml.core.principals import RunPrincipal
 from jupyter_aml.core.sharing import USER_TOKEN_PREFIX
 from jupyter_aml.errors import AMLError, Busy, PayloadTooLarge
 from jupyter_aml.server.authz import Caller, Identity, authorize
+from jupyter_aml.server.spec import ApiSpec as ApiSpec  # re-exported: routes and openapi.py read it here
 
 if TYPE_CHECKING:
     from jupyter_aml.app import AMLApplication
@@ -36,21 +36,6 @@ ANONYMOUS = Caller("anonymous")
 DEFAULT_IDENTITY = Identity()
 AUTH_RESOURCE = "aml"
 M = TypeVar("M", bound=pydantic.BaseModel)
-
-
-@dataclass(frozen=True)
-class ApiSpec:
-    """What a handler method accepts and returns; read by the OpenAPI generator and the auth tests."""
-
-    scope: str  # who besides users may call it: "user" (users only), "run", "run-read", "blobs", "snapshot"
-    summary: str
-    action: str  # what it does, in the authorization table (core/roles.py)
-    body: type[pydantic.BaseModel] | None = None
-    returns: type[pydantic.BaseModel] | None = None
-    query: tuple[tuple[str, str, str], ...] = ()  # (name, type, description)
-    status: int = 200
-    content_type: str = "application/json"
-    lists_descendants: bool = False  # lists child runs: a run token may not use it on an ancestor
 
 
 def api(scope: str, summary: str, *, action: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -272,6 +257,9 @@ class AMLHandler(APIHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
+
+    def query_value(self, name: str) -> str | None:
+        return self.get_query_argument(name, None)
 
     def query_list(self, name: str) -> list[str]:
         return [v.decode() if isinstance(v, bytes) else v for v in self.request.query_arguments.get(name, [])]
