@@ -180,9 +180,17 @@ class AMLExtension(ExtensionApp):
             {
                 "aml_app": self.app,
                 "aml_service_token": self.service_token,
-                "aml_identity": Identity.configured(self.users, set(self.admins)),
+                "aml_identity": self._identity(),
             }
         )
+
+    def _identity(self) -> Identity:
+        identity = Identity.configured(self.users, set(self.admins))
+        if identity.mode == "jupyter" and not os.environ.get("JUPYTERHUB_USER"):
+            self.log.warning("jupyter-aml: users = 'jupyter' outside JupyterHub: each user is the name Jupyter's "
+                             "identity provider gives; the default one names token logins at random, so give the "
+                             "server an identity provider with stable names (docs/security.md)")
+        return identity
 
     def _compute_specs(self, root: Path) -> list[dict[str, Any]]:
         """The configured compute targets, with the built-in local target first. Local-process targets get the
