@@ -70,7 +70,7 @@ def test_alice_gives_bob_roles_in_her_workspace_from_the_members_page(people: di
 
     # bob's own Members page: the members and his role, no controls he could not use, no activity log.
     bob.page.evaluate(
-        "ws => window.jupyterapp.commands.execute('aml:open-members', { workspace: ws })", WORKSPACE
+        "ws => window.jupyterapp.commands.execute('aml:open-members', { workspace: ws }).then(() => true)", WORKSPACE
     )
     bobs = members_page(bob)
     expect(bobs.get_by_role("group", name="Members summary")).to_contain_text("You are bob · Reader")
@@ -115,3 +115,16 @@ def test_alice_gives_bob_roles_in_her_workspace_from_the_members_page(people: di
     ]
     status, refused = bob.api("GET", f"workspaces/{WORKSPACE}/activity")
     assert status == 403 and "activity/read" in str(refused), refused
+
+    # A role without members/read (Azure's Compute Operator): bob's page says which action he lacks instead of
+    # asking for the list and showing the server's 403.
+    page.get_by_role("tab", name="Members").click()
+    bob_role.select_option("AzureML Compute Operator")
+    expect(page.locator('tr[data-member="bob"]')).to_have_attribute("data-role", "AzureML Compute Operator")
+    bob.page.get_by_role("button", name="Refresh members").click()
+    expect(bobs.get_by_role("group", name="Members summary")).to_contain_text("AzureML Compute Operator")
+    expect(bobs.get_by_role("tabpanel")).to_contain_text(
+        "Your role AzureML Compute Operator does not allow members/read"
+    )
+    expect(bobs.get_by_role("table", name="Members")).to_have_count(0)
+    assert bob.api("GET", f"workspaces/{WORKSPACE}/members")[0] == 403
