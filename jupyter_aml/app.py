@@ -130,6 +130,7 @@ class AMLApplication(LoggingConfigurable):
         backends = build_backends(computes or [{"name": "local", "type": "local"}])
         self.scheduler: Scheduler = self.scheduler_class(self.service, backends, service_url)
         self.deployments: DeploymentManager = self.deployment_manager_class(self.service)
+        self.deployments.use_runner_of(backends)  # local replicas start as local runs do
         self.service.gc.prune_images = self.deployments.prune_images  # who builds scoring images prunes them
         self.service.deployments.compute_types = launcher_types  # deploys name only installed launchers
         secure_root(settings.root)  # and what the parts just created in it

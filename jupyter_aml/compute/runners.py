@@ -52,6 +52,7 @@ class Launch:
 class Runner(abc.ABC):
     name: ClassVar[str]
     protects: ClassVar[str]
+    own_pid_namespace: ClassVar[bool] = False  # True: the process cannot see the service's pid
 
     def prepare(self, run_dir: Path, work_root: Path, env_cache: Path) -> None:
         """Make the run's folder (0700, the runner's user's) and the env cache before the agent starts."""
@@ -63,7 +64,9 @@ class Runner(abc.ABC):
 
     @abc.abstractmethod
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
-               env_cache: Path) -> Launch: ...
+               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False) -> Launch:
+        """The command that starts ``argv``. ``read_only``: folders it must read even inside the service's root
+        (a web service's revision); ``die_with_parent``: it ends with the service (replicas do, runs do not)."""
 
     def finish(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
         """After the agent ended: take back what the run's user owned."""
@@ -81,7 +84,7 @@ class SameUserRunner(Runner):
     protects = "the service's environment variables only: the run can read all of the service user's files"
 
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
-               env_cache: Path) -> Launch:
+               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False) -> Launch:
         return Launch(argv, env)
 
 
@@ -190,7 +193,7 @@ class DedicatedUserRunner(Runner):
             _chown_tree(run_dir, os.geteuid(), os.getegid())
 
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
-               env_cache: Path) -> Launch:
+               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False) -> Launch:
         home = Path(self.pw.pw_dir)
         if not home.is_dir():
             home = run_dir / "home"
@@ -236,6 +239,7 @@ def _existing(paths: Iterable[str | os.PathLike[str] | None]) -> list[Path]:
 
 class BubblewrapRunner(Runner):
     name = "bubblewrap"
+    own_pid_namespace = True
     protects = ("everything of the service's: root, home, /tmp, Jupyter runtime/config folders, other runs' "
                 "folders and the service's processes are invisible; only the run folder and env cache are writable")
 
@@ -263,14 +267,16 @@ class BubblewrapRunner(Runner):
         return _probe_results[self.bwrap]
 
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
-               env_cache: Path) -> Launch:
+               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False) -> Launch:
         home = env.get("HOME") or os.environ.get("HOME")
         broad = [Path("/tmp"), Path("/var/tmp")]  # hidden (fresh and writable inside), needed parts re-shown
         if self.hide_home and home and Path(home).resolve() != Path("/"):
             broad.append(Path(home))
         secret = _existing([*self.protected, work_root, *DEFAULT_HIDDEN, os.environ.get("XDG_RUNTIME_DIR")])
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
-                "--unshare-ipc", "--cap-drop", "ALL"]  # no --die-with-parent: runs outlive a service restart
+                "--unshare-ipc", "--cap-drop", "ALL"]
+        if die_with_parent:  # never for runs: they outlive a service restart
+            args.append("--die-with-parent")  # the sandbox also ends when bwrap itself is killed
         hidden = _existing(broad)
         for path in hidden:
             args += ["--tmpfs", str(path)]
@@ -283,6 +289,8 @@ class BubblewrapRunner(Runner):
                     args += ["--ro-bind", str(tool), str(tool)]
         for path in secret:  # after the re-shown parts, so none of them shows a secret again
             args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+        for path in _existing(read_only):  # named by the caller, so shown even inside a hidden folder
+            args += ["--ro-bind", str(path), str(path)]
         for path in (env_cache, run_dir):
             args += ["--bind", str(path), str(path)]
         args += ["--chdir", str(run_dir), "--", *argv]

@@ -25,6 +25,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
+from jupyter_aml.compute.runners import Runner, build_runner
 from jupyter_aml.core.deployments import RevisionPlan
 from jupyter_aml.core.secretbox import MASTER_KEY_ENV
 from jupyter_aml.store.blobs import BlobStore
@@ -79,6 +80,10 @@ class ReplicaHandle(abc.ABC):
 
 class ReplicaLauncher(abc.ABC):
     compute_type: ClassVar[str]
+    # How replicas that are processes of this machine start (set by the manager: the local compute target's
+    # runner, so a scoring script is as confined as a run's script); launchers of other kinds ignore it.
+    runner: Runner | None = None
+    work_root: Path | None = None  # the runs' folders: hidden from replicas too
 
     def __init__(self, *, root: Path, blobs: BlobStore, images: Any = None) -> None:
         self.root = root
@@ -102,11 +107,13 @@ class ReplicaLauncher(abc.ABC):
 
 # -- local processes ------------------------------------------------------------------------------------------
 class LocalProcess(ReplicaHandle):
-    def __init__(self, proc: asyncio.subprocess.Process, status_file: Path, tail: collections.deque[str]) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, status_file: Path, tail: collections.deque[str],
+                 *, wrapped: bool = False) -> None:
         self.proc = proc
         self.status_file = status_file
         self.tail = tail
         self.pump: asyncio.Task[None] | None = None
+        self.wrapped = wrapped  # proc is a sandbox (bwrap) that ignores SIGTERM: the group hears it instead
 
     @property
     def pid(self) -> int | None:
@@ -116,9 +123,10 @@ class LocalProcess(ReplicaHandle):
         return self.proc.returncode
 
     def status(self) -> dict[str, Any]:
-        try:
-            return dict(json.loads(self.status_file.read_text()))
-        except (OSError, ValueError):
+        try:  # never through a link the replica put there
+            with os.fdopen(os.open(self.status_file, os.O_RDONLY | os.O_NOFOLLOW)) as handle:
+                return dict(json.loads(handle.read()))
+        except (OSError, ValueError, TypeError):
             return {}
 
     def failure(self) -> str:
@@ -133,7 +141,10 @@ class LocalProcess(ReplicaHandle):
     async def terminate(self, grace: float) -> None:
         if self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(self.proc.pid, signal.SIGTERM)
+                if self.wrapped:
+                    os.killpg(self.proc.pid, signal.SIGTERM)  # reaches the replica inside the sandbox
+                else:
+                    os.kill(self.proc.pid, signal.SIGTERM)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.proc.wait(), grace)
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -160,6 +171,7 @@ class LocalProcessLauncher(ReplicaLauncher):
 
     def _prepare(self, plan: RevisionPlan, rev_dir: Path, log: LogFn) -> PreparedRevision:
         from jupyter_aml.envbuild.venv import (
+            PKG_DIR,
             EnvBuildError,
             ensure_link_dir,
             interpreter_spec,
@@ -205,19 +217,41 @@ class LocalProcessLauncher(ReplicaLauncher):
             "parent_pid": os.getpid(),
             "token": secrets.token_urlsafe(24),
         }
-        return PreparedRevision(plan, rev_dir, env, replica_config, {"python": prepared.python})
+        # What the replica reads inside the service's root besides its revision folder: this revision's models,
+        # the link to this installation (and the installation itself), the environment.
+        shown = [*cached, link, PKG_DIR, *([prepared.venv] if prepared.venv is not None else [])]
+        return PreparedRevision(plan, rev_dir, env, replica_config,
+                                {"python": prepared.python, "read_only": [str(p) for p in shown]})
+
+    def _runner(self) -> Runner:
+        if self.runner is None:  # not set by a manager: the safe default, hiding at least the serving root
+            self.runner = build_runner("auto", protected=[self.root])
+        return self.runner
 
     async def launch(self, prepared: PreparedRevision, index: int, log: LogFn) -> ReplicaHandle:
-        status = prepared.rev_dir / f"replica-{index}-{time.monotonic_ns()}.json"
-        env = {**prepared.env, "AML_REPLICA_CONFIG": json.dumps(prepared.replica_config),
+        # The replica's only writable folder (under a sandbox): its status files. The rest of the revision is
+        # read-only to it, so it cannot plant links that the service would follow when it prepares it again.
+        state = prepared.rev_dir / "replicas"
+        state.mkdir(mode=0o700, exist_ok=True)
+        status = state / f"replica-{index}-{time.monotonic_ns()}.json"
+        runner = self._runner()
+        config = dict(prepared.replica_config)
+        if runner.own_pid_namespace:  # our pid means nothing inside: it watches its parent, which dies with us
+            config["parent_pid"] = 0
+        env = {**prepared.env, "AML_REPLICA_CONFIG": json.dumps(config),
                "AML_REPLICA_STATUS": str(status), "AML_REPLICA_INDEX": str(index)}
+        shown = [prepared.rev_dir, *(Path(p) for p in prepared.extra.get("read_only", ()))]
+        how = runner.launch([prepared.extra["python"], "-m", "jupyter_aml.serving.replica"], env,
+                            run_dir=state, work_root=self.work_root or state, env_cache=state, read_only=shown,
+                            die_with_parent=True)
         proc = await asyncio.create_subprocess_exec(
-            prepared.extra["python"], "-m", "jupyter_aml.serving.replica",
+            *how.argv,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            env=env, cwd=prepared.replica_config["source_dir"], start_new_session=True,
+            env=how.env, cwd=prepared.replica_config["source_dir"], start_new_session=True,
+            preexec_fn=_ignore_sigterm if how.ignore_sigterm else None,
         )
         tail: collections.deque[str] = collections.deque(maxlen=40)
-        handle = LocalProcess(proc, status, tail)
+        handle = LocalProcess(proc, status, tail, wrapped=how.ignore_sigterm)
         handle.pump = asyncio.ensure_future(_pump(proc.stdout, tail, log))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -234,6 +268,10 @@ class LocalProcessLauncher(ReplicaLauncher):
             await asyncio.sleep(0.02)
         handle.kill()
         raise ReplicaFailed("the replica process did not start listening within 60 s")
+
+
+def _ignore_sigterm() -> None:  # in the child between fork and exec: the sandbox outlives the polite SIGTERM
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 async def _pump(stream: asyncio.StreamReader | None, tail: collections.deque[str], log: LogFn) -> None:

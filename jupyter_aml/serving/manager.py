@@ -21,9 +21,11 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_aml.compute.runners import BubblewrapRunner, Runner, SameUserRunner, build_runner
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.deployments import FAILED, HEALTHY, TRANSITIONING, UNHEALTHY, RevisionPlan
 from jupyter_aml.core.service import AMLService
@@ -73,8 +75,30 @@ class DeploymentManager:
         self.host = host or os.environ.get("JUPYTER_AML_SERVING_HOST", "127.0.0.1")
         self.store.host = self.host
         self.root = service.settings.root / "serving"
+        self.runner: Runner | None = None  # how local replicas start: see use_runner_of
         self.live: dict[tuple[str, str], Live] = {}
         self._flusher: asyncio.Task[None] | None = None
+
+    def use_runner_of(self, backends: Mapping[str, object]) -> None:
+        """Start local replicas the way the first local compute target starts runs (bubblewrap, same-user),
+        so a scoring script reaches no more of the service than a training script does.
+
+        A dedicated user could not read the revision's files in the service's 0700 root: replicas then
+        run in a bubblewrap sandbox when one starts here, else as the service's user (with a warning)."""
+        runner = next((r for b in backends.values() if isinstance(r := getattr(b, "runner", None), Runner)), None)
+        if isinstance(runner, (BubblewrapRunner, SameUserRunner)):
+            self.runner = runner
+        else:
+            self.runner = build_runner("auto", protected=[self.service.settings.root])
+            if runner is not None:
+                log.warning("web-service replicas cannot run as the %r runner's user; they use the %r runner",
+                            runner.name, self.runner.name)
+
+    def _replica_runner(self) -> Runner:
+        if self.runner is None:
+            self.use_runner_of({})
+        assert self.runner is not None
+        return self.runner
 
     # -- lifecycle of the manager -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -264,6 +288,7 @@ class DeploymentManager:
         try:
             launcher = launcher_for(plan.compute_type)(root=self.root, blobs=self.service.blobs,
                                                        images=self.service.images)
+            launcher.runner, launcher.work_root = self._replica_runner(), self.service.settings.work_root
             say(f"revision {plan.revision}: models {', '.join(f'{m.name}:{m.version}' for m in plan.models)}, "
                 f"entry script {plan.entry_script}, {len(revision.replicas)} replica(s), {plan.compute_type}")
             prepared = await launcher.prepare(plan, live.folder / f"rev-{plan.revision}", say)

@@ -13,7 +13,8 @@ Start-up is reported through a status file (``AML_REPLICA_STATUS``): ``{"port": 
 ``{"error": "..."}`` if the entry script cannot serve (no ``init()``/``run()``, import error, ``init()``
 raised), after which the process exits with code 3 before taking any traffic. SIGTERM drains: the
 listener closes, requests in flight finish (up to ``drain_seconds``), then the process exits. It also
-exits when its parent (the deployment manager) goes away.
+exits when its parent (the deployment manager, or under bubblewrap the sandbox's init, which bwrap's
+``--die-with-parent`` ends with the manager: ``parent_pid`` is then 0) goes away.
 """
 
 from __future__ import annotations
