@@ -167,9 +167,24 @@ export class AMLEvents {
     if (this._settings.token && this._settings.appendToken) {
       params.set('token', this._settings.token);
     }
+    // JupyterHub's single-user servers accept a cookie login on such a request only with the XSRF value
+    // (as a parameter, since EventSource sends no header); plain Jupyter ignores it.
+    const xsrf = xsrfCookie();
+    if (xsrf) {
+      params.set('_xsrf', xsrf);
+    }
     return URLExt.join(this._settings.baseUrl, API_PREFIX, 'events') + '?' + params.toString();
   }
 
   private _settings: ServerConnection.ISettings;
   private _streams = new Map<string, WorkspaceStream>();
+}
+
+/** The `_xsrf` cookie Jupyter (and JupyterHub) set for this origin, if any. */
+function xsrfCookie(): string | undefined {
+  if (typeof document === 'undefined') {
+    return undefined;
+  }
+  const found = document.cookie.match('\\b_xsrf=([^;]*)\\b');
+  return found ? decodeURIComponent(found[1]) : undefined;
 }

@@ -78,6 +78,7 @@ class AMLHandler(APIHandler):
     run_principal: RunPrincipal | None = None
     caller: Caller = ANONYMOUS
     _aml_token_caller = False
+    _prepared = False  # prepare() let the request through: its body will be read
     _audit: ApiSpec | None = None
     audit_target: str = ""  # set by a handler whose new resource's name is not in its path
     audit_workspace: str | None = None
@@ -137,6 +138,7 @@ class AMLHandler(APIHandler):
             else:
                 self.caller = self.identity.jupyter_user(self.current_user.username)
         self._limit_body()
+        self._prepared = True
 
     async def _token_caller(self, token: str) -> Caller | None:
         """The caller a bearer token names: the service token, a named user token or a run token."""
@@ -200,6 +202,10 @@ class AMLHandler(APIHandler):
 
     # -- the activity log ----------------------------------------------------------------------------
     def finish(self, chunk: Any = None) -> Any:
+        if not self._prepared:
+            # Refused from the headers, before its body was read: tornado drops such a connection after the
+            # answer, so say so, or a keep-alive client (JupyterHub's proxy) reuses a dead socket.
+            self.set_header("Connection", "close")
         spec, self._audit = self._audit, None
         if spec is not None and self.get_status() < 400 and self._audited(spec):
             self._record(spec)

@@ -69,3 +69,28 @@ async def test_large_uploads_at_once_are_capped_with_retry_after(aml, jp_http_po
     data = b"small"
     status, _ = await aml("PUT", f"workspaces/w/blobs/{sha(data)}", raw=data)
     assert status == 201
+
+
+async def test_a_connection_refused_from_its_headers_says_it_closes(aml, jp_http_port, jp_base_url, jp_serverapp):
+    """Tornado drops a streaming route's connection when it answers before reading the body; a keep-alive
+    client (JupyterHub's proxy) must be told, or it sends the next request into a dead socket."""
+    import http.client
+
+    path = jp_base_url.rstrip("/") + "/aml/api/v1/workspaces"
+    token = jp_serverapp.identity_provider.token
+
+    def two_requests() -> tuple[int, str | None, int]:
+        conn = http.client.HTTPConnection("127.0.0.1", jp_http_port, timeout=10)
+        try:
+            conn.request("GET", path)
+            refused = conn.getresponse()
+            refused.read()
+            conn.request("GET", path, headers={"Authorization": f"token {token}"})  # reconnects if told to
+            answer = conn.getresponse()
+            answer.read()
+            return refused.status, refused.getheader("Connection"), answer.status
+        finally:
+            conn.close()
+
+    # the server shares this test's event loop: the blocking client runs in a thread
+    assert await asyncio.to_thread(two_requests) == (403, "close", 200)
