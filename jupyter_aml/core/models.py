@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator, model_validator
 
 from jupyter_aml import statuses
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 EXPERIMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
-_KEY = re.compile(r"^[^\x00-\x1f]{1,255}$")
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+KEY_PATTERN = r"^[^\x00-\x1f]{1,255}$"
+_KEY = re.compile(KEY_PATTERN[1:-1])  # fullmatch: re's '$' would let a trailing newline through
+_PATH_CHARS = r"\x00-\x1f\x7f-\x9f\u2028\u2029/\\%:"
+_SEGMENT = rf"(?!\.\.?(?:/|$))[^{_PATH_CHARS}\s](?:[^{_PATH_CHARS}]*[^{_PATH_CHARS}\s])?"
+# A run-file path as runtime/names.py accepts it (documented only: that module's messages say what is wrong),
+# without ':' and '%', which it takes only where they cannot spell a drive or an encoded '/' or '..'.
+RUN_PATH_PATTERN = rf"^{_SEGMENT}(?:/{_SEGMENT})*$"
+# tags and properties as _check_str_map takes them: printable keys, scalar values of up to 5000 characters
+STR_MAP_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "propertyNames": {"pattern": KEY_PATTERN},
+    "additionalProperties": {"anyOf": [{"type": "string", "maxLength": 5000}, {"type": "number"},
+                                       {"type": "boolean"}, {"type": "null"}]},
+}
+StrMap = Annotated[dict[str, Any], WithJsonSchema(STR_MAP_SCHEMA)]
 
 Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
 WorkspaceName = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -44,8 +60,38 @@ ACTIVE_STATUSES = frozenset(set(RunStatus) - TERMINAL_STATUSES)
 RunKind = Literal["script", "interactive", "child"]
 
 
+def _json_kinds(annotation: Any) -> set[type]:
+    """The scalar JSON kinds a field's annotation takes (int, float, bool), through ``X | None``."""
+    args = getattr(annotation, "__args__", None)
+    if args and getattr(annotation, "__origin__", None) is not Literal:
+        return set().union(*(_json_kinds(a) for a in args))
+    return {annotation} & {int, float, bool}
+
+
 class Strict(BaseModel):
+    """A request body. Unknown fields are refused, and so are values of another JSON type that pydantic's lax
+    mode would convert (``false`` or ``"3"`` for a number, ``0`` for a boolean): the document calls them
+    invalid. Integral floats (``3.0``) stay valid integers, as in JSON Schema."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_types(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            value = data.get(name)
+            kinds = _json_kinds(field.annotation)
+            if value is None or not kinds:
+                continue
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if (bool in kinds and not isinstance(value, bool) and not (number and kinds - {bool})) or (
+                kinds - {bool} and not number and not (isinstance(value, bool) and bool in kinds)
+            ):
+                want = " or ".join(sorted(k.__name__.replace("bool", "true/false") for k in kinds))
+                raise ValueError(f"{name} must be {want}, not {json.dumps(value)[:40]}")
+        return data
 
 
 def _check_str_map(value: dict[str, Any] | None) -> dict[str, str] | None:
@@ -53,7 +99,7 @@ def _check_str_map(value: dict[str, Any] | None) -> dict[str, str] | None:
         return None
     out: dict[str, str] = {}
     for key, item in value.items():
-        if not _KEY.match(key):
+        if not _KEY.fullmatch(key):
             raise ValueError(f"key {key!r} must be 1-255 printable characters")
         if item is not None and not isinstance(item, str | int | float | bool):
             raise ValueError(f"value of {key!r} must be a string, number or boolean")
@@ -103,7 +149,7 @@ class ComputeList(BaseModel):
 
 
 class PythonSection(Strict):
-    user_managed: bool = True
+    user_managed: StrictBool = True  # StrictBool: 0, 1 or "yes" are refused, as the document says
     interpreter_path: str | None = Field(default=None, max_length=1024)
     pip: list[Annotated[str, Field(max_length=1024)]] = Field(default_factory=list, max_length=500)
 
@@ -112,14 +158,15 @@ class EnvironmentSpec(Strict):
     name: str = Field(default="default", max_length=255)
     version: str | None = Field(default=None, max_length=64)
     python: PythonSection = Field(default_factory=PythonSection)
-    env_vars: dict[str, str] = Field(default_factory=dict)
+    env_vars: dict[str, str] = Field(default_factory=dict,
+                                     json_schema_extra={"propertyNames": {"pattern": ENV_VAR_PATTERN}})
     docker_base_image: str | None = Field(default=None, max_length=512)
 
     @field_validator("env_vars")
     @classmethod
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
-            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+            if not re.fullmatch(ENV_VAR_PATTERN[1:-1], key):
                 raise ValueError(f"environment variable name {key!r} is not valid")
         return value
 
@@ -144,12 +191,19 @@ class GitInfo(BaseModel):
 
 
 class RunCreate(Strict):
+    # a script run (the default kind) needs run_config and snapshot_id; an interactive one needs neither
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"kind": {"const": "interactive"}}, "required": ["kind"]},
+        {"properties": {"run_config": {"type": "object"}, "snapshot_id": {"type": "string"}},
+         "required": ["run_config", "snapshot_id"]},
+    ]})
+
     experiment: ExperimentName
     kind: Literal["script", "interactive"] = "script"
     snapshot_id: Sha256 | None = None
     run_config: RunConfig | None = None
-    tags: dict[str, Any] = Field(default_factory=dict)
-    properties: dict[str, Any] = Field(default_factory=dict)
+    tags: StrMap = Field(default_factory=dict)
+    properties: StrMap = Field(default_factory=dict)
     git: GitInfo | None = None
     display_name: str = Field(default="", max_length=255)
     description: str = Field(default="", max_length=5000)
@@ -160,10 +214,11 @@ class RunCreate(Strict):
 class FolderRunCreate(Strict):
     """Submit a folder on the server (a path relative to the Jupyter root) as a script run."""
 
-    folder: str = Field(default="", max_length=1024)
+    # each name at most 255 characters, as file systems allow (a longer one once answered 500)
+    folder: str = Field(default="", max_length=1024, pattern=r"^/*(?:[^/\x00]{1,255}(?:/+|$))*$")
     experiment: ExperimentName
     run_config: RunConfig
-    tags: dict[str, Any] = Field(default_factory=dict)
+    tags: StrMap = Field(default_factory=dict)
     display_name: str = Field(default="", max_length=255)
     description: str = Field(default="", max_length=5000)
 
@@ -172,17 +227,17 @@ class FolderRunCreate(Strict):
 
 class ChildCreate(Strict):
     display_name: str = Field(default="", max_length=255)
-    tags: dict[str, Any] = Field(default_factory=dict)
-    properties: dict[str, Any] = Field(default_factory=dict)
+    tags: StrMap = Field(default_factory=dict)
+    properties: StrMap = Field(default_factory=dict)
     count: int = Field(default=1, ge=1, le=1000)
 
     _tags = field_validator("tags", "properties")(_check_str_map)
 
 
 class RunUpdate(Strict):
-    tags: dict[str, Any] | None = None
+    tags: StrMap | None = None
     remove_tags: list[str] = Field(default_factory=list)
-    properties: dict[str, Any] | None = None
+    properties: StrMap | None = None
     display_name: str | None = Field(default=None, max_length=255)
     description: str | None = Field(default=None, max_length=5000)
 

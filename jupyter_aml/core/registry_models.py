@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from jupyter_aml.core.models import (
     NAME_PATTERN,
@@ -14,6 +14,7 @@ from jupyter_aml.core.models import (
     RunFile,
     Sha256,
     Strict,
+    StrMap,
     _check_str_map,
 )
 
@@ -21,6 +22,9 @@ MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"
 SERVICE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$"  # Azure v1: 3-32 chars, lowercase, digits, dashes
 PYTHON_VERSION_PATTERN = r"^3\.[0-9]{1,2}$"
 MAX_SAMPLE_INPUT = 64 * 1024
+KEY_VALUE_CHARS = r"[A-Za-z0-9_.~+/=-]+"
+# what InferenceConfigSpec._relative takes: not absolute, no '..' segment ('/' or '\\' separated)
+ENTRY_SCRIPT_PATTERN = r"^(?![/\\])(?![\s\S]*(?:^|[/\\])\.\.(?:[/\\]|$))[\s\S]+$"
 
 ModelName = Annotated[str, Field(pattern=MODEL_NAME_PATTERN)]
 ServiceName = Annotated[str, Field(pattern=SERVICE_NAME_PATTERN)]
@@ -41,14 +45,20 @@ class ModelCreate(Strict):
     with it. From a run, files are registered by reference: they already are blobs.
     """
 
+    # from files or from a run, never both or neither
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"files": {"type": "array", "minItems": 1}, "run_id": {"type": "null"}}, "required": ["files"]},
+        {"properties": {"run_id": {"type": "string"}, "files": {"type": "null"}}, "required": ["run_id"]},
+    ]})
+
     name: ModelName
     files: list[ModelFile] | None = Field(default=None, max_length=100_000)
     path: str | None = Field(default=None, max_length=1024)
-    run_id: str | None = Field(default=None, max_length=320)
+    run_id: str | None = Field(default=None, min_length=1, max_length=320)
     run_path: str | None = Field(default=None, max_length=1024)
     description: str = Field(default="", max_length=5000)
-    tags: dict[str, Any] = Field(default_factory=dict)
-    properties: dict[str, Any] = Field(default_factory=dict)
+    tags: StrMap = Field(default_factory=dict)
+    properties: StrMap = Field(default_factory=dict)
     framework: str | None = Field(default=None, max_length=64)
     framework_version: str | None = Field(default=None, max_length=64)
     sample_input: Any = None
@@ -57,9 +67,9 @@ class ModelCreate(Strict):
 
 
 class ModelUpdate(Strict):
-    tags: dict[str, Any] | None = None
+    tags: StrMap | None = None
     remove_tags: list[str] = Field(default_factory=list)
-    properties: dict[str, Any] | None = None
+    properties: StrMap | None = None
     description: str | None = Field(default=None, max_length=5000)
 
     _tags = field_validator("tags", "properties")(_check_str_map)
@@ -98,6 +108,9 @@ class ModelFileList(BaseModel):
 class EnvironmentDefinition(EnvironmentSpec):
     """An environment to register: the run environment spec plus the Python version it needs."""
 
+    # the environment registry's name rule (runtime/names.py), documented here; "AzureML-" names are curated
+    name: str = Field(default="default", max_length=255,
+                      json_schema_extra={"pattern": "^(?!AzureML-)" + MODEL_NAME_PATTERN[1:]})
     python_version: str | None = Field(default=None, pattern=PYTHON_VERSION_PATTERN)
 
 
@@ -129,7 +142,7 @@ class EnvironmentBuild(BaseModel):
 class InferenceConfigSpec(Strict):
     """The scoring code (a snapshot of ``source_directory``) and the environment it runs in."""
 
-    entry_script: str = Field(min_length=1, max_length=1024)
+    entry_script: str = Field(min_length=1, max_length=1024, json_schema_extra={"pattern": ENTRY_SCRIPT_PATTERN})
     snapshot_id: Sha256  # the uploaded source_directory; entry_script is a file in it
     environment: EnvironmentDefinition | None = None  # inline definition (hashed like a registered one)
     environment_ref: str | None = Field(default=None, max_length=300)  # "name:version" or "name"
@@ -152,7 +165,7 @@ class DeploymentConfigSpec(Strict):
     compute_type: ComputeTypeName = "local"
     port: int | None = Field(default=None, ge=1, le=65535)
     replicas: int = Field(default=1, ge=1, le=32)
-    auth_enabled: bool = True
+    auth_enabled: StrictBool = True
     scoring_timeout_ms: int = Field(default=60_000, ge=100, le=3_600_000)
     max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
     max_concurrent_requests_per_container: int = Field(default=1, ge=1, le=256)
@@ -167,8 +180,8 @@ class DeploymentCreate(Strict):
     inference_config: InferenceConfigSpec
     deployment_config: DeploymentConfigSpec = Field(default_factory=DeploymentConfigSpec)
     description: str = Field(default="", max_length=5000)
-    tags: dict[str, Any] = Field(default_factory=dict)
-    overwrite: bool = False
+    tags: StrMap = Field(default_factory=dict)
+    overwrite: StrictBool = False
 
     _tags = field_validator("tags")(_check_str_map)
 
@@ -179,9 +192,9 @@ class DeploymentUpdate(Strict):
     replicas: int | None = Field(default=None, ge=1, le=32)
     scoring_timeout_ms: int | None = Field(default=None, ge=100, le=3_600_000)
     max_request_bytes: int | None = Field(default=None, ge=1024, le=1024**3)
-    auth_enabled: bool | None = None
+    auth_enabled: StrictBool | None = None
     description: str | None = Field(default=None, max_length=5000)
-    tags: dict[str, Any] | None = None
+    tags: StrMap | None = None
 
     _tags = field_validator("tags")(_check_str_map)
 
@@ -267,12 +280,13 @@ class ServiceKeys(BaseModel):
 
 class RegenerateKey(Strict):
     key_type: Literal["Primary", "Secondary"]
-    key_value: str | None = Field(default=None, min_length=16, max_length=128)
+    key_value: str | None = Field(default=None, min_length=16, max_length=128,
+                                  json_schema_extra={"pattern": "^" + KEY_VALUE_CHARS + "$"})
 
     @field_validator("key_value")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[A-Za-z0-9_.~+/=-]+$", value):
+        if value is not None and not re.fullmatch(KEY_VALUE_CHARS, value):
             raise ValueError("a key may hold letters, digits and _.~+/=- only")
         return value
 

@@ -55,8 +55,8 @@ class BlobInfo(TypedDict):
 
 class ChildCreate(TypedDict, total=False):
     display_name: str
-    tags: dict[str, Any]
-    properties: dict[str, Any]
+    tags: dict[str, str | float | bool | None]
+    properties: dict[str, str | float | bool | None]
     count: int
 
 
@@ -98,7 +98,7 @@ class _DeploymentCreateRequired(TypedDict):
 class DeploymentCreate(_DeploymentCreateRequired, total=False):
     deployment_config: DeploymentConfigSpec
     description: str
-    tags: dict[str, Any]
+    tags: dict[str, str | float | bool | None]
     overwrite: bool
 
 
@@ -110,7 +110,7 @@ class DeploymentUpdate(TypedDict, total=False):
     max_request_bytes: int | None
     auth_enabled: bool | None
     description: str | None
-    tags: dict[str, Any] | None
+    tags: dict[str, str | float | bool | None] | None
 
 
 class _EndpointTestRequestRequired(TypedDict):
@@ -207,7 +207,7 @@ class _FolderRunCreateRequired(TypedDict):
 class FolderRunCreate(_FolderRunCreateRequired, total=False):
     """Submit a folder on the server (a path relative to the Jupyter root) as a script run."""
     folder: str
-    tags: dict[str, Any]
+    tags: dict[str, str | float | bool | None]
     display_name: str
     description: str
 
@@ -471,8 +471,8 @@ class ModelCreate(_ModelCreateRequired, total=False):
     run_id: str | None
     run_path: str | None
     description: str
-    tags: dict[str, Any]
-    properties: dict[str, Any]
+    tags: dict[str, str | float | bool | None]
+    properties: dict[str, str | float | bool | None]
     framework: str | None
     framework_version: str | None
     sample_input: Any
@@ -501,9 +501,9 @@ class ModelList(TypedDict):
 
 
 class ModelUpdate(TypedDict, total=False):
-    tags: dict[str, Any] | None
+    tags: dict[str, str | float | bool | None] | None
     remove_tags: list[str]
-    properties: dict[str, Any] | None
+    properties: dict[str, str | float | bool | None] | None
     description: str | None
 
 
@@ -621,8 +621,8 @@ class RunCreate(_RunCreateRequired, total=False):
     kind: Literal['script', 'interactive']
     snapshot_id: str | None
     run_config: RunConfig | None
-    tags: dict[str, Any]
-    properties: dict[str, Any]
+    tags: dict[str, str | float | bool | None]
+    properties: dict[str, str | float | bool | None]
     git: GitInfo | None
     display_name: str
     description: str
@@ -667,9 +667,9 @@ class RunPage(TypedDict):
 
 
 class RunUpdate(TypedDict, total=False):
-    tags: dict[str, Any] | None
+    tags: dict[str, str | float | bool | None] | None
     remove_tags: list[str]
-    properties: dict[str, Any] | None
+    properties: dict[str, str | float | bool | None] | None
     display_name: str | None
     description: str | None
 

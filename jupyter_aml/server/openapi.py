@@ -7,11 +7,93 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from jupyter_aml import statuses
 from jupyter_aml.core import models
+from jupyter_aml.core import registry_models as rm
+from jupyter_aml.core import sharing_models as sm
+from jupyter_aml.core.numbers import MAX_OFFSET, MAX_VERSION
 from jupyter_aml.server.base import ApiSpec
 
 METHODS = ("get", "post", "put", "patch", "delete")
 _DESCRIPTIONS = {"text/event-stream": "server-sent events: each `data:` line is one JSON event of the schema"}
+
+# What each path segment takes, so that a client (and a fuzzer) knows a bad one is refused before any lookup.
+# ``name`` means a different thing under each collection: the longest matching prefix decides.
+_INT = {"type": "integer"}
+_VERSION = {**_INT, "minimum": 1, "maximum": MAX_VERSION}
+_PATH_PARAMS: dict[str, dict[str, Any]] = {
+    "workspace": {"type": "string", "pattern": models.NAME_PATTERN},
+    "run_id": {"type": "string", "minLength": 1, "maxLength": 320},
+    "sha256": {"type": "string", "pattern": models.SHA256_PATTERN},
+    "snapshot_id": {"type": "string", "pattern": models.SHA256_PATTERN},
+    "version": _VERSION,
+    "user": {"type": "string", "pattern": sm.USER_PATTERN},
+}
+_NAMES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("/models/", {"type": "string", "pattern": rm.MODEL_NAME_PATTERN}),
+    ("/environments/", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),
+    ("/endpoints/", {"type": "string", "pattern": rm.SERVICE_NAME_PATTERN}),
+    ("/roles/", {"type": "string", "pattern": sm.ROLE_PATTERN}),
+    ("/metrics/", {"type": "string", "minLength": 1, "maxLength": 255}),
+)
+_FILTER = {"type": "string", "pattern": "^[^=]", "description": "key or key=value"}
+# Query values by name (a path substring narrows one that means different things on different routes).
+_QUERY: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("page_size", "", {**_INT, "minimum": 1, "maximum": 500}),
+    ("limit", "/activity", {**_INT, "minimum": 1, "maximum": 500}),
+    ("limit", "/logs", {**_INT, "minimum": 0, "maximum": 10_000}),  # 0: the default page
+    ("after", "/activity", {"type": "string", "pattern": "^(?:[1-9][0-9]{0,8})?$"}),  # a next_cursor; '': none
+    ("after", "/logs", {**_INT, "minimum": 0, "maximum": MAX_OFFSET}),
+    ("max_points", "", {**_INT, "minimum": 10, "maximum": MAX_OFFSET}),
+    ("lines", "", {**_INT, "minimum": 0, "maximum": 100_000}),  # 0: the default
+    ("minutes", "", {**_INT, "minimum": 0, "maximum": 129_600}),  # 0: the default
+    ("status", "", {"type": "string", "enum": list(statuses.RUN_STATUSES)}),
+    ("tag", "", _FILTER),
+    ("property", "", _FILTER),
+    ("sort", "", {"type": "string", "pattern": "^-*(?:created_at|start_time|duration|status|number|display_name"
+                  "|metric:[\\s\\S]*)$"}),
+    ("page_token", "", {"type": "string", "pattern": "^[A-Za-z0-9_=-]*$"}),  # opaque; '': the first page
+    ("path", "/files/content", {"type": "string", "pattern": models.RUN_PATH_PATTERN, "maxLength": 1024}),
+    ("experiment", "", {"type": "string", "pattern": "^(?:|" + models.EXPERIMENT_PATTERN[1:-1] + ")$"}),  # '': all
+)
+_REQUIRED_QUERY = {("/files/content", "path")}
+# Every error a route may answer, with the one error body; the success status comes from the route's spec.
+_ERRORS = {
+    "400": "bad input: the message names the field and what it must be",
+    "403": "not authenticated, or the caller's role does not allow this action",
+    "404": "no such workspace, run, model, ... (or not visible to the caller)",
+    "409": "conflicts with the current state (exists already, finished run, ...)",
+    "413": "the request body is over the limit",
+    "422": "the body does not match its schema",
+    "429": "a quota is used up",
+    "503": "the database is busy or out of date: retry after Retry-After seconds",
+}
+
+
+def _path_param(path: str, name: str) -> dict[str, Any]:
+    if name == "name":
+        return next((dict(schema) for prefix, schema in _NAMES if prefix in path), {"type": "string"})
+    return dict(_PATH_PARAMS.get(name, {"type": "string"}))
+
+
+def _query_param(path: str, name: str, kind: str) -> dict[str, Any]:
+    for known, where, schema in _QUERY:
+        if known == name and where in path:
+            return dict(schema)
+    return {"type": kind}
+
+
+def _success(spec: ApiSpec) -> dict[str, Any]:
+    if spec.status == 204:  # no body, so no content type
+        return {"description": "done"}
+    schema = {"$ref": f"#/components/schemas/{spec.returns.__name__}"} if spec.returns else {}
+    content = {spec.content_type: {"schema": schema}}
+    return {"description": _DESCRIPTIONS.get(spec.content_type, "OK"), "content": content}
+
+
+def _needs_body(model: type[Any]) -> bool:
+    """A missing body is read as ``{}``: it is required only when ``{}`` is not a valid one."""
+    return any(field.is_required() for field in model.model_fields.values())
 
 
 def _path(pattern: str) -> str:
@@ -50,28 +132,26 @@ def build_openapi(routes: list[tuple[str, type]], version: str) -> dict[str, Any
         if spec is None:
             continue
         params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": name, "in": "path", "required": True, "schema": _path_param(path, name)}
             for name in re.findall(r"{(\w+)}", path)
         ]
         params += [
-            {"name": n, "in": "query", "required": False, "schema": {"type": t}, "description": d}
+            {"name": n, "in": "query", "required": any(w in path and n == q for w, q in _REQUIRED_QUERY),
+             "schema": _query_param(path, n, t), "description": d}
             for n, t, d in spec.query
         ]
+        errors = {
+            code: {"description": text,
+                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+            for code, text in _ERRORS.items()
+        }
         op: dict[str, Any] = {
             "summary": spec.summary,
             "operationId": f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_')}",
             "parameters": params,
             "responses": {
-                str(spec.status): {
-                    "description": _DESCRIPTIONS.get(spec.content_type, "OK"),
-                    "content": {
-                        spec.content_type: {
-                            "schema": (
-                                {"$ref": f"#/components/schemas/{spec.returns.__name__}"} if spec.returns else {}
-                            )
-                        }
-                    },
-                },
+                str(spec.status): _success(spec),
+                **errors,
                 "default": {
                     "description": "error",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
@@ -82,7 +162,7 @@ def build_openapi(routes: list[tuple[str, type]], version: str) -> dict[str, Any
         }
         if spec.body is not None:
             op["requestBody"] = {
-                "required": True,
+                "required": _needs_body(spec.body),
                 "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{spec.body.__name__}"}}},
             }
         paths.setdefault(path, {})[method] = op

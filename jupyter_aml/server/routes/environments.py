@@ -6,6 +6,7 @@ import asyncio
 
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.server.base import AMLHandler, api
+from jupyter_aml.server.routes.flags import query_flag
 from jupyter_aml.server.routes.models import version_number
 from jupyter_aml.server.routes.workspaces import WS
 
@@ -21,7 +22,7 @@ class EnvironmentsHandler(AMLHandler):
             self.aml.environments.all,
             workspace,
             name=self.get_query_argument("name", None),
-            latest=self.get_query_argument("latest", "false") == "true",
+            latest=query_flag(self, "latest"),
         )
         self.reply(rm.EnvironmentList(items=items))
 

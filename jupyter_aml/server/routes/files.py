@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import tempfile
 from typing import Any
 
@@ -149,15 +150,24 @@ class SnapshotsHandler(AMLHandler):
         self.reply(snap, 201)
 
 
+def _workspace_name(workspace: str) -> None:
+    """Snapshots are found by id alone; the workspace segment must still be a workspace name."""
+    if not re.fullmatch(models.NAME_PATTERN[1:-1], workspace):
+        raise InvalidInput(f"{workspace!r} is not a workspace name",
+                           hint="1-64 letters, digits, '_', '.', '-', starting with a letter or digit")
+
+
 class SnapshotHandler(AMLHandler):
     @api("snapshot", "Get a snapshot's manifest", returns=models.Snapshot, action="files/read")
     async def get(self, workspace: str, snapshot_id: str) -> None:
+        _workspace_name(workspace)
         self.reply(await asyncio.to_thread(self.aml.files.snapshot, snapshot_id))
 
 
 class SnapshotZipHandler(AMLHandler):
     @api("snapshot", "Download a snapshot as a zip", content_type="application/zip", action="files/read")
     async def get(self, workspace: str, snapshot_id: str) -> None:
+        _workspace_name(workspace)
         with tempfile.TemporaryFile() as out:
             await asyncio.to_thread(self.aml.files.write_snapshot_zip, snapshot_id, out)
             out.seek(0)

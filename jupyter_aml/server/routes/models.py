@@ -8,6 +8,7 @@ from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.numbers import MAX_VERSION, parse_int
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
+from jupyter_aml.server.routes.flags import query_flag
 from jupyter_aml.server.routes.runs import RUN
 from jupyter_aml.server.routes.workspaces import WS
 
@@ -36,7 +37,7 @@ class ModelsHandler(AMLHandler):
             tags=self.query_list("tag"),
             properties=self.query_list("property"),
             run_id=self.get_query_argument("run_id", None),
-            latest=self.get_query_argument("latest", "false") == "true",
+            latest=query_flag(self, "latest"),
         )
         self.reply(rm.ModelList(items=items))
 
