@@ -46,7 +46,8 @@ EXCLUDED = [
 
 # Requests the document cannot tell apart from accepted ones, because what decides is the service's state,
 # not the request's shape: schemathesis may see a 400 from these operations for a valid-looking request.
-# Each is a state precondition whose status should be 404/409 (reported), so the exception is per operation.
+# Each value is the service's message, for the reader: the config can only allow a 400 for the whole
+# operation. Most are state preconditions whose status should rather be 404 or 409 (reported).
 STATE_DEPENDENT = {
     # the blobs a manifest names must have been uploaded first
     "POST /workspaces/{workspace}/snapshots": "1 file blobs are not uploaded",
