@@ -205,7 +205,10 @@ def _fixtures(service: Service) -> dict[str, Any]:
     return {"run_id": run["id"], "snapshot_id": snap["id"], "sha256": blob, "page_token": page["next_page_token"]}
 
 
-def test_the_openapi_document_holds_for_every_operation(service: Service, tmp_path: Path) -> None:
+def test_the_openapi_document_holds_for_every_operation(service: Service, tmp_path: Path,
+                                                        database_backend: str) -> None:
+    if database_backend != "sqlite":  # `aml serve` has no database option: this pass would repeat the SQLite one
+        pytest.skip("runs in the SQLite pass only")
     made = _fixtures(service)
     total = 0
     pinned = {"workspace": WS, "run_id": made["run_id"], "snapshot_id": made["snapshot_id"],
