@@ -13,9 +13,10 @@ import datetime
 import time
 from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from jupyter_aml.core.models import Strict
 from jupyter_aml.errors import ServiceUnavailable
 from jupyter_aml.store.blobs import BlobStore
 from jupyter_aml.store.db import Store
@@ -26,8 +27,7 @@ DEFAULT_GRACE_SECONDS = 24 * 3600
 ImagePruner = Callable[[datetime.datetime, bool], tuple[int, int]]
 
 
-class GcRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GcRequest(Strict):
 
     # at most ten years: a larger grace overflows the datetime the cut-off is computed with
     grace_seconds: float = Field(default=DEFAULT_GRACE_SECONDS, ge=0, le=10 * 365 * 86400)

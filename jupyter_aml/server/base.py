@@ -22,7 +22,7 @@ from jupyter_aml.core import roles as rbac
 from jupyter_aml.core.numbers import MAX_OFFSET, parse_int
 from jupyter_aml.core.principals import RunPrincipal
 from jupyter_aml.core.sharing import USER_TOKEN_PREFIX
-from jupyter_aml.errors import AMLError, Busy, PayloadTooLarge
+from jupyter_aml.errors import AMLError, Busy, InvalidInput, PayloadTooLarge
 from jupyter_aml.server.authz import Caller, Identity, authorize
 from jupyter_aml.server.spec import ApiSpec as ApiSpec  # re-exported: routes and openapi.py read it here
 
@@ -265,7 +265,11 @@ class AMLHandler(APIHandler):
         self.finish(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
 
     def query_value(self, name: str) -> str | None:
-        return self.get_query_argument(name, None)
+        """A query parameter given at most once (tornado would silently take the last of several)."""
+        values = self.get_query_arguments(name)
+        if len(values) > 1:
+            raise InvalidInput(f"query parameter {name!r} is given {len(values)} times", hint="give it once")
+        return values[0] if values else None
 
     def query_list(self, name: str) -> list[str]:
         return [v.decode() if isinstance(v, bytes) else v for v in self.request.query_arguments.get(name, [])]
@@ -277,8 +281,8 @@ class AMLHandler(APIHandler):
     def query_int(self, name: str, default: None = None) -> int | None: ...
 
     def query_int(self, name: str, default: int | None = None) -> int | None:
-        value = self.get_query_argument(name, None)
-        if value is None or value == "":
+        value = self.query_value(name)
+        if value is None:
             return default
         return parse_int(value, f"query parameter {name!r}", minimum=0, maximum=MAX_OFFSET)
 
