@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 from jupyter_aml import statuses
 from jupyter_aml.core import models
 from jupyter_aml.core import registry_models as rm
+from jupyter_aml.core import roles as rbac
 from jupyter_aml.core import sharing_models as sm
 from jupyter_aml.core.numbers import MAX_OFFSET, MAX_VERSION
 from jupyter_aml.server.base import ApiSpec
@@ -147,6 +148,9 @@ def build_openapi(routes: list[tuple[str, type]], version: str) -> dict[str, Any
         }
         op: dict[str, Any] = {
             "summary": spec.summary,
+            # the authorization table's action (docs/security.md) and the built-in roles that hold it
+            "x-aml-action": spec.action,
+            "x-aml-roles": _roles_allowing(spec.action),
             "operationId": f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_')}",
             "parameters": params,
             "responses": {
@@ -183,3 +187,9 @@ def build_openapi(routes: list[tuple[str, type]], version: str) -> dict[str, Any
             },
         },
     }
+
+
+def _roles_allowing(action: str) -> list[str]:
+    if action in rbac.GLOBAL_ACTIONS:
+        return ["administrators"] if action == "service/admin" else ["any authenticated user"]
+    return [role.name for role in rbac.BUILTIN_ROLES.values() if role.allows(action)]

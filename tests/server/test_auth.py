@@ -98,4 +98,8 @@ async def test_openapi_document_is_generated_from_models(aml):
     assert status == 200 and doc["openapi"].startswith("3.")
     assert "RunCreate" in doc["components"]["schemas"]
     op = doc["paths"]["/workspaces/{workspace}/runs"]["post"]
+    # every operation says what it does in the roles table, and who may
+    assert op["x-aml-action"] == "runs/submit" and "Reader" not in op["x-aml-roles"]
+    assert "Contributor" in op["x-aml-roles"] and "AzureML Data Scientist" in op["x-aml-roles"]
+    assert doc["paths"]["/gc"]["post"]["x-aml-roles"] == ["administrators"]
     assert op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("RunCreate")
