@@ -2263,6 +2263,50 @@ export interface components {
       /** Items */
       items: components['schemas']['Run'][];
     };
+    /**
+     * RunModelCreate
+     * @description Register a file or folder of the run in the URL (``run_path``, e.g. ``outputs/model.pkl``) as a model
+     *     version, by reference and with the run as its lineage: ``run.register_model`` inside a training script.
+     */
+    RunModelCreate: {
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Framework
+       * @default null
+       */
+      framework?: string | null;
+      /**
+       * Framework Version
+       * @default null
+       */
+      framework_version?: string | null;
+      /** Name */
+      name: string;
+      /**
+       * Path
+       * @default null
+       */
+      path?: string | null;
+      /** Properties */
+      properties?: {
+        [key: string]: string | number | boolean | null;
+      };
+      /** Run Path */
+      run_path: string;
+      /**
+       * Sample Input
+       * @default null
+       */
+      sample_input?: unknown;
+      /** Tags */
+      tags?: {
+        [key: string]: string | number | boolean | null;
+      };
+    };
     /** RunPage */
     RunPage: {
       /** Items */
@@ -9138,7 +9182,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': components['schemas']['ModelCreate'];
+        'application/json': components['schemas']['RunModelCreate'];
       };
     };
     responses: {

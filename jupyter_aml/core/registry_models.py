@@ -66,6 +66,26 @@ class ModelCreate(Strict):
     _tags = field_validator("tags", "properties")(_check_str_map)
 
 
+class RunModelCreate(Strict):
+    """Register a file or folder of the run in the URL (``run_path``, e.g. ``outputs/model.pkl``) as a model
+    version, by reference and with the run as its lineage: ``run.register_model`` inside a training script."""
+
+    name: ModelName
+    run_path: str = Field(min_length=1, max_length=1024)
+    path: str | None = Field(default=None, max_length=1024)
+    description: str = Field(default="", max_length=5000)
+    tags: StrMap = Field(default_factory=dict)
+    properties: StrMap = Field(default_factory=dict)
+    framework: str | None = Field(default=None, max_length=64)
+    framework_version: str | None = Field(default=None, max_length=64)
+    sample_input: Any = None
+
+    _tags = field_validator("tags", "properties")(_check_str_map)
+
+    def for_run(self, run_id: str) -> ModelCreate:
+        return ModelCreate.model_validate({**self.model_dump(), "run_id": run_id})
+
+
 class ModelUpdate(Strict):
     tags: StrMap | None = None
     remove_tags: list[str] = Field(default_factory=list)
@@ -356,6 +376,7 @@ __all__ = [
     "RegisteredEnvironment",
     "ReplicaState",
     "ReplicaView",
+    "RunModelCreate",
     "ServiceError",
     "ServiceKeys",
     "ServiceLogs",

@@ -274,7 +274,7 @@ class Api:
     def register_model(self, ws: str, body: T.ModelCreate) -> T.Model:
         return cast(T.Model, self._post("/workspaces/{workspace}/models", body, workspace=ws))
 
-    def register_run_model(self, ws: str, run_id: str, body: T.ModelCreate) -> T.Model:
+    def register_run_model(self, ws: str, run_id: str, body: T.RunModelCreate) -> T.Model:
         return cast(T.Model, self._post("/workspaces/{workspace}/runs/{run_id}/models", body, workspace=ws,
                                         run_id=run_id))
 

@@ -660,6 +660,22 @@ class RunList(TypedDict):
     items: list[Run]
 
 
+class _RunModelCreateRequired(TypedDict):
+    name: str
+    run_path: str
+
+
+class RunModelCreate(_RunModelCreateRequired, total=False):
+    """Register a file or folder of the run in the URL (``run_path``, e.g. ``outputs/model.pkl``) as a model"""
+    path: str | None
+    description: str
+    tags: dict[str, str | float | bool | None]
+    properties: dict[str, str | float | bool | None]
+    framework: str | None
+    framework_version: str | None
+    sample_input: Any
+
+
 class RunPage(TypedDict):
     items: list[Run]
     next_page_token: str | None

@@ -211,9 +211,8 @@ class Model:
     @classmethod
     def _register_from_run(cls, run: Run, model_name: str, model_path: str, **kwargs: Any) -> Model:
         workspace = run.experiment.workspace
-        body = {
+        body: T.RunModelCreate = {
             "name": model_name,
-            "run_id": run.id,
             "run_path": model_path,
             "description": kwargs.get("description") or "",
             "tags": {k: str(v) for k, v in (kwargs.get("tags") or {}).items()},
@@ -223,7 +222,7 @@ class Model:
             "sample_input": kwargs.get("sample_input"),
         }
         try:
-            details = _record(workspace._api.register_run_model(workspace.name, run.id, cast(T.ModelCreate, body)))
+            details = _record(workspace._api.register_run_model(workspace.name, run.id, body))
         except NotFound:
             # Inside its own script the run's outputs are uploaded only when the script ends: upload the
             # local file or folder now, as run.upload_file would, and register that.
@@ -234,7 +233,7 @@ class Model:
                 run.upload_folder(model_path.rstrip("/"), local)
             else:
                 run.upload_file(model_path, local)
-            details = _record(workspace._api.register_run_model(workspace.name, run.id, cast(T.ModelCreate, body)))
+            details = _record(workspace._api.register_run_model(workspace.name, run.id, body))
         return cls(workspace, _details=details)
 
     # -- finding ------------------------------------------------------------------------------------------

@@ -60,8 +60,8 @@ STATE_DEPENDENT = {
     "POST /workspaces/{workspace}/runs": "compute target",
     "POST /workspaces/{workspace}/runs/from-folder": "is not in the source directory snapshot",
     "POST /workspaces/{workspace}/models": "names no file or folder of the run",
-    # the body model is ModelCreate, but this route takes only run_path (files are the run's own)
-    "POST /workspaces/{workspace}/runs/{run_id}/models": "a run registers its own files",
+    # the run_path must name the run's files
+    "POST /workspaces/{workspace}/runs/{run_id}/models": "names no file or folder of the run",
     # an action pattern must match a known action (fnmatch): the document gives the patterns' alphabet only,
     # as the role editor takes free text
     "PUT /workspaces/{workspace}/roles/{name}": "these name no known action",

@@ -6,7 +6,6 @@ import asyncio
 
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.numbers import MAX_VERSION, parse_int
-from jupyter_aml.errors import InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.flags import query_flag
 from jupyter_aml.server.routes.runs import RUN
@@ -53,15 +52,9 @@ class RunModelsHandler(AMLHandler):
     """Registration with lineage, open to the run's own token: ``run.register_model`` inside a training script."""
 
     @api("run", "Register a file or folder of this run as a model version (lineage to the run)",
-         body=rm.ModelCreate, returns=rm.Model, status=201, action="models/write")
+         body=rm.RunModelCreate, returns=rm.Model, status=201, action="models/write")
     async def post(self, workspace: str, run_id: str) -> None:
-        spec = self.body(rm.ModelCreate)
-        if spec.files is not None:
-            raise InvalidInput("a run registers its own files, not uploaded ones",
-                               hint="send run_path (e.g. outputs/model.pkl), or POST workspaces/{ws}/models")
-        if spec.run_id not in (None, run_id):
-            raise InvalidInput(f"run_id {spec.run_id!r} in the body is not the run {run_id!r} of the URL")
-        spec = spec.model_copy(update={"run_id": run_id})
+        spec = self.body(rm.RunModelCreate).for_run(run_id)
         model = await asyncio.to_thread(self.aml.models.register, workspace, spec, created_by=self.submitter)
         self.reply(model, 201)
 
