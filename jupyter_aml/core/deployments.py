@@ -411,10 +411,6 @@ class DeploymentStore:
         )
 
     # -- keys -------------------------------------------------------------------------------------------------
-    @property
-    def seals_keys(self) -> bool:
-        return self.vault.seals
-
     def keys(self, workspace: str, name: str) -> rm.ServiceKeys:
         with self.db.read() as s:
             return self.vault.read(self.row(s, workspace, name))

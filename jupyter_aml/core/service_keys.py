@@ -11,7 +11,7 @@ import logging
 import secrets
 from typing import Literal
 
-from sqlalchemy import String, make_url, or_, select, update
+from sqlalchemy import or_, select, update
 
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.secretbox import SEALED_PREFIX, SecretBox, SecretUnreadable
@@ -19,34 +19,19 @@ from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import DeploymentRow
 
 log = logging.getLogger(__name__)
-MAX_KEY_CHARS = 128  # rm.RegenerateKey.key_value's limit
 
 
 def new_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-def key_columns_fit(url: str) -> bool:
-    """Whether the key columns hold a sealed key of the longest allowed value. SQLite ignores VARCHAR
-    lengths; a backend that enforces them (PostgreSQL) keeps plain keys until the columns are widened."""
-    column = DeploymentRow.__table__.c.primary_key.type
-    length = column.length if isinstance(column, String) else None
-    if length is None or length >= SecretBox.sealed_length(MAX_KEY_CHARS):
-        return True
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 class ServiceKeyVault:
     def __init__(self, db: Store, box: SecretBox) -> None:
         self.db = db
         self.box = box
-        self.seals = key_columns_fit(db.url)
-        if not self.seals:
-            log.warning("web service keys stay in plain text on this database: its key columns are too narrow "
-                        "for sealed keys (a later schema revision widens them)")
 
     def _seal(self, plain: str) -> str:
-        return self.box.seal(plain) if self.seals else plain
+        return self.box.seal(plain)
 
     def new_pair(self) -> tuple[str, str]:
         """A new primary and secondary key, as stored."""
@@ -75,8 +60,6 @@ class ServiceKeyVault:
         Idempotent and cheap when there is nothing to do (one read, no write lock). Each row is updated
         only if its keys are still the ones read, so a key regenerated meanwhile is never overwritten.
         """
-        if not self.seals:
-            return 0
         sealed_primary = DeploymentRow.primary_key.startswith(SEALED_PREFIX, autoescape=True)
         plain = or_(~sealed_primary, ~DeploymentRow.secondary_key.startswith(SEALED_PREFIX, autoescape=True))
         with self.db.read() as s:

@@ -62,8 +62,6 @@ def service(root: Path, database_url: str | None) -> AMLService:
 
 @pytest.fixture
 def sealing(service: AMLService) -> AMLService:
-    if not service.deployments.seals_keys:
-        pytest.skip("this database's key columns are too narrow for sealed keys until a schema revision widens them")
     return service
 
 
@@ -111,6 +109,16 @@ def test_a_malformed_master_key_is_a_clear_error(root: Path, monkeypatch: pytest
     with pytest.raises(SecretUnreadable, match=f"\\${MASTER_KEY_ENV} is not a Fernet key") as err:
         SecretBox.for_root(root)
     assert "not-a-fernet-key" not in str(err.value)
+
+
+def test_the_key_columns_hold_the_longest_sealed_key() -> None:
+    from jupyter_aml.core import registry_models as rm
+    from jupyter_aml.store.tables import DeploymentRow
+
+    longest = rm.RegenerateKey.model_fields["key_value"].metadata
+    limit = next(m.max_length for m in longest if getattr(m, "max_length", None))
+    for column in (DeploymentRow.__table__.c.primary_key, DeploymentRow.__table__.c.secondary_key):
+        assert column.type.length >= SecretBox.sealed_length(limit)
 
 
 def test_sealed_length_is_exact(root: Path) -> None:
