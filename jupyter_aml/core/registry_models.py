@@ -38,7 +38,22 @@ class ModelFile(Strict):
     size: int = Field(ge=0)
 
 
-class ModelCreate(Strict):
+class _ModelVersion(Strict):
+    """What every registration says of the new version, wherever its files come from."""
+
+    name: ModelName
+    path: str | None = Field(default=None, max_length=1024)
+    description: str = Field(default="", max_length=5000)
+    tags: StrMap = Field(default_factory=dict)
+    properties: StrMap = Field(default_factory=dict)
+    framework: str | None = Field(default=None, max_length=64)
+    framework_version: str | None = Field(default=None, max_length=64)
+    sample_input: Any = None
+
+    _tags = field_validator("tags", "properties")(_check_str_map)
+
+
+class ModelCreate(_ModelVersion):
     """Register a model version from uploaded blobs (``files``) or from a run's files (``run_id`` + ``run_path``).
 
     ``path`` is the registered file or folder's own name (``model.pkl``, ``bert/``); every file path starts
@@ -51,36 +66,16 @@ class ModelCreate(Strict):
         {"properties": {"run_id": {"type": "string"}, "files": {"type": "null"}}, "required": ["run_id"]},
     ]})
 
-    name: ModelName
     files: list[ModelFile] | None = Field(default=None, max_length=100_000)
-    path: str | None = Field(default=None, max_length=1024)
     run_id: str | None = Field(default=None, min_length=1, max_length=320)
     run_path: str | None = Field(default=None, max_length=1024)
-    description: str = Field(default="", max_length=5000)
-    tags: StrMap = Field(default_factory=dict)
-    properties: StrMap = Field(default_factory=dict)
-    framework: str | None = Field(default=None, max_length=64)
-    framework_version: str | None = Field(default=None, max_length=64)
-    sample_input: Any = None
-
-    _tags = field_validator("tags", "properties")(_check_str_map)
 
 
-class RunModelCreate(Strict):
+class RunModelCreate(_ModelVersion):
     """Register a file or folder of the run in the URL (``run_path``, e.g. ``outputs/model.pkl``) as a model
     version, by reference and with the run as its lineage: ``run.register_model`` inside a training script."""
 
-    name: ModelName
     run_path: str = Field(min_length=1, max_length=1024)
-    path: str | None = Field(default=None, max_length=1024)
-    description: str = Field(default="", max_length=5000)
-    tags: StrMap = Field(default_factory=dict)
-    properties: StrMap = Field(default_factory=dict)
-    framework: str | None = Field(default=None, max_length=64)
-    framework_version: str | None = Field(default=None, max_length=64)
-    sample_input: Any = None
-
-    _tags = field_validator("tags", "properties")(_check_str_map)
 
     def for_run(self, run_id: str) -> ModelCreate:
         return ModelCreate.model_validate({**self.model_dump(), "run_id": run_id})

@@ -466,16 +466,16 @@ class _ModelCreateRequired(TypedDict):
 
 class ModelCreate(_ModelCreateRequired, total=False):
     """Register a model version from uploaded blobs (``files``) or from a run's files (``run_id`` + ``run_path``)."""
-    files: list[ModelFile] | None
     path: str | None
-    run_id: str | None
-    run_path: str | None
     description: str
     tags: dict[str, str | float | bool | None]
     properties: dict[str, str | float | bool | None]
     framework: str | None
     framework_version: str | None
     sample_input: Any
+    files: list[ModelFile] | None
+    run_id: str | None
+    run_path: str | None
 
 
 class ModelEvent(TypedDict):
