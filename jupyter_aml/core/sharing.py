@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from jupyter_aml.core import roles as rbac
 from jupyter_aml.core import sharing_models as sm
 from jupyter_aml.core.numbers import parse_int
-from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
+from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow, workspace_not_found
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import ActivityRow, CustomRoleRow, MemberRow, UserTokenRow, WorkspaceRow
@@ -140,6 +140,18 @@ class Sharing:
         if not owners:
             raise Conflict(f"{leaving!r} is the workspace's last Owner",
                            hint="make someone else Owner first, so the workspace keeps someone who can manage it")
+
+    def access(self, workspace: str, user: str, *, admin: bool) -> sm.Access:
+        """``user``'s role in ``workspace`` and the actions it grants (an administrator holds them all)."""
+        with self.db.read() as s:
+            WorkspaceService.row(s, workspace)
+        role = self.role_of(workspace, user)
+        if admin:
+            return sm.Access(user=user, role=role.name if role is not None else rbac.OWNER,
+                             actions=sorted(rbac.ACTIONS), admin=True)
+        if role is None:
+            raise workspace_not_found(workspace)
+        return sm.Access(user=user, role=role.name, actions=sorted(role.allowed()))
 
     def workspaces_of(self, user: str) -> set[str]:
         with self.db.read() as s:

@@ -104,12 +104,9 @@ class AMLHandler(APIHandler):
 
     @property
     def authorizer(self) -> Any:
-        if self._token_authenticated_as_caller():
+        if self._aml_token_caller:
             return TOKEN_CALLER_AUTHORIZER
         return super().authorizer
-
-    def _token_authenticated_as_caller(self) -> bool:
-        return self._aml_token_caller
 
     def _bearer(self) -> str | None:
         header = self.request.headers.get("Authorization", "")

@@ -101,14 +101,8 @@ class AccessHandler(AMLHandler):
     @api("user", "The caller's own role in the workspace and the actions it allows", returns=sm.Access,
          action="workspaces/read")
     async def get(self, workspace: str) -> None:
-        await asyncio.to_thread(self.aml.workspaces.get, workspace)
-        role = await asyncio.to_thread(self.aml.sharing.role_of, workspace, self.caller.name)
-        if self.caller.admin:
-            actions, name = sorted(rbac.ACTIONS), role.name if role is not None else rbac.OWNER
-        else:
-            assert role is not None  # authorized: the caller has a role here
-            actions, name = sorted(role.allowed()), role.name
-        self.reply(sm.Access(user=self.caller.name, role=name, actions=actions, admin=self.caller.admin))
+        caller = self.caller
+        self.reply(await asyncio.to_thread(self.aml.sharing.access, workspace, caller.name, admin=caller.admin))
 
 
 class ActivityHandler(AMLHandler):
