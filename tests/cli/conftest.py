@@ -42,48 +42,48 @@ class Service:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    root = tmp_path_factory.mktemp("aml-root")
+@contextlib.contextmanager
+def serve(root: Path, *, cwd: Path | None = None) -> Iterator[Service]:
+    """``aml serve`` for ``root`` in a subprocess (its own session), stopped on exit; ``cwd`` is its working
+    folder (POST runs/from-folder snapshots folders under it)."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     for key in ("JUPYTER_AML_URL", "JUPYTER_AML_TOKEN", "JUPYTER_AML_ROOT"):
         env.pop(key, None)
-    log = open(root / "serve.log", "wb")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_aml.cli", "serve", "--root", str(root), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    info: dict[str, Any] | None = None
-    deadline = time.monotonic() + START_TIMEOUT
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                info = json.loads((root / "service.json").read_text())
-                break
-            except (FileNotFoundError, ValueError):
-                time.sleep(0.1)
-        if info is None:
-            pytest.fail(f"`aml serve` did not start:\n{(root / 'serve.log').read_text()[-3000:]}")
-        yield Service(
-            root=root,
-            url=info["url"],
-            token=info["token"],
-            env={"JUPYTER_AML_URL": info["url"], "JUPYTER_AML_TOKEN": info["token"]},
+    log_path = root.parent / f"{root.name}-serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_aml.cli", "serve", "--root", str(root), "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
+            start_new_session=True,
         )
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
+        info: dict[str, Any] | None = None
+        deadline = time.monotonic() + START_TIMEOUT
+        try:
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    info = json.loads((root / "service.json").read_text())
+                    break
+                except (FileNotFoundError, ValueError):
+                    time.sleep(0.1)
+            if info is None:
+                pytest.fail(f"`aml serve` did not start:\n{log_path.read_text()[-3000:]}")
+            yield Service(root=root, url=info["url"], token=info["token"],
+                          env={"JUPYTER_AML_URL": info["url"], "JUPYTER_AML_TOKEN": info["token"]})
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    with serve(tmp_path_factory.mktemp("aml-root")) as running:
+        yield running
 
 
 @dataclass

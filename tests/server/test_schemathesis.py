@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+
+from tests.cli.conftest import Service, serve
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,18 +68,6 @@ STATE_DEPENDENT = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Service:
-    url: str
-    token: str
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """``aml serve`` in a scratch folder: POST runs/from-folder snapshots folders of the server's working
@@ -91,34 +76,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     root, cwd = scratch / "root", scratch / "cwd"
     root.mkdir()
     cwd.mkdir()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    for key in ("JUPYTER_AML_URL", "JUPYTER_AML_TOKEN", "JUPYTER_AML_ROOT"):
-        env.pop(key, None)
-    with open(scratch / "serve.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_aml.cli", "serve", "--root", str(root), "--port", str(_free_port())],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    info = json.loads((root / "service.json").read_text())
-                    break
-                except (FileNotFoundError, ValueError):
-                    time.sleep(0.1)
-            else:
-                pytest.fail(f"`aml serve` did not start:\n{(scratch / 'serve.log').read_text()[-3000:]}")
-            yield Service(url=info["url"], token=info["token"])
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+    with serve(root, cwd=cwd) as running:
+        yield running
 
 
 # A check switched off for one operation ("METHOD /path": check), each with the reason and where the fix
