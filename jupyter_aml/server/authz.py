@@ -49,6 +49,8 @@ class AMLHandler(Protocol):
 
     def query_value(self, name: str) -> str | None: ...
 
+    def query_flag(self, name: str) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -159,7 +161,7 @@ async def _in_reach(handler: AMLHandler, principal: RunPrincipal, spec: ApiSpec)
 
 
 def _recursive(handler: AMLHandler) -> bool:
-    return handler.query_value("recursive") == "true"
+    return handler.query_flag("recursive")
 
 
 async def _submitter_may(handler: AMLHandler, principal: RunPrincipal, action: str, workspace: str) -> rbac.Role | None:

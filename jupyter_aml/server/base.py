@@ -268,6 +268,17 @@ class AMLHandler(APIHandler):
             raise InvalidInput(f"query parameter {name!r} is given {len(values)} times", hint="give it once")
         return values[0] if values else None
 
+    def query_flag(self, name: str) -> bool:
+        """A boolean query parameter: ``true`` or ``false`` as the document says (absent: false); any other
+        value is refused, never read as false."""
+        value = self.query_value(name)
+        if value is None or value == "false":
+            return False
+        if value == "true":
+            return True
+        raise InvalidInput(f"query parameter {name!r} must be true or false, not {value!r}",
+                           hint=f"e.g. ?{name}=true, or leave it out for false")
+
     def query_list(self, name: str) -> list[str]:
         return [v.decode() if isinstance(v, bytes) else v for v in self.request.query_arguments.get(name, [])]
 

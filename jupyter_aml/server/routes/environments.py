@@ -6,7 +6,6 @@ import asyncio
 
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.server.base import AMLHandler, api
-from jupyter_aml.server.routes.flags import query_flag
 from jupyter_aml.server.routes.models import version_number
 from jupyter_aml.server.routes.workspaces import WS
 
@@ -22,7 +21,7 @@ class EnvironmentsHandler(AMLHandler):
             self.aml.environments.all,
             workspace,
             name=self.get_query_argument("name", None),
-            latest=query_flag(self, "latest"),
+            latest=self.query_flag("latest"),
         )
         self.reply(rm.EnvironmentList(items=items))
 

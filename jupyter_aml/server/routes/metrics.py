@@ -9,7 +9,6 @@ from jupyter_aml.core import models
 from jupyter_aml.core.journal_check import parse_batch
 from jupyter_aml.errors import PayloadTooLarge
 from jupyter_aml.server.base import AMLHandler, api
-from jupyter_aml.server.routes.flags import query_flag
 from jupyter_aml.server.routes.runs import RUN
 
 
@@ -37,7 +36,7 @@ class MetricsHandler(AMLHandler):
         action="runs/read",
     )
     async def get(self, workspace: str, run_id: str) -> None:
-        recursive = query_flag(self, "recursive")
+        recursive = self.query_flag("recursive")
         items = await asyncio.to_thread(self.aml.metrics.summaries, workspace, run_id, recursive=recursive)
         self.reply({"items": [m.model_dump(mode="json") for m in items]})
 
@@ -51,7 +50,7 @@ class MetricValuesHandler(AMLHandler):
         action="runs/read",
     )
     async def get(self, workspace: str, run_id: str) -> None:
-        recursive = query_flag(self, "recursive")
+        recursive = self.query_flag("recursive")
         items = await asyncio.to_thread(self.aml.metrics.all_values, workspace, run_id, recursive=recursive)
         self.reply({"items": [m.model_dump(mode="json") for m in items]})
 

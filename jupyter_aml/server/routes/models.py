@@ -7,7 +7,6 @@ import asyncio
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.numbers import MAX_VERSION, parse_int
 from jupyter_aml.server.base import AMLHandler, api
-from jupyter_aml.server.routes.flags import query_flag
 from jupyter_aml.server.routes.runs import RUN
 from jupyter_aml.server.routes.workspaces import WS
 
@@ -36,7 +35,7 @@ class ModelsHandler(AMLHandler):
             tags=self.query_list("tag"),
             properties=self.query_list("property"),
             run_id=self.get_query_argument("run_id", None),
-            latest=query_flag(self, "latest"),
+            latest=self.query_flag("latest"),
         )
         self.reply(rm.ModelList(items=items))
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from jupyter_aml.core import models
 from jupyter_aml.server.base import AMLHandler, api
-from jupyter_aml.server.routes.flags import query_flag
 from jupyter_aml.server.routes.workspaces import WS
 
 RUN = rf"{WS}/runs/(?P<run_id>[^/]+)"
@@ -35,7 +34,7 @@ class RunsHandler(AMLHandler):
             tags=self.query_list("tag"),
             properties=self.query_list("property"),
             parent_id=self.get_query_argument("parent_id", None),
-            root_only=query_flag(self, "root_only"),
+            root_only=self.query_flag("root_only"),
             sort=self.get_query_argument("sort", "-created_at"),
             page_size=self.query_int("page_size", 50),
             page_token=self.get_query_argument("page_token", None),
@@ -80,7 +79,7 @@ class ChildrenHandler(AMLHandler):
     @api("run", "List child runs", returns=models.RunList, query=(("recursive", "boolean", "all descendants"),),
          action="runs/read", lists_descendants=True)
     async def get(self, workspace: str, run_id: str) -> None:
-        recursive = query_flag(self, "recursive")
+        recursive = self.query_flag("recursive")
         items = await asyncio.to_thread(self.aml.runs.children, workspace, run_id, recursive=recursive)
         self.reply({"items": [r.model_dump(mode="json") for r in items]})
 
