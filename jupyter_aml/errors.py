@@ -79,6 +79,13 @@ class ServiceUnavailable(AMLError):
     code, status = "ServiceUnavailable", 503
 
 
+class ComputeUnavailable(UserError):
+    """A compute's engine does not answer (no Docker engine, a Dask scheduler address that times out): nothing
+    was created or changed; the hint says what to start or fix. 400, since the request names that engine."""
+
+    code, status = "ComputeUnavailable", 400
+
+
 class Busy(ServiceUnavailable):
     """The service cannot take this now (a held write lock, too many large uploads): retry later.
 
