@@ -1,0 +1,69 @@
+"""The function a Dask worker runs for one run: start the run's agent, stop it when asked, never twice.
+
+Dask's defaults are wrong for training runs (../docs/compute.md lists them): a cancelled future does not stop
+the process a task started, and a worker's death re-runs the task elsewhere. So:
+
+- the task marks the run started in a scheduler-side ``Event`` first, and a second attempt (a re-run after a
+  worker died, on a scheduler whose ``allowed-failures`` is not 0) refuses to start the script again and
+  returns ``NODE_LOST``, which the service reports as Failed;
+- the agent starts in a session of its own through ``jupyter_aml.compute.deathsig``, so it dies with the
+  worker (no orphan), and the task stops its whole group when the run's stop ``Event`` is set;
+- the agent gets the environment the service computed (an allowlist), never the worker's, whose nanny set
+  OMP/MKL/OPENBLAS_NUM_THREADS=1 and MALLOC_TRIM_THRESHOLD_.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+NODE_LOST = -1000  # the task found its run already started once: its first node was lost
+STOP_GRACE_SECONDS = 20.0
+
+
+def started_event(run_id: str) -> str:
+    return f"aml-started-{run_id}"
+
+
+def stop_event(run_id: str) -> str:
+    return f"aml-stop-{run_id}"
+
+
+def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, python: str | None = None,
+              grace: float = STOP_GRACE_SECONDS, poll: float = 0.5) -> int:
+    """Run ``argv`` (the agent's command line) on this worker until it exits or the run is stopped; its code."""
+    from distributed import Event
+
+    started = Event(started_event(run_id))
+    if started.is_set():
+        return NODE_LOST
+    started.set()
+    stop = Event(stop_event(run_id))
+    os.makedirs(cwd, mode=0o700, exist_ok=True)
+    with open(os.path.join(cwd, "agent.log"), "ab") as log:
+        proc = subprocess.Popen(
+            [python or sys.executable, "-m", "jupyter_aml.compute.deathsig", *argv],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env,
+            start_new_session=True,
+        )
+    while proc.poll() is None:
+        if stop.wait(timeout=poll):
+            _stop_group(proc, grace)
+            break
+    return proc.wait()
+
+
+def _stop_group(proc: subprocess.Popen[Any], grace: float) -> None:
+    """SIGTERM the agent's group (it stops its script and reports Canceled), SIGKILL what is left after ``grace``."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
