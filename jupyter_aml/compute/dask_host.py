@@ -66,9 +66,10 @@ def main(argv: list[str] | None = None) -> None:
     import dask
 
     dask.config.set(dask_settings())
-    from distributed import LocalCluster
+    import distributed
 
-    cluster = LocalCluster(
+    dask_: Any = distributed  # untyped for mypy --strict
+    cluster = dask_.LocalCluster(
         n_workers=0, threads_per_worker=1, processes=True, host=args.host, scheduler_port=args.port,
         dashboard_address=f"{args.host}:0", resources={NODE_RESOURCE: 1},
         memory_limit=settings.get("memory_limit") or "auto",

@@ -35,19 +35,21 @@ def stop_event(run_id: str) -> str:
 
 
 def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, python: str | None = None,
-              grace: float = STOP_GRACE_SECONDS, poll: float = 0.5) -> int:
+              grace: float = STOP_GRACE_SECONDS, poll: float = 0.5, ignore_sigterm: bool = False) -> int:
     """Run ``argv`` (the agent's command line) on this worker until it exits or the run is stopped; its code."""
-    from distributed import Event
+    import distributed
 
-    started = Event(started_event(run_id))
+    dask: Any = distributed  # untyped for mypy --strict
+    started = dask.Event(started_event(run_id))
     if started.is_set():
         return NODE_LOST
     started.set()
-    stop = Event(stop_event(run_id))
+    stop = dask.Event(stop_event(run_id))
     os.makedirs(cwd, mode=0o700, exist_ok=True)
     with open(os.path.join(cwd, "agent.log"), "ab") as log:
         proc = subprocess.Popen(
-            [python or sys.executable, "-m", "jupyter_aml.compute.deathsig", *argv],
+            [python or sys.executable, "-m", "jupyter_aml.compute.deathsig",
+             *(["--ignore-sigterm"] if ignore_sigterm else []), *argv],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env,
             start_new_session=True,
         )

@@ -18,8 +18,11 @@ PR_SET_PDEATHSIG = 1
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--ignore-sigterm"]:  # a sandbox wrapper (bwrap) must outlive the SIGTERM meant for the agent
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        argv = argv[1:]
     if not argv:
-        sys.exit("usage: python -m jupyter_aml.compute.deathsig COMMAND [ARGS...]")
+        sys.exit("usage: python -m jupyter_aml.compute.deathsig [--ignore-sigterm] COMMAND [ARGS...]")
     parent = os.getppid()
     with contextlib.suppress(OSError):  # not Linux: the worker's own kill of the group is all there is
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -1,0 +1,245 @@
+"""The ``AmlCompute`` compute target: an autoscaling cluster of nodes on Dask.
+
+Embedded (the default), the cluster is a ``LocalCluster`` owned by a detached host process
+(compute/dask_host.py), so its runs outlive a service restart; ``scheduler_address`` names an existing Dask
+deployment instead (Kubernetes, Slurm, dask-gateway: whatever runs ``dask scheduler`` and ``dask worker``).
+Each run is one task, ``compute/dask_task.py:run_agent``, asking for one ``node`` resource and kept alive with
+``fire_and_forget`` (a service restart must not cancel it); cancel sets the run's stop ``Event``. A run whose
+node is lost (KilledWorker, or the task's refusal to start a script twice) exits with code None, which the
+queue reports as Failed with the logs the agent shipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+from jupyter_aml.compute.base import ComputeBackend, ComputeState, ExitCallback, NodeInfo, RunJob
+from jupyter_aml.compute.dask_host import NODE_RESOURCE
+from jupyter_aml.compute.dask_task import NODE_LOST, run_agent, stop_event
+from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env
+from jupyter_aml.compute.runners import Runner, build_runner
+from jupyter_aml.errors import ComputeUnavailable
+from jupyter_aml.runtime import env as E
+
+log = logging.getLogger(__name__)
+
+
+def _dask() -> Any:
+    """distributed, typed loosely: it ships no annotations mypy --strict accepts."""
+    import distributed
+
+    return distributed
+
+
+def task_key(run_id: str) -> str:
+    return f"aml-run-{run_id}"
+
+
+class DaskClusterBackend(ComputeBackend):
+    type_name: ClassVar[str] = "AmlCompute"
+
+    def __init__(self, name: str, *, state_dir: str, min_nodes: int = 0, max_nodes: int = 4,
+                 idle_seconds_before_scaledown: int = 1800, scheduler_address: str | None = None,
+                 memory_gb: float | None = None, python: str | None = None, runner: str = "auto",
+                 connect_timeout: float = 10.0, **settings: Any) -> None:
+        super().__init__(name, max_concurrent_runs=max_nodes, **settings)
+        self.state_dir = Path(state_dir)
+        self.min_nodes, self.max_nodes, self.idle_seconds = min_nodes, max_nodes, idle_seconds_before_scaledown
+        self.scheduler_address = scheduler_address
+        self.memory_gb = memory_gb
+        self.python = python or sys.executable
+        self.connect_timeout = connect_timeout
+        self.runner: Runner = build_runner(runner)
+        self._state: ComputeState = "Creating"
+        self._client: Any = None
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._nodes: list[NodeInfo] = []
+        self._poller: asyncio.Task[None] | None = None
+
+    # -- capacity ------------------------------------------------------------------------------------------
+    def slots(self) -> int:
+        return self.max_nodes
+
+    def waiting_reason(self, running: int) -> str:
+        return f"waiting for a node: {running} of {self.max_nodes} busy"
+
+    def state(self) -> ComputeState:
+        return self._state
+
+    def nodes(self) -> list[NodeInfo]:
+        return list(self._nodes)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    async def check(self) -> None:
+        if self.scheduler_address:
+            client = await self._connect(self.scheduler_address)
+            await client.close()
+
+    async def _connect(self, address: str) -> Any:
+        try:
+            return await asyncio.wait_for(
+                _dask().Client(address, asynchronous=True, timeout=self.connect_timeout), self.connect_timeout + 1)
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise ComputeUnavailable(f"no Dask scheduler answers at {address} within {self.connect_timeout:g} s: "
+                                     f"{exc}", hint="start it (dask scheduler) or fix scheduler_address") from None
+
+    def _settings_file(self) -> dict[str, Any]:
+        return {"min_nodes": self.min_nodes, "max_nodes": self.max_nodes,
+                "idle_seconds_before_scaledown": self.idle_seconds,
+                "memory_limit": f"{self.memory_gb}GB" if self.memory_gb else None}
+
+    def _write_settings(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.state_dir / "settings.tmp"
+        tmp.write_text(json.dumps(self._settings_file()))
+        os.replace(tmp, self.state_dir / "settings.json")
+
+    def _host(self) -> dict[str, Any] | None:
+        try:
+            host = json.loads((self.state_dir / "host.json").read_text())
+            os.kill(int(host["pid"]), 0)
+            return dict(host)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    async def provision(self) -> None:
+        try:
+            address = self.scheduler_address or await self._embedded_address()
+            self._client = await self._connect(address)
+        except Exception as exc:
+            self._state, self.error = "Failed", str(exc)
+            self.notify()
+            raise
+        self._state, self.error = "Running", None
+        self._poller = asyncio.ensure_future(self._poll_nodes())
+        self.notify()
+
+    async def _embedded_address(self) -> str:
+        await asyncio.to_thread(self._write_settings)
+        host = self._host()
+        if host is None:
+            (self.state_dir / "host.json").unlink(missing_ok=True)
+            out = open(self.state_dir / "host.log", "ab")  # noqa: SIM115 - the host keeps it
+            with out:
+                subprocess.Popen([self.python, "-m", "jupyter_aml.compute.dask_host", "--state-dir",
+                                  str(self.state_dir)], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                 start_new_session=True, env={**os.environ, "PYTHONPATH": PACKAGE_PARENT})
+            for _ in range(300):
+                host = self._host()
+                if host is not None:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise ComputeUnavailable(f"the cluster {self.name!r} did not start in 30 s",
+                                         hint=f"see {self.state_dir / 'host.log'}")
+        return str(host["address"])
+
+    async def update(self, *, min_nodes: int | None = None, max_nodes: int | None = None,
+                     idle_seconds_before_scaledown: int | None = None) -> None:
+        self.min_nodes = self.min_nodes if min_nodes is None else min_nodes
+        self.max_nodes = self.max_nodes if max_nodes is None else max_nodes
+        if idle_seconds_before_scaledown is not None:
+            self.idle_seconds = idle_seconds_before_scaledown
+        self.max_concurrent_runs = self.max_nodes
+        if not self.scheduler_address:
+            await asyncio.to_thread(self._write_settings)
+        self.notify()
+
+    async def destroy(self) -> None:
+        await self.shutdown()
+        host = self._host()
+        if host is not None and not self.scheduler_address:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(host["pid"]), signal.SIGTERM)
+
+    async def _poll_nodes(self) -> None:
+        while True:
+            try:
+                info = await self._client.scheduler.identity()
+                nodes = []
+                for address, worker in sorted(info.get("workers", {}).items()):
+                    executing = int(worker.get("metrics", {}).get("executing", 0))
+                    status = str(worker.get("status", "running"))
+                    state = "leaving" if status.startswith("closing") else "busy" if executing else "idle"
+                    nodes.append(NodeInfo(str(worker.get("name", address)), state))  # type: ignore[arg-type]
+                if nodes != self._nodes:
+                    self._nodes = nodes
+                    self.notify()
+            except Exception:
+                log.debug("could not read the nodes of cluster %r", self.name, exc_info=True)
+            await asyncio.sleep(1.0)
+
+    # -- runs ----------------------------------------------------------------------------------------------
+    async def start(self, job: RunJob, on_exit: ExitCallback) -> dict[str, Any]:
+        run_dir = E.run_dir(job.work_root, job.run_id)
+        await asyncio.to_thread(self.runner.prepare, run_dir, Path(job.work_root), Path(job.env_cache))
+        launch = self.runner.launch([self.python, "-m", AGENT_MODULE], agent_process_env(job), run_dir=run_dir,
+                                    work_root=Path(job.work_root), env_cache=Path(job.env_cache))
+        future = self._client.submit(run_agent, job.run_id, launch.argv, launch.env, str(run_dir),
+                                     python=self.python, ignore_sigterm=launch.ignore_sigterm,
+                                     key=task_key(job.run_id), pure=False,
+                                     resources={NODE_RESOURCE: 1})
+        _dask().fire_and_forget(future)
+        self._watchers[job.run_id] = asyncio.ensure_future(self._watch(job.run_id, future, run_dir, on_exit))
+        return {"key": task_key(job.run_id), "run_dir": str(run_dir), "scheduler": self._client.scheduler.address}
+
+    async def _watch(self, run_id: str, future: Any, run_dir: Path, on_exit: ExitCallback) -> None:
+        code: int | None
+        try:
+            result = await future
+            code = None if result == NODE_LOST else int(result)
+        except Exception as exc:  # KilledWorker: its node died
+            log.info("run %s lost its node: %s", run_id, exc)
+            code = None
+        self._watchers.pop(run_id, None)
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(self.runner.finish, run_dir)
+        try:
+            await on_exit(run_id, code)
+        except Exception:
+            log.exception("on_exit callback failed for run %s", run_id)
+
+    async def cancel(self, run_id: str) -> None:
+        if self._client is not None:
+            await _dask().Event(stop_event(run_id), client=self._client).set()
+
+    async def is_alive(self, run_id: str, agent_info: dict[str, Any]) -> bool:
+        if self._client is None:
+            return False
+        key = str(agent_info.get("key", task_key(run_id)))
+
+        def task_state(dask_scheduler: Any, key: str) -> str | None:
+            task = dask_scheduler.tasks.get(key)
+            return None if task is None else str(task.state)
+
+        state = await self._client.run_on_scheduler(task_state, key=key)
+        return state in ("processing", "waiting", "queued", "no-worker")
+
+    async def reattach(self, run_id: str, agent_info: dict[str, Any], on_exit: ExitCallback) -> bool:
+        if not await self.is_alive(run_id, agent_info):
+            return False
+        future = _dask().Future(str(agent_info.get("key", task_key(run_id))), client=self._client)
+        run_dir = Path(str(agent_info.get("run_dir", "")))
+        self._watchers[run_id] = asyncio.ensure_future(self._watch(run_id, future, run_dir, on_exit))
+        return True
+
+    async def shutdown(self) -> None:
+        """Stop watching; the cluster and its runs keep going (the host process is detached)."""
+        if self._poller is not None:
+            self._poller.cancel()
+        for task in list(self._watchers.values()):
+            task.cancel()
+        self._watchers.clear()
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.close()
+            self._client = None

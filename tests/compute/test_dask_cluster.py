@@ -1,0 +1,92 @@
+"""DaskClusterBackend with the real agent, the fake service and an embedded cluster (a real LocalCluster in
+its detached host process): a run completes, cancel stops it, and a killed node fails it without a re-run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from jupyter_aml.compute.dask_cluster import DaskClusterBackend
+from tests.agent.fakeservice import FakeService
+from tests.agent.helpers import make_job
+
+pytest_plugins = ["tests.agent.conftest"]
+
+
+class Exits:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int | None]] = []
+        self.event = asyncio.Event()
+
+    async def __call__(self, run_id: str, code: int | None) -> None:
+        self.calls.append((run_id, code))
+        self.event.set()
+
+
+async def _until(predicate: Any, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        await asyncio.sleep(0.1)
+
+
+def _backend(tmp_path: Path) -> DaskClusterBackend:
+    return DaskClusterBackend("cpu-cluster", state_dir=str(tmp_path / "cluster"), min_nodes=0, max_nodes=2,
+                              idle_seconds_before_scaledown=1)
+
+
+def test_a_run_completes_on_a_node_and_the_cluster_drains(service: FakeService, tmp_path: Path) -> None:
+    service.state.add_run("d1", files={"t.py": b"print('hello from a node')"}, script="t.py")
+
+    async def main() -> None:
+        backend = _backend(tmp_path)
+        await backend.provision()
+        assert backend.state() == "Running" and backend.slots() == 2
+        assert backend.waiting_reason(2) == "waiting for a node: 2 of 2 busy"
+        exits = Exits()
+        await backend.start(make_job(service, "d1", tmp_path), exits)
+        await asyncio.wait_for(exits.event.wait(), 90)
+        assert exits.calls == [("d1", 0)]
+        await _until(lambda: backend.nodes() == [], 30)
+        await backend.destroy()
+
+    asyncio.run(main())
+    assert service.state.status_sequence("d1")[-1] == "Completed"
+    assert "hello from a node" in service.state.log_text("stdout")
+
+
+def test_cancel_stops_the_run_and_a_lost_node_fails_the_next(service: FakeService, tmp_path: Path) -> None:
+    sleeper = b"import time\nprint('ready', flush=True)\ntime.sleep(300)\n"
+    service.state.add_run("d2", files={"t.py": sleeper}, script="t.py")
+    service.state.add_run("d3", files={"t.py": sleeper}, script="t.py")
+
+    async def main() -> tuple[Exits, Exits]:
+        backend = _backend(tmp_path)
+        await backend.provision()
+        canceled, lost = Exits(), Exits()
+        await backend.start(make_job(service, "d2", tmp_path), canceled)
+        await _until(lambda: "ready" in service.state.log_text("stdout"))
+        await backend.cancel("d2")
+        await asyncio.wait_for(canceled.event.wait(), 60)
+        await backend.start(make_job(service, "d3", tmp_path), lost)
+        await _until(lambda: service.state.log_text("stdout").count("ready") >= 2)
+        workers = await backend._client.run(os.getpid)
+        for pid in workers.values():
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.wait_for(lost.event.wait(), 60)
+        await backend.destroy()
+        return canceled, lost
+
+    canceled, lost = asyncio.run(main())
+    assert canceled.calls == [("d2", 0)]
+    assert service.state.status_sequence("d2")[-1] == "Canceled"
+    assert lost.calls == [("d3", None)]  # the queue fails it: its node died
+    assert service.state.log_text("stdout").count("ready") == 2  # d3 never started twice
