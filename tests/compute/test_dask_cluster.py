@@ -10,15 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-pytest.importorskip("distributed")
-
 from jupyter_aml.compute.dask_cluster import DaskClusterBackend
 from tests.agent.fakeservice import FakeService
 from tests.agent.helpers import make_job
-
-pytest_plugins = ["tests.agent.conftest"]
 
 
 class Exits:

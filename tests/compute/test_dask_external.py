@@ -14,15 +14,12 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("distributed")
-
 from jupyter_aml.compute.dask_cluster import DaskClusterBackend
 from jupyter_aml.errors import ComputeUnavailable
 from tests.agent.fakeservice import FakeService
 from tests.agent.helpers import make_job
 from tests.compute.test_dask_cluster import Exits
 
-pytest_plugins = ["tests.agent.conftest"]
 PKG_PARENT = str(Path(__file__).resolve().parents[2])
 
 

@@ -12,13 +12,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import distributed
+import psutil
 import pytest
 
-distributed = pytest.importorskip("distributed")
-psutil = pytest.importorskip("psutil")
-
-from jupyter_aml.compute.dask_host import NODE_RESOURCE, adapt_timing  # noqa: E402
-from jupyter_aml.compute.dask_task import run_agent, stop_event  # noqa: E402
+from jupyter_aml.compute.dask_host import NODE_RESOURCE, adapt_timing
+from jupyter_aml.compute.dask_task import run_agent, stop_event
 
 PKG_PARENT = str(Path(__file__).resolve().parents[2])
 SLEEPER = "import os, sys, time; open(sys.argv[1], 'a').write(f'{os.getpid()}\\n'); time.sleep(120)"

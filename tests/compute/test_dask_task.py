@@ -10,11 +10,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import distributed
 import pytest
 
-distributed = pytest.importorskip("distributed")
-
-from jupyter_aml.compute.dask_task import NODE_LOST, run_agent, stop_event  # noqa: E402
+from jupyter_aml.compute.dask_task import NODE_LOST, run_agent, stop_event
 
 PKG_PARENT = str(Path(__file__).resolve().parents[2])
 SLEEPER = "import os, sys, time; open(sys.argv[1], 'a').write(f'{os.getpid()}\\n'); time.sleep(120)"
