@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -13,6 +14,18 @@ from typing import Any
 from jupyter_aml.compute.base import RunJob
 from jupyter_aml.compute.local import agent_process_env
 from tests.agent.fakeservice import FakeService
+
+
+class Exits:
+    """An ``on_exit`` callback that records (run id, exit code) and wakes the test."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int | None]] = []
+        self.event = asyncio.Event()
+
+    async def __call__(self, run_id: str, code: int | None) -> None:
+        self.calls.append((run_id, code))
+        self.event.set()
 
 
 def make_job(service: FakeService, run_id: str, root: Path, **kw: Any) -> RunJob:

@@ -12,7 +12,7 @@ from typing import Any
 
 from jupyter_aml.compute.local import LocalProcessBackend
 from tests.agent.fakeservice import FakeService
-from tests.agent.helpers import make_job, pid_gone, wait_for
+from tests.agent.helpers import Exits, make_job, pid_gone, wait_for
 
 SPAWNER = b"""
 import os, subprocess, sys, time
@@ -22,16 +22,6 @@ open("pids", "w").write(f"{kid.pid} {daemon.pid}")
 print("ready", flush=True)
 time.sleep(300)
 """
-
-
-class Exits:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, int | None]] = []
-        self.event = asyncio.Event()
-
-    async def __call__(self, run_id: str, code: int | None) -> None:
-        self.calls.append((run_id, code))
-        self.event.set()
 
 
 def run_processes(run_id: str) -> list[int]:

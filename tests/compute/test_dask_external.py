@@ -17,8 +17,7 @@ import pytest
 from jupyter_aml.compute.dask_cluster import DaskClusterBackend
 from jupyter_aml.errors import ComputeUnavailable
 from tests.agent.fakeservice import FakeService
-from tests.agent.helpers import make_job
-from tests.compute.test_dask_cluster import Exits
+from tests.agent.helpers import Exits, make_job
 
 PKG_PARENT = str(Path(__file__).resolve().parents[2])
 
