@@ -25,9 +25,9 @@ from typing import Any, ClassVar
 from jupyter_aml.compute.base import ComputeBackend, ComputeState, ExitCallback, NodeInfo, RunJob
 from jupyter_aml.compute.dask_host import NODE_RESOURCE
 from jupyter_aml.compute.dask_task import NODE_LOST, run_agent, stop_event
-from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env
+from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env, forbidden_var
 from jupyter_aml.compute.runners import Runner, build_runner
-from jupyter_aml.errors import ComputeUnavailable
+from jupyter_aml.errors import ComputeUnavailable, InvalidInput
 from jupyter_aml.runtime import env as E
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,14 @@ def _dask() -> Any:
     return distributed
 
 
+def host_environment() -> dict[str, str]:
+    """The cluster host's (and so its workers') environment: the service's, without the Jupyter server's and
+    the service's credentials, which a run could otherwise read from a worker's /proc/PID/environ."""
+    env = {k: v for k, v in os.environ.items() if not forbidden_var(k)}
+    env["PYTHONPATH"] = PACKAGE_PARENT
+    return env
+
+
 def task_key(run_id: str) -> str:
     return f"aml-run-{run_id}"
 
@@ -50,7 +58,10 @@ class DaskClusterBackend(ComputeBackend):
     def __init__(self, name: str, *, state_dir: str, min_nodes: int = 0, max_nodes: int = 4,
                  idle_seconds_before_scaledown: int = 1800, scheduler_address: str | None = None,
                  memory_gb: float | None = None, python: str | None = None, runner: str = "auto",
-                 connect_timeout: float = 10.0, **settings: Any) -> None:
+                 connect_timeout: float = 10.0, cluster_class: str | None = None, **settings: Any) -> None:
+        if cluster_class:
+            raise InvalidInput(f"compute {name!r}: starting a Dask cluster manager (cluster_class) is not built yet",
+                               hint="start the deployment yourself and give its scheduler_address instead")
         super().__init__(name, max_concurrent_runs=max_nodes, **settings)
         self.state_dir = Path(state_dir)
         self.min_nodes, self.max_nodes, self.idle_seconds = min_nodes, max_nodes, idle_seconds_before_scaledown
@@ -132,7 +143,7 @@ class DaskClusterBackend(ComputeBackend):
             with out:
                 subprocess.Popen([self.python, "-m", "jupyter_aml.compute.dask_host", "--state-dir",
                                   str(self.state_dir)], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                 start_new_session=True, env={**os.environ, "PYTHONPATH": PACKAGE_PARENT})
+                                 start_new_session=True, env=host_environment())
             for _ in range(300):
                 host = self._host()
                 if host is not None:

@@ -4,25 +4,19 @@ its detached host process): a run completes, cancel stops it, and a killed node 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from jupyter_aml.compute.dask_cluster import DaskClusterBackend
+from jupyter_aml.errors import InvalidInput
 from tests.agent.fakeservice import FakeService
-from tests.agent.helpers import make_job
-
-
-class Exits:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, int | None]] = []
-        self.event = asyncio.Event()
-
-    async def __call__(self, run_id: str, code: int | None) -> None:
-        self.calls.append((run_id, code))
-        self.event.set()
+from tests.agent.helpers import Exits, make_job
 
 
 async def _until(predicate: Any, timeout: float = 60) -> None:
@@ -37,7 +31,14 @@ def _backend(tmp_path: Path) -> DaskClusterBackend:
                               idle_seconds_before_scaledown=1)
 
 
-def test_a_run_completes_on_a_node_and_the_cluster_drains(service: FakeService, tmp_path: Path) -> None:
+def _environ(pid: int) -> list[bytes]:
+    return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+
+
+def test_a_run_completes_on_a_node_and_the_cluster_drains(service: FakeService, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTER_TOKEN", "the-servers-secret")
+    monkeypatch.setenv("AML_SERVICE_TOKEN", "the-services-secret")
     service.state.add_run("d1", files={"t.py": b"print('hello from a node')"}, script="t.py")
 
     async def main() -> None:
@@ -49,12 +50,21 @@ def test_a_run_completes_on_a_node_and_the_cluster_drains(service: FakeService, 
         await backend.start(make_job(service, "d1", tmp_path), exits)
         await asyncio.wait_for(exits.event.wait(), 90)
         assert exits.calls == [("d1", 0)]
+        host = int(json.loads((tmp_path / "cluster" / "host.json").read_text())["pid"])
+        workers = list((await backend._client.run(os.getpid)).values())
+        for pid in [host, *workers]:
+            assert not [v for v in _environ(pid) if v.startswith((b"JUPYTER_TOKEN=", b"AML_SERVICE_TOKEN="))]
         await _until(lambda: backend.nodes() == [], 30)
         await backend.destroy()
 
     asyncio.run(main())
     assert service.state.status_sequence("d1")[-1] == "Completed"
     assert "hello from a node" in service.state.log_text("stdout")
+
+
+def test_a_cluster_manager_class_is_refused_until_it_is_built(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="scheduler_address instead"):
+        DaskClusterBackend("slurm", state_dir=str(tmp_path), cluster_class="dask_jobqueue.SLURMCluster")
 
 
 def test_cancel_stops_the_run_and_a_lost_node_fails_the_next(service: FakeService, tmp_path: Path) -> None:
