@@ -1,0 +1,669 @@
+"""The ``ComputeInstance`` compute target: one long-lived Docker container; each run's agent runs inside it.
+
+The container (``aml-ci-<workspace>-<name>-<hash>``, labelled ``aml.kind/aml.root/aml.workspace/aml.compute``) is
+started from the base image with ``--network host`` (the agent reaches the service on 127.0.0.1), docker's init
+as PID 1, the instance's CPU and memory limits, this installation's ``jupyter_aml`` mounted read-only at
+``/opt/jupyter-aml`` and on PYTHONPATH, and the host's CA bundle copied in. Nothing is pulled.
+
+Run folders: the work root is bind-mounted at the same path, so the service reads a run's journal and
+``agent.log`` where the agent writes them. Mounts are fixed when a container is created and the service's
+work root only arrives with each job, so the instance mounts the ``work_root`` it is constructed with (the
+service passes its own; without one, ``<state_dir>/work``) and every run's folder is ``<that>/<run id>``,
+recorded in the agent info. A folder inside the service's root is never mounted. Environments are cached inside
+the container (a venv is bound to the image's interpreter), so they live as long as the instance.
+
+Runs: ``docker exec`` (detached) starts a small launcher that forks the agent into a session of its own (its pid
+is its process group), writes ``agent.pid.json``, waits for it and writes its exit code to ``agent.exit``. One
+monitor task polls the container and each run's exec (or exit file): a run ends with its agent's code, and
+every run of a container that stops underneath ends with ``None``. A new backend object finds a run again from
+its agent info (container id, exec id, the in-container pid checked against the run's variables).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import signal
+import tarfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from jupyter_aml.compute.base import ComputeBackend, ComputeState, ExitCallback, NodeInfo, RunJob
+from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env
+from jupyter_aml.core.roots import default_root, default_runs_home
+from jupyter_aml.errors import AMLError, ComputeUnavailable, InvalidInput
+from jupyter_aml.runtime import env as E
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE = "python:3.11-slim"
+KIND = "compute-instance"
+PKG_IN = "/opt/jupyter-aml"  # PYTHONPATH entry inside the container; the package is PKG_IN/jupyter_aml
+HOME_IN = "/tmp/jupyter-aml"  # the run user's home and environment cache, in the container's own layer
+ENVS_IN = f"{HOME_IN}/envs"
+CA_IN = "/etc/jupyter-aml/ca-bundle.pem"
+CA_DIR = "/usr/local/share/ca-certificates"
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+PID_FILE, EXIT_FILE = "agent.pid.json", "agent.exit"
+# Host paths that mean nothing inside the container: the container's own values (its Config.Env) apply.
+HOST_ONLY_VARS = ("PATH", "HOME", "TMPDIR", "PYTHONPATH", "LD_LIBRARY_PATH", "USER", "LOGNAME", "SSL_CERT_FILE",
+                  "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT")
+
+KEEPALIVE = "import signal; signal.pause()"  # the container's main process (under docker's init)
+# Forks the agent into its own session (pid == pgid), records it, waits, records its exit code.
+LAUNCHER = r"""
+import json, os, signal, sys
+run_dir, argv = sys.argv[1], sys.argv[2:]
+def put(name, text):
+    tmp = os.path.join(run_dir, "." + name + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, os.path.join(run_dir, name))
+out = os.open(os.path.join(run_dir, "agent.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+pid = os.fork()
+if pid == 0:
+    try:
+        os.setsid(); os.dup2(out, 1); os.dup2(out, 2); os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(sig, signal.SIG_IGN)
+put("agent.pid.json", json.dumps({"pid": pid, "pgid": pid, "launcher_pid": os.getpid()}))
+code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+put("agent.exit", str(code))
+sys.exit(code if code >= 0 else 128 - code)
+"""
+# Signals the run's groups (only if a member carries the run's variables) and, with a sweep, every process that
+# does (what left the groups), except the launcher.
+KILLER = r"""
+import sys
+from jupyter_aml.agent.procs import kill_run_group, kill_run_processes
+run_id, journal, sig, exclude = sys.argv[1], sys.argv[2] or None, int(sys.argv[3]), sys.argv[4]
+for pgid in sys.argv[5:]:
+    kill_run_group(int(pgid), run_id, sig, journal)
+if exclude != "-":
+    kill_run_processes(run_id, sig, journal, exclude={int(p) for p in exclude.split(",") if p})
+"""
+PROBE = (r"import sys; from jupyter_aml.agent.procs import belongs_to_run, is_gone; pid = int(sys.argv[1]); "
+         r"sys.exit(0 if not is_gone(pid) and belongs_to_run(pid, sys.argv[2], sys.argv[3] or None) else 1)")
+SETUP = (r"import os, sys; [os.makedirs(p, exist_ok=True) for p in sys.argv[1:]]; import jupyter_aml.agent.main; "
+         r"print('%d.%d' % sys.version_info[:2])")
+
+
+def _docker() -> Any:
+    try:
+        import docker
+    except ImportError:  # pragma: no cover - a dependency
+        raise ComputeUnavailable("the docker SDK is not installed", hint="pip install docker") from None
+    return docker
+
+
+def _connect(timeout: int) -> Any:
+    try:
+        client = _docker().from_env(timeout=timeout)
+        client.ping()
+    except AMLError:
+        raise
+    except Exception as exc:
+        raise ComputeUnavailable(f"no Docker engine answers: {exc}",
+                                 hint="start dockerd (as root: dockerd &) or set DOCKER_HOST") from None
+    return client
+
+
+def _sanitize(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "x"
+
+
+def _root_of(state_dir: Path) -> Path | None:
+    """The service's root, when the state folder is the service's ``<root>/computes/<workspace>/<name>``."""
+    return state_dir.parents[2] if len(state_dir.parents) > 3 and state_dir.parents[1].name == "computes" else None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def host_ca_bundle(ca_files: list[str] | None) -> bytes:
+    """The CA certificates runs trust: the host's bundle ($SSL_CERT_FILE, else the system one) plus ``ca_files``
+    (default: the host's extra CAs), so package downloads work through a TLS-inspecting proxy as on the host."""
+    bundle = os.environ.get("SSL_CERT_FILE") or SYSTEM_BUNDLE
+    files = [bundle] if os.path.isfile(bundle) else []
+    files += ca_files if ca_files is not None else sorted(str(p) for p in Path(CA_DIR).glob("*.crt"))
+    return b"".join(Path(f).read_bytes().rstrip(b"\n") + b"\n" for f in files)
+
+
+@dataclass
+class _Run:
+    run_id: str
+    info: dict[str, Any]
+    on_exit: ExitCallback | None
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(str(self.info["run_dir"]))
+
+
+class DockerInstanceBackend(ComputeBackend):
+    """A ComputeInstance: one Docker container, up to ``max_concurrent_runs`` agents inside it at once."""
+
+    type_name: ClassVar[str] = "ComputeInstance"
+
+    def __init__(self, name: str, *, state_dir: str, workspace: str = "", image: str | None = None,
+                 vcpus: float | None = None, memory_gb: float | None = None, max_concurrent_runs: int = 2,
+                 idle_time_before_shutdown_minutes: int | None = None, when_stopped: str = "start",
+                 python: str = "python3", work_root: str | None = None, root: str | None = None,
+                 user: str | None = None, ca_files: list[str] | None = None, grace_period: float = 20.0,
+                 poll_seconds: float = 1.0, idle_seconds: float | None = None, **settings: Any) -> None:
+        super().__init__(name, max_concurrent_runs=max_concurrent_runs, **settings)
+        if when_stopped not in ("start", "refuse"):
+            raise InvalidInput(f"compute {name!r}: when_stopped must be 'start' or 'refuse', not {when_stopped!r}")
+        self.state_dir = Path(state_dir)
+        self.workspace = workspace
+        self.image = image or os.environ.get("JUPYTER_AML_DOCKER_BASE_IMAGE") or DEFAULT_BASE
+        self.vcpus, self.memory_gb = vcpus, memory_gb
+        self.idle_time_before_shutdown_minutes = idle_time_before_shutdown_minutes
+        self.idle_after = idle_seconds if idle_seconds is not None else (
+            idle_time_before_shutdown_minutes * 60.0 if idle_time_before_shutdown_minutes else None)
+        self.when_stopped = when_stopped
+        self.python = python
+        self.root = Path(root).absolute() if root else _root_of(self.state_dir.absolute())
+        default_work = default_runs_home(self.root) / "work" if self.root else None
+        self.work_root = Path(work_root).absolute() if work_root else default_work
+        self.user = user or f"{os.getuid()}:{os.getgid()}"
+        self.ca_files = ca_files
+        self.grace_period, self.poll_seconds = grace_period, poll_seconds
+        owner = str(self.root or self.state_dir.absolute())
+        self.labels = {"aml.kind": KIND, "aml.root": owner, "aml.workspace": workspace, "aml.compute": name}
+        digest = hashlib.sha256(f"{owner}\0{workspace}\0{name}".encode()).hexdigest()[:8]
+        self.container_name = f"aml-ci-{_sanitize(workspace)}-{_sanitize(name)}"[:110] + f"-{digest}"
+        self.container_id: str | None = None
+        self.cpu_limit: float | None = vcpus
+        self.stopped_reason: str | None = None
+        self._state: ComputeState = "Creating"
+        self._known = False  # whether provision (or reattach) has looked at the engine yet
+        self._client: Any = None
+        self._runs: dict[str, _Run] = {}
+        self._lock = asyncio.Lock()
+        self._monitor_task: asyncio.Task[None] | None = None
+        self._auto_start: asyncio.Task[None] | None = None
+        self._last_busy = time.monotonic()
+
+    # -- what the queue and the studio see -----------------------------------------------------------------------
+    def state(self) -> ComputeState:
+        return self._state
+
+    def ready(self) -> bool:
+        """Running; a Stopped instance with ``when_stopped="start"`` starts itself for the waiting run."""
+        if self._state == "Stopped" and self.when_stopped == "start" and self._auto_start is None:
+            with contextlib.suppress(RuntimeError):  # no event loop: nothing to start it on
+                self._auto_start = asyncio.get_running_loop().create_task(self._start_for_run())
+        return self._state == "Running"
+
+    async def _start_for_run(self) -> None:
+        try:
+            log.info("starting instance %r for a waiting run", self.name)
+            await self.start_compute()
+        except Exception:
+            log.exception("could not start instance %r for a waiting run", self.name)
+        finally:
+            self._auto_start = None
+
+    def waiting_reason(self, running: int) -> str:
+        if self._state == "Running":
+            return super().waiting_reason(running)
+        if self._state == "Stopped":
+            return f"instance {self.name} is Stopped: " + (
+                "starting it" if self.when_stopped == "start" else "start it")
+        if self._state == "Failed":
+            return f"instance {self.name} is Failed ({self.error}): restart it"
+        return f"instance {self.name} is {self._state}"
+
+    def nodes(self) -> list[NodeInfo]:
+        runs = tuple(sorted(self._runs))
+        if self._state == "Running":
+            return [NodeInfo(self.container_name, "busy" if runs else "idle", runs)]
+        node_state = {"Creating": "starting", "Starting": "starting", "Restarting": "starting",
+                      "Stopping": "leaving", "Failed": "unusable"}.get(self._state)
+        return [NodeInfo(self.container_name, node_state, runs)] if node_state else []  # type: ignore[arg-type]
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "container_name": self.container_name, "container_id": self.container_id,
+                "image": self.image, "vcpus": self.vcpus, "cpu_limit": self.cpu_limit, "memory_gb": self.memory_gb,
+                "work_root": str(self.work_root or "") or None, "when_stopped": self.when_stopped,
+                "idle_time_before_shutdown_minutes": self.idle_time_before_shutdown_minutes,
+                "stopped_reason": self.stopped_reason}
+
+    def _set_state(self, state: ComputeState, error: str | None = None) -> None:
+        if (state, error) != (self._state, self.error):
+            self._state, self.error = state, error
+            self.notify()
+
+    # -- the engine ----------------------------------------------------------------------------------------------
+    def _engine(self) -> Any:
+        if self._client is None:
+            self._client = _connect(60)
+        return self._client
+
+    def _check_mounts(self) -> Path:
+        """The work root to mount; never one inside the service's root or the compute's state folder."""
+        if self.work_root is None:
+            raise InvalidInput(f"compute {self.name!r}: no work_root to share run folders through",
+                               hint="give the instance the service's work root (work_root=...)")
+        work = self.work_root.resolve()
+        for private in [r for r in (self.root, default_root(), self.state_dir) if r is not None]:
+            if _inside(work, private.absolute().resolve()):
+                raise InvalidInput(f"compute {self.name!r}: its work root {self.work_root} is inside {private}, "
+                                   "which holds the service's secrets and no container may see",
+                                   hint="give the instance a work_root outside the root (the service's own work "
+                                   "root, <root>-runs/work, is)")
+        return self.work_root
+
+    def _check_image(self, client: Any) -> Any:
+        try:
+            return client.images.get(self.image)
+        except _docker().errors.ImageNotFound:
+            raise InvalidInput(f"the image {self.image!r} is not in the Docker engine, and nothing is pulled here",
+                               hint="build or load it first (docker build, docker import or docker load), or "
+                               "name an image the engine has (the compute's image, or "
+                               "$JUPYTER_AML_DOCKER_BASE_IMAGE)") from None
+
+    def _find(self) -> Any | None:
+        try:
+            container = self._engine().containers.get(self.container_name)
+        except _docker().errors.NotFound:
+            return None
+        labels = container.labels or {}
+        if any(labels.get(k) != v for k, v in self.labels.items()):
+            raise InvalidInput(f"a container named {self.container_name} exists but is not instance {self.name!r}'s",
+                               hint=f"remove it (docker rm -f {self.container_name}) or rename the compute")
+        return container
+
+    def _create(self) -> Any:
+        client = self._engine()
+        work_root = self._check_mounts()
+        self._check_image(client)
+        work_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        limits: dict[str, Any] = {}
+        if self.vcpus:
+            engine_cpus = float(client.info().get("NCPU") or self.vcpus)
+            self.cpu_limit = min(float(self.vcpus), engine_cpus)
+            if self.cpu_limit < self.vcpus:
+                log.warning("instance %r: %g vCPUs asked, the engine has %g: limited to %g", self.name, self.vcpus,
+                            engine_cpus, self.cpu_limit)
+            limits["nano_cpus"] = int(self.cpu_limit * 1e9)
+        if self.memory_gb:
+            limits["mem_limit"] = limits["memswap_limit"] = f"{int(float(self.memory_gb) * 1024)}m"
+        bundle = host_ca_bundle(self.ca_files)
+        env = {"PYTHONPATH": PKG_IN, "PYTHONUNBUFFERED": "1", "HOME": f"{HOME_IN}/home"}
+        if bundle:
+            env.update({k: CA_IN for k in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT")})
+        container = client.containers.create(
+            self.image, [self.python, "-c", KEEPALIVE], name=self.container_name, labels=self.labels,
+            init=True, network_mode="host", user=self.user, environment=env, stop_signal="SIGTERM",
+            volumes={str(Path(PACKAGE_PARENT) / "jupyter_aml"): {"bind": f"{PKG_IN}/jupyter_aml", "mode": "ro"},
+                     str(work_root): {"bind": str(work_root), "mode": "rw"}},
+            **limits)
+        if bundle:
+            archive = io.BytesIO()
+            with tarfile.open(fileobj=archive, mode="w") as tar:
+                info = tarfile.TarInfo(CA_IN.lstrip("/"))
+                info.size, info.mode, info.mtime = len(bundle), 0o644, int(time.time())
+                tar.addfile(info, io.BytesIO(bundle))
+            container.put_archive("/", archive.getvalue())
+        return container
+
+    def _boot(self, container: Any, restart: bool = False) -> None:
+        """Start (or restart) the container and check that the agent can run in it."""
+        if restart:
+            container.restart(timeout=10)
+        else:
+            container.start()
+        container.reload()
+        if container.status != "running":
+            raise ComputeUnavailable(f"the container {self.container_name} did not start: {container.status}",
+                                     hint=f"docker logs {self.container_name}")
+        result = container.exec_run([self.python, "-c", SETUP, ENVS_IN, f"{HOME_IN}/home"])
+        if result.exit_code != 0:
+            tail = result.output.decode("utf-8", "replace")[-600:]
+            raise InvalidInput(f"the image {self.image!r} cannot run the agent with {self.python!r}: {tail}",
+                               hint="use an image with Python >= 3.10 (the agent needs only its standard library)")
+        self.container_id = container.id
+
+    def _status(self) -> dict[str, Any] | None:
+        """The container's State (None when it is gone)."""
+        try:
+            container = self._engine().containers.get(self.container_name)
+        except _docker().errors.NotFound:
+            return None
+        self.container_id = container.id
+        return dict(container.attrs.get("State") or {})
+
+    # -- the lifecycle -------------------------------------------------------------------------------------------
+    async def check(self) -> None:
+        def check() -> None:
+            self._check_mounts()
+            client = _connect(5)
+            try:
+                self._check_image(client)
+            finally:
+                client.close()
+
+        await asyncio.to_thread(check)
+
+    async def provision(self) -> None:
+        async with self._lock:
+            try:
+                await self._adopt_or_create()
+            except AMLError as exc:
+                self._set_state("Failed", exc.message)
+                raise
+            except Exception as exc:
+                self._set_state("Failed", f"{exc.__class__.__name__}: {exc}")
+                raise ComputeUnavailable(f"instance {self.name!r} could not be provisioned: {exc}",
+                                         hint="see the Docker engine's log") from exc
+        self._ensure_monitor()
+
+    async def _adopt_or_create(self, create: bool = True) -> bool:
+        container = await asyncio.to_thread(self._find)
+        self._known = True
+        if container is None and not create:
+            return False
+        if container is not None:  # a restarted service finds its instance
+            self.container_id = container.id
+            status = container.status
+            log.info("instance %r: adopting container %s (%s)", self.name, self.container_name, status)
+            if status == "running":
+                self._set_state("Running")
+            elif status in ("dead", "removing"):
+                self._set_state("Failed", f"the container {self.container_name} is {status}")
+            else:
+                self._set_state("Stopped")
+            return True
+        self._set_state("Creating")
+        container = await asyncio.to_thread(self._create)
+        await asyncio.to_thread(self._boot, container)
+        self._last_busy = time.monotonic()
+        self._set_state("Running")
+        return True
+
+    async def start_compute(self) -> None:
+        async with self._lock:
+            if not self._known:
+                await self._adopt_or_create()
+            if self._state in ("Running", "Starting", "Creating"):
+                return
+            if self._state in ("Deleting", "Stopping", "Restarting"):
+                raise InvalidInput(f"instance {self.name!r} is {self._state}: wait for it to finish")
+            await self._lifecycle("Starting", restart=False)
+        self._ensure_monitor()
+
+    async def restart_compute(self) -> None:
+        async with self._lock:
+            if not self._known:
+                await self._adopt_or_create()
+            if self._state in ("Deleting", "Creating", "Starting", "Stopping"):
+                raise InvalidInput(f"instance {self.name!r} is {self._state}: wait for it to finish")
+            await self._lifecycle("Restarting", restart=True)
+        self._ensure_monitor()
+
+    async def _lifecycle(self, state: ComputeState, *, restart: bool) -> None:
+        self._set_state(state)
+        self.stopped_reason = None
+        try:
+            container = await asyncio.to_thread(self._find)
+            if container is None:
+                container = await asyncio.to_thread(self._create)
+            if restart:
+                await self._lose_runs(f"instance {self.name} was restarted")
+            await asyncio.to_thread(self._boot, container, restart)
+        except AMLError as exc:
+            self._set_state("Failed", exc.message)
+            raise
+        except Exception as exc:
+            self._set_state("Failed", f"{exc.__class__.__name__}: {exc}")
+            raise ComputeUnavailable(f"instance {self.name!r} did not start: {exc}") from exc
+        self._last_busy = time.monotonic()
+        self._set_state("Running")
+
+    async def stop_compute(self, reason: str = "stopped by request") -> None:
+        async with self._lock:
+            if not self._known:
+                await self._adopt_or_create(create=False)
+            if self._state in ("Stopped", "Deleting"):
+                return
+            if self._state not in ("Running", "Failed"):
+                raise InvalidInput(f"instance {self.name!r} is {self._state}: wait for it to finish")
+            self._set_state("Stopping")
+            container = await asyncio.to_thread(self._find)
+            if container is not None:
+                await asyncio.to_thread(container.stop, timeout=10)
+            await self._lose_runs(f"instance {self.name} was stopped")
+            self.stopped_reason = reason
+            self._set_state("Stopped")
+
+    async def destroy(self) -> None:
+        async with self._lock:
+            self._set_state("Deleting")
+            await self._lose_runs(f"instance {self.name} was deleted")
+
+            def remove() -> None:
+                with contextlib.suppress(_docker().errors.NotFound):
+                    self._engine().containers.get(self.container_name).remove(force=True)
+
+            await asyncio.to_thread(remove)
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Stop watching; the container and its runs keep going (a new backend object reattaches)."""
+        for task in (self._monitor_task, self._auto_start):
+            if task is not None:
+                task.cancel()
+        self._monitor_task = self._auto_start = None
+        self._runs.clear()
+
+    # -- the monitor ---------------------------------------------------------------------------------------------
+    def _ensure_monitor(self) -> None:
+        if self._monitor_task is None or self._monitor_task.done():
+            self._monitor_task = asyncio.ensure_future(self._monitor())
+
+    async def _monitor(self) -> None:
+        while True:
+            try:
+                await self._tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("watching instance %r failed", self.name, exc_info=True)
+            await asyncio.sleep(self.poll_seconds)
+
+    async def _tick(self) -> None:
+        if self._lock.locked():
+            return  # a start, stop or restart is under way
+        status = await asyncio.to_thread(self._status)
+        running = bool(status and status.get("Running"))
+        if self._state == "Running" and not running and not self._lock.locked():
+            if status is None:
+                reason = f"the container {self.container_name} was removed"
+            else:
+                reason = (f"the container {self.container_name} stopped unexpectedly "
+                          f"(exit code {status.get('ExitCode')}" + (", out of memory" if status.get("OOMKilled")
+                                                                    else "") + ")")
+            log.warning("instance %r: %s", self.name, reason)
+            self._set_state("Failed", reason)
+            await self._lose_runs(reason)
+            return
+        if self._state in ("Stopped", "Failed") and running and not self._lock.locked():
+            self._set_state("Running")  # started outside the service (docker start)
+            self._last_busy = time.monotonic()
+        if self._state != "Running":
+            return
+        for run_id, run in list(self._runs.items()):
+            ended, code = await asyncio.to_thread(self._result, run)
+            if ended:
+                await self._finish(run_id, code)
+        if self._runs:
+            self._last_busy = time.monotonic()
+        elif self.idle_after is not None and time.monotonic() - self._last_busy >= self.idle_after:
+            log.info("instance %r: idle for %g s, stopping it", self.name, self.idle_after)
+            await self.stop_compute(reason=f"idle for {self.idle_after:g} s (idle_time_before_shutdown)")
+
+    # -- runs ----------------------------------------------------------------------------------------------------
+    def _agent_env(self, job: RunJob) -> dict[str, str]:
+        env = {k: v for k, v in agent_process_env(job).items() if k not in HOST_ONLY_VARS}
+        env[E.AGENT_PYTHONPATH] = PKG_IN
+        env[E.ENV_CACHE] = ENVS_IN
+        return env
+
+    async def start(self, job: RunJob, on_exit: ExitCallback) -> dict[str, Any]:
+        if self._state != "Running":
+            raise ComputeUnavailable(f"instance {self.name!r} is {self._state}", hint="start it")
+        work_root = self._check_mounts()
+        job = dataclasses.replace(job, work_root=work_root)  # the folder the container sees
+        run_dir = E.run_dir(work_root, job.run_id)
+        env = self._agent_env(job)
+
+        def launch() -> dict[str, Any]:
+            run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for stale in (PID_FILE, EXIT_FILE):
+                (run_dir / stale).unlink(missing_ok=True)
+            api = self._engine().api
+            exec_id = api.exec_create(self.container_name, [self.python, "-c", LAUNCHER, str(run_dir), self.python,
+                                                            "-m", AGENT_MODULE],
+                                      environment=env, workdir=str(run_dir), user=self.user)["Id"]
+            api.exec_start(exec_id, detach=True)
+            deadline = time.monotonic() + 30
+            while not (run_dir / PID_FILE).exists():
+                if time.monotonic() > deadline or not api.exec_inspect(exec_id)["Running"]:
+                    if (run_dir / PID_FILE).exists():
+                        break
+                    tail = (run_dir / "agent.log").read_text(errors="replace")[-600:] \
+                        if (run_dir / "agent.log").exists() else ""
+                    raise ComputeUnavailable(f"the agent did not start in instance {self.name!r}: {tail}")
+                time.sleep(0.02)
+            pids = json.loads((run_dir / PID_FILE).read_text())
+            info = {"container": self.container_id, "container_name": self.container_name, "exec_id": exec_id,
+                    "run_dir": str(run_dir), "journal": str(E.journal_path(work_root, job.run_id)),
+                    "pid": int(pids["pid"]), "pgid": int(pids["pgid"]), "launcher_pid": int(pids["launcher_pid"])}
+            fd = os.open(run_dir / "agent.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(json.dumps({**info, "started_at": time.time()}))
+            return info
+
+        info = await asyncio.to_thread(launch)
+        self._runs[job.run_id] = _Run(job.run_id, info, on_exit)
+        self._last_busy = time.monotonic()
+        self.notify()
+        self._ensure_monitor()
+        return info
+
+    def _result(self, run: _Run) -> tuple[bool, int | None]:
+        """(ended, exit code): from the launcher's exit file, else its exec, else the agent's pid in the container."""
+        def exit_code() -> int | None:
+            with contextlib.suppress(OSError, ValueError):
+                return int((run.run_dir / EXIT_FILE).read_text())
+            return None
+
+        code = exit_code()
+        if code is not None:
+            return True, code
+        exec_id = run.info.get("exec_id")
+        if exec_id:
+            try:
+                inspected = self._engine().api.exec_inspect(exec_id)
+            except _docker().errors.NotFound:
+                inspected = None
+            if inspected is not None and str(run.run_dir) not in inspected["ProcessConfig"]["arguments"]:
+                return True, None  # that exec launched another run
+            if inspected is not None and inspected["Running"]:
+                return False, None
+            code = exit_code()
+            if code is not None:
+                return True, code
+            run.info["exec_id"] = None  # the launcher is gone without a word: watch the agent itself
+        return not self._probe(run), None
+
+    def _probe(self, run: _Run) -> bool:
+        """Is the run's agent alive in the container (its pid, carrying the run's variables)?"""
+        try:
+            result = self._engine().containers.get(self.container_name).exec_run(
+                [self.python, "-c", PROBE, str(run.info["pid"]), run.run_id, str(run.info.get("journal") or "")],
+                user=self.user)
+        except (_docker().errors.NotFound, _docker().errors.APIError):
+            return False
+        return int(result.exit_code) == 0
+
+    async def _finish(self, run_id: str, code: int | None) -> None:
+        run = self._runs.pop(run_id, None)
+        if run is None:
+            return
+        self._last_busy = time.monotonic()
+        self.notify()
+        if run.on_exit is not None:
+            try:
+                await run.on_exit(run_id, code)
+            except Exception:
+                log.exception("on_exit callback failed for run %s", run_id)
+
+    async def _lose_runs(self, reason: str) -> None:
+        for run_id in list(self._runs):
+            log.warning("run %s ended without an exit code: %s", run_id, reason)
+            await self._finish(run_id, None)
+
+    def _signal(self, run: _Run, sig: int, *, sweep: bool) -> None:
+        groups = [str(run.info["pgid"])]
+        if sweep:
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                groups.append(str(int(json.loads((run.run_dir / "script.json").read_text())["pgid"])))
+        exclude = str(run.info.get("launcher_pid", "")) if sweep else "-"
+        with contextlib.suppress(_docker().errors.NotFound, _docker().errors.APIError):
+            self._engine().containers.get(self.container_name).exec_run(
+                [self.python, "-c", KILLER, run.run_id, str(run.info.get("journal") or ""), str(int(sig)), exclude,
+                 *groups], user=self.user)
+
+    async def kill(self, run_id: str) -> None:
+        """No grace: the agent stopped answering, its script must not run on."""
+        await self.cancel(run_id, grace=0.0)
+
+    async def cancel(self, run_id: str, grace: float | None = None) -> None:
+        """SIGTERM to the agent's group (it stops the script and reports Canceled), then after the grace period
+        SIGKILL to the agent's and the script's groups and to every process carrying the run's variables."""
+        run = self._runs.get(run_id)
+        if run is None or self._state != "Running":
+            return
+        await asyncio.to_thread(self._signal, run, signal.SIGTERM, sweep=False)
+        deadline = time.monotonic() + (self.grace_period if grace is None else grace)
+        while time.monotonic() < deadline and not (run.run_dir / EXIT_FILE).exists():
+            await asyncio.sleep(0.1)
+        await asyncio.to_thread(self._signal, run, signal.SIGKILL, sweep=True)
+
+    async def is_alive(self, run_id: str, agent_info: dict[str, Any]) -> bool:
+        if Path(str(agent_info.get("run_dir", ""))).name != run_id or "pid" not in agent_info:
+            return False
+        status = await asyncio.to_thread(self._status)
+        if not (status and status.get("Running")) or agent_info.get("container") != self.container_id:
+            return False  # the container stopped (or was made anew) since: nothing of the run survived
+        ended, _ = await asyncio.to_thread(self._result, _Run(run_id, dict(agent_info), None))
+        return not ended
+
+    async def reattach(self, run_id: str, agent_info: dict[str, Any], on_exit: ExitCallback) -> bool:
+        """After a service restart: watch a run this object did not start; ``on_exit`` gets its agent's code."""
+        if not self._known:
+            async with self._lock:
+                if not await self._adopt_or_create(create=False):
+                    return False
+        if not await self.is_alive(run_id, agent_info):
+            return False
+        self._runs[run_id] = _Run(run_id, dict(agent_info), on_exit)
+        self._last_busy = time.monotonic()
+        self.notify()
+        self._ensure_monitor()
+        return True

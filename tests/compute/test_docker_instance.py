@@ -1,0 +1,277 @@
+"""DockerInstanceBackend (ComputeInstance) with a real Docker engine, the real agent inside the container and the
+fake service: limits, exit codes, cancel of a whole process tree, reattach from a new backend object, a killed
+container, stop/start, idle shutdown and the refusals of check()."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_aml.compute.docker_instance import DockerInstanceBackend
+from jupyter_aml.errors import ComputeUnavailable, InvalidInput
+from tests.agent.fakeservice import FakeService
+from tests.agent.helpers import Exits, make_job
+from tests.serving.docker_env import ensure_engine, python_base_image
+
+Make = Callable[..., DockerInstanceBackend]
+SLEEPER = b"import time\nprint('ready', flush=True)\ntime.sleep(300)\n"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Any:
+    return ensure_engine()
+
+
+@pytest.fixture
+def make(engine: Any, tmp_path: Path) -> Iterator[Make]:
+    """Backends of one instance (same settings: a second object is a restarted service); its container is removed
+    afterwards whatever happened."""
+    image = python_base_image(engine)
+    name = f"ci{uuid.uuid4().hex[:6]}"
+    made: list[DockerInstanceBackend] = []
+
+    def build(**kw: Any) -> DockerInstanceBackend:
+        settings: dict[str, Any] = {"workspace": "ws", "image": image, "work_root": str(tmp_path / "work"),
+                                    "poll_seconds": 0.2, "grace_period": 5.0, **kw}
+        backend = DockerInstanceBackend(name, state_dir=str(tmp_path / "instance"), **settings)
+        made.append(backend)
+        return backend
+
+    try:
+        yield build
+    finally:
+        for container in engine.containers.list(all=True, filters={"label": f"aml.root={tmp_path / 'instance'}"}):
+            container.remove(force=True)
+
+
+def _job(service: FakeService, run_id: str, tmp_path: Path) -> Any:
+    return make_job(service, run_id, tmp_path, extra_env={"AML_HEARTBEAT_INTERVAL": "0.5"})
+
+
+async def _until(predicate: Callable[[], bool], timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def test_provision_limits_and_a_failing_run(make: Make, engine: Any, service: FakeService, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTER_TOKEN", "the-servers-secret")
+    script = (b"import os, sys\nprint('in a container:', os.path.exists('/.dockerenv'))\n"
+              b"print('server token:', 'JUPYTER_TOKEN' in os.environ)\nsys.exit(3)\n")
+    service.state.add_run("i1", files={"t.py": script}, script="t.py")
+    changes: list[str] = []
+
+    async def main() -> Exits:
+        backend = make(vcpus=1, memory_gb=1.5, max_concurrent_runs=3)
+        backend.on_change(lambda: changes.append(backend.state()))
+        await backend.check()
+        await backend.provision()
+        assert backend.state() == "Running" and backend.ready() and backend.slots() == 3
+        assert backend.nodes()[0].state == "idle"
+        exits = Exits()
+        info = await backend.start(_job(service, "i1", tmp_path), exits)
+        assert info["run_dir"] == str(tmp_path / "work" / "i1") and info["container"] == backend.container_id
+        assert backend.nodes()[0].state == "busy" and backend.nodes()[0].run_ids == ("i1",)
+        await asyncio.wait_for(exits.event.wait(), 60)
+        assert backend.nodes()[0].state == "idle"
+        assert backend.describe()["container_name"] == backend.container_name
+        await backend.shutdown()
+        return exits
+
+    exits = asyncio.run(main())
+    assert exits.calls == [("i1", 0)]  # the agent's code: it delivered the final status
+    assert changes[0] == "Running" and "Failed" not in changes  # notified on each change
+    final = [body for rid, body in service.state.statuses if rid == "i1"][-1]
+    assert final["status"] == "Failed" and final["exit_code"] == 3
+    out = service.state.log_text("stdout")
+    assert "in a container: True" in out and "server token: False" in out
+    (container,) = engine.containers.list(filters={"label": f"aml.root={tmp_path / 'instance'}"})
+    host = container.attrs["HostConfig"]
+    assert host["NanoCpus"] == 1_000_000_000 and host["Memory"] == 1536 * 1024**2
+    assert host["NetworkMode"] == "host" and host["Init"] is True
+    mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+    assert mounts["/opt/jupyter-aml/jupyter_aml"]["RW"] is False
+    assert mounts[str(tmp_path / "work")]["Source"] == str(tmp_path / "work")
+    assert container.labels["aml.workspace"] == "ws" and container.name.startswith("aml-ci-ws-ci")
+
+
+def test_cancel_kills_the_whole_tree_in_the_container(make: Make, engine: Any, service: FakeService,
+                                                      tmp_path: Path) -> None:
+    # The child leaves the script's session and ignores SIGTERM: only the sweep by the run's variables finds it.
+    script = (b"import os, signal, subprocess, sys, time\n"
+              b"child = 'import os, signal, time; os.setsid(); signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+              b"time.sleep(300)'\n"
+              b"subprocess.Popen([sys.executable, '-c', child])\n"
+              b"signal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(300)\n")
+    service.state.add_run("i2", files={"t.py": script}, script="t.py")
+
+    async def main() -> Exits:
+        backend = make(grace_period=10.0)  # the agent waits 5 s for a script that ignores SIGTERM
+        await backend.provision()
+        exits = Exits()
+        await backend.start(_job(service, "i2", tmp_path), exits)
+        await _until(lambda: "ready" in service.state.log_text("stdout"), 60)
+        container = engine.containers.get(backend.container_name)
+        assert len(container.top()["Processes"]) >= 5  # init, keepalive, launcher, agent, script, child
+        started = time.monotonic()
+        await backend.cancel("i2")
+        await asyncio.wait_for(exits.event.wait(), 30)
+        assert time.monotonic() - started < 20
+        left = [p[-1] for p in container.top()["Processes"]]
+        assert len(left) == 2 and "docker-init" in left[0], left  # the init and the keepalive only
+        await backend.cancel("i2")  # an ended run: nothing to do
+        await backend.shutdown()
+        return exits
+
+    exits = asyncio.run(main())
+    assert exits.calls[0][0] == "i2"
+    assert service.state.status_sequence("i2")[-1] == "Canceled"
+
+
+def test_a_new_backend_object_reattaches_to_a_running_run(make: Make, service: FakeService, tmp_path: Path) -> None:
+    script = b"import sys, time\nprint('ready', flush=True)\ntime.sleep(3)\nsys.exit(5)\n"
+    service.state.add_run("i3", files={"t.py": script}, script="t.py")
+
+    async def main() -> tuple[Exits, Exits]:
+        first = make()
+        await first.provision()
+        before = Exits()
+        info = await first.start(_job(service, "i3", tmp_path), before)
+        await _until(lambda: "ready" in service.state.log_text("stdout"), 60)
+        await first.shutdown()  # the service stops; the container and the run go on
+
+        second = make()  # the restarted service's object, same settings
+        other = {**info, "run_dir": str(tmp_path / "work" / "i-other")}
+        assert not await second.reattach("i-other", other, Exits())  # that exec runs another run
+        assert not await second.is_alive("i3", {**info, "exec_id": None, "pid": 999_999})  # no such agent
+        assert second.state() == "Running" and second.container_id == first.container_id
+        after = Exits()
+        assert await second.is_alive("i3", info)
+        assert await second.reattach("i3", info, after)
+        assert second.nodes()[0].run_ids == ("i3",)
+        await asyncio.wait_for(after.event.wait(), 30)
+        assert not await second.is_alive("i3", info)
+        await second.shutdown()
+        return before, after
+
+    before, after = asyncio.run(main())
+    assert before.calls == [] and after.calls == [("i3", 0)]  # the agent's own code, not None: it was watched
+    assert [body for rid, body in service.state.statuses if rid == "i3"][-1]["exit_code"] == 5
+
+
+def test_a_killed_container_ends_its_runs_and_fails_the_instance(make: Make, engine: Any, service: FakeService,
+                                                                 tmp_path: Path) -> None:
+    service.state.add_run("i4", files={"t.py": SLEEPER}, script="t.py")
+
+    async def main() -> tuple[Exits, float]:
+        backend = make()
+        await backend.provision()
+        exits = Exits()
+        await backend.start(_job(service, "i4", tmp_path), exits)
+        await _until(lambda: "ready" in service.state.log_text("stdout"), 60)
+        started = time.monotonic()
+        await asyncio.to_thread(engine.containers.get(backend.container_name).kill)
+        await asyncio.wait_for(exits.event.wait(), 60)
+        took = time.monotonic() - started
+        assert backend.state() == "Failed" and "stopped unexpectedly" in str(backend.error)
+        assert backend.nodes()[0].state == "unusable" and not backend.ready()
+        assert "Failed" in backend.waiting_reason(0)
+        await backend.start_compute()  # a failed instance starts again
+        assert backend.state() == "Running" and backend.error is None
+        await backend.shutdown()
+        return exits, took
+
+    exits, took = asyncio.run(main())
+    assert exits.calls == [("i4", None)] and took < 10
+
+
+def test_stop_start_and_a_stopped_instance_found_again(make: Make, engine: Any, service: FakeService,
+                                                       tmp_path: Path) -> None:
+    service.state.add_run("i5", files={"t.py": b"print('after a restart')"}, script="t.py")
+
+    async def main() -> Exits:
+        backend = make(when_stopped="refuse")
+        await backend.provision()
+        await backend.stop_compute()
+        assert backend.state() == "Stopped" and backend.nodes() == [] and not backend.ready()
+        assert engine.containers.get(backend.container_name).status == "exited"
+        assert backend.waiting_reason(0) == f"instance {backend.name} is Stopped: start it"
+        with pytest.raises(ComputeUnavailable):
+            await backend.start(_job(service, "i5", tmp_path), Exits())
+        await backend.shutdown()
+
+        again = make()  # when_stopped="start": a waiting run starts it
+        await again.provision()
+        assert again.state() == "Stopped"
+        assert again.waiting_reason(0) == f"instance {again.name} is Stopped: starting it"
+        assert not again.ready()
+        await _until(lambda: again.state() == "Running", 30)
+        exits = Exits()
+        await again.start(_job(service, "i5", tmp_path), exits)
+        await asyncio.wait_for(exits.event.wait(), 60)
+        await again.stop_compute()
+        await again.start_compute()
+        assert again.state() == "Running"
+        await again.destroy()
+        return exits
+
+    exits = asyncio.run(main())
+    assert exits.calls == [("i5", 0)]
+    assert "after a restart" in service.state.log_text("stdout")
+    assert not engine.containers.list(all=True, filters={"label": f"aml.root={tmp_path / 'instance'}"})
+
+
+def test_an_idle_instance_stops_itself_but_not_during_a_run(make: Make, engine: Any, service: FakeService,
+                                                            tmp_path: Path) -> None:
+    service.state.add_run("i6", files={"t.py": b"import time\ntime.sleep(2.5)\n"}, script="t.py")
+
+    async def main() -> tuple[Exits, list[str]]:
+        backend = make(idle_time_before_shutdown_minutes=30, idle_seconds=1.0, when_stopped="refuse")
+        await backend.provision()
+        exits = Exits()
+        await backend.start(_job(service, "i6", tmp_path), exits)
+        states: list[str] = []
+        while not exits.event.is_set():
+            states.append(backend.state())
+            await asyncio.sleep(0.1)
+        await _until(lambda: backend.state() == "Stopped", 10)
+        assert "idle" in str(backend.describe()["stopped_reason"])
+        assert engine.containers.get(backend.container_name).status == "exited"
+        await backend.shutdown()
+        return exits, states
+
+    exits, states = asyncio.run(main())
+    assert exits.calls == [("i6", 0)] and set(states) == {"Running"} and len(states) > 15
+
+
+def test_check_refuses_a_missing_image_a_missing_engine_and_the_services_root(
+        make: Make, engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = make(image="jupyter-aml-test/no-such-image:1")
+    with pytest.raises(InvalidInput, match=r"no-such-image:1.*nothing is pulled") as caught:
+        asyncio.run(missing.check())
+    assert "docker import" in str(caught.value.hint)
+    with pytest.raises(InvalidInput):
+        asyncio.run(missing.provision())
+    assert missing.state() == "Failed" and "no-such-image" in str(missing.error)
+    assert not engine.containers.list(all=True, filters={"label": f"aml.root={tmp_path / 'instance'}"})
+
+    inside = make(root=str(tmp_path / "root"), work_root=str(tmp_path / "root" / "work"))
+    with pytest.raises(InvalidInput, match="holds the service's secrets"):
+        asyncio.run(inside.check())
+    # The service's layout, <root>/computes/<workspace>/<name>: the run folders go where its own do.
+    served = DockerInstanceBackend("gpu", state_dir=str(tmp_path / "r" / "computes" / "ws" / "gpu"), workspace="ws")
+    assert served.work_root == tmp_path / "r-runs" / "work" and served.labels["aml.root"] == str(tmp_path / "r")
+    with pytest.raises(InvalidInput, match="no work_root"):
+        asyncio.run(DockerInstanceBackend("gpu", state_dir=str(tmp_path / "elsewhere")).check())
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    with pytest.raises(ComputeUnavailable, match="no Docker engine answers"):
+        asyncio.run(make().check())
