@@ -7,9 +7,10 @@ as PID 1, the instance's CPU and memory limits, this installation's ``jupyter_am
 
 Run folders: the work root is bind-mounted at the same path, so the service reads a run's journal and
 ``agent.log`` where the agent writes them. Mounts are fixed when a container is created and the service's
-work root only arrives with each job, so the instance mounts the ``work_root`` it is constructed with (the
-service passes its own; without one, ``<state_dir>/work``) and every run's folder is ``<that>/<run id>``,
-recorded in the agent info. A folder inside the service's root is never mounted. Environments are cached inside
+work root only arrives with each job, so the instance mounts the ``work_root`` it is constructed with (without
+one, the service's default ``<root>-runs/work``, the root known from a ``<root>/computes/<ws>/<name>`` state
+folder) and every run's folder is ``<that>/<run id>``, recorded in the agent info. Nothing inside the service's
+root or the state folder is ever mounted. Environments are cached inside
 the container (a venv is bound to the image's interpreter), so they live as long as the instance.
 
 Runs: ``docker exec`` (detached) starts a small launcher that forks the agent into a session of its own (its pid
@@ -162,7 +163,8 @@ class DockerInstanceBackend(ComputeBackend):
                  idle_time_before_shutdown_minutes: int | None = None, when_stopped: str = "start",
                  python: str = "python3", work_root: str | None = None, root: str | None = None,
                  user: str | None = None, ca_files: list[str] | None = None, grace_period: float = 20.0,
-                 poll_seconds: float = 1.0, idle_seconds: float | None = None, **settings: Any) -> None:
+                 poll_seconds: float = 1.0, idle_seconds: float | None = None,
+                 protected_paths: list[str] | None = None, **settings: Any) -> None:
         super().__init__(name, max_concurrent_runs=max_concurrent_runs, **settings)
         if when_stopped not in ("start", "refuse"):
             raise InvalidInput(f"compute {name!r}: when_stopped must be 'start' or 'refuse', not {when_stopped!r}")
@@ -173,11 +175,12 @@ class DockerInstanceBackend(ComputeBackend):
         self.idle_time_before_shutdown_minutes = idle_time_before_shutdown_minutes
         self.idle_after = idle_seconds if idle_seconds is not None else (
             idle_time_before_shutdown_minutes * 60.0 if idle_time_before_shutdown_minutes else None)
-        self.when_stopped = when_stopped
+        self.when_stopped = when_stopped  # read by the service: start a Stopped instance for a queued run, or refuse
         self.python = python
         self.root = Path(root).absolute() if root else _root_of(self.state_dir.absolute())
         default_work = default_runs_home(self.root) / "work" if self.root else None
         self.work_root = Path(work_root).absolute() if work_root else default_work
+        self.protected = [Path(p) for p in protected_paths or ()]  # the service's root among them
         self.user = user or f"{os.getuid()}:{os.getgid()}"
         self.ca_files = ca_files
         self.grace_period, self.poll_seconds = grace_period, poll_seconds
@@ -194,38 +197,18 @@ class DockerInstanceBackend(ComputeBackend):
         self._runs: dict[str, _Run] = {}
         self._lock = asyncio.Lock()
         self._monitor_task: asyncio.Task[None] | None = None
-        self._auto_start: asyncio.Task[None] | None = None
         self._last_busy = time.monotonic()
 
     # -- what the queue and the studio see -----------------------------------------------------------------------
     def state(self) -> ComputeState:
         return self._state
 
-    def ready(self) -> bool:
-        """Running; a Stopped instance with ``when_stopped="start"`` starts itself for the waiting run."""
-        if self._state == "Stopped" and self.when_stopped == "start" and self._auto_start is None:
-            with contextlib.suppress(RuntimeError):  # no event loop: nothing to start it on
-                self._auto_start = asyncio.get_running_loop().create_task(self._start_for_run())
-        return self._state == "Running"
-
-    async def _start_for_run(self) -> None:
-        try:
-            log.info("starting instance %r for a waiting run", self.name)
-            await self.start_compute()
-        except Exception:
-            log.exception("could not start instance %r for a waiting run", self.name)
-        finally:
-            self._auto_start = None
-
     def waiting_reason(self, running: int) -> str:
         if self._state == "Running":
             return super().waiting_reason(running)
-        if self._state == "Stopped":
-            return f"instance {self.name} is Stopped: " + (
-                "starting it" if self.when_stopped == "start" else "start it")
-        if self._state == "Failed":
-            return f"instance {self.name} is Failed ({self.error}): restart it"
-        return f"instance {self.name} is {self._state}"
+        why = f" ({self.error})" if self._state == "Failed" and self.error else ""
+        return f"instance {self.name} is {self._state}{why}" + (": start it" if self._state in ("Stopped", "Failed")
+                                                                 else "")
 
     def nodes(self) -> list[NodeInfo]:
         runs = tuple(sorted(self._runs))
@@ -259,7 +242,7 @@ class DockerInstanceBackend(ComputeBackend):
             raise InvalidInput(f"compute {self.name!r}: no work_root to share run folders through",
                                hint="give the instance the service's work root (work_root=...)")
         work = self.work_root.resolve()
-        for private in [r for r in (self.root, default_root(), self.state_dir) if r is not None]:
+        for private in [r for r in (self.root, default_root(), self.state_dir, *self.protected) if r is not None]:
             if _inside(work, private.absolute().resolve()):
                 raise InvalidInput(f"compute {self.name!r}: its work root {self.work_root} is inside {private}, "
                                    "which holds the service's secrets and no container may see",
@@ -434,11 +417,11 @@ class DockerInstanceBackend(ComputeBackend):
         self._last_busy = time.monotonic()
         self._set_state("Running")
 
-    async def stop_compute(self, reason: str = "stopped by request") -> None:
+    async def stop_compute(self, reason: str = "stopped by request", *, if_idle: bool = False) -> None:
         async with self._lock:
             if not self._known:
                 await self._adopt_or_create(create=False)
-            if self._state in ("Stopped", "Deleting"):
+            if self._state in ("Stopped", "Deleting") or (if_idle and self._runs):
                 return
             if self._state not in ("Running", "Failed"):
                 raise InvalidInput(f"instance {self.name!r} is {self._state}: wait for it to finish")
@@ -464,10 +447,9 @@ class DockerInstanceBackend(ComputeBackend):
 
     async def shutdown(self) -> None:
         """Stop watching; the container and its runs keep going (a new backend object reattaches)."""
-        for task in (self._monitor_task, self._auto_start):
-            if task is not None:
-                task.cancel()
-        self._monitor_task = self._auto_start = None
+        if self._monitor_task is not None:
+            self._monitor_task.cancel()
+        self._monitor_task = None
         self._runs.clear()
 
     # -- the monitor ---------------------------------------------------------------------------------------------
@@ -501,7 +483,7 @@ class DockerInstanceBackend(ComputeBackend):
             self._set_state("Failed", reason)
             await self._lose_runs(reason)
             return
-        if self._state in ("Stopped", "Failed") and running and not self._lock.locked():
+        if self._state == "Stopped" and running and not self._lock.locked():
             self._set_state("Running")  # started outside the service (docker start)
             self._last_busy = time.monotonic()
         if self._state != "Running":
@@ -514,7 +496,7 @@ class DockerInstanceBackend(ComputeBackend):
             self._last_busy = time.monotonic()
         elif self.idle_after is not None and time.monotonic() - self._last_busy >= self.idle_after:
             log.info("instance %r: idle for %g s, stopping it", self.name, self.idle_after)
-            await self.stop_compute(reason=f"idle for {self.idle_after:g} s (idle_time_before_shutdown)")
+            await self.stop_compute(reason=f"idle for {self.idle_after:g} s (idle_time_before_shutdown)", if_idle=True)
 
     # -- runs ----------------------------------------------------------------------------------------------------
     def _agent_env(self, job: RunJob) -> dict[str, str]:
@@ -536,10 +518,13 @@ class DockerInstanceBackend(ComputeBackend):
             for stale in (PID_FILE, EXIT_FILE):
                 (run_dir / stale).unlink(missing_ok=True)
             api = self._engine().api
-            exec_id = api.exec_create(self.container_name, [self.python, "-c", LAUNCHER, str(run_dir), self.python,
-                                                            "-m", AGENT_MODULE],
-                                      environment=env, workdir=str(run_dir), user=self.user)["Id"]
-            api.exec_start(exec_id, detach=True)
+            argv = [self.python, "-c", LAUNCHER, str(run_dir), self.python, "-m", AGENT_MODULE]
+            try:
+                exec_id = api.exec_create(self.container_name, argv, environment=env, workdir=str(run_dir),
+                                          user=self.user)["Id"]
+                api.exec_start(exec_id, detach=True)
+            except _docker().errors.APIError as exc:
+                raise ComputeUnavailable(f"instance {self.name!r} cannot start the run: {exc.explanation}") from None
             deadline = time.monotonic() + 30
             while not (run_dir / PID_FILE).exists():
                 if time.monotonic() > deadline or not api.exec_inspect(exec_id)["Running"]:

@@ -98,6 +98,7 @@ def test_provision_limits_and_a_failing_run(make: Make, engine: Any, service: Fa
     assert host["NanoCpus"] == 1_000_000_000 and host["Memory"] == 1536 * 1024**2
     assert host["NetworkMode"] == "host" and host["Init"] is True
     mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+    assert len(mounts) == 2  # the package and the work root: nothing else of the host
     assert mounts["/opt/jupyter-aml/jupyter_aml"]["RW"] is False
     assert mounts[str(tmp_path / "work")]["Source"] == str(tmp_path / "work")
     assert container.labels["aml.workspace"] == "ws" and container.name.startswith("aml-ci-ws-ci")
@@ -208,12 +209,11 @@ def test_stop_start_and_a_stopped_instance_found_again(make: Make, engine: Any, 
             await backend.start(_job(service, "i5", tmp_path), Exits())
         await backend.shutdown()
 
-        again = make()  # when_stopped="start": a waiting run starts it
+        again = make()  # the restarted service's object finds the instance stopped
         await again.provision()
-        assert again.state() == "Stopped"
-        assert again.waiting_reason(0) == f"instance {again.name} is Stopped: starting it"
-        assert not again.ready()
-        await _until(lambda: again.state() == "Running", 30)
+        assert again.state() == "Stopped" and not again.ready()
+        await asyncio.gather(again.start_compute(), again.start_compute())  # one start, twice asked
+        assert again.state() == "Running"
         exits = Exits()
         await again.start(_job(service, "i5", tmp_path), exits)
         await asyncio.wait_for(exits.event.wait(), 60)
@@ -263,9 +263,10 @@ def test_check_refuses_a_missing_image_a_missing_engine_and_the_services_root(
     assert missing.state() == "Failed" and "no-such-image" in str(missing.error)
     assert not engine.containers.list(all=True, filters={"label": f"aml.root={tmp_path / 'instance'}"})
 
-    inside = make(root=str(tmp_path / "root"), work_root=str(tmp_path / "root" / "work"))
-    with pytest.raises(InvalidInput, match="holds the service's secrets"):
-        asyncio.run(inside.check())
+    for settings in ({"root": str(tmp_path / "root")}, {"protected_paths": ["/nowhere", str(tmp_path / "root")]}):
+        inside = make(work_root=str(tmp_path / "root" / "work"), **settings)
+        with pytest.raises(InvalidInput, match="holds the service's secrets"):
+            asyncio.run(inside.check())
     # The service's layout, <root>/computes/<workspace>/<name>: the run folders go where its own do.
     served = DockerInstanceBackend("gpu", state_dir=str(tmp_path / "r" / "computes" / "ws" / "gpu"), workspace="ws")
     assert served.work_root == tmp_path / "r-runs" / "work" and served.labels["aml.root"] == str(tmp_path / "r")
