@@ -96,8 +96,7 @@ if exclude != "-":
 """
 PROBE = (r"import sys; from jupyter_aml.agent.procs import belongs_to_run, is_gone; pid = int(sys.argv[1]); "
          r"sys.exit(0 if not is_gone(pid) and belongs_to_run(pid, sys.argv[2], sys.argv[3] or None) else 1)")
-SETUP = (r"import os, sys; [os.makedirs(p, exist_ok=True) for p in sys.argv[1:]]; import jupyter_aml.agent.main; "
-         r"print('%d.%d' % sys.version_info[:2])")
+SETUP = r"import os, sys; [os.makedirs(p, exist_ok=True) for p in sys.argv[1:]]; import jupyter_aml.agent.main"
 
 
 def _docker() -> Any:
@@ -379,43 +378,37 @@ class DockerInstanceBackend(ComputeBackend):
         return True
 
     async def start_compute(self) -> None:
-        async with self._lock:
-            if not self._known:
-                await self._adopt_or_create()
-            if self._state in ("Running", "Starting", "Creating"):
-                return
-            if self._state in ("Deleting", "Stopping", "Restarting"):
-                raise InvalidInput(f"instance {self.name!r} is {self._state}: wait for it to finish")
-            await self._lifecycle("Starting", restart=False)
-        self._ensure_monitor()
+        await self._bring_up("Starting")
 
     async def restart_compute(self) -> None:
+        await self._bring_up("Restarting")
+
+    async def _bring_up(self, state: ComputeState) -> None:
+        """Start (idempotent) or restart the container, making it anew if it was removed behind our back."""
+        restart = state == "Restarting"
         async with self._lock:
             if not self._known:
                 await self._adopt_or_create()
-            if self._state in ("Deleting", "Creating", "Starting", "Stopping"):
+            if self._state in ("Running", "Creating", "Starting") and not restart:
+                return
+            if self._state in ("Deleting", "Creating", "Starting", "Stopping", "Restarting"):
                 raise InvalidInput(f"instance {self.name!r} is {self._state}: wait for it to finish")
-            await self._lifecycle("Restarting", restart=True)
+            self._set_state(state)
+            self.stopped_reason = None
+            try:
+                container = await asyncio.to_thread(self._find) or await asyncio.to_thread(self._create)
+                if restart:
+                    await self._lose_runs(f"instance {self.name} was restarted")
+                await asyncio.to_thread(self._boot, container, restart)
+            except AMLError as exc:
+                self._set_state("Failed", exc.message)
+                raise
+            except Exception as exc:
+                self._set_state("Failed", f"{exc.__class__.__name__}: {exc}")
+                raise ComputeUnavailable(f"instance {self.name!r} did not start: {exc}") from exc
+            self._last_busy = time.monotonic()
+            self._set_state("Running")
         self._ensure_monitor()
-
-    async def _lifecycle(self, state: ComputeState, *, restart: bool) -> None:
-        self._set_state(state)
-        self.stopped_reason = None
-        try:
-            container = await asyncio.to_thread(self._find)
-            if container is None:
-                container = await asyncio.to_thread(self._create)
-            if restart:
-                await self._lose_runs(f"instance {self.name} was restarted")
-            await asyncio.to_thread(self._boot, container, restart)
-        except AMLError as exc:
-            self._set_state("Failed", exc.message)
-            raise
-        except Exception as exc:
-            self._set_state("Failed", f"{exc.__class__.__name__}: {exc}")
-            raise ComputeUnavailable(f"instance {self.name!r} did not start: {exc}") from exc
-        self._last_busy = time.monotonic()
-        self._set_state("Running")
 
     async def stop_compute(self, reason: str = "stopped by request", *, if_idle: bool = False) -> None:
         async with self._lock:

@@ -65,34 +65,39 @@ def test_provision_limits_and_a_failing_run(make: Make, engine: Any, service: Fa
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTER_TOKEN", "the-servers-secret")
     script = (b"import os, sys\nprint('in a container:', os.path.exists('/.dockerenv'))\n"
-              b"print('server token:', 'JUPYTER_TOKEN' in os.environ)\nsys.exit(3)\n")
+              b"print('server token:', 'JUPYTER_TOKEN' in os.environ)\n"
+              b"print('trusts:', os.environ['SSL_CERT_FILE'], os.path.getsize(os.environ['SSL_CERT_FILE']) > 1000)\n"
+              b"sys.exit(3)\n")
     service.state.add_run("i1", files={"t.py": script}, script="t.py")
+    service.state.add_run("i1b", files={"t.py": b"import time\ntime.sleep(1)\nprint('beside it')"}, script="t.py")
     changes: list[str] = []
 
-    async def main() -> Exits:
+    async def main() -> tuple[Exits, Exits]:
         backend = make(vcpus=1, memory_gb=1.5, max_concurrent_runs=3)
         backend.on_change(lambda: changes.append(backend.state()))
         await backend.check()
         await backend.provision()
         assert backend.state() == "Running" and backend.ready() and backend.slots() == 3
         assert backend.nodes()[0].state == "idle"
-        exits = Exits()
+        exits, beside = Exits(), Exits()
         info = await backend.start(_job(service, "i1", tmp_path), exits)
+        await backend.start(_job(service, "i1b", tmp_path), beside)
         assert info["run_dir"] == str(tmp_path / "work" / "i1") and info["container"] == backend.container_id
-        assert backend.nodes()[0].state == "busy" and backend.nodes()[0].run_ids == ("i1",)
-        await asyncio.wait_for(exits.event.wait(), 60)
+        assert backend.nodes()[0].state == "busy" and backend.nodes()[0].run_ids == ("i1", "i1b")
+        await asyncio.wait_for(asyncio.gather(exits.event.wait(), beside.event.wait()), 60)
         assert backend.nodes()[0].state == "idle"
         assert backend.describe()["container_name"] == backend.container_name
         await backend.shutdown()
-        return exits
+        return exits, beside
 
-    exits = asyncio.run(main())
-    assert exits.calls == [("i1", 0)]  # the agent's code: it delivered the final status
+    exits, beside = asyncio.run(main())
+    assert exits.calls == [("i1", 0)] and beside.calls == [("i1b", 0)]  # the agents' codes: statuses delivered
     assert changes[0] == "Running" and "Failed" not in changes  # notified on each change
     final = [body for rid, body in service.state.statuses if rid == "i1"][-1]
     assert final["status"] == "Failed" and final["exit_code"] == 3
     out = service.state.log_text("stdout")
-    assert "in a container: True" in out and "server token: False" in out
+    assert "in a container: True" in out and "server token: False" in out and "beside it" in out
+    assert "trusts: /etc/jupyter-aml/ca-bundle.pem True" in out
     (container,) = engine.containers.list(filters={"label": f"aml.root={tmp_path / 'instance'}"})
     host = container.attrs["HostConfig"]
     assert host["NanoCpus"] == 1_000_000_000 and host["Memory"] == 1536 * 1024**2
