@@ -66,6 +66,15 @@ async def until(predicate: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+async def exited(exits: Exits, timeout: float, service: FakeService, run_id: str) -> None:
+    """Wait for on_exit; a timeout says what the run itself reported meanwhile."""
+    try:
+        await asyncio.wait_for(exits.event.wait(), timeout)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"on_exit was not called within {timeout:g} s; the run reported "
+                             f"{service.state.status_sequence(run_id)}") from None
+
+
 def stdout(service: FakeService) -> list[str]:
     return service.state.log_text("stdout")
 
@@ -86,8 +95,8 @@ def test_start_streams_logs_and_reports_the_exit(backend_factory: BackendKit, se
         try:
             exits = {ok: Exits(), bad: Exits()}
             infos = {rid: await backend.start(make_job(service, rid, tmp_path), exits[rid]) for rid in exits}
-            for exit_ in exits.values():  # both at once: every kit holds two runs
-                await asyncio.wait_for(exit_.event.wait(), 60)
+            for rid, exit_ in exits.items():  # both at once: every kit holds two runs
+                await exited(exit_, 60, service, rid)
             for rid, info in infos.items():
                 assert not await backend.is_alive(rid, info), f"{rid} ended but is_alive says it runs"
                 await backend.cancel(rid)  # safe on a run that ended
@@ -123,8 +132,10 @@ def test_cancel_kills_the_whole_tree(backend_factory: BackendKit, service: FakeS
             assert len(marked_processes(mark)) >= 3
             t0 = time.monotonic()
             await backend.cancel(run_id)
-            await asyncio.wait_for(exits.event.wait(), 30)
-            return exits, info, pids, time.monotonic() - t0
+            await exited(exits, 30, service, run_id)
+            took = time.monotonic() - t0
+            assert not await backend.is_alive(run_id, info), "a canceled run is still alive"
+            return exits, info, pids, took
         finally:
             await backend.shutdown()
 
@@ -162,7 +173,7 @@ def test_a_restarted_service_reattaches_to_a_running_run(backend_factory: Backen
             exits = Exits()
             assert await backend.reattach(run_id, info, exits)
             assert "finished" not in stdout(service), "the run ended before the reattach: lengthen it"
-            await asyncio.wait_for(exits.event.wait(), 20)  # the script sleeps 5 s
+            await exited(exits, 20, service, run_id)  # the script sleeps 5 s
             return exits, await backend.is_alive(run_id, info)
         finally:
             await backend.shutdown()
@@ -188,9 +199,10 @@ def test_a_lost_node_fails_the_run_without_a_second_start(backend_factory: Backe
             await until(lambda: any(x.startswith("tick ") for x in stdout(service)), 60, "the script to run")
             t0 = time.monotonic()
             await backend_factory.kill_node(backend, run_id, info)
-            await asyncio.wait_for(exits.event.wait(), 60)
+            await exited(exits, 60, service, run_id)
             took = time.monotonic() - t0
             await asyncio.sleep(3)  # time enough for a re-run to show itself
+            assert not await backend.is_alive(run_id, info), "a run whose node was lost is still alive"
             return exits, took
         finally:
             await backend.shutdown()
