@@ -56,8 +56,8 @@ CA_DIR = "/usr/local/share/ca-certificates"
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 PID_FILE, EXIT_FILE = "agent.pid.json", "agent.exit"
 # Host paths that mean nothing inside the container: the container's own values (its Config.Env) apply.
-HOST_ONLY_VARS = ("PATH", "HOME", "TMPDIR", "PYTHONPATH", "LD_LIBRARY_PATH", "USER", "LOGNAME", "SSL_CERT_FILE",
-                  "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT")
+HOST_ONLY_VARS = ("PATH", "HOME", "TMPDIR", "PYTHONPATH", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR",
+                  "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT")
 
 KEEPALIVE = "import signal; signal.pause()"  # the container's main process (under docker's init)
 # Forks the agent into its own session (pid == pgid), records it, waits, records its exit code.
@@ -567,16 +567,17 @@ class DockerInstanceBackend(ComputeBackend):
             if code is not None:
                 return True, code
             run.info["exec_id"] = None  # the launcher is gone without a word: watch the agent itself
-        return not self._probe(run), None
+        return self._probe(run) is False, None
 
-    def _probe(self, run: _Run) -> bool:
-        """Is the run's agent alive in the container (its pid, carrying the run's variables)?"""
+    def _probe(self, run: _Run) -> bool | None:
+        """Is the run's agent alive in the container (its pid, carrying the run's variables)? None: the container
+        does not answer (the monitor's look at the container decides then)."""
         try:
             result = self._engine().containers.get(self.container_name).exec_run(
                 [self.python, "-c", PROBE, str(run.info["pid"]), run.run_id, str(run.info.get("journal") or "")],
                 user=self.user)
         except (_docker().errors.NotFound, _docker().errors.APIError):
-            return False
+            return None
         return int(result.exit_code) == 0
 
     async def _finish(self, run_id: str, code: int | None) -> None:

@@ -173,16 +173,24 @@ def test_a_new_backend_object_reattaches_to_a_running_run(make: Make, service: F
     assert [body for rid, body in service.state.statuses if rid == "i3"][-1]["exit_code"] == 5
 
 
-def test_a_killed_container_ends_its_runs_and_fails_the_instance(make: Make, engine: Any, service: FakeService,
-                                                                 tmp_path: Path) -> None:
+def test_kill_and_a_killed_container(make: Make, engine: Any, service: FakeService, tmp_path: Path) -> None:
+    service.state.add_run("i4k", files={"t.py": SLEEPER}, script="t.py")
     service.state.add_run("i4", files={"t.py": SLEEPER}, script="t.py")
 
     async def main() -> tuple[Exits, float]:
         backend = make()
         await backend.provision()
+        killed = Exits()
+        await backend.start(_job(service, "i4k", tmp_path), killed)
+        await _until(lambda: "ready" in service.state.log_text("stdout"), 60)
+        await backend.kill("i4k")  # no grace: the agent and its script die now
+        await asyncio.wait_for(killed.event.wait(), 10)
+        assert killed.calls == [("i4k", -9)]
+        assert len(engine.containers.get(backend.container_name).top()["Processes"]) == 2
+
         exits = Exits()
         await backend.start(_job(service, "i4", tmp_path), exits)
-        await _until(lambda: "ready" in service.state.log_text("stdout"), 60)
+        await _until(lambda: service.state.log_text("stdout").count("ready") == 2, 60)
         started = time.monotonic()
         await asyncio.to_thread(engine.containers.get(backend.container_name).kill)
         await asyncio.wait_for(exits.event.wait(), 60)
@@ -281,3 +289,23 @@ def test_check_refuses_a_missing_image_a_missing_engine_and_the_services_root(
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
     with pytest.raises(ComputeUnavailable, match="no Docker engine answers"):
         asyncio.run(make().check())
+
+
+def test_the_memory_limit_is_enforced(make: Make, service: FakeService, tmp_path: Path) -> None:
+    script = b"data = b'x' * (600 * 1024 * 1024)\nprint('not reached')\n"
+    service.state.add_run("i7", files={"t.py": script}, script="t.py")
+
+    async def main() -> Exits:
+        backend = make(memory_gb=0.25)
+        await backend.provision()
+        exits = Exits()
+        await backend.start(_job(service, "i7", tmp_path), exits)
+        await asyncio.wait_for(exits.event.wait(), 60)
+        assert backend.state() == "Running"  # the script was killed, not the instance
+        await backend.shutdown()
+        return exits
+
+    exits = asyncio.run(main())
+    final = [body for rid, body in service.state.statuses if rid == "i7"][-1]
+    assert exits.calls == [("i7", 0)] and final["status"] == "Failed"
+    assert "SIGKILL" in final["error"]["message"] and "not reached" not in service.state.log_text("stdout")
