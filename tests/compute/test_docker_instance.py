@@ -161,6 +161,7 @@ def test_a_new_backend_object_reattaches_to_a_running_run(make: Make, service: F
         assert second.state() == "Running" and second.container_id == first.container_id
         after = Exits()
         assert await second.is_alive("i3", info)
+        assert await second.is_alive("i3", {**info, "exec_id": None})  # the engine forgot the exec: the pid tells
         assert await second.reattach("i3", info, after)
         assert second.nodes()[0].run_ids == ("i3",)
         await asyncio.wait_for(after.event.wait(), 30)
@@ -233,6 +234,10 @@ def test_stop_start_and_a_stopped_instance_found_again(make: Make, engine: Any, 
         await again.stop_compute()
         await again.start_compute()
         assert again.state() == "Running"
+        booted = engine.containers.get(again.container_name).attrs["State"]["StartedAt"]
+        await again.restart_compute()
+        assert again.state() == "Running"
+        assert engine.containers.get(again.container_name).attrs["State"]["StartedAt"] != booted
         await again.destroy()
         return exits
 
