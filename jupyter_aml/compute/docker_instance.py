@@ -236,15 +236,17 @@ class DockerInstanceBackend(ComputeBackend):
         return self._client
 
     def _check_mounts(self) -> Path:
-        """The work root to mount; never one inside the service's root or the compute's state folder."""
+        """The work root to mount; never one inside (or holding) the service's root, the compute's state folder or
+        a protected path."""
         if self.work_root is None:
             raise InvalidInput(f"compute {self.name!r}: no work_root to share run folders through",
                                hint="give the instance the service's work root (work_root=...)")
         work = self.work_root.resolve()
         for private in [r for r in (self.root, default_root(), self.state_dir, *self.protected) if r is not None]:
-            if _inside(work, private.absolute().resolve()):
-                raise InvalidInput(f"compute {self.name!r}: its work root {self.work_root} is inside {private}, "
-                                   "which holds the service's secrets and no container may see",
+            private = private.absolute().resolve()
+            if _inside(work, private) or _inside(private, work):
+                raise InvalidInput(f"compute {self.name!r}: its work root {self.work_root} would show {private} to "
+                                   "the container, which holds the service's secrets",
                                    hint="give the instance a work_root outside the root (the service's own work "
                                    "root, <root>-runs/work, is)")
         return self.work_root

@@ -281,8 +281,10 @@ def test_check_refuses_a_missing_image_a_missing_engine_and_the_services_root(
     assert missing.state() == "Failed" and "no-such-image" in str(missing.error)
     assert not engine.containers.list(all=True, filters={"label": f"aml.root={tmp_path / 'instance'}"})
 
-    for settings in ({"root": str(tmp_path / "root")}, {"protected_paths": ["/nowhere", str(tmp_path / "root")]}):
-        inside = make(work_root=str(tmp_path / "root" / "work"), **settings)
+    for work, settings in ((tmp_path / "root" / "work", {"root": str(tmp_path / "root")}),
+                           (tmp_path / "root" / "work", {"protected_paths": ["/nowhere", str(tmp_path / "root")]}),
+                           (tmp_path, {"root": str(tmp_path / "root")})):  # a mount that holds the root
+        inside = make(work_root=str(work), **settings)
         with pytest.raises(InvalidInput, match="holds the service's secrets"):
             asyncio.run(inside.check())
     # The service's layout, <root>/computes/<workspace>/<name>: the run folders go where its own do.
