@@ -9,9 +9,10 @@ Run folders: the work root is bind-mounted at the same path, so the service read
 ``agent.log`` where the agent writes them. Mounts are fixed when a container is created and the service's
 work root only arrives with each job, so the instance mounts the ``work_root`` it is constructed with (without
 one, the service's default ``<root>-runs/work``, the root known from a ``<root>/computes/<ws>/<name>`` state
-folder) and every run's folder is ``<that>/<run id>``, recorded in the agent info. Nothing inside the service's
-root or the state folder is ever mounted. Environments are cached inside
-the container (a venv is bound to the image's interpreter), so they live as long as the instance.
+folder) and every run's folder is ``<that>/<run id>``, recorded in the agent info. A work root inside or
+holding the service's root, the state folder or a protected path is refused. The container runs as the
+service's user, so run folders stay the service's. Environments are cached inside the container (a venv is
+bound to the image's interpreter), so they live as long as the instance.
 
 Runs: ``docker exec`` (detached) starts a small launcher that forks the agent into a session of its own (its pid
 is its process group), writes ``agent.pid.json``, waits for it and writes its exit code to ``agent.exit``. One
@@ -527,7 +528,10 @@ class DockerInstanceBackend(ComputeBackend):
                         break
                     tail = (run_dir / "agent.log").read_text(errors="replace")[-600:] \
                         if (run_dir / "agent.log").exists() else ""
-                    raise ComputeUnavailable(f"the agent did not start in instance {self.name!r}: {tail}")
+                    raise ComputeUnavailable(
+                        f"the agent did not start in instance {self.name!r} (launcher exit code "
+                        f"{api.exec_inspect(exec_id)['ExitCode']}){': ' + tail if tail else ''}",
+                        hint=f"the container's user ({self.user}) must be able to write {run_dir}")
                 time.sleep(0.02)
             pids = json.loads((run_dir / PID_FILE).read_text())
             info = {"container": self.container_id, "container_name": self.container_name, "exec_id": exec_id,
