@@ -10,6 +10,7 @@ from jupyter_aml.cli import _common as c
 from jupyter_aml.cli import sharing as _sharing  # noqa: F401 - registers `aml workspace share` and friends
 from jupyter_aml.cli._common import command
 from jupyter_aml.cli.admin import db_app, gc, serve, token_app
+from jupyter_aml.cli.computes import compute_app
 from jupyter_aml.cli.environments import environment_app
 from jupyter_aml.cli.registry import endpoint_app, model_app
 from jupyter_aml.cli.runs import run_app, snapshot_app
@@ -55,6 +56,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(model_app, name="model")
 app.add_typer(environment_app, name="environment")
+app.add_typer(compute_app, name="compute")
 app.add_typer(endpoint_app, name="endpoint")
 app.command("serve")(serve)
 command(app, "gc", options=("json", "url", "token"))(gc)
