@@ -49,6 +49,7 @@ IPYKERNEL_REQUIREMENT = "ipykernel>=6.29"
 RUN_DIR = "/tmp/.jupyter-aml-kernels"  # in the container: connection files, pid files, kernel logs
 BUNDLE_ROOT = "/opt/jupyter-aml/ipykernel"  # in the container: the copied bundles
 _MARKER = ".complete"
+_BUNDLE_FORMAT = 2  # bump when the way a bundle is built changes, so cached ones are rebuilt
 
 _PROBE = """import importlib.util, json, os, platform, sys
 print(json.dumps({"version": "%d.%d" % sys.version_info[:2], "impl": sys.implementation.name,
@@ -78,6 +79,9 @@ else:
 _CHECK = """import sys
 sys.path.append(sys.argv[1])
 import ipykernel.kernelapp, zmq"""
+
+_COMPILE = """import compileall, sys
+compileall.compile_dir(sys.argv[1], quiet=1, workers=0)"""
 
 _SIGNAL = """import os, sys
 try: os.killpg(int(sys.argv[1]), int(sys.argv[2]))
@@ -154,7 +158,7 @@ def _platform_tags(probe: dict[str, Any]) -> list[str]:
 
 def _bundle_tag(probe: dict[str, Any]) -> str:
     libc = "-".join(probe["libc"]) or "musl"
-    key = hashlib.sha256(IPYKERNEL_REQUIREMENT.encode()).hexdigest()[:8]
+    key = hashlib.sha256(f"{IPYKERNEL_REQUIREMENT} {_BUNDLE_FORMAT}".encode()).hexdigest()[:8]
     return f"cp{probe['version'].replace('.', '')}-{libc}-{probe['machine']}-{key}"
 
 
@@ -163,7 +167,7 @@ def _pip_command() -> list[str]:
     import importlib.util
 
     if importlib.util.find_spec("pip") is not None:
-        return [sys.executable, "-m", "pip", "install", "--no-compile", "--retries", "1", "--timeout", "30"]
+        return [sys.executable, "-m", "pip", "install", "--retries", "1", "--timeout", "30"]
     uv = shutil.which("uv")
     if uv is None:
         raise RuntimeError("neither pip nor uv is available on the host to build ipykernel for the container")
@@ -186,12 +190,17 @@ def ensure_bundle(probe: dict[str, Any]) -> Path:
         build = Path(tempfile.mkdtemp(dir=cache, prefix=".build-"))
         cmd = _pip_command()
         version = probe["version"]
+        # Bytecode is only worth shipping when the host's Python makes it for the container's version (else
+        # copy_bundle compiles inside the container): a non-root kernel cannot write __pycache__ there.
+        same = version == f"{sys.version_info[0]}.{sys.version_info[1]}"
         if cmd[1:3] == ["-m", "pip"]:
+            cmd += [] if same else ["--no-compile"]
             cmd += ["--target", str(build), "--only-binary=:all:", "--python-version", version,
                     "--implementation", "cp", "--abi", f"cp{version.replace('.', '')}"]
             for tag in _platform_tags(probe):
                 cmd += ["--platform", tag]
         else:
+            cmd += ["--compile-bytecode"] if same else []
             cmd += ["--target", str(build), "--only-binary", ":all:", "--python-version", version,
                     "--python-platform", f"{probe['machine']}-{_platform_tags(probe)[0]}"]
         done = subprocess.run([*cmd, IPYKERNEL_REQUIREMENT], capture_output=True, text=True, timeout=900)
@@ -208,7 +217,7 @@ def ensure_bundle(probe: dict[str, Any]) -> Path:
 def _root_owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
     info.uid = info.gid = 0
     info.uname = info.gname = "root"
-    return None if "__pycache__" in info.name else info  # type: ignore[return-value]
+    return info
 
 
 def _file_tar(entries: list[tuple[str, bytes | None, int]], uid: int, gid: int) -> bytes:
@@ -230,9 +239,9 @@ def _file_tar(entries: list[tuple[str, bytes | None, int]], uid: int, gid: int) 
 _copy_locks: dict[str, threading.Lock] = {}
 
 
-def copy_bundle(container: Any, bundle: Path, check: Callable[[str], tuple[int, str]]) -> str:
+def copy_bundle(container: Any, bundle: Path, run: Callable[[str, str, str], tuple[int, str]]) -> str:
     """The bundle's folder inside the container, copied there once from the host's cache and marked complete
-    only after ``check(folder)`` (the container's Python importing it) succeeded."""
+    only once the container's Python imports it (``run(script, folder, user)`` runs a script there)."""
     dest = f"{BUNDLE_ROOT}/{bundle.name}"
     with _copy_locks.setdefault(container.id, threading.Lock()):
         if _exists(container, f"{dest}/{_MARKER}"):
@@ -244,7 +253,9 @@ def copy_bundle(container: Any, bundle: Path, check: Callable[[str], tuple[int, 
                         tar.add(child, arcname=f"{dest.lstrip('/')}/{child.name}", filter=_root_owned)
             archive.seek(0)
             _put(container, archive)
-        code, out = check(dest)
+        if not (bundle / "ipykernel" / "__pycache__").is_dir():
+            run(_COMPILE, dest, "0")  # as root: the files are root's; a failure only costs start-up time
+        code, out = run(_CHECK, dest, "")
         if code != 0:
             raise RuntimeError(f"ipykernel was copied into container {container.name} but its Python cannot load "
                                f"it (manylinux wheels need the image's glibc, libstdc++ and libgcc_s): "
@@ -326,8 +337,8 @@ class DockerInstanceProvisioner(LocalProvisioner):
     def _paths(self) -> dict[str, str]:
         return {k: f"{RUN_DIR}/{self.kernel_id}.{k}" for k in ("json", "pid", "log")}
 
-    def _python(self, container: Any, script: str, *args: str) -> tuple[int, str]:
-        code, out = container.exec_run([self.python or "python3", "-c", script, *args], demux=False)
+    def _python(self, container: Any, script: str, *args: str, user: str = "") -> tuple[int, str]:
+        code, out = container.exec_run([self.python or "python3", "-c", script, *args], user=user)
         return int(code), (out or b"").decode(errors="replace")
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
@@ -356,7 +367,7 @@ class DockerInstanceProvisioner(LocalProvisioner):
                                "add ipykernel to the compute instance's environment (pip install ipykernel)")
         self.log.info("ipykernel is missing in %s: copying a host-built one in", self.container)
         return copy_bundle(container, ensure_bundle(self._probe),
-                           lambda folder: self._python(container, _CHECK, folder))
+                           lambda script, folder, user: self._python(container, script, folder, user=user))
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Start the kernel with a detached ``docker exec``; return once its in-container pid is known."""

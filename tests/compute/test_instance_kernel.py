@@ -74,12 +74,12 @@ def manylinux_image(engine: Any) -> str:
     return tag
 
 
-def start_instance(image: str) -> Any:
+def start_instance(image: str, user: str = "") -> Any:
     """A stand-in for the backend's instance: one long-lived container on the host network."""
     engine = ensure_engine()
     name = f"aml-kernel-test-{uuid.uuid4().hex[:8]}"
     return engine.containers.run(image, ["python3", "-c", "import time; time.sleep(10**8)"], name=name,
-                                 hostname=f"{name}-box", network_mode="host", init=True, detach=True)
+                                 hostname=f"{name}-box", network_mode="host", init=True, detach=True, user=user)
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +212,34 @@ def test_kill_stops_the_kernels_process_group(kernels: Path, registered: None, i
     while kernel_processes(instance) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert kernel_processes(instance) == []
+
+
+def test_a_non_root_instance_restarts_its_kernel(kernels: Path, registered: None) -> None:
+    """The container's user (not root) reads the connection file and the copied ipykernel; a restart
+    replaces the kernel process."""
+    container = start_instance(manylinux_image(ensure_engine()), user="1000:1000")
+    try:
+        ik.install_kernelspec("user", container.name, workspace="ws")
+        km = KernelManager(kernel_name="aml-ws-user",
+                           kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
+        km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=120)
+            assert run_cell(kc, "import os; print(os.getuid(), os.getpid())")[1].split()[0] == "1000"
+            before = kernel_processes(container)
+            km.restart_kernel(now=True)
+            kc.wait_for_ready(timeout=60)
+            assert run_cell(kc, "print(6 * 7)")[1].strip() == "42"
+            after = kernel_processes(container)
+            assert len(before) == len(after) == 1 and before != after
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+        assert kernel_processes(container) == []
+    finally:
+        container.remove(force=True)
 
 
 def test_missing_ipykernel_is_a_clear_error(kernels: Path, registered: None, instance: Any) -> None:
