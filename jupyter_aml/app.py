@@ -34,7 +34,7 @@ from jupyter_aml.store.db import Database, Store, schema_status, upgrade
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-    from jupyter_aml.compute.scheduler import Scheduler
+    from jupyter_aml.core.scheduler import Scheduler
     from jupyter_aml.core.service import AMLService
     from jupyter_aml.core.sharing import Sharing
     from jupyter_aml.server.events import EventHub
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
 class AMLApplication(LoggingConfigurable):
     scheduler_class = Type(
-        default_value="jupyter_aml.compute.scheduler.Scheduler",
-        klass="jupyter_aml.compute.scheduler.Scheduler",
+        default_value="jupyter_aml.core.scheduler.Scheduler",
+        klass="jupyter_aml.core.scheduler.Scheduler",
         help="The run queue: admission per compute target, cancel, restart reconciliation, heartbeat monitor.",
     ).tag(config=True)
     blob_store_class = Type(
@@ -114,9 +114,14 @@ class AMLApplication(LoggingConfigurable):
             return Sharing(self.store_class(self.settings.db_url, auto_upgrade=self.settings.auto_upgrade))
 
     # -- the running service ------------------------------------------------------------------------------------
-    def open(self, *, computes: list[dict[str, Any]] | None = None, service_url: str = "") -> AMLApplication:
-        """Open the store and build every part. ``service_url`` is where run agents reach this service."""
+    def open(self, *, computes: list[dict[str, Any]] | None = None, service_url: str = "",
+             vm_sizes: list[dict[str, Any]] | None = None,
+             target_defaults: dict[str, Any] | None = None) -> AMLApplication:
+        """Open the store and build every part. ``service_url`` is where run agents reach this service;
+        ``computes`` are the configured targets, ``vm_sizes`` the custom sizes, ``target_defaults`` the runner
+        settings every compute created in a workspace gets (as the local target does)."""
         from jupyter_aml.compute.registry import build_backends
+        from jupyter_aml.core.computes import ComputeService
         from jupyter_aml.core.service import AMLService
         from jupyter_aml.server.events import EventHub
         from jupyter_aml.serving.backends import launcher_types
@@ -129,6 +134,9 @@ class AMLApplication(LoggingConfigurable):
         self.service.subscribe(self.events.publish)
         backends = build_backends(computes or [{"name": "local", "type": "local"}])
         self.scheduler: Scheduler = self.scheduler_class(self.service, backends, service_url)
+        self.computes: ComputeService = ComputeService(
+            self.service.compute_records, self.scheduler, state_root=settings.root / "computes",
+            events=self.service.publish, vm_sizes=vm_sizes, target_defaults=target_defaults, settings=settings)
         self.deployments: DeploymentManager = self.deployment_manager_class(self.service)
         self.deployments.use_runner_of(backends)  # local replicas start as local runs do
         self.service.gc.prune_images = self.deployments.prune_images  # who builds scoring images prunes them
@@ -155,7 +163,8 @@ class AMLApplication(LoggingConfigurable):
             make_private_dir(folder)
 
     async def start(self) -> None:
-        """Resume what the last process left (queued runs, web services) and start the monitors."""
+        """Resume what the last process left (computes, queued runs, web services) and start the monitors."""
+        await self.computes.start()
         await self.scheduler.reconcile()
         self.scheduler.start_monitor()
         await self.deployments.start()
@@ -166,13 +175,14 @@ class AMLApplication(LoggingConfigurable):
         """Submit a folder on this machine (relative to ``server_root``) as a run: checked first (workspace,
         compute target), then snapshotted in a worker thread, then queued."""
         await asyncio.to_thread(self.service.workspaces.get, workspace)
-        self.scheduler.check_target(spec.run_config.compute_target)
+        self.scheduler.check_target(workspace, spec.run_config.compute_target)
         create = await asyncio.to_thread(self.service.folder_runs.run_spec, spec, server_root)
         return await self.scheduler.submit(workspace, create, submitter=submitter)
 
     async def stop(self) -> None:
         if not self._opened:
             return
+        await self.computes.shutdown()
         await self.scheduler.shutdown()
         await self.deployments.stop()
         self.service.close()

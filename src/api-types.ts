@@ -205,10 +205,81 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List compute targets */
+    /** List compute targets: the configured ones and the workspace's own, with state, nodes and queue */
     get: operations['get_workspaces_workspace_computes'];
     put?: never;
+    /** Create a compute (202: it is provisioned in the background; watch its state) */
+    post: operations['post_workspaces_workspace_computes'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/computes/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A compute: settings, state, nodes and the runs waiting for it */
+    get: operations['get_workspaces_workspace_computes_name'];
+    put?: never;
     post?: never;
+    /** Delete a compute (409 while runs are on it, unless force=true, which cancels them) */
+    delete: operations['delete_workspaces_workspace_computes_name'];
+    options?: never;
+    head?: never;
+    /** Change a cluster's node counts or idle time, or a compute's description and tags */
+    patch: operations['patch_workspaces_workspace_computes_name'];
+    trace?: never;
+  };
+  '/workspaces/{workspace}/computes/{name}/restart': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Restart a compute instance */
+    post: operations['post_workspaces_workspace_computes_name_restart'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/computes/{name}/start': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start a stopped compute instance */
+    post: operations['post_workspaces_workspace_computes_name_start'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/computes/{name}/stop': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Stop a compute instance (409 while runs are on it) */
+    post: operations['post_workspaces_workspace_computes_name_stop'];
     delete?: never;
     options?: never;
     head?: never;
@@ -909,6 +980,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/vm-sizes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The VM sizes a compute may have (v1's names) and the CPU and memory each gives a node */
+    get: operations['get_workspaces_workspace_vm_sizes'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -982,7 +1070,8 @@ export interface components {
       | components['schemas']['MetricEvent']
       | components['schemas']['FilesEvent']
       | components['schemas']['ModelEvent']
-      | components['schemas']['WebserviceEvent'];
+      | components['schemas']['WebserviceEvent']
+      | components['schemas']['ComputeEvent'];
     /** BlobInfo */
     BlobInfo: {
       /** Sha256 */
@@ -1011,29 +1100,285 @@ export interface components {
         [key: string]: string | number | boolean | null;
       };
     };
-    /** Compute */
+    /**
+     * Compute
+     * @description A compute as listed: its record, merged with what its backend reports now.
+     */
     Compute: {
       /**
        * Active Runs
        * @default 0
        */
       active_runs?: number;
+      /**
+       * Cluster Class
+       * @default null
+       */
+      cluster_class?: string | null;
+      /**
+       * Created At
+       * @default null
+       */
+      created_at?: string | null;
+      /**
+       * Created By
+       * @default null
+       */
+      created_by?: string | null;
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Error
+       * @default null
+       */
+      error?: string | null;
+      /**
+       * Idle Seconds Before Scaledown
+       * @default null
+       */
+      idle_seconds_before_scaledown?: number | null;
+      /**
+       * Idle Time Before Shutdown Minutes
+       * @default null
+       */
+      idle_time_before_shutdown_minutes?: number | null;
+      /**
+       * Image
+       * @default null
+       */
+      image?: string | null;
       /** Max Concurrent Runs */
       max_concurrent_runs: number;
+      /**
+       * Max Nodes
+       * @default null
+       */
+      max_nodes?: number | null;
+      /**
+       * Memory Gb
+       * @default null
+       */
+      memory_gb?: number | null;
+      /**
+       * Min Nodes
+       * @default null
+       */
+      min_nodes?: number | null;
       /** Name */
       name: string;
+      /** Nodes */
+      nodes?: components['schemas']['ComputeNode'][];
+      /**
+       * Origin
+       * @default workspace
+       * @enum {string}
+       */
+      origin?: 'workspace' | 'config';
+      /** Queue */
+      queue?: components['schemas']['QueuedRun'][];
       /**
        * Queued Runs
        * @default 0
        */
       queued_runs?: number;
+      /**
+       * Scheduler Address
+       * @default null
+       */
+      scheduler_address?: string | null;
+      /**
+       * State
+       * @default Running
+       */
+      state?: string;
+      /** Tags */
+      tags?: {
+        [key: string]: string | number | boolean | null;
+      };
       /** Type */
       type: string;
+      /**
+       * Vcpus
+       * @default null
+       */
+      vcpus?: number | null;
+      /**
+       * Vm Priority
+       * @default null
+       */
+      vm_priority?: string | null;
+      /**
+       * Vm Size
+       * @default null
+       */
+      vm_size?: string | null;
+      /**
+       * When Stopped
+       * @default null
+       */
+      when_stopped?: string | null;
+    };
+    /**
+     * ComputeCreate
+     * @description ``ComputeTarget.create(ws, name, config)``: the fields of v1's two provisioning configurations.
+     */
+    ComputeCreate: {
+      /**
+       * Cluster Class
+       * @description a Dask cluster manager to start, e.g. dask_jobqueue.SLURMCluster
+       * @default null
+       */
+      cluster_class?: string | null;
+      /**
+       * Cluster Kwargs
+       * @description keyword arguments of cluster_class
+       */
+      cluster_kwargs?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Idle Seconds Before Scaledown
+       * @default 1800
+       */
+      idle_seconds_before_scaledown?: number;
+      /**
+       * Idle Time Before Shutdown Minutes
+       * @default null
+       */
+      idle_time_before_shutdown_minutes?: number | null;
+      /**
+       * Image
+       * @description the instance's Docker base image
+       * @default null
+       */
+      image?: string | null;
+      /**
+       * Max Concurrent Runs
+       * @default 2
+       */
+      max_concurrent_runs?: number;
+      /**
+       * Max Nodes
+       * @default 4
+       */
+      max_nodes?: number;
+      /**
+       * Min Nodes
+       * @default 0
+       */
+      min_nodes?: number;
+      /** Name */
+      name: string;
+      /**
+       * Scheduler Address
+       * @description an existing Dask scheduler to run on instead of a local one
+       * @default null
+       */
+      scheduler_address?: string | null;
+      /** Tags */
+      tags?: {
+        [key: string]: string | number | boolean | null;
+      };
+      /**
+       * Type
+       * @enum {string}
+       */
+      type: 'AmlCompute' | 'ComputeInstance';
+      /**
+       * Vm Priority
+       * @default dedicated
+       * @enum {string}
+       */
+      vm_priority?: 'dedicated' | 'lowpriority';
+      /**
+       * Vm Size
+       * @description a name from GET /workspaces/{ws}/vm-sizes (case-insensitive)
+       * @default STANDARD_D2_V2
+       */
+      vm_size?: string;
+      /**
+       * When Stopped
+       * @description what a run submitted to a Stopped instance does: start it, or be refused
+       * @default start
+       * @enum {string}
+       */
+      when_stopped?: 'start' | 'refuse';
+    };
+    /**
+     * ComputeEvent
+     * @description A compute changed (state, nodes, queue, settings) or was deleted: clients fetch it again.
+     */
+    ComputeEvent: {
+      /**
+       * Action
+       * @enum {string}
+       */
+      action: 'changed' | 'deleted';
+      /** Name */
+      name: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'compute';
     };
     /** ComputeList */
     ComputeList: {
       /** Items */
       items: components['schemas']['Compute'][];
+    };
+    /** ComputeNode */
+    ComputeNode: {
+      /** Name */
+      name: string;
+      /** Run Ids */
+      run_ids?: string[];
+      /**
+       * State
+       * @enum {string}
+       */
+      state: 'idle' | 'busy' | 'starting' | 'leaving' | 'unusable';
+    };
+    /**
+     * ComputeUpdate
+     * @description ``AmlCompute.update(min_nodes=, max_nodes=, idle_seconds_before_scaledown=)``; unset fields stay.
+     */
+    ComputeUpdate: {
+      /**
+       * Description
+       * @default null
+       */
+      description?: string | null;
+      /**
+       * Idle Seconds Before Scaledown
+       * @default null
+       */
+      idle_seconds_before_scaledown?: number | null;
+      /**
+       * Max Nodes
+       * @default null
+       */
+      max_nodes?: number | null;
+      /**
+       * Min Nodes
+       * @default null
+       */
+      min_nodes?: number | null;
+      /**
+       * Tags
+       * @default null
+       */
+      tags?: {
+        [key: string]: string | number | boolean | null;
+      } | null;
     };
     /**
      * DeploymentConfigSpec
@@ -2010,6 +2355,17 @@ export interface components {
        */
       user_managed?: boolean;
     };
+    /** QueuedRun */
+    QueuedRun: {
+      /** Position */
+      position: number;
+      /** Reason */
+      reason: string;
+      /** Run Id */
+      run_id: string;
+      /** Workspace */
+      workspace: string;
+    };
     /** RegenerateKey */
     RegenerateKey: {
       /**
@@ -2483,6 +2839,38 @@ export interface components {
        * Format: date-time
        */
       t: string;
+    };
+    /**
+     * VmSize
+     * @description One row of ``AmlCompute.supported_vmsizes(ws)``: v1's size name and the limits it sets per node.
+     */
+    VmSize: {
+      /**
+       * Custom
+       * @default false
+       */
+      custom?: boolean;
+      /**
+       * Family
+       * @default
+       */
+      family?: string;
+      /**
+       * Gpus
+       * @default 0
+       */
+      gpus?: number;
+      /** Memorygb */
+      memoryGB: number;
+      /** Name */
+      name: string;
+      /** Vcpus */
+      vCPUs: number;
+    };
+    /** VmSizeList */
+    VmSizeList: {
+      /** Items */
+      items: components['schemas']['VmSize'][];
     };
     /** Webservice */
     Webservice: {
@@ -3967,6 +4355,744 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ComputeList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_computes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ComputeCreate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Compute'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_computes_name: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Compute'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  delete_workspaces_workspace_computes_name: {
+    parameters: {
+      query?: {
+        /** @description cancel the runs queued on or running on it */
+        force?: boolean;
+      };
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  patch_workspaces_workspace_computes_name: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['ComputeUpdate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Compute'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_computes_name_restart: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Compute'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_computes_name_start: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Compute'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_computes_name_stop: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Compute'];
         };
       };
       /** @description bad input: the message names the field and what it must be */
@@ -9723,6 +10849,109 @@ export interface operations {
         };
         content: {
           'application/zip': unknown;
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_vm_sizes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['VmSizeList'];
         };
       };
       /** @description bad input: the message names the field and what it must be */

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_aml.compute.base import ComputeBackend, ComputeState, ExitCallback, NodeInfo, RunJob
-from jupyter_aml.compute.dask_host import NODE_RESOURCE
+from jupyter_aml.compute.dask_host import NODE_RESOURCE, class_problem
 from jupyter_aml.compute.dask_task import NODE_LOST, run_agent, stop_event
 from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env, forbidden_var
 from jupyter_aml.compute.runners import Runner, build_runner
@@ -58,18 +58,23 @@ class DaskClusterBackend(ComputeBackend):
     def __init__(self, name: str, *, state_dir: str, min_nodes: int = 0, max_nodes: int = 4,
                  idle_seconds_before_scaledown: int = 1800, scheduler_address: str | None = None,
                  memory_gb: float | None = None, python: str | None = None, runner: str = "auto",
-                 connect_timeout: float = 10.0, cluster_class: str | None = None, **settings: Any) -> None:
-        if cluster_class:
-            raise InvalidInput(f"compute {name!r}: starting a Dask cluster manager (cluster_class) is not built yet",
-                               hint="start the deployment yourself and give its scheduler_address instead")
+                 run_as: str | None = None, protected_paths: list[str] | None = None, hide_home: bool = True,
+                 connect_timeout: float = 10.0, cluster_class: str | None = None,
+                 cluster_kwargs: dict[str, Any] | None = None, **settings: Any) -> None:
+        if cluster_class and scheduler_address:
+            raise InvalidInput(f"compute {name!r}: give scheduler_address or cluster_class, not both",
+                               hint="an existing deployment has an address; a cluster manager starts one")
         super().__init__(name, max_concurrent_runs=max_nodes, **settings)
+        self.cluster_class, self.cluster_kwargs = cluster_class, dict(cluster_kwargs or {})
         self.state_dir = Path(state_dir)
         self.min_nodes, self.max_nodes, self.idle_seconds = min_nodes, max_nodes, idle_seconds_before_scaledown
         self.scheduler_address = scheduler_address
         self.memory_gb = memory_gb
         self.python = python or sys.executable
         self.connect_timeout = connect_timeout
-        self.runner: Runner = build_runner(runner)
+        # the same sandbox as local runs: the service's root and Jupyter's folders are hidden from the script
+        self.runner: Runner = build_runner(runner, run_as=run_as, protected=protected_paths or (),
+                                           hide_home=hide_home)
         self._state: ComputeState = "Creating"
         self._client: Any = None
         self._watchers: dict[str, asyncio.Task[None]] = {}
@@ -81,7 +86,7 @@ class DaskClusterBackend(ComputeBackend):
         return self.max_nodes
 
     def waiting_reason(self, running: int) -> str:
-        return f"waiting for a node: {running} of {self.max_nodes} busy"
+        return f"waiting for a node of {self.name!r}: {running} of {self.max_nodes} busy"
 
     def state(self) -> ComputeState:
         return self._state
@@ -91,6 +96,17 @@ class DaskClusterBackend(ComputeBackend):
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     async def check(self) -> None:
+        if self.cluster_class:
+            problem = class_problem(self.cluster_class)
+            if problem:
+                raise InvalidInput(f"compute {self.name!r}: {problem}",
+                                   hint="install its package (e.g. pip install dask-jobqueue) where the service "
+                                   "runs, or give the scheduler_address of a deployment you started")
+            try:
+                json.dumps(self.cluster_kwargs)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInput(f"compute {self.name!r}: cluster_kwargs is not JSON: {exc}",
+                                   hint="give plain values (strings, numbers, lists, objects)") from None
         if self.scheduler_address:
             client = await self._connect(self.scheduler_address)
             await client.close()
@@ -106,6 +122,7 @@ class DaskClusterBackend(ComputeBackend):
     def _settings_file(self) -> dict[str, Any]:
         return {"min_nodes": self.min_nodes, "max_nodes": self.max_nodes,
                 "idle_seconds_before_scaledown": self.idle_seconds,
+                "cluster_class": self.cluster_class, "cluster_kwargs": self.cluster_kwargs,
                 "memory_limit": f"{self.memory_gb}GB" if self.memory_gb else None}
 
     def _write_settings(self) -> None:
@@ -235,12 +252,31 @@ class DaskClusterBackend(ComputeBackend):
         state = await self._client.run_on_scheduler(task_state, key=key)
         return state in ("processing", "waiting", "queued", "no-worker")
 
-    async def reattach(self, run_id: str, agent_info: dict[str, Any], on_exit: ExitCallback) -> bool:
+    async def reattach(self, run_id: str, agent_info: dict[str, Any], on_exit: ExitCallback,
+                       poll: float = 1.0) -> bool:
+        """After a service restart: watch the run's task on the scheduler until it is gone, then report
+        ``on_exit(run_id, None)``. A new client's Future of the key would never be told the result (the scheduler
+        keeps only fire-and-forget's claim), so the task state is polled; by then the agent has reported its
+        own final status, and the queue fails only a run that is still active (its node was lost)."""
         if not await self.is_alive(run_id, agent_info):
             return False
-        future = _dask().Future(str(agent_info.get("key", task_key(run_id))), client=self._client)
         run_dir = Path(str(agent_info.get("run_dir", "")))
-        self._watchers[run_id] = asyncio.ensure_future(self._watch(run_id, future, run_dir, on_exit))
+
+        async def watch() -> None:
+            try:
+                while await self.is_alive(run_id, agent_info):
+                    await asyncio.sleep(poll)
+            except Exception as exc:  # the scheduler went away: nothing runs the run any more
+                log.info("lost the scheduler while watching run %s: %s", run_id, exc)
+            self._watchers.pop(run_id, None)
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(self.runner.finish, run_dir)
+            try:
+                await on_exit(run_id, None)
+            except Exception:
+                log.exception("on_exit callback failed for run %s", run_id)
+
+        self._watchers[run_id] = asyncio.ensure_future(watch())
         return True
 
     async def shutdown(self) -> None:

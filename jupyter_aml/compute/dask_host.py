@@ -1,5 +1,7 @@
 """``python -m jupyter_aml.compute.dask_host --state-dir DIR ...``: the process that owns an embedded AmlCompute
-cluster (a ``distributed.LocalCluster``, one worker process per node).
+cluster (a ``distributed.LocalCluster``, one worker process per node), or the cluster manager a compute names
+with ``cluster_class`` (dask-jobqueue's ``SLURMCluster``, dask-kubernetes' ``KubeCluster``, ...), built with
+its ``cluster_kwargs``; either way it adapts between the compute's node counts.
 
 It runs detached from the service, so runs on the cluster keep going through a service restart and the service
 reconnects to the scheduler address this process writes to ``DIR/host.json``. It configures Dask for training
@@ -42,6 +44,29 @@ def adapt_timing(idle_seconds: float) -> tuple[float, int]:
     return interval, max(1, round(idle_seconds / interval))
 
 
+def load_class(path: str) -> Any:
+    """``module:Class`` or ``module.Class`` -> the class (ImportError/AttributeError say what is missing)."""
+    import importlib
+
+    module, _, name = path.partition(":") if ":" in path else path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def class_problem(path: str) -> str | None:
+    """Why ``path`` cannot name a cluster manager here (its package is not installed), or None; imports nothing
+    of the package itself."""
+    import importlib.util
+
+    module = path.partition(":")[0] if ":" in path else path.rpartition(".")[0]
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        return f"module {module!r} of cluster_class {path!r} is not installed in the service's environment"
+    return None
+
+
 def read_settings(state_dir: Path) -> dict[str, Any]:
     return dict(json.loads((state_dir / "settings.json").read_text()))
 
@@ -63,17 +88,23 @@ def main(argv: list[str] | None = None) -> None:
     state_dir: Path = args.state_dir
     settings = read_settings(state_dir)
 
+    # Workers of any cluster manager that inherit this environment offer one node each (others are told so in
+    # their own worker options: docs/compute.md).
+    os.environ.setdefault(f"DASK_DISTRIBUTED__WORKER__RESOURCES__{NODE_RESOURCE.upper()}", "1")
     import dask
 
     dask.config.set(dask_settings())
     import distributed
 
     dask_: Any = distributed  # untyped for mypy --strict
-    cluster = dask_.LocalCluster(
-        n_workers=0, threads_per_worker=1, processes=True, host=args.host, scheduler_port=args.port,
-        dashboard_address=f"{args.host}:0", resources={NODE_RESOURCE: 1},
-        memory_limit=settings.get("memory_limit") or "auto",
-    )
+    if settings.get("cluster_class"):
+        cluster = load_class(str(settings["cluster_class"]))(**dict(settings.get("cluster_kwargs") or {}))
+    else:
+        cluster = dask_.LocalCluster(
+            n_workers=0, threads_per_worker=1, processes=True, host=args.host, scheduler_port=args.port,
+            dashboard_address=f"{args.host}:0", resources={NODE_RESOURCE: 1},
+            memory_limit=settings.get("memory_limit") or "auto",
+        )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())

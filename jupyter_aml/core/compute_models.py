@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from jupyter_aml.core.models import STR_MAP_SCHEMA, Strict, StrMap, _check_str_map
+from jupyter_aml.errors import InvalidInput
 
 # v1's rule for a compute name: letters, digits and '-', starting with a letter (2 to 32 characters here).
 COMPUTE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{1,31}$"
@@ -53,18 +54,22 @@ class ComputeCreate(Strict):
 
     _tags = field_validator("tags")(_check_str_map)
 
-    @model_validator(mode="after")
-    def _counts(self) -> ComputeCreate:
+    def check(self) -> None:
+        """The rules between fields, refused as InvalidInput (400) with the fix: a document cannot say them, so
+        they are not schema errors (checked by the service on create, and on the merged record on update)."""
+        problem = None
         if self.max_nodes < self.min_nodes:
-            raise ValueError(f"max_nodes ({self.max_nodes}) is less than min_nodes ({self.min_nodes}): "
-                             "give max_nodes >= min_nodes")
-        if self.type == "AmlCompute" and self.scheduler_address and self.cluster_class:
-            raise ValueError("give scheduler_address or cluster_class, not both")
-        if self.cluster_kwargs and not self.cluster_class:
-            raise ValueError("cluster_kwargs needs cluster_class")
-        if self.type == "ComputeInstance" and (self.scheduler_address or self.cluster_class):
-            raise ValueError("a ComputeInstance takes no scheduler_address or cluster_class (an AmlCompute does)")
-        return self
+            problem = (f"max_nodes ({self.max_nodes}) is less than min_nodes ({self.min_nodes})",
+                       "give max_nodes >= min_nodes")
+        elif self.type == "AmlCompute" and self.scheduler_address and self.cluster_class:
+            problem = ("scheduler_address and cluster_class are both given", "give one of them, not both")
+        elif self.cluster_kwargs and not self.cluster_class:
+            problem = ("cluster_kwargs needs cluster_class", "name the cluster manager class, or drop cluster_kwargs")
+        elif self.type == "ComputeInstance" and (self.scheduler_address or self.cluster_class):
+            problem = ("a ComputeInstance takes no scheduler_address or cluster_class",
+                       "an AmlCompute does: create one with type AmlCompute")
+        if problem is not None:
+            raise InvalidInput(f"compute {self.name!r}: {problem[0]}", hint=problem[1])
 
 
 class ComputeUpdate(Strict):

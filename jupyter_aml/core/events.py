@@ -79,8 +79,17 @@ class WebserviceEvent(_Event):
     name: str
 
 
-Event = RunEvent | LogEvent | MetricEvent | FilesEvent | ModelEvent | WebserviceEvent
-EVENT_MODELS: tuple[type[BaseModel], ...] = (RunEvent, LogEvent, MetricEvent, FilesEvent, ModelEvent, WebserviceEvent)
+class ComputeEvent(_Event):
+    """A compute changed (state, nodes, queue, settings) or was deleted: clients fetch it again."""
+
+    type: Literal["compute"] = "compute"
+    action: Literal["changed", "deleted"]
+    name: str
+
+
+Event = RunEvent | LogEvent | MetricEvent | FilesEvent | ModelEvent | WebserviceEvent | ComputeEvent
+EVENT_MODELS: tuple[type[BaseModel], ...] = (RunEvent, LogEvent, MetricEvent, FilesEvent, ModelEvent, WebserviceEvent,
+                                             ComputeEvent)
 
 
 class AMLEvent(RootModel[Annotated[Event, Field(discriminator="type")]]):

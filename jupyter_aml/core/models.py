@@ -128,24 +128,12 @@ class Experiment(BaseModel):
     run_count: int
 
 
-class Compute(BaseModel):
-    name: str
-    type: str
-    max_concurrent_runs: int
-    active_runs: int = 0
-    queued_runs: int = 0
-
-
 class WorkspaceList(BaseModel):
     items: list[Workspace]
 
 
 class ExperimentList(BaseModel):
     items: list[Experiment]
-
-
-class ComputeList(BaseModel):
-    items: list[Compute]
 
 
 class PythonSection(Strict):

@@ -6,6 +6,7 @@ and hands them in; without them it opens SQLite (or the configured URL) and loca
 
 from __future__ import annotations
 
+from jupyter_aml.core.compute_records import ComputeRecords
 from jupyter_aml.core.deployments import DeploymentStore
 from jupyter_aml.core.endpoint_test import EndpointTester
 from jupyter_aml.core.environments import EnvironmentRegistry
@@ -53,9 +54,14 @@ class AMLService:
         self.endpoint_tests = EndpointTester(self.deployments)
         self.gc = GarbageCollector(self.db, self.blobs)
         self.folder_runs = FolderRuns(self.files, self.settings)
+        self.compute_records = ComputeRecords(self.db, self._publish)
 
     def subscribe(self, sink: EventSink) -> None:
         self._sinks.append(sink)
+
+    def publish(self, workspace: str, event: Event) -> None:
+        """Hand an event to every subscriber (the push channel); parts built outside the core use this."""
+        self._publish(workspace, event)
 
     def _publish(self, workspace: str, event: Event) -> None:
         for sink in self._sinks or [discard]:

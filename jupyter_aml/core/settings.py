@@ -37,6 +37,12 @@ class ServiceSettings(BaseModel):
     # limits name 10 million runs per workspace); 10,000 leaves room for large HyperDrive sweeps (max_total_runs)
     # and pipelines, yet keeps one runaway or hostile script from filling the database. More answer 429.
     max_child_runs_per_run: int = Field(default=MAX_CHILD_RUNS_PER_RUN, ge=1)
+    # A workspace's compute quota, as Azure has one per workspace: computes it may hold, and nodes its clusters
+    # on this machine (no scheduler_address) may reach in all (the sum of their max_nodes). Each embedded
+    # cluster is a process and each node a worker process, so the quota keeps one workspace from filling the
+    # machine. More answer 429 QuotaExceeded, naming the setting.
+    max_computes_per_workspace: int = Field(default=20, ge=0)
+    max_local_cluster_nodes: int = Field(default=32, ge=0)
 
     @property
     def db_url(self) -> str:

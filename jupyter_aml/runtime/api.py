@@ -75,8 +75,8 @@ class Api:
     def _patch(self, template: T.PatchPath, body: Any, **path: str | int) -> Any:
         return self.http.patch(build_path(template, **path), body)
 
-    def _delete(self, template: T.DeletePath, **path: str | int) -> Any:
-        return self.http.delete(build_path(template, **path))
+    def _delete(self, template: T.DeletePath, params: Params | None = None, **path: str | int) -> Any:
+        return self.http.delete(build_path(template, **path), params=params)
 
     def close(self) -> None:
         self.http.close()
@@ -110,6 +110,32 @@ class Api:
 
     def list_computes(self, ws: str) -> T.ComputeList:
         return cast(T.ComputeList, self._get("/workspaces/{workspace}/computes", workspace=ws))
+
+    def create_compute(self, ws: str, body: T.ComputeCreate) -> T.Compute:
+        return cast(T.Compute, self._post("/workspaces/{workspace}/computes", body, workspace=ws))
+
+    def get_compute(self, ws: str, name: str) -> T.Compute:
+        return cast(T.Compute, self._get("/workspaces/{workspace}/computes/{name}", workspace=ws, name=name))
+
+    def update_compute(self, ws: str, name: str, body: T.ComputeUpdate) -> T.Compute:
+        return cast(T.Compute, self._patch("/workspaces/{workspace}/computes/{name}", body, workspace=ws, name=name))
+
+    def delete_compute(self, ws: str, name: str, *, force: bool = False) -> None:
+        self._delete("/workspaces/{workspace}/computes/{name}", _query(force="true" if force else None),
+                     workspace=ws, name=name)
+
+    def start_compute(self, ws: str, name: str) -> T.Compute:
+        return cast(T.Compute, self._post("/workspaces/{workspace}/computes/{name}/start", workspace=ws, name=name))
+
+    def stop_compute(self, ws: str, name: str) -> T.Compute:
+        return cast(T.Compute, self._post("/workspaces/{workspace}/computes/{name}/stop", workspace=ws, name=name))
+
+    def restart_compute(self, ws: str, name: str) -> T.Compute:
+        return cast(T.Compute, self._post("/workspaces/{workspace}/computes/{name}/restart", workspace=ws,
+                                          name=name))
+
+    def vm_sizes(self, ws: str) -> T.VmSizeList:
+        return cast(T.VmSizeList, self._get("/workspaces/{workspace}/vm-sizes", workspace=ws))
 
     # -- sharing: members, roles, access, activity ----------------------------------------------------
     def list_members(self, ws: str) -> T.MemberList:

@@ -67,12 +67,82 @@ class _ComputeRequired(TypedDict):
 
 
 class Compute(_ComputeRequired, total=False):
+    """A compute as listed: its record, merged with what its backend reports now."""
+    origin: Literal['workspace', 'config']
+    state: str
+    error: str | None
+    vm_size: str | None
+    vcpus: float | None
+    memory_gb: float | None
+    min_nodes: int | None
+    max_nodes: int | None
+    idle_seconds_before_scaledown: int | None
+    idle_time_before_shutdown_minutes: int | None
+    vm_priority: str | None
+    scheduler_address: str | None
+    cluster_class: str | None
+    image: str | None
+    when_stopped: str | None
     active_runs: int
     queued_runs: int
+    nodes: list[ComputeNode]
+    queue: list[QueuedRun]
+    description: str
+    tags: dict[str, str | float | bool | None]
+    created_by: str | None
+    created_at: str | None
+
+
+class _ComputeCreateRequired(TypedDict):
+    name: str
+    type: Literal['AmlCompute', 'ComputeInstance']
+
+
+class ComputeCreate(_ComputeCreateRequired, total=False):
+    """``ComputeTarget.create(ws, name, config)``: the fields of v1's two provisioning configurations."""
+    vm_size: str
+    description: str
+    tags: dict[str, str | float | bool | None]
+    min_nodes: int
+    max_nodes: int
+    idle_seconds_before_scaledown: int
+    vm_priority: Literal['dedicated', 'lowpriority']
+    scheduler_address: str | None
+    cluster_class: str | None
+    cluster_kwargs: dict[str, Any]
+    idle_time_before_shutdown_minutes: int | None
+    image: str | None
+    max_concurrent_runs: int
+    when_stopped: Literal['start', 'refuse']
+
+
+class ComputeEvent(TypedDict):
+    """A compute changed (state, nodes, queue, settings) or was deleted: clients fetch it again."""
+    type: Literal['compute']
+    action: Literal['changed', 'deleted']
+    name: str
 
 
 class ComputeList(TypedDict):
     items: list[Compute]
+
+
+class _ComputeNodeRequired(TypedDict):
+    name: str
+    state: Literal['idle', 'busy', 'starting', 'leaving', 'unusable']
+
+
+class ComputeNode(_ComputeNodeRequired, total=False):
+    run_ids: list[str]
+
+
+class ComputeUpdate(TypedDict, total=False):
+    """``AmlCompute.update(min_nodes=, max_nodes=, idle_seconds_before_scaledown=)``; unset fields stay."""
+    min_nodes: int | None
+    max_nodes: int | None
+    idle_seconds_before_scaledown: int | None
+    description: str | None
+    tags: dict[str, str | float | bool | None] | None
 
 
 class DeploymentConfigSpec(TypedDict, total=False):
@@ -525,6 +595,13 @@ class PythonSection(TypedDict, total=False):
     pip: list[str]
 
 
+class QueuedRun(TypedDict):
+    run_id: str
+    workspace: str
+    position: int
+    reason: str
+
+
 class _RegenerateKeyRequired(TypedDict):
     key_type: Literal['Primary', 'Secondary']
 
@@ -766,6 +843,23 @@ class TelemetryPoint(TypedDict):
     latency_ms_p99: float | None
 
 
+class _VmSizeRequired(TypedDict):
+    name: str
+    vCPUs: float
+    memoryGB: float
+
+
+class VmSize(_VmSizeRequired, total=False):
+    """One row of ``AmlCompute.supported_vmsizes(ws)``: v1's size name and the limits it sets per node."""
+    gpus: int
+    family: str
+    custom: bool
+
+
+class VmSizeList(TypedDict):
+    items: list[VmSize]
+
+
 class _WebserviceRequired(TypedDict):
     name: str
     workspace: str
@@ -823,7 +917,7 @@ class WorkspaceList(TypedDict):
     items: list[Workspace]
 
 
-AMLEvent = RunEvent | LogEvent | MetricEvent | FilesEvent | ModelEvent | WebserviceEvent
+AMLEvent = RunEvent | LogEvent | MetricEvent | FilesEvent | ModelEvent | WebserviceEvent | ComputeEvent
 
 # -- routes: the path templates the service serves, per method ------------------------------
 GetPath = Literal[
@@ -837,6 +931,7 @@ GetPath = Literal[
     '/workspaces/{workspace}/activity',
     '/workspaces/{workspace}/blobs/{sha256}',
     '/workspaces/{workspace}/computes',
+    '/workspaces/{workspace}/computes/{name}',
     '/workspaces/{workspace}/endpoints',
     '/workspaces/{workspace}/endpoints/{name}',
     '/workspaces/{workspace}/endpoints/{name}/keys',
@@ -865,11 +960,16 @@ GetPath = Literal[
     '/workspaces/{workspace}/runs/{run_id}/metrics/{name}',
     '/workspaces/{workspace}/snapshots/{snapshot_id}',
     '/workspaces/{workspace}/snapshots/{snapshot_id}/zip',
+    '/workspaces/{workspace}/vm-sizes',
 ]
 PostPath = Literal[
     '/gc',
     '/workspaces',
     '/workspaces/{workspace}/blobs/missing',
+    '/workspaces/{workspace}/computes',
+    '/workspaces/{workspace}/computes/{name}/restart',
+    '/workspaces/{workspace}/computes/{name}/start',
+    '/workspaces/{workspace}/computes/{name}/stop',
     '/workspaces/{workspace}/endpoints',
     '/workspaces/{workspace}/endpoints/{name}/keys/regenerate',
     '/workspaces/{workspace}/endpoints/{name}/test',
@@ -894,11 +994,13 @@ PutPath = Literal[
     '/workspaces/{workspace}/roles/{name}',
 ]
 PatchPath = Literal[
+    '/workspaces/{workspace}/computes/{name}',
     '/workspaces/{workspace}/endpoints/{name}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
     '/workspaces/{workspace}/runs/{run_id}',
 ]
 DeletePath = Literal[
+    '/workspaces/{workspace}/computes/{name}',
     '/workspaces/{workspace}/endpoints/{name}',
     '/workspaces/{workspace}/members/{user}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
@@ -920,6 +1022,13 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces/{workspace}/blobs/{sha256}'): (),
     ('PUT', '/workspaces/{workspace}/blobs/{sha256}'): (),
     ('GET', '/workspaces/{workspace}/computes'): (),
+    ('POST', '/workspaces/{workspace}/computes'): (),
+    ('GET', '/workspaces/{workspace}/computes/{name}'): (),
+    ('PATCH', '/workspaces/{workspace}/computes/{name}'): (),
+    ('DELETE', '/workspaces/{workspace}/computes/{name}'): ('force',),
+    ('POST', '/workspaces/{workspace}/computes/{name}/restart'): (),
+    ('POST', '/workspaces/{workspace}/computes/{name}/start'): (),
+    ('POST', '/workspaces/{workspace}/computes/{name}/stop'): (),
     ('GET', '/workspaces/{workspace}/endpoints'): (),
     ('POST', '/workspaces/{workspace}/endpoints'): (),
     ('GET', '/workspaces/{workspace}/endpoints/{name}'): (),
@@ -974,4 +1083,5 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('POST', '/workspaces/{workspace}/snapshots'): (),
     ('GET', '/workspaces/{workspace}/snapshots/{snapshot_id}'): (),
     ('GET', '/workspaces/{workspace}/snapshots/{snapshot_id}/zip'): (),
+    ('GET', '/workspaces/{workspace}/vm-sizes'): (),
 }

@@ -28,7 +28,7 @@ from jupyter_aml.server.spec import ApiSpec as ApiSpec  # re-exported: routes an
 
 if TYPE_CHECKING:
     from jupyter_aml.app import AMLApplication
-    from jupyter_aml.compute.scheduler import Scheduler
+    from jupyter_aml.core.scheduler import Scheduler
     from jupyter_aml.core.service import AMLService
 
 log = logging.getLogger("jupyter_aml.server")

@@ -25,6 +25,7 @@ from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.server import events as events_routes
 from jupyter_aml.server.authz import IDENTITY_MODES, Identity
 from jupyter_aml.server.base import AMLHandler, api
+from jupyter_aml.server.routes import computes as computes_routes
 from jupyter_aml.server.routes import endpoints, environments, files, images, metrics, models, runs, workspaces
 
 API_PREFIX = "aml/api/v1"
@@ -33,6 +34,7 @@ API_PREFIX = "aml/api/v1"
 def all_routes() -> list[tuple[str, type]]:
     return [
         *workspaces.ROUTES,
+        *computes_routes.ROUTES,
         *runs.ROUTES,
         *metrics.ROUTES,
         *files.ROUTES,
@@ -94,6 +96,12 @@ class AMLExtension(ExtensionApp):
         '"max_concurrent_runs": 2}]. The local target always exists.',
     ).tag(config=True)
     max_concurrent_runs = Int(2, help="Concurrency of the built-in local compute target.").tag(config=True)
+    vm_sizes = List(
+        Dict(),
+        default_value=[],
+        help='Custom VM sizes for computes, beside v1\'s, e.g. [{"name": "SMALL", "vCPUs": 0.5, "memoryGB": 1}] '
+        "(docs/compute.md).",
+    ).tag(config=True)
     max_child_runs_per_run = Int(10_000, help="Child runs (at any depth) one top-level run may have; more answer "
                                  "429 QuotaExceeded.").tag(config=True)
     heartbeat_interval = Float(10.0, help="Seconds between run agent heartbeats.").tag(config=True)
@@ -174,8 +182,11 @@ class AMLExtension(ExtensionApp):
         base = self.serverapp.base_url
         self.service_url = f"http://127.0.0.1:{self.serverapp.port}{url_path_join(base, API_PREFIX)}"
         # parent=self: c.AMLApplication.* from the server's config reaches the application object
+        defaults = self._with_runner({}, root)  # computes created in a workspace sandbox runs as local ones do
         self.app = AMLApplication(settings, parent=self).open(computes=self._compute_specs(root),
-                                                               service_url=self.service_url)
+                                                               service_url=self.service_url,
+                                                               vm_sizes=list(self.vm_sizes),
+                                                               target_defaults=defaults)
         self.settings.update(
             {
                 "aml_app": self.app,

@@ -296,6 +296,24 @@ class EndpointStatRow(Base):
     latency_hist: Mapped[list[int]] = mapped_column(JSON)
 
 
+class ComputeRow(Base):
+    """A compute created in a workspace (an AmlCompute cluster or a ComputeInstance): its provisioning settings
+    as given and the state its backend last reported."""
+
+    __tablename__ = "computes"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_compute_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(32))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)  # the ComputeCreate fields, as given
+    state: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ImageRow(Base):
     """A scoring image built from an environment, model files and scoring code, tagged by their joint hash."""
 

@@ -23,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jupyter_aml.cli import app
+from tests.procs import kill_processes_using
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
@@ -78,6 +79,7 @@ def serve(root: Path, *, cwd: Path | None = None) -> Iterator[Service]:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+            kill_processes_using(root)  # the detached cluster hosts of computes it created
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import pytest
 from jupyter_aml.app import AMLApplication
 from jupyter_aml.compute.base import ComputeBackend, ExitCallback, RunJob
 from jupyter_aml.compute.local import LocalProcessBackend, agent_process_env
-from jupyter_aml.compute.scheduler import Scheduler
 from jupyter_aml.core import models
+from jupyter_aml.core.scheduler import Scheduler
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.errors import InvalidInput
 

@@ -10,7 +10,7 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from jupyter_aml.app import AMLApplication
-from jupyter_aml.compute.scheduler import Scheduler
+from jupyter_aml.core.scheduler import Scheduler
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.serving.manager import DeploymentManager
 from jupyter_aml.store.blobs import LocalBlobStore
@@ -59,7 +59,7 @@ async def test_configured_classes_play_their_parts(aml, jp_serverapp):
 
 
 def test_a_class_of_the_wrong_kind_is_refused(tmp_path: Path):
-    config = Config({"AMLApplication": {"blob_store_class": "jupyter_aml.compute.scheduler.Scheduler"}})
+    config = Config({"AMLApplication": {"blob_store_class": "jupyter_aml.core.scheduler.Scheduler"}})
     with pytest.raises(TraitError):
         AMLApplication(ServiceSettings(root=tmp_path), config=config).open()
 
@@ -77,7 +77,7 @@ async def test_open_start_and_stop_without_a_server(tmp_path: Path, database_url
     app = AMLApplication(ServiceSettings(root=tmp_path, database_url=database_url)).open(service_url="http://x")
     await app.start()
     app.service.workspaces.get_or_create("w")
-    assert [c.name for c in app.scheduler.computes()] == ["local"]
+    assert [c.name for c in app.computes.list("w").items] == ["local"]
     await app.stop()
     await app.stop()  # twice is harmless
 

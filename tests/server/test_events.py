@@ -132,7 +132,7 @@ def test_openapi_lists_the_event_union_for_the_events_route():
     schemas = doc["components"]["schemas"]
     union = schemas["AMLEvent"]
     assert union["discriminator"]["propertyName"] == "type"
-    assert set(union["discriminator"]["mapping"]) == {"run", "log", "metric", "files", "model", "webservice"}
+    assert set(union["discriminator"]["mapping"]) == {"run", "log", "metric", "files", "model", "webservice", "compute"}
     for name in ("RunEvent", "LogEvent", "MetricEvent", "FilesEvent", "ModelEvent", "WebserviceEvent"):
         assert "type" in schemas[name]["required"]
     response = doc["paths"]["/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]

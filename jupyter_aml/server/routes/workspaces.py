@@ -1,4 +1,4 @@
-"""Workspaces, experiments, compute targets, and sharing: members, roles, one's access, the activity log."""
+"""Workspaces, experiments, and sharing: members, roles, one's access, the activity log."""
 
 from __future__ import annotations
 
@@ -42,13 +42,6 @@ class ExperimentsHandler(AMLHandler):
     async def get(self, workspace: str) -> None:
         items = await asyncio.to_thread(self.aml.workspaces.experiments, workspace)
         self.reply({"items": [e.model_dump(mode="json") for e in items]})
-
-
-class ComputesHandler(AMLHandler):
-    @api("user", "List compute targets", returns=models.ComputeList, action="computes/read")
-    async def get(self, workspace: str) -> None:
-        await asyncio.to_thread(self.aml.workspaces.get, workspace)
-        self.reply({"items": [c.model_dump(mode="json") for c in self.scheduler.computes()]})
 
 
 class MembersHandler(AMLHandler):
@@ -128,7 +121,6 @@ ROUTES = [
     (r"/workspaces", WorkspacesHandler),
     (rf"/workspaces/{WS}", WorkspaceHandler),
     (rf"/workspaces/{WS}/experiments", ExperimentsHandler),
-    (rf"/workspaces/{WS}/computes", ComputesHandler),
     (rf"/workspaces/{WS}/members", MembersHandler),
     (rf"/workspaces/{WS}/members/(?P<user>[^/]+)", MemberHandler),
     (rf"/workspaces/{WS}/roles", RolesHandler),

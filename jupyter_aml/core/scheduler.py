@@ -1,5 +1,9 @@
 """The run queue: admission per compute target, cancel, restart reconciliation, heartbeat monitor.
 
+Targets are the configured ones (``c.AMLExtension.computes``, e.g. ``local``), seen by every workspace, and
+each workspace's own computes; a run names its target by name and its workspace's own compute wins. The
+policy of one queue (order, admission, waiting reasons) is ``core/run_queue.py``.
+
 It lives in the service process (asyncio); blocking store calls go to a thread. Whenever a run's agent is
 gone (it exited, was killed, hung and was stopped, or nothing runs the run after a restart), the run's
 journal on disk is recovered (core/journal_recovery.py) before the run gets its final status, so no point
@@ -10,8 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from jupyter_aml.compute.base import ComputeBackend, RunJob
 from jupyter_aml.core import models
 from jupyter_aml.core.journal_recovery import Recovery, recover_journal
 from jupyter_aml.core.models import RunStatus
+from jupyter_aml.core.run_queue import CONFIGURED, TargetKey, TargetQueue
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import utcnow
 from jupyter_aml.errors import InvalidInput
@@ -39,52 +43,101 @@ def journal_of(agent: dict[str, Any] | None) -> Path | None:
     return Path(str(run_dir)) / E.JOURNAL_DIRNAME / (E.MAIN_STREAM + E.JOURNAL_SUFFIX) if run_dir else None
 
 
-@dataclass
-class _Target:
-    backend: ComputeBackend
-    queue: deque[tuple[str, str]] = field(default_factory=deque)  # (workspace, run id)
-    running: set[str] = field(default_factory=set)
-
-
 class Scheduler:
+    """Every compute target's queue: the configured ones (``local``) and each workspace's own computes."""
+
     def __init__(self, service: AMLService, backends: dict[str, ComputeBackend], service_url: str) -> None:
         self.service = service
         self.service_url = service_url
-        self.targets = {name: _Target(b) for name, b in backends.items()}
-        self._owner: dict[str, str] = {}  # run id -> target name
+        self.targets: dict[TargetKey, TargetQueue] = {
+            (CONFIGURED, name): TargetQueue((CONFIGURED, name), b) for name, b in backends.items()}
+        self._owner: dict[str, TargetKey] = {}  # run id -> its target
         self._agents: dict[str, tuple[str, dict[str, Any]]] = {}  # run id -> (workspace, agent info)
         self._lock = asyncio.Lock()
         self._monitor: asyncio.Task[None] | None = None
+        self._waking: set[TargetKey] = set()
+        self._tasks: set[asyncio.Future[None]] = set()  # background pumps and wake-ups, kept until done
         self._started = utcnow()
+        self.on_queue_change: Callable[[TargetKey], None] | None = None  # the compute service publishes it
 
-    def computes(self) -> list[models.Compute]:
-        return [
-            models.Compute(**t.backend.describe(), active_runs=len(t.running), queued_runs=len(t.queue))
-            for t in self.targets.values()
-        ]
+    # -- targets ---------------------------------------------------------------------------------------------
+    def configured(self) -> dict[str, ComputeBackend]:
+        return {key[1]: t.backend for key, t in self.targets.items() if key[0] == CONFIGURED}
 
-    def check_target(self, name: str) -> None:
-        if name not in self.targets:
+    def add_target(self, workspace: str, backend: ComputeBackend) -> TargetQueue:
+        target = self.targets[(workspace, backend.name)] = TargetQueue((workspace, backend.name), backend)
+        return target
+
+    def find(self, workspace: str, name: str) -> TargetQueue | None:
+        """The workspace's own compute of that name, else the configured target of that name."""
+        return self.targets.get((workspace, name)) or self.targets.get((CONFIGURED, name))
+
+    def visible(self, workspace: str) -> list[TargetQueue]:
+        """The targets a workspace can submit to: the configured ones first, then its own by name."""
+        configured = [t for k, t in self.targets.items() if k[0] == CONFIGURED]
+        own = sorted((t for k, t in self.targets.items() if k[0] == workspace), key=lambda t: t.key[1])
+        return configured + own
+
+    def check_target(self, workspace: str, name: str) -> TargetQueue:
+        """The target a run submitted to ``name`` goes to; refused (before anything is stored) when it does not
+        exist, has failed, or is a Stopped instance set to refuse runs rather than start."""
+        target = self.find(workspace, name)
+        if target is None:
             raise InvalidInput(
-                f"compute target {name!r} does not exist",
-                hint="available compute targets: " + ", ".join(sorted(self.targets)),
+                f"compute target {name!r} does not exist in workspace {workspace!r}",
+                hint="available compute targets: " + ", ".join(t.key[1] for t in self.visible(workspace)),
             )
+        backend = target.backend
+        state = backend.state()
+        if state == "Failed":
+            raise InvalidInput(f"compute target {name!r} has failed: {backend.error or 'no reason given'}",
+                               hint="see its error with ComputeTarget(ws, name).get_status(); delete it and create "
+                               "it again, or restart it")
+        if state in ("Stopped", "Stopping") and getattr(backend, "when_stopped", "start") != "start":
+            raise InvalidInput(f"compute instance {name!r} is {state}: runs are refused until it is started",
+                               hint=f"start it: ComputeTarget(ws, {name!r}).start() or `aml compute start {name}`")
+        return target
 
+    def runs_on(self, key: TargetKey) -> list[tuple[str, str]]:
+        """(workspace, run id) of every run queued on or running on a target."""
+        target = self.targets.get(key)
+        if target is None:
+            return []
+        running = [(self._agents.get(r, ("", {}))[0] or key[0], r) for r in sorted(target.running)]
+        return list(target.queue) + running
+
+    def forget_target(self, key: TargetKey) -> None:
+        """Drop a deleted compute's queue (its runs were cancelled first)."""
+        self.targets.pop(key, None)
+
+    def kick(self, key: TargetKey) -> None:
+        """A target's state or nodes changed: start what may start now (from any thread of the loop)."""
+        if key in self.targets:
+            self._background(self._pump(key))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- runs ------------------------------------------------------------------------------------------------
     async def submit(self, workspace: str, spec: models.RunCreate, *, submitter: str) -> models.Run:
+        target = None
         if spec.kind == "script" and spec.run_config is not None:
-            self.check_target(spec.run_config.compute_target)
+            target = self.check_target(workspace, spec.run_config.compute_target)
         run = await asyncio.to_thread(self.service.runs.create, workspace, spec, submitter=submitter)
-        if run.kind == "script":
-            assert run.compute_target is not None
-            self.targets[run.compute_target].queue.append((workspace, run.id))
-            self._owner[run.id] = run.compute_target
-            await self._pump(run.compute_target)
+        if run.kind == "script" and target is not None:
+            target.queue.append((workspace, run.id))
+            self._owner[run.id] = target.key
+            await self._pump(target.key)
         return run
 
-    async def _pump(self, name: str) -> None:
+    async def _pump(self, key: TargetKey) -> None:
         async with self._lock:
-            target = self.targets[name]
-            while target.queue and len(target.running) < target.backend.max_concurrent_runs:
+            target = self.targets.get(key)
+            if target is None:
+                return
+            while target.may_start():
                 workspace, run_id = target.queue.popleft()
                 target.running.add(run_id)
                 try:
@@ -92,14 +145,36 @@ class Scheduler:
                 except Exception as exc:
                     log.exception("could not start run %s", run_id)
                     target.running.discard(run_id)
+                    self._owner.pop(run_id, None)
                     await asyncio.to_thread(
                         self.service.runs.fail_orphan,
                         workspace,
                         run_id,
-                        f"the compute target {name!r} could not start the run: {exc}",
+                        f"the compute target {key[1]!r} could not start the run: {exc}",
                     )
+            if target.queue and target.backend.state() == "Stopped":
+                self._wake(target)
+        if self.on_queue_change is not None:
+            self.on_queue_change(key)
 
-    async def _start(self, target: _Target, workspace: str, run_id: str) -> None:
+    def _wake(self, target: TargetQueue) -> None:
+        """Runs wait on a Stopped instance that starts on demand: start it (once)."""
+        if getattr(target.backend, "when_stopped", "refuse") != "start" or target.key in self._waking:
+            return
+        self._waking.add(target.key)
+
+        async def wake() -> None:
+            try:
+                await target.backend.start_compute()
+            except Exception:
+                log.exception("could not start compute %r for its queued runs", target.key[1])
+            finally:
+                self._waking.discard(target.key)
+                self.kick(target.key)
+
+        self._background(wake())
+
+    async def _start(self, target: TargetQueue, workspace: str, run_id: str) -> None:
         run = await asyncio.to_thread(self.service.runs.get, workspace, run_id)
         if run.status != RunStatus.QUEUED:
             target.running.discard(run_id)
@@ -134,11 +209,13 @@ class Scheduler:
             return None
 
     async def _on_exit(self, run_id: str, returncode: int | None) -> None:
-        name = self._owner.pop(run_id, None)
+        key = self._owner.pop(run_id, None)
         known = self._agents.pop(run_id, None)
-        if name is None:
+        if key is None:
             return
-        self.targets[name].running.discard(run_id)
+        target = self.targets.get(key)
+        if target is not None:
+            target.running.discard(run_id)
         try:
             active = await asyncio.to_thread(self.service.runs.active_run, run_id)
             workspace = active.workspace if active is not None else (known[0] if known else None)
@@ -153,13 +230,14 @@ class Scheduler:
                     f"the run agent exited (code {returncode}) without reporting a final status{note}",
                 )
         finally:
-            await self._pump(name)
+            await self._pump(key)
 
     async def cancel(self, workspace: str, run_id: str) -> models.Run:
         run = await asyncio.to_thread(self.service.runs.get, workspace, run_id)
         if run.status.terminal:
             return run
-        target = self.targets.get(run.compute_target or "")
+        key = self._owner.get(run_id)
+        target = self.targets.get(key) if key is not None else self.find(workspace, run.compute_target or "")
         if target and (workspace, run_id) in target.queue:
             target.queue.remove((workspace, run_id))
         run = await asyncio.to_thread(
@@ -167,6 +245,8 @@ class Scheduler:
         )
         if target and run_id in target.running:
             await target.backend.cancel(run_id)
+        elif target and self.on_queue_change is not None:
+            self.on_queue_change(target.key)
         return run
 
     async def reconcile(self) -> None:
@@ -174,7 +254,7 @@ class Scheduler:
         for run in await asyncio.to_thread(self.service.runs.active_runs):
             if run.kind != "script":
                 continue
-            target = self.targets.get(run.compute_target or "")
+            target = self.find(run.workspace, run.compute_target or "")
             if target is None:
                 await asyncio.to_thread(
                     self.service.runs.fail_orphan,
@@ -185,10 +265,10 @@ class Scheduler:
                 continue
             if run.status == RunStatus.QUEUED and not run.agent:
                 target.queue.append((run.workspace, run.id))
-                self._owner[run.id] = target.backend.name
+                self._owner[run.id] = target.key
             elif run.agent and await target.backend.reattach(run.id, run.agent, self._on_exit):
                 target.running.add(run.id)  # heartbeats keep it alive; the monitor catches its end
-                self._owner[run.id] = target.backend.name
+                self._owner[run.id] = target.key
                 self._agents[run.id] = (run.workspace, run.agent)
             else:
                 recovered = await self._recover(run.workspace, run.id, run.agent)
@@ -199,8 +279,8 @@ class Scheduler:
                     run.id,
                     f"the service restarted and nothing runs this run any more{note}",
                 )
-        for name in self.targets:
-            await self._pump(name)
+        for key in list(self.targets):
+            await self._pump(key)
 
     def start_monitor(self) -> None:
         self._monitor = asyncio.ensure_future(self._watch())
@@ -231,10 +311,11 @@ class Scheduler:
     async def _stop_silent(self, run: models.Run) -> None:
         """A run failed for silence: stop its whole process tree (a hung agent does not stop its script),
         then recover what its journal holds on disk."""
-        target = self.targets[self._owner[run.id]]
+        target = self.targets.get(self._owner[run.id])
         known = self._agents.get(run.id)
         try:
-            await target.backend.kill(run.id)
+            if target is not None:
+                await target.backend.kill(run.id)
         finally:
             if known is not None:
                 await self._recover(known[0], run.id, known[1])
