@@ -165,6 +165,11 @@ class DockerInstanceBackend(ComputeBackend):
                  user: str | None = None, ca_files: list[str] | None = None, grace_period: float = 20.0,
                  poll_seconds: float = 1.0, idle_seconds: float | None = None,
                  protected_paths: list[str] | None = None, **settings: Any) -> None:
+        """The service passes the record's fields (image, vcpus/memory_gb from the VM size, ...). Beyond them:
+        ``work_root`` (the folder shared with the container), ``root`` and ``protected_paths`` (never mounted),
+        ``user`` (default: the service's uid:gid), ``ca_files`` (extra CAs to trust), ``grace_period`` (cancel's
+        SIGTERM-to-SIGKILL wait), ``poll_seconds`` (the monitor's period) and ``idle_seconds`` (overrides
+        ``idle_time_before_shutdown_minutes``)."""
         super().__init__(name, max_concurrent_runs=max_concurrent_runs, **settings)
         if when_stopped not in ("start", "refuse"):
             raise InvalidInput(f"compute {name!r}: when_stopped must be 'start' or 'refuse', not {when_stopped!r}")
@@ -364,6 +369,7 @@ class DockerInstanceBackend(ComputeBackend):
             return False
         if container is not None:  # a restarted service finds its instance
             self.container_id = container.id
+            self.cpu_limit = int((container.attrs.get("HostConfig") or {}).get("NanoCpus") or 0) / 1e9 or None
             status = container.status
             log.info("instance %r: adopting container %s (%s)", self.name, self.container_name, status)
             if status == "running":
@@ -615,8 +621,10 @@ class DockerInstanceBackend(ComputeBackend):
                  *groups], user=self.user)
 
     async def kill(self, run_id: str) -> None:
-        """No grace: the agent stopped answering, its script must not run on."""
-        await self.cancel(run_id, grace=0.0)
+        """No grace and no SIGTERM: the agent stopped answering, its script must not run on."""
+        run = self._runs.get(run_id)
+        if run is not None and self._state == "Running":
+            await asyncio.to_thread(self._signal, run, signal.SIGKILL, sweep=True)
 
     async def cancel(self, run_id: str, grace: float | None = None) -> None:
         """SIGTERM to the agent's group (it stops the script and reports Canceled), then after the grace period
