@@ -77,7 +77,8 @@ def test_a_cluster_run_is_reattached_and_a_lost_node_fails_its_run(service: Serv
         import distributed
 
         address = json.loads((service.root / "computes" / "e2e" / "cpu-cluster" / "host.json").read_text())["address"]
-        with distributed.Client(address, timeout=10) as client:
+        dask_: Any = distributed  # untyped
+        with dask_.Client(address, timeout=10) as client:
             pids = client.run(os.getpid)
         for pid in pids.values():  # the busy node and any idle one: a lost machine
             os.kill(pid, signal.SIGKILL)
