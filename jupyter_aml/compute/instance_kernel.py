@@ -201,9 +201,14 @@ def ensure_bundle(probe: dict[str, Any]) -> Path:
                 cmd += ["--platform", tag]
         else:
             cmd += ["--compile-bytecode"] if same else []
+            libc = probe["libc"]
+            triple = f"manylinux_2_{libc[1].split('.')[1]}" if libc[0] == "glibc" else "unknown-linux-musl"
             cmd += ["--target", str(build), "--only-binary", ":all:", "--python-version", version,
-                    "--python-platform", f"{probe['machine']}-{_platform_tags(probe)[0]}"]
-        done = subprocess.run([*cmd, IPYKERNEL_REQUIREMENT], capture_output=True, text=True, timeout=900)
+                    "--python-platform", f"{probe['machine']}-{triple}"]
+        try:
+            done = subprocess.run([*cmd, IPYKERNEL_REQUIREMENT], capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            done = subprocess.CompletedProcess(cmd, 1, "", "timed out after 900 s")
         if done.returncode != 0:
             shutil.rmtree(build, ignore_errors=True)
             raise RuntimeError(f"could not build ipykernel for Python {version} on the host: "

@@ -272,3 +272,30 @@ def test_a_bundle_the_image_cannot_load_is_a_clear_error(kernels: Path, register
     with pytest.raises(RuntimeError, match=r"cannot load it .*librt\.so\.1"):
         km.start_kernel()
     assert kernel_processes(bare_instance) == []
+
+
+def test_the_bundle_is_built_for_the_containers_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another CPU and Python than the host's: pip picks that platform's binary wheels (real PyPI)."""
+    monkeypatch.setenv(ik.BUNDLE_CACHE_ENV, str(tmp_path))
+    probe = {"impl": "cpython", "version": "3.12", "machine": "aarch64", "libc": ["glibc", "2.31"]}
+    bundle = ik.ensure_bundle(probe)
+    zmq = next(bundle.glob("zmq/backend/cython/_zmq*.so")).read_bytes()
+    assert zmq[:4] == b"\x7fELF" and int.from_bytes(zmq[18:20], "little") == 183  # EM_AARCH64
+    assert (bundle / "ipykernel" / "__init__.py").exists()
+    assert not (bundle / "ipykernel" / "__pycache__").exists()  # the host's bytecode would not fit 3.12
+    started = time.monotonic()
+    assert ik.ensure_bundle(probe) == bundle and time.monotonic() - started < 1  # cached
+    assert ik._platform_tags({**probe, "libc": ["", ""]}) == ["musllinux_1_2_aarch64", "musllinux_1_1_aarch64"]
+    with pytest.raises(RuntimeError, match="C library is uclibc"):
+        ik._platform_tags({**probe, "libc": ["uclibc", "1.0"]})
+    with pytest.raises(RuntimeError, match="CPython only"):
+        ik.ensure_bundle({**probe, "impl": "pypy"})
+
+
+def test_a_bundle_that_cannot_be_built_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ik.BUNDLE_CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(ik, "IPYKERNEL_REQUIREMENT", "ipykernel==0.0.1.dev999")
+    probe = {"impl": "cpython", "version": "3.11", "machine": "x86_64", "libc": ["glibc", "2.36"]}
+    with pytest.raises(RuntimeError, match=r"(?s)could not build ipykernel for Python 3\.11 on the host: .*dev999"):
+        ik.ensure_bundle(probe)
+    assert [p.name for p in tmp_path.iterdir()] == [".lock"]  # no half-built bundle left behind
