@@ -83,12 +83,14 @@ def _settle(api: Api, ws: str, compute: T.Compute, timeout: float) -> T.Compute:
 
 def _report(compute: T.Compute, verb: str) -> None:
     """Print the compute (a line, or its JSON); a Failed one is exit 1 with the service's reason."""
+    failed = compute.get("state") == "Failed"
     if c.STATE.json:
         emit_json(compute)
     else:
-        out().print(f"{verb} compute [bold]{escape(compute['name'])}[/bold] ({escape(compute.get('type', ''))}): "
+        said = "compute" if failed else f"{verb} compute"
+        out().print(f"{said} [bold]{escape(compute['name'])}[/bold] ({escape(compute.get('type', ''))}): "
                     f"{_state(compute)}")
-    if compute.get("state") == "Failed":
+    if failed:
         err().print(f"[bold red]error:[/bold red] [red]compute {escape(compute['name'])} failed: "
                     f"{escape(compute.get('error') or 'no reason given')}[/red]", soft_wrap=True)
         err().print(f"[dim]hint: see `aml compute show {escape(compute['name'])}`; delete it and create it again "

@@ -140,7 +140,32 @@ def test_start_stop_restart_of_a_cluster_are_refused(aml: Callable[..., Outcome]
         assert "cannot be started or stopped" in refused.stderr and "hint: it is always on" in refused.stderr
     assert computes(aml)["cli-always"]["state"] == "Running"
     configured = failed(aml("-w", WS, "--json", "compute", "stop", "local"))
-    assert configured.json["error"]["code"] in ("Conflict", "InvalidInput")
+    assert configured.json["error"]["code"] == "Conflict"
+    assert "configured for the service" in configured.json["error"]["message"]
+
+
+def test_create_that_fails_exits_1_with_the_reason(service: Service, aml: Callable[..., Outcome],
+                                                   cleanup: list[str]) -> None:
+    """A real provisioning failure: the service's disk holds a file where the cluster's folder must go."""
+    cleanup.append("cli-fail")
+    blocker = service.root / "computes" / WS / "cli-fail"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")
+    try:
+        outcome = failed(aml("-w", WS, "compute", "create", "cli-fail", "--type", "AmlCompute", "--max-nodes", "1"))
+        assert "compute cli-fail (AmlCompute): Failed" in outcome.stdout and "Created" not in outcome.stdout
+        assert "error: compute cli-fail failed:" in outcome.stderr and "File exists" in outcome.stderr
+        assert "hint:" in outcome.stderr
+        record = computes(aml)["cli-fail"]
+        assert record["state"] == "Failed" and "File exists" in record["error"]
+        details = ok(aml("-w", WS, "compute", "show", "cli-fail")).stdout
+        assert "Failed" in details and "error: " in details and "File exists" in details
+        row = next(line for line in ok(aml("-w", WS, "compute", "list")).stdout.splitlines() if "cli-fail" in line)
+        assert "Failed" in row
+        ok(aml("-w", WS, "compute", "delete", "cli-fail", "--yes"))
+        assert "cli-fail" not in computes(aml)
+    finally:
+        blocker.unlink(missing_ok=True)
 
 
 def test_delete_asks_unless_yes(service: Service, aml: Callable[..., Outcome], cleanup: list[str],
