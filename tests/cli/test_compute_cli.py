@@ -114,6 +114,15 @@ def test_no_wait_returns_at_once_and_json_is_the_rest_answer(aml: Callable[..., 
     assert again.json["error"]["code"] == "Conflict"
 
 
+def test_wait_gives_up_after_timeout(aml: Callable[..., Outcome], cleanup: list[str]) -> None:
+    cleanup.append("cli-timeout")  # created all the same: the service provisions it in the background
+    gave_up = failed(aml("-w", WS, "compute", "create", "cli-timeout", "--type", "AmlCompute", "--max-nodes", "1",
+                         "--timeout", "0"))
+    assert "compute 'cli-timeout' is still Creating after 0 s" in gave_up.stderr
+    assert "aml compute show cli-timeout" in gave_up.stderr
+    assert "cli-timeout" in computes(aml)
+
+
 def test_unknown_vm_size_lists_the_valid_ones(aml: Callable[..., Outcome]) -> None:
     refused = failed(aml("-w", WS, "compute", "create", "cli-badsize", "--type", "AmlCompute", "--vm-size", "HUGE"))
     assert refused.stderr.startswith("error:") and "'HUGE' is not a known size" in refused.stderr
