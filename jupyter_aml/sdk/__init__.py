@@ -1,5 +1,18 @@
 """The user-facing SDK, with Azure ML v1's names. Stdlib-only at import so it works inside any run."""
 
+from jupyter_aml.sdk.compute import (
+    AmlCompute,
+    AmlComputeNodeStateCounts,
+    AmlComputeProvisioningConfiguration,
+    AmlComputeStatus,
+    ComputeInstance,
+    ComputeInstanceProvisioningConfiguration,
+    ComputeInstanceStatus,
+    ComputeTarget,
+    ComputeTargetException,
+    ComputeTargetProvisioningConfiguration,
+    ScaleSettings,
+)
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.experiment import Experiment
@@ -21,6 +34,16 @@ __all__ = [
     "AciWebservice",
     "ActivityFailedError",
     "ActivityFailedException",
+    "AmlCompute",
+    "AmlComputeNodeStateCounts",
+    "AmlComputeProvisioningConfiguration",
+    "AmlComputeStatus",
+    "ComputeInstance",
+    "ComputeInstanceProvisioningConfiguration",
+    "ComputeInstanceStatus",
+    "ComputeTarget",
+    "ComputeTargetException",
+    "ComputeTargetProvisioningConfiguration",
     "DockerWebservice",
     "Environment",
     "Experiment",
@@ -33,6 +56,7 @@ __all__ = [
     "RunCanceledError",
     "RunEvents",
     "RunPage",
+    "ScaleSettings",
     "ScriptRunConfig",
     "Webservice",
     "Workspace",

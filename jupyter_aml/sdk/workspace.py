@@ -11,6 +11,7 @@ from jupyter_aml.errors import Conflict, NotFound, ServiceUnavailable
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.api import Api
 from jupyter_aml.runtime.http import ServiceClient
+from jupyter_aml.sdk.compute import ComputeTarget
 from jupyter_aml.sdk.connect import connect
 from jupyter_aml.sdk.queries import WorkspaceQueries
 from jupyter_aml.sdk.sharing import WorkspaceSharing
@@ -113,8 +114,9 @@ class Workspace(WorkspaceQueries, WorkspaceSharing):
         return {e["name"]: Experiment(self, e["name"]) for e in items}
 
     @property
-    def compute_targets(self) -> dict[str, dict[str, Any]]:
-        return {c["name"]: dict(c) for c in self._api.list_computes(self.name)["items"]}
+    def compute_targets(self) -> dict[str, ComputeTarget]:
+        """Name -> target object (``AmlCompute``, ``ComputeInstance``, or ``ComputeTarget`` for ``local``), as v1."""
+        return {t.name: t for t in ComputeTarget.list(self)}
 
     def get_details(self) -> dict[str, Any]:
         return dict(self._details)

@@ -5,7 +5,8 @@ from typing import Any
 from azureml.core._lazy import resolve
 
 __version__ = "jupyter-aml-shim"
-__all__ = ["Environment", "Experiment", "InferenceConfig", "Model", "Run", "ScriptRunConfig", "Workspace"]
+__all__ = ["ComputeTarget", "Environment", "Experiment", "InferenceConfig", "Model", "Run", "ScriptRunConfig",
+           "Workspace"]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@
 from jupyter_aml.errors import AMLError as AzureMLException
 from jupyter_aml.errors import ServiceUnavailable
 from jupyter_aml.errors import UserError as UserErrorException
+from jupyter_aml.sdk.compute import ComputeTargetException
 from jupyter_aml.sdk.model import ModelNotFound as ModelNotFoundException
 from jupyter_aml.sdk.model import WebserviceException
 from jupyter_aml.sdk.run import ActivityFailedException
@@ -16,6 +17,7 @@ ServiceException = ServiceUnavailable
 __all__ = [
     "ActivityFailedException",
     "AzureMLException",
+    "ComputeTargetException",
     "ModelNotFoundException",
     "ServiceException",
     "UserErrorException",

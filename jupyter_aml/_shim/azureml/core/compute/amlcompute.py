@@ -1,0 +1,16 @@
+"""``azureml.core.compute.amlcompute`` provided by jupyter-aml (see azureml.core)."""
+
+from typing import Any
+
+from azureml.core._lazy import resolve
+
+__all__ = [  # noqa: F822 - resolved lazily by __getattr__
+    "AmlCompute", "AmlComputeNodeStateCounts", "AmlComputeProvisioningConfiguration", "AmlComputeStatus",
+    "ScaleSettings",
+]
+
+
+def __getattr__(name: str) -> Any:
+    value = resolve(__name__, name, tuple(__all__))
+    globals()[name] = value
+    return value
