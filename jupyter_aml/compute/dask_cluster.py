@@ -52,6 +52,19 @@ def task_key(run_id: str) -> str:
     return f"aml-run-{run_id}"
 
 
+def _node_view(dask_scheduler: Any) -> list[tuple[str, str, list[str]]]:
+    """On the scheduler: each worker's name, state (busy while it processes a run's task, leaving while it
+    closes) and the runs it processes; the scheduler's own view, as worker heartbeats lag behind."""
+    prefix = task_key("")
+    view = []
+    for address, worker in sorted(dask_scheduler.workers.items()):
+        runs = sorted(str(t.key)[len(prefix):] for t in worker.processing if str(t.key).startswith(prefix))
+        status = str(getattr(worker.status, "name", worker.status))
+        state = "leaving" if status.startswith("closing") else "busy" if worker.processing else "idle"
+        view.append((str(worker.name if worker.name is not None else address), state, runs))
+    return view
+
+
 class DaskClusterBackend(ComputeBackend):
     type_name: ClassVar[str] = "AmlCompute"
 
@@ -192,13 +205,8 @@ class DaskClusterBackend(ComputeBackend):
     async def _poll_nodes(self) -> None:
         while True:
             try:
-                info = await self._client.scheduler.identity()
-                nodes = []
-                for address, worker in sorted(info.get("workers", {}).items()):
-                    executing = int(worker.get("metrics", {}).get("executing", 0))
-                    status = str(worker.get("status", "running"))
-                    state = "leaving" if status.startswith("closing") else "busy" if executing else "idle"
-                    nodes.append(NodeInfo(str(worker.get("name", address)), state))  # type: ignore[arg-type]
+                nodes = [NodeInfo(name, state, tuple(runs))
+                         for name, state, runs in await self._client.run_on_scheduler(_node_view)]
                 if nodes != self._nodes:
                     self._nodes = nodes
                     self.notify()

@@ -11,6 +11,7 @@ cannot be changed here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -109,7 +110,12 @@ class ComputeService:
     # -- lifecycle -------------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Load every workspace's computes and bring each up again (a running cluster or container is found
-        and adopted, so its runs can be reattached), before the run queue reconciles."""
+        and adopted, so its runs can be reattached), before the run queue reconciles. Configured managed targets
+        (an AmlCompute in ``c.AMLExtension.computes``) are brought up the same way."""
+        for key, target in list(self.scheduler.targets.items()):
+            if key[0] == CONFIGURED and target.backend.state() != "Running":
+                target.backend.on_change(functools.partial(self.scheduler.kick, key))
+                await self._provision(key, target.backend)
         for record in await asyncio.to_thread(self.records.all):
             try:
                 backend = self._backend(record.workspace, record.spec)
@@ -122,6 +128,7 @@ class ComputeService:
 
     async def create(self, workspace: str, spec: cm.ComputeCreate, *, created_by: str) -> cm.Compute:
         spec.check()
+        spec = spec.model_copy(update={"vm_size": resolve(spec.vm_size, self.sizes)["name"]})  # v1's spelling
         configured = self.scheduler.targets.get((CONFIGURED, spec.name))
         if configured is not None:
             raise Conflict(f"compute target {spec.name!r} already exists (configured for every workspace)",
@@ -196,7 +203,7 @@ class ComputeService:
 
     async def _persist(self, key: TargetKey) -> None:
         target = self.scheduler.targets.get(key)
-        if target is None:
+        if target is None or key[0] == CONFIGURED:  # a configured target has no record
             return
         backend = target.backend
         try:
@@ -255,7 +262,8 @@ class ComputeService:
         runs = self.scheduler.runs_on(target.key)
         if runs and not force:
             raise Conflict(f"compute {name!r} has {len(runs)} queued or running run(s)",
-                           hint="wait for them, or delete with force=true to cancel them")
+                           hint="wait for them, or delete it with force to cancel them (REST ?force=true, "
+                           "aml compute delete --force, ComputeTarget.delete(force=True))")
         for run_workspace, run_id in runs:
             run = await self.scheduler.cancel(run_workspace or workspace, run_id)
             if not run.status.terminal:

@@ -218,7 +218,11 @@ class AMLExtension(ExtensionApp):
                 **next((c for c in self.computes if c.get("name") == "local"), {}),
             },
         )
-        return [self._with_runner(spec, root) if spec.get("type", "local") == "local" else spec for spec in specs]
+        for spec in specs:  # a configured cluster keeps its host's files with the workspaces' computes
+            if spec.get("type") == "AmlCompute":
+                spec.setdefault("state_dir", str(root / "computes" / "_configured" / str(spec.get("name"))))
+        return [self._with_runner(spec, root) if spec.get("type", "local") in ("local", "AmlCompute") else spec
+                for spec in specs]
 
     def _with_runner(self, spec: dict[str, Any], root: Path) -> dict[str, Any]:
         from jupyter_core.paths import jupyter_config_dir, jupyter_runtime_dir

@@ -75,6 +75,9 @@ async def test_a_cluster_is_created_listed_used_resized_and_deleted(aml: Any, am
                                                            "run_config": {"script": "sleep.py",
                                                                           "compute_target": "cpu-cluster"}})
     await until(aml, f"workspaces/w/runs/{run['id']}", lambda r: r["status"] == "Running", 60)
+    busy = await until(aml, "workspaces/w/computes/cpu-cluster",
+                       lambda c: [n for n in c["nodes"] if n["state"] == "busy" and n["run_ids"] == [run["id"]]])
+    assert busy["active_runs"] == 1
     status, refused = await aml("DELETE", "workspaces/w/computes/cpu-cluster")
     assert status == 409 and "force" in refused["error"]["hint"]
     assert host_pids(aml_root)
