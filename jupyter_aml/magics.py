@@ -31,6 +31,7 @@ from jupyter_aml.errors import AMLError, NotFound
 from jupyter_aml.runtime.params import check_name, parse_value
 
 if TYPE_CHECKING:
+    from jupyter_aml.sdk.compute import ComputeTarget
     from jupyter_aml.sdk.environment import Environment
     from jupyter_aml.sdk.run import Run
     from jupyter_aml.sdk.workspace import Workspace
@@ -188,12 +189,12 @@ class AMLMagics(Magics):
                     self._workspaces[None] = Workspace.get("default")
         return self._workspaces[name]
 
-    def _environment(self, value: str | None, compute: dict[str, Any]) -> Environment:
+    def _environment(self, value: str | None, compute: ComputeTarget) -> Environment:
         from jupyter_aml.sdk.environment import Environment
 
         if value is None:
             env = Environment("notebook-kernel")
-            if compute.get("type") == "local":  # same packages as this notebook
+            if compute.type == "local":  # same packages as this notebook
                 env.python.interpreter_path = sys.executable
             return env
         found = (self.shell.user_ns if self.shell is not None else {}).get(value)
