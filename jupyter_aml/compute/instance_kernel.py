@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 from traitlets import Bool, Float, Unicode
 
+log = logging.getLogger(__name__)
 PROVISIONER_NAME = "aml-docker-instance"
 KERNELS_DIR_ENV = "AML_KERNELS_DIR"  # tests (or an admin) point the kernelspecs elsewhere
 BUNDLE_CACHE_ENV = "AML_KERNEL_BUNDLE_CACHE"
@@ -296,6 +298,51 @@ def _read(container: Any, path: str) -> bytes | None:
         return member.read() if member else None
 
 
+# --- the container -----------------------------------------------------------------------------------------
+
+def _running_container(client: Any, name: str) -> Any:
+    import docker.errors
+
+    try:
+        found = client.containers.get(name)
+    except docker.errors.NotFound:
+        raise RuntimeError(f"the compute instance's container {name!r} does not exist") from None
+    if found.status != "running":
+        raise RuntimeError(f"the compute instance's container {name!r} is {found.status}, "
+                           "not running: start the compute instance first")
+    return found
+
+
+def _run_python(container: Any, python: str, script: str, *args: str, user: str = "") -> tuple[int, str]:
+    code, out = container.exec_run([python, "-c", script, *args], user=user)
+    return int(code), (out or b"").decode(errors="replace")
+
+
+def prepare_container(container: str, *, python: str = "python3", provide_ipykernel: bool = True,
+                      client: Any = None) -> tuple[dict[str, Any], str]:
+    """Probe the container's Python and make ipykernel importable there: (probe, bundle folder or "").
+
+    Every kernel start calls it (cheap once done). An instance backend may also call it, in a thread, when its
+    instance becomes Running, so that the first kernel does not wait for ipykernel to be built and copied."""
+    if client is None:
+        import docker
+
+        client = docker.from_env(timeout=60)
+    found = _running_container(client, container)
+    code, out = _run_python(found, python, _PROBE)
+    if code != 0:
+        raise RuntimeError(f"cannot run {python!r} in container {container!r} (exit {code}): {out.strip()[-500:]}")
+    probe: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    if probe["ipykernel"]:
+        return probe, ""
+    if not provide_ipykernel:
+        raise RuntimeError(f"ipykernel is not installed for {python} in container {container!r}: "
+                           "add ipykernel to the compute instance's environment (pip install ipykernel)")
+    log.info("ipykernel is missing in %s: copying a host-built one in", container)
+    return probe, copy_bundle(found, ensure_bundle(probe),
+                              lambda script, folder, user: _run_python(found, python, script, folder, user=user))
+
+
 # --- the provisioner ---------------------------------------------------------------------------------------
 
 class DockerInstanceProvisioner(LocalProvisioner):
@@ -323,16 +370,7 @@ class DockerInstanceProvisioner(LocalProvisioner):
         return self._client
 
     def _container(self) -> Any:
-        import docker.errors
-
-        try:
-            found = self._docker().containers.get(self.container)
-        except docker.errors.NotFound:
-            raise RuntimeError(f"the compute instance's container {self.container!r} does not exist") from None
-        if found.status != "running":
-            raise RuntimeError(f"the compute instance's container {self.container!r} is {found.status}, "
-                               "not running: start the compute instance first")
-        return found
+        return _running_container(self._docker(), self.container)
 
     def _manager(self) -> Any:
         if self.parent is None:
@@ -342,9 +380,8 @@ class DockerInstanceProvisioner(LocalProvisioner):
     def _paths(self) -> dict[str, str]:
         return {k: f"{RUN_DIR}/{self.kernel_id}.{k}" for k in ("json", "pid", "log")}
 
-    def _python(self, container: Any, script: str, *args: str, user: str = "") -> tuple[int, str]:
-        code, out = container.exec_run([self.python or "python3", "-c", script, *args], user=user)
-        return int(code), (out or b"").decode(errors="replace")
+    def _python(self, container: Any, script: str, *args: str) -> tuple[int, str]:
+        return _run_python(container, self.python or "python3", script, *args)
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         """Check the container and its Python, bring ipykernel if needed, then the local connection file."""
@@ -359,20 +396,9 @@ class DockerInstanceProvisioner(LocalProvisioner):
 
     def _prepare(self) -> str:
         """The bundle folder to append to the kernel's path ("" when the image has ipykernel)."""
-        container = self._container()
-        code, out = self._python(container, _PROBE)
-        if code != 0:
-            raise RuntimeError(f"cannot run {self.python!r} in container {self.container!r} "
-                               f"(exit {code}): {out.strip()[-500:]}")
-        self._probe = json.loads(out.strip().splitlines()[-1])
-        if self._probe["ipykernel"]:
-            return ""
-        if not self.provide_ipykernel:
-            raise RuntimeError(f"ipykernel is not installed for {self.python} in container {self.container!r}: "
-                               "add ipykernel to the compute instance's environment (pip install ipykernel)")
-        self.log.info("ipykernel is missing in %s: copying a host-built one in", self.container)
-        return copy_bundle(container, ensure_bundle(self._probe),
-                           lambda script, folder, user: self._python(container, script, folder, user=user))
+        self._probe, bundle = prepare_container(self.container, python=self.python or "python3",
+                                                provide_ipykernel=self.provide_ipykernel, client=self._docker())
+        return bundle
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Start the kernel with a detached ``docker exec``; return once its in-container pid is known."""
@@ -441,7 +467,7 @@ class DockerInstanceProvisioner(LocalProvisioner):
             while (code := await self.poll()) is None:
                 await asyncio.sleep(0.1)
             ret = code
-            if ret not in (0, -signal.SIGKILL, 128 + signal.SIGKILL, -1):
+            if ret not in (0, -1, 128 + signal.SIGKILL, 128 + signal.SIGTERM):  # else it died by itself
                 with contextlib.suppress(Exception):
                     self.log.warning("kernel %s in %s exited with %s: %s", self.kernel_id, self.container, ret,
                                      self._log_tail(self._container()))

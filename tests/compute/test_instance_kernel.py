@@ -190,6 +190,8 @@ def test_kernel_runs_in_the_container(kernels: Path, registered: None, instance:
     assert ik._read(instance, f"{ik.RUN_DIR}/{km.kernel_id}.json") is None  # its files are cleaned up
     ik.remove_kernelspec("box", workspace="ws")
     assert not (kernels / "aml-ws-box").exists()
+    probe, bundle = ik.prepare_container(instance.name)  # what a backend may call ahead of the first kernel
+    assert probe["version"] == "3.11" and not probe["ipykernel"] and bundle.startswith(ik.BUNDLE_ROOT)
 
 
 def test_kill_stops_the_kernels_process_group(kernels: Path, registered: None, instance: Any) -> None:
@@ -299,3 +301,20 @@ def test_a_bundle_that_cannot_be_built_is_a_clear_error(tmp_path: Path, monkeypa
     with pytest.raises(RuntimeError, match=r"(?s)could not build ipykernel for Python 3\.11 on the host: .*dev999"):
         ik.ensure_bundle(probe)
     assert [p.name for p in tmp_path.iterdir()] == [".lock"]  # no half-built bundle left behind
+
+
+async def test_the_jupyter_server_lists_and_runs_the_instance_kernel(
+        jp_fetch: Any, jp_data_dir: Path, registered: None, instance: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default folder is one the running server reads; its kernel manager starts and stops the kernel."""
+    monkeypatch.delenv(ik.KERNELS_DIR_ENV, raising=False)
+    folder = ik.install_kernelspec("srv", instance.name, workspace="ws")
+    assert folder.parent == Path(jp_data_dir) / "kernels"
+    specs = json.loads((await jp_fetch("api", "kernelspecs")).body)["kernelspecs"]
+    assert specs["aml-ws-srv"]["spec"]["display_name"] == "Python (aml: srv)"
+    body = json.dumps({"name": "aml-ws-srv"})
+    kernel = json.loads((await jp_fetch("api", "kernels", method="POST", body=body, request_timeout=180)).body)
+    assert len(kernel_processes(instance)) == 1
+    await jp_fetch("api", "kernels", kernel["id"], method="DELETE", request_timeout=60)
+    assert kernel_processes(instance) == []
+    ik.remove_kernelspec("srv", workspace="ws")
+    assert "aml-ws-srv" not in json.loads((await jp_fetch("api", "kernelspecs")).body)["kernelspecs"]
