@@ -9,7 +9,8 @@ kernelspec names the ``aml-docker-instance`` provisioner (:class:`DockerInstance
   mounted, since a running container cannot gain a mount), then starts the kernel with a detached
   ``docker exec`` whose bootstrap makes the kernel a session leader and records its in-container pid, so that
   signals (SIGINT interrupts a cell) and kills reach the kernel's whole process group *inside* the container;
-- gives the kernel only the kernelspec's ``env`` (never the Jupyter server's environment and credentials);
+- gives the kernel only the kernelspec's ``env`` (never the Jupyter server's environment and credentials),
+  and the notebook's folder as its working directory when the container has that path (a shared mount);
 - brings ipykernel when the image lacks it: a bundle built once on the host with pip for the container's
   Python (version, CPU, glibc/musl tags; binary wheels only), cached, copied once into the container and
   *appended* to the kernel's ``sys.path``, so the image's own packages win and nothing is installed into the
@@ -64,7 +65,10 @@ _BOOTSTRAP = """import os, sys
 try: os.setsid()
 except OSError: pass  # already a session leader
 run, kid = os.environ.pop("AML_KERNEL_RUN_DIR"), os.environ.pop("AML_KERNEL_ID")
-bundle = os.environ.pop("AML_KERNEL_BUNDLE", "")
+bundle, cwd = os.environ.pop("AML_KERNEL_BUNDLE", ""), os.environ.pop("AML_KERNEL_CWD", "")
+if cwd:
+    try: os.chdir(cwd)
+    except OSError: pass  # the notebook's folder is not in the container: the image's working directory
 fd = os.open(f"{run}/{kid}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 os.dup2(fd, 1); os.dup2(fd, 2); os.close(fd)
 with open(f"{run}/{kid}.pid.tmp", "w") as f: f.write(str(os.getpid()))
@@ -405,7 +409,8 @@ class DockerInstanceProvisioner(LocalProvisioner):
         env = {k: kwargs["env"][k] for k in self.kernel_spec.env if k in kwargs["env"]}
         if "JPY_SESSION_NAME" in kwargs["env"]:
             env["JPY_SESSION_NAME"] = kwargs["env"]["JPY_SESSION_NAME"]
-        env.update(AML_KERNEL_RUN_DIR=RUN_DIR, AML_KERNEL_ID=str(self.kernel_id), AML_KERNEL_BUNDLE=self._bundle)
+        env.update(AML_KERNEL_RUN_DIR=RUN_DIR, AML_KERNEL_ID=str(self.kernel_id), AML_KERNEL_BUNDLE=self._bundle,
+                   AML_KERNEL_CWD=str(kwargs.get("cwd") or ""))
         await asyncio.to_thread(self._start, cmd, env)
         return self.connection_info
 

@@ -145,7 +145,7 @@ def test_default_folder_is_the_users_jupyter_data_dir(tmp_path: Path, monkeypatc
 def test_kernel_runs_in_the_container(kernels: Path, registered: None, instance: Any) -> None:
     ik.install_kernelspec("box", instance.name, workspace="ws")
     km = KernelManager(kernel_name="aml-ws-box", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
-    km.start_kernel()
+    km.start_kernel(cwd="/tmp")  # a folder the container has too
     kc = km.client()
     kc.start_channels()
     try:
@@ -153,6 +153,7 @@ def test_kernel_runs_in_the_container(kernels: Path, registered: None, instance:
         content, out = run_cell(kc, "import socket; print(socket.gethostname())")
         assert content["status"] == "ok"
         assert out.strip() == f"{instance.name}-box" != socket.gethostname()
+        assert run_cell(kc, "import os; print(os.getcwd())")[1].strip() == "/tmp"
         assert len(kernel_processes(instance)) == 1
 
         # SIGINT reaches the kernel inside the container: the cell stops, the kernel lives on
@@ -197,14 +198,14 @@ def test_kernel_runs_in_the_container(kernels: Path, registered: None, instance:
 def test_kill_stops_the_kernels_process_group(kernels: Path, registered: None, instance: Any) -> None:
     ik.install_kernelspec("box2", instance.name, workspace="ws")
     km = KernelManager(kernel_name="aml-ws-box2", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
-    km.start_kernel()
+    km.start_kernel(cwd=str(kernels))  # a host folder the container lacks: the image's working directory
     kc = km.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=120)
-        code = ("import subprocess, sys; subprocess.Popen([sys.executable, '-c', "
-                "'import time; time.sleep(300)', 'sleeper']); print('ok')")
-        assert run_cell(kc, code)[1].strip() == "ok"
+        code = ("import os, subprocess, sys; subprocess.Popen([sys.executable, '-c', "
+                "'import time; time.sleep(300)', 'sleeper']); print(os.getcwd())")
+        assert run_cell(kc, code)[1].strip() == "/"
         assert len(kernel_processes(instance)) == 2  # the kernel and the child it started
     finally:
         kc.stop_channels()
