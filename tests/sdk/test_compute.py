@@ -1,9 +1,9 @@
 """Compute targets through the ``azureml`` shim, written as v1 users write them, against a real service process
 whose AmlCompute clusters are real embedded Dask clusters: the create-if-missing idiom, a run's metrics, node
-counts, resize, listing, sizes, refusals, deletion; and the v1 mappings and provisioning configurations offline.
+counts, resize, listing, sizes, refusals, deletion; an instance's lifecycle; and the v1 mappings and provisioning
+configurations offline.
 
-The ComputeInstance's Docker backend is not installed in this tree yet (no ``ComputeInstance`` entry point), so
-its class is tested here through its provisioning configuration and state mapping, not against REST."""
+A ComputeInstance runs on a real Docker engine, with the local base image tests/serving/docker_env.py makes."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.sdk import compute_status as cs
 from jupyter_aml.sdk.compute import AmlCompute, ComputeInstance, ComputeTarget, ComputeTargetException
 from tests.e2e.conftest import ServiceProcess
+from tests.serving.docker_env import ensure_engine, python_base_image
 
 TRAIN = """
 from azureml.core import Run
@@ -241,6 +242,55 @@ def test_the_node_of_a_running_run_counts_as_running(service: ServiceProcess, az
         assert [n["nodeState"] for n in cluster.list_nodes()] == ["running"]
     finally:
         cluster.delete(force=True)
+
+
+def test_an_instance_is_created_used_stopped_started_restarted_and_deleted(
+        service: ServiceProcess, azureml: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from azureml.core import Experiment, ScriptRunConfig
+    from azureml.core.compute import AmlCompute, ComputeInstance, ComputeTarget
+    from azureml.core.compute_target import ComputeTargetException
+
+    image = python_base_image(ensure_engine())
+    ws = workspace(service, "inst")
+    config = ComputeInstance.provisioning_configuration(image=image, max_concurrent_runs=1)
+    instance = ComputeTarget.create(ws, "my-instance", config)
+    try:
+        assert type(instance) is ComputeInstance and instance.status.state == "Creating"
+        capsys.readouterr()
+        instance.wait_for_completion(show_output=True)
+        assert re.fullmatch(r'Creating\.*SucceededProvisioning operation finished, operation "Succeeded"\n',
+                            capsys.readouterr().out)
+        status = instance.get_status()
+        assert (status.state, status.errors, instance.provisioning_state) == ("Running", [], "Succeeded")
+        assert (instance.image, instance.max_concurrent_runs, instance.vm_size) == (image, 1, "STANDARD_D2_V2")
+        assert type(ComputeTarget(ws, "my-instance")) is ComputeInstance
+        with pytest.raises(ComputeTargetException, match="is of type 'ComputeInstance', not 'AmlCompute'"):
+            AmlCompute(ws, "my-instance")
+
+        src = tmp_path / "src"
+        src.mkdir()
+        (src / "train.py").write_text(TRAIN)
+        run = Experiment(ws, "inst").submit(ScriptRunConfig(str(src), "train.py", compute_target=instance))
+        run.wait_for_completion()
+        assert run.get_status() == "Completed" and run.get_metrics()["accuracy"] == 0.91
+
+        # the run is Completed once it says so; its slot is freed when its process has exited, a moment later
+        deadline = time.monotonic() + 30
+        while instance.get_status().active_runs and time.monotonic() < deadline:
+            time.sleep(0.1)
+        instance.stop(show_output=False)
+        assert (instance.get_status().state, instance.provisioning_state) == ("Stopped", "Succeeded")
+        instance.start(show_output=False)
+        assert instance.get_status().state == "Running"
+        instance.restart(wait_for_completion=True, show_output=False)
+        assert instance.get_status().state == "Running"
+        assert [type(t) for t in ComputeTarget.list(ws)] == [ComputeTarget, ComputeInstance]
+        instance.delete()
+        with pytest.raises(ComputeTargetException, match="ComputeTargetNotFound"):
+            ComputeInstance(ws, "my-instance")
+    finally:
+        if "my-instance" in ws.compute_targets:
+            instance.delete(force=True)
 
 
 # -- offline: the v1 mappings and provisioning configurations ---------------------------------------------------
