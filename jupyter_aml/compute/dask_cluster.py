@@ -222,6 +222,7 @@ class DaskClusterBackend(ComputeBackend):
                                     work_root=Path(job.work_root), env_cache=Path(job.env_cache))
         future = self._client.submit(run_agent, job.run_id, launch.argv, launch.env, str(run_dir),
                                      python=self.python, ignore_sigterm=launch.ignore_sigterm,
+                                     memory_limit=int(self.memory_gb * 2**30) if self.memory_gb else None,
                                      key=task_key(job.run_id), pure=False,
                                      resources={NODE_RESOURCE: 1})
         _dask().fire_and_forget(future)

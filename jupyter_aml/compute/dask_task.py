@@ -9,7 +9,10 @@ the process a task started, and a worker's death re-runs the task elsewhere. So:
 - the agent starts in a session of its own through ``jupyter_aml.compute.deathsig``, so it dies with the
   worker (no orphan), and the task stops its whole group when the run's stop ``Event`` is set;
 - the agent gets the environment the service computed (an allowlist), never the worker's, whose nanny set
-  OMP/MKL/OPENBLAS_NUM_THREADS=1 and MALLOC_TRIM_THRESHOLD_.
+  OMP/MKL/OPENBLAS_NUM_THREADS=1 and MALLOC_TRIM_THRESHOLD_;
+- the node's memory limit (its VM size) holds for the script: Dask's own monitor measures only the worker
+  process, so the task sums the resident memory of the agent's whole process tree and stops the script that
+  passes it, saying why on the script's stderr (as a container's OOM kill would stop it).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ def stop_event(run_id: str) -> str:
 
 
 def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, python: str | None = None,
-              grace: float = STOP_GRACE_SECONDS, poll: float = 0.5, ignore_sigterm: bool = False) -> int:
+              grace: float = STOP_GRACE_SECONDS, poll: float = 0.5, ignore_sigterm: bool = False,
+              memory_limit: int | None = None) -> int:
     """Run ``argv`` (the agent's command line) on this worker until it exits or the run is stopped; its code."""
     import distributed
 
@@ -57,7 +61,36 @@ def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, py
         if stop.wait(timeout=poll):
             _stop_group(proc, grace)
             break
+        if memory_limit:
+            _hold_memory(proc.pid, memory_limit)
     return proc.wait()
+
+
+def _hold_memory(agent_pid: int, limit: int) -> None:
+    """Stop the script (the agent's descendants) when the tree's resident memory passes ``limit`` bytes; the
+    agent lives on to report the run Failed with its logs and outputs."""
+    import psutil
+
+    try:
+        agent = psutil.Process(agent_pid)
+        tree = [agent, *agent.children(recursive=True)]
+        used = sum(p.memory_info().rss for p in tree if p.is_running())
+    except psutil.Error:
+        return
+    if used <= limit:
+        return
+    script = tree[1:]
+    message = (f"\njupyter-aml: the run used {used / 2**30:.2f} GiB of memory, more than its node's limit of "
+               f"{limit / 2**30:.2f} GiB (the compute's vm_size); the script was stopped. Pick a larger "
+               "vm_size or use less memory.\n")
+    for victim in script:
+        with contextlib.suppress(OSError):  # its stderr is the agent's pipe: the message lands in the run's logs
+            with open(f"/proc/{victim.pid}/fd/2", "w") as err:
+                err.write(message)
+            break
+    for victim in script:
+        with contextlib.suppress(psutil.Error):
+            victim.kill()
 
 
 def _stop_group(proc: subprocess.Popen[Any], grace: float) -> None:

@@ -78,3 +78,20 @@ def test_a_dead_worker_leaves_no_orphan_and_the_rerun_refuses(client: distribute
     # the re-run must not start the script again
     assert future.result(timeout=60) == NODE_LOST
     assert len(pids.read_text().split()) == 1
+
+
+def test_a_script_over_its_nodes_memory_limit_is_stopped_and_told_why(client: distributed.Client,
+                                                                      tmp_path: Path) -> None:
+    """Dask's monitor sees only the worker process; the task holds the script to the node's memory limit."""
+    hog = "import time; block = bytearray(400 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(60)"
+    parent = f"import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', {hog!r}]))"
+    started = time.monotonic()
+    future = client.submit(run_agent, "r-mem", [sys.executable, "-c", parent], _env(), str(tmp_path),
+                           memory_limit=200 * 2**20, poll=0.2, pure=False)
+    code = future.result(timeout=60)
+    assert code != 0 and time.monotonic() - started < 30
+    log = (tmp_path / "agent.log").read_text()
+    assert "more than its node's limit of 0.20 GiB" in log and "larger vm_size" in log
+    small = client.submit(run_agent, "r-fits", [sys.executable, "-c", "print('fits')"], _env(), str(tmp_path),
+                          memory_limit=200 * 2**20, poll=0.2, pure=False)
+    assert small.result(timeout=60) == 0
