@@ -33,6 +33,15 @@ export type IErrorBody = Schemas['ErrorBody'];
 
 export type IExperiment = Schemas['Experiment'];
 export type ICompute = Schemas['Compute'];
+export type IComputeCreate = Schemas['ComputeCreate'];
+export type IComputeUpdate = Schemas['ComputeUpdate'];
+export type IComputeNode = Schemas['ComputeNode'];
+export type IQueuedRun = Schemas['QueuedRun'];
+export type IVmSize = Schemas['VmSize'];
+/** Creating, Running, Starting, Stopping, Stopped, Restarting, Failed, Deleting. */
+export type ComputeState = NonNullable<ICompute['state']>;
+/** What an instance can be asked to do (`POST …/computes/{name}/{verb}`). */
+export type ComputeVerb = 'start' | 'stop' | 'restart';
 
 export type IModel = Schemas['Model'];
 export type IModelUpdate = Schemas['ModelUpdate'];
@@ -130,8 +139,51 @@ export class AMLService {
     ).items;
   }
 
+  // -- compute targets ------------------------------------------------------------------------------
+
+  /** The configured targets (`origin: "config"`, e.g. local) and the workspace's own computes. */
   async listComputes(workspace: string): Promise<ICompute[]> {
-    return (await this.request<Schemas['ComputeList']>(`workspaces/${seg(workspace)}/computes`))
+    return (await this.request<Schemas['ComputeList']>(computesPath(workspace))).items;
+  }
+
+  /** One compute: settings, state, nodes and the runs waiting for it. */
+  getCompute(workspace: string, name: string): Promise<ICompute> {
+    return this.request<ICompute>(computePath(workspace, name));
+  }
+
+  /** Create a cluster or an instance; it answers at once (202, Creating) and provisions in the background. */
+  createCompute(workspace: string, spec: IComputeCreate): Promise<ICompute> {
+    return this.request<ICompute>(computesPath(workspace), {
+      method: 'POST',
+      body: JSON.stringify(spec)
+    });
+  }
+
+  /** Change a cluster's node counts or idle time (unset fields stay). */
+  updateCompute(workspace: string, name: string, update: IComputeUpdate): Promise<ICompute> {
+    return this.request<ICompute>(computePath(workspace, name), {
+      method: 'PATCH',
+      body: JSON.stringify(update)
+    });
+  }
+
+  /** Delete a compute; 409 while runs are on it unless `force`, which cancels them first. */
+  async deleteCompute(workspace: string, name: string, force = false): Promise<void> {
+    const query = queryString({ force: force ? 'true' : undefined });
+    await this.request<unknown>(`${computePath(workspace, name)}${query}`, { method: 'DELETE' });
+  }
+
+  /** Start, stop (409 while runs are on it) or restart an instance. */
+  computeAction(workspace: string, name: string, verb: ComputeVerb): Promise<ICompute> {
+    return this.request<ICompute>(`${computePath(workspace, name)}/${verb}`, {
+      method: 'POST',
+      body: '{}'
+    });
+  }
+
+  /** The VM sizes a compute may have (v1's names), with the CPUs and memory each gives a node. */
+  async listVmSizes(workspace: string): Promise<IVmSize[]> {
+    return (await this.request<Schemas['VmSizeList']>(`workspaces/${seg(workspace)}/vm-sizes`))
       .items;
   }
 
@@ -411,6 +463,14 @@ function endpointsPath(workspace: string): string {
 
 function endpointPath(workspace: string, name: string): string {
   return `${endpointsPath(workspace)}/${seg(name)}`;
+}
+
+function computesPath(workspace: string): string {
+  return `workspaces/${seg(workspace)}/computes`;
+}
+
+function computePath(workspace: string, name: string): string {
+  return `${computesPath(workspace)}/${seg(name)}`;
 }
 
 function environmentsPath(workspace: string): string {

@@ -22,6 +22,8 @@ export type IFilesEvent = Schemas['FilesEvent'];
 export type IModelEvent = Schemas['ModelEvent'];
 /** A web service changed (state, revision, replicas, settings) or was deleted. */
 export type IWebserviceEvent = Schemas['WebserviceEvent'];
+/** A compute changed (state, nodes, queue, settings) or was deleted: fetch it again. */
+export type IComputeEvent = Schemas['ComputeEvent'];
 
 /**
  * Not on the wire: sent to listeners when the stream came back after an interruption (events may be

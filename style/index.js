@@ -2,3 +2,4 @@ import 'uplot/dist/uPlot.min.css';
 import './base.css';
 import './registry.css';
 import './members.css';
+import './compute.css';

@@ -1,6 +1,7 @@
 /**
  * What the submit form offers, read once when it opens: the folder's scripts and notebooks (via the
- * Jupyter contents API), its requirements.txt, and the server's workspaces, experiments and computes.
+ * Jupyter contents API), its requirements.txt, and the server's workspaces, and the chosen workspace's
+ * experiments and compute targets (the configured ones and the workspace's own).
  */
 import { Contents } from '@jupyterlab/services';
 
@@ -55,6 +56,14 @@ export async function pythonFiles(
   };
 }
 
+/** The target every server configures unless told otherwise (`c.AMLExtension.computes`). */
+const LOCAL_FALLBACK: ICompute = {
+  name: 'local',
+  type: 'local',
+  origin: 'config',
+  max_concurrent_runs: 1
+};
+
 /** A workspace's experiments and computes (an unreadable list is empty: the server checks again). */
 export async function workspaceChoices(
   service: AMLService,
@@ -86,9 +95,12 @@ export async function loadChoices(
     workspaces.find(w => w.name === 'default')?.name ??
     workspaces[0]?.name ??
     'default';
+  // Each workspace lists the server's configured targets (e.g. local) and its own clusters and
+  // instances. A workspace that does not exist yet has none of its own, and cannot be asked: offer
+  // the configured `local`, which the first submit (creating the workspace) can use.
   const { experiments, computes } = workspaces.some(w => w.name === ws)
-    ? await workspaceChoices(service, ws) // computes are server-wide: any workspace lists them
-    : { experiments: [], computes: [{ name: 'local', type: 'local', max_concurrent_runs: 1 }] };
+    ? await workspaceChoices(service, ws)
+    : { experiments: [], computes: [LOCAL_FALLBACK] };
   return { loaded: { workspaces, experiments, computes, ...files }, workspace: ws };
 }
 
