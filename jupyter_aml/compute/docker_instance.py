@@ -96,7 +96,7 @@ if exclude != "-":
     kill_run_processes(run_id, sig, journal, exclude={int(p) for p in exclude.split(",") if p})
 """
 PROBE = (r"import sys; from jupyter_aml.agent.procs import belongs_to_run, is_gone; pid = int(sys.argv[1]); "
-         r"sys.exit(0 if not is_gone(pid) and belongs_to_run(pid, sys.argv[2], sys.argv[3] or None) else 1)")
+         r"sys.exit(0 if not is_gone(pid) and belongs_to_run(pid, sys.argv[2], sys.argv[3] or None) else 3)")
 SETUP = r"import os, sys; [os.makedirs(p, exist_ok=True) for p in sys.argv[1:]]; import jupyter_aml.agent.main"
 
 
@@ -579,18 +579,21 @@ class DockerInstanceBackend(ComputeBackend):
             if code is not None:
                 return True, code
             run.info["exec_id"] = None  # the launcher is gone without a word: watch the agent itself
-        return self._probe(run) is False, None
+        if self._probe(run) is False:
+            status = self._status()  # a dying container's own failure speaks first, for all its runs
+            return bool(status and status.get("Running")), None
+        return False, None
 
     def _probe(self, run: _Run) -> bool | None:
-        """Is the run's agent alive in the container (its pid, carrying the run's variables)? None: the container
-        does not answer (the monitor's look at the container decides then)."""
+        """Is the run's agent alive in the container (its pid, carrying the run's variables)? None: no clear
+        answer (e.g. the container is dying; the monitor's look at the container decides then)."""
         try:
             result = self._engine().containers.get(self.container_name).exec_run(
                 [self.python, "-c", PROBE, str(run.info["pid"]), run.run_id, str(run.info.get("journal") or "")],
                 user=self.user)
         except (_docker().errors.NotFound, _docker().errors.APIError):
             return None
-        return int(result.exit_code) == 0
+        return {0: True, 3: False}.get(result.exit_code)
 
     async def _finish(self, run_id: str, code: int | None) -> None:
         run = self._runs.pop(run_id, None)
