@@ -91,7 +91,8 @@ def workspace_show(
         console.print(escape(details["description"]))
     console.print(f"experiments: {len(experiments)}, runs: {sum(e.run_count for e in experiments)}")
     table = Table("compute", "type", "max concurrent", "active", "queued", box=None, header_style="bold")
-    for comp in computes.values():
+    for target in computes.values():
+        comp = target.serialize()
         table.add_row(
             escape(comp["name"]),
             escape(comp.get("type", "")),

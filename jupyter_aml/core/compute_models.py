@@ -48,6 +48,10 @@ class ComputeCreate(Strict):
     # ComputeInstance
     idle_time_before_shutdown_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
     image: str | None = Field(default=None, max_length=512, description="the instance's Docker base image")
+    environment: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}(?::[0-9]{1,9})?$",
+        description="a registered environment (NAME or NAME:VERSION) the instance's image is built from: its "
+        "docker base image and pip requirements, cached by their hash in the workspace's image registry")
     max_concurrent_runs: int = Field(default=2, ge=1, le=64)
     when_stopped: Literal["start", "refuse"] = Field(
         default="start", description="what a run submitted to a Stopped instance does: start it, or be refused")
@@ -65,6 +69,8 @@ class ComputeCreate(Strict):
             problem = ("scheduler_address and cluster_class are both given", "give one of them, not both")
         elif self.cluster_kwargs and not self.cluster_class:
             problem = ("cluster_kwargs needs cluster_class", "name the cluster manager class, or drop cluster_kwargs")
+        elif self.type == "AmlCompute" and self.environment:
+            problem = ("an AmlCompute takes no environment", "runs name their environment; give it to the run")
         elif self.type == "ComputeInstance" and (self.scheduler_address or self.cluster_class):
             problem = ("a ComputeInstance takes no scheduler_address or cluster_class",
                        "an AmlCompute does: create one with type AmlCompute")
@@ -122,6 +128,7 @@ class Compute(BaseModel):
     scheduler_address: str | None = None
     cluster_class: str | None = None
     image: str | None = None
+    environment: str | None = None
     when_stopped: str | None = None
     max_concurrent_runs: int
     active_runs: int = 0

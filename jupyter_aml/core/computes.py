@@ -103,7 +103,7 @@ class ComputeService:
             fields.update(spec.model_dump(include={"min_nodes", "max_nodes", "idle_seconds_before_scaledown",
                                                    "scheduler_address", "cluster_class"}))
         else:
-            fields.update(spec.model_dump(include={"idle_time_before_shutdown_minutes", "image"}))
+            fields.update(spec.model_dump(include={"idle_time_before_shutdown_minutes", "image", "environment"}))
         return cm.Compute(origin="workspace", vcpus=size.get("vCPUs"), memory_gb=size.get("memoryGB"),
                           created_by=record.created_by, created_at=record.created_at, **fields, **base)
 
@@ -169,6 +169,8 @@ class ComputeService:
         size = resolve(spec.vm_size, self.sizes)
         state_dir = self.state_root / _UNSAFE.sub("_", workspace) / spec.name
         settings = BACKEND_SETTINGS[spec.type](spec, size)
+        if spec.type == "ComputeInstance":
+            settings.update(self._instance_extras(workspace, spec))
         try:
             return cls(spec.name, state_dir=str(state_dir), workspace=workspace, **self.target_defaults, **settings)
         except InvalidInput:
@@ -176,6 +178,25 @@ class ComputeService:
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"compute {spec.name!r} cannot be set up: {exc}",
                                hint="check its settings against docs/compute.md") from None
+
+    def _instance_extras(self, workspace: str, spec: cm.ComputeCreate) -> dict[str, Any]:
+        """An instance mounts the service's run folders and builds its image from a registered environment;
+        each image it builds (or finds) is recorded in the workspace's image registry."""
+        service = self.scheduler.service
+        extras: dict[str, Any] = {"work_root": str(service.settings.work_root), "root": str(service.settings.root)}
+        if spec.environment:
+            name, _, version = spec.environment.partition(":")
+            found = service.environments.get(workspace, name, int(version) if version else None)
+            extras["environment"] = found.spec.model_dump(mode="json")
+
+            def record(image: dict[str, Any]) -> None:
+                service.images.record(workspace, content_hash=str(image["content_hash"]), tag=str(image["tag"]),
+                                      docker_id=str(image["docker_id"]), base_image=str(image["base_image"]),
+                                      environment=dict(image.get("environment") or {}), model_ids=[],
+                                      snapshot_id=None, size=int(image.get("size") or 0))
+
+            extras["on_image"] = record
+        return extras
 
     def _attach(self, workspace: str, backend: ComputeBackend) -> TargetQueue:
         target = self.scheduler.add_target(workspace, backend)
@@ -246,7 +267,7 @@ class ComputeService:
         """start, stop or restart (an instance; a cluster and the local target refuse with the reason)."""
         target = self._own(workspace, name)
         backend = target.backend
-        if verb == "stop" and target.running:
+        if verb == "stop" and target.running and not await self._drained(target):
             raise Conflict(f"compute {name!r} has {len(target.running)} running run(s)",
                            hint="wait for them or cancel them before stopping it")
         operation = {"start": backend.start_compute, "stop": backend.stop_compute,
@@ -255,6 +276,19 @@ class ComputeService:
         await self._persist(target.key)
         self.scheduler.kick(target.key)
         return self.get(workspace, name)
+
+    async def _drained(self, target: TargetQueue, grace: float = 5.0) -> bool:
+        """Whether the runs holding the target's slots have all ended: a run that reported its final status holds
+        its slot until its agent exits a moment later, and a stop right after ``wait_for_completion`` is fair."""
+        runs = list(target.running)
+        statuses = await asyncio.to_thread(
+            lambda: [self.scheduler.service.runs.active_run(r) for r in runs])
+        if any(active is not None for active in statuses):
+            return False
+        deadline = asyncio.get_running_loop().time() + grace
+        while target.running and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        return not target.running
 
     async def delete(self, workspace: str, name: str, *, force: bool) -> None:
         """Remove a compute; refused while runs are on it unless ``force``, which cancels them first."""

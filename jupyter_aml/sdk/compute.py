@@ -161,17 +161,10 @@ class ComputeTarget:
         with _refusals(self.name):
             self._details = cast(dict[str, Any], self._api.get_compute(self.workspace.name, self.name))
 
-    def get(self, key: str | None = None, default: Any = None) -> Any:
-        """v1's ``get()``: this object, refreshed. ``get(field, default)`` reads a field of the service's record,
-        as code that had ``Workspace.compute_targets`` give records (the CLI, the magics) does."""
-        if key is not None:
-            return self._details.get(key, default)
+    def get(self) -> ComputeTarget:
+        """v1's ``get()``: this object, refreshed from the service."""
         self.refresh_state()
         return self
-
-    def __getitem__(self, key: str) -> Any:
-        """A field of the service's record (see ``get``)."""
-        return self._details[key]
 
     def get_status(self) -> Any:
         self.refresh_state()
