@@ -1131,6 +1131,11 @@ export interface components {
        */
       description?: string;
       /**
+       * Environment
+       * @default null
+       */
+      environment?: string | null;
+      /**
        * Error
        * @default null
        */
@@ -1244,6 +1249,12 @@ export interface components {
        * @default
        */
       description?: string;
+      /**
+       * Environment
+       * @description a registered environment (NAME or NAME:VERSION) the instance's image is built from: its docker base image and pip requirements, cached by their hash in the workspace's image registry
+       * @default null
+       */
+      environment?: string | null;
       /**
        * Idle Seconds Before Scaledown
        * @default 1800
@@ -1580,6 +1591,16 @@ export interface components {
        * @default null
        */
       docker_base_image?: string | null;
+      /**
+       * Docker Enabled
+       * @default false
+       */
+      docker_enabled?: boolean;
+      /**
+       * Docker Shm Size
+       * @default null
+       */
+      docker_shm_size?: string | null;
       /** Env Vars */
       env_vars?: {
         [key: string]: string;
@@ -1613,6 +1634,16 @@ export interface components {
        * @default null
        */
       docker_base_image?: string | null;
+      /**
+       * Docker Enabled
+       * @default false
+       */
+      docker_enabled?: boolean;
+      /**
+       * Docker Shm Size
+       * @default null
+       */
+      docker_shm_size?: string | null;
       /** Env Vars */
       env_vars?: {
         [key: string]: string;

@@ -82,6 +82,7 @@ class Compute(_ComputeRequired, total=False):
     scheduler_address: str | None
     cluster_class: str | None
     image: str | None
+    environment: str | None
     when_stopped: str | None
     active_runs: int
     queued_runs: int
@@ -112,6 +113,7 @@ class ComputeCreate(_ComputeCreateRequired, total=False):
     cluster_kwargs: dict[str, Any]
     idle_time_before_shutdown_minutes: int | None
     image: str | None
+    environment: str | None
     max_concurrent_runs: int
     when_stopped: Literal['start', 'refuse']
 
@@ -223,6 +225,8 @@ class EnvironmentDefinition(TypedDict, total=False):
     python: PythonSection
     env_vars: dict[str, str]
     docker_base_image: str | None
+    docker_enabled: bool
+    docker_shm_size: str | None
     python_version: str | None
 
 
@@ -236,6 +240,8 @@ class EnvironmentSpec(TypedDict, total=False):
     python: PythonSection
     env_vars: dict[str, str]
     docker_base_image: str | None
+    docker_enabled: bool
+    docker_shm_size: str | None
 
 
 class _ErrorBodyRequired(TypedDict):
