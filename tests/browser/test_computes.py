@@ -125,7 +125,19 @@ def run_scenario(studio: Studio) -> None:
     assert (made["max_nodes"], made["idle_seconds_before_scaledown"]) == (2, 5)
 
     # Three runs on two nodes: both nodes go busy and the third waits, with the reason, pushed live.
-    first, second = submit(studio, "sleep.py"), submit(studio, "sleep.py")
+    # The first goes through the submit dialog, which offers the new cluster among the targets.
+    studio.run_command("aml:submit-folder", {"path": "cluster-job"}, wait=False)
+    dialog = page.get_by_role("dialog")
+    target = dialog.get_by_label("Compute target")
+    expect(target.locator("option")).to_have_text(["local", f"{CLUSTER} (AmlCompute)"])
+    target.select_option(CLUSTER)
+    dialog.get_by_label("Script").select_option("sleep.py")
+    dialog.get_by_label("Experiment", exact=True).fill("scale-out")
+    dialog.get_by_role("button", name="Submit run").click()
+    dialog.wait_for(state="detached")
+    runs = lab.get(f"workspaces/{WS}/runs", experiment="scale-out")["items"]
+    assert [r["compute_target"] for r in runs] == [CLUSTER]
+    first, second = str(runs[0]["id"]), submit(studio, "sleep.py")
     third = submit(studio, "quick.py")
     expect(bar).to_have_attribute("aria-label", f"Nodes of {CLUSTER}: 2 busy", timeout=60_000)
     expect(row).to_contain_text(scale(2, 0, 2))
