@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """jupyter-aml vs MLflow: one command, both services, every scenario measured in the same run.
 
-    python benchmarks/run.py [--quick] [--only 1,2,...] [--keep]  (scenarios 1-7)
+    python benchmarks/run.py [--quick] [--only 1,2,...] [--keep]  (scenarios 1-7, and the compute group)
+    python benchmarks/run.py --only compute                       (computes only: no MLflow is started)
 
 Builds (once, cached) MLflow's venv in ``benchmarks/.work/mlflow-venv``, starts ``mlflow server``
 (SQLite backend) and ``aml serve`` (fresh root) on free 127.0.0.1 ports, runs the scenarios against both,
@@ -92,6 +93,9 @@ class Bench:
         self.ours: Any = None
         self.aml_pid = 0  # aml serve: the workspace service, which also runs the web services' balancers
         self.trained: dict[str, Any] | None = None  # scenarios 6 and 7: the digits model
+        self.aml_root: Path | None = None
+        self.aml_url = self.aml_token = ""
+        self.compute_rows: list[Any] = []  # the compute group's table (benchmarks/compute.py): peers, not MLflow
 
     # -- MLflow worker --------------------------------------------------------------------------------
     def mlflow(self, scenario: str, *extra: Any, timeout: float = 1800) -> dict[str, Any]:
@@ -114,11 +118,12 @@ class Bench:
         return parse_result(proc.stdout)
 
     # -- setup / teardown -----------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, with_mlflow: bool = True) -> None:
         from servers import ensure_mlflow_venv, start_aml, start_mlflow, wait_aml, wait_mlflow
 
         (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
-        self.details["mlflow_venv"] = ensure_mlflow_venv(self.args.mlflow_spec, say)
+        if with_mlflow:
+            self.details["mlflow_venv"] = ensure_mlflow_venv(self.args.mlflow_spec, say)
         # from here on: the SDK's hash cache and interactive-run temp folders live in this run's folder
         for name, sub in (("XDG_CACHE_HOME", "cache"), ("TMPDIR", "tmp")):
             (self.run_dir / sub).mkdir(exist_ok=True)
@@ -135,13 +140,25 @@ class Bench:
             os.environ["PYTHONPYCACHEPREFIX"] = str(WORK_DIR / "pycache")
             sys.dont_write_bytecode = False
             sys.pycache_prefix = os.environ["PYTHONPYCACHEPREFIX"]
+        if not with_mlflow:
+            say("starting aml serve (the compute group alone: no MLflow) ...")
+            aml_child, self.aml_root = start_aml(self.run_dir)
+            self.children.append(aml_child)
+            self.aml_pid = aml_child.proc.pid
+            url, token, aml_s = wait_aml(aml_child, self.aml_root, timeout=120)
+            say(f"aml serve up at {url} ({aml_s:.1f} s)")
+            self.details["services"] = {"aml_url": url, "aml_start_s": aml_s}
+            self.aml_url, self.aml_token = url, token
+            return
         say("starting mlflow server and aml serve ...")
         mlflow_child, self.mlflow_url = start_mlflow(self.run_dir, self.args.mlflow_workers)
         self.children.append(mlflow_child)
         aml_child, root = start_aml(self.run_dir)
+        self.aml_root = root
         self.children.append(aml_child)
         self.aml_pid = aml_child.proc.pid
         url, token, aml_s = wait_aml(aml_child, root, timeout=120)
+        self.aml_url, self.aml_token = url, token
         mlflow_s = wait_mlflow(mlflow_child, self.mlflow_url, timeout=300)
         version = self.mlflow("ping")["version"]
         say(
@@ -706,6 +723,18 @@ class Bench:
             ),
         ]
 
+    def s_compute(self) -> None:
+        """The compute group (benchmarks/compute.py): instance and cluster latencies, scaling, idle footprint."""
+        from compute import ComputeBench
+
+        assert self.aml_root is not None
+        bench = ComputeBench(self.aml_url, self.aml_token, self.aml_root, self.args.quick, say)
+        try:
+            bench.run()
+        finally:  # what was measured before a failure is reported too
+            self.compute_rows += bench.rows
+            self.details["compute"] = bench.details
+
     # -- driver ----------------------------------------------------------------------------------------
     def run(self) -> int:
         scenarios = {
@@ -716,6 +745,7 @@ class Bench:
             "5": self.s5_resubmit,
             "6": self.s6_serving,
             "7": self.s7_register,
+            "compute": self.s_compute,
         }
         only = [s.strip() for s in self.args.only.split(",")] if self.args.only else list(scenarios)
         started = time.time()
@@ -727,10 +757,10 @@ class Bench:
             )
         unknown = [k for k in only if k not in scenarios]
         if unknown:
-            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios)}")
+            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 1} or compute")
         try:
             try:
-                self.start()
+                self.start(with_mlflow=any(k != "compute" for k in only))
             except Exception as exc:
                 self.errors["setup"] = f"{type(exc).__name__}: {exc}"
                 say(f"setup FAILED: {self.errors['setup']}")
@@ -751,7 +781,7 @@ class Bench:
         self.details["load_average_after"] = os.getloadavg()
         self.report()
         if not self.args.keep:
-            for sub in ("aml-root", "mlflow", "src", "tmp", "cache", "serving"):
+            for sub in ("aml-root", "aml-root-runs", "mlflow", "src", "tmp", "cache", "serving"):
                 shutil.rmtree(self.run_dir / sub, ignore_errors=True)
         return 1 if self.errors else 0
 
@@ -792,6 +822,11 @@ class Bench:
             "",
             table,
         ]
+        if self.compute_rows:
+            from compute_common import render
+
+            lines += ["", "Computes (ratio = ours / the named peer, measured in the same run):", "",
+                      render(self.compute_rows)]
         for key, err in self.errors.items():
             lines.append(f"scenario {key} failed: {err}")
         text = "\n".join(lines)
@@ -801,6 +836,7 @@ class Bench:
         payload = {
             "environment": env,
             "rows": [r.as_dict() for r in self.rows],
+            "compute_rows": [r.as_dict() for r in self.compute_rows],
             "errors": self.errors,
             "details": self.details,
         }
@@ -812,7 +848,7 @@ class Bench:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (under ~5 minutes)")
-    parser.add_argument("--only", default="", help="comma-separated scenario numbers, e.g. 1,2")
+    parser.add_argument("--only", default="", help="comma-separated scenario numbers or groups, e.g. 1,2 or compute")
     parser.add_argument("--keep", action="store_true", help="keep the services' data under .work/runs/<stamp>")
     parser.add_argument("--mlflow-spec", default="mlflow", help="pip requirement for MLflow's venv (default: mlflow)")
     parser.add_argument(
