@@ -1,7 +1,8 @@
 """The ``ComputeInstance`` compute target: one long-lived Docker container; each run's agent runs inside it.
 
 The container (``aml-ci-<workspace>-<name>-<hash>``, labelled ``aml.kind/aml.root/aml.workspace/aml.compute``) is
-started from the base image with ``--network host`` (the agent reaches the service on 127.0.0.1), docker's init
+started from the base image with ``--network host`` (the agent reaches the service on 127.0.0.1) and the compute's
+name as its hostname (as in v1; the host network would otherwise give it the host's), docker's init
 as PID 1, the instance's CPU and memory limits, this installation's ``jupyter_aml`` mounted read-only at
 ``/opt/jupyter-aml`` and on PYTHONPATH, and the host's CA bundle copied in. Nothing is pulled.
 
@@ -124,6 +125,11 @@ def _sanitize(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "x"
 
 
+def _hostname(name: str) -> str:
+    """The compute's name as a hostname label (letters, digits and hyphens, at most 63)."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", name).strip("-")[:63].strip("-") or "instance"
+
+
 def _root_of(state_dir: Path) -> Path | None:
     """The service's root, when the state folder is the service's ``<root>/computes/<workspace>/<name>``."""
     return state_dir.parents[2] if len(state_dir.parents) > 3 and state_dir.parents[1].name == "computes" else None
@@ -193,6 +199,7 @@ class DockerInstanceBackend(ComputeBackend):
         self.labels = {"aml.kind": KIND, "aml.root": owner, "aml.workspace": workspace, "aml.compute": name}
         digest = hashlib.sha256(f"{owner}\0{workspace}\0{name}".encode()).hexdigest()[:8]
         self.container_name = f"aml-ci-{_sanitize(workspace)}-{_sanitize(name)}"[:110] + f"-{digest}"
+        self.hostname = _hostname(name)  # v1's: the name, not the host's (which --network host would give)
         self.container_id: str | None = None
         self.cpu_limit: float | None = vcpus
         self.stopped_reason: str | None = None
@@ -298,7 +305,8 @@ class DockerInstanceBackend(ComputeBackend):
             env.update({k: CA_IN for k in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT")})
         container = client.containers.create(
             self.image, [self.python, "-c", KEEPALIVE], name=self.container_name, labels=self.labels,
-            init=True, network_mode="host", user=self.user, environment=env, stop_signal="SIGTERM",
+            init=True, network_mode="host", hostname=self.hostname, user=self.user, environment=env,
+            stop_signal="SIGTERM",
             volumes={str(Path(PACKAGE_PARENT) / "jupyter_aml"): {"bind": f"{PKG_IN}/jupyter_aml", "mode": "ro"},
                      str(work_root): {"bind": str(work_root), "mode": "rw"}},
             **limits)

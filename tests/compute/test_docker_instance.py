@@ -64,7 +64,8 @@ async def _until(predicate: Callable[[], bool], timeout: float = 30) -> None:
 def test_provision_limits_and_a_failing_run(make: Make, engine: Any, service: FakeService, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTER_TOKEN", "the-servers-secret")
-    script = (b"import os, sys\nprint('in a container:', os.path.exists('/.dockerenv'))\n"
+    script = (b"import os, socket, sys\nprint('in a container:', os.path.exists('/.dockerenv'))\n"
+              b"print('hostname:', socket.gethostname())\n"
               b"print('server token:', 'JUPYTER_TOKEN' in os.environ)\n"
               b"print('trusts:', os.environ['SSL_CERT_FILE'], os.path.getsize(os.environ['SSL_CERT_FILE']) > 1000)\n"
               b"sys.exit(3)\n")
@@ -100,6 +101,7 @@ def test_provision_limits_and_a_failing_run(make: Make, engine: Any, service: Fa
     assert "in a container: True" in out and "server token: False" in out and "beside it" in out
     assert "trusts: /etc/jupyter-aml/ca-bundle.pem True" in out
     (container,) = engine.containers.list(filters={"label": f"aml.root={tmp_path / 'instance'}"})
+    assert f"hostname: {container.labels['aml.compute']}" in out  # the compute's name, not the host's
     host = container.attrs["HostConfig"]
     assert host["NanoCpus"] == 1_000_000_000 and host["Memory"] == 1536 * 1024**2
     assert host["NetworkMode"] == "host" and host["Init"] is True
