@@ -193,6 +193,7 @@ def ensure_bundle(probe: dict[str, Any]) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time, across server processes too
         if (target / _MARKER).exists():
             return target
+        log.info("building %s for the container's Python %s in %s", IPYKERNEL_REQUIREMENT, probe["version"], target)
         build = Path(tempfile.mkdtemp(dir=cache, prefix=".build-"))
         cmd = _pip_command()
         version = probe["version"]
@@ -437,6 +438,7 @@ class DockerInstanceProvisioner(LocalProvisioner):
                 raise RuntimeError(f"the kernel in container {self.container!r} exited at once "
                                    f"(code {state['ExitCode']}): {self._log_tail(container)}")
             time.sleep(0.1)
+        self._python(container, _REMOVE, paths["json"])  # a kernel that starts after all cannot connect
         raise RuntimeError(f"the kernel in container {self.container!r} did not start in {self.start_timeout} s")
 
     def _log_tail(self, container: Any) -> str:

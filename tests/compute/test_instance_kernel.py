@@ -28,6 +28,7 @@ from jupyter_client.provisioning.factory import KernelProvisionerFactory
 from jupyter_aml.compute import instance_kernel as ik
 from tests.serving.docker_env import _ldd, ensure_engine, python_base_image
 
+USERS_BUNDLE_CACHE = Path.home() / ".cache" / "jupyter-aml" / "ipykernel"  # the default, built once
 ENTRY_POINT = "aml-docker-instance = jupyter_aml.compute.instance_kernel:DockerInstanceProvisioner"
 
 
@@ -241,6 +242,14 @@ def test_a_non_root_instance_restarts_its_kernel(kernels: Path, registered: None
             kc.stop_channels()
             km.shutdown_kernel(now=False)
         assert kernel_processes(container) == []
+
+        km = KernelManager(kernel_name="aml-ws-user",  # then the instance stops under a running kernel
+                           kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
+        km.start_kernel()
+        container.kill()
+        assert not km.is_alive()
+        km.shutdown_kernel(now=True)  # nothing left to signal or clean: no error
+        assert not km.has_kernel
     finally:
         container.remove(force=True)
 
@@ -308,6 +317,7 @@ async def test_the_jupyter_server_lists_and_runs_the_instance_kernel(
         jp_fetch: Any, jp_data_dir: Path, registered: None, instance: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The default folder is one the running server reads; its kernel manager starts and stops the kernel."""
     monkeypatch.delenv(ik.KERNELS_DIR_ENV, raising=False)
+    monkeypatch.setenv(ik.BUNDLE_CACHE_ENV, str(USERS_BUNDLE_CACHE))  # pytest-jupyter gave HOME a tmp folder
     folder = ik.install_kernelspec("srv", instance.name, workspace="ws")
     assert folder.parent == Path(jp_data_dir) / "kernels"
     specs = json.loads((await jp_fetch("api", "kernelspecs")).body)["kernelspecs"]
