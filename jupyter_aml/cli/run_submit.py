@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -80,7 +80,7 @@ def run_submit(
         managed = Environment.from_pip_requirements(environment.name, requirements)
         managed.environment_variables = dict(environment.environment_variables)
         managed.python.interpreter_path = environment.python.interpreter_path
-        managed.docker.base_image = environment.docker.base_image
+        managed.docker = replace(environment.docker)
         environment = managed
     environment.environment_variables.update(c.parse_pairs(env, "--env"))
     config = ScriptRunConfig(

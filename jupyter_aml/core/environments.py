@@ -38,6 +38,9 @@ def canonical_spec(spec: rm.EnvironmentDefinition) -> dict[str, Any]:
         "pip": [p.strip() for p in spec.python.pip if p.strip()],
         "env_vars": dict(sorted(spec.env_vars.items())),
         "docker_base_image": spec.docker_base_image,
+        # only when set, so the hash of every definition registered before Docker runs existed stays the same
+        **({"docker_enabled": True} if spec.docker_enabled else {}),
+        **({"docker_shm_size": spec.docker_shm_size} if spec.docker_shm_size else {}),
     }
 
 

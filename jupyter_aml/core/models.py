@@ -149,6 +149,10 @@ class EnvironmentSpec(Strict):
     env_vars: dict[str, str] = Field(default_factory=dict,
                                      json_schema_extra={"propertyNames": {"pattern": ENV_VAR_PATTERN}})
     docker_base_image: str | None = Field(default=None, max_length=512)
+    # v1's DockerConfiguration(use_docker=True) / Environment.docker.enabled: the script runs in a container of
+    # an image built from docker_base_image (a base image alone is for Docker web services). docs/docker-runs.md
+    docker_enabled: StrictBool = False
+    docker_shm_size: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,5}[bkmg]?$")
 
     @field_validator("env_vars")
     @classmethod

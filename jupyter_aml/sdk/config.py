@@ -9,6 +9,7 @@ from typing import Any
 
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.sdk.environment import Environment
+from jupyter_aml.sdk.runconfig import DockerConfiguration
 
 FORMAT = "jupyter-aml/runconfig@1"
 
@@ -23,6 +24,7 @@ class ScriptRunConfig:
         environment: Environment | None = None,
         max_run_duration_seconds: int | None = None,
         command: list[str] | None = None,
+        docker_runtime_config: DockerConfiguration | None = None,
     ) -> None:
         if command and not script:  # Azure's command=["python", "train.py", ...] form
             parts = [str(c) for c in command]
@@ -39,6 +41,20 @@ class ScriptRunConfig:
         self.compute_target = getattr(compute_target, "name", compute_target) or "local"
         self.environment = environment or Environment()
         self.max_run_duration_seconds = max_run_duration_seconds
+        if docker_runtime_config is not None and not isinstance(docker_runtime_config, DockerConfiguration):
+            raise InvalidInput("docker_runtime_config must be a DockerConfiguration",
+                               hint="from azureml.core.runconfig import DockerConfiguration")
+        self.docker_runtime_config = docker_runtime_config
+
+    def environment_spec(self) -> dict[str, Any]:
+        """The environment as the run gets it: ``docker_runtime_config``, when given, decides Docker (v1)."""
+        spec = self.environment.to_spec()
+        docker = self.docker_runtime_config
+        if docker is not None:
+            spec["docker_enabled"] = docker.use_docker
+            if docker.shm_size:
+                spec["docker_shm_size"] = docker.shm_size
+        return spec
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,11 +65,14 @@ class ScriptRunConfig:
             "compute_target": self.compute_target,
             "environment": self.environment.to_spec(),
             "max_run_duration_seconds": self.max_run_duration_seconds,
+            "docker_runtime_config": self.docker_runtime_config.to_dict() if self.docker_runtime_config else None,
         }
 
     def run_config(self) -> dict[str, Any]:
         """The REST ``run_config`` payload."""
-        body = {k: v for k, v in self.to_dict().items() if k not in ("format", "source_directory")}
+        body = {k: v for k, v in self.to_dict().items()
+                if k not in ("format", "source_directory", "docker_runtime_config")}
+        body["environment"] = self.environment_spec()
         return body
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
@@ -86,6 +105,8 @@ class ScriptRunConfig:
             data.get("compute_target", "local"),
             Environment.from_spec(data.get("environment", {})),
             data.get("max_run_duration_seconds"),
+            docker_runtime_config=DockerConfiguration.from_dict(data["docker_runtime_config"])
+            if data.get("docker_runtime_config") else None,
         )
 
     def __repr__(self) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from jupyter_aml.envbuild import definition_user_managed
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime import api_types as T
+from jupyter_aml.sdk.runconfig import check_shm_size
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.workspace import Workspace
@@ -25,7 +26,12 @@ class PythonSection:
 
 @dataclass
 class DockerSection:
+    """v1's ``Environment.docker``: ``enabled`` runs the script in a container of an image built from
+    ``base_image`` (which, alone, is the base of Docker web services only); ``shm_size`` sizes its /dev/shm."""
+
+    enabled: bool = False
     base_image: str | None = None
+    shm_size: str | None = None
 
 
 class Environment:
@@ -67,6 +73,8 @@ class Environment:
             },
             "env_vars": {k: str(v) for k, v in self.environment_variables.items()},
             "docker_base_image": self.docker.base_image,
+            "docker_enabled": bool(self.docker.enabled),
+            "docker_shm_size": check_shm_size(self.docker.shm_size),
         }
 
     @classmethod
@@ -79,7 +87,8 @@ class Environment:
             pip_packages=list(python.get("pip", [])),
         )
         env.environment_variables = dict(spec.get("env_vars", {}))
-        env.docker.base_image = spec.get("docker_base_image")
+        env.docker = DockerSection(enabled=bool(spec.get("docker_enabled", False)),
+                                   base_image=spec.get("docker_base_image"), shm_size=spec.get("docker_shm_size"))
         return env
 
     # -- the environment registry ------------------------------------------------------------------
@@ -138,4 +147,5 @@ class Environment:
         return outcome
 
     def __repr__(self) -> str:
-        return f"Environment(name={self.name!r}, version={self.version!r}, pip={self.python.pip_packages!r})"
+        docker = f", docker={self.docker.base_image or 'default image'!r}" if self.docker.enabled else ""
+        return f"Environment(name={self.name!r}, version={self.version!r}, pip={self.python.pip_packages!r}{docker})"
