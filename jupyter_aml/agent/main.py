@@ -21,6 +21,7 @@ import time
 import traceback
 from typing import Any, cast
 
+from jupyter_aml.envbuild.container import docker_settings, prepare_image
 from jupyter_aml.envbuild.venv import (
     SHIM_DIR,
     EnvBuildError,
@@ -39,6 +40,7 @@ from jupyter_aml.runtime.shipper import JournalShipper
 from jupyter_aml.statuses import TERMINAL_STATUSES
 
 from .config import AGENT_LOG_STREAM, AgentConfig
+from .container import ContainerRun, exit_message
 from .outputs import upload_outputs
 from .procs import kill_run_processes
 from .reporting import LogShipper, retry_until, warn
@@ -86,6 +88,7 @@ class Agent:
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         self._std_log: Any = None
         self._std_lock = threading.Lock()
+        self.container: ContainerRun | None = None  # when the script runs in Docker
 
     # -- helpers ---------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -160,32 +163,54 @@ class Agent:
             count = fetch_snapshot(self.client, cfg.workspace, run["snapshot_id"], cfg.run_dir, self.wd)
             self.say(f"snapshot {str(run['snapshot_id'])[:12]}: {count} file(s)")
         self._check_cancel()
-        prepared = prepare_environment(spec, cfg.env_cache, log=self.say, cancel=self.cancel_event,
-                                       builder=cfg.builder)
+        docker = docker_settings(spec)
+        prepared: PreparedEnv | None = None
+        if docker is not None:  # the script runs in a container of the environment's image (agent/container.py)
+            image = prepare_image(spec, docker, cfg.env_cache, log=self.say, cancel=self.cancel_event)
+            self.container = ContainerRun(image, docker, run_id=cfg.run_id, run_dir=cfg.run_dir, wd=self.wd,
+                                          journal=str(cfg.journal))
+        else:
+            prepared = prepare_environment(spec, cfg.env_cache, log=self.say, cancel=self.cancel_event,
+                                           builder=cfg.builder)
         self._check_cancel()
         self.set_status("Starting")
         script = run_config.get("script")
         if not script:
             raise EnvBuildError("run_config.script is missing")
-        env = self.script_env(prepared, spec or {})
-        cmd = [prepared.python, str(script), *[str(a) for a in run_config.get("arguments") or []]]
+        args = [str(script), *[str(a) for a in run_config.get("arguments") or []]]
         if str(script).endswith(".ipynb"):  # a notebook is executed by nbclient: agent/notebook.py
-            cmd[1:2] = ["-m", "jupyter_aml.agent.notebook", str(script)]
+            args[0:1] = ["-m", "jupyter_aml.agent.notebook", str(script)]
+        if self.container is not None:
+            spec_vars = self.spec_vars(spec or {})
+            cmd, env = self.container.command(args, self.run_vars(spec_vars), spec_vars, cfg.env_cache, self.say)
+        else:
+            assert prepared is not None
+            env = self.script_env(prepared, spec or {})
+            cmd = [prepared.python, *args]
         self._check_cancel()
         self.set_status("Running")
         return self.execute(cmd, env)
 
-    def script_env(self, prepared: PreparedEnv, spec: dict[str, Any]) -> dict[str, str]:
+    @staticmethod
+    def spec_vars(spec: dict[str, Any]) -> dict[str, str]:
+        """The environment's variables, except the run's identity and journal, which they may not replace."""
+        protected = set(E.AZURE_ALIASES) | set(E.AZURE_ALIASES.values()) | {E.JOURNAL}
+        return {str(k): str(v) for k, v in (spec.get("env_vars") or {}).items() if str(k) not in protected}
+
+    def run_vars(self, spec_vars: dict[str, str]) -> dict[str, str]:
+        """The agent's environment without its own settings, with the environment's variables and the journal."""
         env = dict(os.environ)
         for name in AGENT_ONLY_VARS:
             env.pop(name, None)
-        protected = set(E.AZURE_ALIASES) | set(E.AZURE_ALIASES.values()) | {E.JOURNAL}
-        for key, value in (spec.get("env_vars") or {}).items():
-            if str(key) not in protected:
-                env[str(key)] = str(value)
-        path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != self.cfg.agent_pythonpath]
+        env.update(spec_vars)
         env[E.JOURNAL] = str(self.cfg.journal)
         env["PYTHONUNBUFFERED"] = "1"
+        self.cfg.journal.parent.mkdir(parents=True, exist_ok=True)
+        return env
+
+    def script_env(self, prepared: PreparedEnv, spec: dict[str, Any]) -> dict[str, str]:
+        env = self.run_vars(self.spec_vars(spec))
+        path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != self.cfg.agent_pythonpath]
         if prepared.venv is not None:
             env["VIRTUAL_ENV"] = str(prepared.venv)
             env["PATH"] = str(prepared.venv / "bin") + os.pathsep + env.get("PATH", "")
@@ -205,7 +230,6 @@ class Agent:
             env["PYTHONPATH"] = os.pathsep.join(path)
         else:
             env.pop("PYTHONPATH", None)
-        self.cfg.journal.parent.mkdir(parents=True, exist_ok=True)
         return env
 
     def execute(self, cmd: list[str], env: dict[str, str]) -> Outcome:
@@ -213,9 +237,16 @@ class Agent:
                                       on_warning=self.say).start()
         self._std_log = open(self.cfg.run_dir / "std_log.txt", "a", encoding="utf-8")  # noqa: SIM115
         self.say("$ " + " ".join(cmd))
+        if self.container is not None:
+            problem = self.container.start()
+            if problem:
+                return ("Failed", {"message": problem}, None)
         proc = subprocess.Popen(cmd, cwd=self.wd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_agent)
-        (self.cfg.run_dir / "script.json").write_text(json.dumps({"pid": proc.pid, "pgid": proc.pid}))
+        info: dict[str, Any] = {"pid": proc.pid, "pgid": proc.pid}
+        if self.container is not None:
+            info["container"] = self.container.name
+        (self.cfg.run_dir / "script.json").write_text(json.dumps(info))
         assert proc.stdout is not None and proc.stderr is not None
         readers = [threading.Thread(target=self._pump, args=(proc.stdout.fileno(), "stdout"), daemon=True),
                    threading.Thread(target=self._pump, args=(proc.stderr.fileno(), "stderr"), daemon=True)]
@@ -234,6 +265,8 @@ class Agent:
                     break
         kill_group(proc.pid, signal.SIGKILL)  # whatever the script left running in its group
         kill_run_processes(self.cfg.run_id, journal=str(self.cfg.journal))  # and what escaped it (setsid)
+        if self.container is not None:
+            self.container.end()
         for reader in readers:
             reader.join(timeout=5)
         proc.stdout.close()
@@ -243,11 +276,16 @@ class Agent:
             return ("Canceled", None, code)
         if code == 0:
             return ("Completed", None, 0)
-        what = f"script exited with code {code}" if code >= 0 else \
-            f"script was killed by signal {signal.Signals(-code).name}"
+        if self.container is not None and code > 0:
+            what = exit_message(code)
+        else:
+            what = f"script exited with code {code}" if code >= 0 else \
+                f"script was killed by signal {signal.Signals(-code).name}"
         return ("Failed", {"message": what, "details": "\n".join(self.stderr_tail)}, code)
 
     def _stop_group(self, proc: subprocess.Popen[bytes]) -> None:
+        if self.container is not None:  # the script is in the container, not in the CLI's group
+            self.container.stop(KILL_GRACE)
         kill_group(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=KILL_GRACE)
