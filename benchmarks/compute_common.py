@@ -38,7 +38,7 @@ class CRow:
     @property
     def ratio(self) -> float | None:
         """ours / peer: above 1 means ours takes longer (or uses more) than the peer."""
-        if self.ours is None or not self.peer:
+        if self.ours is None or not self.peer or not math.isfinite(self.ours) or not math.isfinite(self.peer):
             return None
         return self.ours / self.peer
 
@@ -62,6 +62,8 @@ def stats(values: list[float]) -> dict[str, Any]:
 def _fmt(value: float | None, unit: str) -> str:
     if value is None or math.isnan(value):
         return "-"
+    if math.isinf(value):
+        return "never"
     return f"{value:.3f} {unit}" if unit == "s" else f"{value:.1f} {unit}"
 
 
@@ -86,13 +88,13 @@ def first_of(text: str, marker: str) -> float | None:
 
 def four_at_once(texts: list[str], t0: float) -> float:
     """Seconds after ``t0`` when 4 scripts were first running at the same time (from their first and last
-    lines), NaN if never."""
+    lines), infinity if never."""
     spans = [(first_of(t, "BENCH_FIRST_LINE") or math.nan, first_of(t, "BENCH_LAST_LINE") or math.nan)
              for t in texts]
     for start, _ in sorted(spans):
         if sum(s <= start < e for s, e in spans) >= 4:
             return start - t0
-    return math.nan
+    return math.inf
 
 
 def peer_task() -> Callable[..., dict[str, Any]]:
