@@ -20,6 +20,9 @@ is its process group), writes ``agent.pid.json``, waits for it and writes its ex
 monitor task polls the container and each run's exec (or exit file): a run ends with its agent's code, and
 every run of a container that stops underneath ends with ``None``. A new backend object finds a run again from
 its agent info (container id, exec id, the in-container pid checked against the run's variables).
+
+Notebooks: while the instance is Running its kernelspec "Python (aml: NAME)" (compute/instance_kernel.py) is in
+the launcher; it is removed when the instance stops, fails or is deleted.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_aml.compute.base import ComputeBackend, ComputeState, ExitCallback, NodeInfo, RunJob
+from jupyter_aml.compute.instance_kernel import install_kernelspec, remove_kernelspec
 from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env
 from jupyter_aml.core.roots import default_root, default_runs_home
 from jupyter_aml.errors import AMLError, ComputeUnavailable, InvalidInput
@@ -209,6 +213,7 @@ class DockerInstanceBackend(ComputeBackend):
         self._runs: dict[str, _Run] = {}
         self._lock = asyncio.Lock()
         self._monitor_task: asyncio.Task[None] | None = None
+        self._kernel_job: asyncio.Future[None] | None = None
         self._last_busy = time.monotonic()
 
     # -- what the queue and the studio see -----------------------------------------------------------------------
@@ -239,8 +244,42 @@ class DockerInstanceBackend(ComputeBackend):
 
     def _set_state(self, state: ComputeState, error: str | None = None) -> None:
         if (state, error) != (self._state, self.error):
+            changed = state != self._state
             self._state, self.error = state, error
+            if changed and state in ("Running", "Stopped", "Failed", "Deleting"):
+                self._kernelspec(state == "Running")
             self.notify()
+
+    # -- the instance's kernel in the launcher -------------------------------------------------------------------
+    def _kernelspec(self, install: bool) -> None:
+        """Install ("Python (aml: NAME)") or remove the instance's kernelspec, in a thread but in order."""
+        def write() -> None:
+            try:
+                if install:
+                    install_kernelspec(self.name, self.container_name, workspace=self.workspace, python=self.python)
+                else:
+                    remove_kernelspec(self.name, workspace=self.workspace)
+            except OSError:
+                log.warning("instance %r: could not %s its kernelspec", self.name,
+                            "install" if install else "remove", exc_info=True)
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            write()
+            return
+        before = self._kernel_job
+
+        async def job() -> None:
+            if before is not None and not before.done():
+                await asyncio.gather(before, return_exceptions=True)
+            await asyncio.to_thread(write)
+
+        self._kernel_job = asyncio.ensure_future(job())
+
+    async def _kernelspec_written(self) -> None:
+        if self._kernel_job is not None and not self._kernel_job.done():
+            await asyncio.gather(self._kernel_job, return_exceptions=True)
 
     # -- the engine ----------------------------------------------------------------------------------------------
     def _engine(self) -> Any:
@@ -368,6 +407,7 @@ class DockerInstanceBackend(ComputeBackend):
                 self._set_state("Failed", f"{exc.__class__.__name__}: {exc}")
                 raise ComputeUnavailable(f"instance {self.name!r} could not be provisioned: {exc}",
                                          hint="see the Docker engine's log") from exc
+        await self._kernelspec_written()
         self._ensure_monitor()
 
     async def _adopt_or_create(self, create: bool = True) -> bool:
@@ -425,6 +465,7 @@ class DockerInstanceBackend(ComputeBackend):
                 raise ComputeUnavailable(f"instance {self.name!r} did not start: {exc}") from exc
             self._last_busy = time.monotonic()
             self._set_state("Running")
+        await self._kernelspec_written()
         self._ensure_monitor()
 
     async def stop_compute(self, reason: str = "stopped by request", *, if_idle: bool = False) -> None:
@@ -442,6 +483,7 @@ class DockerInstanceBackend(ComputeBackend):
             await self._lose_runs(f"instance {self.name} was stopped")
             self.stopped_reason = reason
             self._set_state("Stopped")
+        await self._kernelspec_written()
 
     async def destroy(self) -> None:
         async with self._lock:
@@ -453,6 +495,7 @@ class DockerInstanceBackend(ComputeBackend):
                     self._engine().containers.get(self.container_name).remove(force=True)
 
             await asyncio.to_thread(remove)
+        await self._kernelspec_written()
         await self.shutdown()
 
     async def shutdown(self) -> None:

@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
 
+from jupyter_aml.compute import instance_kernel as ik
 from jupyter_aml.compute.docker_instance import DockerInstanceBackend
 from jupyter_aml.errors import ComputeUnavailable, InvalidInput
 from tests.agent.fakeservice import FakeService
 from tests.agent.helpers import Exits, make_job
+from tests.compute.test_instance_kernel import manylinux_image, run_cell
 from tests.serving.docker_env import ensure_engine, python_base_image
 
 Make = Callable[..., DockerInstanceBackend]
@@ -29,7 +33,15 @@ def engine() -> Any:
 
 
 @pytest.fixture
-def make(engine: Any, tmp_path: Path) -> Iterator[Make]:
+def kernels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the instances' kernelspecs go (never the user's own Jupyter folder)."""
+    folder = tmp_path / "kernels"
+    monkeypatch.setenv(ik.KERNELS_DIR_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture
+def make(engine: Any, tmp_path: Path, kernels: Path) -> Iterator[Make]:
     """Backends of one instance (same settings: a second object is a restarted service); its container is removed
     afterwards whatever happened."""
     image = python_base_image(engine)
@@ -324,3 +336,40 @@ def test_the_memory_limit_is_enforced(make: Make, service: FakeService, tmp_path
     final = [body for rid, body in service.state.statuses if rid == "i7"][-1]
     assert exits.calls == [("i7", 0)] and final["status"] == "Failed"
     assert "SIGKILL" in final["error"]["message"] and "not reached" not in service.state.log_text("stdout")
+
+
+def test_the_instance_kernel_is_in_the_launcher_while_it_runs(make: Make, engine: Any, kernels: Path) -> None:
+    """Running: its kernelspec is there and a kernel on it runs in the container (the instance's hostname);
+    stopped: the kernelspec is gone; started again: back."""
+    backend = make(image=manylinux_image(engine))  # pyzmq's wheels need the C runtime a real image has
+    folder = kernels / ik.kernel_name(backend.name, "ws")
+    ksm = KernelSpecManager(kernel_dirs=[str(kernels)])
+
+    async def bring_up() -> None:
+        await backend.provision()
+        await backend.shutdown()
+
+    asyncio.run(bring_up())
+    assert ksm.get_kernel_spec(folder.name).display_name == f"Python (aml: {backend.name})"
+    km = KernelManager(kernel_name=folder.name, kernel_spec_manager=ksm)
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        content, out = run_cell(kc, "import socket; print(socket.gethostname())")
+        assert content["status"] == "ok" and out.strip() == backend.name
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+    async def stop_then_start() -> tuple[bool, bool]:
+        await backend.stop_compute()
+        stopped = folder.exists()
+        await backend.start_compute()
+        started = (folder / "kernel.json").exists()
+        await backend.destroy()
+        return stopped, started
+
+    assert asyncio.run(stop_then_start()) == (False, True)
+    assert not folder.exists()  # deleted with the instance
