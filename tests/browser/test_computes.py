@@ -193,3 +193,72 @@ def run_scenario(studio: Studio) -> None:
     assert status(studio, last) == "Canceled"
     assert [c["name"] for c in lab.get(f"workspaces/{WS}/computes")["items"]] == ["local"]
     assert page.get_by_role("alert").filter(has_text="internal error").count() == 0
+
+
+INSTANCE = "box-ui"
+
+
+def test_an_instance_from_the_dialog_stops_starts_and_restarts_from_its_row(studio: Studio) -> None:
+    from tests.serving.docker_env import ensure_engine, python_base_image
+
+    image = python_base_image(ensure_engine())
+    lab = studio.lab
+    seed.ensure_workspace(lab)
+    seed.ensure_workspace(lab, WS)
+    try:
+        run_instance_scenario(studio, image)
+    finally:  # never leave a container behind
+        with contextlib.suppress(Exception):
+            lab.call("DELETE", f"workspaces/{WS}/computes/{INSTANCE}", force="true")
+
+
+def run_instance_scenario(studio: Studio, image: str) -> None:
+    lab, page = studio.lab, studio.page
+    sidebar = studio.sidebar()
+    widen_sidebar(studio, 470)
+    sidebar.get_by_role("combobox", name="Workspace").select_option(WS)
+    computes = open_section(sidebar, "Computes")
+
+    computes.get_by_role("button", name="New compute…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Type").select_option("ComputeInstance")
+    dialog.get_by_label("Name").fill(INSTANCE)
+    dialog.get_by_label("VM size").select_option("STANDARD_DS1_V2")
+    dialog.get_by_label("Idle minutes before shutdown").fill("30")
+    # An image the engine does not have is refused, in the dialog.
+    dialog.get_by_label("Docker image").fill("jupyter-aml-test/never-built:1")
+    dialog.get_by_role("button", name="Create compute").click()
+    expect(dialog.get_by_role("alert", name="Problems")).to_contain_text("never-built")
+    dialog.get_by_label("Docker image").fill(image)
+    dialog.get_by_role("button", name="Create compute").click()
+    dialog.wait_for(state="detached")
+
+    row = computes.get_by_role("listitem", name=f"Compute {INSTANCE}")
+    expect(row).to_contain_text("ComputeInstance · STANDARD_DS1_V2 (1 vCPU, 3.5 GB)")
+    state = row.locator("[data-status]").first
+    expect(state).to_have_attribute("data-status", "Running", timeout=120_000)
+    expect(row).to_contain_text(re.compile(r"0 of \d+ runs? running"))
+    details = row.get_by_role("group", name=f"Details of {INSTANCE}")
+    expect(details).to_contain_text("30 min idle")
+    expect(details).to_contain_text(image)
+    actions = details.get_by_role("group", name=f"Actions of {INSTANCE}")
+    expect(actions.get_by_role("button", name=f"Start {INSTANCE}", exact=True)).to_be_disabled()
+    expect(actions.get_by_role("button", name=f"Resize {INSTANCE}", exact=True)).to_have_count(0)
+
+    # Each state change arrives through the push channel: no reload, no polling.
+    actions.get_by_role("button", name=f"Stop {INSTANCE}", exact=True).click()
+    expect(state).to_have_attribute("data-status", "Stopped", timeout=60_000)
+    assert lab.get(f"workspaces/{WS}/computes/{INSTANCE}")["state"] == "Stopped"
+    expect(actions.get_by_role("button", name=f"Stop {INSTANCE}", exact=True)).to_be_disabled()
+    actions.get_by_role("button", name=f"Start {INSTANCE}", exact=True).click()
+    expect(state).to_have_attribute("data-status", "Running", timeout=120_000)
+    actions.get_by_role("button", name=f"Restart {INSTANCE}", exact=True).click()
+    expect(state).to_have_attribute("data-status", "Running", timeout=120_000)
+    expect(actions.get_by_role("button", name=f"Restart {INSTANCE}", exact=True)).to_be_enabled()
+
+    # No runs on it: deleted after one confirmation.
+    actions.get_by_role("button", name=f"Delete {INSTANCE}", exact=True).click()
+    confirm(studio, "Delete compute")
+    expect(row).to_have_count(0, timeout=60_000)
+    assert INSTANCE not in [c["name"] for c in lab.get(f"workspaces/{WS}/computes")["items"]]
+    assert page.get_by_role("alert").filter(has_text="internal error").count() == 0

@@ -1,9 +1,9 @@
 /**
  * "New compute…": a dialog for `ComputeTarget.create(ws, name, config)` with v1's two provisioning
  * configurations: an AmlCompute cluster (VM size, min / max nodes, idle seconds before scale-down) or a
- * ComputeInstance (VM size, idle minutes before shutdown). The name rule is checked here; everything
- * else the server refuses (unknown size, max < min, a name taken: 409, a quota) is shown in the dialog,
- * which stays open until the server accepted the compute.
+ * ComputeInstance (VM size, idle minutes before shutdown, and here its Docker image). The name rule is
+ * checked here; everything else the server refuses (unknown size, max < min, a name taken: 409, a quota,
+ * an image the engine lacks) is shown in the dialog, which stays open until the server accepted it.
  */
 import { Dialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
@@ -24,6 +24,7 @@ interface IFormState {
   maxNodes: string;
   idleSeconds: string;
   shutdownMinutes: string;
+  image: string;
 }
 
 const INITIAL: IFormState = {
@@ -33,7 +34,8 @@ const INITIAL: IFormState = {
   minNodes: '0',
   maxNodes: '4',
   idleSeconds: '1800',
-  shutdownMinutes: ''
+  shutdownMinutes: '',
+  image: ''
 };
 
 /** A whole number of at least `least`, or a message saying what is wrong. */
@@ -66,8 +68,13 @@ export function createRequest(state: IFormState): IComputeCreate | string[] {
     spec.min_nodes = field(state.minNodes, 'Min nodes', 0);
     spec.max_nodes = field(state.maxNodes, 'Max nodes', 1);
     spec.idle_seconds_before_scaledown = field(state.idleSeconds, 'Idle seconds', 0);
-  } else if (state.shutdownMinutes.trim() !== '') {
-    spec.idle_time_before_shutdown_minutes = field(state.shutdownMinutes, 'Idle shutdown', 1);
+  } else {
+    if (state.shutdownMinutes.trim() !== '') {
+      spec.idle_time_before_shutdown_minutes = field(state.shutdownMinutes, 'Idle shutdown', 1);
+    }
+    if (state.image.trim() !== '') {
+      spec.image = state.image.trim();
+    }
   }
   return problems.length ? problems : spec;
 }
@@ -83,7 +90,7 @@ function Row(props: { id: string; label: string; children: React.ReactNode }): J
 
 function sizeOption(size: IVmSize): string {
   const gpus = size.gpus ? `, ${size.gpus} GPU${size.gpus === 1 ? '' : 's'}` : '';
-  return `${size.name} (${size.vCPUs} vCPUs, ${size.memoryGB} GB${gpus})`;
+  return `${size.name} (${size.vCPUs} vCPU${size.vCPUs === 1 ? '' : 's'}, ${size.memoryGB} GB${gpus})`;
 }
 
 function CreateComputeView(props: {
@@ -202,17 +209,29 @@ function CreateComputeView(props: {
           </Row>
         </>
       ) : (
-        <Row id={`${id}-shutdown`} label="Idle minutes before shutdown">
-          <input
-            id={`${id}-shutdown`}
-            className="jp-mod-styled"
-            type="number"
-            min={1}
-            placeholder="never"
-            value={state.shutdownMinutes}
-            onChange={e => set({ shutdownMinutes: e.target.value })}
-          />
-        </Row>
+        <>
+          <Row id={`${id}-shutdown`} label="Idle minutes before shutdown">
+            <input
+              id={`${id}-shutdown`}
+              className="jp-mod-styled"
+              type="number"
+              min={1}
+              placeholder="never"
+              value={state.shutdownMinutes}
+              onChange={e => set({ shutdownMinutes: e.target.value })}
+            />
+          </Row>
+          <Row id={`${id}-image`} label="Docker image">
+            <input
+              id={`${id}-image`}
+              className="jp-mod-styled"
+              placeholder="the server's default"
+              spellCheck={false}
+              value={state.image}
+              onChange={e => set({ image: e.target.value })}
+            />
+          </Row>
+        </>
       )}
       {(problems.length > 0 || serverError !== undefined) && (
         <div className="jp-aml-Form-errors" role="alert" aria-label="Problems">

@@ -40,6 +40,9 @@ function Settings(props: { compute: ICompute }): JSX.Element {
   if (compute.type === 'ComputeInstance') {
     const minutes = compute.idle_time_before_shutdown_minutes;
     rows.push(['Shut down after', minutes ? `${minutes} min idle` : 'never (stop it yourself)']);
+    if (compute.image) {
+      rows.push(['Image', <code key="i">{compute.image}</code>]);
+    }
   }
   if (compute.created_by) {
     const at = compute.created_at ? ` on ${new Date(compute.created_at).toLocaleString()}` : '';
