@@ -76,7 +76,7 @@ def docker_cli(environ: Mapping[str, str] | None = None) -> str:
                             "(DockerConfiguration(use_docker=False))")
     try:
         out = subprocess.run([found, "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True,
-                             timeout=30, stdin=subprocess.DEVNULL)
+                             timeout=30, stdin=subprocess.DEVNULL, env=dict(env))
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise EnvBuildError(f"this run uses Docker, but no Docker engine answers ({exc}): {NO_ENGINE_FIX}") from None
     if out.returncode != 0 or not out.stdout.strip():

@@ -193,3 +193,24 @@ def test_a_missing_base_image_fails_the_run_with_the_fix(service, tmp_path):
     assert "'jupyter-aml-test/absent:0' is not in the Docker engine" in message
     assert "nothing is pulled" in message and "docker load" in message
     assert "never" not in log_texts(run)
+
+
+def test_a_cluster_node_runs_the_script_in_docker_too(service, tmp_path, base_image):
+    client = service.client()
+    client.post("workspaces", {"name": "e2e"})
+    client.post("workspaces/e2e/computes", {"name": "cpu-cluster", "type": "AmlCompute", "max_nodes": 1})
+    deadline = time.monotonic() + 120
+    while client.get("workspaces/e2e/computes/cpu-cluster")["state"] != "Running":
+        assert time.monotonic() < deadline, "the cluster never became Running"
+        time.sleep(0.3)
+    src = write_script(tmp_path / "src", "import os, socket\nfrom azureml.core import Run\n"
+                                         "print('NODE', socket.gethostname())\nRun.get_context().log('n', 1)\n"
+                                         "os.makedirs('outputs', exist_ok=True)\n"
+                                         "open('outputs/node.txt', 'w').write('ok')\n")
+    run = Experiment(service.workspace(), "docker").submit(ScriptRunConfig(
+        src, "script.py", compute_target="cpu-cluster", environment=docker_env(base_image),
+        docker_runtime_config=DockerConfiguration(use_docker=True)))
+    assert wait_status(run, {"Completed", "Failed", "Canceled"}, timeout=180) == "Completed", \
+        "\n".join(log_texts(run)[-40:])
+    assert f"NODE {container_hostname(container_name(run.id))}" in log_texts(run)
+    assert "outputs/node.txt" in run.get_file_names() and run.get_metrics()["n"] == 1
