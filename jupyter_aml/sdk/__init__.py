@@ -21,6 +21,7 @@ from jupyter_aml.sdk.offline import OfflineRun
 from jupyter_aml.sdk.queries import ExperimentSummary, RunPage
 from jupyter_aml.sdk.run import ActivityFailedError, ActivityFailedException, Run, RunCanceledError
 from jupyter_aml.sdk.run_events import RunEvents
+from jupyter_aml.sdk.runconfig import DockerConfiguration
 from jupyter_aml.sdk.webservice import (
     AciWebservice,
     DockerWebservice,
@@ -44,6 +45,7 @@ __all__ = [
     "ComputeTarget",
     "ComputeTargetException",
     "ComputeTargetProvisioningConfiguration",
+    "DockerConfiguration",
     "DockerWebservice",
     "Environment",
     "Experiment",
