@@ -262,3 +262,30 @@ def run_instance_scenario(studio: Studio, image: str) -> None:
     expect(row).to_have_count(0, timeout=60_000)
     assert INSTANCE not in [c["name"] for c in lab.get(f"workspaces/{WS}/computes")["items"]]
     assert page.get_by_role("alert").filter(has_text="internal error").count() == 0
+
+
+def test_a_compute_that_fails_to_provision_shows_why_in_its_row(studio: Studio) -> None:
+    """A real provisioning failure: a file lies where the cluster's folder must go on the service's disk."""
+    lab, page = studio.lab, studio.page
+    seed.ensure_workspace(lab)
+    seed.ensure_workspace(lab, WS)
+    blocker = lab.aml_root / "computes" / WS / "broke-ui"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")
+    sidebar = studio.sidebar()
+    sidebar.get_by_role("combobox", name="Workspace").select_option(WS)
+    computes = open_section(sidebar, "Computes")
+    try:
+        lab.post(f"workspaces/{WS}/computes", {"name": "broke-ui", "type": "AmlCompute", "max_nodes": 1})
+        row = computes.get_by_role("listitem", name="Compute broke-ui")
+        expect(row.locator("[data-status]").first).to_have_attribute("data-status", "Failed", timeout=60_000)
+        expect(row.get_by_role("alert")).to_contain_text("File exists")
+        row.get_by_role("button", name="Compute broke-ui").click()
+        row.get_by_role("button", name="Delete broke-ui").click()
+        confirm(studio, "Delete compute")
+        expect(row).to_have_count(0, timeout=30_000)
+    finally:
+        with contextlib.suppress(Exception):
+            lab.call("DELETE", f"workspaces/{WS}/computes/broke-ui", force="true")
+        blocker.unlink(missing_ok=True)
+    assert page.get_by_role("alert").filter(has_text="internal error").count() == 0
