@@ -34,7 +34,7 @@ IMAGE_REPO = "jupyter-aml/env"
 VENV = "/opt/venv"
 CA_IN_IMAGE = "/opt/aml-ca.pem"
 MARKER_IN_IMAGE = "/opt/aml-image.json"
-IMAGE_VERSION = 1
+IMAGE_VERSION = 2  # the recipe: a change builds every image anew
 BUILD_ARGS = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
               "http_proxy", "https_proxy", "no_proxy")
 NO_ENGINE_FIX = ("start the engine (as root: `dockerd &`), or point DOCKER_HOST at one; runs started by the "
@@ -121,7 +121,7 @@ def dockerfile(base: str, trust_ca: bool, build_args: list[str]) -> str:
               f'RUN ["python3", "-m", "venv", "--system-site-packages", "{VENV}"]',
               f'RUN ["{VENV}/bin/python", "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", '
               '"--no-input", "-r", "/opt/aml-requirements.txt"]',
-              f"ENV VIRTUAL_ENV={VENV} PATH={VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+              f"ENV VIRTUAL_ENV={VENV} PATH={VENV}/bin:$PATH"]  # the base image's PATH, substituted by the builder
     return "\n".join(lines) + "\n"
 
 

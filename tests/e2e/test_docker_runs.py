@@ -30,6 +30,7 @@ print("HOSTNAME", socket.gethostname(), flush=True)
 print("MARKER", json.dumps(json.load(open("/opt/aml-image.json"))), flush=True)
 print("HOST_FOLDER", os.path.exists(os.environ["HOST_ONLY"]), "SIX", six.__file__, "CWD", os.getcwd(), flush=True)
 print("MODE", os.environ.get("MODE"), "UID", os.getuid(), flush=True)
+print("PATH", os.environ["PATH"], flush=True)
 os.makedirs("outputs", exist_ok=True)
 with open("outputs/x.txt", "w") as fh:
     fh.write("written in the container")
@@ -101,6 +102,7 @@ def test_script_runs_in_the_image_with_its_requirements(service, tmp_path, base_
     where = next(t for t in texts if t.startswith("HOST_FOLDER "))
     assert "HOST_FOLDER False" in where and "SIX /opt/venv/" in where and where.endswith(f"/{run.id}/wd")
     assert f"MODE boxed UID {os.getuid()}" in texts
+    assert "PATH /opt/venv/bin:/usr/local/bin:/usr/bin:/bin" in texts  # the venv before the base image's PATH
     assert "released True" in texts
     assert "outputs/x.txt" in run.get_file_names()
     assert run.download_file("outputs/x.txt", tmp_path / "x.txt").read_text() == "written in the container"
