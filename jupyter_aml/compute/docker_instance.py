@@ -4,7 +4,9 @@ The container (``aml-ci-<workspace>-<name>-<hash>``, labelled ``aml.kind/aml.roo
 started from the base image with ``--network host`` (the agent reaches the service on 127.0.0.1) and the compute's
 name as its hostname (as in v1; the host network would otherwise give it the host's), docker's init
 as PID 1, the instance's CPU and memory limits, this installation's ``jupyter_aml`` mounted read-only at
-``/opt/jupyter-aml`` and on PYTHONPATH, and the host's CA bundle copied in. Nothing is pulled.
+``/opt/jupyter-aml`` and on PYTHONPATH, and the host's CA bundle copied in. Nothing is pulled. An instance set
+up with a registered environment runs in an image built from it (compute/docker_instance_image.py), reported
+through ``on_image`` to the workspace's image registry.
 
 Run folders: the work root is bind-mounted at the same path, so the service reads a run's journal and
 ``agent.log`` where the agent writes them. Mounts are fixed when a container is created and the service's
@@ -39,11 +41,13 @@ import re
 import signal
 import tarfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_aml.compute.base import ComputeBackend, ComputeState, ExitCallback, NodeInfo, RunJob
+from jupyter_aml.compute.docker_instance_image import instance_image
 from jupyter_aml.compute.instance_kernel import install_kernelspec, remove_kernelspec
 from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env
 from jupyter_aml.core.roots import default_root, default_runs_home
@@ -174,18 +178,24 @@ class DockerInstanceBackend(ComputeBackend):
                  python: str = "python3", work_root: str | None = None, root: str | None = None,
                  user: str | None = None, ca_files: list[str] | None = None, grace_period: float = 20.0,
                  poll_seconds: float = 1.0, idle_seconds: float | None = None,
-                 protected_paths: list[str] | None = None, **settings: Any) -> None:
+                 protected_paths: list[str] | None = None, environment: dict[str, Any] | None = None,
+                 on_image: Callable[[dict[str, Any]], None] | None = None, **settings: Any) -> None:
         """The service passes the record's fields (image, vcpus/memory_gb from the VM size, ...). Beyond them:
         ``work_root`` (the folder shared with the container), ``root`` and ``protected_paths`` (never mounted),
         ``user`` (default: the service's uid:gid), ``ca_files`` (extra CAs to trust), ``grace_period`` (cancel's
         SIGTERM-to-SIGKILL wait), ``poll_seconds`` (the monitor's period) and ``idle_seconds`` (overrides
-        ``idle_time_before_shutdown_minutes``)."""
+        ``idle_time_before_shutdown_minutes``); ``environment`` (a registered environment's definition: the
+        image is built from it) and ``on_image`` (told of each image built or reused, for the image registry)."""
         super().__init__(name, max_concurrent_runs=max_concurrent_runs, **settings)
         if when_stopped not in ("start", "refuse"):
             raise InvalidInput(f"compute {name!r}: when_stopped must be 'start' or 'refuse', not {when_stopped!r}")
         self.state_dir = Path(state_dir)
         self.workspace = workspace
-        self.image = image or os.environ.get("JUPYTER_AML_DOCKER_BASE_IMAGE") or DEFAULT_BASE
+        self.environment, self.on_image = environment, on_image
+        self.image = ((environment or {}).get("docker_base_image") or image
+                      or os.environ.get("JUPYTER_AML_DOCKER_BASE_IMAGE") or DEFAULT_BASE)
+        self.base_image = self.image  # with an environment, self.image becomes the image built from it
+        self.image_built: bool | None = None  # whether the last create built its image (False: reused)
         self.vcpus, self.memory_gb = vcpus, memory_gb
         self.idle_time_before_shutdown_minutes = idle_time_before_shutdown_minutes
         self.idle_after = idle_seconds if idle_seconds is not None else (
@@ -326,7 +336,10 @@ class DockerInstanceBackend(ComputeBackend):
     def _create(self) -> Any:
         client = self._engine()
         work_root = self._check_mounts()
-        self._check_image(client)
+        if self.environment is not None:
+            self._image_from_environment(client)
+        else:
+            self._check_image(client)
         work_root.mkdir(parents=True, exist_ok=True, mode=0o700)
         limits: dict[str, Any] = {}
         if self.vcpus:
@@ -357,6 +370,15 @@ class DockerInstanceBackend(ComputeBackend):
                 tar.addfile(info, io.BytesIO(bundle))
             container.put_archive("/", archive.getvalue())
         return container
+
+    def _image_from_environment(self, client: Any) -> None:
+        assert self.environment is not None
+        built = instance_image(client, self.environment, self.base_image, python=self.python,
+                               ca_bundle=host_ca_bundle(self.ca_files), what=f"instance {self.name!r}",
+                               on_line=lambda line: log.info("instance %r: %s", self.name, line))
+        self.image, self.image_built = built.tag, built.built
+        if self.on_image is not None:
+            self.on_image(built.record(self.environment))
 
     def _boot(self, container: Any, restart: bool = False) -> None:
         """Start (or restart) the container and check that the agent can run in it."""
@@ -418,6 +440,7 @@ class DockerInstanceBackend(ComputeBackend):
         if container is not None:  # a restarted service finds its instance
             self.container_id = container.id
             self.cpu_limit = int((container.attrs.get("HostConfig") or {}).get("NanoCpus") or 0) / 1e9 or None
+            self.image = str((container.attrs.get("Config") or {}).get("Image") or self.image)
             status = container.status
             log.info("instance %r: adopting container %s (%s)", self.name, self.container_name, status)
             if status == "running":

@@ -17,6 +17,7 @@ from jupyter_client.manager import KernelManager
 
 from jupyter_aml.compute import instance_kernel as ik
 from jupyter_aml.compute.docker_instance import DockerInstanceBackend
+from jupyter_aml.core.registry_models import EnvironmentDefinition
 from jupyter_aml.errors import ComputeUnavailable, InvalidInput
 from tests.agent.fakeservice import FakeService
 from tests.agent.helpers import Exits, make_job
@@ -51,7 +52,7 @@ def make(engine: Any, tmp_path: Path, kernels: Path) -> Iterator[Make]:
     def build(**kw: Any) -> DockerInstanceBackend:
         settings: dict[str, Any] = {"workspace": "ws", "image": image, "work_root": str(tmp_path / "work"),
                                     "poll_seconds": 0.2, "grace_period": 5.0, **kw}
-        backend = DockerInstanceBackend(name, state_dir=str(tmp_path / "instance"), **settings)
+        backend = DockerInstanceBackend(settings.pop("name", name), state_dir=str(tmp_path / "instance"), **settings)
         made.append(backend)
         return backend
 
@@ -373,3 +374,56 @@ def test_the_instance_kernel_is_in_the_launcher_while_it_runs(make: Make, engine
 
     assert asyncio.run(stop_then_start()) == (False, True)
     assert not folder.exists()  # deleted with the instance
+
+
+def test_an_environment_builds_the_instance_image_once(make: Make, engine: Any, service: FakeService,
+                                                       tmp_path: Path) -> None:
+    """FROM its docker_base_image, with its pip requirements (from PyPI, through the host's CA files) and its
+    variables; a second instance of the same environment reuses the image; a requirement pip cannot find is the
+    instance's failure, with pip's own words."""
+    nonce = uuid.uuid4().hex  # a new environment each time: this test's first instance really builds
+    environment = EnvironmentDefinition.model_validate({
+        "name": "sixes", "version": "1", "python": {"pip": ["six==1.16.0"]},
+        "env_vars": {"AML_NONCE": nonce, "GREETING": "hello $USER"},
+        "docker_base_image": python_base_image(engine)}).model_dump(mode="json")
+    script = (b"import os, six, sys\nprint('six', six.__version__, os.environ['GREETING'], sys.prefix)\n")
+    service.state.add_run("i8", files={"t.py": script}, script="t.py")
+    images: list[dict[str, Any]] = []
+
+    async def main() -> tuple[Exits, DockerInstanceBackend, DockerInstanceBackend]:
+        first = make(image="jupyter-aml-test/not-this-one:1", environment=environment, on_image=images.append)
+        await first.check()  # the environment's base image is the one checked
+        await first.provision()
+        assert first.state() == "Running", first.error
+        exits = Exits()
+        await first.start(_job(service, "i8", tmp_path), exits)
+        await asyncio.wait_for(exits.event.wait(), 60)
+        await first.shutdown()
+        second = make(name=f"{first.name}b", environment=environment, on_image=images.append)
+        started = time.monotonic()
+        await second.provision()
+        assert second.state() == "Running" and time.monotonic() - started < 20
+        await second.shutdown()
+        return exits, first, second
+
+    exits, first, second = asyncio.run(main())
+    try:
+        assert exits.calls == [("i8", 0)]
+        assert "six 1.16.0 hello $USER /opt/venv" in service.state.log_text("stdout")
+        assert (first.image_built, second.image_built) == (True, False)  # the second build was skipped
+        assert first.image == second.image and first.image.startswith("jupyter-aml/instance:")
+        image = engine.images.get(first.image)
+        assert [i["tag"] for i in images] == [first.image] * 2 and images[0]["docker_id"] == image.id
+        assert images[0]["base_image"] == python_base_image(engine) and images[0]["size"] == image.attrs["Size"]
+        assert images[0]["content_hash"].startswith(first.image.split(":")[1])
+        assert images[0]["environment"]["python"]["pip"] == ["six==1.16.0"]
+        assert engine.containers.get(second.container_name).attrs["Config"]["Image"] == first.image
+
+        broken = {**environment, "python": {**environment["python"], "pip": ["aml-no-such-package-x==0.0.1"]}}
+        failing = make(name=f"{first.name}c", environment=broken)
+        with pytest.raises(ComputeUnavailable):
+            asyncio.run(failing.provision())
+        assert failing.state() == "Failed" and "aml-no-such-package-x" in str(failing.error)
+        assert "No matching distribution" in str(failing.error)  # pip's last lines
+    finally:
+        engine.images.remove(first.image, force=True)

@@ -1,11 +1,13 @@
 """Compute instances over REST on a real Docker engine: created Running with the size's limits, runs execute
-inside the container, stop and start, and a run submitted to a Stopped instance starts it or is refused, as
-the instance's when_stopped setting says."""
+inside the container (whose hostname is the instance's name), stop and start, a run submitted to a Stopped
+instance starts it or is refused, as the instance's when_stopped setting says, and an instance set up with a
+registered environment runs in an image built from it, recorded in the workspace's image registry."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,9 @@ def image(aml_root: Path) -> Iterator[str]:
     yield python_base_image(ensure_engine())
     found = subprocess.run(["docker", "ps", "-aq", "--filter", "label=aml.kind=compute-instance", "--filter",
                             "label=aml.compute=dev-box"], capture_output=True, text=True).stdout.split()
-    found += subprocess.run(["docker", "ps", "-aq", "--filter", "label=aml.compute=strict-box"],
-                            capture_output=True, text=True).stdout.split()
+    for name in ("strict-box", "env-box"):
+        found += subprocess.run(["docker", "ps", "-aq", "--filter", f"label=aml.compute={name}"],
+                                capture_output=True, text=True).stdout.split()
     if found:
         subprocess.run(["docker", "rm", "-f", *found], capture_output=True)
 
@@ -96,3 +99,33 @@ async def test_no_docker_image_no_instance(aml: Any, image: str) -> None:
     assert status == 400 and "never-built" in body["error"]["message"], body
     _, listing = await aml("GET", "workspaces/w/computes")
     assert [c["name"] for c in listing["items"]] == ["local"]
+
+
+async def test_an_instance_of_a_registered_environment_runs_in_its_image(aml: Any, image: str) -> None:
+    await aml("POST", "workspaces", {"name": "w"})
+    nonce = uuid.uuid4().hex  # a new environment each time: the image is really built
+    status, env = await aml("POST", "workspaces/w/environments", {
+        "name": "sixes", "python": {"pip": ["six==1.16.0"]}, "env_vars": {"AML_NONCE": nonce},
+        "docker_base_image": image})
+    assert status == 200, env
+    status, made = await aml("POST", "workspaces/w/computes", {"name": "env-box", "type": "ComputeInstance",
+                                                              "environment": f"sixes:{env['version']}"})
+    assert status == 202 and made["environment"] == f"sixes:{env['version']}", made
+    box = await until(aml, "workspaces/w/computes/env-box", lambda c: c["state"] in ("Running", "Failed"), 300)
+    assert box["state"] == "Running", box
+    _, page = await aml("GET", "workspaces/w/images")
+    (built,) = [i for i in page["items"] if i["tag"].startswith("jupyter-aml/instance:")]
+    assert built["base_image"] == image and built["docker_id"].startswith("sha256:")
+    try:
+        snap = await upload(aml, "w", {"host.py": b"import os, six\nprint('six', six.__version__, "
+                                                  b"os.environ['AML_NONCE'])\n"})
+        run = await _run(aml, snap, "env-box")
+        done = await until(aml, f"workspaces/w/runs/{run['id']}", lambda r: r["status"] in ("Completed", "Failed"),
+                           90)
+        assert done["status"] == "Completed", done
+        assert f"six 1.16.0 {nonce}" in await _logs(aml, run["id"])
+        await until(aml, "workspaces/w/computes/env-box", lambda c: c["active_runs"] == 0, 30)
+        status, body = await aml("DELETE", "workspaces/w/computes/env-box")
+        assert status == 200, body
+    finally:
+        subprocess.run(["docker", "rmi", "-f", built["tag"]], capture_output=True)
