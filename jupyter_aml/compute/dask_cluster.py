@@ -128,6 +128,9 @@ class DaskClusterBackend(ComputeBackend):
         try:
             return await asyncio.wait_for(
                 _dask().Client(address, asynchronous=True, timeout=self.connect_timeout), self.connect_timeout + 1)
+        except (ValueError, TypeError) as exc:  # an address Dask cannot parse
+            raise InvalidInput(f"{address!r} is not a Dask scheduler address: {exc}",
+                               hint="give protocol://host:port, e.g. tcp://10.0.0.5:8786") from None
         except (OSError, asyncio.TimeoutError) as exc:
             raise ComputeUnavailable(f"no Dask scheduler answers at {address} within {self.connect_timeout:g} s: "
                                      f"{exc}", hint="start it (dask scheduler) or fix scheduler_address") from None

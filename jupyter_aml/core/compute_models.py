@@ -22,7 +22,8 @@ ComputeType = Literal["AmlCompute", "ComputeInstance"]
 VmPriority = Literal["dedicated", "lowpriority"]
 # A cluster-manager class as "module:Class" or "module.Class" (e.g. dask_jobqueue.SLURMCluster).
 CLASS_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*(?::[A-Za-z_][A-Za-z0-9_]*)?$"
-ADDRESS_PATTERN = r"^(?:tcp|tls|ws|wss|inproc|ucx)://[^\s]{1,250}$"
+# A Dask scheduler address: protocol://host:port (an IPv6 host in brackets), or inproc://.
+ADDRESS_PATTERN = r"^(?:(?:tcp|tls|ws|wss|ucx)://(?:\[[0-9A-Fa-f:.]{2,60}\]|[A-Za-z0-9_.-]{1,200}):[0-9]{1,5}|inproc://\S{1,250})$"
 SIZE_PATTERN = r"^[A-Za-z0-9_]{1,64}$"
 
 

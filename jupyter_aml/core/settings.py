@@ -12,6 +12,14 @@ from jupyter_aml.core.roots import default_root, default_runs_home
 MAX_CHILD_RUNS_PER_RUN = 10_000
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ValueError(f"${name} must be a whole number, not {value!r}") from None
+
+
 class ServiceSettings(BaseModel):
     """Everything the core needs to know; zero configuration gives SQLite + local files + local processes."""
 
@@ -41,8 +49,11 @@ class ServiceSettings(BaseModel):
     # on this machine (no scheduler_address) may reach in all (the sum of their max_nodes). Each embedded
     # cluster is a process and each node a worker process, so the quota keeps one workspace from filling the
     # machine. More answer 429 QuotaExceeded, naming the setting.
-    max_computes_per_workspace: int = Field(default=20, ge=0)
-    max_local_cluster_nodes: int = Field(default=32, ge=0)
+    # ($JUPYTER_AML_MAX_COMPUTES_PER_WORKSPACE and $JUPYTER_AML_MAX_LOCAL_CLUSTER_NODES set them for `aml serve`.)
+    max_computes_per_workspace: int = Field(default_factory=lambda: _env_int("JUPYTER_AML_MAX_COMPUTES_PER_WORKSPACE",
+                                                                             20), ge=0)
+    max_local_cluster_nodes: int = Field(default_factory=lambda: _env_int("JUPYTER_AML_MAX_LOCAL_CLUSTER_NODES", 32),
+                                         ge=0)
 
     @property
     def db_url(self) -> str:

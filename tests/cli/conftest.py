@@ -44,11 +44,12 @@ class Service:
 
 
 @contextlib.contextmanager
-def serve(root: Path, *, cwd: Path | None = None) -> Iterator[Service]:
+def serve(root: Path, *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Iterator[Service]:
     """``aml serve`` for ``root`` in a subprocess (its own session), stopped on exit; ``cwd`` is its working
     folder (POST runs/from-folder snapshots folders under it)."""
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, **(env or {}),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     for key in ("JUPYTER_AML_URL", "JUPYTER_AML_TOKEN", "JUPYTER_AML_ROOT"):
         env.pop(key, None)
     log_path = root.parent / f"{root.name}-serve.log"

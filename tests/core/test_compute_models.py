@@ -23,6 +23,7 @@ def test_cluster_defaults_are_v1s() -> None:
 @pytest.mark.parametrize(("fields", "words"), [
     ({"min_nodes": -1}, "greater than or equal to 0"),
     ({"scheduler_address": "127.0.0.1:8786"}, "should match pattern"),
+    ({"scheduler_address": "tcp://0"}, "should match pattern"),  # no port: Dask could not parse it
 ])
 def test_bad_cluster_fields_are_schema_errors(fields: dict[str, Any], words: str) -> None:
     with pytest.raises(ValidationError, match=words):

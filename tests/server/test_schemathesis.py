@@ -76,7 +76,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     root, cwd = scratch / "root", scratch / "cwd"
     root.mkdir()
     cwd.mkdir()
-    with serve(root, cwd=cwd) as running:
+    # Valid compute creates start real clusters: a small quota keeps the fuzzing from filling the machine with
+    # cluster hosts (past it: 429 QuotaExceeded, which the fuzzer accepts).
+    quota = {"JUPYTER_AML_MAX_COMPUTES_PER_WORKSPACE": "2", "JUPYTER_AML_MAX_LOCAL_CLUSTER_NODES": "2"}
+    with serve(root, cwd=cwd, env=quota) as running:
         yield running
 
 
