@@ -6,6 +6,7 @@ import json
 import random
 import shutil
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,14 @@ from common import BENCH_DIR, median, metric_value
 
 from jupyter_aml import Experiment, Run, ScriptRunConfig, Workspace
 from jupyter_aml.runtime.http import ServiceClient
-from jupyter_aml.sdk.workspace import _q
 
 SCRIPTS = BENCH_DIR / "scripts"
 TERMINAL = {"Completed", "Failed", "Canceled"}
+
+
+def _quote(segment: str) -> str:
+    """One path segment, percent-quoted as the API client quotes it."""
+    return urllib.parse.quote(segment, safe="")
 
 
 @dataclass
@@ -65,7 +70,7 @@ class Ours:
         raise RuntimeError(f"run {run.id} did not finish within {timeout:.0f} s")
 
     def metric_count(self, run_id: str, name: str) -> int:
-        items = self.client.get(f"workspaces/bench/runs/{_q(run_id)}/metrics")["items"]
+        items = self.client.get(f"workspaces/bench/runs/{_quote(run_id)}/metrics")["items"]
         return next((int(i["count"]) for i in items if i["name"] == name), 0)
 
     # -- scenario 1 -------------------------------------------------------------------------------------------
@@ -131,7 +136,7 @@ class Ours:
     def read_history(
         self, run_id: str, name: str, repeat: int, max_points: int | None = None, expect_total: int | None = None
     ) -> dict[str, Any]:
-        path = f"workspaces/bench/runs/{_q(run_id)}/metrics/{_q(name)}"
+        path = f"workspaces/bench/runs/{_quote(run_id)}/metrics/{_quote(name)}"
         params = {"max_points": max_points} if max_points else None
         times: list[float] = []
         body: dict[str, Any] = {}
@@ -194,7 +199,7 @@ class Ours:
                 }
                 for j in range(metrics)
             ]
-            run_path = f"{runs_path}/{_q(run['id'])}"
+            run_path = f"{runs_path}/{_quote(run['id'])}"
             client.post(f"{run_path}/journal", {"stream": "main", "records": records})
             client.post(f"{run_path}/status", {"status": "Completed"})
         seconds = time.perf_counter() - start
