@@ -8,6 +8,8 @@ as PID 1, the instance's CPU and memory limits, this installation's ``jupyter_am
 up with a registered environment runs in an image built from it (compute/docker_instance_image.py), reported
 through ``on_image`` to the workspace's image registry.
 
+The scripts run inside the container and the engine helpers are in compute/docker_instance_engine.py.
+
 Run folders: the work root is bind-mounted at the same path, so the service reads a run's journal and
 ``agent.log`` where the agent writes them. Mounts are fixed when a container is created and the service's
 work root only arrives with each job, so the instance mounts the ``work_root`` it is constructed with (without
@@ -33,139 +35,44 @@ import asyncio
 import contextlib
 import dataclasses
 import hashlib
-import io
-import json
 import logging
 import os
-import re
 import signal
-import tarfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_aml.compute.base import ComputeBackend, ComputeState, ExitCallback, NodeInfo, RunJob
+from jupyter_aml.compute.docker_instance_engine import (
+    DEFAULT_BASE,
+    ENVS_IN,
+    EXIT_FILE,
+    HOST_ONLY_VARS,
+    KIND,
+    PKG_IN,
+    InstanceRun,
+    KernelspecKeeper,
+    agent_result,
+    boot_container,
+    connect,
+    create_container,
+    docker_sdk,
+    host_ca_bundle,
+    hostname_of,
+    inside,
+    launch_agent,
+    root_of,
+    sanitize,
+    signal_run,
+)
 from jupyter_aml.compute.docker_instance_image import instance_image
-from jupyter_aml.compute.instance_kernel import install_kernelspec, remove_kernelspec
-from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env
+from jupyter_aml.compute.local import agent_process_env
 from jupyter_aml.core.roots import default_root, default_runs_home
 from jupyter_aml.errors import AMLError, ComputeUnavailable, InvalidInput
 from jupyter_aml.runtime import env as E
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BASE = "python:3.11-slim"
-KIND = "compute-instance"
-PKG_IN = "/opt/jupyter-aml"  # PYTHONPATH entry inside the container; the package is PKG_IN/jupyter_aml
-HOME_IN = "/tmp/jupyter-aml"  # the run user's home and environment cache, in the container's own layer
-ENVS_IN = f"{HOME_IN}/envs"
-CA_IN = "/etc/jupyter-aml/ca-bundle.pem"
-CA_DIR = "/usr/local/share/ca-certificates"
-SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-PID_FILE, EXIT_FILE = "agent.pid.json", "agent.exit"
-# Host paths that mean nothing inside the container: the container's own values (its Config.Env) apply.
-HOST_ONLY_VARS = ("PATH", "HOME", "TMPDIR", "PYTHONPATH", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR",
-                  "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT")
-
-KEEPALIVE = "import signal; signal.pause()"  # the container's main process (under docker's init)
-# Forks the agent into its own session (pid == pgid), records it, waits, records its exit code.
-LAUNCHER = r"""
-import json, os, signal, sys
-run_dir, argv = sys.argv[1], sys.argv[2:]
-def put(name, text):
-    tmp = os.path.join(run_dir, "." + name + ".tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, os.path.join(run_dir, name))
-out = os.open(os.path.join(run_dir, "agent.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-pid = os.fork()
-if pid == 0:
-    try:
-        os.setsid(); os.dup2(out, 1); os.dup2(out, 2); os.execvp(argv[0], argv)
-    finally:
-        os._exit(127)
-for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    signal.signal(sig, signal.SIG_IGN)
-put("agent.pid.json", json.dumps({"pid": pid, "pgid": pid, "launcher_pid": os.getpid()}))
-code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-put("agent.exit", str(code))
-sys.exit(code if code >= 0 else 128 - code)
-"""
-# Signals the run's groups (only if a member carries the run's variables) and, with a sweep, every process that
-# does (what left the groups), except the launcher.
-KILLER = r"""
-import sys
-from jupyter_aml.agent.procs import kill_run_group, kill_run_processes
-run_id, journal, sig, exclude = sys.argv[1], sys.argv[2] or None, int(sys.argv[3]), sys.argv[4]
-for pgid in sys.argv[5:]:
-    kill_run_group(int(pgid), run_id, sig, journal)
-if exclude != "-":
-    kill_run_processes(run_id, sig, journal, exclude={int(p) for p in exclude.split(",") if p})
-"""
-PROBE = (r"import sys; from jupyter_aml.agent.procs import belongs_to_run, is_gone; pid = int(sys.argv[1]); "
-         r"sys.exit(0 if not is_gone(pid) and belongs_to_run(pid, sys.argv[2], sys.argv[3] or None) else 3)")
-SETUP = r"import os, sys; [os.makedirs(p, exist_ok=True) for p in sys.argv[1:]]; import jupyter_aml.agent.main"
-
-
-def _docker() -> Any:
-    try:
-        import docker
-    except ImportError:  # pragma: no cover - a dependency
-        raise ComputeUnavailable("the docker SDK is not installed", hint="pip install docker") from None
-    return docker
-
-
-def _connect(timeout: int) -> Any:
-    try:
-        client = _docker().from_env(timeout=timeout)
-        client.ping()
-    except AMLError:
-        raise
-    except Exception as exc:
-        raise ComputeUnavailable(f"no Docker engine answers: {exc}",
-                                 hint="start dockerd (as root: dockerd &) or set DOCKER_HOST") from None
-    return client
-
-
-def _sanitize(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "x"
-
-
-def _hostname(name: str) -> str:
-    """The compute's name as a hostname label (letters, digits and hyphens, at most 63)."""
-    return re.sub(r"[^A-Za-z0-9-]+", "-", name).strip("-")[:63].strip("-") or "instance"
-
-
-def _root_of(state_dir: Path) -> Path | None:
-    """The service's root, when the state folder is the service's ``<root>/computes/<workspace>/<name>``."""
-    return state_dir.parents[2] if len(state_dir.parents) > 3 and state_dir.parents[1].name == "computes" else None
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
-def host_ca_bundle(ca_files: list[str] | None) -> bytes:
-    """The CA certificates runs trust: the host's bundle ($SSL_CERT_FILE, else the system one) plus ``ca_files``
-    (default: the host's extra CAs), so package downloads work through a TLS-inspecting proxy as on the host."""
-    bundle = os.environ.get("SSL_CERT_FILE") or SYSTEM_BUNDLE
-    files = [bundle] if os.path.isfile(bundle) else []
-    files += ca_files if ca_files is not None else sorted(str(p) for p in Path(CA_DIR).glob("*.crt"))
-    return b"".join(Path(f).read_bytes().rstrip(b"\n") + b"\n" for f in files)
-
-
-@dataclass
-class _Run:
-    run_id: str
-    info: dict[str, Any]
-    on_exit: ExitCallback | None
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(str(self.info["run_dir"]))
-
 
 class DockerInstanceBackend(ComputeBackend):
     """A ComputeInstance: one Docker container, up to ``max_concurrent_runs`` agents inside it at once."""
@@ -202,7 +109,7 @@ class DockerInstanceBackend(ComputeBackend):
             idle_time_before_shutdown_minutes * 60.0 if idle_time_before_shutdown_minutes else None)
         self.when_stopped = when_stopped  # read by the service: start a Stopped instance for a queued run, or refuse
         self.python = python
-        self.root = Path(root).absolute() if root else _root_of(self.state_dir.absolute())
+        self.root = Path(root).absolute() if root else root_of(self.state_dir.absolute())
         default_work = default_runs_home(self.root) / "work" if self.root else None
         self.work_root = Path(work_root).absolute() if work_root else default_work
         self.protected = [Path(p) for p in protected_paths or ()]  # the service's root among them
@@ -212,18 +119,18 @@ class DockerInstanceBackend(ComputeBackend):
         owner = str(self.root or self.state_dir.absolute())
         self.labels = {"aml.kind": KIND, "aml.root": owner, "aml.workspace": workspace, "aml.compute": name}
         digest = hashlib.sha256(f"{owner}\0{workspace}\0{name}".encode()).hexdigest()[:8]
-        self.container_name = f"aml-ci-{_sanitize(workspace)}-{_sanitize(name)}"[:110] + f"-{digest}"
-        self.hostname = _hostname(name)  # v1's: the name, not the host's (which --network host would give)
+        self.container_name = f"aml-ci-{sanitize(workspace)}-{sanitize(name)}"[:110] + f"-{digest}"
+        self.hostname = hostname_of(name)  # v1's: the name, not the host's (which --network host would give)
         self.container_id: str | None = None
         self.cpu_limit: float | None = vcpus
         self.stopped_reason: str | None = None
         self._state: ComputeState = "Creating"
         self._known = False  # whether provision (or reattach) has looked at the engine yet
         self._client: Any = None
-        self._runs: dict[str, _Run] = {}
+        self._runs: dict[str, InstanceRun] = {}
         self._lock = asyncio.Lock()
         self._monitor_task: asyncio.Task[None] | None = None
-        self._kernel_job: asyncio.Future[None] | None = None
+        self._kernelspec = KernelspecKeeper(name, self.container_name, workspace=workspace, python=python)
         self._last_busy = time.monotonic()
 
     # -- what the queue and the studio see -----------------------------------------------------------------------
@@ -257,44 +164,13 @@ class DockerInstanceBackend(ComputeBackend):
             changed = state != self._state
             self._state, self.error = state, error
             if changed and state in ("Running", "Stopped", "Failed", "Deleting"):
-                self._kernelspec(state == "Running")
+                self._kernelspec.set(state == "Running")
             self.notify()
-
-    # -- the instance's kernel in the launcher -------------------------------------------------------------------
-    def _kernelspec(self, install: bool) -> None:
-        """Install ("Python (aml: NAME)") or remove the instance's kernelspec, in a thread but in order."""
-        def write() -> None:
-            try:
-                if install:
-                    install_kernelspec(self.name, self.container_name, workspace=self.workspace, python=self.python)
-                else:
-                    remove_kernelspec(self.name, workspace=self.workspace)
-            except OSError:
-                log.warning("instance %r: could not %s its kernelspec", self.name,
-                            "install" if install else "remove", exc_info=True)
-
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            write()
-            return
-        before = self._kernel_job
-
-        async def job() -> None:
-            if before is not None and not before.done():
-                await asyncio.gather(before, return_exceptions=True)
-            await asyncio.to_thread(write)
-
-        self._kernel_job = asyncio.ensure_future(job())
-
-    async def _kernelspec_written(self) -> None:
-        if self._kernel_job is not None and not self._kernel_job.done():
-            await asyncio.gather(self._kernel_job, return_exceptions=True)
 
     # -- the engine ----------------------------------------------------------------------------------------------
     def _engine(self) -> Any:
         if self._client is None:
-            self._client = _connect(60)
+            self._client = connect(60)
         return self._client
 
     def _check_mounts(self) -> Path:
@@ -306,7 +182,7 @@ class DockerInstanceBackend(ComputeBackend):
         work = self.work_root.resolve()
         for private in [r for r in (self.root, default_root(), self.state_dir, *self.protected) if r is not None]:
             private = private.absolute().resolve()
-            if _inside(work, private) or _inside(private, work):
+            if inside(work, private) or inside(private, work):
                 raise InvalidInput(f"compute {self.name!r}: its work root {self.work_root} would show {private} to "
                                    "the container, which holds the service's secrets",
                                    hint="give the instance a work_root outside the root (the service's own work "
@@ -316,7 +192,7 @@ class DockerInstanceBackend(ComputeBackend):
     def _check_image(self, client: Any) -> Any:
         try:
             return client.images.get(self.image)
-        except _docker().errors.ImageNotFound:
+        except docker_sdk().errors.ImageNotFound:
             raise InvalidInput(f"the image {self.image!r} is not in the Docker engine, and nothing is pulled here",
                                hint="build or load it first (docker build, docker import or docker load), or "
                                "name an image the engine has (the compute's image, or "
@@ -325,7 +201,7 @@ class DockerInstanceBackend(ComputeBackend):
     def _find(self) -> Any | None:
         try:
             container = self._engine().containers.get(self.container_name)
-        except _docker().errors.NotFound:
+        except docker_sdk().errors.NotFound:
             return None
         labels = container.labels or {}
         if any(labels.get(k) != v for k, v in self.labels.items()):
@@ -341,34 +217,10 @@ class DockerInstanceBackend(ComputeBackend):
         else:
             self._check_image(client)
         work_root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        limits: dict[str, Any] = {}
-        if self.vcpus:
-            engine_cpus = float(client.info().get("NCPU") or self.vcpus)
-            self.cpu_limit = min(float(self.vcpus), engine_cpus)
-            if self.cpu_limit < self.vcpus:
-                log.warning("instance %r: %g vCPUs asked, the engine has %g: limited to %g", self.name, self.vcpus,
-                            engine_cpus, self.cpu_limit)
-            limits["nano_cpus"] = int(self.cpu_limit * 1e9)
-        if self.memory_gb:
-            limits["mem_limit"] = limits["memswap_limit"] = f"{int(float(self.memory_gb) * 1024)}m"
-        bundle = host_ca_bundle(self.ca_files)
-        env = {"PYTHONPATH": PKG_IN, "PYTHONUNBUFFERED": "1", "HOME": f"{HOME_IN}/home"}
-        if bundle:
-            env.update({k: CA_IN for k in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT")})
-        container = client.containers.create(
-            self.image, [self.python, "-c", KEEPALIVE], name=self.container_name, labels=self.labels,
-            init=True, network_mode="host", hostname=self.hostname, user=self.user, environment=env,
-            stop_signal="SIGTERM",
-            volumes={str(Path(PACKAGE_PARENT) / "jupyter_aml"): {"bind": f"{PKG_IN}/jupyter_aml", "mode": "ro"},
-                     str(work_root): {"bind": str(work_root), "mode": "rw"}},
-            **limits)
-        if bundle:
-            archive = io.BytesIO()
-            with tarfile.open(fileobj=archive, mode="w") as tar:
-                info = tarfile.TarInfo(CA_IN.lstrip("/"))
-                info.size, info.mode, info.mtime = len(bundle), 0o644, int(time.time())
-                tar.addfile(info, io.BytesIO(bundle))
-            container.put_archive("/", archive.getvalue())
+        container, self.cpu_limit = create_container(
+            client, self.image, self.python, name=self.container_name, labels=self.labels, hostname=self.hostname,
+            user=self.user, work_root=work_root, vcpus=self.vcpus, memory_gb=self.memory_gb,
+            ca_bundle=host_ca_bundle(self.ca_files), what=f"instance {self.name!r}")
         return container
 
     def _image_from_environment(self, client: Any) -> None:
@@ -382,26 +234,14 @@ class DockerInstanceBackend(ComputeBackend):
 
     def _boot(self, container: Any, restart: bool = False) -> None:
         """Start (or restart) the container and check that the agent can run in it."""
-        if restart:
-            container.restart(timeout=10)
-        else:
-            container.start()
-        container.reload()
-        if container.status != "running":
-            raise ComputeUnavailable(f"the container {self.container_name} did not start: {container.status}",
-                                     hint=f"docker logs {self.container_name}")
-        result = container.exec_run([self.python, "-c", SETUP, ENVS_IN, f"{HOME_IN}/home"])
-        if result.exit_code != 0:
-            tail = result.output.decode("utf-8", "replace")[-600:]
-            raise InvalidInput(f"the image {self.image!r} cannot run the agent with {self.python!r}: {tail}",
-                               hint="use an image with Python >= 3.10 (the agent needs only its standard library)")
+        boot_container(container, self.image, self.python, restart=restart)
         self.container_id = container.id
 
     def _status(self) -> dict[str, Any] | None:
         """The container's State (None when it is gone)."""
         try:
             container = self._engine().containers.get(self.container_name)
-        except _docker().errors.NotFound:
+        except docker_sdk().errors.NotFound:
             return None
         self.container_id = container.id
         return dict(container.attrs.get("State") or {})
@@ -410,7 +250,7 @@ class DockerInstanceBackend(ComputeBackend):
     async def check(self) -> None:
         def check() -> None:
             self._check_mounts()
-            client = _connect(5)
+            client = connect(5)
             try:
                 self._check_image(client)
             finally:
@@ -429,7 +269,7 @@ class DockerInstanceBackend(ComputeBackend):
                 self._set_state("Failed", f"{exc.__class__.__name__}: {exc}")
                 raise ComputeUnavailable(f"instance {self.name!r} could not be provisioned: {exc}",
                                          hint="see the Docker engine's log") from exc
-        await self._kernelspec_written()
+        await self._kernelspec.written()
         self._ensure_monitor()
 
     async def _adopt_or_create(self, create: bool = True) -> bool:
@@ -488,7 +328,7 @@ class DockerInstanceBackend(ComputeBackend):
                 raise ComputeUnavailable(f"instance {self.name!r} did not start: {exc}") from exc
             self._last_busy = time.monotonic()
             self._set_state("Running")
-        await self._kernelspec_written()
+        await self._kernelspec.written()
         self._ensure_monitor()
 
     async def stop_compute(self, reason: str = "stopped by request", *, if_idle: bool = False) -> None:
@@ -506,7 +346,7 @@ class DockerInstanceBackend(ComputeBackend):
             await self._lose_runs(f"instance {self.name} was stopped")
             self.stopped_reason = reason
             self._set_state("Stopped")
-        await self._kernelspec_written()
+        await self._kernelspec.written()
 
     async def destroy(self) -> None:
         async with self._lock:
@@ -514,11 +354,11 @@ class DockerInstanceBackend(ComputeBackend):
             await self._lose_runs(f"instance {self.name} was deleted")
 
             def remove() -> None:
-                with contextlib.suppress(_docker().errors.NotFound):
+                with contextlib.suppress(docker_sdk().errors.NotFound):
                     self._engine().containers.get(self.container_name).remove(force=True)
 
             await asyncio.to_thread(remove)
-        await self._kernelspec_written()
+        await self._kernelspec.written()
         await self.shutdown()
 
     async def shutdown(self) -> None:
@@ -590,84 +430,24 @@ class DockerInstanceBackend(ComputeBackend):
         env = self._agent_env(job)
 
         def launch() -> dict[str, Any]:
-            run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            for stale in (PID_FILE, EXIT_FILE):
-                (run_dir / stale).unlink(missing_ok=True)
-            api = self._engine().api
-            argv = [self.python, "-c", LAUNCHER, str(run_dir), self.python, "-m", AGENT_MODULE]
-            try:
-                exec_id = api.exec_create(self.container_name, argv, environment=env, workdir=str(run_dir),
-                                          user=self.user)["Id"]
-                api.exec_start(exec_id, detach=True)
-            except _docker().errors.APIError as exc:
-                raise ComputeUnavailable(f"instance {self.name!r} cannot start the run: {exc.explanation}") from None
-            deadline = time.monotonic() + 30
-            while not (run_dir / PID_FILE).exists():
-                if time.monotonic() > deadline or not api.exec_inspect(exec_id)["Running"]:
-                    if (run_dir / PID_FILE).exists():
-                        break
-                    tail = (run_dir / "agent.log").read_text(errors="replace")[-600:] \
-                        if (run_dir / "agent.log").exists() else ""
-                    raise ComputeUnavailable(
-                        f"the agent did not start in instance {self.name!r} (launcher exit code "
-                        f"{api.exec_inspect(exec_id)['ExitCode']}){': ' + tail if tail else ''}",
-                        hint=f"the container's user ({self.user}) must be able to write {run_dir}")
-                time.sleep(0.02)
-            pids = json.loads((run_dir / PID_FILE).read_text())
-            info = {"container": self.container_id, "container_name": self.container_name, "exec_id": exec_id,
-                    "run_dir": str(run_dir), "journal": str(E.journal_path(work_root, job.run_id)),
-                    "pid": int(pids["pid"]), "pgid": int(pids["pgid"]), "launcher_pid": int(pids["launcher_pid"])}
-            fd = os.open(run_dir / "agent.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(json.dumps({**info, "started_at": time.time()}))
-            return info
+            return launch_agent(self._engine().api, self.container_name, self.python, user=self.user, env=env,
+                                run_dir=run_dir, journal=E.journal_path(work_root, job.run_id),
+                                container_id=self.container_id, what=f"instance {self.name!r}")
 
         info = await asyncio.to_thread(launch)
-        self._runs[job.run_id] = _Run(job.run_id, info, on_exit)
+        self._runs[job.run_id] = InstanceRun(job.run_id, info, on_exit)
         self._last_busy = time.monotonic()
         self.notify()
         self._ensure_monitor()
         return info
 
-    def _result(self, run: _Run) -> tuple[bool, int | None]:
-        """(ended, exit code): from the launcher's exit file, else its exec, else the agent's pid in the container."""
-        def exit_code() -> int | None:
-            with contextlib.suppress(OSError, ValueError):
-                return int((run.run_dir / EXIT_FILE).read_text())
-            return None
+    def _result(self, run: InstanceRun) -> tuple[bool, int | None]:
+        def running() -> bool:
+            status = self._status()
+            return bool(status and status.get("Running"))
 
-        code = exit_code()
-        if code is not None:
-            return True, code
-        exec_id = run.info.get("exec_id")
-        if exec_id:
-            try:
-                inspected = self._engine().api.exec_inspect(exec_id)
-            except _docker().errors.NotFound:
-                inspected = None
-            if inspected is not None and str(run.run_dir) not in inspected["ProcessConfig"]["arguments"]:
-                return True, None  # that exec launched another run
-            if inspected is not None and inspected["Running"]:
-                return False, None
-            code = exit_code()
-            if code is not None:
-                return True, code
-            run.info["exec_id"] = None  # the launcher is gone without a word: watch the agent itself
-        if self._probe(run) is False:
-            status = self._status()  # a dying container's own failure speaks first, for all its runs
-            return bool(status and status.get("Running")), None
-        return False, None
-
-    def _probe(self, run: _Run) -> bool | None:
-        """Is the run's agent alive in the container (its pid, carrying the run's variables)? None: no clear
-        answer (e.g. the container is dying; the monitor's look at the container decides then)."""
-        try:
-            result = self._engine().containers.get(self.container_name).exec_run(
-                [self.python, "-c", PROBE, str(run.info["pid"]), run.run_id, str(run.info.get("journal") or "")],
-                user=self.user)
-        except (_docker().errors.NotFound, _docker().errors.APIError):
-            return None
-        return {0: True, 3: False}.get(result.exit_code)
+        return agent_result(self._engine(), self.container_name, run, self.python, user=self.user,
+                            container_running=running)
 
     async def _finish(self, run_id: str, code: int | None) -> None:
         run = self._runs.pop(run_id, None)
@@ -686,16 +466,10 @@ class DockerInstanceBackend(ComputeBackend):
             log.warning("run %s ended without an exit code: %s", run_id, reason)
             await self._finish(run_id, None)
 
-    def _signal(self, run: _Run, sig: int, *, sweep: bool) -> None:
-        groups = [str(run.info["pgid"])]
-        if sweep:
-            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-                groups.append(str(int(json.loads((run.run_dir / "script.json").read_text())["pgid"])))
-        exclude = str(run.info.get("launcher_pid", "")) if sweep else "-"
-        with contextlib.suppress(_docker().errors.NotFound, _docker().errors.APIError):
-            self._engine().containers.get(self.container_name).exec_run(
-                [self.python, "-c", KILLER, run.run_id, str(run.info.get("journal") or ""), str(int(sig)), exclude,
-                 *groups], user=self.user)
+    def _signal(self, run: InstanceRun, sig: int, *, sweep: bool) -> None:
+        with contextlib.suppress(docker_sdk().errors.NotFound, docker_sdk().errors.APIError):
+            signal_run(self._engine().containers.get(self.container_name), run, self.python, sig, sweep=sweep,
+                       user=self.user)
 
     async def kill(self, run_id: str) -> None:
         """No grace and no SIGTERM: the agent stopped answering, its script must not run on."""
@@ -721,7 +495,7 @@ class DockerInstanceBackend(ComputeBackend):
         status = await asyncio.to_thread(self._status)
         if not (status and status.get("Running")) or agent_info.get("container") != self.container_id:
             return False  # the container stopped (or was made anew) since: nothing of the run survived
-        ended, _ = await asyncio.to_thread(self._result, _Run(run_id, dict(agent_info), None))
+        ended, _ = await asyncio.to_thread(self._result, InstanceRun(run_id, dict(agent_info), None))
         return not ended
 
     async def reattach(self, run_id: str, agent_info: dict[str, Any], on_exit: ExitCallback) -> bool:
@@ -732,7 +506,7 @@ class DockerInstanceBackend(ComputeBackend):
                     return False
         if not await self.is_alive(run_id, agent_info):
             return False
-        self._runs[run_id] = _Run(run_id, dict(agent_info), on_exit)
+        self._runs[run_id] = InstanceRun(run_id, dict(agent_info), on_exit)
         self._last_busy = time.monotonic()
         self.notify()
         self._ensure_monitor()
