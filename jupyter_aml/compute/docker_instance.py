@@ -230,7 +230,10 @@ class DockerInstanceBackend(ComputeBackend):
                                on_line=lambda line: log.info("instance %r: %s", self.name, line))
         self.image, self.image_built = built.tag, built.built
         if self.on_image is not None:
-            self.on_image(built.record(self.environment))
+            try:
+                self.on_image(built.record(self.environment))
+            except Exception:  # the registry's loss, not the instance's: it runs in the image all the same
+                log.exception("instance %r: could not record its image %s", self.name, built.tag)
 
     def _boot(self, container: Any, restart: bool = False) -> None:
         """Start (or restart) the container and check that the agent can run in it."""
