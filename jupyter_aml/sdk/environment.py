@@ -73,8 +73,9 @@ class Environment:
             },
             "env_vars": {k: str(v) for k, v in self.environment_variables.items()},
             "docker_base_image": self.docker.base_image,
-            "docker_enabled": bool(self.docker.enabled),
-            "docker_shm_size": check_shm_size(self.docker.shm_size),
+            # only when set: a spec without Docker reads as before, also to a service that predates it
+            **({"docker_enabled": True} if self.docker.enabled else {}),
+            **({"docker_shm_size": check_shm_size(self.docker.shm_size)} if self.docker.shm_size else {}),
         }
 
     @classmethod

@@ -21,7 +21,7 @@ def test_docker_runtime_config_decides_and_the_payload_validates(tmp_path):
     env = Environment("e")
     env.docker.base_image = "img:1"
     plain = ScriptRunConfig(tmp_path, "s.py", environment=env).run_config()
-    assert plain["environment"]["docker_enabled"] is False  # a base image alone: no Docker
+    assert "docker_enabled" not in plain["environment"]  # a base image alone: no Docker (and no new keys)
     on = ScriptRunConfig(tmp_path, "s.py", environment=env,
                          docker_runtime_config=DockerConfiguration(use_docker=True, shm_size="2G")).run_config()
     assert on["environment"]["docker_enabled"] is True and on["environment"]["docker_shm_size"] == "2g"
