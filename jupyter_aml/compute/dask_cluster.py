@@ -72,7 +72,7 @@ class DaskClusterBackend(ComputeBackend):
                  idle_seconds_before_scaledown: int = 1800, scheduler_address: str | None = None,
                  memory_gb: float | None = None, python: str | None = None, runner: str = "auto",
                  run_as: str | None = None, protected_paths: list[str] | None = None, hide_home: bool = True,
-                 connect_timeout: float = 10.0, cluster_class: str | None = None,
+                 connect_timeout: float = 5.0, cluster_class: str | None = None,
                  cluster_kwargs: dict[str, Any] | None = None, **settings: Any) -> None:
         if cluster_class and scheduler_address:
             raise InvalidInput(f"compute {name!r}: give scheduler_address or cluster_class, not both",
