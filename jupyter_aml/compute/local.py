@@ -49,6 +49,9 @@ PASSED_VARS = frozenset({
     "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_NATIVE_TLS", "UV_PYTHON_DOWNLOADS",
     # the agent's own settings, when the operator sets them for the service
     "AML_ENV_BUILDER", "AML_AGENT_CONNECT_TIMEOUT", "AML_AGENT_DRAIN_TIMEOUT", "AML_AGENT_CANCEL_DRAIN_TIMEOUT",
+    # Docker runs (docs/docker-runs.md): the engine the service uses, the default base image, the CA files
+    "DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY",
+    "AML_DOCKER_BASE_IMAGE", "AML_DOCKER_CA_FILES",
 })
 PASSED_PREFIXES = ("LC_",)
 # Never passed, whatever the configuration says: the Jupyter server's and JupyterHub's credentials and the

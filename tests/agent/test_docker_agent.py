@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_aml.compute.local import agent_process_env
 from jupyter_aml.envbuild.container import docker_cli
 from jupyter_aml.envbuild.venv import EnvBuildError
 from tests.agent.fakeservice import FakeService
-from tests.agent.helpers import start_agent
+from tests.agent.helpers import make_job, start_agent
 from tests.serving.docker_env import ensure_engine, python_base_image
 
 
@@ -57,3 +58,11 @@ def test_exit_codes_and_signals_in_the_container(service: FakeService, tmp_path:
     final = _final(service)
     assert final["status"] == "Failed" and final["exit_code"] == 137
     assert final["error"]["message"] == "script was killed by signal SIGKILL in its container (out of memory?)"
+
+
+def test_the_service_s_engine_settings_reach_the_agent(service: FakeService, tmp_path: Path) -> None:
+    source = {"PATH": "/usr/bin", "DOCKER_HOST": "unix:///run/user/7/docker.sock", "AML_DOCKER_BASE_IMAGE": "b:1",
+              "AML_DOCKER_CA_FILES": "/etc/corp.pem", "JUPYTER_TOKEN": "secret"}
+    env = agent_process_env(make_job(service, "d4", tmp_path), source=source)
+    assert env["DOCKER_HOST"] == "unix:///run/user/7/docker.sock" and env["AML_DOCKER_BASE_IMAGE"] == "b:1"
+    assert env["AML_DOCKER_CA_FILES"] == "/etc/corp.pem" and "JUPYTER_TOKEN" not in env
