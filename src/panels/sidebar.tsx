@@ -291,6 +291,7 @@ function WorkspaceView(props: {
         workspace={workspace}
         refreshKey={refreshKey}
         defaultCompute={settings.defaultCompute}
+        actions={props.actions}
       />
       <EnvironmentsSection service={service} workspace={workspace} refreshKey={refreshKey} />
       {placeholder('datasets')}

@@ -155,6 +155,9 @@ def run_scenario(studio: Studio) -> None:
     expect(queue).to_contain_text(third)
     expect(queue).to_contain_text(WAITING)
     assert status(studio, third) == "Queued"
+    expect(queue.get_by_role("button", name=f"Open run {third}")).to_have_count(1)  # runs are links
+    nodes.get_by_role("button", name=f"Open run {first}").click()
+    expect(page.get_by_role("tab", name="Overview")).to_have_count(1)
     studio.shot("studio-compute.png", readme=True)
     studio.run_command("apputils:change-theme", {"theme": "JupyterLab Dark"})
     expect(page.locator("body[data-jp-theme-name='JupyterLab Dark']")).to_have_count(1)
