@@ -185,3 +185,23 @@ def test_notebook_form_runs_the_notebook_with_parameters(kernel, workspace, tmp_
     assert failed.cells[2].outputs[0]["ename"] == "ValueError"
     assert "boom in a cell" in "\n".join(line["text"] for line in bad.get_logs())
     assert client.get(workspace._path("runs", bad_id))["error"]["message"] == "script exited with code 1"
+
+
+def test_line_magic_submits_to_a_compute_cluster_and_a_wrong_name_lists_every_target(kernel, workspace):
+    """%aml_submit --compute NAME sends the folder to a workspace's own cluster (a real embedded Dask cluster),
+    and an unknown name is refused with every target of the workspace listed."""
+    workspace._client.post(workspace._path("computes"), {"name": "kcluster", "type": "AmlCompute", "max_nodes": 1,
+                                                         "idle_seconds_before_scaledown": 5})
+    load(kernel)
+    (kernel.folder / "train.py").write_text("from jupyter_aml import Run\nRun.get_context().log('on', 1.0)\n")
+    try:
+        refused = kernel.run(f"%aml_submit train.py -w {workspace.name} --compute nowhere")
+        assert refused.error is not None and "available: kcluster, local" in refused.error["evalue"]
+        reply = kernel.run(f"r = %aml_submit train.py -w {workspace.name} -e clusters --compute kcluster --wait "
+                           "--no-widget\nprint('@@', r.id)")
+        assert reply.status == "ok", reply.text
+        run_id = next(ln.split()[1] for ln in reply.stdout.splitlines() if ln.startswith("@@"))
+        record = run_record(workspace, run_id)
+        assert (record["status"], record["compute_target"]) == ("Completed", "kcluster")
+    finally:
+        workspace._client.delete(workspace._path("computes", "kcluster"), params={"force": "true"})
