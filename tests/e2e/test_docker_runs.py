@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from jupyter_aml import Environment, Experiment, ScriptRunConfig
 from jupyter_aml.agent.container import container_hostname, container_name
 from jupyter_aml.sdk.runconfig import DockerConfiguration
-from tests.e2e.conftest import wait_status, write_script
+from tests.e2e.conftest import ServiceProcess, kill_processes_using, wait_status, write_script
 from tests.serving.docker_env import ensure_engine, python_base_image
 
 SCRIPT = """
@@ -46,6 +47,19 @@ print("released", "release" in run.get_tags())
 @pytest.fixture(scope="module")
 def base_image() -> str:
     return python_base_image(ensure_engine())
+
+
+@pytest.fixture
+def service(tmp_path: Path, database_url: str | None) -> Iterator[ServiceProcess]:
+    """The e2e service with the same-user runner: the default (bubblewrap, where installed) hides the engine's
+    socket from agents, so Docker runs need same-user (docs/docker-runs.md)."""
+    svc = ServiceProcess(tmp_path / "root", extra=["--AMLExtension.heartbeat_interval=1",
+                                                   "--AMLExtension.runner=same-user"], database_url=database_url)
+    svc.root.mkdir()
+    svc.start()
+    yield svc
+    svc.stop()
+    kill_processes_using(svc.root)
 
 
 def containers(label: str) -> list[str]:
