@@ -70,7 +70,8 @@ class DaskClusterBackend(ComputeBackend):
 
     def __init__(self, name: str, *, state_dir: str, min_nodes: int = 0, max_nodes: int = 4,
                  idle_seconds_before_scaledown: int = 1800, scheduler_address: str | None = None,
-                 memory_gb: float | None = None, python: str | None = None, runner: str = "auto",
+                 memory_gb: float | None = None, vcpus: float | None = None, python: str | None = None,
+                 runner: str = "auto",
                  run_as: str | None = None, protected_paths: list[str] | None = None, hide_home: bool = True,
                  connect_timeout: float = 5.0, cluster_class: str | None = None,
                  cluster_kwargs: dict[str, Any] | None = None, **settings: Any) -> None:
@@ -82,7 +83,7 @@ class DaskClusterBackend(ComputeBackend):
         self.state_dir = Path(state_dir)
         self.min_nodes, self.max_nodes, self.idle_seconds = min_nodes, max_nodes, idle_seconds_before_scaledown
         self.scheduler_address = scheduler_address
-        self.memory_gb = memory_gb
+        self.memory_gb, self.vcpus = memory_gb, vcpus
         self.python = python or sys.executable
         self.connect_timeout = connect_timeout
         # the same sandbox as local runs: the service's root and Jupyter's folders are hidden from the script
@@ -226,6 +227,7 @@ class DaskClusterBackend(ComputeBackend):
         future = self._client.submit(run_agent, job.run_id, launch.argv, launch.env, str(run_dir),
                                      python=self.python, ignore_sigterm=launch.ignore_sigterm,
                                      memory_limit=int(self.memory_gb * 2**30) if self.memory_gb else None,
+                                     cpus=self.vcpus,
                                      key=task_key(job.run_id), pure=False,
                                      resources={NODE_RESOURCE: 1})
         _dask().fire_and_forget(future)

@@ -39,7 +39,7 @@ def stop_event(run_id: str) -> str:
 
 def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, python: str | None = None,
               grace: float = STOP_GRACE_SECONDS, poll: float = 0.5, ignore_sigterm: bool = False,
-              memory_limit: int | None = None) -> int:
+              memory_limit: int | None = None, cpus: float | None = None) -> int:
     """Run ``argv`` (the agent's command line) on this worker until it exits or the run is stopped; its code."""
     import distributed
 
@@ -57,6 +57,8 @@ def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, py
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env,
             start_new_session=True,
         )
+    if cpus:
+        _hold_cpus(proc.pid, cpus)
     while proc.poll() is None:
         if stop.wait(timeout=poll):
             _stop_group(proc, grace)
@@ -64,6 +66,32 @@ def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, py
         if memory_limit:
             _hold_memory(proc.pid, memory_limit)
     return proc.wait()
+
+
+def _hold_cpus(agent_pid: int, cpus: float) -> None:
+    """Hold the run to its node's vCPUs: the agent (and so the script it starts) may use ceil(cpus) of this
+    machine's CPUs, chosen from this worker's name so that nodes on one machine spread over its CPUs. A size with
+    as many vCPUs as the machine has, or more, leaves the run on all of them."""
+    import math
+
+    import psutil
+
+    try:
+        available = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return
+    want = max(1, math.ceil(cpus))
+    if want >= len(available):
+        return
+    try:
+        from distributed import get_worker
+
+        seed = sum(str(get_worker().name).encode())
+    except Exception:  # not inside a worker (a test calling the function directly)
+        seed = os.getpid()
+    chosen = [available[(seed + i) % len(available)] for i in range(want)]
+    with contextlib.suppress(psutil.Error, OSError):
+        psutil.Process(agent_pid).cpu_affinity(chosen)
 
 
 def _hold_memory(agent_pid: int, limit: int) -> None:

@@ -37,7 +37,7 @@ def _cluster_settings(spec: cm.ComputeCreate, size: Mapping[str, Any]) -> dict[s
     return {"min_nodes": spec.min_nodes, "max_nodes": spec.max_nodes,
             "idle_seconds_before_scaledown": spec.idle_seconds_before_scaledown,
             "scheduler_address": spec.scheduler_address, "cluster_class": spec.cluster_class,
-            "cluster_kwargs": spec.cluster_kwargs, "memory_gb": size["memoryGB"]}
+            "cluster_kwargs": spec.cluster_kwargs, "memory_gb": size["memoryGB"], "vcpus": size["vCPUs"]}
 
 
 def _instance_settings(spec: cm.ComputeCreate, size: Mapping[str, Any]) -> dict[str, Any]:

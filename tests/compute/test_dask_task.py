@@ -95,3 +95,18 @@ def test_a_script_over_its_nodes_memory_limit_is_stopped_and_told_why(client: di
     small = client.submit(run_agent, "r-fits", [sys.executable, "-c", "print('fits')"], _env(), str(tmp_path),
                           memory_limit=200 * 2**20, poll=0.2, pure=False)
     assert small.result(timeout=60) == 0
+
+
+def test_a_script_gets_its_nodes_vcpus(client: distributed.Client, tmp_path: Path) -> None:
+    """A node of a 1-vCPU size runs its script on one CPU; a size as large as the machine leaves it all."""
+    machine = len(os.sched_getaffinity(0))
+    assert machine >= 2, "this test needs a machine with two CPUs or more"
+    probe = "import os, subprocess, sys; print(len(os.sched_getaffinity(0)), flush=True)"
+    parent = f"import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', {probe!r}]))"
+    for cpus, expected in ((1, 1), (float(machine), machine), (0.5, 1)):
+        log = tmp_path / f"cpus-{cpus}"
+        log.mkdir()
+        future = client.submit(run_agent, f"r-cpu-{cpus}", [sys.executable, "-c", parent], _env(), str(log),
+                               cpus=cpus, pure=False)
+        assert future.result(timeout=60) == 0
+        assert (log / "agent.log").read_text().split() == [str(expected)], cpus
