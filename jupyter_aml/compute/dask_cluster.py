@@ -48,13 +48,17 @@ def host_environment() -> dict[str, str]:
     return env
 
 
+NODE_POLL_SECONDS = 0.5  # how stale the studio's node chips may be; one small scheduler call each
+
+
 def task_key(run_id: str) -> str:
     return f"aml-run-{run_id}"
 
 
 def _node_view(dask_scheduler: Any) -> list[tuple[str, str, list[str]]]:
     """On the scheduler: each worker's name, state (busy while it processes a run's task, leaving while it
-    closes) and the runs it processes; the scheduler's own view, as worker heartbeats lag behind."""
+    closes) and the runs it processes; the scheduler's own view, as worker heartbeats lag behind. The embedded
+    host also lists the nodes it started that have not joined yet (``starting``)."""
     prefix = task_key("")
     view = []
     for address, worker in sorted(dask_scheduler.workers.items()):
@@ -62,6 +66,8 @@ def _node_view(dask_scheduler: Any) -> list[tuple[str, str, list[str]]]:
         status = str(getattr(worker.status, "name", worker.status))
         state = "leaving" if status.startswith("closing") else "busy" if worker.processing else "idle"
         view.append((str(worker.name if worker.name is not None else address), state, runs))
+    joined = {name for name, _, _ in view}
+    view += [(name, "starting", []) for name in getattr(dask_scheduler, "aml_starting", []) if name not in joined]
     return view
 
 
@@ -216,7 +222,7 @@ class DaskClusterBackend(ComputeBackend):
                     self.notify()
             except Exception:
                 log.debug("could not read the nodes of cluster %r", self.name, exc_info=True)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(NODE_POLL_SECONDS)
 
     # -- runs ----------------------------------------------------------------------------------------------
     async def start(self, job: RunJob, on_exit: ExitCallback) -> dict[str, Any]:

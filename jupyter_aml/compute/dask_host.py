@@ -67,6 +67,17 @@ def class_problem(path: str) -> str | None:
     return None
 
 
+def publish_starting(cluster: Any) -> None:
+    """Tell the scheduler (it runs in this process) which nodes the cluster asked for that have not joined yet,
+    so the service can show them as starting; a cluster manager without a worker spec shows none."""
+    scheduler = getattr(cluster, "scheduler", None)
+    spec = getattr(cluster, "worker_spec", None)
+    if scheduler is None or not isinstance(spec, dict):
+        return
+    joined = {str(w.name) for w in list(scheduler.workers.values())}
+    scheduler.aml_starting = sorted(str(name) for name in list(spec) if str(name) not in joined)
+
+
 def read_settings(state_dir: Path) -> dict[str, Any]:
     return dict(json.loads((state_dir / "settings.json").read_text()))
 
@@ -117,7 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     adapt(settings)
     _write_private(state_dir / "host.json", json.dumps({"address": cluster.scheduler_address, "pid": os.getpid()}))
     seen = (state_dir / "settings.json").stat().st_mtime_ns
-    while not stopping.wait(0.5):
+    while not stopping.wait(0.25):
+        publish_starting(cluster)
         try:
             mtime = (state_dir / "settings.json").stat().st_mtime_ns
             if mtime != seen:

@@ -74,3 +74,22 @@ def test_runs_get_one_node_each_and_the_cluster_drains_to_zero(host: tuple[subpr
         assert [f.result(timeout=30) for f in futures] == [-signal.SIGTERM] * 2
         del futures
         _until(lambda: not client.scheduler_info()["workers"], 30, "scale-down to 0 nodes")
+
+
+def test_nodes_asked_for_but_not_joined_show_as_starting() -> None:
+    """The host tells its in-process scheduler which nodes it started that have not joined; the service's node
+    view lists them as starting, then as idle once they join."""
+    from jupyter_aml.compute.dask_cluster import _node_view
+    from jupyter_aml.compute.dask_host import publish_starting
+
+    cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True, dashboard_address=None,
+                                       host="127.0.0.1")
+    try:
+        cluster.scale(1)
+        publish_starting(cluster)
+        assert _node_view(cluster.scheduler) == [("0", "starting", [])]
+        _until(lambda: len(cluster.scheduler.workers) == 1, what="the worker to join")
+        publish_starting(cluster)
+        assert _node_view(cluster.scheduler) == [("0", "idle", [])]
+    finally:
+        cluster.close()
