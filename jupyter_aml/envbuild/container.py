@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -31,6 +32,7 @@ CA_FILES_VAR = "AML_DOCKER_CA_FILES"  # os.pathsep-separated CA files an image t
 CA_DIR = Path("/usr/local/share/ca-certificates")
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 IMAGE_REPO = "jupyter-aml/env"
+IMAGE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}")
 VENV = "/opt/venv"
 CA_IN_IMAGE = "/opt/aml-ca.pem"
 MARKER_IN_IMAGE = "/opt/aml-image.json"
@@ -63,6 +65,8 @@ def docker_settings(spec: Mapping[str, Any] | None, environ: Mapping[str, str] |
         return None
     env = os.environ if environ is None else environ
     base = spec.get("docker_base_image") or env.get(BASE_IMAGE_VAR) or DEFAULT_BASE_IMAGE
+    if not IMAGE_REF.fullmatch(str(base)):
+        raise EnvBuildError(f"docker_base_image {base!r} is not an image reference (name[:tag] or name@digest)")
     return DockerSettings(base_image=str(base), shm_size=spec.get("docker_shm_size") or None)
 
 
@@ -111,22 +115,23 @@ def ca_files(environ: Mapping[str, str] | None = None) -> list[Path]:
     return found
 
 
-def dockerfile(base: str, trust_ca: bool, build_args: list[str]) -> str:
+def dockerfile(base: str, trust_ca: bool, build_args: list[str], python: str = "python3") -> str:
     """Exec-form steps only: a base image needs no shell, just its ``python3`` (with venv and ensurepip)."""
     lines = [f"FROM {base}", *[f"ARG {name}" for name in build_args], f"COPY aml-image.json {MARKER_IN_IMAGE}"]
     if trust_ca:
         lines += [f"COPY ca.pem {CA_IN_IMAGE}",
                   f"ENV SSL_CERT_FILE={CA_IN_IMAGE} PIP_CERT={CA_IN_IMAGE} REQUESTS_CA_BUNDLE={CA_IN_IMAGE}"]
     lines += ["COPY requirements.txt /opt/aml-requirements.txt",
-              f'RUN ["python3", "-m", "venv", "--system-site-packages", "{VENV}"]',
+              f'RUN [{json.dumps(python)}, "-m", "venv", "--system-site-packages", "{VENV}"]',
               f'RUN ["{VENV}/bin/python", "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", '
               '"--no-input", "-r", "/opt/aml-requirements.txt"]',
               f"ENV VIRTUAL_ENV={VENV} PATH={VENV}/bin:$PATH"]  # the base image's PATH, substituted by the builder
     return "\n".join(lines) + "\n"
 
 
-def image_hash(base_id: str, pip: tuple[str, ...], ca: bytes) -> str:
-    body = {"v": IMAGE_VERSION, "base": base_id, "pip": list(pip), "ca": hashlib.sha256(ca).hexdigest()}
+def image_hash(base_id: str, pip: tuple[str, ...], ca: bytes, python: str = "python3") -> str:
+    body = {"v": IMAGE_VERSION, "base": base_id, "pip": list(pip), "ca": hashlib.sha256(ca).hexdigest(),
+            **({"python": python} if python != "python3" else {})}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -146,7 +151,8 @@ def prepare_image(spec: Mapping[str, Any] | None, settings: DockerSettings, cach
         return PreparedImage(docker, base, python.interpreter or "python3")
     files = ca_files()
     ca = b"".join(p.read_bytes().rstrip(b"\n") + b"\n" for p in files)
-    digest = image_hash(base_id, python.pip, ca)
+    base_python = python.interpreter or "python3"  # interpreter_path: the image's Python the venv is made with
+    digest = image_hash(base_id, python.pip, ca, base_python)
     tag = f"{IMAGE_REPO}:{digest[:20]}"
     ready = PreparedImage(docker, tag, f"{VENV}/bin/python", spec_hash=digest)
     if image_id(docker, tag):
@@ -157,16 +163,16 @@ def prepare_image(spec: Mapping[str, Any] | None, settings: DockerSettings, cach
         if image_id(docker, tag):
             log(f"reusing image {tag}, built by another run")
             return ready
-        _build(docker, tag, base, python.pip, ca, digest, cache_dir, log, cancel)
+        _build(docker, tag, base, python.pip, ca, digest, cache_dir, log, cancel, base_python)
     return PreparedImage(docker, tag, ready.python, built=True, spec_hash=digest)
 
 
 def _build(docker: str, tag: str, base: str, pip: tuple[str, ...], ca: bytes, digest: str, cache_dir: Path,
-           log: LogFn, cancel: threading.Event | None) -> None:
+           log: LogFn, cancel: threading.Event | None, python: str) -> None:
     args = [name for name in BUILD_ARGS if os.environ.get(name)]
     with tempfile.TemporaryDirectory(prefix=f".docker-{digest[:12]}-", dir=cache_dir) as context:
         folder = Path(context)
-        (folder / "Dockerfile").write_text(dockerfile(base, bool(ca), args))
+        (folder / "Dockerfile").write_text(dockerfile(base, bool(ca), args, python))
         (folder / "requirements.txt").write_text("\n".join(pip) + "\n")
         (folder / "aml-image.json").write_text(json.dumps({"spec_hash": digest, "base_image": base,
                                                            "pip": list(pip)}, indent=1) + "\n")

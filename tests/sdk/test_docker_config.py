@@ -12,7 +12,7 @@ from jupyter_aml.core.environments import canonical_spec
 from jupyter_aml.core.models import RunConfig
 from jupyter_aml.core.registry_models import EnvironmentDefinition
 from jupyter_aml.envbuild.container import DEFAULT_BASE_IMAGE, docker_settings, dockerfile
-from jupyter_aml.envbuild.venv import SHIM_DIR
+from jupyter_aml.envbuild.venv import SHIM_DIR, EnvBuildError
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.sdk.runconfig import DockerConfiguration
 
@@ -73,6 +73,9 @@ def test_the_agents_rule_and_image_recipe():
     assert docker_settings({"docker_enabled": True}, {}).base_image == DEFAULT_BASE_IMAGE  # type: ignore[union-attr]
     found = docker_settings({"docker_enabled": True}, {"AML_DOCKER_BASE_IMAGE": "mine:2"})
     assert found is not None and found.base_image == "mine:2"
+    with pytest.raises(EnvBuildError, match="not an image reference"):
+        docker_settings({"docker_enabled": True, "docker_base_image": "img:1\nRUN [\"id\"]"})
+    assert 'RUN ["/usr/bin/python3.12", "-m", "venv"' in dockerfile("img:1", False, [], "/usr/bin/python3.12")
     recipe = dockerfile("img:1", True, ["PIP_INDEX_URL"])
     assert recipe.startswith("FROM img:1\nARG PIP_INDEX_URL\n")
     assert "\nRUN " not in recipe.replace('\nRUN ["', "")  # exec form only: the base image needs no shell
