@@ -83,9 +83,22 @@ def run_argv(image: PreparedImage, settings: DockerSettings, *, name: str, attem
         argv += ["--user", f"{uid}:{gid}"]
     if settings.shm_size:
         argv += ["--shm-size", settings.shm_size]
+    cpus = held_cpus()
+    if cpus:
+        argv += ["--cpuset-cpus", cpus]
     for key in env_names:
         argv += ["-e", key]
     return [*argv, "--entrypoint", image.python, image.image, *script_args]
+
+
+def held_cpus() -> str | None:
+    """The CPUs the agent is held to, when fewer than the machine's (a cluster node's vCPUs): the container's
+    processes are not the agent's descendants, so they get the same set through ``--cpuset-cpus``."""
+    try:
+        mine = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+    return ",".join(map(str, mine)) if mine and len(mine) < (os.cpu_count() or 0) else None
 
 
 def new_attempt() -> str:

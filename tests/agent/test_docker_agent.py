@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,19 @@ def test_the_service_s_engine_settings_reach_the_agent(service: FakeService, tmp
     env = agent_process_env(make_job(service, "d4", tmp_path), source=source)
     assert env["DOCKER_HOST"] == "unix:///run/user/7/docker.sock" and env["AML_DOCKER_BASE_IMAGE"] == "b:1"
     assert env["AML_DOCKER_CA_FILES"] == "/etc/corp.pem" and "JUPYTER_TOKEN" not in env
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to hold the run to one")
+def test_the_container_keeps_the_cpus_the_agent_is_held_to(service: FakeService, tmp_path: Path,
+                                                          base_image: str) -> None:
+    service.state.add_run("d5", files={"s.py": b"import os\nprint('CPUS', sorted(os.sched_getaffinity(0)))\n"},
+                          script="s.py", environment={"docker_enabled": True, "docker_base_image": base_image})
+    before = os.sched_getaffinity(0)
+    one = min(before)
+    os.sched_setaffinity(0, {one})  # the agent inherits it, as from a cluster node's vCPUs
+    try:
+        agent = start_agent(service, "d5", tmp_path)
+    finally:
+        os.sched_setaffinity(0, before)
+    assert agent.wait() == 0, agent.log
+    assert f"CPUS [{one}]" in service.state.log_text("stdout")
