@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from jupyter_aml.compute.base import ComputeBackend, ComputeState, ExitCallback, NodeInfo, RunJob
 from jupyter_aml.compute.dask_host import NODE_RESOURCE, class_problem
-from jupyter_aml.compute.dask_task import NODE_LOST, run_agent, stop_event
+from jupyter_aml.compute.dask_task import NODE_LOST, run_agent, started_event, stop_event
 from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env, forbidden_var
 from jupyter_aml.compute.runners import Runner, build_runner
 from jupyter_aml.errors import ComputeUnavailable, InvalidInput
@@ -249,12 +249,22 @@ class DaskClusterBackend(ComputeBackend):
             log.info("run %s lost its node: %s", run_id, exc)
             code = None
         self._watchers.pop(run_id, None)
+        await self._forget(run_id)
         with contextlib.suppress(OSError):
             await asyncio.to_thread(self.runner.finish, run_dir)
         try:
             await on_exit(run_id, code)
         except Exception:
             log.exception("on_exit callback failed for run %s", run_id)
+
+    async def _forget(self, run_id: str) -> None:
+        """Drop the run's Events from the scheduler once its task has ended for good (it can no longer be
+        re-run): a long-lived deployment would otherwise keep two per run forever."""
+        if self._client is None:
+            return
+        for name in (started_event(run_id), stop_event(run_id)):
+            with contextlib.suppress(Exception):
+                await _dask().Event(name, client=self._client).clear()
 
     async def cancel(self, run_id: str) -> None:
         if self._client is not None:
@@ -289,6 +299,7 @@ class DaskClusterBackend(ComputeBackend):
             except Exception as exc:  # the scheduler went away: nothing runs the run any more
                 log.info("lost the scheduler while watching run %s: %s", run_id, exc)
             self._watchers.pop(run_id, None)
+            await self._forget(run_id)
             with contextlib.suppress(OSError):
                 await asyncio.to_thread(self.runner.finish, run_dir)
             try:

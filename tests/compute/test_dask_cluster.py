@@ -54,6 +54,10 @@ def test_a_run_completes_on_a_node_and_the_cluster_drains(service: FakeService, 
         workers = list((await backend._client.run(os.getpid)).values())
         for pid in [host, *workers]:
             assert not [v for v in _environ(pid) if v.startswith((b"JUPYTER_TOKEN=", b"AML_SERVICE_TOKEN="))]
+        def aml_events(dask_scheduler: Any) -> list[str]:
+            return [str(k) for k in dask_scheduler.extensions["events"]._events if str(k).startswith("aml-")]
+
+        assert await backend._client.run_on_scheduler(aml_events) == []  # no Event left behind per run
         await _until(lambda: backend.nodes() == [], 30)
         await backend.destroy()
 
