@@ -100,6 +100,20 @@ class Outcome:
         return json.loads(self.stdout)
 
 
+def ok(outcome: Outcome) -> Outcome:
+    """The command succeeded, with no traceback; says what it printed when not."""
+    assert outcome.exit_code == 0, f"exit {outcome.exit_code}\nstdout:\n{outcome.stdout}\nstderr:\n{outcome.stderr}"
+    assert "Traceback" not in outcome.stdout + outcome.stderr
+    return outcome
+
+
+def failed(outcome: Outcome, code: int = 1) -> Outcome:
+    """The command failed with ``code`` and a readable error, not a traceback."""
+    assert outcome.exit_code == code, f"exit {outcome.exit_code}\nstdout:\n{outcome.stdout}\nstderr:\n{outcome.stderr}"
+    assert "Traceback" not in outcome.stdout + outcome.stderr
+    return outcome
+
+
 @contextlib.contextmanager
 def _cwd(folder: Path) -> Iterator[None]:
     before = Path.cwd()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from jupyter_aml.cli import main
-from tests.cli.conftest import Outcome, Service, run_cli, write_project
+from tests.cli.conftest import Outcome, Service, failed, ok, run_cli, write_project
 
 WS = "clitest"
 TRAIN = """\
@@ -36,18 +36,6 @@ with open("notes.txt", "w") as fh:  # not under outputs/: not collected
 FAIL = "import sys\nprint('about to fail')\nsys.exit(3)\n"
 SHORT = "import time\nfor i in range(8):\n    print('step', i, flush=True)\n    time.sleep(0.15)\n"
 SLOW = "import time\nfor i in range(600):\n    print('tick', i, flush=True)\n    time.sleep(0.1)\n"
-
-
-def ok(outcome: Outcome) -> Outcome:
-    assert outcome.exit_code == 0, f"exit {outcome.exit_code}\nstdout:\n{outcome.stdout}\nstderr:\n{outcome.stderr}"
-    assert "Traceback" not in outcome.stdout + outcome.stderr
-    return outcome
-
-
-def failed(outcome: Outcome, code: int = 1) -> Outcome:
-    assert outcome.exit_code == code, f"exit {outcome.exit_code}\nstdout:\n{outcome.stdout}\nstderr:\n{outcome.stderr}"
-    assert "Traceback" not in outcome.stdout + outcome.stderr
-    return outcome
 
 
 @pytest.fixture(scope="module")

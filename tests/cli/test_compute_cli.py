@@ -12,22 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from jupyter_aml.cli import app
-from tests.cli.conftest import Outcome, Service, run_cli, write_project
+from tests.cli.conftest import Outcome, Service, failed, ok, run_cli, write_project
 
 WS = "computecli"
 SLOW = "import time\nfor i in range(600):\n    print('tick', i, flush=True)\n    time.sleep(0.1)\n"
-
-
-def ok(outcome: Outcome) -> Outcome:
-    assert outcome.exit_code == 0, f"exit {outcome.exit_code}\nstdout:\n{outcome.stdout}\nstderr:\n{outcome.stderr}"
-    assert "Traceback" not in outcome.stdout + outcome.stderr
-    return outcome
-
-
-def failed(outcome: Outcome, code: int = 1) -> Outcome:
-    assert outcome.exit_code == code, f"exit {outcome.exit_code}\nstdout:\n{outcome.stdout}\nstderr:\n{outcome.stderr}"
-    assert "Traceback" not in outcome.stdout + outcome.stderr
-    return outcome
 
 
 def answering(service: Service, reply: str, *args: str) -> Outcome:
