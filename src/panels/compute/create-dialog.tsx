@@ -5,11 +5,11 @@
  * checked here; everything else the server refuses (unknown size, max < min, a name taken: 409, a quota,
  * an image the engine lacks) is shown in the dialog, which stays open until the server accepted it.
  */
-import { Dialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React, { useEffect, useId, useState } from 'react';
 
 import type { AMLService, ICompute, IComputeCreate, IVmSize } from '../../api';
+import { ISubmittingForm, SubmittingDialog } from '../../submitting-dialog';
 import { ErrorView } from '../components';
 import { useRequest } from '../hooks';
 import { nameProblem } from './format';
@@ -250,7 +250,7 @@ function CreateComputeView(props: {
 }
 
 /** The dialog body; the dialog's Create button calls `submit()`. */
-class CreateComputeForm extends ReactWidget {
+class CreateComputeForm extends ReactWidget implements ISubmittingForm<ICompute> {
   constructor(
     private readonly _service: AMLService,
     private readonly _workspace: string
@@ -261,10 +261,10 @@ class CreateComputeForm extends ReactWidget {
 
   submit: () => Promise<ICompute> = () => Promise.reject(new Error('The form is still loading.'));
 
-  created: ICompute | null = null;
+  accepted: ICompute | null = null;
 
   getValue(): ICompute | null {
-    return this.created;
+    return this.accepted;
   }
 
   protected render(): JSX.Element {
@@ -282,57 +282,15 @@ class CreateComputeForm extends ReactWidget {
   };
 }
 
-/** A Dialog whose Create button sends the request first and stays open on any error. */
-class CreateComputeDialog extends Dialog<ICompute | null> {
-  constructor(
-    private readonly _form: CreateComputeForm,
-    workspace: string
-  ) {
-    super({
-      title: `New compute in ${workspace}`,
-      body: _form,
-      buttons: [
-        Dialog.cancelButton(),
-        Dialog.okButton({ label: 'Create', ariaLabel: 'Create compute' })
-      ],
-      defaultButton: 1,
-      focusNodeSelector: 'input'
-    });
-    this.addClass('jp-aml-CreateComputeDialog');
-  }
-
-  resolve(index?: number): void {
-    const i = index ?? 1;
-    if (i !== 1) {
-      super.resolve(i);
-      return;
-    }
-    if (this._pending) {
-      return;
-    }
-    this._pending = true;
-    this._form.submit().then(
-      compute => {
-        this._pending = false;
-        this._form.created = compute;
-        super.resolve(1);
-      },
-      () => {
-        // The form shows what went wrong; the dialog stays open.
-        this._pending = false;
-      }
-    );
-  }
-
-  private _pending = false;
-}
-
 /** Show the dialog; resolves with the compute the server accepted (Creating), or null. */
 export async function createComputeDialog(
   service: AMLService,
   workspace: string
 ): Promise<ICompute | null> {
-  const dialog = new CreateComputeDialog(new CreateComputeForm(service, workspace), workspace);
-  const result = await dialog.launch();
-  return result.button.accept ? result.value : null;
+  return new SubmittingDialog(new CreateComputeForm(service, workspace), {
+    title: `New compute in ${workspace}`,
+    okLabel: 'Create',
+    okAriaLabel: 'Create compute',
+    className: 'jp-aml-CreateComputeDialog'
+  }).ask();
 }
