@@ -86,6 +86,9 @@ def run_argv(image: PreparedImage, settings: DockerSettings, *, name: str, attem
     cpus = held_cpus()
     if cpus:
         argv += ["--cpuset-cpus", cpus]
+    memory = held_memory()
+    if memory:  # the node's limit: the container's processes are not in the tree the node measures
+        argv += ["--memory", str(memory), "--memory-swap", str(memory)]
     for key in env_names:
         argv += ["-e", key]
     return [*argv, "--entrypoint", image.python, image.image, *script_args]
@@ -99,6 +102,12 @@ def held_cpus() -> str | None:
     except (AttributeError, OSError):
         return None
     return ",".join(map(str, mine)) if mine and len(mine) < (os.cpu_count() or 0) else None
+
+
+def held_memory() -> int | None:
+    """The memory limit of the cluster node the agent runs on (bytes), if it has one."""
+    value = os.environ.get(E.NODE_MEMORY_BYTES, "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def new_attempt() -> str:

@@ -50,6 +50,8 @@ def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, py
     started.set()
     stop = dask.Event(stop_event(run_id))
     os.makedirs(cwd, mode=0o700, exist_ok=True)
+    if memory_limit:  # a Docker run's container is outside the tree held below: it gets the limit itself
+        env = {**env, "AML_NODE_MEMORY_BYTES": str(int(memory_limit))}
     with open(os.path.join(cwd, "agent.log"), "ab") as log:
         proc = subprocess.Popen(
             [python or sys.executable, "-m", "jupyter_aml.compute.deathsig",

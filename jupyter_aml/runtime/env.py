@@ -26,6 +26,7 @@ WORK_DIR = "AML_WORK_DIR"  # the agent works in <AML_WORK_DIR>/<run_id>/
 ENV_CACHE = "AML_ENV_CACHE"  # venvs are cached in <AML_ENV_CACHE>/<sha256 of the spec>
 ENVIRONMENT = "AML_ENVIRONMENT"  # JSON environment spec, used when the run record carries none
 HEARTBEAT_INTERVAL = "AML_HEARTBEAT_INTERVAL"  # seconds, default 10
+NODE_MEMORY_BYTES = "AML_NODE_MEMORY_BYTES"  # a cluster node's memory limit, for a Docker run's --memory
 AGENT_PYTHONPATH = "AML_AGENT_PYTHONPATH"  # PYTHONPATH entry added for the agent only (not the script)
 
 # Azure ML v1 names, same values.

@@ -221,6 +221,9 @@ def test_a_cluster_node_runs_the_script_in_docker_too(service, tmp_path, base_im
         time.sleep(0.3)
     src = write_script(tmp_path / "src", "import os, socket\nfrom azureml.core import Run\n"
                                          "print('NODE', socket.gethostname())\nRun.get_context().log('n', 1)\n"
+                                         "for p in ('/sys/fs/cgroup/memory.max', "
+                                         "'/sys/fs/cgroup/memory/memory.limit_in_bytes'):\n"
+                                         "    if os.path.exists(p): print('LIMIT', open(p).read().strip())\n"
                                          "os.makedirs('outputs', exist_ok=True)\n"
                                          "open('outputs/node.txt', 'w').write('ok')\n")
     run = Experiment(service.workspace(), "docker").submit(ScriptRunConfig(
@@ -230,3 +233,4 @@ def test_a_cluster_node_runs_the_script_in_docker_too(service, tmp_path, base_im
         "\n".join(log_texts(run)[-40:])
     assert f"NODE {container_hostname(container_name(run.id))}" in log_texts(run)
     assert "outputs/node.txt" in run.get_file_names() and run.get_metrics()["n"] == 1
+    assert f"LIMIT {7 * 2**30}" in log_texts(run)  # the node's size (STANDARD_D2_V2: 7 GB) holds in its container
