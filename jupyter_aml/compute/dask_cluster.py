@@ -228,8 +228,11 @@ class DaskClusterBackend(ComputeBackend):
     async def start(self, job: RunJob, on_exit: ExitCallback) -> dict[str, Any]:
         run_dir = E.run_dir(job.work_root, job.run_id)
         await asyncio.to_thread(self.runner.prepare, run_dir, Path(job.work_root), Path(job.env_cache))
+        # die_with_parent: the sandbox's parent is the node's worker process (the service restarting does not
+        # touch it), so a sandboxed run dies with its node as an unsandboxed one does through PR_SET_PDEATHSIG
         launch = self.runner.launch([self.python, "-m", AGENT_MODULE], agent_process_env(job), run_dir=run_dir,
-                                    work_root=Path(job.work_root), env_cache=Path(job.env_cache))
+                                    work_root=Path(job.work_root), env_cache=Path(job.env_cache),
+                                    die_with_parent=True)
         future = self._client.submit(run_agent, job.run_id, launch.argv, launch.env, str(run_dir),
                                      python=self.python, ignore_sigterm=launch.ignore_sigterm,
                                      memory_limit=int(self.memory_gb * 2**30) if self.memory_gb else None,

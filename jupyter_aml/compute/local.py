@@ -165,6 +165,10 @@ class LocalProcessBackend(ComputeBackend):
         code = await proc.wait()
         self._procs.pop(run_id, None)
         self._watchers.pop(run_id, None)
+        # What it started must not outlive it: a sandbox whose bwrap was killed keeps its agent and script
+        # (another session), and a script's setsid daemons keep running after a normal end.
+        journal = _journal_of(self._records.get(run_id, {}))
+        await asyncio.to_thread(kill_run_processes, run_id, signal.SIGKILL, journal)
         await self._finish(run_id)
         try:
             await on_exit(run_id, code)

@@ -66,7 +66,8 @@ class Runner(abc.ABC):
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
                env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False) -> Launch:
         """The command that starts ``argv``. ``read_only``: folders it must read even inside the service's root
-        (a web service's revision); ``die_with_parent``: it ends with the service (replicas do, runs do not)."""
+        (a web service's revision); ``die_with_parent``: it ends with the process that starts it (replicas end
+        with the service; a cluster node's run ends with its worker; local runs outlive a service restart)."""
 
     def finish(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
         """After the agent ended: take back what the run's user owned."""
@@ -275,7 +276,7 @@ class BubblewrapRunner(Runner):
         secret = _existing([*self.protected, work_root, *DEFAULT_HIDDEN, os.environ.get("XDG_RUNTIME_DIR")])
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
                 "--unshare-ipc", "--cap-drop", "ALL"]
-        if die_with_parent:  # never for runs: they outlive a service restart
+        if die_with_parent:  # never for local runs: they outlive a service restart
             args.append("--die-with-parent")  # the sandbox also ends when bwrap itself is killed
         hidden = _existing(broad)
         for path in hidden:

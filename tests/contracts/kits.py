@@ -45,6 +45,25 @@ def marked_processes(marker: str) -> list[int]:
     return found
 
 
+def run_pid_views(run_dir: str) -> set[int]:
+    """Every pid by which a live process of the run in ``run_dir`` (its AML_* variables name the folder) knows
+    itself: its host pid, or its pid in the innermost PID namespace (a sandboxed run's view)."""
+    marker = f"={run_dir}".encode() if run_dir else b"AML_RUN_ID="
+    views: set[int] = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker not in (proc / "environ").read_bytes() or pid_gone(int(proc.name)):
+                continue
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        nspid = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [proc.name])
+        views.add(int(nspid[-1]))
+    return views
+
+
 class BackendKit(abc.ABC):
     """What the contract tests need from one backend beyond the ComputeBackend interface itself."""
 
@@ -78,8 +97,10 @@ class BackendKit(abc.ABC):
         return code is None
 
     def live_pids(self, pids: list[int], info: dict[str, Any]) -> list[int]:
-        """Which of the pids a run's script reported (in its own view) still run."""
-        return [pid for pid in pids if not pid_gone(pid)]
+        """Which of the pids a run's script reported (in its own view) still run. Under the bubblewrap runner a
+        run has a PID namespace of its own, so its pids are matched through each run process's NSpid."""
+        seen = run_pid_views(str(info.get("run_dir") or ""))
+        return [pid for pid in pids if pid in seen]
 
     def teardown(self) -> None:  # noqa: B027 - optional
         """Stop what ``setup`` or the first ``build`` started."""
