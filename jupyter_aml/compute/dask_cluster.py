@@ -232,7 +232,7 @@ class DaskClusterBackend(ComputeBackend):
         # touch it), so a sandboxed run dies with its node as an unsandboxed one does through PR_SET_PDEATHSIG
         launch = self.runner.launch([self.python, "-m", AGENT_MODULE], agent_process_env(job), run_dir=run_dir,
                                     work_root=Path(job.work_root), env_cache=Path(job.env_cache),
-                                    die_with_parent=True)
+                                    die_with_parent=True, engine_socket=bool(job.environment.get("docker_enabled")))
         future = self._client.submit(run_agent, job.run_id, launch.argv, launch.env, str(run_dir),
                                      python=self.python, ignore_sigterm=launch.ignore_sigterm,
                                      memory_limit=int(self.memory_gb * 2**30) if self.memory_gb else None,

@@ -144,7 +144,8 @@ class LocalProcessBackend(ComputeBackend):
         await asyncio.to_thread(self.runner.prepare, run_dir, Path(job.work_root), Path(job.env_cache))
         launch = self.runner.launch([self.python, "-m", AGENT_MODULE],
                                     agent_process_env(job, self.agent_env, pass_env=self.pass_env),
-                                    run_dir=run_dir, work_root=Path(job.work_root), env_cache=Path(job.env_cache))
+                                    run_dir=run_dir, work_root=Path(job.work_root), env_cache=Path(job.env_cache),
+                                    engine_socket=bool(job.environment.get("docker_enabled")))
         fd = os.open(run_dir / "agent.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "ab") as agent_log:
             proc = await asyncio.create_subprocess_exec(

@@ -64,10 +64,13 @@ class Runner(abc.ABC):
 
     @abc.abstractmethod
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
-               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False) -> Launch:
+               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False,
+               engine_socket: bool = False) -> Launch:
         """The command that starts ``argv``. ``read_only``: folders it must read even inside the service's root
         (a web service's revision); ``die_with_parent``: it ends with the process that starts it (replicas end
-        with the service; a cluster node's run ends with its worker; local runs outlive a service restart)."""
+        with the service; a cluster node's run ends with its worker; local runs outlive a service restart);
+        ``engine_socket``: the agent of a Docker run may reach the Docker engine (its script runs in a container
+        that never gets the socket), which a sandbox otherwise hides."""
 
     def finish(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
         """After the agent ended: take back what the run's user owned."""
@@ -85,7 +88,8 @@ class SameUserRunner(Runner):
     protects = "the service's environment variables only: the run can read all of the service user's files"
 
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
-               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False) -> Launch:
+               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False,
+               engine_socket: bool = False) -> Launch:
         return Launch(argv, env)
 
 
@@ -194,7 +198,8 @@ class DedicatedUserRunner(Runner):
             _chown_tree(run_dir, os.geteuid(), os.getegid())
 
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
-               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False) -> Launch:
+               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False,
+               engine_socket: bool = False) -> Launch:
         home = Path(self.pw.pw_dir)
         if not home.is_dir():
             home = run_dir / "home"
@@ -268,12 +273,14 @@ class BubblewrapRunner(Runner):
         return _probe_results[self.bwrap]
 
     def launch(self, argv: list[str], env: dict[str, str], *, run_dir: Path, work_root: Path,
-               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False) -> Launch:
+               env_cache: Path, read_only: Iterable[Path] = (), die_with_parent: bool = False,
+               engine_socket: bool = False) -> Launch:
         home = env.get("HOME") or os.environ.get("HOME")
         broad = [Path("/tmp"), Path("/var/tmp")]  # hidden (fresh and writable inside), needed parts re-shown
         if self.hide_home and home and Path(home).resolve() != Path("/"):
             broad.append(Path(home))
-        secret = _existing([*self.protected, work_root, *DEFAULT_HIDDEN, os.environ.get("XDG_RUNTIME_DIR")])
+        hidden_sockets = [p for p in DEFAULT_HIDDEN if not (engine_socket and p.endswith("docker.sock"))]
+        secret = _existing([*self.protected, work_root, *hidden_sockets, os.environ.get("XDG_RUNTIME_DIR")])
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
                 "--unshare-ipc", "--cap-drop", "ALL"]
         if die_with_parent:  # never for local runs: they outlive a service restart

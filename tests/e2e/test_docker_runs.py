@@ -51,10 +51,9 @@ def base_image() -> str:
 
 @pytest.fixture
 def service(tmp_path: Path, database_url: str | None) -> Iterator[ServiceProcess]:
-    """The e2e service with the same-user runner: the default (bubblewrap, where installed) hides the engine's
-    socket from agents, so Docker runs need same-user (docs/docker-runs.md)."""
-    svc = ServiceProcess(tmp_path / "root", extra=["--AMLExtension.heartbeat_interval=1",
-                                                   "--AMLExtension.runner=same-user"], database_url=database_url)
+    """The e2e service with the default runner (bubblewrap where it is installed, as in CI): the agent of a Docker
+    run is shown the engine's socket, its script never is."""
+    svc = ServiceProcess(tmp_path / "root", extra=["--AMLExtension.heartbeat_interval=1"], database_url=database_url)
     svc.root.mkdir()
     svc.start()
     yield svc
