@@ -171,7 +171,11 @@ def test_kernel_runs_in_the_container(kernels: Path, registered: None, instance:
         assert reply["parent_header"]["msg_id"] == msg_id
         assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
         assert time.monotonic() - started < 10
-        assert run_cell(kc, "print(6 * 7)")[1].strip() == "42"
+        for _ in range(3):  # under load the first cell after an interrupt can still see it: the kernel lives on
+            content, out = run_cell(kc, "print(6 * 7)")
+            if out.strip() == "42":
+                break
+        assert out.strip() == "42", content
 
         # another server process can pick the kernel up from the provisioner's info
         assert isinstance(km.provisioner, ik.DockerInstanceProvisioner)
