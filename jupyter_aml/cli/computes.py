@@ -6,6 +6,7 @@ between fields belong to the service, which answers a bad request with the reaso
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Annotated, Any, cast
 
@@ -115,6 +116,15 @@ def compute_create(
     scheduler_address: Annotated[str | None, typer.Option("--scheduler-address", metavar="tcp://HOST:PORT",
                                                           help="AmlCompute: run on this existing Dask scheduler "
                                                           "instead of a cluster on this machine.")] = None,
+    cluster_class: Annotated[str | None, typer.Option("--cluster-class", metavar="MODULE.CLASS",
+                                                      help="AmlCompute: a Dask cluster manager to start, e.g. "
+                                                      "dask_jobqueue.SLURMCluster (docs/compute.md).")] = None,
+    cluster_kwargs: Annotated[str | None, typer.Option("--cluster-kwargs", metavar="JSON",
+                                                       help="AmlCompute: the cluster manager's keyword arguments, "
+                                                       "as a JSON object.")] = None,
+    environment: Annotated[str | None, typer.Option("--environment", metavar="NAME[:VERSION]",
+                                                    help="ComputeInstance: build its image from this registered "
+                                                    "environment.")] = None,
     idle_shutdown: Annotated[int | None, typer.Option("--idle-time-before-shutdown-minutes", metavar="MINUTES",
                                                       help="ComputeInstance: stop it after this long idle.")] = None,
     image: Annotated[str | None, typer.Option("--image", metavar="IMAGE",
@@ -135,7 +145,8 @@ def compute_create(
              "idle_seconds_before_scaledown": idle_seconds, "vm_priority": vm_priority,
              "scheduler_address": scheduler_address, "idle_time_before_shutdown_minutes": idle_shutdown,
              "image": image, "max_concurrent_runs": max_concurrent_runs, "when_stopped": when_stopped,
-             "description": description}
+             "description": description, "cluster_class": cluster_class, "environment": environment,
+             "cluster_kwargs": _json_object(cluster_kwargs, "--cluster-kwargs") if cluster_kwargs else None}
     body.update({key: value for key, value in given.items() if value is not None})
     if tags:
         body["tags"] = c.parse_pairs(tags, "--tag")
@@ -299,3 +310,13 @@ def compute_vm_sizes() -> None:
         table.add_row(escape(size["name"]) + mark, c.number(size["vCPUs"]), c.number(size["memoryGB"]),
                       str(size.get("gpus", 0)), escape(size.get("family", "")))
     out().print(table)
+
+
+def _json_object(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{option} is not JSON: {exc}", param_hint=option) from None
+    if not isinstance(value, dict):
+        raise typer.BadParameter(f"{option} must be a JSON object, e.g. '{{\"cores\": 1}}'", param_hint=option)
+    return value

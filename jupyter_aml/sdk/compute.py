@@ -259,7 +259,8 @@ class AmlCompute(ComputeTarget):
         tags: dict[str, Any] | None = None, description: str | None = None,
         remote_login_port_public_access: str = "NotSpecified", identity_type: str | None = None,
         identity_id: builtins.list[str] | None = None, location: str | None = None, enable_node_public_ip: bool = True,
-        *, scheduler_address: str | None = None,
+        *, scheduler_address: str | None = None, cluster_class: str | None = None,
+        cluster_kwargs: dict[str, Any] | None = None,
     ) -> AmlComputeProvisioningConfiguration:
         """An empty ``vm_size`` is the service's default, STANDARD_D2_V2 (``supported_vmsizes`` lists the others);
         the Azure-only arguments warn when given (see the module's docstring)."""
@@ -273,7 +274,7 @@ class AmlCompute(ComputeTarget):
         return AmlComputeProvisioningConfiguration(
             vm_size=vm_size, tags=tags, description=description, vm_priority=vm_priority, min_nodes=min_nodes,
             max_nodes=max_nodes, idle_seconds_before_scaledown=idle_seconds_before_scaledown,
-            scheduler_address=scheduler_address)
+            scheduler_address=scheduler_address, cluster_class=cluster_class, cluster_kwargs=cluster_kwargs)
 
     vm_priority = property(lambda self: self._details.get("vm_priority") or "dedicated")
     scheduler_address = property(lambda self: self._details.get("scheduler_address"))
@@ -346,7 +347,7 @@ class ComputeInstance(ComputeTarget):
         assigned_user_object_id: str | None = None, assigned_user_tenant_id: str | None = None,
         idle_time_before_shutdown: str | None = None, idle_time_before_shutdown_minutes: int | None = None,
         enable_node_public_ip: bool = True, setup_scripts_settings: Any = None, *, image: str | None = None,
-        max_concurrent_runs: int | None = None, when_stopped: str | None = None,
+        max_concurrent_runs: int | None = None, when_stopped: str | None = None, environment: str | None = None,
     ) -> ComputeInstanceProvisioningConfiguration:
         """An empty ``vm_size`` is the service's default, STANDARD_D2_V2. The Azure-only arguments warn when given;
         ``setup_scripts_settings`` is refused (put the setup in the instance's ``image`` or the run's
@@ -365,7 +366,7 @@ class ComputeInstance(ComputeTarget):
         return ComputeInstanceProvisioningConfiguration(
             vm_size=vm_size, tags=tags, description=description,
             idle_time_before_shutdown_minutes=idle_time_before_shutdown_minutes, image=image,
-            max_concurrent_runs=max_concurrent_runs, when_stopped=when_stopped)
+            max_concurrent_runs=max_concurrent_runs, when_stopped=when_stopped, environment=environment)
 
     image = property(lambda self: self._details.get("image"))
     max_concurrent_runs = property(lambda self: self._details.get("max_concurrent_runs"))

@@ -105,8 +105,10 @@ class ComputeTargetProvisioningConfiguration:
 @dataclass
 class AmlComputeProvisioningConfiguration(ComputeTargetProvisioningConfiguration):
     """A cluster: ``min_nodes``..``max_nodes`` (None: the service's default, 4) nodes of ``vm_size``, idle nodes
-    removed after ``idle_seconds_before_scaledown`` (None: 1800). ``scheduler_address`` (not in v1) runs the
-    cluster on an existing Dask scheduler instead of one started on this machine."""
+    removed after ``idle_seconds_before_scaledown`` (None: 1800). Not in v1: ``scheduler_address`` runs the
+    cluster on an existing Dask scheduler instead of one started on this machine; ``cluster_class`` (e.g.
+    "dask_jobqueue.SLURMCluster") with ``cluster_kwargs`` has the service start that cluster manager
+    (docs/compute.md)."""
 
     type: ClassVar[str] = "AmlCompute"
     vm_priority: str = "dedicated"
@@ -114,6 +116,8 @@ class AmlComputeProvisioningConfiguration(ComputeTargetProvisioningConfiguration
     max_nodes: int | None = None
     idle_seconds_before_scaledown: int | None = None
     scheduler_address: str | None = None
+    cluster_class: str | None = None
+    cluster_kwargs: dict[str, Any] | None = None
 
     def validate_configuration(self) -> None:
         problem = None
@@ -130,7 +134,8 @@ class AmlComputeProvisioningConfiguration(ComputeTargetProvisioningConfiguration
     def _body(self, name: str) -> dict[str, Any]:
         body = super()._body(name)
         body.update(vm_priority=self.vm_priority, min_nodes=self.min_nodes)
-        for key in ("max_nodes", "idle_seconds_before_scaledown", "scheduler_address"):
+        for key in ("max_nodes", "idle_seconds_before_scaledown", "scheduler_address", "cluster_class",
+                    "cluster_kwargs"):
             if getattr(self, key) is not None:
                 body[key] = getattr(self, key)
         return body
@@ -141,11 +146,13 @@ class ComputeInstanceProvisioningConfiguration(ComputeTargetProvisioningConfigur
     """An instance: one container with ``vm_size``'s CPUs and memory, stopped after
     ``idle_time_before_shutdown_minutes`` without runs (None: never). Not in v1: ``image`` (its Docker base image),
     ``max_concurrent_runs`` (None: 2) and ``when_stopped`` ("start": a run submitted to a stopped instance starts
-    it; "refuse": it is refused)."""
+    it; "refuse": it is refused), ``environment`` (a registered environment, "NAME" or "NAME:VERSION", the
+    instance's image is built from)."""
 
     type: ClassVar[str] = "ComputeInstance"
     idle_time_before_shutdown_minutes: int | None = None
     image: str | None = None
+    environment: str | None = None
     max_concurrent_runs: int | None = None
     when_stopped: str | None = None
 
@@ -156,7 +163,8 @@ class ComputeInstanceProvisioningConfiguration(ComputeTargetProvisioningConfigur
 
     def _body(self, name: str) -> dict[str, Any]:
         body = super()._body(name)
-        for key in ("idle_time_before_shutdown_minutes", "image", "max_concurrent_runs", "when_stopped"):
+        for key in ("idle_time_before_shutdown_minutes", "image", "max_concurrent_runs", "when_stopped",
+                    "environment"):
             if getattr(self, key) is not None:
                 body[key] = getattr(self, key)
         return body

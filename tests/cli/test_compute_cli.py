@@ -207,3 +207,13 @@ def test_queue_reasons_and_force_delete(aml: Callable[..., Outcome], cleanup: li
     assert "cli-queue" not in computes(aml)
     for run_id in runs:
         assert ok(aml("-w", WS, "--json", "run", "show", run_id)).json["status"] == "Canceled"
+
+
+def test_a_cluster_manager_is_checked_before_anything_is_stored(aml: Callable[..., Outcome]) -> None:
+    refused = failed(aml("-w", WS, "compute", "create", "cli-slurm", "--type", "AmlCompute",
+                         "--cluster-class", "dask_jobqueue_absent.SLURMCluster", "--cluster-kwargs", '{"cores": 1}'))
+    assert "not installed" in refused.stderr and "pip install" in refused.stderr
+    bad = failed(aml("-w", WS, "compute", "create", "cli-slurm", "--type", "AmlCompute",
+                     "--cluster-class", "x.Y", "--cluster-kwargs", "[1]"), code=2)
+    assert "must be a JSON object" in bad.stderr
+    assert "cli-slurm" not in computes(aml)

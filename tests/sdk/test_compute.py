@@ -385,3 +385,13 @@ def test_instance_configuration_takes_the_workspace_extras_and_refuses_setup_scr
         ComputeInstance.provisioning_configuration(idle_time_before_shutdown="half an hour")
     with pytest.raises(ComputeTargetException, match="when_stopped"):
         ComputeInstance.provisioning_configuration(when_stopped="maybe").validate_configuration()
+
+
+def test_a_cluster_manager_and_an_instance_environment_are_sent_as_given() -> None:
+    config = AmlCompute.provisioning_configuration(max_nodes=8, cluster_class="dask_jobqueue.SLURMCluster",
+                                                   cluster_kwargs={"cores": 1, "queue": "gpu"})
+    assert config._body("slurm") == {"name": "slurm", "type": "AmlCompute", "vm_priority": "dedicated",
+                                     "min_nodes": 0, "max_nodes": 8, "cluster_class": "dask_jobqueue.SLURMCluster",
+                                     "cluster_kwargs": {"cores": 1, "queue": "gpu"}}
+    instance = ComputeInstance.provisioning_configuration(environment="sklearn:2")
+    assert instance._body("ci") == {"name": "ci", "type": "ComputeInstance", "environment": "sklearn:2"}
