@@ -269,8 +269,10 @@ class AmlCompute(ComputeTarget):
              "admin_user_ssh_key": admin_user_ssh_key, "vnet_resourcegroup_name": vnet_resourcegroup_name,
              "vnet_name": vnet_name, "subnet_name": subnet_name,
              "remote_login_port_public_access": remote_login_port_public_access, "identity_type": identity_type,
-             "identity_id": identity_id, "location": location, "enable_node_public_ip": enable_node_public_ip},
-            {"remote_login_port_public_access": "NotSpecified", "enable_node_public_ip": True})
+             "identity_id": identity_id, "location": location, "enable_node_public_ip": enable_node_public_ip,
+             "vm_priority": vm_priority},
+            {"remote_login_port_public_access": "NotSpecified", "enable_node_public_ip": True,
+             "vm_priority": "dedicated"})
         return AmlComputeProvisioningConfiguration(
             vm_size=vm_size, tags=tags, description=description, vm_priority=vm_priority, min_nodes=min_nodes,
             max_nodes=max_nodes, idle_seconds_before_scaledown=idle_seconds_before_scaledown,

@@ -62,6 +62,8 @@ AZURE_ONLY = {
     "location": "a self-hosted workspace has a single location",
     "enable_node_public_ip": "nodes get no public IP address here",
     "assigned_user_object_id": "an instance belongs to its workspace: who may use it is set by the workspace's roles",
+    "vm_priority": "nodes are never preempted here: a low-priority cluster runs as a dedicated one (the value is "
+                   "kept on the compute's record)",
 }
 for _same, _as in (("vnet_name", "vnet_resourcegroup_name"), ("subnet_name", "vnet_resourcegroup_name"),
                    ("identity_id", "identity_type"), ("assigned_user_tenant_id", "assigned_user_object_id")):

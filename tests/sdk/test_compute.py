@@ -341,8 +341,9 @@ def test_cluster_configuration_sends_v1_defaults_and_warns_for_azure_only_argume
         warnings.simplefilter("error")  # v1's defaults never warn
         config = AmlCompute.provisioning_configuration()
     assert config._body("c") == {"name": "c", "type": "AmlCompute", "vm_priority": "dedicated", "min_nodes": 0}
-    config = AmlCompute.provisioning_configuration("standard_ds3_v2", "lowpriority", 1, 3, 120,
-                                                   scheduler_address="tcp://10.0.0.5:8786")
+    with pytest.warns(UserWarning, match="vm_priority has no effect.*never preempted"):
+        config = AmlCompute.provisioning_configuration("standard_ds3_v2", "lowpriority", 1, 3, 120,
+                                                       scheduler_address="tcp://10.0.0.5:8786")
     assert config._body("c") == {"name": "c", "type": "AmlCompute", "vm_size": "standard_ds3_v2",
                                  "vm_priority": "lowpriority", "min_nodes": 1, "max_nodes": 3,
                                  "idle_seconds_before_scaledown": 120, "scheduler_address": "tcp://10.0.0.5:8786"}
