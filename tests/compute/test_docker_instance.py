@@ -25,6 +25,8 @@ from tests.compute.test_instance_kernel import manylinux_image, run_cell
 from tests.serving.docker_env import ensure_engine, python_base_image
 
 Make = Callable[..., DockerInstanceBackend]
+# docker top runs the host's ps, which cuts COMMAND at 80 columns when dockerd has no terminal width
+WIDE = "-ww -ef"
 SLEEPER = b"import time\nprint('ready', flush=True)\ntime.sleep(300)\n"
 
 
@@ -142,13 +144,14 @@ def test_cancel_kills_the_whole_tree_in_the_container(make: Make, engine: Any, s
         await backend.start(_job(service, "i2", tmp_path), exits)
         await _until(lambda: "ready" in service.state.log_text("stdout"), 60)
         container = engine.containers.get(backend.container_name)
-        assert len(container.top()["Processes"]) >= 5  # init, keepalive, launcher, agent, script, child
+        assert len(container.top(ps_args=WIDE)["Processes"]) >= 5  # init, keepalive, launcher, agent, script, child
         started = time.monotonic()
         await backend.cancel("i2")
         await asyncio.wait_for(exits.event.wait(), 30)
         assert time.monotonic() - started < 25
-        await _until(lambda: len(container.top()["Processes"]) == 2, 10)  # the launcher exits just after its file
-        left = [p[-1] for p in container.top()["Processes"]]
+        # the launcher exits just after its file
+        await _until(lambda: len(container.top(ps_args=WIDE)["Processes"]) == 2, 10)
+        left = [p[-1] for p in container.top(ps_args=WIDE)["Processes"]]
         assert "docker-init" in left[0] and "signal.pause" in left[1], left  # the init and the keepalive only
         await backend.cancel("i2")  # an ended run: nothing to do
         await backend.shutdown()
@@ -208,7 +211,7 @@ def test_kill_and_a_killed_container(make: Make, engine: Any, service: FakeServi
         await asyncio.wait_for(killed.event.wait(), 10)
         assert killed.calls == [("i4k", -9)]
         container = engine.containers.get(backend.container_name)
-        await _until(lambda: len(container.top()["Processes"]) == 2, 10)
+        await _until(lambda: len(container.top(ps_args=WIDE)["Processes"]) == 2, 10)
 
         exits = Exits()
         await backend.start(_job(service, "i4", tmp_path), exits)

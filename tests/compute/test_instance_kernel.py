@@ -98,7 +98,7 @@ def bare_instance() -> Iterator[Any]:
 
 
 def kernel_processes(container: Any) -> list[str]:
-    top = container.top(ps_args="-eo pid,stat,args")
+    top = container.top(ps_args="-ww -eo pid,stat,args")
     return [" ".join(p) for p in top["Processes"] if "ipykernel_launcher" in " ".join(p) or "sleeper" in " ".join(p)]
 
 
