@@ -12,6 +12,8 @@ from typing import Any
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime import env as E
 
+from . import distributed as D
+
 AGENT_LOG_STREAM = "agent"  # log stream of the agent's own messages and environment build output
 
 
@@ -23,6 +25,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise InvalidInput(f"{name} must be a number of seconds, got {raw!r}") from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an integer, got {raw!r}") from None
 
 
 @dataclass(frozen=True)
@@ -42,10 +54,19 @@ class AgentConfig:
     cancel_drain_timeout: float = 15.0  # the same after a cancel
     builder: str = "auto"  # environment builder: auto (uv if on PATH), uv, pip
     agent_pythonpath: str | None = None
+    # a multi-node run (agent/distributed.py): this node, node 0's address and ports, how long nodes wait
+    node_rank: int = 0
+    master_addr: str = "127.0.0.1"
+    master_port: int = 0  # 0: the agent picks a free one (a run on one node)
+    gang_port: int = 0
+    node_host: str = "127.0.0.1"
+    gang_timeout: float = 600.0
 
     @property
     def run_dir(self) -> Path:
-        return E.run_dir(self.work_dir, self.run_id)
+        """``<work>/<run id>``; node k > 0 of a multi-node run works in ``<work>/<run id>/node-<k>``."""
+        base = E.run_dir(self.work_dir, self.run_id)
+        return base / f"node-{self.node_rank}" if self.node_rank else base
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> AgentConfig:
@@ -79,4 +100,10 @@ class AgentConfig:
             cancel_drain_timeout=_float(env, "AML_AGENT_CANCEL_DRAIN_TIMEOUT", 15.0),
             builder=env.get("AML_ENV_BUILDER", "auto") or "auto",
             agent_pythonpath=env.get(E.AGENT_PYTHONPATH) or None,
+            node_rank=_int(env, D.NODE_RANK, 0),
+            master_addr=env.get(D.MASTER_ADDR) or "127.0.0.1",
+            master_port=_int(env, D.MASTER_PORT, 0),
+            gang_port=_int(env, D.GANG_PORT, 0),
+            node_host=env.get(D.NODE_HOST) or env.get(D.MASTER_ADDR) or "127.0.0.1",
+            gang_timeout=_float(env, D.GANG_TIMEOUT, 600.0),
         )

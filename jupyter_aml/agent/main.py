@@ -39,10 +39,12 @@ from jupyter_aml.runtime.http import ServiceClient
 from jupyter_aml.runtime.shipper import JournalShipper
 from jupyter_aml.statuses import TERMINAL_STATUSES
 
+from . import distributed as D
 from .config import AGENT_LOG_STREAM, AgentConfig
 from .container import ContainerRun, exit_message
-from .outputs import upload_outputs
+from .outputs import OUTPUT_DIRS, upload_outputs
 from .procs import kill_run_processes
+from .ranks import RankRunner
 from .reporting import LogShipper, retry_until, warn
 from .snapshot import fetch_snapshot, fresh_dir
 
@@ -50,7 +52,7 @@ MAX_LINE_CHARS = 16_000
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for the script's process group
 AGENT_ONLY_VARS = (E.WORK_DIR, E.ENV_CACHE, E.ENVIRONMENT, E.AGENT_PYTHONPATH, E.HEARTBEAT_INTERVAL,
                    "AML_AGENT_CONNECT_TIMEOUT", "AML_AGENT_DRAIN_TIMEOUT", "AML_AGENT_CANCEL_DRAIN_TIMEOUT",
-                   "AML_ENV_BUILDER")
+                   "AML_ENV_BUILDER", *D.AGENT_ONLY)
 Outcome = tuple[str, "dict[str, Any] | None", "int | None"]
 
 _prctl: Any
@@ -89,6 +91,7 @@ class Agent:
         self._std_log: Any = None
         self._std_lock = threading.Lock()
         self.container: ContainerRun | None = None  # when the script runs in Docker
+        self.ranks: RankRunner | None = None  # a distributed run's processes on this node (agent/ranks.py)
 
     # -- helpers ---------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -114,7 +117,10 @@ class Agent:
         return self.api.get_run(self.cfg.workspace, self.cfg.run_id)
 
     def set_status(self, status: T.RunStatus) -> None:
-        """Report a non-final status; a refusal because the run already ended means: stop."""
+        """Report a non-final status; a refusal because the run already ended means: stop. Only node 0 of a
+        multi-node run reports (the other nodes report to it: agent/gang.py)."""
+        if self.cfg.node_rank:
+            return
         body: T.StatusUpdate = {"status": status}
         try:
             retry_until(lambda: self._post_status(body), self._deadline(self.cfg.connect_timeout), self.cancel_event)
@@ -133,7 +139,8 @@ class Agent:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         self.cfg.run_dir.mkdir(parents=True, exist_ok=True)
         self.logs.start()
-        self.heartbeat.start()
+        if not self.cfg.node_rank:
+            self.heartbeat.start()
         outcome: Outcome
         try:
             outcome = self._prepare_and_execute()
@@ -155,6 +162,10 @@ class Agent:
         self.set_status("Preparing")
         run = cast(dict[str, Any], retry_until(self._get_run, self._deadline(cfg.connect_timeout)))
         run_config = run.get("run_config") or {}
+        layout = D.Layout.from_run_config(run_config)
+        if layout is not None:
+            self.ranks = RankRunner(self, layout)
+            self.ranks.open()  # node 0 listens for the other nodes while it prepares
         spec = run_config.get("environment")
         if not isinstance(spec, dict):
             spec = run.get("environment") if isinstance(run.get("environment"), dict) else cfg.environment
@@ -180,6 +191,9 @@ class Agent:
         args = [str(script), *[str(a) for a in run_config.get("arguments") or []]]
         if str(script).endswith(".ipynb"):  # a notebook is executed by nbclient: agent/notebook.py
             args[0:1] = ["-m", "jupyter_aml.agent.notebook", str(script)]
+        if layout is not None and (self.container is not None or args[0] == "-m"):
+            raise EnvBuildError("a distributed run (distributed_job_config) runs a Python script, not in Docker "
+                                "and not a notebook, here")
         if self.container is not None:
             spec_vars = self.spec_vars(spec or {})
             cmd, env = self.container.command(args, self.run_vars(spec_vars), spec_vars, cfg.env_cache, self.say)
@@ -188,8 +202,30 @@ class Agent:
             env = self.script_env(prepared, spec or {})
             cmd = [prepared.python, *args]
         self._check_cancel()
+        if self.ranks is not None:
+            return self.execute_distributed(self.ranks, cmd, env)
         self.set_status("Running")
         return self.execute(cmd, env)
+
+    def execute_distributed(self, ranks: RankRunner, cmd: list[str], env: dict[str, str]) -> Outcome:
+        """Wait for every node, start this node's processes, and watch them (agent/ranks.py)."""
+        self.journal = JournalShipper(self.api, self.cfg.workspace, self.cfg.run_id, self.cfg.journal,
+                                      on_warning=self.say).start()
+        try:
+            addresses = ranks.form()
+        except (TimeoutError, ConnectionError) as exc:
+            self._check_cancel()
+            return ("Failed", {"message": f"the run's nodes did not come together: {exc}"}, None)
+        self.set_status("Running")
+        self.say("$ " + " ".join(cmd))
+        ranks.start(cmd, env, addresses)
+        try:
+            return ranks.watch()
+        finally:
+            kill_run_processes(self.cfg.run_id, journal=str(self.cfg.journal))
+            for sibling in ranks.journals():
+                kill_run_processes(self.cfg.run_id, journal=sibling)
+            ranks.close()
 
     @staticmethod
     def spec_vars(spec: dict[str, Any]) -> dict[str, str]:
@@ -341,11 +377,17 @@ class Agent:
                 self.say(f"the service refused {self.journal.rejected_records} journal record(s) it cannot store; "
                          "the run's properties aml.journal.rejected* say why")
             self.journal.close()
-            try:
-                upload_outputs(self.api, cfg.workspace, cfg.run_id, self.wd, deadline, log=self.say)
+            try:  # node k > 0 of a multi-node run uploads its processes' logs; ./outputs comes from node 0
+                upload_outputs(self.api, cfg.workspace, cfg.run_id, self.wd, deadline, log=self.say,
+                               dirs=() if cfg.node_rank else OUTPUT_DIRS,
+                               extra=self.ranks.log_files() if self.ranks is not None else ())
             except (AMLError, OSError) as exc:
                 self.say(f"uploading outputs failed: {exc}")
         self.heartbeat.stop()
+        if cfg.node_rank:  # node 0 reports the run's status (it heard this node's outcome: agent/gang.py)
+            self.say(f"node {cfg.node_rank} done: {status}" + (f" ({error['message']})" if error else ""))
+            self.logs.close(deadline)
+            return 0 if status == "Completed" else 1
         body: T.StatusUpdate = {"status": cast(T.RunStatus, status)}
         if error:
             body["error"] = cast(T.RunError, error)

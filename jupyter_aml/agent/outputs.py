@@ -60,10 +60,12 @@ def sha256_file(path: Path) -> tuple[str, int]:
 
 
 def upload_outputs(api: Api, workspace: str, run_id: str, wd: Path, deadline: float,
-                   log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Hash, upload missing blobs, register the files on the run. Returns counts."""
+                   log: Callable[[str], None] | None = None, *, dirs: Iterable[str] = OUTPUT_DIRS,
+                   extra: Iterable[tuple[str, Path]] = ()) -> dict[str, Any]:
+    """Hash, upload missing blobs, register the files on the run (``wd/<dirs>`` and the ``extra`` files the
+    agent wrote itself, e.g. a distributed run's per-process logs). Returns counts."""
     skipped: list[tuple[str, str]] = []
-    files = collect_files(wd, skipped=skipped)
+    files = collect_files(wd, dirs, skipped=skipped) + list(extra)
     if log is not None:
         for rel, problem in skipped:
             log(f"not uploaded: {rel!r} {problem}; rename it to keep it with the run")

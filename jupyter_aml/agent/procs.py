@@ -104,3 +104,16 @@ def kill_run_processes(run_id: str, sig: int = signal.SIGKILL, journal: str | No
         except (ProcessLookupError, PermissionError):
             continue
     return hit
+
+
+def run_journals(main: str | None) -> list[str | None]:
+    """The journal paths a run's processes carry: the main one, and ``rank<R>.jsonl`` beside it for the ranks
+    of a distributed run other than 0 (agent/ranks.py). ``[None]`` when the main one is not known."""
+    if not main:
+        return [None]
+    folder = os.path.dirname(main)
+    try:
+        ranks = sorted(e for e in os.listdir(folder) if e.startswith("rank") and e.endswith(".jsonl"))
+    except OSError:
+        ranks = []
+    return [main, *(os.path.join(folder, e) for e in ranks)]

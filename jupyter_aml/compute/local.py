@@ -26,7 +26,14 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from jupyter_aml.agent.procs import belongs_to_run, is_gone, kill_run_group, kill_run_processes, read_bytes
+from jupyter_aml.agent.procs import (
+    belongs_to_run,
+    is_gone,
+    kill_run_group,
+    kill_run_processes,
+    read_bytes,
+    run_journals,
+)
 from jupyter_aml.compute.base import ComputeBackend, ExitCallback, RunJob
 from jupyter_aml.compute.runners import Runner, build_runner
 from jupyter_aml.errors import InvalidInput
@@ -169,7 +176,8 @@ class LocalProcessBackend(ComputeBackend):
         # What it started must not outlive it: a sandbox whose bwrap was killed keeps its agent and script
         # (another session), and a script's setsid daemons keep running after a normal end.
         journal = _journal_of(self._records.get(run_id, {}))
-        await asyncio.to_thread(kill_run_processes, run_id, signal.SIGKILL, journal)
+        for path in run_journals(journal):  # a distributed run's ranks carry journals of their own
+            await asyncio.to_thread(kill_run_processes, run_id, signal.SIGKILL, path)
         await self._finish(run_id)
         try:
             await on_exit(run_id, code)
@@ -210,8 +218,12 @@ class LocalProcessBackend(ComputeBackend):
         script = read_bytes(os.path.join(record.get("run_dir", ""), "script.json"))
         if script:
             with contextlib.suppress(ValueError, KeyError, TypeError):
-                kill_run_group(int(json.loads(script)["pgid"]), run_id, signal.SIGKILL, journal)
-        kill_run_processes(run_id, signal.SIGKILL, journal)  # what left the groups (setsid daemons)
+                info = json.loads(script)
+                for pgid in [info["pgid"], *info.get("pgids", [])]:  # a distributed run: one group per process
+                    for path in run_journals(journal):
+                        kill_run_group(int(pgid), run_id, signal.SIGKILL, path)
+        for path in run_journals(journal):  # what left the groups (setsid daemons)
+            kill_run_processes(run_id, signal.SIGKILL, path)
 
     def _agent_gone(self, run_id: str, record: dict[str, Any]) -> bool:
         proc = self._procs.get(run_id)
