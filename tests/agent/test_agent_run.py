@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -214,7 +215,8 @@ run.log("acc", 0.9)
     service.state.add_run("r10", files={"train.py": script}, script="train.py")
     agent = start_agent(service, "r10", tmp_path)
     assert agent.wait() == 0, agent.log
-    assert "shim jupyter-aml-shim jupyter_aml.sdk.run" in service.state.log_text("stdout")
+    stdout = "\n".join(service.state.log_text("stdout"))
+    assert re.search(r"shim 1\.61\.0\+jupyter\.aml\.\S+ jupyter_aml\.sdk\.run", stdout)
     recs = service.state.journal("r10")
     assert [(r["n"], r["v"]) for r in recs] == [("acc", 0.9)]
     assert service.state.status_sequence("r10")[-1] == "Completed"

@@ -18,7 +18,7 @@ for name in ("Run", "Workspace", "Experiment", "ScriptRunConfig", "Environment")
     setattr(sdk, name, type(name, (), {}))
 sys.modules["jupyter_aml.sdk"] = sdk
 import azureml, azureml.core
-assert azureml.core.__version__ == "jupyter-aml-shim"
+assert azureml.core.VERSION.startswith("1.61.0+jupyter.aml.")
 assert "Run" not in vars(azureml.core)  # lazy: nothing resolved before first use
 from azureml.core import Run, Workspace, Experiment, ScriptRunConfig, Environment
 from azureml.core.run import Run as Run2
@@ -66,4 +66,4 @@ def test_the_shim_is_used_when_there_is_no_azureml(service: FakeService, tmp_pat
     service.state.add_run("s2", files={"s.py": script}, script="s.py")
     agent = start_agent(service, "s2", tmp_path)
     assert agent.wait() == 0, agent.log
-    assert "version jupyter-aml-shim" in service.state.log_text("stdout")
+    assert any(line.startswith("version 1.61.0+jupyter.aml.") for line in service.state.log_text("stdout"))

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from azureml.core._lazy import resolve
+from azureml.core._lazy import resolve, shim_version
 
-__version__ = "jupyter-aml-shim"
+# "1.61.0+jupyter.aml.<jupyter-aml version>": the v1 API level, then what this is (docs/v1-compatibility.md)
+VERSION = __version__ = shim_version()
 __all__ = ["ComputeTarget", "Environment", "Experiment", "InferenceConfig", "Model", "Run", "ScriptRunConfig",
            "Workspace"]
 

@@ -1,25 +1,49 @@
 """``azureml.exceptions`` provided by jupyter-aml: v1 scripts catch these names; they are the project's errors.
 
-``UserErrorException`` catches every 4xx answer (bad input, unknown ids, refused access, conflicts);
-``AzureMLException`` catches everything the project raises on purpose.
+Each name is the class the SDK raises (an alias or a base of it), so ``except WebserviceException`` catches
+what a web service call raises here. ``UserErrorException`` catches every 4xx answer (bad input, unknown ids,
+refused access, conflicts); ``AzureMLException`` catches everything the project raises on purpose. The table
+in docs/v1-compatibility.md ("Workspace and authentication") says which class each name is.
 """
 
-from jupyter_aml.errors import AMLError as AzureMLException
-from jupyter_aml.errors import ServiceUnavailable
-from jupyter_aml.errors import UserError as UserErrorException
-from jupyter_aml.sdk.compute import ComputeTargetException
-from jupyter_aml.sdk.model import ModelNotFound as ModelNotFoundException
-from jupyter_aml.sdk.model import WebserviceException
-from jupyter_aml.sdk.run import ActivityFailedException
+from __future__ import annotations
 
-ServiceException = ServiceUnavailable
+import importlib
+from typing import Any
 
-__all__ = [
-    "ActivityFailedException",
-    "AzureMLException",
-    "ComputeTargetException",
-    "ModelNotFoundException",
-    "ServiceException",
-    "UserErrorException",
-    "WebserviceException",
-]
+# v1 name -> (module, class) in jupyter-aml; resolved on first use so that importing this module stays light
+_WHERE = {
+    "AzureMLException": ("jupyter_aml.errors", "AMLError"),
+    "UserErrorException": ("jupyter_aml.errors", "UserError"),
+    "ServiceException": ("jupyter_aml.errors", "ServiceUnavailable"),
+    "AuthenticationException": ("jupyter_aml.errors", "Unauthorized"),
+    "SnapshotException": ("jupyter_aml.errors", "SnapshotTooLarge"),
+    # v1 raised it for any failed submission; here submissions fail with the typed errors, all AMLErrors
+    "ExperimentExecutionException": ("jupyter_aml.errors", "AMLError"),
+    "ActivityFailedException": ("jupyter_aml.sdk.run", "ActivityFailedException"),
+    "RunEnvironmentException": ("jupyter_aml.sdk.run", "RunEnvironmentException"),
+    "ComputeTargetException": ("jupyter_aml.sdk.compute", "ComputeTargetException"),
+    "ModelNotFoundException": ("jupyter_aml.sdk.model", "ModelNotFound"),
+    "ModelPathNotFoundException": ("jupyter_aml.sdk.model", "ModelNotFound"),
+    "WebserviceException": ("jupyter_aml.sdk.model", "WebserviceException"),
+    "WorkspaceException": ("jupyter_aml.sdk.workspace", "WorkspaceException"),
+    "ProjectSystemException": ("jupyter_aml.sdk.workspace", "ProjectSystemException"),
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}: the jupyter-aml azureml shim does "
+                             "not provide it (see docs/v1-compatibility.md)")
+    module, attr = _WHERE[name]
+    try:
+        value = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        raise ImportError(f"{module}.{attr} is missing: jupyter-aml cannot provide azureml.exceptions.{name}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
