@@ -1514,6 +1514,43 @@ export interface components {
       } | null;
     };
     /**
+     * DistributedConfig
+     * @description v1's ``PyTorchConfiguration`` / ``MpiConfiguration`` / ``TensorflowConfiguration``: ``process_count``
+     *     processes of the script over ``node_count`` nodes, each with its rank's variables (docs/distributed.md).
+     */
+    DistributedConfig: {
+      /**
+       * Communication Backend
+       * @default null
+       */
+      communication_backend?: string | null;
+      /**
+       * Framework
+       * @enum {string}
+       */
+      framework: 'PyTorch' | 'Mpi' | 'TensorFlow';
+      /**
+       * Node Count
+       * @default 1
+       */
+      node_count?: number;
+      /**
+       * Parameter Server Count
+       * @default null
+       */
+      parameter_server_count?: number | null;
+      /**
+       * Process Count
+       * @default 1
+       */
+      process_count?: number;
+      /**
+       * Worker Count
+       * @default null
+       */
+      worker_count?: number | null;
+    };
+    /**
      * EndpointTestRequest
      * @description A request to send to the service's scoring URI, as a client would (with the chosen key).
      */
@@ -2548,6 +2585,8 @@ export interface components {
        * @default local
        */
       compute_target?: string;
+      /** @default null */
+      distributed?: components['schemas']['DistributedConfig'] | null;
       environment?: components['schemas']['EnvironmentSpec'];
       /**
        * Max Run Duration Seconds

@@ -163,12 +163,35 @@ class EnvironmentSpec(Strict):
         return value
 
 
+class DistributedConfig(Strict):
+    """v1's ``PyTorchConfiguration`` / ``MpiConfiguration`` / ``TensorflowConfiguration``: ``process_count``
+    processes of the script over ``node_count`` nodes, each with its rank's variables (docs/distributed.md)."""
+
+    framework: Literal["PyTorch", "Mpi", "TensorFlow"]
+    node_count: int = Field(default=1, ge=1, le=512)
+    process_count: int = Field(default=1, ge=1, le=4096)  # in all, over every node
+    communication_backend: str | None = Field(default=None, max_length=32)  # PyTorch: Nccl, Gloo, ...
+    worker_count: int | None = Field(default=None, ge=0, le=4096)  # TensorFlow's worker tasks
+    parameter_server_count: int | None = Field(default=None, ge=0, le=4096)  # and parameter servers
+
+    @model_validator(mode="after")
+    def _layout(self) -> DistributedConfig:
+        if self.process_count < self.node_count:
+            raise ValueError(f"process_count {self.process_count} is less than node_count {self.node_count}: "
+                             "every node runs at least one process")
+        if self.framework == "TensorFlow" and (self.worker_count or 0) + (self.parameter_server_count or 0) \
+                != self.process_count:
+            raise ValueError("a TensorFlow job's process_count is worker_count + parameter_server_count")
+        return self
+
+
 class RunConfig(Strict):
     script: str = Field(min_length=1, max_length=1024)
     arguments: list[Annotated[str, Field(max_length=8192)]] = Field(default_factory=list, max_length=1000)
     compute_target: str = Field(default="local", max_length=64)
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
     max_run_duration_seconds: int | None = Field(default=None, ge=1)
+    distributed: DistributedConfig | None = None  # v1's distributed_job_config (docs/distributed.md)
 
 
 class GitInfo(BaseModel):

@@ -185,6 +185,19 @@ class DeploymentUpdate(TypedDict, total=False):
     tags: dict[str, str | float | bool | None] | None
 
 
+class _DistributedConfigRequired(TypedDict):
+    framework: Literal['PyTorch', 'Mpi', 'TensorFlow']
+
+
+class DistributedConfig(_DistributedConfigRequired, total=False):
+    """v1's ``PyTorchConfiguration`` / ``MpiConfiguration`` / ``TensorflowConfiguration``: ``process_count``"""
+    node_count: int
+    process_count: int
+    communication_backend: str | None
+    worker_count: int | None
+    parameter_server_count: int | None
+
+
 class _EndpointTestRequestRequired(TypedDict):
     body: str
 
@@ -694,6 +707,7 @@ class RunConfig(_RunConfigRequired, total=False):
     compute_target: str
     environment: EnvironmentSpec
     max_run_duration_seconds: int | None
+    distributed: DistributedConfig | None
 
 
 class _RunCreateRequired(TypedDict):
