@@ -1419,7 +1419,7 @@ export interface components {
       max_concurrent_requests_per_container?: number;
       /**
        * Max Request Bytes
-       * @default 10485760
+       * @default 134217728
        */
       max_request_bytes?: number;
       /**

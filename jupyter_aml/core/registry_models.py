@@ -182,7 +182,7 @@ class DeploymentConfigSpec(Strict):
     replicas: int = Field(default=1, ge=1, le=32)
     auth_enabled: StrictBool = True
     scoring_timeout_ms: int = Field(default=60_000, ge=100, le=3_600_000)
-    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
+    max_request_bytes: int = Field(default=128 * 1024 * 1024, ge=1024, le=1024**3)  # the MNIST test set as JSON
     max_concurrent_requests_per_container: int = Field(default=1, ge=1, le=256)
     startup_timeout_seconds: int = Field(default=300, ge=5, le=3600)
     cpu_cores: float | None = Field(default=None, gt=0, le=256)  # docker limits

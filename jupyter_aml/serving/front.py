@@ -1,8 +1,9 @@
 """The load balancer in front of a web service's replicas: one small tornado server per service.
 
 It owns the scoring URI and the rules callers see: key auth (``Authorization: Bearer <primary or secondary
-key>``), the payload limit (413 before the body is read), the scoring timeout (504), a request id per
-request, and telemetry. Each request goes to the ready replica with the fewest requests in flight; a replica
+key>``), the payload limit (413, decided from the headers; the body is read and dropped so that the caller,
+still sending it, reads the answer instead of a reset connection), the scoring timeout (504), a request id
+per request, and telemetry. Each request goes to the ready replica with the fewest requests in flight; a replica
 that cannot be reached is marked suspect (the supervisor checks it) and the request is retried on another,
 so a crashed replica costs no failed request. When no replica is ready (a restart, a single replica) it
 waits for one up to the scoring timeout. Traffic moves to a new revision by swapping ``revision`` at once:
@@ -53,6 +54,7 @@ class Replica:
     served: int = 0
     token: str = ""  # what the replica expects in X-AML-Replica-Token
     started_at: float = field(default_factory=time.time)
+    alive_at: float = field(default_factory=time.monotonic)  # when it last answered its liveness probe
     crash_times: list[float] = field(default_factory=list)
 
     def view(self) -> ReplicaView:
@@ -76,7 +78,7 @@ class Front:
         self.keys: tuple[str, str] = ("", "")
         self.auth_enabled = True
         self.timeout = 60.0
-        self.max_bytes = 10 * 1024 * 1024
+        self.max_bytes = 128 * 1024 * 1024
         self.stats: dict[int, MinuteStats] = {}
         self.server: HTTPServer | None = None
         self.port = 0
@@ -88,7 +90,7 @@ class Front:
     def configure(self, config: dict[str, Any], keys: tuple[str, str]) -> None:
         self.auth_enabled = bool(config.get("auth_enabled", True))
         self.timeout = int(config.get("scoring_timeout_ms", 60000)) / 1000
-        self.max_bytes = int(config.get("max_request_bytes", 10 * 1024 * 1024))
+        self.max_bytes = int(config.get("max_request_bytes", 128 * 1024 * 1024))
         self.keys = keys
 
     def switch(self, revision: Revision) -> Revision | None:
@@ -212,6 +214,14 @@ def _error(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}).encode()
 
 
+def too_large_message(size: int | None, limit: int) -> str:
+    """What a caller over the payload limit reads: the limit and the setting that raises it."""
+    what = f"the request body is {size} bytes" if size is not None else "the request body is over the limit"
+    return (f"{what}; this web service accepts at most {limit} bytes (max_request_bytes). Raise it with "
+            f"service.update(max_request_bytes=N), or deploy with deploy_configuration(max_request_bytes=N); "
+            f"or send fewer rows per request")
+
+
 UNAUTHORIZED = "a valid key is needed: Authorization: Bearer <primary or secondary key>"
 SERVER_HEADER = f"TornadoServer/{tornado_version}"
 
@@ -263,8 +273,12 @@ class _Route(httputil.HTTPMessageDelegate):
 
 
 class _Score(httputil.HTTPMessageDelegate):
-    """One ``POST /score``: the same rules as :class:`ScoreHandler` (key, 413 before the body is read, request
-    id, telemetry, the balancer's answer as JSON) without a ``RequestHandler``."""
+    """One ``POST /score``: the same rules as :class:`ScoreHandler` (key, payload limit, request id, telemetry,
+    the balancer's answer as JSON) without a ``RequestHandler``.
+
+    A request refused from its headers (401, 413) is answered once its body has arrived, which is dropped
+    as it comes: HTTP/1.1 clients (``requests``, ``urllib``) send the whole body before they read an answer,
+    and closing the connection under them turns the answer into "connection reset"."""
 
     def __init__(self, front: Front, conn: httputil.HTTPConnection) -> None:
         self.front = front
@@ -272,6 +286,7 @@ class _Score(httputil.HTTPMessageDelegate):
         self.chunks: list[bytes] = []
         self.size = 0
         self.too_large = False
+        self.refused: tuple[int, bytes, tuple[str, str] | None] | None = None  # answered when the body is in
         self.answered = False
         self.counted = False
         self.request_id = ""
@@ -286,19 +301,18 @@ class _Score(httputil.HTTPMessageDelegate):
         front.active += 1
         self.request_id = headers.get("x-ms-request-id") or uuid.uuid4().hex
         if not front.authorized(headers.get("Authorization", "")):
-            self._answer(401, _error("Unauthorized", UNAUTHORIZED), close=True,
-                         extra=("WWW-Authenticate", 'Bearer realm="aml-webservice"'))
+            self.refused = (401, _error("Unauthorized", UNAUTHORIZED),
+                            ("WWW-Authenticate", 'Bearer realm="aml-webservice"'))
             return
         try:
             declared = int(headers.get("Content-Length") or 0)
         except ValueError:
             declared = 0  # tornado refuses the request itself when it reads the body
         if declared > front.max_bytes:
-            self._answer(413, _error("PayloadTooLarge", f"the request body is {declared} bytes; the limit is "
-                                                        f"{front.max_bytes}"), close=True)
+            self.refused = (413, _error("PayloadTooLarge", too_large_message(declared, front.max_bytes)), None)
 
     def data_received(self, chunk: bytes) -> None:
-        if self.answered or self.too_large:
+        if self.answered or self.too_large or self.refused is not None:
             return
         self.size += len(chunk)
         if self.size > self.front.max_bytes:
@@ -310,9 +324,12 @@ class _Score(httputil.HTTPMessageDelegate):
     def finish(self) -> None:
         if self.answered:
             return
+        if self.refused is not None:
+            status, body, extra = self.refused
+            self._answer(status, body, extra=extra)
+            return
         if self.too_large:
-            self._answer(413, _error("PayloadTooLarge", f"the request body is over the {self.front.max_bytes} byte "
-                                                        "limit"), close=True)
+            self._answer(413, _error("PayloadTooLarge", too_large_message(None, self.front.max_bytes)))
             return
         self.task = asyncio.ensure_future(self._forward(b"".join(self.chunks)))
 

@@ -34,7 +34,7 @@ from jupyter_aml.serving.backends import PreparedRevision, ReplicaFailed, Replic
 from jupyter_aml.serving.front import DEAD, DRAINING, READY, STARTING, SUSPECT, Front, Replica, Revision
 from jupyter_aml.serving.logs import ServiceLog, tail_file
 from jupyter_aml.serving.proxy import ConnectionPool, ReplicaDown
-from jupyter_aml.serving.swagger import build_swagger
+from jupyter_aml.serving.swagger import build_swagger, declared_schema
 
 log = logging.getLogger("jupyter_aml.serving")
 
@@ -312,6 +312,9 @@ class DeploymentManager:
             await self._drain_and_stop(live, revision, prepared, launcher, drain=False)
             raise
         assert launcher is not None and prepared is not None  # both set when the try block finished
+        declared = await declared_schema(revision)
+        if declared is not None:
+            revision.swagger = build_swagger(plan, declared)
         keys = await asyncio.to_thread(self.store.keys, live.workspace, live.name)
         live.front.configure(plan.deployment_config, (keys.primary_key, keys.secondary_key))
         old, old_prepared, old_launcher = live.active, live.prepared, live.launcher
@@ -350,6 +353,7 @@ class DeploymentManager:
                 replica.pool.close()
             await asyncio.sleep(0.05)
         replica.state = READY
+        replica.alive_at = time.monotonic()
         live.front.notify()
 
     async def _drain_and_stop(self, live: Live, revision: Revision, prepared: PreparedRevision | None,
@@ -398,12 +402,20 @@ class DeploymentManager:
                 replica.state = DEAD
                 self._replace(live, revision, replica)
             elif replica.state == SUSPECT or probe:
-                if not await self._alive(replica):
+                if await self._alive(replica):
+                    replica.alive_at = time.monotonic()
+                elif replica.state == READY and replica.inflight and (
+                        time.monotonic() - replica.alive_at < live.front.timeout + 2 * PROBE_EVERY):
+                    # Busy, not dead: a run() that holds the GIL (json.loads of a whole test set, a model in
+                    # pure Python) keeps the probe waiting; the scoring timeout bounds how long that may last.
+                    continue
+                else:
                     live.log.write(f"replica {replica.index} does not answer its liveness probe; replacing it")
                     handle.kill()
                     replica.state = DEAD
                     self._replace(live, revision, replica)
-                elif replica.state == SUSPECT:
+                    continue
+                if replica.state == SUSPECT:
                     replica.state = READY
                     live.front.notify()
         ready = sum(r.state == READY for r in revision.replicas)

@@ -4,10 +4,14 @@ It runs in the web service's environment (any interpreter, any venv), loads the 
 Azure ML v1 did (``init()`` once, then ``run(raw_data)`` per request, with ``AZUREML_MODEL_DIR`` pointing
 at the model files), and answers:
 
-- ``POST /score``: the raw JSON text goes to ``run()``; its return value comes back as JSON. A body that
-  is not JSON is 400, a body over the limit 413; if ``run()`` raises, 500 with a short error id (the
+- ``POST /score``: the raw JSON text goes to ``run()``; its return value comes back as JSON. A ``run()``
+  decorated with inference-schema's ``@input_schema`` gets the JSON object's keys as keyword arguments
+  instead (``schema_call``), as on Azure ML v1. A body that is not JSON is 400 (so is one that does not fit
+  the declared schema), a body over the limit 413; if ``run()`` raises, 500 with a short error id (the
   traceback goes to the service log with that id, never to the caller).
-- ``GET /health/live`` (and ``GET /``): the process answers; ``GET /health/ready``: ``init()`` succeeded.
+- ``GET /health/live`` (and ``GET /``): the process answers; ``GET /health/ready``: ``init()`` succeeded;
+  ``GET /schema``: what a decorated ``run()`` declares (``{"decorated": false}`` otherwise), from which the
+  deployment manager writes the service's swagger document.
 
 Start-up is reported through a status file (``AML_REPLICA_STATUS``): ``{"port": N}`` once listening,
 ``{"error": "..."}`` if the entry script cannot serve (no ``init()``/``run()``, import error, ``init()``
@@ -36,6 +40,14 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from jupyter_aml.serving.schema_call import (
+    BadScoringInput,
+    RunSchema,
+    failed_before_user_code,
+    keyword_arguments,
+    read_schema,
+)
+
 EXIT_INIT_FAILED = 3
 SHIM_DIR = Path(__file__).resolve().parent.parent / "_shim"
 MAX_HEADER_LINE = 65536  # as http.client
@@ -63,6 +75,12 @@ def _json_default(value: Any) -> Any:
         method = getattr(value, attr, None)
         if callable(method):
             return method()
+    to_dict = getattr(value, "to_dict", None)  # a pandas DataFrame: one object per row
+    if callable(to_dict):
+        try:
+            return to_dict(orient="records")
+        except TypeError:
+            return to_dict()
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
@@ -72,13 +90,14 @@ class ScoringApp:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.entry = Path(config["entry_script"])
-        self.max_bytes = int(config.get("max_request_bytes", 10 * 1024 * 1024))
+        self.max_bytes = int(config.get("max_request_bytes", 128 * 1024 * 1024))
         self.slots = threading.BoundedSemaphore(int(config.get("max_concurrent_requests", 1)))
         self.ready = False
         self.draining = False
         self.inflight = 0
         self.lock = threading.Lock()
         self.run_fn: Any = None
+        self.schema: RunSchema | None = None
         self.token = str(config.get("token") or "")  # only the load balancer may score
 
     def load(self) -> None:
@@ -106,28 +125,59 @@ class ScoringApp:
         except Exception as exc:
             traceback.print_exc()
             raise RuntimeError(f"init() of {self.entry.name} raised {type(exc).__name__}: {exc}") from exc
+        try:
+            self.schema = read_schema(module.run)
+        except Exception as exc:
+            traceback.print_exc()
+            raise RuntimeError(f"reading the input schema of run() in {self.entry.name} failed: "
+                               f"{type(exc).__name__}: {exc}") from exc
+        if self.schema is not None:
+            _say(f"run() declares an input schema: requests are JSON objects with "
+                 f"{', '.join(self.schema.parameters) or 'no keys'}")
         self.run_fn = module.run
         self.ready = True
+
+    def schema_document(self) -> bytes:
+        body = self.schema.as_dict() if self.schema is not None else {"decorated": False}
+        return json.dumps(body, default=_json_default).encode()
 
     def score(self, body: bytes, request_id: str) -> tuple[int, bytes]:
         try:
             text = body.decode("utf-8")
-            json.loads(text)
+            data = json.loads(text)
         except (UnicodeDecodeError, ValueError) as exc:
             return 400, _error("InvalidInput", f"the request body is not valid JSON: {exc}")
+        kwargs: dict[str, Any] | None = None
+        if self.schema is not None:
+            try:
+                kwargs = keyword_arguments(self.schema, data)
+            except BadScoringInput as exc:
+                return 400, _error("InvalidInput", str(exc))
         with self.slots:
             try:
-                result = self.run_fn(text)
+                result = self.run_fn(text) if kwargs is None else self.run_fn(**kwargs)
+            except Exception as exc:
+                if kwargs is not None and failed_before_user_code(exc, self.run_fn):
+                    _say(f"request {request_id} does not match run()'s input schema: {type(exc).__name__}: {exc}")
+                    return 400, _error("InvalidInput", f"the request does not match run()'s input schema: "
+                                                       f"{type(exc).__name__}: {exc}")
+                return self._failed(request_id, "run() failed")
+            try:
                 payload = json.dumps(result, default=_json_default).encode()
             except Exception:
-                error_id = secrets.token_hex(4)
-                _say(f"run() failed (error id {error_id}, request {request_id}):\n{traceback.format_exc().rstrip()}")
-                return 500, json.dumps(
-                    {"error": {"code": "ScoringError", "error_id": error_id,
-                               "message": f"the scoring script failed (error id {error_id}); "
-                                          "the service logs have the details"}}
-                ).encode()
+                return self._failed(request_id, "the value run() returned cannot be sent as JSON")
         return 200, payload
+
+    @staticmethod
+    def _failed(request_id: str, what: str) -> tuple[int, bytes]:
+        """500 with a short error id; the traceback goes to the service log under that id, never to the caller."""
+        error_id = secrets.token_hex(4)
+        _say(f"{what} (error id {error_id}, request {request_id}):\n{traceback.format_exc().rstrip()}")
+        return 500, json.dumps(
+            {"error": {"code": "ScoringError", "error_id": error_id,
+                       "message": f"the scoring script failed (error id {error_id}); "
+                                  "the service logs have the details"}}
+        ).encode()
 
 
 def _error(code: str, message: str) -> bytes:
@@ -241,6 +291,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/health/ready":
             ok = self.app.ready and not self.app.draining
             self._send(200 if ok else 503, b"Ready" if ok else b"NotReady", "text/plain")
+        elif path == "/schema" and self.app.ready:
+            self._send(200, self.app.schema_document())
         else:
             self._send(404, _error("NotFound", f"no route {path}"))
 

@@ -1,10 +1,19 @@
-"""The swagger (OpenAPI 2.0) document of a web service, as Azure ML v1 services served at /swagger.json."""
+"""The swagger (OpenAPI 2.0) document of a web service, as Azure ML v1 services served at /swagger.json.
+
+When the scoring script's ``run()`` is decorated with inference-schema, the input and output definitions
+are the ones its decorators declare (read from a replica's ``GET /schema``), with their examples; otherwise
+the input is guessed from the model's ``sample_input`` and the output is left open.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 from jupyter_aml.core.deployments import RevisionPlan
+from jupyter_aml.serving.front import Revision
+from jupyter_aml.serving.proxy import ReplicaDown
 
 
 def schema_of(example: Any, depth: int = 0) -> dict[str, Any]:
@@ -26,10 +35,36 @@ def schema_of(example: Any, depth: int = 0) -> dict[str, Any]:
     return {}
 
 
-def build_swagger(plan: RevisionPlan) -> dict[str, Any]:
+async def declared_schema(revision: Revision) -> dict[str, Any] | None:
+    """What the scoring script's decorated ``run()`` declares, asked of a ready replica of ``revision``
+    (None: not decorated, or no replica could say; the document then keeps the model's sample)."""
+    for replica in revision.replicas:
+        if replica.pool is None:
+            continue
+        try:
+            response = await replica.pool.request("GET", "/schema", b"", {}, 5)
+        except (ReplicaDown, asyncio.TimeoutError):
+            replica.pool.close()
+            continue
+        if response.status != 200:
+            return None
+        try:
+            body = json.loads(response.body)
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) and body.get("decorated") else None
+    return None
+
+
+def build_swagger(plan: RevisionPlan, declared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``declared``: what a replica's ``GET /schema`` answered (``{"decorated": true, "input", "output"}``)."""
     sample = next((m.sample_input for m in plan.models if m.sample_input is not None), None)
     service_input: dict[str, Any] = {"type": "object"}
-    if sample is not None:
+    service_output: dict[str, Any] = {}
+    if declared and declared.get("decorated"):
+        service_input = dict(declared.get("input") or service_input)
+        service_output = dict(declared.get("output") or {})
+    elif sample is not None:
         service_input = {**schema_of(sample), "example": sample}
     models = ", ".join(f"{m.name}:{m.version}" for m in plan.models)
     return {
@@ -60,8 +95,9 @@ def build_swagger(plan: RevisionPlan) -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "What run() returned",
                                 "schema": {"$ref": "#/definitions/ServiceOutput"}},
-                        "default": {"description": "An error (400 not JSON, 401 bad key, 413 too large, 500 "
-                                                   "run() failed, 503 no replica ready, 504 timeout)",
+                        "default": {"description": "An error (400 not JSON or not the input schema, 401 bad key, "
+                                                   "413 too large, 500 run() failed, 503 no replica ready, "
+                                                   "504 timeout)",
                                     "schema": {"$ref": "#/definitions/ErrorResponse"}},
                     },
                 }
@@ -69,7 +105,7 @@ def build_swagger(plan: RevisionPlan) -> dict[str, Any]:
         },
         "definitions": {
             "ServiceInput": service_input,
-            "ServiceOutput": {},
+            "ServiceOutput": service_output,
             "ErrorResponse": {"type": "object", "properties": {"error": {"type": "object", "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}, "error_id": {"type": "string"}}}}},
         },
