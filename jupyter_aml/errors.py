@@ -109,6 +109,15 @@ class SchemaOutOfDate(AMLError):
     code, status = "SchemaOutOfDate", 503
 
 
+class WebserviceException(AMLError):
+    """Azure ML v1's error for registry and web service failures (``azureml.exceptions.WebserviceException``).
+
+    A scoring call that the web service refused carries its HTTP status in ``status`` and the service's error
+    body in ``details``."""
+
+    code = "WebserviceError"
+
+
 ERRORS_BY_CODE: dict[str, type[AMLError]] = {
     cls.code: cls
     for cls in (

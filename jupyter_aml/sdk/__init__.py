@@ -24,6 +24,7 @@ from jupyter_aml.sdk.run_events import RunEvents
 from jupyter_aml.sdk.runconfig import DockerConfiguration
 from jupyter_aml.sdk.webservice import (
     AciWebservice,
+    AksWebservice,
     DockerWebservice,
     InferenceConfig,
     LocalWebservice,
@@ -33,6 +34,7 @@ from jupyter_aml.sdk.workspace import Workspace
 
 __all__ = [
     "AciWebservice",
+    "AksWebservice",
     "ActivityFailedError",
     "ActivityFailedException",
     "AmlCompute",

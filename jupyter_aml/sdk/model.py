@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from jupyter_aml.errors import AMLError, InvalidInput, NotFound
+from jupyter_aml.errors import InvalidInput, NotFound
+from jupyter_aml.errors import WebserviceException as WebserviceException  # v1's name, raised from here too
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.sdk.submit import sha256_file
 
@@ -24,12 +25,6 @@ if TYPE_CHECKING:
 
 MODEL_DIR_VAR = "AZUREML_MODEL_DIR"
 MODELS_VAR = "AML_MODELS"  # set in scoring replicas: {"name": {"version": 2, "path": "model.pkl", "dir": "..."}}
-
-
-class WebserviceException(AMLError):
-    """Azure ML v1's error type for registry and web service failures."""
-
-    code = "WebserviceError"
 
 
 class ModelNotFound(WebserviceException, NotFound):
@@ -375,8 +370,12 @@ class Model:
         show_output: bool = False,
         **_: Any,
     ) -> Webservice:
-        """Deploy ``models`` as the web service ``name``; returns at once (``wait_for_deployment()`` waits)."""
+        """Deploy ``models`` as the web service ``name``; returns at once (``wait_for_deployment()`` waits).
+        ``deployment_target`` (v1's AKS cluster or attached target) is refused: services run on this machine."""
         from jupyter_aml.sdk.webservice import Webservice
+        from jupyter_aml.sdk.webservice_config import refuse_deployment_target
+
+        refuse_deployment_target(deployment_target)
 
         return Webservice._deploy(workspace, name, models, inference_config, deployment_config, overwrite=overwrite,
                                   show_output=show_output)

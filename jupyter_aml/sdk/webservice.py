@@ -1,21 +1,32 @@
-"""Web services with Azure ML v1's names: ``InferenceConfig``, ``LocalWebservice.deploy_configuration``,
-``Model.deploy``, ``Webservice`` (``wait_for_deployment``, ``run``, ``get_logs``, ``update``, ``delete``)."""
+"""Web services with Azure ML v1's names: ``InferenceConfig``, ``Model.deploy``, ``Webservice``
+(``wait_for_deployment``, ``run``, ``get_logs``, ``update``, ``delete``) and its kinds ``LocalWebservice``,
+``DockerWebservice``, ``AciWebservice``, ``AksWebservice`` (their deployment configurations are in
+``webservice_config``)."""
 
 from __future__ import annotations
 
 import builtins
+import http.client
 import json
 import os
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from jupyter_aml.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput, PayloadTooLarge, WebserviceException
 from jupyter_aml.runtime import api_types as T
-from jupyter_aml.sdk.model import Model, WebserviceException
+from jupyter_aml.sdk.model import Model
+from jupyter_aml.sdk.webservice_config import (
+    AciServiceDeploymentConfiguration,
+    AksCompute,
+    AksServiceDeploymentConfiguration,
+    DockerWebserviceDeploymentConfiguration,
+    LocalWebserviceDeploymentConfiguration,
+    aci_configuration,
+    aks_configuration,
+)
 
 if TYPE_CHECKING:
     from jupyter_aml.runtime.api import Api
@@ -40,14 +51,29 @@ class InferenceConfig:
         cuda_version: str | None = None,
         environment: Environment | None = None,
     ) -> None:
-        if conda_file:
-            raise InvalidInput("conda_file is not supported here",
-                               hint="use environment=Environment.from_pip_requirements(name, 'requirements.txt')")
+        if runtime is not None and str(runtime).lower() != "python":
+            raise InvalidInput(f"runtime {runtime!r} is not supported here",
+                               hint="use runtime='python' or leave it unset")
+        for name, value, hint in (
+            ("extra_docker_file_steps", extra_docker_file_steps, "set env.docker.base_dockerfile on the environment"),
+            ("enable_gpu", enable_gpu, "web service replicas run on CPUs here; leave it unset"),
+            ("cuda_version", cuda_version, "web service replicas run on CPUs here; leave it unset"),
+            ("base_image_registry", base_image_registry, "images are never pulled here: build the base image "
+                                                         "into the Docker engine and name it in base_image"),
+        ):
+            if value:
+                raise InvalidInput(f"InferenceConfig({name}=...) is not supported here", hint=hint)
         if source_directory is None:
             script = Path(entry_script)
             source_directory, entry_script = (script.parent if str(script.parent) else Path(".")), script.name
         self.entry_script = str(entry_script).replace("\\", "/")
         self.source_directory = str(source_directory)
+        if conda_file:
+            if environment is not None:
+                raise InvalidInput("InferenceConfig takes an environment or a conda_file, not both",
+                                   hint="put the conda dependencies in the environment")
+            environment = _environment_from_conda_file(conda_file, self.source_directory)
+        self.conda_file = conda_file
         self.environment = environment
         self.description = description
         self.base_image = base_image
@@ -74,58 +100,33 @@ class InferenceConfig:
         return f"InferenceConfig(entry_script={self.entry_script!r}, source_directory={self.source_directory!r})"
 
 
-@dataclass
-class LocalWebserviceDeploymentConfiguration:
-    """Replica processes on the service's machine behind a load balancer on ``port`` (None: a free port)."""
+def _environment_from_conda_file(conda_file: str | os.PathLike[str], source_directory: str) -> Environment:
+    """v1's ``InferenceConfig(conda_file=)``: the file as given, else relative to ``source_directory``."""
+    from jupyter_aml.sdk.environment import Environment
 
-    port: int | None = None
-    replicas: int = 1
-    auth_enabled: bool = True
-    scoring_timeout_ms: int = 60_000
-    max_request_bytes: int = 10 * 1024 * 1024
-    max_concurrent_requests_per_container: int = 1
-    startup_timeout_seconds: int = 300
-    compute_type: str = "local"
-
-    def _spec(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
-
-@dataclass
-class DockerWebserviceDeploymentConfiguration(LocalWebserviceDeploymentConfiguration):
-    """Replicas as Docker containers of an image built from the environment, models and scoring code."""
-
-    cpu_cores: float | None = None
-    memory_gb: float | None = None
-    compute_type: str = "docker"
+    path = Path(conda_file)
+    if not path.is_file() and (Path(source_directory) / path).is_file():
+        path = Path(source_directory) / path
+    if not path.is_file():
+        raise InvalidInput(f"conda_file {str(conda_file)!r} does not exist",
+                           hint="give its path, or a path relative to source_directory")
+    build = getattr(Environment, "from_conda_specification", None)
+    if build is None:
+        raise InvalidInput("InferenceConfig(conda_file=...) needs Environment.from_conda_specification, which this "
+                           "version does not have yet",
+                           hint="use environment=Environment.from_pip_requirements(name, 'requirements.txt')")
+    return cast("Environment", build(f"inference-{path.stem}", str(path)))
 
 
-class LocalWebservice:
-    @staticmethod
-    def deploy_configuration(port: int | None = None, replicas: int = 1, **kwargs: Any
-                             ) -> LocalWebserviceDeploymentConfiguration:
-        return LocalWebserviceDeploymentConfiguration(port=port, replicas=replicas, **kwargs)
+RAISE_LIMIT = ("raise the limit with service.update(max_request_bytes=N) (at most 1 GiB), or deploy with "
+               "deploy_configuration(max_request_bytes=N); or send fewer rows per request")
 
 
-class DockerWebservice:
-    @staticmethod
-    def deploy_configuration(port: int | None = None, replicas: int = 1, cpu_cores: float | None = None,
-                             memory_gb: float | None = None, **kwargs: Any) -> DockerWebserviceDeploymentConfiguration:
-        return DockerWebserviceDeploymentConfiguration(port=port, replicas=replicas, cpu_cores=cpu_cores,
-                                                       memory_gb=memory_gb, **kwargs)
+class ScoringRequestTooLarge(WebserviceException, PayloadTooLarge):
+    """A scoring request over the service's ``max_request_bytes``: a ``WebserviceException`` (v1 code catches
+    that) that is also a ``PayloadTooLarge``; the message has the size and the limit, the hint how to raise it."""
 
-
-class AciWebservice(DockerWebservice):
-    """Azure Container Instances in v1 scripts: served here as a Docker container (keys stay on)."""
-
-    @staticmethod
-    def deploy_configuration(cpu_cores: float | None = None, memory_gb: float | None = None,  # type: ignore[override]
-                             tags: Any = None, properties: Any = None, description: str | None = None,
-                             location: str | None = None, auth_enabled: bool | None = None, port: int | None = None,
-                             **_: Any) -> DockerWebserviceDeploymentConfiguration:
-        return DockerWebserviceDeploymentConfiguration(
-            port=port, cpu_cores=cpu_cores, memory_gb=memory_gb,
-            auth_enabled=True if auth_enabled is None else auth_enabled)
+    code, status = "PayloadTooLarge", 413
 
 
 class Webservice:
@@ -155,16 +156,23 @@ class Webservice:
         if not models:
             raise InvalidInput("deploying needs at least one model")
         config = deployment_config or LocalWebserviceDeploymentConfiguration()
+        if not isinstance(config, LocalWebserviceDeploymentConfiguration):
+            raise InvalidInput(f"deployment_config must come from a deploy_configuration(), not "
+                               f"{type(config).__name__}", hint="LocalWebservice.deploy_configuration(port=0)")
         body = {
             "name": name,
             "models": [m.id if isinstance(m, Model) else str(m) for m in models],
             "inference_config": inference_config._spec(workspace),
             "deployment_config": config._spec(),
             "overwrite": overwrite,
-            "description": inference_config.description or "",
+            "description": config.description or inference_config.description or "",
+            "tags": dict(config.tags or {}),
         }
         details = cast(dict[str, Any], workspace._api.create_endpoint(workspace.name, cast(T.DeploymentCreate, body)))
         service = cls(workspace, name, _details=details)
+        for kind, value in (("Primary", config.primary_key), ("Secondary", config.secondary_key)):
+            if value:
+                service.regen_key(kind, set_key=value)
         if show_output:
             service.wait_for_deployment(show_output=True)
         return service
@@ -255,6 +263,10 @@ class Webservice:
             body = json.dumps(input_data).encode()
         if not self.scoring_uri:
             self.reload()
+        limit = int((self._details.get("deployment_config") or {}).get("max_request_bytes") or 0)
+        if limit and len(body) > limit:
+            raise ScoringRequestTooLarge(self._too_large(len(body), limit), hint=RAISE_LIMIT,
+                                         details={"size": len(body), "max_request_bytes": limit})
         for attempt in (1, 2):
             headers = {"Content-Type": "application/json"}
             if self.auth_enabled:
@@ -274,9 +286,28 @@ class Webservice:
                     message = error.get("message", raw.decode(errors="replace"))
                 except (ValueError, KeyError, TypeError):
                     error, message = None, raw.decode(errors="replace")[:500]
-                raise WebserviceException(f"scoring failed with status {exc.code}: {message}",
-                                          hint="see service.get_logs()", details=error) from None
+                if exc.code == 413:
+                    raise ScoringRequestTooLarge(f"scoring failed with status 413: {message}", hint=RAISE_LIMIT,
+                                                 details=error) from None
+                failure = WebserviceException(f"scoring failed with status {exc.code}: {message}",
+                                              hint="see service.get_logs()", details=error)
+                failure.status = exc.code
+                raise failure from None
+            except (ConnectionError, http.client.HTTPException, urllib.error.URLError) as exc:
+                reason = getattr(exc, "reason", exc)
+                self.reload()  # the limit may have changed since this object read it
+                limit = int((self._details.get("deployment_config") or {}).get("max_request_bytes") or 0)
+                if limit and len(body) > limit:
+                    raise ScoringRequestTooLarge(self._too_large(len(body), limit), hint=RAISE_LIMIT,
+                                                 details={"size": len(body), "max_request_bytes": limit}) from None
+                raise WebserviceException(f"scoring request to {self.scoring_uri} failed: {reason}",
+                                          hint=f"is the service up? service.state is {self.state!r}; "
+                                               "see service.get_logs()") from None
         return None
+
+    def _too_large(self, size: int, limit: int) -> str:
+        return (f"the scoring request is {size} bytes; web service {self.name!r} accepts at most {limit} bytes "
+                f"(max_request_bytes)")
 
     def get_logs(self, num_lines: int = 5000, init: bool = False) -> str:
         lines = self._api.endpoint_logs(self.workspace.name, self.name, lines=num_lines)["lines"]
@@ -335,3 +366,58 @@ class Webservice:
         return (f"Webservice(workspace={self.workspace.name!r}, name={self.name!r}, "
                 f"state={self._details.get('state')!r}, scoring_uri={self._details.get('scoring_uri')!r})")
 
+
+
+class LocalWebservice(Webservice):
+    """v1's local web service: replica processes on this machine. ``LocalWebservice(ws, name)`` finds one."""
+
+    @staticmethod
+    def deploy_configuration(port: int | None = None, replicas: int = 1, auth_enabled: bool = True,
+                             scoring_timeout_ms: int = 60_000,
+                             max_request_bytes: int = LocalWebserviceDeploymentConfiguration.max_request_bytes,
+                             max_concurrent_requests_per_container: int = 1, startup_timeout_seconds: int = 300,
+                             tags: dict[str, Any] | None = None, description: str | None = None
+                             ) -> LocalWebserviceDeploymentConfiguration:
+        """``port`` None or 0: a free port, kept across updates and restarts."""
+        return LocalWebserviceDeploymentConfiguration(
+            port=port, replicas=replicas, auth_enabled=auth_enabled, scoring_timeout_ms=scoring_timeout_ms,
+            max_request_bytes=max_request_bytes,
+            max_concurrent_requests_per_container=max_concurrent_requests_per_container,
+            startup_timeout_seconds=startup_timeout_seconds, tags=tags, description=description)
+
+
+class DockerWebservice(Webservice):
+    """Replicas as Docker containers on this machine's engine."""
+
+    @staticmethod
+    def deploy_configuration(port: int | None = None, replicas: int = 1, cpu_cores: float | None = None,
+                             memory_gb: float | None = None, auth_enabled: bool = True,
+                             scoring_timeout_ms: int = 60_000,
+                             max_request_bytes: int = LocalWebserviceDeploymentConfiguration.max_request_bytes,
+                             max_concurrent_requests_per_container: int = 1, startup_timeout_seconds: int = 300,
+                             tags: dict[str, Any] | None = None, description: str | None = None
+                             ) -> DockerWebserviceDeploymentConfiguration:
+        return DockerWebserviceDeploymentConfiguration(
+            port=port, replicas=replicas, cpu_cores=cpu_cores, memory_gb=memory_gb, auth_enabled=auth_enabled,
+            scoring_timeout_ms=scoring_timeout_ms, max_request_bytes=max_request_bytes,
+            max_concurrent_requests_per_container=max_concurrent_requests_per_container,
+            startup_timeout_seconds=startup_timeout_seconds, tags=tags, description=description)
+
+
+class AciWebservice(Webservice):
+    """Azure Container Instances in v1 scripts: one Docker container here, keys off by default (as ACI)."""
+
+    deploy_configuration = staticmethod(aci_configuration)
+
+
+class AksWebservice(Webservice):
+    """Azure Kubernetes Service in v1 scripts: ``num_replicas`` Docker containers here, keys on (as AKS).
+    Autoscaling is refused until this workspace has it (see ``webservice_config``)."""
+
+    deploy_configuration = staticmethod(aks_configuration)
+
+
+__all__ = ["AciServiceDeploymentConfiguration", "AciWebservice", "AksCompute", "AksServiceDeploymentConfiguration",
+           "AksWebservice", "DockerWebservice", "DockerWebserviceDeploymentConfiguration", "InferenceConfig",
+           "LocalWebservice", "LocalWebserviceDeploymentConfiguration", "ScoringRequestTooLarge", "Webservice",
+           "WebserviceException"]

@@ -4,7 +4,8 @@ from typing import Any
 
 from azureml.core._lazy import resolve
 
-__all__ = ["AciWebservice", "LocalWebservice", "Webservice"]  # noqa: F822 - resolved lazily by __getattr__
+# resolved lazily by __getattr__
+__all__ = ["AciWebservice", "AksWebservice", "LocalWebservice", "Webservice"]  # noqa: F822
 
 
 def __getattr__(name: str) -> Any:
