@@ -102,22 +102,23 @@ class InferenceConfig:
 
 def _environment_from_conda_file(conda_file: str | os.PathLike[str], source_directory: str) -> Environment:
     """v1's ``InferenceConfig(conda_file=)``: the file as given, else relative to ``source_directory``."""
-    from jupyter_aml.sdk.environment import Environment
-
     path = Path(conda_file)
     if not path.is_file() and (Path(source_directory) / path).is_file():
         path = Path(source_directory) / path
     if not path.is_file():
         raise InvalidInput(f"conda_file {str(conda_file)!r} does not exist",
                            hint="give its path, or a path relative to source_directory")
-    build = getattr(Environment, "from_conda_specification", None)
+    from jupyter_aml.sdk import environment as environments
+
+    build = getattr(environments, "environment_from_conda_file", None)  # the environments' own conda reading
     if build is None:
-        raise InvalidInput("InferenceConfig(conda_file=...) needs Environment.from_conda_specification, which this "
+        raise InvalidInput("InferenceConfig(conda_file=...) needs conda files read into environments, which this "
                            "version does not have yet",
                            hint="use environment=Environment.from_pip_requirements(name, 'requirements.txt')")
-    return cast("Environment", build(f"inference-{path.stem}", str(path)))
+    return cast("Environment", build(path, name=f"inference-{path.stem}"))
 
 
+V1_COMPUTE_TYPES = {"aci": "docker", "aks": "docker"}  # v1's kinds -> the compute type their replicas run on here
 RAISE_LIMIT = ("raise the limit with service.update(max_request_bytes=N) (at most 1 GiB), or deploy with "
                "deploy_configuration(max_request_bytes=N); or send fewer rows per request")
 
@@ -182,8 +183,9 @@ class Webservice:
              model_id: str | None = None, tags: Any = None, **_: Any) -> builtins.list[Webservice]:
         items = workspace._api.list_endpoints(workspace.name)["items"]
         out = []
+        wanted = V1_COMPUTE_TYPES.get(compute_type.lower(), compute_type.lower()) if compute_type else None
         for item in items:
-            if compute_type and item["compute_type"].lower() != compute_type.lower():
+            if wanted and item["compute_type"].lower() != wanted:
                 continue
             if model_name and not any(m.split(":")[0] == model_name for m in item["models"]):
                 continue

@@ -52,5 +52,7 @@ def test_aci_and_aks_deployments_keep_v1_defaults_tags_and_description(service, 
     assert keyed.status_code == 200 and aks.get_keys()[0] == "aks-primary-key-0123456789"
     assert {s.name: s.tags for s in Webservice.list(ws)} == {"aci-svc": {"data": "mnist"}, "aks-svc": {"tier": "prod"}}
     assert len(client.containers.list(filters={"label": "aml.service=v1docker/aks-svc"})) == 2
+    assert sorted(s.name for s in Webservice.list(ws, compute_type="ACI")) == ["aci-svc", "aks-svc"]  # both Docker
+    assert Webservice.list(ws, compute_type="Local") == []
     aks.delete()
     aci.delete()

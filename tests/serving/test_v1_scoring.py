@@ -189,13 +189,13 @@ def test_v1_settings_that_cannot_be_honoured_are_refused_with_the_reason(ws, mod
 def test_inference_config_conda_file_is_never_dropped(tmp_path):
     (tmp_path / "score.py").write_text("def init():\n    pass\n\ndef run(raw):\n    return raw\n")
     (tmp_path / "env.yml").write_text("name: scoring\ndependencies:\n  - python=3.11\n  - pip:\n    - six\n")
-    from jupyter_aml import Environment
+    from jupyter_aml.sdk import environment as environments
 
-    if hasattr(Environment, "from_conda_specification"):
+    if hasattr(environments, "environment_from_conda_file"):
         config = InferenceConfig("score.py", source_directory=tmp_path, conda_file="env.yml")
         assert config.environment is not None and "six" in json.dumps(config.environment._definition())
     else:
-        with pytest.raises(InvalidInput, match=r"conda_file.*from_conda_specification"):
+        with pytest.raises(InvalidInput, match=r"conda_file.*conda files read into environments"):
             InferenceConfig("score.py", source_directory=tmp_path, conda_file="env.yml")
     with pytest.raises(InvalidInput, match="does not exist"):
         InferenceConfig("score.py", source_directory=tmp_path, conda_file="missing.yml")
