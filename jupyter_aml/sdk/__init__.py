@@ -24,6 +24,7 @@ from jupyter_aml.sdk.run_events import RunEvents
 from jupyter_aml.sdk.runconfig import DockerConfiguration
 from jupyter_aml.sdk.webservice import (
     AciWebservice,
+    AksCompute,
     AksWebservice,
     DockerWebservice,
     InferenceConfig,
@@ -34,9 +35,10 @@ from jupyter_aml.sdk.workspace import Workspace
 
 __all__ = [
     "AciWebservice",
-    "AksWebservice",
     "ActivityFailedError",
     "ActivityFailedException",
+    "AksCompute",
+    "AksWebservice",
     "AmlCompute",
     "AmlComputeNodeStateCounts",
     "AmlComputeProvisioningConfiguration",

@@ -5,7 +5,7 @@ from typing import Any
 from azureml.core._lazy import resolve
 
 # resolved lazily by __getattr__
-__all__ = ["AmlCompute", "ComputeInstance", "ComputeTarget"]
+__all__ = ["AksCompute", "AmlCompute", "ComputeInstance", "ComputeTarget"]  # AksCompute: refused, see webservice_config
 
 
 def __getattr__(name: str) -> Any:
