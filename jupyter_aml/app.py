@@ -122,6 +122,7 @@ class AMLApplication(LoggingConfigurable):
         settings every compute created in a workspace gets (as the local target does)."""
         from jupyter_aml.compute.registry import build_backends
         from jupyter_aml.core.computes import ComputeService
+        from jupyter_aml.core.hyperdrive import HyperDriveService
         from jupyter_aml.core.service import AMLService
         from jupyter_aml.server.events import EventHub
         from jupyter_aml.serving.backends import launcher_types
@@ -134,6 +135,7 @@ class AMLApplication(LoggingConfigurable):
         self.service.subscribe(self.events.publish)
         backends = build_backends(computes or [{"name": "local", "type": "local"}])
         self.scheduler: Scheduler = self.scheduler_class(self.service, backends, service_url)
+        self.hyperdrive = HyperDriveService(self.service, self.scheduler)  # sweeps: core/hyperdrive.py
         self.computes: ComputeService = ComputeService(
             self.service.compute_records, self.scheduler, state_root=settings.root / "computes",
             events=self.service.publish, vm_sizes=vm_sizes, target_defaults=target_defaults, settings=settings)
@@ -167,6 +169,7 @@ class AMLApplication(LoggingConfigurable):
         await self.computes.start()
         await self.scheduler.reconcile()
         self.scheduler.start_monitor()
+        await self.hyperdrive.start()  # after reconcile: the sweeps' children are back in their queues
         await self.deployments.start()
 
     async def submit_folder(
@@ -182,6 +185,7 @@ class AMLApplication(LoggingConfigurable):
     async def stop(self) -> None:
         if not self._opened:
             return
+        await self.hyperdrive.stop()
         await self.computes.shutdown()
         await self.scheduler.shutdown()
         await self.deployments.stop()

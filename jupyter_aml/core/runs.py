@@ -49,7 +49,10 @@ class RunService(RunQueries, RunLifecycle):
     max_child_runs_per_run: int = MAX_CHILD_RUNS_PER_RUN
 
     # -- writing -------------------------------------------------------------------------------------
-    def create(self, workspace: str, spec: models.RunCreate, *, submitter: str) -> models.Run:
+    def create(
+        self, workspace: str, spec: models.RunCreate, *, submitter: str, parent_id: str | None = None
+    ) -> models.Run:
+        """A new run; with ``parent_id``, a child of that run in its experiment (HyperDrive's script children)."""
         if spec.kind == "script" and (spec.run_config is None or spec.snapshot_id is None):
             raise InvalidInput(
                 "a script run needs run_config and snapshot_id",
@@ -61,8 +64,9 @@ class RunService(RunQueries, RunLifecycle):
                 assert spec.run_config is not None and spec.snapshot_id is not None
                 self._check_script(s, spec.snapshot_id, spec.run_config.script)
             exp = WorkspaceService.experiment_row(s, ws, spec.experiment, create=True)
+            parent = self._parent_of_new(s, workspace, parent_id, exp) if parent_id else None
             row = self._new_row(
-                s, ws, exp, parent=None, kind=spec.kind, display_name=spec.display_name, submitter=submitter
+                s, ws, exp, parent=parent, kind=spec.kind, display_name=spec.display_name, submitter=submitter
             )
             row.description = spec.description
             row.snapshot_id = spec.snapshot_id
@@ -77,6 +81,15 @@ class RunService(RunQueries, RunLifecycle):
             run = self.to_models(s, [row])[0]
         self._emit(run)
         return run
+
+    def _parent_of_new(self, s: Session, workspace: str, parent_id: str, exp: ExperimentRow) -> RunRow:
+        parent = self.row(s, workspace, parent_id)
+        if S(parent.status).terminal:
+            raise Conflict(f"run {parent_id!r} is {parent.status}; it cannot get new child runs")
+        if parent.experiment_id != exp.id:
+            raise InvalidInput(f"a child run is in its parent's experiment, not {exp.name!r}")
+        self._check_child_quota(s, parent, 1)
+        return parent
 
     @staticmethod
     def _check_script(s: Session, snapshot_id: str, script: str) -> None:

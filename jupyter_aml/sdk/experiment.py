@@ -36,6 +36,10 @@ class Experiment:
         """Snapshot ``config.source_directory``, record git info, and queue the run on its compute target."""
         from jupyter_aml.sdk.submit import git_info, upload_snapshot
 
+        own_submit = getattr(config, "_submit", None)  # v1's configs submit themselves (HyperDriveConfig)
+        if not isinstance(config, ScriptRunConfig) and callable(own_submit):
+            run: Run = own_submit(self, tags, display_name=display_name, properties=properties, progress=progress)
+            return run
         if not isinstance(config, ScriptRunConfig):
             raise InvalidInput(f"submit() takes a ScriptRunConfig, not {type(config).__name__}")
         computes = self.workspace.compute_targets

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from jupyter_aml.widgets import html as H
 from jupyter_aml.widgets.feed import RunFeed, wait_until
+from jupyter_aml.widgets.parallel import ParallelCoordinates
 from jupyter_aml.widgets.state import RunState
 
 if TYPE_CHECKING:
@@ -77,12 +78,13 @@ class RunDetails:
         self.charts = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap", width="100%"))
         self.metrics_html = widgets.HTML()
         self.children_html = widgets.HTML()
+        self.parallel = ParallelCoordinates(self.state)  # a HyperDrive run's children (widgets/parallel.py)
         self.outputs_html = widgets.HTML()
         self.logs_html = widgets.HTML(self._logs_html())
         self.widget = _RunBox(
             self,
-            children=[self.header, self.charts, self.metrics_html, self.children_html, self.outputs_html,
-                      self.logs_html],
+            children=[self.header, self.charts, self.metrics_html, self.children_html, self.parallel.widget,
+                      self.outputs_html, self.logs_html],
             layout=widgets.Layout(width="100%"),
         )
         self.widget.add_class("jp-aml-run-details")
@@ -113,6 +115,7 @@ class RunDetails:
             self._pending.clear()
             for fig in self.figures.values():
                 fig.close()
+            self.parallel.close()
             for child in (self.header, self.charts, self.metrics_html, self.children_html, self.outputs_html,
                           self.logs_html):
                 child.close()
@@ -174,6 +177,7 @@ class RunDetails:
             self.metrics_html.value = self._metrics_html()
         if "children" in parts:
             self.children_html.value = self._children_html()
+            self.parallel.render()
         if "files" in parts:
             self.outputs_html.value = self._outputs_html()
         if "logs" in parts or "run" in parts:
