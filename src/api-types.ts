@@ -1392,6 +1392,23 @@ export interface components {
       } | null;
     };
     /**
+     * CondaSection
+     * @description v1's conda file as data: its conda packages are installed from PyPI (envbuild/conda.py maps the names).
+     */
+    CondaSection: {
+      /** Channels */
+      channels?: string[];
+      /** Dependencies */
+      dependencies?: string[];
+      /**
+       * Name
+       * @default null
+       */
+      name?: string | null;
+      /** Pip */
+      pip?: string[];
+    };
+    /**
      * DeploymentConfigSpec
      * @description How the service runs. ``local``: replica processes on this machine; ``docker``: containers; other names:
      *     launchers installed under the ``jupyter_aml.serving`` entry points (checked when the service is created).
@@ -1609,6 +1626,11 @@ export interface components {
       built: boolean;
       /** Environment */
       environment: string;
+      /**
+       * Image
+       * @default null
+       */
+      image?: string | null;
       /** Log */
       log: string[];
       /** Python */
@@ -1623,6 +1645,11 @@ export interface components {
      * @description An environment to register: the run environment spec plus the Python version it needs.
      */
     EnvironmentDefinition: {
+      /**
+       * Docker Base Dockerfile
+       * @default null
+       */
+      docker_base_dockerfile?: string | null;
       /**
        * Docker Base Image
        * @default null
@@ -1667,6 +1694,11 @@ export interface components {
     /** EnvironmentSpec */
     EnvironmentSpec: {
       /**
+       * Docker Base Dockerfile
+       * @default null
+       */
+      docker_base_dockerfile?: string | null;
+      /**
        * Docker Base Image
        * @default null
        */
@@ -1691,6 +1723,11 @@ export interface components {
        */
       name?: string;
       python?: components['schemas']['PythonSection'];
+      /**
+       * Python Version
+       * @default null
+       */
+      python_version?: string | null;
       /**
        * Version
        * @default null
@@ -2410,6 +2447,8 @@ export interface components {
     };
     /** PythonSection */
     PythonSection: {
+      /** @default null */
+      conda_dependencies?: components['schemas']['CondaSection'] | null;
       /**
        * Interpreter Path
        * @default null

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +22,24 @@ from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.registry import parse_ref
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.envbuild import definition_user_managed
+from jupyter_aml.envbuild.conda import CondaError, resolve_section
+from jupyter_aml.envbuild.curated import VERSION as CURATED_VERSION
+from jupyter_aml.envbuild.curated import curated_definition, is_curated
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from jupyter_aml.runtime.names import validate_resource_name
 from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import EnvironmentRow, WorkspaceRow
 
 HASH_VERSION = 1
+CURATED_AT = datetime(2026, 6, 30, tzinfo=timezone.utc)  # curated environments are as old as v1's end of support
 
 
 def canonical_spec(spec: rm.EnvironmentDefinition) -> dict[str, Any]:
     """The parts of a definition that make it what it is, in a stable form."""
+    conda = spec.python.conda_dependencies.model_dump(exclude={"name"}) if spec.python.conda_dependencies else None
     return {
         "python_version": spec.python_version,
-        "user_managed": definition_user_managed(spec.python.user_managed, spec.python.pip),
+        "user_managed": definition_user_managed(spec.python.user_managed, spec.python.pip, conda),
         "interpreter_path": spec.python.interpreter_path,
         "pip": [p.strip() for p in spec.python.pip if p.strip()],
         "env_vars": dict(sorted(spec.env_vars.items())),
@@ -41,6 +47,8 @@ def canonical_spec(spec: rm.EnvironmentDefinition) -> dict[str, Any]:
         # only when set, so the hash of every definition registered before Docker runs existed stays the same
         **({"docker_enabled": True} if spec.docker_enabled else {}),
         **({"docker_shm_size": spec.docker_shm_size} if spec.docker_shm_size else {}),
+        **({"conda": conda} if conda else {}),
+        **({"docker_base_dockerfile": spec.docker_base_dockerfile} if spec.docker_base_dockerfile else {}),
     }
 
 
@@ -60,6 +68,7 @@ class EnvironmentRegistry:
             raise InvalidInput(
                 f"environment name {spec.name!r} is reserved for curated environments", hint="pick your own name"
             )
+        check_conda(spec)
         digest = spec_hash(spec)
         for _attempt in range(5):
             try:
@@ -95,6 +104,8 @@ class EnvironmentRegistry:
     def get(self, workspace: str, name: str, version: int | None = None) -> rm.RegisteredEnvironment:
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
+            if is_curated(name):
+                return curated(ws, name, version)
             return self._model(ws, self.row(s, ws, name, version))
 
     @staticmethod
@@ -112,6 +123,8 @@ class EnvironmentRegistry:
     def resolve(cls, s: Session, ws: WorkspaceRow, ref: str) -> rm.RegisteredEnvironment:
         """``name`` or ``name:version``, inside the caller's session."""
         name, version = parse_ref(ref)
+        if is_curated(name):
+            return curated(ws, name, version)
         return cls._model(ws, cls.row(s, ws, name, version))
 
     def all(self, workspace: str, *, name: str | None = None, latest: bool = False) -> list[rm.RegisteredEnvironment]:
@@ -129,6 +142,7 @@ class EnvironmentRegistry:
     def build(self, workspace: str, name: str, version: int) -> rm.EnvironmentBuild:
         """Build one version's Python now (blocking), with the same builder and cache that runs and local web
         services use, so their next start reuses it."""
+        from jupyter_aml.envbuild.container import docker_settings, prepare_image
         from jupyter_aml.envbuild.venv import EnvBuildError, interpreter_spec, prepare_environment
 
         if self.env_cache is None:
@@ -137,14 +151,22 @@ class EnvironmentRegistry:
         lines: list[str] = []
         started = time.monotonic()
         try:
-            spec = interpreter_spec(registered.spec.model_dump(mode="json"))
+            definition = registered.spec.model_dump(mode="json")
+            docker = docker_settings(definition)
+            if docker is not None:  # docker.enabled: the image Docker runs of this environment start
+                image = prepare_image(definition, docker, self.env_cache, log=lines.append)
+                return rm.EnvironmentBuild(
+                    environment=f"{registered.name}:{registered.version}", python=image.python,
+                    venv_hash=image.spec_hash, built=image.built, seconds=round(time.monotonic() - started, 3),
+                    log=lines[-200:], image=image.image)
+            spec = interpreter_spec(definition)
             prepared = prepare_environment(spec, self.env_cache, log=lines.append)
         except EnvBuildError as exc:
             last = [line.strip() for line in exc.tail.splitlines() if line.strip()][-3:]
             raise InvalidInput(
                 f"environment {registered.name}:{registered.version} could not be built: {exc.message}"
                 + ("\n" + "\n".join(last) if last else ""),
-                hint="fix its pip requirements or Python version and register it again",
+                hint="fix its packages, Python version or Docker settings and register it again",
                 details={"log": [*lines, *exc.tail.splitlines()][-200:]},
             ) from None
         return rm.EnvironmentBuild(
@@ -163,3 +185,24 @@ class EnvironmentRegistry:
             spec=spec,
             created_at=utc(row.created_at),
         )
+
+
+def check_conda(spec: rm.EnvironmentDefinition) -> None:
+    """A conda specification whose packages have no PyPI equivalent is refused when it is registered."""
+    if spec.python.conda_dependencies is None:
+        return
+    try:
+        resolve_section(spec.python.conda_dependencies.model_dump())
+    except CondaError as exc:
+        raise InvalidInput(exc.message, hint=exc.hint) from None
+
+
+def curated(ws: WorkspaceRow, name: str, version: int | None) -> rm.RegisteredEnvironment:
+    """A curated environment (envbuild/curated.py), which every workspace has without registering it."""
+    definition = curated_definition(name)
+    if definition is None or version not in (None, CURATED_VERSION):
+        what = f"curated environment {name!r}" + (f" version {version}" if version is not None else "")
+        raise NotFound(f"{what} does not exist", hint="Environment.list(ws) shows the curated environments")
+    spec = rm.EnvironmentDefinition.model_validate({**definition, "version": str(CURATED_VERSION)})
+    return rm.RegisteredEnvironment(name=name, version=CURATED_VERSION, workspace=ws.name, spec_hash=spec_hash(spec),
+                                    spec=spec, created_at=CURATED_AT)

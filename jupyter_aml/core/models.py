@@ -136,10 +136,20 @@ class ExperimentList(BaseModel):
     items: list[Experiment]
 
 
+class CondaSection(Strict):
+    """v1's conda file as data: its conda packages are installed from PyPI (envbuild/conda.py maps the names)."""
+
+    name: str | None = Field(default=None, max_length=255)
+    channels: list[Annotated[str, Field(max_length=1024)]] = Field(default_factory=list, max_length=50)
+    dependencies: list[Annotated[str, Field(max_length=1024)]] = Field(default_factory=list, max_length=500)
+    pip: list[Annotated[str, Field(max_length=1024)]] = Field(default_factory=list, max_length=500)
+
+
 class PythonSection(Strict):
     user_managed: StrictBool = True  # StrictBool: 0, 1 or "yes" are refused, as the document says
     interpreter_path: str | None = Field(default=None, max_length=1024)
     pip: list[Annotated[str, Field(max_length=1024)]] = Field(default_factory=list, max_length=500)
+    conda_dependencies: CondaSection | None = None  # docs/environments.md
 
 
 class EnvironmentSpec(Strict):
@@ -153,6 +163,9 @@ class EnvironmentSpec(Strict):
     # an image built from docker_base_image (a base image alone is for Docker web services). docs/docker-runs.md
     docker_enabled: StrictBool = False
     docker_shm_size: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,5}[bkmg]?$")
+    # v1's Environment.docker.base_dockerfile: the run's base image is built from it (docs/environments.md)
+    docker_base_dockerfile: str | None = Field(default=None, max_length=65536)
+    python_version: str | None = Field(default=None, pattern=r"^3\.[0-9]{1,2}$")  # "3.11": found, never fetched
 
     @field_validator("env_vars")
     @classmethod

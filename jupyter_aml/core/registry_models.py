@@ -151,6 +151,7 @@ class EnvironmentBuild(BaseModel):
     built: bool  # False when the venv was already cached
     seconds: float
     log: list[str]
+    image: str | None = None  # the Docker image, for an environment with docker_enabled (docs/environments.md)
 
 
 # -- web services ------------------------------------------------------------------------------------------

@@ -21,12 +21,13 @@ from typing import Any
 
 from jupyter_aml.compute.base import ComputeBackend, RunJob
 from jupyter_aml.core import models
+from jupyter_aml.core.deadlines import overdue_runs
 from jupyter_aml.core.journal_recovery import Recovery, recover_journal
 from jupyter_aml.core.models import RunStatus
 from jupyter_aml.core.run_queue import CONFIGURED, TargetKey, TargetQueue
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import utcnow
-from jupyter_aml.errors import InvalidInput
+from jupyter_aml.errors import Conflict, InvalidInput
 from jupyter_aml.runtime import env as E
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,6 @@ class Scheduler:
         self._tasks: set[asyncio.Future[None]] = set()  # background pumps and wake-ups, kept until done
         self._started = utcnow()
         self.on_queue_change: Callable[[TargetKey], None] | None = None  # the compute service publishes it
-        # Checks of a run's spec before anything is stored (HyperDrive checks its sweep configuration here)
-        self.submit_checks: list[Callable[[str, models.RunCreate], None]] = []
 
     # -- targets ---------------------------------------------------------------------------------------------
     def configured(self) -> dict[str, ComputeBackend]:
@@ -123,17 +122,11 @@ class Scheduler:
         task.add_done_callback(self._tasks.discard)
 
     # -- runs ------------------------------------------------------------------------------------------------
-    async def submit(
-        self, workspace: str, spec: models.RunCreate, *, submitter: str, parent_id: str | None = None
-    ) -> models.Run:
-        """Create the run (a child of ``parent_id`` if given) and queue it on its target."""
+    async def submit(self, workspace: str, spec: models.RunCreate, *, submitter: str) -> models.Run:
         target = None
-        for check in self.submit_checks:
-            check(workspace, spec)
         if spec.kind == "script" and spec.run_config is not None:
             target = self.check_target(workspace, spec.run_config.compute_target)
-        run = await asyncio.to_thread(
-            self.service.runs.create, workspace, spec, submitter=submitter, parent_id=parent_id)
+        run = await asyncio.to_thread(self.service.runs.create, workspace, spec, submitter=submitter)
         if run.kind == "script" and target is not None:
             target.queue.append((workspace, run.id))
             self._owner[run.id] = target.key
@@ -240,29 +233,22 @@ class Scheduler:
         finally:
             await self._pump(key)
 
-    async def cancel(self, workspace: str, run_id: str, *, reason: str | None = None) -> models.Run:
-        """Cancel a run (``reason`` becomes its error message) and stop its script-run descendants, which the
-        status change marks Canceled (a HyperDrive run's children)."""
+    async def cancel(self, workspace: str, run_id: str) -> models.Run:
         run = await asyncio.to_thread(self.service.runs.get, workspace, run_id)
         if run.status.terminal:
             return run
-        children = await asyncio.to_thread(self.service.runs.children, workspace, run_id, recursive=True)
-        error = models.RunError(message=reason) if reason else None
-        run = await asyncio.to_thread(self.service.runs.set_status, workspace, run_id,
-                                      models.StatusUpdate(status=RunStatus.CANCELED, error=error))
-        for job in [run, *(c for c in children if c.kind == "script" and not c.status.terminal)]:
-            await self._stop_job(workspace, job)
-        return run
-
-    async def _stop_job(self, workspace: str, run: models.Run) -> None:
-        key = self._owner.get(run.id)
+        key = self._owner.get(run_id)
         target = self.targets.get(key) if key is not None else self.find(workspace, run.compute_target or "")
-        if target and (workspace, run.id) in target.queue:
-            target.queue.remove((workspace, run.id))
-        if target and run.id in target.running:
-            await target.backend.cancel(run.id)
+        if target and (workspace, run_id) in target.queue:
+            target.queue.remove((workspace, run_id))
+        run = await asyncio.to_thread(
+            self.service.runs.set_status, workspace, run_id, models.StatusUpdate(status=RunStatus.CANCELED)
+        )
+        if target and run_id in target.running:
+            await target.backend.cancel(run_id)
         elif target and self.on_queue_change is not None:
             self.on_queue_change(target.key)
+        return run
 
     async def reconcile(self) -> None:
         """After a (re)start: requeue what never started; fail what nothing runs any more."""
@@ -306,6 +292,7 @@ class Scheduler:
             await asyncio.sleep(max(0.2, settings.heartbeat_interval_seconds / 2))
             try:
                 now = utcnow()
+                await self._cancel_overdue(now)
                 # Silence is measured from the later of the last heartbeat and this service's start: agents
                 # could not reach a service that was down, so a restart gives them the full grace again.
                 not_responding_before = now - timedelta(seconds=settings.not_responding_after_seconds)
@@ -322,6 +309,19 @@ class Scheduler:
                         await self._stop_silent(run)
             except Exception:
                 log.exception("heartbeat monitor pass failed")
+
+    async def _cancel_overdue(self, now: datetime) -> None:
+        """max_run_duration_seconds (core/deadlines.py): a run over it is canceled, with the reason as its error."""
+        for late in await asyncio.to_thread(overdue_runs, self.service.db, now):
+            try:
+                await asyncio.to_thread(self.service.runs.set_status, late.workspace, late.run_id,
+                                        models.StatusUpdate(status=RunStatus.CANCELED, error=late.error()))
+            except Conflict:
+                continue  # it ended meanwhile
+            key = self._owner.get(late.run_id)
+            target = self.targets.get(key) if key is not None else None
+            if target is not None and late.run_id in target.running:
+                await target.backend.cancel(late.run_id)
 
     async def _stop_silent(self, run: models.Run) -> None:
         """A run failed for silence: stop its whole process tree (a hung agent does not stop its script),

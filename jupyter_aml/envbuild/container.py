@@ -32,6 +32,7 @@ CA_FILES_VAR = "AML_DOCKER_CA_FILES"  # os.pathsep-separated CA files an image t
 CA_DIR = Path("/usr/local/share/ca-certificates")
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 IMAGE_REPO = "jupyter-aml/env"
+BASE_REPO = "jupyter-aml/base"  # images built from an environment's base_dockerfile
 IMAGE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}")
 VENV = "/opt/venv"
 CA_IN_IMAGE = "/opt/aml-ca.pem"
@@ -47,6 +48,7 @@ NO_ENGINE_FIX = ("start the engine (as root: `dockerd &`), or point DOCKER_HOST 
 class DockerSettings:
     base_image: str
     shm_size: str | None = None
+    base_dockerfile: str | None = None  # v1's docker.base_dockerfile: built first, then used as the base image
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,16 @@ def docker_settings(spec: Mapping[str, Any] | None, environ: Mapping[str, str] |
     if spec.get("docker_enabled") is not True:
         return None
     env = os.environ if environ is None else environ
+    dockerfile_text = spec.get("docker_base_dockerfile") or None
+    if dockerfile_text and spec.get("docker_base_image"):
+        raise EnvBuildError("the environment names both docker.base_image and docker.base_dockerfile: give one")
     base = spec.get("docker_base_image") or env.get(BASE_IMAGE_VAR) or DEFAULT_BASE_IMAGE
+    if dockerfile_text:
+        base = f"{BASE_REPO}:{hashlib.sha256(str(dockerfile_text).encode()).hexdigest()[:20]}"
     if not IMAGE_REF.fullmatch(str(base)):
         raise EnvBuildError(f"docker_base_image {base!r} is not an image reference (name[:tag] or name@digest)")
-    return DockerSettings(base_image=str(base), shm_size=spec.get("docker_shm_size") or None)
+    return DockerSettings(base_image=str(base), shm_size=spec.get("docker_shm_size") or None,
+                          base_dockerfile=str(dockerfile_text) if dockerfile_text else None)
 
 
 def docker_cli(environ: Mapping[str, str] | None = None) -> str:
@@ -140,12 +148,18 @@ def prepare_image(spec: Mapping[str, Any] | None, settings: DockerSettings, cach
     """The image a Docker run starts: its base image as it is, or one built (or reused) with its requirements."""
     docker = docker_cli()
     base = settings.base_image
+    if settings.base_dockerfile is not None:
+        build_base_image(docker, settings.base_dockerfile, base, cache_dir, log=log, cancel=cancel)
     base_id = image_id(docker, base)
     if base_id is None:
         raise EnvBuildError(f"the base image {base!r} is not in the Docker engine, and nothing is pulled here: "
                             f"load or build it first (docker load / docker import / docker build -t {base} ...), "
                             "or name one the engine has in Environment.docker.base_image")
     python = parse_spec(spec)
+    for note in python.notes:
+        log(note)
+    if python.python_version:
+        check_image_python(docker, base, python.interpreter or "python3", python.python_version)
     if python.user_managed:
         log(f"Docker run in {base} as it is (user-managed dependencies)")
         return PreparedImage(docker, base, python.interpreter or "python3")
@@ -165,6 +179,39 @@ def prepare_image(spec: Mapping[str, Any] | None, settings: DockerSettings, cach
             return ready
         _build(docker, tag, base, python.pip, ca, digest, cache_dir, log, cancel, base_python)
     return PreparedImage(docker, tag, ready.python, built=True, spec_hash=digest)
+
+
+def build_base_image(docker: str, text: str, tag: str, cache_dir: Path, *, log: LogFn,
+                     cancel: threading.Event | None = None) -> None:
+    """Build the image of an environment's ``base_dockerfile`` (tagged by the hash of its text; reused while the
+    text is unchanged). The build context holds the Dockerfile alone; its FROM image must be in the engine."""
+    if image_id(docker, tag):
+        log(f"reusing base image {tag} (built from the environment's Dockerfile)")
+        return
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with _FileLock(cache_dir / f"docker-{tag.rsplit(':', 1)[1]}.lock", log, cancel):
+        if image_id(docker, tag):
+            return
+        with tempfile.TemporaryDirectory(prefix=".dockerfile-", dir=cache_dir) as context:
+            (Path(context) / "Dockerfile").write_text(text)
+            log(f"building base image {tag} from the environment's Dockerfile")
+            code, tail = run_logged([docker, "build", "--network", "host", "--label", "aml.base-dockerfile=1",
+                                     "-t", tag, context], log, cancel)
+    if code != 0:
+        raise EnvBuildError(f"building the environment's base_dockerfile failed (docker build exited with code {code}):"
+                            " its FROM image must be in the engine (nothing is pulled here); see the agent log", tail)
+
+
+def check_image_python(docker: str, image: str, python: str, wanted: str) -> None:
+    """Refuse an image whose Python is not the version the environment asks for (nothing can install another)."""
+    cmd = [docker, "run", "--rm", "--pull", "never", "--network", "none", "--entrypoint", python, image, "-c",
+           "import sys; print('%d.%d' % sys.version_info[:2])"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    found = out.stdout.strip().splitlines()[-1:] if out.returncode == 0 else []
+    if found != [wanted]:
+        have = f"Python {found[0]}" if found else f"no working {python} (exit code {out.returncode})"
+        raise EnvBuildError(f"the environment needs Python {wanted}, and the image {image!r} has {have}: pick a base "
+                            "image with that Python, or drop the version", out.stderr[-2000:])
 
 
 def _build(docker: str, tag: str, base: str, pip: tuple[str, ...], ca: bytes, digest: str, cache_dir: Path,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jupyter_aml.envbuild.conda import CondaError, resolve_section
 from jupyter_aml.errors import RunCanceled
 
 PKG_DIR = Path(__file__).resolve().parent.parent  # the installed jupyter_aml package
@@ -58,8 +59,10 @@ class PreparedEnv:
 class PythonSpec:
     user_managed: bool
     interpreter: str | None
-    pip: tuple[str, ...]
+    pip: tuple[str, ...]  # with the conda packages' PyPI equivalents first (envbuild/conda.py)
     env_vars: dict[str, str]
+    python_version: str | None = None  # "3.11": the base interpreter must be that Python
+    notes: tuple[str, ...] = ()  # what the conda mapping skipped or ignored, for the build log
 
 
 def needs_managed_venv(python: Mapping[str, Any] | None) -> bool:
@@ -71,7 +74,9 @@ def needs_managed_venv(python: Mapping[str, Any] | None) -> bool:
     explicit = python.get("user_managed")
     if explicit is not None:
         return not explicit
-    return any(str(r).strip() for r in (python.get("pip") or []))
+    conda = python.get("conda_dependencies") or {}
+    return any(str(r).strip() for r in [*(python.get("pip") or []), *(conda.get("dependencies") or []),
+                                         *(conda.get("pip") or [])] if str(r).strip() not in ("pip", "python"))
 
 
 def default_managed_flag(user_managed: bool) -> bool | None:
@@ -79,28 +84,43 @@ def default_managed_flag(user_managed: bool) -> bool | None:
     return None if user_managed else False
 
 
-def definition_user_managed(user_managed: bool, pip: Iterable[Any] | None) -> bool:
+def definition_user_managed(user_managed: bool, pip: Iterable[Any] | None,
+                            conda: Mapping[str, Any] | None = None) -> bool:
     """The pip rule for a definition whose ``user_managed`` defaults to True (a registered environment, the
-    SDK's ``Environment``): True there means "not set", so pip requirements still get a managed venv."""
-    return not needs_managed_venv({"user_managed": default_managed_flag(user_managed), "pip": list(pip or [])})
+    SDK's ``Environment``): True there means "not set", so pip requirements (or conda packages) still get a
+    managed venv."""
+    return not needs_managed_venv({"user_managed": default_managed_flag(user_managed), "pip": list(pip or []),
+                                   "conda_dependencies": dict(conda or {})})
 
 
 def definition_spec(environment: Mapping[str, Any]) -> dict[str, Any]:
     """A registered environment's definition as the builder's spec (``python`` with ``user_managed`` settled by
     the pip rule, ``env_vars``), for every place that builds one: local replicas, images, the build route."""
     python = dict(environment.get("python") or {})
-    python["user_managed"] = definition_user_managed(bool(python.get("user_managed", True)), python.get("pip"))
-    return {"python": python, "env_vars": dict(environment.get("env_vars") or {})}
+    python["user_managed"] = definition_user_managed(bool(python.get("user_managed", True)), python.get("pip"),
+                                                     python.get("conda_dependencies"))
+    return {"python": python, "env_vars": dict(environment.get("env_vars") or {}),
+            "python_version": environment.get("python_version")}
 
 
 def parse_spec(spec: Mapping[str, Any] | None) -> PythonSpec:
     """Read ``{name, python: {user_managed, interpreter_path?, pip: [...]}, env_vars: {}}``."""
     spec = spec or {}
     python = spec.get("python") or {}
-    pip = tuple(str(r).strip() for r in (python.get("pip") or []) if str(r).strip())
+    try:
+        conda = resolve_section(python.get("conda_dependencies"))
+    except CondaError as exc:
+        raise EnvBuildError(str(exc)) from None
+    pip = tuple(str(r).strip() for r in [*(conda.pip if conda else ()), *(python.get("pip") or [])] if str(r).strip())
     user_managed = not needs_managed_venv(python)
     env_vars = {str(k): str(v) for k, v in (spec.get("env_vars") or {}).items()}
-    return PythonSpec(bool(user_managed), python.get("interpreter_path") or None, pip, env_vars)
+    wanted = spec.get("python_version") or None
+    pinned = conda.python_version if conda else None
+    if wanted and pinned and wanted != pinned:
+        raise EnvBuildError(f"the environment asks for Python {wanted}, and its conda file for python={pinned}: "
+                            "give one version")
+    return PythonSpec(bool(user_managed), python.get("interpreter_path") or None, pip, env_vars,
+                      python_version=wanted or pinned, notes=conda.notes if conda else ())
 
 
 def spec_hash(pip: tuple[str, ...] | list[str], base_python: str) -> str:
@@ -258,20 +278,47 @@ def _relocate(tmp: Path, final: Path) -> None:
                 item.chmod(mode)
 
 
+def find_interpreter(version: str) -> str:
+    """An installed Python ``version`` ("3.11"): this one, else what ``uv python find`` finds (never a download),
+    else ``pythonX.Y`` on PATH; refused with the reason when there is none."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
+        return sys.executable
+    uv = shutil.which("uv")
+    if uv is not None:
+        env = {**_builder_env(), "UV_PYTHON_DOWNLOADS": "never"}
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            out = subprocess.run([uv, "python", "find", "--system", version], capture_output=True, text=True,
+                                 timeout=60, env=env, stdin=subprocess.DEVNULL)
+            found = out.stdout.strip().splitlines()
+            if out.returncode == 0 and found and os.access(found[-1], os.X_OK):
+                return found[-1]
+    on_path = shutil.which(f"python{version}")
+    if on_path is not None:
+        return on_path
+    raise EnvBuildError(f"the environment needs Python {version}, which is not installed on this machine (uv python "
+                        f"find {version} and python{version} on PATH found none; nothing is downloaded here): install "
+                        f"it on the machine that runs the run, or drop the version (python={version} in the conda "
+                        "file, python.python_version)")
+
+
+def interpreter_version(python: str) -> str:
+    """"3.11" of an interpreter."""
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+    out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True,
+                         text=True, timeout=60, stdin=subprocess.DEVNULL)
+    if out.returncode != 0:
+        raise EnvBuildError(f"interpreter {python} does not run", out.stderr[-2000:])
+    return out.stdout.strip()
+
+
 def interpreter_spec(environment: Mapping[str, Any]) -> dict[str, Any]:
     """A registered environment's definition as the builder's spec, with ``python_version`` turned into a base
     interpreter found on this machine."""
     spec = definition_spec(environment)
-    wanted = environment.get("python_version")
+    wanted = parse_spec(spec).python_version
     if wanted and not spec["python"].get("interpreter_path"):
-        if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
-            spec["python"]["interpreter_path"] = sys.executable
-        else:
-            found = shutil.which(f"python{wanted}")
-            if found is None:
-                raise EnvBuildError(f"the environment needs Python {wanted}, which is not installed on this machine "
-                                    f"(looked for python{wanted} on PATH)")
-            spec["python"]["interpreter_path"] = found
+        spec["python"]["interpreter_path"] = find_interpreter(wanted)
     return spec
 
 
@@ -279,13 +326,20 @@ def prepare_environment(spec: Mapping[str, Any] | None, cache_dir: Path, *, log:
                         cancel: threading.Event | None = None, builder: str = "auto") -> PreparedEnv:
     """The interpreter for a run, building (or reusing) the cached venv its spec describes."""
     py = parse_spec(spec)
+    for note in py.notes:
+        log(note)
     if py.user_managed:
         interpreter = py.interpreter or sys.executable
         if not (os.path.isfile(interpreter) and os.access(interpreter, os.X_OK)):
             raise EnvBuildError(f"interpreter_path {interpreter!r} is not an executable file")
+        _check_version(interpreter, py.python_version)
         log(f"user-managed environment: {interpreter}")
         return PreparedEnv(python=interpreter)
-    base = py.interpreter or sys.executable
+    if py.interpreter:
+        base = py.interpreter
+        _check_version(base, py.python_version)
+    else:
+        base = find_interpreter(py.python_version) if py.python_version else sys.executable
     digest = spec_hash(py.pip, base)
     cache_dir.mkdir(parents=True, exist_ok=True)
     final = cache_dir / digest
@@ -320,6 +374,12 @@ def prepare_environment(spec: Mapping[str, Any] | None, cache_dir: Path, *, log:
             raise
         log(f"environment {digest[:12]} ready in {time.monotonic() - started:.1f} s")
     return PreparedEnv(python=str(final / "bin" / "python"), venv=final, built=True, spec_hash=digest)
+
+
+def _check_version(python: str, wanted: str | None) -> None:
+    if wanted and (found := interpreter_version(python)) != wanted:
+        raise EnvBuildError(f"the environment needs Python {wanted}, and its interpreter {python} is Python {found}: "
+                            "name an interpreter of that version, or drop the version")
 
 
 PROBE = """

@@ -147,6 +147,14 @@ class ComputeUpdate(TypedDict, total=False):
     tags: dict[str, str | float | bool | None] | None
 
 
+class CondaSection(TypedDict, total=False):
+    """v1's conda file as data: its conda packages are installed from PyPI (envbuild/conda.py maps the names)."""
+    name: str | None
+    channels: list[str]
+    dependencies: list[str]
+    pip: list[str]
+
+
 class DeploymentConfigSpec(TypedDict, total=False):
     """How the service runs. ``local``: replica processes on this machine; ``docker``: containers; other names:"""
     compute_type: str
@@ -221,14 +229,18 @@ class EndpointTestResult(_EndpointTestResultRequired, total=False):
     error: str | None
 
 
-class EnvironmentBuild(TypedDict):
-    """The outcome of building (or finding already built) an environment's Python interpreter."""
+class _EnvironmentBuildRequired(TypedDict):
     environment: str
     python: str
     venv_hash: str | None
     built: bool
     seconds: float
     log: list[str]
+
+
+class EnvironmentBuild(_EnvironmentBuildRequired, total=False):
+    """The outcome of building (or finding already built) an environment's Python interpreter."""
+    image: str | None
 
 
 class EnvironmentDefinition(TypedDict, total=False):
@@ -240,6 +252,7 @@ class EnvironmentDefinition(TypedDict, total=False):
     docker_base_image: str | None
     docker_enabled: bool
     docker_shm_size: str | None
+    docker_base_dockerfile: str | None
     python_version: str | None
 
 
@@ -255,6 +268,8 @@ class EnvironmentSpec(TypedDict, total=False):
     docker_base_image: str | None
     docker_enabled: bool
     docker_shm_size: str | None
+    docker_base_dockerfile: str | None
+    python_version: str | None
 
 
 class _ErrorBodyRequired(TypedDict):
@@ -612,6 +627,7 @@ class PythonSection(TypedDict, total=False):
     user_managed: bool
     interpreter_path: str | None
     pip: list[str]
+    conda_dependencies: CondaSection | None
 
 
 class QueuedRun(TypedDict):

@@ -1,7 +1,12 @@
-"""``ScriptRunConfig``: what to run, where, and with which environment; saved to and loaded from a file."""
+"""``ScriptRunConfig``: what to run, where, and with which environment; saved to and loaded from a file.
+
+As in v1, its settings live in ``run_config`` (a ``RunConfiguration``): ``src.run_config.target``,
+``src.run_config.environment``, ... ; the arguments given here override the ``run_config`` passed in.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -9,9 +14,18 @@ from typing import Any
 
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.sdk.environment import Environment
+from jupyter_aml.sdk.run_configuration import RunConfiguration, target_name
 from jupyter_aml.sdk.runconfig import DockerConfiguration
 
 FORMAT = "jupyter-aml/runconfig@1"
+
+
+def distributed_payload(distributed_job_config: Any, node_count: int | None = None) -> dict[str, Any]:
+    """The REST fields of ``ScriptRunConfig(distributed_job_config=...)`` (PyTorchConfiguration, MpiConfiguration,
+    TensorflowConfiguration): ``run_config.distributed`` (sdk/distributed.py, docs/distributed.md)."""
+    from jupyter_aml.sdk.distributed import check_distributed, payload
+
+    return {"distributed": payload(check_distributed(distributed_job_config), node_count)}
 
 
 class ScriptRunConfig:
@@ -20,43 +34,103 @@ class ScriptRunConfig:
         source_directory: str | os.PathLike[str] = ".",
         script: str | None = None,
         arguments: list[Any] | None = None,
-        compute_target: Any = "local",
+        run_config: RunConfiguration | None = None,
+        _telemetry_values: Any = None,
+        compute_target: Any = None,
         environment: Environment | None = None,
+        distributed_job_config: Any = None,
+        resume_from: Any = None,
         max_run_duration_seconds: int | None = None,
-        command: list[str] | None = None,
+        command: list[str] | str | None = None,
         docker_runtime_config: DockerConfiguration | None = None,
     ) -> None:
-        if command and not script:  # Azure's command=["python", "train.py", ...] form
-            parts = [str(c) for c in command]
-            if parts and parts[0].startswith("python"):
-                parts = parts[1:]
-            script, arguments = parts[0], parts[1:]
-        if not script:
-            raise InvalidInput(
-                "ScriptRunConfig needs a script", hint="ScriptRunConfig(source_directory, script='train.py')"
-            )
-        self.source_directory = str(source_directory)
-        self.script = script
-        self.arguments = [str(a) for a in (arguments or [])]
-        self.compute_target = getattr(compute_target, "name", compute_target) or "local"
-        self.environment = environment or Environment()
-        self.max_run_duration_seconds = max_run_duration_seconds
+        if run_config is not None and not isinstance(run_config, RunConfiguration):
+            raise InvalidInput("run_config must be a RunConfiguration",
+                               hint="from azureml.core.runconfig import RunConfiguration")
+        if resume_from is not None:
+            raise InvalidInput("resume_from is not supported: runs here do not resume from a checkpoint",
+                               hint="load the checkpoint in the script (e.g. from a registered model)")
         if docker_runtime_config is not None and not isinstance(docker_runtime_config, DockerConfiguration):
             raise InvalidInput("docker_runtime_config must be a DockerConfiguration",
                                hint="from azureml.core.runconfig import DockerConfiguration")
-        self.docker_runtime_config = docker_runtime_config
+        config = copy.deepcopy(run_config) if run_config is not None else RunConfiguration()
+        self.source_directory = str(source_directory)
+        if command:
+            config.command, config.script = command, None
+            config.arguments = []
+        if script:
+            config.script, config.command = script, None
+        if arguments is not None:
+            config.arguments = [str(a) for a in arguments]
+        if compute_target is not None:
+            config.target = compute_target
+        if environment is not None:
+            config.environment = environment
+        if max_run_duration_seconds is not None:
+            config.max_run_duration_seconds = max_run_duration_seconds
+        if docker_runtime_config is not None:
+            config.docker = docker_runtime_config
+        if distributed_job_config is not None:
+            config.distributed_job_config = distributed_job_config
+        self.run_config = config
+        self.run_config.script, self.run_config.arguments = config.script_and_arguments()  # refuses no script
+        self.run_config.command = None
+
+    # v1's attributes, kept in run_config
+    @property
+    def script(self) -> str:
+        return str(self.run_config.script)
+
+    @script.setter
+    def script(self, value: str) -> None:
+        self.run_config.script = value
+
+    @property
+    def arguments(self) -> list[str]:
+        return [str(a) for a in self.run_config.arguments]
+
+    @arguments.setter
+    def arguments(self, value: list[Any]) -> None:
+        self.run_config.arguments = list(value)
+
+    @property
+    def compute_target(self) -> str:
+        return target_name(self.run_config.target)
+
+    @compute_target.setter
+    def compute_target(self, value: Any) -> None:
+        self.run_config.target = value
+
+    @property
+    def environment(self) -> Environment:
+        return self.run_config.environment
+
+    @environment.setter
+    def environment(self, value: Environment) -> None:
+        self.run_config.environment = value
+
+    @property
+    def max_run_duration_seconds(self) -> int | None:
+        return self.run_config.max_run_duration_seconds
+
+    @max_run_duration_seconds.setter
+    def max_run_duration_seconds(self, value: int | None) -> None:
+        self.run_config.max_run_duration_seconds = value
+
+    @property
+    def docker_runtime_config(self) -> DockerConfiguration | None:
+        return self.run_config.docker if (self.run_config._docker_set or self.run_config.docker.use_docker) else None
+
+    @property
+    def distributed_job_config(self) -> Any:
+        return self.run_config.distributed_job_config
 
     def environment_spec(self) -> dict[str, Any]:
         """The environment as the run gets it: ``docker_runtime_config``, when given, decides Docker (v1)."""
-        spec = self.environment.to_spec()
-        docker = self.docker_runtime_config
-        if docker is not None:
-            spec["docker_enabled"] = docker.use_docker
-            if docker.shm_size:
-                spec["docker_shm_size"] = docker.shm_size
-        return spec
+        return self.run_config.environment_spec()
 
     def to_dict(self) -> dict[str, Any]:
+        docker = self.docker_runtime_config
         return {
             "format": FORMAT,
             "source_directory": self.source_directory,
@@ -65,18 +139,12 @@ class ScriptRunConfig:
             "compute_target": self.compute_target,
             "environment": self.environment.to_spec(),
             "max_run_duration_seconds": self.max_run_duration_seconds,
-            "docker_runtime_config": self.docker_runtime_config.to_dict() if self.docker_runtime_config else None,
+            "docker_runtime_config": docker.to_dict() if docker else None,
         }
 
-    def run_config(self) -> dict[str, Any]:
-        """The REST ``run_config`` payload."""
-        body = {k: v for k, v in self.to_dict().items()
-                if k not in ("format", "source_directory", "docker_runtime_config")}
-        body["environment"] = self.environment_spec()
-        return body
-
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
-        """Default location: ``<source_directory>/.aml/<script stem>.runconfig.json``."""
+        """Default location: ``<source_directory>/.aml/<script stem>.runconfig.json`` (jupyter-aml's JSON; v1's
+        ``.runconfig`` YAML is ``src.run_config.save(path, name)``)."""
         target = (
             Path(path) if path else Path(self.source_directory) / ".aml" / f"{Path(self.script).stem}.runconfig.json"
         )
@@ -95,16 +163,16 @@ class ScriptRunConfig:
             raise InvalidInput(f"cannot read run configuration {str(file)!r}: {exc}") from None
         if data.get("format") != FORMAT:
             raise InvalidInput(
-                f"{str(file)!r} is not a saved ScriptRunConfig", hint="create it with ScriptRunConfig.save()"
-            )
+                f"{str(file)!r} is not a saved ScriptRunConfig",
+                hint="create it with ScriptRunConfig.save(); a v1 .runconfig loads with RunConfiguration.load()")
         source = str((_base(file) / data.get("source_directory", ".")).resolve())
         return cls(
             source,
             data["script"],
             data.get("arguments"),
-            data.get("compute_target", "local"),
-            Environment.from_spec(data.get("environment", {})),
-            data.get("max_run_duration_seconds"),
+            compute_target=data.get("compute_target", "local"),
+            environment=Environment.from_spec(data.get("environment", {})),
+            max_run_duration_seconds=data.get("max_run_duration_seconds"),
             docker_runtime_config=DockerConfiguration.from_dict(data["docker_runtime_config"])
             if data.get("docker_runtime_config") else None,
         )

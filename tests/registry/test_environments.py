@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_aml import Environment
+from jupyter_aml.envbuild.curated import curated_names
 from jupyter_aml.errors import NotFound, ValidationError
 
 
@@ -27,7 +28,7 @@ def test_register_get_list_versions_by_spec(service):
     assert one.python.python_version == "3.11"
     env2 = Environment("other")
     env2.register(ws)
-    assert set(Environment.list(ws)) == {"scoring", "other"}
+    assert set(Environment.list(ws)) == {"scoring", "other", *curated_names()}  # v1 lists the curated ones too
     assert Environment.list(ws)["scoring"].version == "2"
     items = service.client().get("workspaces/envs/environments", params={"name": "scoring"})["items"]
     assert [i["version"] for i in items] == [2, 1] and items[0]["spec_hash"] != items[1]["spec_hash"]

@@ -65,7 +65,7 @@ def test_the_shim_names_it_as_v1_does(monkeypatch):
     runconfig = importlib.import_module("azureml.core.runconfig")
     assert runconfig.DockerConfiguration is DockerConfiguration
     with pytest.raises(AttributeError):
-        runconfig.MpiConfiguration  # noqa: B018
+        runconfig.HdiConfiguration  # noqa: B018
 
 
 def test_the_agents_rule_and_image_recipe():

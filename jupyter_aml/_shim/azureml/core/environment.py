@@ -1,13 +1,21 @@
-"""``azureml.core.environment`` provided by jupyter-aml (see azureml.core)."""
+"""``azureml.core.environment`` provided by jupyter-aml (see azureml.core and docs/environments.md)."""
 
+import importlib
 from typing import Any
 
-from azureml.core._lazy import resolve
-
-__all__ = ["Environment"]  # noqa: F822 - resolved lazily by __getattr__
+# name -> the jupyter_aml.sdk module that defines it
+_HOMES = {
+    "Environment": "environment",
+    "PythonSection": "environment",
+    "DockerSection": "environment",
+    "CondaDependencies": "conda",
+}
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:
-    value = resolve(__name__, name, tuple(__all__))
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r} (jupyter-aml shim)")
+    value = getattr(importlib.import_module(f"jupyter_aml.sdk.{_HOMES[name]}"), name)
     globals()[name] = value
     return value

@@ -1,15 +1,26 @@
-"""``azureml.core.runconfig`` provided by jupyter-aml: ``DockerConfiguration`` (see docs/docker-runs.md)."""
+"""``azureml.core.runconfig`` provided by jupyter-aml: ``RunConfiguration`` and ``DockerConfiguration``
+(docs/environments.md, docs/docker-runs.md)."""
 
+import importlib
 from typing import Any
 
-__all__ = ["DockerConfiguration"]  # noqa: F822 - resolved lazily by __getattr__
+# name -> the jupyter_aml.sdk module that defines it
+_HOMES = {
+    "PyTorchConfiguration": "distributed",  # docs/distributed.md
+    "MpiConfiguration": "distributed",
+    "TensorflowConfiguration": "distributed",
+    "DockerConfiguration": "runconfig",
+    "RunConfiguration": "run_configuration",
+    "HistoryConfiguration": "run_configuration",
+    "AmlComputeConfiguration": "run_configuration",
+    "DEFAULT_CPU_IMAGE": "run_configuration",
+}
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:
-    if name not in __all__:
+    if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r} (jupyter-aml shim)")
-    from jupyter_aml.sdk import runconfig
-
-    value = getattr(runconfig, name)
+    value = getattr(importlib.import_module(f"jupyter_aml.sdk.{_HOMES[name]}"), name)
     globals()[name] = value
     return value
