@@ -19,6 +19,7 @@ from jupyter_aml.errors import InvalidInput, PayloadTooLarge, WebserviceExceptio
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.sdk.model import Model
 from jupyter_aml.sdk.webservice_config import (
+    NO_AUTOSCALE,
     AciServiceDeploymentConfiguration,
     AksCompute,
     AksServiceDeploymentConfiguration,
@@ -339,9 +340,25 @@ class Webservice:
     def update(self, models: builtins.list[Model] | None = None, inference_config: InferenceConfig | None = None,
                replicas: int | None = None, auth_enabled: bool | None = None, scoring_timeout_ms: int | None = None,
                max_request_bytes: int | None = None, description: str | None = None, tags: dict[str, Any] | None = None,
-               wait: bool = True, show_output: bool = False, **_: Any) -> None:
+               wait: bool = True, show_output: bool = False, num_replicas: int | None = None,
+               enable_app_insights: bool | None = None, **unsupported: Any) -> None:
         """Roll out a new revision (models, scoring code, replicas) or change settings. The new revision takes
-        traffic only once all its replicas are ready; if it fails, the old one keeps serving and this raises."""
+        traffic only once all its replicas are ready; if it fails, the old one keeps serving and this raises.
+
+        v1's ``num_replicas`` (AKS) is ``replicas``; ``enable_app_insights`` needs nothing (telemetry is always
+        kept). Any other v1 setting given a value is refused, naming it, rather than ignored."""
+        given = sorted(k for k, v in unsupported.items() if v is not None and v is not False and v != {})
+        if given:
+            autoscale = [k for k in given if k.startswith("autoscale")]
+            raise InvalidInput(
+                f"service.update({', '.join(f'{k}=...' for k in given)}) is not supported here",
+                hint=(NO_AUTOSCALE if autoscale else "the settings this workspace changes in place are models, "
+                      "inference_config, replicas (num_replicas), auth_enabled, scoring_timeout_ms, "
+                      "max_request_bytes, tags and description; for others, deploy again with overwrite=True"))
+        if num_replicas is not None:
+            if replicas is not None and replicas != num_replicas:
+                raise InvalidInput("give replicas or num_replicas, not both")
+            replicas = num_replicas
         body: dict[str, Any] = {}
         if models is not None:
             body["models"] = [m.id if isinstance(m, Model) else str(m) for m in models]

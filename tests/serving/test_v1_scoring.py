@@ -128,8 +128,12 @@ def test_an_over_size_request_is_answered_413_with_the_limit_and_raises_webservi
     with pytest.raises(ScoringRequestTooLarge, match=r"status 413.*max_request_bytes"):
         stale.run(big)
 
-    svc.update(max_request_bytes=16 * limit)
+    svc.update(max_request_bytes=16 * limit, enable_app_insights=True)  # telemetry is always kept
     assert svc.reload().run(big)["rows"] == 800
+    with pytest.raises(InvalidInput, match="autoscale_max_replicas"):
+        svc.update(autoscale_max_replicas=4)
+    with pytest.raises(InvalidInput, match=r"ssl_enabled=\.\.\."):
+        svc.update(ssl_enabled=True)
     svc.delete()
 
 
