@@ -60,6 +60,8 @@ class Scheduler:
         self._tasks: set[asyncio.Future[None]] = set()  # background pumps and wake-ups, kept until done
         self._started = utcnow()
         self.on_queue_change: Callable[[TargetKey], None] | None = None  # the compute service publishes it
+        # Checks of a run's spec before anything is stored (HyperDrive checks its sweep configuration here)
+        self.submit_checks: list[Callable[[str, models.RunCreate], None]] = []
 
     # -- targets ---------------------------------------------------------------------------------------------
     def configured(self) -> dict[str, ComputeBackend]:
@@ -122,11 +124,17 @@ class Scheduler:
         task.add_done_callback(self._tasks.discard)
 
     # -- runs ------------------------------------------------------------------------------------------------
-    async def submit(self, workspace: str, spec: models.RunCreate, *, submitter: str) -> models.Run:
+    async def submit(
+        self, workspace: str, spec: models.RunCreate, *, submitter: str, parent_id: str | None = None
+    ) -> models.Run:
+        """Create the run (a child of ``parent_id`` if given) and queue it on its target."""
         target = None
+        for check in self.submit_checks:
+            check(workspace, spec)
         if spec.kind == "script" and spec.run_config is not None:
             target = self.check_target(workspace, spec.run_config.compute_target)
-        run = await asyncio.to_thread(self.service.runs.create, workspace, spec, submitter=submitter)
+        run = await asyncio.to_thread(
+            self.service.runs.create, workspace, spec, submitter=submitter, parent_id=parent_id)
         if run.kind == "script" and target is not None:
             target.queue.append((workspace, run.id))
             self._owner[run.id] = target.key
@@ -233,22 +241,29 @@ class Scheduler:
         finally:
             await self._pump(key)
 
-    async def cancel(self, workspace: str, run_id: str) -> models.Run:
+    async def cancel(self, workspace: str, run_id: str, *, reason: str | None = None) -> models.Run:
+        """Cancel a run (``reason`` becomes its error message) and stop its script-run descendants, which the
+        status change marks Canceled (a HyperDrive run's children)."""
         run = await asyncio.to_thread(self.service.runs.get, workspace, run_id)
         if run.status.terminal:
             return run
-        key = self._owner.get(run_id)
+        children = await asyncio.to_thread(self.service.runs.children, workspace, run_id, recursive=True)
+        error = models.RunError(message=reason) if reason else None
+        run = await asyncio.to_thread(self.service.runs.set_status, workspace, run_id,
+                                      models.StatusUpdate(status=RunStatus.CANCELED, error=error))
+        for job in [run, *(c for c in children if c.kind == "script" and not c.status.terminal)]:
+            await self._stop_job(workspace, job)
+        return run
+
+    async def _stop_job(self, workspace: str, run: models.Run) -> None:
+        key = self._owner.get(run.id)
         target = self.targets.get(key) if key is not None else self.find(workspace, run.compute_target or "")
-        if target and (workspace, run_id) in target.queue:
-            target.queue.remove((workspace, run_id))
-        run = await asyncio.to_thread(
-            self.service.runs.set_status, workspace, run_id, models.StatusUpdate(status=RunStatus.CANCELED)
-        )
-        if target and run_id in target.running:
-            await target.backend.cancel(run_id)
+        if target and (workspace, run.id) in target.queue:
+            target.queue.remove((workspace, run.id))
+        if target and run.id in target.running:
+            await target.backend.cancel(run.id)
         elif target and self.on_queue_change is not None:
             self.on_queue_change(target.key)
-        return run
 
     async def reconcile(self) -> None:
         """After a (re)start: requeue what never started; fail what nothing runs any more."""
