@@ -368,7 +368,6 @@ class Model:
         deployment_target: Any = None,
         overwrite: bool = False,
         show_output: bool = False,
-        **_: Any,
     ) -> Webservice:
         """Deploy ``models`` as the web service ``name``; returns at once (``wait_for_deployment()`` waits).
         ``deployment_target`` (v1's AKS cluster or attached target) is refused: services run on this machine."""

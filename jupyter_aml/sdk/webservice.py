@@ -347,6 +347,10 @@ class Webservice:
 
         v1's ``num_replicas`` (AKS) is ``replicas``; ``enable_app_insights`` needs nothing (telemetry is always
         kept). Any other v1 setting given a value is refused, naming it, rather than ignored."""
+        config = unsupported.pop("deployment_config", None)  # v1's LocalWebservice.update(deployment_config=)
+        if config is not None:
+            replicas, auth_enabled, scoring_timeout_ms, max_request_bytes, tags, description = self._from_config(
+                config, replicas, auth_enabled, scoring_timeout_ms, max_request_bytes, tags, description)
         given = sorted(k for k, v in unsupported.items() if v is not None and v is not False and v != {})
         if given:
             autoscale = [k for k in given if k.startswith("autoscale")]
@@ -377,6 +381,26 @@ class Webservice:
         self._watching = (self._details.get("operation") or {}).get("revision") if rolls_out else None
         if wait and rolls_out:
             self.wait_for_deployment(show_output=show_output)
+
+    def _from_config(self, config: Any, *explicit: Any) -> tuple[Any, ...]:
+        """The settings of a ``deploy_configuration()`` given to ``update``; explicit arguments win."""
+        if not isinstance(config, LocalWebserviceDeploymentConfiguration):
+            raise InvalidInput("deployment_config must come from a deploy_configuration(), not "
+                               f"{type(config).__name__}")
+        current = self._details.get("deployment_config") or {}
+        if config.port is not None and config.port != self.port:
+            raise InvalidInput(f"web service {self.name!r} keeps its port {self.port}; it cannot move to {config.port}",
+                               hint="deploy again with overwrite=True to serve on another port")
+        for key in ("compute_type", "cpu_cores", "memory_gb", "max_concurrent_requests_per_container"):
+            ours = getattr(config, key, None)
+            if ours is not None and key in current and ours != current[key]:
+                raise InvalidInput(f"{key} of web service {self.name!r} cannot change in place "
+                                   f"({current[key]!r} -> {ours!r})", hint="deploy again with overwrite=True")
+        # Only what differs from the service's settings: an unchanged replica count rolls out no new revision.
+        changed = [None if key in current and getattr(config, key) == current[key] else getattr(config, key)
+                   for key in ("replicas", "auth_enabled", "scoring_timeout_ms", "max_request_bytes")]
+        values = (*changed, config.tags, config.description)
+        return tuple(e if e is not None else v for e, v in zip(explicit, values, strict=True))
 
     def delete(self) -> None:
         self._api.delete_endpoint(self.workspace.name, self.name)

@@ -128,8 +128,14 @@ def test_an_over_size_request_is_answered_413_with_the_limit_and_raises_webservi
     with pytest.raises(ScoringRequestTooLarge, match=r"status 413.*max_request_bytes"):
         stale.run(big)
 
-    svc.update(max_request_bytes=16 * limit, enable_app_insights=True)  # telemetry is always kept
+    revision = svc.revision
+    svc.update(deployment_config=LocalWebservice.deploy_configuration(max_request_bytes=16 * limit,
+                                                                      tags={"limit": "16m"}),
+               enable_app_insights=True)  # v1's LocalWebservice.update(deployment_config=); telemetry is always kept
     assert svc.reload().run(big)["rows"] == 800
+    assert svc.revision == revision and svc.tags == {"limit": "16m"}  # settings applied in place
+    with pytest.raises(InvalidInput, match="keeps its port"):
+        svc.update(deployment_config=LocalWebservice.deploy_configuration(port=svc.port + 1 if svc.port < 65535 else 1))
     with pytest.raises(InvalidInput, match="autoscale_max_replicas"):
         svc.update(autoscale_max_replicas=4)
     with pytest.raises(InvalidInput, match=r"ssl_enabled=\.\.\."):
