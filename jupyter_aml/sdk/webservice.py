@@ -109,14 +109,9 @@ def _environment_from_conda_file(conda_file: str | os.PathLike[str], source_dire
     if not path.is_file():
         raise InvalidInput(f"conda_file {str(conda_file)!r} does not exist",
                            hint="give its path, or a path relative to source_directory")
-    from jupyter_aml.sdk import environment as environments
+    from jupyter_aml.sdk.environment import environment_from_conda_file  # conda packages mapped to PyPI
 
-    build = getattr(environments, "environment_from_conda_file", None)  # the environments' own conda reading
-    if build is None:
-        raise InvalidInput("InferenceConfig(conda_file=...) needs conda files read into environments, which this "
-                           "version does not have yet",
-                           hint="use environment=Environment.from_pip_requirements(name, 'requirements.txt')")
-    return cast("Environment", build(path, name=f"inference-{path.stem}"))
+    return environment_from_conda_file(path, name=f"inference-{path.stem}")
 
 
 V1_COMPUTE_TYPES = {"aci": "docker", "aks": "docker"}  # v1's kinds -> the compute type their replicas run on here

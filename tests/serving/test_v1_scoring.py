@@ -6,6 +6,7 @@ test set), ``port=0``, tags and description, the v1 deployment configurations th
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 
 import pytest
@@ -196,17 +197,25 @@ def test_v1_settings_that_cannot_be_honoured_are_refused_with_the_reason(ws, mod
     assert "on-aks" not in [s.name for s in Webservice.list(ws)]
 
 
+def test_a_conda_file_becomes_the_services_environment(ws, model, tmp_path):
+    (tmp_path / "conda.yml").write_text("name: scoring\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n"
+                                        "    - six==1.17.0\n")
+    inference = InferenceConfig("score.py", source_directory=SCORING / "venv", conda_file=str(tmp_path / "conda.yml"))
+    svc = Model.deploy(ws, "conda-env", [model], inference)
+    svc.wait_for_deployment()
+    assert svc.state == "Healthy", svc.get_logs()
+    answer = svc.run({"data": [1]})
+    assert answer["six"] == "1.17.0" and answer["prefix"] != sys.prefix  # the conda file's venv, not ours
+    svc.delete()
+
+
 def test_inference_config_conda_file_is_never_dropped(tmp_path):
     (tmp_path / "score.py").write_text("def init():\n    pass\n\ndef run(raw):\n    return raw\n")
     (tmp_path / "env.yml").write_text("name: scoring\ndependencies:\n  - python=3.11\n  - pip:\n    - six\n")
-    from jupyter_aml.sdk import environment as environments
-
-    if hasattr(environments, "environment_from_conda_file"):
-        config = InferenceConfig("score.py", source_directory=tmp_path, conda_file="env.yml")
-        assert config.environment is not None and "six" in json.dumps(config.environment._definition())
-    else:
-        with pytest.raises(InvalidInput, match=r"conda_file.*conda files read into environments"):
-            InferenceConfig("score.py", source_directory=tmp_path, conda_file="env.yml")
+    config = InferenceConfig("score.py", source_directory=tmp_path, conda_file="env.yml")  # relative to the folder
+    assert config.environment is not None and "six" in json.dumps(config.environment._definition())
+    with pytest.raises(InvalidInput, match="not both"):
+        InferenceConfig("score.py", source_directory=tmp_path, conda_file="env.yml", environment=config.environment)
     with pytest.raises(InvalidInput, match="does not exist"):
         InferenceConfig("score.py", source_directory=tmp_path, conda_file="missing.yml")
     with pytest.raises(InvalidInput, match="runtime 'spark-py'"):
