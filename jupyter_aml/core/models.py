@@ -122,10 +122,34 @@ class Workspace(BaseModel):
 
 
 class Experiment(BaseModel):
+    id: str  # stable across a rename (reactivate(new_name=...)), as v1's experiment id
     name: str
     workspace: str
     created_at: datetime
     run_count: int
+    tags: dict[str, str] = Field(default_factory=dict)
+    archived_time: datetime | None = None  # set while archived: hidden from the default listing, as in v1
+
+
+class ExperimentUpdate(Strict):
+    """v1's ``Experiment.set_tags`` / ``tag`` (``tags`` are merged in) and ``remove_tags``."""
+
+    tags: StrMap | None = None
+    remove_tags: list[Annotated[str, Field(max_length=255)]] = Field(default_factory=list, max_length=500)
+
+    _tags = field_validator("tags")(_check_str_map)
+
+
+class LogFileList(BaseModel):
+    """A run's log files by v1's names (``azureml-logs/70_driver_log.txt``, ...), for ``logFiles``."""
+
+    items: list[str]
+
+
+class ExperimentReactivate(Strict):
+    """v1's ``Experiment.reactivate(new_name=None)``: with ``new_name`` the experiment comes back renamed."""
+
+    new_name: ExperimentName | None = None
 
 
 class WorkspaceList(BaseModel):

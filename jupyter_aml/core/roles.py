@@ -30,6 +30,7 @@ ACTIONS: dict[str, Action] = _actions(
     ("workspaces/read", "see the workspace, its experiments and one's own access", False),
     ("workspaces/write", "change the workspace's settings", True),
     ("workspaces/delete", "delete the workspace", True),
+    ("experiments/write", "change an experiment: its tags, archive and reactivate it", True),
     ("runs/read", "list and read runs: records, metrics, logs, child runs", False),
     ("runs/submit", "submit runs and start interactive runs", True),
     ("runs/write", "change a run: tags, properties, name, description; create child runs", True),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_aml.core import models
 from jupyter_aml.core.models import RunStatus
+from jupyter_aml.core.run_logs import RunLogs
 from jupyter_aml.core.run_queries import MAX_PAGE, SORTS, RunQueries
 from jupyter_aml.core.run_status import TRANSITIONS, RunLifecycle
 from jupyter_aml.core.run_views import ActiveRun
@@ -42,7 +43,7 @@ def new_run_id(experiment: str) -> str:
     return f"{experiment}_{int(time.time())}_{secrets.token_hex(4)}"
 
 
-class RunService(RunQueries, RunLifecycle):
+class RunService(RunQueries, RunLifecycle, RunLogs):
     """Runs of every workspace: the queries and lifecycle come from its bases, creation is here."""
 
     # The service sets it from ServiceSettings.max_child_runs_per_run; read at each call, so it can change live.

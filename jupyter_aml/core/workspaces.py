@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -16,6 +17,10 @@ from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import ExperimentRow, MemberRow, WorkspaceRow
 
 _EXPERIMENT_NAME = re.compile(models.EXPERIMENT_PATTERN)
+
+# v1's ViewType values (azureml.core.experiment.ViewType)
+ACTIVE_ONLY, ARCHIVED_ONLY, ALL = "ActiveOnly", "ArchivedOnly", "All"
+VIEW_TYPES = (ACTIVE_ONLY, ARCHIVED_ONLY, ALL)
 
 
 def utcnow() -> datetime:
@@ -33,6 +38,18 @@ def utc(value: datetime) -> datetime:
 
 def workspace_model(row: WorkspaceRow) -> models.Workspace:
     return models.Workspace(name=row.name, description=row.description, created_at=utc(row.created_at))
+
+
+def experiment_model(row: ExperimentRow, workspace: str) -> models.Experiment:
+    return models.Experiment(id=str(row.id), name=row.name, workspace=workspace, created_at=utc(row.created_at),
+                             run_count=row.run_count, tags=dict(row.tags or {}), archived_time=as_utc(row.archived_at))
+
+
+def _tag_term(spec: str) -> tuple[str, str | None]:
+    key, sep, value = spec.partition("=")
+    if not key:
+        raise InvalidInput(f"tag filter {spec!r} is not valid", hint="use tag=key or tag=key=value")
+    return key, (value if sep else None)
 
 
 def workspace_not_found(name: str) -> NotFound:
@@ -85,16 +102,80 @@ class WorkspaceService:
             raise workspace_not_found(name)
         return row
 
-    def experiments(self, workspace: str) -> list[models.Experiment]:
+    # -- experiments (v1: Experiment.list, tags, archive / reactivate) ---------------------------------------
+    def experiments(
+        self, workspace: str, *, view_type: str | None = None, name: str | None = None, tags: Iterable[str] = ()
+    ) -> list[models.Experiment]:
+        """The workspace's experiments by name. ``view_type`` is v1's: ``ActiveOnly`` (the default: archived
+        ones are hidden), ``ArchivedOnly`` or ``All``; ``tags`` terms are ``key`` or ``key=value``."""
+        view_type = ACTIVE_ONLY if view_type is None else view_type
+        if view_type not in VIEW_TYPES:
+            raise InvalidInput(f"view_type {view_type!r} is not valid", hint="use " + ", ".join(VIEW_TYPES))
+        if name is not None and not _EXPERIMENT_NAME.fullmatch(name):
+            raise InvalidInput(f"experiment name {name!r} is not valid",
+                               hint="use letters, digits, '_', '-' or '.', starting with a letter or digit")
+        wanted = [_tag_term(t) for t in tags]
         with self.db.read() as s:
             ws = self.row(s, workspace)
-            rows = s.scalars(
-                select(ExperimentRow).where(ExperimentRow.workspace_id == ws.id).order_by(ExperimentRow.name)
-            )
-            return [
-                models.Experiment(name=r.name, workspace=ws.name, created_at=utc(r.created_at), run_count=r.run_count)
-                for r in rows
-            ]
+            query = select(ExperimentRow).where(ExperimentRow.workspace_id == ws.id)
+            if name is not None:
+                query = query.where(ExperimentRow.name == name)
+            if view_type == ACTIVE_ONLY:
+                query = query.where(ExperimentRow.archived_at.is_(None))
+            elif view_type == ARCHIVED_ONLY:
+                query = query.where(ExperimentRow.archived_at.is_not(None))
+            rows = s.scalars(query.order_by(ExperimentRow.name))
+            out = [experiment_model(r, ws.name) for r in rows]
+        return [e for e in out if all(k in e.tags and (v is None or e.tags[k] == v) for k, v in wanted)]
+
+    def experiment(self, workspace: str, name: str) -> models.Experiment:
+        with self.db.read() as s:
+            ws = self.row(s, workspace)
+            return experiment_model(self.experiment_row(s, ws, name, create=False), ws.name)
+
+    def update_experiment(self, workspace: str, name: str, spec: models.ExperimentUpdate, *,
+                          create: bool = False) -> models.Experiment:
+        """Merge ``spec.tags`` into the experiment's tags, then drop ``spec.remove_tags`` (missing keys are no
+        error, as v1's remove_tags); with ``create``, a missing experiment is created first."""
+        with self.db.session() as s:
+            ws = self.row(s, workspace)
+            row = self.experiment_row(s, ws, name, create=create)
+            tags = {**(row.tags or {}), **(spec.tags or {})}
+            for key in spec.remove_tags:
+                tags.pop(key, None)
+            row.tags = tags
+            return experiment_model(row, ws.name)
+
+    def archive_experiment(self, workspace: str, name: str) -> models.Experiment:
+        """Hide the experiment from the default listing; its runs stay readable (and archiving twice keeps the
+        first time)."""
+        with self.db.session() as s:
+            ws = self.row(s, workspace)
+            row = self.experiment_row(s, ws, name, create=False)
+            if row.archived_at is None:
+                row.archived_at = utcnow()
+            return experiment_model(row, ws.name)
+
+    def reactivate_experiment(self, workspace: str, name: str, new_name: str | None = None) -> models.Experiment:
+        """Bring an archived experiment back, renamed to ``new_name`` if given (its id and runs stay)."""
+        with self.db.session() as s:
+            ws = self.row(s, workspace)
+            row = self.experiment_row(s, ws, name, create=False)
+            if row.archived_at is None:
+                raise Conflict(f"experiment {name!r} is not archived", hint="only an archived experiment can be "
+                               "reactivated; Experiment.list(ws, view_type=ViewType.ARCHIVED_ONLY) lists them")
+            if new_name and new_name != row.name:
+                if not _EXPERIMENT_NAME.fullmatch(new_name):
+                    raise InvalidInput(f"experiment name {new_name!r} is not valid",
+                                       hint="use letters, digits, '_', '-' or '.', starting with a letter or digit")
+                taken = s.scalar(select(ExperimentRow.id).where(ExperimentRow.workspace_id == ws.id,
+                                                                ExperimentRow.name == new_name))
+                if taken is not None:
+                    raise Conflict(f"experiment {new_name!r} already exists in workspace {ws.name!r}",
+                                   hint="reactivate under another new_name")
+                row.name = new_name
+            row.archived_at = None
+            return experiment_model(row, ws.name)
 
     @staticmethod
     def experiment_row(session: Session, ws: WorkspaceRow, name: str, *, create: bool) -> ExperimentRow:

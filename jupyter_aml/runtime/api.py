@@ -105,8 +105,29 @@ class Api:
     def get_workspace(self, ws: str) -> T.Workspace:
         return cast(T.Workspace, self._get("/workspaces/{workspace}", workspace=ws))
 
-    def list_experiments(self, ws: str) -> T.ExperimentList:
-        return cast(T.ExperimentList, self._get("/workspaces/{workspace}/experiments", workspace=ws))
+    def list_experiments(self, ws: str, *, view_type: str | None = None, name: str | None = None,
+                         tag: Sequence[str] | None = None) -> T.ExperimentList:
+        return cast(T.ExperimentList, self._get("/workspaces/{workspace}/experiments",
+                                                _query(view_type=view_type, name=name, tag=tag), workspace=ws))
+
+    def get_experiment(self, ws: str, name: str) -> T.Experiment:
+        return cast(T.Experiment, self._get("/workspaces/{workspace}/experiments/{name}", workspace=ws, name=name))
+
+    def ensure_experiment(self, ws: str, name: str, body: T.ExperimentUpdate | None = None) -> T.Experiment:
+        return cast(T.Experiment, self._put("/workspaces/{workspace}/experiments/{name}", body or {}, workspace=ws,
+                                            name=name))
+
+    def update_experiment(self, ws: str, name: str, body: T.ExperimentUpdate) -> T.Experiment:
+        return cast(T.Experiment, self._patch("/workspaces/{workspace}/experiments/{name}", body, workspace=ws,
+                                              name=name))
+
+    def archive_experiment(self, ws: str, name: str) -> T.Experiment:
+        return cast(T.Experiment, self._post("/workspaces/{workspace}/experiments/{name}/archive", None,
+                                             workspace=ws, name=name))
+
+    def reactivate_experiment(self, ws: str, name: str, body: T.ExperimentReactivate) -> T.Experiment:
+        return cast(T.Experiment, self._post("/workspaces/{workspace}/experiments/{name}/reactivate", body,
+                                             workspace=ws, name=name))
 
     def list_computes(self, ws: str) -> T.ComputeList:
         return cast(T.ComputeList, self._get("/workspaces/{workspace}/computes", workspace=ws))
@@ -240,6 +261,10 @@ class Api:
         return cast(T.LogPage, self._get("/workspaces/{workspace}/runs/{run_id}/logs",
                                          _query(after=after, limit=limit, stream=stream),
                                          workspace=ws, run_id=run_id))
+
+    def log_files(self, ws: str, run_id: str) -> T.LogFileList:
+        return cast(T.LogFileList, self._get("/workspaces/{workspace}/runs/{run_id}/logfiles", workspace=ws,
+                                             run_id=run_id))
 
     def post_logs(self, ws: str, run_id: str, body: T.LogBatch) -> T.ItemCount:
         return cast(T.ItemCount, self._post("/workspaces/{workspace}/runs/{run_id}/logs", body,

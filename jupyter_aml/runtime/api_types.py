@@ -286,15 +286,32 @@ class ErrorResponse(TypedDict):
     error: ErrorBody
 
 
-class Experiment(TypedDict):
+class _ExperimentRequired(TypedDict):
+    id: str
     name: str
     workspace: str
     created_at: str
     run_count: int
 
 
+class Experiment(_ExperimentRequired, total=False):
+    tags: dict[str, str]
+    archived_time: str | None
+
+
 class ExperimentList(TypedDict):
     items: list[Experiment]
+
+
+class ExperimentReactivate(TypedDict, total=False):
+    """v1's ``Experiment.reactivate(new_name=None)``: with ``new_name`` the experiment comes back renamed."""
+    new_name: str | None
+
+
+class ExperimentUpdate(TypedDict, total=False):
+    """v1's ``Experiment.set_tags`` / ``tag`` (``tags`` are merged in) and ``remove_tags``."""
+    tags: dict[str, str | float | bool | None] | None
+    remove_tags: list[str]
 
 
 class FilesEvent(TypedDict):
@@ -452,6 +469,11 @@ class LogEvent(TypedDict):
     type: Literal['log']
     run_id: str
     lines: list[LogLine]
+
+
+class LogFileList(TypedDict):
+    """A run's log files by v1's names (``azureml-logs/70_driver_log.txt``, ...), for ``logFiles``."""
+    items: list[str]
 
 
 class LogLine(TypedDict):
@@ -978,6 +1000,7 @@ GetPath = Literal[
     '/workspaces/{workspace}/environments/{name}',
     '/workspaces/{workspace}/environments/{name}/versions/{version}',
     '/workspaces/{workspace}/experiments',
+    '/workspaces/{workspace}/experiments/{name}',
     '/workspaces/{workspace}/images',
     '/workspaces/{workspace}/members',
     '/workspaces/{workspace}/models',
@@ -990,6 +1013,8 @@ GetPath = Literal[
     '/workspaces/{workspace}/runs/{run_id}/children',
     '/workspaces/{workspace}/runs/{run_id}/files',
     '/workspaces/{workspace}/runs/{run_id}/files/content',
+    '/workspaces/{workspace}/runs/{run_id}/logfiles',
+    '/workspaces/{workspace}/runs/{run_id}/logfiles/content',
     '/workspaces/{workspace}/runs/{run_id}/logs',
     '/workspaces/{workspace}/runs/{run_id}/metric-values',
     '/workspaces/{workspace}/runs/{run_id}/metrics',
@@ -1011,6 +1036,8 @@ PostPath = Literal[
     '/workspaces/{workspace}/endpoints/{name}/test',
     '/workspaces/{workspace}/environments',
     '/workspaces/{workspace}/environments/{name}/versions/{version}/build',
+    '/workspaces/{workspace}/experiments/{name}/archive',
+    '/workspaces/{workspace}/experiments/{name}/reactivate',
     '/workspaces/{workspace}/models',
     '/workspaces/{workspace}/runs',
     '/workspaces/{workspace}/runs/from-folder',
@@ -1026,12 +1053,14 @@ PostPath = Literal[
 ]
 PutPath = Literal[
     '/workspaces/{workspace}/blobs/{sha256}',
+    '/workspaces/{workspace}/experiments/{name}',
     '/workspaces/{workspace}/members/{user}',
     '/workspaces/{workspace}/roles/{name}',
 ]
 PatchPath = Literal[
     '/workspaces/{workspace}/computes/{name}',
     '/workspaces/{workspace}/endpoints/{name}',
+    '/workspaces/{workspace}/experiments/{name}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
     '/workspaces/{workspace}/runs/{run_id}',
 ]
@@ -1081,7 +1110,12 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces/{workspace}/environments/{name}'): (),
     ('GET', '/workspaces/{workspace}/environments/{name}/versions/{version}'): (),
     ('POST', '/workspaces/{workspace}/environments/{name}/versions/{version}/build'): (),
-    ('GET', '/workspaces/{workspace}/experiments'): (),
+    ('GET', '/workspaces/{workspace}/experiments'): ('view_type', 'name', 'tag'),
+    ('GET', '/workspaces/{workspace}/experiments/{name}'): (),
+    ('PUT', '/workspaces/{workspace}/experiments/{name}'): (),
+    ('PATCH', '/workspaces/{workspace}/experiments/{name}'): (),
+    ('POST', '/workspaces/{workspace}/experiments/{name}/archive'): (),
+    ('POST', '/workspaces/{workspace}/experiments/{name}/reactivate'): (),
     ('GET', '/workspaces/{workspace}/images'): (),
     ('GET', '/workspaces/{workspace}/members'): (),
     ('PUT', '/workspaces/{workspace}/members/{user}'): (),
@@ -1109,6 +1143,8 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces/{workspace}/runs/{run_id}/files/content'): ('path',),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/heartbeat'): (),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/journal'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/logfiles'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/logfiles/content'): ('name',),
     ('GET', '/workspaces/{workspace}/runs/{run_id}/logs'): ('after', 'limit', 'stream'),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/logs'): (),
     ('GET', '/workspaces/{workspace}/runs/{run_id}/metric-values'): ('recursive',),

@@ -15,13 +15,20 @@ from jupyter_aml.sdk.compute import (
 )
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.environment import Environment
-from jupyter_aml.sdk.experiment import Experiment
+from jupyter_aml.sdk.experiment import Experiment, ViewType
 from jupyter_aml.sdk.model import Model
 from jupyter_aml.sdk.offline import OfflineRun
 from jupyter_aml.sdk.queries import ExperimentSummary, RunPage
-from jupyter_aml.sdk.run import ActivityFailedError, ActivityFailedException, Run, RunCanceledError
+from jupyter_aml.sdk.run import (
+    ActivityFailedError,
+    ActivityFailedException,
+    Run,
+    RunCanceledError,
+    RunEnvironmentException,
+)
 from jupyter_aml.sdk.run_events import RunEvents
 from jupyter_aml.sdk.runconfig import DockerConfiguration
+from jupyter_aml.sdk.script_run import ScriptRun
 from jupyter_aml.sdk.webservice import (
     AciWebservice,
     AksCompute,
@@ -60,10 +67,13 @@ __all__ = [
     "OfflineRun",
     "Run",
     "RunCanceledError",
+    "RunEnvironmentException",
     "RunEvents",
     "RunPage",
     "ScaleSettings",
+    "ScriptRun",
     "ScriptRunConfig",
+    "ViewType",
     "Webservice",
     "Workspace",
 ]

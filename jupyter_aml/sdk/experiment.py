@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import builtins
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from jupyter_aml.errors import InvalidInput
+from jupyter_aml.errors import InvalidInput, NotFound
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.run import Run
@@ -15,14 +16,104 @@ if TYPE_CHECKING:
     from jupyter_aml.sdk.workspace import Workspace
 
 
+class ViewType:
+    """v1's ``azureml.core.experiment.ViewType``: which experiments ``Experiment.list`` shows."""
+
+    ACTIVE_ONLY = "ActiveOnly"
+    ARCHIVED_ONLY = "ArchivedOnly"
+    ALL = "All"
+
+
 class Experiment:
-    def __init__(self, workspace: Workspace, name: str) -> None:
+    """A named group of runs in a workspace. As in v1, ``Experiment(ws, name)`` is get-or-create: the record
+    is made on first use (a run, or reading ``id`` / ``tags``)."""
+
+    def __init__(self, workspace: Workspace, name: str, **_kwargs: Any) -> None:
         self.workspace = workspace
         self.name = name
+        self._record: T.Experiment | None = None
+
+    # -- the experiment's record --------------------------------------------------------------------
+    def _get(self, refresh: bool = True) -> T.Experiment:
+        if refresh or self._record is None:
+            try:
+                self._record = self.workspace._api.get_experiment(self.workspace.name, self.name)
+            except NotFound:
+                self._record = self.workspace._api.ensure_experiment(self.workspace.name, self.name)
+        return self._record
+
+    def _set(self, record: T.Experiment) -> None:
+        self._record = record
+        self.name = record["name"]
+
+    @property
+    def id(self) -> str:
+        return str(self._get(refresh=False)["id"])
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self._get()["tags"] or {})
+
+    @property
+    def archived_time(self) -> str | None:
+        """When the experiment was archived (ISO 8601, UTC), or None while it is active."""
+        return self._get().get("archived_time")
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        """Add or replace tags (others stay), as v1."""
+        self._set(self.workspace._api.ensure_experiment(self.workspace.name, self.name, {"tags": dict(tags)}))
+
+    def tag(self, key: str, value: Any = None) -> None:
+        self.set_tags({key: "" if value is None else value})
+
+    def remove_tags(self, tags: builtins.list[str] | str) -> None:
+        keys = [tags] if isinstance(tags, str) else builtins.list(tags)
+        self._set(self.workspace._api.ensure_experiment(self.workspace.name, self.name, {"remove_tags": keys}))
+
+    def archive(self) -> None:
+        """Hide the experiment from ``Experiment.list(ws)`` (its runs stay; ``reactivate()`` undoes it)."""
+        self._get(refresh=False)
+        self._set(self.workspace._api.archive_experiment(self.workspace.name, self.name))
+
+    def reactivate(self, new_name: str | None = None) -> None:
+        """Bring an archived experiment back, under ``new_name`` when given (a name in use is refused)."""
+        body: T.ExperimentReactivate = {"new_name": new_name} if new_name else {}
+        self._set(self.workspace._api.reactivate_experiment(self.workspace.name, self.name, body))
 
     @classmethod
-    def list(cls, workspace: Workspace) -> list[Experiment]:
-        return list(workspace.experiments.values())
+    def list(
+        cls,
+        workspace: Workspace,
+        experiment_name: str | None = None,
+        view_type: str = ViewType.ACTIVE_ONLY,
+        tags: str | dict[str, Any] | None = None,
+    ) -> builtins.list[Experiment]:
+        """v1's ``Experiment.list``: active experiments by default (``view_type=ViewType.ARCHIVED_ONLY`` or
+        ``ALL`` for the others), only ``experiment_name``, only those with the tag ``tags`` (a key, or
+        ``{key: value}``)."""
+        from jupyter_aml.sdk.queries import filter_terms
+
+        items = workspace._api.list_experiments(workspace.name, view_type=view_type, name=experiment_name,
+                                                tag=filter_terms(tags))["items"]
+        out = []
+        for item in items:
+            experiment = cls(workspace, item["name"])
+            experiment._record = item
+            out.append(experiment)
+        return out
+
+    @staticmethod
+    def from_directory(path: str | os.PathLike[str], auth: Any = None) -> Experiment:
+        """v1's ``Experiment.from_directory``: the experiment a project folder names in its config file
+        (``experiment_name`` next to ``workspace_name``, as ``.azureml/config.json`` writes it)."""
+        from jupyter_aml.sdk.workspace import Workspace, find_config
+
+        config, where = find_config(Path(path))
+        if config is None or not config.get("experiment_name"):
+            raise NotFound(f"no experiment_name in a workspace config found from {where} upwards",
+                           hint='add "experiment_name" to the folder\'s .azureml/config.json, or use '
+                           "Experiment(ws, name)")
+        return Experiment(Workspace.from_config(path), str(config["experiment_name"]))
 
     def submit(
         self,
@@ -63,7 +154,7 @@ class Experiment:
             "display_name": display_name,
         }
         details = self.workspace._api.create_run(self.workspace.name, body)
-        run = Run(self, details["id"], _details=details)
+        run = Run._of(self, details, directory=str(config.source_directory), _run_config=config)
         run.snapshot_upload = upload
         return run
 
@@ -102,9 +193,10 @@ class Experiment:
         properties: dict[str, str] | None = None,
         include_children: bool = False,
     ) -> builtins.list[Run]:
-        """Every run of the experiment, newest first (``type`` is accepted for Azure and ignored)."""
-        return builtins.list(self.workspace.iter_runs(self.name, tags=tags, properties=properties,
-                                                      include_children=include_children))
+        """Every run of the experiment, newest first; ``type`` is a v1 run type (``azureml.scriptrun``, ...),
+        ``tags`` / ``properties`` a key or ``{key: value}``."""
+        return builtins.list(Run.list(self, type=type, tags=tags, properties=properties,
+                                      include_children=include_children))
 
     def __repr__(self) -> str:
         return f"Experiment(workspace={self.workspace.name!r}, name={self.name!r})"

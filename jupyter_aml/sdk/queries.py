@@ -96,7 +96,7 @@ class WorkspaceQueries:
         items = []
         for record in page["items"]:
             exp = experiments.setdefault(record["experiment"], Experiment(self, record["experiment"]))  # type: ignore[arg-type]
-            items.append(Run(exp, record["id"], _details=record))
+            items.append(Run._of(exp, record))
         return RunPage(items=items, next_page_token=page.get("next_page_token"), total=page.get("total"),
                        records=list(page["items"]))
 
@@ -127,7 +127,7 @@ class WorkspaceQueries:
         from jupyter_aml.sdk.run import Run
 
         record = self._api.get_run(self.name, run_id)
-        return Run(Experiment(self, record["experiment"]), record["id"], _details=record)  # type: ignore[arg-type]
+        return Run._of(Experiment(self, record["experiment"]), record)  # type: ignore[arg-type]
 
     def list_experiment_summaries(self) -> list[ExperimentSummary]:
         """Each experiment with its run count and creation time (``Workspace.experiments`` has names only)."""

@@ -11,9 +11,12 @@ This module holds identity, details, tags, children and the run's lifecycle.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import builtins
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from jupyter_aml.errors import AMLError
+from jupyter_aml.errors import NotFound, UserError
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.env import RunContextInfo
 from jupyter_aml.sdk.run_files import RunFiles
@@ -26,13 +29,33 @@ if TYPE_CHECKING:
     from jupyter_aml.sdk.run_base import Shipper
     from jupyter_aml.sdk.submit import UploadResult
 
-__all__ = ["ActivityFailedError", "ActivityFailedException", "Run", "RunCanceledError", "rows_to_table"]
+__all__ = ["ActivityFailedError", "ActivityFailedException", "Run", "RunCanceledError", "RunEnvironmentException",
+           "rows_to_table"]
 
 ActivityFailedException = ActivityFailedError
+
+# v1's run types (Run.type) by the service's run kind; a kind not listed reports itself
+RUN_TYPES = {"script": "azureml.scriptrun", "child": "azureml.scriptrun", "interactive": "interactive",
+             "hyperdrive": "hyperdrive", "step": "azureml.StepRun", "pipeline": "azureml.PipelineRun"}
+
+
+class RunEnvironmentException(UserError):
+    """``Run.get_context(allow_offline=False)`` outside a submitted run (v1's name and words)."""
+
+    code = "RunEnvironment"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message or "Failed to load a submitted run, if outside of an execution context, use "
+                         "experiment.start_logging to initialize an azureml.core.Run.",
+                         hint=kwargs.pop("hint", "submit the script with Experiment.submit(), or pass "
+                                         "allow_offline=True for an offline run that prints what it logs"),
+                         **kwargs)
 
 
 class Run(RunMetrics, RunFiles, RunWatch):
     _context: Run | None = None
+    # the class a record of this kind comes back as (ScriptRun registers "script"; others may add theirs)
+    _classes: ClassVar[dict[str, type[Run]]] = {}
     snapshot_upload: UploadResult | None = None  # set by Experiment.submit: what the snapshot upload sent
 
     def __init__(
@@ -57,7 +80,7 @@ class Run(RunMetrics, RunFiles, RunWatch):
         ctx = RunContextInfo.from_environ()
         if ctx is None:
             if not allow_offline:
-                raise AMLError("not inside a run", hint="submit the script with Experiment.submit()")
+                raise RunEnvironmentException()
             from jupyter_aml.sdk.offline import OfflineRun
 
             cls._context = OfflineRun()
@@ -73,6 +96,21 @@ class Run(RunMetrics, RunFiles, RunWatch):
         cls._context = cls(Experiment(ws, ctx.experiment), ctx.run_id, _journal=journal)
         return cls._context
 
+    @classmethod
+    def get_submitted_run(cls, **kwargs: Any) -> Run:
+        """v1's deprecated name for ``get_context()``."""
+        warnings.warn("Run.get_submitted_run() is deprecated; use Run.get_context()", DeprecationWarning,
+                      stacklevel=2)
+        return cls.get_context(**kwargs)
+
+    @classmethod
+    def _of(cls, experiment: Experiment, record: T.Run, **kwargs: Any) -> Run:
+        """The run of this REST record as the class its kind has (``ScriptRun`` for submitted scripts)."""
+        import jupyter_aml.sdk.script_run  # noqa: F401 - registers ScriptRun
+
+        klass = Run._classes.get(record["kind"], Run)
+        return klass(experiment, record["id"], _details=record, **kwargs)
+
     # -- identity ---------------------------------------------------------------------------------
     @property
     def number(self) -> int:
@@ -81,6 +119,29 @@ class Run(RunMetrics, RunFiles, RunWatch):
     @property
     def display_name(self) -> str:
         return str(self._info["display_name"])
+
+    @display_name.setter
+    def display_name(self, value: str) -> None:
+        self._details = self._api.update_run(self._ws, self.id, {"display_name": str(value)})
+
+    @property
+    def name(self) -> str:
+        """v1's ``Run.name``: the run's name, which here is its display name."""
+        return self.display_name
+
+    @property
+    def description(self) -> str:
+        return str(self._info.get("description") or "")
+
+    @description.setter
+    def description(self, value: str) -> None:
+        self._details = self._api.update_run(self._ws, self.id, {"description": str(value)})
+
+    @property
+    def type(self) -> str:
+        """v1's run type: ``azureml.scriptrun`` for a submitted script (and its child runs), ``hyperdrive`` ..."""
+        kind = str(self._info["kind"])
+        return RUN_TYPES.get(kind, kind)
 
     @property
     def status(self) -> str:
@@ -123,6 +184,9 @@ class Run(RunMetrics, RunFiles, RunWatch):
             "properties": d.get("properties", {}),
             "tags": d.get("tags", {}),
             "runDefinition": d.get("run_config"),
+            "inputDatasets": [],  # datasets are not part of this service: no run has inputs or outputs of them
+            "outputDatasets": [],
+            "logFiles": self._log_file_urls(),
             "snapshotId": d.get("snapshot_id"),
             "git": d.get("git"),
             "error": d.get("error"),
@@ -140,6 +204,16 @@ class Run(RunMetrics, RunFiles, RunWatch):
             "warnings": _warnings(d.get("properties") or {}),
         }
 
+    def get_environment(self) -> Any:
+        """The ``Environment`` the run used, rebuilt from its run definition."""
+        from jupyter_aml.sdk.environment import Environment
+
+        config = self._refresh().get("run_config")
+        if not config:
+            raise NotFound(f"run {self.id!r} has no environment: it was not submitted with a run configuration",
+                           hint="interactive runs (start_logging) use the notebook's own environment")
+        return Environment.from_spec(dict(config.get("environment") or {}))
+
     def get_tags(self) -> dict[str, str]:
         return self.tags
 
@@ -153,7 +227,7 @@ class Run(RunMetrics, RunFiles, RunWatch):
     def set_tags(self, tags: dict[str, Any]) -> None:
         self._details = self._api.update_run(self._ws, self.id, {"tags": {k: str(v) for k, v in tags.items()}})
 
-    def remove_tags(self, keys: list[str]) -> None:
+    def remove_tags(self, keys: builtins.list[str]) -> None:
         self._details = self._api.update_run(self._ws, self.id, {"remove_tags": list(keys)})
 
     def add_properties(self, properties: dict[str, Any]) -> None:
@@ -168,8 +242,8 @@ class Run(RunMetrics, RunFiles, RunWatch):
         return child
 
     def create_children(
-        self, count: int | None = None, tag_key: str | None = None, tag_values: list[str] | None = None
-    ) -> list[Run]:
+        self, count: int | None = None, tag_key: str | None = None, tag_values: builtins.list[str] | None = None
+    ) -> builtins.list[Run]:
         if tag_values is not None:
             runs = [self.child_run() for _ in tag_values]
             for run, value in zip(runs, tag_values, strict=True):
@@ -178,11 +252,11 @@ class Run(RunMetrics, RunFiles, RunWatch):
         items = self._api.create_children(self._ws, self.id, {"count": int(count or 1)})["items"]
         return [self._child(i) for i in items]
 
-    def get_children(self, recursive: bool = False) -> list[Run]:
+    def get_children(self, recursive: bool = False) -> builtins.list[Run]:
         return [self._child(i) for i in self._api.list_children(self._ws, self.id, recursive=recursive)["items"]]
 
     def _child(self, record: T.Run) -> Run:
-        child = Run(self.experiment, record["id"], _details=record, _journal=self._journal)
+        child = Run._of(self.experiment, record, _journal=self._journal)
         child._shipper = self._shipper
         return child
 
@@ -232,6 +306,22 @@ class Run(RunMetrics, RunFiles, RunWatch):
         """``Run.get(ws, run_id)`` as in Azure ML v1."""
         run: Run = workspace.get_run(run_id)
         return run
+
+    @staticmethod
+    def list(
+        experiment: Experiment,
+        type: str | None = None,
+        tags: str | dict[str, Any] | None = None,
+        properties: str | dict[str, Any] | None = None,
+        status: str | None = None,
+        include_children: bool = False,
+        _rehydrate_runs: bool = True,
+    ) -> Iterator[Run]:
+        """v1's ``Run.list``: the experiment's runs, newest first, as a generator. ``tags`` and ``properties``
+        are a key (``"stage"``) or ``{key: value}``; ``type`` is a v1 run type (``azureml.scriptrun``, ...)."""
+        runs = experiment.workspace.iter_runs(experiment.name, status=status, tags=tags, properties=properties,
+                                              include_children=include_children)
+        return (run for run in runs if type is None or run.type == type)
 
     def get_portal_url(self) -> str:
         return f"aml:open-run?run_id={self.id}"

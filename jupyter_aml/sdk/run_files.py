@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from jupyter_aml.errors import InvalidInput, NotFound
+from jupyter_aml.errors import InvalidInput, NotFound, ServiceUnavailable
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.names import run_path_problem
 from jupyter_aml.sdk.run_base import RunBase
@@ -90,20 +92,67 @@ class RunFiles(RunBase):
         self._api.download_run_file(self._ws, self.id, name, target)
         return target
 
-    def download_files(self, prefix: str = "", output_directory: str | os.PathLike[str] = ".") -> list[Path]:
-        """Download the run's files under ``prefix``; a stored name that is not a safe relative path (left by an
-        older version, e.g. ``' ../x'``) is skipped with a warning, never written outside the folder."""
-        out = Path(output_directory)
-        fetched = []
-        for name in self.get_file_names():
-            if not name.startswith(prefix):
-                continue
+    def download_files(
+        self,
+        prefix: str | None = None,
+        output_directory: str | os.PathLike[str] | None = None,
+        output_paths: list[str] | None = None,
+        batch_size: int = 100,
+        append_prefix: bool = True,
+        timeout_seconds: float | None = None,
+    ) -> list[Path]:
+        """v1's ``download_files``: the run's files under ``prefix`` (all without), to ``output_directory``
+        (default: the current folder) at their run paths, or to ``output_paths`` (one per file, in the order of
+        ``get_file_names()``, relative to ``output_directory`` when given). With ``append_prefix=False`` the
+        prefix is cut from the local paths. ``batch_size`` files are fetched at a time, side by side; past
+        ``timeout_seconds`` the download stops with an error saying how far it got. Returns the local paths.
+
+        A stored name that is not a safe relative path (left by an older version, e.g. ``' ../x'``) is skipped
+        with a warning, never written outside the folder."""
+        if batch_size < 1:
+            raise InvalidInput(f"batch_size must be at least 1, not {batch_size}")
+        prefix = prefix or ""
+        names = [n for n in self.get_file_names() if n.startswith(prefix)]
+        if output_paths is not None and len(output_paths) != len(names):
+            raise InvalidInput(
+                f"output_paths has {len(output_paths)} paths but {len(names)} run files start with {prefix!r}",
+                hint="give one local path per file, in the order of run.get_file_names()")
+        out = Path(output_directory) if output_directory is not None else Path(".")
+        jobs: list[tuple[str, Path]] = []
+        for index, name in enumerate(names):
             problem = run_path_problem(name)
             if problem is not None:
                 warnings.warn(f"skipped run file {name!r}: {problem}", stacklevel=2)
                 continue
-            fetched.append(self.download_file(name, out / name))
+            if output_paths is not None:
+                local = Path(output_paths[index])
+                target = local if local.is_absolute() or output_directory is None else out / local
+            else:
+                rel = name if append_prefix else name[len(prefix):].lstrip("/")
+                target = out / (rel or Path(name).name)
+            jobs.append((name, target))
+        deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+        fetched: list[Path] = []
+        workers = min(batch_size, 8, len(jobs))
+        with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+            for start in range(0, len(jobs), batch_size):
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise ServiceUnavailable(
+                        f"download_files timed out after {timeout_seconds} s: {len(fetched)} of {len(jobs)} files "
+                        "were downloaded", hint="raise timeout_seconds, or download a narrower prefix")
+                batch = jobs[start:start + batch_size]
+                if workers <= 1:
+                    fetched += [self.download_file(name, target) for name, target in batch]
+                else:
+                    fetched += pool.map(self._download_in_worker, batch)
         return fetched
+
+    def _download_in_worker(self, job: tuple[str, Path]) -> Path:
+        """One file on a pool thread, whose connection is closed after it: pool threads end, sockets must too."""
+        try:
+            return self.download_file(*job)
+        finally:
+            self._api.http.close_thread_connection()
 
     # -- snapshot ------------------------------------------------------------------------------------------
     def _snapshot_id(self) -> str:
@@ -114,6 +163,18 @@ class RunFiles(RunBase):
                 hint="interactive runs have one only with start_logging(snapshot_directory=...)",
             )
         return str(snapshot_id)
+
+    def get_snapshot_id(self) -> str:
+        """v1's ``get_snapshot_id``: the id of the run's source snapshot."""
+        return self._snapshot_id()
+
+    def restore_snapshot(self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None) -> str:
+        """v1's ``restore_snapshot``: the run's snapshot (or ``snapshot_id``) as a zip; returns the zip's path.
+        ``path`` is a ``.zip`` file or a folder (default: the current folder), which gets ``snapshot-ID.zip``."""
+        target = Path(path) if path is not None else Path(".")
+        if target.suffix.lower() != ".zip":
+            target.mkdir(parents=True, exist_ok=True)
+        return str(self.experiment.workspace.download_snapshot(snapshot_id or self._snapshot_id(), target))
 
     def get_snapshot_info(self) -> T.Snapshot:
         """The run's snapshot: id, file count, total size (NotFound when the run has none)."""

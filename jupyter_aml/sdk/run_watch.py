@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import time
+import urllib.parse
+from pathlib import Path
 from typing import Any
 
-from jupyter_aml.errors import AMLError
+from jupyter_aml.errors import AMLError, InvalidInput
 from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.names import run_path_problem
 from jupyter_aml.sdk.run_base import RunBase
 from jupyter_aml.sdk.run_events import LOG_PAGE, RunEvents
 from jupyter_aml.statuses import TERMINAL_STATUSES
@@ -87,6 +92,55 @@ class RunWatch(RunBase):
                 details=details.get("error"),
             )
         return details
+
+    # -- log files (v1: get_details()['logFiles'], get_details_with_logs, get_all_logs) --------------------------
+    def _log_sources(self) -> dict[str, tuple[str, dict[str, str]]]:
+        """Each log file by v1's name -> (REST path, query): the log streams the service keeps
+        (``azureml-logs/70_driver_log.txt`` is the script's output), then the files the run wrote to ``./logs``."""
+        from jupyter_aml.runtime.api import build_path
+
+        sources: dict[str, tuple[str, dict[str, str]]] = {}
+        for name in self._api.log_files(self._ws, self.id)["items"]:
+            path = build_path("/workspaces/{workspace}/runs/{run_id}/logfiles/content", workspace=self._ws,
+                              run_id=self.id)
+            sources[name] = (path, {"name": name})
+        files = build_path("/workspaces/{workspace}/runs/{run_id}/files/content", workspace=self._ws, run_id=self.id)
+        for item in self._api.list_run_files(self._ws, self.id, prefix="logs/")["items"]:
+            sources.setdefault(item["path"], (files, {"path": item["path"]}))
+        return sources
+
+    def _log_file_urls(self) -> dict[str, str]:
+        """``logFiles`` of ``get_details()``: name -> a URL of this service (``get_all_logs`` fetches them)."""
+        base = self._api.http.base_url
+        return {name: f"{base}{path}?{urllib.parse.urlencode(query)}"
+                for name, (path, query) in self._log_sources().items()}
+
+    def get_details_with_logs(self) -> dict[str, Any]:
+        """``get_details()`` with each log file's text in ``logFiles`` instead of its URL."""
+        details: dict[str, Any] = self.get_details()  # type: ignore[attr-defined]
+        texts = {}
+        for name, (path, query) in self._log_sources().items():
+            buffer = io.BytesIO()
+            self._api.http.stream_download(path, buffer, params=query)
+            texts[name] = buffer.getvalue().decode("utf-8", errors="replace")
+        details["logFiles"] = texts
+        return details
+
+    def get_all_logs(self, destination: str | os.PathLike[str] | None = None) -> list[str]:
+        """Download every log file of the run under ``destination`` (default: a folder named as the run id in
+        the current folder), at their names; returns the paths written."""
+        folder = Path(destination) if destination is not None else Path.cwd() / self.id
+        if folder.exists() and not folder.is_dir():
+            raise InvalidInput(f"{str(folder)!r} exists and is not a directory")
+        written = []
+        for name, (path, query) in self._log_sources().items():
+            if run_path_problem(name) is not None:
+                continue  # a stored name that could escape the folder is never written
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._api.http.stream_download(path, target, params=query)
+            written.append(str(target))
+        return written
 
     # -- the push channel ---------------------------------------------------------------------------------
     def watch(self, timeout: float | None = None, *, children: bool = False) -> RunEvents:

@@ -35,6 +35,7 @@ _NAMES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/environments/", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),
     ("/endpoints/", {"type": "string", "pattern": rm.SERVICE_NAME_PATTERN}),
     ("/roles/", {"type": "string", "pattern": sm.ROLE_PATTERN}),
+    ("/experiments/", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),
     ("/metrics/", {"type": "string", "minLength": 1, "maxLength": 255}),
 )
 _FILTER = {"type": "string", "pattern": "^[^=]", "description": "key or key=value"}
@@ -56,6 +57,8 @@ _QUERY: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("page_token", "", {"type": "string", "pattern": "^[A-Za-z0-9_=-]*$"}),  # opaque; '': the first page
     ("path", "/files/content", {"type": "string", "pattern": models.RUN_PATH_PATTERN, "maxLength": 1024}),
     ("experiment", "", {"type": "string", "pattern": "^(?:|" + models.EXPERIMENT_PATTERN[1:-1] + ")$"}),  # '': all
+    ("view_type", "/experiments", {"type": "string", "enum": ["ActiveOnly", "ArchivedOnly", "All"]}),
+    ("name", "/experiments", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),
 )
 _REQUIRED_QUERY = {("/files/content", "path")}
 # Every error a route may answer, with the one error body; the success status comes from the route's spec.

@@ -116,6 +116,31 @@ class HeartbeatHandler(AMLHandler):
         self.reply({"status": status.value})
 
 
+class LogFilesHandler(AMLHandler):
+    @api("run", "The run's log files by v1's names (the script's output is azureml-logs/70_driver_log.txt)",
+         returns=models.LogFileList, action="runs/read")
+    async def get(self, workspace: str, run_id: str) -> None:
+        self.reply({"items": await asyncio.to_thread(self.aml.runs.log_file_names, workspace, run_id)})
+
+
+class LogFileContentHandler(AMLHandler):
+    @api("run", "Download one log file as text (its lines so far, while the run is going)",
+         query=(("name", "string", "a name from the run's log files"),), content_type="text/plain",
+         action="runs/read")
+    async def get(self, workspace: str, run_id: str) -> None:
+        name = self.get_query_argument("name", "", strip=False)
+        pages = await asyncio.to_thread(self.aml.runs.log_file_text, workspace, run_id, name)
+        first = await asyncio.to_thread(next, pages, None)  # NotFound is raised before anything is sent
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{Path(name).name}"')
+        chunk = first
+        while chunk is not None:
+            self.write(chunk.encode())
+            await self.flush()
+            chunk = await asyncio.to_thread(next, pages, None)
+        self.finish()
+
+
 ROUTES = [
     (rf"/workspaces/{WS}/runs", RunsHandler),
     (rf"/workspaces/{WS}/runs/from-folder", FolderRunsHandler),
@@ -124,4 +149,6 @@ ROUTES = [
     (rf"/workspaces/{RUN}/status", StatusHandler),
     (rf"/workspaces/{RUN}/cancel", CancelHandler),
     (rf"/workspaces/{RUN}/heartbeat", HeartbeatHandler),
+    (rf"/workspaces/{RUN}/logfiles", LogFilesHandler),
+    (rf"/workspaces/{RUN}/logfiles/content", LogFileContentHandler),
 ]

@@ -11,6 +11,7 @@ from jupyter_aml.errors import InvalidInput
 from jupyter_aml.server.base import AMLHandler, api
 
 WS = r"(?P<workspace>[^/]+)"
+EXPERIMENT = r"(?P<name>[^/]+)"
 
 
 class WorkspacesHandler(AMLHandler):
@@ -37,11 +38,63 @@ class WorkspaceHandler(AMLHandler):
         self.reply(await asyncio.to_thread(self.aml.workspaces.get, workspace))
 
 
+EXPERIMENT_QUERY = (
+    ("view_type", "string", "ActiveOnly (default: archived experiments hidden), ArchivedOnly or All"),
+    ("name", "string", "only the experiment of this name"),
+    ("tag", "string", "repeatable: key or key=value"),
+)
+
+
 class ExperimentsHandler(AMLHandler):
-    @api("user", "List a workspace's experiments", returns=models.ExperimentList, action="workspaces/read")
+    @api("user", "List a workspace's experiments (archived ones only on request, as v1's Experiment.list)",
+         returns=models.ExperimentList, query=EXPERIMENT_QUERY, action="workspaces/read")
     async def get(self, workspace: str) -> None:
-        items = await asyncio.to_thread(self.aml.workspaces.experiments, workspace)
+        items = await asyncio.to_thread(
+            self.aml.workspaces.experiments, workspace, view_type=self.query_value("view_type"),
+            name=self.query_value("name"), tags=self.query_list("tag"))
         self.reply({"items": [e.model_dump(mode="json") for e in items]})
+
+
+class ExperimentHandler(AMLHandler):
+    @api("user", "Get an experiment (also an archived one)", returns=models.Experiment, action="workspaces/read")
+    async def get(self, workspace: str, name: str) -> None:
+        self.reply(await asyncio.to_thread(self.aml.workspaces.experiment, workspace, name))
+
+    @api("user", "Create the experiment if it does not exist (v1's Experiment(ws, name)), then apply the update",
+         body=models.ExperimentUpdate, returns=models.Experiment, action="experiments/write")
+    async def put(self, workspace: str, name: str) -> None:
+        spec = self.body(models.ExperimentUpdate)
+        self.audit_target = name
+        self.reply(await asyncio.to_thread(self.aml.workspaces.update_experiment, workspace, name, spec,
+                                           create=True))
+
+    @api("user", "Set or remove an experiment's tags", body=models.ExperimentUpdate, returns=models.Experiment,
+         action="experiments/write")
+    async def patch(self, workspace: str, name: str) -> None:
+        spec = self.body(models.ExperimentUpdate)
+        self.audit_target = name
+        self.reply(await asyncio.to_thread(self.aml.workspaces.update_experiment, workspace, name, spec))
+
+
+class ExperimentArchiveHandler(AMLHandler):
+    @api("user", "Archive an experiment: hidden from the default listing, its runs kept",
+         returns=models.Experiment, action="experiments/write")
+    async def post(self, workspace: str, name: str) -> None:
+        self.audit_target = name
+        self.reply(await asyncio.to_thread(self.aml.workspaces.archive_experiment, workspace, name))
+
+
+class ExperimentReactivateHandler(AMLHandler):
+    @api("user", "Reactivate an archived experiment, optionally under a new name (409 if it is not archived or "
+         "the name is taken)", body=models.ExperimentReactivate, returns=models.Experiment,
+         action="experiments/write")
+    async def post(self, workspace: str, name: str) -> None:
+        spec = self.body(models.ExperimentReactivate)
+        self.audit_target = name
+        if spec.new_name:
+            self.audit_detail = {"new_name": spec.new_name}
+        self.reply(await asyncio.to_thread(self.aml.workspaces.reactivate_experiment, workspace, name,
+                                           spec.new_name))
 
 
 class MembersHandler(AMLHandler):
@@ -121,6 +174,9 @@ ROUTES = [
     (r"/workspaces", WorkspacesHandler),
     (rf"/workspaces/{WS}", WorkspaceHandler),
     (rf"/workspaces/{WS}/experiments", ExperimentsHandler),
+    (rf"/workspaces/{WS}/experiments/{EXPERIMENT}", ExperimentHandler),
+    (rf"/workspaces/{WS}/experiments/{EXPERIMENT}/archive", ExperimentArchiveHandler),
+    (rf"/workspaces/{WS}/experiments/{EXPERIMENT}/reactivate", ExperimentReactivateHandler),
     (rf"/workspaces/{WS}/members", MembersHandler),
     (rf"/workspaces/{WS}/members/(?P<user>[^/]+)", MemberHandler),
     (rf"/workspaces/{WS}/roles", RolesHandler),

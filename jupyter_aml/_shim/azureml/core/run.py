@@ -4,7 +4,7 @@ from typing import Any
 
 from azureml.core._lazy import resolve
 
-__all__ = ["Run"]  # noqa: F822 - resolved lazily by __getattr__
+__all__ = ["Run", "RunEnvironmentException"]  # noqa: F822 - resolved lazily by __getattr__
 
 
 def __getattr__(name: str) -> Any:

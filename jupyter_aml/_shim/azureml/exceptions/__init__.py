@@ -16,7 +16,7 @@ _WHERE = {
     "AzureMLException": ("jupyter_aml.errors", "AMLError"),
     "UserErrorException": ("jupyter_aml.errors", "UserError"),
     "ServiceException": ("jupyter_aml.errors", "ServiceUnavailable"),
-    "AuthenticationException": ("jupyter_aml.errors", "Unauthorized"),
+    "AuthenticationException": ("jupyter_aml.sdk.authentication", "AuthenticationException"),
     "SnapshotException": ("jupyter_aml.errors", "SnapshotTooLarge"),
     # v1 raised it for any failed submission; here submissions fail with the typed errors, all AMLErrors
     "ExperimentExecutionException": ("jupyter_aml.errors", "AMLError"),

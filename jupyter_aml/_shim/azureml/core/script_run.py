@@ -1,0 +1,13 @@
+"""``azureml.core.script_run`` provided by jupyter-aml (see azureml.core)."""
+
+from typing import Any
+
+from azureml.core._lazy import resolve
+
+__all__ = ["ScriptRun"]  # noqa: F822 - resolved lazily by __getattr__
+
+
+def __getattr__(name: str) -> Any:
+    value = resolve(__name__, name, tuple(__all__))
+    globals()[name] = value
+    return value
