@@ -327,7 +327,12 @@ class Scheduler:
 
     async def _cancel_overdue(self, now: datetime) -> None:
         """max_run_duration_seconds (core/deadlines.py): a run over it is canceled, with the reason as its error."""
-        for late in await asyncio.to_thread(overdue_runs, self.service.db, now):
+        try:
+            overdue = await asyncio.to_thread(overdue_runs, self.service.db, now)
+        except Exception:  # the heartbeat checks of the same pass must still run
+            log.exception("checking the runs' max_run_duration_seconds failed")
+            return
+        for late in overdue:
             try:
                 await asyncio.to_thread(self.service.runs.set_status, late.workspace, late.run_id,
                                         models.StatusUpdate(status=RunStatus.CANCELED, error=late.error()))
