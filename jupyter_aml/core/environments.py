@@ -22,7 +22,6 @@ from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.registry import parse_ref
 from jupyter_aml.core.workspaces import WorkspaceService, utc, utcnow
 from jupyter_aml.envbuild import definition_user_managed
-from jupyter_aml.envbuild.conda import CondaError, resolve_section
 from jupyter_aml.envbuild.curated import VERSION as CURATED_VERSION
 from jupyter_aml.envbuild.curated import curated_definition, is_curated
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
@@ -68,7 +67,6 @@ class EnvironmentRegistry:
             raise InvalidInput(
                 f"environment name {spec.name!r} is reserved for curated environments", hint="pick your own name"
             )
-        check_conda(spec)
         digest = spec_hash(spec)
         for _attempt in range(5):
             try:
@@ -185,16 +183,6 @@ class EnvironmentRegistry:
             spec=spec,
             created_at=utc(row.created_at),
         )
-
-
-def check_conda(spec: rm.EnvironmentDefinition) -> None:
-    """A conda specification whose packages have no PyPI equivalent is refused when it is registered."""
-    if spec.python.conda_dependencies is None:
-        return
-    try:
-        resolve_section(spec.python.conda_dependencies.model_dump())
-    except CondaError as exc:
-        raise InvalidInput(exc.message, hint=exc.hint) from None
 
 
 def curated(ws: WorkspaceRow, name: str, version: int | None) -> rm.RegisteredEnvironment:

@@ -100,11 +100,14 @@ def test_curated_environments_without_registering(service, tmp_path):
         minimal.clone("AzureML-Mine").register(ws)
 
 
-def test_an_unmappable_conda_package_is_refused_naming_it(service):
+def test_an_unmappable_conda_package_fails_its_build_naming_it(service):
     service.workspace()
+    client = service.client()
+    # the SDK refuses it before sending anything; a REST client's definition is refused when it is built
+    registered = client.post("workspaces/e2e/environments", {
+        "name": "bad", "python": {"conda_dependencies": {"dependencies": ["numpy", "r-base"]}}})
     with pytest.raises(InvalidInput, match="r-base has no known PyPI equivalent"):
-        service.client().post("workspaces/e2e/environments", {
-            "name": "bad", "python": {"conda_dependencies": {"dependencies": ["numpy", "r-base"]}}})
+        client.post(f"workspaces/e2e/environments/bad/versions/{registered['version']}/build", {})
 
 
 def test_max_run_duration_cancels_a_sleeping_run_on_local(service, tmp_path):
