@@ -17,6 +17,7 @@ from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.runconfig import DockerConfiguration
 
 DEFAULT_CPU_IMAGE = DEFAULT_BASE_IMAGE  # v1's constant: the base image Docker runs use when none is named
+DEFAULT_GPU_IMAGE = DEFAULT_BASE_IMAGE  # the same image: these machines have no GPU runtime (docs/environments.md)
 FRAMEWORKS = ("Python", "PyTorch", "TensorFlow")  # each runs the script with the environment's Python
 REFUSED_FRAMEWORKS = ("PySpark", "CNTK")
 COMMUNICATORS = ("None", "ParameterServer", "OpenMpi", "IntelMpi", "Gloo", "Nccl")

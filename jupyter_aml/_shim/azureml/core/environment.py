@@ -9,6 +9,8 @@ _HOMES = {
     "PythonSection": "environment",
     "DockerSection": "environment",
     "CondaDependencies": "conda",
+    "DEFAULT_CPU_IMAGE": "run_configuration",
+    "DEFAULT_GPU_IMAGE": "run_configuration",
 }
 __all__ = sorted(_HOMES)
 

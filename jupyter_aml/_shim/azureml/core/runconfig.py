@@ -14,6 +14,7 @@ _HOMES = {
     "HistoryConfiguration": "run_configuration",
     "AmlComputeConfiguration": "run_configuration",
     "DEFAULT_CPU_IMAGE": "run_configuration",
+    "DEFAULT_GPU_IMAGE": "run_configuration",
 }
 __all__ = sorted(_HOMES)
 
