@@ -125,6 +125,10 @@ class ScriptRunConfig:
     def distributed_job_config(self) -> Any:
         return self.run_config.distributed_job_config
 
+    def _rest_run_config(self) -> dict[str, Any]:
+        """The REST ``run_config`` payload (``src.run_config`` is v1's ``RunConfiguration`` object)."""
+        return self.run_config.to_rest()
+
     def environment_spec(self) -> dict[str, Any]:
         """The environment as the run gets it: ``docker_runtime_config``, when given, decides Docker (v1)."""
         return self.run_config.environment_spec()
