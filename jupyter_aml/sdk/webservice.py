@@ -9,6 +9,7 @@ import builtins
 import http.client
 import json
 import os
+import shutil
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +29,7 @@ from jupyter_aml.sdk.webservice_config import (
     aci_configuration,
     aks_configuration,
 )
+from jupyter_aml.sdk.webservice_nocode import no_code_inference_config
 
 if TYPE_CHECKING:
     from jupyter_aml.runtime.api import Api
@@ -147,19 +149,24 @@ class Webservice:
     def _deploy(cls, workspace: Workspace, name: str, models: builtins.list[Model],
                 inference_config: InferenceConfig | None, deployment_config: Any, *, overwrite: bool = False,
                 show_output: bool = False) -> Webservice:
-        if inference_config is None:
-            raise InvalidInput("deploying needs an inference_config", hint="InferenceConfig(entry_script='score.py', "
-                                                                          "source_directory='.', environment=env)")
         if not models:
             raise InvalidInput("deploying needs at least one model")
         config = deployment_config or LocalWebserviceDeploymentConfiguration()
         if not isinstance(config, LocalWebserviceDeploymentConfiguration):
             raise InvalidInput(f"deployment_config must come from a deploy_configuration(), not "
                                f"{type(config).__name__}", hint="LocalWebservice.deploy_configuration(port=0)")
+        generated = inference_config is None
+        if inference_config is None:  # v1's no-code deployment of a scikit-learn model
+            inference_config = no_code_inference_config(models)
+        try:
+            inference = inference_config._spec(workspace)
+        finally:
+            if generated:
+                shutil.rmtree(inference_config.source_directory, ignore_errors=True)
         body = {
             "name": name,
             "models": [m.id if isinstance(m, Model) else str(m) for m in models],
-            "inference_config": inference_config._spec(workspace),
+            "inference_config": inference,
             "deployment_config": config._spec(),
             "overwrite": overwrite,
             "description": config.description or inference_config.description or "",

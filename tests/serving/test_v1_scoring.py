@@ -209,6 +209,29 @@ def test_a_conda_file_becomes_the_services_environment(ws, model, tmp_path):
     svc.delete()
 
 
+def test_a_scikit_learn_model_deploys_without_code(ws, model, tmp_path):
+    import joblib
+    import sklearn
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    digits = load_digits()
+    joblib.dump(LogisticRegression(max_iter=500).fit(digits.data[:500], digits.target[:500]), tmp_path / "model.pkl")
+    sk_model = Model.register(ws, tmp_path / "model.pkl", "nocode-digits", model_framework=Model.Framework.SCIKITLEARN,
+                              model_framework_version=sklearn.__version__)
+    svc = Model.deploy(ws, "nocode-svc", [sk_model], overwrite=True)  # v1's no-code deployment
+    svc.wait_for_deployment()
+    assert svc.state == "Healthy", svc.get_logs()
+    rows = digits.data[1500:1503].tolist()
+    assert len(svc.run(json.dumps({"data": rows, "method": "predict"}))) == 3
+    probabilities = svc.run(json.dumps({"data": rows, "method": "predict_proba"}))
+    assert len(probabilities) == 3 and len(probabilities[0]) == 10
+    assert f"scikit-learn=={sklearn.__version__}" in json.dumps(svc.get_details()["inference_config"])
+    svc.delete()
+    with pytest.raises(InvalidInput, match=r"model_framework=Model\.Framework\.SCIKITLEARN"):
+        Model.deploy(ws, "nocode-echo", [model])  # no framework: a scoring script is needed
+
+
 def test_inference_config_conda_file_is_never_dropped(tmp_path):
     (tmp_path / "score.py").write_text("def init():\n    pass\n\ndef run(raw):\n    return raw\n")
     (tmp_path / "env.yml").write_text("name: scoring\ndependencies:\n  - python=3.11\n  - pip:\n    - six\n")
