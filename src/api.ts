@@ -133,9 +133,16 @@ export class AMLService {
     });
   }
 
-  async listExperiments(workspace: string): Promise<IExperiment[]> {
+  /** The experiments, archived ones hidden unless `viewType` asks for them (v1's ViewType). */
+  async listExperiments(
+    workspace: string,
+    viewType?: 'ActiveOnly' | 'ArchivedOnly' | 'All'
+  ): Promise<IExperiment[]> {
+    const query = queryString({ view_type: viewType });
     return (
-      await this.request<Schemas['ExperimentList']>(`workspaces/${seg(workspace)}/experiments`)
+      await this.request<Schemas['ExperimentList']>(
+        `workspaces/${seg(workspace)}/experiments${query}`
+      )
     ).items;
   }
 

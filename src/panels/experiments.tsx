@@ -17,13 +17,25 @@ export interface IExperimentsSectionProps {
 
 export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element {
   const { service, workspace, refreshKey } = props;
+  // Archived experiments (v1's Experiment.archive()) are hidden unless asked for, as Experiment.list does.
+  const [showArchived, setShowArchived] = useState(false);
   // Top-level runs may mean a new experiment or new run counts: reload (at most every 2 s).
   const experiments = useLiveQuery(
     service,
     workspace,
-    () => service.listExperiments(workspace),
-    [refreshKey],
+    () => service.listExperiments(workspace, showArchived ? 'All' : undefined),
+    [refreshKey, showArchived],
     { reloadOn: event => event.type === 'run' && event.run.parent_id === null, throttleMs: 2000 }
+  );
+  const archivedToggle = (
+    <label className="jp-aml-Check jp-aml-ArchivedToggle">
+      <input
+        type="checkbox"
+        checked={showArchived}
+        onChange={e => setShowArchived(e.target.checked)}
+      />
+      Show archived
+    </label>
   );
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(
     () => new Set(props.defaultExperiment ? [props.defaultExperiment] : [])
@@ -60,6 +72,7 @@ export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element
         {experiments.error !== undefined && (
           <ErrorView error={experiments.error} onRetry={experiments.reload} context="Experiments" />
         )}
+        {archivedToggle}
         <EmptyState>
           No experiments yet. Right-click a folder in the file browser and choose{' '}
           <em>Submit Folder as Run…</em>, or from Python use <code>Experiment(ws, "name")</code>{' '}
@@ -73,6 +86,7 @@ export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element
         {experiments.error !== undefined && (
           <ErrorView error={experiments.error} onRetry={experiments.reload} context="Experiments" />
         )}
+        {archivedToggle}
         <ul className="jp-aml-List" aria-label="Experiments">
           {experiments.data.map(exp => (
             <ExperimentItem
@@ -109,8 +123,13 @@ function ExperimentItem(
 ): JSX.Element {
   const name = props.experiment.name;
   const count = props.experiment.run_count;
+  const archived = props.experiment.archived_time ?? null;
   return (
-    <li className="jp-aml-ListItem jp-aml-Experiment" data-experiment={name}>
+    <li
+      className="jp-aml-ListItem jp-aml-Experiment"
+      data-experiment={name}
+      data-archived={archived !== null}
+    >
       <button
         type="button"
         className="jp-aml-ListItem-toggle"
@@ -120,6 +139,11 @@ function ExperimentItem(
       >
         <span className="jp-aml-Caret" aria-hidden="true" data-open={props.expanded} />
         <span className="jp-aml-ListItem-name">{name}</span>
+        {archived !== null && (
+          <span className="jp-aml-Tag" title={`Archived ${archived}; reactivate() brings it back`}>
+            archived
+          </span>
+        )}
         {typeof count === 'number' && (
           <span className="jp-aml-ListItem-count" title={`${count} runs, child runs included`}>
             {count.toLocaleString()}
