@@ -379,6 +379,22 @@ class Model:
         return Webservice._deploy(workspace, name, models, inference_config, deployment_config, overwrite=overwrite,
                                   show_output=show_output)
 
+    @staticmethod
+    def package(workspace: Workspace, models: builtins.list[Model], inference_config: Any = None,
+                generate_dockerfile: bool = False, *args: Any, **kwargs: Any) -> Any:
+        """v1 built a Docker image (or a Dockerfile) of models and scoring code here: not available."""
+        raise WebserviceException(
+            "Model.package is not supported here: scoring images are built when a Docker web service is deployed",
+            hint="deploy with DockerWebservice.deploy_configuration() (or AciWebservice); the image is kept and "
+                 "listed under GET /workspaces/{ws}/images, and reused for the same models, code and environment")
+
+    @staticmethod
+    def profile(workspace: Workspace, profile_name: str, models: builtins.list[Model], *args: Any,
+                **kwargs: Any) -> Any:
+        """v1's model profiling (a recommended CPU and memory): not available."""
+        raise WebserviceException("Model.profile is not supported here",
+                                  hint="deploy the model and read service.get_telemetry() for its latency")
+
     def __repr__(self) -> str:
         return f"Model(workspace={self.workspace.name!r}, name={self.name!r}, id={self.id!r}, version={self.version})"
 
