@@ -3,9 +3,10 @@ import React from 'react';
 
 import { AMLService, IRun } from '../api';
 import { formatDuration, runDurationSeconds, runShortName } from '../format';
-import { useLiveQuery, useLiveRows } from '../live/hooks';
+import { useLiveQuery, useLiveRows, useLiveRun } from '../live/hooks';
 import { EmptyState, ErrorView, Loading, StatusBadge } from './components';
 import { IRequestState } from './hooks';
+import { hyperDriveMetric, ParallelCoordinates } from './parallel-coords';
 
 const NO_RUNS: IRun[] = [];
 
@@ -70,6 +71,7 @@ export function RunChildren(props: {
     }
   );
   const descendants = useLiveRows(service, workspace, children.data ?? NO_RUNS);
+  const parent = useLiveRun(service, workspace, runId).data; // a HyperDrive run gets a chart of its children
   if (!children.data) {
     return children.error ? (
       <ErrorView error={children.error} onRetry={children.reload} context="Child runs" />
@@ -90,10 +92,20 @@ export function RunChildren(props: {
     byParent.set(parent, [...(byParent.get(parent) ?? []), r]);
   }
   return (
-    <ul className="jp-aml-Tree" role="tree" aria-label="Child runs">
-      {(byParent.get(runId) ?? []).map(r => (
-        <TreeNode key={r.id} run={r} byParent={byParent} level={1} onOpenRun={props.onOpenRun} />
-      ))}
-    </ul>
+    <>
+      {parent && hyperDriveMetric(parent) && (
+        <ParallelCoordinates
+          service={service}
+          workspace={workspace}
+          parent={parent}
+          runs={byParent.get(runId) ?? []}
+        />
+      )}
+      <ul className="jp-aml-Tree" role="tree" aria-label="Child runs">
+        {(byParent.get(runId) ?? []).map(r => (
+          <TreeNode key={r.id} run={r} byParent={byParent} level={1} onOpenRun={props.onOpenRun} />
+        ))}
+      </ul>
+    </>
   );
 }
