@@ -2142,9 +2142,14 @@ export interface components {
        * K
        * @enum {string}
        */
-      k: 'm' | 'l' | 'r' | 'tb' | 'i' | 'tag' | 'prop';
+      k: 'm' | 'l' | 'r' | 'tb' | 'i' | 'tag' | 'prop' | 'cm' | 'at' | 'pr' | 'rs';
       /** N */
       n: string;
+      /**
+       * Nf
+       * @default null
+       */
+      nf?: number | null;
       /**
        * Path
        * @default null
@@ -2171,6 +2176,11 @@ export interface components {
        * @default null
        */
       v?: unknown;
+      /**
+       * Vt
+       * @default null
+       */
+      vt?: 'f' | null;
     } & {
       [key: string]: unknown;
     };
@@ -2294,8 +2304,13 @@ export interface components {
        * @enum {string}
        */
       type: 'metric';
+      /**
+       * Types
+       * @default null
+       */
+      types?: ('f' | 'i' | 'b' | 'n' | 's')[] | null;
       /** Values */
-      values: (number | null)[];
+      values: unknown[];
     };
     /** MetricHistory */
     MetricHistory: {
@@ -2308,9 +2323,23 @@ export interface components {
        * Kind
        * @enum {string}
        */
-      kind: 'scalar' | 'list' | 'row' | 'table' | 'image';
+      kind:
+        | 'scalar'
+        | 'list'
+        | 'row'
+        | 'table'
+        | 'image'
+        | 'confusion_matrix'
+        | 'accuracy_table'
+        | 'predictions'
+        | 'residuals';
       /** Name */
       name: string;
+      /**
+       * Nonfinite
+       * @default null
+       */
+      nonfinite?: number[] | null;
       /** Run Id */
       run_id: string;
       /**
@@ -2325,6 +2354,11 @@ export interface components {
       times?: number[] | null;
       /** Total */
       total: number;
+      /**
+       * Types
+       * @default null
+       */
+      types?: ('f' | 'i' | 'b' | 'n' | 's')[] | null;
       /** Values */
       values: unknown[];
     };
@@ -2346,9 +2380,28 @@ export interface components {
        * Kind
        * @enum {string}
        */
-      kind: 'scalar' | 'list' | 'row' | 'table' | 'image';
+      kind:
+        | 'scalar'
+        | 'list'
+        | 'row'
+        | 'table'
+        | 'image'
+        | 'confusion_matrix'
+        | 'accuracy_table'
+        | 'predictions'
+        | 'residuals';
+      /**
+       * Last
+       * @default null
+       */
+      last?: unknown;
       /** Last Step */
       last_step: number | null;
+      /**
+       * Last Type
+       * @default null
+       */
+      last_type?: ('f' | 'i' | 'b' | 'n' | 's') | null;
       /** Last Value */
       last_value: number | null;
       /** Max */
@@ -2359,6 +2412,11 @@ export interface components {
       name: string;
       /** Run Id */
       run_id: string;
+      /**
+       * Value Type
+       * @default null
+       */
+      value_type?: string | null;
     };
     /** MetricSummaryList */
     MetricSummaryList: {

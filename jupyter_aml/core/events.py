@@ -52,8 +52,10 @@ class MetricEvent(_Event):
     name: str
     total: int = Field(ge=0, description="points in the series after this batch was stored")
     steps: list[float]
-    values: list[float | None]
+    # as in MetricHistory: numbers, "NaN"/"Infinity"/"-Infinity", and with ``types`` strings, bools, nulls
+    values: list[Any]
     times: list[float]
+    types: list[Literal["f", "i", "b", "n", "s"]] | None = None
 
 
 class FilesEvent(_Event):

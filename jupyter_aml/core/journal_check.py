@@ -6,7 +6,8 @@ record is answered in ``JournalAck.rejected`` and never stored; everything else 
 
 The limits are what every store and every reader can carry: a seq is a signed 64-bit integer, a scalar
 is a float64, and integers inside list/row/table values stay within 64 bits (what the JSON encoder of the
-readers writes), nested at most ``MAX_DEPTH`` deep.
+readers writes), nested at most ``MAX_DEPTH`` deep. A scalar is a number, a string, a bool or None,
+and v1's structured kinds are checked against their shapes (runtime/metric_values.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pydantic_core
 
 from jupyter_aml.core import models
 from jupyter_aml.errors import AMLError, InvalidInput
+from jupyter_aml.runtime.metric_values import MARKERS, MAX_TEXT, V1_KINDS, check_v1
 
 MAX_SEQ = (1 << 63) - 1
 INT_MIN, INT_MAX = -(1 << 63), (1 << 64) - 1  # signed or unsigned 64-bit: what a reader's JSON encoder writes
@@ -115,17 +117,14 @@ def problem(record: models.JournalRecord) -> str | None:
     if not math.isfinite(record.t):
         return "t (the time) is not a finite number"
     if record.k == "m":
-        value = record.v
-        if value is None:
-            return None  # a non-finite float, written as null by the journal
-        if isinstance(value, str) or not isinstance(value, (int, float)):
-            return f"metric value {_short(value)} is not a number (use log_list/log_row/log_table for others)"
-        try:
-            float(value)
-        except OverflowError:
-            return f"metric value {_short(value)} is beyond the range of a float64"
-        return None
+        return _scalar_problem(record)
     if record.k in ("l", "r", "tb"):
+        return _storable(record.v)
+    if record.k in V1_KINDS:
+        try:
+            check_v1(V1_KINDS[record.k], record.v)
+        except InvalidInput as exc:
+            return exc.message
         return _storable(record.v)
     if record.k in ("tag", "prop"):
         try:
@@ -133,6 +132,25 @@ def problem(record: models.JournalRecord) -> str | None:
         except ValueError:
             return f"{'tag' if record.k == 'tag' else 'property'} value is an integer too long to store"
     return None
+
+
+def _scalar_problem(record: models.JournalRecord) -> str | None:
+    """A scalar is a number, a string, a bool or None (v1 keeps each); ``vt: f`` marks a non-finite float."""
+    value = record.v
+    if record.vt == "f":
+        return None if value in MARKERS else f"a value marked non-finite must be one of {sorted(MARKERS)}"
+    if value is None or isinstance(value, (bool, float)):
+        return None
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            return f"a string metric value holds at most {MAX_TEXT} characters, not {len(value)}"
+        return None
+    if isinstance(value, int):
+        if not INT_MIN <= value <= INT_MAX:
+            return (f"metric value {_short(value)} is an integer beyond 64 bits and beyond the range of a "
+                    "float64 (log it as a string)")
+        return None
+    return f"metric value {_short(value)} is not a number, string, bool or None (use log_list/log_row/log_table)"
 
 
 def _storable(value: Any) -> str | None:

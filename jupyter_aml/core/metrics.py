@@ -2,10 +2,17 @@
 
 Scalars are appended to packed float64 chunks of CHUNK_POINTS points; a history read concatenates the
 chunks with numpy, and downsampling keeps each bucket's minimum and maximum so that spikes survive.
+
+A scalar keeps the type it was logged with (v1 does): a chunk whose points are all floats stores no
+types; otherwise one uint8 code per point (CODES) says float, int, bool, None or str, the float64 array
+holds the number a chart draws (NaN for None and strings), and the chunk's ``texts`` hold strings and
+integers past 2**53 exactly. Non-finite floats are stored as themselves and answered as marker strings
+(runtime/metric_values.py).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,8 +26,10 @@ from sqlalchemy.orm import Session
 from jupyter_aml.core import models
 from jupyter_aml.core.events import METRIC_EVENT_POINTS, EventSink, MetricEvent, discard
 from jupyter_aml.core.journal_check import Checked, needs_readable, problem, readable
+from jupyter_aml.core.metric_points import CODE, CODES, Points, downsample_indices, pack, point
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.errors import InvalidInput, NotFound
+from jupyter_aml.runtime.metric_values import V1_KINDS, encode_nested
 from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import (
     JournalCursorRow,
@@ -33,42 +42,11 @@ from jupyter_aml.store.tables import (
 )
 
 CHUNK_POINTS = 8192
-KINDS = {"m": "scalar", "l": "list", "r": "row", "tb": "table", "i": "image"}
+KINDS = {"m": "scalar", "l": "list", "r": "row", "tb": "table", "i": "image", **V1_KINDS}
 Floats = NDArray[np.float64]
 # Run properties that say a run's journal had records the service refused (how many, and the latest why).
 REJECTED_COUNT = "aml.journal.rejected"
 REJECTED_REASON = "aml.journal.rejected_reason"
-
-
-def _pack(values: Floats) -> bytes:
-    return values.astype("<f8", copy=False).tobytes()
-
-
-def _unpack(blob: bytes) -> Floats:
-    return np.frombuffer(blob, dtype="<f8")
-
-
-def downsample(steps: Floats, values: Floats, times: Floats, max_points: int) -> tuple[Floats, Floats, Floats]:
-    """Keep at most ``max_points`` points: the first, the last, and each bucket's min and max in order."""
-    n = len(values)
-    if n <= max_points:
-        return steps, values, times
-    inner = values[1:-1]
-    buckets = max(1, (max_points - 2) // 2)
-    size = -(-len(inner) // buckets)  # ceil
-    padded = np.full(buckets * size, np.nan)
-    padded[: len(inner)] = inner
-    grid = padded.reshape(buckets, size)
-    offsets = np.arange(buckets) * size + 1
-    lows = np.argmin(np.where(np.isnan(grid), np.inf, grid), axis=1) + offsets
-    highs = np.argmax(np.where(np.isnan(grid), -np.inf, grid), axis=1) + offsets
-    chosen = np.unique(np.concatenate(([0, n - 1], lows, highs)))
-    chosen = chosen[chosen < n]
-    return steps[chosen], values[chosen], times[chosen]
-
-
-def _jsonable(values: Floats) -> list[float | None]:
-    return [None if math.isnan(v) or math.isinf(v) else v for v in values.tolist()]
 
 
 class MetricService:
@@ -177,9 +155,13 @@ class MetricService:
                 except InvalidInput as exc:
                     refused.append(models.JournalRejection(index=index, seq=rec.seq, reason=exc.message))
                     continue
-                payload: Any = (models.ImageValue(sha256=rec.sha256, path=rec.path).model_dump() if rec.k == "i"
-                                else rec.v)
-                s.add(MetricValueRow(series_id=series.id, ts=rec.t, payload=payload))
+                nonfinite = False
+                if rec.k == "i":
+                    payload: Any = models.ImageValue(sha256=rec.sha256, path=rec.path).model_dump()
+                else:
+                    payload, found = encode_nested(rec.v)  # floats NaN/inf parsed from the JSON, if any
+                    nonfinite = bool(rec.nf) or found
+                s.add(MetricValueRow(series_id=series.id, ts=rec.t, payload=payload, nonfinite=nonfinite or None))
                 series.count += 1
         events = []
         for (run_id, name), items in scalars.items():
@@ -209,62 +191,79 @@ class MetricService:
     ) -> MetricEvent:
         """Append to the series' chunks. A point logged without a step gets its index in the series."""
         series = self._series(s, run_id, name, "scalar", next((r.d for r in recs if r.d), None))
-        try:
-            values = np.array([float(r.v) for r in recs], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise InvalidInput(
-                f"metric {name!r} has a value that is not a number",
-                hint="use log_list/log_row/log_table for non-scalar values",
-            ) from None
+        points = [point(r) for r in recs]
+        values = np.array([p[1] for p in points], dtype=np.float64)
+        codes = np.array([CODE[p[0]] for p in points], dtype=np.uint8)
+        typed = bool(codes.any())
         base = series.count
         steps = np.array([r.s if r.s is not None else base + i for i, r in enumerate(recs)], dtype=np.float64)
         times = np.array([r.t for r in recs], dtype=np.float64)
         newest = slice(-METRIC_EVENT_POINTS, None)
+        shown = points[newest]
         event = MetricEvent(
             run_id=run_id,
             name=name,
             total=base + len(recs),
             steps=steps[newest].tolist(),
-            values=_jsonable(values[newest]),
+            values=[p[3] for p in shown],
             times=times[newest].tolist(),
+            types=cast(list[models.ValueType], [p[0] for p in shown]) if any(p[0] != "f" for p in shown) else None,
         )
+        seen = set(CODES[c] for c in np.unique(codes).tolist())
+        before = series.value_type or ("f" if base else None)
+        if before is not None and before != "mixed":
+            seen.add(before)
+        series.value_type = "mixed" if before == "mixed" or len(seen) > 1 else seen.pop()
         last_chunk = s.scalar(
             select(MetricChunkRow)
             .where(MetricChunkRow.series_id == series.id)
             .order_by(MetricChunkRow.chunk_no.desc())
             .limit(1)
         )
+        texts = {i: p[2] for i, p in enumerate(points) if p[2] is not None}
+        start = 0
         if last_chunk is not None and last_chunk.count < CHUNK_POINTS:
             room = CHUNK_POINTS - last_chunk.count
             head = slice(0, room)
-            last_chunk.steps = last_chunk.steps + _pack(steps[head])
-            last_chunk.values = last_chunk.values + _pack(values[head])
-            last_chunk.times = last_chunk.times + _pack(times[head])
+            last_chunk.steps = last_chunk.steps + pack(steps[head])
+            last_chunk.values = last_chunk.values + pack(values[head])
+            last_chunk.times = last_chunk.times + pack(times[head])
+            if typed or last_chunk.types is not None:
+                old_types = last_chunk.types if last_chunk.types is not None else bytes(last_chunk.count)
+                last_chunk.types = old_types + codes[head].tobytes()
+            added = {str(last_chunk.count + i): t for i, t in texts.items() if i < room}
+            if added:
+                last_chunk.texts = {**(last_chunk.texts or {}), **added}
             last_chunk.count += len(values[head])
-            steps, values_rest, times = steps[room:], values[room:], times[room:]
-        else:
-            values_rest = values
+            start = room
         next_no = (last_chunk.chunk_no + 1) if last_chunk is not None else 0
-        for start in range(0, len(values_rest), CHUNK_POINTS):
-            part = slice(start, start + CHUNK_POINTS)
+        for first in range(start, len(values), CHUNK_POINTS):
+            part = slice(first, first + CHUNK_POINTS)
+            part_codes = codes[part]
+            part_texts = {str(i - first): t for i, t in texts.items() if first <= i < first + CHUNK_POINTS}
             s.add(
                 MetricChunkRow(
                     series_id=series.id,
                     chunk_no=next_no,
-                    count=len(values_rest[part]),
-                    steps=_pack(steps[part]),
-                    values=_pack(values_rest[part]),
-                    times=_pack(times[part]),
+                    count=len(values[part]),
+                    steps=pack(steps[part]),
+                    values=pack(values[part]),
+                    times=pack(times[part]),
+                    types=part_codes.tobytes() if part_codes.any() else None,
+                    texts=part_texts or None,
                 )
             )
             next_no += 1
-        finite = values[~np.isnan(values)]
+        numeric = np.isfinite(values) & np.isin(codes, (CODE["f"], CODE["i"]))
+        finite = values[numeric]
         if finite.size:
             low, high = float(finite.min()), float(finite.max())
             series.min_value = low if series.min_value is None else min(series.min_value, low)
             series.max_value = high if series.max_value is None else max(series.max_value, high)
         series.count = base + len(recs)
-        series.last_value = float(recs[-1].v)
+        last = points[-1]
+        series.last_value = last[1] if last[0] in ("f", "i", "b") and math.isfinite(last[1]) else None
+        series.last_json = json.dumps([last[0], last[3]])
         series.last_step = float(event.steps[-1])
         return event
 
@@ -279,20 +278,7 @@ class MetricService:
                 .where(cond)
                 .order_by(MetricSeriesRow.run_id, MetricSeriesRow.name)
             )
-            return [
-                models.MetricSummary(
-                    run_id=r.run_id,
-                    name=r.name,
-                    kind=cast(models.MetricKind, r.kind),
-                    description=r.description,
-                    count=r.count,
-                    last_value=r.last_value,
-                    last_step=r.last_step,
-                    min=r.min_value,
-                    max=r.max_value,
-                )
-                for r in rows
-            ]
+            return [_summary(r) for r in rows]
 
     def history(self, workspace: str, run_id: str, name: str, *, max_points: int | None = None) -> models.MetricHistory:
         if max_points is not None and max_points < 10:
@@ -305,39 +291,36 @@ class MetricService:
             if series is None:
                 raise NotFound(f"metric {name!r} not found in run {run_id!r}", hint="list metrics with get_metrics()")
             if series.kind != "scalar":
-                payloads = s.scalars(
-                    select(MetricValueRow.payload)
+                rows = s.execute(
+                    select(MetricValueRow.payload, MetricValueRow.nonfinite)
                     .where(MetricValueRow.series_id == series.id)
                     .order_by(MetricValueRow.id)
-                )
-                values = [readable(v) if needs_readable(v) else v for v in payloads]
-                return models.MetricHistory(
-                    run_id=run.id,
-                    name=name,
-                    kind=cast(models.MetricKind, series.kind),
-                    total=len(values),
-                    values=values,
-                )
+                ).all()
+                return _others(run.id, name, series.kind, [tuple(r) for r in rows])
             chunks = s.execute(
-                select(MetricChunkRow.steps, MetricChunkRow.values, MetricChunkRow.times)
+                select(MetricChunkRow.steps, MetricChunkRow.values, MetricChunkRow.times, MetricChunkRow.types,
+                       MetricChunkRow.texts)
                 .where(MetricChunkRow.series_id == series.id)
                 .order_by(MetricChunkRow.chunk_no)
             ).all()
-        steps = np.concatenate([_unpack(c[0]) for c in chunks]) if chunks else np.empty(0)
-        values_arr = np.concatenate([_unpack(c[1]) for c in chunks]) if chunks else np.empty(0)
-        times = np.concatenate([_unpack(c[2]) for c in chunks]) if chunks else np.empty(0)
-        total = len(values_arr)
-        if max_points:
-            steps, values_arr, times = downsample(steps, values_arr, times, max_points)
+        points = Points(chunks)
+        total = len(points.values)
+        chosen = downsample_indices(points.values, max_points) if max_points else None
+        steps, times = points.steps, points.times
+        if chosen is not None:
+            steps, times = steps[chosen], times[chosen]
+        values, types = points.wire(chosen)
         return models.MetricHistory.model_construct(
             run_id=run_id,
             name=name,
             kind="scalar",
             total=total,
-            downsampled=len(values_arr) < total,
+            downsampled=len(values) < total,
             steps=steps.tolist(),
-            values=_jsonable(values_arr),
+            values=values,
             times=times.tolist(),
+            types=types,
+            nonfinite=None,
         )
 
     def all_values(self, workspace: str, run_id: str, *, recursive: bool = False) -> list[models.MetricHistory]:
@@ -356,33 +339,30 @@ class MetricService:
             ids = [r.id for r in series]
             chunks: dict[int, list[Any]] = defaultdict(list)
             for row in s.execute(
-                select(MetricChunkRow.series_id, MetricChunkRow.steps, MetricChunkRow.values, MetricChunkRow.times)
+                select(MetricChunkRow.series_id, MetricChunkRow.steps, MetricChunkRow.values, MetricChunkRow.times,
+                       MetricChunkRow.types, MetricChunkRow.texts)
                 .where(MetricChunkRow.series_id.in_(ids))
                 .order_by(MetricChunkRow.series_id, MetricChunkRow.chunk_no)
             ):
-                chunks[row[0]].append(row)
-            payloads: dict[int, list[Any]] = defaultdict(list)
-            for sid, payload in s.execute(
-                select(MetricValueRow.series_id, MetricValueRow.payload)
+                chunks[row[0]].append(tuple(row)[1:])
+            payloads: dict[int, list[tuple[Any, bool | None]]] = defaultdict(list)
+            for sid, payload, nonfinite in s.execute(
+                select(MetricValueRow.series_id, MetricValueRow.payload, MetricValueRow.nonfinite)
                 .where(MetricValueRow.series_id.in_(ids))
                 .order_by(MetricValueRow.id)
             ):
-                payloads[sid].append(payload)
+                payloads[sid].append((payload, nonfinite))
         out = []
         for r in series:
             if r.kind != "scalar":
-                values = [readable(v) if needs_readable(v) else v for v in payloads[r.id]]
-                out.append(models.MetricHistory(run_id=r.run_id, name=r.name, kind=cast(models.MetricKind, r.kind),
-                                                total=len(values),
-                                                values=values))
+                out.append(_others(r.run_id, r.name, r.kind, payloads[r.id]))
                 continue
-            parts = chunks[r.id]
-            steps = np.concatenate([_unpack(c[1]) for c in parts]) if parts else np.empty(0)
-            values_arr = np.concatenate([_unpack(c[2]) for c in parts]) if parts else np.empty(0)
-            times = np.concatenate([_unpack(c[3]) for c in parts]) if parts else np.empty(0)
+            points = Points(chunks[r.id])
+            values, types = points.wire(None)
             out.append(models.MetricHistory.model_construct(
-                run_id=r.run_id, name=r.name, kind="scalar", total=len(values_arr), downsampled=False,
-                steps=steps.tolist(), values=_jsonable(values_arr), times=times.tolist()))
+                run_id=r.run_id, name=r.name, kind="scalar", total=len(values), downsampled=False,
+                steps=points.steps.tolist(), values=values, times=points.times.tolist(), types=types,
+                nonfinite=None))
         return out
 
     def acked_seq(self, workspace: str, run_id: str, stream: str) -> int:
@@ -401,3 +381,33 @@ class MetricService:
                 )
                 or 0
             )
+
+
+def _summary(r: MetricSeriesRow) -> models.MetricSummary:
+    last_type, last = None, None
+    if r.last_json is not None:
+        last_type, last = json.loads(r.last_json)
+    elif r.kind == "scalar" and r.count:  # stored before types were kept: a float
+        last_type, last = "f", r.last_value
+    return models.MetricSummary(
+        run_id=r.run_id,
+        name=r.name,
+        kind=cast(models.MetricKind, r.kind),
+        description=r.description,
+        count=r.count,
+        last_value=r.last_value,
+        last_step=r.last_step,
+        min=r.min_value,
+        max=r.max_value,
+        value_type=r.value_type or ("f" if r.kind == "scalar" and r.count else None),
+        last=last,
+        last_type=last_type,
+    )
+
+
+def _others(run_id: str, name: str, kind: str, rows: Sequence[tuple[Any, bool | None]]) -> models.MetricHistory:
+    """A non-scalar history: the stored values, and which of them hold non-finite markers."""
+    values = [readable(v) if needs_readable(v) else v for v, _ in rows]
+    nonfinite = [i for i, (_, flag) in enumerate(rows) if flag]
+    return models.MetricHistory(run_id=run_id, name=name, kind=cast(models.MetricKind, kind), total=len(values),
+                                values=values, nonfinite=nonfinite or None)

@@ -395,7 +395,7 @@ class JournalRecord(BaseModel):
     seq: int = Field(ge=1)
     run_id: str
     t: float
-    k: Literal["m", "l", "r", "tb", "i", "tag", "prop"]
+    k: Literal["m", "l", "r", "tb", "i", "tag", "prop", "cm", "at", "pr", "rs"]
     n: str = Field(min_length=1, max_length=255)
     v: Any = None
     s: float | None = None
@@ -431,7 +431,10 @@ class JournalAck(BaseModel):
     rejected: list[JournalRejection] = []
 
 
-MetricKind = Literal["scalar", "list", "row", "table", "image"]
+MetricKind = Literal["scalar", "list", "row", "table", "image",
+                     "confusion_matrix", "accuracy_table", "predictions", "residuals"]
+# A scalar point's type (runtime/metric_values.py): float, int, bool, None, str.
+ValueType = Literal["f", "i", "b", "n", "s"]
 
 
 class ImageValue(BaseModel):
@@ -439,6 +442,8 @@ class ImageValue(BaseModel):
 
     sha256: str | None  # None only for a record that named no file (kept, as every other value is)
     path: str | None = None
+    vt: Literal["f"] | None = None  # a scalar's v is a marker string for a non-finite float
+    nf: int | None = None  # a nested v holds marker strings for non-finite floats
 
 
 class MetricSummary(BaseModel):
@@ -451,6 +456,11 @@ class MetricSummary(BaseModel):
     last_step: float | None
     min: float | None
     max: float | None
+    # What the series holds: one ValueType, "mixed", or None (not a scalar). ``last`` is the latest value as
+    # logged (a non-finite float as "NaN" / "Infinity" / "-Infinity"; a string as itself when last_type is s).
+    value_type: str | None = None
+    last: Any = None
+    last_type: ValueType | None = None
 
 
 class MetricSummaryList(BaseModel):
@@ -466,6 +476,11 @@ class MetricHistory(BaseModel):
     steps: list[float] | None = None
     values: list[Any]
     times: list[float] | None = None
+    # Scalars: one ValueType per value when any is not a float; None means all floats, and then the strings
+    # "NaN", "Infinity" and "-Infinity" are the non-finite ones. Other kinds: ``nonfinite`` lists the indices
+    # of values in which those strings stand for non-finite floats (docs/runs-and-metrics.md).
+    types: list[ValueType] | None = None
+    nonfinite: list[int] | None = None
 
 
 class MetricHistoryList(BaseModel):

@@ -442,7 +442,7 @@ class _JournalRecordRequired(TypedDict):
     seq: int
     run_id: str
     t: float
-    k: Literal['m', 'l', 'r', 'tb', 'i', 'tag', 'prop']
+    k: Literal['m', 'l', 'r', 'tb', 'i', 'tag', 'prop', 'cm', 'at', 'pr', 'rs']
     n: str
 
 
@@ -452,6 +452,8 @@ class JournalRecord(_JournalRecordRequired, total=False):
     d: str | None
     sha256: str | None
     path: str | None
+    vt: Literal['f'] | None
+    nf: int | None
 
 
 class JournalRejection(TypedDict):
@@ -512,21 +514,25 @@ class MemberSet(TypedDict):
     role: str
 
 
-class MetricEvent(TypedDict):
-    """Scalar points as stored: the same columns and steps as the metric's history."""
+class _MetricEventRequired(TypedDict):
     type: Literal['metric']
     run_id: str
     name: str
     total: int
     steps: list[float]
-    values: list[float | None]
+    values: list[Any]
     times: list[float]
+
+
+class MetricEvent(_MetricEventRequired, total=False):
+    """Scalar points as stored: the same columns and steps as the metric's history."""
+    types: list[Literal['f', 'i', 'b', 'n', 's']] | None
 
 
 class _MetricHistoryRequired(TypedDict):
     run_id: str
     name: str
-    kind: Literal['scalar', 'list', 'row', 'table', 'image']
+    kind: Literal['scalar', 'list', 'row', 'table', 'image', 'confusion_matrix', 'accuracy_table', 'predictions', 'residuals']
     total: int
     values: list[Any]
 
@@ -535,6 +541,8 @@ class MetricHistory(_MetricHistoryRequired, total=False):
     downsampled: bool
     steps: list[float] | None
     times: list[float] | None
+    types: list[Literal['f', 'i', 'b', 'n', 's']] | None
+    nonfinite: list[int] | None
 
 
 class MetricHistoryList(TypedDict):
@@ -542,16 +550,22 @@ class MetricHistoryList(TypedDict):
     items: list[MetricHistory]
 
 
-class MetricSummary(TypedDict):
+class _MetricSummaryRequired(TypedDict):
     run_id: str
     name: str
-    kind: Literal['scalar', 'list', 'row', 'table', 'image']
+    kind: Literal['scalar', 'list', 'row', 'table', 'image', 'confusion_matrix', 'accuracy_table', 'predictions', 'residuals']
     description: str
     count: int
     last_value: float | None
     last_step: float | None
     min: float | None
     max: float | None
+
+
+class MetricSummary(_MetricSummaryRequired, total=False):
+    value_type: str | None
+    last: Any
+    last_type: Literal['f', 'i', 'b', 'n', 's'] | None
 
 
 class MetricSummaryList(TypedDict):

@@ -8,7 +8,8 @@ each file is held by one writer at a time under an exclusive ``flock``.
 
 Every ``append`` is one ``os.write`` on an ``O_APPEND`` descriptor: once the call returns the bytes are
 in the kernel, so a script that raises, calls ``os._exit`` or is SIGKILLed keeps every logged record
-(``fsync()`` adds durability against power loss). Non-finite floats are written as ``null``.
+(``fsync()`` adds durability against power loss). Non-finite floats are written as marker strings
+(runtime/metric_values.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_aml.errors import Conflict, InvalidInput
+from jupyter_aml.runtime.metric_values import MAX_TEXT, V1_KINDS, check_v1, encode_float, encode_nested
 
 __all__ = [
     "JournalReader",
@@ -73,8 +75,39 @@ def list_streams(path: str | os.PathLike[str]) -> dict[str, Path]:
     return found
 
 
+def _scalar(value: Any) -> str:
+    """JSON text of a scalar metric value that is not a plain int or finite float, plus its type hint.
+
+    Strings, booleans, None and integers are kept as they are (v1 keeps them); numpy / torch scalars become
+    their Python value; anything else float() takes (Decimal, Fraction) becomes a float. A non-finite float
+    is its marker string with ``"vt":"f"`` (runtime/metric_values.py)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise InvalidInput(f"a string metric value holds at most {MAX_TEXT} characters, not {len(value)}",
+                               hint="upload long text as a file with run.upload_file")
+        return json.dumps(value)
+    if hasattr(value, "item") and not isinstance(value, (int, float)):
+        with contextlib.suppress(TypeError, ValueError):
+            value = value.item()  # numpy / torch scalars
+        if isinstance(value, (bool, str)) or value is None:
+            return _scalar(value)
+    if isinstance(value, int):
+        return _irepr(value)
+    try:
+        f = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"a metric value must be a number, string, bool or None, not {type(value).__name__}",
+            hint="use log_list / log_row / log_table for collections") from exc
+    return _frepr(f) if math.isfinite(f) else f'"{encode_float(f)}","vt":"f"'
+
+
 def _number(value: Any) -> str:
-    """JSON text of a metric value that is not a plain int/float (bool, numpy scalars, Decimal...)."""
+    """JSON text of a step (a number)."""
     if isinstance(value, bool):
         return "1" if value else "0"
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
@@ -85,30 +118,27 @@ def _number(value: Any) -> str:
     try:
         f = float(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"metric value must be a number, got {type(value).__name__}") from exc
-    return _frepr(f) if math.isfinite(f) else "null"
-
-
-def _sanitize(value: Any) -> Any:
-    """Replace non-finite floats by None, recursively (for the non-scalar records)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _sanitize(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_sanitize(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _sanitize(value.tolist())
-    return value
+        raise InvalidInput(f"a step must be a number, got {type(value).__name__}") from exc
+    if not math.isfinite(f):
+        raise InvalidInput(f"a step must be a finite number, got {f}")
+    return _frepr(f)
 
 
 def _dumps(value: Any) -> str:
     try:
         return json.dumps(value, separators=(",", ":"), allow_nan=False)
-    except ValueError:
-        return json.dumps(_sanitize(value), separators=(",", ":"), allow_nan=False)
-    except TypeError:
-        return json.dumps(_sanitize(value), separators=(",", ":"), allow_nan=False, default=str)
+    except (ValueError, TypeError):
+        encoded, _ = encode_nested(value)
+        return json.dumps(encoded, separators=(",", ":"), allow_nan=False, default=str)
+
+
+def _nested(fields: dict[str, Any]) -> dict[str, Any]:
+    """The ``v`` of a list/row/table/v1 record with non-finite floats as markers, and ``nf`` when so."""
+    encoded, found = encode_nested(fields["v"])
+    fields["v"] = encoded
+    if found:
+        fields["nf"] = 1
+    return fields
 
 
 def _last_seq(fd: int) -> int:
@@ -231,17 +261,20 @@ class JournalWriter:
     def log_metric(
         self, run_id: str, name: str, value: Any, step: int | None = None, description: str | None = None
     ) -> int:
-        """Append a scalar ``{"k": "m", "n": name, "v": value, "s": step}``; return its seq."""
+        """Append a scalar ``{"k": "m", "n": name, "v": value, "s": step}``; return its seq.
+
+        ``value`` is a number, a string, a bool or None, kept as it is; a NaN or ±inf is its marker string
+        with ``"vt": "f"``."""
         prefix = self._prefixes.get((run_id, name))
         if prefix is None:
             prefix = self._prefix(run_id, name)
         tv = type(value)
-        if tv is float:
-            v = _frepr(value) if value - value == 0.0 else "null"
+        if tv is float and value - value == 0.0:
+            v = _frepr(value)
         elif tv is int:
             v = _irepr(value)
         else:
-            v = _number(value)
+            v = _scalar(value)
         if step is None:
             s = "null"
         elif type(step) is int:
@@ -273,15 +306,25 @@ class JournalWriter:
         return seq
 
     def log_list(self, run_id: str, name: str, values: Any, description: str | None = None) -> int:
-        return self.append(run_id, "l", n=name, v=list(values), **_desc(description))
+        return self.append(run_id, "l", **_nested({"n": name, "v": list(values), **_desc(description)}))
 
     def log_row(self, run_id: str, name: str, row: Mapping[str, Any], description: str | None = None) -> int:
-        return self.append(run_id, "r", n=name, v=dict(row), **_desc(description))
+        return self.append(run_id, "r", **_nested({"n": name, "v": dict(row), **_desc(description)}))
 
     def log_table(
         self, run_id: str, name: str, table: Mapping[str, Any], description: str | None = None
     ) -> int:
-        return self.append(run_id, "tb", n=name, v={k: list(v) for k, v in table.items()}, **_desc(description))
+        value = {k: list(v) for k, v in table.items()}
+        return self.append(run_id, "tb", **_nested({"n": name, "v": value, **_desc(description)}))
+
+    def log_v1(self, run_id: str, name: str, kind: str, value: Any, description: str | None = None) -> int:
+        """Append one of v1's structured metrics (``kind``: confusion_matrix, accuracy_table, predictions,
+        residuals), checked against its shape first: a bad shape raises InvalidInput here, in the script."""
+        code = next((k for k, v in V1_KINDS.items() if v == kind), None)
+        if code is None:
+            raise InvalidInput(f"unknown v1 metric kind {kind!r}", hint=f"one of {sorted(V1_KINDS.values())}")
+        checked = check_v1(kind, value)
+        return self.append(run_id, code, **_nested({"n": name, "v": checked, **_desc(description)}))
 
     def log_image(
         self, run_id: str, name: str, sha256: str, path: str | None = None, description: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from jupyter_aml.runtime.metric_values import check_v1
 from jupyter_aml.sdk.run import Run
 from jupyter_aml.sdk.run_metrics import rows_to_table
 
@@ -51,6 +52,22 @@ class OfflineRun(Run):
     def log_table(self, name: str, value: dict[str, list[Any]], description: str = "") -> None:
         self._metrics[name] = value
         self._say(f"log_table {name}")
+
+    def _log_v1(self, kind: str, name: str, value: Any) -> None:
+        self._metrics[name] = check_v1(kind, value)  # a bad shape fails here as it would in a real run
+        self._say(f"log {kind} {name}")
+
+    def log_accuracy_table(self, name: str, value: Any, description: str = "") -> None:
+        self._log_v1("accuracy_table", name, value)
+
+    def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
+        self._log_v1("confusion_matrix", name, value)
+
+    def log_predictions(self, name: str, value: Any, description: str = "") -> None:
+        self._log_v1("predictions", name, value)
+
+    def log_residuals(self, name: str, value: Any, description: str = "") -> None:
+        self._log_v1("residuals", name, value)
 
     def log_image(self, name: str, path: Any = None, plot: Any = None, description: str = "") -> None:
         self._say(f"log_image {name}")

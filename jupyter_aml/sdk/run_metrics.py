@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.errors import AMLError, InvalidInput, NotFound
 from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.metric_values import decode_nested, decode_scalars
 from jupyter_aml.sdk.run_base import RunBase
 
 if TYPE_CHECKING:
@@ -33,15 +34,28 @@ def rows_to_table(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return table
 
 
+def decoded(history: T.MetricHistory) -> list[Any]:
+    """A history's values as they were logged: ints, bools, None, strings, and NaN / ±inf as floats
+    (the REST answer carries those as "NaN" / "Infinity" / "-Infinity": docs/runs-and-metrics.md)."""
+    values = list(history["values"])
+    if history["kind"] == "scalar":
+        types = history.get("types")
+        return decode_scalars(values, list(types) if types is not None else None)
+    for index in history.get("nonfinite") or ():
+        if 0 <= index < len(values):
+            values[index] = decode_nested(values[index])
+    return values
+
+
 def v1_value(history: T.MetricHistory) -> Any:
     """A series as Azure v1's get_metrics returns it: a scalar logged once is the value, several a list;
-    rows become a table; one list, table or image is that item."""
-    kind, values = history["kind"], list(history["values"])
+    rows become a table; one list, table, image or v1 structured value (confusion matrix...) is that item."""
+    kind, values = history["kind"], decoded(history)
     if kind == "scalar":
         return values[0] if len(values) == 1 else values
     if kind == "row":
         return rows_to_table(values)
-    if kind in ("list", "table", "image") and len(values) == 1:
+    if len(values) == 1:
         return values[0]
     return values
 
@@ -78,6 +92,26 @@ class RunMetrics(RunBase):
 
     def log_table(self, name: str, value: dict[str, list[Any]], description: str = "") -> None:
         self._sink().log_table(self.id, name, value, description or None)
+
+    def log_accuracy_table(self, name: str, value: dict[str, Any] | str, description: str = "") -> None:
+        """v1's accuracy table: ``{"schema_type": "accuracy_table", "schema_version": "1.0.0", "data":
+        {"probability_tables", "percentile_tables", "probability_thresholds", "percentile_thresholds",
+        "class_labels"}}``; each table holds one ``[tp, fp, tn, fn]`` row per threshold, one table per class."""
+        self._sink().log_v1(self.id, name, "accuracy_table", value, description or None)
+
+    def log_confusion_matrix(self, name: str, value: dict[str, Any] | str, description: str = "") -> None:
+        """v1's confusion matrix: ``{"schema_type": "confusion_matrix", "schema_version": "1.0.0", "data":
+        {"class_labels": [...], "matrix": [[...], ...]}}`` (one row and one column per label)."""
+        self._sink().log_v1(self.id, name, "confusion_matrix", value, description or None)
+
+    def log_predictions(self, name: str, value: dict[str, Any] | str, description: str = "") -> None:
+        """v1's regression predictions (a calibration chart): ``data`` holds ``bin_averages``,
+        ``bin_errors``, ``bin_counts`` (one per bin) and ``bin_edges`` (one more)."""
+        self._sink().log_v1(self.id, name, "predictions", value, description or None)
+
+    def log_residuals(self, name: str, value: dict[str, Any] | str, description: str = "") -> None:
+        """v1's residuals histogram: ``data`` holds ``bin_edges`` and ``bin_counts`` (one fewer)."""
+        self._sink().log_v1(self.id, name, "residuals", value, description or None)
 
     def log_image(
         self, name: str, path: str | os.PathLike[str] | None = None, plot: Any = None, description: str = ""
@@ -129,5 +163,8 @@ class RunMetrics(RunBase):
 
     def get_metric_history(self, name: str, max_points: int | None = None) -> T.MetricHistory:
         """One series with its steps, values and times; scalars downsampled to ``max_points`` keeping
-        each bucket's minimum and maximum."""
-        return self._api.metric_history(self._ws, self.id, name, max_points=max_points)
+        each bucket's minimum and maximum. The values are decoded as they were logged (ints, strings,
+        bools, None, NaN and ±inf as floats)."""
+        history = self._api.metric_history(self._ws, self.id, name, max_points=max_points)
+        history["values"] = decoded(history)
+        return history

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -123,10 +124,17 @@ class MetricSeriesRow(Base):
     last_step: Mapped[float | None] = mapped_column(Float, nullable=True)
     min_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # scalars: the type codes seen so far (one of f i b n s, or "mixed"); None for rows stored before types
+    value_type: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    last_json: Mapped[str | None] = mapped_column(Text, nullable=True)  # the last value, wire-encoded JSON
 
 
 class MetricChunkRow(Base):
-    """Up to CHUNK_POINTS scalar points packed as little-endian float64 arrays."""
+    """Up to CHUNK_POINTS scalar points packed as little-endian float64 arrays.
+
+    ``types`` (one uint8 code per point, core/metrics.py) is NULL while every point is a float; ``texts``
+    maps a point's index in the chunk to its text (strings, and integers a float64 does not hold exactly).
+    """
 
     __tablename__ = "metric_chunks"
     series_id: Mapped[int] = mapped_column(ForeignKey("metric_series.id", ondelete="CASCADE"), primary_key=True)
@@ -135,6 +143,8 @@ class MetricChunkRow(Base):
     steps: Mapped[bytes] = mapped_column(LargeBinary)
     values: Mapped[bytes] = mapped_column(LargeBinary)
     times: Mapped[bytes] = mapped_column(LargeBinary)
+    types: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    texts: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class MetricValueRow(Base):
@@ -145,6 +155,8 @@ class MetricValueRow(Base):
     series_id: Mapped[int] = mapped_column(ForeignKey("metric_series.id", ondelete="CASCADE"), index=True)
     ts: Mapped[float] = mapped_column(Float)
     payload: Mapped[dict[str, Any] | list[Any]] = mapped_column(JSON)
+    # the payload holds "NaN" / "Infinity" / "-Infinity" strings that stand for non-finite floats
+    nonfinite: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class LogLineRow(Base):

@@ -167,6 +167,9 @@ class RunFeed:
             if summary["kind"] == "scalar" and self.state.needs_history(summary):
                 history: T.MetricHistory = self.run.get_metric_history(summary["name"], self.history_points)
                 changed |= self.state.load_metric_history(history)
+            elif self.state.needs_v1(summary):  # a confusion matrix, accuracy table, predictions, residuals
+                history = self.run.get_metric_history(summary["name"])
+                changed |= self.state.load_v1(history, list(history["values"]))
         return changed
 
     def _notify(self, changed: set[str]) -> None:

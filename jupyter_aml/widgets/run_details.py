@@ -19,6 +19,7 @@ from jupyter_aml.widgets import html as H
 from jupyter_aml.widgets.feed import RunFeed, wait_until
 from jupyter_aml.widgets.parallel import ParallelCoordinates
 from jupyter_aml.widgets.state import RunState
+from jupyter_aml.widgets.v1_figures import figures_html
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
@@ -77,13 +78,15 @@ class RunDetails:
         self.header = widgets.HTML(self._header_html())
         self.charts = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap", width="100%"))
         self.metrics_html = widgets.HTML()
+        self.v1_html = widgets.HTML()  # v1's structured metrics (widgets/v1_figures.py)
         self.children_html = widgets.HTML()
         self.parallel = ParallelCoordinates(self.state)  # a HyperDrive run's children (widgets/parallel.py)
         self.outputs_html = widgets.HTML()
         self.logs_html = widgets.HTML(self._logs_html())
         self.widget = _RunBox(
             self,
-            children=[self.header, self.charts, self.metrics_html, self.children_html, self.parallel.widget,
+            children=[self.header, self.charts, self.metrics_html, self.v1_html, self.children_html,
+                      self.parallel.widget,
                       self.outputs_html, self.logs_html],
             layout=widgets.Layout(width="100%"),
         )
@@ -116,8 +119,8 @@ class RunDetails:
             for fig in self.figures.values():
                 fig.close()
             self.parallel.close()
-            for child in (self.header, self.charts, self.metrics_html, self.children_html, self.outputs_html,
-                          self.logs_html):
+            for child in (self.header, self.charts, self.metrics_html, self.v1_html, self.children_html,
+                          self.outputs_html, self.logs_html):
                 child.close()
             box = self.widget
             if box._owner is not None:
@@ -175,6 +178,8 @@ class RunDetails:
                 self._render_series(part[len("metric:"):])
         if parts & {"summary", "run"} or any(p.startswith("metric:") for p in parts):
             self.metrics_html.value = self._metrics_html()
+        if "v1" in parts:
+            self.v1_html.value = figures_html({k: (kind, v) for k, (kind, v, _) in self.state.v1_values.items()})
         if "children" in parts:
             self.children_html.value = self._children_html()
             self.parallel.render()
@@ -186,8 +191,8 @@ class RunDetails:
 
     def _render_series(self, name: str) -> None:
         series = self.state.series.get(name)
-        if series is None or len(series.values) < 2:
-            return  # a single value belongs in the metrics table, not in a chart
+        if series is None or len(series.values) < 2 or self.state.value_only(name):
+            return  # a single value, or text / bool / None values, belong in the metrics table, not in a chart
         fig = self.figures.get(name)
         if fig is None:
             if len(self.figures) >= self.max_charts:

@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.metric_values import V1_KINDS, decode_scalar
 from jupyter_aml.statuses import TERMINAL_STATUSES
+
+V1_METRIC_KINDS = frozenset(V1_KINDS.values())
+VALUE_ONLY = frozenset({"s", "b", "n"})  # text, bool and None series: a value in the table, not a chart
 
 LOG_LINES_KEPT = 2000
 
@@ -84,6 +88,7 @@ class RunState:
         self.children: dict[str, T.Run] = {}
         self.child_metrics: dict[str, dict[str, Any]] = {}
         self.files: dict[str, int | None] = {}
+        self.v1_values: dict[str, tuple[str, Any, int]] = {}  # name -> (kind, latest value, values read)
         self.updated_at = time.time()
         self.error: str | None = None  # why the live feed could not reach the service, if it could not
 
@@ -105,6 +110,24 @@ class RunState:
         series = self.series.get(summary["name"])
         return series is None or not series.complete or series.total < int(summary["count"] or 0)
 
+    def needs_v1(self, summary: T.MetricSummary) -> bool:
+        """Whether a v1 structured metric (confusion matrix...) has values the view has not read yet."""
+        if summary["kind"] not in V1_METRIC_KINDS:
+            return False
+        known = self.v1_values.get(summary["name"])
+        return known is None or known[2] < int(summary["count"] or 0)
+
+    def value_only(self, name: str) -> bool:
+        summary = self.summaries.get(name)
+        return summary is not None and summary.get("value_type") in VALUE_ONLY
+
+    def load_v1(self, history: T.MetricHistory, values: list[Any]) -> set[str]:
+        """A v1 structured metric's history (``values`` decoded): the view draws its latest value."""
+        if history["kind"] not in V1_METRIC_KINDS or not values:
+            return set()
+        self.v1_values[history["name"]] = (history["kind"], values[-1], len(values))
+        return self._touch({"v1"})
+
     def log_tail(self, n: int = 200) -> list[T.LogLine]:
         return [self.logs[i] for i in sorted(self.logs)[-n:]]
 
@@ -116,11 +139,13 @@ class RunState:
         """One row per metric of the run: name, kind, count, last, min, max."""
         rows: dict[str, dict[str, Any]] = {}
         for name, item in self.summaries.items():
+            last_type = item.get("last_type")
             rows[name] = {
                 "name": name,
                 "kind": item.get("kind", "scalar"),
                 "count": item.get("count"),
-                "last": item.get("last_value"),
+                # the latest value as logged: a string, bool or None too, NaN and ±inf as floats
+                "last": decode_scalar(item.get("last"), last_type) if last_type else item.get("last_value"),
                 "min": item.get("min"),
                 "max": item.get("max"),
             }
@@ -128,7 +153,7 @@ class RunState:
             finite = [v for v in series.values if v is not None]
             row = rows.setdefault(name, {"name": name, "kind": "scalar"})
             row["count"] = max(series.total, int(row.get("count") or 0))
-            if finite:
+            if finite and series.last is not None:
                 row["last"] = series.last
                 row["min"] = min(finite + ([row["min"]] if row.get("min") is not None else []))
                 row["max"] = max(finite + ([row["max"]] if row.get("max") is not None else []))

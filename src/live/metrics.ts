@@ -10,6 +10,7 @@ import type { LiveWorkspace } from './store';
 /** A scalar history as the chart needs it. */
 export interface IScalarSeries {
   steps: number[];
+  /** What the chart draws: numbers (ints, floats, bools as 0/1); null for a gap (NaN, ±inf, text, None). */
   values: Array<number | null>;
   times: number[];
   /** Points stored on the server (more than drawn when downsampled). */
@@ -17,10 +18,67 @@ export interface IScalarSeries {
   downsampled: boolean;
 }
 
+/** The strings a metric answer uses for the floats JSON cannot carry (docs/runs-and-metrics.md). */
+export const NON_FINITE: Readonly<Record<string, number>> = {
+  NaN: NaN,
+  Infinity: Infinity,
+  '-Infinity': -Infinity
+};
+
+/**
+ * One scalar value of an answer as logged: `type` is its code from `types` (`f` int `i`, bool `b`,
+ * None `n`, str `s`), or undefined when the series holds only floats.
+ */
+export function decodeScalar(value: unknown, type?: string | null): unknown {
+  if ((type === undefined || type === null || type === 'f') && typeof value === 'string') {
+    return NON_FINITE[value] ?? NaN;
+  }
+  return value;
+}
+
+/** A value inside a list, row, table or v1 shape whose answer marks it as holding non-finite floats. */
+export function decodeNested(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value in NON_FINITE ? NON_FINITE[value] : value;
+  }
+  if (Array.isArray(value)) {
+    return value.map(decodeNested);
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeNested(v)]));
+  }
+  return value;
+}
+
+/** A history's values decoded (non-scalars: the ones its `nonfinite` names). */
+export function decodedValues(history: IMetricHistory): unknown[] {
+  if (history.kind === 'scalar') {
+    const types = history.types ?? null;
+    return history.values.map((v, i) => decodeScalar(v, types ? types[i] : null));
+  }
+  const marked = new Set(history.nonfinite ?? []);
+  return history.values.map((v, i) => (marked.has(i) ? decodeNested(v) : v));
+}
+
+/** What a chart draws for a decoded scalar. */
+function drawable(value: unknown): number | null {
+  if (typeof value === 'boolean') {
+    return value ? 1 : 0;
+  }
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function chartValues(
+  values: unknown[],
+  types: ReadonlyArray<string> | null | undefined
+): Array<number | null> {
+  return values.map((v, i) => drawable(decodeScalar(v, types ? types[i] : null)));
+}
+
 export function toSeries(history: IMetricHistory): IScalarSeries {
   return {
     steps: history.steps ?? [],
-    values: history.values as Array<number | null>,
+    values: chartValues(history.values, history.types),
     times: history.times ?? [],
     total: history.total,
     downsampled: history.downsampled ?? false
@@ -42,7 +100,7 @@ export function mergePoints(series: IScalarSeries, event: IMetricEvent): IScalar
   const skip = series.total - first;
   return {
     steps: series.steps.concat(event.steps.slice(skip)),
-    values: series.values.concat(event.values.slice(skip)),
+    values: series.values.concat(chartValues(event.values, event.types).slice(skip)),
     times: series.times.concat(event.times.slice(skip)),
     total: event.total,
     downsampled: series.downsampled
@@ -55,14 +113,27 @@ function summarize(summary: IMetricSummary, event: IMetricEvent): IMetricSummary
     return summary;
   }
   const last = event.steps.length - 1;
-  const finite = event.values.filter((v): v is number => v !== null);
-  const min = Math.min(summary.min ?? Infinity, ...finite);
-  const max = Math.max(summary.max ?? -Infinity, ...finite);
+  const types = event.types ?? null;
+  const numeric = event.values.filter(
+    (v, i): v is number =>
+      typeof v === 'number' &&
+      Number.isFinite(v) &&
+      (!types || types[i] === 'f' || types[i] === 'i')
+  );
+  const min = Math.min(summary.min ?? Infinity, ...numeric);
+  const max = Math.max(summary.max ?? -Infinity, ...numeric);
+  const lastType = types ? types[last] : 'f';
+  const lastValue = event.values[last];
+  const seen = new Set([...(types ?? ['f']), ...(summary.value_type ? [summary.value_type] : [])]);
   return {
     ...summary,
     count: event.total,
     last_step: event.steps[last],
-    last_value: event.values[last],
+    last_value:
+      typeof lastValue === 'number' && (lastType === 'f' || lastType === 'i') ? lastValue : null,
+    last: lastValue,
+    last_type: lastType,
+    value_type: seen.size > 1 ? 'mixed' : (Array.from(seen)[0] ?? null),
     min: Number.isFinite(min) ? min : summary.min,
     max: Number.isFinite(max) ? max : summary.max
   };

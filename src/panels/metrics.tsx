@@ -1,16 +1,18 @@
 /**
- * Run details, "Metrics" tab: a chart per scalar metric (downsampled by the server to a few
- * thousand points, extended live from the push channel), single values, lists, rows, tables and
- * images.
+ * Run details, "Metrics" tab: a chart per numeric scalar metric (downsampled by the server to a few
+ * thousand points, extended live from the push channel), a table of the latest value of single values
+ * and of text, bool and None metrics, lists, rows, tables, images, and v1's structured metrics
+ * (confusion matrix, accuracy table, predictions, residuals: ./metric-v1.tsx).
  */
 import React, { useEffect, useRef, useState } from 'react';
 
 import { AMLService, IImageValue, IMetricHistory, IMetricSummary, isTerminal } from '../api';
-import { formatNumber, formatValue } from '../format';
+import { formatValue } from '../format';
 import { useRunMetrics } from '../live/hooks';
-import { IScalarSeries } from '../live/metrics';
+import { decodedValues, IScalarSeries } from '../live/metrics';
 import { LineChart, XMode } from './chart';
 import { EmptyState, ErrorView, Loading } from './components';
+import { formatMetricValue, V1_KINDS, V1Metric } from './metric-v1';
 
 export { IScalarSeries, toSeries } from '../live/metrics';
 
@@ -57,7 +59,7 @@ function MetricCard(props: {
           {summary.name}
         </h3>
         <span className="jp-aml-Muted">
-          last {formatNumber(series?.values[series.values.length - 1] ?? summary.last_value)}
+          last {formatMetricValue(summary.last, summary.last_type)}
           {' · '}
           {(series?.total ?? summary.count).toLocaleString()} points
           {series?.downsampled ? ` (showing ${series.values.length.toLocaleString()})` : ''}
@@ -191,8 +193,10 @@ function NonScalarMetric(props: {
   const { summary, history } = props;
   let body: React.ReactNode = <Loading />;
   if (history) {
-    const values = history.values;
-    if (summary.kind === 'image') {
+    const values = decodedValues(history);
+    if (V1_KINDS.includes(summary.kind)) {
+      body = <V1Metric kind={summary.kind} name={summary.name} value={values[values.length - 1]} />;
+    } else if (summary.kind === 'image') {
       const images = (values as IImageValue[]).filter(isStored).slice(-4);
       body = (
         <div className="jp-aml-Images">
@@ -240,6 +244,11 @@ function NonScalarMetric(props: {
   );
 }
 
+/** A scalar series that holds no numbers to draw (strings, bools, None). */
+function isValueOnly(m: IMetricSummary): boolean {
+  return m.value_type === 's' || m.value_type === 'b' || m.value_type === 'n';
+}
+
 export function RunMetrics(props: {
   service: AMLService;
   workspace: string;
@@ -256,8 +265,9 @@ export function RunMetrics(props: {
 
   const all = metrics.summaries;
   const scalars = (all ?? []).filter(m => m.kind === 'scalar');
-  const charts = scalars.filter(m => m.count > 1);
-  const singles = scalars.filter(m => m.count <= 1);
+  // text, bool and None series are values, not curves: the table shows their latest value
+  const charts = scalars.filter(m => m.count > 1 && !isValueOnly(m));
+  const singles = scalars.filter(m => m.count <= 1 || isValueOnly(m));
   const nonScalars = (all ?? []).filter(m => m.kind !== 'scalar');
 
   // The store loads each history once (again when max_points or a non-scalar's count changes)
@@ -266,7 +276,7 @@ export function RunMetrics(props: {
     for (const m of all ?? []) {
       if (m.kind !== 'scalar') {
         ensureHistory(m.name, m.count);
-      } else if (m.count > 1) {
+      } else if (m.count > 1 && !isValueOnly(m)) {
         ensureSeries(m.name, maxPoints);
       }
     }
@@ -328,7 +338,10 @@ export function RunMetrics(props: {
                   <th scope="row" title={m.description || m.name}>
                     {m.name}
                   </th>
-                  <td>{formatNumber(m.last_value)}</td>
+                  <td>{formatMetricValue(m.last ?? m.last_value, m.last_type)}</td>
+                  <td className="jp-aml-Muted">
+                    {m.count > 1 ? `${m.count.toLocaleString()} values` : ''}
+                  </td>
                 </tr>
               ))}
             </tbody>

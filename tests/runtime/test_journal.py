@@ -52,7 +52,7 @@ def test_records_follow_the_contract(tmp_path: Path) -> None:
     assert recs[0] == {**recs[0], "run_id": "r1", "k": "m", "n": "acc", "v": 0.5, "s": 3}
     assert recs[1]["v"] == 1 and recs[1]["s"] is None
     assert recs[2] == {**recs[2], "run_id": "child", "n": 'we"ird\nname', "v": 2.5, "d": "desc"}
-    assert recs[3] == {**recs[3], "k": "l", "v": [1, 2.0, None]}
+    assert recs[3] == {**recs[3], "k": "l", "v": [1, 2.0, "Infinity"], "nf": 1}
     assert recs[4]["k"] == "r" and recs[4]["v"] == {"a": 1, "b": 2}
     assert recs[5]["k"] == "tb" and recs[5]["v"] == {"a": [1, 2], "b": [3, 4]}
     assert recs[6] == {**recs[6], "k": "i", "sha256": "ab" * 32, "path": "logs/images/img.png"}
@@ -73,8 +73,10 @@ def test_non_finite_and_odd_values_stay_strict_json(tmp_path: Path) -> None:
         w.log_metric("r", "d", Scalar())
     for line in path.read_text().splitlines():
         json.loads(line, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
-    assert [r["v"] for r in read_all(path)] == [None, None, 1, 0.25]
-    assert read_all(path)[1]["s"] == 2
+    records = read_all(path)
+    assert [r["v"] for r in records] == ["NaN", "-Infinity", True, 0.25]  # v1 keeps the bool as a bool
+    assert [r.get("vt") for r in records] == ["f", "f", None, None]  # the marker strings stand for floats
+    assert records[1]["s"] == 2
 
 
 def test_log_metric_speed(tmp_path: Path) -> None:
@@ -258,5 +260,7 @@ def test_bad_names_fail_at_log_time(tmp_path: Path) -> None:
         with pytest.raises(InvalidInput):
             w.set_tag("r", "", "v")
         with pytest.raises(InvalidInput):
-            w.log_metric("r", "text", "not a number")
+            w.log_metric("r", "text", object())  # not a number, string, bool or None
+        with pytest.raises(InvalidInput):
+            w.log_metric("r", "text", "x" * (65536 + 1))  # a string past the limit
         assert w.seq == 0
