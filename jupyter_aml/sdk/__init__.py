@@ -26,6 +26,7 @@ from jupyter_aml.sdk.run import (
     RunCanceledError,
     RunEnvironmentException,
 )
+from jupyter_aml.sdk.run_configuration import RunConfiguration
 from jupyter_aml.sdk.run_events import RunEvents
 from jupyter_aml.sdk.runconfig import DockerConfiguration
 from jupyter_aml.sdk.script_run import ScriptRun
@@ -67,6 +68,7 @@ __all__ = [
     "OfflineRun",
     "Run",
     "RunCanceledError",
+    "RunConfiguration",
     "RunEnvironmentException",
     "RunEvents",
     "RunPage",

@@ -287,6 +287,24 @@ def test_a_hand_written_v1_runconfig_loads(tmp_path):
     assert RunConfiguration.load(tmp_path, "again").to_rest() == rc.to_rest()
 
 
+def test_the_shim_names_them_as_v1_does(monkeypatch):
+    import importlib
+
+    from jupyter_aml.envbuild.venv import SHIM_DIR
+
+    monkeypatch.syspath_prepend(str(SHIM_DIR))
+    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
+        monkeypatch.delitem(sys.modules, name)
+    core = importlib.import_module("azureml.core")
+    assert core.RunConfiguration is RunConfiguration and core.Environment is Environment
+    assert importlib.import_module("azureml.core.runconfig").RunConfiguration is RunConfiguration
+    assert importlib.import_module("azureml.core.conda_dependencies").CondaDependencies is CondaDependencies
+    environment = importlib.import_module("azureml.core.environment")
+    assert environment.CondaDependencies is CondaDependencies and environment.DEFAULT_CPU_IMAGE
+    with pytest.raises(AttributeError):
+        environment.SparkSection  # noqa: B018
+
+
 def test_script_run_config_keeps_v1s_run_config(tmp_path):
     rc = RunConfiguration()
     rc.target = "local"
