@@ -415,5 +415,16 @@ class ReadyHandler(_Base):
 
 
 class SwaggerHandler(_Base):
+    """``GET /swagger.json``: OpenAPI 2.0; ``?version=3`` (or 3.0, 3.1): the same document in OpenAPI 3."""
+
     def get(self) -> None:
-        self._json(200, json.dumps(self.front.revision.swagger if self.front.revision else {}).encode())
+        from jupyter_aml.serving.swagger import as_openapi3
+
+        doc = self.front.revision.swagger if self.front.revision else {}
+        version = self.get_query_argument("version", "2")
+        if version in ("3", "3.0", "3.1"):
+            doc = as_openapi3(doc, "3.1.0" if version == "3.1" else "3.0.1")
+        elif version not in ("2", "2.0"):
+            self._json(400, _error("InvalidInput", f"swagger version {version!r}: use 2 or 3"))
+            return
+        self._json(200, json.dumps(doc).encode())

@@ -110,3 +110,34 @@ def build_swagger(plan: RevisionPlan, declared: dict[str, Any] | None = None) ->
                 "code": {"type": "string"}, "message": {"type": "string"}, "error_id": {"type": "string"}}}}},
         },
     }
+
+
+def as_openapi3(doc: dict[str, Any], version: str = "3.0.1") -> dict[str, Any]:
+    """The same document in OpenAPI 3 (``GET /swagger.json?version=3``, as v1's services answered): request and
+    response bodies as ``content``, definitions and the key scheme under ``components``."""
+    if not doc:
+        return {}
+
+    def ref3(schema: dict[str, Any]) -> dict[str, Any]:
+        ref = schema.get("$ref")
+        return {"$ref": ref.replace("#/definitions/", "#/components/schemas/")} if ref else schema
+
+    def responses(old: dict[str, Any], mime: str) -> dict[str, Any]:
+        return {code: {"description": r.get("description", ""),
+                       **({"content": {mime: {"schema": ref3(r["schema"])}}} if "schema" in r else {})}
+                for code, r in old.items()}
+
+    paths: dict[str, Any] = {}
+    for path, operations in doc.get("paths", {}).items():
+        paths[path] = {}
+        for method, op in operations.items():
+            new = {k: v for k, v in op.items() if k not in ("parameters", "responses")}
+            body = [p for p in op.get("parameters", []) if p.get("in") == "body"]
+            if body:
+                new["requestBody"] = {"required": bool(body[0].get("required")),
+                                      "content": {"application/json": {"schema": ref3(body[0]["schema"])}}}
+            new["responses"] = responses(op.get("responses", {}), "text/plain" if path == "/" else "application/json")
+            paths[path][method] = new
+    return {"openapi": version, "info": doc.get("info", {}), "paths": paths,
+            "components": {"securitySchemes": doc.get("securityDefinitions", {}),
+                           "schemas": doc.get("definitions", {})}}

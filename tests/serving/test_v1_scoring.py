@@ -74,6 +74,12 @@ def test_a_numpy_decorated_run_gets_its_arrays_and_declares_its_swagger(ws, mode
     assert service_input["properties"]["data"]["items"]["items"]["type"] == "number"
     assert service_input["example"] == {"data": [[0.5, 1.5]], "scale": 1.0}
     assert swagger["definitions"]["ServiceOutput"]["example"] == [16.0]
+    v3 = requests.get(svc.swagger_uri, params={"version": "3"}, timeout=10).json()
+    assert v3["openapi"] == "3.0.1" and v3["components"]["schemas"]["ServiceInput"] == service_input
+    score = v3["paths"]["/score"]["post"]
+    assert score["requestBody"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ServiceInput"
+    assert score["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ServiceOutput")
+    assert requests.get(svc.swagger_uri, params={"version": "9"}, timeout=10).status_code == 400
     svc.delete()
 
 
