@@ -402,6 +402,8 @@ class JournalRecord(BaseModel):
     d: str | None = None
     sha256: str | None = None
     path: str | None = None
+    vt: Literal["f"] | None = None  # a scalar's v is a marker string for a non-finite float
+    nf: int | None = None  # a nested v holds marker strings for non-finite floats
 
 
 class JournalBatch(Strict):
@@ -442,8 +444,6 @@ class ImageValue(BaseModel):
 
     sha256: str | None  # None only for a record that named no file (kept, as every other value is)
     path: str | None = None
-    vt: Literal["f"] | None = None  # a scalar's v is a marker string for a non-finite float
-    nf: int | None = None  # a nested v holds marker strings for non-finite floats
 
 
 class MetricSummary(BaseModel):
