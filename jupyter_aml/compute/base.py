@@ -50,6 +50,13 @@ class RunJob:
     env_cache: Path  # where environments are built and cached by spec hash
     environment: dict[str, Any] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # run_config.distributed (docs/distributed.md): a backend whose max_nodes_per_run() is above 1 holds
+    # node_count nodes for the run at once; the agent starts the processes
+    distributed: dict[str, Any] | None = None
+
+    @property
+    def node_count(self) -> int:
+        return int((self.distributed or {}).get("node_count") or 1)
 
 
 ExitCallback = Callable[[str, int | None], Awaitable[None]]
@@ -80,6 +87,16 @@ class ComputeBackend(abc.ABC):
     def waiting_reason(self, running: int) -> str:
         """Why a queued run waits while ``running`` runs hold every slot, e.g. 'waiting for a node: 4 of 4 busy'."""
         return f"waiting for a free slot on {self.name!r}: {running} of {self.slots()} busy"
+
+    def max_nodes_per_run(self) -> int:
+        """How many nodes one run may hold at once (a distributed run's node_count): a cluster's max nodes, else 1.
+        A run of N nodes takes N slots, all at once (core/run_queue.py)."""
+        return 1
+
+    def exit_reason(self, run_id: str) -> str | None:
+        """Why a run's agent ended without reporting (e.g. a multi-node run whose nodes could not all be held),
+        asked once after ``on_exit``; None for the generic message."""
+        return None
 
     # -- the lifecycle of a managed compute (the defaults suit an always-on target such as ``local``) ----------
     def state(self) -> ComputeState:

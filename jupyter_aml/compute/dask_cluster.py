@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_aml.compute.base import ComputeBackend, ComputeState, ExitCallback, NodeInfo, RunJob
+from jupyter_aml.compute.dask_gang import GANG_NOT_FORMED, address_variable, gang_names, node_key, run_gang_node
 from jupyter_aml.compute.dask_host import NODE_RESOURCE, class_problem
 from jupyter_aml.compute.dask_task import NODE_LOST, run_agent, started_event, stop_event
 from jupyter_aml.compute.local import AGENT_MODULE, PACKAGE_PARENT, agent_process_env, forbidden_var
@@ -61,8 +62,9 @@ def _node_view(dask_scheduler: Any) -> list[tuple[str, str, list[str]]]:
     host also lists the nodes it started that have not joined yet (``starting``)."""
     prefix = task_key("")
     view = []
-    for address, worker in sorted(dask_scheduler.workers.items()):
-        runs = sorted(str(t.key)[len(prefix):] for t in worker.processing if str(t.key).startswith(prefix))
+    for address, worker in sorted(dask_scheduler.workers.items()):  # a gang's node k has key <run key>~node<k>
+        runs = sorted(str(t.key)[len(prefix):].split("~node")[0] for t in worker.processing
+                      if str(t.key).startswith(prefix))
         status = str(getattr(worker.status, "name", worker.status))
         state = "leaving" if status.startswith("closing") else "busy" if worker.processing else "idle"
         view.append((str(worker.name if worker.name is not None else address), state, runs))
@@ -80,7 +82,8 @@ class DaskClusterBackend(ComputeBackend):
                  runner: str = "auto",
                  run_as: str | None = None, protected_paths: list[str] | None = None, hide_home: bool = True,
                  connect_timeout: float = 5.0, cluster_class: str | None = None,
-                 cluster_kwargs: dict[str, Any] | None = None, **settings: Any) -> None:
+                 cluster_kwargs: dict[str, Any] | None = None, gang_timeout: float = 300.0,
+                 **settings: Any) -> None:
         if cluster_class and scheduler_address:
             raise InvalidInput(f"compute {name!r}: give scheduler_address or cluster_class, not both",
                                hint="an existing deployment has an address; a cluster manager starts one")
@@ -92,6 +95,8 @@ class DaskClusterBackend(ComputeBackend):
         self.memory_gb, self.vcpus = memory_gb, vcpus
         self.python = python or sys.executable
         self.connect_timeout = connect_timeout
+        self.gang_timeout = gang_timeout  # how long a multi-node run waits to hold all its nodes (compute/dask_gang.py)
+        self._exit_reasons: dict[str, str] = {}
         # the same sandbox as local runs: the service's root and Jupyter's folders are hidden from the script
         self.runner: Runner = build_runner(runner, run_as=run_as, protected=protected_paths or (),
                                            hide_home=hide_home)
@@ -107,6 +112,12 @@ class DaskClusterBackend(ComputeBackend):
 
     def waiting_reason(self, running: int) -> str:
         return f"waiting for a node of {self.name!r}: {running} of {self.max_nodes} busy"
+
+    def max_nodes_per_run(self) -> int:
+        return self.max_nodes
+
+    def exit_reason(self, run_id: str) -> str | None:
+        return self._exit_reasons.pop(run_id, None)
 
     def state(self) -> ComputeState:
         return self._state
@@ -228,6 +239,8 @@ class DaskClusterBackend(ComputeBackend):
     async def start(self, job: RunJob, on_exit: ExitCallback) -> dict[str, Any]:
         run_dir = E.run_dir(job.work_root, job.run_id)
         await asyncio.to_thread(self.runner.prepare, run_dir, Path(job.work_root), Path(job.env_cache))
+        if job.node_count > 1:
+            return await self._start_gang(job, run_dir, on_exit)
         # die_with_parent: the sandbox's parent is the node's worker process (the service restarting does not
         # touch it), so a sandboxed run dies with its node as an unsandboxed one does through PR_SET_PDEATHSIG
         launch = self.runner.launch([self.python, "-m", AGENT_MODULE], agent_process_env(job), run_dir=run_dir,
@@ -243,6 +256,65 @@ class DaskClusterBackend(ComputeBackend):
         self._watchers[job.run_id] = asyncio.ensure_future(self._watch(job.run_id, future, run_dir, on_exit))
         return {"key": task_key(job.run_id), "run_dir": str(run_dir), "scheduler": self._client.scheduler.address}
 
+    async def _start_gang(self, job: RunJob, run_dir: Path, on_exit: ExitCallback) -> dict[str, Any]:
+        """One task per node, all or nothing (compute/dask_gang.py); node k > 0 works in ``<run dir>/node-<k>``."""
+        nodes = job.node_count
+        futures = []
+        for node in range(nodes):
+            env = agent_process_env(job)
+            cwd = run_dir if node == 0 else run_dir / f"node-{node}"
+            if node:
+                env[E.JOURNAL] = str(cwd / E.JOURNAL_DIRNAME / (E.MAIN_STREAM + E.JOURNAL_SUFFIX))
+            launch = self.runner.launch([self.python, "-m", AGENT_MODULE], env, run_dir=run_dir,
+                                        work_root=Path(job.work_root), env_cache=Path(job.env_cache),
+                                        die_with_parent=True)
+            future = self._client.submit(run_gang_node, job.run_id, node, nodes, launch.argv, launch.env, str(cwd),
+                                         hold_timeout=self.gang_timeout, python=self.python,
+                                         ignore_sigterm=launch.ignore_sigterm,
+                                         memory_limit=int(self.memory_gb * 2**30) if self.memory_gb else None,
+                                         cpus=self.vcpus, key=node_key(task_key(job.run_id), node), pure=False,
+                                         resources={NODE_RESOURCE: 1})
+            _dask().fire_and_forget(future)
+            futures.append(future)
+        self._watchers[job.run_id] = asyncio.ensure_future(self._watch_gang(job.run_id, futures, run_dir, on_exit))
+        return {"key": task_key(job.run_id), "run_dir": str(run_dir), "scheduler": self._client.scheduler.address,
+                "node_count": nodes}
+
+    async def _watch_gang(self, run_id: str, futures: list[Any], run_dir: Path, on_exit: ExitCallback) -> None:
+        """Node 0's code is the run's; a gang that did not form fails the run with the reason (the tasks that
+        never got a worker are cancelled: they hold nothing)."""
+        async def outcome(future: Any) -> Any:
+            try:
+                return await future
+            except Exception as exc:  # KilledWorker: that node died
+                return exc
+
+        waiting = {asyncio.ensure_future(outcome(f)): node for node, f in enumerate(futures)}
+        results: dict[int, Any] = {}
+        pending = set(waiting)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                results[waiting[task]] = task.result()
+            if GANG_NOT_FORMED in results.values() and pending:  # the rest hold nothing (or let go): drop them
+                with contextlib.suppress(Exception):
+                    await self._client.cancel([futures[waiting[t]] for t in pending], force=True)
+                for task in pending:
+                    task.cancel()
+                break
+        joined = len([r for r in results.values() if r != GANG_NOT_FORMED])
+        if GANG_NOT_FORMED in results.values():
+            self._exit_reasons[run_id] = (
+                f"the cluster {self.name!r} could not hold the run's {len(futures)} nodes at once within "
+                f"{self.gang_timeout:g} s; no process was started and every node was let go")
+            code = None
+        else:
+            first = results.get(0)
+            code = int(first) if isinstance(first, int) and first != NODE_LOST else None
+            if joined and any(isinstance(r, BaseException) for r in results.values()):
+                log.info("run %s lost a node: %s", run_id, results)
+        await self._finish_run(run_id, run_dir, on_exit, code, len(futures))
+
     async def _watch(self, run_id: str, future: Any, run_dir: Path, on_exit: ExitCallback) -> None:
         code: int | None
         try:
@@ -251,8 +323,12 @@ class DaskClusterBackend(ComputeBackend):
         except Exception as exc:  # KilledWorker: its node died
             log.info("run %s lost its node: %s", run_id, exc)
             code = None
+        await self._finish_run(run_id, run_dir, on_exit, code)
+
+    async def _finish_run(self, run_id: str, run_dir: Path, on_exit: ExitCallback, code: int | None,
+                          node_count: int = 1) -> None:
         self._watchers.pop(run_id, None)
-        await self._forget(run_id)
+        await self._forget(run_id, node_count)
         with contextlib.suppress(OSError):
             await asyncio.to_thread(self.runner.finish, run_dir)
         try:
@@ -260,14 +336,18 @@ class DaskClusterBackend(ComputeBackend):
         except Exception:
             log.exception("on_exit callback failed for run %s", run_id)
 
-    async def _forget(self, run_id: str) -> None:
+    async def _forget(self, run_id: str, node_count: int = 1) -> None:
         """Drop the run's Events from the scheduler once its task has ended for good (it can no longer be
-        re-run): a long-lived deployment would otherwise keep two per run forever."""
+        re-run): a long-lived deployment would otherwise keep two per run (and a gang's per node) forever."""
         if self._client is None:
             return
-        for name in (started_event(run_id), stop_event(run_id)):
+        names = [started_event(run_id), stop_event(run_id), *(gang_names(run_id, node_count) if node_count > 1 else [])]
+        for name in names:
             with contextlib.suppress(Exception):
                 await _dask().Event(name, client=self._client).clear()
+        if node_count > 1:
+            with contextlib.suppress(Exception):
+                await _dask().Variable(address_variable(run_id), client=self._client).delete()
 
     async def cancel(self, run_id: str) -> None:
         if self._client is not None:

@@ -48,7 +48,15 @@ def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, py
     if started.is_set():
         return NODE_LOST
     started.set()
-    stop = dask.Event(stop_event(run_id))
+    return _agent_process(run_id, argv, env, cwd, [dask.Event(stop_event(run_id))], python=python, grace=grace,
+                          poll=poll, ignore_sigterm=ignore_sigterm, memory_limit=memory_limit, cpus=cpus)
+
+
+def _agent_process(run_id: str, argv: list[str], env: dict[str, str], cwd: str, stops: list[Any], *,
+                   python: str | None, grace: float, poll: float, ignore_sigterm: bool, memory_limit: int | None,
+                   cpus: float | None) -> int:
+    """Start the agent in a session of its own (dying with this worker) and wait for it; any of the ``stops``
+    Events set stops its whole group."""
     os.makedirs(cwd, mode=0o700, exist_ok=True)
     if memory_limit:  # a Docker run's container is outside the tree held below: it gets the limit itself
         env = {**env, "AML_NODE_MEMORY_BYTES": str(int(memory_limit))}
@@ -62,7 +70,7 @@ def run_agent(run_id: str, argv: list[str], env: dict[str, str], cwd: str, *, py
     if cpus:
         _hold_cpus(proc.pid, cpus)
     while proc.poll() is None:
-        if stop.wait(timeout=poll):
+        if stops[0].wait(timeout=poll) or any(ev.is_set() for ev in stops[1:]):
             _stop_group(proc, grace)
             break
         if memory_limit:
