@@ -24,7 +24,7 @@ from jupyter_aml.core import models
 from jupyter_aml.core.deadlines import overdue_runs
 from jupyter_aml.core.journal_recovery import Recovery, recover_journal
 from jupyter_aml.core.models import RunStatus
-from jupyter_aml.core.run_queue import CONFIGURED, TargetKey, TargetQueue, node_count
+from jupyter_aml.core.run_queue import CONFIGURED, TargetKey, TargetQueue
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import utcnow
 from jupyter_aml.errors import Conflict, InvalidInput
@@ -62,6 +62,7 @@ class Scheduler:
         self.on_queue_change: Callable[[TargetKey], None] | None = None  # the compute service publishes it
         # Checks of a run's spec before anything is stored (HyperDrive checks its sweep configuration here)
         self.submit_checks: list[Callable[[str, models.RunCreate], None]] = []
+        self.submit_checks.append(self._check_docker_target)
 
     # -- targets ---------------------------------------------------------------------------------------------
     def configured(self) -> dict[str, ComputeBackend]:
@@ -133,11 +134,10 @@ class Scheduler:
             check(workspace, spec)
         if spec.kind == "script" and spec.run_config is not None:
             target = self.check_target(workspace, spec.run_config.compute_target)
-            target.check_nodes(node_count(spec.run_config))  # a distributed run's nodes: docs/distributed.md
         run = await asyncio.to_thread(
             self.service.runs.create, workspace, spec, submitter=submitter, parent_id=parent_id)
         if run.kind == "script" and target is not None:
-            target.add(workspace, run.id, node_count(spec.run_config))
+            target.queue.append((workspace, run.id))
             self._owner[run.id] = target.key
             await self._pump(target.key)
         return run
@@ -200,8 +200,6 @@ class Scheduler:
             env_cache=settings.env_cache,
             environment=run.run_config.environment.model_dump() if run.run_config else {},
             extra_env={"AML_HEARTBEAT_INTERVAL": str(settings.heartbeat_interval_seconds)},
-            distributed=run.run_config.distributed.model_dump()
-            if run.run_config is not None and run.run_config.distributed is not None else None,
         )
         agent = await target.backend.start(job, self._on_exit)
         self._agents[run_id] = (workspace, agent)
@@ -226,10 +224,8 @@ class Scheduler:
         if key is None:
             return
         target = self.targets.get(key)
-        reason = None
         if target is not None:
-            target.release(run_id)
-            reason = target.backend.exit_reason(run_id)
+            target.running.discard(run_id)
         try:
             active = await asyncio.to_thread(self.service.runs.active_run, run_id)
             workspace = active.workspace if active is not None else (known[0] if known else None)
@@ -241,8 +237,7 @@ class Scheduler:
                     self.service.runs.fail_orphan,
                     active.workspace,
                     run_id,
-                    (reason or f"the run agent exited (code {returncode}) without reporting a final status")
-                    + note,
+                    f"the run agent exited (code {returncode}) without reporting a final status{note}",
                 )
         finally:
             await self._pump(key)
@@ -286,13 +281,10 @@ class Scheduler:
                 )
                 continue
             if run.status == RunStatus.QUEUED and not run.agent:
-                record = await asyncio.to_thread(self.service.runs.get, run.workspace, run.id)
-                target.add(run.workspace, run.id, node_count(record.run_config))
+                target.queue.append((run.workspace, run.id))
                 self._owner[run.id] = target.key
             elif run.agent and await target.backend.reattach(run.id, run.agent, self._on_exit):
                 target.running.add(run.id)  # heartbeats keep it alive; the monitor catches its end
-                if int(run.agent.get("node_count") or 1) > 1:  # a multi-node run holds all its nodes
-                    target.needs[run.id] = int(run.agent["node_count"])
                 self._owner[run.id] = target.key
                 self._agents[run.id] = (run.workspace, run.agent)
             else:
@@ -333,6 +325,20 @@ class Scheduler:
                         await self._stop_silent(run)
             except Exception:
                 log.exception("heartbeat monitor pass failed")
+
+    def _check_docker_target(self, workspace: str, spec: models.RunCreate) -> None:
+        """A Docker run (``docker_enabled``) on a target without a Docker engine is refused before anything is
+        stored: a compute instance's runs execute inside its container, which has none (docs/environments.md)."""
+        config = spec.run_config
+        if spec.kind != "script" or config is None or not config.environment.docker_enabled:
+            return
+        target = self.find(workspace, config.compute_target)
+        if target is not None and target.backend.type_name == "ComputeInstance":
+            raise InvalidInput(
+                f"compute instance {config.compute_target!r} cannot run a Docker run: its runs execute inside its own "
+                "container, which has no Docker engine",
+                hint="turn Docker off for this run (env.docker.enabled = False or DockerConfiguration(use_docker="
+                     "False)): the instance's image is the environment; or submit it to 'local' or a cluster")
 
     async def _cancel_overdue(self, now: datetime) -> None:
         """max_run_duration_seconds (core/deadlines.py): a run over it is canceled, with the reason as its error."""

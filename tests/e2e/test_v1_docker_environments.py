@@ -7,8 +7,11 @@ from __future__ import annotations
 import socket
 import uuid
 
+import pytest
+
 from jupyter_aml import Experiment
 from jupyter_aml.agent.container import container_hostname, container_name
+from jupyter_aml.errors import InvalidInput, NotFound
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.run_configuration import RunConfiguration
@@ -89,3 +92,21 @@ def test_a_python_version_the_image_does_not_have_is_refused(service, tmp_path):
         write_script(tmp_path / "src", SCRIPT), "script.py", environment=env))
     assert finished(run) == "Failed"
     assert "needs Python 3.8, and the image" in run.get_details()["error"]["message"]
+
+
+def test_a_docker_run_on_a_compute_instance_is_refused_before_it_is_stored(service, tmp_path):
+    image = python_base_image(ensure_engine())
+    ws = service.workspace()
+    client = service.client()
+    client.post("workspaces/e2e/computes", {"name": "no-engine-box", "type": "ComputeInstance", "image": image})
+    try:
+        env = Environment("boxed-on-instance")
+        env.docker.enabled, env.docker.base_image = True, image
+        exp = Experiment(ws, "v1-docker-instance")
+        with pytest.raises(InvalidInput, match="compute instance 'no-engine-box' cannot run a Docker run"):
+            exp.submit(ScriptRunConfig(write_script(tmp_path / "src", SCRIPT), "script.py", environment=env,
+                                       compute_target="no-engine-box"))
+        with pytest.raises(NotFound):  # nothing was stored, not even the experiment
+            list(exp.get_runs())
+    finally:
+        client.delete("workspaces/e2e/computes/no-engine-box", params={"force": "true"})
