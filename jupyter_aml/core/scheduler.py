@@ -24,7 +24,7 @@ from jupyter_aml.core import models
 from jupyter_aml.core.deadlines import overdue_runs
 from jupyter_aml.core.journal_recovery import Recovery, recover_journal
 from jupyter_aml.core.models import RunStatus
-from jupyter_aml.core.run_queue import CONFIGURED, TargetKey, TargetQueue
+from jupyter_aml.core.run_queue import CONFIGURED, TargetKey, TargetQueue, node_count
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import utcnow
 from jupyter_aml.errors import Conflict, InvalidInput
@@ -134,10 +134,11 @@ class Scheduler:
             check(workspace, spec)
         if spec.kind == "script" and spec.run_config is not None:
             target = self.check_target(workspace, spec.run_config.compute_target)
+            target.check_nodes(node_count(spec.run_config))  # a distributed run's nodes: docs/distributed.md
         run = await asyncio.to_thread(
             self.service.runs.create, workspace, spec, submitter=submitter, parent_id=parent_id)
         if run.kind == "script" and target is not None:
-            target.queue.append((workspace, run.id))
+            target.add(workspace, run.id, node_count(spec.run_config))
             self._owner[run.id] = target.key
             await self._pump(target.key)
         return run
@@ -200,6 +201,8 @@ class Scheduler:
             env_cache=settings.env_cache,
             environment=run.run_config.environment.model_dump() if run.run_config else {},
             extra_env={"AML_HEARTBEAT_INTERVAL": str(settings.heartbeat_interval_seconds)},
+            distributed=run.run_config.distributed.model_dump()
+            if run.run_config is not None and run.run_config.distributed is not None else None,
         )
         agent = await target.backend.start(job, self._on_exit)
         self._agents[run_id] = (workspace, agent)
@@ -224,8 +227,10 @@ class Scheduler:
         if key is None:
             return
         target = self.targets.get(key)
+        reason = None
         if target is not None:
-            target.running.discard(run_id)
+            target.release(run_id)
+            reason = target.backend.exit_reason(run_id)
         try:
             active = await asyncio.to_thread(self.service.runs.active_run, run_id)
             workspace = active.workspace if active is not None else (known[0] if known else None)
@@ -237,7 +242,8 @@ class Scheduler:
                     self.service.runs.fail_orphan,
                     active.workspace,
                     run_id,
-                    f"the run agent exited (code {returncode}) without reporting a final status{note}",
+                    (reason or f"the run agent exited (code {returncode}) without reporting a final status")
+                    + note,
                 )
         finally:
             await self._pump(key)
@@ -281,10 +287,13 @@ class Scheduler:
                 )
                 continue
             if run.status == RunStatus.QUEUED and not run.agent:
-                target.queue.append((run.workspace, run.id))
+                record = await asyncio.to_thread(self.service.runs.get, run.workspace, run.id)
+                target.add(run.workspace, run.id, node_count(record.run_config))
                 self._owner[run.id] = target.key
             elif run.agent and await target.backend.reattach(run.id, run.agent, self._on_exit):
                 target.running.add(run.id)  # heartbeats keep it alive; the monitor catches its end
+                if int(run.agent.get("node_count") or 1) > 1:  # a multi-node run holds all its nodes
+                    target.needs[run.id] = int(run.agent["node_count"])
                 self._owner[run.id] = target.key
                 self._agents[run.id] = (run.workspace, run.agent)
             else:
