@@ -35,6 +35,7 @@ __all__ = ["ActivityFailedError", "ActivityFailedException", "Run", "RunCanceled
 ActivityFailedException = ActivityFailedError
 
 # v1's run types (Run.type) by the service's run kind; a kind not listed reports itself
+RUNSOURCE = "azureml.runsource"  # v1's property naming what made a run, e.g. "hyperdrive"
 RUN_TYPES = {"script": "azureml.scriptrun", "child": "azureml.scriptrun", "interactive": "interactive",
              "hyperdrive": "hyperdrive", "step": "azureml.StepRun", "pipeline": "azureml.PipelineRun"}
 
@@ -109,6 +110,10 @@ class Run(RunMetrics, RunFiles, RunWatch):
         import jupyter_aml.sdk.script_run  # noqa: F401 - registers ScriptRun
 
         klass = Run._classes.get(record["kind"], Run)
+        if (record.get("properties") or {}).get(RUNSOURCE) == "hyperdrive":  # a sweep's parent (sdk/hyperdrive)
+            from jupyter_aml.sdk.hyperdrive.run import HyperDriveRun
+
+            klass = HyperDriveRun
         return klass(experiment, record["id"], _details=record, **kwargs)
 
     # -- identity ---------------------------------------------------------------------------------
@@ -140,8 +145,10 @@ class Run(RunMetrics, RunFiles, RunWatch):
     @property
     def type(self) -> str:
         """v1's run type: ``azureml.scriptrun`` for a submitted script (and its child runs), ``hyperdrive`` ..."""
-        kind = str(self._info["kind"])
-        return RUN_TYPES.get(kind, kind)
+        info = self._info
+        source = (info.get("properties") or {}).get(RUNSOURCE)  # set by runs that stand for v1's (HyperDrive)
+        kind = str(info["kind"])
+        return str(source) if source else RUN_TYPES.get(kind, kind)
 
     @property
     def status(self) -> str:

@@ -175,3 +175,19 @@ def test_download_files_as_v1(submitted, tmp_path):
         run.download_files(batch_size=0)
     with pytest.raises(ServiceUnavailable, match=r"timed out after 0 s: 0 of \d+ files"):
         run.download_files(output_directory=tmp_path / "late", timeout_seconds=0)
+
+
+def test_a_sweeps_parent_comes_back_as_a_hyperdrive_run(service):
+    from jupyter_aml.sdk.hyperdrive.run import HyperDriveRun
+
+    ws = service.workspace("v1sweep")
+    exp = Experiment(ws, "sweep")
+    parent = exp.start_logging()
+    parent.add_properties({"azureml.runsource": "hyperdrive"})
+    plain = exp.start_logging()
+    found = Run.get(ws, parent.id)
+    assert isinstance(found, HyperDriveRun) and found.type == "hyperdrive"
+    assert {r.id: r.type for r in Run.list(exp)} == {parent.id: "hyperdrive", plain.id: "interactive"}
+    assert [r.id for r in Run.list(exp, type="hyperdrive")] == [parent.id]
+    parent.complete()
+    plain.complete()
