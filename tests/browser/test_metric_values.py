@@ -67,4 +67,5 @@ def test_the_run_page_renders_v1_values(studio: Studio) -> None:
         assert shown in row.inner_text(), row.inner_text()
     assert page.get_by_role("img", name="Chart of message").count() == 0  # text is a value, not a chart
     page.get_by_role("img", name="Chart of loss: 3 points").wait_for()
+    histogram.scroll_into_view_if_needed()
     studio.shot("v1-metric-values.png")
