@@ -19,7 +19,7 @@ from jupyter_aml.widgets import html as H
 from jupyter_aml.widgets.feed import RunFeed, wait_until
 from jupyter_aml.widgets.parallel import ParallelCoordinates
 from jupyter_aml.widgets.state import RunState
-from jupyter_aml.widgets.v1_figures import figures_html
+from jupyter_aml.widgets.v1_figures import figures_html, fmt
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
@@ -245,8 +245,9 @@ class RunDetails:
         if not rows:
             return ""
         body = [
-            [H.esc(r["name"]), H.esc(r["kind"]), H.fmt_number(r.get("count")), H.fmt_number(r.get("last"))
-             if r["kind"] == "scalar" else "", H.fmt_number(r.get("min")), H.fmt_number(r.get("max"))]
+            [H.esc(r["name"]), H.esc(r["kind"]), H.fmt_number(r.get("count")),
+             ("None" if r.get("last_type") == "n" else fmt(r.get("last"))) if r["kind"] == "scalar" else "",
+             H.fmt_number(r.get("min")), H.fmt_number(r.get("max"))]
             for r in rows
         ]
         return H.section("Metrics", H.table(["name", "kind", "count", "last", "min", "max"], body))

@@ -146,6 +146,7 @@ class RunState:
                 "count": item.get("count"),
                 # the latest value as logged: a string, bool or None too, NaN and ±inf as floats
                 "last": decode_scalar(item.get("last"), last_type) if last_type else item.get("last_value"),
+                "last_type": last_type,
                 "min": item.get("min"),
                 "max": item.get("max"),
             }

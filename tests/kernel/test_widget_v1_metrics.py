@@ -26,6 +26,8 @@ def test_the_view_shows_every_kind_of_v1_value(workspace):
     run.log("message", "Hello from run!")
     run.log("message", "second message")
     run.log("flag", False)
+    run.log("nothing", None)
+    run.log("diverged", float("nan"))
     run.log("loss", 1.0)
     run.log("loss", float("nan"))
     run.log("loss", 0.5)
@@ -47,6 +49,7 @@ def test_the_view_shows_every_kind_of_v1_value(workspace):
         assert "aml-accuracy-table" in html
         table = view.metrics_html.value
         assert "second message" in table and "False" in table  # the latest value, in the table
+        assert ">None<" in table and ">NaN<" in table
         assert "message" not in view.figures and "flag" not in view.figures  # values, not charts
         assert view.figures["loss"].data[0].y[1] is None  # NaN is a gap in the chart
     finally:
