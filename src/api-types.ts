@@ -126,7 +126,8 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /** Record Azure identifiers the workspace has none of yet (set once: another value is 409), or change its description */
+    patch: operations['patch_workspaces_workspace'];
     trace?: never;
   };
   '/workspaces/{workspace}/access': {
@@ -3260,8 +3261,23 @@ export interface components {
       created_at: string;
       /** Description */
       description: string;
+      /**
+       * Location
+       * @default local
+       */
+      location?: string;
       /** Name */
       name: string;
+      /**
+       * Resource Group
+       * @default null
+       */
+      resource_group?: string | null;
+      /**
+       * Subscription Id
+       * @default null
+       */
+      subscription_id?: string | null;
     };
     /** WorkspaceCreate */
     WorkspaceCreate: {
@@ -3270,13 +3286,54 @@ export interface components {
        * @default
        */
       description?: string;
+      /**
+       * Location
+       * @default null
+       */
+      location?: string | null;
       /** Name */
       name: string;
+      /**
+       * Resource Group
+       * @default null
+       */
+      resource_group?: string | null;
+      /**
+       * Subscription Id
+       * @default null
+       */
+      subscription_id?: string | null;
     };
     /** WorkspaceList */
     WorkspaceList: {
       /** Items */
       items: components['schemas']['Workspace'][];
+    };
+    /**
+     * WorkspaceUpdate
+     * @description Record Azure identifiers the workspace lacks (each is set once: another value is 409), or a description.
+     */
+    WorkspaceUpdate: {
+      /**
+       * Description
+       * @default null
+       */
+      description?: string | null;
+      /**
+       * Location
+       * @default null
+       */
+      location?: string | null;
+      /**
+       * Resource Group
+       * @default null
+       */
+      resource_group?: string | null;
+      /**
+       * Subscription Id
+       * @default null
+       */
+      subscription_id?: string | null;
     };
   };
   responses: never;
@@ -4017,6 +4074,113 @@ export interface operations {
       cookie?: never;
     };
     requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Workspace'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  patch_workspaces_workspace: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['WorkspaceUpdate'];
+      };
+    };
     responses: {
       /** @description OK */
       200: {

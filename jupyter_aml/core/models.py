@@ -110,15 +110,34 @@ def _check_str_map(value: dict[str, Any] | None) -> dict[str, str] | None:
     return out
 
 
+# Azure's identifiers, kept as labels so v1's config.json and Workspace(subscription_id, resource_group, name) work
+AzureId = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f/\\]+$")]
+
+
 class WorkspaceCreate(Strict):
     name: WorkspaceName
     description: str = Field(default="", max_length=5000)
+    subscription_id: AzureId | None = None
+    resource_group: AzureId | None = None
+    location: AzureId | None = None
+
+
+class WorkspaceUpdate(Strict):
+    """Record Azure identifiers the workspace lacks (each is set once: another value is 409), or a description."""
+
+    description: str | None = Field(default=None, max_length=5000)
+    subscription_id: AzureId | None = None
+    resource_group: AzureId | None = None
+    location: AzureId | None = None
 
 
 class Workspace(BaseModel):
     name: str
     description: str
     created_at: datetime
+    subscription_id: str | None = None  # Azure's, when the workspace was named with them (a label here)
+    resource_group: str | None = None
+    location: str = "local"
 
 
 class Experiment(BaseModel):

@@ -36,8 +36,13 @@ def utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
+AZURE_IDS = ("subscription_id", "resource_group", "location")
+
+
 def workspace_model(row: WorkspaceRow) -> models.Workspace:
-    return models.Workspace(name=row.name, description=row.description, created_at=utc(row.created_at))
+    return models.Workspace(name=row.name, description=row.description, created_at=utc(row.created_at),
+                            subscription_id=row.subscription_id, resource_group=row.resource_group,
+                            location=row.location or "local")
 
 
 def experiment_model(row: ExperimentRow, workspace: str) -> models.Experiment:
@@ -68,7 +73,9 @@ class WorkspaceService:
         """Create a workspace; ``owner`` (its creator) becomes its Owner in the same transaction."""
         try:
             with self.db.session() as s:
-                row = WorkspaceRow(name=spec.name, description=spec.description, created_at=utcnow())
+                row = WorkspaceRow(name=spec.name, description=spec.description, created_at=utcnow(),
+                                   subscription_id=spec.subscription_id, resource_group=spec.resource_group,
+                                   location=spec.location)
                 s.add(row)
                 s.flush()
                 if owner is not None:
@@ -77,6 +84,23 @@ class WorkspaceService:
                 return workspace_model(row)
         except IntegrityError:
             raise Conflict(f"workspace {spec.name!r} already exists", hint="use it, or pick another name") from None
+
+    def update(self, name: str, spec: models.WorkspaceUpdate) -> models.Workspace:
+        """Record the Azure identifiers it has none of yet; one that is set stays (another value: Conflict,
+        nothing changed), as Azure's resource ids never change."""
+        with self.db.session() as s:
+            row = self.row(s, name)
+            differ = [f"{k} {getattr(row, k)!r}" for k in AZURE_IDS
+                      if getattr(spec, k) and getattr(row, k) and getattr(spec, k) != getattr(row, k)]
+            if differ:
+                raise Conflict(f"workspace {name!r} is recorded with {', '.join(differ)}",
+                               hint="Azure identifiers are set once: use the recorded ones, or another workspace")
+            for key in AZURE_IDS:
+                if getattr(spec, key) and not getattr(row, key):
+                    setattr(row, key, getattr(spec, key))
+            if spec.description is not None:
+                row.description = spec.description
+            return workspace_model(row)
 
     def get_or_create(self, name: str) -> models.Workspace:
         try:

@@ -105,6 +105,9 @@ class Api:
     def get_workspace(self, ws: str) -> T.Workspace:
         return cast(T.Workspace, self._get("/workspaces/{workspace}", workspace=ws))
 
+    def update_workspace(self, ws: str, body: T.WorkspaceUpdate) -> T.Workspace:
+        return cast(T.Workspace, self._patch("/workspaces/{workspace}", body, workspace=ws))
+
     def list_experiments(self, ws: str, *, view_type: str | None = None, name: str | None = None,
                          tag: Sequence[str] | None = None) -> T.ExperimentList:
         return cast(T.ExperimentList, self._get("/workspaces/{workspace}/experiments",

@@ -971,10 +971,16 @@ class WebserviceList(TypedDict):
     items: list[Webservice]
 
 
-class Workspace(TypedDict):
+class _WorkspaceRequired(TypedDict):
     name: str
     description: str
     created_at: str
+
+
+class Workspace(_WorkspaceRequired, total=False):
+    subscription_id: str | None
+    resource_group: str | None
+    location: str
 
 
 class _WorkspaceCreateRequired(TypedDict):
@@ -983,10 +989,21 @@ class _WorkspaceCreateRequired(TypedDict):
 
 class WorkspaceCreate(_WorkspaceCreateRequired, total=False):
     description: str
+    subscription_id: str | None
+    resource_group: str | None
+    location: str | None
 
 
 class WorkspaceList(TypedDict):
     items: list[Workspace]
+
+
+class WorkspaceUpdate(TypedDict, total=False):
+    """Record Azure identifiers the workspace lacks (each is set once: another value is 409), or a description."""
+    description: str | None
+    subscription_id: str | None
+    resource_group: str | None
+    location: str | None
 
 
 AMLEvent = RunEvent | LogEvent | MetricEvent | FilesEvent | ModelEvent | WebserviceEvent | ComputeEvent
@@ -1072,6 +1089,7 @@ PutPath = Literal[
     '/workspaces/{workspace}/roles/{name}',
 ]
 PatchPath = Literal[
+    '/workspaces/{workspace}',
     '/workspaces/{workspace}/computes/{name}',
     '/workspaces/{workspace}/endpoints/{name}',
     '/workspaces/{workspace}/experiments/{name}',
@@ -1095,6 +1113,7 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces'): (),
     ('POST', '/workspaces'): (),
     ('GET', '/workspaces/{workspace}'): (),
+    ('PATCH', '/workspaces/{workspace}'): (),
     ('GET', '/workspaces/{workspace}/access'): (),
     ('GET', '/workspaces/{workspace}/activity'): ('after', 'limit'),
     ('POST', '/workspaces/{workspace}/blobs/missing'): (),

@@ -37,6 +37,10 @@ class WorkspaceRow(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Azure's identifiers (labels: v1's config.json and Workspace(subscription_id, resource_group, name))
+    subscription_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    resource_group: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    location: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class ExperimentRow(Base):

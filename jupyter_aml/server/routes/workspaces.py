@@ -37,6 +37,13 @@ class WorkspaceHandler(AMLHandler):
     async def get(self, workspace: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.workspaces.get, workspace))
 
+    @api("user", "Record Azure identifiers the workspace has none of yet (set once: another value is 409), or "
+         "change its description", body=models.WorkspaceUpdate, returns=models.Workspace, action="workspaces/write")
+    async def patch(self, workspace: str) -> None:
+        spec = self.body(models.WorkspaceUpdate)
+        self.audit_detail = spec.model_dump(exclude_none=True)
+        self.reply(await asyncio.to_thread(self.aml.workspaces.update, workspace, spec))
+
 
 EXPERIMENT_QUERY = (
     ("view_type", "string", "ActiveOnly (default: archived experiments hidden), ArchivedOnly or All"),

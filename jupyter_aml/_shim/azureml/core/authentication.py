@@ -7,6 +7,7 @@ from azureml.core._lazy import resolve
 
 __all__ = [  # noqa: F822 - resolved lazily by __getattr__
     "AbstractAuthentication",
+    "AuthenticationException",
     "AzureCliAuthentication",
     "InteractiveLoginAuthentication",
     "MsiAuthentication",
