@@ -222,7 +222,9 @@ def endpoint_deploy(
     replicas: Annotated[int, typer.Option("--replicas", metavar="N")] = 1,
     port: Annotated[int | None, typer.Option("--port", metavar="PORT", help="Default: a free port.")] = None,
     timeout_ms: Annotated[int, typer.Option("--timeout-ms", metavar="MS", help="Scoring timeout.")] = 60_000,
-    max_request_bytes: Annotated[int, typer.Option("--max-request-bytes", metavar="BYTES")] = 10 * 1024 * 1024,
+    max_request_bytes: Annotated[int, typer.Option("--max-request-bytes", metavar="BYTES",
+                                                   help="Largest scoring request (default 128 MiB, as the SDK).")
+                                 ] = 128 * 1024 * 1024,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="Serve without keys (local experiments only).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a service of the same name.")] = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until it is ready.")] = True,
