@@ -56,9 +56,10 @@ def test_pytorch_all_reduce_on_local_compute(service, tmp_path):
     assert "azureml-logs/70_driver_log_0.txt" in names and "azureml-logs/70_driver_log_1.txt" in names
     text = run.download_file("azureml-logs/70_driver_log_1.txt", tmp_path / "log1.txt").read_text()
     assert "rank 1 of 2: all-reduce gave 3.0" in text and "rank 0 of 2" not in text
-    log_files = run.get_details().get("logFiles")
-    if log_files is not None:  # v1's names of the run's log streams (core/run_logs.py)
-        assert "azureml-logs/70_driver_log_0.txt" in log_files and "azureml-logs/70_driver_log_1.txt" in log_files
+    log_files = run.get_details()["logFiles"]  # v1's names of the run's log streams (core/run_logs.py)
+    assert "azureml-logs/70_driver_log_0.txt" in log_files and "azureml-logs/70_driver_log_1.txt" in log_files
+    all_logs = run.get_all_logs(tmp_path / "all-logs")
+    assert any(p.endswith("70_driver_log_1.txt") for p in all_logs)
 
 
 FAILING = """
@@ -138,3 +139,18 @@ def test_tf_config(service, tmp_path):
     assert all(c["cluster"] == cluster for c in configs)
     assert [c["task"] for c in configs] == [{"type": "worker", "index": 0}, {"type": "worker", "index": 1},
                                             {"type": "ps", "index": 0}]
+
+
+def test_more_nodes_than_the_target_gives_one_run_is_refused_before_anything_is_stored(service, tmp_path):
+    ws = service.workspace()
+    folder = write_script(tmp_path / "two", "print('never')\n", "train.py")
+    config = ScriptRunConfig(source_directory=folder, script="train.py",
+                             distributed_job_config=PyTorchConfiguration(process_count=2, node_count=2))
+    exp = Experiment(ws, "too-many")
+    try:
+        exp.submit(config)
+    except Exception as exc:  # InvalidInput through REST
+        assert "needs 2 nodes" in str(exc) and "'local' (local) runs a run on at most 1 node(s)" in str(exc)
+    else:
+        raise AssertionError("a 2-node run on local compute was accepted")
+    assert service.client().get("workspaces/e2e/runs")["items"] == []
