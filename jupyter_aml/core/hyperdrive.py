@@ -35,7 +35,7 @@ from jupyter_aml.core.models import RunStatus
 from jupyter_aml.core.scheduler import Scheduler
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import as_utc, utcnow
-from jupyter_aml.errors import AMLError, InvalidInput, NotFound
+from jupyter_aml.errors import AMLError, Conflict, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 HYPERPARAMETERS = "hyperparameters"  # each child's property: its sampled values, as JSON (v1 keeps the same)
@@ -96,6 +96,7 @@ class HyperDriveService:
                 self._adopt(run)
 
     async def stop(self) -> None:
+        self._loop = None  # events that still arrive adopt nothing
         tasks = [s.task for s in self._sweeps.values() if s.task is not None]
         for task in tasks:
             task.cancel()
@@ -180,7 +181,7 @@ class HyperDriveService:
         trials = [Trial(c.id, series[c.id], not c.status.terminal) for c in children]
         for end in evaluate(cfg.policy.name, cfg.policy.properties, cfg.primary_metric.goal,
                             cfg.primary_metric.name, trials):
-            await self.scheduler.cancel(ws, end.run_id, reason=end.reason)
+            await self._end_child(ws, end.run_id, end.reason)
             active = [c for c in active if c.id != end.run_id]
 
         started = as_utc(parent.start_time) or as_utc(parent.created_at)
@@ -231,7 +232,12 @@ class HyperDriveService:
     async def _cancel_active(self, sweep: _Sweep, reason: str) -> None:
         for child in await asyncio.to_thread(self.service.runs.children, sweep.workspace, sweep.run_id):
             if not child.status.terminal:
-                await self.scheduler.cancel(sweep.workspace, child.id, reason=reason)
+                await self._end_child(sweep.workspace, child.id, reason)
+
+    async def _end_child(self, ws: str, run_id: str, reason: str) -> None:
+        """Cancel a child with the reason; one that ended meanwhile keeps its own ending."""
+        with contextlib.suppress(Conflict):
+            await self.scheduler.cancel(ws, run_id, reason=reason)
 
     async def _record_best(self, ws: str, run_id: str, cfg: SweepConfig, children: list[models.Run],
                            series: dict[str, list[float]]) -> None:

@@ -214,3 +214,27 @@ def test_a_sweep_on_a_compute_cluster(service: ServiceProcess, tmp_path: Path) -
     assert len(children) == 3 and {c["status"] for c in children} == {"Completed"}
     assert {c["compute_target"] for c in children} == {"hd-cluster"}
     assert _max_overlap(children) <= 2
+
+
+def test_a_bad_sweep_configuration_is_refused_before_anything_is_stored(service: ServiceProcess,
+                                                                         tmp_path: Path) -> None:
+    ws = service.workspace()
+    good = hd.HyperDriveConfig(
+        run_config=_src(tmp_path), hyperparameter_sampling=hd.GridParameterSampling({"--x": hd.choice(0.6)}),
+        primary_metric_name="accuracy", primary_metric_goal="MAXIMIZE", max_total_runs=1)
+    props = good.properties()
+    props["generator_config"] = json.dumps({"name": "GRID", "parameter_space": {"--x": ["uniform", [0, 1]]}})
+    from jupyter_aml.sdk.submit import upload_snapshot
+
+    snapshot = upload_snapshot(ws._api, ws.name, tmp_path / "src", script="train.py", progress=False).snapshot_id
+    body = {"experiment": "hd-bad", "kind": "interactive", "snapshot_id": snapshot, "properties": props,
+            "run_config": {"script": "train.py"}}
+    try:
+        service.client().post("workspaces/e2e/runs", body)
+    except Exception as exc:  # the SDK's typed error for a 400
+        assert "Grid sampling supports only choice" in str(exc)
+        assert getattr(exc, "status", 400) == 400
+    else:
+        raise AssertionError("a grid over uniform was accepted")
+    experiments = service.client().get("workspaces/e2e/experiments")["items"]
+    assert "hd-bad" not in [e["name"] for e in experiments]  # not even the experiment was made
