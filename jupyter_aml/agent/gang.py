@@ -68,6 +68,7 @@ class GangLeader:
         self.hellos: dict[int, dict[str, Any]] = {}
         self.conns: dict[int, _Conn] = {}
         self.finished: set[int] = set()  # followers that said done or failed
+        self.failure: dict[str, Any] | None = None  # a follower that failed before the gang formed
         self._lock = threading.Lock()
         self._closed = False
         self.server = socket.create_server((host, port), reuse_port=False)
@@ -89,6 +90,12 @@ class GangLeader:
         hello = conn.read()
         node = hello.get("hello") if hello else None
         if not isinstance(node, int) or not 0 < node < self.node_count:
+            conn.close()
+            return
+        if hello is not None and "failed" in hello:  # it could not get ready (snapshot, environment)
+            self.failure = hello
+            self.finished.add(node)
+            self.events.put((node, hello))
             conn.close()
             return
         with self._lock:
@@ -184,6 +191,24 @@ class GangFollower:
     def send(self, message: dict[str, Any]) -> None:
         if self.conn is not None:
             self.conn.send(message)
+
+    def report_failure(self, message: str, details: str = "", timeout: float = 20.0) -> bool:
+        """Tell the leader this node failed before (or without) joining, so the run fails with the reason."""
+        if self.conn is not None:
+            return self.conn.send({"failed": self.node, "message": message, "details": details})
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                sock = socket.create_connection(self.address, timeout=2.0)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(CONNECT_RETRY)
+        conn = _Conn(sock)
+        sent = conn.send({"hello": self.node, "failed": self.node, "message": message, "details": details})
+        conn.close()
+        return sent
 
     def close(self) -> None:
         if self.conn is not None:

@@ -155,6 +155,10 @@ class Agent:
                                   "details": traceback.format_exc()[-8000:]}, None)
         if self.cancel_event.is_set() and outcome[0] != "Completed":
             outcome = ("Canceled", None, outcome[2])
+        if self.ranks is not None:
+            if outcome[0] == "Failed" and outcome[1]:  # node k > 0: node 0 fails the run with this reason
+                self.ranks.report_failure(str(outcome[1].get("message")), str(outcome[1].get("details") or ""))
+            self.ranks.close()  # node 0 stops listening (and tells the other nodes to stop)
         return self.finish(outcome)
 
     def _prepare_and_execute(self) -> Outcome:

@@ -69,6 +69,7 @@ class RankRunner:
         self.follower: GangFollower | None = None
         self.log_dir = self.cfg.run_dir / LOG_DIR
         self.master_port = self.cfg.master_port or free_ports(1)[0]  # one node: any free port here
+        self._reported = self._closed = False
 
     # -- forming the gang (before any process starts) ----------------------------------------------------
     def open(self) -> None:
@@ -95,6 +96,8 @@ class RankRunner:
         self.agent.say(f"waiting for the run's other {self.layout.node_count - 1} node(s)")
         while not self.leader.all_joined():
             self.agent._check_cancel()
+            if self.leader.failure is not None:
+                raise ConnectionError(str(self.leader.failure.get("message") or "another node failed"))
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"only {len(self.leader.hellos) + 1} of the run's {self.layout.node_count} nodes "
                                    f"were ready within {self.cfg.gang_timeout:g} s")
@@ -237,11 +240,24 @@ class RankRunner:
             self.leader.close(reason)
         if self.follower is not None:
             if failure is not None and not self.follower.stop.is_set():
+                self._reported = True
                 self.follower.send({"failed": self.node, "message": failure.message, "details": failure.details,
                                     "code": failure.code})
             self.follower.close()
 
+    def report_failure(self, message: str, details: str = "") -> None:
+        """A node other than 0 that failed on its own (its environment, its snapshot) tells node 0."""
+        if self.node == 0 or self.layout.node_count == 1 or self._reported:
+            return
+        self._reported = True
+        if self.follower is None:
+            self.follower = GangFollower(self.cfg.master_addr, self.cfg.gang_port, self.node)
+        self.follower.report_failure(f"node {self.node}: {message}", details)
+
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         for rp in self.procs:
             for reader in rp.readers:
                 reader.join(timeout=5)
