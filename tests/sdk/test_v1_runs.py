@@ -191,3 +191,21 @@ def test_a_sweeps_parent_comes_back_as_a_hyperdrive_run(service):
     assert [r.id for r in Run.list(exp, type="hyperdrive")] == [parent.id]
     parent.complete()
     plain.complete()
+
+
+def test_experiment_from_directory_reads_the_folders_config(service, tmp_path, monkeypatch):
+    import json
+
+    info = service.info()
+    monkeypatch.setenv("JUPYTER_AML_URL", info["url"])
+    monkeypatch.setenv("JUPYTER_AML_TOKEN", info["token"])
+    project = tmp_path / "project"
+    (project / ".azureml").mkdir(parents=True)
+    (project / ".azureml" / "config.json").write_text(json.dumps(
+        {"workspace_name": "fromdir", "experiment_name": "from-folder"}))
+    exp = Experiment.from_directory(project)
+    assert exp.name == "from-folder" and exp.workspace.name == "fromdir"
+    assert exp.id and Experiment.list(exp.workspace)[0].name == "from-folder"  # created on first use
+    (project / ".azureml" / "config.json").write_text(json.dumps({"workspace_name": "fromdir"}))
+    with pytest.raises(NotFound, match="no experiment_name"):
+        Experiment.from_directory(project)
