@@ -123,6 +123,12 @@ def test_a_failing_rank_and_a_cancel_stop_every_node(service: ServiceProcess, tm
     _until(lambda: {line["text"] for line in _logs(service, canceled.id)} >= {"started 0", "started 1"}, 120,
            "both ranks to start")
     assert len(_run_pids(canceled.id)) >= 4  # two agents and two ranks, on two nodes
+
+    def busy_nodes() -> int:  # the studio's node chips: the run on both nodes
+        nodes = service.client().get("workspaces/e2e/computes/cpu-cluster")["nodes"]
+        return sum(canceled.id in node["run_ids"] and node["state"] == "busy" for node in nodes)
+
+    assert _until(lambda: busy_nodes() == 2, 20, "the run to show on both nodes")
     canceled.cancel()
     assert wait_status(canceled, {"Completed", "Failed", "Canceled"}, timeout=60) == "Canceled"
     _until(lambda: not _run_pids(canceled.id), 40, "every process on every node to be gone")
