@@ -31,6 +31,19 @@ class ModelNotFound(WebserviceException, NotFound):
     code = "NotFound"
 
 
+def _fetch(workspace: Workspace, name: str, version: int | None) -> dict[str, Any]:
+    """One model version's record; a missing one is v1's ``ModelNotFoundException`` (a ``WebserviceException``
+    that v1 driver code catches), still a ``NotFound``."""
+    try:
+        if version is None:
+            return _record(workspace._api.get_model(workspace.name, name))
+        return _record(workspace._api.get_model(workspace.name, name, version))
+    except ModelNotFound:
+        raise
+    except NotFound as exc:
+        raise ModelNotFound(exc.message, hint=exc.hint) from None
+
+
 def _record(model: T.Model) -> dict[str, Any]:
     return cast(dict[str, Any], model)
 
@@ -100,14 +113,14 @@ class Model:
                 raise InvalidInput("Model() needs a name or an id",
                                    hint="Model(ws, 'digits') or Model(ws, id='digits:2')")
             if version is not None:
-                _details = _record(workspace._api.get_model(workspace.name, name, int(version)))
+                _details = _fetch(workspace, name, int(version))
             elif tags or properties or run_id:
                 found = Model.list(workspace, name=name, tags=tags, properties=properties, run_id=run_id)
                 if not found:
                     raise ModelNotFound(f"no version of model {name!r} matches the given tags/properties/run_id")
                 _details = found[0]._details
             else:
-                _details = _record(workspace._api.get_model(workspace.name, name))
+                _details = _fetch(workspace, name, None)
         self._details: dict[str, Any] = dict(_details or {})
 
     # -- attributes ------------------------------------------------------------------------------------------

@@ -96,6 +96,12 @@ def test_bad_registrations_are_refused(service, ws, tmp_path):
         client.post("workspaces/reg/models", {"name": "x"})
     with pytest.raises(NotFound):
         Model(ws, "never-registered")
+    # v1 driver code catches a missing model as WebserviceException / ModelNotFoundException
+    from azureml.exceptions import ModelNotFoundException, WebserviceException
+    with pytest.raises(ModelNotFoundException, match="never-registered"):
+        Model(ws, "never-registered", version=3)
+    with pytest.raises(WebserviceException):
+        Model.get_model_path("never-registered", _workspace=ws)
     with pytest.raises(InvalidInput, match="positive integer"):
         client.get("workspaces/reg/models/x/versions/abc")
 
