@@ -238,3 +238,17 @@ def test_a_bad_sweep_configuration_is_refused_before_anything_is_stored(service:
         raise AssertionError("a grid over uniform was accepted")
     experiments = service.client().get("workspaces/e2e/experiments")["items"]
     assert "hd-bad" not in [e["name"] for e in experiments]  # not even the experiment was made
+
+
+def test_the_sweep_fails_only_when_every_child_failed(service: ServiceProcess, tmp_path: Path) -> None:
+    failing = ScriptRunConfig(write_script(tmp_path / "bad", "import sys\nsys.exit(3)\n", "train.py"), "train.py")
+    config = hd.HyperDriveConfig(
+        run_config=failing, hyperparameter_sampling=hd.GridParameterSampling({"--x": hd.choice(1, 2)}),
+        primary_metric_name="accuracy", primary_metric_goal="MAXIMIZE", max_total_runs=2, max_concurrent_runs=2)
+    run = Experiment(service.workspace(), "hd-failing").submit(config)
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == "Failed" and "every child run failed" in details["error"]["message"]
+    assert {c["status"] for c in _children(service, run.id)} == {"Failed"}
+    assert run.get_best_run_by_primary_metric() is None
+    assert run.get_children_sorted_by_primary_metric(discard_no_metric=True) == []
+    assert [r["best_primary_metric"] for r in run.get_children_sorted_by_primary_metric()] == [None, None]
