@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import jupyter_aml.sdk.hyperdrive as hd
 from jupyter_aml import Experiment, ScriptRunConfig
 from jupyter_aml.widgets import RunDetails
@@ -110,20 +112,29 @@ def test_a_grid_of_four_runs_two_at_a_time_and_reports_v1_results(service: Servi
     view.close()
 
 
-def test_a_bandit_policy_cancels_the_bad_child_with_its_reason(service: ServiceProcess, tmp_path: Path) -> None:
+@pytest.mark.parametrize("policy, named", [
+    (hd.BanditPolicy(slack_factor=0.2, evaluation_interval=1, delay_evaluation=2),
+     ["BanditPolicy(slack_factor=0.2", "the slack of the best run"]),
+    (hd.MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=2),
+     ["MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=2)", "running averages"]),
+    (hd.TruncationSelectionPolicy(truncation_percentage=50, delay_evaluation=2),
+     ["TruncationSelectionPolicy(truncation_percentage=50", "among the lowest 50% (1 of 2 runs)"]),
+], ids=["bandit", "median", "truncation"])
+def test_a_policy_cancels_the_bad_child_with_its_reason(service: ServiceProcess, tmp_path: Path, policy: Any,
+                                                        named: list[str]) -> None:
     config = hd.HyperDriveConfig(
         run_config=_src(tmp_path, "--steps", "8", "--sleep", "0.4"),
         hyperparameter_sampling=hd.GridParameterSampling({"--x": hd.choice(0.9, 0.1)}),
-        policy=hd.BanditPolicy(slack_factor=0.2, evaluation_interval=1, delay_evaluation=2),
-        primary_metric_name="accuracy", primary_metric_goal="MAXIMIZE", max_total_runs=2, max_concurrent_runs=2)
-    run = Experiment(service.workspace(), "hd-bandit").submit(config)
+        policy=policy, primary_metric_name="accuracy", primary_metric_goal="MAXIMIZE", max_total_runs=2,
+        max_concurrent_runs=2)
+    run = Experiment(service.workspace(), "hd-policy").submit(config)
     assert run.wait_for_completion()["status"] == "Completed"
     by_x = {json.loads(c["properties"]["hyperparameters"])["--x"]: c for c in _children(service, run.id)}
     assert by_x[0.9]["status"] == "Completed"
     bad = by_x[0.1]
     assert bad["status"] == "Canceled", bad
-    assert "BanditPolicy(slack_factor=0.2" in bad["error"]["message"]
-    assert "the slack of the best run" in bad["error"]["message"]
+    for text in named:
+        assert text in bad["error"]["message"]
     assert _parse(bad["end_time"]) - _parse(bad["start_time"]) < 30  # it would have run 64 s
 
 
