@@ -147,7 +147,7 @@ class Run(RunMetrics, RunFiles, RunWatch):
         """v1's run type: ``azureml.scriptrun`` for a submitted script (and its child runs), ``hyperdrive`` ..."""
         info = self._info
         source = (info.get("properties") or {}).get(RUNSOURCE)  # set by runs that stand for v1's (HyperDrive)
-        kind = str(info["kind"])
+        kind = str(info.get("kind") or "")  # an offline run has none
         return str(source) if source else RUN_TYPES.get(kind, kind)
 
     @property
@@ -193,7 +193,7 @@ class Run(RunMetrics, RunFiles, RunWatch):
             "runDefinition": d.get("run_config"),
             "inputDatasets": [],  # datasets are not part of this service: no run has inputs or outputs of them
             "outputDatasets": [],
-            "logFiles": self._log_file_urls(),
+            "logFiles": self._log_file_urls() if self.experiment is not None else {},  # offline: none
             "snapshotId": d.get("snapshot_id"),
             "git": d.get("git"),
             "error": d.get("error"),

@@ -130,7 +130,10 @@ def test_get_context_refuses_outside_a_run_without_allow_offline(monkeypatch):
         Run.get_context(allow_offline=False)
     assert "Failed to load a submitted run, if outside of an execution context, use experiment.start_logging" \
         in str(caught.value)
-    assert isinstance(Run.get_context(), OfflineRun)  # allow_offline=True, the default, still works
+    offline = Run.get_context()
+    assert isinstance(offline, OfflineRun)  # allow_offline=True, the default, still works
+    details = offline.get_details()  # v1's keys, nothing fetched
+    assert set(details) >= DETAIL_KEYS and details["logFiles"] == {} and details["runId"] == offline.id
 
 
 def test_run_list_and_get_runs_filter_as_v1(submitted):
