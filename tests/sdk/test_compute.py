@@ -281,8 +281,12 @@ def test_the_shim_gives_each_v1_module_its_names(azureml: ModuleType) -> None:
     assert Base is ComputeTarget and ScaleSettings is cs.ScaleSettings and AmlComputeStatus is cs.AmlComputeStatus
     assert issubclass(AmlComputeProvisioningConfiguration, ComputeTargetProvisioningConfiguration)
     assert issubclass(ComputeInstanceProvisioningConfiguration, ComputeTargetProvisioningConfiguration)
+    from azureml.core.compute import AksCompute  # v1 scripts import it; using it says there is none here
+
+    with pytest.raises(ComputeTargetException, match="AKS clusters"):
+        AksCompute(None, "aks")
     with pytest.raises(ImportError):
-        from azureml.core.compute import AksCompute  # noqa: F401 - not a compute this workspace has
+        from azureml.core.compute import HDInsightCompute  # noqa: F401 - not a name the shim has
 
 
 def test_cluster_status_maps_the_node_list_to_v1_counts() -> None:
