@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator, model_validator
 
 from jupyter_aml import statuses
+from jupyter_aml.errors import InvalidInput
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 EXPERIMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"
@@ -230,15 +231,16 @@ class DistributedConfig(Strict):
     worker_count: int | None = Field(default=None, ge=0, le=4096)  # TensorFlow's worker tasks
     parameter_server_count: int | None = Field(default=None, ge=0, le=4096)  # and parameter servers
 
-    @model_validator(mode="after")
-    def _layout(self) -> DistributedConfig:
+    def check_layout(self) -> None:
+        """Cross-field rules the JSON schema cannot state: refused as bad input (400) when the run is submitted."""
         if self.process_count < self.node_count:
-            raise ValueError(f"process_count {self.process_count} is less than node_count {self.node_count}: "
-                             "every node runs at least one process")
+            raise InvalidInput(f"process_count {self.process_count} is less than node_count {self.node_count}: "
+                               "every node runs at least one process",
+                               hint="set process_count to at least node_count (docs/distributed.md)")
         if self.framework == "TensorFlow" and (self.worker_count or 0) + (self.parameter_server_count or 0) \
                 != self.process_count:
-            raise ValueError("a TensorFlow job's process_count is worker_count + parameter_server_count")
-        return self
+            raise InvalidInput("a TensorFlow job's process_count is worker_count + parameter_server_count",
+                               hint="TensorflowConfiguration(worker_count=N, parameter_server_count=M)")
 
 
 class RunConfig(Strict):
@@ -246,7 +248,7 @@ class RunConfig(Strict):
     arguments: list[Annotated[str, Field(max_length=8192)]] = Field(default_factory=list, max_length=1000)
     compute_target: str = Field(default="local", max_length=64)
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
-    max_run_duration_seconds: int | None = Field(default=None, ge=1)
+    max_run_duration_seconds: int | None = Field(default=None, ge=1, le=2**31 - 1)  # about 68 years; fits every store
     distributed: DistributedConfig | None = None  # v1's distributed_job_config (docs/distributed.md)
 
 

@@ -133,6 +133,8 @@ class Scheduler:
         for check in self.submit_checks:
             check(workspace, spec)
         if spec.kind == "script" and spec.run_config is not None:
+            if spec.run_config.distributed is not None:
+                spec.run_config.distributed.check_layout()
             target = self.check_target(workspace, spec.run_config.compute_target)
             target.check_nodes(node_count(spec.run_config))  # a distributed run's nodes: docs/distributed.md
         run = await asyncio.to_thread(

@@ -269,6 +269,11 @@ class Api:
         return cast(T.LogFileList, self._get("/workspaces/{workspace}/runs/{run_id}/logfiles", workspace=ws,
                                              run_id=run_id))
 
+    def download_log_file(self, ws: str, run_id: str, name: str, target: str | os.PathLike[str] | IO[bytes]) -> int:
+        """One of ``log_files``' names, as text so far (v1's ``get_details()['logFiles']`` entries)."""
+        path = build_path("/workspaces/{workspace}/runs/{run_id}/logfiles/content", workspace=ws, run_id=run_id)
+        return self.http.stream_download(path, target, params={"name": name})
+
     def post_logs(self, ws: str, run_id: str, body: T.LogBatch) -> T.ItemCount:
         return cast(T.ItemCount, self._post("/workspaces/{workspace}/runs/{run_id}/logs", body,
                                             workspace=ws, run_id=run_id))
