@@ -115,7 +115,7 @@ def test_environments_section(studio: Studio) -> None:
     alert = item.get_by_role("alert")
     expect(alert).to_contain_text("environment broken-env:1 could not be built", timeout=BUILD_TIMEOUT)
     expect(item.get_by_label("Why broken-env:1 failed")).to_contain_text("jupyter-aml-no-such-package-xyz")
-    expect(alert).to_contain_text("fix its pip requirements")
+    expect(alert).to_contain_text("fix its packages, Python version or Docker settings")
 
     widen_sidebar(studio, 480)
     for toast in page.get_by_title("Hide notification").all():  # the failed build's toast
