@@ -261,7 +261,7 @@ class Workspace(WorkspaceQueries, WorkspaceSharing):
         d = dict(self._details)
         sub, group = self.subscription_id, self.resource_group
         arm_id = (f"/subscriptions/{sub}/resourceGroups/{group}/providers/{ARM_PROVIDER}/{self.name}"
-                  if sub and group else f"/workspaces/{self.name}")
+                  if sub and group else "/workspaces/" + self.name)  # an identifier, not a REST path
         return {
             **d,
             "id": arm_id,
