@@ -30,7 +30,7 @@ from typing import Any
 from jupyter_aml.core import models
 from jupyter_aml.core.events import Event, MetricEvent, RunEvent
 from jupyter_aml.core.hyperdrive_policy import Trial, evaluate
-from jupyter_aml.core.hyperdrive_space import RUNSOURCE, SweepConfig, as_arguments
+from jupyter_aml.core.hyperdrive_space import PROPERTY_KEYS, RUNSOURCE, SweepConfig, as_arguments
 from jupyter_aml.core.models import RunStatus
 from jupyter_aml.core.scheduler import Scheduler
 from jupyter_aml.core.service import AMLService
@@ -43,6 +43,12 @@ HYPERPARAMETERS = "hyperparameters"  # each child's property: its sampled values
 
 def is_sweep(properties: dict[str, Any]) -> bool:
     return properties.get("azureml.runsource") == RUNSOURCE
+
+
+def is_driven_sweep(properties: dict[str, Any]) -> bool:
+    """A sweep this service drives: labelled HyperDrive *and* carrying a sweep configuration. A run that a
+    user only labels ``azureml.runsource=hyperdrive`` (``add_properties``) is theirs to end, not failed."""
+    return is_sweep(properties) and any(key in properties for key in PROPERTY_KEYS)
 
 
 @dataclass
@@ -92,7 +98,7 @@ class HyperDriveService:
             if active.kind != "interactive":
                 continue
             run = await asyncio.to_thread(self.service.runs.get, active.workspace, active.id)
-            if is_sweep(run.properties):
+            if is_driven_sweep(run.properties):
                 self._adopt(run)
 
     async def stop(self) -> None:
@@ -119,7 +125,7 @@ class HyperDriveService:
                 self._sweeps[run.id].wake.set()
             elif run.parent_id in self._sweeps:
                 self._sweeps[run.parent_id].wake.set()
-            elif is_sweep(run.properties) and not run.status.terminal and run.kind == "interactive":
+            elif is_driven_sweep(run.properties) and not run.status.terminal and run.kind == "interactive":
                 self._adopt(run)
         elif isinstance(event, MetricEvent):
             for sweep in self._sweeps.values():

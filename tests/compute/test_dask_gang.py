@@ -59,6 +59,9 @@ def test_all_or_nothing_with_a_timeout_and_release(service: FakeService, tmp_pat
         # let the other node go: the same gang now holds both and runs whole
         await dask.Event("aml-test-holder", client=backend._client).set()
         assert await holder == "let go"
+        # this phase checks that a gang forms on free nodes, not the timeout: give a loaded machine time to
+        # bring the second node back (the hold timeout counts while a node is being started)
+        backend.gang_timeout = 120
         exits = Exits()
         await backend.start(make_job(service, "g2", tmp_path, distributed=TWO_NODES), exits)
         await asyncio.wait_for(exits.event.wait(), 120)
@@ -66,6 +69,7 @@ def test_all_or_nothing_with_a_timeout_and_release(service: FakeService, tmp_pat
         assert service.state.status_sequence("g2")[-1] == "Completed"
 
         # two gangs at once on a cluster that fits one: never a deadlock, never half a gang running
+        backend.gang_timeout = 6
         ends: dict[str, int | None] = {}
         done = asyncio.Event()
 

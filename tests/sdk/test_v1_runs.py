@@ -4,6 +4,7 @@ logs, snapshot, environment, listing, ScriptRun, download_files and get_context 
 from __future__ import annotations
 
 import os
+import time
 import urllib.parse
 import warnings
 import zipfile
@@ -188,6 +189,8 @@ def test_a_sweeps_parent_comes_back_as_a_hyperdrive_run(service):
     parent = exp.start_logging()
     parent.add_properties({"azureml.runsource": "hyperdrive"})
     plain = exp.start_logging()
+    time.sleep(1.0)  # the service sees the label; without a sweep configuration it drives (and fails) nothing
+    assert parent.get_status() == "Running"
     found = Run.get(ws, parent.id)
     assert isinstance(found, HyperDriveRun) and found.type == "hyperdrive"
     assert {r.id: r.type for r in Run.list(exp)} == {parent.id: "hyperdrive", plain.id: "interactive"}
