@@ -502,7 +502,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List a workspace's experiments (archived ones only on request, as v1's Experiment.list) */
+    /** List a workspace's experiments (archived ones only on request, as v1's Experiment.list); a run token lists only its run's own experiment */
     get: operations['get_workspaces_workspace_experiments'];
     put?: never;
     post?: never;
@@ -519,7 +519,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Get an experiment (also an archived one) */
+    /** Get an experiment (also an archived one); a run token gets only its run's own */
     get: operations['get_workspaces_workspace_experiments_name'];
     /** Create the experiment if it does not exist (v1's Experiment(ws, name)), then apply the update */
     put: operations['put_workspaces_workspace_experiments_name'];

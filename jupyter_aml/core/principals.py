@@ -17,7 +17,7 @@ from jupyter_aml.core.workspaces import as_utc, utcnow
 from jupyter_aml.errors import Unauthorized
 from jupyter_aml.statuses import is_terminal
 from jupyter_aml.store.db import Store
-from jupyter_aml.store.tables import RunRow, WorkspaceRow
+from jupyter_aml.store.tables import ExperimentRow, RunRow, WorkspaceRow
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class RunPrincipal:
     workspace: str
     snapshot_id: str | None
     submitter: str = ""
+    experiment: str = ""  # the run's experiment, by its current name (a reactivate may have renamed it)
 
 
 class RunPrincipals:
@@ -45,8 +46,9 @@ class RunPrincipals:
         with self.db.read() as s:
             found = s.execute(
                 select(RunRow.id, RunRow.status, RunRow.end_time, RunRow.snapshot_id, RunRow.submitter,
-                       WorkspaceRow.name)
+                       WorkspaceRow.name, ExperimentRow.name.label("experiment"))
                 .join(WorkspaceRow, WorkspaceRow.id == RunRow.workspace_id)
+                .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
                 .where(RunRow.id == run_id)
             ).first()
         if found is None:
@@ -55,4 +57,4 @@ class RunPrincipals:
         if is_terminal(found.status) and ended is not None and utcnow() - ended > self.grace:
             raise Unauthorized(f"the token of run {run_id} expired when the run ended")
         return RunPrincipal(run_id=found.id, workspace=found.name, snapshot_id=found.snapshot_id,
-                            submitter=found.submitter)
+                            submitter=found.submitter, experiment=found.experiment)

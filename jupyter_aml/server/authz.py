@@ -11,7 +11,8 @@ and per-run tokens. Which Jupyter users are who depends on the deployment:
 Administrators act as Owner of every workspace. A user without a role in a workspace is told it does not
 exist (404, the same answer as a missing one), so a workspace's name is not disclosed to non-members; a role
 that lacks the action answers 403 naming it. A run token reaches only its own run tree, its ancestors'
-records and its snapshot, and never more than its submitter's role allows; anything outside answers 404.
+records, its snapshot and its own experiment's record (read only: ``run.experiment.id`` / ``.tags`` in a
+training script), and never more than its submitter's role allows; anything outside answers 404.
 """
 
 from __future__ import annotations
@@ -141,6 +142,8 @@ async def _authorize_run(handler: AMLHandler, principal: RunPrincipal, spec: Api
         raise NotFound(f"snapshot {handler.path_kwargs.get('snapshot_id')!r} not found")
     if spec.scope in ("run", "run-read"):
         await _in_reach(handler, principal, spec)
+    if spec.scope == "experiment-read":
+        own_experiment_only(handler.path_kwargs.get("name"), principal, spec.action)
     return await _submitter_may(handler, principal, spec.action, workspace)
 
 
@@ -158,6 +161,18 @@ async def _in_reach(handler: AMLHandler, principal: RunPrincipal, spec: ApiSpec)
                         "change them or reach its other child runs", hint="do this from your notebook or the CLI")
     # a run outside its reach, existing or not, is "not found": the answer discloses nothing
     raise run_not_found(target, principal.workspace)
+
+
+def own_experiment_only(name: str | None, principal: RunPrincipal, action: str) -> str:
+    """The one experiment a run token may read: its run's own (``name`` None means "whichever", as a listing
+    asks). Another experiment, existing or not, is "not found", in the words of a missing one; a write is
+    never in reach, whatever the route declares."""
+    if not action.endswith("/read"):
+        raise Forbidden(f"the token of run {principal.run_id} may read its experiment's record, not change it",
+                        hint="do this from your notebook or the CLI, where you act as yourself")
+    if name is not None and name != principal.experiment:
+        raise NotFound(f"experiment {name!r} not found in workspace {principal.workspace!r}")
+    return principal.experiment
 
 
 def _recursive(handler: AMLHandler) -> bool:

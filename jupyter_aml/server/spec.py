@@ -12,7 +12,8 @@ import pydantic
 class ApiSpec:
     """What a handler method accepts and returns; read by the OpenAPI generator and the auth tests."""
 
-    scope: str  # who besides users may call it: "user" (users only), "run", "run-read", "blobs", "snapshot"
+    scope: str  # who besides users may call it: "user" (users only), "run", "run-read", "blobs", "snapshot",
+    # "experiment-read" (a run token reads its own run's experiment record only)
     summary: str
     action: str  # what it does, in the authorization table (core/roles.py)
     body: type[pydantic.BaseModel] | None = None

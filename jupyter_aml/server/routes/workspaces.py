@@ -8,6 +8,7 @@ from jupyter_aml.core import models
 from jupyter_aml.core import roles as rbac
 from jupyter_aml.core import sharing_models as sm
 from jupyter_aml.errors import InvalidInput
+from jupyter_aml.server.authz import own_experiment_only
 from jupyter_aml.server.base import AMLHandler, api
 
 WS = r"(?P<workspace>[^/]+)"
@@ -53,17 +54,26 @@ EXPERIMENT_QUERY = (
 
 
 class ExperimentsHandler(AMLHandler):
-    @api("user", "List a workspace's experiments (archived ones only on request, as v1's Experiment.list)",
-         returns=models.ExperimentList, query=EXPERIMENT_QUERY, action="workspaces/read")
+    @api("experiment-read", "List a workspace's experiments (archived ones only on request, as v1's "
+         "Experiment.list); a run token lists only its run's own experiment", returns=models.ExperimentList,
+         query=EXPERIMENT_QUERY, action="workspaces/read")
     async def get(self, workspace: str) -> None:
+        name = self.query_value("name")
+        run = self.caller.run
+        if run is not None:  # a run token sees its own experiment only: the others are not in its reach
+            if name is not None and name != run.experiment:
+                self.reply({"items": []})
+                return
+            name = own_experiment_only(name, run, "workspaces/read")
         items = await asyncio.to_thread(
             self.aml.workspaces.experiments, workspace, view_type=self.query_value("view_type"),
-            name=self.query_value("name"), tags=self.query_list("tag"))
+            name=name, tags=self.query_list("tag"))
         self.reply({"items": [e.model_dump(mode="json") for e in items]})
 
 
 class ExperimentHandler(AMLHandler):
-    @api("user", "Get an experiment (also an archived one)", returns=models.Experiment, action="workspaces/read")
+    @api("experiment-read", "Get an experiment (also an archived one); a run token gets only its run's own",
+         returns=models.Experiment, action="workspaces/read")
     async def get(self, workspace: str, name: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.workspaces.experiment, workspace, name))
 
