@@ -59,6 +59,10 @@ ACTIONS: dict[str, Action] = _actions(
     ("roles/read", "list the workspace's roles", False),
     ("roles/write", "create, change and delete custom roles", True),
     ("activity/read", "read the workspace's activity log", False),
+    ("secrets/list", "list the names of the key vault's secrets (never a value)", False),
+    ("secrets/getvalue", "read a secret's value from the key vault (a secret read)", True),
+    ("secrets/write", "set a secret in the key vault (create or replace its value)", True),
+    ("secrets/delete", "delete a secret from the key vault", True),
 )
 
 # Actions outside any workspace: decided by who the caller is, not by a workspace role.
@@ -109,8 +113,8 @@ BUILTIN_ROLES: dict[str, Role] = {
         Role(OWNER, "Full access, including members, roles and the activity log.", ("*",), builtin=True),
         Role("Contributor", "Everything but members, roles and the activity log.", ("*",), _ADMIN_ONLY,
              builtin=True),
-        Role("Reader", "Read-only: no changes, no keys, no activity log.", ("*/read",), ("activity/read",),
-             builtin=True),
+        Role("Reader", "Read-only: no changes, no keys, no secret values, no activity log.",
+             ("*/read", "secrets/list"), ("activity/read",), builtin=True),
         Role("AzureML Data Scientist",
              "Everything in the workspace except creating or deleting computes and changing the workspace itself.",
              ("*",), ("computes/write", "computes/delete", "workspaces/write", "workspaces/delete", *_ADMIN_ONLY),

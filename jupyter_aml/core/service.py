@@ -15,6 +15,7 @@ from jupyter_aml.core.files import FileService
 from jupyter_aml.core.folders import FolderRuns
 from jupyter_aml.core.gc import GarbageCollector
 from jupyter_aml.core.images import ImageRegistry
+from jupyter_aml.core.keyvault import KeyVault
 from jupyter_aml.core.metrics import MetricService
 from jupyter_aml.core.principals import RunPrincipals
 from jupyter_aml.core.registry import ModelRegistry
@@ -37,6 +38,7 @@ class AMLService:
         self.db = store or Database(self.settings.db_url, auto_upgrade=self.settings.auto_upgrade)
         self.blobs = blobs or LocalBlobStore(self.settings.blob_root)
         self.secrets = SecretBox.for_root(self.settings.root)  # outside the database: see core/secretbox.py
+        self.keyvault = KeyVault(self.db, self.secrets)  # each workspace's secrets, sealed with it
         self.tokens = RunTokens(load_or_create_secret(self.settings.root / "run-token.key"))
         self.principals = RunPrincipals(self.db, self.tokens, grace_seconds=self.settings.run_token_grace_seconds)
         self._sinks: list[EventSink] = []

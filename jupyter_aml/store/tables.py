@@ -409,3 +409,20 @@ class UserTokenRow(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SecretRow(Base):
+    """A secret of a workspace's key vault (core/keyvault.py): the value sealed with the master key, never plain.
+    ``name_key`` is the name in lower case: Azure Key Vault's names are case-insensitive."""
+
+    __tablename__ = "workspace_secrets"
+    __table_args__ = (UniqueConstraint("workspace_id", "name_key", name="uq_secret_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(127))
+    name_key: Mapped[str] = mapped_column(String(127))
+    value: Mapped[str] = mapped_column(Text)  # SecretBox.seal(...): "fernet:..."
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
