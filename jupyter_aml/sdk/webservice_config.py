@@ -98,6 +98,17 @@ class AciServiceDeploymentConfiguration(DockerWebserviceDeploymentConfiguration)
 class AksServiceDeploymentConfiguration(DockerWebserviceDeploymentConfiguration):
     """``AksWebservice.deploy_configuration``: ``num_replicas`` Docker containers behind the balancer."""
 
+    @property
+    def num_replicas(self) -> int:
+        """v1's name for the replica count."""
+        return self.replicas
+
+    @num_replicas.setter
+    def num_replicas(self, value: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 32:
+            raise InvalidInput(f"the number of replicas must be 1..32, not {value!r}")
+        self.replicas = value
+
 
 def _refuse(name: str, why: str, hint: str) -> InvalidInput:
     return InvalidInput(f"{name} is not supported here: {why}", hint=hint)

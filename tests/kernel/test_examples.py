@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 from tests.kernel.conftest import EXAMPLES
 
 # These have a test module of their own, with assertions on what they print (each notebook runs once).
-OWN_TESTS = {"distributed-v1.ipynb", "environments-v1.ipynb", "hyperdrive-v1.ipynb"}
+OWN_TESTS = {"distributed-v1.ipynb", "environments-v1.ipynb", "hyperdrive-v1.ipynb", "v1-driver.ipynb"}
 NOTEBOOKS = sorted(p.name for p in EXAMPLES.glob("*.ipynb") if p.name not in OWN_TESTS)
 
 
