@@ -29,6 +29,7 @@ def test_the_v1_driver_notebook(kernel_env, examples_copy):
     # the submitted script
     assert "ScriptRun True Completed" in text
     assert "'Hello from run!' 7 True [0.9, 0.5, 0.3, 0.2] [0, 1, 1, 2, 3, 5, 8]" in text
+    assert "NaN and infinity kept: nan inf" in text  # a submitted run's NaN was once dropped
     assert "azureml-logs/70_driver_log.txt" in text  # v1's driver log of a local run
     assert "snapshot id present: True" in text
     assert "std_log has the script's print: True" in text
