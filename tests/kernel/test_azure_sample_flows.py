@@ -1,0 +1,243 @@
+"""The code of Azure's public v1 how-to notebooks, cell by cell, in a real kernel against a live service: the
+train-on-local flow (a user-managed, then a system-managed environment, metrics, register_model), and the
+compute-cluster preamble of the image-classification tutorial. Only the data is local (scikit-learn's bundled
+diabetes set), as a held-out run of those notebooks would have it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from tests.kernel.test_examples import execute, outputs_of
+
+TRAIN_PY = '''
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import Ridge
+from sklearn.metrics import mean_squared_error
+from sklearn.model_selection import train_test_split
+from azureml.core.run import Run
+import os
+import numpy as np
+import mylib
+# sklearn.externals.joblib is removed in 0.23
+try:
+    from sklearn.externals import joblib
+except ImportError:
+    import joblib
+
+os.makedirs('./outputs', exist_ok=True)
+
+X, y = load_diabetes(return_X_y=True)
+
+run = Run.get_context()
+
+X_train, X_test, y_train, y_test = train_test_split(X, y,
+                                                    test_size=0.2,
+                                                    random_state=0)
+data = {"train": {"X": X_train, "y": y_train},
+        "test": {"X": X_test, "y": y_test}}
+
+# list of numbers from 0.0 to 1.0 with a 0.05 interval
+alphas = mylib.get_alphas()
+
+for alpha in alphas:
+    # Use Ridge algorithm to create a regression model
+    reg = Ridge(alpha=alpha)
+    reg.fit(data["train"]["X"], data["train"]["y"])
+
+    preds = reg.predict(data["test"]["X"])
+    mse = mean_squared_error(preds, data["test"]["y"])
+    run.log('alpha', alpha)
+    run.log('mse', mse)
+
+    model_file_name = 'ridge_{0:.2f}.pkl'.format(alpha)
+    # save model in the outputs folder so it automatically get uploaded
+    with open(model_file_name, "wb") as file:
+        joblib.dump(value=reg, filename=os.path.join('./outputs/',
+                                                     model_file_name))
+
+    print('alpha is {0:.2f}, and mse is {1:0.2f}'.format(alpha, mse))
+'''
+
+MYLIB_PY = '''
+import numpy as np
+
+
+def get_alphas():
+    # list of numbers from 0.0 to 1.0 with a 0.05 interval
+    return np.arange(0.0, 1.0, 0.05)
+'''
+
+TRAIN_ON_LOCAL = [
+    """
+import azureml.core
+from azureml.core import Workspace
+
+# Check core SDK version number
+print("SDK version:", azureml.core.VERSION)
+""",
+    """
+ws = Workspace.from_config()
+print(ws.name, ws.resource_group, ws.location, ws.subscription_id, sep='\\n')
+""",
+    """
+experiment_name = 'train-on-local'
+from azureml.core import Experiment
+exp = Experiment(workspace=ws, name=experiment_name)
+""",
+    """
+with open('./train.py', 'r') as f:
+    print(f.read())
+""",
+    """
+from azureml.core import Environment
+
+myenv = Environment("user-managed-env")
+
+myenv.python.user_managed_dependencies = True
+
+# You can choose a specific Python environment by pointing to a Python path
+#myenv.python.interpreter_path = '/home/johndoe/miniconda3/envs/myenv/bin/python'
+""",
+    """
+from azureml.core import ScriptRunConfig
+
+# Set compute target to the one created in previous step
+src = ScriptRunConfig(source_directory='./', script='train.py')
+src.run_config.environment = myenv
+run = exp.submit(src)
+""",
+    """
+from azureml.widgets import RunDetails
+RunDetails(run).show()
+""",
+    """
+# Shows output of the run on stdout.
+run.wait_for_completion(show_output=True)
+""",
+    """
+run.get_metrics()
+""",
+    """
+from azureml.core.conda_dependencies import CondaDependencies
+
+systemenv = Environment("system-managed-env")
+systemenv.python.user_managed_dependencies = False
+
+# Add the scikit-learn package to the conda dependencies, and numpy through pip
+systemenv.python.conda_dependencies = CondaDependencies.create(conda_packages=['scikit-learn', 'joblib'],
+                                                               pip_packages=['azureml-defaults'])
+""",
+    """
+src.run_config.environment = systemenv
+run = exp.submit(src)
+run.wait_for_completion(show_output=True)
+""",
+    """
+run.get_metrics()
+""",
+    """
+import numpy as np
+metrics = run.get_metrics()
+print('When alpha is {1:0.2f}, we have min MSE {0:0.2f}.'.format(
+    min(metrics['mse']),
+    metrics['alpha'][np.argmin(metrics['mse'])]
+))
+""",
+    """
+# supply a model name, and the full path to the serialized model file.
+model = run.register_model(model_name='best_ridge_model', model_path='./outputs/ridge_0.40.pkl')
+print(model.name, model.version, model.url)
+""",
+    """
+print("Registered model:\\n --> Name: {}\\n --> Version: {}\\n --> URL: {}".format(model.name, model.version,
+                                                                                  model.url))
+""",
+]
+
+# The compute-cluster preamble of the image-classification tutorial, part 1, unchanged.
+CLUSTER_PREAMBLE = [
+    """
+from azureml.core import Workspace
+ws = Workspace.from_config()
+""",
+    """
+from azureml.core.compute import AmlCompute
+from azureml.core.compute import ComputeTarget
+import os
+
+# choose a name for your cluster
+compute_name = os.environ.get("AML_COMPUTE_CLUSTER_NAME", "cpu-cluster")
+compute_min_nodes = os.environ.get("AML_COMPUTE_CLUSTER_MIN_NODES", 0)
+compute_max_nodes = os.environ.get("AML_COMPUTE_CLUSTER_MAX_NODES", 4)
+
+# This example uses CPU VM. For using GPU VM, set SKU to STANDARD_NC6
+vm_size = os.environ.get("AML_COMPUTE_CLUSTER_SKU", "STANDARD_D2_V2")
+
+
+if compute_name in ws.compute_targets:
+    compute_target = ws.compute_targets[compute_name]
+    if compute_target and type(compute_target) is AmlCompute:
+        print('found compute target. just use it. ' + compute_name)
+else:
+    print('creating a new compute target...')
+    provisioning_config = AmlCompute.provisioning_configuration(vm_size=vm_size,
+                                                                min_nodes=compute_min_nodes,
+                                                                max_nodes=compute_max_nodes)
+
+    # create the cluster
+    compute_target = ComputeTarget.create(
+        ws, compute_name, provisioning_config)
+
+    # can poll for a minimum number of nodes and for a specific timeout.
+    # if no min node count is provided it will use the scale settings for the cluster
+    compute_target.wait_for_completion(
+        show_output=True, min_node_count=None, timeout_in_minutes=20)
+
+    # For a more detailed view of current AmlCompute status, use get_status()
+    print(compute_target.get_status().serialize())
+""",
+]
+
+
+def _notebook(folder: Path, cells: list[str]) -> Path:
+    path = folder / "sample.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell(c.strip()) for c in cells]), path)
+    return path
+
+
+def _project(tmp_path: Path, workspace_name: str) -> Path:
+    folder = tmp_path / "train-on-local"
+    folder.mkdir()
+    (folder / "train.py").write_text(TRAIN_PY.lstrip())
+    (folder / "mylib.py").write_text(MYLIB_PY.lstrip())
+    (folder / "config.json").write_text(
+        '{"subscription_id": "00000000-1111-2222-3333-444444444444", "resource_group": "aml-samples", '
+        f'"workspace_name": "{workspace_name}"}}')
+    return folder
+
+
+def test_train_on_local(kernel_env, service, tmp_path):
+    service.workspace("samples-local")
+    folder = _project(tmp_path, "samples-local")
+    nb = execute(_notebook(folder, TRAIN_ON_LOCAL))  # raises CellExecutionError on any cell error
+    text = outputs_of(nb)
+    assert "SDK version: 1.61.0+jupyter.aml." in text
+    assert "samples-local\naml-samples" in text  # name, then the resource group from Azure's config.json
+    assert text.count("alpha is 0.95, and mse is") == 2  # both runs printed their whole loop (show_output)
+    assert "When alpha is 0.40, we have min MSE 3" in text  # the sample registers ridge_0.40.pkl next
+    assert "--> Name: best_ridge_model" in text and "--> Version: 1" in text
+    metrics = nb.cells[8].outputs[0]["data"]["text/plain"]
+    assert "{'alpha': [0.0,\n  0.05," in metrics and "'mse': [" in metrics  # v1's lists, pretty-printed
+
+
+def test_the_cluster_preamble_of_the_image_classification_tutorial(kernel_env, service, tmp_path):
+    service.workspace("samples-cluster")
+    folder = _project(tmp_path, "samples-cluster")
+    first = outputs_of(execute(_notebook(folder, CLUSTER_PREAMBLE)))
+    assert "creating a new compute target..." in first
+    assert "'vmSize': 'STANDARD_D2_V2'" in first or "STANDARD_D2_V2" in first
+    again = outputs_of(execute(_notebook(folder, CLUSTER_PREAMBLE)))  # the second time, it is found
+    assert "found compute target. just use it. cpu-cluster" in again
