@@ -69,12 +69,38 @@ def _summary_table(items: list[T.MetricSummary], recursive: bool) -> None:
             escape(m["name"]),
             m["kind"],
             str(m["count"]),
-            escape(c.number(m.get("last_value"))),
+            escape(as_logged(m)),
             c.number(m.get("min")),
             c.number(m.get("max")),
         ]
         table.add_row(*([escape(m["run_id"])] if recursive else []), *cells)
     console.print(table)
+
+
+NON_FINITE = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}
+
+
+def as_logged(summary: T.MetricSummary) -> str:
+    """A metric's latest value as the script logged it, by its value type (``last_type``): a string as
+    itself, True / False, None, an int without a decimal point, a non-finite float as nan / inf (as Python
+    prints them). A summary without a type (a table, rows) has no single value: its numeric ``last_value``."""
+    kind = summary.get("last_type")
+    if kind is None:
+        return c.number(summary.get("last_value"))
+    return typed_value(kind, summary.get("last"))
+
+
+def typed_value(kind: str | None, value: Any) -> str:
+    """One scalar value by its value type (f, i, b, n, s; None: a float, as the REST payload says)."""
+    if kind == "n":
+        return "None"
+    if kind == "b":
+        return str(bool(value))
+    if kind == "s":
+        return str(value)
+    if kind in ("f", None) and isinstance(value, str):
+        return NON_FINITE.get(value, value)
+    return c.number(value)
 
 
 def _print_history(history: dict[str, Any], *, show_run: bool) -> None:
@@ -84,8 +110,9 @@ def _print_history(history: dict[str, Any], *, show_run: bool) -> None:
     values = history.get("values") or []
     if history["kind"] == "scalar":
         table = Table("step", "value", box=None, header_style="bold")
-        for step, value in zip(history.get("steps") or [], values, strict=False):
-            table.add_row(c.number(int(step) if float(step).is_integer() else step), c.number(value))
+        types = history.get("types") or [None] * len(values)
+        for step, value, kind in zip(history.get("steps") or [], values, types, strict=False):
+            table.add_row(c.number(int(step) if float(step).is_integer() else step), escape(typed_value(kind, value)))
         console.print(table)
         if history.get("downsampled"):
             console.print(f"[dim]downsampled from {history.get('total')} points[/dim]")

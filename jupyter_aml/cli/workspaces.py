@@ -103,19 +103,41 @@ def workspace_show(
     console.print(table)
 
 
+VIEW_TYPES = ("ActiveOnly", "ArchivedOnly", "All")
+
+
 @command(experiment_app, "list")
-def experiment_list() -> None:
-    """List the experiments of the workspace."""
+def experiment_list(
+    view_type: Annotated[
+        str | None, typer.Option("--view-type", metavar="|".join(VIEW_TYPES),
+                                 help="v1's view types: ActiveOnly (the default), ArchivedOnly or All.")
+    ] = None,
+    include_archived: Annotated[
+        bool, typer.Option("--include-archived", help="Archived experiments too (the same as --view-type All).")
+    ] = False,
+) -> None:
+    """List the experiments of the workspace (archived ones only when asked, as v1's Experiment.list)."""
+    if view_type is not None and view_type not in VIEW_TYPES:
+        raise typer.BadParameter(f"{view_type!r} is not one of {', '.join(VIEW_TYPES)}", param_hint="--view-type")
+    if include_archived:
+        if view_type not in (None, "All"):
+            raise typer.BadParameter(f"--include-archived lists every experiment, --view-type {view_type} does "
+                                     "not: give one of them", param_hint="--include-archived")
+        view_type = "All"
     ws = c.STATE.workspace_obj()
-    experiments = ws.list_experiment_summaries()  # Workspace.experiments has names only
+    experiments = ws.list_experiment_summaries(view_type)  # Workspace.experiments has names only
     if c.STATE.json:
         emit_json({"items": [{"name": e.name, "workspace": ws.name, "created_at": e.created_at,
-                              "run_count": e.run_count} for e in experiments]})
+                              "run_count": e.run_count, "archived_time": e.archived_time} for e in experiments]})
         return
     if not experiments:
-        out().print(f"[dim]no experiments in workspace {escape(ws.name)}[/dim]")
+        which = {"ArchivedOnly": "archived ", "All": ""}.get(view_type or "", "active ")
+        out().print(f"[dim]no {which}experiments in workspace {escape(ws.name)}[/dim]")
         return
-    table = Table("experiment", "runs", "created", box=None, header_style="bold")
+    shows_archived = view_type in ("ArchivedOnly", "All")
+    table = Table("experiment", "runs", "created", *(["archived"] if shows_archived else []), box=None,
+                  header_style="bold")
     for exp in experiments:
-        table.add_row(escape(exp.name), str(exp.run_count), c.when(exp.created_at))
+        archived = [c.when(exp.archived_time) if exp.archived_time else ""] if shows_archived else []
+        table.add_row(escape(exp.name), str(exp.run_count), c.when(exp.created_at), *archived)
     out().print(table)

@@ -48,6 +48,7 @@ class ExperimentSummary:
     name: str
     run_count: int
     created_at: str | None
+    archived_time: str | None = None  # set while archived (listed only with view_type ArchivedOnly or All)
 
 
 class WorkspaceQueries:
@@ -129,10 +130,12 @@ class WorkspaceQueries:
         record = self._api.get_run(self.name, run_id)
         return Run._of(Experiment(self, record["experiment"]), record)  # type: ignore[arg-type]
 
-    def list_experiment_summaries(self) -> list[ExperimentSummary]:
-        """Each experiment with its run count and creation time (``Workspace.experiments`` has names only)."""
-        return [ExperimentSummary(e["name"], int(e.get("run_count") or 0), e.get("created_at"))
-                for e in self._api.list_experiments(self.name)["items"]]
+    def list_experiment_summaries(self, view_type: str | None = None) -> list[ExperimentSummary]:
+        """Each experiment with its run count and creation time (``Workspace.experiments`` has names only);
+        ``view_type`` is v1's (``ActiveOnly``, the default, ``ArchivedOnly`` or ``All``)."""
+        return [ExperimentSummary(e["name"], int(e.get("run_count") or 0), e.get("created_at"),
+                                  e.get("archived_time"))
+                for e in self._api.list_experiments(self.name, view_type=view_type)["items"]]
 
     def list_environments(self, name: str | None = None, *, latest: bool | None = None
                           ) -> list[T.RegisteredEnvironment]:

@@ -7,18 +7,13 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
 import { AMLService, IMetricSummary, IRun } from '../api';
-import {
-  formatDateTimeLong,
-  formatDuration,
-  formatNumber,
-  runDurationSeconds,
-  runShortName
-} from '../format';
+import { formatDateTimeLong, formatDuration, runDurationSeconds, runShortName } from '../format';
 import { amlIcon } from '../icons';
 import { IAMLSettings } from '../tokens';
 import { LineChart, seriesColorVar, XMode } from './chart';
 import { useLiveQuery, useLiveRows, useManyRunMetrics } from '../live/hooks';
 import { ErrorView, Loading, StatusBadge } from './components';
+import { formatMetricValue } from './metric-v1';
 import { IScalarSeries, XAxisSwitch, xValues } from './metrics';
 
 const NO_RUNS: IRun[] = [];
@@ -48,6 +43,25 @@ function shortLabel(run: IRun): string {
 function commandLine(run: IRun): string {
   const config = run.run_config;
   return config?.script ? [config.script, ...(config.arguments ?? [])].join(' ') : '—';
+}
+
+/** A run's final value of a scalar metric as it was logged: a number, a string, True / False, None, NaN. */
+function finalValue(summary: IMetricSummary | undefined): string {
+  if (!summary) {
+    return '—';
+  }
+  return formatMetricValue(summary.last ?? summary.last_value, summary.last_type);
+}
+
+/** A series with numbers to draw: text, bool and None series are compared by their final value only. */
+function isCharted(m: IMetricSummary): boolean {
+  return (
+    m.kind === 'scalar' &&
+    m.count > 1 &&
+    m.value_type !== 's' &&
+    m.value_type !== 'b' &&
+    m.value_type !== 'n'
+  );
 }
 
 function buildRows(runs: IRun[], metrics: IMetricSummary[][]): IRow[] {
@@ -82,7 +96,7 @@ function buildRows(runs: IRun[], metrics: IMetricSummary[][]): IRow[] {
     rows.push({
       section: 'Metrics (final value)',
       key: name,
-      values: metrics.map(list => formatNumber(list.find(m => m.name === name)?.last_value))
+      values: metrics.map(list => finalValue(list.find(m => m.name === name)))
     });
   }
   return rows;
@@ -120,7 +134,7 @@ function CompareView(props: ICompareOptions): JSX.Element {
   const chartNames = Array.from(
     new Set(
       metrics.flatMap(list =>
-        (list ?? []).filter(m => m.kind === 'scalar' && m.count > 1).map(m => m.name)
+        (list ?? []).filter(isCharted).map(m => m.name)
       )
     )
   ).sort();

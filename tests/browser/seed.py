@@ -81,8 +81,10 @@ def logged_run(
     epochs: int = 30,
     workspace: str = "default",
     display_name: str = "",
+    values: dict[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
-    """An interactive run with a loss curve, an accuracy curve, a parameter and a tag, then Completed."""
+    """An interactive run with a loss curve, an accuracy curve, a parameter and a tag, then Completed;
+    ``values`` adds metrics logged as they are (strings, bools, None: one record per list item)."""
     run = interactive_run(
         lab,
         experiment,
@@ -98,6 +100,9 @@ def logged_run(
         journal.scalar("loss", loss, step, t0 + step)
         journal.scalar("accuracy", 1 - loss / 2.5, step, t0 + step)
     journal.scalar("final_accuracy", 1 - loss / 2.5)
+    for name, logged in (values or {}).items():
+        for value in logged:
+            journal.add("m", name, value)
     journal.flush()
     lab.post(
         f"workspaces/{workspace}/runs/{run['id']}/logs",

@@ -143,8 +143,10 @@ def test_submit_dialog_shows_errors_and_submits_nothing(studio: Studio) -> None:
 def test_compare_two_runs(studio: Studio) -> None:
     lab, page = studio.lab, studio.page
     seed.ensure_workspace(lab)
-    slow = seed.logged_run(lab, "compare", lr=0.01, display_name="lr=0.01")
-    fast = seed.logged_run(lab, "compare", lr=0.1, display_name="lr=0.1")
+    slow = seed.logged_run(lab, "compare", lr=0.01, display_name="lr=0.01",
+                           values={"phase": ["warmup", "sgd done"], "converged": [False], "note": [None]})
+    fast = seed.logged_run(lab, "compare", lr=0.1, display_name="lr=0.1",
+                           values={"phase": ["warmup", "adam done"], "converged": [True], "note": [None]})
     seed.many_runs(lab, "sweep-grid", 12)
 
     table = studio.expand_experiment("compare")
@@ -166,6 +168,15 @@ def test_compare_two_runs(studio: Studio) -> None:
     assert epochs.get_attribute("data-differs") == "false"
     chart = page.get_by_role("img", name=re.compile(r"^Chart of loss: 2 series, 60 points"))
     chart.wait_for()
+    # text, bool and None metrics show their final value as logged, and are not charted
+    def cells(name: str) -> list[str]:
+        row = diff.get_by_role("row").filter(has=page.get_by_role("rowheader", name=re.compile(f"^{name}")))
+        return [row.get_by_role("cell").nth(i).inner_text() for i in range(2)]
+
+    assert cells("phase") == ["sgd done", "adam done"]
+    assert cells("converged") == ["False", "True"]
+    assert cells("note") == ["None", "None"]
+    assert page.get_by_role("img", name=re.compile(r"^Chart of phase")).count() == 0
     page.get_by_label("Only differences").check()
     assert epochs.count() == 0
     page.get_by_label("Only differences").uncheck()
