@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jupyter_aml.core.keyvault_models import MAX_BATCH, MAX_VALUE_CHARS
 from jupyter_aml.core.secretbox import SecretBox
 from jupyter_aml.core.workspaces import WorkspaceService, utcnow
 from jupyter_aml.errors import InvalidInput, NotFound
@@ -32,8 +33,6 @@ log = logging.getLogger(__name__)
 
 NAME_RULE = "a secret name is 1-127 characters of letters, digits and dashes (0-9, a-z, A-Z, -), as in Azure Key Vault"
 MAX_NAME = 127
-MAX_VALUE_BYTES = 25 * 1024  # Azure Key Vault's limit on a secret's value
-MAX_BATCH = 100
 SERVICE_ACTOR = "jupyter-aml (service)"  # who reads when a service (not a caller) asks, e.g. a datastore
 _NAME = re.compile(r"[0-9a-zA-Z-]{1,127}")
 
@@ -48,21 +47,22 @@ def check_name(name: object) -> str:
 
 
 def check_value(name: str, value: object) -> str:
-    """The value if it is a non-empty string within Azure's size limit; the error never shows the value."""
+    """The value if it is a non-empty string within Azure's size limit (25k characters); the error never shows
+    the value."""
     if not isinstance(value, str):
         raise InvalidInput(f"the value of secret {name!r} must be a string, not {type(value).__name__}",
                            hint="pass the secret as text (encode binary values, e.g. with base64)")
     if not value:
         raise InvalidInput(f"the value of secret {name!r} is empty",
                            hint="give the secret a value, or delete it with delete_secret")
+    if len(value) > MAX_VALUE_CHARS:
+        raise InvalidInput(f"the value of secret {name!r} is {len(value)} characters; the limit is "
+                           f"{MAX_VALUE_CHARS}", hint="store a smaller secret, or keep large material in a datastore")
     try:
-        size = len(value.encode("utf-8"))
+        value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInput(f"the value of secret {name!r} is not valid Unicode text (a lone surrogate)",
                            hint="pass the secret as text (encode binary values, e.g. with base64)") from None
-    if size > MAX_VALUE_BYTES:
-        raise InvalidInput(f"the value of secret {name!r} is {size} bytes; the limit is {MAX_VALUE_BYTES}",
-                           hint="store a smaller secret, or keep large material in a datastore")
     return value
 
 
@@ -181,13 +181,13 @@ class KeyVault:
         if isinstance(names, str):
             raise InvalidInput(f"{what} takes a list of names, not one string",
                                hint=f"e.g. {what}([{names[:40]!r}])")
-        wanted = list(dict.fromkeys(check_name(n) for n in names))
-        if not wanted:
+        given = list(names)
+        if not given:
             raise InvalidInput(f"{what} needs at least one secret name", hint="e.g. ['storage-key']")
-        if len(wanted) > MAX_BATCH:
-            raise InvalidInput(f"{len(wanted)} names in one call; the limit is {MAX_BATCH}",
+        if len(given) > MAX_BATCH:
+            raise InvalidInput(f"{len(given)} names in one call; the limit is {MAX_BATCH}",
                                hint="ask in several calls")
-        return wanted
+        return list(dict.fromkeys(check_name(n) for n in given))
 
     @staticmethod
     def _rows(s: Session, workspace_id: int, workspace: str, names: list[str]) -> dict[str, SecretRow]:

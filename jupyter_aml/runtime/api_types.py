@@ -839,6 +839,40 @@ class RunUpdate(TypedDict, total=False):
     description: str | None
 
 
+class SecretInfo(TypedDict):
+    name: str
+
+
+class SecretList(TypedDict):
+    """The names in a workspace's key vault, sorted: never a value."""
+    items: list[SecretInfo]
+
+
+class SecretNameList(TypedDict):
+    """The names a set or a delete touched (never a value)."""
+    names: list[str]
+
+
+class SecretNames(TypedDict):
+    """Which secrets to read (at most 100 names); every value read is in the activity log."""
+    names: list[str]
+
+
+class SecretSet(TypedDict):
+    """The value of one secret (PUT secrets/{name}); not empty, at most 25,600 characters."""
+    value: str
+
+
+class SecretValues(TypedDict):
+    """Secret values by the names asked for: the one answer that holds values, sent with no-store."""
+    secrets: dict[str, str]
+
+
+class SecretsSet(TypedDict):
+    """Several secrets set in one transaction: all of them, or none."""
+    secrets: dict[str, Any]
+
+
 class _ServiceErrorRequired(TypedDict):
     message: str
 
@@ -1050,6 +1084,7 @@ GetPath = Literal[
     '/workspaces/{workspace}/runs/{run_id}/metric-values',
     '/workspaces/{workspace}/runs/{run_id}/metrics',
     '/workspaces/{workspace}/runs/{run_id}/metrics/{name}',
+    '/workspaces/{workspace}/secrets',
     '/workspaces/{workspace}/snapshots/{snapshot_id}',
     '/workspaces/{workspace}/snapshots/{snapshot_id}/zip',
     '/workspaces/{workspace}/vm-sizes',
@@ -1079,7 +1114,10 @@ PostPath = Literal[
     '/workspaces/{workspace}/runs/{run_id}/journal',
     '/workspaces/{workspace}/runs/{run_id}/logs',
     '/workspaces/{workspace}/runs/{run_id}/models',
+    '/workspaces/{workspace}/runs/{run_id}/secret-values',
     '/workspaces/{workspace}/runs/{run_id}/status',
+    '/workspaces/{workspace}/secret-values',
+    '/workspaces/{workspace}/secrets',
     '/workspaces/{workspace}/snapshots',
 ]
 PutPath = Literal[
@@ -1087,6 +1125,7 @@ PutPath = Literal[
     '/workspaces/{workspace}/experiments/{name}',
     '/workspaces/{workspace}/members/{user}',
     '/workspaces/{workspace}/roles/{name}',
+    '/workspaces/{workspace}/secrets/{name}',
 ]
 PatchPath = Literal[
     '/workspaces/{workspace}',
@@ -1102,6 +1141,7 @@ DeletePath = Literal[
     '/workspaces/{workspace}/members/{user}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
     '/workspaces/{workspace}/roles/{name}',
+    '/workspaces/{workspace}/secrets/{name}',
 ]
 
 QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -1184,7 +1224,13 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces/{workspace}/runs/{run_id}/metrics'): ('recursive',),
     ('GET', '/workspaces/{workspace}/runs/{run_id}/metrics/{name}'): ('max_points',),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/models'): (),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/secret-values'): (),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/status'): (),
+    ('POST', '/workspaces/{workspace}/secret-values'): (),
+    ('GET', '/workspaces/{workspace}/secrets'): (),
+    ('POST', '/workspaces/{workspace}/secrets'): (),
+    ('PUT', '/workspaces/{workspace}/secrets/{name}'): (),
+    ('DELETE', '/workspaces/{workspace}/secrets/{name}'): (),
     ('POST', '/workspaces/{workspace}/snapshots'): (),
     ('GET', '/workspaces/{workspace}/snapshots/{snapshot_id}'): (),
     ('GET', '/workspaces/{workspace}/snapshots/{snapshot_id}/zip'): (),

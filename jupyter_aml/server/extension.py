@@ -27,6 +27,7 @@ from jupyter_aml.server.authz import IDENTITY_MODES, Identity
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes import computes as computes_routes
 from jupyter_aml.server.routes import endpoints, environments, files, images, metrics, models, runs, workspaces
+from jupyter_aml.server.routes import secrets as secrets_routes
 
 API_PREFIX = "aml/api/v1"
 
@@ -40,6 +41,7 @@ def all_routes() -> list[tuple[str, type]]:
         *files.ROUTES,
         *events_routes.ROUTES,
         *models.ROUTES, *environments.ROUTES, *endpoints.ROUTES, *images.ROUTES,
+        *secrets_routes.ROUTES,
         (r"/openapi.json", OpenAPIHandler),
         (r"/health", HealthHandler),
     ]

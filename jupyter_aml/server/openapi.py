@@ -8,6 +8,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from jupyter_aml import statuses
+from jupyter_aml.core import keyvault_models as km
 from jupyter_aml.core import models
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core import roles as rbac
@@ -37,6 +38,7 @@ _NAMES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/roles/", {"type": "string", "pattern": sm.ROLE_PATTERN}),
     ("/experiments/", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),
     ("/metrics/", {"type": "string", "minLength": 1, "maxLength": 255}),
+    ("/secrets/", {"type": "string", "pattern": km.SECRET_NAME_PATTERN}),
 )
 _FILTER = {"type": "string", "pattern": "^[^=]", "description": "key or key=value"}
 # Query values by name (a path substring narrows one that means different things on different routes).

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from jupyter_aml.core.keyvault import MAX_VALUE_BYTES, NAME_RULE, SERVICE_ACTOR
+from jupyter_aml.core.keyvault import NAME_RULE, SERVICE_ACTOR
+from jupyter_aml.core.keyvault_models import MAX_VALUE_CHARS
 from jupyter_aml.core.secretbox import MASTER_KEY_ENV, SecretBox, SecretUnreadable
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.settings import ServiceSettings
@@ -97,7 +98,7 @@ def test_the_longest_legal_name_is_taken(service: AMLService) -> None:
     assert service.keyvault.list_secrets("a") == ["N" * 127]
 
 
-@pytest.mark.parametrize("value", ["", None, 42, b"bytes", "x" * (MAX_VALUE_BYTES + 1), "lone\ud800"])
+@pytest.mark.parametrize("value", ["", None, 42, b"bytes", "x" * (MAX_VALUE_CHARS + 1), "lone\ud800"])
 def test_a_bad_value_is_refused_without_showing_it(service: AMLService, value: object) -> None:
     with pytest.raises(InvalidInput) as caught:
         service.keyvault.set_secret("a", "k", value)  # type: ignore[arg-type]
