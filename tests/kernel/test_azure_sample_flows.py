@@ -202,6 +202,133 @@ else:
 ]
 
 
+# The HyperDrive how-to for scikit-learn (train-hyperparameter-tune-deploy-with-sklearn), its script and cells.
+TRAIN_IRIS_PY = '''
+import argparse
+import os
+
+# importing necessary libraries
+import numpy as np
+
+from sklearn import datasets
+from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import train_test_split
+
+import joblib
+
+from azureml.core.run import Run
+run = Run.get_context()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+
+    parser.add_argument('--kernel', type=str, default='linear',
+                        help='Kernel type to be used in the algorithm')
+    parser.add_argument('--penalty', type=float, default=1.0,
+                        help='Penalty parameter of the error term')
+
+    args = parser.parse_args()
+    run.log('Kernel type', str(args.kernel))
+    run.log('Penalty', float(args.penalty))
+
+    # loading the iris dataset
+    iris = datasets.load_iris()
+
+    # X -> features, y -> label
+    X = iris.data
+    y = iris.target
+
+    # dividing X, y into train and test data
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+
+    # training a linear SVM classifier
+    from sklearn.svm import SVC
+    svm_model_linear = SVC(kernel=args.kernel, C=args.penalty).fit(X_train, y_train)
+    svm_predictions = svm_model_linear.predict(X_test)
+
+    # model accuracy for X_test
+    accuracy = svm_model_linear.score(X_test, y_test)
+    print('Accuracy of SVM classifier on test set: {:.2f}'.format(accuracy))
+    run.log('Accuracy', float(accuracy))
+    # creating a confusion matrix
+    cm = confusion_matrix(y_test, svm_predictions)
+    print(cm)
+
+    os.makedirs('outputs', exist_ok=True)
+    # files saved in the "outputs" folder are automatically uploaded into run history
+    joblib.dump(svm_model_linear, 'outputs/model.joblib')
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+CONDA_YML = '''
+name: sklearn-training-env
+dependencies:
+- python
+- scikit-learn
+- numpy
+- joblib
+- pip:
+  - azureml-defaults
+'''
+
+HYPERDRIVE_SKLEARN = [
+    """
+import azureml.core
+from azureml.core import Workspace, Experiment, Environment, ScriptRunConfig
+from azureml.widgets import RunDetails
+
+ws = Workspace.from_config()
+experiment = Experiment(workspace=ws, name='train_iris')
+project_folder = './sklearn-iris'
+sklearn_env = Environment.from_conda_specification(name='sklearn-env', file_path='conda_dependencies.yml')
+""",
+    """
+src = ScriptRunConfig(source_directory=project_folder,
+                      script='train_iris.py',
+                      arguments=['--kernel', 'linear', '--penalty', 1.0],
+                      environment=sklearn_env)
+
+run = experiment.submit(src)
+RunDetails(run).show()
+run.wait_for_completion(show_output=True)
+""",
+    """
+from azureml.train.hyperdrive.runconfig import HyperDriveConfig
+from azureml.train.hyperdrive.sampling import RandomParameterSampling
+from azureml.train.hyperdrive.run import PrimaryMetricGoal
+from azureml.train.hyperdrive.parameter_expressions import choice
+
+param_sampling = RandomParameterSampling( {
+    "--kernel": choice('linear', 'rbf', 'poly', 'sigmoid'),
+    "--penalty": choice(0.5, 1, 1.5)
+    }
+)
+
+hyperdrive_config = HyperDriveConfig(run_config=src,
+                                     hyperparameter_sampling=param_sampling,
+                                     primary_metric_name='Accuracy',
+                                     primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+                                     max_total_runs=12,
+                                     max_concurrent_runs=4)
+hyperdrive_run = experiment.submit(hyperdrive_config)
+RunDetails(hyperdrive_run).show()
+hyperdrive_run.wait_for_completion(show_output=True)
+assert(hyperdrive_run.get_status() == "Completed")
+""",
+    """
+best_run = hyperdrive_run.get_best_run_by_primary_metric()
+print(best_run.get_details()['runDefinition']['arguments'])
+print(best_run.get_file_names())
+model = best_run.register_model(model_name='sklearn-iris', model_path='outputs/model.joblib')
+print("best:", best_run.get_metrics()['Accuracy'], model.name, model.version)
+""",
+]
+
+
 def _notebook(folder: Path, cells: list[str]) -> Path:
     path = folder / "sample.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell(c.strip()) for c in cells]), path)
@@ -241,3 +368,18 @@ def test_the_cluster_preamble_of_the_image_classification_tutorial(kernel_env, s
     assert "'vmSize': 'STANDARD_D2_V2'" in first or "STANDARD_D2_V2" in first
     again = outputs_of(execute(_notebook(folder, CLUSTER_PREAMBLE)))  # the second time, it is found
     assert "found compute target. just use it. cpu-cluster" in again
+
+
+def test_the_hyperdrive_sklearn_how_to(kernel_env, service, tmp_path):
+    service.workspace("samples-hyperdrive")
+    folder = _project(tmp_path, "samples-hyperdrive")
+    (folder / "sklearn-iris").mkdir()
+    (folder / "sklearn-iris" / "train_iris.py").write_text(TRAIN_IRIS_PY.lstrip())
+    (folder / "conda_dependencies.yml").write_text(CONDA_YML.lstrip())
+    nb = execute(_notebook(folder, HYPERDRIVE_SKLEARN))
+    text = outputs_of(nb)
+    assert "Accuracy of SVM classifier on test set: 0.97" in text  # the plain run, shown live
+    arguments = nb.cells[3].outputs[0]["text"].splitlines()[0]
+    assert arguments.startswith("['--kernel', '") and "'--penalty'" in arguments
+    assert "'outputs/model.joblib'" in text
+    assert "best: 0.97" in text or "best: 1.0" in text
