@@ -63,6 +63,11 @@ ACTIONS: dict[str, Action] = _actions(
     ("secrets/getvalue", "read a secret's value from the key vault (a secret read)", True),
     ("secrets/write", "set a secret in the key vault (create or replace its value)", True),
     ("secrets/delete", "delete a secret from the key vault", True),
+    ("datastores/read", "list datastores and their files, download files through the service", False),
+    ("datastores/write", "register datastores (credentials go to the key vault) and set the default one", True),
+    ("datastores/upload", "upload files into a datastore through the service", False),
+    ("datastores/delete", "unregister datastores (their files stay)", True),
+    ("datastores/listsecrets", "read a datastore's location with its credentials (a secret read)", True),
 )
 
 # Actions outside any workspace: decided by who the caller is, not by a workspace role.

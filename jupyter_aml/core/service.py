@@ -7,6 +7,7 @@ and hands them in; without them it opens SQLite (or the configured URL) and loca
 from __future__ import annotations
 
 from jupyter_aml.core.compute_records import ComputeRecords
+from jupyter_aml.core.datastores import DatastoreService
 from jupyter_aml.core.deployments import DeploymentStore
 from jupyter_aml.core.endpoint_test import EndpointTester
 from jupyter_aml.core.environments import EnvironmentRegistry
@@ -39,6 +40,7 @@ class AMLService:
         self.blobs = blobs or LocalBlobStore(self.settings.blob_root)
         self.secrets = SecretBox.for_root(self.settings.root)  # outside the database: see core/secretbox.py
         self.keyvault = KeyVault(self.db, self.secrets)  # each workspace's secrets, sealed with it
+        self.datastores = DatastoreService(self.db, self.keyvault, self.settings.root)  # credentials in the vault
         self.tokens = RunTokens(load_or_create_secret(self.settings.root / "run-token.key"))
         self.principals = RunPrincipals(self.db, self.tokens, grace_seconds=self.settings.run_token_grace_seconds)
         self._sinks: list[EventSink] = []

@@ -57,20 +57,25 @@ class FileInfo:
     fingerprint: str  # mtime_ns+size for files, ETag for object stores: changes when the content does
 
 
-def filesystem(loc: StoreLocation) -> fsspec.AbstractFileSystem:
-    """The fsspec file system of ``loc``. An unknown protocol or a missing implementation package is a clear
-    InvalidInput naming what to install, not an ImportError from deep inside fsspec."""
-    if loc.protocol not in PROTOCOLS:
+def check_protocol(protocol: str) -> None:
+    """InvalidInput for an unknown protocol or one whose implementation package is not installed (naming the
+    package to install), rather than an ImportError from deep inside fsspec."""
+    if protocol not in PROTOCOLS:
         raise InvalidInput(
-            f"storage protocol {loc.protocol!r} is not supported",
+            f"storage protocol {protocol!r} is not supported",
             hint=f"use one of {', '.join(sorted(PROTOCOLS))}",
         )
-    package = PROTOCOLS[loc.protocol]
+    package = PROTOCOLS[protocol]
     if package is not None and importlib.util.find_spec(package) is None:
         raise InvalidInput(
-            f"the {loc.protocol!r} storage protocol needs the {package} package, which is not installed here",
+            f"the {protocol!r} storage protocol needs the {package} package, which is not installed here",
             hint=f"install it into the service's and the client's environment: pip install {package}",
         )
+
+
+def filesystem(loc: StoreLocation) -> fsspec.AbstractFileSystem:
+    """The fsspec file system of ``loc`` (see ``check_protocol`` for what is refused)."""
+    check_protocol(loc.protocol)
     options = dict(loc.options)
     if loc.protocol == "s3":
         # listings are not cached: a fingerprint must see another writer's change at once
@@ -384,4 +389,23 @@ def probe(loc: StoreLocation) -> None:
                 raise NotFound(f"{root} is not an existing folder", hint="create it, or give an existing folder")
             os.listdir(root)
         else:
-            fs.ls(root, detail=False)
+            try:
+                fs.ls(root, detail=False)
+            except FileNotFoundError:
+                if "/" not in root:
+                    raise
+                fs.ls(root.split("/", 1)[0], detail=False)  # a prefix nothing is under yet: the bucket must be there
+
+
+def make_bucket(loc: StoreLocation) -> None:
+    """Create the bucket (or container) of an object-store location if it is not there yet."""
+    region = (loc.options.get("client_kwargs") or {}).get("region_name")
+    if loc.protocol == "s3" and region == "us-east-1":
+        # S3 refuses a LocationConstraint of us-east-1 (its default region), which s3fs would send
+        kwargs = {k: v for k, v in loc.options["client_kwargs"].items() if k != "region_name"}
+        loc = StoreLocation(loc.protocol, loc.root, {**loc.options, "client_kwargs": kwargs})
+    fs = filesystem(loc)
+    bucket = _root(loc).split("/", 1)[0]
+    with _translated(loc, f"creating {loc.protocol}://{bucket}"):
+        if not fs.exists(bucket):
+            fs.mkdir(bucket)

@@ -426,3 +426,23 @@ class SecretRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str] = mapped_column(String(320))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DatastoreRow(Base):
+    """A registered datastore (core/datastores.py): where its files are, never its credentials, which are the
+    key-vault secret ``datastore-<name>`` when ``has_secret``. ``name_key`` is the name in lower case: v1's
+    datastore names are case-insensitive. One row per workspace has ``is_default``."""
+
+    __tablename__ = "datastores"
+    __table_args__ = (UniqueConstraint("workspace_id", "name_key", name="uq_datastore_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))  # workspaceblobstore | local | s3 | azure_blob
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)  # path, bucket_name, endpoint_url, ...: no secret
+    has_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

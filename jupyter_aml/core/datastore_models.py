@@ -1,0 +1,132 @@
+"""REST payloads of datastores: what registering takes, what a datastore shows (never a credential), the files
+listed through the service, and the fsspec location handed to a caller allowed to read the credentials.
+
+Credential fields are ``SecretStr``: a model's repr, ``str`` and ``model_dump`` mask them, so a request body
+logged by accident or an error quoting the model shows ``**********``, not the key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+DATASTORE_NAME_PATTERN = r"^[A-Za-z0-9_]{1,100}$"  # v1: letters, digits and underscores, case-insensitive
+WORKSPACE_BLOB_STORE = "workspaceblobstore"
+KINDS = ("workspaceblobstore", "local", "s3", "azure_blob")
+# v1's datastore_type of each kind (workspaceblobstore plays v1's Azure Blob default: a folder under the root)
+DATASTORE_TYPES = {"workspaceblobstore": "AzureBlob", "local": "LocalFolder", "s3": "S3", "azure_blob": "AzureBlob"}
+
+# the fields each registrable kind takes (besides name, kind, overwrite, skip_validation, create_if_not_exists)
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "local": frozenset({"path"}),
+    "s3": frozenset({"bucket_name", "prefix", "endpoint_url", "region", "access_key_id", "secret_access_key"}),
+    "azure_blob": frozenset({"container_name", "account_name", "account_key", "sas_token", "protocol", "endpoint"}),
+}
+_COMMON = frozenset({"name", "kind", "overwrite", "skip_validation", "create_if_not_exists", "description"})
+CREDENTIAL_FIELDS = ("secret_access_key", "access_key_id", "account_key", "sas_token")
+
+
+class DatastoreCreate(BaseModel):
+    """Register a datastore. Credentials go to the workspace's key vault, never into the datastore's record;
+    the store is listed once first (unless ``skip_validation``), so wrong credentials register nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=DATASTORE_NAME_PATTERN, description="letters, digits, underscores; case-insensitive")
+    kind: Literal["local", "s3", "azure_blob"]
+    description: str = Field(default="", max_length=5000)
+    # local: an absolute folder on the service's machine that exists
+    path: str | None = Field(default=None, max_length=4096)
+    # s3
+    bucket_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+    prefix: str | None = Field(default=None, max_length=1024, description="a folder inside the bucket")
+    endpoint_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=2048)
+    region: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,64}$")
+    access_key_id: SecretStr | None = Field(default=None, max_length=1024)
+    secret_access_key: SecretStr | None = Field(default=None, max_length=4096)
+    # azure_blob (adlfs)
+    container_name: str | None = Field(default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$")
+    account_name: str | None = Field(default=None, pattern=r"^[a-z0-9]{3,24}$")
+    account_key: SecretStr | None = Field(default=None, max_length=4096)
+    sas_token: SecretStr | None = Field(default=None, max_length=8192)
+    protocol: Literal["https", "http"] | None = None
+    endpoint: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.\-:]{1,255}$")
+    overwrite: bool = Field(default=False, description="replace a datastore of this name (and its credentials)")
+    create_if_not_exists: bool = Field(default=False, description="create the folder, bucket or container")
+    skip_validation: bool = Field(default=False, description="do not list the store before registering it")
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> DatastoreCreate:
+        allowed = KIND_FIELDS[self.kind] | _COMMON
+        given = {k for k in self.model_fields_set if getattr(self, k) is not None}
+        extra = sorted(given - allowed)
+        if extra:
+            raise ValueError(f"{', '.join(extra)} do not apply to a {self.kind} datastore; it takes "
+                             f"{', '.join(sorted(KIND_FIELDS[self.kind]))}")
+        required = {"local": ("path",), "s3": ("bucket_name",), "azure_blob": ("container_name", "account_name")}
+        missing = [k for k in required[self.kind] if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} datastore needs {', '.join(missing)}")
+        if self.kind == "s3" and (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("give both access_key_id and secret_access_key, or neither (anonymous access)")
+        if self.kind == "azure_blob" and self.account_key is not None and self.sas_token is not None:
+            raise ValueError("give account_key or sas_token, not both")
+        return self
+
+
+class Datastore(BaseModel):
+    """A registered datastore as every caller sees it: where it is, never its credentials."""
+
+    name: str
+    kind: str
+    datastore_type: str  # v1's name of the kind: AzureBlob, S3, LocalFolder
+    is_default: bool
+    description: str = ""
+    location: str  # printable, no credentials: the folder, s3://bucket/prefix, abfs://container
+    has_credentials: bool
+    path: str | None = None
+    bucket_name: str | None = None
+    prefix: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+    container_name: str | None = None
+    account_name: str | None = None
+    protocol: str | None = None
+    endpoint: str | None = None
+    created_by: str
+    created_at: datetime
+
+
+class DatastoreList(BaseModel):
+    items: list[Datastore]
+    default: str
+
+
+class DatastoreFile(BaseModel):
+    path: str  # relative to the datastore's root, '/'-separated
+    size: int
+    fingerprint: str  # changes when the content does: mtime and size, or the object's ETag
+
+
+class DatastoreFileList(BaseModel):
+    items: list[DatastoreFile]
+
+
+class DatastoreUpload(BaseModel):
+    path: str
+    size: int
+    written: bool  # false: the file was there and overwrite was false, so it was kept
+
+
+class StorageLocation(BaseModel):
+    """The fsspec location of a datastore, credentials included: what a client that reads the store itself
+    (a dataset's to_pandas_dataframe, an S3 upload) needs. Handed out only for ``datastores/listsecrets``,
+    and every hand-out is in the activity log."""
+
+    name: str
+    protocol: str
+    root: str
+    options: dict[str, Any]
+    reachable_from: Literal["anywhere", "service-host"]  # a local folder is only a path on the service's machine
