@@ -190,7 +190,8 @@ def curated(ws: WorkspaceRow, name: str, version: int | None) -> rm.RegisteredEn
     definition = curated_definition(name)
     if definition is None or version not in (None, CURATED_VERSION):
         what = f"curated environment {name!r}" + (f" version {version}" if version is not None else "")
-        raise NotFound(f"{what} does not exist", hint="Environment.list(ws) shows the curated environments")
+        raise NotFound(f"{what} does not exist", hint="Environment.list(ws) shows the curated environments (and other "
+                       "versions of their families are found too); GPU ones are not: these machines have none")
     spec = rm.EnvironmentDefinition.model_validate({**definition, "version": str(CURATED_VERSION)})
     return rm.RegisteredEnvironment(name=name, version=CURATED_VERSION, workspace=ws.name, spec_hash=spec_hash(spec),
                                     spec=spec, created_at=CURATED_AT)

@@ -8,6 +8,7 @@ the target's default Python, so that it builds on every machine (docs/environmen
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 PREFIX = "AzureML-"
@@ -23,7 +24,27 @@ CURATED: dict[str, tuple[str, tuple[str, ...]]] = {
         "TensorFlow 2.16 or later for the CPU", ("tensorflow-cpu>=2.16",)),
     "AzureML-lightgbm-4.0-ubuntu22.04-py311-cpu": (
         "LightGBM 4 with scikit-learn and pandas", ("lightgbm>=4.0,<5", "scikit-learn", "pandas")),
+    "AzureML-Tutorial": (
+        "What v1's tutorials use: scikit-learn, pandas, matplotlib, joblib",
+        ("scikit-learn>=1.0,<2", "pandas", "matplotlib", "joblib")),
 }
+
+# The other versions of a family that v1 samples name (``AzureML-sklearn-0.24-ubuntu18.04-py37-cpu``,
+# ``AzureML-PyTorch-1.6-CPU``): each is that family's environment here, under the name asked for. The package
+# versions are this family's (a 0.24 scikit-learn has no wheel for today's Pythons): docs/environments.md.
+FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^AzureML-(sklearn|scikit-learn)-[0-9]", re.IGNORECASE), "AzureML-sklearn-1.0-ubuntu20.04-py38-cpu"),
+    (re.compile(r"^AzureML-pytorch-[0-9].*cpu$", re.IGNORECASE), "AzureML-pytorch-2.13-ubuntu22.04-py311-cpu"),
+    (re.compile(r"^AzureML-tensorflow-[0-9].*cpu$", re.IGNORECASE), "AzureML-tensorflow-2.16-ubuntu22.04-py311-cpu"),
+    (re.compile(r"^AzureML-lightgbm-[0-9]", re.IGNORECASE), "AzureML-lightgbm-4.0-ubuntu22.04-py311-cpu"),
+)
+
+
+def family_of(name: str) -> str | None:
+    """The curated environment a v1 name stands for: itself, its family's, or None (a GPU or unknown name)."""
+    if name in CURATED:
+        return name
+    return next((target for pattern, target in FAMILIES if pattern.match(name)), None)
 
 
 def is_curated(name: str) -> bool:
@@ -32,9 +53,10 @@ def is_curated(name: str) -> bool:
 
 def curated_definition(name: str) -> dict[str, Any] | None:
     """The environment definition (as registered definitions are stored) of a curated name; None if unknown."""
-    found = CURATED.get(name)
-    if found is None:
+    family = family_of(name)
+    if family is None:
         return None
+    found = CURATED[family]
     _description, pip = found
     return {"name": name, "python": {"user_managed": False, "interpreter_path": None, "pip": list(pip)},
             "env_vars": {}, "docker_base_image": None}

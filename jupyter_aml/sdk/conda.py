@@ -175,6 +175,11 @@ class CondaDependencies:
             body["channels"] = list(self._channels)
         return body
 
+    def _is_empty(self) -> bool:
+        """Nothing added: v1's default ``CondaDependencies()`` (whose only package, azureml-defaults, the shim
+        provides here)."""
+        return not (self._channels or self._conda or self._pip)
+
     def _section(self) -> dict[str, Any]:
         """The REST form (``python.conda_dependencies``)."""
         return {"name": self.name, "channels": list(self._channels), "dependencies": list(self._conda),

@@ -33,14 +33,29 @@ class PythonSection:
     interpreter_path: str | None = None
     pip_packages: list[str] = field(default_factory=list)
     python_version: str | None = None
-    conda_dependencies: CondaDependencies | None = None
+    # v1 starts every environment with a CondaDependencies to add to (``env.python.conda_dependencies
+    # .add_pip_package(...)``); one that nothing was added to counts as none (see conda()).
+    conda_dependencies: CondaDependencies | None = field(default_factory=CondaDependencies)
     conda_dependencies_file: str | None = None  # read when the environment is used (relative to the working folder)
     base_conda_environment: str | None = None  # v1's; refused when set: there is no conda here
 
     def conda(self) -> CondaDependencies | None:
+        """The conda specification the environment is built from; None when there is none or it is empty."""
         if self.conda_dependencies_file:
             return CondaDependencies(self.conda_dependencies_file)
-        return self.conda_dependencies
+        conda = self.conda_dependencies
+        return None if conda is None or conda._is_empty() else conda
+
+
+@dataclass
+class ContainerRegistry:
+    """v1's ``azureml.core.container_registry.ContainerRegistry``: where a base image comes from. Only the
+    address is used here (it prefixes ``base_image``); credentials are refused, since nothing is pulled."""
+
+    address: str | None = None
+    username: str | None = None
+    password: str | None = None
+    registry_identity: Any = None
 
 
 @dataclass
@@ -53,7 +68,7 @@ class DockerSection:
     base_image: str | None = None
     shm_size: str | None = None
     base_dockerfile: str | None = None  # the Dockerfile's text
-    base_image_registry: Any = None  # v1's ContainerRegistry: only an address without credentials works here
+    base_image_registry: Any = field(default_factory=ContainerRegistry)  # its address prefixes base_image
     gpu_support: bool = False
     arguments: list[str] = field(default_factory=list)
 
@@ -154,6 +169,13 @@ class Environment:
                                hint="give one Python version")
         return wanted or pinned
 
+    def _base_image(self) -> str | None:
+        """``docker.base_image`` behind ``docker.base_image_registry``'s address (credentials are refused)."""
+        from jupyter_aml.sdk.environment_files import with_registry
+
+        image = self.docker.base_image
+        return with_registry(image, self.docker.base_image_registry) if image else None
+
     def _check_docker(self) -> None:
         docker = self.docker
         if self.python.base_conda_environment:
@@ -184,7 +206,7 @@ class Environment:
                 **({"conda_dependencies": conda} if conda else {}),
             },
             "env_vars": {k: str(v) for k, v in self.environment_variables.items()},
-            "docker_base_image": self.docker.base_image,
+            "docker_base_image": self._base_image(),
             # only when set: a spec without Docker reads as before, also to a service that predates it
             **({"docker_enabled": True} if self.docker.enabled else {}),
             **({"docker_shm_size": check_shm_size(self.docker.shm_size)} if self.docker.shm_size else {}),
@@ -201,7 +223,7 @@ class Environment:
             user_managed_dependencies=python.get("user_managed", True),
             interpreter_path=python.get("interpreter_path"),
             pip_packages=list(python.get("pip", [])),
-            conda_dependencies=CondaDependencies._from_section(conda) if conda else None,
+            conda_dependencies=CondaDependencies._from_section(conda) if conda else CondaDependencies(),
         )
         if spec.get("python_version") and not (conda and env.python.conda_dependencies
                                                and env.python.conda_dependencies.get_python_version()):
@@ -306,7 +328,7 @@ class Environment:
 
     def __repr__(self) -> str:
         docker = f", docker={self.docker.base_image or 'default image'!r}" if self.docker.enabled else ""
-        conda = self.python.conda_dependencies
+        conda = self.python.conda()
         packages = f", conda={conda.conda_packages!r}" if conda is not None else ""
         return (f"Environment(name={self.name!r}, version={self.version!r}, pip={self.python.pip_packages!r}"
                 f"{packages}{docker})")

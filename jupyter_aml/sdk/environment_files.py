@@ -70,7 +70,7 @@ def docker_environment(env: Environment, *, image: str | None, dockerfile: str |
     if conda_file is not None and pip_file is not None:
         raise InvalidInput("give conda_specification or pip_requirements, not both")
     if image is not None:
-        env.docker.base_image = _with_registry(image, registry)
+        env.docker.base_image = with_registry(image, registry)
     if dockerfile is not None:
         text = str(dockerfile)
         as_path = Path(text) if "\n" not in text and len(text) < 4096 else None
@@ -89,7 +89,7 @@ def docker_environment(env: Environment, *, image: str | None, dockerfile: str |
     return env
 
 
-def _with_registry(image: str, registry: Any) -> str:
+def with_registry(image: str, registry: Any) -> str:
     """v1's ``ContainerRegistry`` (or its dict): its address prefixes the image; credentials cannot be used,
     because nothing is pulled here."""
     if registry is None:
@@ -124,7 +124,7 @@ def to_v1_dict(env: Environment, conda_file: str | None = None) -> dict[str, Any
         "version": env.version,
         "environmentVariables": dict(env.environment_variables),
         "python": python,
-        "docker": {"enabled": docker.enabled, "baseImage": docker.base_image, "baseDockerfile": docker.base_dockerfile,
+        "docker": {"enabled": docker.enabled, "baseImage": env._base_image(), "baseDockerfile": docker.base_dockerfile,
                    "sharedVolumes": True, "shmSize": docker.shm_size, "arguments": list(docker.arguments),
                    "baseImageRegistry": {"address": None, "username": None, "password": None}},
         "inferencingStackVersion": None,
@@ -176,7 +176,7 @@ def from_v1_dict(cls: type[Environment], data: dict[str, Any], base: Path | None
     env.docker.shm_size = docker.get("shmSize") or None
     env.docker.arguments = list(docker.get("arguments") or [])
     if env.docker.base_image:
-        env.docker.base_image = _with_registry(env.docker.base_image, docker.get("baseImageRegistry") or None)
+        env.docker.base_image = with_registry(env.docker.base_image, docker.get("baseImageRegistry") or None)
     return env
 
 
@@ -205,6 +205,6 @@ def load_from_directory(cls: type[Environment], path: str | os.PathLike[str]) ->
     except ValueError as exc:
         raise InvalidInput(f"{str(file)!r} is not JSON: {exc}") from None
     env = from_v1_dict(cls, data, base=folder)
-    if env.python.conda_dependencies is None and (folder / CONDA_FILE).is_file():
+    if env.python.conda() is None and (folder / CONDA_FILE).is_file():
         env.python.conda_dependencies = CondaDependencies(folder / CONDA_FILE)
     return env

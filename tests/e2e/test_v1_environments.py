@@ -92,6 +92,14 @@ def test_curated_environments_without_registering(service, tmp_path):
         "scikit-learn")
     with pytest.raises(NotFound, match="curated environment 'AzureML-Nope'"):
         Environment.get(ws, "AzureML-Nope")
+    # other versions of a family, as older v1 samples name them, are that family's environment
+    older = Environment.get(ws, "AzureML-sklearn-0.24-ubuntu18.04-py37-cpu")
+    assert older.name == "AzureML-sklearn-0.24-ubuntu18.04-py37-cpu" and older.python.pip_packages[0].startswith(
+        "scikit-learn>=1.0")
+    assert Environment.get(ws, "AzureML-PyTorch-1.6-CPU").python.pip_packages == ["torch==2.13.0"]
+    assert "matplotlib" in Environment.get(ws, "AzureML-Tutorial").python.pip_packages
+    with pytest.raises(NotFound, match="GPU ones are not"):
+        Environment.get(ws, "AzureML-pytorch-1.10-ubuntu18.04-py38-cuda11-gpu")
     src = write_script(tmp_path / "src", "import sys\nprint('PY', sys.prefix)\n")
     run = Experiment(ws, "curated").submit(ScriptRunConfig(src, "script.py", environment=minimal))
     assert finished(run) == "Completed", "\n".join(texts(run)[-40:])

@@ -326,8 +326,8 @@ def test_script_run_config_keeps_v1s_run_config(tmp_path):
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda rc: setattr(rc, "framework", "PySpark"), "framework 'PySpark' is not supported"),
-    (lambda rc: setattr(rc, "node_count", 2), "need a distributed job"),
-    (lambda rc: setattr(rc, "communicator", "OpenMpi"), "need a distributed job"),
+    (lambda rc: setattr(rc, "node_count", 2), "needs a distributed job"),
+    (lambda rc: setattr(rc, "communicator", "Horovod"), "not one of None, ParameterServer, OpenMpi"),
     (lambda rc: rc.history.__setattr__("output_collection", False), "output_collection=False"),
     (lambda rc: rc.data.update({"x": object()}), "run_config.data"),
     (lambda rc: setattr(rc.amlcompute, "vm_size", "STANDARD_D2"), "amlcompute"),
@@ -372,3 +372,21 @@ def _requirements(tmp_path: Path) -> Path:
     file = tmp_path / "requirements.txt"
     file.write_text("six\n")
     return file
+
+
+def test_a_new_environment_has_conda_dependencies_to_add_to_and_a_registry():
+    """v1 code adds packages straight away (``env.python.conda_dependencies.add_pip_package``) and sets the base
+    image's registry address (``env.docker.base_image_registry.address``)."""
+    from jupyter_aml._shim.azureml.core.container_registry import ContainerRegistry
+
+    env = Environment("fresh")
+    assert isinstance(env.python.conda_dependencies, CondaDependencies)
+    assert "conda_dependencies" not in env.to_spec()["python"]  # nothing added: no conda specification
+    env.python.conda_dependencies.add_pip_package("six")
+    assert env.to_spec()["python"]["conda_dependencies"]["pip"] == ["six"]
+    env.docker.base_image = "trainer:1"
+    env.docker.base_image_registry.address = "registry.example.com"
+    assert env.to_spec()["docker_base_image"] == "registry.example.com/trainer:1"
+    env.docker.base_image_registry = ContainerRegistry(address="registry.example.com", username="u", password="p")
+    with pytest.raises(InvalidInput, match="container registry credentials are not used here"):
+        env.to_spec()

@@ -8,6 +8,7 @@ _HOMES = {
     "Environment": "environment",
     "PythonSection": "environment",
     "DockerSection": "environment",
+    "ContainerRegistry": "environment",
     "CondaDependencies": "conda",
     "DEFAULT_CPU_IMAGE": "run_configuration",
     "DEFAULT_GPU_IMAGE": "run_configuration",
