@@ -1,12 +1,8 @@
-"""``azureml.train.hyperdrive`` provided by jupyter-aml (see azureml.core): HyperDrive sweeps as v1 wrote them.
+"""``azureml.train.hyperdrive`` provided by jupyter-aml (see azureml.core): HyperDrive sweeps as v1 wrote them."""
 
-Names resolve from
-``jupyter_aml.sdk.hyperdrive`` on first use
-(importing it is deferred to that moment).
-"""
-
-import importlib
 from typing import Any
+
+from azureml.core._lazy import resolve
 
 __all__ = [
     "BanditPolicy",
@@ -32,12 +28,10 @@ __all__ = [
     "randint",
     "uniform",
 ]
-SOURCE = "jupyter_aml.sdk.hyperdrive"
+SOURCE = "jupyter_aml.sdk.hyperdrive"  # the jupyter-aml module that holds these names
 
 
 def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r} (jupyter-aml shim)")
-    value = getattr(importlib.import_module(SOURCE), name)
+    value = resolve(__name__, name, tuple(__all__), SOURCE)
     globals()[name] = value
     return value

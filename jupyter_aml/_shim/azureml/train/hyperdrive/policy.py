@@ -1,27 +1,20 @@
-"""``azureml.train.hyperdrive.policy`` provided by jupyter-aml.
+"""``azureml.train.hyperdrive.policy`` provided by jupyter-aml (see azureml.core)."""
 
-Names resolve from
-``jupyter_aml.sdk.hyperdrive.policy`` on first use
-(importing it is deferred to that moment).
-"""
-# ruff: noqa: F822 - the names of __all__ are resolved lazily by __getattr__
-
-import importlib
 from typing import Any
 
-__all__ = [
+from azureml.core._lazy import resolve
+
+__all__ = [  # noqa: F822 - resolved lazily by __getattr__
     "BanditPolicy",
     "EarlyTerminationPolicy",
     "MedianStoppingPolicy",
     "NoTerminationPolicy",
     "TruncationSelectionPolicy",
 ]
-SOURCE = "jupyter_aml.sdk.hyperdrive.policy"
+SOURCE = "jupyter_aml.sdk.hyperdrive.policy"  # the jupyter-aml module that holds these names
 
 
 def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r} (jupyter-aml shim)")
-    value = getattr(importlib.import_module(SOURCE), name)
+    value = resolve(__name__, name, tuple(__all__), SOURCE)
     globals()[name] = value
     return value
