@@ -7,6 +7,7 @@ and hands them in; without them it opens SQLite (or the configured URL) and loca
 from __future__ import annotations
 
 from jupyter_aml.core.compute_records import ComputeRecords
+from jupyter_aml.core.datasets import DatasetRegistry
 from jupyter_aml.core.datastores import DatastoreService
 from jupyter_aml.core.deployments import DeploymentStore
 from jupyter_aml.core.endpoint_test import EndpointTester
@@ -41,6 +42,7 @@ class AMLService:
         self.secrets = SecretBox.for_root(self.settings.root)  # outside the database: see core/secretbox.py
         self.keyvault = KeyVault(self.db, self.secrets)  # each workspace's secrets, sealed with it
         self.datastores = DatastoreService(self.db, self.keyvault, self.settings.root)  # credentials in the vault
+        self.datasets = DatasetRegistry(self.db, self.datastores.location)  # datastore paths: their locations
         self.tokens = RunTokens(load_or_create_secret(self.settings.root / "run-token.key"))
         self.principals = RunPrincipals(self.db, self.tokens, grace_seconds=self.settings.run_token_grace_seconds)
         self._sinks: list[EventSink] = []

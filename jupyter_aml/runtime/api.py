@@ -355,6 +355,40 @@ class Api:
         return cast(T.ModelFileList, self._get("/workspaces/{workspace}/models/{name}/versions/{version}/files",
                                                workspace=ws, name=name, version=int(version)))
 
+    # -- datasets ----------------------------------------------------------------------------------------
+    def register_dataset(self, ws: str, body: T.DatasetCreate) -> T.Dataset:
+        return cast(T.Dataset, self._post("/workspaces/{workspace}/datasets", body, workspace=ws))
+
+    def list_datasets(self, ws: str) -> T.DatasetList:
+        return cast(T.DatasetList, self._get("/workspaces/{workspace}/datasets", workspace=ws))
+
+    def get_dataset(self, ws: str, name: str, version: int | str = "latest") -> T.Dataset:
+        return cast(T.Dataset, self._get("/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}",
+                                         workspace=ws, name=name, dataset_version=version))
+
+    def get_dataset_by_id(self, ws: str, dataset_id: str) -> T.Dataset:
+        return cast(T.Dataset, self._get("/workspaces/{workspace}/dataset-ids/{dataset_id}", workspace=ws,
+                                         dataset_id=dataset_id))
+
+    def dataset_versions(self, ws: str, name: str) -> T.DatasetList:
+        return cast(T.DatasetList, self._get("/workspaces/{workspace}/datasets/{name}/versions", workspace=ws,
+                                             name=name))
+
+    def dataset_profile(self, ws: str, name: str, version: int | str = "latest") -> T.DatasetProfile:
+        return cast(T.DatasetProfile, self._get(
+            "/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/profile", workspace=ws, name=name,
+            dataset_version=version))
+
+    def dataset_preview(self, ws: str, name: str, version: int | str = "latest", *, rows: int | None = None
+                        ) -> T.DatasetPreview:
+        return cast(T.DatasetPreview, self._get(
+            "/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/preview", _query(rows=rows),
+            workspace=ws, name=name, dataset_version=version))
+
+    def delete_dataset(self, ws: str, name: str) -> T.DatasetDeleted:
+        return cast(T.DatasetDeleted, self._delete("/workspaces/{workspace}/datasets/{name}", workspace=ws,
+                                                   name=name))
+
     # -- environments ------------------------------------------------------------------------------------
     def list_environments(self, ws: str, *, name: str | None = None, latest: bool | None = None
                           ) -> T.EnvironmentList:

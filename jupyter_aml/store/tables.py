@@ -446,3 +446,43 @@ class DatastoreRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(320), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DatasetRow(Base):
+    """A registered dataset version (core/datasets.py): its definition and the fingerprint of the files it
+    pointed at when registered, never a copy of them. The profile is computed once per version and kept."""
+
+    __tablename__ = "datasets"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", "version", name="uq_dataset_version"),
+        Index("ix_datasets_workspace_name", "workspace_id", "name"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # a GUID, as v1's dataset ids
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    definition_sha256: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    file_count: Mapped[int] = mapped_column(Integer)
+    total_size: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    profile_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    profiled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DatasetRunRow(Base):
+    """Lineage, both ways: a dataset version a run read (``input``, under its ``as_named_input`` name) or wrote
+    (``output``). Filled by the datasets-in-runs work; here so that it needs no second migration."""
+
+    __tablename__ = "dataset_runs"
+    __table_args__ = (Index("ix_dataset_runs_run", "run_id"),)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)  # "input" | "output"
+    name: Mapped[str] = mapped_column(String(255), default="")
