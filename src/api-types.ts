@@ -407,6 +407,111 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/datastores': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List the workspace's datastores (workspaceblobstore is made on first use) and the default */
+    get: operations['get_workspaces_workspace_datastores'];
+    put?: never;
+    /** Register a datastore: credentials go to the key vault; the store is listed first, so wrong credentials register nothing */
+    post: operations['post_workspaces_workspace_datastores'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datastores/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A datastore: its kind and where it is (never its credentials) */
+    get: operations['get_workspaces_workspace_datastores_name'];
+    put?: never;
+    post?: never;
+    /** Unregister a datastore: its record and credentials go, its files stay */
+    delete: operations['delete_workspaces_workspace_datastores_name'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datastores/{name}/default': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Make this the workspace's default datastore */
+    post: operations['post_workspaces_workspace_datastores_name_default'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datastores/{name}/file': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Download one file of the datastore */
+    get: operations['get_workspaces_workspace_datastores_name_file'];
+    /** Upload one file into the datastore (raw body); an existing file is kept unless overwrite=true */
+    put: operations['put_workspaces_workspace_datastores_name_file'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datastores/{name}/files': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The files a glob, folder or file names in the datastore ('' or absent: all); 404 when it matches nothing */
+    get: operations['get_workspaces_workspace_datastores_name_files'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datastores/{name}/location': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The datastore's fsspec location with its credentials, for a client that reads the store itself (a secret read: audited) */
+    get: operations['get_workspaces_workspace_datastores_name_location'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/workspaces/{workspace}/endpoints': {
     parameters: {
       query?: never;
@@ -1350,6 +1455,69 @@ export interface components {
       | components['schemas']['ModelEvent']
       | components['schemas']['WebserviceEvent']
       | components['schemas']['ComputeEvent'];
+    /**
+     * AzureBlobDatastoreCreate
+     * @description An Azure Blob container through adlfs (refused, naming the package, while adlfs is not installed).
+     */
+    AzureBlobDatastoreCreate: {
+      /**
+       * Account Key
+       * @default null
+       */
+      account_key?: string | null;
+      /** Account Name */
+      account_name: string;
+      /** Container Name */
+      container_name: string;
+      /**
+       * Create If Not Exists
+       * @description create the folder, bucket or container
+       * @default false
+       */
+      create_if_not_exists?: boolean;
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Endpoint
+       * @default null
+       */
+      endpoint?: string | null;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      kind: 'azure_blob';
+      /**
+       * Name
+       * @description letters, digits, underscores; case-insensitive
+       */
+      name: string;
+      /**
+       * Overwrite
+       * @description replace a datastore of this name (and its credentials)
+       * @default false
+       */
+      overwrite?: boolean;
+      /**
+       * Protocol
+       * @default null
+       */
+      protocol?: 'https' | null;
+      /**
+       * Sas Token
+       * @default null
+       */
+      sas_token?: string | null;
+      /**
+       * Skip Validation
+       * @description do not list the store before registering it
+       * @default false
+       */
+      skip_validation?: boolean;
+    };
     /** BlobInfo */
     BlobInfo: {
       /** Sha256 */
@@ -1891,6 +2059,121 @@ export interface components {
       row_count: number;
       /** Version */
       version: number;
+    };
+    /**
+     * Datastore
+     * @description A registered datastore as every caller sees it: where it is, never its credentials.
+     */
+    Datastore: {
+      /**
+       * Account Name
+       * @default null
+       */
+      account_name?: string | null;
+      /**
+       * Bucket Name
+       * @default null
+       */
+      bucket_name?: string | null;
+      /**
+       * Container Name
+       * @default null
+       */
+      container_name?: string | null;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Created By */
+      created_by: string;
+      /** Datastore Type */
+      datastore_type: string;
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Endpoint
+       * @default null
+       */
+      endpoint?: string | null;
+      /**
+       * Endpoint Url
+       * @default null
+       */
+      endpoint_url?: string | null;
+      /** Has Credentials */
+      has_credentials: boolean;
+      /** Is Default */
+      is_default: boolean;
+      /** Kind */
+      kind: string;
+      /** Location */
+      location: string;
+      /** Name */
+      name: string;
+      /**
+       * Path
+       * @default null
+       */
+      path?: string | null;
+      /**
+       * Prefix
+       * @default null
+       */
+      prefix?: string | null;
+      /**
+       * Protocol
+       * @default null
+       */
+      protocol?: string | null;
+      /**
+       * Region
+       * @default null
+       */
+      region?: string | null;
+    };
+    /**
+     * DatastoreCreate
+     * @description Register a datastore: one body per kind (``kind`` says which). Credentials go to the workspace's key
+     *     vault, never into the datastore's record; the store is listed once first (unless ``skip_validation``), so
+     *     wrong credentials register nothing. Credential fields are masked in every repr and dump.
+     */
+    DatastoreCreate:
+      | components['schemas']['LocalDatastoreCreate']
+      | components['schemas']['S3DatastoreCreate']
+      | components['schemas']['AzureBlobDatastoreCreate'];
+    /** DatastoreFile */
+    DatastoreFile: {
+      /** Fingerprint */
+      fingerprint: string;
+      /** Path */
+      path: string;
+      /** Size */
+      size: number;
+    };
+    /** DatastoreFileList */
+    DatastoreFileList: {
+      /** Items */
+      items: components['schemas']['DatastoreFile'][];
+    };
+    /** DatastoreList */
+    DatastoreList: {
+      /** Default */
+      default: string;
+      /** Items */
+      items: components['schemas']['Datastore'][];
+    };
+    /** DatastoreUpload */
+    DatastoreUpload: {
+      /** Path */
+      path: string;
+      /** Size */
+      size: number;
+      /** Written */
+      written: boolean;
     };
     /**
      * DeploymentConfigSpec
@@ -2592,6 +2875,47 @@ export interface components {
       reason: string;
       /** Seq */
       seq: number | null;
+    };
+    /**
+     * LocalDatastoreCreate
+     * @description A folder on the service's machine: absolute, existing (or made with create_if_not_exists).
+     */
+    LocalDatastoreCreate: {
+      /**
+       * Create If Not Exists
+       * @description create the folder, bucket or container
+       * @default false
+       */
+      create_if_not_exists?: boolean;
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      kind: 'local';
+      /**
+       * Name
+       * @description letters, digits, underscores; case-insensitive
+       */
+      name: string;
+      /**
+       * Overwrite
+       * @description replace a datastore of this name (and its credentials)
+       * @default false
+       */
+      overwrite?: boolean;
+      /** Path */
+      path: string;
+      /**
+       * Skip Validation
+       * @description do not list the store before registering it
+       * @default false
+       */
+      skip_validation?: boolean;
     };
     /** LogBatch */
     LogBatch: {
@@ -3496,6 +3820,73 @@ export interface components {
         [key: string]: string | number | boolean | null;
       } | null;
     };
+    /**
+     * S3DatastoreCreate
+     * @description An S3-compatible bucket (AWS, MinIO, Ceph, ...): both keys or neither (anonymous access).
+     */
+    S3DatastoreCreate: {
+      /**
+       * Access Key Id
+       * @default null
+       */
+      access_key_id?: string | null;
+      /** Bucket Name */
+      bucket_name: string;
+      /**
+       * Create If Not Exists
+       * @description create the folder, bucket or container
+       * @default false
+       */
+      create_if_not_exists?: boolean;
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Endpoint Url
+       * @default null
+       */
+      endpoint_url?: string | null;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      kind: 's3';
+      /**
+       * Name
+       * @description letters, digits, underscores; case-insensitive
+       */
+      name: string;
+      /**
+       * Overwrite
+       * @description replace a datastore of this name (and its credentials)
+       * @default false
+       */
+      overwrite?: boolean;
+      /**
+       * Prefix
+       * @description a folder inside the bucket
+       * @default null
+       */
+      prefix?: string | null;
+      /**
+       * Region
+       * @default null
+       */
+      region?: string | null;
+      /**
+       * Secret Access Key
+       * @default null
+       */
+      secret_access_key?: string | null;
+      /**
+       * Skip Validation
+       * @description do not list the store before registering it
+       * @default false
+       */
+      skip_validation?: boolean;
+    };
     /** SecretInfo */
     SecretInfo: {
       /** Name */
@@ -3522,6 +3913,12 @@ export interface components {
      * @description Which secrets to read (at most 100 names); every value read is in the activity log.
      */
     SecretNames: {
+      /**
+       * Missing Ok
+       * @description a missing name answers null (v1's get_secrets) instead of 404 for the whole request
+       * @default false
+       */
+      missing_ok?: boolean;
       /** Names */
       names: string[];
     };
@@ -3548,12 +3945,13 @@ export interface components {
     };
     /**
      * SecretValues
-     * @description Secret values by the names asked for: the one answer that holds values, sent with no-store.
+     * @description Secret values by the names asked for (null: not found, with missing_ok): the one answer that holds
+     *     values, sent with no-store.
      */
     SecretValues: {
       /** Secrets */
       secrets: {
-        [key: string]: string;
+        [key: string]: string | null;
       };
     };
     /**
@@ -3639,6 +4037,29 @@ export interface components {
        */
       exit_code?: number | null;
       status: components['schemas']['RunStatus'];
+    };
+    /**
+     * StorageLocation
+     * @description The fsspec location of a datastore, credentials included: what a client that reads the store itself
+     *     (a dataset's to_pandas_dataframe, an S3 upload) needs. Handed out only for ``datastores/listsecrets``,
+     *     and every hand-out is in the activity log.
+     */
+    StorageLocation: {
+      /** Name */
+      name: string;
+      /** Options */
+      options: {
+        [key: string]: unknown;
+      };
+      /** Protocol */
+      protocol: string;
+      /**
+       * Reachable From
+       * @enum {string}
+       */
+      reachable_from: 'anywhere' | 'service-host';
+      /** Root */
+      root: string;
     };
     /** Telemetry */
     Telemetry: {
@@ -6937,6 +7358,955 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['DatasetProfile'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datastores: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DatastoreList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_datastores: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DatastoreCreate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Datastore'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datastores_name: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Datastore'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  delete_workspaces_workspace_datastores_name: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_datastores_name_default: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Datastore'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datastores_name_file: {
+    parameters: {
+      query: {
+        /** @description the file's path inside the datastore, '/'-separated */
+        path: string;
+      };
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': unknown;
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  put_workspaces_workspace_datastores_name_file: {
+    parameters: {
+      query: {
+        /** @description replace a file that is there */
+        overwrite?: boolean;
+        /** @description the file's path inside the datastore, '/'-separated */
+        path: string;
+      };
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': components['schemas']['DatastoreUpload'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datastores_name_files: {
+    parameters: {
+      query?: {
+        /** @description a glob ('**' crosses folders), a folder or a file */
+        pattern?: string;
+      };
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DatastoreFileList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datastores_name_location: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StorageLocation'];
         };
       };
       /** @description bad input: the message names the field and what it must be */

@@ -156,15 +156,23 @@ class KeyVault:
     def get_secrets(self, workspace: str, names: Iterable[str], *, actor: str | None = None) -> dict[str, str]:
         """The values of several secrets, keyed by the names as asked. One missing name is NotFound for all
         (nothing is read, nothing recorded); each read is one activity row, written with the read."""
+        found = self.read_secrets(workspace, names, actor=actor, missing_ok=False)
+        return {name: value for name, value in found.items() if value is not None}
+
+    def read_secrets(self, workspace: str, names: Iterable[str], *, actor: str | None = None,
+                     missing_ok: bool = False) -> dict[str, str | None]:
+        """``get_secrets``; with ``missing_ok`` a missing name maps to None instead (v1's ``get_secrets``
+        answers "a dictionary of found and not found secrets"), and only the found ones are recorded."""
         wanted = self._names(names, "get_secrets")
         who = actor or SERVICE_ACTOR
         with self.db.session() as s:
             ws = WorkspaceService.row(s, workspace)
-            rows = self._rows(s, ws.id, workspace, wanted)
-            values = {name: self.box.open(rows[name.lower()].value) for name in wanted}
+            rows = self._rows(s, ws.id, workspace, wanted, missing_ok=missing_ok)
+            values = {name: self.box.open(rows[name.lower()].value) if name.lower() in rows else None
+                      for name in wanted}
             for row in rows.values():  # one row per secret read, however many spellings asked for it
                 s.add(_activity(workspace, who, "secrets/getvalue", row.name))
-        log.info("read secret(s) %s in workspace %r for %s", wanted, workspace, who)
+        log.info("read secret(s) %s in workspace %r for %s", sorted({r.name for r in rows.values()}), workspace, who)
         return values
 
     def exists(self, workspace: str, name: str) -> bool:
@@ -190,12 +198,13 @@ class KeyVault:
         return list(dict.fromkeys(check_name(n) for n in given))
 
     @staticmethod
-    def _rows(s: Session, workspace_id: int, workspace: str, names: list[str]) -> dict[str, SecretRow]:
+    def _rows(s: Session, workspace_id: int, workspace: str, names: list[str], *,
+              missing_ok: bool = False) -> dict[str, SecretRow]:
         keys = [n.lower() for n in names]
         rows = {r.name_key: r for r in s.scalars(
             select(SecretRow).where(SecretRow.workspace_id == workspace_id, SecretRow.name_key.in_(keys)))}
         missing = [n for n in names if n.lower() not in rows]
-        if missing:
+        if missing and not missing_ok:
             if len(missing) == 1:
                 raise secret_not_found(workspace, missing[0])
             raise NotFound(f"secrets {', '.join(map(repr, missing))} not found in the key vault of workspace "

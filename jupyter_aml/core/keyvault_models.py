@@ -50,6 +50,8 @@ class SecretNames(Strict):
     """Which secrets to read (at most 100 names); every value read is in the activity log."""
 
     names: list[SecretName] = Field(json_schema_extra={"minItems": 1, "maxItems": MAX_BATCH})
+    missing_ok: bool = Field(default=False, description="a missing name answers null (v1's get_secrets) "
+                             "instead of 404 for the whole request")
 
 
 class SecretNameList(BaseModel):
@@ -59,6 +61,7 @@ class SecretNameList(BaseModel):
 
 
 class SecretValues(BaseModel):
-    """Secret values by the names asked for: the one answer that holds values, sent with no-store."""
+    """Secret values by the names asked for (null: not found, with missing_ok): the one answer that holds
+    values, sent with no-store."""
 
-    secrets: dict[str, str]
+    secrets: dict[str, str | None]

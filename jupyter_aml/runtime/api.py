@@ -456,6 +456,29 @@ class Api:
     def list_images(self, ws: str) -> T.ImageList:
         return cast(T.ImageList, self._get("/workspaces/{workspace}/images", workspace=ws))
 
+    # -- the key vault (values only in the answers of the two reads) -------------------------------------
+    def list_secrets(self, ws: str) -> T.SecretList:
+        return cast(T.SecretList, self._get("/workspaces/{workspace}/secrets", workspace=ws))
+
+    def set_secret(self, ws: str, name: str, body: T.SecretSet) -> T.SecretNameList:
+        return cast(T.SecretNameList, self._put("/workspaces/{workspace}/secrets/{name}", body, workspace=ws,
+                                                name=name))
+
+    def set_secrets(self, ws: str, body: T.SecretsSet) -> T.SecretNameList:
+        return cast(T.SecretNameList, self._post("/workspaces/{workspace}/secrets", body, workspace=ws))
+
+    def delete_secret(self, ws: str, name: str) -> T.SecretNameList:
+        return cast(T.SecretNameList, self._delete("/workspaces/{workspace}/secrets/{name}", workspace=ws,
+                                                   name=name))
+
+    def secret_values(self, ws: str, body: T.SecretNames) -> T.SecretValues:
+        return cast(T.SecretValues, self._post("/workspaces/{workspace}/secret-values", body, workspace=ws))
+
+    def run_secret_values(self, ws: str, run_id: str, body: T.SecretNames) -> T.SecretValues:
+        """A run's own read (``run.get_secret``): the one the run token may make."""
+        return cast(T.SecretValues, self._post("/workspaces/{workspace}/runs/{run_id}/secret-values", body,
+                                               workspace=ws, run_id=run_id))
+
 
 def templates(document: Mapping[str, Any] | None = None) -> list[str]:
     """Every path template of the API (for ``match_path``)."""

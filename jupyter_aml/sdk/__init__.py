@@ -16,6 +16,7 @@ from jupyter_aml.sdk.compute import (
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.experiment import Experiment, ViewType
+from jupyter_aml.sdk.keyvault import Keyvault
 from jupyter_aml.sdk.model import Model
 from jupyter_aml.sdk.offline import OfflineRun
 from jupyter_aml.sdk.queries import ExperimentSummary, RunPage
@@ -63,6 +64,7 @@ __all__ = [
     "Experiment",
     "ExperimentSummary",
     "InferenceConfig",
+    "Keyvault",
     "LocalWebservice",
     "Model",
     "OfflineRun",

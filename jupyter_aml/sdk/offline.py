@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from jupyter_aml.errors import UserError
 from jupyter_aml.runtime.metric_values import check_v1
 from jupyter_aml.sdk.run import Run
 from jupyter_aml.sdk.run_metrics import rows_to_table
@@ -100,6 +101,12 @@ class OfflineRun(Run):
 
     def get_file_names(self) -> list[str]:
         return []
+
+    def get_secrets(self, secrets: list[str]) -> dict[str, str | None]:
+        """An offline run has no workspace, so no key vault: say so rather than hand back nothing."""
+        raise UserError("an offline run (a script started outside a submitted run) has no workspace key vault "
+                        "to read secrets from", hint="submit the script as a run, or read the secret in the "
+                        "notebook with ws.get_default_keyvault().get_secret(name)")
 
     def __repr__(self) -> str:
         return f"OfflineRun(id={self.id!r})"

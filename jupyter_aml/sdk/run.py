@@ -330,6 +330,25 @@ class Run(RunMetrics, RunFiles, RunWatch):
                                               include_children=include_children)
         return (run for run in runs if type is None or run.type == type)
 
+    # -- secrets (the workspace's key vault, read with the run's own token inside a run) ------------------
+    def get_secret(self, name: str) -> str:
+        """v1's ``run.get_secret(name)``: a secret of the run's workspace, read as this run (its token reaches
+        its own workspace's vault only); the read is in the activity log with the run."""
+        value = self.get_secrets([name]).get(name)
+        if value is None:
+            raise NotFound(f"secret {name!r} not found in the key vault of workspace {self._ws!r}",
+                           hint=f"set it from a notebook: ws.get_default_keyvault().set_secret({name!r}, value)")
+        return value
+
+    def get_secrets(self, secrets: builtins.list[str]) -> dict[str, str | None]:
+        """v1's ``run.get_secrets(names)``: name -> value, None for a secret that is not there."""
+        from jupyter_aml.sdk.keyvault import _names, values_of
+
+        names = _names(secrets, "get_secrets")
+        if not names:
+            return {}
+        return values_of(self._api.run_secret_values(self._ws, self.id, {"names": names, "missing_ok": True}), names)
+
     def get_portal_url(self) -> str:
         return f"aml:open-run?run_id={self.id}"
 

@@ -20,6 +20,7 @@ from jupyter_aml.sdk.sharing import WorkspaceSharing
 if TYPE_CHECKING:
     from jupyter_aml.sdk.environment import Environment
     from jupyter_aml.sdk.experiment import Experiment
+    from jupyter_aml.sdk.keyvault import Keyvault
     from jupyter_aml.sdk.model import Model
     from jupyter_aml.sdk.webservice import Webservice
 
@@ -313,6 +314,12 @@ class Workspace(WorkspaceQueries, WorkspaceSharing):
         from jupyter_aml.sdk.webservice import Webservice
 
         return {w.name: w for w in Webservice.list(self)}
+
+    def get_default_keyvault(self) -> Keyvault:
+        """The workspace's key vault, as v1 (one per workspace): ``kv.set_secret(name, value)``."""
+        from jupyter_aml.sdk.keyvault import Keyvault
+
+        return Keyvault(self)
 
     def _path(self, *parts: str) -> str:
         """For older tests that call REST directly; product code uses ``_api`` (tests/sdk/test_faces_*)."""

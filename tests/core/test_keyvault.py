@@ -128,6 +128,9 @@ def test_a_missing_secret_is_not_found_with_a_hint(service: AMLService) -> None:
     with pytest.raises(NotFound, match="'nope'"):
         kv.get_secrets("a", ["there", "nope"])
     assert [a for _, a, _ in activity(service)] == ["secrets/write"]  # the failed reads recorded nothing
+    # v1's get_secrets: a missing name is None, and only the found one is recorded
+    assert kv.read_secrets("a", ["there", "nope"], missing_ok=True) == {"there": "v", "nope": None}
+    assert [t for _, a, t in activity(service) if a == "secrets/getvalue"] == ["there"]
 
 
 def test_every_value_read_set_and_delete_is_in_the_activity_log(service: AMLService) -> None:

@@ -130,6 +130,9 @@ async def test_a_missing_secret_is_404_with_a_hint(call: Any) -> None:
     status, answer, _ = await call("alice", "POST", "workspaces/team/secret-values", {"names": ["nope"]})
     assert status == 404 and "secret 'nope' not found" in answer["error"]["message"] and answer["error"]["hint"]
     assert (await call("alice", "DELETE", "workspaces/team/secrets/nope"))[0] == 404
+    status, answer, _ = await call("alice", "POST", "workspaces/team/secret-values",
+                                   {"names": ["nope"], "missing_ok": True})
+    assert status == 200 and answer == {"secrets": {"nope": None}}
     assert await _activity(call) == []  # nothing was read or deleted, nothing recorded
 
 

@@ -47,7 +47,7 @@ class SecretsBase(AMLHandler):
         except pydantic.ValidationError as exc:
             raise ValidationError(validation_body(exc)["message"], hint="fix the named fields and retry") from None
 
-    def reply_values(self, values: dict[str, str]) -> None:
+    def reply_values(self, values: dict[str, str | None]) -> None:
         self.set_header("Cache-Control", "no-store")
         self.reply(km.SecretValues(secrets=values))
 
@@ -86,8 +86,8 @@ class SecretValuesHandler(SecretsBase):
          returns=km.SecretValues, action="secrets/getvalue")
     async def post(self, workspace: str) -> None:
         spec = self.secret_body(km.SecretNames)
-        self.reply_values(await asyncio.to_thread(self.aml.keyvault.get_secrets, workspace, spec.names,
-                                                  actor=self.actor))
+        self.reply_values(await asyncio.to_thread(self.aml.keyvault.read_secrets, workspace, spec.names,
+                                                  actor=self.actor, missing_ok=spec.missing_ok))
 
 
 class RunSecretValuesHandler(SecretsBase):
@@ -100,7 +100,8 @@ class RunSecretValuesHandler(SecretsBase):
         if self.caller.run is None:  # a user names a run: it must be one of this workspace's
             await asyncio.to_thread(self.aml.runs.in_subtree, workspace, run_id, [run_id])
         actor = self.actor if self.caller.run is not None else f"{self.caller.name} (run {run_id})"
-        self.reply_values(await asyncio.to_thread(self.aml.keyvault.get_secrets, workspace, spec.names, actor=actor))
+        self.reply_values(await asyncio.to_thread(self.aml.keyvault.read_secrets, workspace, spec.names, actor=actor,
+                                                  missing_ok=spec.missing_ok))
 
 
 ROUTES = [

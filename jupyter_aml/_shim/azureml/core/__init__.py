@@ -6,8 +6,8 @@ from azureml.core._lazy import resolve, shim_version
 
 # "1.61.0+jupyter.aml.<jupyter-aml version>": the v1 API level, then what this is (docs/v1-compatibility.md)
 VERSION = __version__ = shim_version()
-__all__ = ["ComputeTarget", "Environment", "Experiment", "InferenceConfig", "Model", "Run", "RunConfiguration",
-           "ScriptRun", "ScriptRunConfig", "Workspace"]
+__all__ = ["ComputeTarget", "Environment", "Experiment", "InferenceConfig", "Keyvault", "Model", "Run",
+           "RunConfiguration", "ScriptRun", "ScriptRunConfig", "Workspace"]
 
 
 def __getattr__(name: str) -> Any:
