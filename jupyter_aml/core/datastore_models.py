@@ -8,9 +8,9 @@ logged by accident or an error quoting the model shows ``**********``, not the k
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, SecretStr, model_validator
 
 DATASTORE_NAME_PATTERN = r"^[A-Za-z0-9_]{1,100}$"  # v1: letters, digits and underscores, case-insensitive
 WORKSPACE_BLOB_STORE = "workspaceblobstore"
@@ -24,56 +24,77 @@ KIND_FIELDS: dict[str, frozenset[str]] = {
     "s3": frozenset({"bucket_name", "prefix", "endpoint_url", "region", "access_key_id", "secret_access_key"}),
     "azure_blob": frozenset({"container_name", "account_name", "account_key", "sas_token", "protocol", "endpoint"}),
 }
-_COMMON = frozenset({"name", "kind", "overwrite", "skip_validation", "create_if_not_exists", "description"})
 CREDENTIAL_FIELDS = ("secret_access_key", "access_key_id", "account_key", "sas_token")
 
 
-class DatastoreCreate(BaseModel):
-    """Register a datastore. Credentials go to the workspace's key vault, never into the datastore's record;
-    the store is listed once first (unless ``skip_validation``), so wrong credentials register nothing."""
-
-    model_config = ConfigDict(extra="forbid")
+class _Create(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # an error never quotes a key
 
     name: str = Field(pattern=DATASTORE_NAME_PATTERN, description="letters, digits, underscores; case-insensitive")
-    kind: Literal["local", "s3", "azure_blob"]
     description: str = Field(default="", max_length=5000)
-    # local: an absolute folder on the service's machine that exists
-    path: str | None = Field(default=None, max_length=4096)
-    # s3
-    bucket_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
-    prefix: str | None = Field(default=None, max_length=1024, description="a folder inside the bucket")
-    endpoint_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=2048)
-    region: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,64}$")
-    access_key_id: SecretStr | None = Field(default=None, max_length=1024)
-    secret_access_key: SecretStr | None = Field(default=None, max_length=4096)
-    # azure_blob (adlfs)
-    container_name: str | None = Field(default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$")
-    account_name: str | None = Field(default=None, pattern=r"^[a-z0-9]{3,24}$")
-    account_key: SecretStr | None = Field(default=None, max_length=4096)
-    sas_token: SecretStr | None = Field(default=None, max_length=8192)
-    protocol: Literal["https", "http"] | None = None
-    endpoint: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.\-:]{1,255}$")
     overwrite: bool = Field(default=False, description="replace a datastore of this name (and its credentials)")
     create_if_not_exists: bool = Field(default=False, description="create the folder, bucket or container")
     skip_validation: bool = Field(default=False, description="do not list the store before registering it")
 
+
+class LocalDatastoreCreate(_Create):
+    """A folder on the service's machine: absolute, existing (or made with create_if_not_exists)."""
+
+    kind: Literal["local"]
+    path: str = Field(min_length=1, max_length=4096)
+
+
+class S3DatastoreCreate(_Create):
+    """An S3-compatible bucket (AWS, MinIO, Ceph, ...): both keys or neither (anonymous access)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, json_schema_extra={
+        "dependentRequired": {"access_key_id": ["secret_access_key"], "secret_access_key": ["access_key_id"]}})
+
+    kind: Literal["s3"]
+    bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+    prefix: str | None = Field(default=None, max_length=1024, description="a folder inside the bucket")
+    endpoint_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=2048)
+    region: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,64}$")
+    access_key_id: SecretStr | None = Field(default=None, min_length=1, max_length=1024)
+    secret_access_key: SecretStr | None = Field(default=None, min_length=1, max_length=4096)
+
     @model_validator(mode="after")
-    def _fields_of_kind(self) -> DatastoreCreate:
-        allowed = KIND_FIELDS[self.kind] | _COMMON
-        given = {k for k in self.model_fields_set if getattr(self, k) is not None}
-        extra = sorted(given - allowed)
-        if extra:
-            raise ValueError(f"{', '.join(extra)} do not apply to a {self.kind} datastore; it takes "
-                             f"{', '.join(sorted(KIND_FIELDS[self.kind]))}")
-        required = {"local": ("path",), "s3": ("bucket_name",), "azure_blob": ("container_name", "account_name")}
-        missing = [k for k in required[self.kind] if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"a {self.kind} datastore needs {', '.join(missing)}")
-        if self.kind == "s3" and (self.access_key_id is None) != (self.secret_access_key is None):
+    def _both_keys(self) -> S3DatastoreCreate:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
             raise ValueError("give both access_key_id and secret_access_key, or neither (anonymous access)")
-        if self.kind == "azure_blob" and self.account_key is not None and self.sas_token is not None:
+        return self
+
+
+class AzureBlobDatastoreCreate(_Create):
+    """An Azure Blob container through adlfs (refused, naming the package, while adlfs is not installed)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, json_schema_extra={
+        "not": {"required": ["account_key", "sas_token"]}})
+
+    kind: Literal["azure_blob"]
+    container_name: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$")
+    account_name: str = Field(pattern=r"^[a-z0-9]{3,24}$")
+    account_key: SecretStr | None = Field(default=None, min_length=1, max_length=4096)
+    sas_token: SecretStr | None = Field(default=None, min_length=1, max_length=8192)
+    protocol: Literal["https"] | None = None
+    endpoint: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.\-:]{1,255}$")
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> AzureBlobDatastoreCreate:
+        if self.account_key is not None and self.sas_token is not None:
             raise ValueError("give account_key or sas_token, not both")
         return self
+
+
+AnyDatastoreCreate = LocalDatastoreCreate | S3DatastoreCreate | AzureBlobDatastoreCreate
+
+
+class DatastoreCreate(RootModel[Annotated[AnyDatastoreCreate, Field(discriminator="kind")]]):
+    """Register a datastore: one body per kind (``kind`` says which). Credentials go to the workspace's key
+    vault, never into the datastore's record; the store is listed once first (unless ``skip_validation``), so
+    wrong credentials register nothing. Credential fields are masked in every repr and dump."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
 
 
 class Datastore(BaseModel):

@@ -71,7 +71,7 @@ class _Spec:
     credentials: dict[str, str]
 
 
-def _split(spec: dm.DatastoreCreate) -> _Spec:
+def _split(spec: dm.AnyDatastoreCreate) -> _Spec:
     config: dict[str, Any] = {}
     credentials: dict[str, str] = {}
     for field in dm.KIND_FIELDS[spec.kind]:
@@ -208,7 +208,9 @@ class DatastoreService:
                                   reachable_from="service-host" if loc.protocol == "file" else "anywhere")
 
     # -- writes -------------------------------------------------------------------------------------------
-    def register(self, workspace: str, spec: dm.DatastoreCreate, *, actor: str) -> dm.Datastore:
+    def register(self, workspace: str, body: dm.DatastoreCreate | dm.AnyDatastoreCreate, *,
+                 actor: str) -> dm.Datastore:
+        spec = body.root if isinstance(body, dm.DatastoreCreate) else body
         key = spec.name.lower()
         if key == dm.WORKSPACE_BLOB_STORE:
             raise Conflict(f"{dm.WORKSPACE_BLOB_STORE} is the workspace's own storage and cannot be registered",
@@ -246,10 +248,10 @@ class DatastoreService:
         self._changed(workspace)
         return model
 
-    def _validate(self, spec: dm.DatastoreCreate, loc: StoreLocation) -> None:
+    def _validate(self, spec: dm.AnyDatastoreCreate, loc: StoreLocation) -> None:
         storage.check_protocol(loc.protocol)
-        if spec.kind == "local":
-            self._check_local(Path(str(spec.path)), create=spec.create_if_not_exists)
+        if isinstance(spec, dm.LocalDatastoreCreate):
+            self._check_local(Path(spec.path), create=spec.create_if_not_exists)
         elif spec.create_if_not_exists and spec.kind == "s3":
             storage.make_bucket(loc)
         if not spec.skip_validation or spec.kind == "local":
@@ -267,7 +269,7 @@ class DatastoreService:
         if create:
             path.mkdir(parents=True, exist_ok=True)
 
-    def _write(self, workspace: str, spec: dm.DatastoreCreate, parts: _Spec, *, replace: bool,
+    def _write(self, workspace: str, spec: dm.AnyDatastoreCreate, parts: _Spec, *, replace: bool,
                actor: str) -> dm.Datastore:
         try:
             with self.db.session() as s:

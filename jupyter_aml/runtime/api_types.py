@@ -48,6 +48,25 @@ class ActivityPage(TypedDict):
     next_cursor: str | None
 
 
+class _AzureBlobDatastoreCreateRequired(TypedDict):
+    name: str
+    kind: Literal['azure_blob']
+    container_name: str
+    account_name: str
+
+
+class AzureBlobDatastoreCreate(_AzureBlobDatastoreCreateRequired, total=False):
+    """An Azure Blob container through adlfs (refused, naming the package, while adlfs is not installed)."""
+    description: str
+    overwrite: bool
+    create_if_not_exists: bool
+    skip_validation: bool
+    account_key: str | None
+    sas_token: str | None
+    protocol: Literal['https'] | None
+    endpoint: str | None
+
+
 class BlobInfo(TypedDict):
     sha256: str
     size: int
@@ -153,6 +172,52 @@ class CondaSection(TypedDict, total=False):
     channels: list[str]
     dependencies: list[str]
     pip: list[str]
+
+
+class _DatastoreRequired(TypedDict):
+    name: str
+    kind: str
+    datastore_type: str
+    is_default: bool
+    location: str
+    has_credentials: bool
+    created_by: str
+    created_at: str
+
+
+class Datastore(_DatastoreRequired, total=False):
+    """A registered datastore as every caller sees it: where it is, never its credentials."""
+    description: str
+    path: str | None
+    bucket_name: str | None
+    prefix: str | None
+    endpoint_url: str | None
+    region: str | None
+    container_name: str | None
+    account_name: str | None
+    protocol: str | None
+    endpoint: str | None
+
+
+class DatastoreFile(TypedDict):
+    path: str
+    size: int
+    fingerprint: str
+
+
+class DatastoreFileList(TypedDict):
+    items: list[DatastoreFile]
+
+
+class DatastoreList(TypedDict):
+    items: list[Datastore]
+    default: str
+
+
+class DatastoreUpload(TypedDict):
+    path: str
+    size: int
+    written: bool
 
 
 class DeploymentConfigSpec(TypedDict, total=False):
@@ -461,6 +526,20 @@ class JournalRejection(TypedDict):
     index: int
     seq: int | None
     reason: str
+
+
+class _LocalDatastoreCreateRequired(TypedDict):
+    name: str
+    kind: Literal['local']
+    path: str
+
+
+class LocalDatastoreCreate(_LocalDatastoreCreateRequired, total=False):
+    """A folder on the service's machine: absolute, existing (or made with create_if_not_exists)."""
+    description: str
+    overwrite: bool
+    create_if_not_exists: bool
+    skip_validation: bool
 
 
 class LogBatch(TypedDict):
@@ -839,6 +918,25 @@ class RunUpdate(TypedDict, total=False):
     description: str | None
 
 
+class _S3DatastoreCreateRequired(TypedDict):
+    name: str
+    kind: Literal['s3']
+    bucket_name: str
+
+
+class S3DatastoreCreate(_S3DatastoreCreateRequired, total=False):
+    """An S3-compatible bucket (AWS, MinIO, Ceph, ...): both keys or neither (anonymous access)."""
+    description: str
+    overwrite: bool
+    create_if_not_exists: bool
+    skip_validation: bool
+    prefix: str | None
+    endpoint_url: str | None
+    region: str | None
+    access_key_id: str | None
+    secret_access_key: str | None
+
+
 class SecretInfo(TypedDict):
     name: str
 
@@ -853,13 +951,9 @@ class SecretNameList(TypedDict):
     names: list[str]
 
 
-class _SecretNamesRequired(TypedDict):
-    names: list[str]
-
-
-class SecretNames(_SecretNamesRequired, total=False):
+class SecretNames(TypedDict):
     """Which secrets to read (at most 100 names); every value read is in the activity log."""
-    missing_ok: bool
+    names: list[str]
 
 
 class SecretSet(TypedDict):
@@ -868,8 +962,8 @@ class SecretSet(TypedDict):
 
 
 class SecretValues(TypedDict):
-    """Secret values by the names asked for (null: not found, with missing_ok): the one answer that holds"""
-    secrets: dict[str, str | None]
+    """Secret values by the names asked for: the one answer that holds values, sent with no-store."""
+    secrets: dict[str, str]
 
 
 class SecretsSet(TypedDict):
@@ -929,6 +1023,15 @@ class _StatusUpdateRequired(TypedDict):
 class StatusUpdate(_StatusUpdateRequired, total=False):
     error: RunError | None
     exit_code: int | None
+
+
+class StorageLocation(TypedDict):
+    """The fsspec location of a datastore, credentials included: what a client that reads the store itself"""
+    name: str
+    protocol: str
+    root: str
+    options: dict[str, Any]
+    reachable_from: Literal['anywhere', 'service-host']
 
 
 class Telemetry(TypedDict):
@@ -1045,6 +1148,7 @@ class WorkspaceUpdate(TypedDict, total=False):
 
 
 AMLEvent = RunEvent | LogEvent | MetricEvent | FilesEvent | ModelEvent | WebserviceEvent | ComputeEvent
+DatastoreCreate = LocalDatastoreCreate | S3DatastoreCreate | AzureBlobDatastoreCreate
 
 # -- routes: the path templates the service serves, per method ------------------------------
 GetPath = Literal[
@@ -1059,6 +1163,11 @@ GetPath = Literal[
     '/workspaces/{workspace}/blobs/{sha256}',
     '/workspaces/{workspace}/computes',
     '/workspaces/{workspace}/computes/{name}',
+    '/workspaces/{workspace}/datastores',
+    '/workspaces/{workspace}/datastores/{name}',
+    '/workspaces/{workspace}/datastores/{name}/file',
+    '/workspaces/{workspace}/datastores/{name}/files',
+    '/workspaces/{workspace}/datastores/{name}/location',
     '/workspaces/{workspace}/endpoints',
     '/workspaces/{workspace}/endpoints/{name}',
     '/workspaces/{workspace}/endpoints/{name}/keys',
@@ -1101,6 +1210,8 @@ PostPath = Literal[
     '/workspaces/{workspace}/computes/{name}/restart',
     '/workspaces/{workspace}/computes/{name}/start',
     '/workspaces/{workspace}/computes/{name}/stop',
+    '/workspaces/{workspace}/datastores',
+    '/workspaces/{workspace}/datastores/{name}/default',
     '/workspaces/{workspace}/endpoints',
     '/workspaces/{workspace}/endpoints/{name}/keys/regenerate',
     '/workspaces/{workspace}/endpoints/{name}/test',
@@ -1126,6 +1237,7 @@ PostPath = Literal[
 ]
 PutPath = Literal[
     '/workspaces/{workspace}/blobs/{sha256}',
+    '/workspaces/{workspace}/datastores/{name}/file',
     '/workspaces/{workspace}/experiments/{name}',
     '/workspaces/{workspace}/members/{user}',
     '/workspaces/{workspace}/roles/{name}',
@@ -1141,6 +1253,7 @@ PatchPath = Literal[
 ]
 DeletePath = Literal[
     '/workspaces/{workspace}/computes/{name}',
+    '/workspaces/{workspace}/datastores/{name}',
     '/workspaces/{workspace}/endpoints/{name}',
     '/workspaces/{workspace}/members/{user}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
@@ -1171,6 +1284,15 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('POST', '/workspaces/{workspace}/computes/{name}/restart'): (),
     ('POST', '/workspaces/{workspace}/computes/{name}/start'): (),
     ('POST', '/workspaces/{workspace}/computes/{name}/stop'): (),
+    ('GET', '/workspaces/{workspace}/datastores'): (),
+    ('POST', '/workspaces/{workspace}/datastores'): (),
+    ('GET', '/workspaces/{workspace}/datastores/{name}'): (),
+    ('DELETE', '/workspaces/{workspace}/datastores/{name}'): (),
+    ('POST', '/workspaces/{workspace}/datastores/{name}/default'): (),
+    ('GET', '/workspaces/{workspace}/datastores/{name}/file'): ('path',),
+    ('PUT', '/workspaces/{workspace}/datastores/{name}/file'): ('path', 'overwrite'),
+    ('GET', '/workspaces/{workspace}/datastores/{name}/files'): ('pattern',),
+    ('GET', '/workspaces/{workspace}/datastores/{name}/location'): (),
     ('GET', '/workspaces/{workspace}/endpoints'): (),
     ('POST', '/workspaces/{workspace}/endpoints'): (),
     ('GET', '/workspaces/{workspace}/endpoints/{name}'): (),

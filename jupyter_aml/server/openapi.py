@@ -8,7 +8,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from jupyter_aml import statuses
-from jupyter_aml.core import dataset_models as dsm
+from jupyter_aml.core import datastore_models as dstm
 from jupyter_aml.core import keyvault_models as km
 from jupyter_aml.core import models
 from jupyter_aml.core import registry_models as rm
@@ -31,8 +31,6 @@ _PATH_PARAMS: dict[str, dict[str, Any]] = {
     "snapshot_id": {"type": "string", "pattern": models.SHA256_PATTERN},
     "version": _VERSION,
     "user": {"type": "string", "pattern": sm.USER_PATTERN},
-    "dataset_version": {"type": "string", "pattern": r"^(?:latest|[1-9][0-9]{0,8})$"},
-    "dataset_id": {"type": "string", "minLength": 1, "maxLength": 36},
 }
 _NAMES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/models/", {"type": "string", "pattern": rm.MODEL_NAME_PATTERN}),
@@ -42,7 +40,7 @@ _NAMES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/experiments/", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),
     ("/metrics/", {"type": "string", "minLength": 1, "maxLength": 255}),
     ("/secrets/", {"type": "string", "pattern": km.SECRET_NAME_PATTERN}),
-    ("/datasets/", {"type": "string", "pattern": dsm.DATASET_NAME_PATTERN}),
+    ("/datastores/", {"type": "string", "pattern": dstm.DATASTORE_NAME_PATTERN}),
 )
 _FILTER = {"type": "string", "pattern": "^[^=]", "description": "key or key=value"}
 # Query values by name (a path substring narrows one that means different things on different routes).
@@ -65,9 +63,10 @@ _QUERY: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("experiment", "", {"type": "string", "pattern": "^(?:|" + models.EXPERIMENT_PATTERN[1:-1] + ")$"}),  # '': all
     ("view_type", "/experiments", {"type": "string", "enum": ["ActiveOnly", "ArchivedOnly", "All"]}),
     ("name", "/experiments", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),
-    ("rows", "/preview", {**_INT, "minimum": 1, "maximum": dsm.MAX_PREVIEW_ROWS}),
+    ("path", "/datastores/", {"type": "string", "minLength": 1, "maxLength": 1024}),
+    ("pattern", "/datastores/", {"type": "string", "maxLength": 1024}),  # '': the whole datastore
 )
-_REQUIRED_QUERY = {("/files/content", "path")}
+_REQUIRED_QUERY = {("/files/content", "path"), ("/datastores/", "path")}
 # Every error a route may answer, with the one error body; the success status comes from the route's spec.
 _ERRORS = {
     "400": "bad input: the message names the field and what it must be",

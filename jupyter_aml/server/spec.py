@@ -13,7 +13,8 @@ class ApiSpec:
     """What a handler method accepts and returns; read by the OpenAPI generator and the auth tests."""
 
     scope: str  # who besides users may call it: "user" (users only), "run", "run-read", "blobs", "snapshot",
-    # "experiment-read" (a run token reads its own run's experiment record only)
+    # "experiment-read" (a run token reads its own run's experiment record only), "workspace" (a run token
+    # of the workspace may call it: datastores a run mounts or uploads to)
     summary: str
     action: str  # what it does, in the authorization table (core/roles.py)
     body: type[pydantic.BaseModel] | None = None

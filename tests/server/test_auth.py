@@ -18,7 +18,7 @@ def test_every_route_has_an_authorization_decision():
     unguarded = [f"{m.upper()} {p}" for p, m, _h, spec in specs if spec is None]
     assert unguarded == []
     for _p, _m, _h, spec in specs:
-        assert spec.scope in {"user", "run", "run-read", "blobs", "snapshot", "experiment-read"}
+        assert spec.scope in {"user", "run", "run-read", "blobs", "snapshot", "experiment-read", "workspace"}
         assert spec.action in rbac.ACTIONS or spec.action in rbac.GLOBAL_ACTIONS
 
 
