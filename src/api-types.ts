@@ -287,6 +287,126 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/dataset-ids/{dataset_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A dataset version by its id (v1's Dataset.get_by_id) */
+    get: operations['get_workspaces_workspace_dataset_ids_dataset_id'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datasets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The latest version of every registered dataset */
+    get: operations['get_workspaces_workspace_datasets'];
+    put?: never;
+    /** Register a dataset: its first version, or (create_new_version) the next one unless the latest has the same definition (then answered with existing: true) */
+    post: operations['post_workspaces_workspace_datasets'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datasets/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Unregister a dataset: every version (v1's unregister_all_versions); the data stays */
+    delete: operations['delete_workspaces_workspace_datasets_name'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datasets/{name}/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every version of a dataset, newest first */
+    get: operations['get_workspaces_workspace_datasets_name_versions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One version of a dataset (a number, or latest) */
+    get: operations['get_workspaces_workspace_datasets_name_versions_dataset_version'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The first rows of a dataset version (a file dataset: its first files), read by the service */
+    get: operations['get_workspaces_workspace_datasets_name_versions_dataset_version_preview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/profile': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A tabular dataset version's profile (computed once, then kept) */
+    get: operations['get_workspaces_workspace_datasets_name_versions_dataset_version_profile'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/workspaces/{workspace}/datastores': {
     parameters: {
       query?: never;
@@ -1426,6 +1546,44 @@ export interface components {
         [key: string]: string | number | boolean | null;
       };
     };
+    /** ColumnProfile */
+    ColumnProfile: {
+      /** Arrow Type */
+      arrow_type: string;
+      /** Count */
+      count: number;
+      /**
+       * Max
+       * @default null
+       */
+      max?: unknown;
+      /**
+       * Mean
+       * @default null
+       */
+      mean?: number | null;
+      /**
+       * Min
+       * @default null
+       */
+      min?: unknown;
+      /** Missing */
+      missing: number;
+      /** Name */
+      name: string;
+      /** Type */
+      type: string;
+    };
+    /** ColumnTypeSpec */
+    ColumnTypeSpec: {
+      /** Formats */
+      formats?: string[];
+      /**
+       * Type
+       * @enum {string}
+       */
+      type: 'string' | 'long' | 'float' | 'bool' | 'datetime';
+    };
     /**
      * Compute
      * @description A compute as listed: its record, merged with what its backend reports now.
@@ -1733,6 +1891,174 @@ export interface components {
       name?: string | null;
       /** Pip */
       pip?: string[];
+    };
+    /** Dataset */
+    Dataset: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Created By */
+      created_by: string;
+      /**
+       * Data Changed
+       * @description register: the files changed since this version was registered (the version still points at them)
+       * @default false
+       */
+      data_changed?: boolean;
+      definition: components['schemas']['DatasetDefinition'];
+      /** Description */
+      description: string;
+      /**
+       * Existing
+       * @description register answered an existing version (same definition)
+       * @default false
+       */
+      existing?: boolean;
+      /** File Count */
+      file_count: number;
+      /**
+       * Fingerprint
+       * @description sha256 over the files' names, sizes and mtimes/ETags at registration
+       */
+      fingerprint: string;
+      /** Id */
+      id: string;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: 'file' | 'tabular';
+      /** Name */
+      name: string;
+      /** Tags */
+      tags: {
+        [key: string]: string;
+      };
+      /** Total Size */
+      total_size: number;
+      /** Version */
+      version: number;
+      /** Workspace */
+      workspace: string;
+    };
+    /**
+     * DatasetCreate
+     * @description Register a dataset: ``create_new_version`` false (v1's default) refuses a name already registered; true
+     *     makes the next version, unless the latest version has this very definition, which is then returned.
+     */
+    DatasetCreate: {
+      /**
+       * Create New Version
+       * @default false
+       */
+      create_new_version?: boolean;
+      definition: components['schemas']['DatasetDefinition'];
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /** Name */
+      name: string;
+      /** Tags */
+      tags?: {
+        [key: string]: string | number | boolean | null;
+      };
+    };
+    /**
+     * DatasetDefinition
+     * @description What a dataset is: its kind, its paths, how its files are read, and its transformations (steps such as
+     *     ``{"op": "take", "count": 10}``; see jupyter_aml/data/transforms.py). Two equal definitions are one version.
+     */
+    DatasetDefinition: {
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: 'file' | 'tabular';
+      /** Paths */
+      paths: components['schemas']['DatasetPath'][];
+      /** @default null */
+      reader?: components['schemas']['ReaderSpec'] | null;
+      /** Transformations */
+      transformations?: {
+        [key: string]: unknown;
+      }[];
+    };
+    /** DatasetDeleted */
+    DatasetDeleted: {
+      /** Deleted */
+      deleted: string;
+      /** Versions */
+      versions: number;
+    };
+    /** DatasetList */
+    DatasetList: {
+      /** Items */
+      items: components['schemas']['Dataset'][];
+    };
+    /**
+     * DatasetPath
+     * @description One path of a dataset: a glob on a datastore (``{"datastore": "workspaceblobstore", "path":
+     *     "data/**\/*.csv"}``) or an http(s) URL (``{"url": "https://..."}``).
+     */
+    DatasetPath: {
+      /**
+       * Datastore
+       * @default null
+       */
+      datastore?: string | null;
+      /**
+       * Path
+       * @default null
+       */
+      path?: string | null;
+      /**
+       * Url
+       * @default null
+       */
+      url?: string | null;
+    };
+    /**
+     * DatasetPreview
+     * @description The first rows, read by the service: a tabular dataset's rows, or a file dataset's files (path, size).
+     */
+    DatasetPreview: {
+      /** Columns */
+      columns: components['schemas']['PreviewColumn'][];
+      /** Name */
+      name: string;
+      /** Row Count */
+      row_count: number;
+      /** Rows */
+      rows: unknown[][];
+      /** Version */
+      version: number;
+    };
+    /** DatasetProfile */
+    DatasetProfile: {
+      /** Column Count */
+      column_count: number;
+      /** Columns */
+      columns: components['schemas']['ColumnProfile'][];
+      /**
+       * Computed At
+       * Format: date-time
+       */
+      computed_at: string;
+      /**
+       * Fingerprint
+       * @description the files' fingerprint the profile was computed on
+       */
+      fingerprint: string;
+      /** Name */
+      name: string;
+      /** Row Count */
+      row_count: number;
+      /** Version */
+      version: number;
     };
     /**
      * Datastore
@@ -3030,6 +3356,13 @@ export interface components {
        */
       status: 'Running' | 'Succeeded' | 'Failed';
     };
+    /** PreviewColumn */
+    PreviewColumn: {
+      /** Name */
+      name: string;
+      /** Type */
+      type: string;
+    };
     /** PythonSection */
     PythonSection: {
       /** @default null */
@@ -3057,6 +3390,84 @@ export interface components {
       run_id: string;
       /** Workspace */
       workspace: string;
+    };
+    /**
+     * ReaderSpec
+     * @description How a tabular dataset's files are read: v1's ``from_delimited_files`` / ``from_parquet_files`` /
+     *     ``from_json_lines_files`` arguments (jupyter_aml/data/tabular.py reads them).
+     */
+    ReaderSpec: {
+      /**
+       * Empty As String
+       * @default false
+       */
+      empty_as_string?: boolean;
+      /**
+       * Encoding
+       * @default utf8
+       * @enum {string}
+       */
+      encoding?:
+        | 'utf8'
+        | 'utf-8'
+        | 'utf8bom'
+        | 'iso88591'
+        | 'latin1'
+        | 'ascii'
+        | 'utf16'
+        | 'utf32'
+        | 'windows1252';
+      /**
+       * Format
+       * @default delimited
+       * @enum {string}
+       */
+      format?: 'delimited' | 'parquet' | 'json_lines';
+      /**
+       * Header
+       * @default ALL_FILES_HAVE_SAME_HEADERS
+       * @enum {string}
+       */
+      header?:
+        | 'ALL_FILES_HAVE_SAME_HEADERS'
+        | 'ONLY_FIRST_FILE_HAS_HEADERS'
+        | 'COMBINE_ALL_FILES_HEADERS'
+        | 'NO_HEADERS';
+      /**
+       * Include Path
+       * @default false
+       */
+      include_path?: boolean;
+      /**
+       * Infer Column Types
+       * @default true
+       */
+      infer_column_types?: boolean;
+      /**
+       * Invalid Lines
+       * @default error
+       * @enum {string}
+       */
+      invalid_lines?: 'error' | 'drop';
+      /**
+       * Partition Format
+       * @default null
+       */
+      partition_format?: string | null;
+      /**
+       * Separator
+       * @default ,
+       */
+      separator?: string;
+      /** Set Column Types */
+      set_column_types?: {
+        [key: string]: components['schemas']['ColumnTypeSpec'];
+      };
+      /**
+       * Support Multi Line
+       * @default false
+       */
+      support_multi_line?: boolean;
     };
     /** RegenerateKey */
     RegenerateKey: {
@@ -3502,6 +3913,12 @@ export interface components {
      * @description Which secrets to read (at most 100 names); every value read is in the activity log.
      */
     SecretNames: {
+      /**
+       * Missing Ok
+       * @description a missing name answers null (v1's get_secrets) instead of 404 for the whole request
+       * @default false
+       */
+      missing_ok?: boolean;
       /** Names */
       names: string[];
     };
@@ -3528,12 +3945,13 @@ export interface components {
     };
     /**
      * SecretValues
-     * @description Secret values by the names asked for: the one answer that holds values, sent with no-store.
+     * @description Secret values by the names asked for (null: not found, with missing_ok): the one answer that holds
+     *     values, sent with no-store.
      */
     SecretValues: {
       /** Secrets */
       secrets: {
-        [key: string]: string;
+        [key: string]: string | null;
       };
     };
     /**
@@ -6100,6 +6518,846 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Compute'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_dataset_ids_dataset_id: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        dataset_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Dataset'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datasets: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DatasetList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_datasets: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DatasetCreate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Dataset'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  delete_workspaces_workspace_datasets_name: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DatasetDeleted'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datasets_name_versions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DatasetList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datasets_name_versions_dataset_version: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        dataset_version: string;
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Dataset'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datasets_name_versions_dataset_version_preview: {
+    parameters: {
+      query?: {
+        /** @description how many rows (1 to 1000, default 20) */
+        rows?: number;
+      };
+      header?: never;
+      path: {
+        dataset_version: string;
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DatasetPreview'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datasets_name_versions_dataset_version_profile: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        dataset_version: string;
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DatasetProfile'];
         };
       };
       /** @description bad input: the message names the field and what it must be */

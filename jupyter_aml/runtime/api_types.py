@@ -79,6 +79,28 @@ class ChildCreate(TypedDict, total=False):
     count: int
 
 
+class _ColumnProfileRequired(TypedDict):
+    name: str
+    type: str
+    arrow_type: str
+    count: int
+    missing: int
+
+
+class ColumnProfile(_ColumnProfileRequired, total=False):
+    min: Any
+    max: Any
+    mean: float | None
+
+
+class _ColumnTypeSpecRequired(TypedDict):
+    type: Literal['string', 'long', 'float', 'bool', 'datetime']
+
+
+class ColumnTypeSpec(_ColumnTypeSpecRequired, total=False):
+    formats: list[str]
+
+
 class _ComputeRequired(TypedDict):
     name: str
     type: str
@@ -172,6 +194,85 @@ class CondaSection(TypedDict, total=False):
     channels: list[str]
     dependencies: list[str]
     pip: list[str]
+
+
+class _DatasetRequired(TypedDict):
+    id: str
+    name: str
+    version: int
+    workspace: str
+    kind: Literal['file', 'tabular']
+    definition: DatasetDefinition
+    description: str
+    tags: dict[str, str]
+    fingerprint: str
+    file_count: int
+    total_size: int
+    created_by: str
+    created_at: str
+
+
+class Dataset(_DatasetRequired, total=False):
+    existing: bool
+    data_changed: bool
+
+
+class _DatasetCreateRequired(TypedDict):
+    name: str
+    definition: DatasetDefinition
+
+
+class DatasetCreate(_DatasetCreateRequired, total=False):
+    """Register a dataset: ``create_new_version`` false (v1's default) refuses a name already registered; true"""
+    description: str
+    tags: dict[str, str | float | bool | None]
+    create_new_version: bool
+
+
+class _DatasetDefinitionRequired(TypedDict):
+    kind: Literal['file', 'tabular']
+    paths: list[DatasetPath]
+
+
+class DatasetDefinition(_DatasetDefinitionRequired, total=False):
+    """What a dataset is: its kind, its paths, how its files are read, and its transformations (steps such as"""
+    reader: ReaderSpec | None
+    transformations: list[dict[str, Any]]
+
+
+class DatasetDeleted(TypedDict):
+    deleted: str
+    versions: int
+
+
+class DatasetList(TypedDict):
+    items: list[Dataset]
+
+
+class DatasetPath(TypedDict, total=False):
+    """One path of a dataset: a glob on a datastore (``{"datastore": "workspaceblobstore", "path":"""
+    datastore: str | None
+    path: str | None
+    url: str | None
+
+
+class DatasetPreview(TypedDict):
+    """The first rows, read by the service: a tabular dataset's rows, or a file dataset's files (path, size)."""
+    name: str
+    version: int
+    columns: list[PreviewColumn]
+    rows: list[list[Any]]
+    row_count: int
+
+
+class DatasetProfile(TypedDict):
+    name: str
+    version: int
+    row_count: int
+    column_count: int
+    columns: list[ColumnProfile]
+    fingerprint: str
+    computed_at: str
 
 
 class _DatastoreRequired(TypedDict):
@@ -738,6 +839,11 @@ class Operation(_OperationRequired, total=False):
     error: ServiceError | None
 
 
+class PreviewColumn(TypedDict):
+    name: str
+    type: str
+
+
 class PythonSection(TypedDict, total=False):
     user_managed: bool
     interpreter_path: str | None
@@ -750,6 +856,21 @@ class QueuedRun(TypedDict):
     workspace: str
     position: int
     reason: str
+
+
+class ReaderSpec(TypedDict, total=False):
+    """How a tabular dataset's files are read: v1's ``from_delimited_files`` / ``from_parquet_files`` /"""
+    format: Literal['delimited', 'parquet', 'json_lines']
+    separator: str
+    header: Literal['ALL_FILES_HAVE_SAME_HEADERS', 'ONLY_FIRST_FILE_HAS_HEADERS', 'COMBINE_ALL_FILES_HEADERS', 'NO_HEADERS']
+    encoding: Literal['utf8', 'utf-8', 'utf8bom', 'iso88591', 'latin1', 'ascii', 'utf16', 'utf32', 'windows1252']
+    infer_column_types: bool
+    set_column_types: dict[str, ColumnTypeSpec]
+    support_multi_line: bool
+    empty_as_string: bool
+    include_path: bool
+    partition_format: str | None
+    invalid_lines: Literal['error', 'drop']
 
 
 class _RegenerateKeyRequired(TypedDict):
@@ -951,9 +1072,13 @@ class SecretNameList(TypedDict):
     names: list[str]
 
 
-class SecretNames(TypedDict):
-    """Which secrets to read (at most 100 names); every value read is in the activity log."""
+class _SecretNamesRequired(TypedDict):
     names: list[str]
+
+
+class SecretNames(_SecretNamesRequired, total=False):
+    """Which secrets to read (at most 100 names); every value read is in the activity log."""
+    missing_ok: bool
 
 
 class SecretSet(TypedDict):
@@ -962,8 +1087,8 @@ class SecretSet(TypedDict):
 
 
 class SecretValues(TypedDict):
-    """Secret values by the names asked for: the one answer that holds values, sent with no-store."""
-    secrets: dict[str, str]
+    """Secret values by the names asked for (null: not found, with missing_ok): the one answer that holds"""
+    secrets: dict[str, str | None]
 
 
 class SecretsSet(TypedDict):
@@ -1163,6 +1288,12 @@ GetPath = Literal[
     '/workspaces/{workspace}/blobs/{sha256}',
     '/workspaces/{workspace}/computes',
     '/workspaces/{workspace}/computes/{name}',
+    '/workspaces/{workspace}/dataset-ids/{dataset_id}',
+    '/workspaces/{workspace}/datasets',
+    '/workspaces/{workspace}/datasets/{name}/versions',
+    '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}',
+    '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/preview',
+    '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/profile',
     '/workspaces/{workspace}/datastores',
     '/workspaces/{workspace}/datastores/{name}',
     '/workspaces/{workspace}/datastores/{name}/file',
@@ -1210,6 +1341,7 @@ PostPath = Literal[
     '/workspaces/{workspace}/computes/{name}/restart',
     '/workspaces/{workspace}/computes/{name}/start',
     '/workspaces/{workspace}/computes/{name}/stop',
+    '/workspaces/{workspace}/datasets',
     '/workspaces/{workspace}/datastores',
     '/workspaces/{workspace}/datastores/{name}/default',
     '/workspaces/{workspace}/endpoints',
@@ -1253,6 +1385,7 @@ PatchPath = Literal[
 ]
 DeletePath = Literal[
     '/workspaces/{workspace}/computes/{name}',
+    '/workspaces/{workspace}/datasets/{name}',
     '/workspaces/{workspace}/datastores/{name}',
     '/workspaces/{workspace}/endpoints/{name}',
     '/workspaces/{workspace}/members/{user}',
@@ -1284,6 +1417,14 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('POST', '/workspaces/{workspace}/computes/{name}/restart'): (),
     ('POST', '/workspaces/{workspace}/computes/{name}/start'): (),
     ('POST', '/workspaces/{workspace}/computes/{name}/stop'): (),
+    ('GET', '/workspaces/{workspace}/dataset-ids/{dataset_id}'): (),
+    ('GET', '/workspaces/{workspace}/datasets'): (),
+    ('POST', '/workspaces/{workspace}/datasets'): (),
+    ('DELETE', '/workspaces/{workspace}/datasets/{name}'): (),
+    ('GET', '/workspaces/{workspace}/datasets/{name}/versions'): (),
+    ('GET', '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}'): (),
+    ('GET', '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/preview'): ('rows',),
+    ('GET', '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/profile'): (),
     ('GET', '/workspaces/{workspace}/datastores'): (),
     ('POST', '/workspaces/{workspace}/datastores'): (),
     ('GET', '/workspaces/{workspace}/datastores/{name}'): (),

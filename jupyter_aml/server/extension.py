@@ -27,6 +27,7 @@ from jupyter_aml.server.authz import IDENTITY_MODES, Identity
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes import computes as computes_routes
 from jupyter_aml.server.routes import datastores as datastores_routes
+from jupyter_aml.server.routes import datasets as datasets_routes
 from jupyter_aml.server.routes import endpoints, environments, files, images, metrics, models, runs, workspaces
 from jupyter_aml.server.routes import secrets as secrets_routes
 
@@ -43,6 +44,7 @@ def all_routes() -> list[tuple[str, type]]:
         *events_routes.ROUTES,
         *models.ROUTES, *environments.ROUTES, *endpoints.ROUTES, *images.ROUTES,
         *datastores_routes.ROUTES,
+        *datasets_routes.ROUTES,
         *secrets_routes.ROUTES,
         (r"/openapi.json", OpenAPIHandler),
         (r"/health", HealthHandler),

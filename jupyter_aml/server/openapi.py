@@ -8,6 +8,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from jupyter_aml import statuses
+from jupyter_aml.core import dataset_models as dsm
 from jupyter_aml.core import datastore_models as dstm
 from jupyter_aml.core import keyvault_models as km
 from jupyter_aml.core import models
@@ -31,6 +32,8 @@ _PATH_PARAMS: dict[str, dict[str, Any]] = {
     "snapshot_id": {"type": "string", "pattern": models.SHA256_PATTERN},
     "version": _VERSION,
     "user": {"type": "string", "pattern": sm.USER_PATTERN},
+    "dataset_version": {"type": "string", "pattern": r"^(?:latest|[1-9][0-9]{0,8})$"},
+    "dataset_id": {"type": "string", "minLength": 1, "maxLength": 36},
 }
 _NAMES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/models/", {"type": "string", "pattern": rm.MODEL_NAME_PATTERN}),
@@ -41,6 +44,7 @@ _NAMES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/metrics/", {"type": "string", "minLength": 1, "maxLength": 255}),
     ("/secrets/", {"type": "string", "pattern": km.SECRET_NAME_PATTERN}),
     ("/datastores/", {"type": "string", "pattern": dstm.DATASTORE_NAME_PATTERN}),
+    ("/datasets/", {"type": "string", "pattern": dsm.DATASET_NAME_PATTERN}),
 )
 _FILTER = {"type": "string", "pattern": "^[^=]", "description": "key or key=value"}
 # Query values by name (a path substring narrows one that means different things on different routes).
@@ -65,6 +69,7 @@ _QUERY: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("name", "/experiments", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),
     ("path", "/datastores/", {"type": "string", "minLength": 1, "maxLength": 1024}),
     ("pattern", "/datastores/", {"type": "string", "maxLength": 1024}),  # '': the whole datastore
+    ("rows", "/preview", {**_INT, "minimum": 1, "maximum": dsm.MAX_PREVIEW_ROWS}),
 )
 _REQUIRED_QUERY = {("/files/content", "path"), ("/datastores/", "path")}
 # Every error a route may answer, with the one error body; the success status comes from the route's spec.
