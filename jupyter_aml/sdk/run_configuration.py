@@ -4,6 +4,12 @@
 Saved to and loaded from ``.azureml/<name>.runconfig`` files in v1's YAML format (sdk/runconfig_file.py).
 What this service cannot do is refused when the run is submitted, never dropped: see ``check()``.
 ``max_run_duration_seconds`` is enforced by the service (a run over it is canceled, with the reason).
+
+v1's ``communicator`` (with its ``mpi``, ``tensorflow`` and ``pytorch`` sections and ``node_count``) describes
+a distributed job the way v1 did before ``distributed_job_config``: ``IntelMpi`` / ``OpenMpi`` are an
+``MpiConfiguration``, ``ParameterServer`` a ``TensorflowConfiguration``, ``Nccl`` / ``Gloo`` a
+``PyTorchConfiguration`` with that backend (``distributed()``); a mix that says two different things is
+refused, never half-applied.
 """
 
 from __future__ import annotations
@@ -13,6 +19,13 @@ from typing import Any
 
 from jupyter_aml.envbuild.container import DEFAULT_BASE_IMAGE
 from jupyter_aml.errors import InvalidInput
+from jupyter_aml.sdk.distributed import (
+    DistributedConfiguration,
+    MpiConfiguration,
+    PyTorchConfiguration,
+    TensorflowConfiguration,
+    check_distributed,
+)
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.runconfig import DockerConfiguration
 
@@ -21,6 +34,8 @@ DEFAULT_GPU_IMAGE = DEFAULT_BASE_IMAGE  # the same image: these machines have no
 FRAMEWORKS = ("Python", "PyTorch", "TensorFlow")  # each runs the script with the environment's Python
 REFUSED_FRAMEWORKS = ("PySpark", "CNTK")
 COMMUNICATORS = ("None", "ParameterServer", "OpenMpi", "IntelMpi", "Gloo", "Nccl")
+MPI_COMMUNICATORS = ("IntelMpi", "OpenMpi")  # either way, the agent starts the ranks with MPI's variables
+PYTORCH_COMMUNICATORS = ("Nccl", "Gloo")  # PyTorchConfiguration's communication_backend
 
 
 def target_name(target: Any) -> str:
@@ -96,6 +111,10 @@ class RunConfiguration:
         self.amlcompute = AmlComputeConfiguration()
         self.credential_passthrough = False
         self.distributed_job_config: Any = None  # set by ScriptRunConfig(distributed_job_config=...)
+        # v1's sections for a distributed job named by ``communicator`` (read by distributed())
+        self.mpi = MpiConfiguration()
+        self.tensorflow = TensorflowConfiguration()
+        self.pytorch = PyTorchConfiguration()
         self._extra: dict[str, Any] = {}  # sections of a loaded file that only v1's other targets use
         self._path, self._name = _path, _name
 
@@ -110,12 +129,11 @@ class RunConfiguration:
         if self.framework in REFUSED_FRAMEWORKS or self.framework not in FRAMEWORKS:
             raise InvalidInput(f"framework {self.framework!r} is not supported here",
                                hint="use framework='Python' (PyTorch and TensorFlow scripts run with it too)")
-        if self.communicator not in COMMUNICATORS:
-            raise InvalidInput(f"communicator {self.communicator!r} is not one of {', '.join(COMMUNICATORS)}")
-        if (self.communicator != "None" or int(self.node_count) != 1) and self.distributed_job_config is None:
+        if self.distributed() is None and int(self.node_count) != 1:
             raise InvalidInput(
-                f"communicator={self.communicator!r} / node_count={self.node_count} need a distributed job here",
-                hint="pass ScriptRunConfig(distributed_job_config=PyTorchConfiguration(...)) or MpiConfiguration")
+                f"node_count={self.node_count} with communicator='None' needs a distributed job here",
+                hint="pass ScriptRunConfig(distributed_job_config=PyTorchConfiguration(...)) or MpiConfiguration, "
+                     "or set communicator ('IntelMpi', 'OpenMpi', 'ParameterServer', 'Nccl' or 'Gloo')")
         self.history.check()
         if self.data or self.data_references or self.output_data or self.source_directory_data_store:
             raise InvalidInput("run_config.data, data_references, output_data and source_directory_data_store are "
@@ -166,11 +184,73 @@ class RunConfiguration:
         body: dict[str, Any] = {"script": script, "arguments": arguments, "compute_target": target_name(self.target),
                                 "environment": self.environment_spec(),
                                 "max_run_duration_seconds": self.max_run_duration_seconds}
-        if self.distributed_job_config is not None:
+        distributed = self.distributed()
+        if distributed is not None:
             from jupyter_aml.sdk.config import distributed_payload
 
-            body.update(distributed_payload(self.distributed_job_config, int(self.node_count)))
+            body.update(distributed_payload(distributed, int(self.node_count)))
         return body
+
+    # -- distributed jobs ----------------------------------------------------------------------------
+    def distributed(self) -> DistributedConfiguration | None:
+        """The distributed job this configuration describes: ``distributed_job_config``, else the one v1's
+        ``communicator`` names (with the matching section and ``node_count``), else None. Settings that
+        contradict each other are refused, saying which."""
+        config = check_distributed(self.distributed_job_config)
+        communicator = self.communicator
+        if communicator not in COMMUNICATORS:
+            raise InvalidInput(f"communicator {communicator!r} is not one of {', '.join(COMMUNICATORS)}")
+        if config is not None:
+            self._agrees(config)
+            return config
+        if communicator == "None":
+            return None
+        nodes = int(self.node_count)
+        if communicator in MPI_COMMUNICATORS:
+            return MpiConfiguration(self.mpi.process_count_per_node, self._nodes(nodes, self.mpi.node_count, "mpi"))
+        if communicator == "ParameterServer":
+            if self.framework == "PyTorch":
+                raise InvalidInput("communicator 'ParameterServer' is TensorFlow's parameter-server training: "
+                                   "framework 'PyTorch' has no parameter servers",
+                                   hint="use communicator 'Gloo' or 'Nccl' for PyTorch, or framework 'TensorFlow'")
+            return TensorflowConfiguration(self.tensorflow.worker_count, self.tensorflow.parameter_server_count)
+        if self.framework == "TensorFlow":
+            raise InvalidInput(f"communicator {communicator!r} is a torch.distributed backend: framework "
+                               "'TensorFlow' does not use it", hint="use communicator 'ParameterServer' (TF_CONFIG), "
+                               "'IntelMpi' or 'OpenMpi' for TensorFlow, or framework 'PyTorch'")
+        section = self.pytorch.communication_backend
+        if section not in ("Nccl", communicator):  # "Nccl" is the section's default: the communicator decides
+            raise InvalidInput(f"communicator {communicator!r} and pytorch.communication_backend {section!r} disagree",
+                               hint="set the backend in one place")
+        nodes = self._nodes(nodes, self.pytorch.node_count, "pytorch")
+        return PyTorchConfiguration(communicator, self.pytorch.process_count, nodes)
+
+    def _nodes(self, nodes: int, section: int, name: str) -> int:
+        """``node_count`` of the run or of its v1 section (one of them left at 1); both set differently: refused."""
+        if nodes != 1 and section != 1 and nodes != section:
+            raise InvalidInput(f"node_count={nodes} and {name}.node_count={section} disagree",
+                               hint="set the number of nodes in one place")
+        return max(nodes, section)
+
+    def _agrees(self, config: DistributedConfiguration) -> None:
+        """A ``communicator`` or ``node_count`` set beside ``distributed_job_config`` must say the same thing."""
+        communicator = self.communicator
+        if isinstance(config, MpiConfiguration):
+            agreeing: tuple[str, ...] = MPI_COMMUNICATORS
+        elif isinstance(config, TensorflowConfiguration):
+            agreeing = ("ParameterServer",)
+        elif isinstance(config, PyTorchConfiguration):
+            agreeing = MPI_COMMUNICATORS if config.communication_backend == "Mpi" else (config.communication_backend,)
+        else:  # pragma: no cover - check_distributed admits these three only
+            agreeing = ()
+        if communicator != "None" and communicator not in agreeing:
+            raise InvalidInput(f"communicator {communicator!r} contradicts distributed_job_config={config!r}",
+                               hint="leave communicator at 'None': distributed_job_config decides"
+                                    + (f" (or set {', '.join(repr(a) for a in agreeing)})" if agreeing else ""))
+        nodes = int(self.node_count)
+        if not isinstance(config, TensorflowConfiguration) and nodes not in (1, config.node_count):
+            raise InvalidInput(f"node_count={nodes} contradicts distributed_job_config={config!r}",
+                               hint="set node_count on the distributed job configuration only")
 
     def __call__(self) -> dict[str, Any]:
         """``config.run_config()`` is the REST payload (jupyter-aml's own callers; v1 code reads attributes)."""

@@ -25,7 +25,7 @@ FOLDERS = (".azureml", "aml_config")  # v1's, and the older Workbench's
 KNOWN = {"script", "command", "arguments", "target", "framework", "communicator", "maxRunDurationSeconds",
          "nodeCount", "environment", "history", "docker", "data", "dataReferences", "outputData",
          "sourceDirectoryDataStore", "amlcompute", "environmentVariables", "credentialPassthrough",
-         "autoPrepareEnvironment"}
+         "autoPrepareEnvironment", "mpi", "tensorflow", "pytorch"}
 HEADER = "# A run configuration (Azure ML v1's format), written by jupyter-aml. RunConfiguration.load() reads it.\n"
 
 
@@ -82,6 +82,12 @@ def to_dict(config: RunConfiguration, conda_file: str | None = None) -> dict[str
                        "retainCluster": amlcompute.retain_cluster,
                        "clusterMaxNodeCount": amlcompute.cluster_max_node_count},
         "credentialPassthrough": config.credential_passthrough,
+        # the sections a communicator reads (RunConfiguration.distributed())
+        "mpi": {"processCountPerNode": config.mpi.process_count_per_node, "nodeCount": config.mpi.node_count},
+        "tensorflow": {"workerCount": config.tensorflow.worker_count,
+                       "parameterServerCount": config.tensorflow.parameter_server_count},
+        "pytorch": {"communicationBackend": config.pytorch.communication_backend,
+                    "processCount": config.pytorch.process_count, "nodeCount": config.pytorch.node_count},
         **config._extra,
     }
 
@@ -156,8 +162,28 @@ def from_dict(data: dict[str, Any], folder: Path, _path: str | None = None, _nam
     if config.amlcompute.cluster_max_node_count == 1 and not config.amlcompute.vm_size:
         config.amlcompute.cluster_max_node_count = None  # v1 writes 1 as the default
     config.credential_passthrough = bool(data.get("credentialPassthrough", False))
+    _distributed_sections(config, data)
     config._extra = {k: v for k, v in data.items() if k not in KNOWN}
     return config
+
+
+def _distributed_sections(config: RunConfiguration, data: dict[str, Any]) -> None:
+    """v1's ``mpi``, ``tensorflow`` and ``pytorch`` sections (``communicator`` says which one a run uses)."""
+    from jupyter_aml.sdk.distributed import MpiConfiguration, PyTorchConfiguration, TensorflowConfiguration
+
+    def number(section: dict[str, Any], key: str, default: int) -> int:
+        value = section.get(key)
+        return default if value in (None, "") else int(value)
+
+    mpi = data.get("mpi") or {}
+    config.mpi = MpiConfiguration(number(mpi, "processCountPerNode", 1), number(mpi, "nodeCount", 1))
+    tf = data.get("tensorflow") or {}
+    config.tensorflow = TensorflowConfiguration(number(tf, "workerCount", 1), number(tf, "parameterServerCount", 1))
+    torch = data.get("pytorch") or {}
+    processes = torch.get("processCount")
+    config.pytorch = PyTorchConfiguration(str(torch.get("communicationBackend") or "Nccl"),
+                                          None if processes in (None, "") else int(processes),
+                                          number(torch, "nodeCount", 1))
 
 
 def _environment(section: dict[str, Any], folder: Path) -> Environment:
