@@ -14,6 +14,7 @@ from jupyter_aml.cli.computes import compute_app
 from jupyter_aml.cli.environments import environment_app
 from jupyter_aml.cli.registry import endpoint_app, model_app
 from jupyter_aml.cli.runs import run_app, snapshot_app
+from jupyter_aml.cli.secrets import secret_app
 from jupyter_aml.cli.workspaces import experiment_app, workspace_app
 
 app = typer.Typer(
@@ -58,6 +59,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(environment_app, name="environment")
 app.add_typer(compute_app, name="compute")
 app.add_typer(endpoint_app, name="endpoint")
+app.add_typer(secret_app, name="secret")
 app.command("serve")(serve)
 command(app, "gc", options=("json", "url", "token"))(gc)
 
