@@ -190,6 +190,8 @@ class DockerInstanceBackend(ComputeBackend):
         return self.work_root
 
     def _check_image(self, client: Any) -> Any:
+        if (self.environment or {}).get("docker_base_dockerfile"):
+            return None  # the image is built from the environment's Dockerfile when the instance is created
         try:
             return client.images.get(self.image)
         except docker_sdk().errors.ImageNotFound:

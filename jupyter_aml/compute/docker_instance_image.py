@@ -1,6 +1,7 @@
 """A compute instance's image built from a registered environment (v1: an instance set up with an environment).
 
-``FROM`` the environment's ``docker_base_image`` (else the instance's image, else the default base), with the
+``FROM`` the image built from the environment's ``docker.base_dockerfile`` (compute/dockerfile_base.py, the image
+runs use too), else its ``docker_base_image`` (else the instance's image, else the default base), with the
 environment's pip requirements in a venv (``/opt/venv``, ``--system-site-packages`` so the base image's own
 packages stay importable, first on PATH so the instance's ``python3`` is the venv's) and its ``env_vars`` set.
 Steps are exec-form only: a base image needs its ``python3`` (with venv and ensurepip), not a shell. pip trusts
@@ -132,6 +133,17 @@ def instance_image(client: Any, environment: Mapping[str, Any], base: str, *, py
     per hash at a time in this process). Blocking: call it in a thread."""
     import docker.errors
 
+    from jupyter_aml.compute.dockerfile_base import DockerfileBuildFailed, dockerfile_text, ensure_dockerfile_image
+
+    text = dockerfile_text(environment, what)
+    if text is not None:
+        try:
+            base = ensure_dockerfile_image(client, text, what=what,
+                                           log=on_line if on_line is not None else lambda line: log.info("%s", line))
+        except DockerfileBuildFailed as exc:
+            raise ComputeUnavailable(f"{exc.message}" + (f"\n{exc.tail}" if exc.tail else ""),
+                                     hint="fix the environment's docker.base_dockerfile and create the instance "
+                                     "again") from None
     try:
         base_image = client.images.get(base)
     except docker.errors.ImageNotFound:

@@ -156,6 +156,24 @@ class DeploymentStore:
                 hint="use one of the installed compute types, or install the package that provides this one",
             )
 
+    @staticmethod
+    def _check_environment(compute_type: str, environment: dict[str, Any]) -> None:
+        """Docker settings the service's replicas cannot honour are refused, never ignored: a ``local`` service's
+        replicas are processes of this machine (a Docker service builds its image, base_dockerfile included)."""
+        if environment.get("docker_base_image") and environment.get("docker_base_dockerfile"):
+            raise InvalidInput("the environment names both docker.base_image and docker.base_dockerfile",
+                               hint="give one: the Dockerfile's FROM line names its base image")
+        if compute_type != "local":
+            return
+        docker = [name for name, key in (("docker.enabled=True", "docker_enabled"),
+                                         ("docker.base_dockerfile", "docker_base_dockerfile")) if environment.get(key)]
+        if docker:
+            raise InvalidInput(
+                f"a LocalWebservice runs its replicas as processes of this machine, not in Docker: the environment's "
+                f"{' and '.join(docker)} would be ignored",
+                hint="deploy it with AciWebservice.deploy_configuration() (a Docker container on this machine), or "
+                     "set env.docker.enabled = False and drop docker.base_dockerfile for a LocalWebservice")
+
     # -- create / update / finish --------------------------------------------------------------------------
     def create(self, workspace: str, spec: rm.DeploymentCreate, *, created_by: str = "") -> rm.Webservice:
         self._check_compute_type(spec.deployment_config.compute_type)
@@ -163,6 +181,7 @@ class DeploymentStore:
             ws = WorkspaceService.row(s, workspace)
             models = self._models(s, ws, spec.models)
             inference = self._inference(s, workspace, spec.inference_config)
+            self._check_environment(spec.deployment_config.compute_type, inference["environment"])
             now = utcnow()
             config = spec.deployment_config.model_dump(mode="json")
             primary_key, secondary_key = self.vault.new_pair()
@@ -233,6 +252,7 @@ class DeploymentStore:
                     if spec.inference_config is not None
                     else dict(row.inference_config)
                 )
+                self._check_environment(row.compute_type, inference["environment"])
                 if spec.replicas is not None:
                     config["replicas"] = spec.replicas
                 revision = row.revision + 1 if row.revision else 1

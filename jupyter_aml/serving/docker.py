@@ -5,8 +5,10 @@ scoring code, plus this installation's ``jupyter_aml`` package (for the replica 
 and is tagged ``jupyter-aml/score:<hash>`` where the hash covers all of it. The workspace records every
 image it built; an unchanged combination reuses its image without building. Nothing is pulled: the base
 image must exist in the engine (``$JUPYTER_AML_DOCKER_BASE_IMAGE``, else the environment's
-``docker_base_image``, else ``python:3.11-slim``). Containers publish the replica port on 127.0.0.1 and
-carry labels naming the workspace root and service, so leftovers of a crashed service are removed.
+``docker_base_image``, else ``python:3.11-slim``); an environment's ``docker.base_dockerfile`` is built first
+(compute/dockerfile_base.py: the same image runs use) and the scoring image is built FROM it. Containers
+publish the replica port on 127.0.0.1 and carry labels naming the workspace root and service, so leftovers of a
+crashed service are removed.
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ class DockerLauncher(ReplicaLauncher):
         client = _client()
         self._remove_leftovers(client, plan.workspace, plan.name)
         env_spec = plan.environment
-        base = os.environ.get("JUPYTER_AML_DOCKER_BASE_IMAGE") or env_spec.get("docker_base_image") or DEFAULT_BASE
+        base = self._base_image(client, plan, log)
         try:
             client.images.get(base)
         except Exception:
@@ -228,6 +230,26 @@ class DockerLauncher(ReplicaLauncher):
             "drain_seconds": min(60.0, int(config.get("scoring_timeout_ms", 60000)) / 1000),
         }
         return PreparedRevision(plan, rev_dir, env, replica_config, {"tag": tag, "image_id": digest})
+
+    @staticmethod
+    def _base_image(client: Any, plan: RevisionPlan, log: LogFn) -> str:
+        """The image the scoring image is built FROM: the one built from the environment's
+        ``docker.base_dockerfile`` when it has one, else ``$JUPYTER_AML_DOCKER_BASE_IMAGE``, the environment's
+        ``docker_base_image`` or the default."""
+        from jupyter_aml.compute.dockerfile_base import DockerfileBuildFailed, dockerfile_text, ensure_dockerfile_image
+        from jupyter_aml.errors import InvalidInput
+
+        env_spec = plan.environment
+        try:
+            text = dockerfile_text(env_spec, f"web service {plan.name!r}")
+            if text is not None:
+                return ensure_dockerfile_image(client, text, what=f"web service {plan.name!r}", log=log)
+        except InvalidInput as exc:
+            raise ReplicaFailed(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
+        except DockerfileBuildFailed as exc:
+            raise ReplicaFailed(f"{exc.message}\n{exc.tail}".rstrip()) from None
+        return str(os.environ.get("JUPYTER_AML_DOCKER_BASE_IMAGE") or env_spec.get("docker_base_image")
+                   or DEFAULT_BASE)
 
     def _remove_leftovers(self, client: Any, workspace: str, name: str, *, including_live: bool = False) -> None:
         """Containers of this service left by a workspace service that crashed (or, once the service has

@@ -430,3 +430,39 @@ def test_an_environment_builds_the_instance_image_once(make: Make, engine: Any, 
         assert "No matching distribution" in str(failing.error)  # pip's last lines
     finally:
         engine.images.remove(first.image, force=True)
+
+
+def test_an_environments_dockerfile_is_the_instance_images_base(make: Make, engine: Any) -> None:
+    """docker.base_dockerfile is built (nothing pulled; its FROM image is in the engine) and the instance's
+    image is built FROM it, not from the instance's own image; the registry records that base."""
+    from jupyter_aml.compute.dockerfile_base import dockerfile_tag
+
+    nonce = uuid.uuid4().hex
+    text = f"FROM {python_base_image(engine)}\nENV AML_DOCKERFILE_MARKER={nonce}\n"
+    environment = EnvironmentDefinition.model_validate({
+        "name": "from-dockerfile", "version": "1", "python": {"user_managed": True},
+        "docker_base_dockerfile": text}).model_dump(mode="json")
+    images: list[dict[str, Any]] = []
+    backend = make(image="jupyter-aml-test/not-this-one:1", environment=environment, on_image=images.append)
+
+    async def main() -> None:
+        await backend.check()  # the Dockerfile decides the base, not the instance's (missing) image
+        await backend.provision()
+        assert backend.state() == "Running", backend.error
+        await backend.shutdown()
+
+    try:
+        asyncio.run(main())
+        env = engine.images.get(backend.image).attrs["Config"]["Env"]
+        assert f"AML_DOCKERFILE_MARKER={nonce}" in env
+        assert images[0]["base_image"] == dockerfile_tag(text) and backend.image.startswith("jupyter-aml/instance:")
+        missing = EnvironmentDefinition.model_validate({
+            "name": "missing-from", "version": "1", "python": {"user_managed": True},
+            "docker_base_dockerfile": f"FROM jupyter-aml-test/no-such-image:{nonce[:8]}\n"}).model_dump(mode="json")
+        failing = make(name=f"{backend.name}m", environment=missing)
+        with pytest.raises(ComputeUnavailable, match=r"docker\.base_dockerfile"):
+            asyncio.run(failing.provision())
+        assert "nothing is pulled here" in str(failing.error)
+    finally:
+        engine.images.remove(backend.image, force=True)
+        engine.images.remove(dockerfile_tag(text), force=True)
