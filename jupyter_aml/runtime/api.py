@@ -355,6 +355,44 @@ class Api:
         return cast(T.ModelFileList, self._get("/workspaces/{workspace}/models/{name}/versions/{version}/files",
                                                workspace=ws, name=name, version=int(version)))
 
+    # -- datastores --------------------------------------------------------------------------------------
+    def list_datastores(self, ws: str) -> T.DatastoreList:
+        return cast(T.DatastoreList, self._get("/workspaces/{workspace}/datastores", workspace=ws))
+
+    def register_datastore(self, ws: str, body: T.DatastoreCreate) -> T.Datastore:
+        return cast(T.Datastore, self._post("/workspaces/{workspace}/datastores", body, workspace=ws))
+
+    def get_datastore(self, ws: str, name: str) -> T.Datastore:
+        return cast(T.Datastore, self._get("/workspaces/{workspace}/datastores/{name}", workspace=ws, name=name))
+
+    def delete_datastore(self, ws: str, name: str) -> None:
+        self._delete("/workspaces/{workspace}/datastores/{name}", workspace=ws, name=name)
+
+    def set_default_datastore(self, ws: str, name: str) -> T.Datastore:
+        return cast(T.Datastore, self._post("/workspaces/{workspace}/datastores/{name}/default", workspace=ws,
+                                            name=name))
+
+    def datastore_location(self, ws: str, name: str) -> T.StorageLocation:
+        """The fsspec location with credentials (``datastores/listsecrets``: a recorded secret read)."""
+        return cast(T.StorageLocation, self._get("/workspaces/{workspace}/datastores/{name}/location",
+                                                 workspace=ws, name=name))
+
+    def datastore_files(self, ws: str, name: str, pattern: str = "") -> T.DatastoreFileList:
+        return cast(T.DatastoreFileList, self._get("/workspaces/{workspace}/datastores/{name}/files",
+                                                   _query(pattern=pattern), workspace=ws, name=name))
+
+    def upload_datastore_file(self, ws: str, name: str, path: str, file: str | os.PathLike[str] | IO[bytes], *,
+                              overwrite: bool = False) -> T.DatastoreUpload:
+        target = build_path("/workspaces/{workspace}/datastores/{name}/file", workspace=ws, name=name)
+        return cast(T.DatastoreUpload, self.http.request(
+            "PUT", target, file=file, params={"path": path, "overwrite": "true" if overwrite else "false"},
+            content_type="application/octet-stream"))
+
+    def download_datastore_file(self, ws: str, name: str, path: str,
+                                target: str | os.PathLike[str] | IO[bytes]) -> int:
+        source = build_path("/workspaces/{workspace}/datastores/{name}/file", workspace=ws, name=name)
+        return self.http.stream_download(source, target, params={"path": path})
+
     # -- datasets ----------------------------------------------------------------------------------------
     def register_dataset(self, ws: str, body: T.DatasetCreate) -> T.Dataset:
         return cast(T.Dataset, self._post("/workspaces/{workspace}/datasets", body, workspace=ws))

@@ -14,6 +14,8 @@ from jupyter_aml.sdk.compute import (
     ScaleSettings,
 )
 from jupyter_aml.sdk.config import ScriptRunConfig
+from jupyter_aml.sdk.datapath import DataPath
+from jupyter_aml.sdk.datastore import Datastore
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.experiment import Experiment, ViewType
 from jupyter_aml.sdk.keyvault import Keyvault
@@ -58,6 +60,8 @@ __all__ = [
     "ComputeTarget",
     "ComputeTargetException",
     "ComputeTargetProvisioningConfiguration",
+    "DataPath",
+    "Datastore",
     "DockerConfiguration",
     "DockerWebservice",
     "Environment",

@@ -18,6 +18,7 @@ from jupyter_aml.sdk.queries import WorkspaceQueries
 from jupyter_aml.sdk.sharing import WorkspaceSharing
 
 if TYPE_CHECKING:
+    from jupyter_aml.sdk.datastore import AbstractDatastore
     from jupyter_aml.sdk.environment import Environment
     from jupyter_aml.sdk.experiment import Experiment
     from jupyter_aml.sdk.keyvault import Keyvault
@@ -314,6 +315,23 @@ class Workspace(WorkspaceQueries, WorkspaceSharing):
         from jupyter_aml.sdk.webservice import Webservice
 
         return {w.name: w for w in Webservice.list(self)}
+
+    @property
+    def datastores(self) -> dict[str, AbstractDatastore]:
+        """Name -> each datastore of the workspace (workspaceblobstore among them), as v1."""
+        from jupyter_aml.sdk.datastore import Datastore
+
+        return {d.name: d for d in Datastore.list(self)}
+
+    def get_default_datastore(self) -> AbstractDatastore:
+        """The default datastore: workspaceblobstore, the workspace's own storage, until another is set."""
+        from jupyter_aml.sdk.datastore import Datastore
+
+        return Datastore.get_default(self)
+
+    def set_default_datastore(self, name: str) -> None:
+        """Make the named datastore the default (v1's Workspace.set_default_datastore)."""
+        self._api.set_default_datastore(self.name, name)
 
     def get_default_keyvault(self) -> Keyvault:
         """The workspace's key vault, as v1 (one per workspace): ``kv.set_secret(name, value)``."""
