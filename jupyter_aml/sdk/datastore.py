@@ -57,6 +57,15 @@ class AbstractDatastore:
     def description(self) -> str:
         return str(self._record.get("description") or "")
 
+    @property
+    def location(self) -> str:
+        """Where the files are, without credentials: the folder, ``s3://bucket/prefix``, ``abfs://container``."""
+        return str(self._record.get("location") or "")
+
+    def get_details(self) -> dict[str, Any]:
+        """The datastore's record as the service keeps it (never its credentials)."""
+        return {k: v for k, v in self._record.items() if v is not None}
+
     def set_as_default(self) -> None:
         """Make this the workspace's default datastore (``ws.get_default_datastore()``)."""
         self._record = dict(self.workspace._api.set_default_datastore(self.workspace.name, self.name))
