@@ -132,9 +132,14 @@ class Source:
     display: str
 
 
-def read_table(sources: Sequence[Source], options: ReaderOptions, *, limit: int | None = None) -> pa.Table:
-    """All ``sources`` as one table, in order. ``limit`` stops after that many rows (previews)."""
+def read_table(sources: Sequence[Source], options: ReaderOptions, *, limit: int | None = None,
+               on_error: str = "fail") -> pa.Table:
+    """All ``sources`` as one table, in order. ``limit`` stops after that many rows (previews). ``on_error``
+    is v1's ``to_pandas_dataframe(on_error=)``: 'fail' raises on a value that does not convert to its column's
+    type (naming file and line), 'null' reads it as a missing value. A row that does not parse always fails."""
     options.check()
+    if on_error not in ("fail", "null"):
+        raise InvalidInput(f"on_error {on_error!r} must be 'null' or 'fail'")
     if not sources:
         raise InvalidInput("the dataset points at no files")
     tables: list[pa.Table] = []
@@ -142,7 +147,7 @@ def read_table(sources: Sequence[Source], options: ReaderOptions, *, limit: int 
     first_names: list[str] | None = None
     partitions = PartitionFormat(options.partition_format) if options.partition_format else None
     for index, src in enumerate(sources):
-        table = _read_one(src, options, index=index, first_names=first_names)
+        table = _read_one(src, options, index=index, first_names=first_names, lenient=on_error == "null")
         if index == 0:
             first_names = list(table.column_names)
         if partitions is not None:
@@ -177,13 +182,14 @@ def _concat(tables: list[pa.Table], sources: Sequence[Source], options: ReaderOp
                            hint="set the column's type with set_column_types") from None
 
 
-def _read_one(src: Source, options: ReaderOptions, *, index: int, first_names: list[str] | None) -> pa.Table:
+def _read_one(src: Source, options: ReaderOptions, *, index: int, first_names: list[str] | None,
+              lenient: bool = False) -> pa.Table:
     try:
         if options.format == "parquet":
             return _cast(_read_parquet(src), options, src)
         if options.format == "json_lines":
             return _cast(_read_json_lines(src, options), options, src)
-        return _read_delimited(src, options, index=index, first_names=first_names)
+        return _read_delimited(src, options, index=index, first_names=first_names, lenient=lenient)
     except FileNotFoundError:
         raise InvalidInput(f"{src.display} is not there any more",
                            hint="the dataset references files in place; restore the file or register again") from None
@@ -299,7 +305,8 @@ def _first_row(src: Source, options: ReaderOptions) -> list[str]:
         return next(reader, [])
 
 
-def _read_delimited(src: Source, options: ReaderOptions, *, index: int, first_names: list[str] | None) -> pa.Table:
+def _read_delimited(src: Source, options: ReaderOptions, *, index: int, first_names: list[str] | None,
+                    lenient: bool = False) -> pa.Table:
     has_header = options.header in ("ALL_FILES_HAVE_SAME_HEADERS", "COMBINE_ALL_FILES_HEADERS") or (
         options.header == "ONLY_FIRST_FILE_HAS_HEADERS" and index == 0)
     names: list[str] | None = None
@@ -322,15 +329,50 @@ def _read_delimited(src: Source, options: ReaderOptions, *, index: int, first_na
         quoted_strings_can_be_null=not options.empty_as_string,
         timestamp_parsers=timestamp_formats or None,
     )
-    try:
-        table = pacsv.read_csv(_open(src), read_options=read, parse_options=parse, convert_options=convert)
-    except pa.ArrowInvalid as exc:
-        raise _located(src, options, read, parse, convert, exc) from None
+    as_text: dict[str, pa.DataType] = {}  # lenient: columns with a value that did not convert, by target type
+    while True:
+        try:
+            table = pacsv.read_csv(_open(src), read_options=read, parse_options=parse, convert_options=convert)
+            break
+        except pa.ArrowInvalid as exc:
+            failed = _CONVERSION.search(str(exc)) if lenient else None
+            header = names or _first_row(src, options)
+            if failed is None or int(failed.group(1)) >= len(header) or header[int(failed.group(1))] in as_text:
+                raise _located(src, options, read, parse, convert, exc) from None
+            name = header[int(failed.group(1))]
+            as_text[name] = column_types.get(name) or _ARROW_NAMES.get(failed.group(2), pa.string())
+            column_types[name] = pa.string()
+            convert.column_types = column_types
+    for name, target in as_text.items():
+        position = table.column_names.index(name)
+        table = table.set_column(position, name, _coerce(table.column(name), target))
     missing = [n for n in options.set_column_types if n not in table.column_names]
     if missing:
         raise InvalidInput(f"set_column_types names {missing}, which {src.display} does not have",
                            hint="its columns are " + ", ".join(table.column_names))
     return table
+
+
+_ARROW_NAMES = {"int64": pa.int64(), "double": pa.float64(), "bool": pa.bool_(), "timestamp[s]": pa.timestamp("s"),
+                "timestamp[us]": pa.timestamp("us"), "timestamp[ns]": pa.timestamp("ns")}
+
+
+def _coerce(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    """Text to ``target``, a value that does not convert becoming null (v1's on_error='null')."""
+    import pandas as pd
+
+    series = column.to_pandas()
+    if pa.types.is_integer(target) or pa.types.is_floating(target):
+        numbers = pd.to_numeric(series, errors="coerce")
+        if pa.types.is_integer(target):
+            numbers = numbers.where(numbers.isna() | (numbers % 1 == 0)).astype("Int64")
+        return pa.chunked_array([pa.array(numbers, type=target, from_pandas=True)])
+    if pa.types.is_timestamp(target):
+        return pa.chunked_array([pa.array(pd.to_datetime(series, errors="coerce"), from_pandas=True)]).cast(target)
+    if pa.types.is_boolean(target):
+        mapped = series.str.lower().map({"true": True, "false": False, "1": True, "0": False})
+        return pa.chunked_array([pa.array(mapped, type=target, from_pandas=True)])
+    return column
 
 
 _CONVERSION = re.compile(r"In CSV column #(\d+): .*?CSV conversion error to (\S+): invalid value '(.*)'", re.S)

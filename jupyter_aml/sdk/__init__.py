@@ -15,6 +15,7 @@ from jupyter_aml.sdk.compute import (
 )
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.datapath import DataPath
+from jupyter_aml.sdk.dataset import Dataset, DataType, FileDataset, TabularDataset
 from jupyter_aml.sdk.datastore import Datastore
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.experiment import Experiment, ViewType
@@ -61,12 +62,15 @@ __all__ = [
     "ComputeTargetException",
     "ComputeTargetProvisioningConfiguration",
     "DataPath",
+    "DataType",
+    "Dataset",
     "Datastore",
     "DockerConfiguration",
     "DockerWebservice",
     "Environment",
     "Experiment",
     "ExperimentSummary",
+    "FileDataset",
     "InferenceConfig",
     "Keyvault",
     "LocalWebservice",
@@ -81,6 +85,7 @@ __all__ = [
     "ScaleSettings",
     "ScriptRun",
     "ScriptRunConfig",
+    "TabularDataset",
     "ViewType",
     "Webservice",
     "Workspace",

@@ -18,6 +18,7 @@ from jupyter_aml.sdk.queries import WorkspaceQueries
 from jupyter_aml.sdk.sharing import WorkspaceSharing
 
 if TYPE_CHECKING:
+    from jupyter_aml.sdk.dataset_base import AbstractDataset
     from jupyter_aml.sdk.datastore import AbstractDatastore
     from jupyter_aml.sdk.environment import Environment
     from jupyter_aml.sdk.experiment import Experiment
@@ -308,6 +309,13 @@ class Workspace(WorkspaceQueries, WorkspaceSharing):
         from jupyter_aml.sdk.model import Model
 
         return {m.name: m for m in Model.list(self, latest=True)}
+
+    @property
+    def datasets(self) -> dict[str, AbstractDataset]:
+        """Name -> the latest version of each registered dataset, as v1."""
+        from jupyter_aml.sdk.dataset_base import AbstractDataset
+
+        return AbstractDataset.get_all(self)
 
     @property
     def webservices(self) -> dict[str, Webservice]:

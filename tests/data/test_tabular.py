@@ -218,3 +218,13 @@ def test_to_pandas_matches_pandas(tmp_path: Path) -> None:
     pd.DataFrame({"a": range(1000), "b": [i / 3 for i in range(1000)]}).to_csv(f, index=False)
     ours = read_table([src(f)], opts()).to_pandas()
     pd.testing.assert_frame_equal(ours, pd.read_csv(f))
+
+
+def test_on_error_null_reads_bad_values_as_missing(tmp_path: Path) -> None:
+    f = tmp_path / "typed.csv"
+    f.write_text("a,b,c\n1,2,x\n3,oops,y\n5,6,z\n")
+    table = read_table([src(f)], opts(set_column_types={"b": {"type": "long"}}), on_error="null")
+    assert table.column("b").to_pylist() == [2, None, 6] and str(table.schema.field("b").type) == "int64"
+    assert table.column("c").to_pylist() == ["x", "y", "z"]
+    with pytest.raises(InvalidInput, match="line 3"):
+        read_table([src(f)], opts(set_column_types={"b": {"type": "long"}}), on_error="fail")

@@ -6,7 +6,8 @@ from azureml.core._lazy import resolve, shim_version
 
 # "1.61.0+jupyter.aml.<jupyter-aml version>": the v1 API level, then what this is (docs/v1-compatibility.md)
 VERSION = __version__ = shim_version()
-__all__ = ["ComputeTarget", "Datastore", "Environment", "Experiment", "InferenceConfig", "Keyvault", "Model", "Run",
+__all__ = ["ComputeTarget", "Dataset", "Datastore", "Environment", "Experiment", "InferenceConfig", "Keyvault",
+           "Model", "Run",
            "RunConfiguration", "ScriptRun", "ScriptRunConfig", "Workspace"]
 
 
