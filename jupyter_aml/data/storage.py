@@ -148,11 +148,18 @@ def _scrub(text: str, loc: StoreLocation) -> str:
     return text
 
 
-def _secret_values(options: Any) -> Iterator[str]:
+_SECRET_OPTIONS = frozenset({
+    "key", "secret", "token", "password", "account_key", "sas_token", "connection_string", "client_secret",
+    "credential", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "session_token",
+})
+
+
+def _secret_values(options: Any, secret: bool = False) -> Iterator[str]:
+    """The credential values among fsspec options (the endpoint or region stay readable in errors)."""
     if isinstance(options, dict):
-        for value in options.values():
-            yield from _secret_values(value)
-    elif isinstance(options, str) and len(options) >= 4:
+        for name, value in options.items():
+            yield from _secret_values(value, secret or str(name).lower() in _SECRET_OPTIONS)
+    elif secret and isinstance(options, str) and len(options) >= 4:  # shorter ones would mangle every message
         yield options
 
 
@@ -380,8 +387,15 @@ def exists(loc: StoreLocation, relative: str) -> bool:
 
 def probe(loc: StoreLocation) -> None:
     """List the root once, so that wrong credentials or a wrong address fail here (at registration), with an
-    error that names the store and never the secret. A local folder must exist and be a folder."""
+    error that names the store and never the secret. A local folder must exist and be a folder. An object
+    store is asked with few retries and short timeouts: a wrong address fails in seconds, not minutes."""
+    if loc.protocol == "s3":
+        config = {"connect_timeout": 5, "read_timeout": 20, "retries": {"max_attempts": 2},
+                  **(loc.options.get("config_kwargs") or {})}
+        loc = StoreLocation(loc.protocol, loc.root, {**loc.options, "config_kwargs": config})
     fs = filesystem(loc)
+    if loc.protocol == "s3":
+        fs.retries = 1  # s3fs's own retries, on top of botocore's (an instance for probes only: its options differ)
     root = _root(loc)
     with _translated(loc, f"checking datastore {loc.describe()}"):
         if loc.protocol == "file":
