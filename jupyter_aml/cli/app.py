@@ -11,6 +11,7 @@ from jupyter_aml.cli import sharing as _sharing  # noqa: F401 - registers `aml w
 from jupyter_aml.cli._common import command
 from jupyter_aml.cli.admin import db_app, gc, serve, token_app
 from jupyter_aml.cli.computes import compute_app
+from jupyter_aml.cli.datasets import dataset_app
 from jupyter_aml.cli.datastores import datastore_app
 from jupyter_aml.cli.environments import environment_app
 from jupyter_aml.cli.registry import endpoint_app, model_app
@@ -62,6 +63,7 @@ app.add_typer(compute_app, name="compute")
 app.add_typer(endpoint_app, name="endpoint")
 app.add_typer(secret_app, name="secret")
 app.add_typer(datastore_app, name="datastore")
+app.add_typer(dataset_app, name="dataset")
 app.command("serve")(serve)
 command(app, "gc", options=("json", "url", "token"))(gc)
 

@@ -172,6 +172,18 @@ class AbstractDataset:
 
         return sources.resolve(self._definition["paths"], self._location_of())
 
+    def preview(self, rows: int = 20) -> dict[str, Any]:
+        """jupyter-aml: the first rows (a file dataset: its first files) as ``{"columns", "rows"}``; read by the
+        service for a registered version (what the studio shows), here for an unregistered dataset."""
+        if self._registration is not None and self._workspace is not None:
+            body = self._workspace._api.dataset_preview(self._workspace.name, self._registration["name"],
+                                                        self._registration["version"], rows=rows)
+            return {"columns": list(body["columns"]), "rows": list(body["rows"])}
+        return self._local_preview(rows)
+
+    def _local_preview(self, rows: int) -> dict[str, Any]:
+        raise NotImplementedError
+
     # -- registering -----------------------------------------------------------------------------------------
     def register(self: D, workspace: Workspace, name: str, description: str | None = None,
                  tags: dict[str, str] | None = None, create_new_version: bool = False) -> D:

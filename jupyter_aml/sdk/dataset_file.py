@@ -69,6 +69,11 @@ class FileDataset(AbstractDataset):
             out.append((f, rel))
         return out
 
+    def _local_preview(self, rows: int) -> dict[str, Any]:
+        files = self._files()[:rows]
+        return {"columns": [{"name": "Path", "type": "string"}, {"name": "Size", "type": "long"}],
+                "rows": [[f.display, f.info.size] for f, _ in files]}
+
     def to_path(self) -> list[str]:
         """v1: the files' paths as a download or mount lays them out, each starting with '/'."""
         return ["/" + rel for _, rel in self._files()]

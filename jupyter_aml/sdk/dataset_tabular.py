@@ -133,6 +133,12 @@ class TabularDataset(AbstractDataset):
             raise InvalidInput("ds[...] takes a column name, for filter expressions")
         return column(name)
 
+    def _local_preview(self, rows: int) -> dict[str, Any]:
+        from jupyter_aml.data.profile import preview
+
+        body = preview(self._table(limit=rows), rows)
+        return {"columns": body["columns"], "rows": body["rows"]}
+
     # -- profile ---------------------------------------------------------------------------------------------
     def get_profile(self, workspace: Workspace | None = None) -> DatasetProfile:
         """A registered version's profile from the service (computed once per version); an unregistered
