@@ -177,3 +177,28 @@ def test_deleting_a_workspace_deletes_its_vault(service: AMLService) -> None:
     with service.db.session() as s:
         s.execute(text("DELETE FROM workspaces WHERE name = 'b'"))
     assert all(name != "k" for name, _ in stored(service))
+
+
+def test_concurrent_sets_of_a_new_name_make_one_secret(service: AMLService) -> None:
+    """Writers racing to create the same name: each succeeds (the loser of the insert replaces), one row."""
+    import threading
+
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def put(i: int) -> None:
+        barrier.wait()
+        try:
+            service.keyvault.set_secret("a", "raced", f"value-{i}", actor=f"w{i}")
+        except BaseException as exc:  # collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert service.keyvault.list_secrets("a") == ["raced"] and len(stored(service)) == 1
+    assert service.keyvault.get_secret("a", "raced") in {f"value-{i}" for i in range(6)}
+    assert sum(a == "secrets/write" for _, a, _ in activity(service)) == 6
