@@ -84,6 +84,12 @@ def test_an_s3_datastore(service, s3_server: S3Server, s3_bucket: str, tmp_path:
                               endpoint_url=s3_server.endpoint_url, region=s3_server.region)
     assert "lake" in str(info.value) and secret not in str(info.value)
     assert sorted(ws.datastores) == ["workspaceblobstore"]
+    # no file the service wrote (its database and WAL, its log, blobs) holds either secret in plain text
+    needles = (s3_server.secret_key.encode(), secret.encode())
+    searched = [p for p in service.root.rglob("*") if p.is_file() and not p.is_symlink()]
+    assert "service.log" in {p.name for p in searched}
+    assert [p for p in searched if any(n in p.read_bytes() for n in needles)] == []
+    assert any(s3_bucket.encode() in p.read_bytes() for p in searched)  # the search reaches the datastore's record
 
 
 def test_a_local_datastore(service, tmp_path: Path) -> None:  # noqa: F811
