@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core.keyvault_models import MAX_BATCH, MAX_VALUE_CHARS
-from jupyter_aml.core.secretbox import SecretBox
+from jupyter_aml.core.secretbox import KEY_FILE, MASTER_KEY_ENV, SecretBox, SecretUnreadable
 from jupyter_aml.core.workspaces import WorkspaceService, utcnow
 from jupyter_aml.errors import InvalidInput, NotFound
 from jupyter_aml.store.db import Store
@@ -168,7 +168,7 @@ class KeyVault:
         with self.db.session() as s:
             ws = WorkspaceService.row(s, workspace)
             rows = self._rows(s, ws.id, workspace, wanted, missing_ok=missing_ok)
-            values = {name: self.box.open(rows[name.lower()].value) if name.lower() in rows else None
+            values = {name: self._open(workspace, rows[name.lower()]) if name.lower() in rows else None
                       for name in wanted}
             for row in rows.values():  # one row per secret read, however many spellings asked for it
                 s.add(_activity(workspace, who, "secrets/getvalue", row.name))
@@ -184,6 +184,17 @@ class KeyVault:
                             .where(SecretRow.workspace_id == ws.id, SecretRow.name_key == key)) == 1
 
     # -- helpers ------------------------------------------------------------------------------------------
+    def _open(self, workspace: str, row: SecretRow) -> str:
+        try:
+            return self.box.open(row.value)
+        except SecretUnreadable as exc:
+            raise SecretUnreadable(
+                f"secret {row.name!r} of workspace {workspace!r} was sealed with another master key: the master key "
+                f"({self.box.source}) changed since it was set",
+                hint=f"restore the master key it was sealed with (your backup of <root>/{KEY_FILE}, or the old "
+                f"${MASTER_KEY_ENV}) and restart; if that key is lost, set the secret again (set_secret replaces it)",
+            ) from exc.__cause__
+
     @staticmethod
     def _names(names: Iterable[str], what: str) -> list[str]:
         if isinstance(names, str):
