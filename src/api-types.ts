@@ -339,6 +339,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/datasets/{name}/lineage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The runs that read or wrote a dataset's versions */
+    get: operations['get_workspaces_workspace_datasets_name_lineage'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/workspaces/{workspace}/datasets/{name}/versions': {
     parameters: {
       query?: never;
@@ -1071,6 +1088,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/runs/{run_id}/inputs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A run's input datasets: each version, how the script gets it, and the files to lay out */
+    get: operations['get_workspaces_workspace_runs_run_id_inputs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/runs/{run_id}/inputs/{name}/file': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Download one file of a run's mounted or downloaded input, read from its datastore */
+    get: operations['get_workspaces_workspace_runs_run_id_inputs_name_file'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/workspaces/{workspace}/runs/{run_id}/journal': {
     parameters: {
       query?: never;
@@ -1082,6 +1133,23 @@ export interface paths {
     put?: never;
     /** Ship journal records (idempotent by seq) */
     post: operations['post_workspaces_workspace_runs_run_id_journal'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/runs/{run_id}/lineage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The dataset versions a run read and wrote */
+    get: operations['get_workspaces_workspace_runs_run_id_lineage'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1202,6 +1270,23 @@ export interface paths {
     put?: never;
     /** Register a file or folder of this run as a model version (lineage to the run) */
     post: operations['post_workspaces_workspace_runs_run_id_models'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/runs/{run_id}/outputs/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Copy the uploaded files of a run's output to its destination on the datastore */
+    post: operations['post_workspaces_workspace_runs_run_id_outputs_name'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1891,6 +1976,62 @@ export interface components {
       name?: string | null;
       /** Pip */
       pip?: string[];
+    };
+    /**
+     * DataInput
+     * @description A registered dataset a run reads (v1's ``dataset.as_named_input(name).as_mount()``): the agent lays its
+     *     files out on the target before the script starts (``mount``/``download``), or the script reads it itself
+     *     (``direct``: ``run.input_datasets[name]`` is the dataset).
+     */
+    DataInput: {
+      /** Dataset Id */
+      dataset_id: string;
+      /**
+       * Mode
+       * @default direct
+       * @enum {string}
+       */
+      mode?: 'mount' | 'download' | 'direct';
+      /** Name */
+      name: string;
+      /**
+       * Path On Compute
+       * @default null
+       */
+      path_on_compute?: string | null;
+    };
+    /**
+     * DataOutput
+     * @description A folder a run writes (v1's ``OutputFileDatasetConfig``), copied to ``destination`` on a datastore when
+     *     the run ends (``{run-id}`` and ``{output-name}`` are filled in) and registered as a file dataset if asked.
+     */
+    DataOutput: {
+      /**
+       * Datastore
+       * @default workspaceblobstore
+       */
+      datastore?: string;
+      /** Name */
+      name: string;
+      /**
+       * Path
+       * @default dataset/{run-id}/{output-name}
+       */
+      path?: string;
+      /**
+       * Register Description
+       * @default
+       */
+      register_description?: string;
+      /**
+       * Register Name
+       * @default null
+       */
+      register_name?: string | null;
+      /** Register Tags */
+      register_tags?: {
+        [key: string]: string | number | boolean | null;
+      };
     };
     /** Dataset */
     Dataset: {
@@ -2877,6 +3018,32 @@ export interface components {
       seq: number | null;
     };
     /**
+     * LineageEntry
+     * @description A dataset version a run read (``input``) or wrote (``output``), under the run's name for it.
+     */
+    LineageEntry: {
+      /** Dataset Id */
+      dataset_id: string;
+      /** Dataset Name */
+      dataset_name: string;
+      /** Dataset Version */
+      dataset_version: number;
+      /**
+       * Direction
+       * @enum {string}
+       */
+      direction: 'input' | 'output';
+      /** Name */
+      name: string;
+      /** Run Id */
+      run_id: string;
+    };
+    /** LineageList */
+    LineageList: {
+      /** Items */
+      items: components['schemas']['LineageEntry'][];
+    };
+    /**
      * LocalDatastoreCreate
      * @description A folder on the service's machine: absolute, existing (or made with create_if_not_exists).
      */
@@ -3623,11 +3790,15 @@ export interface components {
       /** @default null */
       distributed?: components['schemas']['DistributedConfig'] | null;
       environment?: components['schemas']['EnvironmentSpec'];
+      /** Inputs */
+      inputs?: components['schemas']['DataInput'][];
       /**
        * Max Run Duration Seconds
        * @default null
        */
       max_run_duration_seconds?: number | null;
+      /** Outputs */
+      outputs?: components['schemas']['DataOutput'][];
       /** Script */
       script: string;
     };
@@ -3719,6 +3890,50 @@ export interface components {
       /** Files */
       files: components['schemas']['RunFile'][];
     };
+    /**
+     * RunInput
+     * @description One dataset a run reads: which version, how, and (for ``mount``/``download``) its files.
+     */
+    RunInput: {
+      dataset: components['schemas']['Dataset'];
+      /** Dataset Id */
+      dataset_id: string;
+      /** Dataset Name */
+      dataset_name: string;
+      /** Dataset Version */
+      dataset_version: number;
+      /** Files */
+      files?: components['schemas']['RunInputFile'][];
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: 'file' | 'tabular';
+      /**
+       * Mode
+       * @enum {string}
+       */
+      mode: 'mount' | 'download' | 'direct';
+      /** Name */
+      name: string;
+      /**
+       * Path On Compute
+       * @default null
+       */
+      path_on_compute?: string | null;
+    };
+    /** RunInputFile */
+    RunInputFile: {
+      /** Path */
+      path: string;
+      /** Size */
+      size: number;
+    };
+    /** RunInputList */
+    RunInputList: {
+      /** Items */
+      items: components['schemas']['RunInput'][];
+    };
     /** RunList */
     RunList: {
       /** Items */
@@ -3767,6 +3982,25 @@ export interface components {
       tags?: {
         [key: string]: string | number | boolean | null;
       };
+    };
+    /**
+     * RunOutputFiles
+     * @description The files a run wrote into an output's folder, already uploaded as blobs (as ``./outputs`` is).
+     */
+    RunOutputFiles: {
+      /** Files */
+      files: components['schemas']['RunFile'][];
+    };
+    /** RunOutputWritten */
+    RunOutputWritten: {
+      /** Datastore */
+      datastore: string;
+      /** Files */
+      files: number;
+      /** Name */
+      name: string;
+      /** Path */
+      path: string;
     };
     /** RunPage */
     RunPage: {
@@ -6936,6 +7170,110 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['DatasetDeleted'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_datasets_name_lineage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LineageList'];
         };
       };
       /** @description bad input: the message names the field and what it must be */
@@ -13400,6 +13738,218 @@ export interface operations {
       };
     };
   };
+  get_workspaces_workspace_runs_run_id_inputs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunInputList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_runs_run_id_inputs_name_file: {
+    parameters: {
+      query: {
+        /** @description the file's path in the input's layout */
+        path: string;
+      };
+      header?: never;
+      path: {
+        name: string;
+        run_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': unknown;
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   post_workspaces_workspace_runs_run_id_journal: {
     parameters: {
       query?: never;
@@ -13423,6 +13973,110 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['JournalAck'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_runs_run_id_lineage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LineageList'];
         };
       };
       /** @description bad input: the message names the field and what it must be */
@@ -14283,6 +14937,115 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Model'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_runs_run_id_outputs_name: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        run_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RunOutputFiles'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunOutputWritten'];
         };
       };
       /** @description bad input: the message names the field and what it must be */

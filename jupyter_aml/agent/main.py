@@ -42,6 +42,7 @@ from jupyter_aml.statuses import TERMINAL_STATUSES
 from . import distributed as D
 from .config import AGENT_LOG_STREAM, AgentConfig
 from .container import ContainerRun, exit_message
+from .datasets import RunDatasets
 from .outputs import OUTPUT_DIRS, upload_outputs
 from .procs import kill_run_processes
 from .ranks import RankRunner
@@ -92,6 +93,7 @@ class Agent:
         self._std_lock = threading.Lock()
         self.container: ContainerRun | None = None  # when the script runs in Docker
         self.ranks: RankRunner | None = None  # a distributed run's processes on this node (agent/ranks.py)
+        self.datasets: RunDatasets | None = None  # the run's inputs and outputs (agent/datasets.py)
 
     # -- helpers ---------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -188,11 +190,14 @@ class Agent:
             prepared = prepare_environment(spec, cfg.env_cache, log=self.say, cancel=self.cancel_event,
                                            builder=cfg.builder)
         self._check_cancel()
+        self.datasets = RunDatasets(self.api, cfg.workspace, cfg.run_id, cfg.run_dir, self.wd, self.say)
+        self.datasets.prepare(run_config, self._deadline(cfg.connect_timeout), self.cancel_event.is_set)
+        self._check_cancel()
         self.set_status("Starting")
         script = run_config.get("script")
         if not script:
             raise EnvBuildError("run_config.script is missing")
-        args = [str(script), *[str(a) for a in run_config.get("arguments") or []]]
+        args = [str(script), *self.datasets.arguments([str(a) for a in run_config.get("arguments") or []])]
         if str(script).endswith(".ipynb"):  # a notebook is executed by nbclient: agent/notebook.py
             args[0:1] = ["-m", "jupyter_aml.agent.notebook", str(script)]
         if layout is not None and (self.container is not None or args[0] == "-m"):
@@ -244,6 +249,8 @@ class Agent:
             env.pop(name, None)
         env.update(spec_vars)
         env[E.JOURNAL] = str(self.cfg.journal)
+        if self.datasets is not None:
+            env.update(self.datasets.variables())
         env["PYTHONUNBUFFERED"] = "1"
         self.cfg.journal.parent.mkdir(parents=True, exist_ok=True)
         return env
@@ -387,6 +394,13 @@ class Agent:
                                extra=self.ranks.log_files() if self.ranks is not None else ())
             except (AMLError, OSError) as exc:
                 self.say(f"uploading outputs failed: {exc}")
+            if self.datasets is not None and self.datasets.outputs and not canceled:
+                try:
+                    self.datasets.upload_outputs(deadline)
+                except (AMLError, OSError) as exc:
+                    self.say(f"writing the output datasets failed: {exc}")
+                    if status == "Completed":  # a run whose outputs did not land did not complete
+                        status, error = "Failed", {"message": f"writing the output datasets failed: {exc}"}
         self.heartbeat.stop()
         if cfg.node_rank:  # node 0 reports the run's status (it heard this node's outcome: agent/gang.py)
             self.say(f"node {cfg.node_rank} done: {status}" + (f" ({error['message']})" if error else ""))

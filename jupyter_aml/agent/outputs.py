@@ -59,25 +59,19 @@ def sha256_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def upload_outputs(api: Api, workspace: str, run_id: str, wd: Path, deadline: float,
-                   log: Callable[[str], None] | None = None, *, dirs: Iterable[str] = OUTPUT_DIRS,
-                   extra: Iterable[tuple[str, Path]] = ()) -> dict[str, Any]:
-    """Hash, upload missing blobs, register the files on the run (``wd/<dirs>`` and the ``extra`` files the
-    agent wrote itself, e.g. a distributed run's per-process logs). Returns counts."""
-    skipped: list[tuple[str, str]] = []
-    files = collect_files(wd, dirs, skipped=skipped) + list(extra)
-    if log is not None:
-        for rel, problem in skipped:
-            log(f"not uploaded: {rel!r} {problem}; rename it to keep it with the run")
+def upload_blobs(api: Api, workspace: str, files: Iterable[tuple[str, Path]], deadline: float
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Hash ``(relative path, file)`` pairs and upload the blobs the service lacks; the files' entries
+    (path, sha256, size) and counts."""
     entries: list[dict[str, Any]] = []
     by_hash: dict[str, Path] = {}
     for rel, path in files:
         sha, size = sha256_file(path)
         entries.append({"path": rel, "sha256": sha, "size": size})
         by_hash.setdefault(sha, path)
-    stats = {"files": len(entries), "uploaded": 0, "uploaded_bytes": 0, "skipped": len(skipped)}
+    stats = {"files": len(entries), "uploaded": 0, "uploaded_bytes": 0, "skipped": 0}
     if not entries:
-        return stats
+        return entries, stats
     hashes = list(by_hash)
     missing: list[str] = []
     for i in range(0, len(hashes), BATCH):
@@ -90,6 +84,23 @@ def upload_outputs(api: Api, workspace: str, run_id: str, wd: Path, deadline: fl
         retry_until(lambda sha=sha, blob=blob: api.put_blob(workspace, sha, file=blob), deadline)  # type: ignore[misc]
         stats["uploaded"] += 1
         stats["uploaded_bytes"] += blob.stat().st_size
+    return entries, stats
+
+
+def upload_outputs(api: Api, workspace: str, run_id: str, wd: Path, deadline: float,
+                   log: Callable[[str], None] | None = None, *, dirs: Iterable[str] = OUTPUT_DIRS,
+                   extra: Iterable[tuple[str, Path]] = ()) -> dict[str, Any]:
+    """Hash, upload missing blobs, register the files on the run (``wd/<dirs>`` and the ``extra`` files the
+    agent wrote itself, e.g. a distributed run's per-process logs). Returns counts."""
+    skipped: list[tuple[str, str]] = []
+    files = collect_files(wd, dirs, skipped=skipped) + list(extra)
+    if log is not None:
+        for rel, problem in skipped:
+            log(f"not uploaded: {rel!r} {problem}; rename it to keep it with the run")
+    entries, stats = upload_blobs(api, workspace, files, deadline)
+    stats["skipped"] = len(skipped)
+    if not entries:
+        return stats
     for i in range(0, len(entries), BATCH):
         body: T.RunFiles = {"files": cast(list[T.RunFile], entries[i:i + BATCH])}
         retry_until(lambda body=body: api.add_run_files(workspace, run_id, body), deadline)  # type: ignore[misc]

@@ -243,6 +243,35 @@ class DistributedConfig(Strict):
                                hint="TensorflowConfiguration(worker_count=N, parameter_server_count=M)")
 
 
+DATA_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # v1: an input's name is a Python identifier
+DataName = Annotated[str, Field(pattern=DATA_NAME_PATTERN)]
+
+
+class DataInput(Strict):
+    """A registered dataset a run reads (v1's ``dataset.as_named_input(name).as_mount()``): the agent lays its
+    files out on the target before the script starts (``mount``/``download``), or the script reads it itself
+    (``direct``: ``run.input_datasets[name]`` is the dataset)."""
+
+    name: DataName
+    dataset_id: str = Field(min_length=1, max_length=64)
+    mode: Literal["mount", "download", "direct"] = "direct"
+    path_on_compute: str | None = Field(default=None, max_length=1024)  # relative to the run's folder
+
+
+class DataOutput(Strict):
+    """A folder a run writes (v1's ``OutputFileDatasetConfig``), copied to ``destination`` on a datastore when
+    the run ends (``{run-id}`` and ``{output-name}`` are filled in) and registered as a file dataset if asked."""
+
+    name: DataName
+    datastore: str = Field(default="workspaceblobstore", min_length=1, max_length=255)
+    path: str = Field(default="dataset/{run-id}/{output-name}", min_length=1, max_length=1024)
+    register_name: str | None = Field(default=None, min_length=1, max_length=255)
+    register_description: str = Field(default="", max_length=5000)
+    register_tags: StrMap = Field(default_factory=dict)
+
+    _tags = field_validator("register_tags")(_check_str_map)
+
+
 class RunConfig(Strict):
     script: str = Field(min_length=1, max_length=1024)
     arguments: list[Annotated[str, Field(max_length=8192)]] = Field(default_factory=list, max_length=1000)
@@ -250,6 +279,8 @@ class RunConfig(Strict):
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
     max_run_duration_seconds: int | None = Field(default=None, ge=1, le=2**31 - 1)  # about 68 years; fits every store
     distributed: DistributedConfig | None = None  # v1's distributed_job_config (docs/distributed.md)
+    inputs: list[DataInput] = Field(default_factory=list, max_length=100)  # datasets in the run (core/run_data.py)
+    outputs: list[DataOutput] = Field(default_factory=list, max_length=100)
 
 
 class GitInfo(BaseModel):

@@ -62,6 +62,7 @@ class Scheduler:
         self.on_queue_change: Callable[[TargetKey], None] | None = None  # the compute service publishes it
         # Checks of a run's spec before anything is stored (HyperDrive checks its sweep configuration here)
         self.submit_checks: list[Callable[[str, models.RunCreate], None]] = []
+        self.created_hooks: list[Callable[[str, models.Run], None]] = []  # after a run is created, before it starts
         self.submit_checks.append(self._check_docker_target)
 
     # -- targets ---------------------------------------------------------------------------------------------
@@ -139,6 +140,8 @@ class Scheduler:
             target.check_nodes(node_count(spec.run_config))  # a distributed run's nodes: docs/distributed.md
         run = await asyncio.to_thread(
             self.service.runs.create, workspace, spec, submitter=submitter, parent_id=parent_id)
+        for hook in self.created_hooks:
+            await asyncio.to_thread(hook, workspace, run)
         if run.kind == "script" and target is not None:
             target.add(workspace, run.id, node_count(spec.run_config))
             self._owner[run.id] = target.key

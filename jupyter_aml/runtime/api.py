@@ -291,6 +291,29 @@ class Api:
         path = build_path("/workspaces/{workspace}/runs/{run_id}/files/content", workspace=ws, run_id=run_id)
         return self.http.stream_download(path, target, params={"path": name})
 
+    # -- datasets in runs (core/run_data.py) ---------------------------------------------------------------
+    def run_inputs(self, ws: str, run_id: str) -> T.RunInputList:
+        return cast(T.RunInputList, self._get("/workspaces/{workspace}/runs/{run_id}/inputs",
+                                              workspace=ws, run_id=run_id))
+
+    def download_run_input_file(self, ws: str, run_id: str, name: str, path: str,
+                                target: str | os.PathLike[str] | IO[bytes]) -> int:
+        url = build_path("/workspaces/{workspace}/runs/{run_id}/inputs/{name}/file", workspace=ws, run_id=run_id,
+                         name=name)
+        return self.http.stream_download(url, target, params={"path": path})
+
+    def write_run_output(self, ws: str, run_id: str, name: str, body: T.RunOutputFiles) -> T.RunOutputWritten:
+        return cast(T.RunOutputWritten, self._post("/workspaces/{workspace}/runs/{run_id}/outputs/{name}", body,
+                                                   workspace=ws, run_id=run_id, name=name))
+
+    def run_lineage(self, ws: str, run_id: str) -> T.LineageList:
+        return cast(T.LineageList, self._get("/workspaces/{workspace}/runs/{run_id}/lineage",
+                                             workspace=ws, run_id=run_id))
+
+    def dataset_lineage(self, ws: str, name: str) -> T.LineageList:
+        return cast(T.LineageList, self._get("/workspaces/{workspace}/datasets/{name}/lineage",
+                                             workspace=ws, name=name))
+
     # -- blobs and snapshots -------------------------------------------------------------------------------
     def missing_blobs(self, ws: str, hashes: Sequence[str]) -> list[str]:
         body: T.HashList = {"hashes": list(hashes)}

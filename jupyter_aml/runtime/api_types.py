@@ -196,6 +196,30 @@ class CondaSection(TypedDict, total=False):
     pip: list[str]
 
 
+class _DataInputRequired(TypedDict):
+    name: str
+    dataset_id: str
+
+
+class DataInput(_DataInputRequired, total=False):
+    """A registered dataset a run reads (v1's ``dataset.as_named_input(name).as_mount()``): the agent lays its"""
+    mode: Literal['mount', 'download', 'direct']
+    path_on_compute: str | None
+
+
+class _DataOutputRequired(TypedDict):
+    name: str
+
+
+class DataOutput(_DataOutputRequired, total=False):
+    """A folder a run writes (v1's ``OutputFileDatasetConfig``), copied to ``destination`` on a datastore when"""
+    datastore: str
+    path: str
+    register_name: str | None
+    register_description: str
+    register_tags: dict[str, str | float | bool | None]
+
+
 class _DatasetRequired(TypedDict):
     id: str
     name: str
@@ -629,6 +653,20 @@ class JournalRejection(TypedDict):
     reason: str
 
 
+class LineageEntry(TypedDict):
+    """A dataset version a run read (``input``) or wrote (``output``), under the run's name for it."""
+    run_id: str
+    dataset_id: str
+    dataset_name: str
+    dataset_version: int
+    direction: Literal['input', 'output']
+    name: str
+
+
+class LineageList(TypedDict):
+    items: list[LineageEntry]
+
+
 class _LocalDatastoreCreateRequired(TypedDict):
     name: str
     kind: Literal['local']
@@ -960,6 +998,8 @@ class RunConfig(_RunConfigRequired, total=False):
     environment: EnvironmentSpec
     max_run_duration_seconds: int | None
     distributed: DistributedConfig | None
+    inputs: list[DataInput]
+    outputs: list[DataOutput]
 
 
 class _RunCreateRequired(TypedDict):
@@ -1005,6 +1045,31 @@ class RunFiles(TypedDict):
     files: list[RunFile]
 
 
+class _RunInputRequired(TypedDict):
+    name: str
+    mode: Literal['mount', 'download', 'direct']
+    dataset_id: str
+    dataset_name: str
+    dataset_version: int
+    kind: Literal['file', 'tabular']
+    dataset: Dataset
+
+
+class RunInput(_RunInputRequired, total=False):
+    """One dataset a run reads: which version, how, and (for ``mount``/``download``) its files."""
+    path_on_compute: str | None
+    files: list[RunInputFile]
+
+
+class RunInputFile(TypedDict):
+    path: str
+    size: int
+
+
+class RunInputList(TypedDict):
+    items: list[RunInput]
+
+
 class RunList(TypedDict):
     items: list[Run]
 
@@ -1023,6 +1088,18 @@ class RunModelCreate(_RunModelCreateRequired, total=False):
     framework: str | None
     framework_version: str | None
     sample_input: Any
+
+
+class RunOutputFiles(TypedDict):
+    """The files a run wrote into an output's folder, already uploaded as blobs (as ``./outputs`` is)."""
+    files: list[RunFile]
+
+
+class RunOutputWritten(TypedDict):
+    name: str
+    datastore: str
+    path: str
+    files: int
 
 
 class RunPage(TypedDict):
@@ -1290,6 +1367,7 @@ GetPath = Literal[
     '/workspaces/{workspace}/computes/{name}',
     '/workspaces/{workspace}/dataset-ids/{dataset_id}',
     '/workspaces/{workspace}/datasets',
+    '/workspaces/{workspace}/datasets/{name}/lineage',
     '/workspaces/{workspace}/datasets/{name}/versions',
     '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}',
     '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/preview',
@@ -1322,6 +1400,9 @@ GetPath = Literal[
     '/workspaces/{workspace}/runs/{run_id}/children',
     '/workspaces/{workspace}/runs/{run_id}/files',
     '/workspaces/{workspace}/runs/{run_id}/files/content',
+    '/workspaces/{workspace}/runs/{run_id}/inputs',
+    '/workspaces/{workspace}/runs/{run_id}/inputs/{name}/file',
+    '/workspaces/{workspace}/runs/{run_id}/lineage',
     '/workspaces/{workspace}/runs/{run_id}/logfiles',
     '/workspaces/{workspace}/runs/{run_id}/logfiles/content',
     '/workspaces/{workspace}/runs/{run_id}/logs',
@@ -1361,6 +1442,7 @@ PostPath = Literal[
     '/workspaces/{workspace}/runs/{run_id}/journal',
     '/workspaces/{workspace}/runs/{run_id}/logs',
     '/workspaces/{workspace}/runs/{run_id}/models',
+    '/workspaces/{workspace}/runs/{run_id}/outputs/{name}',
     '/workspaces/{workspace}/runs/{run_id}/secret-values',
     '/workspaces/{workspace}/runs/{run_id}/status',
     '/workspaces/{workspace}/secret-values',
@@ -1421,6 +1503,7 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces/{workspace}/datasets'): (),
     ('POST', '/workspaces/{workspace}/datasets'): (),
     ('DELETE', '/workspaces/{workspace}/datasets/{name}'): (),
+    ('GET', '/workspaces/{workspace}/datasets/{name}/lineage'): (),
     ('GET', '/workspaces/{workspace}/datasets/{name}/versions'): (),
     ('GET', '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}'): (),
     ('GET', '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/preview'): ('rows',),
@@ -1482,7 +1565,10 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('POST', '/workspaces/{workspace}/runs/{run_id}/files'): (),
     ('GET', '/workspaces/{workspace}/runs/{run_id}/files/content'): ('path',),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/heartbeat'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/inputs'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/inputs/{name}/file'): ('path',),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/journal'): (),
+    ('GET', '/workspaces/{workspace}/runs/{run_id}/lineage'): (),
     ('GET', '/workspaces/{workspace}/runs/{run_id}/logfiles'): (),
     ('GET', '/workspaces/{workspace}/runs/{run_id}/logfiles/content'): ('name',),
     ('GET', '/workspaces/{workspace}/runs/{run_id}/logs'): ('after', 'limit', 'stream'),
@@ -1491,6 +1577,7 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces/{workspace}/runs/{run_id}/metrics'): ('recursive',),
     ('GET', '/workspaces/{workspace}/runs/{run_id}/metrics/{name}'): ('max_points',),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/models'): (),
+    ('POST', '/workspaces/{workspace}/runs/{run_id}/outputs/{name}'): (),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/secret-values'): (),
     ('POST', '/workspaces/{workspace}/runs/{run_id}/status'): (),
     ('POST', '/workspaces/{workspace}/secret-values'): (),

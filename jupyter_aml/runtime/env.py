@@ -27,6 +27,8 @@ ENV_CACHE = "AML_ENV_CACHE"  # venvs are cached in <AML_ENV_CACHE>/<sha256 of th
 ENVIRONMENT = "AML_ENVIRONMENT"  # JSON environment spec, used when the run record carries none
 HEARTBEAT_INTERVAL = "AML_HEARTBEAT_INTERVAL"  # seconds, default 10
 NODE_MEMORY_BYTES = "AML_NODE_MEMORY_BYTES"  # a cluster node's memory limit, for a Docker run's --memory
+INPUT_DATASETS = "AML_INPUT_DATASETS"  # JSON {name: {mode, dataset, path}}: run.input_datasets (agent/datasets.py)
+OUTPUT_DATASETS = "AML_OUTPUT_DATASETS"  # JSON {name: {path, datastore, destination}}: a run's output folders
 AGENT_PYTHONPATH = "AML_AGENT_PYTHONPATH"  # PYTHONPATH entry added for the agent only (not the script)
 
 # Azure ML v1 names, same values.

@@ -16,6 +16,7 @@ from jupyter_aml.sdk.compute import (
 from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.datapath import DataPath
 from jupyter_aml.sdk.dataset import Dataset, DataType, FileDataset, TabularDataset
+from jupyter_aml.sdk.dataset_consumption import DatasetConsumptionConfig, OutputFileDatasetConfig
 from jupyter_aml.sdk.datastore import Datastore
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.experiment import Experiment, ViewType
@@ -64,6 +65,7 @@ __all__ = [
     "DataPath",
     "DataType",
     "Dataset",
+    "DatasetConsumptionConfig",
     "Datastore",
     "DockerConfiguration",
     "DockerWebservice",
@@ -76,6 +78,7 @@ __all__ = [
     "LocalWebservice",
     "Model",
     "OfflineRun",
+    "OutputFileDatasetConfig",
     "Run",
     "RunCanceledError",
     "RunConfiguration",

@@ -10,12 +10,22 @@ import copy
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.run_configuration import RunConfiguration, target_name
 from jupyter_aml.sdk.runconfig import DockerConfiguration
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.workspace import Workspace
+
+
+def _is_data(value: Any) -> bool:
+    """A dataset input or output (sdk/dataset_consumption.py), which a run's configuration carries as itself."""
+    from jupyter_aml.sdk.dataset_consumption import DatasetConsumptionConfig, OutputFileDatasetConfig
+
+    return isinstance(value, (DatasetConsumptionConfig, OutputFileDatasetConfig))
 
 FORMAT = "jupyter-aml/runconfig@1"
 
@@ -60,8 +70,8 @@ class ScriptRunConfig:
             config.arguments = []
         if script:
             config.script, config.command = script, None
-        if arguments is not None:
-            config.arguments = [str(a) for a in arguments]
+        if arguments is not None:  # a dataset input or output stays itself: the run's configuration carries it
+            config.arguments = [a if _is_data(a) else str(a) for a in arguments]
         if compute_target is not None:
             config.target = compute_target
         if environment is not None:
@@ -73,7 +83,10 @@ class ScriptRunConfig:
         if distributed_job_config is not None:
             config.distributed_job_config = distributed_job_config
         self.run_config = config
-        self.run_config.script, self.run_config.arguments = config.script_and_arguments()  # refuses no script
+        script, as_text = config.script_and_arguments()  # refuses no script
+        self.run_config.script = script
+        if config.command:
+            self.run_config.arguments = as_text
         self.run_config.command = None
 
     # v1's attributes, kept in run_config
@@ -125,9 +138,9 @@ class ScriptRunConfig:
     def distributed_job_config(self) -> Any:
         return self.run_config.distributed_job_config
 
-    def _rest_run_config(self) -> dict[str, Any]:
+    def _rest_run_config(self, workspace: Workspace | None = None) -> dict[str, Any]:
         """The REST ``run_config`` payload (``src.run_config`` is v1's ``RunConfiguration`` object)."""
-        return self.run_config.to_rest()
+        return self.run_config.to_rest(workspace)
 
     def environment_spec(self) -> dict[str, Any]:
         """The environment as the run gets it: ``docker_runtime_config``, when given, decides Docker (v1)."""

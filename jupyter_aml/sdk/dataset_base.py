@@ -144,6 +144,13 @@ class AbstractDataset:
     def definition(self) -> dict[str, Any]:
         return copy.deepcopy(self._definition)
 
+    def as_named_input(self, name: str) -> Any:
+        """v1's run input: ``run.input_datasets[name]`` in the script is this dataset (``.as_mount()`` /
+        ``.as_download()`` on the result give a file dataset's folder instead): sdk/dataset_consumption.py."""
+        from jupyter_aml.sdk.dataset_consumption import DatasetConsumptionConfig
+
+        return DatasetConsumptionConfig(name, self)
+
     def __repr__(self) -> str:
         what = f"name={self.name!r}, version={self.version}" if self._registration else "unregistered"
         paths = [p.get("url") or f"{p['datastore']}:{p.get('path', '')}" for p in self._definition["paths"]]

@@ -74,6 +74,24 @@ class FileDataset(AbstractDataset):
         return {"columns": [{"name": "Path", "type": "string"}, {"name": "Size", "type": "long"}],
                 "rows": [[f.display, f.info.size] for f, _ in files]}
 
+    def as_mount(self, path_on_compute: str | None = None) -> Any:
+        """A run input whose files are in a folder when the script starts; the argument is its path."""
+        return self.as_named_input(self._input_name()).as_mount(path_on_compute)
+
+    def as_download(self, path_on_compute: str | None = None, overwrite: bool = False) -> Any:
+        return self.as_named_input(self._input_name()).as_download(path_on_compute, overwrite)
+
+    def _input_name(self) -> str:
+        """v1's name for an input given without as_named_input: from the dataset's name, else its definition."""
+        import hashlib
+        import json
+        import re
+
+        if self.name:
+            return re.sub(r"\W", "_", self.name)[:40].lstrip("0123456789") or "input"
+        digest = hashlib.sha256(json.dumps(self._definition, sort_keys=True).encode()).hexdigest()[:8]
+        return f"input_{digest}"
+
     def to_path(self) -> list[str]:
         """v1: the files' paths as a download or mount lays them out, each starting with '/'."""
         return ["/" + rel for _, rel in self._files()]

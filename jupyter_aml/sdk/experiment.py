@@ -147,7 +147,7 @@ class Experiment:
             "experiment": self.name,
             "kind": "script",
             "snapshot_id": upload.snapshot_id,
-            "run_config": cast(T.RunConfig, config.run_config()),
+            "run_config": cast(T.RunConfig, config.run_config(self.workspace)),
             "tags": {k: str(v) for k, v in (tags or {}).items()},
             "properties": {k: str(v) for k, v in (properties or {}).items()},
             "git": cast("T.GitInfo | None", git_info(config.source_directory)),

@@ -349,6 +349,21 @@ class Run(RunMetrics, RunFiles, RunWatch):
             return {}
         return values_of(self._api.run_secret_values(self._ws, self.id, {"names": names, "missing_ok": True}), names)
 
+    # -- datasets (sdk/dataset_consumption.py) ------------------------------------------------------------
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """v1's ``run.input_datasets``: in the script, each input's local folder (``as_mount``/``as_download``)
+        or the dataset (``as_named_input``); elsewhere the dataset versions the run read."""
+        from jupyter_aml.sdk.dataset_consumption import input_datasets
+
+        return input_datasets(self.experiment.workspace, self.id)
+
+    @property
+    def output_datasets(self) -> dict[str, Any]:
+        from jupyter_aml.sdk.dataset_consumption import output_datasets
+
+        return output_datasets(self.experiment.workspace, self.id)
+
     def get_portal_url(self) -> str:
         return f"aml:open-run?run_id={self.id}"
 

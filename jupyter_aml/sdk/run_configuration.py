@@ -15,7 +15,7 @@ refused, never half-applied.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.envbuild.container import DEFAULT_BASE_IMAGE
 from jupyter_aml.errors import InvalidInput
@@ -28,6 +28,9 @@ from jupyter_aml.sdk.distributed import (
 )
 from jupyter_aml.sdk.environment import Environment
 from jupyter_aml.sdk.runconfig import DockerConfiguration
+
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.workspace import Workspace
 
 DEFAULT_CPU_IMAGE = DEFAULT_BASE_IMAGE  # v1's constant: the base image Docker runs use when none is named
 DEFAULT_GPU_IMAGE = DEFAULT_BASE_IMAGE  # the same image: these machines have no GPU runtime (docs/environments.md)
@@ -135,9 +138,10 @@ class RunConfiguration:
                 hint="pass ScriptRunConfig(distributed_job_config=PyTorchConfiguration(...)) or MpiConfiguration, "
                      "or set communicator ('IntelMpi', 'OpenMpi', 'ParameterServer', 'Nccl' or 'Gloo')")
         self.history.check()
-        if self.data or self.data_references or self.output_data or self.source_directory_data_store:
-            raise InvalidInput("run_config.data, data_references, output_data and source_directory_data_store are "
-                               "not supported here yet", hint="pass data paths as script arguments")
+        if self.data_references or self.source_directory_data_store:
+            raise InvalidInput("run_config.data_references and source_directory_data_store (v1's DataReference) "
+                               "are not supported here", hint="pass datasets: run_config.data = "
+                               "{'name': ds.as_named_input('name').as_mount()}, or as script arguments")
         if self.amlcompute.is_set():
             raise InvalidInput("run_config.amlcompute (a cluster made for the run) is not supported here",
                                hint="create the cluster with ComputeTarget.create(ws, name, AmlCompute."
@@ -177,13 +181,22 @@ class RunConfiguration:
                                hint="set env.docker.enabled = True or pass DockerConfiguration(use_docker=True)")
         return spec
 
-    def to_rest(self) -> dict[str, Any]:
-        """The REST ``run_config`` payload."""
+    def to_rest(self, workspace: Workspace | None = None) -> dict[str, Any]:
+        """The REST ``run_config`` payload. Datasets in the arguments, ``data`` and ``output_data`` become its
+        inputs and outputs (an unregistered dataset is registered in ``workspace``, else in its own)."""
+        from jupyter_aml.sdk.dataset_consumption import data_of
+
         self.check()
-        script, arguments = self.script_and_arguments()
+        script, as_text = self.script_and_arguments()
+        arguments, inputs, outputs = data_of(as_text if self.command else list(self.arguments), self.data,
+                                             self.output_data, workspace)
         body: dict[str, Any] = {"script": script, "arguments": arguments, "compute_target": target_name(self.target),
                                 "environment": self.environment_spec(),
                                 "max_run_duration_seconds": self.max_run_duration_seconds}
+        if inputs:
+            body["inputs"] = inputs
+        if outputs:
+            body["outputs"] = outputs
         distributed = self.distributed()
         if distributed is not None:
             from jupyter_aml.sdk.config import distributed_payload
@@ -252,9 +265,9 @@ class RunConfiguration:
             raise InvalidInput(f"node_count={nodes} contradicts distributed_job_config={config!r}",
                                hint="set node_count on the distributed job configuration only")
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self, workspace: Workspace | None = None) -> dict[str, Any]:
         """``config.run_config()`` is the REST payload (jupyter-aml's own callers; v1 code reads attributes)."""
-        return self.to_rest()
+        return self.to_rest(workspace)
 
     # -- files -------------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str] | None = None, name: str | None = None,

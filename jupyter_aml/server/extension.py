@@ -26,9 +26,10 @@ from jupyter_aml.server import events as events_routes
 from jupyter_aml.server.authz import IDENTITY_MODES, Identity
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes import computes as computes_routes
-from jupyter_aml.server.routes import datastores as datastores_routes
 from jupyter_aml.server.routes import datasets as datasets_routes
+from jupyter_aml.server.routes import datastores as datastores_routes
 from jupyter_aml.server.routes import endpoints, environments, files, images, metrics, models, runs, workspaces
+from jupyter_aml.server.routes import run_data as run_data_routes
 from jupyter_aml.server.routes import secrets as secrets_routes
 
 API_PREFIX = "aml/api/v1"
@@ -46,6 +47,7 @@ def all_routes() -> list[tuple[str, type]]:
         *datastores_routes.ROUTES,
         *datasets_routes.ROUTES,
         *secrets_routes.ROUTES,
+        *run_data_routes.ROUTES,
         (r"/openapi.json", OpenAPIHandler),
         (r"/health", HealthHandler),
     ]

@@ -45,6 +45,8 @@ _NAMES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/secrets/", {"type": "string", "pattern": km.SECRET_NAME_PATTERN}),
     ("/datastores/", {"type": "string", "pattern": dstm.DATASTORE_NAME_PATTERN}),
     ("/datasets/", {"type": "string", "pattern": dsm.DATASET_NAME_PATTERN}),
+    ("/inputs/", {"type": "string", "pattern": models.DATA_NAME_PATTERN}),
+    ("/outputs/", {"type": "string", "pattern": models.DATA_NAME_PATTERN}),
 )
 _FILTER = {"type": "string", "pattern": "^[^=]", "description": "key or key=value"}
 # Query values by name (a path substring narrows one that means different things on different routes).
@@ -70,8 +72,9 @@ _QUERY: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("path", "/datastores/", {"type": "string", "minLength": 1, "maxLength": 1024}),
     ("pattern", "/datastores/", {"type": "string", "maxLength": 1024}),  # '': the whole datastore
     ("rows", "/preview", {**_INT, "minimum": 1, "maximum": dsm.MAX_PREVIEW_ROWS}),
+    ("path", "/inputs/", {"type": "string", "minLength": 1, "maxLength": 4096}),
 )
-_REQUIRED_QUERY = {("/files/content", "path"), ("/datastores/", "path")}
+_REQUIRED_QUERY = {("/files/content", "path"), ("/datastores/", "path"), ("/inputs/", "path")}
 # Every error a route may answer, with the one error body; the success status comes from the route's spec.
 _ERRORS = {
     "400": "bad input: the message names the field and what it must be",

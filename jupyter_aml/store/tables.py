@@ -428,26 +428,6 @@ class SecretRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class DatastoreRow(Base):
-    """A registered datastore (core/datastores.py): where its files are, never its credentials, which are the
-    key-vault secret ``datastore-<name>`` when ``has_secret``. ``name_key`` is the name in lower case: v1's
-    datastore names are case-insensitive. One row per workspace has ``is_default``."""
-
-    __tablename__ = "datastores"
-    __table_args__ = (UniqueConstraint("workspace_id", "name_key", name="uq_datastore_name"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(100))
-    name_key: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(32))  # workspaceblobstore | local | s3 | azure_blob
-    config: Mapped[dict[str, Any]] = mapped_column(JSON)  # path, bucket_name, endpoint_url, ...: no secret
-    has_secret: Mapped[bool] = mapped_column(Boolean, default=False)
-    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    description: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[str] = mapped_column(String(320), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 class DatasetRow(Base):
     """A registered dataset version (core/datasets.py): its definition and the fingerprint of the files it
     pointed at when registered, never a copy of them. The profile is computed once per version and kept."""
@@ -485,4 +465,24 @@ class DatasetRunRow(Base):
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     direction: Mapped[str] = mapped_column(String(8), primary_key=True)  # "input" | "output"
-    name: Mapped[str] = mapped_column(String(255), default="")
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)  # one version may be two inputs of a run
+
+
+class DatastoreRow(Base):
+    """A registered datastore (core/datastores.py): where its files are, never its credentials, which are the
+    key-vault secret ``datastore-<name>`` when ``has_secret``. ``name_key`` is the name in lower case: v1's
+    datastore names are case-insensitive. One row per workspace has ``is_default``."""
+
+    __tablename__ = "datastores"
+    __table_args__ = (UniqueConstraint("workspace_id", "name_key", name="uq_datastore_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))  # workspaceblobstore | local | s3 | azure_blob
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)  # path, bucket_name, endpoint_url, ...: no secret
+    has_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

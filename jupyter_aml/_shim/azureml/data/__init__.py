@@ -5,7 +5,7 @@ from typing import Any
 
 from azureml.core._lazy import resolve
 
-__all__ = ["DataType", "FileDataset", "TabularDataset"]
+__all__ = ["DataType", "FileDataset", "OutputFileDatasetConfig", "TabularDataset"]
 SOURCE = "jupyter_aml.sdk"
 
 

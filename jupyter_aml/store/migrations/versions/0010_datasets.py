@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['run_id'], ['runs.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('dataset_id', 'run_id', 'direction')
+    sa.PrimaryKeyConstraint('dataset_id', 'run_id', 'direction', 'name')
     )
     op.create_index('ix_dataset_runs_run', 'dataset_runs', ['run_id'], unique=False)
 

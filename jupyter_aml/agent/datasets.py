@@ -1,0 +1,117 @@
+"""A run's datasets on the target (core/run_data.py is the service's side). Stdlib only.
+
+Before the script starts, each ``mount``/``download`` input's files are fetched through the run's own route
+into ``<run dir>/datasets/<name>`` (or ``path_on_compute``, relative to the working folder), in the layout
+``FileDataset.download`` uses. There is no FUSE here, so ``as_mount()`` is a download made before the script
+starts (docs/datasets.md). Each output gets an empty folder. The script's arguments that stand for an input
+or output (``DatasetConsumptionConfig:<name>``, ``OutputFileDatasetConfig:<name>``, as the SDK writes them)
+become those folders' paths; ``AZUREML_DATAREFERENCE_<name>`` holds the same path, as in v1, and
+``AML_INPUT_DATASETS`` / ``AML_OUTPUT_DATASETS`` tell ``run.input_datasets`` what each name is.
+
+After the script, each output folder's files are uploaded as blobs (only those the service lacks) and the
+service copies them to the output's destination on its datastore.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+from jupyter_aml.errors import InvalidInput
+from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime import env as E
+from jupyter_aml.runtime.api import Api
+
+from .outputs import collect_files, upload_blobs
+from .reporting import retry_until
+
+INPUT_TOKEN = "DatasetConsumptionConfig:"
+OUTPUT_TOKEN = "OutputFileDatasetConfig:"
+DATAREFERENCE_PREFIX = "AZUREML_DATAREFERENCE_"
+
+
+class RunDatasets:
+    """What one run's agent does with its inputs and outputs."""
+
+    def __init__(self, api: Api, workspace: str, run_id: str, run_dir: Path, wd: Path,
+                 log: Callable[[str], None]) -> None:
+        self.api, self.workspace, self.run_id = api, workspace, run_id
+        self.run_dir, self.wd, self.log = run_dir, wd, log
+        self.paths: dict[str, Path] = {}  # name -> the folder the script gets
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self.outputs: dict[str, dict[str, Any]] = {}
+
+    def _folder(self, kind: str, name: str, path_on_compute: str | None) -> Path:
+        folder = (self.wd / path_on_compute) if path_on_compute else (self.run_dir / kind / name)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def prepare(self, run_config: dict[str, Any], deadline: float,
+                cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Fetch the inputs, make the output folders."""
+        if run_config.get("inputs"):
+            listing: T.RunInputList = retry_until(lambda: self.api.run_inputs(self.workspace, self.run_id), deadline)
+            for item in listing["items"]:
+                self._fetch(item, cancelled)
+        for out in run_config.get("outputs") or []:
+            folder = self._folder("outputs-datasets", out["name"], None)
+            self.paths[out["name"]] = folder
+            self.outputs[out["name"]] = {"path": str(folder), "datastore": out.get("datastore"),
+                                         "destination": out.get("path")}
+
+    def _fetch(self, item: T.RunInput, cancelled: Callable[[], bool]) -> None:
+        name = item["name"]
+        record: dict[str, Any] = {"mode": item["mode"], "dataset": item["dataset"]}
+        if item["mode"] != "direct":
+            folder = self._folder("datasets", name, item.get("path_on_compute"))
+            started, total = time.monotonic(), 0
+            for f in item["files"]:
+                if cancelled():
+                    return
+                target = folder / f["path"]
+                if not target.resolve().is_relative_to(folder.resolve()):
+                    raise InvalidInput(f"input {name!r}: file {f['path']!r} would land outside its folder")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                total += self.api.download_run_input_file(self.workspace, self.run_id, name, f["path"], target)
+            self.log(f"input {name!r} ({item['dataset_name']}:{item['dataset_version']}, {item['mode']}): "
+                     f"{len(item['files'])} file(s), {total} bytes in {time.monotonic() - started:.1f} s")
+            self.paths[name] = folder
+            record["path"] = str(folder)
+        self.inputs[name] = record
+
+    def arguments(self, args: list[str]) -> list[str]:
+        """The script's arguments with each input's and output's placeholder made its folder's path."""
+        out = []
+        for arg in args:
+            for token in (INPUT_TOKEN, OUTPUT_TOKEN):
+                if arg.startswith(token):
+                    name = arg[len(token):]
+                    if name not in self.paths and name not in self.inputs:
+                        raise InvalidInput(f"argument {arg!r} names no input or output of this run")
+                    arg = str(self.paths[name]) if name in self.paths else name
+                    break
+            out.append(arg)
+        return out
+
+    def variables(self) -> dict[str, str]:
+        env = {DATAREFERENCE_PREFIX + name: str(path) for name, path in self.paths.items()}
+        if self.inputs:
+            env[E.INPUT_DATASETS] = json.dumps(self.inputs)
+        if self.outputs:
+            env[E.OUTPUT_DATASETS] = json.dumps(self.outputs)
+        return env
+
+    def upload_outputs(self, deadline: float) -> None:
+        """Every output folder's files to the service, which copies them to the destination."""
+        for name, info in self.outputs.items():
+            folder = Path(info["path"])
+            files = [(rel, path) for rel, path in collect_files(folder, dirs=("",))]
+            entries, stats = upload_blobs(self.api, self.workspace, files, deadline)
+            body: T.RunOutputFiles = {"files": cast(list[T.RunFile], entries)}
+            written = retry_until(lambda body=body, name=name: self.api.write_run_output(  # type: ignore[misc]
+                self.workspace, self.run_id, name, body), deadline)
+            self.log(f"output {name!r}: {written['files']} file(s) ({stats['uploaded_bytes']} new bytes) to "
+                     f"{written['datastore']}/{written['path']}")
