@@ -267,7 +267,11 @@ class DatastoreService:
                                hint="register a folder outside the service root; workspaceblobstore is the "
                                "workspace's own storage")
         if create:
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InvalidInput(f"cannot create the folder {path}: {exc.strerror or type(exc).__name__}",
+                                   hint="create it yourself, or give a folder the service's user may create") from None
 
     def _write(self, workspace: str, spec: dm.AnyDatastoreCreate, parts: _Spec, *, replace: bool,
                actor: str) -> dm.Datastore:

@@ -27,13 +27,22 @@ from typing import IO, Any
 import fsspec
 from fsspec.callbacks import Callback
 
-from jupyter_aml.errors import AMLError, Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from jupyter_aml.errors import AMLError, Forbidden, InvalidInput, NotFound, UserError
 
 # protocol -> the package that implements it (None: built into fsspec)
 PROTOCOLS: dict[str, str | None] = {"file": None, "s3": "s3fs", "abfs": "adlfs"}
 _GLOB_CHARS = frozenset("*?[")
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in total)
+
+
+class StoreUnavailable(UserError):
+    """The store a request names cannot be reached or failed (a wrong endpoint_url, a server that is down).
+
+    A 400, as ``ComputeUnavailable`` is: the request names that store, and the service itself is fine, so
+    clients must not wait it out as they wait out a busy service (503)."""
+
+    code, status = "StoreUnavailable", 400
 
 
 @dataclass(frozen=True)
@@ -178,14 +187,14 @@ def _translated(loc: StoreLocation, doing: str) -> Iterator[None]:
             hint="check the datastore's credentials and their permissions on this bucket or folder",
         ) from None
     except (OSError, ValueError, TypeError) as exc:
-        raise ServiceUnavailable(
-            f"{doing}: {loc.describe()} could not be reached: {type(exc).__name__}: {_scrub(str(exc), loc)}",
+        raise StoreUnavailable(
+            f"{doing}: {loc.describe()} failed: {type(exc).__name__}: {_scrub(str(exc), loc)}",
             hint="check the store's address (endpoint_url), that it is running, and the credentials",
         ) from None
     except Exception as exc:  # botocore / aiohttp errors that are no OSError: still never a bare 500
         if type(exc).__module__.split(".")[0] not in ("botocore", "aiobotocore", "aiohttp", "azure", "adlfs"):
             raise
-        raise ServiceUnavailable(
+        raise StoreUnavailable(
             f"{doing}: {loc.describe()} failed: {type(exc).__name__}: {_scrub(str(exc), loc)}",
             hint="check the store's address, credentials and permissions",
         ) from None
@@ -226,7 +235,11 @@ def list_files(loc: StoreLocation, pattern: str) -> list[FileInfo]:
     with _translated(loc, f"listing {describe(loc, pattern)}"):
         if is_glob:
             full = posixpath.join(fs._strip_protocol(root), *parts)
-            matches = fs.glob(full, detail=True)
+            try:
+                matches = fs.glob(full, detail=True)
+            except ValueError as exc:  # fsspec's own pattern rules ('**' only as a whole path component)
+                raise InvalidInput(f"{pattern!r} is not a valid glob: {exc}",
+                                   hint="use '**' as a whole folder name, e.g. 'data/**/*.csv'") from None
         else:
             full = resolve(loc, pattern)
             matches = {full: fs.info(full)} if fs.exists(full) else {}
@@ -275,7 +288,10 @@ def upload_pairs(
     for src, target in pairs:
         if not src.is_file():
             raise NotFound(f"{src} is not a file", hint="give existing files to upload")
-        planned.append((src, "/".join(_parts(target, what="target path")), resolve(loc, target)))
+        relative = "/".join(_parts(target, what="target path"))
+        if not relative:
+            raise InvalidInput("an upload's target path names no file", hint="give the file's path in the datastore")
+        planned.append((src, relative, resolve(loc, target)))
     total = sum(src.stat().st_size for src, _, _ in planned)
     done, written = 0, []
     for src, relative, full in planned:
@@ -390,7 +406,7 @@ def probe(loc: StoreLocation) -> None:
     error that names the store and never the secret. A local folder must exist and be a folder. An object
     store is asked with few retries and short timeouts: a wrong address fails in seconds, not minutes."""
     if loc.protocol == "s3":
-        config = {"connect_timeout": 5, "read_timeout": 20, "retries": {"max_attempts": 2},
+        config = {"connect_timeout": 5, "read_timeout": 20, "retries": {"max_attempts": 1},
                   **(loc.options.get("config_kwargs") or {})}
         loc = StoreLocation(loc.protocol, loc.root, {**loc.options, "config_kwargs": config})
     fs = filesystem(loc)

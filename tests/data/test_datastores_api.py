@@ -127,6 +127,10 @@ async def test_files_through_the_service(aml: Any, call: Any, service: Any, tmp_
             status, err, _ = await call("carol", "PUT", f"{base}/file", raw=b"x", params={"path": bad})
             assert status == 400, err
             assert (await call("rita", "GET", f"{base}/file", params={"path": bad}))[0] == 400
+        status, err, _ = await call("carol", "PUT", f"{base}/file", raw=b"x", params={"path": "./"})
+        assert status == 400 and "names no file" in err["error"]["message"]
+        status, err, _ = await call("rita", "GET", f"{base}/files", params={"pattern": "a/**b"})
+        assert status == 400 and "not a valid glob" in err["error"]["message"]
         # a Reader may read, not write
         status, err, _ = await call("rita", "PUT", f"{base}/file", raw=b"x", params={"path": "r.txt"})
         assert status == 403

@@ -145,6 +145,10 @@ def test_local_folders(service: AMLService, tmp_path: Path) -> None:
                                                                path=str(tmp_path / "new"), create_if_not_exists=True),
                                        actor="alice")
     assert made.name == "made" and (tmp_path / "new").is_dir()
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(InvalidInput, match="cannot create the folder"):
+        service.datastores.register("w", create(name="under_file", kind="local", path=str(tmp_path / "a-file" / "x"),
+                                                create_if_not_exists=True), actor="alice")
     for bad in ("relative/path", str(tmp_path / "root"), str(tmp_path / "root" / "datastores"), str(tmp_path), "/"):
         with pytest.raises(InvalidInput):
             service.datastores.register("w", create(name="bad", kind="local", path=bad), actor="alice")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from jupyter_aml.data import storage
-from jupyter_aml.data.storage import StoreLocation
-from jupyter_aml.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from jupyter_aml.data.storage import StoreLocation, StoreUnavailable
+from jupyter_aml.errors import Forbidden, InvalidInput, NotFound
 from tests.data.s3 import S3Server
 
 
@@ -130,6 +130,12 @@ def test_a_symlink_out_of_a_local_root_is_refused(local: StoreLocation, tmp_path
     assert storage.resolve(local, "inner-link").endswith("inner-link")
 
 
+def test_a_bad_glob_is_invalid_input(loc: StoreLocation) -> None:
+    for bad in ("***", "a/**b"):
+        with pytest.raises(InvalidInput, match="not a valid glob"):
+            storage.list_files(loc, bad)
+
+
 def test_a_glob_matching_nothing_is_not_found(loc: StoreLocation, tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="matches nothing"):
         storage.list_files(loc, "nothing/**/*.csv")
@@ -160,7 +166,7 @@ def test_an_unreachable_store_is_a_clear_error() -> None:
     loc = StoreLocation("s3", "bucket", {"key": "key-id-1234", "secret": "s-e-c-r-e-t",
                                          "endpoint_url": "http://127.0.0.1:9"})
     started = time.monotonic()
-    with pytest.raises(ServiceUnavailable) as info:
+    with pytest.raises(StoreUnavailable) as info:
         storage.probe(loc)
     assert time.monotonic() - started < 30  # few retries when registering: a wrong address fails quickly
     text = str(info.value)
