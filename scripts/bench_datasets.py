@@ -2,11 +2,15 @@
 """Benchmark: a tabular dataset's read (what ``to_pandas_dataframe`` does) against plain pandas / pyarrow.
 
     .venv/bin/python scripts/bench_datasets.py [--rows 1000000]
+    .venv/bin/python scripts/bench_datasets.py --register 10000
 
 Writes a CSV and a Parquet file of ``--rows`` rows (an int, two floats, a string, a timestamp) into a temporary
 folder, then times, best of three: ``pandas.read_csv(f)`` against the dataset reader's ``read_table(...)
 .to_pandas()`` on the CSV, and ``pyarrow.parquet.read_table(f).to_pandas()`` against the reader on the Parquet
-file. The target (issue 9) is a ratio of at most 1.2. docs/datasets.md records a run.
+file. The target (issue 9) is a ratio of at most 1.2. ``--register N`` instead times registering a file dataset
+over N small files on a workspace's blob store (a service in a temporary root) and counts the bytes written
+outside the datastore and the database: 0, since a registration keeps a fingerprint, not a copy.
+docs/datasets.md records a run.
 """
 
 from __future__ import annotations
@@ -35,10 +39,44 @@ def best(fn: Callable[[], Any], repeat: int = 3) -> float:
     return min(times)
 
 
+def _bytes_outside(root: Path, skip: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*")
+               if p.is_file() and not p.is_relative_to(skip) and not p.name.startswith("aml.db"))
+
+
+def register(count: int) -> None:
+    from jupyter_aml.core import dataset_models as dm
+    from jupyter_aml.core.service import AMLService
+    from jupyter_aml.core.settings import ServiceSettings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        service = AMLService(ServiceSettings(root=Path(tmp) / "root"))
+        service.workspaces.get_or_create("bench")
+        folder = service.datastores.blob_root("bench")
+        for i in range(count):
+            sub = folder / "files" / f"{i % 100:02d}"
+            sub.mkdir(parents=True, exist_ok=True)
+            (sub / f"f{i}.bin").write_bytes(b"x" * 100)
+        before = _bytes_outside(Path(tmp) / "root", folder)
+        spec = dm.DatasetCreate.model_validate({"name": "many", "definition": {
+            "kind": "file", "paths": [{"datastore": "workspaceblobstore", "path": "files/**"}]}})
+        start = time.perf_counter()
+        made = service.datasets.register("bench", spec)
+        seconds = time.perf_counter() - start
+        copied = _bytes_outside(Path(tmp) / "root", folder) - before
+        print(f"register: {made.file_count} files ({made.total_size} bytes) in {seconds:.2f} s; "
+              f"{copied} bytes written outside the datastore and the database")
+        service.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--register", type=int, default=0, metavar="N", help="time a registration over N files")
     args = parser.parse_args()
+    if args.register:
+        register(args.register)
+        return
     rng = np.random.default_rng(0)
     n = args.rows
     frame = pd.DataFrame({

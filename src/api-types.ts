@@ -2113,21 +2113,32 @@ export interface components {
      * @description What a dataset is: its kind, its paths, how its files are read, and its transformations (steps such as
      *     ``{"op": "take", "count": 10}``; see jupyter_aml/data/transforms.py). Two equal definitions are one version.
      */
-    DatasetDefinition: {
-      /**
-       * Kind
-       * @enum {string}
-       */
-      kind: 'file' | 'tabular';
-      /** Paths */
-      paths: components['schemas']['DatasetPath'][];
-      /** @default null */
-      reader?: components['schemas']['ReaderSpec'] | null;
-      /** Transformations */
-      transformations?: {
-        [key: string]: unknown;
-      }[];
-    };
+    DatasetDefinition:
+      | {
+          /**
+           * Kind
+           * @enum {string}
+           */
+          kind: 'file' | 'tabular';
+          /** Paths */
+          paths: components['schemas']['DatasetPath'][];
+          /** @default null */
+          reader?: components['schemas']['ReaderSpec'] | null;
+          /** Transformations */
+          transformations?: {
+            [key: string]: unknown;
+          }[];
+        }
+      | {
+          /** @constant */
+          kind?: 'tabular';
+          reader: Record<string, never>;
+        }
+      | {
+          /** @constant */
+          kind?: 'file';
+          reader?: null;
+        };
     /** DatasetDeleted */
     DatasetDeleted: {
       /** Deleted */
@@ -2145,23 +2156,33 @@ export interface components {
      * @description One path of a dataset: a glob on a datastore (``{"datastore": "workspaceblobstore", "path":
      *     "data/**\/*.csv"}``) or an http(s) URL (``{"url": "https://..."}``).
      */
-    DatasetPath: {
-      /**
-       * Datastore
-       * @default null
-       */
-      datastore?: string | null;
-      /**
-       * Path
-       * @default null
-       */
-      path?: string | null;
-      /**
-       * Url
-       * @default null
-       */
-      url?: string | null;
-    };
+    DatasetPath:
+      | {
+          /**
+           * Datastore
+           * @default null
+           */
+          datastore?: string | null;
+          /**
+           * Path
+           * @default null
+           */
+          path?: string | null;
+          /**
+           * Url
+           * @default null
+           */
+          url?: string | null;
+        }
+      | {
+          datastore: string;
+          url?: null;
+        }
+      | {
+          datastore?: null;
+          path?: null;
+          url: string;
+        };
     /**
      * DatasetPreview
      * @description The first rows, read by the service: a tabular dataset's rows, or a file dataset's files (path, size).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from jupyter_aml.core.models import Strict, StrMap, _check_str_map
 
@@ -20,6 +20,11 @@ class DatasetPath(Strict):
     """One path of a dataset: a glob on a datastore (``{"datastore": "workspaceblobstore", "path":
     "data/**/*.csv"}``) or an http(s) URL (``{"url": "https://..."}``)."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"datastore": {"type": "string"}, "url": {"type": "null"}}, "required": ["datastore"]},
+        {"properties": {"url": {"type": "string"}, "datastore": {"type": "null"}, "path": {"type": "null"}},
+         "required": ["url"]},
+    ]})
     datastore: str | None = Field(default=None, pattern=DATASTORE_NAME_PATTERN)
     path: str | None = Field(default=None, max_length=1024)
     url: str | None = Field(default=None, max_length=4096, pattern=r"^https?://")
@@ -59,6 +64,10 @@ class DatasetDefinition(Strict):
     """What a dataset is: its kind, its paths, how its files are read, and its transformations (steps such as
     ``{"op": "take", "count": 10}``; see jupyter_aml/data/transforms.py). Two equal definitions are one version."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"kind": {"const": "tabular"}, "reader": {"type": "object"}}, "required": ["reader"]},
+        {"properties": {"kind": {"const": "file"}, "reader": {"type": "null"}}},
+    ]})
     kind: Literal["file", "tabular"]
     paths: list[DatasetPath] = Field(min_length=1, max_length=1000)
     reader: ReaderSpec | None = None

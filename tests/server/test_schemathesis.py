@@ -56,6 +56,8 @@ STATE_DEPENDENT = {
     "PUT /workspaces/{workspace}/members/{user}": "there is no role",
     "POST /workspaces/{workspace}/runs": "compute target",
     "POST /workspaces/{workspace}/runs/from-folder": "is not in the source directory snapshot",
+    # a dataset's paths must name files on a registered datastore (or an http(s) URL that answers)
+    "POST /workspaces/{workspace}/datasets": "matches no file",
     "POST /workspaces/{workspace}/models": "names no file or folder of the run",
     # the run_path must name the run's files
     "POST /workspaces/{workspace}/runs/{run_id}/models": "names no file or folder of the run",
