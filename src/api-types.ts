@@ -3949,6 +3949,11 @@ export interface components {
       path: string;
       /** Size */
       size: number;
+      /**
+       * Url
+       * @default null
+       */
+      url?: string | null;
     };
     /** RunInputList */
     RunInputList: {

@@ -13,6 +13,9 @@ from jupyter_aml.core.models import RunFile, Strict
 class RunInputFile(BaseModel):
     path: str  # where the file goes under the input's folder (data/layout.py)
     size: int
+    # an object store's presigned GET URL (valid for an hour): the agent reads the file from the store itself,
+    # as fast as the store serves it; without one, it streams the file through the run's input route
+    url: str | None = None
 
 
 class RunInput(BaseModel):

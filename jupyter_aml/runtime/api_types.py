@@ -1061,9 +1061,13 @@ class RunInput(_RunInputRequired, total=False):
     files: list[RunInputFile]
 
 
-class RunInputFile(TypedDict):
+class _RunInputFileRequired(TypedDict):
     path: str
     size: int
+
+
+class RunInputFile(_RunInputFileRequired, total=False):
+    url: str | None
 
 
 class RunInputList(TypedDict):

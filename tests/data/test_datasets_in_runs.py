@@ -82,6 +82,10 @@ def test_inputs_outputs_and_lineage_in_a_real_run(service, tmp_path: Path, s3_se
     assert "same folder: True" in text
     assert "rows 3 sum 9" in text  # the tabular input, read from S3 inside the script
     assert "from run_config.data: ['a.csv']" in text
+    # moto with IAM authentication takes no presigned URLs: the agent streams through the service instead
+    print(text)
+    assert "the object store refused a presigned URL for 'a.csv'" in text and "1 file(s), 12 bytes" in text
+    assert "input 'raw' (raw-files:1, mount): 2 file(s)" in text  # the blob store: through the run's route
     assert any(line.strip() == "True" for line in _lines(run))  # v1's AZUREML_DATAREFERENCE_<name> is set
 
     # the output landed on its datastore and became a dataset version, with lineage both ways
@@ -138,3 +142,38 @@ def test_what_cannot_work_is_refused_at_submit(service, tmp_path: Path) -> None:
         exp.submit(nowhere)
     with pytest.raises(NotFound, match="experiment 'bad-data' not found"):  # no run was created, nor its experiment
         list(Run.list(exp))
+
+
+def test_an_s3_input_is_read_straight_from_the_store_with_a_presigned_url(service, tmp_path: Path) -> None:  # noqa: F811
+    """moto without IAM authentication takes presigned URLs, as S3 and MinIO do: the agent reads the objects
+    itself, and the service streams nothing."""
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    moto.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s",
+                     region_name="us-east-1").create_bucket(Bucket="open-bucket")
+        ws = service.workspace("dspresigned")
+        store = Datastore.register_s3(ws, "open", "open-bucket", access_key_id="k", secret_access_key="s",
+                                      endpoint_url=endpoint, region="us-east-1")
+        store.upload(src_dir=str(_data(tmp_path / "lake")), target_path="lake", show_progress=False)
+        files = Dataset.File.from_files(path=[(store, "lake/part/**")])
+        script = "import os, sys\nprint('got', sorted(os.listdir(sys.argv[1])))\n"
+        src = ScriptRunConfig(str(write_script(tmp_path / "proj", script)), "script.py",
+                              arguments=[files.as_named_input("lake").as_download()])
+        run = Experiment(ws, "presigned").submit(src)
+        assert wait_status(run, {"Completed", "Failed", "Canceled"}, timeout=180) == "Completed", \
+            "\n".join(_lines(run)[-30:])
+        text = "\n".join(_lines(run))
+        assert "got ['2024', 'a.csv']" in text
+        assert "2 read straight from the object store" in text and "refused a presigned URL" not in text
+    finally:
+        moto.stop()
