@@ -24,6 +24,7 @@ from sqlalchemy import select
 from jupyter_aml.core import dataset_models as dm
 from jupyter_aml.core import models
 from jupyter_aml.core import run_data_models as rd
+from jupyter_aml.core.datasets import DatasetRegistry
 from jupyter_aml.core.events import Event, RunEvent
 from jupyter_aml.core.models import RunStatus
 from jupyter_aml.core.scheduler import Scheduler
@@ -151,6 +152,7 @@ class RunData:
             if run_id is not None:
                 query = query.where(DatasetRunRow.run_id == run_id)
             if dataset_name is not None:
+                DatasetRegistry.row(s, ws, dataset_name)  # NotFound for a name never registered
                 query = query.where(DatasetRow.name == dataset_name)
             rows = s.execute(query.join(RunRow, RunRow.id == DatasetRunRow.run_id)
                              .order_by(RunRow.created_at, DatasetRunRow.direction)).all()

@@ -67,6 +67,14 @@ STATE_DEPENDENT = {
     # the compute type must have a launcher installed; the snapshot and models must exist
     "POST /workspaces/{workspace}/endpoints": "has no launcher installed",
     "PATCH /workspaces/{workspace}/endpoints/{name}": "does not exist",
+    # a datastore is listed when registered: a local folder must exist, an S3 endpoint answer, the name be free
+    "POST /workspaces/{workspace}/datastores": "was not registered",
+    # a path on a datastore may not climb out of its root ('..', absolute, a symlink); a glob must match
+    "GET /workspaces/{workspace}/datastores/{name}/files": "escapes the datastore's root",
+    "GET /workspaces/{workspace}/datastores/{name}/file": "escapes the datastore's root",
+    "PUT /workspaces/{workspace}/datastores/{name}/file": "escapes the datastore's root",
+    # an output's files must have been uploaded as blobs first (as a snapshot's)
+    "POST /workspaces/{workspace}/runs/{run_id}/outputs/{name}": "were not uploaded",
 }
 
 

@@ -11,7 +11,7 @@ from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.runs import RUN
 from jupyter_aml.server.routes.workspaces import WS
 
-NAME = r"(?P<name>[A-Za-z_][A-Za-z0-9_]{0,63})"
+NAME = r"(?P<name>[^/]+)"  # any segment reaches the handler: a name the run lacks is its 404, never Jupyter's page
 CHUNK = 1 << 20
 
 
