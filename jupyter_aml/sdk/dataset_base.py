@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
+import tempfile
 import warnings
+import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from jupyter_aml.errors import Conflict, InvalidInput, NotFound, UserError
+from jupyter_aml.errors import Conflict, Forbidden, InvalidInput, NotFound, UserError
 from jupyter_aml.runtime import api_types as T
 
 if TYPE_CHECKING:
@@ -83,18 +87,47 @@ def check_known(kwargs: dict[str, Any], what: str) -> None:
                            hint="see docs/v1-compatibility.md (Datasets) for the arguments it takes")
 
 
+class ThroughService(UserError):
+    """The client cannot read this datastore itself (a folder on the service's machine it does not see, or no
+    ``datastores/listsecrets``): its files come through the service instead."""
+
+
 def store_location(workspace: Workspace, datastore: str) -> StoreLocation:
-    """The datastore's fsspec location, credentials included, from the datastore route (a recorded read)."""
+    """The datastore's fsspec location, credentials included, from the datastore route (a recorded read).
+    ``ThroughService`` when a folder datastore is not reachable from here, or its location is not ours to read."""
     from jupyter_aml.data.storage import StoreLocation
 
-    body = cast(dict[str, Any], workspace._api.datastore_location(workspace.name, datastore))
+    try:
+        body = cast(dict[str, Any], workspace._api.datastore_location(workspace.name, datastore))
+    except Forbidden:
+        if workspace._api.get_datastore(workspace.name, datastore)["kind"] in ("workspaceblobstore", "local"):
+            raise ThroughService(f"datastore {datastore!r}: no datastores/listsecrets") from None
+        raise Forbidden(f"reading datastore {datastore!r} from the SDK needs its credentials (datastores/listsecrets)",
+                        hint="ask for a role that has it (Contributor, Data Scientist), or preview the dataset: "
+                             "the service reads it for datasets/read") from None
     loc = StoreLocation(body["protocol"], body["root"], dict(body.get("options") or {}))
     if body.get("reachable_from") == "service-host" and not os.path.isdir(loc.root):
-        raise UserError(
-            f"datastore {datastore!r} is a folder on the service's machine ({loc.root}), not reachable here",
-            hint="read it where the service runs, or use an S3-compatible datastore for remote clients",
-        )
+        raise ThroughService(f"datastore {datastore!r} is a folder on the service's machine ({loc.root})")
     return loc
+
+
+def mirror(workspace: Workspace, datastore: str, patterns: list[str]) -> StoreLocation:
+    """A local folder with the files ``patterns`` name on ``datastore``, fetched through the service's file
+    routes (``datastores/read``): how a client reads a folder datastore it cannot reach. A glob that matches
+    nothing is the service's ``NotFound``."""
+    from jupyter_aml.data.storage import StoreLocation
+
+    folder = Path(tempfile.mkdtemp(prefix="aml-dataset-files-"))
+    api = workspace._api
+    for pattern in patterns:
+        for item in api.datastore_files(workspace.name, datastore, pattern)["items"]:
+            target = folder.joinpath(*item["path"].split("/"))
+            if not target.resolve().is_relative_to(folder.resolve()):
+                raise InvalidInput(f"{item['path']!r} of datastore {datastore!r} would land outside {folder}")
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                api.download_datastore_file(workspace.name, datastore, item["path"], str(target))
+    return StoreLocation("file", str(folder))
 
 
 # -- the dataset ------------------------------------------------------------------------------------------
@@ -168,7 +201,14 @@ class AbstractDataset:
             if self._workspace is None:
                 raise InvalidInput(f"datastore {datastore!r}: this dataset knows no workspace")
             if datastore not in self._locations:
-                self._locations[datastore] = store_location(self._workspace, datastore)
+                try:
+                    self._locations[datastore] = store_location(self._workspace, datastore)
+                except ThroughService:
+                    patterns = [str(p.get("path") or "") for p in self._definition["paths"]
+                                if p.get("datastore") == datastore]
+                    loc = mirror(self._workspace, datastore, patterns)
+                    weakref.finalize(self, shutil.rmtree, loc.root, True)
+                    self._locations[datastore] = loc
             return self._locations[datastore]
 
         return location

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from jupyter_aml.errors import Conflict, InvalidInput, NotFound
+from jupyter_aml.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jupyter_aml.sdk.dataset import Dataset, DataType, FileDataset, PromoteHeadersBehavior, TabularDataset
 from jupyter_aml.sdk.datastore import Datastore
 from tests.data.conftest import s3_bucket, s3_server  # noqa: F401 - the S3 fixtures
@@ -214,3 +214,24 @@ def test_http_urls(ws: Any, web: tuple[str, Path], tmp_path: Path) -> None:
     files = Dataset.File.from_files(path=[f"{base}/iris.csv"])
     assert files.to_path() == ["/iris.csv"]
     assert Path(files.download(tmp_path / "web")[0]).read_text().startswith("sepal")
+
+
+def test_a_reader_reads_folder_datastores_through_the_service(ws: Any, service: Any) -> None:
+    from jupyter_aml.core.service import AMLService
+    from jupyter_aml.core.settings import ServiceSettings
+    from jupyter_aml.sdk.workspace import Workspace
+
+    folder = blob_folder(service) / "shared"
+    folder.mkdir(parents=True)
+    (folder / "r.csv").write_text("a,b\n1,x\n2,y\n")
+    Dataset.Tabular.from_delimited_files(path=(ws.get_default_datastore(), "shared/*.csv")).register(ws, "readable")
+    ws._api.http.put("workspaces/e2e/members/rita", {"role": "Reader"})
+    admin = AMLService(ServiceSettings(root=Path(service.root)))  # the service's own store: a token for rita
+    token = admin.sharing.create_token("rita").token
+    admin.close()
+    reader_ws = Workspace("e2e", service_url=service.info()["url"], token=token)
+    ds = Dataset.get_by_name(reader_ws, "readable")
+    assert ds.to_pandas_dataframe().b.tolist() == ["x", "y"]  # no credentials: the files came through the service
+    assert ds.preview(1)["rows"] == [[1, "x"]] and ds.get_profile().row_count == 2
+    with pytest.raises(Forbidden, match="does not allow datasets/write"):
+        ds.register(reader_ws, "readable", create_new_version=True)
