@@ -62,11 +62,12 @@ class DatasetRegistry:
         """The files a definition points at now (NotFound naming a path that matches nothing)."""
         return sources.resolve(definition["paths"], lambda name: self.locations(workspace, name))
 
-    def read(self, workspace: str, definition: dict[str, Any], *, limit: int | None = None) -> Any:
-        """A tabular definition's data as a pyarrow Table, transformations applied."""
+    def read(self, workspace: str, definition: dict[str, Any], *, limit: int | None = None,
+             files: list[sources.ResolvedFile] | None = None) -> Any:
+        """A tabular definition's data as a pyarrow Table, transformations applied (``files``: resolved already)."""
         if definition["kind"] != "tabular":
             raise InvalidInput("a file dataset has no table", hint="read its files: download or mount it")
-        files = self.resolve(workspace, definition)
+        files = files if files is not None else self.resolve(workspace, definition)
         steps = definition["transformations"]
         prefix_only = all(step.get("op") in _PREFIX_STEPS for step in steps)
         table = read_table([f.source for f in files], ReaderOptions.from_dict(definition["reader"]),
@@ -185,7 +186,7 @@ class DatasetRegistry:
             if kept is not None:
                 return self._profile(row, kept)
         files = self.resolve(workspace, definition)
-        computed = profiling.profile(self.read(workspace, definition))
+        computed = profiling.profile(self.read(workspace, definition, files=files))
         with self.db.session() as s:
             stored = s.get(DatasetRow, dataset_id)
             if stored is None:

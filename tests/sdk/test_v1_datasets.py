@@ -235,3 +235,24 @@ def test_a_reader_reads_folder_datastores_through_the_service(ws: Any, service: 
     assert ds.preview(1)["rows"] == [[1, "x"]] and ds.get_profile().row_count == 2
     with pytest.raises(Forbidden, match="does not allow datasets/write"):
         ds.register(reader_ws, "readable", create_new_version=True)
+
+
+def test_the_v1_import_paths() -> None:
+    import azureml.core
+    import azureml.data
+    from azureml.core.dataset import Dataset as CoreDataset
+    from azureml.data.abstract_dataset import AbstractDataset
+    from azureml.data.dataset_factory import DataType as FactoryDataType
+    from azureml.data.dataset_factory import FileDatasetFactory, TabularDatasetFactory
+    from azureml.data.dataset_type_definitions import PromoteHeadersBehavior as Headers
+    from azureml.data.file_dataset import FileDataset as ShimFile
+    from azureml.data.tabular_dataset import TabularDataset as ShimTabular
+
+    assert azureml.core.Dataset is CoreDataset is Dataset
+    assert azureml.data.FileDataset is ShimFile is FileDataset and issubclass(ShimFile, AbstractDataset)
+    assert azureml.data.TabularDataset is ShimTabular is TabularDataset
+    assert azureml.data.DataType is FactoryDataType is DataType and Headers is PromoteHeadersBehavior
+    assert Dataset.File is FileDatasetFactory and Dataset.Tabular is TabularDatasetFactory
+    assert DataType.to_datetime("%Y").to_spec() == {"type": "datetime", "formats": ["%Y"]}
+    with pytest.raises(InvalidInput, match="decimal_mark"):
+        DataType.to_float(decimal_mark=",")
