@@ -3,3 +3,4 @@ import './base.css';
 import './registry.css';
 import './members.css';
 import './compute.css';
+import './data.css';

@@ -15,16 +15,6 @@ interface IPlaceholder {
 
 export const PLACEHOLDER_SECTIONS: ReadonlyArray<IPlaceholder> = [
   {
-    id: 'datasets',
-    title: 'Datastores & Datasets',
-    empty: (
-      <>
-        No datastores or datasets yet. Register one with{' '}
-        <code>Dataset.File.from_files(...).register(ws, name)</code>.
-      </>
-    )
-  },
-  {
     id: 'pipelines',
     title: 'Pipelines',
     empty: (

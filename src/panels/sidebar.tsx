@@ -8,6 +8,8 @@ import { amlIcon } from '../icons';
 import { DEFAULT_SETTINGS, IAMLSettings, SIDEBAR_ID } from '../tokens';
 import { EmptyState, ErrorView, Loading } from './components';
 import { ComputesSection } from './computes';
+import { DatasetsSection } from './data/datasets';
+import { DatastoresSection } from './data/datastores';
 import { EndpointsSection } from './endpoints';
 import { EnvironmentsSection } from './environments';
 import { ExperimentsSection } from './experiments';
@@ -294,7 +296,8 @@ function WorkspaceView(props: {
         actions={props.actions}
       />
       <EnvironmentsSection service={service} workspace={workspace} refreshKey={refreshKey} />
-      {placeholder('datasets')}
+      <DatastoresSection service={service} workspace={workspace} refreshKey={refreshKey} />
+      <DatasetsSection service={service} workspace={workspace} refreshKey={refreshKey} />
       {placeholder('pipelines')}
     </div>
   );

@@ -40,7 +40,8 @@ def test_sidebar_sections_and_empty_states(studio: Studio) -> None:
     seed.ensure_workspace(studio.lab)
     sidebar = studio.sidebar()
     sidebar.get_by_role("combobox", name="Workspace").wait_for()
-    sections = ("Experiments", "Models", "Endpoints", "Computes", "Environments", "Datastores & Datasets", "Pipelines")
+    sections = ("Experiments", "Models", "Endpoints", "Computes", "Environments", "Datastores", "Datasets",
+                "Pipelines")
     for title in sections:
         assert sidebar.get_by_role("button", name=re.compile(f"^{re.escape(title)}")).count() == 1, title
     # Sections without a backend say so; they never show made-up items.
