@@ -9,9 +9,11 @@ registry, the client the datastore route. URLs are read with fsspec's http file 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import posixpath
+import socket
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,7 +75,26 @@ def _http() -> fsspec.AbstractFileSystem:
     return fsspec.filesystem("http", client_kwargs={"timeout": aiohttp.ClientTimeout(total=URL_TIMEOUT)})
 
 
+def _check_host(url: str) -> None:
+    """Refuse a URL whose host is link-local (169.254.0.0/16, fe80::/10: cloud metadata endpoints answer there)
+    or unspecified: the service reads dataset URLs itself, and must not hand such answers back as rows.
+    Loopback and private addresses stay allowed: a self-hosted workspace reads data from its own network."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
+                                   type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        raise InvalidInput(f"{url}: the host {host!r} is not known ({exc})", hint="check the URL") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if address.is_link_local or address.is_unspecified or address.is_multicast:
+            raise InvalidInput(f"{url}: {host} is a link-local or unspecified address ({address}), which datasets "
+                               "may not read", hint="serve the data from a routable address or a datastore")
+
+
 def _url_file(url: str) -> ResolvedFile:
+    _check_host(url)
     fs = _http()
     try:
         info = fs.info(url)

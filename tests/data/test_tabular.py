@@ -228,3 +228,11 @@ def test_on_error_null_reads_bad_values_as_missing(tmp_path: Path) -> None:
     assert table.column("c").to_pylist() == ["x", "y", "z"]
     with pytest.raises(InvalidInput, match="line 3"):
         read_table([src(f)], opts(set_column_types={"b": {"type": "long"}}), on_error="fail")
+
+
+def test_urls_to_link_local_hosts_are_refused() -> None:
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/x.csv", "http://0.0.0.0/x.csv"):
+        with pytest.raises(InvalidInput, match="link-local or unspecified"):
+            resolve([{"url": url}], lambda name: StoreLocation("file", "/"))
+    with pytest.raises(InvalidInput, match="not known"):
+        resolve([{"url": "http://no-such-host.invalid/x.csv"}], lambda name: StoreLocation("file", "/"))
