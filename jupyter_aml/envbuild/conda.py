@@ -55,6 +55,12 @@ NATIVE: frozenset[str] = frozenset({
     "gcc_linux-64", "gxx_linux-64", "libuv", "libzlib", "bzip2", "tzdata-conda",
 })
 SKIPPED_PIP = re.compile(r"^azureml(?:[-_.][A-Za-z0-9._-]+)?$", re.I)  # provided by the shim
+# azureml-* packages whose job here is done by PyPI packages the shim's code needs in the run's environment:
+# v1's dataset runtime reads datasets (run.input_datasets[...].to_pandas_dataframe()) with these.
+SHIM_NEEDS: dict[str, tuple[str, ...]] = {
+    "azureml-dataset-runtime": ("pyarrow", "fsspec", "s3fs"),
+    "azureml-dataprep": ("pyarrow", "fsspec", "s3fs"),
+}
 # conda match spec: [channel::]name[ version[ build]] or name{=,==,>=,<=,>,<,!=}version[=build]
 _SPEC = re.compile(r"^(?:(?P<channel>[^:\s]+)::)?(?P<name>[A-Za-z0-9_.-]+)\s*(?P<rest>.*)$")
 _PY_PIN = re.compile(r"^(?:==?)?\s*(?P<major>3)\.(?P<minor>[0-9]{1,2})(?:\.[0-9*]+)*(?:=\S+)?$")
@@ -176,7 +182,14 @@ def resolve(conda_packages: Iterable[str], pip: Iterable[str] = (), channels: It
             continue
         name = re.split(r"[\s\[<>=!~;@]", req, maxsplit=1)[0]
         if SKIPPED_PIP.match(name):
-            notes.append(f"pip package {name} skipped: the jupyter-aml shim provides azureml.core")
+            needs = list(SHIM_NEEDS.get(_normal(name), ()))
+            if needs and "pandas" in req.partition("[")[2].partition("]")[0].lower():
+                needs.append("pandas")
+            if needs:
+                notes.append(f"pip package {name} is provided by the jupyter-aml shim with {', '.join(needs)}")
+                out.extend(n for n in needs if n not in out)
+            else:
+                notes.append(f"pip package {name} skipped: the jupyter-aml shim provides azureml.core")
             continue
         out.append(req)
     return CondaResolution(tuple(out), python_version, tuple(notes))

@@ -390,3 +390,12 @@ def test_a_new_environment_has_conda_dependencies_to_add_to_and_a_registry():
     env.docker.base_image_registry = ContainerRegistry(address="registry.example.com", username="u", password="p")
     with pytest.raises(InvalidInput, match="container registry credentials are not used here"):
         env.to_spec()
+
+
+def test_v1s_dataset_runtime_brings_what_reading_datasets_needs():
+    """``azureml-dataset-runtime[pandas,fuse]`` (v1's datasets tutorial) is the shim here, and a run that reads
+    ``run.input_datasets[...]`` needs pyarrow, fsspec and s3fs (and pandas for the extra) in its environment."""
+    found = resolve(["scikit-learn"], ["azureml-sdk", "azureml-dataset-runtime[pandas,fuse]", "joblib"])
+    assert found.pip == ("scikit-learn", "pyarrow", "fsspec", "s3fs", "pandas", "joblib")
+    assert any("azureml-sdk skipped" in note for note in found.notes)
+    assert resolve([], ["azureml-dataprep"]).pip == ("pyarrow", "fsspec", "s3fs")
