@@ -5,7 +5,8 @@
   it is and its files, folder by folder; it can become the default and be unregistered.
 - An S3-compatible bucket on a real S3-protocol server (moto's server mode) registered through the dialog:
   the secret key goes into a password field once; a wrong one is refused naming the store, never the key;
-  afterwards no page text, no input and no server log line holds the key.
+  afterwards no page text, no input and no server log line holds the key. Azure Blob is offered, and without
+  adlfs the service's refusal names the package to install.
 - A tabular dataset registered over REST shows its first rows and its profile (the numbers the service
   computed), a second version can be picked, and a file dataset shows its files.
 
@@ -204,6 +205,20 @@ def test_register_s3_datastore_secret_entered_once(studio: Studio, s3_server: s3
     section = open_section(select_workspace(studio), "Datastores")
     section.get_by_role("button", name="Register datastore…").click()
     dialog = page.get_by_role("dialog")
+
+    # Azure Blob is offered; without adlfs the service refuses, naming the package (its words, its hint).
+    dialog.get_by_label("Kind").select_option("azure_blob")
+    expect(dialog.get_by_label("Account key")).to_have_attribute("type", "password")
+    dialog.get_by_label("Name", exact=True).fill("blobs")
+    dialog.get_by_label("Container").fill("data")
+    dialog.get_by_label("Account name").fill("myaccount")
+    dialog.get_by_label("Account key").fill(wrong)
+    dialog.get_by_role("button", name="Register datastore").click()
+    refusal = dialog.get_by_role("alert", name="Problems")
+    expect(refusal).to_contain_text("needs the adlfs package, which is not installed here")
+    expect(refusal).to_contain_text("pip install adlfs")
+    assert wrong not in refusal.inner_text()
+
     dialog.get_by_label("Kind").select_option("s3")
     secret = dialog.get_by_label("Secret access key")
     expect(secret).to_have_attribute("type", "password")
