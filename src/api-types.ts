@@ -1547,9 +1547,9 @@ export interface components {
     AzureBlobDatastoreCreate: {
       /**
        * Account Key
-       * @default null
+       * Format: password
        */
-      account_key?: string | null;
+      account_key?: string;
       /** Account Name */
       account_name: string;
       /** Container Name */
@@ -1593,9 +1593,9 @@ export interface components {
       protocol?: 'https' | null;
       /**
        * Sas Token
-       * @default null
+       * Format: password
        */
-      sas_token?: string | null;
+      sas_token?: string;
       /**
        * Skip Validation
        * @description do not list the store before registering it
@@ -4087,9 +4087,9 @@ export interface components {
     S3DatastoreCreate: {
       /**
        * Access Key Id
-       * @default null
+       * Format: password
        */
-      access_key_id?: string | null;
+      access_key_id?: string;
       /** Bucket Name */
       bucket_name: string;
       /**
@@ -4137,9 +4137,9 @@ export interface components {
       region?: string | null;
       /**
        * Secret Access Key
-       * @default null
+       * Format: password
        */
-      secret_access_key?: string | null;
+      secret_access_key?: string;
       /**
        * Skip Validation
        * @description do not list the store before registering it

@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    SecretStr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 DATASTORE_NAME_PATTERN = r"^[A-Za-z0-9_]{1,100}$"  # v1: letters, digits and underscores, case-insensitive
 WORKSPACE_BLOB_STORE = "workspaceblobstore"
@@ -25,6 +34,34 @@ KIND_FIELDS: dict[str, frozenset[str]] = {
     "azure_blob": frozenset({"container_name", "account_name", "account_key", "sas_token", "protocol", "endpoint"}),
 }
 CREDENTIAL_FIELDS = ("secret_access_key", "access_key_id", "account_key", "sas_token")
+
+
+def _password(max_length: int) -> WithJsonSchema:
+    """A credential's schema: optional, but never null (the document says so, so that "both or neither" and
+    "not both" are rules of the schema, not of the code alone)."""
+    return WithJsonSchema({"type": "string", "format": "password", "writeOnly": True, "minLength": 1,
+                           "maxLength": max_length})
+
+
+Secret1K = Annotated[SecretStr | None, Field(min_length=1, max_length=1024), _password(1024)]
+Secret4K = Annotated[SecretStr | None, Field(min_length=1, max_length=4096), _password(4096)]
+Secret8K = Annotated[SecretStr | None, Field(min_length=1, max_length=8192), _password(8192)]
+
+
+def _schema_extra(extra: dict[str, Any]) -> Any:
+    """The model's schema with ``extra`` and without a ``null`` default on credentials (it is no valid value)."""
+    def edit(schema: dict[str, Any]) -> None:
+        for name in CREDENTIAL_FIELDS:
+            schema.get("properties", {}).get(name, {}).pop("default", None)
+        schema.update(extra)
+
+    return edit
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("may be left out, but not null")
+    return value
 
 
 class _Create(BaseModel):
@@ -47,16 +84,18 @@ class LocalDatastoreCreate(_Create):
 class S3DatastoreCreate(_Create):
     """An S3-compatible bucket (AWS, MinIO, Ceph, ...): both keys or neither (anonymous access)."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, json_schema_extra={
-        "dependentRequired": {"access_key_id": ["secret_access_key"], "secret_access_key": ["access_key_id"]}})
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, json_schema_extra=_schema_extra({
+        "dependentRequired": {"access_key_id": ["secret_access_key"], "secret_access_key": ["access_key_id"]}}))
 
     kind: Literal["s3"]
     bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
     prefix: str | None = Field(default=None, max_length=1024, description="a folder inside the bucket")
     endpoint_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=2048)
     region: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,64}$")
-    access_key_id: SecretStr | None = Field(default=None, min_length=1, max_length=1024)
-    secret_access_key: SecretStr | None = Field(default=None, min_length=1, max_length=4096)
+    access_key_id: Secret1K = None
+    secret_access_key: Secret4K = None
+
+    _keys_not_null = field_validator("access_key_id", "secret_access_key", mode="before")(_not_null)
 
     @model_validator(mode="after")
     def _both_keys(self) -> S3DatastoreCreate:
@@ -68,16 +107,18 @@ class S3DatastoreCreate(_Create):
 class AzureBlobDatastoreCreate(_Create):
     """An Azure Blob container through adlfs (refused, naming the package, while adlfs is not installed)."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, json_schema_extra={
-        "not": {"required": ["account_key", "sas_token"]}})
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, json_schema_extra=_schema_extra({
+        "not": {"required": ["account_key", "sas_token"]}}))
 
     kind: Literal["azure_blob"]
     container_name: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$")
     account_name: str = Field(pattern=r"^[a-z0-9]{3,24}$")
-    account_key: SecretStr | None = Field(default=None, min_length=1, max_length=4096)
-    sas_token: SecretStr | None = Field(default=None, min_length=1, max_length=8192)
+    account_key: Secret4K = None
+    sas_token: Secret8K = None
     protocol: Literal["https"] | None = None
     endpoint: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.\-:]{1,255}$")
+
+    _keys_not_null = field_validator("account_key", "sas_token", mode="before")(_not_null)
 
     @model_validator(mode="after")
     def _one_credential(self) -> AzureBlobDatastoreCreate:

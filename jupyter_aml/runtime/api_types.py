@@ -61,8 +61,8 @@ class AzureBlobDatastoreCreate(_AzureBlobDatastoreCreateRequired, total=False):
     overwrite: bool
     create_if_not_exists: bool
     skip_validation: bool
-    account_key: str | None
-    sas_token: str | None
+    account_key: str
+    sas_token: str
     protocol: Literal['https'] | None
     endpoint: str | None
 
@@ -1135,8 +1135,8 @@ class S3DatastoreCreate(_S3DatastoreCreateRequired, total=False):
     prefix: str | None
     endpoint_url: str | None
     region: str | None
-    access_key_id: str | None
-    secret_access_key: str | None
+    access_key_id: str
+    secret_access_key: str
 
 
 class SecretInfo(TypedDict):
