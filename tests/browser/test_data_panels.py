@@ -357,3 +357,13 @@ def test_tabular_dataset_preview_and_profile(studio: Studio, tmp_path: Path) -> 
     expect(listed).to_contain_text("iris.csv")
     expect(listed).to_contain_text("readme.txt")
     assert page.get_by_role("alert").count() == 0
+
+    # Unregister asks first; every version goes, the data stays.
+    raw.get_by_role("button", name="Unregister dataset raw_files").click()
+    confirm = page.get_by_role("dialog")
+    expect(confirm).to_contain_text("The data stays where it is")
+    confirm.get_by_role("button", name="Unregister", exact=True).click()
+    confirm.wait_for(state="detached")
+    expect(section.get_by_role("button", name="Dataset raw_files", exact=True)).to_have_count(0)
+    assert [d["name"] for d in lab.get(f"workspaces/{WS}/datasets")["items"]] == ["iris"]
+    assert (folder / "readme.txt").exists()

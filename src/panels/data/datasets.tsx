@@ -12,9 +12,9 @@ import type { AMLService } from '../../api';
 import { formatBytes, formatDateTime, formatDateTimeLong } from '../../format';
 import { EmptyState, ErrorView, Loading, Section, Tabs } from '../components';
 import { useRequest } from '../hooks';
-import { CopyButton } from '../registry-common';
+import { confirmDanger, CopyButton, notifyError } from '../registry-common';
 import { useToggleSet } from '../toggle-set';
-import { IDataset, listDatasets, listDatasetVersions } from './api';
+import { IDataset, listDatasets, listDatasetVersions, unregisterDataset } from './api';
 import { DatasetFilesTable, DatasetPreviewTable, DatasetProfileTable } from './dataset-tables';
 
 /**
@@ -183,11 +183,65 @@ function VersionsTable(props: {
   );
 }
 
+/** Unregister every version (v1's `unregister_all_versions`), after asking; the data stays. */
+function UnregisterButton(props: {
+  service: AMLService;
+  workspace: string;
+  name: string;
+  onDone: () => void;
+}): JSX.Element {
+  const { service, workspace, name } = props;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const run = async () => {
+    const ok = await confirmDanger({
+      title: `Unregister dataset ${name}?`,
+      body: (
+        <>
+          Every version of {name} is unregistered from workspace {workspace}. The data stays where
+          it is: a dataset only points at it.
+        </>
+      ),
+      accept: 'Unregister'
+    });
+    if (!ok) {
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    try {
+      await unregisterDataset(service, workspace, name);
+      props.onDone();
+    } catch (reason) {
+      setError(reason);
+      notifyError(`Unregister ${name}`, reason);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="jp-mod-styled jp-mod-warn jp-aml-Button"
+        aria-label={`Unregister dataset ${name}`}
+        title="Unregister every version (the data stays)"
+        disabled={busy}
+        onClick={() => void run()}
+      >
+        Unregister
+      </button>
+      {error !== undefined && <ErrorView error={error} context="Unregister" />}
+    </>
+  );
+}
+
 function DatasetDetail(props: {
   service: AMLService;
   workspace: string;
   latest: IDataset;
   refreshKey: number;
+  onChanged: () => void;
 }): JSX.Element {
   const { service, workspace, latest } = props;
   const id = useId();
@@ -276,6 +330,12 @@ function DatasetDetail(props: {
         >
           Copy snippet
         </CopyButton>
+        <UnregisterButton
+          service={service}
+          workspace={workspace}
+          name={latest.name}
+          onDone={props.onChanged}
+        />
       </div>
       {versions.error !== undefined && (
         <ErrorView error={versions.error} onRetry={versions.reload} context="Versions" />
@@ -299,6 +359,7 @@ function DatasetItem(props: {
   expanded: boolean;
   onToggle: () => void;
   refreshKey: number;
+  onChanged: () => void;
 }): JSX.Element {
   const { dataset } = props;
   return (
@@ -325,6 +386,7 @@ function DatasetItem(props: {
           workspace={props.workspace}
           latest={dataset}
           refreshKey={props.refreshKey}
+          onChanged={props.onChanged}
         />
       )}
     </li>
@@ -399,6 +461,7 @@ export function DatasetsSection(props: {
                 expanded={expanded.has(d.name)}
                 onToggle={() => toggle(d.name)}
                 refreshKey={refreshKey}
+                onChanged={datasets.reload}
               />
             ))}
           </ul>
