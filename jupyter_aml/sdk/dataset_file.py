@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -153,24 +154,21 @@ class MountContext:
 
     def __init__(self, dataset: FileDataset, mount_point: str | os.PathLike[str] | None) -> None:
         self._dataset = dataset
-        self._given = Path(mount_point) if mount_point is not None else None
+        # as v1, the folder is known before start(): a new one under the temporary folder when none is given
+        self._root = Path(mount_point) if mount_point is not None else Path(tempfile.gettempdir()) / (
+            f"aml-mount-{secrets.token_hex(6)}")
         self._made: list[Path] = []
         self._created_root = False
-        self.mount_point = str(self._given) if self._given is not None else ""
+        self.mount_point = str(self._root)
 
     def start(self) -> None:
         from fsspec.implementations.local import LocalFileSystem
 
-        if self._given is None:
-            root = Path(tempfile.mkdtemp(prefix="aml-mount-"))
-            self._created_root = True
-        else:
-            root = self._given
-            if root.exists() and any(root.iterdir()):
-                raise Conflict(f"mount point {root} is not empty", hint="give an empty or new folder")
-            self._created_root = not root.exists()
-            root.mkdir(parents=True, exist_ok=True)
-        self.mount_point = str(root)
+        root = self._root
+        if root.exists() and any(root.iterdir()):
+            raise Conflict(f"mount point {root} is not empty", hint="give an empty or new folder")
+        self._created_root = not root.exists()
+        root.mkdir(parents=True, exist_ok=True)
         try:
             for f, rel in self._dataset._files():
                 local = root.joinpath(*rel.split("/"))

@@ -142,6 +142,14 @@ def test_file_dataset_to_path_download_and_mount(ws: Any, service: Any, tmp_path
         assert (mounted / "dogs" / "b.png").read_bytes() == b"BB"
         assert (mounted / "dogs" / "b.png").is_symlink()  # a local file: linked, not copied
     assert not mounted.exists()
+    context = got.mount(mount_point=tmp_path / "mnt")  # v1's start()/stop(), the folder known before start
+    assert context.mount_point == str(tmp_path / "mnt")
+    context.start()
+    assert sorted(os.listdir(tmp_path / "mnt")) == ["cats", "dogs"]
+    with pytest.raises(Conflict, match="not empty"):
+        got.mount(mount_point=tmp_path / "mnt").start()
+    context.stop()
+    assert not (tmp_path / "mnt").exists()
     whole = Dataset.File.from_files(path=store.path("imgs"))  # a DataPath to a folder: every file under it
     assert whole.to_path() == ["/cats/a.png", "/dogs/b.png", "/notes.txt"]
     assert whole.take(1).to_path() == ["/cats/a.png"]
