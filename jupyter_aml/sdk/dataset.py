@@ -151,10 +151,36 @@ class TabularDatasetFactory:
                            hint="export the query's result to Parquet or CSV on a datastore and read that")
 
     @staticmethod
-    def register_pandas_dataframe(*args: Any, **kwargs: Any) -> TabularDataset:
-        raise InvalidInput("Dataset.Tabular.register_pandas_dataframe is not supported here",
-                           hint="df.to_parquet(...), datastore.upload_files([...]), then from_parquet_files and "
-                                "register")
+    def register_pandas_dataframe(dataframe: Any, target: Any, name: str, description: str | None = None,
+                                  tags: dict[str, str] | None = None, show_progress: bool = True) -> TabularDataset:
+        """v1: write ``dataframe`` as Parquet to a new GUID folder under ``target`` (a ``Datastore``, a
+        ``(datastore, 'folder')`` pair or a ``DataPath``), then register a dataset over it as the next version
+        of ``name``."""
+        import tempfile
+        import uuid
+        from pathlib import Path
+
+        store, base = (target, "") if getattr(target, "upload_files", None) is not None and not isinstance(
+            target, tuple) else _store_and_path(target)
+        if store.workspace is None:
+            raise InvalidInput("the target datastore knows no workspace")
+        folder = "/".join(p for p in (base.strip("/"), str(uuid.uuid4())) if p)
+        with tempfile.TemporaryDirectory() as tmp:
+            part = Path(tmp) / "part-00000.parquet"
+            dataframe.to_parquet(part, index=False)
+            store.upload_files([str(part)], relative_root=tmp, target_path=folder, overwrite=True,
+                               show_progress=show_progress)
+        dataset = TabularDatasetFactory.from_parquet_files(path=(store, f"{folder}/*.parquet"))
+        return dataset.register(store.workspace, name, description=description, tags=tags, create_new_version=True)
+
+
+def _store_and_path(target: Any) -> tuple[Any, str]:
+    if isinstance(target, tuple) and len(target) == 2:
+        return target[0], str(target[1])
+    datastore = getattr(target, "datastore", None)
+    if datastore is not None:  # a DataPath
+        return datastore, str(getattr(target, "path_on_datastore", "") or "")
+    raise InvalidInput("target is a Datastore, a (datastore, 'folder') pair or a DataPath")
 
 
 class FileDatasetFactory:

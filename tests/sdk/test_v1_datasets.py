@@ -264,3 +264,14 @@ def test_the_v1_import_paths() -> None:
     assert DataType.to_datetime("%Y").to_spec() == {"type": "datetime", "formats": ["%Y"]}
     with pytest.raises(InvalidInput, match="decimal_mark"):
         DataType.to_float(decimal_mark=",")
+
+
+def test_register_pandas_dataframe(ws: Any) -> None:
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    store = ws.get_default_datastore()
+    first = Dataset.Tabular.register_pandas_dataframe(frame, (store, "frames"), "frame", description="df",
+                                                      show_progress=False)
+    assert first.version == 1 and first.description == "df"
+    pd.testing.assert_frame_equal(Dataset.get_by_name(ws, "frame").to_pandas_dataframe(), frame)
+    again = Dataset.Tabular.register_pandas_dataframe(frame.head(1), store, "frame", show_progress=False)
+    assert again.version == 2 and len(again.to_pandas_dataframe()) == 1  # a new GUID folder: a new definition
