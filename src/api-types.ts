@@ -387,7 +387,8 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /** Change a version's description and tags (its definition stays) */
+    patch: operations['patch_workspaces_workspace_datasets_name_versions_dataset_version'];
     trace?: never;
   };
   '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/preview': {
@@ -2221,6 +2222,35 @@ export interface components {
       row_count: number;
       /** Version */
       version: number;
+    };
+    /**
+     * DatasetUpdate
+     * @description Change a version's description and tags in place (v1's ``update``, ``add_tags``, ``remove_tags``); its
+     *     definition never changes (that is a new version).
+     */
+    DatasetUpdate: {
+      /**
+       * Add Tags
+       * @description set these tags (after tags)
+       */
+      add_tags?: {
+        [key: string]: string | number | boolean | null;
+      };
+      /**
+       * Description
+       * @default null
+       */
+      description?: string | null;
+      /** Remove Tags */
+      remove_tags?: string[];
+      /**
+       * Tags
+       * @description replaces every tag
+       * @default null
+       */
+      tags?: {
+        [key: string]: string | number | boolean | null;
+      } | null;
     };
     /**
      * Datastore
@@ -7501,6 +7531,115 @@ export interface operations {
       cookie?: never;
     };
     requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Dataset'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  patch_workspaces_workspace_datasets_name_versions_dataset_version: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        dataset_version: string;
+        name: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['DatasetUpdate'];
+      };
+    };
     responses: {
       /** @description OK */
       200: {

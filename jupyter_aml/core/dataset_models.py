@@ -95,6 +95,19 @@ class DatasetCreate(Strict):
     _tags = field_validator("tags")(_check_str_map)
 
 
+class DatasetUpdate(Strict):
+    """Change a version's description and tags in place (v1's ``update``, ``add_tags``, ``remove_tags``); its
+    definition never changes (that is a new version)."""
+
+    description: str | None = Field(default=None, max_length=5000)
+    tags: StrMap | None = Field(default=None, description="replaces every tag")
+    add_tags: StrMap = Field(default_factory=dict, description="set these tags (after tags)")
+    remove_tags: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list,
+                                                                                  max_length=1000)
+
+    _tags = field_validator("tags", "add_tags")(_check_str_map)
+
+
 class Dataset(Strict):
     id: str
     name: str

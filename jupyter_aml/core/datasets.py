@@ -222,6 +222,21 @@ class DatasetRegistry:
             body = profiling.preview(self.read(workspace, definition, limit=rows), rows)
         return dm.DatasetPreview(name=name, version=number, **body)
 
+    def update(self, workspace: str, name: str, version: int | None, spec: dm.DatasetUpdate) -> dm.Dataset:
+        """The version's description and tags, changed in place; its definition stays."""
+        with self.db.session() as s:
+            ws = WorkspaceService.row(s, workspace)
+            row = self.row(s, ws, name, version)
+            tags = dict(spec.tags) if spec.tags is not None else dict(row.tags or {})
+            tags.update(spec.add_tags)
+            for key in spec.remove_tags:
+                tags.pop(key, None)
+            row.tags = tags
+            if spec.description is not None:
+                row.description = spec.description
+            s.flush()
+            return self._model(ws, row)
+
     # -- unregistering ----------------------------------------------------------------------------------------
     def delete(self, workspace: str, name: str) -> dm.DatasetDeleted:
         """v1's ``unregister_all_versions``: the registrations go, the data stays where it is."""

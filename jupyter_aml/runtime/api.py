@@ -431,6 +431,10 @@ class Api:
         return cast(T.Dataset, self._get("/workspaces/{workspace}/dataset-ids/{dataset_id}", workspace=ws,
                                          dataset_id=dataset_id))
 
+    def update_dataset(self, ws: str, name: str, version: int | str, body: T.DatasetUpdate) -> T.Dataset:
+        return cast(T.Dataset, self._patch("/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}",
+                                           body, workspace=ws, name=name, dataset_version=version))
+
     def dataset_versions(self, ws: str, name: str) -> T.DatasetList:
         return cast(T.DatasetList, self._get("/workspaces/{workspace}/datasets/{name}/versions", workspace=ws,
                                              name=name))

@@ -299,6 +299,14 @@ class DatasetProfile(TypedDict):
     computed_at: str
 
 
+class DatasetUpdate(TypedDict, total=False):
+    """Change a version's description and tags in place (v1's ``update``, ``add_tags``, ``remove_tags``); its"""
+    description: str | None
+    tags: dict[str, str | float | bool | None] | None
+    add_tags: dict[str, str | float | bool | None]
+    remove_tags: list[str]
+
+
 class _DatastoreRequired(TypedDict):
     name: str
     kind: str
@@ -1464,6 +1472,7 @@ PutPath = Literal[
 PatchPath = Literal[
     '/workspaces/{workspace}',
     '/workspaces/{workspace}/computes/{name}',
+    '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}',
     '/workspaces/{workspace}/endpoints/{name}',
     '/workspaces/{workspace}/experiments/{name}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
@@ -1510,6 +1519,7 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces/{workspace}/datasets/{name}/lineage'): (),
     ('GET', '/workspaces/{workspace}/datasets/{name}/versions'): (),
     ('GET', '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}'): (),
+    ('PATCH', '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}'): (),
     ('GET', '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/preview'): ('rows',),
     ('GET', '/workspaces/{workspace}/datasets/{name}/versions/{dataset_version}/profile'): (),
     ('GET', '/workspaces/{workspace}/datastores'): (),

@@ -252,6 +252,32 @@ class AbstractDataset:
             )
         return cast(D, from_record(workspace, record))
 
+    def _update(self: D, body: T.DatasetUpdate) -> D:
+        if self._workspace is None or self._registration is None:
+            raise InvalidInput("this dataset is not registered", hint="register it first")
+        record = self._workspace._api.update_dataset(self._workspace.name, self._registration["name"],
+                                                     self._registration["version"], body)
+        self._registration = record
+        return self
+
+    def add_tags(self: D, tags: dict[str, str] | None = None) -> D:
+        """v1: add (or change) tags of this registered version, in place."""
+        return self._update({"add_tags": dict(tags or {})})
+
+    def remove_tags(self: D, tags: list[str] | None = None) -> D:
+        """v1: remove the named tags of this registered version, in place."""
+        return self._update({"remove_tags": list(tags or [])})
+
+    def update(self: D, description: str | None = None, tags: dict[str, str] | None = None) -> D:
+        """v1: change this registered version's description and (replacing them) tags in place; the definition
+        stays (a changed definition is a new version)."""
+        body: T.DatasetUpdate = {}
+        if description is not None:
+            body["description"] = description
+        if tags is not None:
+            body["tags"] = dict(tags)
+        return self._update(body)
+
     def unregister_all_versions(self) -> None:
         """v1: unregister every version of this dataset's name; the data stays where it is."""
         if self._workspace is None or self.name is None:

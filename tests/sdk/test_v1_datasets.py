@@ -99,6 +99,12 @@ def test_registration_versions_and_lookups(ws: Any, service: Any) -> None:
     assert profile.row_count == 1 and profile.columns["amount"].mean == 10.5
     with pytest.raises(NotFound):
         Dataset.get_by_name(ws, "sales", version=7)
+    v1.add_tags({"stage": "raw"}).remove_tags(["team"])
+    assert Dataset.get_by_id(ws, v1.id).tags == {"stage": "raw"}
+    assert v1.update(description="sales, v1", tags={"only": "this"}).description == "sales, v1"
+    assert Dataset.get_by_name(ws, "sales", 1).tags == {"only": "this"}
+    with pytest.raises(InvalidInput, match="not registered"):
+        ds.add_tags({"x": "y"})
     v2.unregister_all_versions()
     assert ws.datasets == {}
 

@@ -48,6 +48,12 @@ async def test_register_get_versions_preview_profile_delete(aml: Any, jp_servera
     assert status == 200 and preview["rows"] == [[1, "a"], [2, "b"]]
     status, profile = await aml("GET", f"workspaces/{WS}/datasets/d/versions/1/profile")
     assert status == 200 and profile["row_count"] == 3 and profile["columns"][0]["mean"] == 2.0
+    status, changed = await aml("PATCH", f"workspaces/{WS}/datasets/d/versions/1", {
+        "description": "new", "add_tags": {"a": "1"}, "remove_tags": ["k"]})
+    assert status == 200 and (changed["description"], changed["tags"]) == ("new", {"a": "1"})
+    assert changed["definition"] == made["definition"] and changed["version"] == 1
+    status, err = await aml("PATCH", f"workspaces/{WS}/datasets/d/versions/1", {"definition": {}})
+    assert status == 422
     status, gone = await aml("DELETE", f"workspaces/{WS}/datasets/d")
     assert status == 200 and gone == {"deleted": "d", "versions": 2}
     assert (await aml("GET", f"workspaces/{WS}/datasets/d/versions/latest"))[0] == 404

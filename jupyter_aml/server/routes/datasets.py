@@ -55,6 +55,14 @@ class DatasetVersionHandler(AMLHandler):
         self.reply(await asyncio.to_thread(self.aml.datasets.get, workspace, name, version_number(dataset_version)))
 
 
+    @api("user", "Change a version's description and tags (its definition stays)", body=dm.DatasetUpdate,
+         returns=dm.Dataset, action="datasets/write")
+    async def patch(self, workspace: str, name: str, dataset_version: str) -> None:
+        spec = self.body(dm.DatasetUpdate)
+        self.reply(await asyncio.to_thread(self.aml.datasets.update, workspace, name,
+                                           version_number(dataset_version), spec))
+
+
 class DatasetProfileHandler(AMLHandler):
     @api("user", "A tabular dataset version's profile (computed once, then kept)", returns=dm.DatasetProfile,
          action="datasets/read")
