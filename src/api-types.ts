@@ -8598,7 +8598,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/octet-stream': components['schemas']['DatastoreUpload'];
+          'application/json': components['schemas']['DatastoreUpload'];
         };
       };
       /** @description bad input: the message names the field and what it must be */

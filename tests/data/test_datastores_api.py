@@ -5,6 +5,7 @@ register or read credentials; a run token reaches its own workspace's datastores
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,9 @@ async def test_files_through_the_service(aml: Any, call: Any, service: Any, tmp_
             status, err, _ = await call("carol", "PUT", f"{base}/file", raw=b"x", params={"path": bad})
             assert status == 400, err
             assert (await call("rita", "GET", f"{base}/file", params={"path": bad}))[0] == 400
+        started = time.monotonic()
+        status, err, _ = await call("carol", "PUT", f"{base}/file", raw=b"", params={"path": "0" * 1000})
+        assert status == 400 and time.monotonic() - started < 5, err  # a name too long for the file system
         status, err, _ = await call("carol", "PUT", f"{base}/file", raw=b"x", params={"path": "./"})
         assert status == 400 and "names no file" in err["error"]["message"]
         status, err, _ = await call("rita", "GET", f"{base}/files", params={"pattern": "a/**b"})

@@ -151,8 +151,7 @@ class FileHandler(DatastoreBase):
         self.finish()
 
     @api("workspace", "Upload one file into the datastore (raw body); an existing file is kept unless "
-         "overwrite=true", returns=dm.DatastoreUpload, status=201, content_type="application/octet-stream",
-         action="datastores/upload",
+         "overwrite=true", returns=dm.DatastoreUpload, status=201, action="datastores/upload",
          query=(_PATH_QUERY, ("overwrite", "boolean", "replace a file that is there")))
     async def put(self, workspace: str, name: str) -> None:
         path = self.required_query("path")
