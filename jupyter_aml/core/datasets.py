@@ -70,8 +70,10 @@ class DatasetRegistry:
         files = files if files is not None else self.resolve(workspace, definition)
         steps = definition["transformations"]
         prefix_only = all(step.get("op") in _PREFIX_STEPS for step in steps)
+        # as to_pandas_dataframe's default (v1's on_error='null'): a value that does not convert is missing; a
+        # row that does not parse still fails, naming the file and line
         table = read_table([f.source for f in files], ReaderOptions.from_dict(definition["reader"]),
-                           limit=limit if prefix_only else None)
+                           limit=limit if prefix_only else None, on_error="null")
         table = transforms.apply_table(table, steps)
         return table.slice(0, limit) if limit is not None else table
 

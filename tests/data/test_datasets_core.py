@@ -144,6 +144,11 @@ def test_a_file_that_does_not_parse_names_file_and_line(service: AMLService, blo
     service.datasets.register("w", create("bad", tabular(path="data/bad.csv")))
     with pytest.raises(InvalidInput, match=r"workspaceblobstore/data/bad\.csv, line 3"):
         service.datasets.preview("w", "bad")
+    (blob / "data" / "typed.csv").write_text("id,n\n1,2\n2,oops\n")
+    service.datasets.register("w", create("typed", tabular(path="data/typed.csv", set_column_types={
+        "n": {"type": "long"}})))
+    assert service.datasets.preview("w", "typed").rows == [[1, 2], [2, None]]  # as to_pandas_dataframe's default
+    assert service.datasets.profile("w", "typed").columns[1].missing == 1
 
 
 def test_local_folder_and_s3_datastores(service: AMLService, tmp_path: Path, s3_server: S3Server,
