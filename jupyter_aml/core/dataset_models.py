@@ -10,7 +10,8 @@ from pydantic import ConfigDict, Field, StrictBool, field_validator, model_valid
 
 from jupyter_aml.core.models import Strict, StrMap, _check_str_map
 
-DATASET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,249}$"
+# v1 names datasets freely ("diabetes dataset" in its tutorial): spaces inside, never at either end
+DATASET_NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9 _.-]{0,248}[A-Za-z0-9_.-])?$"
 DATASTORE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"
 DatasetName = Annotated[str, Field(pattern=DATASET_NAME_PATTERN)]
 MAX_PREVIEW_ROWS = 1000

@@ -38,6 +38,9 @@ os.makedirs(os.path.join(args.out, "deep"), exist_ok=True)
 with open(os.path.join(args.out, "deep", "more.txt"), "w") as f:
     f.write("more\\n")
 print("AZUREML_DATAREFERENCE_out" in os.environ)
+from azureml.core import Dataset
+ws = run.experiment.workspace  # v1 scripts also look datasets up by name, with the run's own token
+print("by name:", Dataset.get_by_name(ws, "raw files").to_path())
 """
 
 
@@ -62,7 +65,7 @@ def test_inputs_outputs_and_lineage_in_a_real_run(service, tmp_path: Path, s3_se
                                region=s3_server.region)
     s3.upload(src_dir=str(_data(tmp_path / "lake")), target_path="lake", show_progress=False)
 
-    raw = Dataset.File.from_files(path=[(blob, "raw/part/**")]).register(ws, "raw-files")
+    raw = Dataset.File.from_files(path=[(blob, "raw/part/**")]).register(ws, "raw files")  # v1 names have spaces
     table = Dataset.Tabular.from_delimited_files(path=[(s3, "lake/part/**/*.csv")]).register(ws, "lake-table")
     extra = Dataset.File.from_files(path=[(s3, "lake/part/a.csv")])  # never registered: anonymous at submit
     output = OutputFileDatasetConfig(name="out", destination=(blob, "prepared/{run-id}")).register_on_complete(
@@ -85,7 +88,8 @@ def test_inputs_outputs_and_lineage_in_a_real_run(service, tmp_path: Path, s3_se
     # moto with IAM authentication takes no presigned URLs: the agent streams through the service instead
     print(text)
     assert "the object store refused a presigned URL for 'a.csv'" in text and "1 file(s), 12 bytes" in text
-    assert "input 'raw' (raw-files:1, mount): 2 file(s)" in text  # the blob store: through the run's route
+    assert "input 'raw' (raw files:1, mount): 2 file(s)" in text
+    assert "by name: ['/2024/b.csv', '/a.csv']" in text  # the blob store: through the run's route
     assert any(line.strip() == "True" for line in _lines(run))  # v1's AZUREML_DATAREFERENCE_<name> is set
 
     # the output landed on its datastore and became a dataset version, with lineage both ways
@@ -98,7 +102,7 @@ def test_inputs_outputs_and_lineage_in_a_real_run(service, tmp_path: Path, s3_se
     assert seen.input_datasets["table"].name == "lake-table"
     assert seen.input_datasets["extra"].name.startswith("anonymous-")
     assert _eventually(lambda: seen.output_datasets["out"]).name == "prepared"
-    lineage = ws._api.dataset_lineage(ws.name, "raw-files")["items"]
+    lineage = ws._api.dataset_lineage(ws.name, "raw files")["items"]
     assert sorted((e["run_id"], e["direction"], e["name"]) for e in lineage) == [
         (run.id, "input", "raw"), (run.id, "input", "raw_copy")]
     written = ws._api.dataset_lineage(ws.name, "prepared")["items"]

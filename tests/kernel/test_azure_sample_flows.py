@@ -329,6 +329,133 @@ print("best:", best_run.get_metrics()['Accuracy'], model.name, model.version)
 ]
 
 
+# The datasets tutorial (work-with-data/datasets-tutorial/train-with-datasets), its cells and scripts, with the
+# data made locally: iris as a CSV (the tutorial downloads it) and the diabetes set as files.
+TRAIN_IRIS_DATASET_PY = '''
+import os
+
+from azureml.core import Dataset, Run
+import joblib
+from sklearn.model_selection import train_test_split
+from sklearn.tree import DecisionTreeClassifier
+
+run = Run.get_context()
+# get the input dataset by name
+dataset = run.input_datasets['iris']
+
+df = dataset.to_pandas_dataframe()
+
+x_col = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']
+y_col = ['species']
+x_df = df.loc[:, x_col]
+y_df = df.loc[:, y_col]
+
+#dividing X,y into train and test data
+x_train, x_test, y_train, y_test = train_test_split(x_df, y_df, test_size=0.2, random_state=223)
+
+data = {'train': {'X': x_train, 'y': y_train},
+
+        'test': {'X': x_test, 'y': y_test}}
+
+clf = DecisionTreeClassifier().fit(data['train']['X'], data['train']['y'])
+model_file_name = 'decision_tree.pkl'
+
+print('Accuracy of Decision Tree classifier on training set: {:.2f}'.format(clf.score(x_train, y_train)))
+print('Accuracy of Decision Tree classifier on test set: {:.2f}'.format(clf.score(x_test, y_test)))
+
+os.makedirs('./outputs', exist_ok=True)
+with open(model_file_name, 'wb') as file:
+    joblib.dump(value=clf, filename='outputs/' + model_file_name)
+'''
+
+TRAIN_DIABETES_PY = '''
+import argparse
+import glob
+import os
+
+import numpy as np
+from azureml.core import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument('--data-folder', type=str, dest='data_folder', help='data folder mounting point')
+args = parser.parse_args()
+
+data_folder = args.data_folder
+print('Data folder:', data_folder)
+files = sorted(glob.glob(os.path.join(data_folder, '**/*.npy'), recursive=True))
+print('files:', [os.path.relpath(f, data_folder) for f in files])
+X = np.load(os.path.join(data_folder, 'features.npy'))
+y = np.load(os.path.join(data_folder, 'labels.npy'))
+run = Run.get_context()
+run.log('rows', int(X.shape[0]))
+print('loaded', X.shape, y.shape)
+'''
+
+DATASETS_TUTORIAL = [
+    """
+import azureml.core
+from azureml.core import Workspace, Experiment, Dataset
+
+ws = Workspace.from_config()
+exp = Experiment(workspace=ws, name='train-with-datasets')
+""",
+    """
+datastore = ws.get_default_datastore()
+datastore.upload_files(files = ['./train-dataset/iris.csv'],
+                       target_path = 'train-dataset/tabular/',
+                       overwrite = True,
+                       show_progress = True)
+
+dataset = Dataset.Tabular.from_delimited_files(path = [(datastore, 'train-dataset/tabular/iris.csv')])
+
+# preview the first 3 rows of the dataset
+dataset.take(3).to_pandas_dataframe()
+""",
+    """
+import os
+script_folder = os.path.join(os.getcwd(), 'train-dataset')
+from azureml.core import Environment
+from azureml.core.conda_dependencies import CondaDependencies
+
+conda_env = Environment('conda-env')
+conda_env.python.conda_dependencies = CondaDependencies.create(pip_packages=['azureml-sdk',
+                                                                            'azureml-dataset-runtime[pandas,fuse]',
+                                                                            'scikit-learn','pandas','joblib'])
+""",
+    """
+from azureml.core import ScriptRunConfig
+
+src = ScriptRunConfig(source_directory=script_folder,
+                      script='train_iris.py',
+                      arguments=[dataset.as_named_input('iris')],
+                      environment=conda_env)
+
+# Submit the run configuration for your training run
+run = exp.submit(src)
+run.wait_for_completion(show_output=True)
+""",
+    """
+datastore.upload(src_dir='diabetes', target_path='diabetes', overwrite=True, show_progress=True)
+dataset = Dataset.File.from_files(path = [(datastore, 'diabetes/')])
+src = ScriptRunConfig(source_directory=script_folder,
+                      script='train_diabetes.py',
+                      # to mount the dataset on the remote compute and pass the mounted path as an argument
+                      arguments =['--data-folder', dataset.as_mount()],
+                      environment=conda_env)
+
+run = exp.submit(src)
+run.wait_for_completion(show_output=True)
+""",
+    """
+dataset = dataset.register(workspace = ws,
+                           name = 'diabetes dataset',
+                           description='training dataset',
+                           create_new_version=True)
+print(dataset.name, dataset.version, Dataset.get_by_name(ws, 'diabetes dataset').version)
+""",
+]
+
+
 def _notebook(folder: Path, cells: list[str]) -> Path:
     path = folder / "sample.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell(c.strip()) for c in cells]), path)
@@ -383,3 +510,28 @@ def test_the_hyperdrive_sklearn_how_to(kernel_env, service, tmp_path):
     assert arguments.startswith("['--kernel', '") and "'--penalty'" in arguments
     assert "'outputs/model.joblib'" in text
     assert "best: 0.97" in text or "best: 1.0" in text
+
+
+def test_the_datasets_tutorial(kernel_env, service, tmp_path):
+    import numpy as np
+    from sklearn.datasets import load_diabetes, load_iris
+
+    service.workspace("samples-datasets")
+    folder = _project(tmp_path, "samples-datasets")
+    scripts = folder / "train-dataset"
+    scripts.mkdir()
+    iris = load_iris(as_frame=True).frame
+    iris.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+    iris.to_csv(scripts / "iris.csv", index=False)
+    (scripts / "train_iris.py").write_text(TRAIN_IRIS_DATASET_PY.lstrip())
+    (scripts / "train_diabetes.py").write_text(TRAIN_DIABETES_PY.lstrip())
+    X, y = load_diabetes(return_X_y=True)
+    (folder / "diabetes").mkdir()
+    np.save(folder / "diabetes" / "features.npy", X)
+    np.save(folder / "diabetes" / "labels.npy", y)
+    nb = execute(_notebook(folder, DATASETS_TUTORIAL))
+    text = outputs_of(nb)
+    assert "sepal_length" in text and "5.1" in text  # the preview of take(3)
+    assert "Accuracy of Decision Tree classifier on training set: 1.00" in text
+    assert "files: ['features.npy', 'labels.npy']" in text and "loaded (442, 10) (442,)" in text
+    assert "diabetes dataset 1 1" in text

@@ -23,11 +23,11 @@ def version_number(value: str) -> int | None:
 
 
 class DatasetsHandler(AMLHandler):
-    @api("user", "The latest version of every registered dataset", returns=dm.DatasetList, action="datasets/read")
+    @api("workspace", "The latest version of every registered dataset", returns=dm.DatasetList, action="datasets/read")
     async def get(self, workspace: str) -> None:
         self.reply(dm.DatasetList(items=await asyncio.to_thread(self.aml.datasets.latest, workspace)))
 
-    @api("user", "Register a dataset: its first version, or (create_new_version) the next one unless the latest "
+    @api("workspace", "Register a dataset: its first version, or (create_new_version) the next one unless the latest "
          "has the same definition (then answered with existing: true)", body=dm.DatasetCreate, returns=dm.Dataset,
          status=201, action="datasets/write")
     async def post(self, workspace: str) -> None:
@@ -44,13 +44,13 @@ class DatasetHandler(AMLHandler):
 
 
 class DatasetVersionsHandler(AMLHandler):
-    @api("user", "Every version of a dataset, newest first", returns=dm.DatasetList, action="datasets/read")
+    @api("workspace", "Every version of a dataset, newest first", returns=dm.DatasetList, action="datasets/read")
     async def get(self, workspace: str, name: str) -> None:
         self.reply(dm.DatasetList(items=await asyncio.to_thread(self.aml.datasets.versions, workspace, name)))
 
 
 class DatasetVersionHandler(AMLHandler):
-    @api("user", "One version of a dataset (a number, or latest)", returns=dm.Dataset, action="datasets/read")
+    @api("workspace", "One version of a dataset (a number, or latest)", returns=dm.Dataset, action="datasets/read")
     async def get(self, workspace: str, name: str, dataset_version: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.datasets.get, workspace, name, version_number(dataset_version)))
 
@@ -64,14 +64,14 @@ class DatasetVersionHandler(AMLHandler):
 
 
 class DatasetProfileHandler(AMLHandler):
-    @api("user", "A tabular dataset version's profile (computed once, then kept)", returns=dm.DatasetProfile,
+    @api("workspace", "A tabular dataset version's profile (computed once, then kept)", returns=dm.DatasetProfile,
          action="datasets/read")
     async def get(self, workspace: str, name: str, dataset_version: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.datasets.profile, workspace, name, version_number(dataset_version)))
 
 
 class DatasetPreviewHandler(AMLHandler):
-    @api("user", "The first rows of a dataset version (a file dataset: its first files), read by the service",
+    @api("workspace", "The first rows of a dataset version (a file dataset: its first files), read by the service",
          returns=dm.DatasetPreview, query=PREVIEW_QUERY, action="datasets/read")
     async def get(self, workspace: str, name: str, dataset_version: str) -> None:
         rows = self.query_int("rows", 20)
@@ -80,7 +80,8 @@ class DatasetPreviewHandler(AMLHandler):
 
 
 class DatasetByIdHandler(AMLHandler):
-    @api("user", "A dataset version by its id (v1's Dataset.get_by_id)", returns=dm.Dataset, action="datasets/read")
+    @api("workspace", "A dataset version by its id (v1's Dataset.get_by_id)", returns=dm.Dataset,
+         action="datasets/read")
     async def get(self, workspace: str, dataset_id: str) -> None:
         self.reply(await asyncio.to_thread(self.aml.datasets.get_by_id, workspace, dataset_id))
 

@@ -58,7 +58,8 @@ class RunLineageHandler(AMLHandler):
 
 
 class DatasetLineageHandler(AMLHandler):
-    @api("user", "The runs that read or wrote a dataset's versions", returns=rd.LineageList, action="datasets/read")
+    @api("workspace", "The runs that read or wrote a dataset's versions", returns=rd.LineageList,
+         action="datasets/read")
     async def get(self, workspace: str, name: str) -> None:
         self.reply((await asyncio.to_thread(self.app.run_data.lineage, workspace, dataset_name=name))
                    .model_dump(mode="json"))
