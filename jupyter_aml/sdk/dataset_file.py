@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import posixpath
 import secrets
 import shutil
 import tempfile
@@ -27,20 +26,6 @@ from jupyter_aml.sdk.dataset_base import AbstractDataset, check_known
 if TYPE_CHECKING:
     from jupyter_aml.data.sources import ResolvedFile
 
-_GLOB = frozenset("*?[")
-
-
-def _base(pattern: str) -> str:
-    """Where a path's files are listed from: the folders before the first glob segment."""
-    parts = [p for p in pattern.split("/") if p not in ("", ".")]
-    fixed: list[str] = []
-    for part in parts:
-        if _GLOB & set(part):
-            return "/".join(fixed)
-        fixed.append(part)
-    return "/".join(fixed)
-
-
 class FileDataset(AbstractDataset):
     """Files referenced where they are: download them, mount them, or list them."""
 
@@ -48,27 +33,11 @@ class FileDataset(AbstractDataset):
 
     def _files(self) -> list[tuple[ResolvedFile, str]]:
         """Each file (transformations applied) with its relative path under a download or mount folder."""
+        from jupyter_aml.data.layout import relative_paths
         from jupyter_aml.data.transforms import apply_list
 
-        bases: dict[str, list[str]] = {}
-        for p in self._definition["paths"]:
-            if p.get("datastore") is not None:
-                bases.setdefault(p["datastore"], []).append(_base(p.get("path") or ""))
-        out = []
-        for f in apply_list(self._resolve(), self._definition["transformations"]):
-            if f.url is not None:
-                rel = posixpath.basename(f.url.split("?", 1)[0]) or "index"
-            else:
-                rel = f.info.path
-                for base in sorted(bases.get(f.datastore or "", []), key=len, reverse=True):
-                    if base == rel:  # the path named this very file
-                        rel = posixpath.basename(rel)
-                        break
-                    if not base or rel.startswith(base + "/"):
-                        rel = rel[len(base) + 1:] if base else rel
-                        break
-            out.append((f, rel))
-        return out
+        return relative_paths(self._definition["paths"],
+                              apply_list(self._resolve(), self._definition["transformations"]))
 
     def _local_preview(self, rows: int) -> dict[str, Any]:
         files = self._files()[:rows]
