@@ -37,7 +37,7 @@ from jupyter_aml.data import storage
 from jupyter_aml.data.storage import StoreLocation
 from jupyter_aml.errors import AMLError, Conflict, InvalidInput, NotFound
 from jupyter_aml.store.db import Store
-from jupyter_aml.store.tables import DatastoreRow
+from jupyter_aml.store.tables import DatastoreRow, WorkspaceRow
 
 SECRET_PREFIX = "datastore-"
 
@@ -141,44 +141,55 @@ class DatastoreService:
     def blob_root(self, workspace: str) -> Path:
         return self.root / "datastores" / workspace / dm.WORKSPACE_BLOB_STORE
 
+    def _blob_folder(self, workspace: str) -> Path:
+        folder = self.blob_root(workspace)
+        make_private_dir(folder.parent.parent)
+        make_private_dir(folder.parent)
+        make_private_dir(folder)
+        return folder
+
+    @staticmethod
+    def _builtin(ws: WorkspaceRow, *, default: bool) -> DatastoreRow:
+        """workspaceblobstore as it is before its record is written (by the first write to the workspace's
+        datastores): reads never write, so they never wait for the database's writer."""
+        return DatastoreRow(workspace_id=ws.id, name=dm.WORKSPACE_BLOB_STORE, name_key=dm.WORKSPACE_BLOB_STORE,
+                            kind="workspaceblobstore", config={}, has_secret=False, is_default=default,
+                            description="the workspace's own storage", created_by="jupyter-aml",
+                            created_at=ws.created_at)
+
     def _ensure_builtin(self, workspace: str) -> None:
-        """workspaceblobstore exists for every workspace from its first use on (the default if none is set)."""
+        """Before a write: workspaceblobstore's record (the default if none is set)."""
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
             if s.scalar(select(DatastoreRow.id).where(DatastoreRow.workspace_id == ws.id,
                                                       DatastoreRow.name_key == dm.WORKSPACE_BLOB_STORE)):
                 return
-        folder = self.blob_root(workspace)
-        make_private_dir(folder.parent.parent)
-        make_private_dir(folder.parent)
-        make_private_dir(folder)
+        self._blob_folder(workspace)
         try:
             with self.db.session() as s:
                 ws = WorkspaceService.row(s, workspace)
                 has_default = s.scalar(select(DatastoreRow.id).where(DatastoreRow.workspace_id == ws.id,
                                                                      DatastoreRow.is_default.is_(True)))
-                s.add(DatastoreRow(workspace_id=ws.id, name=dm.WORKSPACE_BLOB_STORE, name_key=dm.WORKSPACE_BLOB_STORE,
-                                   kind="workspaceblobstore", config={}, has_secret=False, is_default=not has_default,
-                                   description="the workspace's own storage", created_by="jupyter-aml",
-                                   created_at=utcnow()))
+                row = self._builtin(ws, default=not has_default)
+                row.created_at = utcnow()
+                s.add(row)
         except IntegrityError:
             pass  # made by a concurrent first use
 
-    # -- reads --------------------------------------------------------------------------------------------
+    # -- reads: never a write -----------------------------------------------------------------------------
     def list(self, workspace: str) -> dm.DatastoreList:
-        self._ensure_builtin(workspace)
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
-            rows = s.scalars(select(DatastoreRow).where(DatastoreRow.workspace_id == ws.id)
-                             .order_by(DatastoreRow.name_key)).all()
-            items = [self._model(workspace, r) for r in rows]
+            rows = list(s.scalars(select(DatastoreRow).where(DatastoreRow.workspace_id == ws.id)))
+            if not any(r.name_key == dm.WORKSPACE_BLOB_STORE for r in rows):
+                rows.append(self._builtin(ws, default=not any(r.is_default for r in rows)))
+            items = [self._model(workspace, r) for r in sorted(rows, key=lambda r: r.name_key)]
         default = next((d.name for d in items if d.is_default), dm.WORKSPACE_BLOB_STORE)
         return dm.DatastoreList(items=items, default=default)
 
     def get(self, workspace: str, name: str) -> dm.Datastore:
-        self._ensure_builtin(workspace)
         with self.db.read() as s:
-            return self._model(workspace, self._row(s, workspace, name))
+            return self._model(workspace, self._row(s, workspace, name, builtin=True))
 
     def default(self, workspace: str) -> dm.Datastore:
         listing = self.list(workspace)
@@ -187,10 +198,11 @@ class DatastoreService:
     def location(self, workspace: str, name: str, *, actor: str | None = None) -> StoreLocation:
         """The fsspec location with credentials: a key-vault read (recorded there, as ``actor``) when the
         datastore has any."""
-        self._ensure_builtin(workspace)
         with self.db.read() as s:
-            row = self._row(s, workspace, name)
+            row = self._row(s, workspace, name, builtin=True)
             kind, config, has_secret, real_name = row.kind, dict(row.config), row.has_secret, row.name
+        if kind == "workspaceblobstore":
+            self._blob_folder(workspace)
         credentials: dict[str, str] = {}
         if has_secret:
             try:
@@ -215,7 +227,6 @@ class DatastoreService:
         if key == dm.WORKSPACE_BLOB_STORE:
             raise Conflict(f"{dm.WORKSPACE_BLOB_STORE} is the workspace's own storage and cannot be registered",
                            hint="pick another name for your datastore")
-        self._ensure_builtin(workspace)
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
             existing = s.scalar(select(DatastoreRow).where(DatastoreRow.workspace_id == ws.id,
@@ -235,6 +246,7 @@ class DatastoreService:
             raise Conflict(f"the key vault of workspace {workspace!r} already holds a secret {secret!r} that no "
                            "datastore owns",
                            hint=f"delete that secret or pick another datastore name than {spec.name!r}")
+        self._ensure_builtin(workspace)  # the store checked out: now the workspace's datastores are written
         if parts.credentials:
             self.vault.set_secret(workspace, secret, json.dumps(parts.credentials), actor=actor)
         try:
@@ -336,10 +348,15 @@ class DatastoreService:
         if self._on_change is not None:
             self._on_change(workspace)
 
-    def _row(self, s: Session, workspace: str, name: str) -> DatastoreRow:
+    def _row(self, s: Session, workspace: str, name: str, *, builtin: bool = False) -> DatastoreRow:
+        """The datastore's record; with ``builtin``, workspaceblobstore before its record is written too."""
         ws = WorkspaceService.row(s, workspace)
         row: DatastoreRow | None = s.scalar(select(DatastoreRow).where(DatastoreRow.workspace_id == ws.id,
                                                                        DatastoreRow.name_key == name.lower()))
+        if row is None and builtin and name.lower() == dm.WORKSPACE_BLOB_STORE:
+            has_default = s.scalar(select(DatastoreRow.id).where(DatastoreRow.workspace_id == ws.id,
+                                                                 DatastoreRow.is_default.is_(True)))
+            return self._builtin(ws, default=not has_default)
         if row is None:
             known = list(s.scalars(select(DatastoreRow.name).where(DatastoreRow.workspace_id == ws.id)))
             raise datastore_not_found(workspace, name, known)

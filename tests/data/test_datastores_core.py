@@ -61,10 +61,12 @@ def test_workspaceblobstore_is_made_on_first_use_and_is_the_default(service: AML
     assert [d.name for d in listing.items] == ["workspaceblobstore"] and listing.default == "workspaceblobstore"
     blob = listing.items[0]
     assert blob.is_default and blob.datastore_type == "AzureBlob" and not blob.has_credentials
+    with service.db.read() as s:  # reading wrote nothing: reads never wait for the database's writer
+        assert s.scalar(select(DatastoreRow.id)) is None
     folder = service.datastores.blob_root("w")
+    loc = service.datastores.location("w", "workspaceblobstore")
     assert folder == tmp_path / "root" / "datastores" / "w" / "workspaceblobstore" and folder.is_dir()
     assert oct(folder.stat().st_mode & 0o777) == "0o700"
-    loc = service.datastores.location("w", "workspaceblobstore")
     src = tmp_path / "f.csv"
     src.write_text("a\n1\n")
     assert storage.upload(loc, src, "in", overwrite=False) == ["in/f.csv"]

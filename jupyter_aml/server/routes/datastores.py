@@ -142,6 +142,7 @@ class FileHandler(DatastoreBase):
         loc = await asyncio.to_thread(self.aml.datastores.location, workspace, name, actor=self.actor)
         handle = await asyncio.to_thread(storage.open_file, loc, path, "rb")
         self.set_header("Content-Type", "application/octet-stream")
+        await self.flush()  # the headers go now: APIHandler.finish would mark an empty file as JSON
         try:
             while chunk := await asyncio.to_thread(handle.read, 1 << 20):
                 self.write(chunk)
