@@ -3,6 +3,7 @@
 
     python benchmarks/run.py [--quick] [--only 1,2,...] [--keep]  (scenarios 1-7, and the compute group)
     python benchmarks/run.py --only compute                       (computes only: no MLflow is started)
+    python benchmarks/run.py --only data                          (datasets against pandas, pyarrow, s3fs)
 
 Builds (once, cached) MLflow's venv in ``benchmarks/.work/mlflow-venv``, starts ``mlflow server``
 (SQLite backend) and ``aml serve`` (fresh root) on free 127.0.0.1 ports, runs the scenarios against both,
@@ -96,6 +97,7 @@ class Bench:
         self.aml_root: Path | None = None
         self.aml_url = self.aml_token = ""
         self.compute_rows: list[Any] = []  # the compute group's table (benchmarks/compute.py): peers, not MLflow
+        self.data_rows: list[Any] = []  # the data group's table (benchmarks/data.py)
 
     # -- MLflow worker --------------------------------------------------------------------------------
     def mlflow(self, scenario: str, *extra: Any, timeout: float = 1800) -> dict[str, Any]:
@@ -141,7 +143,7 @@ class Bench:
             sys.dont_write_bytecode = False
             sys.pycache_prefix = os.environ["PYTHONPYCACHEPREFIX"]
         if not with_mlflow:
-            say("starting aml serve (the compute group alone: no MLflow) ...")
+            say("starting aml serve (the compute or data group alone: no MLflow) ...")
             aml_child, self.aml_root = start_aml(self.run_dir)
             self.children.append(aml_child)
             self.aml_pid = aml_child.proc.pid
@@ -735,6 +737,18 @@ class Bench:
             self.compute_rows += bench.rows
             self.details["compute"] = bench.details
 
+    def s_data(self) -> None:
+        """The data group (benchmarks/data.py): dataset registration, reads and a run's download."""
+        from data import DataBench
+
+        assert self.aml_root is not None
+        bench = DataBench(self.aml_url, self.aml_token, self.aml_root, self.args.quick, say)
+        try:
+            bench.run()
+        finally:
+            self.data_rows += bench.rows
+            self.details["data"] = bench.details
+
     # -- driver ----------------------------------------------------------------------------------------
     def run(self) -> int:
         scenarios = {
@@ -746,6 +760,7 @@ class Bench:
             "6": self.s6_serving,
             "7": self.s7_register,
             "compute": self.s_compute,
+            "data": self.s_data,
         }
         only = [s.strip() for s in self.args.only.split(",")] if self.args.only else list(scenarios)
         started = time.time()
@@ -757,10 +772,11 @@ class Bench:
             )
         unknown = [k for k in only if k not in scenarios]
         if unknown:
-            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 1} or compute")
+            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 2}, "
+                             "compute or data")
         try:
             try:
-                self.start(with_mlflow=any(k != "compute" for k in only))
+                self.start(with_mlflow=any(k not in ("compute", "data") for k in only))
             except Exception as exc:
                 self.errors["setup"] = f"{type(exc).__name__}: {exc}"
                 say(f"setup FAILED: {self.errors['setup']}")
@@ -827,6 +843,11 @@ class Bench:
 
             lines += ["", "Computes (ratio = ours / the named peer, measured in the same run):", "",
                       render(self.compute_rows)]
+        if self.data_rows:
+            from compute_common import render
+
+            lines += ["", "Data (ratio = ours / the named peer, measured in the same run):", "",
+                      render(self.data_rows)]
         for key, err in self.errors.items():
             lines.append(f"scenario {key} failed: {err}")
         text = "\n".join(lines)
@@ -837,6 +858,7 @@ class Bench:
             "environment": env,
             "rows": [r.as_dict() for r in self.rows],
             "compute_rows": [r.as_dict() for r in self.compute_rows],
+            "data_rows": [r.as_dict() for r in self.data_rows],
             "errors": self.errors,
             "details": self.details,
         }
