@@ -30,6 +30,9 @@ export type IRunConfig = Schemas['RunConfig'];
 export type IEnvironmentSpec = Schemas['EnvironmentSpec'];
 export type IGitInfo = Schemas['GitInfo'];
 export type IErrorBody = Schemas['ErrorBody'];
+/** A dataset version a run read (`input`) or wrote (`output`), under the run's name for it. */
+export type ILineageEntry = Schemas['LineageEntry'];
+export type IRunInput = Schemas['RunInput'];
 
 export type IExperiment = Schemas['Experiment'];
 export type ICompute = Schemas['Compute'];
@@ -223,6 +226,27 @@ export class AMLService {
     const query = queryString({ recursive: recursive ? 'true' : undefined });
     return (await this.request<Schemas['RunList']>(`${runPath(workspace, runId)}/children${query}`))
       .items;
+  }
+
+  /** The dataset versions a run read and wrote (lineage, run -> datasets). */
+  async getRunLineage(workspace: string, runId: string): Promise<ILineageEntry[]> {
+    return (await this.request<Schemas['LineageList']>(`${runPath(workspace, runId)}/lineage`))
+      .items;
+  }
+
+  /** A run's input datasets: each version and how the script gets it (mount, download, direct). */
+  async getRunInputs(workspace: string, runId: string): Promise<IRunInput[]> {
+    return (await this.request<Schemas['RunInputList']>(`${runPath(workspace, runId)}/inputs`))
+      .items;
+  }
+
+  /** The runs that read or wrote any version of a dataset (lineage, dataset -> runs). */
+  async getDatasetLineage(workspace: string, name: string): Promise<ILineageEntry[]> {
+    return (
+      await this.request<Schemas['LineageList']>(
+        `workspaces/${seg(workspace)}/datasets/${seg(name)}/lineage`
+      )
+    ).items;
   }
 
   async listMetrics(workspace: string, runId: string): Promise<IMetricSummary[]> {

@@ -297,7 +297,12 @@ function WorkspaceView(props: {
       />
       <EnvironmentsSection service={service} workspace={workspace} refreshKey={refreshKey} />
       <DatastoresSection service={service} workspace={workspace} refreshKey={refreshKey} />
-      <DatasetsSection service={service} workspace={workspace} refreshKey={refreshKey} />
+      <DatasetsSection
+        service={service}
+        workspace={workspace}
+        refreshKey={refreshKey}
+        actions={props.actions}
+      />
       {placeholder('pipelines')}
     </div>
   );

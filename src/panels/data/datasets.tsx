@@ -3,7 +3,7 @@
  * expanding to one version (a picker over every version, newest first) in tabs: what it points at,
  * the first rows (tabular) or its files (file), the profile (tabular), and the versions. Everything is
  * read by the service where the data is: a dataset holds a definition and a fingerprint, never a copy.
- * Lineage (which runs read or wrote a version) is not shown: the service has no route for it yet.
+ * Lineage lists the runs that read or wrote each version (lineage.tsx), each opening its run page.
  * The service sends no push events for datasets: the list reloads with the sidebar's refresh.
  */
 import React, { useId, useState } from 'react';
@@ -16,6 +16,10 @@ import { confirmDanger, CopyButton, notifyError } from '../registry-common';
 import { useToggleSet } from '../toggle-set';
 import { IDataset, listDatasets, listDatasetVersions, unregisterDataset } from './api';
 import { DatasetFilesTable, DatasetPreviewTable, DatasetProfileTable } from './dataset-tables';
+import { DatasetLineageTable } from './lineage';
+
+/** Opens a run's page (the sidebar's actions); without it, runs are listed as plain text. */
+type OpenRun = (workspace: string, runId: string) => void;
 
 /**
  * What these views read of a definition. The generated type is a union (the schema's per-kind rules
@@ -242,6 +246,7 @@ function DatasetDetail(props: {
   latest: IDataset;
   refreshKey: number;
   onChanged: () => void;
+  openRun?: OpenRun;
 }): JSX.Element {
   const { service, workspace, latest } = props;
   const id = useId();
@@ -283,6 +288,20 @@ function DatasetDetail(props: {
           }
         ]
       : []),
+    {
+      id: 'lineage',
+      label: 'Lineage',
+      render: () => (
+        <DatasetLineageTable
+          service={service}
+          workspace={workspace}
+          name={dataset.name}
+          selected={dataset.version}
+          refreshKey={props.refreshKey}
+          openRun={props.openRun}
+        />
+      )
+    },
     {
       id: 'versions',
       label: 'Versions',
@@ -360,6 +379,7 @@ function DatasetItem(props: {
   onToggle: () => void;
   refreshKey: number;
   onChanged: () => void;
+  openRun?: OpenRun;
 }): JSX.Element {
   const { dataset } = props;
   return (
@@ -387,6 +407,7 @@ function DatasetItem(props: {
           latest={dataset}
           refreshKey={props.refreshKey}
           onChanged={props.onChanged}
+          openRun={props.openRun}
         />
       )}
     </li>
@@ -397,8 +418,10 @@ export function DatasetsSection(props: {
   service: AMLService;
   workspace: string;
   refreshKey: number;
+  actions?: { openRun: OpenRun };
 }): JSX.Element {
-  const { service, workspace, refreshKey } = props;
+  const { service, workspace, refreshKey, actions } = props;
+  const openRun = actions ? (ws: string, id: string) => actions.openRun(ws, id) : undefined;
   const datasets = useRequest(() => listDatasets(service, workspace), [workspace, refreshKey]);
   const { items: expanded, toggle } = useToggleSet();
   const [filter, setFilter] = useState('');
@@ -462,6 +485,7 @@ export function DatasetsSection(props: {
                 onToggle={() => toggle(d.name)}
                 refreshKey={refreshKey}
                 onChanged={datasets.reload}
+                openRun={openRun}
               />
             ))}
           </ul>
