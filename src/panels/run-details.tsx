@@ -1,8 +1,11 @@
-/** A run's page in the main area: overview, metrics, logs, outputs, snapshot and child runs. */
+/**
+ * A run's page in the main area: overview, metrics, logs, outputs, snapshot and child runs, and a
+ * Datasets tab for a run that read or wrote datasets.
+ */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import React, { useEffect, useState } from 'react';
 
-import { AMLService, IRun, isTerminal } from '../api';
+import { AMLService, ILineageEntry, IRun, isTerminal } from '../api';
 import { runShortName } from '../format';
 import { useLiveRun, useLiveWorkspace } from '../live/hooks';
 import { IAMLSettings } from '../tokens';
@@ -12,7 +15,9 @@ import { DetailPending, DetailShell, useItemReport, useShellAction } from './det
 import { RunOutputs, RunSnapshot } from './files';
 import { RunLogs } from './logs';
 import { RunMetrics } from './metrics';
+import { useRequest } from './hooks';
 import { RunOverview } from './overview';
+import { RunDatasets } from './runs/datasets';
 
 export interface IRunDetailsOptions {
   service: AMLService;
@@ -38,8 +43,27 @@ export const RUN_TABS = {
   children: 'Child runs'
 } as const;
 
-function renderRunTab(props: IRunDetailsOptions, run: IRun, tab: string): React.ReactNode {
+/** RUN_TABS with Datasets after Outputs, for a run that has lineage (no empty tab otherwise). */
+function runTabs(lineage: ILineageEntry[] | undefined): Readonly<Record<string, string>> {
+  if (!lineage?.length) {
+    return RUN_TABS;
+  }
+  const { overview, metrics, logs, outputs, ...rest } = RUN_TABS;
+  return { overview, metrics, logs, outputs, datasets: 'Datasets', ...rest };
+}
+
+function renderRunTab(
+  props: IRunDetailsOptions,
+  run: IRun,
+  tab: string,
+  lineage: ILineageEntry[] | undefined
+): React.ReactNode {
   const { service, workspace, runId } = props;
+  if (tab === 'datasets') {
+    return (
+      <RunDatasets service={service} workspace={workspace} runId={runId} lineage={lineage ?? []} />
+    );
+  }
   // Every tab reads the same workspace through the same service.
   const scope = { service, workspace };
   const openRun = (id: string) => props.openRun(workspace, id);
@@ -77,6 +101,11 @@ function RunDetailsView(
 
   const run = loaded.data ?? null;
   useItemReport(run, onRun);
+  // Read again when the status changes: outputs are registered as the run ends.
+  const lineage = useRequest(
+    () => service.getRunLineage(workspace, runId),
+    [service, workspace, runId, run?.status]
+  );
 
   // Tick the duration of a running run.
   const active = run !== null && !isTerminal(run.status);
@@ -119,8 +148,8 @@ function RunDetailsView(
         )
       }
       actionError={cancellation.error}
-      tabs={RUN_TABS}
-      renderTab={tab => renderRunTab(props, run, tab)}
+      tabs={runTabs(lineage.data)}
+      renderTab={tab => renderRunTab(props, run, tab, lineage.data)}
       initialTab={props.tab}
       tabRequest={props.tabRequest}
     />
