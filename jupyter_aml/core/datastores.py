@@ -359,6 +359,7 @@ class DatastoreService:
             return self._builtin(ws, default=not has_default)
         if row is None:
             known = list(s.scalars(select(DatastoreRow.name).where(DatastoreRow.workspace_id == ws.id)))
+            known += [] if dm.WORKSPACE_BLOB_STORE in (k.lower() for k in known) else [dm.WORKSPACE_BLOB_STORE]
             raise datastore_not_found(workspace, name, known)
         return row
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,9 @@ from jupyter_aml.server.base import AMLHandler, api, validation_body
 from jupyter_aml.server.routes.workspaces import WS
 
 DATASTORE = rf"{WS}/datastores/(?P<name>[^/]+)"
+# Registering lists the store, which may take seconds (a slow or wrong endpoint): those calls get threads of
+# their own, so that they never hold up the shared executor every other route's database work runs on.
+_REGISTRATIONS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aml-datastore-register")
 _PATH_QUERY = ("path", "string", "the file's path inside the datastore, '/'-separated")
 
 
@@ -58,7 +63,8 @@ class DatastoresHandler(DatastoreBase):
             spec = self.body(dm.DatastoreCreate)
         except pydantic.ValidationError as exc:  # never echo the body: it may hold a key
             raise ValidationError(validation_body(exc)["message"], hint="fix the named fields and retry") from None
-        self.reply(await asyncio.to_thread(self.aml.datastores.register, workspace, spec, actor=self.actor), 201)
+        register = functools.partial(self.aml.datastores.register, workspace, spec, actor=self.actor)
+        self.reply(await asyncio.get_running_loop().run_in_executor(_REGISTRATIONS, register), 201)
 
 
 class DatastoreHandler(DatastoreBase):
