@@ -2015,6 +2015,11 @@ export interface components {
       /** Name */
       name: string;
       /**
+       * Overwrite
+       * @default true
+       */
+      overwrite?: boolean;
+      /**
        * Path
        * @default dataset/{run-id}/{output-name}
        */

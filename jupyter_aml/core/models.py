@@ -265,6 +265,7 @@ class DataOutput(Strict):
     name: DataName
     datastore: str = Field(default="workspaceblobstore", min_length=1, max_length=255)
     path: str = Field(default="dataset/{run-id}/{output-name}", min_length=1, max_length=1024)
+    overwrite: StrictBool = True  # False (v1's as_upload default): a file already at the destination is a Conflict
     register_name: str | None = Field(default=None, min_length=1, max_length=255)
     register_description: str = Field(default="", max_length=5000)
     register_tags: StrMap = Field(default_factory=dict)

@@ -33,7 +33,7 @@ from jupyter_aml.core.workspaces import WorkspaceService
 from jupyter_aml.data import storage
 from jupyter_aml.data.layout import relative_paths
 from jupyter_aml.data.sources import ResolvedFile
-from jupyter_aml.errors import AMLError, InvalidInput, NotFound
+from jupyter_aml.errors import AMLError, Conflict, InvalidInput, NotFound
 from jupyter_aml.store.tables import DatasetRow, DatasetRunRow, RunRow
 
 log = logging.getLogger(__name__)
@@ -135,9 +135,16 @@ class RunData:
                                hint="upload each file's blob (PUT blobs/{sha256}) first")
         loc = self.service.datastores.location(workspace, out.datastore)
         folder = destination(out.path, run_id, name)
+        targets = []
         for f in body.files:
             _check_relative(f.path, f"output {name!r}: file")
-            target = f"{folder}/{f.path}" if folder else f.path
+            targets.append(f"{folder}/{f.path}" if folder else f.path)
+        if not out.overwrite:  # checked before anything is written: all of the files land, or none
+            there = [t for t in targets if storage.exists(loc, t)]
+            if there:
+                raise Conflict(f"output {name!r}: {there[:5]} already exist on datastore {out.datastore!r}",
+                               hint="pass as_upload(overwrite=True), or a destination with {run-id} in it")
+        for f, target in zip(body.files, targets, strict=True):
             with self.service.blobs.open(f.sha256) as src, storage.open_file(loc, target, "wb") as dst:
                 shutil.copyfileobj(src, dst, COPY_CHUNK)
         return rd.RunOutputWritten(name=name, datastore=out.datastore, path=folder, files=len(body.files))

@@ -215,6 +215,7 @@ class DataOutput(_DataOutputRequired, total=False):
     """A folder a run writes (v1's ``OutputFileDatasetConfig``), copied to ``destination`` on a datastore when"""
     datastore: str
     path: str
+    overwrite: bool
     register_name: str | None
     register_description: str
     register_tags: dict[str, str | float | bool | None]

@@ -121,6 +121,7 @@ class OutputFileDatasetConfig:
             self.datastore = str(getattr(store, "name", store))
             self.path = str(path)
         self._register: dict[str, Any] | None = None
+        self._overwrite = True  # as_mount's; as_upload(overwrite=False) keeps existing files at the destination
 
     def register_on_complete(self, name: str, description: str | None = None,
                              tags: dict[str, str] | None = None) -> OutputFileDatasetConfig:
@@ -132,12 +133,17 @@ class OutputFileDatasetConfig:
         return self
 
     def as_mount(self, disable_metadata_cache: bool = False) -> OutputFileDatasetConfig:
-        """v1's default: the script writes into a local folder, uploaded when the run ends."""
+        """v1's default: the script writes into a local folder, uploaded when the run ends (the metadata cache
+        v1 could disable has no counterpart: nothing is cached)."""
+        self._overwrite = True
         return self
 
     def as_upload(self, overwrite: bool = False, source_globs: Any = None) -> OutputFileDatasetConfig:
         if source_globs is not None:
             raise InvalidInput("as_upload(source_globs=...) is not supported: every file in the folder is uploaded")
+        if overwrite not in (False, True):
+            raise InvalidInput("overwrite must be True or False")
+        self._overwrite = bool(overwrite)
         return self
 
     def as_input(self, name: str | None = None) -> Any:
@@ -146,7 +152,8 @@ class OutputFileDatasetConfig:
                            "Dataset.get_by_name(ws, name).as_named_input(...) to the next run")
 
     def _spec(self) -> dict[str, Any]:
-        return {"name": self.name, "datastore": self.datastore, "path": self.path, **(self._register or {})}
+        return {"name": self.name, "datastore": self.datastore, "path": self.path, "overwrite": self._overwrite,
+                **(self._register or {})}
 
     def __str__(self) -> str:
         return OUTPUT_TOKEN + self.name

@@ -181,3 +181,23 @@ def test_an_s3_input_is_read_straight_from_the_store_with_a_presigned_url(servic
         assert "2 read straight from the object store" in text and "refused a presigned URL" not in text
     finally:
         moto.stop()
+
+
+def test_as_upload_without_overwrite_keeps_what_is_at_the_destination(service, tmp_path: Path) -> None:  # noqa: F811
+    ws = service.workspace("dsupload")
+    blob = ws.get_default_datastore()
+    folder = str(write_script(tmp_path / "proj", "import sys, os\nopen(os.path.join(sys.argv[1], 'r.txt'), 'w')"
+                                                 ".write('x')\n"))
+    exp = Experiment(ws, "upload")
+
+    def once(overwrite: bool) -> Run:
+        out = OutputFileDatasetConfig(name="o", destination=(blob, "fixed")).as_upload(overwrite=overwrite)
+        run = exp.submit(ScriptRunConfig(folder, "script.py", arguments=[out]))
+        wait_status(run, {"Completed", "Failed", "Canceled"}, timeout=120)
+        return run
+
+    assert once(False).get_status() == "Completed"
+    refused = once(False)  # fixed/r.txt is there now
+    assert refused.get_status() == "Failed"
+    assert "already exist on datastore 'workspaceblobstore'" in "\n".join(_lines(refused))
+    assert once(True).get_status() == "Completed"
