@@ -176,6 +176,7 @@ def _fixtures(service: Service) -> dict[str, Any]:
     return {"run_id": run["id"], "snapshot_id": snap["id"], "sha256": blob, "page_token": page["next_page_token"]}
 
 
+@pytest.mark.timeout(1200)  # two schemathesis passes over ~90 operations; the subprocess has its own 900 s limit
 def test_the_openapi_document_holds_for_every_operation(service: Service, tmp_path: Path,
                                                         database_backend: str) -> None:
     if database_backend != "sqlite":  # `aml serve` has no database option: this pass would repeat the SQLite one
