@@ -5,7 +5,9 @@ Kept import-light: ``Run.get_context()`` inside a training script must not pull 
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms, and jupyter_aml_azureml.pth imports us
+if TYPE_CHECKING:
+    from typing import Any
 
 try:
     from jupyter_aml._version import __version__ as __version__

@@ -140,20 +140,33 @@ except ModuleNotFoundError:
         for dist in order:
             venv.install(wheels[dist])
         assert venv.ok(probe, tmp_path).splitlines() == ["1.99.0", "no shim mixed in"], order
-        # uninstalling the real SDK removes the azureml/__init__.py both wheels list; reinstalling jupyter-aml
-        # (docs/v1-compatibility.md says so) brings the shim back
+        # uninstalling the real SDK removes the azureml/__init__.py both wheels list: the shim comes back by itself
+        # (the fallback finder jupyter_aml_azureml.pth installs), no reinstall needed
         venv.uninstall("azureml-core")
-        venv.install("--reinstall", wheels["ours"])
         assert venv.ok("import azureml.core; print(azureml.core.VERSION)", tmp_path).startswith("1.61.0+")
 
 
-def test_other_azureml_packages_stay_importable_next_to_the_shim(wheels: dict[str, Path], tmp_path: Path) -> None:
+BOTH = IMPORT_ALL + "import azureml.mlflow, azureml.core; print(azureml.mlflow.X); print(azureml.core.VERSION)"
+
+
+@pytest.mark.parametrize("order", [["mlflow", "ours"], ["ours", "mlflow"], ["together"]])
+def test_other_azureml_packages_stay_importable_next_to_the_shim(wheels: dict[str, Path], tmp_path: Path,
+                                                                 order: list[str]) -> None:
+    """Whichever azureml/__init__.py the installer leaves (Azure's one-liner, when azureml-mlflow comes last or
+    the two are installed at once, in parallel), both packages import; uninstalling azureml-mlflow (which
+    removes the shared file) leaves the shim working."""
     venv = Venv(tmp_path / "venv")
-    venv.install(wheels["mlflow"], wheels["ours"])
-    out = venv.ok("import azureml.mlflow, azureml.core; print(azureml.mlflow.X); print(azureml.core.VERSION)",
-                  tmp_path)
-    assert out.splitlines()[0] == "real azureml.mlflow"
-    assert out.splitlines()[1].startswith("1.61.0+jupyter.aml.")
+    if order == ["together"]:
+        venv.install(wheels["mlflow"], wheels["ours"])
+    else:
+        for dist in order:
+            venv.install(wheels[dist])
+    first, second = venv.ok(BOTH, tmp_path).splitlines()
+    assert first == "real azureml.mlflow"
+    assert second.startswith("1.61.0+jupyter.aml.")
+    venv.uninstall("azureml-mlflow")
+    assert venv.ok(IMPORT_ALL + "import azureml.core; print(azureml.core.VERSION)", tmp_path).startswith("1.61.0+")
+    assert venv.run("import azureml.mlflow", tmp_path).returncode == 1
 
 
 def test_a_real_azureml_core_on_pythonpath_wins_too(tmp_path: Path) -> None:
