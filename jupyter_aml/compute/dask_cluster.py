@@ -103,6 +103,7 @@ class DaskClusterBackend(ComputeBackend):
         self._state: ComputeState = "Creating"
         self._client: Any = None
         self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._delayed: set[asyncio.Future[None]] = set()  # a failed gang's Events, cleared after its stragglers
         self._nodes: list[NodeInfo] = []
         self._poller: asyncio.Task[None] | None = None
 
@@ -307,13 +308,26 @@ class DaskClusterBackend(ComputeBackend):
             self._exit_reasons[run_id] = (
                 f"the cluster {self.name!r} could not hold the run's {len(futures)} nodes at once within "
                 f"{self.gang_timeout:g} s; no process was started and every node was let go")
-            code = None
-        else:
-            first = results.get(0)
-            code = int(first) if isinstance(first, int) and first != NODE_LOST else None
-            if joined and any(isinstance(r, BaseException) for r in results.values()):
-                log.info("run %s lost a node: %s", run_id, results)
+            # a cancelled task already executing on a worker still runs its barrier (cancel does not stop it):
+            # the abort Event must outlive it, or a node that got its worker just now would see all the joined
+            # Events, then no abort, and start the run's code. Its barrier ends within its hold timeout.
+            self._forget_later(run_id, len(futures), delay=self.gang_timeout + 5)
+            await self._finish_run(run_id, run_dir, on_exit, None, len(futures), forget=False)
+            return
+        first = results.get(0)
+        code = int(first) if isinstance(first, int) and first != NODE_LOST else None
+        if joined and any(isinstance(r, BaseException) for r in results.values()):
+            log.info("run %s lost a node: %s", run_id, results)
         await self._finish_run(run_id, run_dir, on_exit, code, len(futures))
+
+    def _forget_later(self, run_id: str, node_count: int, delay: float) -> None:
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            await self._forget(run_id, node_count)
+
+        task = asyncio.ensure_future(later())
+        self._delayed.add(task)
+        task.add_done_callback(self._delayed.discard)
 
     async def _watch(self, run_id: str, future: Any, run_dir: Path, on_exit: ExitCallback) -> None:
         code: int | None
@@ -326,9 +340,10 @@ class DaskClusterBackend(ComputeBackend):
         await self._finish_run(run_id, run_dir, on_exit, code)
 
     async def _finish_run(self, run_id: str, run_dir: Path, on_exit: ExitCallback, code: int | None,
-                          node_count: int = 1) -> None:
+                          node_count: int = 1, forget: bool = True) -> None:
         self._watchers.pop(run_id, None)
-        await self._forget(run_id, node_count)
+        if forget:
+            await self._forget(run_id, node_count)
         with contextlib.suppress(OSError):
             await asyncio.to_thread(self.runner.finish, run_dir)
         try:
@@ -397,7 +412,7 @@ class DaskClusterBackend(ComputeBackend):
         """Stop watching; the cluster and its runs keep going (the host process is detached)."""
         if self._poller is not None:
             self._poller.cancel()
-        for task in list(self._watchers.values()):
+        for task in [*self._watchers.values(), *self._delayed]:
             task.cancel()
         self._watchers.clear()
         if self._client is not None:

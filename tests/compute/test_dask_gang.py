@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_aml.compute.dask_cluster import DaskClusterBackend
+from jupyter_aml.compute.dask_gang import GANG_NOT_FORMED, joined_event, run_gang_node
 from jupyter_aml.compute.dask_host import NODE_RESOURCE
+from jupyter_aml.compute.dask_task import started_event
 from tests.agent.fakeservice import FakeService
 from tests.agent.helpers import Exits, make_job
 
@@ -55,6 +57,14 @@ def test_all_or_nothing_with_a_timeout_and_release(service: FakeService, tmp_pat
         run_dir = tmp_path / "work" / "g1"
         assert not (run_dir / "agent.log").exists() and not (run_dir / "node-1" / "agent.log").exists()
         assert service.state.status_sequence("g1") == []  # no agent ever ran
+        # a straggler of that gang (a cancelled task that was already executing on a worker) gets its node only
+        # now and finds the other node joined: the failed gang's abort still stands, so it starts nothing
+        await dask.Event(joined_event("g1", 1), client=backend._client).set()
+        await dask.Event(started_event("g1"), client=backend._client).clear()  # node 0 itself never got to start
+        straggler = backend._client.submit(run_gang_node, "g1", 0, 2, [str(Path("/bin/true"))], {},
+                                           str(run_dir), hold_timeout=6, resources={NODE_RESOURCE: 1}, pure=False)
+        assert await asyncio.wait_for(straggler.result(), 60) == GANG_NOT_FORMED
+        assert not (run_dir / "agent.log").exists()
 
         # let the other node go: the same gang now holds both and runs whole
         await dask.Event("aml-test-holder", client=backend._client).set()
