@@ -34,6 +34,7 @@ class CRow:
     goal: float | None
     spread: str = ""  # "min-max" of ours
     extra: dict[str, Any] = field(default_factory=dict)
+    holds: bool | None = None  # a target that is not a time (D1's "0 bytes copied"): whether it held
 
     @property
     def ratio(self) -> float | None:
@@ -44,6 +45,8 @@ class CRow:
 
     @property
     def verdict(self) -> str:
+        if self.holds is not None:
+            return "PASS" if self.holds else "MISSED"
         if self.goal is None:
             return ""
         if self.ours is None or math.isnan(self.ours):

@@ -101,7 +101,7 @@ class DataBench:
                                     "version": registered.version}
         self.rows.append(CRow("D1", f"register a file dataset over {MANY_FILES:,} files ({copied} bytes copied)",
                               ours, peer, "fsspec find+info", "s", "0 bytes copied", None,
-                              extra={"bytes_copied": copied}))
+                              extra={"bytes_copied": copied}, holds=copied == 0))
 
     # -- 2, 3 ------------------------------------------------------------------------------------------
     def tabular(self) -> None:
