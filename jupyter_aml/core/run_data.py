@@ -27,6 +27,7 @@ from jupyter_aml.core import run_data_models as rd
 from jupyter_aml.core.datasets import DatasetRegistry
 from jupyter_aml.core.events import Event, RunEvent
 from jupyter_aml.core.models import RunStatus
+from jupyter_aml.core.run_views import RunReader
 from jupyter_aml.core.scheduler import Scheduler
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import WorkspaceService
@@ -157,6 +158,7 @@ class RunData:
             query = (select(DatasetRunRow, DatasetRow).join(DatasetRow, DatasetRow.id == DatasetRunRow.dataset_id)
                      .where(DatasetRow.workspace_id == ws.id))
             if run_id is not None:
+                RunReader.row(s, workspace, run_id)  # NotFound for a run that is not the workspace's
                 query = query.where(DatasetRunRow.run_id == run_id)
             if dataset_name is not None:
                 DatasetRegistry.row(s, ws, dataset_name)  # NotFound for a name never registered

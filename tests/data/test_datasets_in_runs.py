@@ -107,6 +107,12 @@ def test_inputs_outputs_and_lineage_in_a_real_run(service, tmp_path: Path, s3_se
         (run.id, "input", "raw"), (run.id, "input", "raw_copy")]
     written = ws._api.dataset_lineage(ws.name, "prepared")["items"]
     assert [(e["run_id"], e["direction"], e["name"]) for e in written] == [(run.id, "output", "out")]
+    by_run = ws._api.run_lineage(ws.name, run.id)["items"]
+    assert sorted((e["dataset_name"], e["direction"], e["name"]) for e in by_run) == [
+        (seen.input_datasets["extra"].name, "input", "extra"), ("lake-table", "input", "table"),
+        ("prepared", "output", "out"), ("raw files", "input", "raw"), ("raw files", "input", "raw_copy")]
+    with pytest.raises(NotFound, match="not-a-run"):  # a run the workspace does not have: 404, not an empty list
+        ws._api.run_lineage(ws.name, "not-a-run")
 
 
 def _eventually(get, timeout: float = 30):
