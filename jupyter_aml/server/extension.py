@@ -258,12 +258,17 @@ class AMLExtension(ExtensionApp):
         return self.app.settings.root / "service.json"
 
     def _write_runtime_file(self) -> None:
-        """Lets SDK clients on this machine (notebook kernels, the CLI) find the service and its token."""
+        """Lets SDK clients on this machine (notebook kernels, the CLI) find the service and its token. The pid,
+        resolved root and version let a client refuse a file left by a killed service, copied from another
+        root, or written by another environment's incompatible version (``jupyter_aml.sdk.connect.discover``)."""
+        from jupyter_aml import __version__
+
         path = self._runtime_file()
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump({"url": self.service_url, "token": self.service_token, "pid": os.getpid()}, handle)
+            json.dump({"url": self.service_url, "token": self.service_token, "pid": os.getpid(),
+                       "root": str(self.app.settings.root.resolve()), "version": __version__}, handle)
         os.replace(tmp, path)
 
     async def stop_extension(self) -> None:
