@@ -20,7 +20,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
     from jupyter_aml.sdk.workspace import Workspace
     from jupyter_aml.widgets.run_details import RunDetails
+    from jupyter_aml.widgets.status_line import SubmitStatus
 
 CELL_PREFIX = "_aml_cell_"
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")  # as the service checks it
@@ -214,14 +215,17 @@ class AMLMagics(Magics):
 
     @staticmethod
     def _view_class() -> type[RunDetails] | None:
-        """RunDetails, or None when this kernel lacks ipywidgets/plotly. Importing it takes a moment the
-        first time: done before a submission, so the view follows the run from its start."""
-        try:
-            from jupyter_aml.widgets.run_details import RunDetails
-        except ImportError as exc:
-            print(f"({exc.name} is not installed in this kernel: no live view; "
+        """RunDetails, or None when this kernel lacks ipywidgets/plotly. The import runs in the background
+        (widgets/preload.py, started by ``%load_ext``): this waits for it, which is at once when it is done."""
+        from jupyter_aml.widgets import preload
+
+        error = preload.wait()
+        if error is not None:
+            print(f"({error.name} is not installed in this kernel: no live view; "
                   "use run.wait_for_completion(show_output=True))")
             return None
+        from jupyter_aml.widgets.run_details import RunDetails
+
         return RunDetails
 
     def _show(self, run: Run) -> RunDetails | None:
@@ -233,6 +237,10 @@ class AMLMagics(Magics):
         self.views.append(view)
         view.show()
         return view
+
+    def _in_kernel(self) -> bool:
+        """Whether outputs go to a notebook front end (which redraws a display in place), not a terminal."""
+        return getattr(self.shell, "kernel", None) is not None
 
     # -- %aml_submit / %%aml_submit ---------------------------------------------------------------------
     @line_cell_magic
@@ -250,9 +258,6 @@ class AMLMagics(Magics):
             raise _usage(f"{prog}: {exc.message}", exc.hint) from None
 
     def _submit(self, prog: str, opts: argparse.Namespace, script_args: list[str], cell: str | None) -> Any:
-        from jupyter_aml.sdk.config import ScriptRunConfig
-        from jupyter_aml.sdk.experiment import Experiment
-
         source = Path(opts.source_directory).expanduser().resolve()
         if not source.is_dir():
             raise _usage(f"{prog}: source directory {opts.source_directory!r} is not a folder",
@@ -298,8 +303,43 @@ class AMLMagics(Magics):
                              "notebook nor a file",
                              "pass a requirements.txt path, an interpreter path, or an Environment variable's name")
 
+        from jupyter_aml.widgets import preload
+        from jupyter_aml.widgets.status_line import SubmitStatus, run_number
+
         if not opts.no_widget:
-            self._view_class()
+            preload.start()  # the live view's imports, while the snapshot runs (no-op after %load_ext)
+        status = SubmitStatus(display=self._in_kernel())
+        what = "this cell" if cell is not None else script
+        status.show("snapshotting", f"snapshotting {source} for {what}…")
+        try:
+            run = self._submit_run(opts, source, script, cell, params, tags, script_args, status)
+        except BaseException as exc:
+            message = exc.message if isinstance(exc, AMLError) else str(exc).partition("\n")[0]
+            status.show("failed", f"not submitted: {message or type(exc).__name__}")
+            raise
+        record: Mapping[str, Any] = run.get_record()
+        done = (f"submitted run {run_number(record)} ({run.id}) to experiment {run.experiment.name!r} on "
+                f"{opts.compute!r}" + (f" with parameters {params}" if params else ""))
+        if not self._in_kernel():
+            print(done[0].upper() + done[1:])
+        if not opts.no_widget:
+            status.show("opening", done + " · opening the live view…")
+            self._show(run)
+        status.show("submitted", done[0].upper() + done[1:])
+        if opts.wait:
+            run.wait_for_completion(show_output=opts.no_widget, raise_on_error=False)
+            print(f"Run {run.id}: {run.get_status()}")
+        return run
+
+    def _submit_run(self, opts: argparse.Namespace, source: Path, script: str | None, cell: str | None,
+                    params: dict[str, Any], tags: dict[str, str], script_args: list[str],
+                    status: SubmitStatus) -> Run:
+        """Snapshot and submit, reporting the snapshot's steps on ``status``."""
+        from jupyter_aml.sdk.config import ScriptRunConfig
+        from jupyter_aml.sdk.experiment import Experiment
+        from jupyter_aml.widgets.status_line import ProgressApi
+
+        prog = "%%aml_submit" if cell is not None else "%aml_submit"
         workspace = self._workspace(opts.workspace)
         computes = workspace.compute_targets
         if opts.compute not in computes:
@@ -312,22 +352,20 @@ class AMLMagics(Magics):
         def submit(script_name: str) -> Run:
             config = ScriptRunConfig(source, script_name, arguments, compute_target=opts.compute,
                                      environment=environment)
-            return experiment.submit(config, tags=tags, display_name=opts.name, progress=False)
+            # The workspace's Api, reporting this thread's snapshot calls to the status line, for this call only
+            real = workspace._api
+            workspace._api = ProgressApi(real, lambda stage, text, force: status.show(stage, text, force=force))
+            try:
+                return experiment.submit(config, tags=tags, display_name=opts.name, progress=False)
+            finally:
+                workspace._api = real
+                status.flush()
 
         if cell is None:
             assert script is not None
-            run = submit(script)
-        else:
-            with cell_script(source, cell) as name:
-                run = submit(name)
-        print(f"Submitted run {run.id} to experiment {experiment.name!r} on {opts.compute!r}"
-              + (f" with parameters {params}" if params else ""))
-        if not opts.no_widget:
-            self._show(run)
-        if opts.wait:
-            run.wait_for_completion(show_output=opts.no_widget, raise_on_error=False)
-            print(f"Run {run.id}: {run.get_status()}")
-        return run
+            return submit(script)
+        with cell_script(source, cell) as name:
+            return submit(name)
 
     # -- %aml_runs ---------------------------------------------------------------------------------------
     @line_magic
@@ -373,5 +411,9 @@ class AMLMagics(Magics):
 
 
 def register(ipython: Any) -> None:
-    """Called by ``%load_ext jupyter_aml``."""
+    """Called by ``%load_ext jupyter_aml``: registers the magics and starts importing the live view's
+    heavy parts in the background, so that the first ``%aml_submit`` does not wait for them."""
+    from jupyter_aml.widgets import preload
+
     ipython.register_magics(AMLMagics)
+    preload.start()

@@ -1,0 +1,56 @@
+"""Import the live view's heavy parts (ipywidgets, plotly, its figure classes) in a background thread.
+
+``RunDetails`` needs ipywidgets and plotly, which take seconds to import the first time (plotly pulls in
+nbformat and jsonschema; its figure classes load lazily on first use). ``%load_ext jupyter_aml`` starts that
+import in a daemon thread, and ``%aml_submit`` starts it at the latest before it snapshots: the magic answers
+at once, the snapshot runs while the import does, and the live view is ready when the run is submitted.
+
+Stdlib only here: importing this module must cost nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+_error: ImportError | None = None
+_seconds: float | None = None
+
+
+def _load() -> None:
+    global _error, _seconds
+    started = time.monotonic()
+    try:
+        import jupyter_aml.widgets.run_details  # noqa: F401  (imports ipywidgets, plotly and warms plotly)
+    except ImportError as exc:
+        _error = exc
+    finally:
+        _seconds = time.monotonic() - started
+
+
+def start() -> threading.Thread:
+    """Start the background import once (later calls return the same thread)."""
+    global _thread
+    with _lock:
+        if _thread is None:
+            _thread = threading.Thread(target=_load, name="aml-widgets-preload", daemon=True)
+            _thread.start()
+        return _thread
+
+
+def wait(timeout: float | None = None) -> ImportError | None:
+    """Wait for the import; the ImportError when ipywidgets or plotly is missing, else None."""
+    start().join(timeout)
+    return _error
+
+
+def done() -> bool:
+    """Whether the import has finished (successfully or not)."""
+    return _thread is not None and not _thread.is_alive()
+
+
+def seconds() -> float | None:
+    """How long the background import took (None while it runs)."""
+    return _seconds
