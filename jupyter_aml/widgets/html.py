@@ -9,13 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-STATUS_COLORS = {
-    "Completed": "#2e7d32",
-    "Failed": "#c62828",
-    "Canceled": "#616161",
-    "Running": "#1565c0",
-    "NotResponding": "#ef6c00",
-}
+from jupyter_aml.statuses import status_color
+
 TABLE_STYLE = (
     "border-collapse:collapse;font-size:12px;margin:4px 0;"
     "color:var(--jp-ui-font-color1, inherit);"
@@ -28,10 +23,18 @@ def esc(value: Any) -> str:
 
 
 def status_badge(status: str) -> str:
-    color = STATUS_COLORS.get(status, "#8d6e00")
+    """The studio's badge (components.tsx ``StatusBadge``): a coloured dot and border, the text in the theme's
+    font colour. The classes pick up style/base.css where the extension is loaded; the inline style is the
+    same rule, for front ends without it."""
+    status = status or "Unknown"
+    color = status_color(status)
     return (
-        f'<span class="aml-status" style="background:{color};color:white;border-radius:3px;padding:1px 6px;'
-        f'font-size:11px">{esc(status)}</span>'
+        f'<span class="aml-status jp-aml-StatusBadge jp-aml-status-{esc(status.lower())}" data-status="{esc(status)}" '
+        f'title="Status: {esc(status)}" style="display:inline-flex;align-items:center;gap:3px;padding:0 4px;'
+        f"border:1px solid {color};border-radius:8px;color:var(--jp-ui-font-color1, inherit);"
+        f'font-size:var(--jp-ui-font-size0, 11px);line-height:16px;white-space:nowrap">'
+        f'<span class="jp-aml-StatusBadge-dot" aria-hidden="true" style="width:7px;height:7px;border-radius:50%;'
+        f'background:{color}"></span>{esc(status)}</span>'
     )
 
 
@@ -99,3 +102,27 @@ def table(columns: list[str], rows: list[list[str]], *, css_class: str = "aml-ta
 
 def section(title: str, body: str) -> str:
     return f'<div style="margin-top:6px"><div style="font-weight:600;font-size:13px">{esc(title)}</div>{body}</div>'
+
+
+# The live view's charts follow JupyterLab's theme, light or dark, and switch with it at once: plotly draws
+# on a transparent paper (CHART_THEME_LAYOUT) and these rules give its text, grid and lines the theme's
+# colours (plotly writes inline colours; !important wins over them). Scoped to the view's box.
+THEME_CSS = """<style>
+.jp-aml-run-details .js-plotly-plot .main-svg text { fill: var(--jp-ui-font-color1, #212121) !important;
+  text-shadow: none !important; }
+.jp-aml-run-details .js-plotly-plot .gridlayer path,
+.jp-aml-run-details .js-plotly-plot .zerolinelayer path { stroke: var(--jp-border-color2, #e0e0e0) !important; }
+.jp-aml-run-details .js-plotly-plot .scatterlayer .js-line { stroke: var(--jp-brand-color1, #1976d2) !important; }
+.jp-aml-run-details .js-plotly-plot .scatterlayer .point { fill: var(--jp-brand-color1, #1976d2) !important; }
+.jp-aml-run-details .js-plotly-plot .parcoords .axis path,
+.jp-aml-run-details .js-plotly-plot .parcoords .axis line { stroke: var(--jp-ui-font-color2, #616161) !important; }
+.jp-aml-run-details .js-plotly-plot .modebar-btn path { fill: var(--jp-ui-font-color2, #616161) !important; }
+.jp-aml-run-details .js-plotly-plot .modebar { background: transparent !important; }
+.jp-aml-run-details .aml-chart-card { border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 2px;
+  margin: 0 8px 8px 0; background: var(--jp-layout-color1, #fff); }
+</style>"""
+CHART_THEME_LAYOUT = {
+    "paper_bgcolor": "rgba(0,0,0,0)",
+    "plot_bgcolor": "rgba(0,0,0,0)",
+    "modebar": {"bgcolor": "rgba(0,0,0,0)"},
+}

@@ -16,7 +16,10 @@ from typing import Any
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-LAYOUT = {"height": 320, "margin": {"l": 60, "r": 60, "t": 48, "b": 24}, "template": "plotly_white"}
+from jupyter_aml.widgets.html import CHART_THEME_LAYOUT
+
+LAYOUT = {"height": 320, "margin": {"l": 60, "r": 60, "t": 48, "b": 24}, "template": "plotly_white",
+          **CHART_THEME_LAYOUT}
 
 
 def _number(value: Any) -> float | None:

@@ -19,6 +19,7 @@ from jupyter_aml.widgets import html as H
 from jupyter_aml.widgets.feed import RunFeed, wait_until
 from jupyter_aml.widgets.parallel import ParallelCoordinates
 from jupyter_aml.widgets.state import RunState
+from jupyter_aml.widgets.status_line import run_title
 from jupyter_aml.widgets.v1_figures import figures_html, fmt
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ CHART_LAYOUT = {
     "xaxis": {"title": {"text": "step"}},
     "template": "plotly_white",
     "showlegend": False,
+    **H.CHART_THEME_LAYOUT,  # transparent: the theme's colours come from H.THEME_CSS
 }
 # ... and load the layout and trace classes a chart uses (also lazy, 0.3-0.5 s) before the first live point.
 go.Figure(data=[go.Scatter(x=[0], y=[0], mode="lines+markers")], layout={**CHART_LAYOUT, "title": {"text": ""}})
@@ -75,6 +77,7 @@ class RunDetails:
         self._timer: threading.Timer | None = None
         self.figures: dict[str, Any] = {}
         self.render_count = 0
+        self.theme = widgets.HTML(H.THEME_CSS)  # the charts' colours follow JupyterLab's theme
         self.header = widgets.HTML(self._header_html())
         self.charts = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap", width="100%"))
         self.metrics_html = widgets.HTML()
@@ -85,7 +88,7 @@ class RunDetails:
         self.logs_html = widgets.HTML(self._logs_html())
         self.widget = _RunBox(
             self,
-            children=[self.header, self.charts, self.metrics_html, self.v1_html, self.children_html,
+            children=[self.theme, self.header, self.charts, self.metrics_html, self.v1_html, self.children_html,
                       self.parallel.widget,
                       self.outputs_html, self.logs_html],
             layout=widgets.Layout(width="100%"),
@@ -119,7 +122,7 @@ class RunDetails:
             for fig in self.figures.values():
                 fig.close()
             self.parallel.close()
-            for child in (self.header, self.charts, self.metrics_html, self.v1_html, self.children_html,
+            for child in (self.theme, self.header, self.charts, self.metrics_html, self.v1_html, self.children_html,
                           self.outputs_html, self.logs_html):
                 child.close()
             box = self.widget
@@ -201,8 +204,10 @@ class RunDetails:
                 data=[go.Scatter(x=list(series.steps), y=list(series.values), mode="lines+markers", name=name)],
                 layout={**CHART_LAYOUT, "title": {"text": name}},
             )
+            fig.add_class("aml-chart-card")
             self.figures[name] = fig
-            self.charts.children = (*self.charts.children, fig)
+            # the studio's order (its summaries are sorted by name), not the order the first points came in
+            self.charts.children = tuple(self.figures[n] for n in sorted(self.figures))
             return
         with fig.batch_update():
             fig.data[0].x = list(series.steps)
@@ -211,7 +216,7 @@ class RunDetails:
     def _header_html(self) -> str:
         st = self.state
         run: Mapping[str, Any] = st.run or {}
-        title = run.get("display_name") or self.run.id
+        title = run_title(run) if run else f"Run {self.run.id}"  # "Run #N name", as the studio titles it
         experiment = run.get("experiment") or getattr(self.run.experiment, "name", "")
         duration = H.run_duration(run)
         if duration is not None and not st.terminal:
