@@ -1,6 +1,7 @@
 /**
  * Sections whose REST routes do not exist yet. They say so honestly (an empty state that tells the
- * user how the SDK creates such an item) and never show made-up data. When a backend lands, replace
+ * user what they can do today, naming only calls that exist: tests/docs/test_empty_state_snippets.py
+ * checks each snippet) and never show made-up data. When a backend lands, replace
  * the entry here with a real section like `computes.tsx`.
  */
 import React from 'react';
@@ -19,7 +20,10 @@ export const PLACEHOLDER_SECTIONS: ReadonlyArray<IPlaceholder> = [
     title: 'Pipelines',
     empty: (
       <>
-        No pipelines yet. Submit one with <code>exp.submit(Pipeline(ws, steps=[...]))</code>.
+        Pipelines are not available in this version yet. Until then, chain the steps in one driver
+        notebook or script: submit each with <code>exp.submit(ScriptRunConfig(...))</code> and call{' '}
+        <code>run.wait_for_completion()</code> before the next, or sweep one step with{' '}
+        <code>HyperDriveConfig(...)</code>.
       </>
     )
   }
