@@ -43,15 +43,21 @@ def upload_snapshot(
     *,
     script: str | None = None,
     progress: bool = True,
+    script_kind: str = "training script",
+    script_arg: str = "script",
 ) -> UploadResult:
+    """Snapshot ``source_directory`` and upload what the service lacks. ``script_kind``/``script_arg`` name
+    what the folder holds in errors (a deployment's folder holds a scoring script, its ``entry_script``)."""
     from jupyter_aml.snapshot.manifest import manifest_entries
     from jupyter_aml.snapshot.paths import validate_relpath
     from jupyter_aml.snapshot.scan import scan_folder
 
     root = Path(source_directory)
     if not root.is_dir():
+        relative = "" if root.is_absolute() else f" (relative to the current folder {os.getcwd()})"
         raise InvalidInput(
-            f"source_directory {str(root)!r} is not a folder", hint="pass the folder that holds your training script"
+            f"source_directory {str(root)!r} is not a folder{relative}",
+            hint=f"pass the folder that holds your {script_kind}",
         )
     scan = scan_folder(root, hash_cache=_cache_file())  # limits: JUPYTER_AML_SNAPSHOT_MAX_FILES / _BYTES
     if script is not None:
@@ -62,8 +68,8 @@ def upload_snapshot(
                 ("is excluded by " + (scan.ignore_file or "the ignore rules")) if where.is_file() else "does not exist"
             )
             raise InvalidInput(
-                f"script {script!r} {why} in source_directory {str(root)!r}",
-                hint="the script path is relative to source_directory",
+                f"{script_arg} {script!r} {why} in source_directory {str(root)!r}",
+                hint=f"the {script_arg} path is relative to source_directory",
             )
     entries = manifest_entries(scan)
     missing = set(api.missing_blobs(workspace, sorted({e["sha256"] for e in entries})))

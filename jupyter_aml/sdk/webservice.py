@@ -85,7 +85,8 @@ class InferenceConfig:
         from jupyter_aml.sdk.submit import upload_snapshot
 
         upload = upload_snapshot(workspace._api, workspace.name, self.source_directory,
-                                 script=self.entry_script, progress=False)
+                                 script=self.entry_script, progress=False, script_kind="scoring script",
+                                 script_arg="entry_script")
         spec: dict[str, Any] = {"entry_script": self.entry_script, "snapshot_id": upload.snapshot_id}
         env = self.environment
         if env is not None and getattr(env, "_registered", None):
