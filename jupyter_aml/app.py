@@ -123,6 +123,7 @@ class AMLApplication(LoggingConfigurable):
         from jupyter_aml.compute.registry import build_backends
         from jupyter_aml.core.computes import ComputeService
         from jupyter_aml.core.hyperdrive import HyperDriveService
+        from jupyter_aml.core.pipelines import PipelineService
         from jupyter_aml.core.run_data import RunData
         from jupyter_aml.core.service import AMLService
         from jupyter_aml.server.events import EventHub
@@ -138,6 +139,7 @@ class AMLApplication(LoggingConfigurable):
         self.scheduler: Scheduler = self.scheduler_class(self.service, backends, service_url)
         self.hyperdrive = HyperDriveService(self.service, self.scheduler)  # sweeps: core/hyperdrive.py
         self.run_data = RunData(self.service, self.scheduler)  # datasets in runs: core/run_data.py
+        self.pipelines = PipelineService(self.service, self.scheduler)  # ML pipelines: core/pipelines.py
         self.computes: ComputeService = ComputeService(
             self.service.compute_records, self.scheduler, state_root=settings.root / "computes",
             events=self.service.publish, vm_sizes=vm_sizes, target_defaults=target_defaults, settings=settings)
@@ -172,6 +174,7 @@ class AMLApplication(LoggingConfigurable):
         await self.scheduler.reconcile()
         self.scheduler.start_monitor()
         await self.hyperdrive.start()  # after reconcile: the sweeps' children are back in their queues
+        await self.pipelines.start()  # likewise the pipelines' steps
         self.run_data.start()
         await self.deployments.start()
 
@@ -189,6 +192,7 @@ class AMLApplication(LoggingConfigurable):
         if not self._opened:
             return
         await self.hyperdrive.stop()
+        await self.pipelines.stop()
         self.run_data.stop()
         await self.computes.shutdown()
         await self.scheduler.shutdown()

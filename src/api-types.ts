@@ -931,6 +931,57 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/pipelines/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Submit a pipeline: its parent run and graph are created together (or neither), then the service runs or reuses each step */
+    post: operations['post_workspaces_workspace_pipelines_runs'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/runs/{run_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A pipeline run: its parent run, each step's state and run, and why each step was or was not reused */
+    get: operations['get_workspaces_workspace_pipelines_runs_run_id'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/validate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Check a pipeline without creating anything: its graph, parameters, compute targets, scripts and data; the answer is the order its steps may run in */
+    post: operations['post_workspaces_workspace_pipelines_validate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/workspaces/{workspace}/roles': {
     parameters: {
       query?: never;
@@ -3579,6 +3630,146 @@ export interface components {
        */
       status: 'Running' | 'Succeeded' | 'Failed';
     };
+    /**
+     * PipelineParameterSpec
+     * @description v1's ``PipelineParameter(name, default_value)``: its type is the default's (bool, int, float or str).
+     */
+    PipelineParameterSpec: {
+      /** Default Value */
+      default_value: boolean | number | string;
+      /** Name */
+      name: string;
+    };
+    /**
+     * PipelineRunCreate
+     * @description Submit a pipeline: create its parent run and its graph, then the service drives the steps.
+     */
+    PipelineRunCreate: {
+      /**
+       * Continue On Step Failure
+       * @default false
+       */
+      continue_on_step_failure?: boolean;
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Display Name
+       * @default
+       */
+      display_name?: string;
+      /** Experiment */
+      experiment: string;
+      /** Parameter Assignments */
+      parameter_assignments?: {
+        [key: string]: unknown;
+      };
+      /** Parameters */
+      parameters?: components['schemas']['PipelineParameterSpec'][];
+      /**
+       * Regenerate Outputs
+       * @default false
+       */
+      regenerate_outputs?: boolean;
+      /** Steps */
+      steps: components['schemas']['PipelineStepSpec'][];
+      /** Tags */
+      tags?: {
+        [key: string]: string | number | boolean | null;
+      };
+    };
+    /** PipelineRunInfo */
+    PipelineRunInfo: {
+      /** Continue On Step Failure */
+      continue_on_step_failure: boolean;
+      /** Parameters */
+      parameters: {
+        [key: string]: unknown;
+      };
+      /** Regenerate Outputs */
+      regenerate_outputs: boolean;
+      run: components['schemas']['Run'];
+      /** Steps */
+      steps: components['schemas']['PipelineStepState'][];
+    };
+    /**
+     * PipelineStepSpec
+     * @description One step: a script run (``run_config`` says what runs where, with its own outputs and any registered
+     *     datasets it reads) plus the pipeline's own links: ``inputs`` from other steps, ``run_after`` steps it waits
+     *     for without reading their data, and ``params`` (v1's ``AML_PARAMETER_<name>`` environment variables).
+     */
+    PipelineStepSpec: {
+      /**
+       * Allow Reuse
+       * @default true
+       */
+      allow_reuse?: boolean;
+      /** Inputs */
+      inputs?: components['schemas']['StepInput'][];
+      /**
+       * Kind
+       * @default python
+       * @enum {string}
+       */
+      kind?: 'python' | 'command';
+      /** Name */
+      name: string;
+      /** Params */
+      params?: {
+        [key: string]: string;
+      };
+      /** Run After */
+      run_after?: string[];
+      run_config: components['schemas']['RunConfig'];
+      /** Snapshot Id */
+      snapshot_id: string;
+    };
+    /**
+     * PipelineStepState
+     * @description One step of a pipeline run: NotStarted until its inputs are ready, Skipped when a step it depends on
+     *     failed, else its run's status. A reused step has ``reused_from``; ``reuse_key`` and ``reuse_parts`` say what
+     *     the key was made of, so a user can see why a step was or was not reused.
+     */
+    PipelineStepState: {
+      /** Allow Reuse */
+      allow_reuse: boolean;
+      /** Compute Target */
+      compute_target: string;
+      /** Depends On */
+      depends_on: string[];
+      /** Name */
+      name: string;
+      /** Outputs */
+      outputs?: components['schemas']['StepOutputLocation'][];
+      /**
+       * Reuse Key
+       * @default null
+       */
+      reuse_key?: string | null;
+      /** Reuse Parts */
+      reuse_parts?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Reused From
+       * @default null
+       */
+      reused_from?: string | null;
+      /** Run Id */
+      run_id: string | null;
+      /** Status */
+      status: string;
+    };
+    /**
+     * PipelineValidation
+     * @description What ``pipeline.validate()`` gets: the steps in the order they may run (nothing is created).
+     */
+    PipelineValidation: {
+      /** Order */
+      order: string[];
+    };
     /** PreviewColumn */
     PreviewColumn: {
       /** Name */
@@ -4332,6 +4523,36 @@ export interface components {
        */
       exit_code?: number | null;
       status: components['schemas']['RunStatus'];
+    };
+    /**
+     * StepInput
+     * @description Data a step reads that another step of the pipeline writes: the output named ``source`` (a
+     *     ``PipelineData`` or ``OutputFileDatasetConfig``), laid out in a folder before the script starts. The
+     *     script's argument ``DatasetConsumptionConfig:<name>`` becomes that folder's path.
+     */
+    StepInput: {
+      /**
+       * Mode
+       * @default mount
+       * @enum {string}
+       */
+      mode?: 'mount' | 'download';
+      /** Name */
+      name: string;
+      /** Source */
+      source: string;
+    };
+    /**
+     * StepOutputLocation
+     * @description Where a step's output is on its datastore (for ``StepRun.get_output_data``).
+     */
+    StepOutputLocation: {
+      /** Datastore */
+      datastore: string;
+      /** Name */
+      name: string;
+      /** Path On Datastore */
+      path_on_datastore: string;
     };
     /**
      * StorageLocation
@@ -12315,6 +12536,324 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ModelFileList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_pipelines_runs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PipelineRunCreate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineRunInfo'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_pipelines_runs_run_id: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineRunInfo'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_pipelines_validate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PipelineRunCreate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineValidation'];
         };
       };
       /** @description bad input: the message names the field and what it must be */

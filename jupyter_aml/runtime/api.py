@@ -310,6 +310,18 @@ class Api:
         return cast(T.LineageList, self._get("/workspaces/{workspace}/runs/{run_id}/lineage",
                                              workspace=ws, run_id=run_id))
 
+    # -- pipelines (core/pipelines.py) ----------------------------------------------------------------------
+    def validate_pipeline(self, ws: str, body: T.PipelineRunCreate) -> T.PipelineValidation:
+        return cast(T.PipelineValidation, self._post("/workspaces/{workspace}/pipelines/validate", body,
+                                                     workspace=ws))
+
+    def submit_pipeline(self, ws: str, body: T.PipelineRunCreate) -> T.PipelineRunInfo:
+        return cast(T.PipelineRunInfo, self._post("/workspaces/{workspace}/pipelines/runs", body, workspace=ws))
+
+    def get_pipeline_run(self, ws: str, run_id: str) -> T.PipelineRunInfo:
+        return cast(T.PipelineRunInfo, self._get("/workspaces/{workspace}/pipelines/runs/{run_id}",
+                                                 workspace=ws, run_id=run_id))
+
     def dataset_lineage(self, ws: str, name: str) -> T.LineageList:
         return cast(T.LineageList, self._get("/workspaces/{workspace}/datasets/{name}/lineage",
                                              workspace=ws, name=name))

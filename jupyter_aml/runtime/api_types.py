@@ -886,6 +886,73 @@ class Operation(_OperationRequired, total=False):
     error: ServiceError | None
 
 
+class PipelineParameterSpec(TypedDict):
+    """v1's ``PipelineParameter(name, default_value)``: its type is the default's (bool, int, float or str)."""
+    name: str
+    default_value: bool | int | float | str
+
+
+class _PipelineRunCreateRequired(TypedDict):
+    experiment: str
+    steps: list[PipelineStepSpec]
+
+
+class PipelineRunCreate(_PipelineRunCreateRequired, total=False):
+    """Submit a pipeline: create its parent run and its graph, then the service drives the steps."""
+    parameters: list[PipelineParameterSpec]
+    parameter_assignments: dict[str, Any]
+    continue_on_step_failure: bool
+    regenerate_outputs: bool
+    description: str
+    display_name: str
+    tags: dict[str, str | float | bool | None]
+
+
+class PipelineRunInfo(TypedDict):
+    run: Run
+    steps: list[PipelineStepState]
+    parameters: dict[str, Any]
+    continue_on_step_failure: bool
+    regenerate_outputs: bool
+
+
+class _PipelineStepSpecRequired(TypedDict):
+    name: str
+    snapshot_id: str
+    run_config: RunConfig
+
+
+class PipelineStepSpec(_PipelineStepSpecRequired, total=False):
+    """One step: a script run (``run_config`` says what runs where, with its own outputs and any registered"""
+    kind: Literal['python', 'command']
+    inputs: list[StepInput]
+    run_after: list[str]
+    allow_reuse: bool
+    params: dict[str, str]
+
+
+class _PipelineStepStateRequired(TypedDict):
+    name: str
+    status: str
+    run_id: str | None
+    depends_on: list[str]
+    compute_target: str
+    allow_reuse: bool
+
+
+class PipelineStepState(_PipelineStepStateRequired, total=False):
+    """One step of a pipeline run: NotStarted until its inputs are ready, Skipped when a step it depends on"""
+    reused_from: str | None
+    reuse_key: str | None
+    reuse_parts: dict[str, Any]
+    outputs: list[StepOutputLocation]
+
+
+class PipelineValidation(TypedDict):
+    """What ``pipeline.validate()`` gets: the steps in the order they may run (nothing is created)."""
+    order: list[str]
+
+
 class PreviewColumn(TypedDict):
     name: str
     type: str
@@ -1240,6 +1307,23 @@ class StatusUpdate(_StatusUpdateRequired, total=False):
     exit_code: int | None
 
 
+class _StepInputRequired(TypedDict):
+    name: str
+    source: str
+
+
+class StepInput(_StepInputRequired, total=False):
+    """Data a step reads that another step of the pipeline writes: the output named ``source`` (a"""
+    mode: Literal['mount', 'download']
+
+
+class StepOutputLocation(TypedDict):
+    """Where a step's output is on its datastore (for ``StepRun.get_output_data``)."""
+    name: str
+    datastore: str
+    path_on_datastore: str
+
+
 class StorageLocation(TypedDict):
     """The fsspec location of a datastore, credentials included: what a client that reads the store itself"""
     name: str
@@ -1407,6 +1491,7 @@ GetPath = Literal[
     '/workspaces/{workspace}/models/{name}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
     '/workspaces/{workspace}/models/{name}/versions/{version}/files',
+    '/workspaces/{workspace}/pipelines/runs/{run_id}',
     '/workspaces/{workspace}/roles',
     '/workspaces/{workspace}/runs',
     '/workspaces/{workspace}/runs/{run_id}',
@@ -1446,6 +1531,8 @@ PostPath = Literal[
     '/workspaces/{workspace}/experiments/{name}/archive',
     '/workspaces/{workspace}/experiments/{name}/reactivate',
     '/workspaces/{workspace}/models',
+    '/workspaces/{workspace}/pipelines/runs',
+    '/workspaces/{workspace}/pipelines/validate',
     '/workspaces/{workspace}/runs',
     '/workspaces/{workspace}/runs/from-folder',
     '/workspaces/{workspace}/runs/{run_id}/cancel',
@@ -1565,6 +1652,9 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('PATCH', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
     ('DELETE', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
     ('GET', '/workspaces/{workspace}/models/{name}/versions/{version}/files'): (),
+    ('POST', '/workspaces/{workspace}/pipelines/runs'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/runs/{run_id}'): (),
+    ('POST', '/workspaces/{workspace}/pipelines/validate'): (),
     ('GET', '/workspaces/{workspace}/roles'): (),
     ('PUT', '/workspaces/{workspace}/roles/{name}'): (),
     ('DELETE', '/workspaces/{workspace}/roles/{name}'): (),

@@ -146,10 +146,10 @@ class OutputFileDatasetConfig:
         self._overwrite = bool(overwrite)
         return self
 
-    def as_input(self, name: str | None = None) -> Any:
-        raise InvalidInput("OutputFileDatasetConfig.as_input() feeds one pipeline step into the next, and "
-                           "pipelines are not available yet", hint="register it on completion, then pass "
-                           "Dataset.get_by_name(ws, name).as_named_input(...) to the next run")
+    def as_input(self, name: str | None = None) -> StepOutputInput:
+        """This output as the input of a later pipeline step (v1's default: mounted). The pipeline runs the
+        producing step first and lays its files out for the reader (docs/pipelines.md)."""
+        return StepOutputInput(name or self.name, self, "mount")
 
     def _spec(self) -> dict[str, Any]:
         return {"name": self.name, "datastore": self.datastore, "path": self.path, "overwrite": self._overwrite,
@@ -160,6 +160,33 @@ class OutputFileDatasetConfig:
 
     def __repr__(self) -> str:
         return f"OutputFileDatasetConfig(name={self.name!r}, destination=({self.datastore!r}, {self.path!r}))"
+
+
+class StepOutputInput(DatasetConsumptionConfig):
+    """An earlier pipeline step's output read by a later step (``OutputFileDatasetConfig.as_input()``,
+    ``PipelineData`` in a step's ``inputs``): the producing step's run decides which files these are, so it
+    exists only inside a pipeline (sdk/pipeline_steps.py makes it the step's input link)."""
+
+    def __init__(self, name: str, output: OutputFileDatasetConfig, mode: str = "mount") -> None:
+        self.name = _check_name(name, "an input's")
+        self.output = output
+        self.mode = mode
+        self.path_on_compute = None
+        self.dataset = None  # type: ignore[assignment]
+
+    def as_mount(self, path_on_compute: str | None = None) -> StepOutputInput:
+        return StepOutputInput(self.name, self.output, "mount")
+
+    def as_download(self, path_on_compute: str | None = None, overwrite: bool = False) -> StepOutputInput:
+        return StepOutputInput(self.name, self.output, "download")
+
+    def _spec(self, workspace: Workspace | None) -> dict[str, Any]:
+        raise InvalidInput(f"input {self.name!r} is another pipeline step's output: it is read only by a step of "
+                           "the same pipeline", hint="pass it to a PythonScriptStep in a Pipeline, or register "
+                           "the output (register_on_complete) and pass the dataset to the run")
+
+    def __repr__(self) -> str:
+        return f"StepOutputInput(name={self.name!r}, output={self.output.name!r}, mode={self.mode!r})"
 
 
 def data_of(arguments: list[Any], data: dict[str, Any], output_data: dict[str, Any], workspace: Workspace | None

@@ -123,14 +123,19 @@ class Experiment:
         display_name: str = "",
         properties: dict[str, Any] | None = None,
         progress: bool = True,
+        **kwargs: Any,
     ) -> Run:
-        """Snapshot ``config.source_directory``, record git info, and queue the run on its compute target."""
+        """Snapshot ``config.source_directory``, record git info, and queue the run on its compute target. A
+        ``Pipeline`` takes v1's options too (``pipeline_parameters=``, ``regenerate_outputs=``, ...)."""
         from jupyter_aml.sdk.submit import git_info, upload_snapshot
 
         own_submit = getattr(config, "_submit", None)  # v1's configs submit themselves (HyperDriveConfig)
         if not isinstance(config, ScriptRunConfig) and callable(own_submit):
-            run: Run = own_submit(self, tags, display_name=display_name, properties=properties, progress=progress)
+            run: Run = own_submit(self, tags, display_name=display_name, properties=properties, progress=progress,
+                                  **kwargs)
             return run
+        if kwargs:
+            raise InvalidInput(f"submit() of a {type(config).__name__} does not take {sorted(kwargs)}")
         if not isinstance(config, ScriptRunConfig):
             raise InvalidInput(f"submit() takes a ScriptRunConfig, not {type(config).__name__}")
         computes = self.workspace.compute_targets

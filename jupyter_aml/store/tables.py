@@ -486,3 +486,27 @@ class DatastoreRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(320), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PipelineRunRow(Base):
+    """A pipeline run's graph (core/pipelines.py): the steps, parameters and options as submitted, so the
+    service can resume driving it after a restart. Which step ran as which child run is read from the children
+    (their ``azureml.pipeline.step`` property), so nothing here changes while the pipeline runs."""
+
+    __tablename__ = "pipeline_runs"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    graph: Mapped[dict[str, Any]] = mapped_column(JSON)  # the PipelineRunCreate, parameter values resolved
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PipelineReuseRow(Base):
+    """A step run under its reuse key (core/pipelines_reuse.py): a later step with the same key, whose run
+    ended Completed, is reused instead of run again."""
+
+    __tablename__ = "pipeline_reuse"
+    __table_args__ = (Index("ix_pipeline_reuse_key", "workspace_id", "reuse_key"),)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    reuse_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,135 @@
+"""Real pipelines on a real service: data between steps (PipelineData and OutputFileDatasetConfig.as_input),
+parallel branches, parameters, reuse of unchanged steps and forced re-runs (core/pipelines.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from azureml.core import Experiment, Run
+from azureml.data import OutputFileDatasetConfig
+from azureml.pipeline.core import Pipeline, PipelineData, PipelineParameter, PipelineRun, StepRun
+from azureml.pipeline.steps import CommandStep, PythonScriptStep
+
+from tests.e2e.conftest import write_script
+
+PREP = """
+import argparse, os, time
+p = argparse.ArgumentParser(); p.add_argument("--out"); p.add_argument("--rows", type=int)
+a = p.parse_args()
+os.makedirs(a.out, exist_ok=True)
+with open(os.path.join(a.out, "data.txt"), "w") as f:
+    f.write("\\n".join(str(i) for i in range(a.rows)))
+print("prep wrote", a.rows, "rows; scale", os.environ.get("AML_PARAMETER_scale"))
+"""
+BRANCH = """
+import argparse, os, sys, time
+p = argparse.ArgumentParser(); p.add_argument("--data"); p.add_argument("--out"); p.add_argument("--factor", type=int)
+a = p.parse_args()
+start = time.time()
+rows = [int(x) for x in open(os.path.join(a.data, "data.txt")).read().split()]
+time.sleep(1.5)
+os.makedirs(a.out, exist_ok=True)
+with open(os.path.join(a.out, "result.txt"), "w") as f:
+    f.write(f"{sum(rows) * a.factor} {start} {time.time()}")
+print("branch sum", sum(rows) * a.factor)
+"""
+JOIN = """
+import argparse, os
+p = argparse.ArgumentParser(); p.add_argument("--left"); p.add_argument("--right")
+a = p.parse_args()
+left = open(os.path.join(a.left, "result.txt")).read().split()
+right = open(os.path.join(a.right, "result.txt")).read().split()
+print("joined", int(left[0]) + int(right[0]))
+"""
+
+
+def _pipeline(ws, src: Path, compute: str = "local"):
+    rows = PipelineParameter("rows", 4)
+    scale = PipelineParameter("scale", "x1")
+    prepared = PipelineData("prepared")
+    PythonScriptStep("prep.py", name="prep", arguments=["--out", prepared, "--rows", rows],
+                            outputs=[prepared], params={"scale": scale}, source_directory=str(src),
+                            compute_target=compute)
+    left_out = OutputFileDatasetConfig(name="left_out")
+    right_out = OutputFileDatasetConfig(name="right_out")
+    PythonScriptStep("branch.py", name="left", arguments=["--data", prepared, "--out", left_out,
+                                                                  "--factor", 1],
+                            inputs=[prepared], source_directory=str(src), compute_target=compute)
+    PythonScriptStep("branch.py", name="right", arguments=["--data", prepared.as_download(), "--out",
+                                                                    right_out, "--factor", 10],
+                             inputs=[prepared], source_directory=str(src), compute_target=compute)
+    join = CommandStep(command=["python", "join.py", "--left", left_out.as_input(), "--right",
+                                right_out.as_input("right")], name="join", source_directory=str(src),
+                       compute_target=compute)
+    return Pipeline(ws, steps=[join], description="prep, two branches, join")  # the rest by closure
+
+
+def _lines(run: Run) -> list[str]:
+    return [line["text"] for line in run.get_logs()]
+
+
+def _step(run: PipelineRun, name: str) -> StepRun:
+    found = run.find_step_run(name)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_data_between_steps_parallel_branches_and_reuse(service, tmp_path: Path, capsys) -> None:
+    ws = service.workspace("pipes")
+    src = tmp_path / "src"
+    for name, body in (("prep.py", PREP), ("branch.py", BRANCH), ("join.py", JOIN)):
+        write_script(src, body, name)
+    pipeline = _pipeline(ws, src)
+    assert pipeline.validate() == []
+    run = Experiment(ws, "pipes").submit(pipeline, pipeline_parameters={"rows": 5})
+    assert isinstance(run, PipelineRun)
+    assert run.wait_for_completion(show_output=True) == "Completed"
+    printed = capsys.readouterr().out
+    assert "StepRun( join ) Status: Completed" in printed
+
+    steps = {s.name: s for s in run.get_steps()}
+    assert sorted(steps) == ["join", "left", "prep", "right"]
+    assert all(s.get_status() == "Completed" for s in steps.values())
+    assert {c.id for c in run.get_children()} == {s.id for s in steps.values()}
+    assert "prep wrote 5 rows; scale x1" in "\n".join(_lines(steps["prep"]))
+    assert "joined 110" in "\n".join(_lines(steps["join"]))  # (0+1+2+3+4) * 1 + * 10
+    # the two branches ran side by side (local runs four at once)
+    out = tmp_path / "dl"
+    spans = []
+    for name, output in (("left", "left_out"), ("right", "right_out")):
+        folder = steps[name].get_output_data(output).download(str(out))
+        _, start, end = Path(folder, "result.txt").read_text().split()
+        spans.append((float(start), float(end)))
+    assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1], spans
+    assert steps["prep"].get_properties()["azureml.isreused"] == "false"
+
+    # unchanged: nothing runs again, every step says which run it reused and why
+    began = time.monotonic()
+    again = pipeline.submit("pipes", pipeline_parameters={"rows": 5})
+    assert again.wait_for_completion(show_output=False) == "Completed"
+    elapsed = time.monotonic() - began
+    reused = {s.name: s for s in again.get_steps()}
+    for name, step in reused.items():
+        props = step.get_properties()
+        assert props["azureml.isreused"] == "true", name
+        assert props["azureml.reusedrunid"] == steps[name].id
+        assert step.reused_from == steps[name].id
+        assert step.get_details()["description"] == f"reused from {steps[name].id}"
+        assert set(step.reuse_parts) == {"snapshot", "script", "arguments", "parameters", "environment", "settings",
+                                         "inputs"}
+    assert elapsed < 15, elapsed
+    assert reused["right"].get_output_data("right_out").path_on_datastore == \
+        steps["right"].get_output_data("right_out").path_on_datastore  # the original run's output
+
+    # another parameter value: prep and everything after it run again
+    changed = pipeline.submit("pipes", pipeline_parameters={"rows": 3})
+    assert changed.wait_for_completion(show_output=False) == "Completed"
+    assert {s.name: s.get_properties()["azureml.isreused"] for s in changed.get_steps()} == {
+        "prep": "false", "left": "false", "right": "false", "join": "false"}
+    assert "joined 33" in "\n".join(_lines(_step(changed, "join")))
+
+    # regenerate_outputs forces every step to run
+    forced = Experiment(ws, "pipes").submit(pipeline, pipeline_parameters={"rows": 3}, regenerate_outputs=True)
+    assert forced.wait_for_completion(show_output=False) == "Completed"
+    assert all(s.get_properties()["azureml.isreused"] == "false" for s in forced.get_steps())
