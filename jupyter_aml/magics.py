@@ -219,13 +219,13 @@ class AMLMagics(Magics):
         (widgets/preload.py, started by ``%load_ext``): this waits for it, which is at once when it is done."""
         from jupyter_aml.widgets import preload
 
-        error = preload.wait()
-        if error is not None:
-            print(f"({error.name} is not installed in this kernel: no live view; "
+        preload.wait()
+        try:  # at once when the background import succeeded; else this import says why it cannot
+            from jupyter_aml.widgets.run_details import RunDetails
+        except ImportError as exc:
+            print(f"({(exc.name or 'ipywidgets').partition('.')[0]} is not installed in this kernel: no live view; "
                   "use run.wait_for_completion(show_output=True))")
             return None
-        from jupyter_aml.widgets.run_details import RunDetails
-
         return RunDetails
 
     def _show(self, run: Run) -> RunDetails | None:

@@ -15,7 +15,7 @@ import time
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
-_error: ImportError | None = None
+_error: Exception | None = None
 _seconds: float | None = None
 
 
@@ -24,8 +24,8 @@ def _load() -> None:
     started = time.monotonic()
     try:
         import jupyter_aml.widgets.run_details  # noqa: F401  (imports ipywidgets, plotly and warms plotly)
-    except ImportError as exc:
-        _error = exc
+    except Exception as exc:  # ImportError (no ipywidgets/plotly), or a clash with an import of another thread
+        _error = exc  # the magic imports again on its own thread, which raises the ImportError to report
     finally:
         _seconds = time.monotonic() - started
 
@@ -40,8 +40,8 @@ def start() -> threading.Thread:
         return _thread
 
 
-def wait(timeout: float | None = None) -> ImportError | None:
-    """Wait for the import; the ImportError when ipywidgets or plotly is missing, else None."""
+def wait(timeout: float | None = None) -> Exception | None:
+    """Wait for the import; what it raised (an ImportError when ipywidgets or plotly is missing), else None."""
     start().join(timeout)
     return _error
 

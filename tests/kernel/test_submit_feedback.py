@@ -106,3 +106,14 @@ def test_the_status_line_redraws_at_most_ten_times_a_second_and_keeps_the_last_t
     assert len(status.history) < 10 and status.text == "100/100"
     status.flush()
     assert status.history[-1] == ("uploading", "100/100")
+
+
+def test_a_kernel_without_plotly_still_submits_and_says_why_there_is_no_live_view(kernel, workspace):
+    outputs(kernel, "import sys; sys.modules['plotly'] = None")  # as if plotly were not installed
+    outputs(kernel, "%load_ext jupyter_aml")
+    _, seen = outputs(kernel, f"%%aml_submit -w {workspace.name} -e noplotly\nprint(1)\n")
+    printed = "".join(c.get("text", "") for _, kind, c in seen if kind == "stream")
+    assert "(plotly is not installed in this kernel: no live view" in printed, seen
+    texts = [c["data"]["text/plain"] for _, kind, c in seen if kind.endswith("display_data")]
+    assert texts[-1].startswith("Submitted run #1 ("), texts
+    assert not [c for _, kind, c in seen if kind == "display_data" and WIDGET in c["data"]]
