@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jupyter_aml.server.extension import AMLExtension, load_service_token
+from jupyter_aml.server.deferred_imports import defer_iri_checker
+
+defer_iri_checker()  # before jupyter_server imports jupyter_events (and so jsonschema): ~1-3 s of every start
+
+from jupyter_aml.server.extension import AMLExtension, load_service_token  # noqa: E402
 
 
 class AMLServeApp(AMLExtension):
