@@ -2778,6 +2778,11 @@ export interface components {
        */
       archived_time?: string | null;
       /**
+       * Child Run Count
+       * @default 0
+       */
+      child_run_count?: number;
+      /**
        * Created At
        * Format: date-time
        */
@@ -3633,6 +3638,7 @@ export interface components {
     /**
      * PipelineParameterSpec
      * @description v1's ``PipelineParameter(name, default_value)``: its type is the default's (bool, int, float or str).
+     *     Not ``Strict``: its JSON-type check knows no union with str; the strict types here refuse coercion.
      */
     PipelineParameterSpec: {
       /** Default Value */
@@ -3981,6 +3987,8 @@ export interface components {
       description: string;
       /** Display Name */
       display_name: string;
+      /** Display Number */
+      display_number: string;
       /** Duration Seconds */
       duration_seconds: number | null;
       /** End Time */
@@ -4099,12 +4107,41 @@ export interface components {
     /** RunError */
     RunError: {
       /**
+       * Code
+       * @default null
+       */
+      code?: string | null;
+      /**
        * Details
        * @default null
        */
       details?: string | null;
+      /**
+       * Exception Message
+       * @default null
+       */
+      exception_message?: string | null;
+      /**
+       * Exception Type
+       * @default null
+       */
+      exception_type?: string | null;
+      /** @default null */
+      frame?: components['schemas']['RunErrorFrame'] | null;
       /** Message */
       message: string;
+    };
+    /**
+     * RunErrorFrame
+     * @description Where a failed script's exception was raised: its innermost frame.
+     */
+    RunErrorFrame: {
+      /** File */
+      file: string;
+      /** Function */
+      function: string;
+      /** Line */
+      line: number;
     };
     /**
      * RunEvent

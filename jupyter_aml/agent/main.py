@@ -48,6 +48,7 @@ from .procs import kill_run_processes
 from .ranks import RankRunner
 from .reporting import LogShipper, retry_until, warn
 from .snapshot import fetch_snapshot, fresh_dir
+from .tracebacks import last_exception
 
 MAX_LINE_CHARS = 16_000
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for the script's process group
@@ -88,7 +89,7 @@ class Agent:
                                    self.request_cancel)
         self.journal: JournalShipper | None = None
         self.wd = cfg.run_dir / "wd"
-        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=60)
         self._std_log: Any = None
         self._std_lock = threading.Lock()
         self.container: ContainerRun | None = None  # when the script runs in Docker
@@ -328,7 +329,11 @@ class Agent:
         else:
             what = f"script exited with code {code}" if code >= 0 else \
                 f"script was killed by signal {signal.Signals(-code).name}"
-        return ("Failed", {"message": what, "details": "\n".join(self.stderr_tail)}, code)
+        error: dict[str, Any] = {"message": what, "details": "\n".join(self.stderr_tail)}
+        raised = last_exception(list(self.stderr_tail), roots=[str(self.wd)])
+        if raised is not None:  # name the exception and its frame, not just the exit code
+            error.update(raised.as_error(), message=raised.headline)
+        return ("Failed", error, code)
 
     def _stop_group(self, proc: subprocess.Popen[bytes]) -> None:
         if self.container is not None:  # the script is in the container, not in the CLI's group

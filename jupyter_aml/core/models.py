@@ -146,7 +146,8 @@ class Experiment(BaseModel):
     name: str
     workspace: str
     created_at: datetime
-    run_count: int
+    run_count: int  # top-level runs, the ones its run table lists
+    child_run_count: int = 0  # runs under those (a sweep's trials, a pipeline's steps), at any depth
     tags: dict[str, str] = Field(default_factory=dict)
     archived_time: datetime | None = None  # set while archived: hidden from the default listing, as in v1
 
@@ -349,9 +350,23 @@ class RunUpdate(Strict):
     _tags = field_validator("tags", "properties")(_check_str_map)
 
 
+class RunErrorFrame(BaseModel):
+    """Where a failed script's exception was raised: its innermost frame."""
+
+    file: str = Field(max_length=4096)
+    line: int
+    function: str = Field(max_length=1000)
+
+
 class RunError(BaseModel):
     message: str = Field(max_length=10000)
     details: str | None = Field(default=None, max_length=100000)
+    # A script that died of a Python exception: its type, message and last frame (the agent reads them from
+    # the traceback in stderr), so the headline says what failed and where, as v1's error does.
+    code: str | None = Field(default=None, max_length=100)
+    exception_type: str | None = Field(default=None, max_length=1000)
+    exception_message: str | None = Field(default=None, max_length=10000)
+    frame: RunErrorFrame | None = None
 
 
 class StatusUpdate(Strict):
@@ -362,7 +377,8 @@ class StatusUpdate(Strict):
 
 class Run(BaseModel):
     id: str
-    number: int
+    number: int  # v1's run.number: 1, 2, 3 per experiment for top-level runs; a child's place under its parent
+    display_number: str  # the number as shown after "#": "4" for a top-level run, "4.1" for its first child
     experiment: str
     workspace: str
     parent_id: str | None

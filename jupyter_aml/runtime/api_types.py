@@ -494,6 +494,7 @@ class _ExperimentRequired(TypedDict):
 
 
 class Experiment(_ExperimentRequired, total=False):
+    child_run_count: int
     tags: dict[str, str]
     archived_time: str | None
 
@@ -1040,6 +1041,7 @@ class RoleSet(_RoleSetRequired, total=False):
 class Run(TypedDict):
     id: str
     number: int
+    display_number: str
     experiment: str
     workspace: str
     parent_id: str | None
@@ -1099,6 +1101,17 @@ class _RunErrorRequired(TypedDict):
 
 class RunError(_RunErrorRequired, total=False):
     details: str | None
+    code: str | None
+    exception_type: str | None
+    exception_message: str | None
+    frame: RunErrorFrame | None
+
+
+class RunErrorFrame(TypedDict):
+    """Where a failed script's exception was raised: its innermost frame."""
+    file: str
+    line: int
+    function: str
 
 
 class RunEvent(TypedDict):

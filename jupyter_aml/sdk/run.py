@@ -196,7 +196,7 @@ class Run(RunMetrics, RunFiles, RunWatch):
             "logFiles": self._log_file_urls() if self.experiment is not None else {},  # offline: none
             "snapshotId": d.get("snapshot_id"),
             "git": d.get("git"),
-            "error": d.get("error"),
+            "error": _v1_error(d.get("error")),
             "parentRunId": d.get("parent_id"),
             "experiment": d.get("experiment"),
             "workspace": d.get("workspace"),
@@ -392,3 +392,20 @@ def _warnings(properties: dict[str, str]) -> list[dict[str, str]]:
         return []
     reason = properties.get("aml.journal.rejected_reason", "")
     return [{"source": "journal", "message": f"{count} logged record(s) were refused and not stored; last: {reason}"}]
+
+
+def _v1_error(error: Any) -> dict[str, Any] | None:
+    """The run's error as v1 gives it: ``message`` (the headline) and ``details`` at the top, and v1's
+    ``error`` body (``code``, ``message``, and ``debugInfo`` naming the exception and its last frame)."""
+    if not error:
+        return None
+    out = dict(error)
+    body: dict[str, Any] = {"code": error.get("code") or "UserError", "message": error.get("message", "")}
+    frame = error.get("frame")
+    if error.get("exception_type"):
+        body["debugInfo"] = {"type": error["exception_type"], "message": error.get("exception_message") or "",
+                             "stackTrace": error.get("details") or ""}
+        if frame:
+            body["target"] = f"{frame['file']}:{frame['line']} in {frame['function']}"
+    out["error"] = body
+    return out

@@ -86,6 +86,39 @@ function renderRunTab(
   return renderers[tab as keyof typeof RUN_TABS]();
 }
 
+/**
+ * A failed run's headline under its title: the exception and its last frame when the agent found a
+ * traceback ("ZeroDivisionError: division by zero at train.py:12 in main"), else the error's message.
+ */
+export function FailureHeadline(props: { run: IRun }): JSX.Element | null {
+  const { error, status } = props.run;
+  if (!error || status !== 'Failed') {
+    return null;
+  }
+  const frame = error.frame;
+  return (
+    <div className="jp-aml-RunHeadline" role="alert" data-exception={error.exception_type ?? ''}>
+      {error.exception_type ? (
+        <>
+          <strong className="jp-aml-RunHeadline-type">{error.exception_type}</strong>
+          {error.exception_message ? `: ${error.exception_message}` : ''}
+          {frame && (
+            <span className="jp-aml-RunHeadline-frame">
+              {' at '}
+              <code>
+                {frame.file}:{frame.line}
+              </code>
+              {` in ${frame.function}`}
+            </span>
+          )}
+        </>
+      ) : (
+        error.message || 'The run failed.'
+      )}
+    </div>
+  );
+}
+
 function RunDetailsView(
   props: IRunDetailsOptions & {
     onRun: (run: IRun) => void;
@@ -132,6 +165,7 @@ function RunDetailsView(
         <>
           {workspace} / {run.experiment}
           {run.compute_target ? ` · ${run.compute_target}` : ''}
+          <FailureHeadline run={run} />
         </>
       }
       loaded={loaded}
