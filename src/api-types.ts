@@ -2778,11 +2778,6 @@ export interface components {
        */
       archived_time?: string | null;
       /**
-       * Child Run Count
-       * @default 0
-       */
-      child_run_count?: number;
-      /**
        * Created At
        * Format: date-time
        */
@@ -3987,8 +3982,6 @@ export interface components {
       description: string;
       /** Display Name */
       display_name: string;
-      /** Display Number */
-      display_number: string;
       /** Duration Seconds */
       duration_seconds: number | null;
       /** End Time */

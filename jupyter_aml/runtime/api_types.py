@@ -494,7 +494,6 @@ class _ExperimentRequired(TypedDict):
 
 
 class Experiment(_ExperimentRequired, total=False):
-    child_run_count: int
     tags: dict[str, str]
     archived_time: str | None
 
@@ -1041,7 +1040,6 @@ class RoleSet(_RoleSetRequired, total=False):
 class Run(TypedDict):
     id: str
     number: int
-    display_number: str
     experiment: str
     workspace: str
     parent_id: str | None
