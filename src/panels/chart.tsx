@@ -8,6 +8,8 @@
 import React, { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 
+import { formatNumber } from '../format';
+
 export interface IChartSeries {
   /** Legend label, e.g. a run's name in a comparison. */
   label: string;
@@ -91,12 +93,40 @@ function countPoints(series: IChartSeries[]): number {
   return series.reduce((sum, s) => sum + s.y.length, 0);
 }
 
+/** The last non-null value of a column, for the legend when the cursor is off the chart. */
+function lastValue(column: ArrayLike<number | null | undefined> | undefined): number | null {
+  for (let i = (column?.length ?? 0) - 1; i >= 0; i--) {
+    const v = column![i];
+    if (v !== null && v !== undefined) {
+      return v;
+    }
+  }
+  return null;
+}
+
+/**
+ * Legend values: the hovered point's, and with the cursor off the chart each series' last value
+ * (labelled "last"), never uPlot's `--`. A series without a value at the hovered x says so.
+ */
+function legendValue(xMode: XMode, isX: boolean) {
+  const text = (v: number): string =>
+    isX && xMode === 'time' ? new Date(v * 1000).toLocaleTimeString() : formatNumber(v);
+  return (u: uPlot, raw: number | null, sidx: number, idx: number | null): string => {
+    if (idx === null || idx === undefined) {
+      const last = lastValue(u.data[sidx]);
+      return last === null ? '—' : isX ? `last (${text(last)})` : text(last);
+    }
+    return raw === null || raw === undefined ? '—' : text(raw);
+  };
+}
+
 function buildOptions(
   width: number,
   height: number,
   series: IChartSeries[],
   xMode: XMode,
-  showPoints: boolean
+  showPoints: boolean,
+  spanGaps: boolean
 ): uPlot.Options {
   // Canvas fonts need absolute sizes (the theme's sizes are in em).
   const font = `11px ${cssVar('--jp-ui-font-family', 'sans-serif')}`;
@@ -126,13 +156,15 @@ function buildOptions(
       { ...axis, size: 56 }
     ],
     series: [
-      { label: xMode === 'time' ? 'time' : 'step' },
+      { label: xMode === 'time' ? 'time' : 'step', value: legendValue(xMode, true) },
       ...series.map((s, i) => ({
         label: s.label,
         stroke: seriesColor(i),
         width: 1.5,
-        spanGaps: true,
-        points: { show: showPoints, size: 5, fill: seriesColor(i) }
+        value: legendValue(xMode, false),
+        spanGaps,
+        // Without spanGaps a lone minute between gaps is a point, not a line: always draw points.
+        points: { show: showPoints || !spanGaps, size: spanGaps ? 5 : 4, fill: seriesColor(i) }
       }))
     ]
   };
@@ -142,6 +174,8 @@ function buildOptions(
  * A line chart. Exposes what it draws for assistive technology and tests: `role="img"`, an
  * `aria-label` with the point count, `data-points` (points drawn) / `data-total` (points the
  * server holds; larger when it downsampled), and `data-x-last` (the last x of the first series).
+ * `spanGaps`: join points across nulls (a metric logged at some steps only, comparisons of runs
+ * with different steps); false for series where a null means "nothing happened" (telemetry).
  */
 export function LineChart(props: {
   title: string;
@@ -150,8 +184,10 @@ export function LineChart(props: {
   height?: number;
   /** Points stored on the server (sum over series), when known. */
   total?: number;
+  spanGaps?: boolean;
 }): JSX.Element {
   const { series, xMode, title } = props;
+  const spanGaps = props.spanGaps ?? true;
   const height = props.height ?? 180;
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -167,7 +203,9 @@ export function LineChart(props: {
     if (!node) {
       return;
     }
-    const key = [theme, xMode, showPoints, height, ...series.map(s => s.label)].join('\u0000');
+    const key = [theme, xMode, showPoints, height, spanGaps, ...series.map(s => s.label)].join(
+      '\u0000'
+    );
     const data = alignedData(series);
     if (plot.current && shape.current === key) {
       plot.current.setData(data);
@@ -175,9 +213,13 @@ export function LineChart(props: {
     }
     plot.current?.destroy();
     const width = Math.max(200, node.clientWidth || 400);
-    plot.current = new uPlot(buildOptions(width, height, series, xMode, showPoints), data, node);
+    plot.current = new uPlot(
+      buildOptions(width, height, series, xMode, showPoints, spanGaps),
+      data,
+      node
+    );
     shape.current = key;
-  }, [series, xMode, theme, showPoints, height]);
+  }, [series, xMode, theme, showPoints, height, spanGaps]);
 
   useEffect(() => {
     const node = host.current;
@@ -215,6 +257,7 @@ export function LineChart(props: {
       data-points={points}
       data-total={props.total ?? points}
       data-x-last={series[0]?.x[series[0].x.length - 1]}
+      data-span-gaps={spanGaps ? 'true' : 'false'}
       ref={host}
     />
   );

@@ -132,11 +132,7 @@ function CompareView(props: ICompareOptions): JSX.Element {
   const metricsError = runIds.map(id => views.get(id)?.summariesError).find(e => e !== undefined);
 
   const chartNames = Array.from(
-    new Set(
-      metrics.flatMap(list =>
-        (list ?? []).filter(isCharted).map(m => m.name)
-      )
-    )
+    new Set(metrics.flatMap(list => (list ?? []).filter(isCharted).map(m => m.name)))
   ).sort();
   const chartKey = chartNames.join('\n');
 

@@ -5,7 +5,7 @@
  * The tabs live in ./endpoint/; this module holds the page: its loading, live updates and delete.
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
-import React, { useState } from 'react';
+import React, { useEffect, useState } from 'react';
 
 import { AMLService, IWebservice } from '../api';
 import { useLiveEpoch, useLiveEvents } from '../live/hooks';
@@ -82,7 +82,9 @@ function renderEndpointTab(
   tab: string,
   /** Changes after every test request and web-service event: the logs and telemetry reload. */
   reloadKey: number,
-  onSent: () => void
+  onSent: () => void,
+  /** The Logs tab's search (set by the Test tab's "Show in Logs"), and how to go there with one. */
+  logs: { query: string; n: number; show: (query: string) => void }
 ): React.ReactNode {
   const { service, workspace, name } = props;
   // Every tab reads the same workspace through the same service.
@@ -96,8 +98,16 @@ function renderEndpointTab(
       />
     ),
     keys: () => <EndpointKeys {...scope} name={name} authEnabled={svc.auth_enabled} />,
-    test: () => <EndpointTest {...scope} svc={svc} onSent={onSent} />,
-    logs: () => <EndpointLogs {...scope} name={name} reloadKey={reloadKey} />,
+    test: () => <EndpointTest {...scope} svc={svc} onSent={onSent} onShowLogs={logs.show} />,
+    logs: () => (
+      <EndpointLogs
+        key={logs.n}
+        {...scope}
+        name={name}
+        reloadKey={reloadKey}
+        initialQuery={logs.query}
+      />
+    ),
     telemetry: () => <EndpointTelemetry {...scope} name={name} reloadKey={reloadKey} />
   };
   return renderers[tab as keyof typeof ENDPOINT_TABS]();
@@ -124,6 +134,10 @@ function EndpointDetailsView(
   const [tests, setTests] = useState(0);
   // Bumped on every web-service event of this endpoint.
   const [changes, setChanges] = useState(0);
+  // The Logs tab's starting search, and tab switches asked for by the panel or by a tab.
+  const [logSearch, setLogSearch] = useState({ query: '', n: 0 });
+  const [tabAsk, setTabAsk] = useState<ITabRequest | null>(props.tabRequest);
+  useEffect(() => setTabAsk(props.tabRequest), [props.tabRequest]);
 
   const reloadSoon = useThrottled(() => {
     setTick(t => t + 1);
@@ -170,6 +184,10 @@ function EndpointDetailsView(
     );
   };
 
+  const showLogs = (query: string) => {
+    setLogSearch(search => ({ query, n: search.n + 1 }));
+    setTabAsk({ tab: 'logs', n: (tabAsk?.n ?? 0) + 1 });
+  };
   const onSent = () => {
     setTests(n => n + 1);
     setTick(t => t + 1); // replicas' served counts
@@ -200,9 +218,14 @@ function EndpointDetailsView(
       }
       actionError={deletion.error}
       tabs={ENDPOINT_TABS}
-      renderTab={tab => renderEndpointTab(props, svc, tab, tests + changes + epoch, onSent)}
+      renderTab={tab =>
+        renderEndpointTab(props, svc, tab, tests + changes + epoch, onSent, {
+          ...logSearch,
+          show: showLogs
+        })
+      }
       initialTab={props.tab}
-      tabRequest={props.tabRequest}
+      tabRequest={tabAsk}
     />
   );
 }

@@ -52,10 +52,15 @@ function LogsToolbar(props: {
   );
 }
 
-export function EndpointLogs(props: IReloadingTabProps): JSX.Element {
+export function EndpointLogs(
+  props: IReloadingTabProps & {
+    /** The search to start with (the Test tab's "Show in Logs" of an error id). */
+    initialQuery?: string;
+  }
+): JSX.Element {
   const { service, workspace, name } = props;
   const [lines, setLines] = useState(1000);
-  const [query, setQuery] = useState('');
+  const [query, setQuery] = useState(props.initialQuery ?? '');
   const logs = useRequest(
     () => service.getWebserviceLogs(workspace, name, lines),
     [workspace, name, lines, props.reloadKey]

@@ -15,7 +15,11 @@ const WINDOWS: Array<[number, string]> = [
   [1440, 'last 24 hours']
 ];
 
-/** One value per minute of the window (minutes without requests: 0 requests, no latency). */
+/**
+ * One value per minute of the window. A minute without requests is 0 requests and a null latency:
+ * the latency charts are drawn with spanGaps off, so no line joins points across minutes with no
+ * traffic (a line through them would suggest latencies nobody measured).
+ */
 export function perMinute(telemetry: ITelemetry, minutes: number, now: number): IChartSeries[] {
   const last = Math.floor(now / 60000);
   const first = last - minutes + 1;
@@ -155,11 +159,16 @@ export function EndpointTelemetry(props: IReloadingTabProps): JSX.Element {
       <div className="jp-aml-ChartGrid">
         <section className="jp-aml-Card" aria-label="Requests per minute">
           <h3 className="jp-aml-Card-title">Requests per minute</h3>
-          <LineChart title="requests per minute" series={series.slice(0, 2)} xMode="time" />
+          <LineChart
+            title="requests per minute"
+            series={series.slice(0, 2)}
+            xMode="time"
+            spanGaps={false}
+          />
         </section>
         <section className="jp-aml-Card" aria-label="Latency per minute">
           <h3 className="jp-aml-Card-title">Latency (ms)</h3>
-          <LineChart title="latency" series={series.slice(2)} xMode="time" />
+          <LineChart title="latency" series={series.slice(2)} xMode="time" spanGaps={false} />
         </section>
       </div>
     </div>

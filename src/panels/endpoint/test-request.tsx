@@ -1,14 +1,16 @@
 /**
- * An endpoint's Test tab: a request body (the swagger document's example to start from), sent
- * through the Jupyter server, which forwards it with the service's key; then the response's status,
- * timing and body.
+ * An endpoint's Test tab: a request body (prefilled by ./test-prefill.ts: the model's sample_input,
+ * the swagger example or the last good request), sent through the Jupyter server, which forwards it
+ * with the service's key; then the response's status, timing and body. A 500 of the scoring script
+ * shows its error id and the replica's log lines under it, with a link to the Logs tab filtered by it.
  */
-import React, { useId, useMemo, useState } from 'react';
+import React, { useId, useState } from 'react';
 
 import { AMLService, IEndpointTestResult, IWebservice } from '../../api';
 import { formatNumber } from '../../format';
 import { ErrorView } from '../components';
 import { useRequest } from '../hooks';
+import { IPrefill, rememberGoodRequest, useTestPrefill } from './test-prefill';
 
 type KeyChoice = 'primary' | 'secondary';
 
@@ -43,23 +45,6 @@ export function jsonProblem(text: string): string {
   }
 }
 
-/** The example input of the service's swagger document (a model's sample_input), if it has one. */
-function useSwaggerExample(
-  service: AMLService,
-  workspace: string,
-  svc: IWebservice
-): string | null {
-  const swagger = useRequest(
-    () => service.getWebserviceSwagger(workspace, svc.name),
-    [workspace, svc.name, svc.revision]
-  );
-  return useMemo(() => {
-    const definitions = (swagger.data?.definitions ?? {}) as Record<string, { example?: unknown }>;
-    const value = definitions.ServiceInput?.example;
-    return value === undefined ? null : JSON.stringify(value, null, 2);
-  }, [swagger.data]);
-}
-
 function KeySelect(props: { value: KeyChoice; onChange: (key: KeyChoice) => void }): JSX.Element {
   return (
     <label className="jp-aml-Check">
@@ -78,6 +63,7 @@ function KeySelect(props: { value: KeyChoice; onChange: (key: KeyChoice) => void
 
 function RequestEditor(props: {
   svc: IWebservice;
+  prefill: IPrefill;
   text: string;
   onText: (text: string) => void;
   keyChoice: KeyChoice;
@@ -87,7 +73,7 @@ function RequestEditor(props: {
 }): JSX.Element {
   const { svc, text } = props;
   const ids = useId();
-  const problem = text.trim() ? jsonProblem(text) : 'the body is empty';
+  const problem = text.trim() ? jsonProblem(text) : '';
   return (
     <section className="jp-aml-Card" aria-label="Test request">
       <h3 className="jp-aml-Card-title">Request</h3>
@@ -105,6 +91,7 @@ function RequestEditor(props: {
         rows={8}
         spellCheck={false}
         value={text}
+        placeholder={props.prefill.loading ? 'Looking for an example input…' : '{"data": ...}'}
         onChange={e => props.onText(e.target.value)}
         onKeyDown={e => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
@@ -113,6 +100,11 @@ function RequestEditor(props: {
           }
         }}
       />
+      {!props.prefill.loading && (
+        <div className="jp-aml-Muted jp-aml-TestBody-source" data-source={props.prefill.source}>
+          {props.prefill.label}
+        </div>
+      )}
       {problem && (
         <div className="jp-aml-Muted jp-aml-TestBody-problem">
           Not valid JSON ({problem}): it is sent as is, and the endpoint will likely answer 400.
@@ -122,7 +114,7 @@ function RequestEditor(props: {
         <button
           type="button"
           className="jp-mod-styled jp-mod-accept jp-aml-Button"
-          disabled={props.sending || !svc.scoring_uri}
+          disabled={props.sending || !svc.scoring_uri || !text.trim()}
           onClick={props.onSend}
           title="Send the request (Ctrl+Enter)"
         >
@@ -146,8 +138,86 @@ function RequestEditor(props: {
   );
 }
 
-function TestResponse(props: { result: IEndpointTestResult }): JSX.Element {
+/** The error id of a scoring script's 500 (`{"error": {"error_id": ...}}`), if the body has one. */
+export function scoringErrorId(body: string): string | null {
+  try {
+    const parsed = JSON.parse(body) as { error?: { error_id?: unknown } };
+    const id = parsed?.error?.error_id;
+    return typeof id === 'string' && id ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The endpoint log's lines of one error id: the replica's line naming it and the traceback after it. */
+export function errorLogLines(lines: string[], errorId: string): string[] {
+  const at = lines.findIndex(line => line.includes(`error id ${errorId}`));
+  if (at < 0) {
+    return [];
+  }
+  const source = /\[([^\]]+)\]/.exec(lines[at])?.[0] ?? '';
+  const out = [lines[at]];
+  for (const line of lines.slice(at + 1, at + 40)) {
+    if (!line.includes(source) || line.includes('[replica]')) {
+      break; // another replica's line, or this replica's next message
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+function ScoringError(props: {
+  service: AMLService;
+  workspace: string;
+  name: string;
+  errorId: string;
+  onShowLogs: (query: string) => void;
+}): JSX.Element {
+  const { service, workspace, name, errorId } = props;
+  // The replica writes its log line before it answers: it is there when the answer is.
+  const logs = useRequest(
+    () => service.getWebserviceLogs(workspace, name, 5000),
+    [workspace, name, errorId]
+  );
+  const lines = logs.data ? errorLogLines(logs.data, errorId) : [];
+  const replica = /\[([^\]]+)\]/.exec(lines[0] ?? '')?.[1];
+  return (
+    <div className="jp-aml-TestError" data-error-id={errorId}>
+      <div className="jp-aml-Error-hint">
+        The scoring script raised an exception: error id <code>{errorId}</code>
+        {replica ? ` on ${replica}` : ''}.{' '}
+        <button
+          type="button"
+          className="jp-aml-Link"
+          onClick={() => props.onShowLogs(errorId)}
+          title="Open the Logs tab, filtered by this error id"
+        >
+          Show in Logs
+        </button>
+      </div>
+      {logs.data !== undefined &&
+        (lines.length ? (
+          <pre className="jp-aml-Pre jp-aml-TestError-log" aria-label="Log lines of this error">
+            {lines.join('\n')}
+          </pre>
+        ) : (
+          <div className="jp-aml-Muted">
+            The log has no line with this error id (it may have rotated out).
+          </div>
+        ))}
+    </div>
+  );
+}
+
+function TestResponse(props: {
+  result: IEndpointTestResult;
+  service: AMLService;
+  workspace: string;
+  name: string;
+  onShowLogs: (query: string) => void;
+}): JSX.Element {
   const { result } = props;
+  const errorId = result.status === 500 ? scoringErrorId(result.body) : null;
   const ok = result.status >= 200 && result.status < 300;
   return (
     <section
@@ -166,6 +236,15 @@ function TestResponse(props: { result: IEndpointTestResult }): JSX.Element {
         </span>
       </div>
       {result.error && <div className="jp-aml-Error-hint">{result.error}</div>}
+      {errorId && (
+        <ScoringError
+          service={props.service}
+          workspace={props.workspace}
+          name={props.name}
+          errorId={errorId}
+          onShowLogs={props.onShowLogs}
+        />
+      )}
       {result.truncated && (
         <div className="jp-aml-Muted">
           The response was longer than 1 MB: only its start is shown.
@@ -183,6 +262,8 @@ export function EndpointTest(props: {
   workspace: string;
   svc: IWebservice;
   onSent: () => void;
+  /** Open the Logs tab with this search. */
+  onShowLogs: (query: string) => void;
 }): JSX.Element {
   const { service, workspace, svc } = props;
   const [body, setBody] = useState<string | null>(null);
@@ -190,14 +271,20 @@ export function EndpointTest(props: {
   const [sending, setSending] = useState(false);
   const [result, setResult] = useState<IEndpointTestResult | null>(null);
   const [error, setError] = useState<unknown>(undefined);
-  const example = useSwaggerExample(service, workspace, svc);
-  const text = body ?? example ?? '{\n  "data": []\n}';
+  const [good, setGood] = useState(0);
+  const prefill = useTestPrefill(service, workspace, svc, good);
+  const text = body ?? prefill.text;
 
   const send = async () => {
     setSending(true);
     setError(undefined);
     try {
-      setResult(await service.testWebservice(workspace, svc.name, text, key));
+      const answer = await service.testWebservice(workspace, svc.name, text, key);
+      if (answer.status >= 200 && answer.status < 300) {
+        rememberGoodRequest(workspace, svc.name, text);
+        setGood(n => n + 1);
+      }
+      setResult(answer);
       props.onSent();
     } catch (reason) {
       setResult(null);
@@ -211,6 +298,7 @@ export function EndpointTest(props: {
     <div className="jp-aml-EndpointTest">
       <RequestEditor
         svc={svc}
+        prefill={prefill}
         text={text}
         onText={setBody}
         keyChoice={key}
@@ -219,7 +307,15 @@ export function EndpointTest(props: {
         onSend={() => void send()}
       />
       {error !== undefined && <ErrorView error={error} context="Test request" />}
-      {result && <TestResponse result={result} />}
+      {result && (
+        <TestResponse
+          result={result}
+          service={service}
+          workspace={workspace}
+          name={svc.name}
+          onShowLogs={props.onShowLogs}
+        />
+      )}
     </div>
   );
 }
