@@ -19,7 +19,7 @@ from jupyter_aml.widgets import html as H
 from jupyter_aml.widgets.feed import RunFeed, wait_until
 from jupyter_aml.widgets.parallel import ParallelCoordinates
 from jupyter_aml.widgets.state import RunState
-from jupyter_aml.widgets.status_line import run_title
+from jupyter_aml.widgets.status_line import run_short_name, run_title
 from jupyter_aml.widgets.v1_figures import figures_html, fmt
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ class RunDetails:
         for child in children:
             values = self.state.child_metrics.get(child["id"], {})
             rows.append([
-                H.esc(child.get("display_name") or child["id"]),
+                H.esc(run_short_name(child)),
                 H.status_badge(str(child.get("status"))),
                 H.esc(H.fmt_duration(H.run_duration(child))),
                 *[H.fmt_number(values.get(n)) for n in names],

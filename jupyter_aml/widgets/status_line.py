@@ -34,13 +34,21 @@ def run_number(run: Mapping[str, Any]) -> str:
     return f"#{number}" if number is not None else ""
 
 
-def run_title(run: Mapping[str, Any]) -> str:
-    """``Run #N name`` as the studio titles a run (its display name left out when it is the id)."""
+def run_short_name(run: Mapping[str, Any]) -> str:
+    """``#N name`` or ``#N``, as the studio's ``runShortName`` (format.ts); the id when the run has no number."""
     name = run.get("display_name") or ""
     if name == run.get("id"):
         name = ""
     number = run_number(run)
-    return " ".join(part for part in ("Run", number, name) if part) if number else (name or str(run.get("id", "")))
+    if not number:
+        return str(name or run.get("id", ""))
+    return f"{number} {name}" if name else number
+
+
+def run_title(run: Mapping[str, Any]) -> str:
+    """``Run #N name`` as the studio titles a run (its display name left out when it is the id)."""
+    short = run_short_name(run)
+    return f"Run {short}" if run_number(run) else short
 
 
 def files(n: int) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.widgets import html as H
+from jupyter_aml.widgets.status_line import run_short_name
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
@@ -89,7 +90,7 @@ def records_table(
                     metric_names.append(item["name"])
         rows.append({
             "id": rec["id"],
-            "run": rec.get("display_name") or rec["id"],
+            "run": run_short_name(rec),  # "#N name", as the studio names runs
             "experiment": rec.get("experiment"),
             "status": rec.get("status"),
             "created": rec.get("created_at"),

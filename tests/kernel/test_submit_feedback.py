@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from jupyter_aml.widgets.status_line import SubmitStatus, run_number, run_title
+from jupyter_aml.widgets.status_line import SubmitStatus, run_number, run_short_name, run_title
 from tests.kernel.conftest import Kernel
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -96,6 +96,7 @@ def test_run_titles_follow_the_studio() -> None:
     assert run_number({"number": 1, "display_number": "4.1"}) == "#4.1"  # a child numbered under its parent
     assert run_title({"id": "r1", "number": 3, "display_name": "lr=0.1"}) == "Run #3 lr=0.1"
     assert run_title({"id": "r1", "number": 3, "display_name": "r1"}) == "Run #3"  # the id is no name
+    assert run_short_name({"id": "r1", "number": 3, "display_name": "lr=0.1"}) == "#3 lr=0.1"  # tables, children
 
 
 def test_the_status_line_redraws_at_most_ten_times_a_second_and_keeps_the_last_text() -> None:
