@@ -32,6 +32,8 @@ FigureWidget = go.FigureWidget
 LOG_TAIL_LINES = 25  # newest at the bottom, no scrolling needed
 RENDER_INTERVAL = 0.25  # seconds: at most four redraws a second, each showing everything that arrived
 MAX_CHARTS = 12
+ERROR_COLOR = "var(--jp-error-color1, #d32f2f)"  # the theme's, as the studio's error text
+WARN_COLOR = "var(--jp-warn-color1, #f57c00)"
 CHART_LAYOUT = {
     "height": 260,
     "width": 420,
@@ -240,9 +242,9 @@ class RunDetails:
         if error.get("message"):
             details = f"<pre style='white-space:pre-wrap;margin:2px 0'>{H.esc(error.get('details') or '')}</pre>" \
                 if error.get("details") else ""
-            parts.append(f'<div style="color:#c62828;font-size:12px">{H.esc(error["message"])}{details}</div>')
+            parts.append(f'<div style="color:{ERROR_COLOR};font-size:12px">{H.esc(error["message"])}{details}</div>')
         if st.error:
-            parts.append(f'<div style="color:#ef6c00;font-size:12px">{H.esc(st.error)}</div>')
+            parts.append(f'<div style="color:{WARN_COLOR};font-size:12px">{H.esc(st.error)}</div>')
         return "".join(parts)
 
     def _metrics_html(self) -> str:
@@ -296,7 +298,7 @@ class RunDetails:
             body = f"<span style='opacity:.6'>{text}</span>"
         else:
             body = "\n".join(
-                f"<span style='color:#c62828'>{H.esc(line['text'])}</span>" if line.get("stream") == "stderr"
+                f"<span style='color:{ERROR_COLOR}'>{H.esc(line['text'])}</span>" if line.get("stream") == "stderr"
                 else H.esc(line["text"])
                 for line in lines
             )
