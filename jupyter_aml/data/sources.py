@@ -51,7 +51,15 @@ def check_paths(paths: Sequence[Mapping[str, Any]]) -> None:
     kinds = set()
     for p in paths:
         if p.get("url") is not None:
-            scheme = urllib.parse.urlsplit(str(p["url"])).scheme
+            try:
+                parts = urllib.parse.urlsplit(str(p["url"]))
+                scheme = parts.scheme
+                parts.port  # noqa: B018  (raises for a port that is not a number from 0 to 65535)
+            except ValueError as exc:  # 'https://[x': an unclosed IPv6 bracket, a bad port
+                raise InvalidInput(f"URL {p['url']!r} is not a valid URL ({exc})",
+                                   hint="e.g. https://example.com/data/train.csv") from None
+            if scheme in ("http", "https") and not parts.hostname:
+                raise InvalidInput(f"URL {p['url']!r} names no host", hint="e.g. https://example.com/data/train.csv")
             if scheme not in ("http", "https"):
                 raise InvalidInput(f"URL {p['url']!r} is not http(s)",
                                    hint="read other stores through a registered datastore: (datastore, 'path')")

@@ -199,3 +199,11 @@ def test_http_url_paths(service: AMLService, http_folder: tuple[str, Path]) -> N
         {"kind": "tabular", "paths": [{"url": f"{base}/nope.csv"}], "reader": {}})
     with pytest.raises(NotFound, match=r"nope\.csv"):
         service.datasets.register("w", create("web2", missing))
+    # URLs that do not parse are bad input naming the URL, and nothing is registered
+    for url, reason in (("https://[::1", "not a valid URL"), ("http://example.com:99999/t.csv", "not a valid URL"),
+                        ("http://", "names no host")):
+        bad = dm.DatasetDefinition.model_validate({"kind": "tabular", "paths": [{"url": url}], "reader": {}})
+        with pytest.raises(InvalidInput, match=reason):
+            service.datasets.register("w", create("web3", bad))
+    with pytest.raises(NotFound):
+        service.datasets.get("w", "web3")
