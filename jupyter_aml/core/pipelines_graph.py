@@ -33,6 +33,12 @@ def dependencies(spec: PipelineRunCreate) -> dict[str, list[str]]:
     made = producers(spec)
     deps: dict[str, list[str]] = {}
     for step in spec.steps:
+        seen = [i.name for i in step.inputs] + [i.name for i in step.run_config.inputs] + \
+            [o.name for o in step.run_config.outputs]
+        again = sorted({n for n in seen if seen.count(n) > 1})
+        if again:
+            raise InvalidInput(f"step {step.name!r} uses the input/output name(s) {again} more than once",
+                               hint="give each input and output of a step its own name (as_input(name=...))")
         mine: list[str] = []
         for item in step.inputs:
             if item.source not in made:

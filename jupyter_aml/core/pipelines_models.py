@@ -4,6 +4,7 @@ its run, and why it was or was not reused)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator
@@ -39,6 +40,15 @@ class PipelineStepSpec(Strict):
     run_after: list[StepName] = Field(default_factory=list, max_length=MAX_STEPS)
     allow_reuse: StrictBool = True
     params: dict[str, Annotated[str, Field(max_length=8192)]] = Field(default_factory=dict, max_length=100)
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, value: dict[str, str]) -> dict[str, str]:
+        """Each becomes the variable AML_PARAMETER_<name>: a name is a Python identifier."""
+        for key in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", key):
+                raise ValueError(f"params name {key!r} must be a Python identifier (64 characters at most)")
+        return value
 
 
 class PipelineParameterSpec(BaseModel):
