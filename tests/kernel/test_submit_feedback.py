@@ -7,10 +7,14 @@ client does not count; the widget stack (ipywidgets, plotly) imports in the back
 from __future__ import annotations
 
 import queue
+import subprocess
+import sys
 import time
 import uuid
 from datetime import datetime
 from typing import Any
+
+import pytest
 
 from jupyter_aml.widgets.status_line import SubmitStatus, run_number, run_short_name, run_title
 from tests.kernel.conftest import Kernel
@@ -118,3 +122,19 @@ def test_a_kernel_without_plotly_still_submits_and_says_why_there_is_no_live_vie
     texts = [c["data"]["text/plain"] for _, kind, c in seen if kind.endswith("display_data")]
     assert texts[-1].startswith("Submitted run #1 ("), texts
     assert not [c for _, kind, c in seen if kind == "display_data" and WIDGET in c["data"]]
+
+
+def test_the_background_import_leaves_jsonschemas_iri_parser_for_later() -> None:
+    """plotly -> nbformat -> jsonschema builds rfc3987_syntax's parser on import (1-3 s): deferred, still correct."""
+    pytest.importorskip("rfc3987_syntax")
+    code = ("import sys\nfrom jupyter_aml.widgets import preload\nassert preload.wait() is None\n"
+            "import plotly.graph_objects, nbformat\n"
+            "print(type(sys.modules['rfc3987_syntax']).__name__, round(preload.seconds(), 2))\n"
+            "from jsonschema import FormatChecker\n"
+            "print(FormatChecker().conforms('http://example.com/a b', 'iri'))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()
+    assert first.split()[0] == "_DeferredModule", first
+    assert second == "False"  # the IRI check itself still runs, with the real parser, on first use
+    print("widget stack imported in the background in", first.split()[1], "s")
