@@ -20,10 +20,10 @@ export const PLACEHOLDER_SECTIONS: ReadonlyArray<IPlaceholder> = [
     title: 'Pipelines',
     empty: (
       <>
-        Pipelines are not available in this version yet. Until then, chain the steps in one driver
-        notebook or script: submit each with <code>exp.submit(ScriptRunConfig(...))</code> and call{' '}
-        <code>run.wait_for_completion()</code> before the next, or sweep one step with{' '}
-        <code>HyperDriveConfig(...)</code>.
+        This section does not list pipelines yet. Submit one from Python with{' '}
+        <code>exp.submit(Pipeline(ws, steps=[...]))</code>, its steps made with{' '}
+        <code>PythonScriptStep(...)</code>: the pipeline run and its steps (as child runs) appear
+        under the experiment in Experiments.
       </>
     )
   }

@@ -1,6 +1,7 @@
 """The sidebar's empty states in a real JupyterLab at its default width, light and dark: the Datasets and
-Pipelines hints name calls that exist (tests/docs/test_empty_state_snippets.py checks the names), and every
-code snippet wraps inside the sidebar instead of being cut off at its edge."""
+Pipelines hints name calls that exist (tests/docs/test_empty_state_snippets.py checks the names; the
+Pipelines one says that the section lists nothing yet), and every code snippet wraps inside the sidebar
+instead of being cut off at its edge."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import seed
 from tests.browser.conftest import Studio
@@ -35,11 +37,11 @@ def test_empty_hints_name_real_calls_and_wrap(studio: Studio, theme: str) -> Non
     sidebar = studio.sidebar()
     sidebar.get_by_role("combobox", name="Workspace").select_option(WS)
     datasets = open_section(sidebar, "Datasets")
-    text = datasets.inner_text()
-    assert "No datasets yet" in text and "Dataset.Tabular.from_delimited_files(" in text
+    expect(datasets).to_contain_text("No datasets yet")
+    assert "Dataset.Tabular.from_delimited_files(" in datasets.inner_text()
     pipelines = open_section(sidebar, "Pipelines")
-    text = pipelines.inner_text()
-    assert "Pipeline(" not in text and "exp.submit(ScriptRunConfig(...))" in text
+    expect(pipelines).to_contain_text("does not list pipelines yet")
+    assert "exp.submit(Pipeline(ws, steps=[...]))" in pipelines.inner_text()
     width = sidebar.evaluate("el => el.getBoundingClientRect().width")
     assert width < 400, f"the sidebar is not at its default width ({width}px)"
     for region in (datasets, pipelines):

@@ -21,7 +21,7 @@ from typing import Any
 
 MODULES = ["azureml.core", "azureml.core.compute", "azureml.core.webservice", "azureml.core.model",
            "azureml.core.runconfig", "azureml.core.environment", "azureml.data", "azureml.train.hyperdrive",
-           "azureml.widgets"]
+           "azureml.widgets", "azureml.pipeline.core", "azureml.pipeline.steps"]
 
 RECEIVERS = {  # the variable names v1's documentation and the studio's hints use, and what they hold
     "ws": ["Workspace"], "workspace": ["Workspace"], "exp": ["Experiment"], "experiment": ["Experiment"],

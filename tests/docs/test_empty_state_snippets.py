@@ -45,7 +45,7 @@ def test_every_python_snippet_names_calls_that_exist() -> None:
     python = [s for s in found if not s.startswith("aml ")]
     # the sections the issue named are among them: the test is not passing on an empty list
     assert any(s.startswith("Dataset.Tabular.") for s in python) and any("Datastore." in s for s in python)
-    assert any("ScriptRunConfig" in s for s in python if "placeholders.tsx" in " ".join(found[s]))
+    assert any("Pipeline(" in s for s in python if "placeholders.tsx" in " ".join(found[s]))
     results = resolve([("_any" + s) if s.startswith(".") else s for s in python])
     missing = {f"{s}  ({', '.join(found[s.removeprefix('_any')] if s.startswith('_any') else found[s])})": m
                for s, m in results.items() if m}
@@ -53,9 +53,9 @@ def test_every_python_snippet_names_calls_that_exist() -> None:
 
 
 def test_the_checker_catches_a_name_that_does_not_exist() -> None:
-    results = resolve(["exp.submit(Pipeline(ws, steps=[...]))", "run.log_nothing(1)", "Model.register(ws, pth=1)",
+    results = resolve(["exp.submit(Pipelines(ws, steps=[...]))", "run.log_nothing(1)", "Model.register(ws, pth=1)",
                        "run.log('a', 1)"])
-    assert results["exp.submit(Pipeline(ws, steps=[...]))"] == ["Pipeline"]
+    assert results["exp.submit(Pipelines(ws, steps=[...]))"] == ["Pipelines"]
     assert results["run.log_nothing(1)"] == ["run.log_nothing"]
     assert results["Model.register(ws, pth=1)"] and not results["run.log('a', 1)"]
 
