@@ -2778,6 +2778,11 @@ export interface components {
        */
       archived_time?: string | null;
       /**
+       * Child Run Count
+       * @default 0
+       */
+      child_run_count?: number;
+      /**
        * Created At
        * Format: date-time
        */
@@ -3457,6 +3462,11 @@ export interface components {
       /** Run Id */
       run_id: string | null;
       /**
+       * Run Number
+       * @default null
+       */
+      run_number?: string | null;
+      /**
        * Sample Input
        * @default null
        */
@@ -3982,6 +3992,8 @@ export interface components {
       description: string;
       /** Display Name */
       display_name: string;
+      /** Display Number */
+      display_number: string;
       /** Duration Seconds */
       duration_seconds: number | null;
       /** End Time */

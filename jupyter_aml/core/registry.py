@@ -35,6 +35,7 @@ from jupyter_aml.store.tables import (
     ModelRow,
     ModelTagRow,
     RunFileRow,
+    RunRow,
     WorkspaceRow,
 )
 
@@ -292,6 +293,10 @@ class ModelRegistry:
             .order_by(DeploymentRow.name)
         ):
             users[model_id].append(service)
+        run_ids = {r.run_id for r in rows if r.run_id}
+        shown: dict[str, str] = {}
+        if run_ids:
+            shown = {i: n for i, n in s.execute(select(RunRow.id, RunRow.display_number).where(RunRow.id.in_(run_ids)))}
         return [
             rm.Model(
                 id=f"{r.name}:{r.version}",
@@ -304,6 +309,7 @@ class ModelRegistry:
                 framework_version=r.framework_version,
                 sample_input=r.sample_input,
                 run_id=r.run_id,
+                run_number=shown.get(r.run_id) if r.run_id else None,
                 experiment=r.experiment,
                 created_by=r.created_by,
                 created_at=utc(r.created_at),

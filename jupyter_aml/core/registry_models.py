@@ -101,6 +101,7 @@ class Model(BaseModel):
     framework_version: str | None
     sample_input: Any = None
     run_id: str | None
+    run_number: str | None = None  # its run's display number ("4", "4.1"), for "#4.1" where the studio names it
     experiment: str | None
     created_by: str
     created_at: datetime

@@ -102,6 +102,7 @@ class RunReader:
                 models.Run(
                     id=r.id,
                     number=r.number,
+                    display_number=r.display_number or str(r.number),
                     experiment=names[r.experiment_id],
                     workspace=ws_names[r.workspace_id],
                     parent_id=r.parent_id,

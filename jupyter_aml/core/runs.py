@@ -123,15 +123,14 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
         display_name: str,
         submitter: str,
     ) -> RunRow:
-        locked = s.scalar(select(ExperimentRow).where(ExperimentRow.id == exp.id).with_for_update())
-        assert locked is not None
-        locked.run_count += 1
+        number, shown = self._next_number(s, exp, parent)
         run_id = new_run_id(exp.name)
         row = RunRow(
             id=run_id,
             workspace_id=ws.id,
             experiment_id=exp.id,
-            number=locked.run_count,
+            number=number,
+            display_number=shown,
             parent_id=parent.id if parent else None,
             root_id=parent.root_id if parent else run_id,
             path=f"{parent.path if parent else '/'}{run_id}/",
@@ -145,6 +144,22 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
         )
         s.add(row)
         return row
+
+    @staticmethod
+    def _next_number(s: Session, exp: ExperimentRow, parent: RunRow | None) -> tuple[int, str]:
+        """The new run's number and how it is shown. Top-level runs count up per experiment without gaps
+        (#1, #2, #3, as v1's run numbers); a child counts under its parent (#4.1, #4.2, and #4.1.1 below
+        that), so a sweep's hundred children do not push the next top-level run to #105. The counter row is
+        locked, so two submissions never get one number."""
+        if parent is None:
+            locked = s.scalar(select(ExperimentRow).where(ExperimentRow.id == exp.id).with_for_update())
+            assert locked is not None
+            locked.run_count += 1
+            return locked.run_count, str(locked.run_count)
+        holder = s.scalar(select(RunRow).where(RunRow.id == parent.id).with_for_update())
+        assert holder is not None
+        holder.child_count += 1
+        return holder.child_count, f"{holder.display_number or holder.number}.{holder.child_count}"
 
     def create_children(
         self, workspace: str, parent_id: str, spec: models.ChildCreate, *, submitter: str

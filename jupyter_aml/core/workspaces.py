@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from jupyter_aml.core import models
 from jupyter_aml.core.roles import OWNER
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound
 from jupyter_aml.store.db import Store
-from jupyter_aml.store.tables import ExperimentRow, MemberRow, WorkspaceRow
+from jupyter_aml.store.tables import ExperimentRow, MemberRow, RunRow, WorkspaceRow
 
 _EXPERIMENT_NAME = re.compile(models.EXPERIMENT_PATTERN)
 
@@ -45,9 +45,29 @@ def workspace_model(row: WorkspaceRow) -> models.Workspace:
                             location=row.location or "local")
 
 
-def experiment_model(row: ExperimentRow, workspace: str) -> models.Experiment:
+def run_counts(s: Session, experiment_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Per experiment, (top-level runs, child runs at any depth): the one definition behind every count
+    the studio and the CLI show, so "3 runs (+5 child runs)" agrees with the 3 rows of its run table."""
+    ids = list(experiment_ids)
+    out = dict.fromkeys(ids, (0, 0))
+    if not ids:
+        return out
+    top = func.count().filter(RunRow.parent_id.is_(None))
+    child = func.count().filter(RunRow.parent_id.is_not(None))
+    query = select(RunRow.experiment_id, top, child).where(RunRow.experiment_id.in_(ids)).group_by(RunRow.experiment_id)
+    for experiment_id, tops, children in s.execute(query):
+        out[experiment_id] = (int(tops), int(children))
+    return out
+
+
+def experiment_model(row: ExperimentRow, workspace: str, s: Session,
+                     counts: dict[int, tuple[int, int]] | None = None) -> models.Experiment:
+    """The experiment as the API shows it; ``counts`` from ``run_counts`` saves a query per row of a listing."""
+    s.flush()
+    tops, children = (counts if counts is not None else run_counts(s, [row.id])).get(row.id, (0, 0))
     return models.Experiment(id=str(row.id), name=row.name, workspace=workspace, created_at=utc(row.created_at),
-                             run_count=row.run_count, tags=dict(row.tags or {}), archived_time=as_utc(row.archived_at))
+                             run_count=tops, child_run_count=children, tags=dict(row.tags or {}),
+                             archived_time=as_utc(row.archived_at))
 
 
 def _tag_term(spec: str) -> tuple[str, str | None]:
@@ -148,14 +168,15 @@ class WorkspaceService:
                 query = query.where(ExperimentRow.archived_at.is_(None))
             elif view_type == ARCHIVED_ONLY:
                 query = query.where(ExperimentRow.archived_at.is_not(None))
-            rows = s.scalars(query.order_by(ExperimentRow.name))
-            out = [experiment_model(r, ws.name) for r in rows]
+            rows = list(s.scalars(query.order_by(ExperimentRow.name)))
+            counts = run_counts(s, [r.id for r in rows])
+            out = [experiment_model(r, ws.name, s, counts) for r in rows]
         return [e for e in out if all(k in e.tags and (v is None or e.tags[k] == v) for k, v in wanted)]
 
     def experiment(self, workspace: str, name: str) -> models.Experiment:
         with self.db.read() as s:
             ws = self.row(s, workspace)
-            return experiment_model(self.experiment_row(s, ws, name, create=False), ws.name)
+            return experiment_model(self.experiment_row(s, ws, name, create=False), ws.name, s)
 
     def update_experiment(self, workspace: str, name: str, spec: models.ExperimentUpdate, *,
                           create: bool = False) -> models.Experiment:
@@ -168,7 +189,7 @@ class WorkspaceService:
             for key in spec.remove_tags:
                 tags.pop(key, None)
             row.tags = tags
-            return experiment_model(row, ws.name)
+            return experiment_model(row, ws.name, s)
 
     def archive_experiment(self, workspace: str, name: str) -> models.Experiment:
         """Hide the experiment from the default listing; its runs stay readable (and archiving twice keeps the
@@ -178,7 +199,7 @@ class WorkspaceService:
             row = self.experiment_row(s, ws, name, create=False)
             if row.archived_at is None:
                 row.archived_at = utcnow()
-            return experiment_model(row, ws.name)
+            return experiment_model(row, ws.name, s)
 
     def reactivate_experiment(self, workspace: str, name: str, new_name: str | None = None) -> models.Experiment:
         """Bring an archived experiment back, renamed to ``new_name`` if given (its id and runs stay)."""
@@ -199,7 +220,7 @@ class WorkspaceService:
                                    hint="reactivate under another new_name")
                 row.name = new_name
             row.archived_at = None
-            return experiment_model(row, ws.name)
+            return experiment_model(row, ws.name, s)
 
     @staticmethod
     def experiment_row(session: Session, ws: WorkspaceRow, name: str, *, create: bool) -> ExperimentRow:

@@ -494,6 +494,7 @@ class _ExperimentRequired(TypedDict):
 
 
 class Experiment(_ExperimentRequired, total=False):
+    child_run_count: int
     tags: dict[str, str]
     archived_time: str | None
 
@@ -824,6 +825,7 @@ class _ModelRequired(TypedDict):
 
 class Model(_ModelRequired, total=False):
     sample_input: Any
+    run_number: str | None
     deployments: list[str]
 
 
@@ -1040,6 +1042,7 @@ class RoleSet(_RoleSetRequired, total=False):
 class Run(TypedDict):
     id: str
     number: int
+    display_number: str
     experiment: str
     workspace: str
     parent_id: str | None

@@ -49,6 +49,7 @@ class ExperimentSummary:
     run_count: int
     created_at: str | None
     archived_time: str | None = None  # set while archived (listed only with view_type ArchivedOnly or All)
+    child_run_count: int = 0  # runs under the top-level ones ``run_count`` counts (sweep trials, pipeline steps)
 
 
 class WorkspaceQueries:
@@ -134,7 +135,7 @@ class WorkspaceQueries:
         """Each experiment with its run count and creation time (``Workspace.experiments`` has names only);
         ``view_type`` is v1's (``ActiveOnly``, the default, ``ArchivedOnly`` or ``All``)."""
         return [ExperimentSummary(e["name"], int(e.get("run_count") or 0), e.get("created_at"),
-                                  e.get("archived_time"))
+                                  e.get("archived_time"), int(e.get("child_run_count") or 0))
                 for e in self._api.list_experiments(self.name, view_type=view_type)["items"]]
 
     def list_environments(self, name: str | None = None, *, latest: bool | None = None

@@ -50,7 +50,7 @@ class ExperimentRow(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    run_count: Mapped[int] = mapped_column(Integer, default=0)
+    run_count: Mapped[int] = mapped_column(Integer, default=0)  # the top-level numbers handed out so far
     tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -67,7 +67,9 @@ class RunRow(Base):
     id: Mapped[str] = mapped_column(String(320), primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
-    number: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)  # top-level: 1, 2, 3 per experiment; a child: 1, 2 under its parent
+    display_number: Mapped[str] = mapped_column(String(255), default="")  # as shown: "4", "4.1", "4.1.2"
+    child_count: Mapped[int] = mapped_column(Integer, default=0)  # the numbers handed to its children so far
     parent_id: Mapped[str | None] = mapped_column(String(320), nullable=True)
     root_id: Mapped[str] = mapped_column(String(320))
     path: Mapped[str] = mapped_column(Text)  # "/root/child/grandchild/": ancestry for token scope checks
