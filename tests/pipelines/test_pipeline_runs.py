@@ -118,7 +118,8 @@ def test_data_between_steps_parallel_branches_and_reuse(service, tmp_path: Path,
         assert step.get_details()["description"] == f"reused from {steps[name].id}"
         assert set(step.reuse_parts) == {"snapshot", "script", "arguments", "parameters", "environment", "settings",
                                          "inputs"}
-    assert elapsed < 15, elapsed
+    print(f"unchanged pipeline of 4 steps, all reused: {elapsed:.2f} s to Completed")
+    assert elapsed < 5, elapsed  # issue 10 targets 1 s; this machine is shared
     assert reused["right"].get_output_data("right_out").path_on_datastore == \
         steps["right"].get_output_data("right_out").path_on_datastore  # the original run's output
 
