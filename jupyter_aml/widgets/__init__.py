@@ -1,6 +1,8 @@
 """Notebook views of runs. ``from jupyter_aml.widgets import RunDetails; RunDetails(run).show()``.
 
-Imported lazily: ipywidgets and plotly load only when a view is built, so ``import jupyter_aml`` stays light.
+Imported lazily: ipywidgets and plotly load only when a view is built, so ``import jupyter_aml`` stays light;
+``RunDetails`` (also ``azureml.widgets.RunDetails``) loads through widgets/preload.py, which skips an import
+plotly pays for and never uses (jsonschema's IRI parser), or waits for the background import already running.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ _WHERE = {
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
         import importlib
+
+        if name == "RunDetails":
+            from jupyter_aml.widgets import preload
+
+            preload.wait()
 
         return getattr(importlib.import_module(_WHERE[name]), name)
     raise AttributeError(name)
