@@ -34,10 +34,19 @@ def _model(ref: str) -> Any:
     return Model(c.STATE.workspace_obj(), name, version=int(version) if version else None)
 
 
+def _model_run(m: dict[str, Any]) -> str:
+    """The run a model came from as the studio names it: "train #4" (``aml model show`` adds its id)."""
+    if not m.get("run_id"):
+        return ""
+    if not m.get("run_number"):
+        return str(m["run_id"])
+    return f"{m.get('experiment') or ''} {c.run_number({'display_number': m['run_number']})}".strip()
+
+
 def _model_row(table: Table, m: dict[str, Any]) -> None:
     tags = ", ".join(f"{k}={v}" for k, v in m.get("tags", {}).items())
     table.add_row(escape(m["name"]), str(m["version"]), escape(m.get("path") or ""), c.size(m.get("total_size")),
-                  escape(m.get("run_id") or ""), escape(tags), escape(", ".join(m.get("deployments") or [])),
+                  escape(_model_run(m)), escape(tags), escape(", ".join(m.get("deployments") or [])),
                   c.when(m.get("created_at")))
 
 
@@ -112,6 +121,9 @@ def model_show(ref: ModelRef) -> None:
         return
     console = out()
     console.print(f"[bold]{escape(model.id)}[/bold]  {escape(details.get('description') or '')}")
+    if details.get("run_id"):
+        shown = c.run_number({"display_number": details.get("run_number")})
+        details = {**details, "run_id": f"{shown} {details['run_id']}".strip()}
     for label, key in (("path", "path"), ("framework", "framework"), ("run", "run_id"), ("experiment", "experiment"),
                        ("created", "created_at"), ("by", "created_by")):
         value = details.get(key)

@@ -67,7 +67,7 @@ def run_list(
     for run in items:
         table.add_row(
             escape(run["id"]),
-            str(run["number"]),
+            c.run_number(run),
             escape(run["experiment"]),
             c.status_text(run["status"]),
             c.when(run.get("start_time")),
@@ -96,7 +96,7 @@ def run_show(run_id: RunIdArg) -> None:
 
     rc = d.get("run_config")
     row("id", d["id"])
-    row("number", d.get("number"))
+    row("number", c.run_number(d))
     row("name", d.get("display_name"))
     row("description", d.get("description"))
     row("experiment", d.get("experiment"))

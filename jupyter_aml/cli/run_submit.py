@@ -95,7 +95,7 @@ def run_submit(
     if not c.STATE.json:
         console = out()
         console.print(
-            f"Submitted run [bold]{escape(run.id)}[/bold] (#{details.get('number')}) of experiment "
+            f"Submitted run [bold]{escape(run.id)}[/bold] ({c.run_number(details)}) of experiment "
             f"[bold]{escape(experiment)}[/bold] to compute [bold]{escape(config.compute_target)}[/bold]"
         )
         if upload is not None:

@@ -89,7 +89,8 @@ def workspace_show(
     console.print(f"[bold]{escape(details['name'])}[/bold]  created {c.when(details.get('created_at'))}")
     if details.get("description"):
         console.print(escape(details["description"]))
-    console.print(f"experiments: {len(experiments)}, runs: {sum(e.run_count for e in experiments)}")
+    runs = c.experiment_counts(sum(e.run_count for e in experiments), sum(e.child_run_count for e in experiments))
+    console.print(f"experiments: {len(experiments)}, {runs}")
     table = Table("compute", "type", "max concurrent", "active", "queued", box=None, header_style="bold")
     for target in computes.values():
         comp = target.serialize()
@@ -128,7 +129,8 @@ def experiment_list(
     experiments = ws.list_experiment_summaries(view_type)  # Workspace.experiments has names only
     if c.STATE.json:
         emit_json({"items": [{"name": e.name, "workspace": ws.name, "created_at": e.created_at,
-                              "run_count": e.run_count, "archived_time": e.archived_time} for e in experiments]})
+                              "run_count": e.run_count, "child_run_count": e.child_run_count,
+                              "archived_time": e.archived_time} for e in experiments]})
         return
     if not experiments:
         which = {"ArchivedOnly": "archived ", "All": ""}.get(view_type or "", "active ")
@@ -139,5 +141,6 @@ def experiment_list(
                   header_style="bold")
     for exp in experiments:
         archived = [c.when(exp.archived_time) if exp.archived_time else ""] if shows_archived else []
-        table.add_row(escape(exp.name), str(exp.run_count), c.when(exp.created_at), *archived)
+        table.add_row(escape(exp.name), c.experiment_counts(exp.run_count, exp.child_run_count), c.when(exp.created_at),
+                      *archived)
     out().print(table)
