@@ -97,7 +97,9 @@ class PipelineStep:
         self._inputs = list(inputs or [])
         self._outputs = list(outputs or [])
         self.arguments = list(arguments or [])
-        self.compute_target = compute_target
+        # v1 also takes ('name', 'AmlCompute'): the target's name and type, to skip fetching it
+        self.compute_target = compute_target[0] if isinstance(compute_target, tuple) and compute_target \
+            else compute_target
         self.runconfig = runconfig
         self.params = dict(params or {})
         self.source_directory = str(source_directory) if source_directory is not None else None

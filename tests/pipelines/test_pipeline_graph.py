@@ -62,3 +62,18 @@ def test_parameters_keep_their_default_types() -> None:
 def test_params_names_are_identifiers() -> None:
     with pytest.raises(pydantic.ValidationError, match="must be a Python identifier"):
         _spec(_step("a", params={"not ok": "1"}))
+
+
+def test_a_step_output_as_input_is_refused_outside_a_pipeline(tmp_path) -> None:
+    from jupyter_aml.sdk import OutputFileDatasetConfig, ScriptRunConfig
+
+    (tmp_path / "s.py").write_text("")
+    src = ScriptRunConfig(str(tmp_path), "s.py", arguments=["--data", OutputFileDatasetConfig("prepared").as_input()])
+    with pytest.raises(InvalidInput, match="input 'prepared' is another pipeline step's output"):
+        src.run_config.to_rest(None)
+
+
+def test_a_compute_target_tuple_names_the_target() -> None:
+    from jupyter_aml.sdk.pipeline import PythonScriptStep
+
+    assert PythonScriptStep("s.py", compute_target=("cpu-cluster", "AmlCompute")).compute_target == "cpu-cluster"
