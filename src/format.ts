@@ -129,8 +129,21 @@ export function displayName(run: { id: string; display_name: string }): string {
   return run.display_name && run.display_name !== run.id ? run.display_name : '';
 }
 
-/** `#12 lr=0.1` or `#12`. */
-export function runShortName(run: { id: string; number: number; display_name: string }): string {
+/**
+ * How the studio names a run by number: `#4`, or `#4.1` for a child (numbered under its parent). The one
+ * helper for it: every panel that shows a run's number goes through here.
+ */
+export function runNumber(run: { number: number; display_number?: string | null }): string {
+  return `#${run.display_number || run.number}`;
+}
+
+/** `#12 lr=0.1` or `#12` (`#4.1 ...` for a child run). */
+export function runShortName(run: {
+  id: string;
+  number: number;
+  display_number?: string | null;
+  display_name: string;
+}): string {
   const name = displayName(run);
-  return `#${run.number}${name ? ` ${name}` : ''}`;
+  return `${runNumber(run)}${name ? ` ${name}` : ''}`;
 }

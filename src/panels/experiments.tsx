@@ -114,6 +114,16 @@ export function ExperimentsSection(props: IExperimentsSectionProps): JSX.Element
   );
 }
 
+/**
+ * What the badge counts, in words: "3 runs (+5 child runs)". The numbers are the server's (the experiment's
+ * run_count is its top-level runs, the rows of its table; child_run_count the runs under them), as
+ * `aml experiment list` prints them.
+ */
+export function experimentCountLabel(runs: number, children: number): string {
+  const plural = (n: number, what: string) => `${n.toLocaleString()} ${what}${n === 1 ? '' : 's'}`;
+  return plural(runs, 'run') + (children > 0 ? ` (+${plural(children, 'child run')})` : '');
+}
+
 function ExperimentItem(
   props: IExperimentsSectionProps & {
     experiment: IExperiment;
@@ -123,6 +133,8 @@ function ExperimentItem(
 ): JSX.Element {
   const name = props.experiment.name;
   const count = props.experiment.run_count;
+  const children = props.experiment.child_run_count ?? 0;
+  const countLabel = experimentCountLabel(count, children);
   const archived = props.experiment.archived_time ?? null;
   return (
     <li
@@ -145,8 +157,11 @@ function ExperimentItem(
           </span>
         )}
         {typeof count === 'number' && (
-          <span className="jp-aml-ListItem-count" title={`${count} runs, child runs included`}>
+          <span className="jp-aml-ListItem-count" title={countLabel} aria-label={countLabel}>
             {count.toLocaleString()}
+            {children > 0 && (
+              <span className="jp-aml-ListItem-childCount"> +{children.toLocaleString()}</span>
+            )}
           </span>
         )}
       </button>

@@ -2,7 +2,7 @@
 import React from 'react';
 
 import { IRun, IRunConfig } from '../api';
-import { formatDateTimeLong, formatDuration, runDurationSeconds } from '../format';
+import { formatDateTimeLong, formatDuration, runDurationSeconds, runNumber } from '../format';
 import { KeyValueTable, StatusBadge } from './components';
 
 function quoteArg(arg: string): string {
@@ -81,6 +81,7 @@ export function RunOverview(props: { run: IRun; onOpenRun: (runId: string) => vo
               <span className="jp-aml-Muted"> exit code {run.exit_code}</span>
             )}
           </Field>
+          <Field label="Run">{runNumber(run)}</Field>
           <Field label="Run ID">
             <code>{run.id}</code>
           </Field>
@@ -91,9 +92,10 @@ export function RunOverview(props: { run: IRun; onOpenRun: (runId: string) => vo
               <button
                 type="button"
                 className="jp-aml-LinkButton"
+                title={run.parent_id}
                 onClick={() => run.parent_id && props.onOpenRun(run.parent_id)}
               >
-                {run.parent_id}
+                {parentNumber(run) ?? run.parent_id}
               </button>
             </Field>
           )}
@@ -181,4 +183,11 @@ export function RunOverview(props: { run: IRun; onOpenRun: (runId: string) => vo
       </section>
     </div>
   );
+}
+
+/** The parent's "#4" read off a child's "4.1" (children are numbered under their parent). */
+function parentNumber(run: IRun): string | null {
+  const shown = run.display_number ?? '';
+  const cut = shown.lastIndexOf('.');
+  return cut > 0 ? `#${shown.slice(0, cut)}` : null;
 }

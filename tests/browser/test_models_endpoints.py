@@ -97,7 +97,7 @@ def run_scenario(studio: Studio, ws: Workspace, tmp_path: Path) -> None:
     versions = models.get_by_role("list", name="Versions of model echo-model")
     latest = versions.get_by_role("listitem", name="echo-model version 2")
     first = versions.get_by_role("listitem", name="echo-model version 1")
-    expect(latest.get_by_role("button", name=f"Open run {run.id}")).to_contain_text(run.id)
+    expect(latest.get_by_role("button", name=f"Open run {run.id}")).to_have_text("train-echo #1")  # as runs are named
     expect(latest).to_contain_text("custom")
     expect(first).to_contain_text("registered from local files")
     expect(first).to_contain_text("first try")

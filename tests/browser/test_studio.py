@@ -105,7 +105,7 @@ def test_submit_folder_watch_it_complete_and_inspect(studio: Studio) -> None:
     page.get_by_role("button", name="Download train.py").wait_for()
     page.get_by_role("tab", name="Child runs").click()
     tree = page.get_by_role("tree", name="Child runs")
-    tree.get_by_role("button", name="Open run #2 C=0.1").wait_for()
+    tree.get_by_role("button", name="Open run #1.1 C=0.1").wait_for()  # children are numbered under their parent
     assert tree.get_by_role("treeitem").count() == 2
 
 

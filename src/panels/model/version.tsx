@@ -6,7 +6,7 @@
 import React, { useEffect, useRef, useState } from 'react';
 
 import { AMLService, IModel, IModelUpdate } from '../../api';
-import { formatBytes } from '../../format';
+import { formatBytes, runNumber } from '../../format';
 import { ErrorView } from '../components';
 import { confirmDanger, CopyButton, IAssetActions, notifyError } from '../registry-common';
 import { VersionHead } from '../registry-list';
@@ -83,17 +83,21 @@ function RunLink(props: { model: IModel; workspace: string; actions: IAssetActio
     return <span className="jp-aml-Muted">registered from local files</span>;
   }
   const runId = model.run_id;
+  // "train #4", as the runs table names it; the raw id is in the tooltip (and shown only for a run
+  // the service no longer knows the number of)
+  const shown = model.run_number
+    ? runNumber({ number: 0, display_number: model.run_number })
+    : runId;
+  const label = model.experiment && model.run_number ? `${model.experiment} ${shown}` : shown;
   return (
     <button
       type="button"
-      className="jp-aml-LinkButton"
+      className="jp-aml-LinkButton jp-aml-ModelRun"
       title={`Open run ${runId}`}
       aria-label={`Open run ${runId}`}
       onClick={() => props.actions.openRun(props.workspace, runId)}
     >
-      {/* Run ids usually start with their experiment's name: no need to say it twice. */}
-      {model.experiment && !runId.startsWith(model.experiment) ? `${model.experiment} · ` : ''}
-      {runId}
+      {label}
     </button>
   );
 }

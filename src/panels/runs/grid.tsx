@@ -8,6 +8,7 @@ import {
   formatDateTimeLong,
   formatDuration,
   runDurationSeconds,
+  runNumber,
   runShortName
 } from '../../format';
 import { StatusBadge } from '../components';
@@ -69,7 +70,7 @@ function RunRow(props: {
           onClick={props.onOpen}
           aria-label={`Open run ${name}`}
         >
-          <span className="jp-aml-Run-number">#{run.number}</span>
+          <span className="jp-aml-Run-number">{runNumber(run)}</span>
           {displayName(run) ? (
             <span className="jp-aml-Run-displayName"> {displayName(run)}</span>
           ) : null}
