@@ -22,9 +22,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -213,9 +214,9 @@ def test_the_parser_sees_the_readme() -> None:
     assert next(b for b in readme if "./dev lab" in b.code).not_run  # the quick start is not run here
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if runnable(p)], ids=page_id)
-def test_page_examples_run_as_written(page: Path, tmp_path: Path) -> None:
-    runner = Page(tmp_path)
+def run_page(page: Path, tmp: Path) -> str | None:
+    """Run one page's blocks in order; None when all ran, else what failed (with the log's tail)."""
+    runner = Page(tmp)
     started = time.monotonic()
     took: list[tuple[float, str]] = []
     try:
@@ -226,9 +227,33 @@ def test_page_examples_run_as_written(page: Path, tmp_path: Path) -> None:
             if problem is not None:
                 runner.log.flush()
                 tail = runner.log_path.read_text()[-6000:]
-                pytest.fail(f"{block.where()}: the {block.lang} block failed: {problem}\n"
-                            f"(mark it `<!-- not run: why -->` only if it cannot run on this machine)\n{tail}")
+                return (f"{block.where()}: the {block.lang} block failed: {problem}\n"
+                        f"(mark it `<!-- not run: why -->` only if it cannot run on this machine)\n{tail}")
     finally:
         runner.close()
     slowest = ", ".join(f"{where} {seconds:.1f} s" for seconds, where in sorted(took, reverse=True)[:3])
     print(f"{page_id(page)}: {len(took)} blocks in {time.monotonic() - started:.1f} s (slowest: {slowest})")
+    return None
+
+
+RUN_PAGES = [p for p in PAGES if runnable(p)]
+WORKERS = int(os.environ.get("AML_DOC_WORKERS", "3"))
+
+
+@pytest.fixture(scope="module")
+def page_results(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[dict[Path, Any]]:
+    """Every selected page, run side by side (each on its own root, folder and interpreter): most of a page's
+    time is waiting for its runs and services, and CI's time is short. Each page's test waits for its own."""
+    selected = [item.callspec.params["page"] for item in request.session.items
+                if item.originalname == "test_page_examples_run_as_written" and hasattr(item, "callspec")]
+    pool = ThreadPoolExecutor(max_workers=max(1, WORKERS))
+    yield {page: pool.submit(run_page, page, tmp_path_factory.mktemp(page.stem)) for page in selected}
+    pool.shutdown(wait=True)
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("page", RUN_PAGES, ids=page_id)
+def test_page_examples_run_as_written(page: Path, page_results: dict[Path, Any]) -> None:
+    problem = page_results[page].result()
+    if problem is not None:
+        pytest.fail(problem)
