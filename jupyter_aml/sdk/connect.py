@@ -96,8 +96,7 @@ class Discovery:
 def discover(root: Path) -> Discovery | None:
     """Check ``<root>/service.json``; None when there is none. Sends nothing anywhere unless the file names
     this root, this version series and a live process; then only ``GET health``, whose answer must agree."""
-    from jupyter_aml import __version__
-
+    ours = _sdk_version()
     path = root / RUNTIME_FILE
     try:
         info = json.loads(path.read_text())
@@ -123,8 +122,8 @@ def discover(root: Path) -> Discovery | None:
                          hint=f"this file was copied, or its root moved. Use that root "
                          f"(JUPYTER_AML_ROOT={file_root}), or stop pid {pid} and delete {path} so that a "
                          f"service for {root} can start", pid=pid)
-    if file_version and not compatible(str(file_version), __version__):
-        return Discovery(problem=f"{what}, which is not compatible with this SDK (jupyter-aml {__version__}): "
+    if file_version and not compatible(str(file_version), ours):
+        return Discovery(problem=f"{what}, which is not compatible with this SDK (jupyter-aml {ours}): "
                          "nothing was sent to it",
                          hint=_version_hint(root, pid, str(file_version)), pid=pid)
     client = ServiceClient(url, token)
@@ -142,11 +141,20 @@ def discover(root: Path) -> Discovery | None:
                          "nothing else was sent to it",
                          hint=f"another service took that port after this file was written; stop pid {pid} "
                          f"if it is not a service, delete {path}, and start `aml serve --root {root}`", pid=pid)
-    if their_version and not compatible(their_version, __version__):
+    if their_version and not compatible(their_version, ours):
         return Discovery(problem=f"{what}, whose service runs jupyter-aml {their_version}, not compatible with "
-                         f"this SDK (jupyter-aml {__version__}): nothing else was sent to it",
+                         f"this SDK (jupyter-aml {ours}): nothing else was sent to it",
                          hint=_version_hint(root, pid, their_version), pid=pid)
     return Discovery(client=client, pid=pid)
+
+
+def _sdk_version() -> str:
+    """This SDK's version (``jupyter_aml._version``, not the package: the SDK layer does not import it)."""
+    try:
+        from jupyter_aml._version import __version__
+    except ImportError:  # a source tree that was never built
+        return "0.1.0.dev0"
+    return str(__version__)
 
 
 def _version_hint(root: Path, pid: int, theirs: str) -> str:
