@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.widgets import html as H
-from jupyter_aml.widgets.status_line import run_short_name
+from jupyter_aml.widgets.status_line import run_number
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
@@ -17,8 +17,10 @@ BASE_COLUMNS = ["run", "experiment", "status", "created", "duration", "compute",
 class RunsTable:
     """Rows of ``{column: value}``; shown as an HTML table, convertible to a pandas DataFrame."""
 
-    def __init__(self, columns: list[str], rows: list[dict[str, Any]], metric_columns: list[str]) -> None:
+    def __init__(self, columns: list[str], rows: list[dict[str, Any]], metric_columns: list[str],
+                 numbers: dict[str, str] | None = None) -> None:
         self.columns = columns
+        self.numbers = numbers or {}  # run id -> "#N" (shown before the run's name)
         self.rows = rows
         self.metric_columns = metric_columns
 
@@ -53,7 +55,10 @@ class RunsTable:
             for col in shown:
                 value = row.get(col)
                 if col == "run":
-                    cells.append(f"{H.esc(value)}<br><code style='font-size:10px;opacity:.7'>{H.esc(row['id'])}</code>")
+                    label = " ".join(p for p in (self.numbers.get(row["id"], ""),
+                                                 "" if value == row["id"] else str(value)) if p)
+                    cells.append(f"{H.esc(label or value)}<br>"
+                                 f"<code style='font-size:10px;opacity:.7'>{H.esc(row['id'])}</code>")
                 elif col == "status":
                     cells.append(H.status_badge(str(value)))
                 elif col == "duration":
@@ -79,9 +84,11 @@ def records_table(
     ``refresh`` reads each run's record again (current status and duration); without it the record the
     ``Run`` came with (e.g. from ``Workspace.list_runs``) is shown."""
     rows: list[dict[str, Any]] = []
+    numbers: dict[str, str] = {}  # run id -> "#N": the HTML names a run "#N name", as the studio does
     metric_names: list[str] = list(metrics or [])
     for run in runs:
         rec = run.get_record(refresh=refresh)
+        numbers[rec["id"]] = run_number(rec)
         values: dict[str, Any] = {}
         for item in run.get_metric_summaries():
             if item["kind"] == "scalar":
@@ -90,7 +97,7 @@ def records_table(
                     metric_names.append(item["name"])
         rows.append({
             "id": rec["id"],
-            "run": run_short_name(rec),  # "#N name", as the studio names runs
+            "run": rec.get("display_name") or rec["id"],
             "experiment": rec.get("experiment"),
             "status": rec.get("status"),
             "created": rec.get("created_at"),
@@ -105,7 +112,7 @@ def records_table(
             row[name] = row.get(f"m:{name}")
         for key in [k for k in row if k.startswith("m:")]:
             del row[key]
-    return RunsTable(["id", *BASE_COLUMNS, *metric_names], rows, metric_names)
+    return RunsTable(["id", *BASE_COLUMNS, *metric_names], rows, metric_names, numbers)
 
 
 def runs_table(runs: Iterable[Run], metrics: list[str] | None = None) -> RunsTable:

@@ -81,6 +81,9 @@ def test_first_submit_shows_its_status_line_within_half_a_second_then_the_live_v
     widget_at = next(t for t, kind, c in seen if kind == "display_data" and WIDGET in c["data"])
     opening_at = next(t for (t, _), s in zip(lines, stages, strict=True) if s == "opening")
     assert opening_at <= widget_at  # "submitted · opening the live view…" shows while the view's imports finish
+    _, table = outputs(kernel, f"%aml_runs feedback -w {workspace.name}")
+    html = next(c["data"]["text/html"] for _, kind, c in table if kind == "display_data")
+    assert ">#1 quick<br>" in html  # runs are named "#N name" in tables too, as in the studio
     print(f"first output {first_at - busy:.3f} s, submitted {opening_at - busy:.3f} s, "
           f"live view {widget_at - busy:.3f} s after Shift+Enter")
 
