@@ -60,6 +60,7 @@ def pip_requirements() -> list[str]:
 
 
 @pytest.mark.skipif(UV is None, reason="uv makes the venv (./dev installs it)")
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_postbuild_installs_a_working_lab_in_a_clean_environment(tmp_path: Path) -> None:
     assert (REPO / "labextension" / "package.json").exists(), "the frontend is built (jlpm build)"
