@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jupyter_aml.server.deferred_imports import defer_iri_checker
+from jupyter_aml.deferred_imports import defer_iri_checker
 
 defer_iri_checker()  # before jupyter_server imports jupyter_events (and so jsonschema): ~1-3 s of every start
 

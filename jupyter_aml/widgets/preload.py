@@ -26,7 +26,7 @@ def _load() -> None:
         # plotly imports nbformat, hence jsonschema, whose IRI format checker builds a parser on import (1-3 s of
         # the ~3 s here) for a format the view never checks: stand a placeholder in until it is used, as the
         # server start does (a stdlib module; it never replaces an imported module).
-        from jupyter_aml.server.deferred_imports import defer_iri_checker
+        from jupyter_aml.deferred_imports import defer_iri_checker
 
         defer_iri_checker()
         import jupyter_aml.widgets.run_details  # noqa: F401  (imports ipywidgets, plotly and warms plotly)

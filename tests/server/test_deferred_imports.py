@@ -31,6 +31,6 @@ def test_the_server_modules_load_without_the_iri_parser_and_the_iri_check_still_
 
 
 def test_an_already_imported_module_is_left_alone() -> None:
-    out = _python("import rfc3987_syntax\nfrom jupyter_aml.server.deferred_imports import defer_iri_checker\n"
+    out = _python("import rfc3987_syntax\nfrom jupyter_aml.deferred_imports import defer_iri_checker\n"
                   "print(defer_iri_checker(), type(__import__('sys').modules['rfc3987_syntax']).__name__)")
     assert out == "False module"
