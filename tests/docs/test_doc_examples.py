@@ -48,7 +48,7 @@ class Block:
     not_run: str | None
 
     def where(self) -> str:
-        return f"{self.page.relative_to(REPO)}:{self.line}"
+        return f"{page_id(self.page)}:{self.line}"
 
 
 def blocks(page: Path) -> list[Block]:
@@ -104,7 +104,7 @@ class Page:
     def __init__(self, tmp: Path) -> None:
         self.root = tmp / "aml-root"
         self.work = tmp / "work"
-        self.work.mkdir()
+        self.work.mkdir(parents=True)
         (self.work / ".aml").mkdir()  # where the README leaves its reader: Workspace.from_config() finds "demo"
         (self.work / ".aml" / "config.json").write_text(json.dumps({"workspace_name": "demo"}))
         shutil.copytree(REPO / "examples", self.work / "examples",
@@ -193,7 +193,7 @@ class Page:
 
 
 def page_id(page: Path) -> str:
-    return str(page.relative_to(REPO))
+    return str(page.relative_to(REPO)) if page.is_relative_to(REPO) else page.name
 
 
 def test_markers_are_well_formed() -> None:
@@ -212,6 +212,26 @@ def test_the_parser_sees_the_readme() -> None:
     assert [b.lang for b in readme if b.not_run] and any(b.lang == "bash" and "aml run submit" in b.code
                                                          for b in runnable(REPO / "README.md"))
     assert next(b for b in readme if "./dev lab" in b.code).not_run  # the quick start is not run here
+
+
+def test_a_failing_block_fails_its_page(tmp_path: Path) -> None:
+    """The runner is able to fail: a Python error, a failing shell line, a console command that should have
+    failed and did not; names carry over between a page's Python blocks; a marked block is not run."""
+    page = tmp_path / "page.md"
+    good = "```python\nx = 41\n```\n<!-- not run: shown only -->\n```python\nraise SystemExit(3)\n```\n"
+    cases = {
+        "```python\nassert x == 42\n```\n": "AssertionError",
+        "```bash\ntrue\nfalse\necho never\n```\n": "exited 1",
+        "```console\n$ true\nerror: it should have failed\n```\n": "exited 0 (the page shows an error)",
+        "```console\n$ echo nope >&2; false\nerror: another message\n```\n": "not with the page's",
+    }
+    for n, (tail, expected) in enumerate(cases.items()):
+        page.write_text(good + tail)
+        problem = run_page(page, tmp_path / f"case{n}")
+        assert problem is not None and expected in problem, (tail, problem)
+    page.write_text(good + "```python\nassert x == 41\n```\n"
+                    "```console\n$ echo 'error: no such thing' >&2; false\nerror: no such thing\n```\n")
+    assert run_page(page, tmp_path / "ok") is None
 
 
 def run_page(page: Path, tmp: Path) -> str | None:
