@@ -15,6 +15,7 @@ StepName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-
 ParameterValue = StrictBool | StrictInt | StrictFloat | Annotated[str, Field(max_length=8192)]
 PARAMETER_TOKEN = "PipelineParameter:"  # an argument or params value that stands for a parameter's value
 MAX_STEPS = 200
+PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a params name: AML_PARAMETER_<name> is an environment variable
 
 
 class StepInput(Strict):
@@ -39,14 +40,15 @@ class PipelineStepSpec(Strict):
     inputs: list[StepInput] = Field(default_factory=list, max_length=100)
     run_after: list[StepName] = Field(default_factory=list, max_length=MAX_STEPS)
     allow_reuse: StrictBool = True
-    params: dict[str, Annotated[str, Field(max_length=8192)]] = Field(default_factory=dict, max_length=100)
+    params: dict[str, Annotated[str, Field(max_length=8192)]] = Field(
+        default_factory=dict, max_length=100, json_schema_extra={"propertyNames": {"pattern": PARAM_NAME}})
 
     @field_validator("params")
     @classmethod
     def _param_names(cls, value: dict[str, str]) -> dict[str, str]:
         """Each becomes the variable AML_PARAMETER_<name>: a name is a Python identifier."""
         for key in value:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", key):
+            if not re.fullmatch(PARAM_NAME[1:-1], key):
                 raise ValueError(f"params name {key!r} must be a Python identifier (64 characters at most)")
         return value
 

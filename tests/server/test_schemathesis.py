@@ -76,6 +76,9 @@ STATE_DEPENDENT = {
     "PUT /workspaces/{workspace}/datastores/{name}/file": "escapes the datastore's root",
     # an output's files must have been uploaded as blobs first (as a snapshot's)
     "POST /workspaces/{workspace}/runs/{run_id}/outputs/{name}": "were not uploaded",
+    # a pipeline's steps need their snapshot and script, a compute target, and a step writing each input
+    "POST /workspaces/{workspace}/pipelines/validate": "which no step of the pipeline produces",
+    "POST /workspaces/{workspace}/pipelines/runs": "which no step of the pipeline produces",
 }
 
 
