@@ -134,3 +134,42 @@ def test_data_between_steps_parallel_branches_and_reuse(service, tmp_path: Path,
     forced = Experiment(ws, "pipes").submit(pipeline, pipeline_parameters={"rows": 3}, regenerate_outputs=True)
     assert forced.wait_for_completion(show_output=False) == "Completed"
     assert all(s.get_properties()["azureml.isreused"] == "false" for s in forced.get_steps())
+
+
+WRITE = """
+import os, sys
+os.makedirs(sys.argv[1], exist_ok=True)
+open(os.path.join(sys.argv[1], "v.txt"), "w").write("VERSION")
+"""
+READ = """
+import os, sys
+print("read", open(os.path.join(sys.argv[1], "v.txt")).read(), "VERSION")
+"""
+
+
+def test_only_a_changed_step_and_its_descendants_run_again(service, tmp_path: Path) -> None:
+    ws = service.workspace("partial")
+    folders = {name: write_script(tmp_path / name, body.replace("VERSION", "v1"), "s.py")
+               for name, body in (("a", WRITE), ("b", READ), ("c", WRITE))}
+
+    def pipeline() -> Pipeline:
+        data = PipelineData("a_out")
+        a = PythonScriptStep("s.py", name="a", arguments=[data], outputs=[data], source_directory=str(folders["a"]))
+        b = PythonScriptStep("s.py", name="b", arguments=[data], inputs=[data], source_directory=str(folders["b"]))
+        c = PythonScriptStep("s.py", name="c", arguments=[OutputFileDatasetConfig("c_out")],
+                             source_directory=str(folders["c"]))
+        return Pipeline(ws, [a, b, c])
+
+    first = pipeline().submit("partial")
+    assert first.wait_for_completion(show_output=False) == "Completed"
+    (folders["a"] / "s.py").write_text(WRITE.replace("VERSION", "v2"))  # a changes: a and b run, c does not
+    second = pipeline().submit("partial")
+    assert second.wait_for_completion(show_output=False) == "Completed"
+    runs = {s.name: s for s in second.get_steps()}
+    assert {n: s.get_properties()["azureml.isreused"] for n, s in runs.items()} == {
+        "a": "false", "b": "false", "c": "true"}
+    assert any("read v2 v1" in line["text"] for line in runs["b"].get_logs())
+    before = {s.name: s.reuse_parts for s in first.get_steps()}
+    assert before["a"]["snapshot"] != runs["a"].reuse_parts["snapshot"]  # the part that changed shows
+    assert before["b"]["inputs"] != runs["b"].reuse_parts["inputs"]
+    assert before["b"]["snapshot"] == runs["b"].reuse_parts["snapshot"]
