@@ -337,7 +337,7 @@ class AMLMagics(Magics):
         """Snapshot and submit, reporting the snapshot's steps on ``status``."""
         from jupyter_aml.sdk.config import ScriptRunConfig
         from jupyter_aml.sdk.experiment import Experiment
-        from jupyter_aml.widgets.status_line import ProgressApi
+        from jupyter_aml.widgets.status_line import SnapshotReporter
 
         prog = "%%aml_submit" if cell is not None else "%aml_submit"
         workspace = self._workspace(opts.workspace)
@@ -352,13 +352,10 @@ class AMLMagics(Magics):
         def submit(script_name: str) -> Run:
             config = ScriptRunConfig(source, script_name, arguments, compute_target=opts.compute,
                                      environment=environment)
-            # The workspace's Api, reporting this thread's snapshot calls to the status line, for this call only
-            real = workspace._api
-            workspace._api = ProgressApi(real, lambda stage, text, force: status.show(stage, text, force=force))
+            report = SnapshotReporter(lambda stage, text, force: status.show(stage, text, force=force))
             try:
-                return experiment.submit(config, tags=tags, display_name=opts.name, progress=False)
+                return experiment.submit(config, tags=tags, display_name=opts.name, progress=report)
             finally:
-                workspace._api = real
                 status.flush()
 
         if cell is None:

@@ -13,6 +13,9 @@ from jupyter_aml.sdk.config import ScriptRunConfig
 from jupyter_aml.sdk.run import Run
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from jupyter_aml.sdk.submit import SnapshotProgress
     from jupyter_aml.sdk.workspace import Workspace
 
 
@@ -122,10 +125,11 @@ class Experiment:
         *,
         display_name: str = "",
         properties: dict[str, Any] | None = None,
-        progress: bool = True,
+        progress: bool | Callable[[SnapshotProgress], None] = True,
         **kwargs: Any,
     ) -> Run:
-        """Snapshot ``config.source_directory``, record git info, and queue the run on its compute target. A
+        """Snapshot ``config.source_directory``, record git info, and queue the run on its compute target.
+        ``progress``: a bar for a big upload, False for none, or a callable told each snapshot step. A
         ``Pipeline`` takes v1's options too (``pipeline_parameters=``, ``regenerate_outputs=``, ...)."""
         from jupyter_aml.sdk.submit import git_info, upload_snapshot
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -36,18 +37,38 @@ class UploadResult:
     uploaded_bytes: int
 
 
+@dataclass(frozen=True)
+class SnapshotProgress:
+    """One step of a snapshot on its way to the service, for a caller that shows it (``%aml_submit``'s line).
+
+    ``stage``: ``"checking"`` (the folder is scanned: ``files``), ``"uploading"`` (``to_upload`` of them are
+    new to the service), ``"uploaded"`` (after each upload: ``uploaded``), ``"created"`` (the snapshot exists:
+    ``files`` and ``total_size`` as the service counted them).
+    """
+
+    stage: str
+    files: int
+    to_upload: int = 0
+    uploaded: int = 0
+    total_size: int = 0
+
+
+ProgressCallback = Callable[[SnapshotProgress], None]
+
+
 def upload_snapshot(
     api: Api,
     workspace: str,
     source_directory: str | os.PathLike[str],
     *,
     script: str | None = None,
-    progress: bool = True,
+    progress: bool | ProgressCallback = True,
     script_kind: str = "training script",
     script_arg: str = "script",
 ) -> UploadResult:
-    """Snapshot ``source_directory`` and upload what the service lacks. ``script_kind``/``script_arg`` name
-    what the folder holds in errors (a deployment's folder holds a scoring script, its ``entry_script``)."""
+    """Snapshot ``source_directory`` and upload what the service lacks. ``progress``: a bar for a big upload
+    (True), nothing (False), or a callable told each step (``SnapshotProgress``). ``script_kind``/``script_arg``
+    name what the folder holds in errors (a deployment's folder holds a scoring script, its ``entry_script``)."""
     from jupyter_aml.snapshot.manifest import manifest_entries
     from jupyter_aml.snapshot.paths import validate_relpath
     from jupyter_aml.snapshot.scan import scan_folder
@@ -72,10 +93,19 @@ def upload_snapshot(
                 hint=f"the {script_arg} path is relative to source_directory",
             )
     entries = manifest_entries(scan)
+    tell: ProgressCallback = progress if callable(progress) else (lambda step: None)
+    tell(SnapshotProgress("checking", len(scan.files)))
     missing = set(api.missing_blobs(workspace, sorted({e["sha256"] for e in entries})))
     todo = {f.sha256: f for f in scan.files if f.sha256 in missing}
-    sent = _upload(api, workspace, list(todo.values()), progress)
+    if todo:
+        tell(SnapshotProgress("uploading", len(scan.files), len(todo)))
+
+    def uploaded(count: int) -> None:
+        tell(SnapshotProgress("uploaded", len(scan.files), len(todo), count))
+
+    sent = _upload(api, workspace, list(todo.values()), progress is True, uploaded)
     snap = api.create_snapshot(workspace, {"files": cast(list[T.SnapshotFile], entries)})
+    tell(SnapshotProgress("created", snap["file_count"], len(todo), len(todo), snap["total_size"]))
     return UploadResult(
         snapshot_id=snap["id"],
         file_count=snap["file_count"],
@@ -85,7 +115,7 @@ def upload_snapshot(
     )
 
 
-def _upload(api: Api, workspace: str, files: list[Any], progress: bool) -> int:
+def _upload(api: Api, workspace: str, files: list[Any], progress: bool, uploaded: Callable[[int], None]) -> int:
     total = sum(f.size for f in files)
     bar: Any = None
     if progress and total > 1024 * 1024:
@@ -99,14 +129,16 @@ def _upload(api: Api, workspace: str, files: list[Any], progress: bool) -> int:
     if bar is not None:
         with bar:
             task = bar.add_task("uploading snapshot", total=total)
-            for f in files:
+            for count, f in enumerate(files, 1):
                 api.put_blob(workspace, f.sha256, file=str(f.abspath))
                 sent += f.size
                 bar.update(task, advance=f.size)
+                uploaded(count)
         return sent
-    for f in files:
+    for count, f in enumerate(files, 1):
         api.put_blob(workspace, f.sha256, file=str(f.abspath))
         sent += f.size
+        uploaded(count)
     return sent
 
 

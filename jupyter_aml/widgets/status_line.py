@@ -4,22 +4,21 @@ It is a plain display (``text/html`` + ``text/plain``) updated in place through 
 it needs no ipywidgets or plotly, so it appears within milliseconds of Shift+Enter, while the live view's
 imports still run in the background (widgets/preload.py).
 
-The counts come from the submission's own REST calls: ``ProgressApi`` is the workspace's ``Api`` with the
-snapshot's calls (which blobs are missing, each upload, the manifest, the run's creation) reported to the
-line as they happen. Stdlib and IPython only.
+The counts come from the submission itself: ``Experiment.submit(progress=SnapshotReporter(...))`` tells each
+snapshot step (the folder scanned, how many files are new to the service, each upload, the snapshot made) as it
+happens. Stdlib and IPython only.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from jupyter_aml.runtime import api_types as T
-from jupyter_aml.runtime.api import Api
+if TYPE_CHECKING:
+    from jupyter_aml.sdk.submit import SnapshotProgress
 
 UPDATE_INTERVAL = 0.1  # seconds between two redraws of the line while files upload
 
@@ -116,51 +115,21 @@ class SubmitStatus:
         }
 
 
-class ProgressApi(Api):
-    """The workspace's ``Api`` (same transport), reporting a snapshot's steps to ``report(stage, text)``.
+class SnapshotReporter:
+    """``Experiment.submit(progress=...)``'s callback: each snapshot step becomes the status line's text."""
 
-    Only the calls the submitting thread makes are reported: a live view's feed thread may share the
-    transport, and its calls are not this submission's.
-    """
-
-    def __init__(self, api: Api, report: Callable[[str, str, bool], None]) -> None:
-        super().__init__(api.http)
+    def __init__(self, report: Callable[[str, str, bool], None]) -> None:
         self._report = report
-        self._thread = threading.get_ident()
-        self.files = 0
-        self.to_upload = 0
-        self.uploaded = 0
-        self.upload_bytes = 0
 
-    def _mine(self) -> bool:
-        return threading.get_ident() == self._thread
-
-    def missing_blobs(self, ws: str, hashes: Sequence[str]) -> list[str]:
-        if self._mine():
-            self.files = len(hashes)
-            self._report("checking", f"snapshot: {files(len(hashes))} · asking the service which it lacks…",
-                         True)
-        missing = super().missing_blobs(ws, hashes)
-        if self._mine():
-            self.to_upload = len(missing)
-            if missing:
-                self._report("uploading", f"uploading {len(missing)} of {files(len(hashes))}…", True)
-        return missing
-
-    def put_blob(self, ws: str, sha256: str, *, data: bytes | None = None,
-                 file: str | os.PathLike[str] | IO[bytes] | None = None, retry: int | None = None,
-                 timeout: float | None = None) -> T.BlobInfo:
-        answer = super().put_blob(ws, sha256, data=data, file=file, retry=retry, timeout=timeout)
-        if self._mine():
-            self.uploaded += 1
-            self._report("uploading", f"uploading {files(self.to_upload)}… {self.uploaded}/{self.to_upload} sent",
-                         self.uploaded == self.to_upload)
-        return answer
-
-    def create_snapshot(self, ws: str, body: T.SnapshotCreate) -> T.Snapshot:
-        snap = super().create_snapshot(ws, body)
-        if self._mine():
-            uploaded = f", {self.uploaded} uploaded" if self.uploaded else ", none to upload"
-            self._report("submitting", f"snapshot of {files(snap['file_count'])} ({fmt_bytes(snap['total_size'])}"
+    def __call__(self, step: SnapshotProgress) -> None:
+        if step.stage == "checking":
+            self._report("checking", f"snapshot: {files(step.files)} · asking the service which it lacks…", True)
+        elif step.stage == "uploading":
+            self._report("uploading", f"uploading {step.to_upload} of {files(step.files)}…", True)
+        elif step.stage == "uploaded":
+            self._report("uploading", f"uploading {files(step.to_upload)}… {step.uploaded}/{step.to_upload} sent",
+                         step.uploaded == step.to_upload)
+        elif step.stage == "created":
+            uploaded = f", {step.uploaded} uploaded" if step.uploaded else ", none to upload"
+            self._report("submitting", f"snapshot of {files(step.files)} ({fmt_bytes(step.total_size)}"
                          f"{uploaded}) · submitting…", True)
-        return snap
