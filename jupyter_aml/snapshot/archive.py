@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
+from jupyter_aml.sizes import human_size
 from jupyter_aml.snapshot.paths import path_below_file, validate_relpath
-from jupyter_aml.snapshot.sizes import human_size
 
 _CHUNK = 1024 * 1024
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps make the same snapshot produce the same zip bytes

@@ -25,8 +25,8 @@ from typing import Any, BinaryIO
 from pathspec import GitIgnoreSpec
 
 from jupyter_aml.errors import InvalidInput, SnapshotTooLarge
+from jupyter_aml.sizes import human_size
 from jupyter_aml.snapshot.paths import path_problem, validate_relpath
-from jupyter_aml.snapshot.sizes import human_size
 
 AMLIGNORE = ".amlignore"
 GITIGNORE = ".gitignore"

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from jupyter_aml.sizes import human_size
+
 if TYPE_CHECKING:
     from jupyter_aml.sdk.submit import SnapshotProgress
 
@@ -53,14 +55,6 @@ def run_title(run: Mapping[str, Any]) -> str:
 def files(n: int) -> str:
     return f"{n} file" if n == 1 else f"{n} files"
 
-
-def fmt_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
 
 
 class SubmitStatus:
@@ -131,5 +125,5 @@ class SnapshotReporter:
                          step.uploaded == step.to_upload)
         elif step.stage == "created":
             uploaded = f", {step.uploaded} uploaded" if step.uploaded else ", none to upload"
-            self._report("submitting", f"snapshot of {files(step.files)} ({fmt_bytes(step.total_size)}"
+            self._report("submitting", f"snapshot of {files(step.files)} ({human_size(step.total_size)}"
                          f"{uploaded}) · submitting…", True)

@@ -1,5 +1,5 @@
-"""Byte counts shown to people: a stdlib leaf, so the extractor (which the run agent imports) can word its
-limits the same way as the folder scan without importing the scan's third-party dependencies."""
+"""Byte counts shown to people: a stdlib leaf, so the snapshot extractor (which the run agent imports), the folder
+scan and the notebook's submit line word sizes the same way without importing each other's dependencies."""
 
 from __future__ import annotations
 
