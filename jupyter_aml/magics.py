@@ -303,8 +303,9 @@ class AMLMagics(Magics):
                              "notebook nor a file",
                              "pass a requirements.txt path, an interpreter path, or an Environment variable's name")
 
+        from jupyter_aml.run_names import run_number
         from jupyter_aml.widgets import preload
-        from jupyter_aml.widgets.status_line import SubmitStatus, run_number
+        from jupyter_aml.widgets.status_line import SubmitStatus
 
         if not opts.no_widget:
             preload.start()  # the live view's imports, while the snapshot runs (no-op after %load_ext)

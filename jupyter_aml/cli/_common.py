@@ -289,13 +289,6 @@ def number(value: Any) -> str:
 
 # -- runs ------------------------------------------------------------------------------------------------
 
-def run_number(run: Mapping[str, Any]) -> str:
-    """A run as the studio names it: "#4", or "#4.1" for a child (its number under its parent); every CLI
-    table and line that names a run by number goes through here."""
-    shown = run.get("display_number") or run.get("number")
-    return f"#{shown}" if shown not in (None, "") else ""
-
-
 def experiment_counts(run_count: int, child_run_count: int) -> str:
     """What an experiment holds, as the studio's badge says it: "3 runs (+5 child runs)"."""
     text = f"{run_count} run{'' if run_count == 1 else 's'}"

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import command, emit_json, out
+from jupyter_aml.run_names import run_number
 
 model_app = typer.Typer(help="Register, list, show, download and delete models.", no_args_is_help=True)
 endpoint_app = typer.Typer(help="Deploy models as web services; score, inspect, update and delete them.",
@@ -40,7 +41,7 @@ def _model_run(m: dict[str, Any]) -> str:
         return ""
     if not m.get("run_number"):
         return str(m["run_id"])
-    return f"{m.get('experiment') or ''} {c.run_number({'display_number': m['run_number']})}".strip()
+    return f"{m.get('experiment') or ''} {run_number({'display_number': m['run_number']})}".strip()
 
 
 def _model_row(table: Table, m: dict[str, Any]) -> None:
@@ -122,7 +123,7 @@ def model_show(ref: ModelRef) -> None:
     console = out()
     console.print(f"[bold]{escape(model.id)}[/bold]  {escape(details.get('description') or '')}")
     if details.get("run_id"):
-        shown = c.run_number({"display_number": details.get("run_number")})
+        shown = run_number({"display_number": details.get("run_number")})
         details = {**details, "run_id": f"{shown} {details['run_id']}".strip()}
     for label, key in (("path", "path"), ("framework", "framework"), ("run", "run_id"), ("experiment", "experiment"),
                        ("created", "created_at"), ("by", "created_by")):

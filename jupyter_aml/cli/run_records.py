@@ -10,6 +10,7 @@ from rich.table import Table
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import RunIdArg, emit_json, get_run, out
+from jupyter_aml.run_names import run_number
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.statuses import RUN_STATUSES
 
@@ -67,7 +68,7 @@ def run_list(
     for run in items:
         table.add_row(
             escape(run["id"]),
-            c.run_number(run),
+            run_number(run),
             escape(run["experiment"]),
             c.status_text(run["status"]),
             c.when(run.get("start_time")),
@@ -96,7 +97,7 @@ def run_show(run_id: RunIdArg) -> None:
 
     rc = d.get("run_config")
     row("id", d["id"])
-    row("number", c.run_number(d))
+    row("number", run_number(d))
     row("name", d.get("display_name"))
     row("description", d.get("description"))
     row("experiment", d.get("experiment"))

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import emit_json, out
+from jupyter_aml.run_names import run_number
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.submit import UploadResult
@@ -95,7 +96,7 @@ def run_submit(
     if not c.STATE.json:
         console = out()
         console.print(
-            f"Submitted run [bold]{escape(run.id)}[/bold] ({c.run_number(details)}) of experiment "
+            f"Submitted run [bold]{escape(run.id)}[/bold] ({run_number(details)}) of experiment "
             f"[bold]{escape(experiment)}[/bold] to compute [bold]{escape(config.compute_target)}[/bold]"
         )
         if upload is not None:

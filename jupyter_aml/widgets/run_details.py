@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
+from jupyter_aml.run_names import run_short_name, run_title
 from jupyter_aml.widgets import html as H
 from jupyter_aml.widgets.feed import RunFeed, wait_until
 from jupyter_aml.widgets.parallel import ParallelCoordinates
 from jupyter_aml.widgets.state import RunState
-from jupyter_aml.widgets.status_line import run_short_name, run_title
 from jupyter_aml.widgets.v1_figures import figures_html, fmt
 
 if TYPE_CHECKING:

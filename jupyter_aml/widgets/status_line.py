@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.sizes import human_size
@@ -23,33 +23,6 @@ if TYPE_CHECKING:
     from jupyter_aml.sdk.submit import SnapshotProgress
 
 UPDATE_INTERVAL = 0.1  # seconds between two redraws of the line while files upload
-
-
-def run_number(run: Mapping[str, Any]) -> str:
-    """``#N`` (a child numbered under its parent: ``#4.1``) from a run record."""
-    shown = run.get("display_number")
-    if shown:
-        text = str(shown)
-        return text if text.startswith("#") else f"#{text}"
-    number = run.get("number")
-    return f"#{number}" if number is not None else ""
-
-
-def run_short_name(run: Mapping[str, Any]) -> str:
-    """``#N name`` or ``#N``, as the studio's ``runShortName`` (format.ts); the id when the run has no number."""
-    name = run.get("display_name") or ""
-    if name == run.get("id"):
-        name = ""
-    number = run_number(run)
-    if not number:
-        return str(name or run.get("id", ""))
-    return f"{number} {name}" if name else number
-
-
-def run_title(run: Mapping[str, Any]) -> str:
-    """``Run #N name`` as the studio titles a run (its display name left out when it is the id)."""
-    short = run_short_name(run)
-    return f"Run {short}" if run_number(run) else short
 
 
 def files(n: int) -> str:

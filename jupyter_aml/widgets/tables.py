@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from jupyter_aml.run_names import run_number
 from jupyter_aml.widgets import html as H
-from jupyter_aml.widgets.status_line import run_number
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_aml.widgets.status_line import SubmitStatus, run_number, run_short_name, run_title
+from jupyter_aml.run_names import run_number, run_short_name, run_title
+from jupyter_aml.widgets.status_line import SubmitStatus
 from tests.kernel.conftest import Kernel
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
