@@ -10,6 +10,12 @@ output starts with ``error:`` must fail with that message). A block that cannot 
 before it, visibly in the markdown source: ``<!-- not run: needs an existing Dask deployment -->``; any
 other block that fails fails the test. Other languages (``text``, ``json``, ``toml``) are data, not
 commands, and are not run. ``-s`` prints each page's time and its slowest blocks.
+
+A page written for the reader's own data (``./data``, an S3 bucket whose endpoint and keys it reads from
+``S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``) gets that data from
+tests/docs/page_setup.py before its blocks run: the files its text names, in its working folder, and a real
+S3-protocol server (moto, IAM authentication on) of its own with the bucket the page names, its endpoint and
+keys in those variables. The blocks are never edited or substituted.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import IO, Any
 
 import pytest
 
+from tests.docs.page_setup import prepare
 from tests.procs import kill_processes_using
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,7 +108,7 @@ def console_commands(code: str) -> list[tuple[str, str]]:
 class Page:
     """A page's fresh root, working folder and interpreter."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, page: Path) -> None:
         self.root = tmp / "aml-root"
         self.work = tmp / "work"
         self.work.mkdir(parents=True)
@@ -114,8 +121,10 @@ class Page:
         self.env = {**os.environ, "JUPYTER_AML_ROOT": str(self.root), "PYTHONPATH": str(REPO),
                     "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                     "MPLBACKEND": "Agg", "COLUMNS": "120"}
-        for name in ("JUPYTER_AML_URL", "JUPYTER_AML_TOKEN"):
+        for name in ("JUPYTER_AML_URL", "JUPYTER_AML_TOKEN", "S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+                     "AWS_SECRET_ACCESS_KEY"):
             self.env.pop(name, None)
+        self.setup = prepare(page.name, self.work, tmp, self.env)  # the files and store the page's text names
         self.python: subprocess.Popen[str] | None = None
         self.blocks: IO[str] | None = None
         self.control: Iterator[str] | None = None
@@ -190,6 +199,7 @@ class Page:
                 self.python.kill()
         self.log.close()
         kill_processes_using(self.root)
+        self.setup.stop()
 
 
 def page_id(page: Path) -> str:
@@ -236,7 +246,7 @@ def test_a_failing_block_fails_its_page(tmp_path: Path) -> None:
 
 def run_page(page: Path, tmp: Path) -> str | None:
     """Run one page's blocks in order; None when all ran, else what failed (with the log's tail)."""
-    runner = Page(tmp)
+    runner = Page(tmp, page)
     started = time.monotonic()
     took: list[tuple[float, str]] = []
     try:

@@ -1,0 +1,70 @@
+"""What a page's text says its reader already has, provided for that page before its blocks run.
+
+A page that works on the reader's own data says which files it expects (``./data`` with a CSV in it, an
+``extra/`` folder) and which S3-compatible store, through the environment variables every S3 tool reads
+(``S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``) and the bucket it names. Here the
+files are written into the page's working folder, and the store is a real S3-protocol server (moto's server
+mode, tests/data/s3.py, with IAM authentication on, so wrong keys are refused) started for that page alone,
+with the page's bucket made on it. The blocks themselves are run unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.data import s3
+
+TITANIC = ("PassengerId,Survived,Pclass,Name,Age,Fare\n1,0,3,Braund,22,7.25\n2,1,1,Cumings,38,71.28\n"
+           "3,1,3,Heikkinen,26,7.92\n4,1,1,Futrelle,35,53.1\n5,0,3,Allen,35,8.05\n6,0,3,Moran,,8.46\n"
+           "7,0,1,McCarthy,54,51.86\n8,0,3,Palsson,2,21.08\n9,1,3,Johnson,27,11.13\n10,1,2,Nasser,14,30.07\n")
+
+
+class Setup:
+    """A page's extra files and environment, and what to stop when the page is done."""
+
+    def __init__(self, work: Path, tmp: Path, env: dict[str, str]) -> None:
+        self.work, self.tmp, self.env = work, tmp, env
+        self._stops: list[Callable[[], None]] = []
+
+    def write(self, relative: str, text: str) -> None:
+        path = self.work / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def s3(self, *buckets: str) -> None:
+        """An S3 server for this page, its keys in the environment variables S3 tools read, ``buckets`` made."""
+        proc, server = s3.start(self.tmp / "moto_server.log")
+        self._stops.append(lambda: s3.stop(proc))
+        for bucket in buckets:
+            server.client().create_bucket(Bucket=bucket)
+        self.env.update(S3_ENDPOINT_URL=server.endpoint_url, AWS_ACCESS_KEY_ID=server.access_key,
+                        AWS_SECRET_ACCESS_KEY=server.secret_key, AWS_DEFAULT_REGION=server.region)
+
+    def stop(self) -> None:
+        for stop in reversed(self._stops):
+            stop()
+
+
+def datastores(page: Setup) -> None:
+    page.write("data/train.csv", "x,y\n1,2\n3,4\n")
+    page.write("data/more/test.csv", "x,y\n5,6\n")
+    page.write("extra/a.csv", "x,y\n7,8\n")
+    page.write("extra/b.csv", "x,y\n9,10\n")
+    (page.work / "team-data").mkdir()
+    page.s3("ml-data")
+
+
+SETUPS: dict[str, Callable[[Setup], None]] = {
+    "datastores.md": datastores,
+}
+
+
+def prepare(page_name: str, work: Path, tmp: Path, env: dict[str, str]) -> Setup:
+    setup = Setup(work, tmp, env)
+    try:
+        SETUPS.get(page_name, lambda _: None)(setup)
+    except BaseException:
+        setup.stop()
+        raise
+    return setup
