@@ -10,6 +10,8 @@ with the page's bucket made on it. The blocks themselves are run unchanged.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,12 +34,17 @@ class Setup:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
 
-    def s3(self, *buckets: str) -> None:
-        """An S3 server for this page, its keys in the environment variables S3 tools read, ``buckets`` made."""
+    def s3(self, *buckets: str, objects: dict[str, bytes] | None = None) -> None:
+        """An S3 server for this page, its keys in the environment variables S3 tools read, ``buckets`` made
+        and ``objects`` ({"bucket/key": content}) put in them."""
         proc, server = s3.start(self.tmp / "moto_server.log")
         self._stops.append(lambda: s3.stop(proc))
+        client = server.client()
         for bucket in buckets:
-            server.client().create_bucket(Bucket=bucket)
+            client.create_bucket(Bucket=bucket)
+        for name, content in (objects or {}).items():
+            bucket, _, key = name.partition("/")
+            client.put_object(Bucket=bucket, Key=key, Body=content)
         self.env.update(S3_ENDPOINT_URL=server.endpoint_url, AWS_ACCESS_KEY_ID=server.access_key,
                         AWS_SECRET_ACCESS_KEY=server.secret_key, AWS_DEFAULT_REGION=server.region)
 
@@ -55,8 +62,26 @@ def datastores(page: Setup) -> None:
     page.s3("ml-data")
 
 
+def png(shade: int) -> bytes:
+    """A 2x2 grey PNG: a real image file, as the page's images/ folder holds."""
+    raw = b"".join(b"\x00" + bytes([shade]) * 2 for _ in range(2))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def datasets(page: Setup) -> None:
+    page.write("data/titanic.csv", TITANIC)
+    page.s3("pics", objects={"pics/images/cats/a.png": png(40), "pics/images/cats/c.png": png(90),
+                             "pics/images/dogs/b.png": png(200), "pics/images/notes.txt": b"not an image"})
+
+
 SETUPS: dict[str, Callable[[Setup], None]] = {
     "datastores.md": datastores,
+    "datasets.md": datasets,
 }
 
 
