@@ -79,9 +79,17 @@ def datasets(page: Setup) -> None:
                              "pics/images/dogs/b.png": png(200), "pics/images/notes.txt": b"not an image"})
 
 
+def datasets_in_runs(page: Setup) -> None:
+    (page.work / "data" / "images").mkdir(parents=True)
+    for n, shade in enumerate([40, 90, 200]):
+        (page.work / "data" / "images" / f"{n}.png").write_bytes(png(shade))
+    page.write("data/labels.csv", "file,label\n0.png,cat\n1.png,cat\n2.png,dog\n")
+
+
 SETUPS: dict[str, Callable[[Setup], None]] = {
     "datastores.md": datastores,
     "datasets.md": datasets,
+    "datasets-in-runs.md": datasets_in_runs,
 }
 
 
