@@ -86,10 +86,18 @@ def datasets_in_runs(page: Setup) -> None:
     page.write("data/labels.csv", "file,label\n0.png,cat\n1.png,cat\n2.png,dog\n")
 
 
+def models(page: Setup) -> None:
+    (page.work / "exported" / "bert").mkdir(parents=True)
+    (page.work / "exported" / "model.onnx").write_bytes(b"\x08\x07onnx-model-bytes")
+    page.write("exported/bert/config.json", '{"hidden_size": 64}\n')
+    (page.work / "exported" / "bert" / "weights.bin").write_bytes(bytes(range(256)) * 4)
+
+
 SETUPS: dict[str, Callable[[Setup], None]] = {
     "datastores.md": datastores,
     "datasets.md": datasets,
     "datasets-in-runs.md": datasets_in_runs,
+    "models.md": models,
 }
 
 
