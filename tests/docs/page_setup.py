@@ -93,11 +93,26 @@ def models(page: Setup) -> None:
     (page.work / "exported" / "bert" / "weights.bin").write_bytes(bytes(range(256)) * 4)
 
 
+def snapshots(page: Setup) -> None:
+    """The proj/ tree the page draws."""
+    page.write("proj/.gitignore", "*.pkl\n")
+    page.write("proj/.amlignore", "data/\noutputs/\n")
+    page.write("proj/train.py", "print('train')\n")
+    page.write("proj/src/model.py", "MODEL = 1\n")
+    (page.work / "proj" / "src" / "__pycache__").mkdir()
+    (page.work / "proj" / "src" / "__pycache__" / "model.cpython-311.pyc").write_bytes(b"\x00" * 16)
+    page.write("proj/data/train.csv", "x,y\n" + "0.123456,1\n" * 45_000)
+    (page.work / "proj" / "outputs").mkdir()
+    (page.work / "proj" / "outputs" / "model.pkl").write_bytes(b"\x80\x04N.")
+    page.write("proj/debug.log", "started\n")
+
+
 SETUPS: dict[str, Callable[[Setup], None]] = {
     "datastores.md": datastores,
     "datasets.md": datasets,
     "datasets-in-runs.md": datasets_in_runs,
     "models.md": models,
+    "snapshots.md": snapshots,
 }
 
 
