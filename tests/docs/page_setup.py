@@ -107,12 +107,18 @@ def snapshots(page: Setup) -> None:
     page.write("proj/debug.log", "started\n")
 
 
+def keyvault(page: Setup) -> None:
+    """The values the reader would type at the page's getpass prompts."""
+    page.env.update(DB_PASSWORD="correct horse battery staple", API_KEY="k-3f9a")
+
+
 SETUPS: dict[str, Callable[[Setup], None]] = {
     "datastores.md": datastores,
     "datasets.md": datasets,
     "datasets-in-runs.md": datasets_in_runs,
     "models.md": models,
     "snapshots.md": snapshots,
+    "keyvault.md": keyvault,
 }
 
 
