@@ -108,8 +108,9 @@ def snapshots(page: Setup) -> None:
 
 
 def keyvault(page: Setup) -> None:
-    """The values the reader would type at the page's getpass prompts."""
+    """The values the reader would type at the page's getpass prompts, and its key.txt."""
     page.env.update(DB_PASSWORD="correct horse battery staple", API_KEY="k-3f9a")
+    page.write("key.txt", "k-3f9a\n")
 
 
 SETUPS: dict[str, Callable[[Setup], None]] = {
