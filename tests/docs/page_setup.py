@@ -1,8 +1,10 @@
 """What a page's text says its reader already has, provided for that page before its blocks run.
 
 A page that works on the reader's own data says which files it expects (``./data`` with a CSV in it, an
-``extra/`` folder) and which S3-compatible store, through the environment variables every S3 tool reads
-(``S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``) and the bucket it names. Here the
+``extra/`` folder) and which S3-compatible store, through environment variables (``LAKE_ENDPOINT_URL``,
+``LAKE_ACCESS_KEY_ID``, ``LAKE_SECRET_ACCESS_KEY``) and the bucket it names. They are not the ``AWS_*`` names
+on purpose: botocore reads those by itself, so a service that lost a datastore's stored keys would still get
+in with them and the page would hide the bug. Here the
 files are written into the page's working folder, and the store is a real S3-protocol server (moto's server
 mode, tests/data/s3.py, with IAM authentication on, so wrong keys are refused) started for that page alone,
 with the page's bucket made on it. The blocks themselves are run unchanged.
@@ -35,7 +37,7 @@ class Setup:
         path.write_text(text)
 
     def s3(self, *buckets: str, objects: dict[str, bytes] | None = None) -> None:
-        """An S3 server for this page, its keys in the environment variables S3 tools read, ``buckets`` made
+        """An S3 server for this page, its endpoint and keys in the page's LAKE_* variables, ``buckets`` made
         and ``objects`` ({"bucket/key": content}) put in them."""
         proc, server = s3.start(self.tmp / "moto_server.log")
         self._stops.append(lambda: s3.stop(proc))
@@ -45,8 +47,8 @@ class Setup:
         for name, content in (objects or {}).items():
             bucket, _, key = name.partition("/")
             client.put_object(Bucket=bucket, Key=key, Body=content)
-        self.env.update(S3_ENDPOINT_URL=server.endpoint_url, AWS_ACCESS_KEY_ID=server.access_key,
-                        AWS_SECRET_ACCESS_KEY=server.secret_key, AWS_DEFAULT_REGION=server.region)
+        self.env.update(LAKE_ENDPOINT_URL=server.endpoint_url, LAKE_ACCESS_KEY_ID=server.access_key,
+                        LAKE_SECRET_ACCESS_KEY=server.secret_key)
 
     def stop(self) -> None:
         for stop in reversed(self._stops):

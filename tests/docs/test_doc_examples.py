@@ -12,7 +12,7 @@ other block that fails fails the test. Other languages (``text``, ``json``, ``to
 commands, and are not run. ``-s`` prints each page's time and its slowest blocks.
 
 A page written for the reader's own data (``./data``, an S3 bucket whose endpoint and keys it reads from
-``S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``) gets that data from
+``LAKE_ENDPOINT_URL``, ``LAKE_ACCESS_KEY_ID`` and ``LAKE_SECRET_ACCESS_KEY``) gets that data from
 tests/docs/page_setup.py before its blocks run: the files its text names, in its working folder, and a real
 S3-protocol server (moto, IAM authentication on) of its own with the bucket the page names, its endpoint and
 keys in those variables. The blocks are never edited or substituted.
@@ -121,8 +121,8 @@ class Page:
         self.env = {**os.environ, "JUPYTER_AML_ROOT": str(self.root), "PYTHONPATH": str(REPO),
                     "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                     "MPLBACKEND": "Agg", "COLUMNS": "120"}
-        for name in ("JUPYTER_AML_URL", "JUPYTER_AML_TOKEN", "S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
-                     "AWS_SECRET_ACCESS_KEY"):
+        for name in ("JUPYTER_AML_URL", "JUPYTER_AML_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                     "AWS_SESSION_TOKEN", "AWS_PROFILE"):  # no ambient S3 keys: a page's store gets only its own
             self.env.pop(name, None)
         self.setup = prepare(page.name, self.work, tmp, self.env)  # the files and store the page's text names
         self.python: subprocess.Popen[str] | None = None
