@@ -217,6 +217,20 @@ def test_markers_are_well_formed() -> None:
                 assert FENCE.match(following), f"{page_id(page)}:{n + 1}: a marker must precede a code block"
 
 
+EXAMPLE_FILE = re.compile(r"\bexamples/[\w./-]+\.py\b")
+
+
+def test_script_blocks_are_their_example_files() -> None:
+    """A block not run because it is a run's script names the file in examples/ that a page's run executes,
+    and that file holds the block's code as shown: the page cannot drift from what its run runs."""
+    named = [(b, m.group(0)) for page in PAGES for b in blocks(page) if b.not_run
+             for m in [EXAMPLE_FILE.search(b.not_run)] if m]
+    assert len(named) >= 2
+    for block, path in named:
+        assert (REPO / path).is_file(), f"{block.where()}: {path} does not exist"
+        assert block.code in (REPO / path).read_text(), f"{block.where()}: the block differs from {path}"
+
+
 def test_the_parser_sees_the_readme() -> None:
     readme = blocks(REPO / "README.md")
     assert [b.lang for b in readme if b.not_run] and any(b.lang == "bash" and "aml run submit" in b.code
