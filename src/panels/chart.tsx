@@ -126,7 +126,8 @@ function buildOptions(
   series: IChartSeries[],
   xMode: XMode,
   showPoints: boolean,
-  spanGaps: boolean
+  spanGaps: boolean,
+  xLabel?: string
 ): uPlot.Options {
   // Canvas fonts need absolute sizes (the theme's sizes are in em).
   const font = `11px ${cssVar('--jp-ui-font-family', 'sans-serif')}`;
@@ -147,7 +148,7 @@ function buildOptions(
     axes: [
       {
         ...axis,
-        label: xMode === 'time' ? undefined : 'step',
+        label: xMode === 'time' ? undefined : (xLabel ?? 'step'),
         labelFont: font,
         labelSize: 14,
         // Steps are whole numbers: no ticks at 0.25.
@@ -156,7 +157,7 @@ function buildOptions(
       { ...axis, size: 56 }
     ],
     series: [
-      { label: xMode === 'time' ? 'time' : 'step', value: legendValue(xMode, true) },
+      { label: xMode === 'time' ? 'time' : (xLabel ?? 'step'), value: legendValue(xMode, true) },
       ...series.map((s, i) => ({
         label: s.label,
         stroke: seriesColor(i),
@@ -185,6 +186,8 @@ export function LineChart(props: {
   /** Points stored on the server (sum over series), when known. */
   total?: number;
   spanGaps?: boolean;
+  /** The x axis' name in step mode (a logged row's x column), 'step' by default. */
+  xLabel?: string;
 }): JSX.Element {
   const { series, xMode, title } = props;
   const spanGaps = props.spanGaps ?? true;
@@ -203,9 +206,15 @@ export function LineChart(props: {
     if (!node) {
       return;
     }
-    const key = [theme, xMode, showPoints, height, spanGaps, ...series.map(s => s.label)].join(
-      '\u0000'
-    );
+    const key = [
+      theme,
+      xMode,
+      showPoints,
+      height,
+      spanGaps,
+      props.xLabel,
+      ...series.map(s => s.label)
+    ].join('\u0000');
     const data = alignedData(series);
     if (plot.current && shape.current === key) {
       plot.current.setData(data);
@@ -214,12 +223,12 @@ export function LineChart(props: {
     plot.current?.destroy();
     const width = Math.max(200, node.clientWidth || 400);
     plot.current = new uPlot(
-      buildOptions(width, height, series, xMode, showPoints, spanGaps),
+      buildOptions(width, height, series, xMode, showPoints, spanGaps, props.xLabel),
       data,
       node
     );
     shape.current = key;
-  }, [series, xMode, theme, showPoints, height, spanGaps]);
+  }, [series, xMode, theme, showPoints, height, spanGaps, props.xLabel]);
 
   useEffect(() => {
     const node = host.current;

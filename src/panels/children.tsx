@@ -1,4 +1,8 @@
-/** Run details, "Child runs" tab: the tree of descendants, live. */
+/**
+ * Run details, "Child runs" tab, live: a sortable table of the children with the metric columns the
+ * user picks (./children-table.tsx), a HyperDrive sweep's parallel coordinates, and the tree of
+ * descendants (children of children too).
+ */
 import React from 'react';
 
 import { AMLService, IRun } from '../api';
@@ -6,6 +10,7 @@ import { formatDuration, runDurationSeconds, runShortName } from '../format';
 import { useLiveQuery, useLiveRows, useLiveRun } from '../live/hooks';
 import { EmptyState, ErrorView, Loading, StatusBadge } from './components';
 import { IRequestState } from './hooks';
+import { ChildRunsTable } from './children-table';
 import { hyperDriveMetric, ParallelCoordinates } from './parallel-coords';
 
 const NO_RUNS: IRun[] = [];
@@ -91,6 +96,7 @@ export function RunChildren(props: {
     const parent = r.parent_id ?? runId;
     byParent.set(parent, [...(byParent.get(parent) ?? []), r]);
   }
+  const direct = byParent.get(runId) ?? NO_RUNS;
   return (
     <>
       {parent && hyperDriveMetric(parent) && (
@@ -98,11 +104,19 @@ export function RunChildren(props: {
           service={service}
           workspace={workspace}
           parent={parent}
-          runs={byParent.get(runId) ?? []}
+          runs={direct}
         />
       )}
+      <ChildRunsTable
+        service={service}
+        workspace={workspace}
+        parent={parent}
+        parentId={runId}
+        runs={direct}
+        onOpenRun={props.onOpenRun}
+      />
       <ul className="jp-aml-Tree" role="tree" aria-label="Child runs">
-        {(byParent.get(runId) ?? []).map(r => (
+        {direct.map(r => (
           <TreeNode key={r.id} run={r} byParent={byParent} level={1} onOpenRun={props.onOpenRun} />
         ))}
       </ul>

@@ -1,7 +1,8 @@
 /**
  * Run details, "Metrics" tab: a chart per numeric scalar metric (downsampled by the server to a few
  * thousand points, extended live from the push channel), a table of the latest value of single values
- * and of text, bool and None metrics, lists, rows, tables, images, and v1's structured metrics
+ * and of text, bool and None metrics, lists, rows (charted when they hold numbers), tables (with
+ * their row labels), images, and v1's structured metrics
  * (confusion matrix, accuracy table, predictions, residuals: ./metric-v1.tsx).
  */
 import React, { useEffect, useRef, useState } from 'react';
@@ -10,7 +11,7 @@ import { AMLService, IImageValue, IMetricHistory, IMetricSummary, isTerminal } f
 import { formatValue } from '../format';
 import { useRunMetrics } from '../live/hooks';
 import { decodedValues, IScalarSeries } from '../live/metrics';
-import { LineChart, XMode } from './chart';
+import { IChartSeries, LineChart, XMode } from './chart';
 import { EmptyState, ErrorView, Loading } from './components';
 import { formatMetricValue, V1_KINDS, V1Metric } from './metric-v1';
 
@@ -139,13 +140,18 @@ export function DataTable(props: {
   columns: string[];
   rows: unknown[][];
   maxRows?: number;
+  /** A header cell per row (a confusion table's true labels), and the header of their column. */
+  rowLabels?: string[];
+  rowHeader?: string;
 }): JSX.Element {
   const max = props.maxRows ?? 200;
+  const labels = props.rowLabels;
   return (
     <div className="jp-aml-TableScroll">
       <table className="jp-aml-Table jp-aml-DataTable" aria-label={props.label}>
         <thead>
           <tr>
+            {labels && <th scope="col">{props.rowHeader ?? ''}</th>}
             {props.columns.map(c => (
               <th key={c} scope="col">
                 {c}
@@ -156,6 +162,7 @@ export function DataTable(props: {
         <tbody>
           {props.rows.slice(0, max).map((row, i) => (
             <tr key={i}>
+              {labels && <th scope="row">{labels[i] ?? ''}</th>}
               {row.map((cell, j) => (
                 <td key={j}>{formatValue(cell)}</td>
               ))}
@@ -177,6 +184,59 @@ function columnsTable(value: Record<string, unknown[]>): { columns: string[]; ro
   const length = columns.reduce((m, c) => Math.max(m, (value[c] ?? []).length), 0);
   const rows = Array.from({ length }, (_, i) => columns.map(c => (value[c] ?? [])[i]));
   return { columns, rows };
+}
+
+/**
+ * The row labels of a table metric, so a table reads as it was meant: a first column of text is
+ * the rows' header (`{"class": ["cat", "dog"], "f1": [...]}`); a square table of numbers whose
+ * columns are labels is a confusion table, its rows labelled like its columns (v1's
+ * `log_table("confusion", {"0": [...], "1": [...]})`, rows the true class, columns the predicted).
+ */
+export function tableRowLabels(t: { columns: string[]; rows: unknown[][] }): {
+  columns: string[];
+  rows: unknown[][];
+  rowLabels?: string[];
+  rowHeader?: string;
+} {
+  const { columns, rows } = t;
+  if (columns.length > 1 && rows.length && rows.every(r => typeof r[0] === 'string')) {
+    return {
+      columns: columns.slice(1),
+      rows: rows.map(r => r.slice(1)),
+      rowLabels: rows.map(r => r[0] as string),
+      rowHeader: columns[0]
+    };
+  }
+  const numeric = rows.every(r => r.every(v => typeof v === 'number'));
+  if (columns.length > 1 && rows.length === columns.length && numeric) {
+    return { columns, rows, rowLabels: columns, rowHeader: 'row ╲ column' };
+  }
+  return t;
+}
+
+/** The numeric columns of logged rows as line series: against the first increasing column, or the row. */
+export function rowSeries(t: { columns: string[]; rows: unknown[][] }): {
+  xLabel: string;
+  series: IChartSeries[];
+} | null {
+  if (t.rows.length < 2) {
+    return null;
+  }
+  const numeric = t.columns
+    .map((name, j) => ({ name, values: t.rows.map(r => r[j]) }))
+    .filter(c => c.values.every(v => typeof v === 'number' && Number.isFinite(v)))
+    .map(c => ({ name: c.name, values: c.values as number[] }));
+  const increasing = (v: number[]) => v.every((x, i) => i === 0 || x > v[i - 1]);
+  const xColumn = numeric.length > 1 ? numeric.find(c => increasing(c.values)) : undefined;
+  const ys = numeric.filter(c => c !== xColumn);
+  if (!ys.length) {
+    return null;
+  }
+  const x = xColumn?.values ?? t.rows.map((_, i) => i);
+  return {
+    xLabel: xColumn?.name ?? 'row',
+    series: ys.map(c => ({ label: c.name, x, y: c.values }))
+  };
 }
 
 function rowsTable(rows: Array<Record<string, unknown>>): { columns: string[]; rows: unknown[][] } {
@@ -213,11 +273,27 @@ function NonScalarMetric(props: {
       );
     } else if (summary.kind === 'table') {
       const last = values[values.length - 1] as Record<string, unknown[]> | undefined;
-      const t = columnsTable(last ?? {});
-      body = <DataTable label={`Table ${summary.name}`} columns={t.columns} rows={t.rows} />;
+      const t = tableRowLabels(columnsTable(last ?? {}));
+      body = <DataTable label={`Table ${summary.name}`} {...t} />;
     } else if (summary.kind === 'row') {
       const t = rowsTable(values as Array<Record<string, unknown>>);
-      body = <DataTable label={`Table ${summary.name}`} columns={t.columns} rows={t.rows} />;
+      const chart = rowSeries(t);
+      body = (
+        <>
+          {chart && (
+            <LineChart
+              title={summary.name}
+              series={chart.series}
+              xMode="step"
+              xLabel={chart.xLabel}
+            />
+          )}
+          <details open={!chart}>
+            <summary>Rows ({t.rows.length.toLocaleString()})</summary>
+            <DataTable label={`Table ${summary.name}`} columns={t.columns} rows={t.rows} />
+          </details>
+        </>
+      );
     } else if (summary.kind === 'list') {
       const last = (values[values.length - 1] ?? []) as unknown[];
       body = (
