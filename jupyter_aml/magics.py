@@ -67,10 +67,29 @@ def _usage(message: str, hint: str | None) -> UsageError:
     return UsageError(message + (f"\nhint: {hint}" if hint else ""))
 
 
+def _without_comment(line: str) -> str:
+    """``line`` up to a shell comment: a ``#`` outside quotes that starts a word (``exp#2`` and ``"run #1"``
+    keep theirs), so ``%aml_submit train.py  # note`` passes no note to the script."""
+    quote = ""
+    escaped = False
+    for i, ch in enumerate(line):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i]
+    return line
+
+
 def _split(line: str) -> tuple[list[str], list[str]]:
-    """Options before ``--``, the script's own arguments after it."""
+    """Options before ``--``, the script's own arguments after it; a trailing ``# comment`` is left out."""
     try:
-        words = shlex.split(line)
+        words = shlex.split(_without_comment(line))
     except ValueError as exc:
         raise _usage(f"cannot parse the magic's line: {exc}", "check the quotes") from None
     if "--" in words:

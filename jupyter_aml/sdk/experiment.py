@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -201,11 +202,11 @@ class Experiment:
         tags: dict[str, str] | str | None = None,
         properties: dict[str, str] | None = None,
         include_children: bool = False,
-    ) -> builtins.list[Run]:
-        """Every run of the experiment, newest first; ``type`` is a v1 run type (``azureml.scriptrun``, ...),
-        ``tags`` / ``properties`` a key or ``{key: value}``."""
-        return builtins.list(Run.list(self, type=type, tags=tags, properties=properties,
-                                      include_children=include_children))
+    ) -> Iterator[Run]:
+        """Every run of the experiment, newest first, as a generator as in v1 (``next(exp.get_runs())`` is the
+        latest; pages are read as it goes). ``type`` is a v1 run type (``azureml.scriptrun``, ...), ``tags`` /
+        ``properties`` a key or ``{key: value}``."""
+        return Run.list(self, type=type, tags=tags, properties=properties, include_children=include_children)
 
     def __repr__(self) -> str:
         return f"Experiment(workspace={self.workspace.name!r}, name={self.name!r})"

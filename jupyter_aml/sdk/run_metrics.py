@@ -12,6 +12,8 @@ from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.metric_values import decode_nested, decode_scalars
 from jupyter_aml.sdk.run_base import RunBase
 
+READ_FLUSH_SECONDS = 30.0  # a read waits this long at most for this process's own queued points
+
 if TYPE_CHECKING:
     from jupyter_aml.runtime.journal import JournalWriter
 
@@ -139,11 +141,18 @@ class RunMetrics(RunBase):
         if self._shipper is not None:
             self._shipper.flush(timeout_seconds)
 
+    def _own_writes_in(self) -> None:
+        """A run logging from this process (``start_logging``) reads what it logged: its shipper sends the
+        points still queued before the read, as if ``flush()`` had been called."""
+        if self._shipper is not None:
+            self._shipper.flush(READ_FLUSH_SECONDS)
+
     # -- reading -----------------------------------------------------------------------------------------
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         """``{name: value}`` (a list when logged more than once); with ``recursive``, ``{run_id: {...}}``.
 
         One request: the service returns every series with all its values (or the one series asked for)."""
+        self._own_writes_in()
         if name is not None and not recursive:
             try:
                 return {name: v1_value(self._api.metric_history(self._ws, self.id, name))}
@@ -159,12 +168,14 @@ class RunMetrics(RunBase):
 
     def get_metric_summaries(self, recursive: bool = False) -> list[T.MetricSummary]:
         """Each series' kind, count, last value, last step, minimum and maximum (no values)."""
+        self._own_writes_in()
         return list(self._api.metric_summaries(self._ws, self.id, recursive=recursive)["items"])
 
     def get_metric_history(self, name: str, max_points: int | None = None) -> T.MetricHistory:
         """One series with its steps, values and times; scalars downsampled to ``max_points`` keeping
         each bucket's minimum and maximum. The values are decoded as they were logged (ints, strings,
         bools, None, NaN and ±inf as floats)."""
+        self._own_writes_in()
         history = self._api.metric_history(self._ws, self.id, name, max_points=max_points)
         history["values"] = decoded(history)
         return history

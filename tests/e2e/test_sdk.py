@@ -71,6 +71,17 @@ def test_files_tags_properties_and_failures(service, tmp_path):
     assert Run.get(ws, run.id).get_status() == "Failed"
 
 
+def test_an_interactive_run_reads_what_it_just_logged(service):
+    """No flush() between run.log and the read: the run's own queued points are sent first."""
+    run = Experiment(service.workspace(), "read-own").start_logging()
+    for step in range(5):
+        run.log("loss", 1.0 / (step + 1))
+    run.log("note", "hello")
+    assert run.get_metrics() == {"loss": [1.0, 0.5, 1 / 3, 0.25, 0.2], "note": "hello"}
+    assert run.get_metric_history("loss")["values"][-1] == 0.2
+    run.complete()
+
+
 def test_wait_for_completion_streams_output_and_raises_on_failure(service, tmp_path, capsys):
     src = write_script(tmp_path / "src", "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\n"
                                          "sys.exit(4)\n")

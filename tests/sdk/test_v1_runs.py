@@ -155,7 +155,7 @@ def test_run_list_and_get_runs_filter_as_v1(submitted):
     assert [r.id for r in exp.get_runs(type="azureml.scriptrun")] == [run.id]
     assert [r.id for r in exp.get_runs(tags={"stage": "prod"}, include_children=True)] == [other.id]
     assert other.type == "interactive" and child.type == "azureml.scriptrun"
-    assert isinstance(exp.get_runs(type="azureml.scriptrun")[0], ScriptRun)
+    assert isinstance(next(exp.get_runs(type="azureml.scriptrun")), ScriptRun)  # a generator, as in v1
 
 
 def test_download_files_as_v1(submitted, tmp_path):
