@@ -49,7 +49,8 @@ class FakeRun:
             config = cast(T.RunConfig, {"script": "", "arguments": [], "compute_target": "local",
                                         **self.run_config})
         return {
-            "id": self.id, "number": 1, "experiment": self.experiment, "workspace": self.workspace,
+            "id": self.id, "number": 1, "display_number": "1", "experiment": self.experiment,
+            "workspace": self.workspace,
             "parent_id": None, "root_id": self.id, "kind": "script", "display_name": self.id, "description": "",
             "status": self.status,  # type: ignore[typeddict-item]
             "created_at": "2026-01-01T00:00:00Z", "start_time": None, "end_time": None,

@@ -142,4 +142,6 @@ def test_run_response_fields_are_typed(service: AMLService) -> None:
     assert isinstance(failed.git, models.GitInfo) and failed.git.branch == "main"
     assert isinstance(failed.error, models.RunError) and failed.error.message == "boom"
     dumped = failed.model_dump(mode="json")
-    assert dumped["git"]["commit"] == "abc" and dumped["error"] == {"message": "boom", "details": None}
+    assert dumped["git"]["commit"] == "abc" and dumped["error"] == {
+        "message": "boom", "details": None, "code": None, "exception_type": None, "exception_message": None,
+        "frame": None}
