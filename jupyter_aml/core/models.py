@@ -350,7 +350,7 @@ class RunUpdate(Strict):
     _tags = field_validator("tags", "properties")(_check_str_map)
 
 
-class RunErrorFrame(BaseModel):
+class RunErrorFrame(Strict):
     """Where a failed script's exception was raised: its innermost frame."""
 
     file: str = Field(max_length=4096)
