@@ -3,6 +3,7 @@
  * and the submit commands. Every command is in the palette under "AML".
  */
 import { addPageCommands } from './commands/pages';
+import { runLabHandoff } from './commands/lab-handoff';
 import { ICommandContext } from './commands/context';
 import { CommandIDs, PALETTE_CATEGORY } from './commands/ids';
 import { addSidebarCommands } from './commands/sidebar';
@@ -16,6 +17,7 @@ export function registerCommands(context: ICommandContext): void {
   addSidebarCommands(context);
   addPageCommands(context);
   addSubmitCommands(context);
+  runLabHandoff(context.app);
   if (context.palette) {
     for (const command of [
       CommandIDs.openSidebar,

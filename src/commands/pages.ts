@@ -10,6 +10,7 @@ import { createRunDetails, RUN_TABS } from '../panels/run-details';
 import { askText, ICommandContext, stringArg, workspaceArg } from './context';
 import { CommandIDs } from './ids';
 import { runActions } from './actions';
+import { hostsDetailPages, openInLab } from './lab-handoff';
 
 /** Bring an open page to the front, on the tab asked for. */
 function showPage<T extends DetailPanel<{ workspace: string }>>(
@@ -86,6 +87,9 @@ function addOpenPage<T extends DetailPanel<{ workspace: string }>>(
       }
       const workspace = workspaceArg(context, args);
       const tab = stringArg(args, 'tab');
+      if (!hostsDetailPages(context.app)) {
+        return openInLab(spec.id, { [spec.itemArg]: item, workspace, ...(tab ? { tab } : {}) });
+      }
       const existing = spec.tracker.find(
         w => spec.itemOf(w.content) === item && w.content.workspace === workspace
       );
@@ -167,6 +171,9 @@ function addCompareRuns(context: ICommandContext): void {
         if (runIds.length < 2) {
           return null;
         }
+      }
+      if (!hostsDetailPages(app)) {
+        return openInLab(CommandIDs.compareRuns, { runIds, workspace: workspaceArg(context, args) });
       }
       const widget = createCompare({
         service,
