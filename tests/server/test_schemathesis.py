@@ -80,6 +80,10 @@ STATE_DEPENDENT = {
     "POST /workspaces/{workspace}/pipelines/validate": "which no step of the pipeline produces",
     "POST /workspaces/{workspace}/pipelines/runs": "which no step of the pipeline produces",
 }
+# Of those, the ones that answer 422 when the body names something of its own that does not match (a
+# parameter assignment for a parameter the pipeline does not declare, or of another type: issue 10's 422),
+# which no schema can say: the assignments' keys must be the names in the same body's parameters list
+UNPROCESSABLE = {"POST /workspaces/{workspace}/pipelines/validate", "POST /workspaces/{workspace}/pipelines/runs"}
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +130,9 @@ def _config(path: Path, pinned: dict[str, Any] | None, page_token: str) -> Path:
             "[[operations]]",
             f'include-method = "{method}"',
             f'include-path = "{route}"',
+            # schemathesis leaves 422 out of a positive check's expected statuses whatever the list says, so for
+            # these the check is off (the 5xx, status, content-type and schema checks still run)
+            "checks.positive_data_acceptance.enabled = false" if operation in UNPROCESSABLE else
             "checks.positive_data_acceptance.expected-statuses = [200, 201, 202, 204, 400, 401, 403, 404, 409, 429]",
         ]
     for operation, check in KNOWN_GAPS.items():
