@@ -9,7 +9,7 @@ import React, { useMemo, useState } from 'react';
 import { AMLService, IMetricSummary, IRun } from '../api';
 import { formatDuration, runDurationSeconds, runShortName } from '../format';
 import { useLiveQuery } from '../live/hooks';
-import { StatusBadge } from './components';
+import { RunLink, StatusBadge } from './components';
 import { formatMetricValue } from './metric-v1';
 import { hyperDriveMetric } from './parallel-coords';
 
@@ -200,14 +200,7 @@ export function ChildRunsTable(props: {
               return (
                 <tr key={run.id} data-run-id={run.id}>
                   <td>
-                    <button
-                      type="button"
-                      className="jp-aml-LinkButton"
-                      onClick={() => props.onOpenRun(run.id)}
-                      aria-label={`Open run ${name}`}
-                    >
-                      {name}
-                    </button>
+                    <RunLink name={name} runId={run.id} onOpenRun={props.onOpenRun} />
                   </td>
                   <td>
                     <StatusBadge status={run.status} />

@@ -8,7 +8,7 @@ import React from 'react';
 import { AMLService, IRun } from '../api';
 import { formatDuration, runDurationSeconds, runShortName } from '../format';
 import { useLiveQuery, useLiveRows, useLiveRun } from '../live/hooks';
-import { EmptyState, ErrorView, Loading, StatusBadge } from './components';
+import { EmptyState, ErrorView, Loading, RunLink, StatusBadge } from './components';
 import { IRequestState } from './hooks';
 import { ChildRunsTable } from './children-table';
 import { hyperDriveMetric, ParallelCoordinates } from './parallel-coords';
@@ -27,14 +27,7 @@ function TreeNode(props: {
   return (
     <li role="treeitem" aria-level={props.level} aria-expanded={kids.length ? true : undefined}>
       <div className="jp-aml-TreeRow">
-        <button
-          type="button"
-          className="jp-aml-LinkButton"
-          onClick={() => props.onOpenRun(run.id)}
-          aria-label={`Open run ${name}`}
-        >
-          {name}
-        </button>
+        <RunLink name={name} runId={run.id} onOpenRun={props.onOpenRun} />
         <StatusBadge status={run.status} />
         <span className="jp-aml-Muted">{formatDuration(runDurationSeconds(run))}</span>
       </div>

@@ -61,6 +61,20 @@ export function StatusBadge(props: { status: string }): JSX.Element {
   );
 }
 
+/** A run named as the studio names it ("#4.1 name"), opening its page. */
+export function RunLink(props: { name: string; runId: string; onOpenRun: (runId: string) => void }): JSX.Element {
+  return (
+    <button
+      type="button"
+      className="jp-aml-LinkButton"
+      onClick={() => props.onOpenRun(props.runId)}
+      aria-label={`Open run ${props.name}`}
+    >
+      {props.name}
+    </button>
+  );
+}
+
 export function Loading(props: { label?: string }): JSX.Element {
   return (
     <div className="jp-aml-Loading" role="status" aria-live="polite">
