@@ -116,7 +116,9 @@ class Pipeline:
         if kwargs.get("properties"):
             raise InvalidInput("properties cannot be set on a pipeline run at submit; use run.add_properties()")
         kwargs.pop("properties", None)
-        kwargs.pop("progress", None)
+        if callable(kwargs.pop("progress", None)):  # True/False (a bar) is Experiment.submit's default: no bar here
+            raise InvalidInput("Experiment.submit(pipeline) takes no progress callback: each step's snapshot is "
+                               "uploaded at submit", hint="submit without progress=")
         return self.submit(experiment.name, tags=tags, **kwargs)
 
     def __repr__(self) -> str:
