@@ -48,7 +48,7 @@ from .procs import kill_run_processes
 from .ranks import RankRunner
 from .reporting import LogShipper, retry_until, warn
 from .snapshot import fetch_snapshot, fresh_dir
-from .tracebacks import last_exception
+from .tracebacks import script_error
 
 MAX_LINE_CHARS = 16_000
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for the script's process group
@@ -329,11 +329,7 @@ class Agent:
         else:
             what = f"script exited with code {code}" if code >= 0 else \
                 f"script was killed by signal {signal.Signals(-code).name}"
-        error: dict[str, Any] = {"message": what, "details": "\n".join(self.stderr_tail)}
-        raised = last_exception(list(self.stderr_tail), roots=[str(self.wd)])
-        if raised is not None:  # name the exception and its frame, not just the exit code
-            error.update(raised.as_error(), message=raised.headline)
-        return ("Failed", error, code)
+        return ("Failed", script_error(what, code, list(self.stderr_tail), roots=[str(self.wd)]), code)
 
     def _stop_group(self, proc: subprocess.Popen[bytes]) -> None:
         if self.container is not None:  # the script is in the container, not in the CLI's group

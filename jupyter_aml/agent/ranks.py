@@ -29,6 +29,7 @@ from jupyter_aml.runtime import env as E
 
 from .distributed import Layout, free_ports, log_stream, rank_env, tf_cluster
 from .gang import GangFollower, GangLeader
+from .tracebacks import script_error
 
 if TYPE_CHECKING:
     from .main import Agent, Outcome
@@ -52,6 +53,7 @@ class Failure:
     message: str
     details: str = ""
     code: int | None = None
+    fields: dict[str, Any] = field(default_factory=dict)  # the exception's fields (tracebacks.script_error)
 
 
 def _exit_text(code: int) -> str:
@@ -198,7 +200,8 @@ class RankRunner:
                 self.agent.say(f"{failure.message}: stopping the other processes")
                 self._stop_all(KILL_GRACE)
                 self._tell_stop(failure.message, failure)
-                return ("Failed", {"message": failure.message, "details": failure.details}, failure.code)
+                return ("Failed", {**failure.fields, "message": failure.message, "details": failure.details},
+                        failure.code)
             if not local_done and all(rp.proc.poll() is not None for rp in self.procs):
                 local_done = True
                 if self.follower is not None:
@@ -215,8 +218,11 @@ class RankRunner:
             if code is not None and code != 0:
                 for reader in rp.readers:
                     reader.join(timeout=2)
-                return Failure(f"process rank {rp.rank} (node {self.node}) {_exit_text(code)}", "\n".join(rp.tail),
-                               code)
+                who = f"process rank {rp.rank} (node {self.node})"
+                error = script_error(f"{who} {_exit_text(code)}", code, list(rp.tail), [str(self.agent.wd)],
+                                     who=f"{who}: ")
+                message, details = str(error.pop("message")), str(error.pop("details"))
+                return Failure(message, details, code, error)
         return None
 
     def _gang_failure(self) -> Failure | None:
@@ -230,8 +236,10 @@ class RankRunner:
             except queue.Empty:
                 return None
             if "failed" in message:
+                fields = message.get("fields")
                 return Failure(str(message.get("message") or f"node {node} failed"), str(message.get("details") or ""),
-                               message.get("code") if isinstance(message.get("code"), int) else None)
+                               message.get("code") if isinstance(message.get("code"), int) else None,
+                               fields if isinstance(fields, dict) else {})
             if "lost" in message:
                 return Failure(f"node {node} of the run was lost (its agent stopped answering)")
 
@@ -242,7 +250,7 @@ class RankRunner:
             if failure is not None and not self.follower.stop.is_set():
                 self._reported = True
                 self.follower.send({"failed": self.node, "message": failure.message, "details": failure.details,
-                                    "code": failure.code})
+                                    "code": failure.code, "fields": failure.fields})
             self.follower.close()
 
     def report_failure(self, message: str, details: str = "") -> None:

@@ -10,6 +10,7 @@ Stdlib only, like the rest of the agent.
 from __future__ import annotations
 
 import re
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -82,3 +83,22 @@ def last_exception(lines: Sequence[str], roots: Sequence[str] = ()) -> ScriptExc
                                file=_short_path(frame.group("file"), roots), line=int(frame.group("line")),
                                function=frame.group("function"))
     return None
+
+
+def script_error(ended: str, code: int, tail: Sequence[str], roots: Sequence[str] = (), *,
+                 who: str = "") -> dict[str, object]:
+    """The run error of a script (``who``: which process of a distributed run) that ended as ``ended`` says.
+
+    The exception that killed it when its stderr shows one; else ``ended``, with, after an abort, the reason the
+    process printed first ("terminate called without an active exception", "Fatal Python error: ..."): a
+    bare "killed by signal SIGABRT" sends the user to the logs for the one line that explains it.
+    """
+    error: dict[str, object] = {"message": ended, "details": "\n".join(tail)}
+    raised = last_exception(tail, roots)
+    if raised is not None:
+        error.update(raised.as_error(), message=f"{who}{raised.headline}")
+    elif code == -signal.SIGABRT:
+        said = next((line.strip() for line in reversed(tail) if line.strip()), "")
+        if said:
+            error["message"] = f"{ended}: {said[:300]}"
+    return error

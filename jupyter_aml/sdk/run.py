@@ -12,6 +12,7 @@ This module holds identity, details, tags, children and the run's lifecycle.
 from __future__ import annotations
 
 import builtins
+import os
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -91,6 +92,10 @@ class Run(RunMetrics, RunFiles, RunWatch):
         from jupyter_aml.sdk.experiment import Experiment
         from jupyter_aml.sdk.workspace import Workspace
 
+        if os.environ.get("WORLD_SIZE", "1") not in ("", "1"):  # a rank of a distributed run
+            from jupyter_aml.sdk.process_group import close_gloo_group_at_exit
+
+            close_gloo_group_at_exit()
         client = ServiceClient(ctx.service_url, ctx.token, retry=5)
         ws = Workspace._in_run(ctx.workspace, client)
         journal = get_journal(ctx.journal) if ctx.journal else None

@@ -154,3 +154,24 @@ def test_more_nodes_than_the_target_gives_one_run_is_refused_before_anything_is_
     else:
         raise AssertionError("a 2-node run on local compute was accepted")
     assert service.client().get("workspaces/e2e/runs")["items"] == []
+
+
+RAISING = """
+import os
+rank = int(os.environ["RANK"])
+if rank == 1:
+    raise ValueError(f"shard {rank} is empty")
+import time
+time.sleep(120)
+"""
+
+
+def test_a_rank_that_raises_names_its_exception_and_frame(service, tmp_path):
+    folder = write_script(tmp_path / "raise", RAISING, "train.py")
+    run = Experiment(service.workspace(), "ddp-raise").submit(ScriptRunConfig(
+        source_directory=folder, script="train.py", distributed_job_config=PyTorchConfiguration(process_count=2)))
+    assert wait_status(run, {"Completed", "Failed", "Canceled"}, timeout=90) == "Failed"
+    error = run.get_details()["error"]
+    assert error["message"] == "process rank 1 (node 0): ValueError: shard 1 is empty at train.py:5 in <module>"
+    assert error["exception_type"] == "ValueError"
+    assert error["frame"] == {"file": "train.py", "line": 5, "function": "<module>"}
