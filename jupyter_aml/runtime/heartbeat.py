@@ -32,8 +32,10 @@ class Heartbeat:
     """``POST {run}/heartbeat`` every ``interval`` s; ``on_end(reason)`` once the answer is a final status."""
 
     def __init__(self, api: Api, workspace: str, run_id: str, interval: float, on_end: Callable[[str], None],
-                 *, on_warning: Callable[[str], None] = warn, name: str = "aml-heartbeat") -> None:
+                 *, on_warning: Callable[[str], None] = warn, name: str = "aml-heartbeat",
+                 beat_at_start: bool = True) -> None:
         self.api, self.workspace, self.run_id = api, workspace, run_id
+        self.beat_at_start = beat_at_start  # False for a run the service has just created with a fresh beat
         self.interval, self.on_end, self.on_warning = interval, on_end, on_warning
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -60,7 +62,7 @@ class Heartbeat:
         return True
 
     def _run(self) -> None:
-        ok = self.beat()
+        ok = self.beat() if self.beat_at_start else True
         # after a failure, beat every second so a restarted service hears from the run at once
         while not self._stop.wait(self.interval if ok else min(self.interval, 1.0)):
             ok = self.beat()

@@ -63,6 +63,8 @@ class JournalShipper:
         self._delays = backoff_delays(0.2)
         self._refusals = 0  # consecutive single-record refusals
         self._stop = threading.Event()
+        self._wake = threading.Event()  # ends an idle wait early: a flush() is waiting for what was just logged
+        self._progress = threading.Condition()  # notified after every round: flush() waits on it, not on a sleep
         self._thread = threading.Thread(target=self._run, name="aml-journal-shipper", daemon=True)
 
     def start(self) -> JournalShipper:
@@ -196,16 +198,37 @@ class JournalShipper:
     def _run(self) -> None:
         while not self._stop.is_set():
             result = self.step()
+            with self._progress:
+                self._progress.notify_all()
             if result == "fatal":
                 return
             if result == "retry":
                 self._stop.wait(next(self._delays))
             elif result == "idle":
-                self._stop.wait(self.interval)
+                self._wake.wait(self.interval)
+                self._wake.clear()
+
+    def wait_acked(self, stream_id: str, seq: int, deadline: float) -> bool:
+        """Wake the loop and wait until ``stream_id`` is acknowledged up to ``seq``: True when it is, False at
+        ``deadline``; raises the fatal answer that stopped shipping. Without the wake, a flush right after a
+        log waited out the idle interval (100 ms per ``run.complete()``)."""
+        while True:
+            stream = self.streams.get(stream_id)
+            if stream is not None and stream.acked >= seq:
+                return True
+            if self.failed is not None:
+                raise self.failed
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            with self._progress:
+                self._wake.set()
+                self._progress.wait(min(left, 0.05))  # bounded: a loop stopped by drain() notifies nobody
 
     def stop(self) -> None:
         """Stop the background loop (what is on disk stays there)."""
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
 

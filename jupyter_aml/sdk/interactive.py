@@ -52,8 +52,10 @@ class InteractiveSession:
         self.ended: str | None = None  # set when the service said the run ended without us
         self._stopped = threading.Event()
         self._lock = threading.Lock()
+        # the run was created Running with its first beat: the next one is due after an interval, and a
+        # beat at once would be one more round trip per start_logging()
         self.heartbeat = Heartbeat(run._api, run._ws, run.id, _heartbeat_seconds(), self._ended_elsewhere,
-                                   on_warning=_say)
+                                   on_warning=_say, beat_at_start=False)
         self.heartbeat.start()
         atexit.register(self.stop)
 
@@ -72,17 +74,12 @@ class InteractiveSession:
     def flush(self, timeout_seconds: float = 300) -> None:
         if self.ended is not None:
             return  # nothing more is delivered to a run that ended elsewhere
-        deadline = time.monotonic() + timeout_seconds
-        while self._acked() < self.journal.seq:
-            if self.shipper.failed is not None:
-                raise self.shipper.failed
-            if time.monotonic() > deadline:
-                raise AMLError(
-                    f"{self.journal.seq - self._acked()} logged values were not acknowledged in "
-                    f"{timeout_seconds:.0f} s",
-                    hint="check that the workspace service is running",
-                )
-            time.sleep(0.02)
+        seq = self.journal.seq
+        if seq and not self.shipper.wait_acked(self.journal.stream_id, seq, time.monotonic() + timeout_seconds):
+            raise AMLError(
+                f"{seq - self._acked()} logged values were not acknowledged in {timeout_seconds:.0f} s",
+                hint="check that the workspace service is running",
+            )
 
     def stop(self) -> None:
         self._shutdown(time.monotonic() + 60)

@@ -106,3 +106,16 @@ def test_a_whole_batch_refused_with_a_plain_400_is_isolated_not_retried(service:
     assert time.monotonic() - t0 < 10
     assert [r["seq"] for r in service.state.journal("j1")] == [s for s in range(1, 301) if s != 77]
     assert len(warnings) == 1 and "seq 77..77" in warnings[0]
+
+
+def test_a_flush_wakes_an_idle_shipper_instead_of_waiting_out_its_interval(service: FakeService,
+                                                                           tmp_path: Path) -> None:
+    path = tmp_path / "journal" / "main.jsonl"
+    writer = JournalWriter(path)
+    shipper = _shipper(service, path, interval=120).start()  # idle waits of 2 minutes
+    wait_for(lambda: shipper.streams, 10, "the first (empty) round")
+    writer.log_metric("j1", "loss", 0.5)
+    # without the wake, the loop sleeps its 120 s and this returns False at the 20 s deadline
+    assert shipper.wait_acked(writer.stream_id, writer.seq, time.monotonic() + 20)
+    assert [r["seq"] for r in service.state.journal("j1")] == [1]
+    shipper.stop()

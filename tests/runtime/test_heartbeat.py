@@ -37,3 +37,16 @@ def test_an_unreachable_service_is_counted_and_warned_about_sparingly() -> None:
     for _ in range(12):
         assert beat.beat() is False
     assert beat.failures == 12 and len(warnings) == 2  # after the 1st and the 10th failure
+
+
+def test_a_run_created_with_its_first_beat_is_next_beaten_after_an_interval() -> None:
+    with FakeService() as service:
+        service.state.add_run("hb2").status = "Running"
+        api = Api(ServiceClient(service.url, service.state.token))
+        late = Heartbeat(api, "ws", "hb2", 600, lambda _: None, beat_at_start=False).start()
+        eager = Heartbeat(api, "ws", "hb2", 600, lambda _: None).start()
+        wait_for(lambda: service.state.heartbeats >= 1, 10)
+        time.sleep(0.3)
+        late.stop()
+        eager.stop()
+        assert service.state.heartbeats == 1  # the eager one's beat at start; none from the late one yet
