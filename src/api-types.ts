@@ -938,7 +938,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** List the workspace's pipeline runs, newest first, each with its step counts (how many steps Completed, were reused, run, failed, wait or were skipped) */
+    get: operations['get_workspaces_workspace_pipelines_runs'];
     put?: never;
     /** Submit a pipeline: its parent run and graph are created together (or neither), then the service runs or reuses each step */
     post: operations['post_workspaces_workspace_pipelines_runs'];
@@ -957,6 +958,23 @@ export interface paths {
     };
     /** A pipeline run: its parent run, each step's state and run, and why each step was or was not reused */
     get: operations['get_workspaces_workspace_pipelines_runs_run_id'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/runs/{run_id}/graph': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A pipeline run's graph: its steps and the edges between them (the data each edge carries, and run_after links) */
+    get: operations['get_workspaces_workspace_pipelines_runs_run_id_graph'];
     put?: never;
     post?: never;
     delete?: never;
@@ -3641,6 +3659,37 @@ export interface components {
       status: 'Running' | 'Succeeded' | 'Failed';
     };
     /**
+     * PipelineEdge
+     * @description ``source`` runs before ``target``: it writes the data ``target`` reads (``data``: the PipelineData /
+     *     OutputFileDatasetConfig names), or ``target`` was told to run after it (``run_after``), or both.
+     */
+    PipelineEdge: {
+      /** Data */
+      data?: string[];
+      /**
+       * Run After
+       * @default false
+       */
+      run_after?: boolean;
+      /** Source */
+      source: string;
+      /** Target */
+      target: string;
+    };
+    /**
+     * PipelineGraph
+     * @description A pipeline run's steps (in an order they may run) and the edges between them. Static: the graph is
+     *     fixed at submit; the steps' states are read from the pipeline run itself (``GET …/pipelines/runs/{id}``).
+     */
+    PipelineGraph: {
+      /** Edges */
+      edges: components['schemas']['PipelineEdge'][];
+      /** Run Id */
+      run_id: string;
+      /** Steps */
+      steps: string[];
+    };
+    /**
      * PipelineParameterSpec
      * @description v1's ``PipelineParameter(name, default_value)``: its type is the default's (bool, int, float or str).
      *     Not ``Strict``: its JSON-type check knows no union with str; the strict types here refuse coercion.
@@ -3704,6 +3753,20 @@ export interface components {
       run: components['schemas']['Run'];
       /** Steps */
       steps: components['schemas']['PipelineStepState'][];
+    };
+    /** PipelineRunPage */
+    PipelineRunPage: {
+      /** Items */
+      items: components['schemas']['PipelineRunSummary'][];
+      /** Next Page Token */
+      next_page_token: string | null;
+      /** Total */
+      total: number;
+    };
+    /** PipelineRunSummary */
+    PipelineRunSummary: {
+      run: components['schemas']['Run'];
+      steps: components['schemas']['StepCounts'];
     };
     /**
      * PipelineStepSpec
@@ -4565,6 +4628,26 @@ export interface components {
        */
       exit_code?: number | null;
       status: components['schemas']['RunStatus'];
+    };
+    /**
+     * StepCounts
+     * @description How far a pipeline run got: ``completed`` includes ``reused`` steps (a reused step is Completed).
+     */
+    StepCounts: {
+      /** Completed */
+      completed: number;
+      /** Failed */
+      failed: number;
+      /** Not Started */
+      not_started: number;
+      /** Reused */
+      reused: number;
+      /** Running */
+      running: number;
+      /** Skipped */
+      skipped: number;
+      /** Total */
+      total: number;
     };
     /**
      * StepInput
@@ -12663,6 +12746,127 @@ export interface operations {
       };
     };
   };
+  get_workspaces_workspace_pipelines_runs: {
+    parameters: {
+      query?: {
+        /** @description experiment name */
+        experiment?: string;
+        /** @description 1..500 */
+        page_size?: number;
+        /** @description next_page_token of the previous page */
+        page_token?: string;
+        /** @description repeatable status filter */
+        status?:
+          | 'Queued'
+          | 'Preparing'
+          | 'Starting'
+          | 'Running'
+          | 'Finalizing'
+          | 'Completed'
+          | 'Failed'
+          | 'Canceled'
+          | 'NotResponding';
+      };
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineRunPage'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   post_workspaces_workspace_pipelines_runs: {
     parameters: {
       query?: never;
@@ -12789,6 +12993,110 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['PipelineRunInfo'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_pipelines_runs_run_id_graph: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineGraph'];
         };
       };
       /** @description bad input: the message names the field and what it must be */

@@ -888,6 +888,24 @@ class Operation(_OperationRequired, total=False):
     error: ServiceError | None
 
 
+class _PipelineEdgeRequired(TypedDict):
+    source: str
+    target: str
+
+
+class PipelineEdge(_PipelineEdgeRequired, total=False):
+    """``source`` runs before ``target``: it writes the data ``target`` reads (``data``: the PipelineData /"""
+    data: list[str]
+    run_after: bool
+
+
+class PipelineGraph(TypedDict):
+    """A pipeline run's steps (in an order they may run) and the edges between them. Static: the graph is"""
+    run_id: str
+    steps: list[str]
+    edges: list[PipelineEdge]
+
+
 class PipelineParameterSpec(TypedDict):
     """v1's ``PipelineParameter(name, default_value)``: its type is the default's (bool, int, float or str)."""
     name: str
@@ -916,6 +934,17 @@ class PipelineRunInfo(TypedDict):
     parameters: dict[str, Any]
     continue_on_step_failure: bool
     regenerate_outputs: bool
+
+
+class PipelineRunPage(TypedDict):
+    items: list[PipelineRunSummary]
+    next_page_token: str | None
+    total: int
+
+
+class PipelineRunSummary(TypedDict):
+    run: Run
+    steps: StepCounts
 
 
 class _PipelineStepSpecRequired(TypedDict):
@@ -1321,6 +1350,17 @@ class StatusUpdate(_StatusUpdateRequired, total=False):
     exit_code: int | None
 
 
+class StepCounts(TypedDict):
+    """How far a pipeline run got: ``completed`` includes ``reused`` steps (a reused step is Completed)."""
+    total: int
+    completed: int
+    reused: int
+    running: int
+    failed: int
+    not_started: int
+    skipped: int
+
+
 class _StepInputRequired(TypedDict):
     name: str
     source: str
@@ -1505,7 +1545,9 @@ GetPath = Literal[
     '/workspaces/{workspace}/models/{name}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
     '/workspaces/{workspace}/models/{name}/versions/{version}/files',
+    '/workspaces/{workspace}/pipelines/runs',
     '/workspaces/{workspace}/pipelines/runs/{run_id}',
+    '/workspaces/{workspace}/pipelines/runs/{run_id}/graph',
     '/workspaces/{workspace}/roles',
     '/workspaces/{workspace}/runs',
     '/workspaces/{workspace}/runs/{run_id}',
@@ -1666,8 +1708,10 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('PATCH', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
     ('DELETE', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
     ('GET', '/workspaces/{workspace}/models/{name}/versions/{version}/files'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/runs'): ('experiment', 'status', 'page_size', 'page_token'),
     ('POST', '/workspaces/{workspace}/pipelines/runs'): (),
     ('GET', '/workspaces/{workspace}/pipelines/runs/{run_id}'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/runs/{run_id}/graph'): (),
     ('POST', '/workspaces/{workspace}/pipelines/validate'): (),
     ('GET', '/workspaces/{workspace}/roles'): (),
     ('PUT', '/workspaces/{workspace}/roles/{name}'): (),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from jupyter_aml.core import pipeline_views as views
 from jupyter_aml.core import pipelines_models as pm
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.workspaces import WS
@@ -24,6 +25,17 @@ class PipelineValidateHandler(AMLHandler):
 
 
 class PipelineRunsHandler(AMLHandler):
+    @api("user", "List the workspace's pipeline runs, newest first, each with its step counts (how many steps "
+         "Completed, were reused, run, failed, wait or were skipped)", returns=views.PipelineRunPage,
+         query=(("experiment", "string", "experiment name"), ("status", "string", "repeatable status filter"),
+                ("page_size", "integer", "1..500"), ("page_token", "string", "next_page_token of the previous page")),
+         action="runs/read")
+    async def get(self, workspace: str) -> None:
+        self.reply(await asyncio.to_thread(
+            views.page, self.app.pipelines, workspace, experiment=self.get_query_argument("experiment", None),
+            statuses=self.query_list("status"), page_size=self.query_int("page_size", 50),
+            page_token=self.get_query_argument("page_token", None)))
+
     @api("user", "Submit a pipeline: its parent run and graph are created together (or neither), then the "
          "service runs or reuses each step", body=pm.PipelineRunCreate, returns=pm.PipelineRunInfo, status=201,
          action="runs/submit")
@@ -39,8 +51,16 @@ class PipelineRunHandler(AMLHandler):
         self.reply(await asyncio.to_thread(self.app.pipelines.info, workspace, run_id))
 
 
+class PipelineGraphHandler(AMLHandler):
+    @api("user", "A pipeline run's graph: its steps and the edges between them (the data each edge carries, "
+         "and run_after links)", returns=views.PipelineGraph, action="runs/read")
+    async def get(self, workspace: str, run_id: str) -> None:
+        self.reply(await asyncio.to_thread(views.graph, self.app.pipelines, workspace, run_id))
+
+
 ROUTES = [
     (rf"/workspaces/{WS}/pipelines/validate", PipelineValidateHandler),
     (rf"/workspaces/{WS}/pipelines/runs", PipelineRunsHandler),
     (rf"/workspaces/{PIPELINE_RUN}", PipelineRunHandler),
+    (rf"/workspaces/{PIPELINE_RUN}/graph", PipelineGraphHandler),
 ]
