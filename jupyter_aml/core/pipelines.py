@@ -24,22 +24,21 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from jupyter_aml.core import dataset_models as dm
 from jupyter_aml.core import models
 from jupyter_aml.core import pipelines_models as pm
 from jupyter_aml.core import pipelines_reuse as reuse
-from jupyter_aml.core.events import Event, RunEvent
 from jupyter_aml.core.models import RunStatus
+from jupyter_aml.core.parent_runs import DrivenRun, ParentRunDriver
 from jupyter_aml.core.pipelines_graph import dependencies, order, parameter_values, substitute
 from jupyter_aml.core.run_queue import node_count
+from jupyter_aml.core.run_views import ActiveRun
 from jupyter_aml.core.runs import RunService
-from jupyter_aml.core.scheduler import Scheduler
-from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.workspaces import WorkspaceService, utcnow
-from jupyter_aml.errors import AMLError, Conflict, NotFound
+from jupyter_aml.errors import AMLError, NotFound
 from jupyter_aml.store.tables import PipelineRunRow, RunRow
 
 log = logging.getLogger(__name__)
@@ -54,27 +53,16 @@ NOT_STARTED, SKIPPED = "NotStarted", "Skipped"
 _ENDED_BADLY = (RunStatus.FAILED.value, RunStatus.CANCELED.value)
 
 
-@dataclass
-class _Pipeline:
-    workspace: str
-    run_id: str
+@dataclass(kw_only=True)
+class _Pipeline(DrivenRun):
     spec: pm.PipelineRunCreate
     values: dict[str, Any]
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
 
 
-class PipelineService:
-    """Every active pipeline run of the service, each driven by its own task."""
+class PipelineService(ParentRunDriver[_Pipeline]):
+    """Every active pipeline run of the service, each driven by its own task (core/parent_runs.py)."""
 
-    tick_seconds = 2.0  # the longest a pipeline waits without an event (also its parent's heartbeat)
-
-    def __init__(self, service: AMLService, scheduler: Scheduler) -> None:
-        self.service = service
-        self.scheduler = scheduler
-        self._pipelines: dict[str, _Pipeline] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        service.subscribe(self._on_event)
+    label = "pipeline run"
 
     # -- submission ------------------------------------------------------------------------------------
     def check(self, workspace: str, spec: pm.PipelineRunCreate) -> tuple[list[str], dict[str, Any]]:
@@ -141,80 +129,22 @@ class PipelineService:
                                   continue_on_step_failure=spec.continue_on_step_failure,
                                   regenerate_outputs=spec.regenerate_outputs)
 
-    # -- the service's lifecycle -------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Resume every pipeline still active in the store (after a restart)."""
-        self._loop = asyncio.get_running_loop()
-        for active in await asyncio.to_thread(self.service.runs.active_runs):
-            if active.kind != "interactive":
-                continue
-            try:
-                spec, values = await asyncio.to_thread(self.graph, active.workspace, active.id)
-            except NotFound:
-                continue
-            self._adopt(active.workspace, active.id, spec, values)
-
-    async def stop(self) -> None:
-        self._loop = None
-        tasks = [p.task for p in self._pipelines.values() if p.task is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._pipelines.clear()
-
-    def _on_event(self, workspace: str, event: Event) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed() or not isinstance(event, RunEvent):
+    # -- driving (core/parent_runs.py runs the loop) ---------------------------------------------------------
+    async def _resume(self, active: ActiveRun) -> None:
+        try:
+            spec, values = await asyncio.to_thread(self.graph, active.workspace, active.id)
+        except NotFound:
             return
-        loop.call_soon_threadsafe(self._route, event.run)
-
-    def _route(self, run: models.Run) -> None:
-        for key in (run.id, run.parent_id):
-            if key in self._pipelines:
-                self._pipelines[key].wake.set()
+        self._adopt(active.workspace, active.id, spec, values)
 
     def _adopt(self, workspace: str, run_id: str, spec: pm.PipelineRunCreate, values: dict[str, Any]) -> None:
-        if run_id in self._pipelines:
-            return
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-        pipeline = _Pipeline(workspace, run_id, spec, values)
-        self._pipelines[run_id] = pipeline
-        pipeline.task = asyncio.ensure_future(self._drive(pipeline))
+        self._drive_new(_Pipeline(workspace, run_id, spec=spec, values=values))
 
-    # -- one pipeline ------------------------------------------------------------------------------------
-    async def _drive(self, p: _Pipeline) -> None:
-        failures = 0
-        try:
-            while True:
-                p.wake.clear()
-                try:
-                    if await self._tick(p):
-                        return
-                    failures = 0
-                except NotFound:
-                    return  # the parent was deleted
-                except Exception as exc:
-                    failures += 1
-                    log.exception("pipeline run %s: a tick failed", p.run_id)
-                    if failures >= 5:
-                        await self._end(p, RunStatus.FAILED, f"the pipeline could not go on: {exc}")
-                        return
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(p.wake.wait(), timeout=self.tick_seconds)
-        finally:
-            self._pipelines.pop(p.run_id, None)
+    async def _give_up(self, p: _Pipeline, exc: Exception) -> None:
+        await self._end(p, RunStatus.FAILED, f"the pipeline could not go on: {exc}")
 
-    async def _tick(self, p: _Pipeline) -> bool:
+    async def _tick(self, p: _Pipeline, parent: models.Run, children: list[models.Run]) -> bool:
         """One look at the pipeline; True when it has ended."""
-        ws = p.workspace
-        parent = await asyncio.to_thread(self.service.runs.get, ws, p.run_id)
-        if parent.status.terminal:
-            return True
-        await asyncio.to_thread(self._beat, ws, p.run_id)
-        children = await asyncio.to_thread(self.service.runs.children, ws, p.run_id)
         runs = step_runs(children)
         deps = dependencies(p.spec)
         steps = {s.name: s for s in p.spec.steps}
@@ -300,25 +230,8 @@ class PipelineService:
     async def _end(self, p: _Pipeline, status: RunStatus, message: str | None) -> None:
         """End the pipeline; a failed one cancels its steps still running first."""
         if status != RunStatus.COMPLETED:
-            for child in await asyncio.to_thread(self.service.runs.children, p.workspace, p.run_id):
-                if not child.status.terminal:
-                    with contextlib.suppress(Conflict):
-                        await self.scheduler.cancel(p.workspace, child.id, reason=message)
-        error = models.RunError(message=message) if message else None
-        with contextlib.suppress(AMLError):
-            await asyncio.to_thread(self.service.runs.set_status, p.workspace, p.run_id,
-                                    models.StatusUpdate(status=status, error=error))
-
-    def _beat(self, ws: str, run_id: str) -> None:
-        """The parent's heartbeat (it has no agent), as a HyperDrive parent's."""
-        revived = False
-        with self.service.db.session() as s:
-            row = self.service.runs.row(s, ws, run_id)
-            row.heartbeat_at = utcnow()
-            if row.status == RunStatus.NOT_RESPONDING.value:
-                row.status, revived = RunStatus.RUNNING.value, True
-        if revived:
-            self.service.runs.update(ws, run_id, models.RunUpdate())
+            await self._cancel_active(p.workspace, p.run_id, message)
+        await self._finish(p.workspace, p.run_id, status, message)
 
 
 def step_runs(children: list[models.Run]) -> dict[str, models.Run]:
