@@ -7,6 +7,8 @@ links to other steps' outputs, ``run_after`` and its parameters as tokens the se
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.errors import InvalidInput
@@ -136,8 +138,28 @@ class PipelineStep:
     def _command(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def _extra_files(self) -> dict[str, str]:
+        """Files this kind of step adds to a copy of its source folder for its snapshot (a launcher, settings)."""
+        return {}
+
     def _spec(self, workspace: Workspace, default_source: str | None, snapshots: dict[str, str],
               parameters: dict[str, PipelineParameter]) -> dict[str, Any]:
+        extra = self._extra_files()
+        if not extra:
+            return self._spec_of(self.source_directory or default_source or ".", workspace, snapshots, parameters)
+        staged = tempfile.mkdtemp(prefix="aml-step-")
+        try:
+            shutil.copytree(self.source_directory or default_source or ".", staged, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns(".git"))
+            for name, text in extra.items():
+                with open(os.path.join(staged, name), "w", encoding="utf-8") as f:
+                    f.write(text)
+            return self._spec_of(staged, workspace, snapshots, parameters)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+
+    def _spec_of(self, source: str, workspace: Workspace, snapshots: dict[str, str],
+                 parameters: dict[str, PipelineParameter]) -> dict[str, Any]:
         from jupyter_aml.sdk.config import ScriptRunConfig
         from jupyter_aml.sdk.submit import upload_snapshot
 
@@ -161,7 +183,6 @@ class PipelineStep:
         for item in self._inputs:
             if _is_input(item, self._inputs):
                 link(item)
-        source = self.source_directory or default_source or "."
         src = ScriptRunConfig(source_directory=source, run_config=self.runconfig, compute_target=self.compute_target,
                               **self._command_args(args))
         for item in self._outputs:
