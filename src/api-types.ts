@@ -2048,6 +2048,28 @@ export interface components {
       pip?: string[];
     };
     /**
+     * DataCollectionSpec
+     * @description Model data collection of a service with ``collect_model_data`` (docs/data-collection.md): the share of
+     *     ``collect()`` calls kept, the largest record (its CSV text) and the most bytes a partition takes per day.
+     */
+    DataCollectionSpec: {
+      /**
+       * Max Day Bytes
+       * @default 1073741824
+       */
+      max_day_bytes?: number;
+      /**
+       * Max Record Bytes
+       * @default 1048576
+       */
+      max_record_bytes?: number;
+      /**
+       * Sample Rate
+       * @default 1
+       */
+      sample_rate?: number;
+    };
+    /**
      * DataInput
      * @description A registered dataset a run reads (v1's ``dataset.as_named_input(name).as_mount()``): the agent lays its
      *     files out on the target before the script starts (``mount``/``download``), or the script reads it itself
@@ -2453,6 +2475,11 @@ export interface components {
        */
       auth_enabled?: boolean;
       /**
+       * Collect Model Data
+       * @default false
+       */
+      collect_model_data?: boolean;
+      /**
        * Compute Type
        * @default local
        */
@@ -2462,6 +2489,7 @@ export interface components {
        * @default null
        */
       cpu_cores?: number | null;
+      data_collection?: components['schemas']['DataCollectionSpec'];
       /**
        * Max Concurrent Requests Per Container
        * @default 1
@@ -4704,6 +4732,13 @@ export interface components {
     };
     /** Telemetry */
     Telemetry: {
+      /**
+       * Data Collection
+       * @default null
+       */
+      data_collection?: {
+        [key: string]: number;
+      } | null;
       /** Errors 4Xx */
       errors_4xx: number;
       /** Errors 5Xx */

@@ -175,12 +175,24 @@ class InferenceConfigSpec(Strict):
 ComputeTypeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 
+class DataCollectionSpec(Strict):
+    """Model data collection of a service with ``collect_model_data`` (docs/data-collection.md): the share of
+    ``collect()`` calls kept, the largest record (its CSV text) and the most bytes a partition takes per day."""
+
+    sample_rate: float = Field(default=1.0, ge=0, le=1)
+    max_record_bytes: int = Field(default=1024 * 1024, ge=64, le=64 * 1024 * 1024)
+    max_day_bytes: int = Field(default=1024**3, ge=1024, le=1024**4)
+
+
 class DeploymentConfigSpec(Strict):
     """How the service runs. ``local``: replica processes on this machine; ``docker``: containers; other names:
     launchers installed under the ``jupyter_aml.serving`` entry points (checked when the service is created)."""
 
     compute_type: ComputeTypeName = "local"
     port: int | None = Field(default=None, ge=1, le=65535)
+    # v1's collect_model_data: ModelDataCollector.collect() in the scoring script writes to workspaceblobstore
+    collect_model_data: StrictBool = False
+    data_collection: DataCollectionSpec = Field(default_factory=DataCollectionSpec)
     replicas: int = Field(default=1, ge=1, le=32)
     auth_enabled: StrictBool = True
     scoring_timeout_ms: int = Field(default=60_000, ge=100, le=3_600_000)
@@ -332,6 +344,7 @@ class Telemetry(BaseModel):
     latency_ms_p90: float | None
     latency_ms_p99: float | None
     points: list[TelemetryPoint]
+    data_collection: dict[str, int] | None = None  # collect_model_data's counters (collected, dropped, ...)
 
 
 class Image(BaseModel):

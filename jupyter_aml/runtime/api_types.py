@@ -196,6 +196,13 @@ class CondaSection(TypedDict, total=False):
     pip: list[str]
 
 
+class DataCollectionSpec(TypedDict, total=False):
+    """Model data collection of a service with ``collect_model_data`` (docs/data-collection.md): the share of"""
+    sample_rate: float
+    max_record_bytes: int
+    max_day_bytes: int
+
+
 class _DataInputRequired(TypedDict):
     name: str
     dataset_id: str
@@ -358,6 +365,8 @@ class DeploymentConfigSpec(TypedDict, total=False):
     """How the service runs. ``local``: replica processes on this machine; ``docker``: containers; other names:"""
     compute_type: str
     port: int | None
+    collect_model_data: bool
+    data_collection: DataCollectionSpec
     replicas: int
     auth_enabled: bool
     scoring_timeout_ms: int
@@ -1387,7 +1396,7 @@ class StorageLocation(TypedDict):
     reachable_from: Literal['anywhere', 'service-host']
 
 
-class Telemetry(TypedDict):
+class _TelemetryRequired(TypedDict):
     name: str
     requests: int
     errors_4xx: int
@@ -1396,6 +1405,10 @@ class Telemetry(TypedDict):
     latency_ms_p90: float | None
     latency_ms_p99: float | None
     points: list[TelemetryPoint]
+
+
+class Telemetry(_TelemetryRequired, total=False):
+    data_collection: dict[str, int] | None
 
 
 class TelemetryPoint(TypedDict):

@@ -43,6 +43,9 @@ class LocalWebserviceDeploymentConfiguration:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_concurrent_requests_per_container: int = 1
     startup_timeout_seconds: int = 300
+    # v1's collect_model_data, and how much is kept: {"sample_rate", "max_record_bytes", "max_day_bytes"}
+    collect_model_data: bool = False
+    data_collection: dict[str, Any] | None = None
     compute_type: str = "local"
     tags: dict[str, str] | None = None
     description: str | None = None
@@ -119,9 +122,6 @@ def _check_common(kind: str, given: dict[str, Any]) -> None:
     if given.get("properties"):
         raise _refuse("properties", "a web service keeps tags and a description, not properties",
                       "pass them as tags={...}")
-    if given.get("collect_model_data"):
-        raise _refuse("collect_model_data=True", "model data collection is not available",
-                      "log inputs from run() yourself, or leave it unset")
     for name in ("ssl_enabled", "ssl_cert_pem_file", "ssl_key_pem_file", "ssl_cname"):
         if given.get(name):
             raise _refuse(name, "the scoring URI is plain HTTP on this machine",
@@ -155,6 +155,7 @@ def aci_configuration(
     _check_common("AciWebservice", dict(locals()))
     return AciServiceDeploymentConfiguration(
         port=port, cpu_cores=cpu_cores, memory_gb=memory_gb, auth_enabled=bool(auth_enabled),
+        collect_model_data=bool(collect_model_data),
         scoring_timeout_ms=scoring_timeout_ms, max_request_bytes=max_request_bytes, tags=tags,
         description=description, primary_key=primary_key, secondary_key=secondary_key)
 
@@ -195,7 +196,8 @@ def aks_configuration(
         scoring_timeout_ms=scoring_timeout_ms or 60_000, max_request_bytes=max_request_bytes,
         max_concurrent_requests_per_container=replica_max_concurrent_requests or 1,
         cpu_cores=cpu_cores_limit or cpu_cores, memory_gb=memory_gb_limit or memory_gb, tags=tags,
-        description=description, primary_key=primary_key, secondary_key=secondary_key)
+        description=description, primary_key=primary_key, secondary_key=secondary_key,
+        collect_model_data=bool(collect_model_data))
 
 
 class AksCompute:

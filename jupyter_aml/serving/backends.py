@@ -216,6 +216,7 @@ class LocalProcessLauncher(ReplicaLauncher):
             "drain_seconds": min(60.0, int(config.get("scoring_timeout_ms", 60000)) / 1000),
             "parent_pid": os.getpid(),
             "token": secrets.token_urlsafe(24),
+            "data_collection": config.get("data_collection", {}) if config.get("collect_model_data") else None,
         }
         # What the replica reads inside the service's root besides its revision folder: this revision's models,
         # the link to this installation (and the installation itself), the environment.

@@ -228,6 +228,7 @@ class DockerLauncher(ReplicaLauncher):
             "max_request_bytes": REPLICA_MAX_BYTES,
             "max_concurrent_requests": int(config.get("max_concurrent_requests_per_container", 1)),
             "drain_seconds": min(60.0, int(config.get("scoring_timeout_ms", 60000)) / 1000),
+            "data_collection": config.get("data_collection", {}) if config.get("collect_model_data") else None,
         }
         return PreparedRevision(plan, rev_dir, env, replica_config, {"tag": tag, "image_id": digest})
 

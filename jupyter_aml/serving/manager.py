@@ -31,6 +31,7 @@ from jupyter_aml.core.deployments import FAILED, HEALTHY, TRANSITIONING, UNHEALT
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import Conflict, NotFound, ServiceUnavailable
 from jupyter_aml.serving.backends import PreparedRevision, ReplicaFailed, ReplicaLauncher, launcher_for
+from jupyter_aml.serving.collect_sink import sink_for
 from jupyter_aml.serving.front import DEAD, DRAINING, READY, STARTING, SUSPECT, Front, Replica, Revision
 from jupyter_aml.serving.logs import ServiceLog, tail_file
 from jupyter_aml.serving.proxy import ConnectionPool, ReplicaDown
@@ -78,6 +79,7 @@ class DeploymentManager:
         self.runner: Runner | None = None  # how local replicas start: see use_runner_of
         self.live: dict[tuple[str, str], Live] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self.data_sink = sink_for(service)  # collect_model_data: spooled rows -> workspaceblobstore
 
     def use_runner_of(self, backends: Mapping[str, object]) -> None:
         """Start local replicas the way the first local compute target starts runs (bubblewrap, same-user),
@@ -216,7 +218,9 @@ class DeploymentManager:
         live = self.live.get((workspace, name))
         if live is not None:
             await self._flush(live)
-        return await asyncio.to_thread(self.store.telemetry, workspace, name, since_minute=since_minute)
+        telemetry = await asyncio.to_thread(self.store.telemetry, workspace, name, since_minute=since_minute)
+        telemetry.data_collection = self.data_sink.counters(workspace, name)
+        return telemetry
 
     # -- plumbing -------------------------------------------------------------------------------------------------
     def _open(self, dep_id: int, workspace: str, name: str) -> Live:
@@ -372,6 +376,8 @@ class DeploymentManager:
                 replica.pool.close()
         if prepared is not None and launcher is not None:
             with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.data_sink.harvest, live.workspace, live.name, prepared.rev_dir)
+            with contextlib.suppress(Exception):
                 await launcher.cleanup(prepared)
 
     # -- supervision ----------------------------------------------------------------------------------------------
@@ -483,6 +489,7 @@ class DeploymentManager:
             stats = live.front.take_stats()
             if stats:
                 await asyncio.to_thread(self.store.add_stats, live.id, stats)
+            await asyncio.to_thread(self.data_sink.harvest, live.workspace, live.name, live.folder)
 
     async def _flush_all(self) -> None:
         for live in list(self.live.values()):

@@ -40,6 +40,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from jupyter_aml.serving import collect
 from jupyter_aml.serving.schema_call import (
     BadScoringInput,
     RunSchema,
@@ -154,6 +155,7 @@ class ScoringApp:
             except BadScoringInput as exc:
                 return 400, _error("InvalidInput", str(exc))
         with self.slots:
+            collect.request_context.request_id = request_id  # ModelDataCollector's default correlation id
             try:
                 result = self.run_fn(text) if kwargs is None else self.run_fn(**kwargs)
             except Exception as exc:
@@ -348,6 +350,11 @@ def main() -> None:
         sys.path.insert(0, source)
     if importlib.util.find_spec("azureml") is None:
         sys.path.append(str(SHIM_DIR))  # v1 scoring scripts: from azureml.core.model import Model
+    collecting = config.get("data_collection")
+    if collecting is not None:  # collect_model_data=True: the writer exists before init() makes collectors
+        folder = Path(status_file).parent if status_file else Path.cwd()
+        unique = f"{os.environ.get('AML_REPLICA_INDEX', '0')}-{os.getpid()}-{time.time_ns()}"
+        collect.start(collecting, folder / "modeldata" / unique)
     app = ScoringApp(config)
     handler = type("BoundHandler", (Handler,), {"app": app})
     server = Server((config.get("host", "127.0.0.1"), int(config.get("port", 0))), handler)
@@ -380,6 +387,7 @@ def main() -> None:
     while app.inflight and time.monotonic() < deadline:
         time.sleep(0.02)
     server.server_close()
+    collect.stop(timeout=max(1.0, deadline - time.monotonic()))  # what run() collected reaches the spool
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
