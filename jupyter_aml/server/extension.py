@@ -22,6 +22,7 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode, validate
 from jupyter_aml.app import AMLApplication
 from jupyter_aml.core.roots import PRIVATE_FILE, default_root, make_private_dir
 from jupyter_aml.core.settings import ServiceSettings
+from jupyter_aml.mlflow_api import routes as mlflow_routes
 from jupyter_aml.server import events as events_routes
 from jupyter_aml.server.authz import IDENTITY_MODES, Identity
 from jupyter_aml.server.base import AMLHandler, api
@@ -245,6 +246,7 @@ class AMLExtension(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend((f"/{API_PREFIX}{pattern}", handler) for pattern, handler in all_routes())
+        self.handlers.extend(mlflow_routes.ROUTES)  # MLflow's REST API: /aml/mlflow/... (docs/mlflow.md)
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         try:

@@ -1,0 +1,214 @@
+"""MLflow's REST API over HTTP, mounted beside the v1 API by the server extension (so ``aml serve`` too).
+
+Which workspace: the tracking URI names it, since that is all an unmodified MLflow client lets one choose
+(it appends ``/api/2.0/mlflow/...`` to the URI and sends no header of ours):
+
+- ``http://host:port/aml/mlflow`` is the workspace ``default`` (the SDK's and CLI's default), created on
+  first use by an administrator of the service; a run's token on this URI means that run's own workspace;
+- ``http://host:port/aml/mlflow/workspaces/<name>`` is the workspace ``<name>``.
+
+Auth is the v1 API's: the client's ``MLFLOW_TRACKING_TOKEN`` arrives as ``Authorization: Bearer ...`` and is
+read as any bearer token of the workspace (the service token, a user's named token, a run's token), and a
+logged-in JupyterLab session works as well. Each endpoint states its action (``core/roles.py``) and whether a
+run's token may call it on its own run tree. Every refusal is in MLflow's error shape, with MLflow's code.
+These routes speak MLflow's protocol, not the v1 one: they are outside the v1 OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from jupyter_aml.core.mlflow_support import MlflowSupport
+from jupyter_aml.core.service import AMLService
+from jupyter_aml.errors import AMLError
+from jupyter_aml.mlflow_api import convert as cv
+from jupyter_aml.mlflow_api.errors import (
+    BAD_REQUEST,
+    ENDPOINT_NOT_FOUND,
+    INTERNAL_ERROR,
+    PERMISSION_DENIED,
+    UNAUTHENTICATED,
+    MlflowError,
+    body,
+    invalid,
+    translate,
+)
+from jupyter_aml.mlflow_api.experiments import Experiments
+from jupyter_aml.mlflow_api.runs import Runs
+from jupyter_aml.mlflow_api.search import search_runs
+from jupyter_aml.server.authz import authorize
+from jupyter_aml.server.base import AMLHandler
+from jupyter_aml.server.spec import ApiSpec
+
+log = logging.getLogger("jupyter_aml.mlflow")
+DEFAULT_WORKSPACE = "default"
+PREFIX = "/aml/mlflow"
+PATTERN = (PREFIX + r"(?:/workspaces/(?P<workspace>[^/]+))?/(?P<api>api|ajax-api)/(?P<version>[0-9.]+)/"
+           r"(?P<endpoint>.*)")
+
+
+class Tracking:
+    """The translation layer for one service: experiments, runs and search, built once per application."""
+
+    def __init__(self, service: AMLService) -> None:
+        self.support = MlflowSupport(service.db, service.runs, service.metrics)
+        self.experiments = Experiments(service, self.support)
+        self.runs = Runs(service, self.support, self.experiments)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    action: str
+    scope: str  # "user": people's tokens only; "run": a run's token on its own run tree too
+    call: Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]
+
+
+def _exp(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
+    return lambda t, ws, req, h: getattr(t.experiments, name)(ws, req)
+
+
+def _run(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
+    return lambda t, ws, req, h: getattr(t.runs, name)(ws, req)
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "experiments/create": Endpoint("POST", "experiments/write", "user", _exp("create")),
+    "experiments/get": Endpoint("GET", "workspaces/read", "user", _exp("get")),
+    "experiments/get-by-name": Endpoint("GET", "workspaces/read", "user", _exp("get_by_name")),
+    "experiments/search": Endpoint("POST", "workspaces/read", "user", _exp("search")),
+    "experiments/update": Endpoint("POST", "experiments/write", "user", _exp("update")),
+    "experiments/delete": Endpoint("POST", "experiments/write", "user", _exp("delete")),
+    "experiments/restore": Endpoint("POST", "experiments/write", "user", _exp("restore")),
+    "experiments/set-experiment-tag": Endpoint("POST", "experiments/write", "user", _exp("set_tag")),
+    "runs/create": Endpoint("POST", "runs/submit", "user",
+                            lambda t, ws, req, h: t.runs.create(ws, req, submitter=h.submitter)),
+    "runs/get": Endpoint("GET", "runs/read", "run", _run("get")),
+    "runs/update": Endpoint("POST", "runs/report", "run", _run("update")),
+    "runs/delete": Endpoint("POST", "runs/write", "run", _run("delete")),
+    "runs/restore": Endpoint("POST", "runs/write", "run", _run("restore")),
+    "runs/log-metric": Endpoint("POST", "runs/report", "run", _run("log_metric")),
+    "runs/log-batch": Endpoint("POST", "runs/report", "run", _run("log_batch")),
+    "runs/log-parameter": Endpoint("POST", "runs/report", "run", _run("log_param")),
+    "runs/set-tag": Endpoint("POST", "runs/report", "run", _run("set_tag")),
+    "runs/delete-tag": Endpoint("POST", "runs/report", "run", _run("delete_tag")),
+    "runs/search": Endpoint("POST", "runs/read", "user", lambda t, ws, req, h: search_runs(t.runs, ws, req)),
+    "metrics/get-history": Endpoint("GET", "runs/read", "run", _run("history")),
+}
+# Jupyter's own decision (users Jupyter knows) and the marker that lets token callers in: see server.base.
+_GATE = ApiSpec(scope="run", summary="MLflow REST API (outside the v1 document)", action="runs/read")
+
+
+def _gated(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    async def run(self: MlflowHandler, **kwargs: Any) -> None:
+        await method(self, **kwargs)
+
+    guarded = web.authenticated(authorized(run))
+    guarded.__aml_api__ = _GATE  # type: ignore[attr-defined]
+    return guarded
+
+
+class MlflowHandler(AMLHandler):
+    """One handler for every MLflow endpoint: the endpoint table says the method, action and scope."""
+
+    @property
+    def tracking(self) -> Tracking:
+        found: Tracking | None = self.settings.get("aml_mlflow")
+        if found is None:
+            found = self.settings["aml_mlflow"] = Tracking(self.aml)
+        return found
+
+    @_gated
+    async def get(self, **kwargs: Any) -> None:
+        await self._dispatch("GET", **kwargs)
+
+    @_gated
+    async def post(self, **kwargs: Any) -> None:
+        await self._dispatch("POST", **kwargs)
+
+    async def _dispatch(self, method: str, *, workspace: str | None, api: str, version: str, endpoint: str) -> None:
+        name = endpoint.removeprefix("mlflow/") if endpoint.startswith("mlflow/") else None
+        found = ENDPOINTS.get(name) if name is not None and version == "2.0" else None
+        if found is None:
+            raise MlflowError(ENDPOINT_NOT_FOUND, f"{method} /{api}/{version}/{endpoint} is not an endpoint this "
+                              "server supports", hint="docs/mlflow.md lists the MLflow endpoints served here")
+        if found.method != method and not (name == "experiments/search" and method == "GET"):
+            raise MlflowError(ENDPOINT_NOT_FOUND, f"{name} takes {found.method}, not {method}")
+        req = self._request(method)
+        if workspace is None:
+            workspace = self.caller.run.workspace if self.caller.run is not None else DEFAULT_WORKSPACE
+        self.path_kwargs["workspace"] = workspace
+        if found.scope == "run":
+            self.path_kwargs["run_id"] = cv.run_id_of(req)
+        spec = ApiSpec(scope=found.scope, summary=f"MLflow {name}", action=found.action)
+        await authorize(self, spec)
+        if workspace == DEFAULT_WORKSPACE and self.caller.admin:
+            await asyncio.to_thread(self.aml.workspaces.get_or_create, workspace)
+        self._audit = spec
+        self.audit_target = f"mlflow:{name}:" + str(req.get("run_id") or req.get("experiment_id") or
+                                                    req.get("name") or "")
+        if name == "runs/update" and req.get("status") == "KILLED":
+            await self._cancel_script_run(workspace, cv.run_id_of(req))
+        answer = await asyncio.to_thread(found.call, self.tracking, workspace, req, self)
+        self.reply(answer)
+
+    async def _cancel_script_run(self, workspace: str, run_id: str) -> None:
+        """KILLED on a run the workspace runs (a submitted script): stop its process tree, as v1's cancel."""
+        run = await asyncio.to_thread(self.tracking.runs.run, workspace, run_id)
+        if run.kind == "script" and not run.status.terminal:
+            await self.scheduler.cancel(workspace, run_id)
+
+    def _request(self, method: str) -> dict[str, Any]:
+        """The request's fields: the query for GET (a repeated field is a list), the JSON body for POST."""
+        if method == "GET":
+            out: dict[str, Any] = {}
+            for key, values in self.request.query_arguments.items():
+                texts = [v.decode("utf-8", "replace") for v in values]
+                out[key] = texts[0] if len(texts) == 1 else texts
+            return out
+        raw = self.raw_body()
+        if len(raw) > self.aml.settings.max_request_bytes:
+            raise invalid(f"the request body is {len(raw)} bytes; the limit is {self.aml.settings.max_request_bytes}")
+        try:
+            parsed = json.loads(raw or b"{}")  # NaN and Infinity as Python's json writes them: MLflow's client
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MlflowError(BAD_REQUEST, f"the request body is not valid JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise invalid("the request body must be a JSON object")
+        return parsed
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, AMLError):
+            error = translate(exc)
+        elif isinstance(exc, pydantic.ValidationError):
+            error = invalid("invalid request: " + "; ".join(e["msg"] for e in exc.errors()[:5]))
+        elif isinstance(exc, web.HTTPError) and exc.status_code < 500:
+            code = {401: UNAUTHENTICATED, 403: PERMISSION_DENIED, 404: ENDPOINT_NOT_FOUND}.get(exc.status_code,
+                                                                                               BAD_REQUEST)
+            error = MlflowError(code, exc.log_message or self._reason or code)
+        else:
+            error_id = secrets.token_hex(4)
+            log.error("unhandled error %s in %s %s", error_id, self.request.method, self.request.path, exc_info=exc)
+            error = MlflowError(INTERNAL_ERROR, f"internal error (id {error_id}); see the server log")
+        self.clear()
+        self.set_status(error.status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body(error)))
+
+
+ROUTES: list[tuple[str, type]] = [(PATTERN, MlflowHandler)]
+
+__all__ = ["DEFAULT_WORKSPACE", "PATTERN", "ROUTES", "MlflowHandler", "Tracking"]
