@@ -19,6 +19,7 @@ from jupyter_aml.runtime import api_types as T
 from jupyter_aml.sdk.submit import sha256_file
 
 if TYPE_CHECKING:
+    from jupyter_aml.sdk.profile import ModelProfile
     from jupyter_aml.sdk.run import Run
     from jupyter_aml.sdk.webservice import InferenceConfig, Webservice
     from jupyter_aml.sdk.workspace import Workspace
@@ -402,11 +403,22 @@ class Model:
                  "listed under GET /workspaces/{ws}/images, and reused for the same models, code and environment")
 
     @staticmethod
-    def profile(workspace: Workspace, profile_name: str, models: builtins.list[Model], *args: Any,
-                **kwargs: Any) -> Any:
-        """v1's model profiling (a recommended CPU and memory): not available."""
-        raise WebserviceException("Model.profile is not supported here",
-                                  hint="deploy the model and read service.get_telemetry() for its latency")
+    def profile(workspace: Workspace, profile_name: str, models: builtins.list[Model],
+                inference_config: InferenceConfig | None = None, input_dataset: Any = None,
+                cpu: float | None = None, memory_in_gb: float | None = None, description: str | None = None,
+                *, sample_requests: Any = None, requests: int = 200, concurrency: int = 2,
+                max_seconds: float = 30.0, compute_type: str = "local") -> ModelProfile:
+        """v1's model profiling: a bounded load test of a temporary replica, and the CPU and memory to give the
+        service. ``input_dataset`` is v1's one-column tabular dataset of request bodies; ``sample_requests``
+        (a list of bodies) is this workspace's addition. Returns a ``ModelProfile`` at once (the load runs in
+        the background; ``wait_for_completion(True)`` waits); raises ``WebserviceException`` if the scoring
+        script cannot serve. The temporary replica is always removed. See jupyter_aml/sdk/profile.py for how
+        the numbers and the recommendation are made."""
+        from jupyter_aml.sdk.profile import profile
+
+        return profile(workspace, profile_name, models, inference_config, input_dataset, cpu, memory_in_gb,
+                       description, sample_requests=sample_requests, requests=requests, concurrency=concurrency,
+                       max_seconds=max_seconds, compute_type=compute_type)
 
     def __repr__(self) -> str:
         return f"Model(workspace={self.workspace.name!r}, name={self.name!r}, id={self.id!r}, version={self.version})"
