@@ -203,8 +203,6 @@ def test_v1_settings_that_cannot_be_honoured_are_refused_with_the_reason(ws, mod
     assert "on-aks" not in [s.name for s in Webservice.list(ws)]
     with pytest.raises(WebserviceException, match=r"Model\.package is not supported"):
         Model.package(ws, [model], InferenceConfig("shape.py", source_directory=SCORING))
-    with pytest.raises(WebserviceException, match=r"Model\.profile is not supported"):
-        Model.profile(ws, "profile", [model], None, None)
 
 
 def test_a_conda_file_becomes_the_services_environment(ws, model, tmp_path):
