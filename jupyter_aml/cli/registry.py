@@ -155,6 +155,54 @@ def model_download(
     out().print(f"Downloaded to {escape(path)}")
 
 
+def _samples(files: list[Path]) -> list[str]:
+    """Request bodies from ``--sample`` files: a file whose lines are each a JSON value gives one body per line
+    (JSON Lines); any other file is one body."""
+    bodies: list[str] = []
+    for file in files:
+        text = file.read_text()
+        lines = [line for line in text.splitlines() if line.strip()]
+        try:
+            parsed = [json.loads(line) for line in lines] if len(lines) > 1 else None
+        except ValueError:
+            parsed = None
+        bodies.extend(lines if parsed is not None else [text])
+    return bodies
+
+
+@command(model_app, "profile")
+def model_profile(
+    ref: ModelRef,
+    sample: Annotated[list[Path], typer.Option("--sample", metavar="FILE", exists=True, dir_okay=False,
+                                               help="Sample request bodies: JSON Lines (one per line) or one "
+                                                    "body per file (repeatable).")],
+    entry_script: Annotated[str, typer.Option("--entry-script", "-e", metavar="FILE",
+                                              help="The scoring script (init() and run(raw_data)).")] = "score.py",
+    source_directory: Annotated[Path, typer.Option("--source-directory", "-s", metavar="DIR",
+                                                   help="Folder holding the scoring code.")] = Path("."),
+    environment: Annotated[str | None, typer.Option("--environment", metavar="NAME[:VERSION]",
+                                                    help="A registered environment (default: this Python).")] = None,
+    name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="The profile's name "
+                                                                           "(default: MODEL-VERSION).")] = None,
+    requests: Annotated[int, typer.Option("--requests", metavar="N", help="Requests of the load test.")] = 200,
+    concurrency: Annotated[int, typer.Option("--concurrency", metavar="N", help="Requests in flight.")] = 2,
+    max_seconds: Annotated[float, typer.Option("--max-seconds", metavar="S", help="Stop the load early.")] = 30.0,
+) -> None:
+    """Profile a model (Model.profile): load-test a temporary replica, recommend cpu and memory_in_gb."""
+    from jupyter_aml.sdk.model import Model
+
+    model = _model(ref)
+    profile = Model.profile(c.STATE.workspace_obj(), name or f"{model.name}-{model.version}", [model],
+                            _inference(entry_script, source_directory, environment), sample_requests=_samples(sample),
+                            requests=requests, concurrency=concurrency, max_seconds=max_seconds)
+    profile.wait_for_completion(show_output=not c.STATE.json)
+    details = profile.get_details()
+    if c.STATE.json:
+        emit_json(details)
+    if details["state"] != "Succeeded":
+        raise typer.Exit(1)
+
+
 @command(model_app, "delete")
 def model_delete(
     ref: Annotated[str, typer.Argument(metavar="NAME:VERSION", help="The version to delete.")],

@@ -129,13 +129,14 @@ class Sampler(threading.Thread):
         self.stop_event = threading.Event()
         self.samples: builtins.list[tuple[float, float, int]] = []  # (time, cpu seconds, rss)
 
+    def take(self) -> None:
+        usage = tree_usage(self.pids) if self.pids else None
+        if usage is not None:
+            self.samples.append((time.monotonic(), *usage))
+
     def run(self) -> None:
-        while True:
-            usage = tree_usage(self.pids) if self.pids else None
-            if usage is not None:
-                self.samples.append((time.monotonic(), *usage))
-            if self.stop_event.wait(0.1):
-                return
+        while not self.stop_event.wait(0.1):
+            self.take()
 
     def summary(self) -> dict[str, float | None]:
         if len(self.samples) < 2:
@@ -379,10 +380,12 @@ def _measure(result: ModelProfile, service: Webservice, models: builtins.list[Mo
         sampler = Sampler(pids)
         load = Load(service.scoring_uri, service.get_keys()[0] if service.auth_enabled else None, bodies,
                     requests=requests, concurrency=concurrency, max_seconds=max_seconds)
+        sampler.take()  # the first and last samples bracket the load, however short it is
         sampler.start()
         wall = load.run()
         sampler.stop_event.set()
         sampler.join(5)
+        sampler.take()
         usage = sampler.summary()
         ok = load.latencies
         total = len(ok) + len(load.failures)

@@ -76,3 +76,23 @@ def test_the_recommendation_rounding_and_the_process_tree_reader():
     cpu, rss = tree_usage([os.getpid()])
     assert cpu > 0 and rss > 10 * 1024 * 1024
     assert tree_usage([2**22 + 12345]) is None  # no such process: not measured
+
+
+def test_aml_model_profile_on_the_command_line(service, model, tmp_path):
+    from tests.cli.conftest import Service, run_cli
+
+    info = service.info()
+    cli = Service(root=service.root, url=info["url"], token=info["token"],
+                  env={"JUPYTER_AML_URL": info["url"], "JUPYTER_AML_TOKEN": info["token"]})
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text('{"n": 1}\n{"n": 2}\n')
+    done = run_cli(cli, "-w", "profiling", "model", "profile", f"{model.name}:{model.version}", "--entry-script",
+                   "echo.py", "--source-directory", str(SCORING), "--sample", str(samples), "--requests", "40",
+                   cwd=tmp_path)
+    assert done.exit_code == 0, done.stderr
+    assert "recommended cpu" in done.stdout and "requests/s at concurrency 2" in done.stdout
+    as_json = run_cli(cli, "-w", "profiling", "--json", "model", "profile", model.name, "-e", "echo.py", "-s",
+                      str(SCORING), "--sample", str(samples), "--requests", "20", "--name", "cli-json", cwd=tmp_path)
+    assert as_json.exit_code == 0, as_json.stderr
+    assert as_json.json["state"] == "Succeeded" and as_json.json["totalQueries"] == 20
+    assert as_json.json["recommendedMemoryInGB"] >= 0.1
