@@ -2475,6 +2475,31 @@ export interface components {
        */
       auth_enabled?: boolean;
       /**
+       * Autoscale Enabled
+       * @default false
+       */
+      autoscale_enabled?: boolean;
+      /**
+       * Autoscale Max Replicas
+       * @default 10
+       */
+      autoscale_max_replicas?: number;
+      /**
+       * Autoscale Min Replicas
+       * @default 1
+       */
+      autoscale_min_replicas?: number;
+      /**
+       * Autoscale Refresh Seconds
+       * @default 1
+       */
+      autoscale_refresh_seconds?: number;
+      /**
+       * Autoscale Target Utilization
+       * @default 70
+       */
+      autoscale_target_utilization?: number;
+      /**
        * Collect Model Data
        * @default false
        */
@@ -2510,6 +2535,11 @@ export interface components {
        * @default null
        */
       port?: number | null;
+      /**
+       * Replica Overrun Limit Seconds
+       * @default 60
+       */
+      replica_overrun_limit_seconds?: number;
       /**
        * Replicas
        * @default 1
@@ -2557,6 +2587,31 @@ export interface components {
        */
       auth_enabled?: boolean | null;
       /**
+       * Autoscale Enabled
+       * @default null
+       */
+      autoscale_enabled?: boolean | null;
+      /**
+       * Autoscale Max Replicas
+       * @default null
+       */
+      autoscale_max_replicas?: number | null;
+      /**
+       * Autoscale Min Replicas
+       * @default null
+       */
+      autoscale_min_replicas?: number | null;
+      /**
+       * Autoscale Refresh Seconds
+       * @default null
+       */
+      autoscale_refresh_seconds?: number | null;
+      /**
+       * Autoscale Target Utilization
+       * @default null
+       */
+      autoscale_target_utilization?: number | null;
+      /**
        * Description
        * @default null
        */
@@ -2573,6 +2628,11 @@ export interface components {
        * @default null
        */
       models?: string[] | null;
+      /**
+       * Replica Overrun Limit Seconds
+       * @default null
+       */
+      replica_overrun_limit_seconds?: number | null;
       /**
        * Replicas
        * @default null
@@ -4024,6 +4084,11 @@ export interface components {
       index: number;
       /** Inflight */
       inflight: number;
+      /**
+       * Overdue
+       * @default 0
+       */
+      overdue?: number;
       /** Pid */
       pid: number | null;
       /** Port */
@@ -4506,6 +4571,28 @@ export interface components {
        */
       skip_validation?: boolean;
     };
+    /**
+     * ScalingEvent
+     * @description A change of the replica count (autoscaling) or a replica replaced by the hung-replica guard.
+     */
+    ScalingEvent: {
+      /** From Replicas */
+      from_replicas: number;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: 'scale_up' | 'scale_down' | 'replaced';
+      /** Message */
+      message: string;
+      /**
+       * T
+       * Format: date-time
+       */
+      t: string;
+      /** To Replicas */
+      to_replicas: number;
+    };
     /** SecretInfo */
     SecretInfo: {
       /** Name */
@@ -4743,6 +4830,8 @@ export interface components {
       errors_4xx: number;
       /** Errors 5Xx */
       errors_5xx: number;
+      /** Events */
+      events?: components['schemas']['ScalingEvent'][];
       /** Latency Ms P50 */
       latency_ms_p50: number | null;
       /** Latency Ms P90 */

@@ -225,7 +225,7 @@ class DeploymentStore:
             row = self.row(s, workspace, name)
             ws = WorkspaceService.row(s, workspace)
             config = dict(row.deployment_config)
-            for key in ("scoring_timeout_ms", "max_request_bytes", "auth_enabled"):
+            for key in ("scoring_timeout_ms", "max_request_bytes", "auth_enabled", *rm.IN_PLACE_SCALING):
                 value = getattr(spec, key)
                 if value is not None:
                     config[key] = value

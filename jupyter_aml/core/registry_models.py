@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from jupyter_aml.core.models import (
     NAME_PATTERN,
@@ -201,6 +201,21 @@ class DeploymentConfigSpec(Strict):
     startup_timeout_seconds: int = Field(default=300, ge=5, le=3600)
     cpu_cores: float | None = Field(default=None, gt=0, le=256)  # docker limits
     memory_gb: float | None = Field(default=None, gt=0, le=1024)
+    # v1 AKS autoscaling: replicas follow the requests in flight per replica (jupyter_aml.serving.autoscale_policy)
+    autoscale_enabled: StrictBool = False
+    autoscale_min_replicas: int = Field(default=1, ge=1, le=32)
+    autoscale_max_replicas: int = Field(default=10, ge=1, le=32)
+    autoscale_target_utilization: int = Field(default=70, ge=1, le=100)  # percent of a replica's concurrency
+    autoscale_refresh_seconds: float = Field(default=1.0, ge=0.1, le=3600)
+    # a replica whose run() overran the scoring timeout by this long is replaced (jupyter_aml.serving.guard)
+    replica_overrun_limit_seconds: float = Field(default=60.0, ge=0.1, le=86400)
+
+    @model_validator(mode="after")
+    def _autoscale_bounds(self) -> DeploymentConfigSpec:
+        if self.autoscale_min_replicas > self.autoscale_max_replicas:
+            raise ValueError(f"autoscale_min_replicas ({self.autoscale_min_replicas}) is more than "
+                             f"autoscale_max_replicas ({self.autoscale_max_replicas})")
+        return self
 
 
 class DeploymentCreate(Strict):
@@ -215,6 +230,11 @@ class DeploymentCreate(Strict):
     _tags = field_validator("tags")(_check_str_map)
 
 
+# DeploymentUpdate fields applied to the running service's deployment_config without a new revision
+IN_PLACE_SCALING = ("autoscale_enabled", "autoscale_min_replicas", "autoscale_max_replicas",
+                    "autoscale_target_utilization", "autoscale_refresh_seconds", "replica_overrun_limit_seconds")
+
+
 class DeploymentUpdate(Strict):
     models: list[ModelRef] | None = Field(default=None, min_length=1, max_length=100)
     inference_config: InferenceConfigSpec | None = None
@@ -224,6 +244,12 @@ class DeploymentUpdate(Strict):
     auth_enabled: StrictBool | None = None
     description: str | None = Field(default=None, max_length=5000)
     tags: StrMap | None = None
+    autoscale_enabled: StrictBool | None = None  # the autoscale settings change in place, no new revision
+    autoscale_min_replicas: int | None = Field(default=None, ge=1, le=32)
+    autoscale_max_replicas: int | None = Field(default=None, ge=1, le=32)
+    autoscale_target_utilization: int | None = Field(default=None, ge=1, le=100)
+    autoscale_refresh_seconds: float | None = Field(default=None, ge=0.1, le=3600)
+    replica_overrun_limit_seconds: float | None = Field(default=None, ge=0.1, le=86400)
 
     _tags = field_validator("tags")(_check_str_map)
 
@@ -271,6 +297,7 @@ class ReplicaView(BaseModel):
     served: int
     pid: int | None
     port: int | None
+    overdue: int = 0  # requests whose run() overran the scoring timeout and is still running: busy until it returns
 
 
 class Webservice(BaseModel):
@@ -335,6 +362,16 @@ class TelemetryPoint(BaseModel):
     latency_ms_p99: float | None
 
 
+class ScalingEvent(BaseModel):
+    """A change of the replica count (autoscaling) or a replica replaced by the hung-replica guard."""
+
+    t: datetime
+    kind: Literal["scale_up", "scale_down", "replaced"]
+    from_replicas: int
+    to_replicas: int
+    message: str  # "scaled from 1 to 3 replicas: 2.4 in flight per replica over 70% target"
+
+
 class Telemetry(BaseModel):
     name: str
     requests: int
@@ -345,6 +382,7 @@ class Telemetry(BaseModel):
     latency_ms_p99: float | None
     points: list[TelemetryPoint]
     data_collection: dict[str, int] | None = None  # collect_model_data's counters (collected, dropped, ...)
+    events: list[ScalingEvent] = Field(default_factory=list)  # newest last; kept while the service runs
 
 
 class Image(BaseModel):
@@ -387,6 +425,7 @@ __all__ = [
     "ReplicaState",
     "ReplicaView",
     "RunModelCreate",
+    "ScalingEvent",
     "ServiceError",
     "ServiceKeys",
     "ServiceLogs",

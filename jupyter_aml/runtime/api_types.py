@@ -375,6 +375,12 @@ class DeploymentConfigSpec(TypedDict, total=False):
     startup_timeout_seconds: int
     cpu_cores: float | None
     memory_gb: float | None
+    autoscale_enabled: bool
+    autoscale_min_replicas: int
+    autoscale_max_replicas: int
+    autoscale_target_utilization: int
+    autoscale_refresh_seconds: float
+    replica_overrun_limit_seconds: float
 
 
 class _DeploymentCreateRequired(TypedDict):
@@ -399,6 +405,12 @@ class DeploymentUpdate(TypedDict, total=False):
     auth_enabled: bool | None
     description: str | None
     tags: dict[str, str | float | bool | None] | None
+    autoscale_enabled: bool | None
+    autoscale_min_replicas: int | None
+    autoscale_max_replicas: int | None
+    autoscale_target_utilization: int | None
+    autoscale_refresh_seconds: float | None
+    replica_overrun_limit_seconds: float | None
 
 
 class _DistributedConfigRequired(TypedDict):
@@ -1044,8 +1056,7 @@ class RegisteredEnvironment(TypedDict):
     created_at: str
 
 
-class ReplicaView(TypedDict):
-    """One live replica process or container of the revision taking traffic."""
+class _ReplicaViewRequired(TypedDict):
     index: int
     revision: int
     state: Literal['starting', 'ready', 'suspect', 'draining', 'dead']
@@ -1054,6 +1065,11 @@ class ReplicaView(TypedDict):
     served: int
     pid: int | None
     port: int | None
+
+
+class ReplicaView(_ReplicaViewRequired, total=False):
+    """One live replica process or container of the revision taking traffic."""
+    overdue: int
 
 
 class Role(TypedDict):
@@ -1267,6 +1283,15 @@ class S3DatastoreCreate(_S3DatastoreCreateRequired, total=False):
     secret_access_key: str
 
 
+class ScalingEvent(TypedDict):
+    """A change of the replica count (autoscaling) or a replica replaced by the hung-replica guard."""
+    t: str
+    kind: Literal['scale_up', 'scale_down', 'replaced']
+    from_replicas: int
+    to_replicas: int
+    message: str
+
+
 class SecretInfo(TypedDict):
     name: str
 
@@ -1409,6 +1434,7 @@ class _TelemetryRequired(TypedDict):
 
 class Telemetry(_TelemetryRequired, total=False):
     data_collection: dict[str, int] | None
+    events: list[ScalingEvent]
 
 
 class TelemetryPoint(TypedDict):

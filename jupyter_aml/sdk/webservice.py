@@ -20,7 +20,7 @@ from jupyter_aml.errors import InvalidInput, PayloadTooLarge, WebserviceExceptio
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.sdk.model import Model
 from jupyter_aml.sdk.webservice_config import (
-    NO_AUTOSCALE,
+    AUTOSCALE_SETTINGS,
     AciServiceDeploymentConfiguration,
     AksCompute,
     AksServiceDeploymentConfiguration,
@@ -28,6 +28,7 @@ from jupyter_aml.sdk.webservice_config import (
     LocalWebserviceDeploymentConfiguration,
     aci_configuration,
     aks_configuration,
+    check_scaling,
 )
 from jupyter_aml.sdk.webservice_nocode import no_code_inference_config
 
@@ -344,24 +345,40 @@ class Webservice:
                replicas: int | None = None, auth_enabled: bool | None = None, scoring_timeout_ms: int | None = None,
                max_request_bytes: int | None = None, description: str | None = None, tags: dict[str, Any] | None = None,
                wait: bool = True, show_output: bool = False, num_replicas: int | None = None,
-               enable_app_insights: bool | None = None, **unsupported: Any) -> None:
+               enable_app_insights: bool | None = None, autoscale_enabled: bool | None = None,
+               autoscale_min_replicas: int | None = None, autoscale_max_replicas: int | None = None,
+               autoscale_refresh_seconds: float | None = None, autoscale_target_utilization: int | None = None,
+               replica_overrun_limit_seconds: float | None = None, **unsupported: Any) -> None:
         """Roll out a new revision (models, scoring code, replicas) or change settings. The new revision takes
         traffic only once all its replicas are ready; if it fails, the old one keeps serving and this raises.
 
         v1's ``num_replicas`` (AKS) is ``replicas``; ``enable_app_insights`` needs nothing (telemetry is always
-        kept). Any other v1 setting given a value is refused, naming it, rather than ignored."""
+        kept). v1's AKS ``autoscale_*`` settings and ``replica_overrun_limit_seconds`` change in place. Any other
+        v1 setting given a value is refused, naming it, rather than ignored."""
+        scaling = {"autoscale_enabled": autoscale_enabled, "autoscale_min_replicas": autoscale_min_replicas,
+                   "autoscale_max_replicas": autoscale_max_replicas,
+                   "autoscale_refresh_seconds": autoscale_refresh_seconds,
+                   "autoscale_target_utilization": autoscale_target_utilization,
+                   "replica_overrun_limit_seconds": replica_overrun_limit_seconds}
         config = unsupported.pop("deployment_config", None)  # v1's LocalWebservice.update(deployment_config=)
         if config is not None:
+            explicit_replicas = replicas
             replicas, auth_enabled, scoring_timeout_ms, max_request_bytes, tags, description = self._from_config(
                 config, replicas, auth_enabled, scoring_timeout_ms, max_request_bytes, tags, description)
+            for key in scaling:  # an AksWebservice configuration's autoscale settings (explicit arguments win)
+                if scaling[key] is None and getattr(config, key, None) is not None and (
+                        key != "autoscale_enabled" or getattr(config, key)):
+                    scaling[key] = getattr(config, key)
+            if getattr(config, "autoscale_enabled", False):
+                replicas = explicit_replicas  # the autoscaler sets the count
         given = sorted(k for k, v in unsupported.items() if v is not None and v is not False and v != {})
         if given:
-            autoscale = [k for k in given if k.startswith("autoscale")]
             raise InvalidInput(
                 f"service.update({', '.join(f'{k}=...' for k in given)}) is not supported here",
-                hint=(NO_AUTOSCALE if autoscale else "the settings this workspace changes in place are models, "
-                      "inference_config, replicas (num_replicas), auth_enabled, scoring_timeout_ms, "
-                      "max_request_bytes, tags and description; for others, deploy again with overwrite=True"))
+                hint="the settings this workspace changes in place are models, inference_config, replicas "
+                     "(num_replicas), auth_enabled, scoring_timeout_ms, max_request_bytes, tags, description, "
+                     f"{', '.join(AUTOSCALE_SETTINGS)} and replica_overrun_limit_seconds; for others, deploy "
+                     "again with overwrite=True")
         if num_replicas is not None:
             if replicas is not None and replicas != num_replicas:
                 raise InvalidInput("give replicas or num_replicas, not both")
@@ -378,6 +395,14 @@ class Webservice:
                 body[key] = value
         if tags is not None:
             body["tags"] = {k: str(v) for k, v in tags.items()}
+        if autoscale_enabled is not None and not isinstance(autoscale_enabled, bool):
+            raise InvalidInput(f"autoscale_enabled must be True or False, not {autoscale_enabled!r}")
+        check_scaling(autoscale_min_replicas, autoscale_max_replicas, autoscale_target_utilization,
+                      autoscale_refresh_seconds, replica_overrun_limit_seconds)
+        if scaling["autoscale_enabled"] and replicas is not None:
+            raise InvalidInput("num_replicas cannot be given with autoscale_enabled=True (as in v1): the autoscaler "
+                               "sets the number of replicas")
+        body.update({k: v for k, v in scaling.items() if v is not None})
         self._details = cast(dict[str, Any], self._api.update_endpoint(self.workspace.name, self.name,
                                                                        cast(T.DeploymentUpdate, body)))
         rolls_out = any(k in body for k in ("models", "inference_config", "replicas"))
@@ -422,14 +447,16 @@ class LocalWebservice(Webservice):
                              scoring_timeout_ms: int = 60_000,
                              max_request_bytes: int = LocalWebserviceDeploymentConfiguration.max_request_bytes,
                              max_concurrent_requests_per_container: int = 1, startup_timeout_seconds: int = 300,
-                             tags: dict[str, Any] | None = None, description: str | None = None
+                             tags: dict[str, Any] | None = None, description: str | None = None,
+                             replica_overrun_limit_seconds: float | None = None
                              ) -> LocalWebserviceDeploymentConfiguration:
         """``port`` None or 0: a free port, kept across updates and restarts."""
         return LocalWebserviceDeploymentConfiguration(
             port=port, replicas=replicas, auth_enabled=auth_enabled, scoring_timeout_ms=scoring_timeout_ms,
             max_request_bytes=max_request_bytes,
             max_concurrent_requests_per_container=max_concurrent_requests_per_container,
-            startup_timeout_seconds=startup_timeout_seconds, tags=tags, description=description)
+            startup_timeout_seconds=startup_timeout_seconds, tags=tags, description=description,
+            replica_overrun_limit_seconds=replica_overrun_limit_seconds)
 
 
 class DockerWebservice(Webservice):
@@ -441,13 +468,15 @@ class DockerWebservice(Webservice):
                              scoring_timeout_ms: int = 60_000,
                              max_request_bytes: int = LocalWebserviceDeploymentConfiguration.max_request_bytes,
                              max_concurrent_requests_per_container: int = 1, startup_timeout_seconds: int = 300,
-                             tags: dict[str, Any] | None = None, description: str | None = None
+                             tags: dict[str, Any] | None = None, description: str | None = None,
+                             replica_overrun_limit_seconds: float | None = None
                              ) -> DockerWebserviceDeploymentConfiguration:
         return DockerWebserviceDeploymentConfiguration(
             port=port, replicas=replicas, cpu_cores=cpu_cores, memory_gb=memory_gb, auth_enabled=auth_enabled,
             scoring_timeout_ms=scoring_timeout_ms, max_request_bytes=max_request_bytes,
             max_concurrent_requests_per_container=max_concurrent_requests_per_container,
-            startup_timeout_seconds=startup_timeout_seconds, tags=tags, description=description)
+            startup_timeout_seconds=startup_timeout_seconds, tags=tags, description=description,
+            replica_overrun_limit_seconds=replica_overrun_limit_seconds)
 
 
 class AciWebservice(Webservice):
@@ -457,8 +486,8 @@ class AciWebservice(Webservice):
 
 
 class AksWebservice(Webservice):
-    """Azure Kubernetes Service in v1 scripts: ``num_replicas`` Docker containers here, keys on (as AKS).
-    Autoscaling is refused until this workspace has it (see ``webservice_config``)."""
+    """Azure Kubernetes Service in v1 scripts: Docker containers here (or replica processes with
+    ``compute_type="local"``), ``num_replicas`` of them or autoscaled as on AKS; keys on (as AKS)."""
 
     deploy_configuration = staticmethod(aks_configuration)
 

@@ -2,13 +2,15 @@
 ``AciWebservice`` and ``AksWebservice`` ``.deploy_configuration(...)``, and the AKS compute target.
 
 Every v1 argument is either carried out or answered: settings that change how the service behaves and that
-this workspace cannot honour (TLS, GPUs, Azure AD tokens, autoscaling for now) raise ``InvalidInput``
+this workspace cannot honour (TLS, GPUs, Azure AD tokens) raise ``InvalidInput``
 saying what to do instead; settings that only place the service in Azure (a region, a DNS label, a
 Kubernetes namespace) have no meaning on one machine and are accepted with a warning that says so.
 
 - ``AciWebservice`` keeps ACI's defaults: keys off (``auth_enabled=False``), so Azure's tutorials score
   with a plain ``requests.post``; the replica is a Docker container.
-- ``AksWebservice`` is the Docker web service with ``num_replicas`` replicas; keys on, as on AKS.
+- ``AksWebservice`` is the Docker web service (or, with ``compute_type="local"``, replica processes) with
+  ``num_replicas`` replicas, or autoscaled between ``autoscale_min_replicas`` and ``autoscale_max_replicas``
+  (v1's AKS default when ``num_replicas`` is not given); keys on, as on AKS.
 - ``tags`` and ``description`` are kept on the service; ``primary_key`` / ``secondary_key`` set its keys.
 """
 
@@ -28,8 +30,37 @@ DEFAULT_MAX_REQUEST_BYTES = 128 * 1024 * 1024
 MAX_REQUEST_BYTES_CEILING = 1024**3
 KEY_VALUE = re.compile(r"[A-Za-z0-9_.~+/=-]{16,128}")
 SERVICE_FIELDS = ("tags", "description", "primary_key", "secondary_key")  # kept on the service, not in its spec
-NO_AUTOSCALE = ("autoscaling is not available here yet (a later version adds it): set num_replicas=N for a "
-                "fixed number of replicas")
+AUTOSCALE_SETTINGS = ("autoscale_enabled", "autoscale_min_replicas", "autoscale_max_replicas",
+                      "autoscale_target_utilization", "autoscale_refresh_seconds")
+
+
+def _integer(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{name} must be an integer from {low} to {high}, not {value!r}")
+    return value
+
+
+def check_scaling(min_replicas: int | None, max_replicas: int | None, target: int | None, refresh: float | None,
+                  overrun_limit: float | None = None) -> None:
+    """v1's autoscale bounds (and the overrun limit), each with the reason it is wrong."""
+    if min_replicas is not None:
+        if isinstance(min_replicas, int) and not isinstance(min_replicas, bool) and min_replicas < 1:
+            raise InvalidInput(f"autoscale_min_replicas must be at least 1, not {min_replicas}",
+                               hint="a web service keeps at least one replica here (no scale to zero)")
+        _integer("autoscale_min_replicas", min_replicas, 1, 32)
+    if max_replicas is not None:
+        _integer("autoscale_max_replicas", max_replicas, 1, 32)
+    low, high = min_replicas or 1, max_replicas or 10
+    if low > high:
+        raise InvalidInput(f"autoscale_min_replicas ({low}) is more than autoscale_max_replicas ({high})")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, int) or not 1 <= target <= 100):
+        raise InvalidInput(f"autoscale_target_utilization is a percentage from 1 to 100, not {target!r}",
+                           hint="70 (v1's default) adds a replica when each carries 0.7 of its concurrent "
+                                "requests on average")
+    for name, value, least in (("autoscale_refresh_seconds", refresh, 0.1),
+                               ("replica_overrun_limit_seconds", overrun_limit, 0.1)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < least):
+            raise InvalidInput(f"{name} must be a number of seconds of at least {least}, not {value!r}")
 
 
 @dataclass
@@ -47,6 +78,7 @@ class LocalWebserviceDeploymentConfiguration:
     collect_model_data: bool = False
     data_collection: dict[str, Any] | None = None
     compute_type: str = "local"
+    replica_overrun_limit_seconds: float | None = None  # the hung-replica guard; None: 60 s
     tags: dict[str, str] | None = None
     description: str | None = None
     primary_key: str | None = None
@@ -60,6 +92,7 @@ class LocalWebserviceDeploymentConfiguration:
             self.port = self.port or None
         if not isinstance(self.replicas, int) or not 1 <= self.replicas <= 32:
             raise InvalidInput(f"the number of replicas must be 1..32, not {self.replicas!r}")
+        check_scaling(None, None, None, None, self.replica_overrun_limit_seconds)
         if not 1024 <= int(self.max_request_bytes) <= MAX_REQUEST_BYTES_CEILING:
             raise InvalidInput(f"max_request_bytes must be 1024..{MAX_REQUEST_BYTES_CEILING}, "
                                f"not {self.max_request_bytes!r}")
@@ -99,7 +132,21 @@ class AciServiceDeploymentConfiguration(DockerWebserviceDeploymentConfiguration)
 
 @dataclass
 class AksServiceDeploymentConfiguration(DockerWebserviceDeploymentConfiguration):
-    """``AksWebservice.deploy_configuration``: ``num_replicas`` Docker containers behind the balancer."""
+    """``AksWebservice.deploy_configuration``: ``num_replicas`` Docker containers behind the balancer, or as
+    many as the load needs between the autoscale bounds (``jupyter_aml.serving.autoscale_policy``)."""
+
+    autoscale_enabled: bool = False
+    autoscale_min_replicas: int | None = None  # None: the service's defaults (1, 10, 70 %, 1 s)
+    autoscale_max_replicas: int | None = None
+    autoscale_target_utilization: int | None = None
+    autoscale_refresh_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_scaling(self.autoscale_min_replicas, self.autoscale_max_replicas, self.autoscale_target_utilization,
+                      self.autoscale_refresh_seconds)
+        if self.autoscale_enabled:
+            self.replicas = self.autoscale_min_replicas or 1
 
     @property
     def num_replicas(self) -> int:
@@ -173,31 +220,46 @@ def aks_configuration(
     timeout_seconds: int | None = None, success_threshold: int | None = None, failure_threshold: int | None = None,
     namespace: str | None = None, token_auth_enabled: bool | None = None, compute_target_name: str | None = None,
     cpu_cores_limit: float | None = None, memory_gb_limit: float | None = None, blobfuse_enabled: bool | None = None,
-    *, port: int | None = None, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    *, port: int | None = None, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, compute_type: str = "docker",
+    replica_overrun_limit_seconds: float | None = None,
 ) -> AksServiceDeploymentConfiguration:
+    """As on AKS, a service autoscales unless ``num_replicas`` is given (``autoscale_enabled`` then defaults
+    to False); both together is refused, as v1 refuses it. ``compute_type="local"`` (not a v1 argument) runs
+    the replicas as processes instead of Docker containers."""
     given = dict(locals())
     _check_common("AksWebservice", given)
-    if autoscale_enabled:
-        raise _refuse("autoscale_enabled=True", NO_AUTOSCALE, "AksWebservice.deploy_configuration(num_replicas=2)")
-    autoscale = [n for n in ("autoscale_min_replicas", "autoscale_max_replicas", "autoscale_refresh_seconds",
-                             "autoscale_target_utilization") if given[n] is not None]
-    if autoscale:
-        raise _refuse(", ".join(autoscale), NO_AUTOSCALE, "AksWebservice.deploy_configuration(num_replicas=2)")
-    if num_replicas is None and autoscale_enabled is None:
-        warnings.warn(f"AksWebservice.deploy_configuration: without num_replicas, v1 autoscales; {NO_AUTOSCALE}. "
-                      "This service runs 1 replica", UserWarning, stacklevel=3)
+    if autoscale_enabled and num_replicas is not None:
+        raise InvalidInput("num_replicas cannot be given with autoscale_enabled=True (as in v1): the autoscaler "
+                           "sets the number of replicas",
+                           hint="give autoscale_min_replicas / autoscale_max_replicas, or autoscale_enabled=False "
+                                "with num_replicas=N")
+    autoscale = bool(num_replicas is None) if autoscale_enabled is None else bool(autoscale_enabled)
+    bounds = [n for n in AUTOSCALE_SETTINGS[1:] if given[n] is not None]
+    if bounds and not autoscale:
+        raise InvalidInput(f"{', '.join(bounds)} {'has' if len(bounds) == 1 else 'have'} no effect without "
+                           "autoscaling", hint="drop num_replicas (or set autoscale_enabled=True) to autoscale")
     if token_auth_enabled:
         raise _refuse("token_auth_enabled=True", "Azure AD tokens are not issued here",
                       "use key auth (auth_enabled=True, the default) and service.get_keys()")
     if gpu_cores:
         raise _refuse("gpu_cores", "web service replicas run on CPUs here", "leave gpu_cores unset")
-    return AksServiceDeploymentConfiguration(
+    if compute_type not in ("docker", "local"):
+        raise InvalidInput(f"compute_type must be 'docker' or 'local' for an AksWebservice, not {compute_type!r}")
+    limits = (cpu_cores_limit or cpu_cores, memory_gb_limit or memory_gb)
+    if compute_type == "local" and any(v is not None for v in limits):
+        raise InvalidInput("cpu_cores and memory_gb limit Docker containers: replica processes "
+                           "(compute_type='local') have no such limits", hint="leave them unset, or use Docker")
+    config = AksServiceDeploymentConfiguration(
         port=port, replicas=num_replicas or 1, auth_enabled=True if auth_enabled is None else bool(auth_enabled),
         scoring_timeout_ms=scoring_timeout_ms or 60_000, max_request_bytes=max_request_bytes,
         max_concurrent_requests_per_container=replica_max_concurrent_requests or 1,
-        cpu_cores=cpu_cores_limit or cpu_cores, memory_gb=memory_gb_limit or memory_gb, tags=tags,
+        cpu_cores=limits[0], memory_gb=limits[1], tags=tags, compute_type=compute_type,
         description=description, primary_key=primary_key, secondary_key=secondary_key,
+        replica_overrun_limit_seconds=replica_overrun_limit_seconds, autoscale_enabled=autoscale,
+        autoscale_min_replicas=autoscale_min_replicas, autoscale_max_replicas=autoscale_max_replicas,
+        autoscale_target_utilization=autoscale_target_utilization, autoscale_refresh_seconds=autoscale_refresh_seconds,
         collect_model_data=bool(collect_model_data))
+    return config
 
 
 class AksCompute:

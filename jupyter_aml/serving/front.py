@@ -5,7 +5,10 @@ key>``), the payload limit (413, decided from the headers; the body is read and 
 still sending it, reads the answer instead of a reset connection), the scoring timeout (504), a request id
 per request, and telemetry. Each request goes to the ready replica with the fewest requests in flight; a replica
 that cannot be reached is marked suspect (the supervisor checks it) and the request is retried on another,
-so a crashed replica costs no failed request. When no replica is ready (a restart, a single replica) it
+so a crashed replica costs no failed request. A replica whose ``run()`` overran the scoring timeout (its caller
+got a 504) stays busy ("overdue") until that ``run()`` returns, and takes no request meanwhile; the
+supervisor replaces it after ``replica_overrun_limit_seconds`` (``jupyter_aml.serving.guard``). When no
+replica is ready (a restart, a single replica) it
 waits for one up to the scoring timeout. Traffic moves to a new revision by swapping ``revision`` at once:
 requests in flight on the old replicas finish there.
 """
@@ -20,6 +23,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,10 +60,23 @@ class Replica:
     started_at: float = field(default_factory=time.time)
     alive_at: float = field(default_factory=time.monotonic)  # when it last answered its liveness probe
     crash_times: list[float] = field(default_factory=list)
+    overdue: int = 0  # requests whose caller got a 504 while run() still works on them
+    hung_since: float | None = None  # monotonic time of the oldest overdue request
+
+    @property
+    def busy(self) -> bool:
+        return self.inflight > 0
+
+    def late(self) -> None:
+        """An overdue request's run() returned (or the replica went away): it may take requests again."""
+        self.inflight -= 1
+        self.overdue -= 1
+        if self.overdue <= 0:
+            self.hung_since = None
 
     def view(self) -> ReplicaView:
         return ReplicaView(index=self.index, revision=self.revision, state=self.state, inflight=self.inflight,
-                           restarts=self.restarts, served=self.served,
+                           restarts=self.restarts, served=self.served, overdue=max(0, self.overdue),
                            pid=self.handle.pid if self.handle else None,
                            port=self.handle.port if self.handle else None)
 
@@ -159,7 +176,7 @@ class Front:
     async def _acquire(self, deadline: float, tried: set[Replica]) -> Replica | None:
         loop = asyncio.get_running_loop()
         while True:
-            candidates = [r for r in self.ready() if r not in tried]
+            candidates = [r for r in self.ready() if r not in tried and r.overdue <= 0]
             if candidates:
                 self._rr += 1
                 low = min(r.inflight for r in candidates)
@@ -180,13 +197,15 @@ class Front:
             if replica is None or replica.pool is None:
                 return 503, _error("ServiceUnavailable", "no replica of the service is ready; retry shortly")
             replica.inflight += 1
+            overdue = False
             try:
                 headers = {"Content-Type": "application/json", "x-ms-request-id": request_id,
                            "X-AML-Replica-Token": replica.token}
                 for fresh in (False, True):
                     try:
                         response = await replica.pool.request("POST", "/score", body, headers,
-                                                              max(0.05, deadline - loop.time()))
+                                                              max(0.05, deadline - loop.time()),
+                                                              late=self._late(replica))
                         break
                     except StaleConnection:
                         if fresh:
@@ -200,14 +219,25 @@ class Front:
                     replica.state = SUSPECT
                     log.info("service %s: replica %s unreachable (%s); rerouting", self.name, replica.index, exc)
             except asyncio.TimeoutError:
-                if replica.pool is not None:
-                    replica.pool.close()
+                # run() is still working on it: the replica stays busy until it answers (Replica.late)
+                overdue = True
+                replica.overdue += 1
+                if replica.overdue > 0 and replica.hung_since is None:
+                    replica.hung_since = time.monotonic()
                 return 504, _error("Timeout", f"scoring took longer than the {self.timeout:g} s timeout")
             finally:
-                replica.inflight -= 1
+                if not overdue:
+                    replica.inflight -= 1
                 if replica.state == DRAINING and replica.inflight == 0:
                     self.notify()
         return 503, _error("ServiceUnavailable", "no replica could take the request; retry shortly")
+
+    def _late(self, replica: Replica) -> Callable[[], None]:
+        def late() -> None:
+            replica.late()
+            self.notify()
+
+        return late
 
 
 def _error(code: str, message: str) -> bytes:

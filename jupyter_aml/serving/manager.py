@@ -9,7 +9,9 @@ revision that fails to start never takes traffic; an update that fails leaves th
 A supervisor task per service watches the replicas: an exited replica is replaced (with backoff when it
 keeps crashing), one the balancer could not reach is probed and either restored or replaced. Telemetry
 counted by the balancer is flushed to the store every few seconds. After a restart of the workspace
-service every service that was running is started again on its port.
+service every service that was running is started again on its port. Autoscaling (``autoscale``), the
+hung-replica guard (``guard``) and crash restarts (``pool.restart``) grow and shrink the replica set through
+``pool``; their events are in the service's telemetry.
 """
 
 from __future__ import annotations
@@ -21,15 +23,18 @@ import logging
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jupyter_aml.compute.runners import BubblewrapRunner, Runner, SameUserRunner, build_runner
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.deployments import FAILED, HEALTHY, TRANSITIONING, UNHEALTHY, RevisionPlan
 from jupyter_aml.core.service import AMLService
-from jupyter_aml.errors import Conflict, NotFound, ServiceUnavailable
+from jupyter_aml.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from jupyter_aml.serving import autoscale, guard, pool
 from jupyter_aml.serving.backends import PreparedRevision, ReplicaFailed, ReplicaLauncher, launcher_for
 from jupyter_aml.serving.collect_sink import sink_for
 from jupyter_aml.serving.front import DEAD, DRAINING, READY, STARTING, SUSPECT, Front, Replica, Revision
@@ -67,6 +72,11 @@ class Live:
     state: str = ""
     closed: bool = False
     last_probe: float = 0.0
+    autoscaler: asyncio.Task[None] | None = None
+    config: dict[str, Any] = field(default_factory=dict)  # the service's deployment_config as last applied
+    events: deque[rm.ScalingEvent] = field(default_factory=pool.new_events)
+    adding: set[Replica] = field(default_factory=set)  # replicas being started by autoscaling or the guard
+    replacing: set[Replica] = field(default_factory=set)  # hung replicas being replaced
 
 
 class DeploymentManager:
@@ -162,6 +172,7 @@ class DeploymentManager:
 
     async def update(self, workspace: str, name: str, spec: rm.DeploymentUpdate) -> rm.Webservice:
         live = await self._revive(workspace, name)
+        await asyncio.to_thread(self._check_scaling, workspace, name, spec)
         svc, needs_revision = await asyncio.to_thread(self.store.begin_update, workspace, name, spec)
         if needs_revision:
             plan = await asyncio.to_thread(self.store.plan, live.id, pending=True)
@@ -220,7 +231,26 @@ class DeploymentManager:
             await self._flush(live)
         telemetry = await asyncio.to_thread(self.store.telemetry, workspace, name, since_minute=since_minute)
         telemetry.data_collection = self.data_sink.counters(workspace, name)
+        if live is not None:
+            telemetry.events = list(live.events)
         return telemetry
+
+    def _check_scaling(self, workspace: str, name: str, spec: rm.DeploymentUpdate) -> None:
+        """An update's autoscale settings, merged with the service's, must make sense together (blocking)."""
+        config = self.store.get(workspace, name).deployment_config.model_dump()
+        config.update({k: v for k in rm.IN_PLACE_SCALING if (v := getattr(spec, k)) is not None})
+        try:
+            rm.DeploymentConfigSpec.model_validate(config)
+        except ValueError as exc:
+            raise InvalidInput(f"these autoscale settings do not fit together: {exc}") from None
+        bounds = [k for k in rm.IN_PLACE_SCALING[1:5] if getattr(spec, k) is not None]
+        if bounds and not config["autoscale_enabled"]:
+            raise InvalidInput(f"{', '.join(bounds)} has no effect: web service {name!r} does not autoscale",
+                               hint="add autoscale_enabled=True to the update")
+        if config["autoscale_enabled"] and spec.replicas is not None:
+            raise InvalidInput("replicas (num_replicas) cannot be set on an autoscaled web service",
+                               hint="set autoscale_min_replicas / autoscale_max_replicas, or "
+                                    "update(autoscale_enabled=False, num_replicas=N)")
 
     # -- plumbing -------------------------------------------------------------------------------------------------
     def _open(self, dep_id: int, workspace: str, name: str) -> Live:
@@ -228,12 +258,14 @@ class DeploymentManager:
         live = Live(dep_id, workspace, name, folder, Front(name), ServiceLog(folder / "service.log"))
         self.live[(workspace, name)] = live
         live.supervisor = asyncio.ensure_future(self._supervise(live))
+        live.autoscaler = asyncio.ensure_future(autoscale.run(self, live))
         return live
 
     async def _configure(self, live: Live) -> rm.Webservice:
         svc = await asyncio.to_thread(self.store.get, live.workspace, live.name)
         keys = await asyncio.to_thread(self.store.keys, live.workspace, live.name)
-        live.front.configure(svc.deployment_config.model_dump(), (keys.primary_key, keys.secondary_key))
+        live.config = svc.deployment_config.model_dump()
+        live.front.configure(live.config, (keys.primary_key, keys.secondary_key))
         return svc
 
     def _listen(self, live: Live, port: int) -> int:
@@ -258,13 +290,14 @@ class DeploymentManager:
     def _close_now(self, live: Live) -> None:
         self.live.pop((live.workspace, live.name), None)
         live.closed = True
-        if live.supervisor is not None:
-            live.supervisor.cancel()
+        for task in (live.supervisor, live.autoscaler):
+            if task is not None:
+                task.cancel()
         live.log.close()
 
     async def _shutdown(self, live: Live) -> None:
         live.closed = True
-        for task in (live.rollout, live.supervisor, *live.tasks):
+        for task in (live.rollout, live.supervisor, live.autoscaler, *live.tasks):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):
@@ -285,8 +318,9 @@ class DeploymentManager:
     async def _rollout(self, live: Live, plan: RevisionPlan, *, record: bool) -> None:
         started = time.monotonic()
         say = live.log.write
-        revision = Revision(plan.revision, [Replica(i, plan.revision) for i in range(int(
-            plan.deployment_config.get("replicas", 1)))], swagger=build_swagger(plan))
+        running = len(pool.serving(live.active)) if live.active is not None else None
+        revision = Revision(plan.revision, [Replica(i, plan.revision) for i in range(
+            autoscale.initial_replicas(plan.deployment_config, running))], swagger=build_swagger(plan))
         prepared: PreparedRevision | None = None
         launcher: ReplicaLauncher | None = None
         try:
@@ -320,7 +354,8 @@ class DeploymentManager:
         if declared is not None:
             revision.swagger = build_swagger(plan, declared)
         keys = await asyncio.to_thread(self.store.keys, live.workspace, live.name)
-        live.front.configure(plan.deployment_config, (keys.primary_key, keys.secondary_key))
+        live.config = dict(plan.deployment_config)
+        live.front.configure(live.config, (keys.primary_key, keys.secondary_key))
         old, old_prepared, old_launcher = live.active, live.prepared, live.launcher
         live.active, live.prepared, live.launcher = revision, prepared, launcher
         live.front.switch(revision)
@@ -398,7 +433,7 @@ class DeploymentManager:
         probe = time.monotonic() - live.last_probe > PROBE_EVERY
         if probe:
             live.last_probe = time.monotonic()
-        for replica in revision.replicas:
+        for replica in list(revision.replicas):  # autoscaling may add or remove replicas meanwhile
             if replica.index in live.restarting or replica.state in (DRAINING, DEAD, STARTING):
                 continue
             handle = replica.handle
@@ -406,7 +441,7 @@ class DeploymentManager:
                 why = handle.failure() if handle is not None else "it has no process"
                 live.log.write(f"replica {replica.index} of revision {revision.number} stopped: {why}; replacing it")
                 replica.state = DEAD
-                self._replace(live, revision, replica)
+                pool.restart(self, live, revision, replica)
             elif replica.state == SUSPECT or probe:
                 if await self._alive(replica):
                     replica.alive_at = time.monotonic()
@@ -419,13 +454,15 @@ class DeploymentManager:
                     live.log.write(f"replica {replica.index} does not answer its liveness probe; replacing it")
                     handle.kill()
                     replica.state = DEAD
-                    self._replace(live, revision, replica)
+                    pool.restart(self, live, revision, replica)
                     continue
                 if replica.state == SUSPECT:
                     replica.state = READY
                     live.front.notify()
-        ready = sum(r.state == READY for r in revision.replicas)
-        await self._set_state(live, HEALTHY if ready == len(revision.replicas) else UNHEALTHY)
+        guard.check(self, live)
+        counted = [r for r in pool.serving(revision) if r not in live.adding]  # scaling up is not unhealthy
+        ready = sum(r.state == READY for r in counted)
+        await self._set_state(live, HEALTHY if ready == len(counted) else UNHEALTHY)
 
     @staticmethod
     async def _alive(replica: Replica) -> bool:
@@ -440,41 +477,6 @@ class DeploymentManager:
             except (ReplicaDown, asyncio.TimeoutError):
                 await asyncio.sleep(0.2)
         return False
-
-    def _replace(self, live: Live, revision: Revision, replica: Replica) -> None:
-        live.restarting.add(replica.index)
-        if replica.pool is not None:
-            replica.pool.close()
-        now = time.time()
-        replica.crash_times = [t for t in replica.crash_times if now - t < 60] + [now]
-        delay = 0.0 if len(replica.crash_times) <= 1 else min(30.0, 0.5 * 2 ** (len(replica.crash_times) - 2))
-
-        async def again() -> None:
-            try:
-                if replica.handle is not None:
-                    await replica.handle.terminate(0.5)  # reap the process, remove the container
-                while live.active is revision and not live.closed:
-                    if delay:
-                        live.log.write(f"replica {replica.index} keeps crashing; waiting {delay:.1f} s")
-                        await asyncio.sleep(delay)
-                    try:
-                        assert live.launcher is not None and live.prepared is not None
-                        await asyncio.wait_for(self._start(live, live.launcher, live.prepared, replica), 300)
-                        replica.restarts += 1
-                        live.log.write(f"replica {replica.index} of revision {revision.number} replaced")
-                        return
-                    except (ReplicaFailed, asyncio.TimeoutError) as exc:
-                        live.log.write(f"replica {replica.index} could not be restarted: "
-                                       f"{getattr(exc, 'message', 'timed out')}")
-                        if replica.handle is not None:
-                            replica.handle.kill()
-                        await asyncio.sleep(max(delay, 2.0))
-            finally:
-                live.restarting.discard(replica.index)
-
-        task = asyncio.ensure_future(again())
-        live.tasks.add(task)
-        task.add_done_callback(live.tasks.discard)
 
     async def _set_state(self, live: Live, state: str) -> None:
         if state != live.state and not live.closed:

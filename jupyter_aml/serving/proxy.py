@@ -7,7 +7,10 @@ client needs no chunked decoding. What it must get right is telling failures apa
   arrived. The request was not answered, so the balancer may retry it on another replica.
 - ``StaleConnection``: the same, on a reused idle connection (the replica may just have closed it):
   retry once on a fresh connection to the same replica.
-- ``asyncio.TimeoutError``: the replica did not answer in time; the connection is dropped.
+- ``asyncio.TimeoutError``: the replica did not answer in time. Without ``late`` the connection is dropped;
+  with it the connection stays open and ``late()`` is called once the replica does answer (or goes away),
+  which is how the hung-replica guard (``jupyter_aml.serving.guard``) learns that an overrunning ``run()``
+  returned: the replica stays busy until then.
 
 This sits on every scoring request, so it is written for few event-loop steps per request: one
 ``asyncio.Protocol`` per connection parses the answer as bytes arrive and resolves a future (no stream
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MAX_HEAD = 64 * 1024  # status line + headers
@@ -47,6 +51,7 @@ class _Connection(asyncio.Protocol):
         self.waiter: asyncio.Future[Response] | None = None
         self.reused = False
         self.closed = False
+        self.late: Callable[[], None] | None = None  # the caller timed out; call this when the answer comes
         self._head: tuple[int, dict[str, str], int, int] | None = None  # status, headers, body offset, length
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -61,6 +66,16 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         waiter = self.waiter
+        if waiter is not None and waiter.done() and self.late is not None:
+            self.buffer += data  # the overdue answer: nobody reads it, but its end says run() returned
+            try:
+                done = self._parse() is not None
+            except (ValueError, IndexError):
+                done = True
+            if done:
+                self.close()
+                self._fire_late()
+            return
         if waiter is None or waiter.done():
             self.buffer.clear()  # nothing asked for this (or the caller gave up): the connection is unusable
             self.close()
@@ -103,8 +118,14 @@ class _Connection(asyncio.Protocol):
         self._head = None
         return Response(status, headers, body)
 
+    def _fire_late(self) -> None:
+        late, self.late = self.late, None
+        if late is not None:
+            late()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self._fire_late()
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
             if self.buffer:
@@ -143,7 +164,8 @@ class ConnectionPool:
         return conn
 
     async def request(self, method: str, path: str, body: bytes, headers: dict[str, str],
-                      timeout: float) -> Response:
+                      timeout: float, late: Callable[[], None] | None = None) -> Response:
+        """One request; on timeout, ``late`` (if given) is called when the replica answers after all."""
         conn = None
         while self.idle:
             candidate = self.idle.pop()
@@ -164,11 +186,18 @@ class ConnectionPool:
             response = await waiter
             keep = not conn.closed and response.headers.get("connection", "").lower() != "close"
             return response
+        except asyncio.TimeoutError:
+            if late is not None:  # called exactly once: when the answer comes, or now if the replica is gone
+                if conn.closed:
+                    late()
+                else:
+                    conn.late = late  # keep the connection: its answer, when it comes, says the replica is free
+            raise
         finally:
             timer.cancel()
             if keep and len(self.idle) < self.max_idle:
                 self.idle.append(conn)
-            else:
+            elif conn.late is None:
                 conn.waiter = None
                 conn.close()
 

@@ -143,7 +143,7 @@ def test_an_over_size_request_is_answered_413_with_the_limit_and_raises_webservi
     assert svc.revision == revision and svc.tags == {"limit": "16m"}  # settings applied in place
     with pytest.raises(InvalidInput, match="keeps its port"):
         svc.update(deployment_config=LocalWebservice.deploy_configuration(port=svc.port + 1 if svc.port < 65535 else 1))
-    with pytest.raises(InvalidInput, match="autoscale_max_replicas"):
+    with pytest.raises(InvalidInput, match=r"autoscale_max_replicas has no effect.*does not autoscale"):
         svc.update(autoscale_max_replicas=4)
     with pytest.raises(InvalidInput, match=r"ssl_enabled=\.\.\."):
         svc.update(ssl_enabled=True)
@@ -166,13 +166,11 @@ def test_the_default_limit_takes_a_whole_mnist_test_set(ws, model):
 
 
 def test_v1_settings_that_cannot_be_honoured_are_refused_with_the_reason(ws, model):
-    with pytest.raises(InvalidInput, match=r"autoscaling is not available here yet.*num_replicas"):
-        AksWebservice.deploy_configuration(autoscale_enabled=True)
-    with pytest.raises(InvalidInput, match=r"autoscale_max_replicas.*autoscaling is not available"):
-        AksWebservice.deploy_configuration(autoscale_max_replicas=4)
-    with pytest.warns(UserWarning, match=r"without num_replicas, v1 autoscales.*1 replica"):
-        implicit = AksWebservice.deploy_configuration(cpu_cores=1, memory_gb=1)
+    with pytest.raises(InvalidInput, match=r"num_replicas cannot be given with autoscale_enabled=True"):
+        AksWebservice.deploy_configuration(autoscale_enabled=True, num_replicas=2)
+    implicit = AksWebservice.deploy_configuration(cpu_cores=1, memory_gb=1)  # v1 autoscales without num_replicas
     assert implicit.replicas == 1 and implicit.compute_type == "docker" and implicit.auth_enabled
+    assert implicit.autoscale_enabled
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fixed = AksWebservice.deploy_configuration(num_replicas=3, cpu_cores_limit=2, memory_gb=0.5,

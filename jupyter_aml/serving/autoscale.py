@@ -1,0 +1,93 @@
+"""Autoscaling, the mechanism: sample the balancer, ask the policy, start or stop replicas.
+
+The policy (``jupyter_aml.serving.autoscale_policy``) decides how many replicas a service needs; this task,
+one per autoscaled service, feeds it the balancer's count of scoring requests being handled (requests
+waiting for a replica included, overdue ones not: their callers already had a 504) several times per
+refresh period, asks it once per period, and carries its answer out with ``jupyter_aml.serving.pool``.
+Each change is a scaling event ("scaled from 1 to 3 replicas: 2.4 in flight per replica over 70%
+target") kept for the endpoint's telemetry and page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from jupyter_aml.serving import pool
+from jupyter_aml.serving.autoscale_policy import AutoscalePolicy, AutoscaleSettings
+
+if TYPE_CHECKING:
+    from jupyter_aml.serving.manager import DeploymentManager, Live
+
+log = logging.getLogger("jupyter_aml.serving")
+
+SAMPLES_PER_REFRESH = 10
+IDLE_CHECK = 0.5  # how often a service without autoscaling looks whether it was turned on
+
+
+def settings_of(config: dict[str, Any]) -> AutoscaleSettings | None:
+    if not config.get("autoscale_enabled"):
+        return None
+    return AutoscaleSettings(
+        min_replicas=int(config.get("autoscale_min_replicas", 1)),
+        max_replicas=int(config.get("autoscale_max_replicas", 10)),
+        target_utilization=int(config.get("autoscale_target_utilization", 70)),
+        refresh_seconds=float(config.get("autoscale_refresh_seconds", 1.0)),
+        max_concurrent=int(config.get("max_concurrent_requests_per_container", 1)))
+
+
+def initial_replicas(config: dict[str, Any], running: int | None) -> int:
+    """How many replicas a new revision starts with: the fixed count, or under autoscaling the count the
+    service runs now (an update under load keeps its capacity) within the bounds, else the minimum."""
+    settings = settings_of(config)
+    if settings is None:
+        return int(config.get("replicas", 1))
+    return max(settings.min_replicas, min(settings.max_replicas, running or settings.min_replicas))
+
+
+async def run(manager: DeploymentManager, live: Live) -> None:
+    """The autoscaler of one service, until it is closed."""
+    policy: AutoscalePolicy | None = None
+    while not live.closed:
+        settings = settings_of(live.config)
+        if settings is None:
+            policy = None
+            await asyncio.sleep(IDLE_CHECK)
+            continue
+        if policy is None or policy.settings != settings:
+            policy = AutoscalePolicy(settings)
+        period = settings.refresh_seconds
+        for _ in range(SAMPLES_PER_REFRESH):
+            await asyncio.sleep(period / SAMPLES_PER_REFRESH)
+            policy.observe(live.front.active)
+        try:
+            await _step(manager, live, policy)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("autoscaling web service %s failed", live.name)
+
+
+async def _step(manager: DeploymentManager, live: Live, policy: AutoscalePolicy) -> None:
+    revision = live.active
+    if revision is None or (live.rollout is not None and not live.rollout.done()) or live.adding:
+        return  # a rollout or a scale-up is under way: decide again once it is done
+    current = len(pool.serving(revision))
+    decision = policy.decide(current)
+    if not decision.changes:
+        return
+    if decision.count > current:
+        added = await pool.add(manager, live, decision.count - current)
+        after = len(pool.serving(revision))
+        if added:
+            pool.record(live, "scale_up", current, after,
+                        f"scaled from {current} to {after} replicas: {decision.reason}")
+    else:
+        leaving = pool.pick_idlest(revision, current - decision.count)
+        after = current - len(leaving)
+        pool.record(live, "scale_down", current, after, f"scaled from {current} to {after} replicas: {decision.reason}")
+        await pool.remove(live, leaving, drain=live.front.timeout + 1)
+
+
+__all__ = ["initial_replicas", "run", "settings_of"]
