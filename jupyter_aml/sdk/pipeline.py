@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime import api_types as T
+from jupyter_aml.sdk.pipeline_parallel import ParallelRunConfig, ParallelRunStep
 from jupyter_aml.sdk.pipeline_steps import (
     CommandStep,
     PipelineData,
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from jupyter_aml.sdk.experiment import Experiment
     from jupyter_aml.sdk.workspace import Workspace
 
-__all__ = ["CommandStep", "Pipeline", "PipelineData", "PipelineParameter", "PipelineRun", "PipelineStep",
-           "PortDataReference", "PythonScriptStep", "StepRun", "StepSequence"]
+__all__ = ["CommandStep", "ParallelRunConfig", "ParallelRunStep", "Pipeline", "PipelineData", "PipelineParameter",
+           "PipelineRun", "PipelineStep", "PortDataReference", "PythonScriptStep", "StepRun", "StepSequence"]
 _TERMINAL = ("Completed", "Failed", "Canceled")
 _SUBMIT_OPTIONS = ("pipeline_parameters", "continue_on_step_failure", "regenerate_outputs", "parent_run_id",
                    "credential_passthrough", "display_name", "description")

@@ -4,7 +4,7 @@ from typing import Any
 
 from azureml.core._lazy import resolve
 
-__all__ = ["CommandStep", "PythonScriptStep"]
+__all__ = ["CommandStep", "ParallelRunConfig", "ParallelRunStep", "PythonScriptStep"]
 SOURCE = "jupyter_aml.sdk.pipeline"
 
 
