@@ -48,7 +48,13 @@ def millis(value: datetime | None) -> int | None:
 
 
 def from_millis(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    """A client's time in milliseconds since the epoch; one no calendar date has is refused, not a 500."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise invalid(f"Invalid time {value}: milliseconds since the epoch, between the years 1 and 9999") from None
 
 
 def kv(mapping: Mapping[str, str]) -> list[dict[str, str]]:

@@ -114,7 +114,7 @@ class Runs:
     def get(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:
         return {"run": self.run_body(workspace, self.run(workspace, cv.run_id_of(req)))}
 
-    def update(self, workspace: str, req: Mapping[str, Any], *, scheduler: Any = None) -> dict[str, Any]:
+    def update(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:
         run_id = cv.run_id_of(req)
         run = self.run(workspace, run_id)
         status = cv.text(req, "status", required=False)
@@ -132,7 +132,7 @@ class Runs:
                 except Conflict as exc:
                     raise MlflowError(INVALID_STATE, f"run {run_id} is {cv.TO_MLFLOW[run.status]} "
                                       f"({run.status.value}); it cannot become {status}", hint=exc.hint) from None
-        if end is not None and (run.status.terminal or status in ("FINISHED", "FAILED", "KILLED")):
+        if end is not None:  # MLflow records the client's end time whatever the status
             run = self.support.set_times(workspace, run_id, end=cv.from_millis(end))
         return {"run_info": cv.run_info(run, self.exp_id(workspace, run))}
 
@@ -252,6 +252,8 @@ class Runs:
         value = item.get("value")
         if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
             value = float(value.replace("Infinity", "inf"))
+        if isinstance(value, int) and not isinstance(value, bool) and not -1e308 < value < 1e308:
+            value = None  # an integer no double holds
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise invalid(f"Got invalid value {value!r} for metric '{key}' (timestamp={item.get('timestamp')}). "
                           "Please specify value as a valid double (64-bit floating point)")

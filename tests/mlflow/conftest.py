@@ -1,4 +1,5 @@
-"""One real ``aml serve`` for the module's MLflow tests, and the real MLflow client pointed at it.
+"""One real ``aml serve`` for the MLflow tests (session-scoped: started once), and the real MLflow client
+pointed at it.
 
 The client reads its tracking URI and token from the environment (``MLFLOW_TRACKING_URI``,
 ``MLFLOW_TRACKING_TOKEN``), as a user's script does; the fixture sets them for the test and restores them.
@@ -16,7 +17,7 @@ from tests.postgres import PostgresServer
 from tests.procs import kill_processes_using
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mlflow_service(tmp_path_factory: pytest.TempPathFactory,
                    postgres_server: PostgresServer | None) -> Iterator[ServiceProcess]:
     name = postgres_server.new_database() if postgres_server is not None else None
