@@ -1,0 +1,50 @@
+"""A submitted script logs with the MLflow client into its own run with its run's token, and that token
+reaches nothing else through the MLflow API: another run is "not found", a search is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlflow import MlflowClient
+
+from jupyter_aml import Experiment, ScriptRunConfig
+from tests.e2e.conftest import ServiceProcess, wait_status, write_script
+
+SCRIPT = '''
+import os, sys
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+os.environ["MLFLOW_TRACKING_TOKEN"] = os.environ["AML_RUN_TOKEN"]
+os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+client = MlflowClient(tracking_uri=os.environ["AML_SERVICE_URL"].removesuffix("/aml/api/v1") + "/aml/mlflow")
+run_id = os.environ["AML_RUN_ID"]
+client.log_metric(run_id, "from_mlflow", 0.5, step=3)
+client.log_param(run_id, "p", "x")
+client.set_tag(run_id, "t", "y")
+assert client.get_run(run_id).data.params["p"] == "x"
+for what, call in (("other run", lambda: client.get_run(sys.argv[1])),
+                   ("search", lambda: client.search_runs(["0"]))):
+    try:
+        call()
+    except MlflowException as exc:
+        print(what, exc.error_code)
+    else:
+        sys.exit(f"the run token reached {what}")
+'''
+
+
+def test_a_run_token_reaches_its_own_run_only(mlflow_env: ServiceProcess, tmp_path: Path) -> None:
+    mlflow_env.client().post("workspaces", {"name": "mlflow-runs"})
+    ws = mlflow_env.workspace("mlflow-runs")
+    other = Experiment(ws, "elsewhere").start_logging()
+    other.complete()
+    src = write_script(tmp_path / "proj", SCRIPT, "train.py")
+    run = Experiment(ws, "mlflow-in-run").submit(ScriptRunConfig(src, "train.py", [other.id]))
+    assert wait_status(run, {"Completed", "Failed"}) == "Completed", run.get_details().get("error")
+    assert run.get_metrics()["from_mlflow"] == 0.5
+    assert run.get_properties()["p"] == "x" and run.get_tags()["t"] == "y"
+    text = "".join(run.get_details_with_logs()["logFiles"].values())
+    assert "other run RESOURCE_DOES_NOT_EXIST" in text and "search PERMISSION_DENIED" in text
+    seen = MlflowClient(tracking_uri=f"http://127.0.0.1:{mlflow_env.port}/aml/mlflow/workspaces/mlflow-runs")
+    assert seen.get_metric_history(run.id, "from_mlflow")[0].step == 3
