@@ -19,12 +19,12 @@ reach it, and the service decides which folder a service's data lands in.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import io
 import json
 import os
-import queue
 import random
 import re
 import sys
@@ -149,16 +149,18 @@ class Writer:
         self.spool = spool
         self.settings = settings
         self.rng = rng or random.Random()
-        self.queue: queue.Queue[Record | None] = queue.Queue(maxsize=max_queue)
+        self.pending: collections.deque[Record] = collections.deque()  # append/popleft are atomic
+        self.max_queue = max_queue
         self.flush_seconds = flush_seconds
         self.counters = Counters()
         self.lock = threading.Lock()
-        self.open: dict[Path, tuple[io.TextIOWrapper, Path]] = {}  # partition -> (file, its .part path)
-        self.headers: dict[Path, list[str]] = {}
+        self.open: dict[tuple[Any, ...], tuple[io.TextIOWrapper, Path]] = {}  # chunk key -> (file, .part path)
+        self.partitions: dict[tuple[str, str, str, int], Path] = {}
         self.thread = threading.Thread(target=self._loop, name="aml-data-collection", daemon=True)
+        self.wake = threading.Event()
         self.stopped = False
-        self._last_flush = time.monotonic()
         self._warned: set[str] = set()
+        self._stamp: tuple[int, str] = (-1, "")
 
     def start(self) -> Writer:
         self.spool.mkdir(parents=True, exist_ok=True)
@@ -174,47 +176,60 @@ class Writer:
             with self.lock:
                 self.counters.sampled_out += 1
             return False
-        try:
-            self.queue.put_nowait(record)
-        except queue.Full:
+        if len(self.pending) >= self.max_queue or self.stopped:
             with self.lock:
                 self.counters.dropped_queue_full += 1
-            self._warn_once("queue", f"the writer is behind ({self.queue.maxsize} records waiting): records are "
+            self._warn_once("queue", f"the writer is behind ({self.max_queue} records waiting): records are "
                                      "dropped and counted until it catches up")
             return False
+        self.pending.append(record)  # the writer drains in batches: no wake-up per record
         return True
 
     # -- the writer thread -----------------------------------------------------------------------------------
     def _loop(self) -> None:
+        """Wake a few times a second, write what is queued, close the chunks every ``flush_seconds``."""
+        last_flush = time.monotonic()
         while True:
-            record: Record | bool | None
-            try:
-                record = self.queue.get(timeout=self.flush_seconds / 4)
-            except queue.Empty:
-                record = False
-            if record is None:
+            stopping = self.wake.wait(min(0.25, self.flush_seconds / 4))
+            self._drain()
+            if stopping or time.monotonic() - last_flush >= self.flush_seconds:
                 self._rotate()
+                last_flush = time.monotonic()
+            if stopping:
                 return
-            if isinstance(record, Record):
-                try:
-                    self._write(record)
-                except Exception as exc:  # never take the replica down for a record
-                    with self.lock:
-                        self.counters.dropped_errors += 1
-                    self._warn_once(f"error:{type(exc).__name__}", f"a record could not be written "
-                                                                   f"({type(exc).__name__}: {exc}); dropped")
-            if time.monotonic() - self._last_flush >= self.flush_seconds:
-                self._rotate()
+
+    def _drain(self) -> None:
+        while self.pending:
+            time.sleep(0)  # hand the GIL to a request thread waiting for it: a burst of records never holds it
+            record = self.pending.popleft()
+            try:
+                self._write(record)
+            except Exception as exc:  # never take the replica down for a record
+                with self.lock:
+                    self.counters.dropped_errors += 1
+                self._warn_once(f"error:{type(exc).__name__}", f"a record could not be written "
+                                                               f"({type(exc).__name__}: {exc}); dropped")
+
+    def _timestamp(self, when: float) -> str:
+        second = int(when)
+        if self._stamp[0] != second:
+            self._stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{self._stamp[1]}.{int(when % 1 * 1e6):06d}Z"
 
     def _write(self, record: Record) -> None:
         columns, rows = to_rows(record.data, record.feature_names)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.when)) + f".{int(record.when % 1 * 1e6):06d}Z"
-        buffer = io.StringIO()
-        out = csv.writer(buffer, lineterminator="\n")
-        for row in rows:
-            out.writerow([stamp, record.correlation_id, *(_cell(v) for v in row)])
-        text = buffer.getvalue()
-        size = len(text.encode("utf-8"))
+        lead = f"{self._timestamp(record.when)},{_csv_text(record.correlation_id)},"
+        if all(type(v) in (int, float) for row in rows for v in row):  # numbers: no quoting, str() is repr()
+            text = "".join(lead + ",".join(map(str, row)) + "\n" for row in rows)
+            size = len(text)
+        else:
+            lines = []
+            for row in rows:  # one buffer per row: a quoted cell may hold a newline
+                buffer = io.StringIO()
+                csv.writer(buffer, lineterminator="\n").writerow([_cell(v) for v in row])
+                lines.append(lead + buffer.getvalue())
+            text = "".join(lines)
+            size = len(text.encode("utf-8"))
         if size > self.settings.max_record_bytes:
             with self.lock:
                 self.counters.dropped_too_large += 1
@@ -222,43 +237,40 @@ class Writer:
                  f"{self.settings.max_record_bytes}-byte limit (max_record_bytes): dropped (request "
                  f"{record.correlation_id})")
             return
-        day = time.gmtime(record.when)
-        partition = (self.spool / safe_part(record.model) / safe_part(record.version) / record.designation
-                     / f"{day.tm_year:04d}" / f"{day.tm_mon:02d}" / f"{day.tm_mday:02d}")
-        header = [TIMESTAMP, CORRELATION, *columns]
-        handle = self._handle(partition, header)
-        handle.write(text)
+        day = int(record.when // 86400)
+        key = (record.model, record.version, record.designation, day, tuple(columns))
+        handle = self.open.get(key) or self._open(key, columns, record)
+        handle[0].write(text)
         with self.lock:
             self.counters.collected += 1
             self.counters.rows += len(rows)
 
-    def _handle(self, partition: Path, header: list[str]) -> io.TextIOWrapper:
-        current = self.open.get(partition)
-        if current is not None and self.headers.get(partition) != header:
-            self._close(partition)  # another shape of record: a chunk of its own, with its own header
-            current = None
-        if current is None:
+    def _open(self, key: tuple[Any, ...], columns: list[str], record: Record) -> tuple[io.TextIOWrapper, Path]:
+        where = (record.model, record.version, record.designation, key[3])
+        partition = self.partitions.get(where)
+        if partition is None:
+            day = time.gmtime(record.when)
+            partition = (self.spool / safe_part(record.model) / safe_part(record.version) / record.designation
+                         / f"{day.tm_year:04d}" / f"{day.tm_mon:02d}" / f"{day.tm_mday:02d}")
             partition.mkdir(parents=True, exist_ok=True)
-            part = partition / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.csv.part"
-            handle = open(part, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by _close
-            csv.writer(handle, lineterminator="\n").writerow(header)
-            self.open[partition] = (handle, part)
-            self.headers[partition] = header
-            return handle
-        return current[0]
+            self.partitions[where] = partition
+        part = partition / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.csv.part"
+        handle = open(part, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by _close
+        csv.writer(handle, lineterminator="\n").writerow([TIMESTAMP, CORRELATION, *columns])
+        self.open[key] = (handle, part)
+        return self.open[key]
 
-    def _close(self, partition: Path) -> None:
-        handle, part = self.open.pop(partition)
+    def _close(self, key: tuple[Any, ...]) -> None:
+        handle, part = self.open.pop(key)
         handle.close()
         os.replace(part, part.with_suffix(""))  # x.csv.part -> x.csv: complete, the service may take it
 
     def _rotate(self) -> None:
-        for partition in list(self.open):
+        for key in list(self.open):
             try:
-                self._close(partition)
+                self._close(key)
             except OSError as exc:
                 self._warn_once("rotate", f"a chunk could not be closed: {exc}")
-        self._last_flush = time.monotonic()
         self._write_stats()
 
     def _write_stats(self) -> None:
@@ -279,14 +291,14 @@ class Writer:
         if self.stopped:
             return
         self.stopped = True
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                self.queue.put(None, timeout=0.1)
-                break
-            except queue.Full:
-                continue
-        self.thread.join(max(0.0, deadline - time.monotonic()))
+        self.wake.set()
+        self.thread.join(timeout)
+
+
+def _csv_text(value: str) -> str:
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 _writer: Writer | None = None
