@@ -55,6 +55,14 @@ export type ITelemetryPoint = Schemas['TelemetryPoint'];
 export type IEndpointTestRequest = Schemas['EndpointTestRequest'];
 export type IEndpointTestResult = Schemas['EndpointTestResult'];
 
+/** Pipeline runs (docs/pipelines.md): a parent run whose steps are child runs. */
+export type IPipelineRunInfo = Schemas['PipelineRunInfo'];
+export type IPipelineStepState = Schemas['PipelineStepState'];
+export type IPipelineRunSummary = Schemas['PipelineRunSummary'];
+export type IPipelineRunPage = Schemas['PipelineRunPage'];
+export type IPipelineGraph = Schemas['PipelineGraph'];
+export type IPipelineEdge = Schemas['PipelineEdge'];
+
 export type IRegisteredEnvironment = Schemas['RegisteredEnvironment'];
 export type IEnvironmentDefinition = Schemas['EnvironmentDefinition'];
 export type IEnvironmentBuild = Schemas['EnvironmentBuild'];
@@ -470,6 +478,29 @@ export class AMLService {
       body: JSON.stringify(spec)
     });
   }
+
+  /** The workspace's pipeline runs, newest first, each with its step counts. */
+  listPipelineRuns(
+    workspace: string,
+    options: { pageSize?: number; pageToken?: string | null } = {}
+  ): Promise<IPipelineRunPage> {
+    const query = queryString({ page_size: options.pageSize, page_token: options.pageToken });
+    return this.request<IPipelineRunPage>(`${pipelineRunsPath(workspace)}${query}`);
+  }
+
+  /** A pipeline run: its parent run and each step's state, run and reuse. */
+  getPipelineRun(workspace: string, runId: string): Promise<IPipelineRunInfo> {
+    return this.request<IPipelineRunInfo>(`${pipelineRunsPath(workspace)}/${seg(runId)}`);
+  }
+
+  /** A pipeline run's steps and the edges between them (fixed at submit). */
+  getPipelineGraph(workspace: string, runId: string): Promise<IPipelineGraph> {
+    return this.request<IPipelineGraph>(`${pipelineRunsPath(workspace)}/${seg(runId)}/graph`);
+  }
+}
+
+function pipelineRunsPath(workspace: string): string {
+  return `workspaces/${seg(workspace)}/pipelines/runs`;
 }
 
 function runsPath(workspace: string): string {

@@ -4,3 +4,4 @@ import './registry.css';
 import './members.css';
 import './compute.css';
 import './data.css';
+import './pipeline.css';

@@ -14,20 +14,8 @@ interface IPlaceholder {
   empty: React.ReactNode;
 }
 
-export const PLACEHOLDER_SECTIONS: ReadonlyArray<IPlaceholder> = [
-  {
-    id: 'pipelines',
-    title: 'Pipelines',
-    empty: (
-      <>
-        This section does not list pipelines yet. Submit one from Python with{' '}
-        <code>exp.submit(Pipeline(ws, steps=[...]))</code>, its steps made with{' '}
-        <code>PythonScriptStep(...)</code>: the pipeline run and its steps (as child runs) appear
-        under the experiment in Experiments.
-      </>
-    )
-  }
-];
+/** None today: Pipelines became a real section (./pipeline/section.tsx). */
+export const PLACEHOLDER_SECTIONS: ReadonlyArray<IPlaceholder> = [];
 
 export function PlaceholderSection(props: { section: IPlaceholder }): JSX.Element {
   return (

@@ -17,6 +17,8 @@ import { RunLogs } from './logs';
 import { RunMetrics } from './metrics';
 import { useRequest } from './hooks';
 import { RunOverview } from './overview';
+import { PipelineGraph } from './pipeline/graph';
+import { isPipelineRun } from './pipeline/section';
 import { RunDatasets } from './runs/datasets';
 
 export interface IRunDetailsOptions {
@@ -25,7 +27,7 @@ export interface IRunDetailsOptions {
   runId: string;
   settings: () => IAMLSettings;
   openRun: (workspace: string, runId: string) => void;
-  /** Tab to show first: overview, metrics, logs, outputs, snapshot, children. */
+  /** Tab to show first: overview, metrics, logs, outputs, snapshot, children; graph for a pipeline run. */
   tab?: string;
 }
 
@@ -43,13 +45,24 @@ export const RUN_TABS = {
   children: 'Child runs'
 } as const;
 
-/** RUN_TABS with Datasets after Outputs, for a run that has lineage (no empty tab otherwise). */
-function runTabs(lineage: ILineageEntry[] | undefined): Readonly<Record<string, string>> {
-  if (!lineage?.length) {
-    return RUN_TABS;
-  }
+/**
+ * RUN_TABS with Datasets after Outputs, for a run that has lineage (no empty tab otherwise), and Graph
+ * after Overview for a pipeline run.
+ */
+function runTabs(
+  lineage: ILineageEntry[] | undefined,
+  pipeline: boolean
+): Readonly<Record<string, string>> {
   const { overview, metrics, logs, outputs, ...rest } = RUN_TABS;
-  return { overview, metrics, logs, outputs, datasets: 'Datasets', ...rest };
+  return {
+    overview,
+    ...(pipeline ? { graph: 'Graph' } : {}),
+    metrics,
+    logs,
+    outputs,
+    ...(lineage?.length ? { datasets: 'Datasets' } : {}),
+    ...rest
+  };
 }
 
 function renderRunTab(
@@ -67,6 +80,9 @@ function renderRunTab(
   // Every tab reads the same workspace through the same service.
   const scope = { service, workspace };
   const openRun = (id: string) => props.openRun(workspace, id);
+  if (tab === 'graph') {
+    return <PipelineGraph {...scope} runId={runId} onOpenRun={openRun} />;
+  }
   // One renderer per tab (the compiler checks none is missing).
   const renderers: Record<keyof typeof RUN_TABS, () => React.ReactNode> = {
     overview: () => <RunOverview run={run} onOpenRun={openRun} />,
@@ -182,7 +198,7 @@ function RunDetailsView(
         )
       }
       actionError={cancellation.error}
-      tabs={runTabs(lineage.data)}
+      tabs={runTabs(lineage.data, isPipelineRun(run))}
       renderTab={tab => renderRunTab(props, run, tab, lineage.data)}
       initialTab={props.tab}
       tabRequest={props.tabRequest}

@@ -16,6 +16,7 @@ import { ExperimentsSection } from './experiments';
 import { useRequest } from './hooks';
 import { IMembersActions } from './members/page';
 import { IModelFocus, ModelsSection } from './models';
+import { PipelinesSection } from './pipeline/section';
 import { PLACEHOLDER_SECTIONS, PlaceholderSection } from './placeholders';
 import { IAssetActions } from './registry-common';
 import { IRunActions } from './runs-table';
@@ -261,10 +262,6 @@ function WorkspaceView(props: {
   modelFocus: IModelFocus | null;
 }): JSX.Element {
   const { service, workspace, settings, refreshKey } = props;
-  const placeholder = (id: string) => {
-    const section = PLACEHOLDER_SECTIONS.find(s => s.id === id);
-    return section ? <PlaceholderSection key={id} section={section} /> : null;
-  };
   return (
     <div className="jp-aml-Workspace" data-workspace={workspace}>
       <ExperimentsSection
@@ -303,7 +300,15 @@ function WorkspaceView(props: {
         refreshKey={refreshKey}
         actions={props.actions}
       />
-      {placeholder('pipelines')}
+      <PipelinesSection
+        service={service}
+        workspace={workspace}
+        refreshKey={refreshKey}
+        actions={props.actions}
+      />
+      {PLACEHOLDER_SECTIONS.map(section => (
+        <PlaceholderSection key={section.id} section={section} />
+      ))}
     </div>
   );
 }

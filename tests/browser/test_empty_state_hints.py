@@ -1,6 +1,6 @@
 """The sidebar's empty states in a real JupyterLab at its default width, light and dark: the Datasets and
 Pipelines hints name calls that exist (tests/docs/test_empty_state_snippets.py checks the names; the
-Pipelines one says that the section lists nothing yet), and every code snippet wraps inside the sidebar
+Pipelines one says how to submit a pipeline while there is none), and every code snippet wraps inside the sidebar
 instead of being cut off at its edge."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_empty_hints_name_real_calls_and_wrap(studio: Studio, theme: str) -> Non
     expect(datasets).to_contain_text("No datasets yet")
     assert "Dataset.Tabular.from_delimited_files(" in datasets.inner_text()
     pipelines = open_section(sidebar, "Pipelines")
-    expect(pipelines).to_contain_text("does not list pipelines yet")
+    expect(pipelines).to_contain_text("No pipeline runs yet")
     assert "exp.submit(Pipeline(ws, steps=[...]))" in pipelines.inner_text()
     width = sidebar.evaluate("el => el.getBoundingClientRect().width")
     assert width < 400, f"the sidebar is not at its default width ({width}px)"

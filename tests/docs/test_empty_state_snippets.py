@@ -45,7 +45,7 @@ def test_every_python_snippet_names_calls_that_exist() -> None:
     python = [s for s in found if not s.startswith("aml ")]
     # the sections the issue named are among them: the test is not passing on an empty list
     assert any(s.startswith("Dataset.Tabular.") for s in python) and any("Datastore." in s for s in python)
-    assert any("Pipeline(" in s for s in python if "placeholders.tsx" in " ".join(found[s]))
+    assert any("Pipeline(" in s for s in python if "pipeline/section.tsx" in " ".join(found[s]))
     results = resolve([("_any" + s) if s.startswith(".") else s for s in python])
     missing = {f"{s}  ({', '.join(found[s.removeprefix('_any')] if s.startswith('_any') else found[s])})": m
                for s, m in results.items() if m}
