@@ -20,7 +20,7 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from jupyter_aml.core import models
@@ -47,6 +47,9 @@ Floats = NDArray[np.float64]
 # Run properties that say a run's journal had records the service refused (how many, and the latest why).
 REJECTED_COUNT = "aml.journal.rejected"
 REJECTED_REASON = "aml.journal.rejected_reason"
+
+
+SERIES_QUERY_NAMES = 500  # names per IN (...) when reading a batch's series: far below SQLite's variable limit
 
 
 class MetricService:
@@ -137,6 +140,7 @@ class MetricService:
         """
         scalars: dict[tuple[str, str], list[tuple[int, models.JournalRecord]]] = defaultdict(list)
         refused: list[models.JournalRejection] = []
+        batch = _SeriesOfBatch(s, [rec for _, rec in records if rec.k in KINDS])
         for index, rec in records:
             if rec.k == "tag":
                 row = s.get(RunTagRow, (rec.run_id, rec.n))
@@ -151,7 +155,7 @@ class MetricService:
                 scalars[(rec.run_id, rec.n)].append((index, rec))
             else:
                 try:
-                    series = self._series(s, rec.run_id, rec.n, KINDS[rec.k], rec.d)
+                    series = self._series(batch, rec.run_id, rec.n, KINDS[rec.k], rec.d)
                 except InvalidInput as exc:
                     refused.append(models.JournalRejection(index=index, seq=rec.seq, reason=exc.message))
                     continue
@@ -166,18 +170,15 @@ class MetricService:
         events = []
         for (run_id, name), items in scalars.items():
             try:
-                events.append(self._append_scalars(s, run_id, name, [rec for _, rec in items]))
+                events.append(self._append_scalars(s, batch, run_id, name, [rec for _, rec in items]))
             except InvalidInput as exc:
                 refused += [models.JournalRejection(index=i, seq=rec.seq, reason=exc.message) for i, rec in items]
         return events, refused
 
-    def _series(self, s: Session, run_id: str, name: str, kind: str, description: str | None) -> MetricSeriesRow:
-        series = s.scalar(select(MetricSeriesRow).where(MetricSeriesRow.run_id == run_id, MetricSeriesRow.name == name))
-        if series is None:
-            series = MetricSeriesRow(run_id=run_id, name=name, kind=kind, description=description or "", count=0)
-            s.add(series)
-            s.flush()
-        elif series.kind != kind:
+    @staticmethod
+    def _series(batch: _SeriesOfBatch, run_id: str, name: str, kind: str, description: str | None) -> MetricSeriesRow:
+        series = batch.rows[(run_id, name)]
+        if series.kind != kind:
             raise InvalidInput(
                 f"metric {name!r} of run {run_id!r} is a {series.kind}, not a {kind}",
                 hint="log each metric name with one kind only",
@@ -187,10 +188,10 @@ class MetricService:
         return series
 
     def _append_scalars(
-        self, s: Session, run_id: str, name: str, recs: Sequence[models.JournalRecord]
+        self, s: Session, batch: _SeriesOfBatch, run_id: str, name: str, recs: Sequence[models.JournalRecord]
     ) -> MetricEvent:
         """Append to the series' chunks. A point logged without a step gets its index in the series."""
-        series = self._series(s, run_id, name, "scalar", next((r.d for r in recs if r.d), None))
+        series = self._series(batch, run_id, name, "scalar", next((r.d for r in recs if r.d), None))
         points = [point(r) for r in recs]
         values = np.array([p[1] for p in points], dtype=np.float64)
         codes = np.array([CODE[p[0]] for p in points], dtype=np.uint8)
@@ -214,7 +215,7 @@ class MetricService:
         if before is not None and before != "mixed":
             seen.add(before)
         series.value_type = "mixed" if before == "mixed" or len(seen) > 1 else seen.pop()
-        last_chunk = s.scalar(
+        last_chunk = None if (run_id, name) in batch.created else s.scalar(
             select(MetricChunkRow)
             .where(MetricChunkRow.series_id == series.id)
             .order_by(MetricChunkRow.chunk_no.desc())
@@ -411,3 +412,39 @@ def _others(run_id: str, name: str, kind: str, rows: Sequence[tuple[Any, bool | 
     nonfinite = [i for i, (_, flag) in enumerate(rows) if flag]
     return models.MetricHistory(run_id=run_id, name=name, kind=cast(models.MetricKind, kind), total=len(values),
                                 values=values, nonfinite=nonfinite or None)
+
+
+class _SeriesOfBatch:
+    """The series a journal batch writes to: the existing ones read in one query per run, the new ones made
+    with one flush, in the order the batch first names them (the first record of a name sets its kind).
+    One to three queries per metric name made a 10-metric run's first batch a third of its creation cost."""
+
+    def __init__(self, s: Session, records: Sequence[models.JournalRecord]) -> None:
+        self.rows: dict[tuple[str, str], MetricSeriesRow] = {}
+        self.created: set[tuple[str, str]] = set()  # made here: no chunk to look up
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for rec in records:
+            wanted[rec.run_id].add(rec.n)
+        self._read(s, wanted)
+        new: dict[tuple[str, str], dict[str, Any]] = {}
+        for rec in records:
+            key = (rec.run_id, rec.n)
+            if key not in self.rows and key not in new:
+                new[key] = {"run_id": rec.run_id, "name": rec.n, "kind": KINDS[rec.k], "description": rec.d or "",
+                            "count": 0}
+        if new:  # one multi-row INSERT, then one read: the ORM's flush inserts them one by one
+            s.execute(insert(MetricSeriesRow), list(new.values()))
+            made: dict[str, set[str]] = defaultdict(set)
+            for run_id, name in new:
+                made[run_id].add(name)
+            self._read(s, made)
+            self.created.update(new)
+
+    def _read(self, s: Session, names_of_run: dict[str, set[str]]) -> None:
+        for run_id, names in names_of_run.items():
+            ordered = sorted(names)
+            for start in range(0, len(ordered), SERIES_QUERY_NAMES):
+                rows = s.scalars(select(MetricSeriesRow).where(
+                    MetricSeriesRow.run_id == run_id,
+                    MetricSeriesRow.name.in_(ordered[start:start + SERIES_QUERY_NAMES])))
+                self.rows.update({(row.run_id, row.name): row for row in rows})
