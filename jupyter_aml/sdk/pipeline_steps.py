@@ -150,7 +150,7 @@ class PipelineStep:
         staged = tempfile.mkdtemp(prefix="aml-step-")
         try:
             shutil.copytree(self.source_directory or default_source or ".", staged, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns(".git"))
+                            ignore=shutil.ignore_patterns(".git"), copy_function=_link_or_copy)
             for name, text in extra.items():
                 with open(os.path.join(staged, name), "w", encoding="utf-8") as f:
                     f.write(text)
@@ -209,6 +209,15 @@ class PipelineStep:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """A staged snapshot's file: a hard link where the file system allows (a big source folder costs no copy;
+    the staged files are only read), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _is_input(item: Any, inputs: list[Any]) -> bool:

@@ -123,3 +123,17 @@ def test_what_parallel_run_step_refuses() -> None:
         ParallelRunStep("s", config, inputs=[data.as_input()])
     with pytest.raises(InvalidInput, match="inputs are datasets"):
         ParallelRunStep("s", config, inputs=["files/"], output=PipelineData("out"))
+
+
+def test_run_invocation_timeout_ends_a_run_call() -> None:
+    import time
+
+    from jupyter_aml.sdk.parallel_run_driver import time_limit
+
+    started = time.monotonic()
+    with pytest.raises(Exception, match=r"ran past run_invocation_timeout=0.2 s"), time_limit(0.2):
+        time.sleep(5)
+    assert time.monotonic() - started < 2
+    with time_limit(0.2):  # a call within the limit is untouched, and the timer is off afterwards
+        time.sleep(0.05)
+    time.sleep(0.3)
