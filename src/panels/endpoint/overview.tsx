@@ -164,6 +164,13 @@ function ReplicasTable(props: { replicas: IReplica[] }): JSX.Element {
           <th scope="col" className="jp-aml-num">
             In flight
           </th>
+          <th
+            scope="col"
+            className="jp-aml-num"
+            title="Requests whose run() overran the scoring timeout and still runs: the replica gets no request until it returns, and is replaced after replica_overrun_limit_seconds"
+          >
+            Overdue
+          </th>
           <th scope="col" className="jp-aml-num">
             Restarts
           </th>
@@ -181,6 +188,9 @@ function ReplicasTable(props: { replicas: IReplica[] }): JSX.Element {
             </td>
             <td className="jp-aml-num">{r.served}</td>
             <td className="jp-aml-num">{r.inflight}</td>
+            <td className="jp-aml-num" data-overdue={r.overdue ?? 0}>
+              {r.overdue ? r.overdue : '—'}
+            </td>
             <td className="jp-aml-num">{r.restarts}</td>
             <td className="jp-aml-num">{r.pid ?? '—'}</td>
           </tr>
@@ -193,12 +203,17 @@ function ReplicasTable(props: { replicas: IReplica[] }): JSX.Element {
 function EndpointReplicas(props: { svc: IWebservice }): JSX.Element {
   const replicas = props.svc.replicas ?? [];
   const { ready, wanted } = replicaCounts(props.svc);
+  const c = props.svc.deployment_config;
   return (
     <section aria-label="Endpoint replicas" className="jp-aml-Card">
       <h3 className="jp-aml-Card-title">
         Replicas{' '}
         <span className="jp-aml-Muted">
-          ({ready} of {wanted} ready)
+          {c.autoscale_enabled
+            ? `(${ready} ready; autoscaling ${c.autoscale_min_replicas ?? 1}–${
+                c.autoscale_max_replicas ?? 10
+              } at ${c.autoscale_target_utilization ?? 70}% target)`
+            : `(${ready} of ${wanted} ready)`}
         </span>
       </h3>
       {replicas.length === 0 ? (

@@ -1,4 +1,7 @@
-/** An endpoint's Telemetry tab: requests, errors and latency percentiles, in total and per minute. */
+/**
+ * An endpoint's Telemetry tab: requests, errors and latency percentiles, in total and per minute, and its
+ * scaling events (autoscaling, hung replicas replaced).
+ */
 import React, { useMemo, useState } from 'react';
 
 import { ITelemetry } from '../../api';
@@ -6,6 +9,7 @@ import { formatNumber } from '../../format';
 import { IChartSeries, LineChart } from '../chart';
 import { ErrorView, Loading } from '../components';
 import { useRequest } from '../hooks';
+import { ScalingEvents } from './scaling';
 import { IReloadingTabProps } from './tab-props';
 
 const WINDOWS: Array<[number, string]> = [
@@ -156,6 +160,7 @@ export function EndpointTelemetry(props: IReloadingTabProps): JSX.Element {
       {toolbar}
       {error}
       <TelemetryTotals telemetry={t} minutes={minutes} />
+      <ScalingEvents events={t.events} />
       <div className="jp-aml-ChartGrid">
         <section className="jp-aml-Card" aria-label="Requests per minute">
           <h3 className="jp-aml-Card-title">Requests per minute</h3>
