@@ -71,7 +71,7 @@ def experiment_json(exp: models.Experiment, workspace: str) -> dict[str, Any]:
     return {
         "experiment_id": experiment_id(exp),
         "name": exp.name,
-        "artifact_location": f"mlflow-artifacts:/workspaces/{workspace}/experiments/{exp.id}",
+        "artifact_location": f"mlflow-artifacts:/experiments/{exp.id}",
         "lifecycle_stage": DELETED if exp.archived_time is not None else ACTIVE,
         "creation_time": created,
         "last_update_time": millis(exp.archived_time) or created,
@@ -103,7 +103,7 @@ def run_info(run: models.Run, exp_id: str) -> dict[str, Any]:
         "user_id": run.submitter,
         "status": TO_MLFLOW[run.status],
         "start_time": millis(run.start_time or run.created_at),
-        "artifact_uri": f"mlflow-artifacts:/workspaces/{run.workspace}/runs/{run.id}/artifacts",
+        "artifact_uri": f"mlflow-artifacts:/runs/{run.id}/artifacts",  # mlflow_api/artifacts.py
         "lifecycle_stage": lifecycle(run),
     }
     if run.end_time is not None:

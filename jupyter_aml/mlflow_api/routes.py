@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import json
 import logging
 import secrets
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import pydantic
 from jupyter_server.auth.decorator import authorized
@@ -32,6 +34,7 @@ from tornado import web
 from jupyter_aml.core.mlflow_support import MlflowSupport
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import AMLError
+from jupyter_aml.mlflow_api import artifacts
 from jupyter_aml.mlflow_api import convert as cv
 from jupyter_aml.mlflow_api.errors import (
     BAD_REQUEST,
@@ -52,6 +55,7 @@ from jupyter_aml.server.base import AMLHandler
 from jupyter_aml.server.spec import ApiSpec
 
 log = logging.getLogger("jupyter_aml.mlflow")
+SPOOL_IN_MEMORY = 8 << 20  # an artifact upload past this many bytes is spooled to a temporary file
 DEFAULT_WORKSPACE = "default"
 PREFIX = "/aml/mlflow"
 PATTERN = (PREFIX + r"(?:/workspaces/(?P<workspace>[^/]+))?/(?P<api>api|ajax-api)/(?P<version>[0-9.]+)/"
@@ -105,6 +109,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "runs/delete-tag": Endpoint("POST", "runs/report", "run", _run("delete_tag")),
     "runs/search": Endpoint("POST", "runs/read", "user", lambda t, ws, req, h: search_runs(t.runs, ws, req)),
     "metrics/get-history": Endpoint("GET", "runs/read", "run", _run("history")),
+    # a run's token may call it too (read-only): runs:/ downloads inside a run ask it first
+    "logged-models/search": Endpoint("POST", "workspaces/read", "experiment-read", _exp("search_logged_models")),
 }
 # Jupyter's own decision (users Jupyter knows) and the marker that lets token callers in: see server.base.
 _GATE = ApiSpec(scope="run", summary="MLflow REST API (outside the v1 document)", action="runs/read")
@@ -123,6 +129,8 @@ def _gated(method: Callable[..., Any]) -> Callable[..., Any]:
 class MlflowHandler(AMLHandler):
     """One handler for every MLflow endpoint: the endpoint table says the method, action and scope."""
 
+    _spool: IO[bytes] | None = None
+
     @property
     def tracking(self) -> Tracking:
         found: Tracking | None = self.settings.get("aml_mlflow")
@@ -138,7 +146,74 @@ class MlflowHandler(AMLHandler):
     async def post(self, **kwargs: Any) -> None:
         await self._dispatch("POST", **kwargs)
 
+    @_gated
+    async def put(self, **kwargs: Any) -> None:
+        await self._dispatch("PUT", **kwargs)
+
+    @_gated
+    async def delete(self, **kwargs: Any) -> None:
+        await self._dispatch("DELETE", **kwargs)
+
+    # -- artifact uploads stream to a spooled file, up to the service's upload limit -----------------------
+    def body_limit(self) -> int:
+        return self.aml.settings.max_upload_bytes if self.request.method == "PUT" else super().body_limit()
+
+    def data_received(self, chunk: bytes) -> None:
+        if self.request.method != "PUT":
+            super().data_received(chunk)
+            return
+        if self._spool is None:
+            self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - on_finish closes it
+        self._spool.write(chunk)
+
+    def on_finish(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+        super().on_finish()
+
+    async def _authorized(self, workspace: str | None, spec: ApiSpec) -> str:
+        """The request's workspace, once the caller may do ``spec.action`` there (path_kwargs say where)."""
+        if workspace is None:
+            workspace = self.caller.run.workspace if self.caller.run is not None else DEFAULT_WORKSPACE
+        self.path_kwargs["workspace"] = workspace
+        await authorize(self, spec)
+        if workspace == DEFAULT_WORKSPACE and self.caller.admin:
+            await asyncio.to_thread(self.aml.workspaces.get_or_create, workspace)
+        self._audit = spec
+        return workspace
+
+    async def _artifacts(self, method: str, workspace: str | None, tail: str) -> None:
+        listing = method == "GET" and not tail.strip("/")
+        run_id, rel = artifacts.parse(self.get_query_argument("path", "") if listing else tail)
+        action = {"GET": "files/read", "PUT": "files/write"}.get(method)
+        if action is None:
+            raise invalid(f"{method} of artifacts is not supported here: a run's files are kept",
+                          hint="log the artifact again under another path")
+        self.path_kwargs["run_id"] = run_id
+        spec = ApiSpec(scope="run", summary="MLflow artifacts", action=action)
+        workspace = await self._authorized(workspace, spec)
+        self.audit_target = f"mlflow:artifacts:{run_id}/{rel}"
+        service = self.aml
+        if listing:
+            self.reply(await asyncio.to_thread(artifacts.listing, service, workspace, run_id, rel))
+        elif method == "PUT":
+            body = self._spool if self._spool is not None else io.BytesIO(self.raw_body())
+            await asyncio.to_thread(artifacts.store, service, workspace, run_id, rel, body)
+            self.reply({})
+        else:
+            handle, size = await asyncio.to_thread(artifacts.open_file, service, workspace, run_id, rel)
+            with handle:
+                self.set_header("Content-Type", "application/octet-stream")
+                self.set_header("Content-Length", str(size))
+                while chunk := await asyncio.to_thread(handle.read, artifacts.CHUNK):
+                    self.write(chunk)
+                    await self.flush()
+            self.finish()
+
     async def _dispatch(self, method: str, *, workspace: str | None, api: str, version: str, endpoint: str) -> None:
+        if version == "2.0" and (endpoint == artifacts.ROOT or endpoint.startswith(artifacts.ROOT + "/")):
+            await self._artifacts(method, workspace, endpoint[len(artifacts.ROOT):])
+            return
         name = endpoint.removeprefix("mlflow/") if endpoint.startswith("mlflow/") else None
         found = ENDPOINTS.get(name) if name is not None and version == "2.0" else None
         if found is None:
@@ -147,16 +222,10 @@ class MlflowHandler(AMLHandler):
         if found.method != method and not (name == "experiments/search" and method == "GET"):
             raise MlflowError(ENDPOINT_NOT_FOUND, f"{name} takes {found.method}, not {method}")
         req = self._request(method)
-        if workspace is None:
-            workspace = self.caller.run.workspace if self.caller.run is not None else DEFAULT_WORKSPACE
-        self.path_kwargs["workspace"] = workspace
         if found.scope == "run":
             self.path_kwargs["run_id"] = cv.run_id_of(req)
         spec = ApiSpec(scope=found.scope, summary=f"MLflow {name}", action=found.action)
-        await authorize(self, spec)
-        if workspace == DEFAULT_WORKSPACE and self.caller.admin:
-            await asyncio.to_thread(self.aml.workspaces.get_or_create, workspace)
-        self._audit = spec
+        workspace = await self._authorized(workspace, spec)
         self.audit_target = f"mlflow:{name}:" + str(req.get("run_id") or req.get("experiment_id") or
                                                     req.get("name") or "")
         if name == "runs/update" and req.get("status") == "KILLED":
