@@ -31,6 +31,7 @@ MAX_KEY = 250
 MAX_VALUE = 5000  # the workspace's limit on a property or tag value (MLflow's: 6000 for params, 8000 for tags)
 HISTORY_PAGE = 25_000
 _KEY = re.compile(r"[/\w.\- :]*")
+REPORTED_STATUS_TAG = "aml.mlflow.reported_status"  # what mlflow.end_run() said of a submitted script's run
 
 
 def check_key(key: str, what: str) -> str:
@@ -124,6 +125,12 @@ class Runs:
             raise invalid(f"Invalid run status {status!r}: use one of {', '.join(cv.FROM_MLFLOW)}")
         if name:
             run = self._update(workspace, run_id, {"display_name": name})
+        if run.kind == "script" and not run.status.terminal and status != "KILLED" and (status or end is not None):
+            # A submitted script's run ends when its script exits (its agent reports it, and uploads outputs
+            # first), as in Azure ML: mlflow.end_run() inside it is recorded, not obeyed.
+            if status and status != cv.TO_MLFLOW[run.status]:
+                run = self._update(workspace, run_id, {"tags": {REPORTED_STATUS_TAG: status}})
+            return {"run_info": cv.run_info(run, self.exp_id(workspace, run))}
         if status:
             wanted = cv.FROM_MLFLOW[status]
             if cv.TO_MLFLOW[run.status] != status:

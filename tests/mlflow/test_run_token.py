@@ -1,5 +1,6 @@
 """A submitted script logs with the MLflow client into its own run with its run's token, and that token
-reaches nothing else through the MLflow API: another run is "not found", a search is refused."""
+reaches nothing else through the MLflow API: another run is "not found", a search is refused. The script's
+``mlflow.end_run()`` does not end the run: its agent does, when the script exits."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from mlflow.exceptions import MlflowException
 
 os.environ["MLFLOW_TRACKING_TOKEN"] = os.environ["AML_RUN_TOKEN"]
 os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
-client = MlflowClient(tracking_uri=os.environ["AML_SERVICE_URL"].removesuffix("/aml/api/v1") + "/aml/mlflow")
+import mlflow
+
+mlflow.set_tracking_uri(os.environ["AML_SERVICE_URL"].removesuffix("/aml/api/v1") + "/aml/mlflow")
+client = MlflowClient()
 run_id = os.environ["AML_RUN_ID"]
-client.log_metric(run_id, "from_mlflow", 0.5, step=3)
-client.log_param(run_id, "p", "x")
-client.set_tag(run_id, "t", "y")
-assert client.get_run(run_id).data.params["p"] == "x"
+with mlflow.start_run(run_id=run_id):  # the fluent API resumes the submitted run, and end_run() reports FINISHED
+    mlflow.log_metric("from_mlflow", 0.5, step=3)
+    mlflow.log_param("p", "x")
+    mlflow.set_tag("t", "y")
+    assert client.get_run(run_id).data.params["p"] == "x"
 for what, call in (("other run", lambda: client.get_run(sys.argv[1])),
                    ("search", lambda: client.search_runs(["0"]))):
     try:
@@ -44,6 +49,8 @@ def test_a_run_token_reaches_its_own_run_only(mlflow_env: ServiceProcess, tmp_pa
     assert wait_status(run, {"Completed", "Failed"}) == "Completed", run.get_details().get("error")
     assert run.get_metrics()["from_mlflow"] == 0.5
     assert run.get_properties()["p"] == "x" and run.get_tags()["t"] == "y"
+    # end_run() inside the script is recorded; the run ended when its script did (its agent said so)
+    assert run.get_tags()["aml.mlflow.reported_status"] == "FINISHED"
     text = "".join(run.get_details_with_logs()["logFiles"].values())
     assert "other run RESOURCE_DOES_NOT_EXIST" in text and "search PERMISSION_DENIED" in text
     seen = MlflowClient(tracking_uri=f"http://127.0.0.1:{mlflow_env.port}/aml/mlflow/workspaces/mlflow-runs")
