@@ -78,6 +78,7 @@ async def _step(manager: DeploymentManager, live: Live, policy: AutoscalePolicy)
     if not decision.changes:
         return
     if decision.count > current:
+        live.log.write(f"scaling up: starting {decision.count - current} replica(s) ({decision.reason})")
         added = await pool.add(manager, live, decision.count - current)
         after = len(pool.serving(revision))
         if added:
