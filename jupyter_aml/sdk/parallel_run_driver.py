@@ -275,7 +275,7 @@ def work(rank: int, address: tuple[str, int], entry: Any, settings: dict[str, An
                 count, rows = as_rows(result)
                 message = {"rank": rank, "done": task, "ok": True, "results": count, "rows": rows if append else []}
                 say(f"rank {rank}: mini-batch {task} ({len(batch)} items) done in {time.monotonic() - started:.2f} s")
-            except Exception as exc:  # the entry script's failure is the mini-batch's, not the process's
+            except (Exception, SystemExit) as exc:  # the entry script's failure is the mini-batch's, not the process's
                 text = "".join(traceback.format_exception(exc)[-6:]).strip()
                 frames = traceback.extract_tb(exc.__traceback__)
                 where = [frames[-1].filename, frames[-1].lineno, frames[-1].name] if frames else None

@@ -95,6 +95,31 @@ class NotebookRunConfig:
         self.run_config = run_config
         self.output_notebook = output_notebook
 
+    def _arguments(self) -> list[Any]:
+        """The notebook runner's options after the notebook (agent/notebook.py): parameters, timeout, output."""
+        out: list[Any] = []
+        for name, value in self.parameters.items():
+            out += ["-p", name, value if isinstance(value, (PipelineParameter, OutputFileDatasetConfig,
+                                                            DatasetConsumptionConfig)) else repr(value)]
+        if self.handler.timeout is not None:
+            out += ["--cell-timeout", str(float(self.handler.timeout))]
+        if self.output_notebook is not None:
+            out += ["--output", self.output_notebook]
+        return out
+
+    def _submit(self, experiment: Any, tags: dict[str, Any] | None, **kwargs: Any) -> Any:
+        """``Experiment.submit(NotebookRunConfig(...))``: the notebook as a run of its own (a ScriptRunConfig
+        whose script is the notebook)."""
+        from jupyter_aml.sdk.config import ScriptRunConfig
+
+        for name, value in self.parameters.items():
+            if not isinstance(value, _LITERALS):
+                raise InvalidInput(f"notebook parameter {name!r}: a {type(value).__name__} belongs to a pipeline",
+                                   hint="submit a NotebookRunnerStep in a Pipeline, or pass a value")
+        config = ScriptRunConfig(source_directory=self.source_directory or ".", script=self.notebook,
+                                 arguments=self._arguments(), run_config=self.run_config)
+        return experiment.submit(config, tags, **kwargs)
+
 
 class NotebookRunnerStep(PipelineStep):
     """v1's step that runs a notebook (``notebook_run_config``). Each of its inputs and outputs is also
@@ -120,17 +145,10 @@ class NotebookRunnerStep(PipelineStep):
 
     def _arguments_of(self) -> list[Any]:
         cfg = self.notebook_run_config
-        out: list[Any] = []
-        for name, value in cfg.parameters.items():
-            out += ["-p", name, value if isinstance(value, (PipelineParameter, OutputFileDatasetConfig,
-                                                            DatasetConsumptionConfig)) else repr(value)]
+        out = cfg._arguments()
         for item in [*self._inputs, *self._outputs]:
             if not any(item is v for v in cfg.parameters.values()):
                 out += ["-p", str(item.name), item]
-        if cfg.handler.timeout is not None:
-            out += ["--cell-timeout", str(float(cfg.handler.timeout))]
-        if cfg.output_notebook is not None:
-            out += ["--output", cfg.output_notebook]
         return out
 
     def _extra_files(self) -> dict[str, str]:

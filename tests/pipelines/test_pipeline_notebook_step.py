@@ -1,6 +1,7 @@
 """The notebook step (azureml.contrib.notebook, v1's NotebookRunnerStep) in a real pipeline on a real service:
 a PipelineParameter reaches the notebook's injected parameters cell, the executed notebook is kept with the
-step run's files, and a notebook whose cell raises fails its step with that cell's error."""
+step run's files, and a notebook whose cell raises fails its step with that cell's error. Also v1's
+Experiment.submit(NotebookRunConfig(...)): the notebook as a run of its own."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from azureml.contrib.notebook import NotebookRunConfig, NotebookRunnerStep, PapermillExecutionHandler
+from azureml.core import Experiment
 from azureml.pipeline.core import Pipeline, PipelineParameter
 
 from jupyter_aml.errors import InvalidInput
@@ -37,8 +39,13 @@ def test_a_notebook_step_runs_with_parameters_and_a_failing_cell_fails_its_step(
         source_directory=str(src), notebook="broken.ipynb"))
     run = Pipeline(ws, [report, broken]).submit("notebooks", pipeline_parameters={"rows": 21},
                                                 continue_on_step_failure=True)
+    alone = Experiment(ws, "notebooks").submit(NotebookRunConfig(  # v1's other use: a notebook as a run
+        source_directory=str(src), notebook="report.ipynb", parameters={"rows": 5, "label": "alone"}))
     assert run.wait_for_completion(show_output=False, timeout_seconds=180, raise_on_error=False) == "Failed"
     assert run.get_step_states() == {"report": "Completed", "broken": "Failed"}
+    alone.wait_for_completion(show_output=False)
+    assert any("report 10 alone" in line["text"] for line in alone.get_logs())
+    assert "outputs/report.ipynb" in alone.get_file_names()
 
     done = run.find_step_run("report")[0]
     assert any("report 42 from-pipeline" in line["text"] for line in done.get_logs())
@@ -61,6 +68,8 @@ def test_what_the_notebook_step_refuses() -> None:
         NotebookRunConfig(source_directory=".", notebook="train.py")
     with pytest.raises(InvalidInput, match="not a Python literal"):
         NotebookRunConfig(notebook="a.ipynb", parameters={"x": object()})
+    with pytest.raises(InvalidInput, match="belongs to a pipeline"):
+        NotebookRunConfig(notebook="a.ipynb", parameters={"x": PipelineParameter("x", 1)})._submit(None, None)
     with pytest.raises(InvalidInput, match="kernel_name 'ir' is not supported"):
         PapermillExecutionHandler(kernel_name="ir")
     with pytest.raises(InvalidInput, match="output_notebook_pipeline_data_name is not supported"):
