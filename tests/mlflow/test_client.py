@@ -175,3 +175,22 @@ def test_a_named_workspace_has_its_own_uri(mlflow_env: ServiceProcess) -> None:
     with pytest.raises(MlflowException) as caught:
         MlflowClient(tracking_uri=tracking_uri(mlflow_env, "missing-ws")).search_experiments()
     assert caught.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_a_v1_run_is_read_and_searched_from_mlflow(mlflow_env: ServiceProcess) -> None:
+    ws = mlflow_env.workspace("default")
+    v1 = Experiment(ws, "v1-side").start_logging(display_name="logged-by-v1")
+    for step, value in enumerate([0.2, 0.6]):
+        v1.log("acc", value, step=step)
+    v1.log("label", "not a number")  # a string metric has no MLflow counterpart: left out, not an error
+    v1.tag("source", "sdk")
+    v1.add_properties({"lr": "0.01"})
+    v1.complete()
+    client = MlflowClient()
+    exp = client.get_experiment_by_name("v1-side")
+    assert exp is not None
+    [found] = client.search_runs([exp.experiment_id], filter_string="metrics.acc >= 0.6 AND tags.source = 'sdk'")
+    assert found.info.run_id == v1.id and found.info.status == "FINISHED" and found.info.run_name == "logged-by-v1"
+    assert found.data.metrics == {"acc": 0.6} and found.data.params == {"lr": "0.01"}
+    assert [m.value for m in client.get_metric_history(v1.id, "acc")] == [0.2, 0.6]
+    assert client.get_metric_history(v1.id, "label") == []
