@@ -123,8 +123,10 @@ class AMLApplication(LoggingConfigurable):
         from jupyter_aml.compute.registry import build_backends
         from jupyter_aml.core.computes import ComputeService
         from jupyter_aml.core.hyperdrive import HyperDriveService
+        from jupyter_aml.core.pipeline_publish import PublishService
         from jupyter_aml.core.pipelines import PipelineService
         from jupyter_aml.core.run_data import RunData
+        from jupyter_aml.core.schedules import ScheduleService
         from jupyter_aml.core.service import AMLService
         from jupyter_aml.server.events import EventHub
         from jupyter_aml.serving.backends import launcher_types
@@ -140,6 +142,8 @@ class AMLApplication(LoggingConfigurable):
         self.hyperdrive = HyperDriveService(self.service, self.scheduler)  # sweeps: core/hyperdrive.py
         self.run_data = RunData(self.service, self.scheduler)  # datasets in runs: core/run_data.py
         self.pipelines = PipelineService(self.service, self.scheduler)  # ML pipelines: core/pipelines.py
+        self.published = PublishService(self.service, self.pipelines)  # published pipelines, endpoints
+        self.schedules = ScheduleService(self.published)  # pipeline schedules: core/schedules.py
         self.computes: ComputeService = ComputeService(
             self.service.compute_records, self.scheduler, state_root=settings.root / "computes",
             events=self.service.publish, vm_sizes=vm_sizes, target_defaults=target_defaults, settings=settings)
@@ -175,6 +179,7 @@ class AMLApplication(LoggingConfigurable):
         self.scheduler.start_monitor()
         await self.hyperdrive.start()  # after reconcile: the sweeps' children are back in their queues
         await self.pipelines.start()  # likewise the pipelines' steps
+        await self.schedules.start()  # after the pipelines: a missed tick fires once, now
         self.run_data.start()
         await self.deployments.start()
 
@@ -191,6 +196,7 @@ class AMLApplication(LoggingConfigurable):
     async def stop(self) -> None:
         if not self._opened:
             return
+        await self.schedules.stop()
         await self.hyperdrive.stop()
         await self.pipelines.stop()
         self.run_data.stop()

@@ -931,6 +931,129 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/workspaces/{workspace}/PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** v1's REST invoke of a pipeline endpoint: runs its default version, or PipelineVersion; answered with the new run's Id; a disabled endpoint or pipeline answers 409 */
+    post: operations['post_workspaces_workspace_PipelineRuns_PipelineEndpointSubmit_Id_endpoint_id'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/PipelineRuns/PipelineSubmit/{pipeline_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** v1's REST invoke of a published pipeline: {ExperimentName, ParameterAssignments} starts a pipeline run, answered with its Id; a disabled pipeline answers 409 */
+    post: operations['post_workspaces_workspace_PipelineRuns_PipelineSubmit_pipeline_id'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/endpoints': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Pipeline endpoints (the active ones unless include_disabled=true), by name */
+    get: operations['get_workspaces_workspace_pipelines_endpoints'];
+    put?: never;
+    /** Create a pipeline endpoint whose version 0 (the default) is a published pipeline */
+    post: operations['post_workspaces_workspace_pipelines_endpoints'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/endpoints/{endpoint}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A pipeline endpoint (by id or name): its versions, default version, status and REST URL */
+    get: operations['get_workspaces_workspace_pipelines_endpoints_endpoint'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Set a pipeline endpoint's default version, its status (Active, Disabled, Archived) or description */
+    patch: operations['patch_workspaces_workspace_pipelines_endpoints_endpoint'];
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/endpoints/{endpoint}/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add a published pipeline as the endpoint's next version (set_default: and make it the default); a pipeline already there keeps its version */
+    post: operations['post_workspaces_workspace_pipelines_endpoints_endpoint_versions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/published': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Published pipelines (the active ones unless include_disabled=true), newest first */
+    get: operations['get_workspaces_workspace_pipelines_published'];
+    put?: never;
+    /** Publish a pipeline (its submit body, or the graph a pipeline run ran): checked as a submit is, then kept as an immutable copy runnable by id */
+    post: operations['post_workspaces_workspace_pipelines_published'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/published/{pipeline_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A published pipeline: its parameters and defaults, steps, status and REST URL */
+    get: operations['get_workspaces_workspace_pipelines_published_pipeline_id'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Disable or enable a published pipeline (a disabled one keeps its id and URL and answers 409) */
+    patch: operations['patch_workspaces_workspace_pipelines_published_pipeline_id'];
+    trace?: never;
+  };
   '/workspaces/{workspace}/pipelines/runs': {
     parameters: {
       query?: never;
@@ -975,6 +1098,59 @@ export interface paths {
     };
     /** A pipeline run's graph: its steps and the edges between them (the data each edge carries, and run_after links) */
     get: operations['get_workspaces_workspace_pipelines_runs_run_id_graph'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/schedules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Pipeline schedules (the active ones unless include_disabled=true), with their next fire times */
+    get: operations['get_workspaces_workspace_pipelines_schedules'];
+    put?: never;
+    /** Schedule a published pipeline or endpoint: on a recurrence (refused, with the reason, when it can never fire) or on files added or changed under a datastore path */
+    post: operations['post_workspaces_workspace_pipelines_schedules'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/schedules/{schedule_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A schedule: its recurrence (and the cron expression it became) or watched path, status and next fire time */
+    get: operations['get_workspaces_workspace_pipelines_schedules_schedule_id'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Change a schedule (only the fields given), or disable / enable it (enabled, it fires from its next slot after now) */
+    patch: operations['patch_workspaces_workspace_pipelines_schedules_schedule_id'];
+    trace?: never;
+  };
+  '/workspaces/{workspace}/pipelines/schedules/{schedule_id}/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A schedule's firings, newest first: each slot, the pipeline run it started or why it could not */
+    get: operations['get_workspaces_workspace_pipelines_schedules_schedule_id_runs'];
     put?: never;
     post?: never;
     delete?: never;
@@ -3764,6 +3940,113 @@ export interface components {
       /** Target */
       target: string;
     };
+    /** PipelineEndpoint */
+    PipelineEndpoint: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Created By */
+      created_by: string;
+      /** Default Version */
+      default_version: string;
+      /** Description */
+      description: string;
+      /** Endpoint */
+      endpoint: string;
+      /** Endpoint Path */
+      endpoint_path: string;
+      /** Id */
+      id: string;
+      /** Name */
+      name: string;
+      /** Status */
+      status: string;
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string;
+      /** Versions */
+      versions: components['schemas']['PipelineEndpointVersion'][];
+    };
+    /**
+     * PipelineEndpointAdd
+     * @description ``add(pipeline)`` / ``add_default(pipeline)``: the next version; adding a pipeline that is already a
+     *     version answers that version (``add_default`` makes it the default).
+     */
+    PipelineEndpointAdd: {
+      /** Pipeline Id */
+      pipeline_id: string;
+      /**
+       * Set Default
+       * @default false
+       */
+      set_default?: boolean;
+    };
+    /**
+     * PipelineEndpointCreate
+     * @description ``PipelineEndpoint.publish(ws, name, description, pipeline)``: version "0" is ``pipeline_id``.
+     */
+    PipelineEndpointCreate: {
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /** Name */
+      name: string;
+      /** Pipeline Id */
+      pipeline_id: string;
+    };
+    /** PipelineEndpointList */
+    PipelineEndpointList: {
+      /** Items */
+      items: components['schemas']['PipelineEndpoint'][];
+    };
+    /**
+     * PipelineEndpointUpdate
+     * @description ``set_default_version``, ``disable`` / ``enable`` / ``archive``, or a new description.
+     */
+    PipelineEndpointUpdate: {
+      /**
+       * Default Version
+       * @default null
+       */
+      default_version?: string | null;
+      /**
+       * Description
+       * @default null
+       */
+      description?: string | null;
+      /**
+       * Status
+       * @default null
+       */
+      status?: ('Active' | 'Disabled' | 'Archived') | null;
+    };
+    /**
+     * PipelineEndpointVersion
+     * @description v1's ``PipelineIdVersion``: which published pipeline a version of an endpoint is.
+     */
+    PipelineEndpointVersion: {
+      /**
+       * Added At
+       * Format: date-time
+       */
+      added_at: string;
+      /** Is Default */
+      is_default: boolean;
+      /** Pipeline Id */
+      pipeline_id: string;
+      /** Pipeline Name */
+      pipeline_name: string;
+      /** Pipeline Status */
+      pipeline_status: string;
+      /** Version */
+      version: string;
+    };
     /**
      * PipelineGraph
      * @description A pipeline run's steps (in an order they may run) and the edges between them. Static: the graph is
@@ -3925,6 +4208,68 @@ export interface components {
       status: string;
     };
     /**
+     * PipelineSubmitRequest
+     * @description v1's REST body: POST it to a published pipeline's or pipeline endpoint's URL with the workspace's
+     *     bearer token (as Azure Data Factory does). ``PipelineVersion`` picks an endpoint's version (default: its
+     *     default version); a published pipeline takes none.
+     */
+    PipelineSubmitRequest: {
+      /**
+       * Description
+       * @default null
+       */
+      Description?: string | null;
+      /**
+       * Displayname
+       * @default
+       */
+      DisplayName?: string;
+      /** Experimentname */
+      ExperimentName: string;
+      /** Parameterassignments */
+      ParameterAssignments?: {
+        [key: string]: boolean | number | string;
+      };
+      /**
+       * Pipelineversion
+       * @default null
+       */
+      PipelineVersion?: string | null;
+      /** Tags */
+      Tags?: {
+        [key: string]: string | number | boolean | null;
+      };
+    };
+    /**
+     * PipelineSubmitted
+     * @description v1's answer to a REST invoke: the new pipeline run, ``Id`` first.
+     */
+    PipelineSubmitted: {
+      /** Experimentname */
+      ExperimentName: string;
+      /** Id */
+      Id: string;
+      /**
+       * Pipelineendpointid
+       * @default null
+       */
+      PipelineEndpointId?: string | null;
+      /** Pipelineid */
+      PipelineId: string;
+      /**
+       * Pipelineversion
+       * @default null
+       */
+      PipelineVersion?: string | null;
+      /**
+       * Scheduleid
+       * @default null
+       */
+      ScheduleId?: string | null;
+      /** Status */
+      Status: string;
+    };
+    /**
      * PipelineValidation
      * @description What ``pipeline.validate()`` gets: the steps in the order they may run (nothing is created).
      */
@@ -3938,6 +4283,97 @@ export interface components {
       name: string;
       /** Type */
       type: string;
+    };
+    /**
+     * PublishedPipeline
+     * @description v1's ``PublishedPipeline``: an immutable copy of a pipeline (its steps, snapshots and parameters with
+     *     their defaults), runnable by id over REST at ``endpoint``.
+     */
+    PublishedPipeline: {
+      /** Continue On Step Failure */
+      continue_on_step_failure: boolean;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Created By */
+      created_by: string;
+      /** Description */
+      description: string;
+      /** Endpoint */
+      endpoint: string;
+      /** Endpoint Path */
+      endpoint_path: string;
+      /** Graph Id */
+      graph_id: string;
+      /** Id */
+      id: string;
+      /** Name */
+      name: string;
+      /** Parameters */
+      parameters: components['schemas']['PipelineParameterSpec'][];
+      /**
+       * Source Run Id
+       * @default null
+       */
+      source_run_id?: string | null;
+      /** Status */
+      status: string;
+      /** Steps */
+      steps: string[];
+      /** Total Run Steps */
+      total_run_steps: number;
+      /** Version */
+      version: string;
+    };
+    /**
+     * PublishedPipelineCreate
+     * @description Publish a pipeline: ``spec`` (what ``pipeline.publish`` sends: the submit body of the pipeline; its
+     *     experiment and parameter assignments are not kept) or ``run_id`` (``pipeline_run.publish_pipeline``: the
+     *     graph that pipeline run was submitted with). Exactly one of them.
+     */
+    PublishedPipelineCreate: {
+      /**
+       * Continue On Step Failure
+       * @default null
+       */
+      continue_on_step_failure?: boolean | null;
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /** Name */
+      name: string;
+      /**
+       * Run Id
+       * @default null
+       */
+      run_id?: string | null;
+      /** @default null */
+      spec?: components['schemas']['PipelineRunCreate'] | null;
+      /**
+       * Version
+       * @default null
+       */
+      version?: string | null;
+    };
+    /** PublishedPipelineList */
+    PublishedPipelineList: {
+      /** Items */
+      items: components['schemas']['PublishedPipeline'][];
+    };
+    /**
+     * PublishedPipelineUpdate
+     * @description ``disable()`` / ``enable()``: a disabled pipeline keeps its id and URL and refuses to run (409).
+     */
+    PublishedPipelineUpdate: {
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: 'Active' | 'Disabled';
     };
     /** PythonSection */
     PythonSection: {
@@ -4592,6 +5028,223 @@ export interface components {
       t: string;
       /** To Replicas */
       to_replicas: number;
+    };
+    /** Schedule */
+    Schedule: {
+      /** Continue On Step Failure */
+      continue_on_step_failure: boolean | null;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Created By */
+      created_by: string;
+      /** Cron */
+      cron: string | null;
+      /** Datastore Name */
+      datastore_name: string | null;
+      /** Description */
+      description: string;
+      /** Experiment Name */
+      experiment_name: string;
+      /** Id */
+      id: string;
+      /** Last Fire At */
+      last_fire_at: string | null;
+      /** Name */
+      name: string;
+      /** Next Fire At */
+      next_fire_at: string | null;
+      /** Path On Datastore */
+      path_on_datastore: string | null;
+      /** Pipeline Endpoint Id */
+      pipeline_endpoint_id: string | null;
+      /** Pipeline Id */
+      pipeline_id: string | null;
+      /** Pipeline Parameters */
+      pipeline_parameters: {
+        [key: string]: unknown;
+      };
+      /** Polling Interval */
+      polling_interval: number;
+      recurrence: components['schemas']['ScheduleRecurrenceSpec'] | null;
+      /** Status */
+      status: string;
+    };
+    /**
+     * ScheduleCreate
+     * @description ``Schedule.create``: a recurrence, or a datastore path that is polled for added or changed files
+     *     (every ``polling_interval`` minutes; fractions allowed here). Exactly one of ``pipeline_id`` and
+     *     ``pipeline_endpoint_id`` (an endpoint's default version at each fire).
+     */
+    ScheduleCreate: {
+      /**
+       * Continue On Step Failure
+       * @default null
+       */
+      continue_on_step_failure?: boolean | null;
+      /**
+       * Datastore
+       * @default null
+       */
+      datastore?: string | null;
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /** Experiment Name */
+      experiment_name: string;
+      /** Name */
+      name: string;
+      /**
+       * Path On Datastore
+       * @default null
+       */
+      path_on_datastore?: string | null;
+      /**
+       * Pipeline Endpoint Id
+       * @default null
+       */
+      pipeline_endpoint_id?: string | null;
+      /**
+       * Pipeline Id
+       * @default null
+       */
+      pipeline_id?: string | null;
+      /** Pipeline Parameters */
+      pipeline_parameters?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Polling Interval
+       * @default 5
+       */
+      polling_interval?: number;
+      /** @default null */
+      recurrence?: components['schemas']['ScheduleRecurrenceSpec'] | null;
+    };
+    /**
+     * ScheduleFire
+     * @description One firing: the slot it was for (a tick, or a datastore change), and the run it started or why not.
+     */
+    ScheduleFire: {
+      /** Error */
+      error: string | null;
+      /**
+       * Fired At
+       * Format: date-time
+       */
+      fired_at: string;
+      /** Run Id */
+      run_id: string | null;
+      /** Slot */
+      slot: string;
+    };
+    /** ScheduleFireList */
+    ScheduleFireList: {
+      /** Items */
+      items: components['schemas']['ScheduleFire'][];
+    };
+    /** ScheduleList */
+    ScheduleList: {
+      /** Items */
+      items: components['schemas']['Schedule'][];
+    };
+    /**
+     * ScheduleRecurrenceSpec
+     * @description v1's ``ScheduleRecurrence``: every ``interval`` ``frequency`` from ``start_time`` (naive: in
+     *     ``time_zone``; default now), at ``hours``:``minutes`` (Day, Week) on ``week_days`` (Week), or
+     *     ``time_of_day`` ("HH:MM") instead of hours and minutes. core/schedules_recurrence.py turns it into a cron
+     *     expression and refuses one that can never fire, saying why. Not ``Strict`` (its JSON-type check reads
+     *     a list of ints as an int): the strict types here refuse coercion.
+     */
+    ScheduleRecurrenceSpec: {
+      /**
+       * Frequency
+       * @enum {string}
+       */
+      frequency: 'Minute' | 'Hour' | 'Day' | 'Week' | 'Month';
+      /**
+       * Hours
+       * @default null
+       */
+      hours?: number[] | null;
+      /** Interval */
+      interval: number;
+      /**
+       * Minutes
+       * @default null
+       */
+      minutes?: number[] | null;
+      /**
+       * Start Time
+       * @default null
+       */
+      start_time?: string | null;
+      /**
+       * Time Of Day
+       * @default null
+       */
+      time_of_day?: string | null;
+      /**
+       * Time Zone
+       * @default null
+       */
+      time_zone?: string | null;
+      /**
+       * Week Days
+       * @default null
+       */
+      week_days?:
+        | ('Monday' | 'Tuesday' | 'Wednesday' | 'Thursday' | 'Friday' | 'Saturday' | 'Sunday')[]
+        | null;
+    };
+    /**
+     * ScheduleUpdate
+     * @description ``schedule.update(...)``, ``disable()``, ``enable()``: only the fields given change.
+     */
+    ScheduleUpdate: {
+      /**
+       * Continue On Step Failure
+       * @default null
+       */
+      continue_on_step_failure?: boolean | null;
+      /**
+       * Description
+       * @default null
+       */
+      description?: string | null;
+      /**
+       * Name
+       * @default null
+       */
+      name?: string | null;
+      /**
+       * Path On Datastore
+       * @default null
+       */
+      path_on_datastore?: string | null;
+      /**
+       * Pipeline Parameters
+       * @default null
+       */
+      pipeline_parameters?: {
+        [key: string]: unknown;
+      } | null;
+      /**
+       * Polling Interval
+       * @default null
+       */
+      polling_interval?: number | null;
+      /** @default null */
+      recurrence?: components['schemas']['ScheduleRecurrenceSpec'] | null;
+      /**
+       * Status
+       * @default null
+       */
+      status?: ('Active' | 'Disabled') | null;
     };
     /** SecretInfo */
     SecretInfo: {
@@ -12870,6 +13523,1180 @@ export interface operations {
       };
     };
   };
+  post_workspaces_workspace_PipelineRuns_PipelineEndpointSubmit_Id_endpoint_id: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        endpoint_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PipelineSubmitRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineSubmitted'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_PipelineRuns_PipelineSubmit_pipeline_id: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PipelineSubmitRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineSubmitted'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_pipelines_endpoints: {
+    parameters: {
+      query?: {
+        /** @description also list the disabled (and archived) ones */
+        include_disabled?: boolean;
+      };
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineEndpointList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_pipelines_endpoints: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PipelineEndpointCreate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineEndpoint'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_pipelines_endpoints_endpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        endpoint: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineEndpoint'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  patch_workspaces_workspace_pipelines_endpoints_endpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        endpoint: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['PipelineEndpointUpdate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineEndpoint'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_pipelines_endpoints_endpoint_versions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        endpoint: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PipelineEndpointAdd'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineEndpoint'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_pipelines_published: {
+    parameters: {
+      query?: {
+        /** @description also list the disabled (and archived) ones */
+        include_disabled?: boolean;
+      };
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PublishedPipelineList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_pipelines_published: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PublishedPipelineCreate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PublishedPipeline'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_pipelines_published_pipeline_id: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PublishedPipeline'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  patch_workspaces_workspace_pipelines_published_pipeline_id: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PublishedPipelineUpdate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PublishedPipeline'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   get_workspaces_workspace_pipelines_runs: {
     parameters: {
       query?: {
@@ -13221,6 +15048,539 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['PipelineGraph'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_pipelines_schedules: {
+    parameters: {
+      query?: {
+        /** @description also list the disabled (and archived) ones */
+        include_disabled?: boolean;
+        /** @description only this pipeline endpoint's */
+        pipeline_endpoint_id?: string;
+        /** @description only this published pipeline's */
+        pipeline_id?: string;
+      };
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleList'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  post_workspaces_workspace_pipelines_schedules: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScheduleCreate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_pipelines_schedules_schedule_id: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  patch_workspaces_workspace_pipelines_schedules_schedule_id: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['ScheduleUpdate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description bad input: the message names the field and what it must be */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description not authenticated, or the caller's role does not allow this action */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description no such workspace, run, model, ... (or not visible to the caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description conflicts with the current state (exists already, finished run, ...) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the body does not match its schema */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description a quota is used up */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description the database is busy or out of date: retry after Retry-After seconds */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  get_workspaces_workspace_pipelines_schedules_schedule_id_runs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: string;
+        workspace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleFireList'];
         };
       };
       /** @description bad input: the message names the field and what it must be */

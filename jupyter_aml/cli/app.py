@@ -14,6 +14,7 @@ from jupyter_aml.cli.computes import compute_app
 from jupyter_aml.cli.datasets import dataset_app
 from jupyter_aml.cli.datastores import datastore_app
 from jupyter_aml.cli.environments import environment_app
+from jupyter_aml.cli.pipelines import pipeline_app, pipeline_endpoint_app, schedule_app
 from jupyter_aml.cli.registry import endpoint_app, model_app
 from jupyter_aml.cli.runs import run_app, snapshot_app
 from jupyter_aml.cli.secrets import secret_app
@@ -64,6 +65,9 @@ app.add_typer(endpoint_app, name="endpoint")
 app.add_typer(secret_app, name="secret")
 app.add_typer(datastore_app, name="datastore")
 app.add_typer(dataset_app, name="dataset")
+app.add_typer(pipeline_app, name="pipeline")
+app.add_typer(pipeline_endpoint_app, name="pipeline-endpoint")
+app.add_typer(schedule_app, name="schedule")
 app.command("serve")(serve)
 command(app, "gc", options=("json", "url", "token"))(gc)
 

@@ -920,6 +920,60 @@ class PipelineEdge(_PipelineEdgeRequired, total=False):
     run_after: bool
 
 
+class PipelineEndpoint(TypedDict):
+    id: str
+    name: str
+    description: str
+    status: str
+    default_version: str
+    endpoint: str
+    endpoint_path: str
+    versions: list[PipelineEndpointVersion]
+    created_at: str
+    updated_at: str
+    created_by: str
+
+
+class _PipelineEndpointAddRequired(TypedDict):
+    pipeline_id: str
+
+
+class PipelineEndpointAdd(_PipelineEndpointAddRequired, total=False):
+    """``add(pipeline)`` / ``add_default(pipeline)``: the next version; adding a pipeline that is already a"""
+    set_default: bool
+
+
+class _PipelineEndpointCreateRequired(TypedDict):
+    name: str
+    pipeline_id: str
+
+
+class PipelineEndpointCreate(_PipelineEndpointCreateRequired, total=False):
+    """``PipelineEndpoint.publish(ws, name, description, pipeline)``: version "0" is ``pipeline_id``."""
+    description: str
+
+
+class PipelineEndpointList(TypedDict):
+    items: list[PipelineEndpoint]
+
+
+class PipelineEndpointUpdate(TypedDict, total=False):
+    """``set_default_version``, ``disable`` / ``enable`` / ``archive``, or a new description."""
+    default_version: str | None
+    status: Literal['Active', 'Disabled', 'Archived'] | None
+    description: str | None
+
+
+class PipelineEndpointVersion(TypedDict):
+    """v1's ``PipelineIdVersion``: which published pipeline a version of an endpoint is."""
+    version: str
+    pipeline_id: str
+    pipeline_name: str
+    pipeline_status: str
+    is_default: bool
+    added_at: str
+
+
 class PipelineGraph(TypedDict):
     """A pipeline run's steps (in an order they may run) and the edges between them. Static: the graph is"""
     run_id: str
@@ -1000,6 +1054,33 @@ class PipelineStepState(_PipelineStepStateRequired, total=False):
     outputs: list[StepOutputLocation]
 
 
+class _PipelineSubmitRequestRequired(TypedDict):
+    ExperimentName: str
+
+
+class PipelineSubmitRequest(_PipelineSubmitRequestRequired, total=False):
+    """v1's REST body: POST it to a published pipeline's or pipeline endpoint's URL with the workspace's"""
+    ParameterAssignments: dict[str, bool | int | float | str]
+    PipelineVersion: str | None
+    DisplayName: str
+    Description: str | None
+    Tags: dict[str, str | float | bool | None]
+
+
+class _PipelineSubmittedRequired(TypedDict):
+    Id: str
+    Status: str
+    ExperimentName: str
+    PipelineId: str
+
+
+class PipelineSubmitted(_PipelineSubmittedRequired, total=False):
+    """v1's answer to a REST invoke: the new pipeline run, ``Id`` first."""
+    PipelineEndpointId: str | None
+    PipelineVersion: str | None
+    ScheduleId: str | None
+
+
 class PipelineValidation(TypedDict):
     """What ``pipeline.validate()`` gets: the steps in the order they may run (nothing is created)."""
     order: list[str]
@@ -1008,6 +1089,50 @@ class PipelineValidation(TypedDict):
 class PreviewColumn(TypedDict):
     name: str
     type: str
+
+
+class _PublishedPipelineRequired(TypedDict):
+    id: str
+    name: str
+    description: str
+    version: str
+    status: str
+    endpoint: str
+    endpoint_path: str
+    graph_id: str
+    total_run_steps: int
+    continue_on_step_failure: bool
+    parameters: list[PipelineParameterSpec]
+    steps: list[str]
+    created_at: str
+    created_by: str
+
+
+class PublishedPipeline(_PublishedPipelineRequired, total=False):
+    """v1's ``PublishedPipeline``: an immutable copy of a pipeline (its steps, snapshots and parameters with"""
+    source_run_id: str | None
+
+
+class _PublishedPipelineCreateRequired(TypedDict):
+    name: str
+
+
+class PublishedPipelineCreate(_PublishedPipelineCreateRequired, total=False):
+    """Publish a pipeline: ``spec`` (what ``pipeline.publish`` sends: the submit body of the pipeline; its"""
+    description: str
+    version: str | None
+    continue_on_step_failure: bool | None
+    spec: PipelineRunCreate | None
+    run_id: str | None
+
+
+class PublishedPipelineList(TypedDict):
+    items: list[PublishedPipeline]
+
+
+class PublishedPipelineUpdate(TypedDict):
+    """``disable()`` / ``enable()``: a disabled pipeline keeps its id and URL and refuses to run (409)."""
+    status: Literal['Active', 'Disabled']
 
 
 class PythonSection(TypedDict, total=False):
@@ -1290,6 +1415,88 @@ class ScalingEvent(TypedDict):
     from_replicas: int
     to_replicas: int
     message: str
+
+
+class Schedule(TypedDict):
+    id: str
+    name: str
+    description: str
+    status: str
+    experiment_name: str
+    pipeline_id: str | None
+    pipeline_endpoint_id: str | None
+    recurrence: ScheduleRecurrenceSpec | None
+    cron: str | None
+    datastore_name: str | None
+    path_on_datastore: str | None
+    polling_interval: float
+    pipeline_parameters: dict[str, Any]
+    continue_on_step_failure: bool | None
+    next_fire_at: str | None
+    last_fire_at: str | None
+    created_at: str
+    created_by: str
+
+
+class _ScheduleCreateRequired(TypedDict):
+    name: str
+    experiment_name: str
+
+
+class ScheduleCreate(_ScheduleCreateRequired, total=False):
+    """``Schedule.create``: a recurrence, or a datastore path that is polled for added or changed files"""
+    description: str
+    pipeline_id: str | None
+    pipeline_endpoint_id: str | None
+    recurrence: ScheduleRecurrenceSpec | None
+    datastore: str | None
+    path_on_datastore: str | None
+    polling_interval: float
+    pipeline_parameters: dict[str, Any]
+    continue_on_step_failure: bool | None
+
+
+class ScheduleFire(TypedDict):
+    """One firing: the slot it was for (a tick, or a datastore change), and the run it started or why not."""
+    slot: str
+    fired_at: str
+    run_id: str | None
+    error: str | None
+
+
+class ScheduleFireList(TypedDict):
+    items: list[ScheduleFire]
+
+
+class ScheduleList(TypedDict):
+    items: list[Schedule]
+
+
+class _ScheduleRecurrenceSpecRequired(TypedDict):
+    frequency: Literal['Minute', 'Hour', 'Day', 'Week', 'Month']
+    interval: int
+
+
+class ScheduleRecurrenceSpec(_ScheduleRecurrenceSpecRequired, total=False):
+    """v1's ``ScheduleRecurrence``: every ``interval`` ``frequency`` from ``start_time`` (naive: in"""
+    start_time: str | None
+    time_zone: str | None
+    hours: list[int] | None
+    minutes: list[int] | None
+    week_days: list[Literal['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']] | None
+    time_of_day: str | None
+
+
+class ScheduleUpdate(TypedDict, total=False):
+    """``schedule.update(...)``, ``disable()``, ``enable()``: only the fields given change."""
+    name: str | None
+    description: str | None
+    status: Literal['Active', 'Disabled'] | None
+    recurrence: ScheduleRecurrenceSpec | None
+    polling_interval: float | None
+    pipeline_parameters: dict[str, Any] | None
+    path_on_datastore: str | None
+    continue_on_step_failure: bool | None
 
 
 class SecretInfo(TypedDict):
@@ -1584,9 +1791,16 @@ GetPath = Literal[
     '/workspaces/{workspace}/models/{name}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
     '/workspaces/{workspace}/models/{name}/versions/{version}/files',
+    '/workspaces/{workspace}/pipelines/endpoints',
+    '/workspaces/{workspace}/pipelines/endpoints/{endpoint}',
+    '/workspaces/{workspace}/pipelines/published',
+    '/workspaces/{workspace}/pipelines/published/{pipeline_id}',
     '/workspaces/{workspace}/pipelines/runs',
     '/workspaces/{workspace}/pipelines/runs/{run_id}',
     '/workspaces/{workspace}/pipelines/runs/{run_id}/graph',
+    '/workspaces/{workspace}/pipelines/schedules',
+    '/workspaces/{workspace}/pipelines/schedules/{schedule_id}',
+    '/workspaces/{workspace}/pipelines/schedules/{schedule_id}/runs',
     '/workspaces/{workspace}/roles',
     '/workspaces/{workspace}/runs',
     '/workspaces/{workspace}/runs/{run_id}',
@@ -1610,6 +1824,8 @@ GetPath = Literal[
 PostPath = Literal[
     '/gc',
     '/workspaces',
+    '/workspaces/{workspace}/PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}',
+    '/workspaces/{workspace}/PipelineRuns/PipelineSubmit/{pipeline_id}',
     '/workspaces/{workspace}/blobs/missing',
     '/workspaces/{workspace}/computes',
     '/workspaces/{workspace}/computes/{name}/restart',
@@ -1626,7 +1842,11 @@ PostPath = Literal[
     '/workspaces/{workspace}/experiments/{name}/archive',
     '/workspaces/{workspace}/experiments/{name}/reactivate',
     '/workspaces/{workspace}/models',
+    '/workspaces/{workspace}/pipelines/endpoints',
+    '/workspaces/{workspace}/pipelines/endpoints/{endpoint}/versions',
+    '/workspaces/{workspace}/pipelines/published',
     '/workspaces/{workspace}/pipelines/runs',
+    '/workspaces/{workspace}/pipelines/schedules',
     '/workspaces/{workspace}/pipelines/validate',
     '/workspaces/{workspace}/runs',
     '/workspaces/{workspace}/runs/from-folder',
@@ -1659,6 +1879,9 @@ PatchPath = Literal[
     '/workspaces/{workspace}/endpoints/{name}',
     '/workspaces/{workspace}/experiments/{name}',
     '/workspaces/{workspace}/models/{name}/versions/{version}',
+    '/workspaces/{workspace}/pipelines/endpoints/{endpoint}',
+    '/workspaces/{workspace}/pipelines/published/{pipeline_id}',
+    '/workspaces/{workspace}/pipelines/schedules/{schedule_id}',
     '/workspaces/{workspace}/runs/{run_id}',
 ]
 DeletePath = Literal[
@@ -1682,6 +1905,8 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('POST', '/workspaces'): (),
     ('GET', '/workspaces/{workspace}'): (),
     ('PATCH', '/workspaces/{workspace}'): (),
+    ('POST', '/workspaces/{workspace}/PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}'): (),
+    ('POST', '/workspaces/{workspace}/PipelineRuns/PipelineSubmit/{pipeline_id}'): (),
     ('GET', '/workspaces/{workspace}/access'): (),
     ('GET', '/workspaces/{workspace}/activity'): ('after', 'limit'),
     ('POST', '/workspaces/{workspace}/blobs/missing'): (),
@@ -1747,10 +1972,24 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('PATCH', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
     ('DELETE', '/workspaces/{workspace}/models/{name}/versions/{version}'): (),
     ('GET', '/workspaces/{workspace}/models/{name}/versions/{version}/files'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/endpoints'): ('include_disabled',),
+    ('POST', '/workspaces/{workspace}/pipelines/endpoints'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/endpoints/{endpoint}'): (),
+    ('PATCH', '/workspaces/{workspace}/pipelines/endpoints/{endpoint}'): (),
+    ('POST', '/workspaces/{workspace}/pipelines/endpoints/{endpoint}/versions'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/published'): ('include_disabled',),
+    ('POST', '/workspaces/{workspace}/pipelines/published'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/published/{pipeline_id}'): (),
+    ('PATCH', '/workspaces/{workspace}/pipelines/published/{pipeline_id}'): (),
     ('GET', '/workspaces/{workspace}/pipelines/runs'): ('experiment', 'status', 'page_size', 'page_token'),
     ('POST', '/workspaces/{workspace}/pipelines/runs'): (),
     ('GET', '/workspaces/{workspace}/pipelines/runs/{run_id}'): (),
     ('GET', '/workspaces/{workspace}/pipelines/runs/{run_id}/graph'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/schedules'): ('include_disabled', 'pipeline_id', 'pipeline_endpoint_id'),
+    ('POST', '/workspaces/{workspace}/pipelines/schedules'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/schedules/{schedule_id}'): (),
+    ('PATCH', '/workspaces/{workspace}/pipelines/schedules/{schedule_id}'): (),
+    ('GET', '/workspaces/{workspace}/pipelines/schedules/{schedule_id}/runs'): (),
     ('POST', '/workspaces/{workspace}/pipelines/validate'): (),
     ('GET', '/workspaces/{workspace}/roles'): (),
     ('PUT', '/workspaces/{workspace}/roles/{name}'): (),

@@ -29,6 +29,7 @@ from jupyter_aml.sdk.run_watch import ActivityFailedError
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.experiment import Experiment
+    from jupyter_aml.sdk.pipeline_publish import PublishedPipeline
     from jupyter_aml.sdk.workspace import Workspace
 
 __all__ = ["CommandStep", "ParallelRunConfig", "ParallelRunStep", "Pipeline", "PipelineData", "PipelineParameter",
@@ -108,6 +109,18 @@ class Pipeline:
         info = self.workspace._api.submit_pipeline(self.workspace.name, body)
         experiment = Experiment(self.workspace, experiment_name)
         return PipelineRun(experiment, info["run"]["id"], _details=info["run"])
+
+    def publish(self, name: str | None = None, description: str | None = None, version: str | None = None,
+                continue_on_step_failure: bool | None = None) -> PublishedPipeline:
+        """Keep an immutable copy of this pipeline on the service, runnable by id (sdk/pipeline_publish.py)."""
+        from jupyter_aml.sdk.pipeline_publish import publish_pipeline
+
+        if not name:
+            raise InvalidInput("a published pipeline needs a name", hint="pipeline.publish(name='my-pipeline')")
+        spec = self._body("published-pipeline", continue_on_step_failure=bool(continue_on_step_failure))
+        return publish_pipeline(self.workspace, {
+            "name": name, "description": self.description if description is None else description,
+            "version": version, "continue_on_step_failure": continue_on_step_failure, "spec": spec})
 
     def _submit(self, experiment: Experiment, tags: dict[str, Any] | None, **kwargs: Any) -> PipelineRun:
         """``Experiment.submit(pipeline, pipeline_parameters=..., regenerate_outputs=...)``."""
@@ -250,6 +263,17 @@ class PipelineRun(Run):
                                       hint="see each step with pipeline_run.get_steps()",
                                       details=info["run"].get("error"))
         return status
+
+    def publish_pipeline(self, name: str, description: str, version: str,
+                         continue_on_step_failure: bool | None = None, **kwargs: Any) -> PublishedPipeline:
+        """Publish the pipeline this run ran, as it was submitted (sdk/pipeline_publish.py)."""
+        from jupyter_aml.sdk.pipeline_publish import publish_pipeline
+
+        if kwargs:
+            raise InvalidInput(f"publish_pipeline() does not take {sorted(kwargs)}")
+        return publish_pipeline(self.experiment.workspace, {
+            "name": name, "description": description or "", "version": version,
+            "continue_on_step_failure": continue_on_step_failure, "run_id": self.id})
 
     def __repr__(self) -> str:
         return f"PipelineRun(experiment={self.experiment.name!r}, id={self.id!r})"

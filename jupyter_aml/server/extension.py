@@ -30,6 +30,7 @@ from jupyter_aml.server.routes import computes as computes_routes
 from jupyter_aml.server.routes import datasets as datasets_routes
 from jupyter_aml.server.routes import datastores as datastores_routes
 from jupyter_aml.server.routes import endpoints, environments, files, images, metrics, models, runs, workspaces
+from jupyter_aml.server.routes import pipeline_endpoints as pipeline_endpoints_routes
 from jupyter_aml.server.routes import pipelines as pipelines_routes
 from jupyter_aml.server.routes import run_data as run_data_routes
 from jupyter_aml.server.routes import secrets as secrets_routes
@@ -51,6 +52,7 @@ def all_routes() -> list[tuple[str, type]]:
         *secrets_routes.ROUTES,
         *run_data_routes.ROUTES,
         *pipelines_routes.ROUTES,
+        *pipeline_endpoints_routes.ROUTES,
         (r"/openapi.json", OpenAPIHandler),
         (r"/health", HealthHandler),
     ]

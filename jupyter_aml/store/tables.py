@@ -512,3 +512,8 @@ class PipelineReuseRow(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     reuse_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Published pipelines, pipeline endpoints and schedules live in their own module; imported here so that
+# Base.metadata (migrations, the schema check) always has them.
+from jupyter_aml.store import tables_pipeline_publish as _pipeline_publish  # noqa: E402, F401

@@ -1,0 +1,15 @@
+"""``azureml.pipeline.core.pipeline_endpoint`` provided by jupyter-aml: v1's module of
+``PipelineEndpoint`` (docs/pipelines.md)."""
+
+from typing import Any
+
+from azureml.core._lazy import resolve
+
+__all__ = ["PipelineEndpoint"]  # noqa: F822 - resolved lazily by __getattr__
+SOURCE = "jupyter_aml.sdk.pipeline_publish"
+
+
+def __getattr__(name: str) -> Any:
+    value = resolve(__name__, name, tuple(__all__), SOURCE)
+    globals()[name] = value
+    return value

@@ -1,0 +1,14 @@
+"""``azureml.pipeline.core.schedule`` provided by jupyter-aml: v1's module of ``Schedule`` (docs/pipelines.md)."""
+
+from typing import Any
+
+from azureml.core._lazy import resolve
+
+__all__ = ["Schedule", "ScheduleRecurrence", "TimeZone"]  # noqa: F822 - resolved lazily by __getattr__
+SOURCE = "jupyter_aml.sdk.schedule"
+
+
+def __getattr__(name: str) -> Any:
+    value = resolve(__name__, name, tuple(__all__), SOURCE)
+    globals()[name] = value
+    return value
