@@ -200,7 +200,6 @@ class Writer:
 
     def _drain(self) -> None:
         while self.pending:
-            time.sleep(0)  # hand the GIL to a request thread waiting for it: a burst of records never holds it
             record = self.pending.popleft()
             try:
                 self._write(record)
@@ -301,13 +300,16 @@ def _csv_text(value: str) -> str:
     return value
 
 
-_writer: Writer | None = None
+_writer: Any = None  # the replica's PipeWriter (collect_pipe), or a Writer
 
 
-def start(raw_settings: dict[str, Any] | None, spool: Path) -> Writer:
-    """Called by the replica when its service collects model data, before the scoring script's init()."""
+def start(raw_settings: dict[str, Any] | None, spool: Path) -> Any:
+    """Called by the replica when its service collects model data, before the scoring script's init(): the
+    writing runs in a child process (``collect_pipe``), off the scoring process's CPU and GIL."""
+    from jupyter_aml.serving.collect_pipe import PipeWriter
+
     global _writer
-    _writer = Writer(spool, Settings.from_config(raw_settings)).start()
+    _writer = PipeWriter(spool, Settings.from_config(raw_settings)).start()
     return _writer
 
 
@@ -316,7 +318,7 @@ def stop(timeout: float = 10.0) -> None:
         _writer.stop(timeout)
 
 
-def active() -> Writer | None:
+def active() -> Any:
     return _writer
 
 
