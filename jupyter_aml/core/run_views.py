@@ -90,7 +90,8 @@ class RunReader:
             props[run_id][key] = value
         exp_ids = {r.experiment_id for r in rows}
         names = dict(s.execute(select(ExperimentRow.id, ExperimentRow.name).where(ExperimentRow.id.in_(exp_ids))).all())
-        ws_names = dict(s.execute(select(WorkspaceRow.id, WorkspaceRow.name)).all())
+        ws_ids = {r.workspace_id for r in rows}
+        ws_names = dict(s.execute(select(WorkspaceRow.id, WorkspaceRow.name).where(WorkspaceRow.id.in_(ws_ids))).all())
         now = utcnow()
         out = []
         for r in rows:

@@ -77,7 +77,7 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
                 row.compute_target = spec.run_config.compute_target
             if spec.kind == "interactive":
                 row.status, row.start_time, row.heartbeat_at = S.RUNNING.value, utcnow(), utcnow()
-            self._write_kv(s, row.id, tags=spec.tags, properties=spec.properties)
+            self._write_kv(s, row.id, tags=spec.tags, properties=spec.properties, new=True)
             s.flush()
             run = self.to_models(s, [row])[0]
         self._emit(run)
@@ -179,7 +179,7 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
                 row.status, row.start_time, row.heartbeat_at = S.RUNNING.value, utcnow(), utcnow()
                 rows.append(row)
                 s.flush()
-                self._write_kv(s, row.id, tags=spec.tags, properties=spec.properties)
+                self._write_kv(s, row.id, tags=spec.tags, properties=spec.properties, new=True)
             s.flush()
             runs = self.to_models(s, rows)
         for run in runs:
@@ -219,7 +219,15 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
         return run
 
     @staticmethod
-    def _write_kv(s: Session, run_id: str, *, tags: dict[str, Any], properties: dict[str, Any]) -> None:
+    def _write_kv(s: Session, run_id: str, *, tags: dict[str, Any], properties: dict[str, Any],
+                  new: bool = False) -> None:
+        """Set tags, and properties that are not set yet. ``new``: the run was made in this session and has
+        none, so there is nothing to read first (a lookup per key was most of a 10-tag run's creation)."""
+        if new:
+            s.flush()  # the run's row first: no relationship() tells the unit of work to order them
+            s.add_all([RunTagRow(run_id=run_id, key=key, value=str(value)) for key, value in tags.items()])
+            s.add_all([RunPropertyRow(run_id=run_id, key=key, value=str(value)) for key, value in properties.items()])
+            return
         for key, value in tags.items():
             existing = s.get(RunTagRow, (run_id, key))
             if existing is None:

@@ -53,3 +53,28 @@ def test_a_second_batch_appends_to_the_series_the_first_made(service: AMLService
     _statements_for(service, 3, 1, run.id)
     _statements_for(service, 3, 4, run.id)
     assert service.metrics.history("w", run.id, "metric_2").values == [2.0, 2.0]
+
+
+def _statements_to_create(service: AMLService, tags: int) -> tuple[int, models.Run]:
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(service.db.engine, "before_cursor_execute", count)
+    try:
+        run = service.runs.create("w", models.RunCreate(
+            experiment="e", kind="interactive", tags={f"param_{j}": f"v{j}" for j in range(tags)},
+            properties={f"p_{j}": str(j) for j in range(tags)}), submitter="t")
+    finally:
+        event.remove(service.db.engine, "before_cursor_execute", count)
+    return len(seen), run
+
+
+def test_a_new_runs_tags_and_properties_are_written_without_a_lookup_per_key(service: AMLService) -> None:
+    service.runs.create("w", models.RunCreate(experiment="e", kind="interactive"), submitter="t")  # the experiment
+    few, _ = _statements_to_create(service, 1)
+    many, run = _statements_to_create(service, 20)
+    assert many == few
+    assert run.tags["param_19"] == "v19" and run.properties["p_19"] == "19"
+    assert service.runs.get("w", run.id).tags == run.tags
