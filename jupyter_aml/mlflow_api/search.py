@@ -74,7 +74,8 @@ def search_runs(runs: Runs, workspace: str, req: Mapping[str, Any]) -> dict[str,
         wanted = cv.DELETED if view == "DELETED_ONLY" else cv.ACTIVE
         found = [r for r in found if cv.lifecycle(r) == wanted]
     latest = runs.support.latest_metrics(r.id for r in found)
-    rows = [_Row(r, exp_ids[r.experiment], latest[r.id]) for r in found]
+    # a run whose experiment was renamed meanwhile is left out of this page, never a 500
+    rows = [_Row(r, exp_ids[r.experiment], latest[r.id]) for r in found if r.experiment in exp_ids]
     rows = [r for r in rows if filters.matches(where, r.value)]
     rows.sort(key=lambda r: r.run.id)
     rows.sort(key=lambda r: r.info["start_time"] or 0, reverse=True)
