@@ -5157,8 +5157,7 @@ export interface components {
      * @description v1's ``ScheduleRecurrence``: every ``interval`` ``frequency`` from ``start_time`` (naive: in
      *     ``time_zone``; default now), at ``hours``:``minutes`` (Day, Week) on ``week_days`` (Week), or
      *     ``time_of_day`` ("HH:MM") instead of hours and minutes. core/schedules_recurrence.py turns it into a cron
-     *     expression and refuses one that can never fire, saying why. Not ``Strict`` (its JSON-type check reads
-     *     a list of ints as an int): the strict types here refuse coercion.
+     *     expression and refuses one that can never fire, saying why.
      */
     ScheduleRecurrenceSpec: {
       /**
@@ -5399,7 +5398,7 @@ export interface components {
     };
     /**
      * StepCounts
-     * @description How far a pipeline run got: ``completed`` includes ``reused`` steps (a reused step is Completed).
+     * @description How far a pipeline run got: ``completed`` includes ``reused`` steps, ``running`` those started, not ended.
      */
     StepCounts: {
       /** Completed */

@@ -17,6 +17,7 @@ from jupyter_aml.core.pipelines import NOT_STARTED, RUNSOURCE, SKIPPED, Pipeline
 from jupyter_aml.core.pipelines_graph import order, producers
 from jupyter_aml.core.pipelines_models import PipelineRunCreate, PipelineStepState
 from jupyter_aml.errors import NotFound
+from jupyter_aml.statuses import TERMINAL_STATUSES
 
 PIPELINE_PROPERTY = f"azureml.runsource={RUNSOURCE}"  # what marks a parent run as a pipeline's
 
@@ -41,7 +42,7 @@ class PipelineGraph(BaseModel):
 
 
 class StepCounts(BaseModel):
-    """How far a pipeline run got: ``completed`` includes ``reused`` steps (a reused step is Completed)."""
+    """How far a pipeline run got: ``completed`` includes ``reused`` steps, ``running`` those started, not ended."""
 
     total: int
     completed: int
@@ -83,7 +84,7 @@ def counts(steps: Iterable[PipelineStepState]) -> StepCounts:
     done = [s for s in listed if s.status == RunStatus.COMPLETED.value]
     return StepCounts(
         total=len(listed), completed=len(done), reused=sum(1 for s in done if s.reused_from),
-        running=sum(1 for s in listed if s.status in (RunStatus.RUNNING.value, RunStatus.FINALIZING.value)),
+        running=sum(1 for s in listed if s.status not in (*TERMINAL_STATUSES, NOT_STARTED, SKIPPED)),
         failed=sum(1 for s in listed if s.status == RunStatus.FAILED.value),
         not_started=sum(1 for s in listed if s.status == NOT_STARTED),
         skipped=sum(1 for s in listed if s.status == SKIPPED))

@@ -1592,7 +1592,7 @@ class StatusUpdate(_StatusUpdateRequired, total=False):
 
 
 class StepCounts(TypedDict):
-    """How far a pipeline run got: ``completed`` includes ``reused`` steps (a reused step is Completed)."""
+    """How far a pipeline run got: ``completed`` includes ``reused`` steps, ``running`` those started, not ended."""
     total: int
     completed: int
     reused: int

@@ -43,8 +43,8 @@ def test_counts_say_how_far_a_pipeline_got() -> None:
                                  allow_reuse=True, reused_from=reused)
 
     got = counts([state("Completed", "r1"), state("Completed"), state("Running"), state("Failed"),
-                  state("NotStarted"), state("Skipped")])
-    assert got.model_dump() == {"total": 6, "completed": 2, "reused": 1, "running": 1, "failed": 1,
+                  state("NotStarted"), state("Skipped"), state("Queued")])
+    assert got.model_dump() == {"total": 7, "completed": 2, "reused": 1, "running": 2, "failed": 1,
                                 "not_started": 1, "skipped": 1}
 
 
