@@ -5,6 +5,7 @@
     python benchmarks/run.py --only compute                       (computes only: no MLflow is started)
     python benchmarks/run.py --only data                          (datasets against pandas, pyarrow, s3fs)
     python benchmarks/run.py --only autoscale                     (a load step c=1 -> 32 on an autoscaled service)
+    python benchmarks/run.py --only collect                       (model data collection on vs off)
 
 Builds (once, cached) MLflow's venv in ``benchmarks/.work/mlflow-venv``, starts ``mlflow server``
 (SQLite backend) and ``aml serve`` (fresh root) on free 127.0.0.1 ports, runs the scenarios against both,
@@ -750,6 +751,18 @@ class Bench:
             self.data_rows += bench.rows
             self.details["data"] = bench.details
 
+    def s_collect(self) -> None:
+        """Model data collection on vs off (benchmarks/collect.py); its rows join the data table."""
+        from collect import CollectBench
+
+        assert self.aml_root is not None
+        bench = CollectBench(self.aml_url, self.aml_token, self.aml_root, self.args.quick, say)
+        try:
+            bench.run()
+        finally:
+            self.data_rows += bench.rows
+            self.details["collect"] = bench.details
+
     def s_autoscale(self) -> None:
         """Autoscaling under a load step (benchmarks/autoscale.py); its rows join the data table."""
         from autoscale import AutoscaleBench
@@ -775,6 +788,7 @@ class Bench:
             "compute": self.s_compute,
             "data": self.s_data,
             "autoscale": self.s_autoscale,
+            "collect": self.s_collect,
         }
         only = [s.strip() for s in self.args.only.split(",")] if self.args.only else list(scenarios)
         started = time.time()
@@ -786,11 +800,11 @@ class Bench:
             )
         unknown = [k for k in only if k not in scenarios]
         if unknown:
-            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 3}, "
-                             "compute, data or autoscale")
+            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 4}, "
+                             "compute, data, collect or autoscale")
         try:
             try:
-                self.start(with_mlflow=any(k not in ("compute", "data", "autoscale") for k in only))
+                self.start(with_mlflow=any(k not in ("compute", "data", "collect", "autoscale") for k in only))
             except Exception as exc:
                 self.errors["setup"] = f"{type(exc).__name__}: {exc}"
                 say(f"setup FAILED: {self.errors['setup']}")
