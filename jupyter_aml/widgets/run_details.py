@@ -60,6 +60,14 @@ class _RunBox(widgets.VBox):  # type: ignore[misc]
             owner.close()
         super().close()
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, with a line that says what it shows where widgets are not drawn (a terminal, a
+        notebook rendered on GitHub or by nbconvert) instead of ipywidgets' ``VBox(children=(HTML(...`` repr."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict) and self._owner is not None:
+            bundle["text/plain"] = self._owner.summary()
+        return bundle
+
 
 class RunDetails:
     """``RunDetails(run).show()``: status, live metric charts, log tail, child runs and outputs of a run.
@@ -109,6 +117,14 @@ class RunDetails:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def summary(self) -> str:
+        """One line for front ends that do not draw widgets: which run, its status, and where to look."""
+        run: Mapping[str, Any] = self.state.run or {}
+        title = run_title(run) if run else f"Run {self.run.id}"
+        status = run.get("status") or "status not read yet"
+        return (f"{title} ({self.run.id}): {status}. The live view is a widget: open this notebook in JupyterLab "
+                f"or Notebook 7 to see it; run.get_metrics() and run.get_details() read the same data here.")
 
     def close(self) -> None:
         """Stop the live feed and close every widget of the view."""

@@ -9,6 +9,10 @@ from tests.kernel.conftest import Kernel
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
+def run_id_of(reply) -> str:
+    return reply.stdout.split("run id: ", 1)[1].split()[0]
+
+
 def test_v1_cells_submit_show_the_widget_and_refuse_a_missing_context(kernel: Kernel, workspace) -> None:
     k = kernel
     (k.folder / "train.py").write_text(  # type: ignore[attr-defined]
@@ -21,10 +25,13 @@ def test_v1_cells_submit_show_the_widget_and_refuse_a_missing_context(kernel: Ke
         "exp = Experiment(workspace=ws, name='v1-widget')\n"
         "run = exp.submit(ScriptRunConfig(source_directory='.', script='train.py'))\n"
         "print(type(run).__name__, isinstance(run, ScriptRun), run.type)\n"
+        "print('run id:', run.id)\n"
         "RunDetails(run).show()\n")
     assert reply.status == "ok", reply.text
     assert "ScriptRun True azureml.scriptrun" in reply.stdout
     assert WIDGET in reply.mimes()  # the live view, displayed by show()
+    plain = next(out["data"]["text/plain"] for out in reply.outputs if WIDGET in out.get("data", {}))
+    assert plain.startswith("Run ") and run_id_of(reply) in plain and "VBox(" not in plain  # not the widget repr
     done = k.run("details = run.wait_for_completion(show_output=True)\n"
                  "print(details['status'], sorted(details['logFiles']))")
     assert done.status == "ok", done.text
