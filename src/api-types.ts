@@ -5157,7 +5157,8 @@ export interface components {
      * @description v1's ``ScheduleRecurrence``: every ``interval`` ``frequency`` from ``start_time`` (naive: in
      *     ``time_zone``; default now), at ``hours``:``minutes`` (Day, Week) on ``week_days`` (Week), or
      *     ``time_of_day`` ("HH:MM") instead of hours and minutes. core/schedules_recurrence.py turns it into a cron
-     *     expression and refuses one that can never fire, saying why.
+     *     expression and refuses one that can never fire, saying why. Not ``Strict`` (its JSON-type check reads
+     *     a list of ints as an int): the strict types here refuse coercion.
      */
     ScheduleRecurrenceSpec: {
       /**
