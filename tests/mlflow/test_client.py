@@ -194,3 +194,27 @@ def test_a_v1_run_is_read_and_searched_from_mlflow(mlflow_env: ServiceProcess) -
     assert found.data.metrics == {"acc": 0.6} and found.data.params == {"lr": "0.01"}
     assert [m.value for m in client.get_metric_history(v1.id, "acc")] == [0.2, 0.6]
     assert client.get_metric_history(v1.id, "label") == []
+
+
+def test_roles_decide_for_mlflow_callers(mlflow_env: ServiceProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_aml.app import AMLApplication
+
+    database = next((a.split("=", 1)[1] for a in mlflow_env.extra if a.startswith("--AMLExtension.database_url=")),
+                    None)
+    token = AMLApplication.for_database(mlflow_env.root, database).sharing().create_token("reader-bob").token
+    admin = mlflow_env.client()
+    admin.post("workspaces", {"name": "shared-ws"})
+    admin.put("workspaces/shared-ws/members/reader-bob", {"role": "Reader"})
+    owner = MlflowClient(tracking_uri=tracking_uri(mlflow_env, "shared-ws"))
+    exp = owner.create_experiment("team-exp")
+    owner.create_run(exp)
+
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", token)  # bob's named token, with his role
+    bob = MlflowClient(tracking_uri=tracking_uri(mlflow_env, "shared-ws"))
+    assert len(bob.search_runs([exp])) == 1  # a Reader reads
+    with pytest.raises(MlflowException, match="does not allow runs/submit") as caught:
+        bob.create_run(exp)
+    assert caught.value.error_code == "PERMISSION_DENIED"
+    with pytest.raises(MlflowException) as caught:  # no role in the default workspace: it is "not found"
+        MlflowClient().search_experiments()
+    assert caught.value.error_code == "RESOURCE_DOES_NOT_EXIST"
