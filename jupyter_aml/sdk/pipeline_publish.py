@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime import api_types as T
-from jupyter_aml.runtime.api import build_path
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.pipeline import Pipeline, PipelineRun
@@ -23,20 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["PipelineEndpoint", "PipelineIdVersion", "PublishedPipeline"]
 
 
-def _http(ws: Workspace) -> Any:
-    return ws._api.http
-
-
-def _post(ws: Workspace, template: T.PostPath, body: Any, **path: str) -> Any:
-    return _http(ws).post(build_path(template, workspace=ws.name, **path), body)
-
-
-def _get(ws: Workspace, template: T.GetPath, params: Any = None, **path: str) -> Any:
-    return _http(ws).get(build_path(template, workspace=ws.name, **path), params=params)
-
-
-def _patch(ws: Workspace, template: T.PatchPath, body: Any, **path: str) -> Any:
-    return _http(ws).patch(build_path(template, workspace=ws.name, **path), body)
+def _base(ws: Workspace) -> str:
+    """The API root this workspace is reached at: a REST URL is it plus the path the service gives."""
+    return str(ws._api.http.base_url)
 
 
 def _run(ws: Workspace, answer: T.PipelineSubmitted) -> PipelineRun:
@@ -94,7 +82,7 @@ class PublishedPipeline:
     @property
     def endpoint(self) -> str:
         """The REST URL: POST ``{"ExperimentName": ..., "ParameterAssignments": {...}}`` with a bearer token."""
-        return str(_http(self._workspace).base_url) + self._details["endpoint_path"]
+        return _base(self._workspace) + self._details["endpoint_path"]
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -103,27 +91,23 @@ class PublishedPipeline:
 
     @staticmethod
     def _publish(workspace: Workspace, body: dict[str, Any]) -> PublishedPipeline:
-        made = cast(T.PublishedPipeline, _post(workspace, "/workspaces/{workspace}/pipelines/published", body))
+        made = workspace._api.publish_pipeline(workspace.name, cast(T.PublishedPipelineCreate, body))
         return PublishedPipeline(workspace, made)
 
     @staticmethod
     def get(workspace: Workspace, id: str, _workflow_provenance: Any = None, _service_endpoint: Any = None,
             _published_pipeline_provider: Any = None) -> PublishedPipeline:
-        found = cast(T.PublishedPipeline, _get(workspace, "/workspaces/{workspace}/pipelines/published/{pipeline_id}",
-                                               pipeline_id=id))
-        return PublishedPipeline(workspace, found)
+        return PublishedPipeline(workspace, workspace._api.get_published_pipeline(workspace.name, id))
 
     @staticmethod
     def list(workspace: Workspace, active_only: bool = True,
              _service_endpoint: Any = None) -> builtins.list[PublishedPipeline]:
-        params = None if active_only else {"include_disabled": "true"}
-        found = cast(T.PublishedPipelineList, _get(workspace, "/workspaces/{workspace}/pipelines/published", params))
+        found = workspace._api.list_published_pipelines(workspace.name, include_disabled=not active_only)
         return [PublishedPipeline(workspace, p) for p in found["items"]]
 
     def _status(self, status: str) -> None:
-        self._details = cast(T.PublishedPipeline, _patch(
-            self._workspace, "/workspaces/{workspace}/pipelines/published/{pipeline_id}", {"status": status},
-            pipeline_id=self.id))
+        self._details = self._workspace._api.update_published_pipeline(
+            self._workspace.name, self.id, cast(T.PublishedPipelineUpdate, {"status": status}))
 
     def disable(self) -> None:
         """It keeps its id and URL; submitting it is refused (409) until ``enable()``."""
@@ -141,9 +125,8 @@ class PublishedPipeline:
         if continue_on_step_failure is not None:
             raise InvalidInput("continue_on_step_failure is fixed when publishing here",
                                hint="pipeline.publish(name, continue_on_step_failure=True)")
-        answer = cast(T.PipelineSubmitted, _post(
-            workspace, "/workspaces/{workspace}/PipelineRuns/PipelineSubmit/{pipeline_id}",
-            _submit_body(experiment_name, pipeline_parameters), pipeline_id=self.id))
+        answer = workspace._api.submit_published_pipeline(
+            workspace.name, self.id, cast(T.PipelineSubmitRequest, _submit_body(experiment_name, pipeline_parameters)))
         return _run(workspace, answer)
 
     def get_details(self) -> dict[str, Any]:
@@ -203,7 +186,7 @@ class PipelineEndpoint:
     def endpoint(self) -> str:
         """POST ``{"ExperimentName": ..., "ParameterAssignments": {...}, "PipelineVersion": "1"}`` (the version
         optional: the default otherwise) with a bearer token."""
-        return str(_http(self._workspace).base_url) + self._details["endpoint_path"]
+        return _base(self._workspace) + self._details["endpoint_path"]
 
     @property
     def pipeline_version_list(self) -> builtins.list[PipelineIdVersion]:
@@ -215,7 +198,7 @@ class PipelineEndpoint:
                 _swaggerurl: Any = None) -> PipelineEndpoint:
         """A new endpoint whose version "0", the default, is ``pipeline`` (a Pipeline is published first)."""
         body = {"name": name, "description": description or "", "pipeline_id": _published_id(workspace, pipeline)}
-        made = cast(T.PipelineEndpoint, _post(workspace, "/workspaces/{workspace}/pipelines/endpoints", body))
+        made = workspace._api.create_pipeline_endpoint(workspace.name, cast(T.PipelineEndpointCreate, body))
         return PipelineEndpoint(workspace, made)
 
     @staticmethod
@@ -224,21 +207,17 @@ class PipelineEndpoint:
             _pipeline_endpoint_provider: Any = None, _published_pipeline_provider: Any = None) -> PipelineEndpoint:
         if (id is None) == (name is None):
             raise InvalidInput("PipelineEndpoint.get takes id= or name= (one of them)")
-        found = cast(T.PipelineEndpoint, _get(workspace, "/workspaces/{workspace}/pipelines/endpoints/{endpoint}",
-                                              endpoint=str(id or name)))
-        return PipelineEndpoint(workspace, found)
+        return PipelineEndpoint(workspace, workspace._api.get_pipeline_endpoint(workspace.name, str(id or name)))
 
     @staticmethod
     def list(workspace: Workspace, active_only: bool = True, _workflow_provenance: Any = None,
              _service_endpoint: Any = None, _pipeline_endpoint_provider: Any = None) -> builtins.list[PipelineEndpoint]:
-        params = None if active_only else {"include_disabled": "true"}
-        found = cast(T.PipelineEndpointList, _get(workspace, "/workspaces/{workspace}/pipelines/endpoints", params))
+        found = workspace._api.list_pipeline_endpoints(workspace.name, include_disabled=not active_only)
         return [PipelineEndpoint(workspace, e) for e in found["items"]]
 
     def _add(self, pipeline: Any, set_default: bool) -> None:
-        self._details = cast(T.PipelineEndpoint, _post(
-            self._workspace, "/workspaces/{workspace}/pipelines/endpoints/{endpoint}/versions",
-            {"pipeline_id": _published_id(self._workspace, pipeline), "set_default": set_default}, endpoint=self.id))
+        self._details = self._workspace._api.add_pipeline_endpoint_version(self._workspace.name, self.id, {
+            "pipeline_id": _published_id(self._workspace, pipeline), "set_default": set_default})
 
     def add(self, pipeline: Pipeline | PublishedPipeline) -> None:
         """Add a version (the default stays)."""
@@ -252,8 +231,8 @@ class PipelineEndpoint:
         self._add(pipeline, True)
 
     def _update(self, **body: Any) -> None:
-        self._details = cast(T.PipelineEndpoint, _patch(
-            self._workspace, "/workspaces/{workspace}/pipelines/endpoints/{endpoint}", body, endpoint=self.id))
+        self._details = self._workspace._api.update_pipeline_endpoint(
+            self._workspace.name, self.id, cast(T.PipelineEndpointUpdate, body))
 
     def set_default_version(self, version: str | int) -> None:
         self._update(default_version=str(version))
@@ -287,9 +266,8 @@ class PipelineEndpoint:
             raise InvalidInput("parent_run_id is not supported: a pipeline run is a top-level run here")
         body = _submit_body(experiment_name, pipeline_parameters,
                             PipelineVersion=None if pipeline_version is None else str(pipeline_version))
-        answer = cast(T.PipelineSubmitted, _post(
-            self._workspace, "/workspaces/{workspace}/PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}", body,
-            endpoint_id=self.id))
+        answer = self._workspace._api.submit_pipeline_endpoint(self._workspace.name, self.id,
+                                                               cast(T.PipelineSubmitRequest, body))
         return _run(self._workspace, answer)
 
     def disable(self) -> None:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.runtime import api_types as T
-from jupyter_aml.sdk.pipeline_publish import _get, _patch, _post
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.pipeline import PipelineRun
@@ -127,23 +126,20 @@ class Schedule:
             "datastore": _datastore_name(datastore), "path_on_datastore": path_on_datastore,
             "polling_interval": polling_interval, "pipeline_parameters": dict(pipeline_parameters or {}),
             "continue_on_step_failure": continue_on_step_failure}
-        made = cast(T.Schedule, _post(workspace, "/workspaces/{workspace}/pipelines/schedules",
-                                      {k: v for k, v in body.items() if v is not None}))
+        made = workspace._api.create_schedule(workspace.name, cast(T.ScheduleCreate, {
+            k: v for k, v in body.items() if v is not None}))
         return Schedule(workspace, made)
 
     @staticmethod
     def get(workspace: Workspace, id: str, _workflow_provenance: Any = None, _service_endpoint: Any = None) -> Schedule:
-        found = cast(T.Schedule, _get(workspace, "/workspaces/{workspace}/pipelines/schedules/{schedule_id}",
-                                      schedule_id=id))
-        return Schedule(workspace, found)
+        return Schedule(workspace, workspace._api.get_schedule(workspace.name, id))
 
     @staticmethod
     def list(workspace: Workspace, active_only: bool = True, pipeline_id: str | None = None,
              pipeline_endpoint_id: str | None = None, _workflow_provenance: Any = None,
              _service_endpoint: Any = None) -> builtins.list[Schedule]:
-        params = {k: v for k, v in (("include_disabled", None if active_only else "true"), ("pipeline_id", pipeline_id),
-                                    ("pipeline_endpoint_id", pipeline_endpoint_id)) if v is not None}
-        found = cast(T.ScheduleList, _get(workspace, "/workspaces/{workspace}/pipelines/schedules", params or None))
+        found = workspace._api.list_schedules(workspace.name, include_disabled=not active_only, pipeline_id=pipeline_id,
+                                              pipeline_endpoint_id=pipeline_endpoint_id)
         return [Schedule(workspace, s) for s in found["items"]]
 
     @staticmethod
@@ -156,8 +152,8 @@ class Schedule:
         return Schedule.list(workspace, active_only=False, pipeline_endpoint_id=pipeline_endpoint_id)
 
     def _update(self, body: dict[str, Any]) -> None:
-        self._details = cast(T.Schedule, _patch(
-            self._workspace, "/workspaces/{workspace}/pipelines/schedules/{schedule_id}", body, schedule_id=self.id))
+        self._details = self._workspace._api.update_schedule(self._workspace.name, self.id,
+                                                             cast(T.ScheduleUpdate, body))
 
     def disable(self, wait_for_provisioning: bool = False, wait_timeout: int = 3600) -> None:
         self._update({"status": "Disabled"})
@@ -183,8 +179,7 @@ class Schedule:
         self._update({k: v for k, v in body.items() if v is not None})
 
     def _fires(self) -> builtins.list[dict[str, Any]]:
-        found = cast(T.ScheduleFireList, _get(
-            self._workspace, "/workspaces/{workspace}/pipelines/schedules/{schedule_id}/runs", schedule_id=self.id))
+        found = self._workspace._api.schedule_fires(self._workspace.name, self.id)
         return [dict(f) for f in found["items"]]
 
     def get_pipeline_runs(self) -> builtins.list[PipelineRun]:
