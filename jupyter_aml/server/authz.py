@@ -134,8 +134,12 @@ def _require(role: rbac.Role, action: str, workspace: str, whose: str) -> None:
 async def _authorize_run(handler: AMLHandler, principal: RunPrincipal, spec: ApiSpec) -> rbac.Role | None:
     workspace = handler.path_kwargs.get("workspace")
     if spec.scope == "user" or spec.action in rbac.GLOBAL_ACTIONS:
-        raise Forbidden(f"the token of run {principal.run_id} may reach only that run, its child runs and its "
-                        "snapshot", hint="do this from your notebook or the CLI, where you act as yourself")
+        known = rbac.ACTIONS.get(spec.action) or rbac.GLOBAL_ACTIONS.get(spec.action)
+        what = f"{spec.action} ({known.description})" if known else spec.action
+        raise Forbidden(f"the token of run {principal.run_id} may not {what}: it reaches only that run and its "
+                        "child runs, its snapshot, its experiment's record, and the workspace's datastores, "
+                        "datasets and secrets a run reads", hint="do this from your notebook or the CLI, where you "
+                        "act as yourself")
     if workspace != principal.workspace:
         raise workspace_not_found(str(workspace))
     if spec.scope == "snapshot" and handler.path_kwargs.get("snapshot_id") != principal.snapshot_id:

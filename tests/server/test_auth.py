@@ -69,6 +69,13 @@ async def test_run_token_reaches_only_its_own_tree(aml, jp_fetch, jp_serverapp):
     assert await _as_token(jp_fetch, token, "GET", "workspaces", "w", "runs") == 403
     assert await _as_token(jp_fetch, token, "GET", "workspaces") == 403
     try:
+        await jp_fetch("aml", "api", "v1", "workspaces", headers={"Authorization": f"Bearer {token}"})
+        raise AssertionError("a run token must not list workspaces")
+    except HTTPClientError as exc:
+        message = json.loads(exc.response.body)["error"]["message"]
+    assert message.startswith(f"the token of run {mine['id']} may not workspaces/list (list the workspaces")
+    assert "datastores, datasets and secrets a run reads" in message  # what it may reach, as it is today
+    try:
         await jp_fetch("api", "kernels", headers={"Authorization": f"Bearer {token}"})
         raise AssertionError("a run token must not reach kernels")
     except HTTPClientError as exc:
