@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from jupyter_aml.core.models import (
     NAME_PATTERN,
@@ -209,13 +209,7 @@ class DeploymentConfigSpec(Strict):
     autoscale_refresh_seconds: float = Field(default=1.0, ge=0.1, le=3600)
     # a replica whose run() overran the scoring timeout by this long is replaced (jupyter_aml.serving.guard)
     replica_overrun_limit_seconds: float = Field(default=60.0, ge=0.1, le=86400)
-
-    @model_validator(mode="after")
-    def _autoscale_bounds(self) -> DeploymentConfigSpec:
-        if self.autoscale_min_replicas > self.autoscale_max_replicas:
-            raise ValueError(f"autoscale_min_replicas ({self.autoscale_min_replicas}) is more than "
-                             f"autoscale_max_replicas ({self.autoscale_max_replicas})")
-        return self
+    # autoscale_min_replicas <= autoscale_max_replicas is checked by the serving manager (400, not 422)
 
 
 class DeploymentCreate(Strict):

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from jupyter_aml.errors import InvalidInput
 from jupyter_aml.serving import pool
 from jupyter_aml.serving.autoscale_policy import AutoscalePolicy, AutoscaleSettings
 
@@ -24,6 +25,15 @@ log = logging.getLogger("jupyter_aml.serving")
 
 SAMPLES_PER_REFRESH = 10
 IDLE_CHECK = 0.5  # how often a service without autoscaling looks whether it was turned on
+
+
+def check_bounds(config: dict[str, Any]) -> None:
+    """The bounds must fit together: an ``InvalidInput`` (400) saying which, before anything is stored. (Not a
+    validator of the contract model: the OpenAPI document cannot say it, so a schema-valid body must not 422.)"""
+    low, high = int(config.get("autoscale_min_replicas", 1)), int(config.get("autoscale_max_replicas", 10))
+    if low > high:
+        raise InvalidInput(f"autoscale_min_replicas ({low}) is more than autoscale_max_replicas ({high})",
+                           hint="give a minimum at most the maximum")
 
 
 def settings_of(config: dict[str, Any]) -> AutoscaleSettings | None:
@@ -91,4 +101,4 @@ async def _step(manager: DeploymentManager, live: Live, policy: AutoscalePolicy)
         await pool.remove(live, leaving, drain=live.front.timeout + 1)
 
 
-__all__ = ["initial_replicas", "run", "settings_of"]
+__all__ = ["check_bounds", "initial_replicas", "run", "settings_of"]

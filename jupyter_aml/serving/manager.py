@@ -154,6 +154,7 @@ class DeploymentManager:
         if spec.overwrite:
             with contextlib.suppress(NotFound):
                 await self.delete(workspace, spec.name)
+        autoscale.check_bounds(spec.deployment_config.model_dump())
         await asyncio.to_thread(self.store.create, workspace, spec, created_by=created_by)
         dep_id = await asyncio.to_thread(self.store.get_id, workspace, spec.name)
         live = self._open(dep_id, workspace, spec.name)
@@ -239,10 +240,7 @@ class DeploymentManager:
         """An update's autoscale settings, merged with the service's, must make sense together (blocking)."""
         config = self.store.get(workspace, name).deployment_config.model_dump()
         config.update({k: v for k in rm.IN_PLACE_SCALING if (v := getattr(spec, k)) is not None})
-        try:
-            rm.DeploymentConfigSpec.model_validate(config)
-        except ValueError as exc:
-            raise InvalidInput(f"these autoscale settings do not fit together: {exc}") from None
+        autoscale.check_bounds(config)
         bounds = [k for k in rm.IN_PLACE_SCALING[1:5] if getattr(spec, k) is not None]
         if bounds and not config["autoscale_enabled"]:
             raise InvalidInput(f"{', '.join(bounds)} has no effect: web service {name!r} does not autoscale",

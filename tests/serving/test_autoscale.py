@@ -100,6 +100,8 @@ def test_replicas_follow_the_load_up_and_back_down(ws, model):
     wait_until("growing to the new minimum", lambda: len(ready_replicas(svc)) == 2, 30)
     with pytest.raises(InvalidInput, match="more than autoscale_max_replicas"):
         svc.update(autoscale_min_replicas=3, autoscale_max_replicas=2)
+    with pytest.raises(InvalidInput, match=r"autoscale_min_replicas \(4\) is more than autoscale_max_replicas \(3\)"):
+        svc.update(autoscale_min_replicas=4)  # checked by the service against the service's maximum
     with pytest.raises(InvalidInput, match="num_replicas cannot be given with autoscale_enabled"):
         svc.update(num_replicas=2, autoscale_enabled=True)
     with pytest.raises(InvalidInput, match=r"replicas \(num_replicas\) cannot be set on an autoscaled"):
