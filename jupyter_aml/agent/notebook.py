@@ -112,6 +112,19 @@ def _client_class() -> Any:
     return StreamingClient, ThisInterpreter
 
 
+def cell_traceback(notebook: str, number: int, cell: Any) -> str | None:
+    """The failing cell's error as a one-frame Python traceback (file the notebook, line the cell's, function
+    ``cell N``), which the agent reads for the run's error headline ("ValueError: ... at train.ipynb:3 in
+    cell 2"); IPython's own traceback ("Cell In[2], line 3") is not a form it reads."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            text = _ANSI.sub("", "\n".join(out.get("traceback") or []))
+            found = re.search(r"Cell In\[\d+\], line (\d+)", text) or re.search(r"line (\d+)", text)
+            return (f'Traceback (most recent call last):\n  File "{notebook}", line {found.group(1) if found else 1}, '
+                    f'in cell {number}\n{out.get("ename")}: {out.get("evalue")}')
+    return None
+
+
 def run_notebook(path: Path, params: dict[str, Any], output: Path, cell_timeout: float | None) -> int:
     import nbformat
     from jupyter_client.manager import KernelManager
@@ -126,8 +139,11 @@ def run_notebook(path: Path, params: dict[str, Any], output: Path, cell_timeout:
     where = f"with parameters cell at index {injected}" if injected is not None else "without parameters"
     print(f"[notebook] executing {path} ({len(code_cells)} code cells, {where})", flush=True)
 
+    running = {"index": -1}
+
     def on_cell_start(cell: Any, cell_index: int, **_: Any) -> None:
         if cell.cell_type == "code":
+            running["index"] = cell_index
             print(f"[notebook] cell {code_cells.index(cell_index) + 1}/{len(code_cells)}", flush=True)
 
     km = KernelManager(kernel_name="python3", kernel_spec_manager=spec_manager())
@@ -153,6 +169,10 @@ def run_notebook(path: Path, params: dict[str, Any], output: Path, cell_timeout:
         print(f"[notebook] executed notebook written to {output}", flush=True)
     if failure:
         print(f"[notebook] failed: {failure}", file=sys.stderr, flush=True)
+        if running["index"] in code_cells:
+            frame = cell_traceback(path.as_posix(), code_cells.index(running["index"]) + 1, nb.cells[running["index"]])
+            if frame:
+                print(frame, file=sys.stderr, flush=True)
         return 1
     print("[notebook] every cell ran", flush=True)
     return 0

@@ -14,8 +14,6 @@ step fails with "ValueError: ... at train.ipynb:3 in cell 2", not "exited with c
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
 from jupyter_aml.errors import InvalidInput
@@ -159,32 +157,8 @@ class NotebookRunnerStep(PipelineStep):
 
 
 def run_step(argv: list[str]) -> int:
-    """In the step's run: execute the notebook (agent/notebook.py's command line); when a cell raised, print
-    its exception as a one-frame Python traceback (file the notebook, line the cell's, function ``cell N``),
-    which the agent reads for the run's error."""
-    import re
+    """In the step's run: execute the notebook (agent/notebook.py's command line), which names a failing
+    cell's exception for the run's error."""
+    from jupyter_aml.agent.notebook import main
 
-    import nbformat
-
-    from jupyter_aml.agent.notebook import build_parser, main
-
-    code = main(argv)
-    if code != 1:
-        return code
-    args = build_parser().parse_args(argv)
-    executed = Path(args.output) if args.output else Path("outputs") / Path(args.notebook).name
-    try:
-        nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
-    except (OSError, ValueError):
-        return code
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
-    for number, cell in enumerate(code_cells, start=1):
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", "\n".join(out.get("traceback") or []))
-                lines = re.findall(r"line (\d+)", text)
-                print(f'Traceback (most recent call last):\n  File "{args.notebook}", line '
-                      f'{lines[0] if lines else 1}, in cell {number}\n{out.get("ename")}: {out.get("evalue")}',
-                      file=sys.stderr, flush=True)
-                return code
-    return code
+    return main(argv)

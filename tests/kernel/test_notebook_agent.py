@@ -56,3 +56,16 @@ def test_a_run_environment_without_nbclient_fails_with_a_clear_message(tmp_path)
     bad = subprocess.run([sys.executable, "-m", "jupyter_aml.agent.notebook", "nb.ipynb", "-p", "not-a-name", "1"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not a Python identifier" in bad.stderr
+
+
+def test_a_failing_cell_is_named_the_way_the_run_error_reads_a_traceback(tmp_path):
+    from jupyter_aml.agent.tracebacks import last_exception
+
+    cells = [new_code_cell("x = 1"), new_markdown_cell("a note"), new_code_cell("y = 2\nraise ValueError(f'bad {y}')")]
+    nbformat.write(new_notebook(cells=cells), tmp_path / "nb.ipynb")
+    out = subprocess.run([sys.executable, "-m", "jupyter_aml.agent.notebook", "nb.ipynb"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    found = last_exception(out.stderr.splitlines(), roots=[str(tmp_path)])
+    assert found is not None and found.headline == "ValueError: bad 2 at nb.ipynb:2 in cell 2"
+    assert (tmp_path / "outputs" / "nb.ipynb").is_file()  # the executed notebook, with the error, is kept
