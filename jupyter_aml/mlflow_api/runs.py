@@ -180,7 +180,8 @@ class Runs:
         new_tags = self._tags(tags)
         run = self._active(workspace, run_id)
         self._check_params(run, new_params)
-        self._write_tags(workspace, run, new_tags, properties=new_params)
+        if new_tags or any(run.properties.get(k) != v for k, v in new_params.items()):  # no empty write per step
+            self._write_tags(workspace, run, new_tags, properties=new_params)
         self.support.log_scalars(workspace, run_id, points)
         return {}
 
