@@ -24,6 +24,7 @@ from jupyter_aml.sdk.webservice_config import (
     AciServiceDeploymentConfiguration,
     AksCompute,
     AksServiceDeploymentConfiguration,
+    AutoScaler,
     DockerWebserviceDeploymentConfiguration,
     LocalWebserviceDeploymentConfiguration,
     aci_configuration,
@@ -215,6 +216,22 @@ class Webservice:
     @property
     def models(self) -> builtins.list[Model]:
         return [Model(self.workspace, id=ref) for ref in self._details.get("models", [])]
+
+    @property
+    def autoscaler(self) -> AutoScaler:
+        """v1's ``AksWebservice.autoscaler``: the service's autoscale settings (as last read)."""
+        config = self._details.get("deployment_config") or {}
+        return AutoScaler(bool(config.get("autoscale_enabled")), int(config.get("autoscale_max_replicas", 10)),
+                          int(config.get("autoscale_min_replicas", 1)),
+                          float(config.get("autoscale_refresh_seconds", 1)),
+                          int(config.get("autoscale_target_utilization", 70)))
+
+    @property
+    def num_replicas(self) -> int:
+        """v1's ``AksWebservice.num_replicas``: replicas running now (under autoscaling, the current count)."""
+        live = [r for r in self._details.get("replicas") or [] if r.get("state") not in ("draining", "dead")]
+        config = self._details.get("deployment_config") or {}
+        return len(live) if live or config.get("autoscale_enabled") else int(config.get("replicas", 1))
 
     def reload(self) -> Webservice:
         self._details = self._get()
@@ -493,6 +510,6 @@ class AksWebservice(Webservice):
 
 
 __all__ = ["AciServiceDeploymentConfiguration", "AciWebservice", "AksCompute", "AksServiceDeploymentConfiguration",
-           "AksWebservice", "DockerWebservice", "DockerWebserviceDeploymentConfiguration", "InferenceConfig",
-           "LocalWebservice", "LocalWebserviceDeploymentConfiguration", "ScoringRequestTooLarge", "Webservice",
-           "WebserviceException"]
+           "AksWebservice", "AutoScaler", "DockerWebservice", "DockerWebserviceDeploymentConfiguration",
+           "InferenceConfig", "LocalWebservice", "LocalWebserviceDeploymentConfiguration", "ScoringRequestTooLarge",
+           "Webservice", "WebserviceException"]

@@ -160,6 +160,17 @@ class AksServiceDeploymentConfiguration(DockerWebserviceDeploymentConfiguration)
         self.replicas = value
 
 
+@dataclass(frozen=True)
+class AutoScaler:
+    """v1's ``azureml.core.webservice.webservice.AutoScaler``: a service's autoscale settings, read only."""
+
+    autoscale_enabled: bool
+    max_replicas: int
+    min_replicas: int
+    refresh_period_seconds: float
+    target_utilization: int
+
+
 def _refuse(name: str, why: str, hint: str) -> InvalidInput:
     return InvalidInput(f"{name} is not supported here: {why}", hint=hint)
 

@@ -81,8 +81,12 @@ def test_replicas_follow_the_load_up_and_back_down(ws, model):
     svc = Model.deploy(ws, "scale-local", [model], InferenceConfig("echo.py", source_directory=SCORING), config)
     svc.wait_for_deployment()
     assert len(ready_replicas(svc)) == 1 and svc._details["deployment_config"]["autoscale_enabled"] is True
+    scaler = svc.autoscaler  # v1's AksWebservice.autoscaler
+    assert (scaler.autoscale_enabled, scaler.min_replicas, scaler.max_replicas, scaler.target_utilization,
+            scaler.refresh_period_seconds) == (True, 1, 3, 70, 0.3)
     with Load(svc, clients=4, sleep=0.25) as load:
         wait_until("scaling up to 3 replicas", lambda: len(ready_replicas(svc)) == 3, 30)
+        assert svc.num_replicas == 3
         time.sleep(0.5)
         assert svc.state == "Healthy"  # adding replicas is not a failure
     assert load.statuses and set(load.statuses) == {200}  # no request failed while replicas were added
