@@ -8,7 +8,6 @@ The client reads its tracking URI and token from the environment (``MLFLOW_TRACK
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -38,7 +37,7 @@ def tracking_uri(svc: ServiceProcess, workspace: str | None = None) -> str:
 
 
 @pytest.fixture
-def mlflow_env(mlflow_service: ServiceProcess, monkeypatch: pytest.MonkeyPatch) -> ServiceProcess:
+def mlflow_env(mlflow_service: ServiceProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceProcess]:
     """The process's MLflow client talks to the service as its administrator (the service token)."""
     import mlflow
 
@@ -55,4 +54,4 @@ def mlflow_env(mlflow_service: ServiceProcess, monkeypatch: pytest.MonkeyPatch) 
     mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
 
 
-__all__ = ["Path", "tracking_uri"]
+__all__ = ["tracking_uri"]
