@@ -11,6 +11,7 @@ import { ErrorView } from '../components';
 import { confirmDanger, CopyButton, IAssetActions, notifyError } from '../registry-common';
 import { VersionHead } from '../registry-list';
 import { modelSnippet } from './filter';
+import { ProfileResults } from './profile';
 import { TagAdder, TagList } from './tags';
 
 interface IActionError {
@@ -160,6 +161,7 @@ function VersionFields(props: {
           </dd>
         </>
       )}
+      <ProfileResults model={model} />
     </dl>
   );
 }
