@@ -19,7 +19,6 @@ seconds, and when telemetry is read) and once more when a revision stops, after 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -42,6 +41,7 @@ COUNTER_KEYS = ("collected", "rows", "sampled_out", "dropped_too_large", "droppe
 class ServiceTotals:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTER_KEYS, 0))
     seen: dict[str, dict[str, int]] = field(default_factory=dict)  # a replica's stats file -> counts added
+    moved: set[str] = field(default_factory=set)  # chunks appended but not removable (a container's files)
     warned: set[str] = field(default_factory=set)
 
 
@@ -109,7 +109,8 @@ class ModelDataSink:
                 target = self.destination(workspace, name)
                 limit = self.max_day_bytes(workspace, name) or DEFAULT_MAX_DAY_BYTES
                 for chunk in chunks:
-                    appended += self._move(chunk, target, limit, totals)
+                    if str(chunk) not in totals.moved:  # never appended twice
+                        appended += self._move(chunk, target, limit, totals)
             for spool in spools:
                 self._add_stats(spool, totals)
             return appended
@@ -153,8 +154,12 @@ class ModelDataSink:
                     handle.write(out)
             return kept
         finally:
-            with contextlib.suppress(OSError):
+            try:
                 chunk.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                totals.moved.add(str(chunk))
 
     @staticmethod
     def _add_stats(spool: Path, totals: ServiceTotals) -> None:

@@ -96,3 +96,22 @@ def test_aml_model_profile_on_the_command_line(service, model, tmp_path):
     assert as_json.exit_code == 0, as_json.stderr
     assert as_json.json["state"] == "Succeeded" and as_json.json["totalQueries"] == 20
     assert as_json.json["recommendedMemoryInGB"] >= 0.1
+
+
+def test_v1s_input_dataset_of_request_bodies(ws, model, tmp_path):
+    from jupyter_aml.sdk.dataset import Dataset
+
+    (tmp_path / "requests.csv").write_text('body\n"{""n"": 1}"\n"{""n"": 2}"\n')
+    store = ws.get_default_datastore()
+    store.upload_files([str(tmp_path / "requests.csv")], target_path="profiling", overwrite=True)
+    dataset = Dataset.Tabular.from_delimited_files(path=(store, "profiling/requests.csv"))
+    profile = Model.profile(ws, "from-dataset", [model], InferenceConfig("echo.py", source_directory=SCORING),
+                            input_dataset=dataset, requests=20)
+    profile.wait_for_completion()
+    assert profile.get_details()["state"] == "Succeeded" and profile.get_details()["successQueries"] == 20
+    two_columns = tmp_path / "two.csv"
+    two_columns.write_text("a,b\n1,2\n")
+    store.upload_files([str(two_columns)], target_path="profiling", overwrite=True)
+    with pytest.raises(InvalidInput, match="exactly one column"):
+        Model.profile(ws, "bad", [model], InferenceConfig("echo.py", source_directory=SCORING),
+                      input_dataset=Dataset.Tabular.from_delimited_files(path=(store, "profiling/two.csv")))
