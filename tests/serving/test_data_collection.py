@@ -165,3 +165,35 @@ def test_a_service_collects_inputs_and_predictions_into_workspaceblobstore(servi
         assert f"modeldata/default/default/collect/collecting/dc-model/1/inputs/{day}/data.csv" in files
     finally:
         svc.delete()
+
+
+def test_a_docker_replica_collects_too(service, tmp_path):
+    from jupyter_aml import Environment
+    from jupyter_aml.sdk.webservice import AciWebservice
+    from tests.serving.docker_env import ensure_engine, python_base_image
+
+    base = python_base_image(ensure_engine())
+    ws = service.workspace("collectdocker")
+    (tmp_path / "m.txt").write_text("dc\n")
+    model = Model.register(ws, tmp_path / "m.txt", "dc-model")
+    env = Environment("collect-env")
+    env.docker.base_image = base
+    svc = Model.deploy(ws, "collecting-docker", [model],
+                       InferenceConfig("score.py", source_directory=SCORING / "collecting", environment=env),
+                       AciWebservice.deploy_configuration(collect_model_data=True))
+    try:
+        svc.wait_for_deployment()
+        assert svc.state == "Healthy", svc.get_logs()
+        for i in range(5):
+            assert requests.post(svc.scoring_uri, json={"data": [[i, 1]]}, timeout=30).json() == [i + 1]
+        deadline = time.monotonic() + 30
+        while (svc.get_telemetry().get("data_collection") or {}).get("rows", 0) < 10:
+            assert time.monotonic() < deadline, svc.get_telemetry().get("data_collection")
+            time.sleep(0.5)
+        store = ws.get_default_datastore()
+        frame = Dataset.Tabular.from_delimited_files(
+            path=(store, "modeldata/default/default/collectdocker/collecting-docker/dc-model/1/inputs/**/data.csv")
+        ).to_pandas_dataframe()
+        assert sorted(frame["a"]) == [0, 1, 2, 3, 4] and set(frame["b"]) == {1}
+    finally:
+        svc.delete()
