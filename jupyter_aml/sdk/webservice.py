@@ -29,7 +29,8 @@ from jupyter_aml.sdk.webservice_config import (
     LocalWebserviceDeploymentConfiguration,
     aci_configuration,
     aks_configuration,
-    check_scaling,
+    check_scaling_update,
+    scaling_from_config,
 )
 from jupyter_aml.sdk.webservice_nocode import no_code_inference_config
 
@@ -382,11 +383,7 @@ class Webservice:
             explicit_replicas = replicas
             replicas, auth_enabled, scoring_timeout_ms, max_request_bytes, tags, description = self._from_config(
                 config, replicas, auth_enabled, scoring_timeout_ms, max_request_bytes, tags, description)
-            for key in scaling:  # an AksWebservice configuration's autoscale settings (explicit arguments win)
-                if scaling[key] is None and getattr(config, key, None) is not None and (
-                        key != "autoscale_enabled" or getattr(config, key)):
-                    scaling[key] = getattr(config, key)
-            if getattr(config, "autoscale_enabled", False):
+            if scaling_from_config(scaling, config):
                 replicas = explicit_replicas  # the autoscaler sets the count
         given = sorted(k for k, v in unsupported.items() if v is not None and v is not False and v != {})
         if given:
@@ -412,14 +409,7 @@ class Webservice:
                 body[key] = value
         if tags is not None:
             body["tags"] = {k: str(v) for k, v in tags.items()}
-        if autoscale_enabled is not None and not isinstance(autoscale_enabled, bool):
-            raise InvalidInput(f"autoscale_enabled must be True or False, not {autoscale_enabled!r}")
-        check_scaling(autoscale_min_replicas, autoscale_max_replicas, autoscale_target_utilization,
-                      autoscale_refresh_seconds, replica_overrun_limit_seconds)
-        if scaling["autoscale_enabled"] and replicas is not None:
-            raise InvalidInput("num_replicas cannot be given with autoscale_enabled=True (as in v1): the autoscaler "
-                               "sets the number of replicas")
-        body.update({k: v for k, v in scaling.items() if v is not None})
+        body.update(check_scaling_update(scaling, replicas))
         self._details = cast(dict[str, Any], self._api.update_endpoint(self.workspace.name, self.name,
                                                                        cast(T.DeploymentUpdate, body)))
         rolls_out = any(k in body for k in ("models", "inference_config", "replicas"))

@@ -63,6 +63,30 @@ def check_scaling(min_replicas: int | None, max_replicas: int | None, target: in
             raise InvalidInput(f"{name} must be a number of seconds of at least {least}, not {value!r}")
 
 
+def scaling_from_config(scaling: dict[str, Any], config: Any) -> bool:
+    """``service.update(deployment_config=AksWebservice.deploy_configuration(...))``: take its autoscale settings
+    where no explicit argument gave one; True when it autoscales (then its replica count is not a setting)."""
+    for key in scaling:
+        if scaling[key] is None and getattr(config, key, None) is not None and (
+                key != "autoscale_enabled" or getattr(config, key)):
+            scaling[key] = getattr(config, key)
+    return bool(getattr(config, "autoscale_enabled", False))
+
+
+def check_scaling_update(scaling: dict[str, Any], replicas: int | None) -> dict[str, Any]:
+    """An update's autoscale settings, checked as v1 checks them; the ones given, for the request body."""
+    enabled = scaling.get("autoscale_enabled")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise InvalidInput(f"autoscale_enabled must be True or False, not {enabled!r}")
+    check_scaling(scaling.get("autoscale_min_replicas"), scaling.get("autoscale_max_replicas"),
+                  scaling.get("autoscale_target_utilization"), scaling.get("autoscale_refresh_seconds"),
+                  scaling.get("replica_overrun_limit_seconds"))
+    if enabled and replicas is not None:
+        raise InvalidInput("num_replicas cannot be given with autoscale_enabled=True (as in v1): the autoscaler "
+                           "sets the number of replicas")
+    return {k: v for k, v in scaling.items() if v is not None}
+
+
 @dataclass
 class LocalWebserviceDeploymentConfiguration:
     """Replica processes on the service's machine behind a load balancer on ``port`` (None or 0: a free port)."""

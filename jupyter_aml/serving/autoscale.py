@@ -14,6 +14,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from jupyter_aml.core import registry_models as rm
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.serving import pool
 from jupyter_aml.serving.autoscale_policy import AutoscalePolicy, AutoscaleSettings
@@ -34,6 +35,20 @@ def check_bounds(config: dict[str, Any]) -> None:
     if low > high:
         raise InvalidInput(f"autoscale_min_replicas ({low}) is more than autoscale_max_replicas ({high})",
                            hint="give a minimum at most the maximum")
+
+
+def check_update(config: dict[str, Any], spec: rm.DeploymentUpdate, name: str) -> None:
+    """An update's autoscale settings, merged with the service's ``config``, must make sense together."""
+    config = {**config, **{k: v for k in rm.IN_PLACE_SCALING if (v := getattr(spec, k)) is not None}}
+    check_bounds(config)
+    bounds = [k for k in rm.IN_PLACE_SCALING[1:5] if getattr(spec, k) is not None]
+    if bounds and not config["autoscale_enabled"]:
+        raise InvalidInput(f"{', '.join(bounds)} has no effect: web service {name!r} does not autoscale",
+                           hint="add autoscale_enabled=True to the update")
+    if config["autoscale_enabled"] and spec.replicas is not None:
+        raise InvalidInput("replicas (num_replicas) cannot be set on an autoscaled web service",
+                           hint="set autoscale_min_replicas / autoscale_max_replicas, or "
+                                "update(autoscale_enabled=False, num_replicas=N)")
 
 
 def settings_of(config: dict[str, Any]) -> AutoscaleSettings | None:
@@ -101,4 +116,4 @@ async def _step(manager: DeploymentManager, live: Live, policy: AutoscalePolicy)
         await pool.remove(live, leaving, drain=live.front.timeout + 1)
 
 
-__all__ = ["check_bounds", "initial_replicas", "run", "settings_of"]
+__all__ = ["check_bounds", "check_update", "initial_replicas", "run", "settings_of"]

@@ -33,7 +33,7 @@ from jupyter_aml.compute.runners import BubblewrapRunner, Runner, SameUserRunner
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.deployments import FAILED, HEALTHY, TRANSITIONING, UNHEALTHY, RevisionPlan
 from jupyter_aml.core.service import AMLService
-from jupyter_aml.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from jupyter_aml.errors import Conflict, NotFound, ServiceUnavailable
 from jupyter_aml.serving import autoscale, guard, pool
 from jupyter_aml.serving.backends import PreparedRevision, ReplicaFailed, ReplicaLauncher, launcher_for
 from jupyter_aml.serving.collect_sink import sink_for
@@ -173,7 +173,8 @@ class DeploymentManager:
 
     async def update(self, workspace: str, name: str, spec: rm.DeploymentUpdate) -> rm.Webservice:
         live = await self._revive(workspace, name)
-        await asyncio.to_thread(self._check_scaling, workspace, name, spec)
+        current = await asyncio.to_thread(self.store.get, workspace, name)
+        autoscale.check_update(current.deployment_config.model_dump(), spec, name)
         svc, needs_revision = await asyncio.to_thread(self.store.begin_update, workspace, name, spec)
         if needs_revision:
             plan = await asyncio.to_thread(self.store.plan, live.id, pending=True)
@@ -235,20 +236,6 @@ class DeploymentManager:
         if live is not None:
             telemetry.events = list(live.events)
         return telemetry
-
-    def _check_scaling(self, workspace: str, name: str, spec: rm.DeploymentUpdate) -> None:
-        """An update's autoscale settings, merged with the service's, must make sense together (blocking)."""
-        config = self.store.get(workspace, name).deployment_config.model_dump()
-        config.update({k: v for k in rm.IN_PLACE_SCALING if (v := getattr(spec, k)) is not None})
-        autoscale.check_bounds(config)
-        bounds = [k for k in rm.IN_PLACE_SCALING[1:5] if getattr(spec, k) is not None]
-        if bounds and not config["autoscale_enabled"]:
-            raise InvalidInput(f"{', '.join(bounds)} has no effect: web service {name!r} does not autoscale",
-                               hint="add autoscale_enabled=True to the update")
-        if config["autoscale_enabled"] and spec.replicas is not None:
-            raise InvalidInput("replicas (num_replicas) cannot be set on an autoscaled web service",
-                               hint="set autoscale_min_replicas / autoscale_max_replicas, or "
-                                    "update(autoscale_enabled=False, num_replicas=N)")
 
     # -- plumbing -------------------------------------------------------------------------------------------------
     def _open(self, dep_id: int, workspace: str, name: str) -> Live:
