@@ -146,13 +146,13 @@ def _config(path: Path, pinned: dict[str, Any] | None, page_token: str) -> Path:
     return path
 
 
-def _schemathesis(service: Service, config: Path, report: Path) -> tuple[int, str, int]:
+def _schemathesis(service: Service, config: Path, report: Path, phases: str) -> tuple[int, str, int]:
     proc = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run",
          # One worker: CPython 3.11's ast.parse (which Hypothesis calls to describe its filters) is not thread-safe
          # and fails at random with "AST constructor recursion depth mismatch" under two (CPython gh-106905).
          f"{service.url}/openapi.json", "--workers", "1",  # every check: all are on unless the config turns one off
-         "--phases", "examples,coverage,fuzzing",
+         "--phases", phases,
          # 10 s by default: on a loaded 2-core CI machine an upload can take longer, which is no defect
          "--request-timeout", "30",
          "--report", "junit", "--report-junit-path", str(report), *EXCLUDED],
@@ -201,9 +201,12 @@ def test_the_openapi_document_holds_for_every_operation(service: Service, tmp_pa
     total = 0
     pinned = {"workspace": WS, "run_id": made["run_id"], "snapshot_id": made["snapshot_id"],
               "sha256": made["sha256"], "version": 1, "name": "mdl"}
-    for label, pins in (("generated", None), ("pinned", pinned)):
+    # The coverage phase (each schema's boundary and invalid values) runs where the paths name real resources:
+    # with generated path segments nearly all its thousands of cases stop at a 404 (CI time: ~90 s).
+    passes = (("generated", None, "examples,fuzzing"), ("pinned", pinned, "examples,coverage,fuzzing"))
+    for label, pins, phases in passes:
         config = _config(tmp_path / f"{label}.toml", pins, made["page_token"])
-        code, out, generated = _schemathesis(service, config, tmp_path / f"{label}.xml")
+        code, out, generated = _schemathesis(service, config, tmp_path / f"{label}.xml", phases)
         assert code == 0, f"schemathesis ({label} path segments) found problems:\n{out[-20000:]}"
         total += generated
     assert total >= MIN_CASES, f"only {total} cases ran"
