@@ -426,7 +426,8 @@ class Webservice:
         if config.port is not None and config.port != self.port:
             raise InvalidInput(f"web service {self.name!r} keeps its port {self.port}; it cannot move to {config.port}",
                                hint="deploy again with overwrite=True to serve on another port")
-        for key in ("compute_type", "cpu_cores", "memory_gb", "max_concurrent_requests_per_container"):
+        for key in ("compute_type", "cpu_cores", "memory_gb", "max_concurrent_requests_per_container",
+                    "collect_model_data", "data_collection"):
             ours = getattr(config, key, None)
             if ours is not None and key in current and ours != current[key]:
                 raise InvalidInput(f"{key} of web service {self.name!r} cannot change in place "

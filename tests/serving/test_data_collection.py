@@ -197,3 +197,23 @@ def test_a_docker_replica_collects_too(service, tmp_path):
         assert sorted(frame["a"]) == [0, 1, 2, 3, 4] and set(frame["b"]) == {1}
     finally:
         svc.delete()
+
+
+def test_collection_settings_do_not_change_in_place(service, tmp_path):
+    from jupyter_aml.errors import InvalidInput
+    from jupyter_aml.sdk.webservice import LocalWebservice
+
+    ws = service.workspace("collect")
+    (tmp_path / "m.txt").write_text("dc\n")
+    model = Model.register(ws, tmp_path / "m.txt", "dc-model")
+    svc = Model.deploy(ws, "not-collecting", [model],
+                       InferenceConfig("score.py", source_directory=SCORING / "collecting"),
+                       LocalWebservice.deploy_configuration())
+    try:
+        svc.wait_for_deployment()
+        config = LocalWebservice.deploy_configuration()
+        config.collect_model_data = True
+        with pytest.raises(InvalidInput, match="collect_model_data of web service 'not-collecting' cannot change"):
+            svc.update(deployment_config=config)
+    finally:
+        svc.delete()
