@@ -39,7 +39,8 @@ async def _setup(aml: Any, service: Any) -> dict[str, Any]:
     tokens["own run"] = service.tokens.mint(run["id"])
     tokens["another run"] = service.tokens.mint(other["id"])
     values = {"workspace": WS, "run_id": run["id"], "snapshot_id": snapshot, "sha256": blob, "name": "nothing",
-              "version": "1", "user": "nobody", "dataset_version": "1", "dataset_id": "nothing"}
+              "version": "1", "user": "nobody", "dataset_version": "1", "dataset_id": "nothing",
+              "pipeline_id": "nothing", "endpoint": "nothing", "endpoint_id": "nothing", "schedule_id": "nothing"}
     return {"tokens": tokens, "values": values, "run": run}
 
 
