@@ -202,11 +202,19 @@ class ScheduleService:
             try:
                 found = self._claim(schedule_id, workspace, now)
             except Exception:
-                log.exception("schedule %s: could not claim its slot", schedule_id)
+                log.exception("schedule %s: could not claim its slot; trying again in a minute", schedule_id)
+                with contextlib.suppress(Exception):  # not a hot loop on a schedule that cannot be claimed
+                    self._defer(schedule_id, now + timedelta(minutes=1))
                 continue
             if found is not None:
                 claimed.append(found)
         return claimed
+
+    def _defer(self, schedule_id: str, when: datetime) -> None:
+        with self.service.db.session() as s:
+            row = s.get(PipelineScheduleRow, schedule_id)
+            if row is not None:
+                row.next_fire_at = when
 
     def _claim(self, schedule_id: str, workspace: str, now: datetime) -> Due | None:
         with self.service.db.read() as s:

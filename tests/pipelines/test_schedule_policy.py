@@ -15,7 +15,7 @@ from jupyter_aml.core.schedules import ScheduleService
 from jupyter_aml.core.schedules_recurrence import first_fire, next_fire, plan
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.core.settings import ServiceSettings
-from jupyter_aml.core.workspaces import WorkspaceService, utcnow
+from jupyter_aml.core.workspaces import WorkspaceService, as_utc, utcnow
 from jupyter_aml.errors import InvalidInput, ValidationError
 from jupyter_aml.store.tables_pipeline_publish import PublishedPipelineRow, ScheduleFireRow
 
@@ -175,3 +175,18 @@ def test_a_schedule_is_refused_before_it_is_stored(store) -> None:
         schedules.create("w", pp.ScheduleCreate(name="x", experiment_name="e", pipeline_id=pipeline_id),
                          creator="ann")
     assert schedules.list("w", active_only=False).items == []
+
+
+def test_a_schedule_that_cannot_be_claimed_waits_a_minute_instead_of_spinning(store) -> None:
+    from jupyter_aml.store.tables_pipeline_publish import PipelineScheduleRow
+
+    service, pipeline_id = store
+    schedules = _schedules(service, Clock(T0))
+    made = schedules.create("w", pp.ScheduleCreate(name="x", experiment_name="e", pipeline_id=pipeline_id,
+                                                   recurrence=rec(frequency="Hour", interval=1)), creator="ann")
+    with service.db.session() as s:  # a row this version cannot read (e.g. written by a newer one)
+        s.get(PipelineScheduleRow, made.id).recurrence = {"frequency": "Fortnight", "interval": 1}
+    due = T0 + timedelta(hours=1)
+    assert schedules.claim_due(due) == []
+    with service.db.read() as s:
+        assert as_utc(s.get(PipelineScheduleRow, made.id).next_fire_at) == due + timedelta(minutes=1)
