@@ -1,4 +1,5 @@
-"""The one Python client of the REST API: every path, query and payload shape lives here.
+"""The one Python client of the REST API: every path, query and payload shape lives here and in its bases
+(api_transport.py, api_pipelines.py).
 
 ``Api`` wraps a ``ServiceClient`` (the transport) with one method per route. Paths are built only by
 ``build_path`` from the generated templates of ``api_types`` (mypy rejects a template the service does
@@ -9,77 +10,20 @@ the test fake all speak the contract the server publishes. Stdlib only: it runs 
 from __future__ import annotations
 
 import os
-import re
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import IO, Any, cast
 
 from jupyter_aml.runtime import api_types as T
-from jupyter_aml.runtime.http import ServiceClient
+from jupyter_aml.runtime.api_pipelines import PipelineCalls
+from jupyter_aml.runtime.api_transport import build_path, match_path
+from jupyter_aml.runtime.api_transport import query as _query
 
 __all__ = ["Api", "build_path", "match_path"]
 
-Params = list[tuple[str, Any]]
-_FIELD = re.compile(r"{(\w+)}")
 
-
-def build_path(template: str, **values: str | int) -> str:
-    """``/workspaces/{workspace}/runs/{run_id}`` + values -> a path with each value percent-quoted."""
-
-    def one(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            raise KeyError(f"path {template} needs {name}")
-        return urllib.parse.quote(str(values[name]), safe="")
-
-    return _FIELD.sub(one, template)
-
-
-def match_path(templates: Sequence[str], path: str) -> tuple[str, dict[str, str]] | None:
-    """The template a concrete path was built from, with its unquoted values (servers and test fakes)."""
-    for template in sorted(templates, key=lambda t: (t.count("{"), -len(t))):
-        pattern = "^" + _FIELD.sub(r"(?P<\1>[^/]+)", re.escape(template).replace(r"\{", "{").replace(r"\}", "}"))
-        found = re.match(pattern + "$", path)
-        if found:
-            return template, {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
-    return None
-
-
-def _query(**values: Any) -> Params:
-    """Query pairs, skipping None; lists repeat the name (``tag=a&tag=b``)."""
-    pairs: Params = []
-    for key, value in values.items():
-        if value is None:
-            continue
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            pairs.append((key, item))
-    return pairs
-
-
-class Api:
-    """Typed calls on ``http`` (a ``ServiceClient`` rooted at ``.../aml/api/v1``)."""
-
-    def __init__(self, http: ServiceClient) -> None:
-        self.http = http
-
-    # -- transport --------------------------------------------------------------------------------
-    def _get(self, template: T.GetPath, params: Params | None = None, **path: str | int) -> Any:
-        return self.http.get(build_path(template, **path), params=params)
-
-    def _post(self, template: T.PostPath, body: Any = None, **path: str | int) -> Any:
-        return self.http.post(build_path(template, **path), body)
-
-    def _put(self, template: T.PutPath, body: Any, **path: str | int) -> Any:
-        return self.http.put(build_path(template, **path), body)
-
-    def _patch(self, template: T.PatchPath, body: Any, **path: str | int) -> Any:
-        return self.http.patch(build_path(template, **path), body)
-
-    def _delete(self, template: T.DeletePath, params: Params | None = None, **path: str | int) -> Any:
-        return self.http.delete(build_path(template, **path), params=params)
-
-    def close(self) -> None:
-        self.http.close()
+class Api(PipelineCalls):
+    """Typed calls on ``http`` (a ``ServiceClient`` rooted at ``.../aml/api/v1``); the transport is
+    api_transport.Transport, the pipeline routes' calls are api_pipelines.PipelineCalls."""
 
     # -- service ------------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -309,88 +253,6 @@ class Api:
     def run_lineage(self, ws: str, run_id: str) -> T.LineageList:
         return cast(T.LineageList, self._get("/workspaces/{workspace}/runs/{run_id}/lineage",
                                              workspace=ws, run_id=run_id))
-
-    # -- pipelines (core/pipelines.py) ----------------------------------------------------------------------
-    def validate_pipeline(self, ws: str, body: T.PipelineRunCreate) -> T.PipelineValidation:
-        return cast(T.PipelineValidation, self._post("/workspaces/{workspace}/pipelines/validate", body,
-                                                     workspace=ws))
-
-    def submit_pipeline(self, ws: str, body: T.PipelineRunCreate) -> T.PipelineRunInfo:
-        return cast(T.PipelineRunInfo, self._post("/workspaces/{workspace}/pipelines/runs", body, workspace=ws))
-
-    def get_pipeline_run(self, ws: str, run_id: str) -> T.PipelineRunInfo:
-        return cast(T.PipelineRunInfo, self._get("/workspaces/{workspace}/pipelines/runs/{run_id}",
-                                                 workspace=ws, run_id=run_id))
-
-    # -- published pipelines, pipeline endpoints, schedules (core/pipeline_publish.py, core/schedules.py) ----
-    def list_published_pipelines(self, ws: str, include_disabled: bool = False) -> T.PublishedPipelineList:
-        return cast(T.PublishedPipelineList, self._get("/workspaces/{workspace}/pipelines/published",
-                                                       _query(include_disabled="true" if include_disabled else None),
-                                                       workspace=ws))
-
-    def publish_pipeline(self, ws: str, body: T.PublishedPipelineCreate) -> T.PublishedPipeline:
-        return cast(T.PublishedPipeline, self._post("/workspaces/{workspace}/pipelines/published", body,
-                                                    workspace=ws))
-
-    def get_published_pipeline(self, ws: str, pipeline_id: str) -> T.PublishedPipeline:
-        return cast(T.PublishedPipeline, self._get("/workspaces/{workspace}/pipelines/published/{pipeline_id}",
-                                                   workspace=ws, pipeline_id=pipeline_id))
-
-    def update_published_pipeline(self, ws: str, pipeline_id: str,
-                                  body: T.PublishedPipelineUpdate) -> T.PublishedPipeline:
-        return cast(T.PublishedPipeline, self._patch("/workspaces/{workspace}/pipelines/published/{pipeline_id}",
-                                                     body, workspace=ws, pipeline_id=pipeline_id))
-
-    def submit_published_pipeline(self, ws: str, pipeline_id: str,
-                                  body: T.PipelineSubmitRequest) -> T.PipelineSubmitted:
-        return cast(T.PipelineSubmitted, self._post("/workspaces/{workspace}/PipelineRuns/PipelineSubmit/{pipeline_id}",
-                                                    body, workspace=ws, pipeline_id=pipeline_id))
-
-    def list_pipeline_endpoints(self, ws: str, include_disabled: bool = False) -> T.PipelineEndpointList:
-        return cast(T.PipelineEndpointList, self._get("/workspaces/{workspace}/pipelines/endpoints",
-                                                      _query(include_disabled="true" if include_disabled else None),
-                                                      workspace=ws))
-
-    def create_pipeline_endpoint(self, ws: str, body: T.PipelineEndpointCreate) -> T.PipelineEndpoint:
-        return cast(T.PipelineEndpoint, self._post("/workspaces/{workspace}/pipelines/endpoints", body, workspace=ws))
-
-    def get_pipeline_endpoint(self, ws: str, endpoint: str) -> T.PipelineEndpoint:
-        return cast(T.PipelineEndpoint, self._get("/workspaces/{workspace}/pipelines/endpoints/{endpoint}",
-                                                  workspace=ws, endpoint=endpoint))
-
-    def update_pipeline_endpoint(self, ws: str, endpoint: str, body: T.PipelineEndpointUpdate) -> T.PipelineEndpoint:
-        return cast(T.PipelineEndpoint, self._patch("/workspaces/{workspace}/pipelines/endpoints/{endpoint}", body,
-                                                    workspace=ws, endpoint=endpoint))
-
-    def add_pipeline_endpoint_version(self, ws: str, endpoint: str, body: T.PipelineEndpointAdd) -> T.PipelineEndpoint:
-        return cast(T.PipelineEndpoint, self._post("/workspaces/{workspace}/pipelines/endpoints/{endpoint}/versions",
-                                                   body, workspace=ws, endpoint=endpoint))
-
-    def submit_pipeline_endpoint(self, ws: str, endpoint_id: str, body: T.PipelineSubmitRequest) -> T.PipelineSubmitted:
-        return cast(T.PipelineSubmitted, self._post(
-            "/workspaces/{workspace}/PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}", body, workspace=ws,
-            endpoint_id=endpoint_id))
-
-    def list_schedules(self, ws: str, *, include_disabled: bool = False, pipeline_id: str | None = None,
-                       pipeline_endpoint_id: str | None = None) -> T.ScheduleList:
-        return cast(T.ScheduleList, self._get("/workspaces/{workspace}/pipelines/schedules", _query(
-            include_disabled="true" if include_disabled else None, pipeline_id=pipeline_id,
-            pipeline_endpoint_id=pipeline_endpoint_id), workspace=ws))
-
-    def create_schedule(self, ws: str, body: T.ScheduleCreate) -> T.Schedule:
-        return cast(T.Schedule, self._post("/workspaces/{workspace}/pipelines/schedules", body, workspace=ws))
-
-    def get_schedule(self, ws: str, schedule_id: str) -> T.Schedule:
-        return cast(T.Schedule, self._get("/workspaces/{workspace}/pipelines/schedules/{schedule_id}",
-                                          workspace=ws, schedule_id=schedule_id))
-
-    def update_schedule(self, ws: str, schedule_id: str, body: T.ScheduleUpdate) -> T.Schedule:
-        return cast(T.Schedule, self._patch("/workspaces/{workspace}/pipelines/schedules/{schedule_id}", body,
-                                            workspace=ws, schedule_id=schedule_id))
-
-    def schedule_fires(self, ws: str, schedule_id: str) -> T.ScheduleFireList:
-        return cast(T.ScheduleFireList, self._get("/workspaces/{workspace}/pipelines/schedules/{schedule_id}/runs",
-                                                  workspace=ws, schedule_id=schedule_id))
 
     def dataset_lineage(self, ws: str, name: str) -> T.LineageList:
         return cast(T.LineageList, self._get("/workspaces/{workspace}/datasets/{name}/lineage",

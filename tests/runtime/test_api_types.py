@@ -14,7 +14,7 @@ from jupyter_aml.server.openapi import build_openapi
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATOR = REPO / "scripts" / "gen_api_types_py.py"
-CLIENT = REPO / "jupyter_aml" / "runtime" / "api.py"
+CLIENT = [REPO / "jupyter_aml" / "runtime" / name for name in ("api.py", "api_transport.py", "api_pipelines.py")]
 
 
 def test_committed_api_types_are_fresh() -> None:
@@ -32,11 +32,11 @@ def test_the_check_notices_a_stale_file(tmp_path: Path) -> None:
 
 
 def _templates_used_by_the_client() -> set[tuple[str, str]]:
-    """(METHOD, template) of every call in runtime/api.py, read from its source."""
+    """(METHOD, template) of every call in runtime/api.py and its bases, read from their source."""
     verbs = {"_get": "GET", "_post": "POST", "_put": "PUT", "_patch": "PATCH", "_delete": "DELETE"}
     used: set[tuple[str, str]] = set()
-    tree = ast.parse(CLIENT.read_text())
-    for node in ast.walk(tree):
+    nodes = [node for file in CLIENT for node in ast.walk(ast.parse(file.read_text()))]
+    for node in nodes:
         if not isinstance(node, ast.Call) or not node.args or not isinstance(node.args[0], ast.Constant):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
