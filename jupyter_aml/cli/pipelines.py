@@ -16,11 +16,12 @@ from rich.table import Table
 
 from jupyter_aml.cli import _common as c
 from jupyter_aml.cli._common import command, emit_json, out, parse_pairs, when
-from jupyter_aml.sdk.pipeline_publish import PipelineEndpoint, PublishedPipeline
+from jupyter_aml.sdk.pipeline_publish import PipelineEndpoint, PublishedPipeline, publish_pipeline
 from jupyter_aml.sdk.schedule import Schedule, ScheduleRecurrence
 
-pipeline_app = typer.Typer(help="List, show, disable, enable and run published pipelines.", no_args_is_help=True)
-pipeline_endpoint_app = typer.Typer(help="List, show and run pipeline endpoints; set their default version.",
+pipeline_app = typer.Typer(help="List, show, publish, submit, disable and enable published pipelines.",
+                            no_args_is_help=True)
+pipeline_endpoint_app = typer.Typer(help="List, show and submit pipeline endpoints; set their default version.",
                                     no_args_is_help=True)
 schedule_app = typer.Typer(help="Create, list, show, disable and enable pipeline schedules.", no_args_is_help=True)
 
@@ -107,13 +108,37 @@ def pipeline_enable(pipeline_id: Annotated[str, typer.Argument(metavar="ID")]) -
     _set_pipeline(pipeline_id, True)
 
 
-@command(pipeline_app, "run")
-def pipeline_run(pipeline_id: Annotated[str, typer.Argument(metavar="ID")], experiment: ExperimentOpt,
-                 param: ParamOpt = None) -> None:
-    """Run a published pipeline (as its REST URL would)."""
+@command(pipeline_app, "publish")
+def pipeline_publish(
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="A pipeline run: its pipeline, as submitted.")],
+    name: Annotated[str, typer.Option("--name", "-n", metavar="NAME", help="The published pipeline's name.")],
+    description: Annotated[str, typer.Option("--description", metavar="TEXT")] = "",
+    version: Annotated[str | None, typer.Option("--version", metavar="VERSION")] = None,
+    continue_on_step_failure: Annotated[bool | None, typer.Option(
+        "--continue-on-step-failure/--stop-on-step-failure",
+        help="Default: as the run was submitted.")] = None,
+) -> None:
+    """Publish the pipeline a run ran (v1's pipeline_run.publish_pipeline): prints its id and REST URL."""
+    published = publish_pipeline(c.STATE.workspace_obj(), {
+        "name": name, "description": description, "version": version,
+        "continue_on_step_failure": continue_on_step_failure, "run_id": run_id})
+    if c.STATE.json:
+        emit_json(published.get_details())
+        return
+    out().print(f"published pipeline [bold]{escape(published.name)}[/bold] id {escape(published.id)}", soft_wrap=True)
+    out().print(f"endpoint: {escape(published.endpoint)}", soft_wrap=True)
+
+
+def pipeline_submit(pipeline_id: Annotated[str, typer.Argument(metavar="ID")], experiment: ExperimentOpt,
+                    param: ParamOpt = None) -> None:
+    """Submit a published pipeline (as a POST to its REST URL would)."""
     ws = c.STATE.workspace_obj()
     published = PublishedPipeline.get(ws, pipeline_id)
     _started(published.submit(ws, experiment, pipeline_parameters=_params(param)), published.name)
+
+
+command(pipeline_app, "submit")(pipeline_submit)
+command(pipeline_app, "run", hidden=True)(pipeline_submit)  # the earlier name, kept as an alias
 
 
 # -- aml pipeline-endpoint -------------------------------------------------------------------------------------
@@ -165,15 +190,19 @@ def endpoint_set_default(key: Annotated[str, typer.Argument(metavar="NAME|ID")],
                 f"{escape(endpoint.default_version)}")
 
 
-@command(pipeline_endpoint_app, "run")
-def endpoint_run(key: Annotated[str, typer.Argument(metavar="NAME|ID")], experiment: ExperimentOpt,
-                 version: Annotated[str | None, typer.Option("--version", metavar="VERSION",
-                                                             help="Default: the endpoint's default version.")] = None,
-                 param: ParamOpt = None) -> None:
-    """Run a pipeline endpoint's default version (or --version)."""
+def endpoint_submit(key: Annotated[str, typer.Argument(metavar="NAME|ID")], experiment: ExperimentOpt,
+                    version: Annotated[str | None, typer.Option("--version", metavar="VERSION",
+                                                                help="Default: the endpoint's default version.")
+                                       ] = None,
+                    param: ParamOpt = None) -> None:
+    """Submit a pipeline endpoint's default version (or --version)."""
     endpoint = _endpoint(key)
     run = endpoint.submit(experiment, pipeline_parameters=_params(param), pipeline_version=version)
     _started(run, f"{endpoint.name} version {version or endpoint.default_version}")
+
+
+command(pipeline_endpoint_app, "submit")(endpoint_submit)
+command(pipeline_endpoint_app, "run", hidden=True)(endpoint_submit)  # the earlier name, kept as an alias
 
 
 # -- aml schedule ----------------------------------------------------------------------------------------------
