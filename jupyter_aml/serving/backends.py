@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from jupyter_aml.compute.runners import Runner, build_runner
 from jupyter_aml.core.deployments import RevisionPlan
 from jupyter_aml.core.secretbox import MASTER_KEY_ENV
+from jupyter_aml.serving import warm
 from jupyter_aml.store.blobs import BlobStore
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,9 @@ class LocalProcessLauncher(ReplicaLauncher):
     compute_type = "local"
 
     async def prepare(self, plan: RevisionPlan, rev_dir: Path, log: LogFn) -> PreparedRevision:
-        return await asyncio.to_thread(self._prepare, plan, rev_dir, log)
+        prepared = await asyncio.to_thread(self._prepare, plan, rev_dir, log)
+        warm.pool_for(self.root).ensure(prepared, self._runner(), self.work_root)  # ahead of the next replica
+        return prepared
 
     def _prepare(self, plan: RevisionPlan, rev_dir: Path, log: LogFn) -> PreparedRevision:
         from jupyter_aml.envbuild.venv import (
@@ -222,7 +225,8 @@ class LocalProcessLauncher(ReplicaLauncher):
         # the link to this installation (and the installation itself), the environment.
         shown = [*cached, link, PKG_DIR, *([prepared.venv] if prepared.venv is not None else [])]
         return PreparedRevision(plan, rev_dir, env, replica_config,
-                                {"python": prepared.python, "read_only": [str(p) for p in shown]})
+                                {"python": prepared.python, "read_only": [str(p) for p in shown],
+                                 "model_paths": [str(p) for p in cached]})
 
     def _runner(self) -> Runner:
         if self.runner is None:  # not set by a manager: the safe default, hiding at least the serving root
@@ -241,6 +245,12 @@ class LocalProcessLauncher(ReplicaLauncher):
             config["parent_pid"] = 0
         env = {**prepared.env, "AML_REPLICA_CONFIG": json.dumps(config),
                "AML_REPLICA_STATUS": str(status), "AML_REPLICA_INDEX": str(index)}
+        taken = warm.pool_for(self.root).take(prepared, runner, self.work_root, env, config, index, log)
+        if taken is not None:  # an idle process of this environment, its packages already imported
+            idle, status = taken
+            became = WarmProcess(idle.proc, status, idle.tail, wrapped=idle.wrapped, slot=idle.slot)
+            became.pump = idle.pump
+            return await _listening(became)
         shown = [prepared.rev_dir, *(Path(p) for p in prepared.extra.get("read_only", ()))]
         how = runner.launch([prepared.extra["python"], "-m", "jupyter_aml.serving.replica"], env,
                             run_dir=state, work_root=self.work_root or state, env_cache=state, read_only=shown,
@@ -254,21 +264,41 @@ class LocalProcessLauncher(ReplicaLauncher):
         tail: collections.deque[str] = collections.deque(maxlen=40)
         handle = LocalProcess(proc, status, tail, wrapped=how.ignore_sigterm)
         handle.pump = asyncio.ensure_future(_pump(proc.stdout, tail, log))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            info = handle.status()
-            if "port" in info:
-                handle.port = int(info["port"])
-                return handle
-            if "error" in info or proc.returncode is not None:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(proc.wait(), 5)
+        return await _listening(handle)
+
+
+class WarmProcess(LocalProcess):
+    """A replica that was an idle warm process (``jupyter_aml.serving.warm``): its slot folder goes with it."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, status_file: Path, tail: collections.deque[str],
+                 *, wrapped: bool, slot: Path) -> None:
+        super().__init__(proc, status_file, tail, wrapped=wrapped)
+        self.slot = slot
+
+    async def terminate(self, grace: float) -> None:
+        await super().terminate(grace)
+        await asyncio.to_thread(shutil.rmtree, self.slot, True)
+
+
+async def _listening(handle: LocalProcess) -> LocalProcess:
+    """Wait until the replica reports its port; raise its own error if it stops first."""
+    proc = handle.proc
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        info = handle.status()
+        if "port" in info:
+            handle.port = int(info["port"])
+            return handle
+        if "error" in info or proc.returncode is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(proc.wait(), 5)
+            if handle.pump is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(handle.pump, 2)
-                raise ReplicaFailed(handle.failure())
-            await asyncio.sleep(0.02)
-        handle.kill()
-        raise ReplicaFailed("the replica process did not start listening within 60 s")
+            raise ReplicaFailed(handle.failure())
+        await asyncio.sleep(0.02)
+    handle.kill()
+    raise ReplicaFailed("the replica process did not start listening within 60 s")
 
 
 def _ignore_sigterm() -> None:  # in the child between fork and exec: the sandbox outlives the polite SIGTERM

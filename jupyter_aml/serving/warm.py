@@ -1,0 +1,296 @@
+"""Warm replicas: one pre-started, pre-imported idle replica process per environment, waiting for its model.
+
+Why not a fork server (a zygote that forks each replica): local replicas run in a bubblewrap sandbox whose
+read-only binds are the replica's own revision (its scoring code and models) and its environment; a
+sandbox's mounts are fixed when bwrap starts, and a child forked by a zygote shares the zygote's mount
+namespace. A zygote would have to show every revision of every service of that environment to every
+replica (one service's code and models readable by another's scoring script), or run outside the sandbox.
+Neither keeps today's isolation, so this module does the other design the brief allows:
+
+- ``WarmPool.ensure`` starts, ahead of need (when a revision of an environment is prepared: the first
+  deploy of an environment and every one after), one idle process per environment through the same
+  runner as a cold replica (bwrap: its own sandbox, ``--die-with-parent``, its own process group). Its
+  sandbox shows the environment (interpreter, venv, this installation) and one private, empty *slot*
+  folder. The process (``python -m jupyter_aml.serving.warm``) imports the environment's heavy packages
+  (``HEAVY``: a measured list, numpy / scipy / pandas / scikit-learn / joblib, the ones importable there)
+  and blocks reading one line on stdin. It starts no thread of its own and opens nothing but its pipes.
+- ``WarmPool.take`` hands that process to a replica: the revision's files are hard-linked (copied across
+  file systems) into the slot, and the replica's environment variables (``AZUREML_MODEL_DIR`` and the rest,
+  paths rewritten from the revision folder to the slot) and config are written to its stdin. It replaces
+  its ``os.environ`` with them and runs ``jupyter_aml.serving.replica.main`` as a cold replica would; its
+  output goes to the revision's log from then on. A fresh idle process is started for the next replica.
+- An idle process that dies is replaced (``_watch``), with a back-off when it keeps dying.
+
+A replica that collects model data (``collect_model_data``) starts cold: its spool must sit in the
+revision's folder, where the service harvests it. Docker replicas start as before (an idle container per
+environment would need the revision's files mounted at creation, which is what makes it a new container).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jupyter_aml.compute.runners import Runner
+    from jupyter_aml.serving.backends import PreparedRevision
+
+logger = logging.getLogger(__name__)
+# Measured: importing these is ~1.5 s of a digits replica's 1.6-1.9 s start on this machine; the rest of what
+# a scoring script imports is small. sklearn.linear_model/ensemble/tree pull in most of scikit-learn.
+HEAVY = ("numpy", "scipy", "pandas", "joblib", "sklearn", "sklearn.linear_model", "sklearn.ensemble",
+         "sklearn.tree", "sklearn.pipeline", "sklearn.preprocessing")
+# Variables that belong to one revision, not to its environment (they do not pick the idle process).
+REVISION_VARS = frozenset({"AZUREML_MODEL_DIR", "AML_MODELS", "AZUREML_ENTRY_SCRIPT", "AML_SERVICE_NAME",
+                           "AML_WORKSPACE"})
+REFILL_DELAY = 1.5  # let the replica just taken load its model before the next idle one imports
+MAX_DEATHS_PER_MINUTE = 5
+
+
+@dataclass
+class Idle:
+    proc: asyncio.subprocess.Process
+    slot: Path
+    wrapped: bool
+    tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=40))
+    early: list[str] = field(default_factory=list)  # output before it was taken: replayed into the log
+    log: Callable[[str], None] | None = None
+    pump: asyncio.Task[None] | None = None
+
+    def write(self, line: str) -> None:
+        if self.log is None:
+            self.early.append(line)
+            del self.early[:-40]
+        else:
+            self.log(line)
+
+
+def environment_key(prepared: PreparedRevision) -> str:
+    """What makes two revisions start the same idle process: the interpreter, its variables, what it sees."""
+    env = {k: v for k, v in prepared.env.items() if k not in REVISION_VARS}
+    body = json.dumps([prepared.extra["python"], sorted(env.items()), sorted(_environment_paths(prepared))])
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def _environment_paths(prepared: PreparedRevision) -> list[str]:
+    """The read-only folders a replica sees that belong to its environment, not to its revision's models."""
+    models = {str(p) for p in prepared.extra.get("model_paths", ())}
+    return [str(p) for p in prepared.extra.get("read_only", ()) if str(p) not in models]
+
+
+def usable(prepared: PreparedRevision) -> bool:
+    return prepared.replica_config.get("data_collection") is None
+
+
+_POOLS: dict[tuple[Path, int], WarmPool] = {}
+
+
+def pool_for(root: Path) -> WarmPool:
+    """The pool of a serving root in the running event loop (launchers are made per rollout; the pool lasts)."""
+    key = (root, id(asyncio.get_running_loop()))
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS[key] = WarmPool(root)
+    return pool
+
+
+async def close_pool(root: Path) -> None:
+    """The service stops: its idle processes go (they would anyway, with their parent)."""
+    pool = _POOLS.pop((root, id(asyncio.get_running_loop())), None)
+    if pool is not None:
+        await pool.close()
+
+
+class WarmPool:
+    """At most one idle, pre-imported replica process per environment (see the module docstring)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "warm"
+        self.idle: dict[str, Idle] = {}
+        self.starting: dict[str, asyncio.Task[None]] = {}
+        self.deaths: dict[str, list[float]] = {}
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.closed = False
+
+    def ensure(self, prepared: PreparedRevision, runner: Runner, work_root: Path | None) -> None:
+        """Start the idle process of ``prepared``'s environment unless one is there or on its way."""
+        if self.closed or not usable(prepared):
+            return
+        key = environment_key(prepared)
+        if key in self.idle or key in self.starting:
+            return
+        task = asyncio.ensure_future(self._spawn(key, prepared, runner, work_root))
+        self.starting[key] = task
+        task.add_done_callback(lambda _t: self.starting.pop(key, None))
+
+    async def _spawn(self, key: str, prepared: PreparedRevision, runner: Runner, work_root: Path | None,
+                     delay: float = 0.0) -> None:
+        from jupyter_aml.serving.backends import _ignore_sigterm, _pump
+
+        if delay:
+            await asyncio.sleep(delay)
+        if self.closed:
+            return
+        slot = self.root / f"{key}-{time.monotonic_ns()}"
+        state = slot / "replicas"
+        state.mkdir(parents=True, mode=0o700)
+        env = {k: v for k, v in prepared.env.items() if k not in REVISION_VARS}
+        env_ro = [Path(p) for p in _environment_paths(prepared)]
+        how = runner.launch([prepared.extra["python"], "-m", "jupyter_aml.serving.warm", *HEAVY], env,
+                            run_dir=state, work_root=work_root or state, env_cache=state,
+                            read_only=[slot, *env_ro], die_with_parent=True)
+        proc = await asyncio.create_subprocess_exec(
+            *how.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, env=how.env, cwd=str(state), start_new_session=True,
+            preexec_fn=_ignore_sigterm if how.ignore_sigterm else None)
+        idle = Idle(proc, slot, how.ignore_sigterm)
+        idle.pump = asyncio.ensure_future(_pump(proc.stdout, idle.tail, idle.write))
+        if self.closed:
+            _kill(idle)
+            return
+        self.idle[key] = idle
+        watch = asyncio.ensure_future(self._watch(key, idle, prepared, runner, work_root))
+        self.tasks.add(watch)
+        watch.add_done_callback(self.tasks.discard)
+
+    async def _watch(self, key: str, idle: Idle, prepared: PreparedRevision, runner: Runner,
+                     work_root: Path | None) -> None:
+        """An idle process that dies (killed, out of memory) is replaced, more slowly when it keeps dying."""
+        await idle.proc.wait()
+        if self.idle.get(key) is not idle or self.closed:
+            return  # taken (it is a replica now: the manager watches it) or shut down
+        del self.idle[key]
+        shutil.rmtree(idle.slot, ignore_errors=True)
+        now = time.time()
+        deaths = self.deaths[key] = [t for t in self.deaths.get(key, []) if now - t < 60] + [now]
+        logger.warning("the warm replica process of environment %s exited (%s); starting another", key,
+                       " | ".join(list(idle.tail)[-3:]) or f"code {idle.proc.returncode}")
+        if len(deaths) > MAX_DEATHS_PER_MINUTE:
+            return  # replicas of this environment start cold until the next prepare asks again
+        task = asyncio.ensure_future(self._spawn(key, prepared, runner, work_root, delay=0.2 * len(deaths)))
+        self.starting[key] = task
+        task.add_done_callback(lambda _t: self.starting.pop(key, None))
+
+    def take(self, prepared: PreparedRevision, runner: Runner, work_root: Path | None,
+             env: dict[str, str], config: dict[str, Any], index: int,
+             log: Callable[[str], None]) -> tuple[Idle, Path] | None:
+        """Hand the idle process of ``prepared``'s environment the revision; None if there is none ready.
+
+        Returns the process and its status file; a new idle process is started after ``REFILL_DELAY``."""
+        if self.closed or not usable(prepared):
+            return None
+        key = environment_key(prepared)
+        idle = self.idle.pop(key, None)
+        if idle is None or idle.proc.returncode is not None or idle.proc.stdin is None:
+            if idle is not None:
+                shutil.rmtree(idle.slot, ignore_errors=True)
+            self.ensure(prepared, runner, work_root)
+            return None
+        rev = idle.slot / "rev"
+        _link_tree(prepared.rev_dir, rev)
+        old, new = str(prepared.rev_dir), str(rev)
+        status = idle.slot / "replicas" / f"replica-{index}-{time.monotonic_ns()}.json"
+        env = {k: v.replace(old, new) for k, v in env.items()}
+        env["AML_REPLICA_STATUS"] = str(status)
+        env["AML_REPLICA_CONFIG"] = env["AML_REPLICA_CONFIG"].replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])
+        config_cwd = str(config.get("source_dir", "")).replace(old, new)
+        idle.log = log
+        for line in idle.early:
+            log(line)
+        idle.early.clear()
+        try:
+            idle.proc.stdin.write(json.dumps({"env": env, "cwd": config_cwd}).encode() + b"\n")
+            idle.proc.stdin.close()
+        except (OSError, RuntimeError):
+            _kill(idle)
+            return None
+        refill = asyncio.ensure_future(self._spawn(key, prepared, runner, work_root, delay=REFILL_DELAY))
+        self.starting[key] = refill
+        refill.add_done_callback(lambda _t: self.starting.pop(key, None))
+        return idle, status
+
+    async def close(self) -> None:
+        self.closed = True
+        for task in [*self.starting.values(), *self.tasks]:
+            task.cancel()
+        for idle in self.idle.values():
+            _kill(idle)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(idle.proc.wait(), 5)
+            shutil.rmtree(idle.slot, ignore_errors=True)
+        self.idle.clear()
+
+
+def _kill(idle: Idle) -> None:
+    import signal
+
+    if idle.proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(idle.proc.pid, signal.SIGKILL)
+
+
+def _link_tree(src: Path, dest: Path) -> None:
+    """Copy a revision folder by hard links, following its links to the model cache (the slot must hold real
+    files: the sandbox shows nothing else of the service's root)."""
+
+    def link(a: str, b: str) -> None:
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    shutil.copytree(src, dest, symlinks=False, copy_function=link,
+                    ignore=shutil.ignore_patterns("replicas", ".aml-ready"), dirs_exist_ok=True)
+
+
+# -- the idle process -----------------------------------------------------------------------------------------
+def main(argv: list[str]) -> None:
+    """Import ``argv``'s modules (those importable here), then wait for the replica to become."""
+    t0 = time.monotonic()
+    loaded = []
+    for name in argv:
+        try:
+            if importlib.util.find_spec(name.split(".")[0]) is None:
+                continue
+            importlib.import_module(name)
+            loaded.append(name)
+        except Exception as exc:  # a broken package: the scoring script will say so itself
+            sys.stderr.write(f"[warm] could not import {name}: {type(exc).__name__}: {exc}\n")
+    import jupyter_aml.serving.replica as replica
+
+    line = sys.stdin.buffer.readline()
+    if not line:
+        os._exit(0)  # the service let it go
+    message = json.loads(line)
+    with contextlib.suppress(OSError):
+        fd = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(fd, 0)
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(message["env"])
+    os.environ["AML_WARM_REPLICA"] = "1"
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        sys.path.pop(0)  # ``-m`` put the idle process's own folder first; a cold replica has its source there
+    if message.get("cwd"):
+        os.chdir(message["cwd"])
+    sys.stderr.write(f"[replica] started warm ({', '.join(loaded) or 'nothing'} imported in "
+                     f"{time.monotonic() - t0:.2f} s ahead of need)\n")
+    replica.main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
