@@ -1218,7 +1218,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List runs (paged, filtered, sorted) */
+    /** List runs (paged, filtered, sorted; chosen metrics and params as columns) */
     get: operations['get_workspaces_workspace_runs'];
     put?: never;
     /** Submit a run or start an interactive run */
@@ -3561,6 +3561,18 @@ export interface components {
       role: string;
     };
     /**
+     * MetricColumn
+     * @description A run's metric as a listing column (``GET runs?metrics=loss``): its last, lowest and highest value.
+     */
+    MetricColumn: {
+      /** Last */
+      last: number | null;
+      /** Max */
+      max: number | null;
+      /** Min */
+      min: number | null;
+    };
+    /**
      * MetricEvent
      * @description Scalar points as stored: the same columns and steps as the metric's history.
      *
@@ -4605,8 +4617,22 @@ export interface components {
        * @enum {string}
        */
       kind: 'script' | 'interactive' | 'child';
+      /**
+       * Metric Columns
+       * @default null
+       */
+      metric_columns?: {
+        [key: string]: components['schemas']['MetricColumn'] | null;
+      } | null;
       /** Number */
       number: number;
+      /**
+       * Param Columns
+       * @default null
+       */
+      param_columns?: {
+        [key: string]: string | null;
+      } | null;
       /** Parent Id */
       parent_id: string | null;
       /** Properties */
@@ -16091,10 +16117,18 @@ export interface operations {
       query?: {
         /** @description experiment name */
         experiment?: string;
+        /** @description MLflow's grammar: metrics.loss.min < 0.1 AND params.lr = '0.1' AND status = 'Completed' */
+        filter?: string;
+        /** @description comma-separated metric names returned as metric_columns {last, min, max} */
+        metrics?: string;
+        /** @description repeatable: metrics.acc DESC, params.lr, tags.t, start_time; before sort */
+        order_by?: string;
         /** @description 1..500 */
         page_size?: number;
         /** @description next_page_token of the previous page */
         page_token?: string;
+        /** @description comma-separated param (property) names returned as param_columns */
+        params?: string;
         /** @description only children of this run */
         parent_id?: string;
         /** @description repeatable: key or key=value */

@@ -375,6 +375,14 @@ class StatusUpdate(Strict):
     exit_code: int | None = None
 
 
+class MetricColumn(BaseModel):
+    """A run's metric as a listing column (``GET runs?metrics=loss``): its last, lowest and highest value."""
+
+    last: float | None
+    min: float | None
+    max: float | None
+
+
 class Run(BaseModel):
     id: str
     number: int  # v1's run.number: 1, 2, 3 per experiment for top-level runs; a child's place under its parent
@@ -401,6 +409,8 @@ class Run(BaseModel):
     exit_code: int | None
     tags: dict[str, str]
     properties: dict[str, str]
+    metric_columns: dict[str, MetricColumn | None] | None = None  # only when the listing asked for metrics=
+    param_columns: dict[str, str | None] | None = None  # only when the listing asked for params=
 
 
 class RunPage(BaseModel):

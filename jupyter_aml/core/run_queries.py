@@ -1,43 +1,25 @@
-"""Run queries: the one paged run listing (filters, sorts, opaque page tokens), children and subtrees.
+"""Run queries: the one paged run listing (filters, sorts, keyset page tokens), children and subtrees.
 
 The REST listing, the CLI, the magics and the studio all page through ``RunQueries.find``.
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import and_, exists, select
 
 from jupyter_aml import statuses as run_statuses
 from jupyter_aml.core import models
-from jupyter_aml.core.numbers import MAX_OFFSET, parse_int
+from jupyter_aml.core import run_search as rs
 from jupyter_aml.core.run_views import RunReader
 from jupyter_aml.core.workspaces import WorkspaceService
 from jupyter_aml.errors import InvalidInput
-from jupyter_aml.store.tables import MetricSeriesRow, RunPropertyRow, RunRow, RunTagRow
+from jupyter_aml.store.tables import RunPropertyRow, RunRow, RunTagRow
 
 SORTS = {"created_at", "start_time", "duration", "status", "number", "display_name"}
 MAX_PAGE = 500
-
-
-def encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
-
-
-def decode_page_token(token: str | None) -> int:
-    """The offset a page token stands for; a token not made by ``encode_page_token`` is bad input."""
-    if not token:
-        return 0
-    try:
-        kind, value = base64.urlsafe_b64decode(token.encode()).decode().split(":", 1)
-        if kind != "o":
-            raise ValueError
-        return parse_int(value, "page_token offset", minimum=0, maximum=MAX_OFFSET)
-    except (ValueError, UnicodeDecodeError, InvalidInput):
-        raise InvalidInput(f"page_token {token!r} is not valid", hint="pass next_page_token as returned") from None
 
 
 def _kv(spec: str, what: str) -> tuple[str, str | None]:
@@ -61,15 +43,20 @@ class RunQueries(RunReader):
         sort: str = "-created_at",
         page_size: int = 50,
         page_token: str | None = None,
+        conds: Sequence[rs.Cond] = (),
+        order_by: Sequence[rs.Order] = (),
+        metric_columns: Sequence[str] = (),
+        param_columns: Sequence[str] = (),
     ) -> models.RunPage:
+        """A page of runs: the listing's own filters plus ``conds`` (core/run_search.py), ordered by
+        ``order_by`` then ``sort``, with the chosen metric summaries and params as columns."""
         if not 1 <= page_size <= MAX_PAGE:
             raise InvalidInput(f"page_size {page_size} is out of range", hint=f"use 1..{MAX_PAGE}")
-        offset = decode_page_token(page_token)
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
-            conds: list[Any] = [RunRow.workspace_id == ws.id]
+            where: list[Any] = [RunRow.workspace_id == ws.id]
             if experiment:
-                conds.append(
+                where.append(
                     RunRow.experiment_id == WorkspaceService.experiment_row(s, ws, experiment, create=False).id
                 )
             wanted = list(statuses)
@@ -80,46 +67,48 @@ class RunQueries(RunReader):
                         hint="use one of " + ", ".join(run_statuses.RUN_STATUSES),
                     )
             if wanted:
-                conds.append(RunRow.status.in_(wanted))
+                where.append(RunRow.status.in_(wanted))
             for table, specs, what in ((RunTagRow, tags, "tag"), (RunPropertyRow, properties, "property")):
                 for spec in specs:
                     key, value = _kv(spec, what)
                     match = and_(table.run_id == RunRow.id, table.key == key)
                     if value is not None:
                         match = and_(match, table.value == value)
-                    conds.append(exists().where(match))
+                    where.append(exists().where(match))
             if parent_id:
-                conds.append(RunRow.parent_id == parent_id)
+                where.append(RunRow.parent_id == parent_id)
             elif root_only:
-                conds.append(RunRow.parent_id.is_(None))
-            query: Select[Any] = select(RunRow).where(*conds)
-            query = self._order(query, sort)
-            total = s.scalar(select(func.count()).select_from(RunRow).where(*conds)) or 0
-            rows = list(s.scalars(query.offset(offset).limit(page_size)))
-            next_token = _next_token(offset, page_size, total)
-            return models.RunPage(items=self.to_models(s, rows), next_page_token=next_token, total=total)
+                where.append(RunRow.parent_id.is_(None))
+            order = [*order_by, _sort_order(sort)]
+            page = rs.search(s, where, conds, order, page_size=page_size, cursor=page_token,
+                             metric_columns=metric_columns, param_columns=param_columns)
+            items = self.to_models(s, page.rows)
+            for run in items:
+                if metric_columns:
+                    run.metric_columns = {
+                        k: None if v is None else models.MetricColumn(last=v.last, min=v.min, max=v.max)
+                        for k, v in page.metric_columns[run.id].items()
+                    }
+                if param_columns:
+                    run.param_columns = page.param_columns[run.id]
+            return models.RunPage(items=items, next_page_token=page.next_cursor, total=page.total or 0)
 
-    @staticmethod
-    def _order(query: Select[Any], sort: str) -> Select[Any]:
-        desc = sort.startswith("-")
-        key = sort.lstrip("-")
-        if key.startswith("metric:"):
-            name = key.split(":", 1)[1]
-            series = (
-                select(MetricSeriesRow.last_value)
-                .where(MetricSeriesRow.run_id == RunRow.id, MetricSeriesRow.name == name)
-                .scalar_subquery()
-            )
-            column: Any = series
-        elif key in SORTS:
-            column = {"duration": RunRow.duration_seconds}.get(key, getattr(RunRow, key, None))
-        else:
-            raise InvalidInput(
-                f"sort {sort!r} is not supported",
-                hint="use created_at, start_time, duration, status, number or metric:NAME, with '-' for descending",
-            )
-        ordered = column.desc() if desc else column.asc()
-        return query.order_by(ordered.nulls_last(), RunRow.id.desc() if desc else RunRow.id.asc())
+    def search_page(
+        self,
+        workspace: str,
+        experiment_ids: Iterable[int],
+        conds: Sequence[rs.Cond],
+        order: Sequence[rs.Order],
+        *,
+        page_size: int,
+        cursor: str | None,
+    ) -> tuple[list[models.Run], str | None]:
+        """Runs of some experiments (by id, any depth) matching ``conds``: MLflow's runs/search, without a count."""
+        with self.db.read() as s:
+            ws = WorkspaceService.row(s, workspace)
+            where = [RunRow.workspace_id == ws.id, RunRow.experiment_id.in_(sorted(set(experiment_ids)))]
+            page = rs.search(s, where, conds, order, page_size=page_size, cursor=cursor, count=False)
+            return self.to_models(s, page.rows), page.next_cursor
 
     def children(self, workspace: str, run_id: str, *, recursive: bool = False) -> list[models.Run]:
         with self.db.read() as s:
@@ -139,5 +128,15 @@ class RunQueries(RunReader):
             return set(found)
 
 
-def _next_token(offset: int, page_size: int, total: int) -> str | None:
-    return encode_page_token(offset + page_size) if offset + page_size < total else None
+def _sort_order(sort: str) -> rs.Order:
+    """The listing's ``sort`` (``-created_at``, ``metric:loss``) as a search order."""
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key.startswith("metric:"):
+        return rs.Order(rs.Key("metric", key.split(":", 1)[1]), not desc)
+    if key in SORTS:
+        return rs.Order(rs.Key("attribute", key), not desc)
+    raise InvalidInput(
+        f"sort {sort!r} is not supported",
+        hint="use created_at, start_time, duration, status, number or metric:NAME, with '-' for descending",
+    )

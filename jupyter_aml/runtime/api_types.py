@@ -763,6 +763,13 @@ class MemberSet(TypedDict):
     role: str
 
 
+class MetricColumn(TypedDict):
+    """A run's metric as a listing column (``GET runs?metrics=loss``): its last, lowest and highest value."""
+    last: float | None
+    min: float | None
+    max: float | None
+
+
 class _MetricEventRequired(TypedDict):
     type: Literal['metric']
     run_id: str
@@ -1218,7 +1225,7 @@ class RoleSet(_RoleSetRequired, total=False):
     description: str
 
 
-class Run(TypedDict):
+class _RunRequired(TypedDict):
     id: str
     number: int
     display_number: str
@@ -1244,6 +1251,11 @@ class Run(TypedDict):
     exit_code: int | None
     tags: dict[str, str]
     properties: dict[str, str]
+
+
+class Run(_RunRequired, total=False):
+    metric_columns: dict[str, MetricColumn | None] | None
+    param_columns: dict[str, str | None] | None
 
 
 class _RunConfigRequired(TypedDict):
@@ -1994,7 +2006,7 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ('GET', '/workspaces/{workspace}/roles'): (),
     ('PUT', '/workspaces/{workspace}/roles/{name}'): (),
     ('DELETE', '/workspaces/{workspace}/roles/{name}'): (),
-    ('GET', '/workspaces/{workspace}/runs'): ('experiment', 'status', 'tag', 'property', 'parent_id', 'root_only', 'sort', 'page_size', 'page_token'),
+    ('GET', '/workspaces/{workspace}/runs'): ('experiment', 'status', 'tag', 'property', 'parent_id', 'root_only', 'sort', 'page_size', 'page_token', 'filter', 'order_by', 'metrics', 'params'),
     ('POST', '/workspaces/{workspace}/runs'): (),
     ('POST', '/workspaces/{workspace}/runs/from-folder'): (),
     ('GET', '/workspaces/{workspace}/runs/{run_id}'): (),

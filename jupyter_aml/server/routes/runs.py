@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from jupyter_aml.core import models
+from jupyter_aml.mlflow_api import run_filter
 from jupyter_aml.server.base import AMLHandler, api
 from jupyter_aml.server.routes.workspaces import WS
 
@@ -20,12 +21,22 @@ LIST_QUERY = (
     ("sort", "string", "created_at, start_time, duration, status, number, metric:NAME; '-' for descending"),
     ("page_size", "integer", "1..500"),
     ("page_token", "string", "next_page_token of the previous page"),
+    ("filter", "string", "MLflow's grammar: metrics.loss.min < 0.1 AND params.lr = '0.1' AND status = 'Completed'"),
+    ("order_by", "string", "repeatable: metrics.acc DESC, params.lr, tags.t, start_time; before sort"),
+    ("metrics", "string", "comma-separated metric names returned as metric_columns {last, min, max}"),
+    ("params", "string", "comma-separated param (property) names returned as param_columns"),
 )
 
 
+def _names(text: str | None) -> list[str]:
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+
 class RunsHandler(AMLHandler):
-    @api("user", "List runs (paged, filtered, sorted)", returns=models.RunPage, query=LIST_QUERY, action="runs/read")
+    @api("user", "List runs (paged, filtered, sorted; chosen metrics and params as columns)", returns=models.RunPage,
+         query=LIST_QUERY, action="runs/read")
     async def get(self, workspace: str) -> None:
+        conds, order = run_filter.rest_terms(self.get_query_argument("filter", None), self.query_list("order_by"))
         page = await asyncio.to_thread(
             self.aml.runs.find,
             workspace,
@@ -38,6 +49,10 @@ class RunsHandler(AMLHandler):
             sort=self.get_query_argument("sort", "-created_at"),
             page_size=self.query_int("page_size", 50),
             page_token=self.get_query_argument("page_token", None),
+            conds=conds,
+            order_by=order,
+            metric_columns=_names(self.get_query_argument("metrics", None)),
+            param_columns=_names(self.get_query_argument("params", None)),
         )
         self.reply(page)
 
