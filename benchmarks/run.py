@@ -6,6 +6,7 @@
     python benchmarks/run.py --only data                          (datasets against pandas, pyarrow, s3fs)
     python benchmarks/run.py --only autoscale                     (a load step c=1 -> 32 on an autoscaled service)
     python benchmarks/run.py --only collect                       (model data collection on vs off)
+    python benchmarks/run.py --only pipelines                     (ML pipelines: reuse, a 100-step fan-out)
 
 Builds (once, cached) MLflow's venv in ``benchmarks/.work/mlflow-venv``, starts ``mlflow server``
 (SQLite backend) and ``aml serve`` (fresh root) on free 127.0.0.1 ports, runs the scenarios against both,
@@ -775,6 +776,18 @@ class Bench:
             self.data_rows += bench.rows
             self.details["autoscale"] = bench.details
 
+    def s_pipelines(self) -> None:
+        """ML pipelines (benchmarks/pipelines.py): re-submits reusing steps, a fan-out on a 4-node cluster."""
+        from pipelines import PipelinesBench
+
+        assert self.aml_root is not None
+        bench = PipelinesBench(self.aml_url, self.aml_token, self.aml_root, self.args.quick, say)
+        try:
+            bench.run()
+        finally:
+            self.data_rows += bench.rows
+            self.details["pipelines"] = bench.details
+
     # -- driver ----------------------------------------------------------------------------------------
     def run(self) -> int:
         scenarios = {
@@ -789,6 +802,7 @@ class Bench:
             "data": self.s_data,
             "autoscale": self.s_autoscale,
             "collect": self.s_collect,
+            "pipelines": self.s_pipelines,
         }
         only = [s.strip() for s in self.args.only.split(",")] if self.args.only else list(scenarios)
         started = time.time()
@@ -800,11 +814,12 @@ class Bench:
             )
         unknown = [k for k in only if k not in scenarios]
         if unknown:
-            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 4}, "
-                             "compute, data, collect or autoscale")
+            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 5}, "
+                             "compute, data, collect, autoscale or pipelines")
         try:
             try:
-                self.start(with_mlflow=any(k not in ("compute", "data", "collect", "autoscale") for k in only))
+                no_mlflow = ("compute", "data", "collect", "autoscale", "pipelines")
+                self.start(with_mlflow=any(k not in no_mlflow for k in only))
             except Exception as exc:
                 self.errors["setup"] = f"{type(exc).__name__}: {exc}"
                 say(f"setup FAILED: {self.errors['setup']}")
