@@ -3,15 +3,19 @@
  * how many of its steps completed ("3/4 steps", reused ones counted and named), and when it started.
  * Clicking one opens its run page (its Graph tab draws the steps). The list follows the push channel:
  * it loads again when a listed pipeline run or one of its steps changes, or a new pipeline run starts.
+ * Its other tabs list the published pipelines, the pipeline endpoints with their versions and default,
+ * and the schedules with their next fire times (published.tsx, schedules.tsx).
  */
 import React, { useState } from 'react';
 
 import { AMLService, IPipelineRunPage, IPipelineRunSummary } from '../../api';
 import { formatDateTime, formatDateTimeLong, runShortName } from '../../format';
 import { useLiveQuery } from '../../live/hooks';
-import { EmptyState, ErrorView, Loading, RunLink, Section, StatusBadge } from '../components';
+import { EmptyState, ErrorView, Loading, RunLink, Section, StatusBadge, Tabs } from '../components';
 import { IRequestState } from '../hooks';
 import { IRunActions } from '../runs-table';
+import { EndpointsList, PublishedList } from './published';
+import { SchedulesList } from './schedules';
 
 const PAGE_SIZE = 25;
 const RUNSOURCE = 'azureml.PipelineRun'; // a pipeline run's azureml.runsource (core/pipelines.py)
@@ -39,6 +43,7 @@ export function PipelinesSection(props: {
   actions: IRunActions;
 }): JSX.Element {
   const { service, workspace, refreshKey, actions } = props;
+  const [tab, setTab] = useState('runs');
   // Page tokens of the pages before the one shown (the first page has none).
   const [tokens, setTokens] = useState<Array<string | null>>([null]);
   const token = tokens[tokens.length - 1];
@@ -141,7 +146,40 @@ export function PipelinesSection(props: {
 
   return (
     <Section id="pipelines" title="Pipelines" badge={runs.data ? runs.data.total : undefined}>
-      {body}
+      <Tabs
+        label="Pipelines"
+        selected={tab}
+        onSelect={setTab}
+        tabs={[
+          { id: 'runs', label: 'Runs', render: () => body },
+          {
+            id: 'published',
+            label: 'Published',
+            render: () => (
+              <PublishedList service={service} workspace={workspace} refreshKey={refreshKey} />
+            )
+          },
+          {
+            id: 'endpoints',
+            label: 'Endpoints',
+            render: () => (
+              <EndpointsList service={service} workspace={workspace} refreshKey={refreshKey} />
+            )
+          },
+          {
+            id: 'schedules',
+            label: 'Schedules',
+            render: () => (
+              <SchedulesList
+                service={service}
+                workspace={workspace}
+                refreshKey={refreshKey}
+                onOpenRun={onOpen}
+              />
+            )
+          }
+        ]}
+      />
     </Section>
   );
 }
