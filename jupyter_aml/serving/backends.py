@@ -264,7 +264,9 @@ class LocalProcessLauncher(ReplicaLauncher):
         tail: collections.deque[str] = collections.deque(maxlen=40)
         handle = LocalProcess(proc, status, tail, wrapped=how.ignore_sigterm)
         handle.pump = asyncio.ensure_future(_pump(proc.stdout, tail, log))
-        return await _listening(handle)
+        listening = await _listening(handle)
+        warm.pool_for(self.root).learn(prepared, status)  # what it imports, the next one imports ahead of need
+        return listening
 
 
 class WarmProcess(LocalProcess):

@@ -148,6 +148,9 @@ class DeploymentManager:
         await self._flush_all()
         await asyncio.gather(*(self._shutdown(live) for live in list(self.live.values())), return_exceptions=True)
         self.live.clear()
+        from jupyter_aml.serving.warm import close_pool
+
+        await close_pool(self.root)  # the idle warm replica processes (jupyter_aml.serving.warm)
 
     # -- operations ---------------------------------------------------------------------------------------------
     async def deploy(self, workspace: str, spec: rm.DeploymentCreate, *, created_by: str) -> rm.Webservice:

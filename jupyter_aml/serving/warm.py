@@ -50,14 +50,15 @@ if TYPE_CHECKING:
     from jupyter_aml.serving.backends import PreparedRevision
 
 logger = logging.getLogger(__name__)
-# Measured: importing these is ~1.5 s of a digits replica's 1.6-1.9 s start on this machine; the rest of what
-# a scoring script imports is small. sklearn.linear_model/ensemble/tree pull in most of scikit-learn.
+# What an idle process imports before any replica of its environment has said what it used (measured: these
+# are ~1.5 s of a digits replica's 1.6-1.9 s start here; the rest of what a scoring script imports is small).
+# After that, it imports what the environment's last warm replica had loaded of them (``replica.heavy_modules``).
 HEAVY = ("numpy", "scipy", "pandas", "joblib", "sklearn", "sklearn.linear_model", "sklearn.ensemble",
          "sklearn.tree", "sklearn.pipeline", "sklearn.preprocessing")
 # Variables that belong to one revision, not to its environment (they do not pick the idle process).
 REVISION_VARS = frozenset({"AZUREML_MODEL_DIR", "AML_MODELS", "AZUREML_ENTRY_SCRIPT", "AML_SERVICE_NAME",
                            "AML_WORKSPACE"})
-REFILL_DELAY = 1.5  # let the replica just taken load its model before the next idle one imports
+REFILL_DELAY = 0.3  # the replica just taken gets a head start on its init(); deploys often come in a row
 MAX_DEATHS_PER_MINUTE = 5
 
 
@@ -70,6 +71,7 @@ class Idle:
     early: list[str] = field(default_factory=list)  # output before it was taken: replayed into the log
     log: Callable[[str], None] | None = None
     pump: asyncio.Task[None] | None = None
+    modules: list[str] = field(default_factory=list)  # what it imports ahead of need
 
     def write(self, line: str) -> None:
         if self.log is None:
@@ -123,6 +125,7 @@ class WarmPool:
         self.idle: dict[str, Idle] = {}
         self.starting: dict[str, asyncio.Task[None]] = {}
         self.deaths: dict[str, list[float]] = {}
+        self.learned: dict[str, list[str]] = {}  # per environment: what its last replica imported
         self.tasks: set[asyncio.Task[Any]] = set()
         self.closed = False
 
@@ -138,11 +141,13 @@ class WarmPool:
         task.add_done_callback(lambda _t: self.starting.pop(key, None))
 
     async def _spawn(self, key: str, prepared: PreparedRevision, runner: Runner, work_root: Path | None,
-                     delay: float = 0.0) -> None:
+                     delay: float = 0.0, learn_from: Path | None = None) -> None:
         from jupyter_aml.serving.backends import _ignore_sigterm, _pump
 
         if delay:
             await asyncio.sleep(delay)
+        if learn_from is not None:  # the replica just taken: what its init() imported beyond what it was given
+            await self._learn(key, learn_from)
         if self.closed:
             return
         slot = self.root / f"{key}-{time.monotonic_ns()}"
@@ -150,14 +155,15 @@ class WarmPool:
         state.mkdir(parents=True, mode=0o700)
         env = {k: v for k, v in prepared.env.items() if k not in REVISION_VARS}
         env_ro = [Path(p) for p in _environment_paths(prepared)]
-        how = runner.launch([prepared.extra["python"], "-m", "jupyter_aml.serving.warm", *HEAVY], env,
+        modules = self.learned.get(key, list(HEAVY))
+        how = runner.launch([prepared.extra["python"], "-m", "jupyter_aml.serving.warm", *modules], env,
                             run_dir=state, work_root=work_root or state, env_cache=state,
                             read_only=[slot, *env_ro], die_with_parent=True)
         proc = await asyncio.create_subprocess_exec(
             *how.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, env=how.env, cwd=str(state), start_new_session=True,
             preexec_fn=_ignore_sigterm if how.ignore_sigterm else None)
-        idle = Idle(proc, slot, how.ignore_sigterm)
+        idle = Idle(proc, slot, how.ignore_sigterm, modules=modules)
         idle.pump = asyncio.ensure_future(_pump(proc.stdout, idle.tail, idle.write))
         if self.closed:
             _kill(idle)
@@ -218,10 +224,30 @@ class WarmPool:
         except (OSError, RuntimeError):
             _kill(idle)
             return None
-        refill = asyncio.ensure_future(self._spawn(key, prepared, runner, work_root, delay=REFILL_DELAY))
+        refill = asyncio.ensure_future(self._spawn(key, prepared, runner, work_root, delay=REFILL_DELAY,
+                                                   learn_from=status))
         self.starting[key] = refill
         refill.add_done_callback(lambda _t: self.starting.pop(key, None))
         return idle, status
+
+    def learn(self, prepared: PreparedRevision, status: Path) -> None:
+        """A replica started cold: what it imports of ``replica.WARM_PACKAGES`` is imported ahead of the next."""
+        if not self.closed and usable(prepared):
+            task = asyncio.ensure_future(self._learn(environment_key(prepared), status))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _learn(self, key: str, status: Path) -> None:
+        """The environment's list grows by what a replica loaded beyond what it was given (a pre-imported module
+        a script did not need cannot be told apart from one it used: a list only shrinks when the service
+        restarts)."""
+        for _ in range(150):  # init() may take a while (a large model)
+            modules = _read_status(status).get("modules")
+            if isinstance(modules, list):
+                known = set(self.learned.get(key, []))
+                self.learned[key] = sorted(known | {str(m) for m in modules})
+                return
+            await asyncio.sleep(0.2)
 
     async def close(self) -> None:
         self.closed = True
@@ -233,6 +259,14 @@ class WarmPool:
                 await asyncio.wait_for(idle.proc.wait(), 5)
             shutil.rmtree(idle.slot, ignore_errors=True)
         self.idle.clear()
+
+
+def _read_status(path: Path) -> dict[str, Any]:
+    try:  # never through a link the replica put there
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW)) as handle:
+            return dict(json.loads(handle.read()))
+    except (OSError, ValueError, TypeError):
+        return {}
 
 
 def _kill(idle: Idle) -> None:
@@ -272,6 +306,7 @@ def main(argv: list[str]) -> None:
             sys.stderr.write(f"[warm] could not import {name}: {type(exc).__name__}: {exc}\n")
     import jupyter_aml.serving.replica as replica
 
+    replica.PRELOADED.update(replica.heavy_modules())  # the replica reports only what its script adds
     line = sys.stdin.buffer.readline()
     if not line:
         os._exit(0)  # the service let it go

@@ -3,12 +3,13 @@
 import os
 import sys
 
-WARM = "sklearn" in sys.modules  # this script imports nothing heavy itself
+WARM = "sklearn" in sys.modules  # before this script imports it
 MODEL = ""
 
 
 def init():
     global MODEL
+    import sklearn.linear_model  # noqa: F401  - as a script that unpickles a model does
     with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "value.txt")) as handle:
         MODEL = handle.read().strip()
 
