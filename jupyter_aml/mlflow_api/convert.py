@@ -31,6 +31,7 @@ USER_TAG = "mlflow.user"
 LIFECYCLE_TAG = "aml.mlflow.lifecycle_stage"
 ACTIVE, DELETED = "active", "deleted"
 HIDDEN_TAGS = frozenset({LIFECYCLE_TAG})
+LOGGED_MODEL_TAGS = "aml.mlflow.loggedModel."  # a logged model's record (core/mlflow_models.py), not a run tag
 
 S = models.RunStatus
 TO_MLFLOW: dict[models.RunStatus, str] = {
@@ -82,7 +83,7 @@ def experiment_json(exp: models.Experiment, workspace: str) -> dict[str, Any]:
 # -- runs ------------------------------------------------------------------------------------------------
 def run_tags(run: models.Run) -> dict[str, str]:
     """The run's tags as MLflow shows them: its own, plus its name and parent, minus the lifecycle marker."""
-    tags = {k: v for k, v in run.tags.items() if k not in HIDDEN_TAGS}
+    tags = {k: v for k, v in run.tags.items() if k not in HIDDEN_TAGS and not k.startswith(LOGGED_MODEL_TAGS)}
     tags[RUN_NAME_TAG] = run.display_name
     if run.parent_id:
         tags[PARENT_TAG] = run.parent_id

@@ -132,13 +132,6 @@ class Experiments:
             self.service.workspaces.reactivate_experiment(workspace, exp.name)
         return {}
 
-    def search_logged_models(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:
-        """MLflow 3 logged models are not served yet, so there are none to find: the answer is empty (for
-        named experiments that exist). The client asks this before reading a run's artifacts (``runs:/``)."""
-        for experiment_id in cv.strings(req, "experiment_ids"):
-            self.resolve(workspace, experiment_id)
-        return {"models": []}
-
     def set_tag(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:
         exp = self.resolve(workspace, cv.text(req, "experiment_id"))
         key = cv.text(req, "key")

@@ -31,6 +31,7 @@ import pydantic
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from jupyter_aml.core.mlflow_models import LoggedModels
 from jupyter_aml.core.mlflow_support import MlflowSupport
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import AMLError
@@ -48,6 +49,7 @@ from jupyter_aml.mlflow_api.errors import (
     translate,
 )
 from jupyter_aml.mlflow_api.experiments import Experiments
+from jupyter_aml.mlflow_api.logged_models import LoggedModelsApi
 from jupyter_aml.mlflow_api.runs import Runs
 from jupyter_aml.mlflow_api.search import search_runs
 from jupyter_aml.server.authz import authorize
@@ -69,6 +71,7 @@ class Tracking:
         self.support = MlflowSupport(service.db, service.runs, service.metrics)
         self.experiments = Experiments(service, self.support)
         self.runs = Runs(service, self.support, self.experiments)
+        self.logged_models = LoggedModelsApi(LoggedModels(service.db), self.runs, self.experiments)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,10 @@ class Endpoint:
 
 def _exp(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
     return lambda t, ws, req, h: getattr(t.experiments, name)(ws, req)
+
+
+def _lm(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
+    return lambda t, ws, req, h: getattr(t.logged_models, name)(ws, req)
 
 
 def _run(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
@@ -110,8 +117,33 @@ ENDPOINTS: dict[str, Endpoint] = {
     "runs/search": Endpoint("POST", "runs/read", "user", lambda t, ws, req, h: search_runs(t.runs, ws, req)),
     "metrics/get-history": Endpoint("GET", "runs/read", "run", _run("history")),
     # a run's token may call it too (read-only): runs:/ downloads inside a run ask it first
-    "logged-models/search": Endpoint("POST", "workspaces/read", "experiment-read", _exp("search_logged_models")),
+    "logged-models/search": Endpoint("POST", "workspaces/read", "experiment-read", _lm("search")),
+    "runs/outputs": Endpoint("POST", "runs/report", "run", _lm("log_outputs")),
 }
+# The logged-model endpoints with the model id (and a tag key) in the path: (method, shape) -> endpoint.
+MODEL_ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("POST", "logged-models"): Endpoint("POST", "runs/report", "user", _lm("create")),
+    ("GET", "logged-models/{id}"): Endpoint("GET", "runs/read", "user", _lm("get")),
+    ("DELETE", "logged-models/{id}"): Endpoint("DELETE", "runs/write", "user", _lm("delete")),
+    ("PATCH", "logged-models/{id}"): Endpoint("PATCH", "runs/report", "user", _lm("finalize")),
+    ("POST", "logged-models/{id}/params"): Endpoint("POST", "runs/report", "user", _lm("log_params")),
+    ("PATCH", "logged-models/{id}/tags"): Endpoint("PATCH", "runs/report", "user", _lm("set_tags")),
+    ("DELETE", "logged-models/{id}/tags/{key}"): Endpoint("DELETE", "runs/report", "user", _lm("delete_tag")),
+}
+
+
+def model_endpoint(method: str, name: str) -> tuple[Endpoint, dict[str, str]] | None:
+    """The logged-model endpoint a path names, with the path's fields (``model_id``, ``tag_key``)."""
+    parts = name.split("/")
+    if parts[0] != "logged-models" or name == "logged-models/search" or len(parts) > 4:
+        return None
+    fields = {"model_id": parts[1]} if len(parts) > 1 else {}
+    shape = "/".join(["logged-models", "{id}", *parts[2:3], "{key}"][:len(parts)])
+    if len(parts) == 4:
+        fields["tag_key"] = parts[3]
+    found = MODEL_ENDPOINTS.get((method, shape))
+    return (found, fields) if found is not None else None
+
 # Jupyter's own decision (users Jupyter knows) and the marker that lets token callers in: see server.base.
 _GATE = ApiSpec(scope="run", summary="MLflow REST API (outside the v1 document)", action="runs/read")
 
@@ -153,6 +185,10 @@ class MlflowHandler(AMLHandler):
     @_gated
     async def delete(self, **kwargs: Any) -> None:
         await self._dispatch("DELETE", **kwargs)
+
+    @_gated
+    async def patch(self, **kwargs: Any) -> None:
+        await self._dispatch("PATCH", **kwargs)
 
     # -- artifact uploads stream to a spooled file, up to the service's upload limit -----------------------
     def body_limit(self) -> int:
@@ -216,12 +252,15 @@ class MlflowHandler(AMLHandler):
             return
         name = endpoint.removeprefix("mlflow/") if endpoint.startswith("mlflow/") else None
         found = ENDPOINTS.get(name) if name is not None and version == "2.0" else None
+        path_fields: dict[str, str] = {}
+        if found is None and name is not None and version == "2.0" and (hit := model_endpoint(method, name)):
+            found, path_fields = hit
         if found is None:
             raise MlflowError(ENDPOINT_NOT_FOUND, f"{method} /{api}/{version}/{endpoint} is not an endpoint this "
                               "server supports", hint="docs/mlflow.md lists the MLflow endpoints served here")
         if found.method != method and not (name == "experiments/search" and method == "GET"):
             raise MlflowError(ENDPOINT_NOT_FOUND, f"{name} takes {found.method}, not {method}")
-        req = self._request(method)
+        req = {**self._request(method), **path_fields}
         if found.scope == "run":
             self.path_kwargs["run_id"] = cv.run_id_of(req)
         spec = ApiSpec(scope=found.scope, summary=f"MLflow {name}", action=found.action)
