@@ -297,6 +297,8 @@ class OursServing:
             "state": details["state"],
             "replica_pids": [r["pid"] for r in details.get("replicas") or [] if r.get("pid")],
             "replica_init_s": init[-1] if init else None,  # the scoring script's import + init(), per its replica
+            # a replica taken from the environment's pre-started process (jupyter_aml.serving.warm)
+            "started_warm": any("started warm" in line for line in logs),
             "log": logs[-12:],
         }
 

@@ -12,8 +12,10 @@ Neither keeps today's isolation, so this module does the other design the brief 
   runner as a cold replica (bwrap: its own sandbox, ``--die-with-parent``, its own process group). Its
   sandbox shows the environment (interpreter, venv, this installation) and one private, empty *slot*
   folder. The process (``python -m jupyter_aml.serving.warm``) imports the environment's heavy packages
-  (``HEAVY``: a measured list, numpy / scipy / pandas / scikit-learn / joblib, the ones importable there)
-  and blocks reading one line on stdin. It starts no thread of its own and opens nothing but its pipes.
+  and blocks reading one line on stdin: first ``HEAVY`` (a measured list: numpy / scipy / pandas /
+  scikit-learn / joblib, the ones importable there), then what the environment's replicas loaded of those
+  packages while starting (``replica.heavy_modules`` in their status file; ``WarmPool.learned``). It
+  starts no thread of its own and opens nothing but its pipes.
 - ``WarmPool.take`` hands that process to a replica: the revision's files are hard-linked (copied across
   file systems) into the slot, and the replica's environment variables (``AZUREML_MODEL_DIR`` and the rest,
   paths rewritten from the revision folder to the slot) and config are written to its stdin. It replaces
