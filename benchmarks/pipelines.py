@@ -65,6 +65,13 @@ FULL = Sizes(resubmits=5, fanout=100)
 QUICK = Sizes(resubmits=3, fanout=40)
 
 
+def _ts(value: str) -> float:
+    """A run record's ISO time as epoch seconds."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
 class PipelinesBench:
     def __init__(self, url: str, token: str, root: Path, quick: bool, say: Callable[[str], None]) -> None:
         from jupyter_aml.sdk.workspace import Workspace
@@ -172,8 +179,14 @@ class PipelinesBench:
         if status != "Completed":
             raise RuntimeError(f"fan-out run {run.id} ended {status}")
         wall = t_end - t0
-        scripts = []
+        scripts, queued, lived, created = [], [], [], []
         for step in run.get_steps():
+            record = self.client.get(f"workspaces/{WS}/runs/{step.id}")
+            if record.get("start_time") and record.get("end_time"):
+                c0, s0, e0 = (_ts(record[k]) for k in ("created_at", "start_time", "end_time"))
+                created.append(c0)
+                queued.append(s0 - c0)
+                lived.append(e0 - s0)
             marks = {line["text"].split()[0]: float(line["text"].split()[1]) for line in step.get_logs()
                      if line["text"].startswith("BENCH_")}
             if len(marks) == 2:
@@ -182,13 +195,20 @@ class PipelinesBench:
         overhead = wall * NODES / n - script_s
         self.details["fanout"] = {"steps": n, "nodes": NODES, "wall_s": round(wall, 2),
                                   "submit_call_s": round(t_submitted - t0, 2), "script_median_s": script_s,
-                                  "scripts_timed": len(scripts), "run": run.id}
+                                  "scripts_timed": len(scripts), "run": run.id,
+                                  "step_queued_median_s": median(queued) if queued else None,
+                                  "step_running_median_s": median(lived) if lived else None,
+                                  "step_creations_span_s": max(created) - min(created) if created else None}
         self.say(f"pipelines: fan-out {wall:.1f} s wall ({t_submitted - t0:.1f} s in submit), "
                  f"{overhead:.3f} s overhead per step per node")
         self.rows += [
             CRow("P3", f"{n}-step fan-out on {NODES} nodes: submit -> Completed", wall, None, "", "s", "-", None),
             CRow("P3", "  scheduling overhead per step (wall x nodes / steps - script)", overhead, None, "", "s",
                  "-", None),
+            CRow("P3", "  a step's run: created -> started (queued for a node), median",
+                 median(queued) if queued else None, None, "", "s", "-", None),
+            CRow("P3", "  a step's run: started -> ended (agent, sandbox, script, outputs), median",
+                 median(lived) if lived else None, None, "", "s", "-", None),
             CRow("P3", "  of which in pipeline.submit (snapshot, graph), per step", (t_submitted - t0) / n, None, "",
                  "s", "-", None),
         ]
