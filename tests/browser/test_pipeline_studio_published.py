@@ -1,7 +1,8 @@
 """Published pipelines, pipeline endpoints and schedules in the studio's Pipelines section, in a real
 JupyterLab, light and dark: a pipeline published twice through the SDK (one copy then disabled) is listed on
 the Published tab with its version, status, step count and a copyable id; a pipeline endpoint over both copies
-shows its two versions and which one is the default (moved by ``set_default_version``); a daily schedule shows
+shows its two versions and which one is the default (moved by ``set_default_version``); a pipeline
+published while the tab is open is listed once the tab is chosen again; a daily schedule shows
 its target, its next fire time (the service's, from the recurrence) and that it never fired.
 
 ``pytest -m browser tests/browser/test_pipeline_studio_published.py``; ``AML_BROWSER_SCREENSHOTS=1`` also
@@ -86,7 +87,14 @@ def test_published_pipelines_endpoints_and_schedules(studio: Studio, tmp_path: P
     expect(versions.nth(1)).to_have_attribute("data-pipeline-id", second.id)
     expect(versions.nth(1)).to_have_attribute("data-default", "true")
     expect(versions.nth(1)).to_contain_text("default")
+    expect(versions.nth(0)).to_contain_text("nightly-score v1.0")
+    expect(versions.nth(1)).to_contain_text("nightly-score v2.0")
     shots(studio, "-endpoints")
+
+    # Publishing sends no push event: choosing the tab again loads the list again.
+    late = pipeline.publish(name="late", description="", version="3.0")
+    section.get_by_role("tab", name="Published").click()
+    expect(published.locator(f"[data-pipeline-id='{late.id}']")).to_contain_text("v3.0")
 
     section.get_by_role("tab", name="Schedules").click()
     line = section.get_by_role("list", name="Schedules").locator(f"[data-schedule-id='{schedule.id}']")

@@ -93,8 +93,11 @@ export function PublishedList(props: {
   );
 }
 
-function EndpointItem(props: { item: IPipelineEndpoint }): JSX.Element {
-  const { item } = props;
+function EndpointItem(props: {
+  item: IPipelineEndpoint;
+  versions: Map<string, string>;
+}): JSX.Element {
+  const { item, versions } = props;
   return (
     <li
       className="jp-aml-ListItem jp-aml-PipelineEndpoint"
@@ -125,6 +128,7 @@ function EndpointItem(props: { item: IPipelineEndpoint }): JSX.Element {
             <span className="jp-aml-PipelineVersion">{v.version}</span>
             <span className="jp-aml-PipelineEndpoint-pipeline" title={v.pipeline_id}>
               {v.pipeline_name}
+              {versions.get(v.pipeline_id) ? ` v${versions.get(v.pipeline_id)}` : ''}
             </span>
             {v.is_default && <span className="jp-aml-PipelineDefault">default</span>}
             {v.pipeline_status !== 'Active' && <StatusBadge status={v.pipeline_status} />}
@@ -150,14 +154,20 @@ export function EndpointsList(props: {
   refreshKey: number;
 }): JSX.Element {
   const { service, workspace, refreshKey } = props;
-  const found = useRequest(() => listEndpoints(service, workspace), [workspace, refreshKey]);
+  // The published pipelines too: a version row names its pipeline's own version ("nightly v2.0").
+  const found = useRequest(
+    () => Promise.all([listEndpoints(service, workspace), listPublished(service, workspace)]),
+    [workspace, refreshKey]
+  );
   const error = found.error !== undefined && (
     <ErrorView error={found.error} onRetry={found.reload} context="Pipeline endpoints" />
   );
   if (found.data === undefined) {
     return <>{error || <Loading label="Loading pipeline endpoints…" />}</>;
   }
-  if (found.data.length === 0) {
+  const [endpoints, published] = found.data;
+  const versions = new Map(published.map(p => [p.id, p.version]));
+  if (endpoints.length === 0) {
     return (
       <>
         {error}
@@ -173,8 +183,8 @@ export function EndpointsList(props: {
     <>
       {error}
       <ul className="jp-aml-List" aria-label="Pipeline endpoints">
-        {found.data.map(item => (
-          <EndpointItem key={item.id} item={item} />
+        {endpoints.map(item => (
+          <EndpointItem key={item.id} item={item} versions={versions} />
         ))}
       </ul>
     </>

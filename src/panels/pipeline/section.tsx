@@ -44,6 +44,14 @@ export function PipelinesSection(props: {
 }): JSX.Element {
   const { service, workspace, refreshKey, actions } = props;
   const [tab, setTab] = useState('runs');
+  // Publishing sends no push event: the Published, Endpoints and Schedules tabs load again each time
+  // one is chosen (and on the sidebar's refresh).
+  const [selections, setSelections] = useState(0);
+  const reloadKey = refreshKey + selections;
+  const onSelect = (id: string) => {
+    setTab(id);
+    setSelections(n => n + 1);
+  };
   // Page tokens of the pages before the one shown (the first page has none).
   const [tokens, setTokens] = useState<Array<string | null>>([null]);
   const token = tokens[tokens.length - 1];
@@ -149,21 +157,21 @@ export function PipelinesSection(props: {
       <Tabs
         label="Pipelines"
         selected={tab}
-        onSelect={setTab}
+        onSelect={onSelect}
         tabs={[
           { id: 'runs', label: 'Runs', render: () => body },
           {
             id: 'published',
             label: 'Published',
             render: () => (
-              <PublishedList service={service} workspace={workspace} refreshKey={refreshKey} />
+              <PublishedList service={service} workspace={workspace} refreshKey={reloadKey} />
             )
           },
           {
             id: 'endpoints',
             label: 'Endpoints',
             render: () => (
-              <EndpointsList service={service} workspace={workspace} refreshKey={refreshKey} />
+              <EndpointsList service={service} workspace={workspace} refreshKey={reloadKey} />
             )
           },
           {
@@ -173,7 +181,7 @@ export function PipelinesSection(props: {
               <SchedulesList
                 service={service}
                 workspace={workspace}
-                refreshKey={refreshKey}
+                refreshKey={reloadKey}
                 onOpenRun={onOpen}
               />
             )
