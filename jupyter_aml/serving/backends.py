@@ -245,7 +245,7 @@ class LocalProcessLauncher(ReplicaLauncher):
             config["parent_pid"] = 0
         env = {**prepared.env, "AML_REPLICA_CONFIG": json.dumps(config),
                "AML_REPLICA_STATUS": str(status), "AML_REPLICA_INDEX": str(index)}
-        taken = warm.pool_for(self.root).take(prepared, runner, self.work_root, env, config, index, log)
+        taken = await warm.pool_for(self.root).take(prepared, runner, self.work_root, env, config, index, log)
         if taken is not None:  # an idle process of this environment, its packages already imported
             idle, status = taken
             became = WarmProcess(idle.proc, status, idle.tail, wrapped=idle.wrapped, slot=idle.slot)

@@ -15,7 +15,8 @@ Neither keeps today's isolation, so this module does the other design the brief 
   and blocks reading one line on stdin: first ``HEAVY`` (a measured list: numpy / scipy / pandas /
   scikit-learn / joblib, the ones importable there), then what the environment's replicas loaded of those
   packages while starting (``replica.heavy_modules`` in their status file; ``WarmPool.learned``). It
-  starts no thread of its own and opens nothing but its pipes.
+  starts no thread of its own (a library may: OpenBLAS does; nothing forks, so that is harmless) and opens
+  nothing but its pipes.
 - ``WarmPool.take`` hands that process to a replica: the revision's files are hard-linked (copied across
   file systems) into the slot, and the replica's environment variables (``AZUREML_MODEL_DIR`` and the rest,
   paths rewritten from the revision folder to the slot) and config are written to its stdin. It replaces
@@ -62,6 +63,8 @@ REVISION_VARS = frozenset({"AZUREML_MODEL_DIR", "AML_MODELS", "AZUREML_ENTRY_SCR
                            "AML_WORKSPACE"})
 REFILL_DELAY = 0.3  # the replica just taken gets a head start on its init(); deploys often come in a row
 MAX_DEATHS_PER_MINUTE = 5
+READY_FILE = "warm-ready.json"  # written by the idle process in its slot's writable folder once it has imported
+TAKEN_FILE = "warm-taken.json"  # the ready file once the process is a replica
 
 
 @dataclass
@@ -74,6 +77,11 @@ class Idle:
     log: Callable[[str], None] | None = None
     pump: asyncio.Task[None] | None = None
     modules: list[str] = field(default_factory=list)  # what it imports ahead of need
+
+    @property
+    def ready(self) -> bool:
+        """It has imported everything and waits (a process taken before that is still faster than a cold one)."""
+        return (self.slot / "replicas" / READY_FILE).is_file()
 
     def write(self, line: str) -> None:
         if self.log is None:
@@ -193,7 +201,7 @@ class WarmPool:
         self.starting[key] = task
         task.add_done_callback(lambda _t: self.starting.pop(key, None))
 
-    def take(self, prepared: PreparedRevision, runner: Runner, work_root: Path | None,
+    async def take(self, prepared: PreparedRevision, runner: Runner, work_root: Path | None,
              env: dict[str, str], config: dict[str, Any], index: int,
              log: Callable[[str], None]) -> tuple[Idle, Path] | None:
         """Hand the idle process of ``prepared``'s environment the revision; None if there is none ready.
@@ -208,8 +216,16 @@ class WarmPool:
                 shutil.rmtree(idle.slot, ignore_errors=True)
             self.ensure(prepared, runner, work_root)
             return None
+        with contextlib.suppress(OSError):  # it is no longer idle
+            (idle.slot / "replicas" / READY_FILE).rename(idle.slot / "replicas" / TAKEN_FILE)
         rev = idle.slot / "rev"
-        _link_tree(prepared.rev_dir, rev)
+        try:
+            await asyncio.to_thread(_link_tree, prepared.rev_dir, rev)  # a large model: not in the event loop
+        except OSError as exc:  # e.g. the disk is full: this replica starts cold, the process goes
+            logger.warning("could not hand the warm replica process its revision (%s); starting cold", exc)
+            _kill(idle)
+            shutil.rmtree(idle.slot, ignore_errors=True)
+            return None
         old, new = str(prepared.rev_dir), str(rev)
         status = idle.slot / "replicas" / f"replica-{index}-{time.monotonic_ns()}.json"
         env = {k: v.replace(old, new) for k, v in env.items()}
@@ -309,6 +325,8 @@ def main(argv: list[str]) -> None:
     import jupyter_aml.serving.replica as replica
 
     replica.PRELOADED.update(replica.heavy_modules())  # the replica reports only what its script adds
+    with open(READY_FILE, "w") as handle:  # in its own writable folder (the cwd): it waits, warm
+        json.dump({"pid": os.getpid(), "imported": loaded, "seconds": round(time.monotonic() - t0, 3)}, handle)
     line = sys.stdin.buffer.readline()
     if not line:
         os._exit(0)  # the service let it go

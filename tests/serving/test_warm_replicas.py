@@ -45,9 +45,8 @@ def _wait_idle(root: Path, not_in: set[int] = frozenset(), timeout: float = 30) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pids = _idle_pids(root) - not_in
-        if pids:
-            time.sleep(2.5)  # let it finish importing: the next deploy takes it warm
-            return pids
+        if pids and list((root / "serving" / "warm").glob("*/replicas/warm-ready.json")):
+            return pids  # it has finished importing: the next deploy takes it warm
         time.sleep(0.1)
     raise AssertionError(f"no idle warm replica process under {root} within {timeout} s")
 
