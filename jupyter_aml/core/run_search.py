@@ -142,6 +142,11 @@ def compile_cond(cond: Cond, dialect: str) -> ColumnElement[bool]:
     """One comparison as SQL. A run without the key satisfies none but ``IS NULL`` (``!=`` included)."""
     if cond.op not in OPS:
         raise InvalidInput(f"comparator {cond.op!r} is not supported", hint="use one of " + ", ".join(sorted(OPS)))
+    if cond.key.entity in ("param", "tag") and cond.key.fallback is None and cond.op in ("=", "IN"):
+        # equality drives the query from the (key, value) index: the matching runs, not a probe per run
+        table = RunPropertyRow if cond.key.entity == "param" else RunTagRow
+        wanted = list(cond.value) if isinstance(cond.value, tuple) else [cond.value]
+        return RunRow.id.in_(select(table.run_id).where(table.key == cond.key.name, table.value.in_(wanted)))
     column, kind = expression(cond.key)
     if cond.op == "IS NULL":
         return column.is_(None)
@@ -247,17 +252,20 @@ def search(
     if cursor:
         values, last_id = decode_cursor(cursor, len(order), fingerprint)
         paged.append(_after(exprs, values, last_id))
-    clauses = [(e.asc() if asc else e.desc()).nulls_last() for e, asc in exprs]
+    # the sort carries only ids and keys (each key computed once, ordered by its label); rows come after
+    labels = [e.label(f"k{i}") for i, (e, _) in enumerate(exprs)]
+    clauses = [(lab.asc() if asc else lab.desc()).nulls_last() for lab, (_, asc) in zip(labels, exprs, strict=True)]
     clauses.append(RunRow.id.asc())
-    query = select(RunRow, *(e for e, _ in exprs)).where(*paged).order_by(*clauses).limit(page_size + 1)
+    query = select(RunRow.id, *labels).where(*paged).order_by(*clauses).limit(page_size + 1)
     found = list(session.execute(query))
     more = len(found) > page_size
     found = found[:page_size]
-    rows = [r[0] for r in found]
+    by_id = {r.id: r for r in session.scalars(select(RunRow).where(RunRow.id.in_([f[0] for f in found])))}
+    rows = [by_id[f[0]] for f in found]
     next_cursor = None
     if more and found:
         last = found[-1]
-        next_cursor = encode_cursor([_plain(v) for v in last[1:]], last[0].id, fingerprint)
+        next_cursor = encode_cursor([_plain(v) for v in last[1:]], last[0], fingerprint)
     total = None
     if count:
         total = session.scalar(select(func.count()).select_from(RunRow).where(*filters)) or 0
