@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from jupyter_aml.core.run_views import RunReader
 from jupyter_aml.core.workspaces import WorkspaceService
-from jupyter_aml.errors import NotFound
+from jupyter_aml.errors import Conflict, NotFound
 from jupyter_aml.store.db import Store
-from jupyter_aml.store.tables import RunRow, RunTagRow
+from jupyter_aml.store.tables import ModelNameRow, ModelRow, RunRow, RunTagRow
 
 TAG_PREFIX = "aml.mlflow.loggedModel."
 FILES_PREFIX = "outputs/mlflow-models"
@@ -80,4 +80,55 @@ class LoggedModels:
             return [LoggedModelRecord(r, e, json.loads(v)) for r, v, e in rows]
 
 
-__all__ = ["FILES_PREFIX", "TAG_PREFIX", "LoggedModelRecord", "LoggedModels"]
+
+
+class RegistryNames:
+    """What MLflow's registry needs of model names beyond ``core/registry.py``: a name with no version yet
+    (``registered-models/create`` before ``model-versions/create``) and renaming every version of a name."""
+
+    def __init__(self, db: Store) -> None:
+        self.db = db
+
+    def ensure(self, workspace: str, name: str) -> bool:
+        """Reserve the name (its version counter); False if it was there already."""
+        with self.db.session() as s:
+            ws = WorkspaceService.row(s, workspace)
+            if s.get(ModelNameRow, (ws.id, name)) is not None or s.scalar(
+                    select(ModelRow.id).where(ModelRow.workspace_id == ws.id, ModelRow.name == name).limit(1)):
+                return False
+            s.add(ModelNameRow(workspace_id=ws.id, name=name, last_version=0))
+            return True
+
+    def names(self, workspace: str) -> list[str]:
+        """Every registered name: those with versions and those only reserved."""
+        with self.db.read() as s:
+            ws = WorkspaceService.row(s, workspace)
+            found = set(s.scalars(select(ModelRow.name).where(ModelRow.workspace_id == ws.id)))
+            found.update(s.scalars(select(ModelNameRow.name).where(ModelNameRow.workspace_id == ws.id)))
+            return sorted(found)
+
+    def exists(self, workspace: str, name: str) -> bool:
+        return name in self.names(workspace)
+
+    def forget(self, workspace: str, name: str) -> None:
+        """Drop a name with no version left (its counter): MLflow's delete of a registered model."""
+        with self.db.session() as s:
+            ws = WorkspaceService.row(s, workspace)
+            if s.scalar(select(ModelRow.id).where(ModelRow.workspace_id == ws.id, ModelRow.name == name).limit(1)):
+                raise Conflict(f"model {name!r} still has versions")
+            s.execute(delete(ModelNameRow).where(ModelNameRow.workspace_id == ws.id, ModelNameRow.name == name))
+
+    def rename(self, workspace: str, name: str, new_name: str) -> None:
+        with self.db.session() as s:
+            ws = WorkspaceService.row(s, workspace)
+            taken = s.get(ModelNameRow, (ws.id, new_name)) is not None or s.scalar(
+                select(ModelRow.id).where(ModelRow.workspace_id == ws.id, ModelRow.name == new_name).limit(1))
+            if taken:
+                raise Conflict(f"Registered Model (name={new_name}) already exists.")
+            s.execute(update(ModelRow).where(ModelRow.workspace_id == ws.id, ModelRow.name == name)
+                      .values(name=new_name))
+            s.execute(update(ModelNameRow).where(ModelNameRow.workspace_id == ws.id, ModelNameRow.name == name)
+                      .values(name=new_name))
+
+
+__all__ = ["FILES_PREFIX", "TAG_PREFIX", "LoggedModelRecord", "LoggedModels", "RegistryNames"]

@@ -50,6 +50,7 @@ from jupyter_aml.mlflow_api.errors import (
 )
 from jupyter_aml.mlflow_api.experiments import Experiments
 from jupyter_aml.mlflow_api.logged_models import LoggedModelsApi
+from jupyter_aml.mlflow_api.registry import Registry
 from jupyter_aml.mlflow_api.runs import Runs
 from jupyter_aml.mlflow_api.search import search_runs
 from jupyter_aml.server.authz import authorize
@@ -72,6 +73,7 @@ class Tracking:
         self.experiments = Experiments(service, self.support)
         self.runs = Runs(service, self.support, self.experiments)
         self.logged_models = LoggedModelsApi(LoggedModels(service.db), self.runs, self.experiments)
+        self.registry = Registry(service, self.logged_models)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ def _exp(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], 
 
 def _lm(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
     return lambda t, ws, req, h: getattr(t.logged_models, name)(ws, req)
+
+
+def _reg(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
+    return lambda t, ws, req, h: getattr(t.registry, name)(ws, req)
 
 
 def _run(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
@@ -130,6 +136,41 @@ MODEL_ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("PATCH", "logged-models/{id}/tags"): Endpoint("PATCH", "runs/report", "user", _lm("set_tags")),
     ("DELETE", "logged-models/{id}/tags/{key}"): Endpoint("DELETE", "runs/report", "user", _lm("delete_tag")),
 }
+
+
+def _registry_endpoints() -> dict[tuple[str, str], Endpoint]:
+    """The model registry's endpoints by (method, name): one name may take several methods (aliases)."""
+    table: list[tuple[str, str, str, Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]]] = [
+        ("POST", "registered-models/create", "models/write", _reg("create")),
+        ("GET", "registered-models/get", "models/read", _reg("get")),
+        ("POST", "registered-models/rename", "models/write", _reg("rename")),
+        ("PATCH", "registered-models/update", "models/write", _reg("update")),
+        ("DELETE", "registered-models/delete", "models/delete", _reg("delete")),
+        ("GET", "registered-models/search", "models/read", _reg("search")),
+        ("POST", "registered-models/search", "models/read", _reg("search")),
+        ("POST", "registered-models/set-tag", "models/write", _reg("set_tag")),
+        ("DELETE", "registered-models/delete-tag", "models/write", _reg("delete_tag")),
+        ("POST", "registered-models/get-latest-versions", "models/read", _reg("latest_versions")),
+        ("GET", "registered-models/get-latest-versions", "models/read", _reg("latest_versions")),
+        ("POST", "registered-models/alias", "models/write", _reg("set_alias")),
+        ("DELETE", "registered-models/alias", "models/write", _reg("delete_alias")),
+        ("GET", "registered-models/alias", "models/read", _reg("by_alias")),
+        ("POST", "model-versions/create", "models/write",
+         lambda t, ws, req, h: t.registry.create_version(ws, req, h.submitter)),
+        ("GET", "model-versions/get", "models/read", _reg("get_version")),
+        ("PATCH", "model-versions/update", "models/write", _reg("update_version")),
+        ("DELETE", "model-versions/delete", "models/delete", _reg("delete_version")),
+        ("GET", "model-versions/search", "models/read", _reg("search_versions")),
+        ("POST", "model-versions/search", "models/read", _reg("search_versions")),
+        ("GET", "model-versions/get-download-uri", "models/read", _reg("download_uri")),
+        ("POST", "model-versions/set-tag", "models/write", _reg("set_version_tag")),
+        ("DELETE", "model-versions/delete-tag", "models/write", _reg("delete_version_tag")),
+        ("POST", "model-versions/transition-stage", "models/write", _reg("transition_stage")),
+    ]
+    return {(m, n): Endpoint(m, action, "user", call) for m, n, action, call in table}
+
+
+REGISTRY_ENDPOINTS = _registry_endpoints()
 
 
 def model_endpoint(method: str, name: str) -> tuple[Endpoint, dict[str, str]] | None:
@@ -255,6 +296,8 @@ class MlflowHandler(AMLHandler):
         path_fields: dict[str, str] = {}
         if found is None and name is not None and version == "2.0" and (hit := model_endpoint(method, name)):
             found, path_fields = hit
+        if found is None and name is not None and version == "2.0":
+            found = REGISTRY_ENDPOINTS.get((method, name))
         if found is None:
             raise MlflowError(ENDPOINT_NOT_FOUND, f"{method} /{api}/{version}/{endpoint} is not an endpoint this "
                               "server supports", hint="docs/mlflow.md lists the MLflow endpoints served here")
