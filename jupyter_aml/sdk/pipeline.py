@@ -201,6 +201,10 @@ class StepRun(Run):
     def get_output(self, name: str) -> PortDataReference:
         return self.get_output_data(name)
 
+    def get_job_log(self) -> str:
+        """v1's dump of the step's job log (v1's samples print it for a failed step): every line so far."""
+        return "\n".join(str(line["text"]) for line in self.get_logs())
+
     def get_outputs(self) -> dict[str, PortDataReference]:
         return {o["name"]: self.get_output_data(o["name"]) for o in self._state.get("outputs") or []}
 

@@ -280,5 +280,6 @@ def test_the_intro_to_pipelines_samples(kernel_env, service, tmp_path: Path) -> 
     extract_log = "\n".join(line["text"] for line in steps("extract_step")[0].get_logs())
     assert "input files: ['20news.pkl']" in train_log or "input files: ['20newsgroups/20news.pkl']" in train_log
     assert "train wrote size 1000" in extract_log  # the DataReference'd blob reached train, its output extract
+    assert "In train.py" in steps("train_step")[0].get_job_log()  # what the sample prints for a failed step
     assert "train_step output: " in text and "published id " in text
     assert "/PipelineRuns/PipelineSubmit/" in text
