@@ -7,6 +7,7 @@
     python benchmarks/run.py --only autoscale                     (a load step c=1 -> 32 on an autoscaled service)
     python benchmarks/run.py --only collect                       (model data collection on vs off)
     python benchmarks/run.py --only pipelines                     (ML pipelines: reuse, a 100-step fan-out)
+    python benchmarks/run.py --only search [--scale]              (run search: 10k runs, 100k with --scale)
 
 Builds (once, cached) MLflow's venv in ``benchmarks/.work/mlflow-venv``, starts ``mlflow server``
 (SQLite backend) and ``aml serve`` (fresh root) on free 127.0.0.1 ports, runs the scenarios against both,
@@ -788,6 +789,24 @@ class Bench:
             self.data_rows += bench.rows
             self.details["pipelines"] = bench.details
 
+    def s_search(self) -> None:
+        """Run search (benchmarks/search.py): a filtered, metric-ordered page with metric columns, in-process
+        on both sides (ours: RunService.find; MLflow: SqlAlchemyStore.search_runs), over the same runs."""
+        from search import bench as search_bench
+
+        sizes = [2_000] if self.args.quick else [10_000] + ([100_000] if self.args.scale else [])
+        for runs in sizes:
+            got = search_bench(runs, say)
+            self.details[f"search_{runs}"] = got
+            theirs = got["mlflow"]["ms"] if got["mlflow"] else None
+            goal = 300.0 if runs >= 100_000 else 100.0
+            self.rows += [
+                Row("search", f"search page of 100, {runs} runs, server-side (load {got['load']})", got["ours"]["ms"],
+                    theirs, "ms", f"<= {goal:.0f} ms", "abs_le", goal),
+                Row("search", f"search vs search_runs, {runs} runs", got["ours"]["ms"], theirs, "ms", ">= 20x",
+                    "ratio_le_time", 20.0),
+            ]
+
     # -- driver ----------------------------------------------------------------------------------------
     def run(self) -> int:
         scenarios = {
@@ -803,6 +822,7 @@ class Bench:
             "autoscale": self.s_autoscale,
             "collect": self.s_collect,
             "pipelines": self.s_pipelines,
+            "search": self.s_search,
         }
         only = [s.strip() for s in self.args.only.split(",")] if self.args.only else list(scenarios)
         started = time.time()
@@ -814,8 +834,8 @@ class Bench:
             )
         unknown = [k for k in only if k not in scenarios]
         if unknown:
-            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 5}, "
-                             "compute, data, collect, autoscale or pipelines")
+            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 6}, "
+                             "compute, data, collect, autoscale, pipelines or search")
         try:
             try:
                 no_mlflow = ("compute", "data", "collect", "autoscale", "pipelines")
@@ -914,6 +934,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (under ~5 minutes)")
     parser.add_argument("--only", default="", help="comma-separated scenario numbers or groups, e.g. 1,2 or compute")
+    parser.add_argument("--scale", action="store_true", help="the large sizes (search: 100k runs too)")
     parser.add_argument("--keep", action="store_true", help="keep the services' data under .work/runs/<stamp>")
     parser.add_argument("--mlflow-spec", default="mlflow", help="pip requirement for MLflow's venv (default: mlflow)")
     parser.add_argument(
