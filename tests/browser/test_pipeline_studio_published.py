@@ -3,7 +3,8 @@ JupyterLab, light and dark: a pipeline published twice through the SDK (one copy
 the Published tab with its version, status, step count and a copyable id; a pipeline endpoint over both copies
 shows its two versions and which one is the default (moved by ``set_default_version``); a pipeline
 published while the tab is open is listed once the tab is chosen again; a daily schedule shows
-its target, its next fire time (the service's, from the recurrence) and that it never fired.
+its target, its next fire time (the service's, from the recurrence) and that it never fired; a schedule due two seconds
+after its creation shows its last firing and opens the pipeline run it started.
 
 ``pytest -m browser tests/browser/test_pipeline_studio_published.py``; ``AML_BROWSER_SCREENSHOTS=1`` also
 writes docs/images/studio-pipelines-published*.png.
@@ -58,6 +59,10 @@ def test_published_pipelines_endpoints_and_schedules(studio: Studio, tmp_path: P
     schedule = Schedule.create(ws, name="nightly", pipeline_endpoint_id=endpoint.id, experiment_name="nightly",
                                recurrence=daily)
     assert schedule.next_fire_at is not None
+    # A schedule whose first tick is in two seconds: by the Schedules tab it has fired and started a run.
+    soon = Schedule.create(ws, name="soon", pipeline_id=first.id, experiment_name="scheduled",
+                           recurrence=ScheduleRecurrence("Minute", 30, start_time=datetime.now(timezone.utc)
+                                                         + timedelta(seconds=2)))
 
     sidebar = studio.sidebar()
     sidebar.get_by_role("combobox", name="Workspace").select_option(WS)
@@ -96,6 +101,7 @@ def test_published_pipelines_endpoints_and_schedules(studio: Studio, tmp_path: P
     section.get_by_role("tab", name="Published").click()
     expect(published.locator(f"[data-pipeline-id='{late.id}']")).to_contain_text("v3.0")
 
+    fired = studio.wait(soon.get_last_pipeline_run, timeout=60)
     section.get_by_role("tab", name="Schedules").click()
     line = section.get_by_role("list", name="Schedules").locator(f"[data-schedule-id='{schedule.id}']")
     expect(line.locator("[data-status='Active']")).to_have_count(1)
@@ -108,3 +114,12 @@ def test_published_pipelines_endpoints_and_schedules(studio: Studio, tmp_path: P
     now = datetime.now(timezone.utc)
     assert (shown.hour, shown.minute) == (3, 15) and now < shown <= now + timedelta(days=1), shown
     shots(studio, "-schedules")
+
+    # The one that fired: its last firing links the pipeline run it started.
+    done = section.get_by_role("list", name="Schedules").locator(f"[data-schedule-id='{soon.id}']")
+    expect(done).to_contain_text("pipeline nightly-score v1.0 → scheduled")
+    expect(done).to_contain_text("last fired")
+    done.get_by_role("button", name="Open run scheduled run").click()
+    expect(studio.page.locator(f".jp-aml-RunDetails[data-run-id='{fired.id}']")).to_be_visible()
+    soon.disable()
+    assert fired.wait_for_completion(show_output=False) == "Completed"
