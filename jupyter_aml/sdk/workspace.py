@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.parse
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_aml.errors import AMLError, Conflict, Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from jupyter_aml.errors import AMLError, Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable, Unauthorized
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.api import Api
 from jupyter_aml.runtime.http import ServiceClient
@@ -257,6 +258,23 @@ class Workspace(WorkspaceQueries, WorkspaceSharing):
     @property
     def service_context(self) -> dict[str, Any]:
         return {"service_url": self._client.base_url, "workspace_name": self.name}
+
+    def get_mlflow_tracking_uri(self) -> str:
+        """v1's name: this workspace's MLflow tracking URI (docs/mlflow.md), for ``mlflow.set_tracking_uri``.
+
+        As Azure's MLflow plugin did for its URI, it also sets ``MLFLOW_TRACKING_TOKEN`` to this workspace
+        object's bearer token when that variable is unset, so a plain ``mlflow`` client in this process
+        authenticates as this object does (a token already set is left alone)."""
+        base = self._client.base_url
+        if not base.endswith("/aml/api/v1"):
+            raise InvalidInput(f"the service URL {base!r} does not end with /aml/api/v1, so its MLflow URI is unknown",
+                           hint="use http://HOST:PORT/aml/mlflow/workspaces/NAME (docs/mlflow.md)")
+        root = base.removesuffix("/aml/api/v1") + "/aml/mlflow"
+        uri = root if self.name == "default" else f"{root}/workspaces/{urllib.parse.quote(self.name, safe='')}"
+        scheme, _, token = self._client._headers.get("Authorization", "").partition(" ")
+        if scheme == "Bearer" and token and not os.environ.get("MLFLOW_TRACKING_TOKEN"):
+            os.environ["MLFLOW_TRACKING_TOKEN"] = token
+        return uri
 
     def get_details(self) -> dict[str, Any]:
         """v1's keys (``id``, ``name``, ``location``, ``type``, ``workspaceid``, ``description``,
