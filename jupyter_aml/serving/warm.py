@@ -61,7 +61,6 @@ HEAVY = ("numpy", "scipy", "pandas", "joblib", "sklearn", "sklearn.linear_model"
 # Variables that belong to one revision, not to its environment (they do not pick the idle process).
 REVISION_VARS = frozenset({"AZUREML_MODEL_DIR", "AML_MODELS", "AZUREML_ENTRY_SCRIPT", "AML_SERVICE_NAME",
                            "AML_WORKSPACE"})
-REFILL_DELAY = 0.3  # the replica just taken gets a head start on its init(); deploys often come in a row
 MAX_DEATHS_PER_MINUTE = 5
 READY_FILE = "warm-ready.json"  # written by the idle process in its slot's writable folder once it has imported
 TAKEN_FILE = "warm-taken.json"  # the ready file once the process is a replica
@@ -151,13 +150,11 @@ class WarmPool:
         task.add_done_callback(lambda _t: self.starting.pop(key, None))
 
     async def _spawn(self, key: str, prepared: PreparedRevision, runner: Runner, work_root: Path | None,
-                     delay: float = 0.0, learn_from: Path | None = None) -> None:
+                     delay: float = 0.0) -> None:
         from jupyter_aml.serving.backends import _ignore_sigterm, _pump
 
         if delay:
             await asyncio.sleep(delay)
-        if learn_from is not None:  # the replica just taken: what its init() imported beyond what it was given
-            await self._learn(key, learn_from)
         if self.closed:
             return
         slot = self.root / f"{key}-{time.monotonic_ns()}"
@@ -206,10 +203,14 @@ class WarmPool:
              log: Callable[[str], None]) -> tuple[Idle, Path] | None:
         """Hand the idle process of ``prepared``'s environment the revision; None if there is none ready.
 
-        Returns the process and its status file; a new idle process is started after ``REFILL_DELAY``."""
+        Returns the process and its status file; a new idle process is started at once (it imports what the
+        environment's replicas used so far; what this one adds is learnt in the background for the next)."""
         if self.closed or not usable(prepared):
             return None
         key = environment_key(prepared)
+        pending = self.starting.get(key)
+        if key not in self.idle and pending is not None:  # one is being started: however far, it beats cold
+            await asyncio.wait({pending}, timeout=10)
         idle = self.idle.pop(key, None)
         if idle is None or idle.proc.returncode is not None or idle.proc.stdin is None:
             if idle is not None:
@@ -242,8 +243,10 @@ class WarmPool:
         except (OSError, RuntimeError):
             _kill(idle)
             return None
-        refill = asyncio.ensure_future(self._spawn(key, prepared, runner, work_root, delay=REFILL_DELAY,
-                                                   learn_from=status))
+        learn = asyncio.ensure_future(self._learn(key, status))
+        self.tasks.add(learn)
+        learn.add_done_callback(self.tasks.discard)
+        refill = asyncio.ensure_future(self._spawn(key, prepared, runner, work_root))
         self.starting[key] = refill
         refill.add_done_callback(lambda _t: self.starting.pop(key, None))
         return idle, status
@@ -251,18 +254,19 @@ class WarmPool:
     def learn(self, prepared: PreparedRevision, status: Path) -> None:
         """A replica started cold: what it imports of ``replica.WARM_PACKAGES`` is imported ahead of the next."""
         if not self.closed and usable(prepared):
-            task = asyncio.ensure_future(self._learn(environment_key(prepared), status))
+            task = asyncio.ensure_future(self._learn(environment_key(prepared), status, cold=True))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    async def _learn(self, key: str, status: Path) -> None:
+    async def _learn(self, key: str, status: Path, *, cold: bool = False) -> None:
         """The environment's list grows by what a replica loaded beyond what it was given (a pre-imported module
         a script did not need cannot be told apart from one it used: a list only shrinks when the service
         restarts)."""
         for _ in range(150):  # init() may take a while (a large model)
             modules = _read_status(status).get("modules")
             if isinstance(modules, list):
-                known = set(self.learned.get(key, []))
+                # A cold replica says all it needed; a warm one only what it added to what it was given
+                known = set(self.learned.get(key, [] if cold else HEAVY))
                 self.learned[key] = sorted(known | {str(m) for m in modules})
                 return
             await asyncio.sleep(0.2)
