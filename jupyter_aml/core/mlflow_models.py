@@ -43,6 +43,13 @@ class LoggedModels:
             s.add(RunTagRow(run_id=row.id, key=TAG_PREFIX + model_id, value=json.dumps(data)))
             return LoggedModelRecord(row.id, row.experiment_id, data)
 
+    def run_of(self, model_id: str) -> str | None:
+        """The source run of a model id (ids are random, so unique across workspaces): what a run's token
+        is checked against before the model is read in the caller's workspace."""
+        with self.db.read() as s:
+            found: str | None = s.scalar(select(RunTagRow.run_id).where(RunTagRow.key == TAG_PREFIX + model_id))
+            return found
+
     def get(self, workspace: str, model_id: str) -> LoggedModelRecord:
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)

@@ -42,6 +42,7 @@ from jupyter_aml.mlflow_api.errors import (
     ENDPOINT_NOT_FOUND,
     INTERNAL_ERROR,
     PERMISSION_DENIED,
+    RESOURCE_DOES_NOT_EXIST,
     UNAUTHENTICATED,
     MlflowError,
     body,
@@ -82,6 +83,7 @@ class Endpoint:
     action: str
     scope: str  # "user": people's tokens only; "run": a run's token on its own run tree too
     call: Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]
+    run_of: Callable[[Tracking, dict[str, Any]], str] | None = None  # scope "run": the run a request is about
 
 
 def _exp(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
@@ -127,14 +129,32 @@ ENDPOINTS: dict[str, Endpoint] = {
     "runs/outputs": Endpoint("POST", "runs/report", "run", _lm("log_outputs")),
 }
 # The logged-model endpoints with the model id (and a tag key) in the path: (method, shape) -> endpoint.
+def _source_run(t: Tracking, req: dict[str, Any]) -> str:
+    found = req.get("source_run_id")
+    if not isinstance(found, str) or not found:
+        raise invalid("A logged model needs a source run on this server",
+                      hint="log the model inside mlflow.start_run(), or pass run_id")
+    return found
+
+
+def _model_run(t: Tracking, req: dict[str, Any]) -> str:
+    found = t.logged_models.store.run_of(str(req.get("model_id", "")))
+    if found is None:
+        raise MlflowError(RESOURCE_DOES_NOT_EXIST, f"Logged model with ID '{req.get('model_id')}' not found")
+    return found
+
+
+# The logged-model endpoints with the model id (and a tag key) in the path: (method, shape) -> endpoint. A run's
+# token may use them on its own run's models, so mlflow.sklearn.log_model works inside a submitted script.
 MODEL_ENDPOINTS: dict[tuple[str, str], Endpoint] = {
-    ("POST", "logged-models"): Endpoint("POST", "runs/report", "user", _lm("create")),
-    ("GET", "logged-models/{id}"): Endpoint("GET", "runs/read", "user", _lm("get")),
-    ("DELETE", "logged-models/{id}"): Endpoint("DELETE", "runs/write", "user", _lm("delete")),
-    ("PATCH", "logged-models/{id}"): Endpoint("PATCH", "runs/report", "user", _lm("finalize")),
-    ("POST", "logged-models/{id}/params"): Endpoint("POST", "runs/report", "user", _lm("log_params")),
-    ("PATCH", "logged-models/{id}/tags"): Endpoint("PATCH", "runs/report", "user", _lm("set_tags")),
-    ("DELETE", "logged-models/{id}/tags/{key}"): Endpoint("DELETE", "runs/report", "user", _lm("delete_tag")),
+    ("POST", "logged-models"): Endpoint("POST", "runs/report", "run", _lm("create"), _source_run),
+    ("GET", "logged-models/{id}"): Endpoint("GET", "runs/read", "run", _lm("get"), _model_run),
+    ("DELETE", "logged-models/{id}"): Endpoint("DELETE", "runs/write", "run", _lm("delete"), _model_run),
+    ("PATCH", "logged-models/{id}"): Endpoint("PATCH", "runs/report", "run", _lm("finalize"), _model_run),
+    ("POST", "logged-models/{id}/params"): Endpoint("POST", "runs/report", "run", _lm("log_params"), _model_run),
+    ("PATCH", "logged-models/{id}/tags"): Endpoint("PATCH", "runs/report", "run", _lm("set_tags"), _model_run),
+    ("DELETE", "logged-models/{id}/tags/{key}"): Endpoint("DELETE", "runs/report", "run", _lm("delete_tag"),
+                                                          _model_run),
 }
 
 
@@ -305,7 +325,8 @@ class MlflowHandler(AMLHandler):
             raise MlflowError(ENDPOINT_NOT_FOUND, f"{name} takes {found.method}, not {method}")
         req = {**self._request(method), **path_fields}
         if found.scope == "run":
-            self.path_kwargs["run_id"] = cv.run_id_of(req)
+            self.path_kwargs["run_id"] = (found.run_of(self.tracking, req) if found.run_of is not None
+                                          else cv.run_id_of(req))
         spec = ApiSpec(scope=found.scope, summary=f"MLflow {name}", action=found.action)
         workspace = await self._authorized(workspace, spec)
         self.audit_target = f"mlflow:{name}:" + str(req.get("run_id") or req.get("experiment_id") or

@@ -28,6 +28,12 @@ with mlflow.start_run(run_id=run_id):  # the fluent API resumes the submitted ru
     mlflow.log_param("p", "x")
     mlflow.set_tag("t", "y")
     assert client.get_run(run_id).data.params["p"] == "x"
+    # a logged model of its own run (what mlflow.<flavor>.log_model asks first), then its record
+    from mlflow.entities import LoggedModelStatus
+    model = client.create_logged_model(client.get_run(run_id).info.experiment_id, name="m", source_run_id=run_id)
+    client.set_logged_model_tags(model.model_id, {"k": "v"})
+    client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+    print("logged model", client.get_logged_model(model.model_id).tags["k"])
 for what, call in (("other run", lambda: client.get_run(sys.argv[1])),
                    ("search", lambda: client.search_runs(["0"]))):
     try:
@@ -52,6 +58,7 @@ def test_a_run_token_reaches_its_own_run_only(mlflow_env: ServiceProcess, tmp_pa
     # end_run() inside the script is recorded; the run ended when its script did (its agent said so)
     assert run.get_tags()["aml.mlflow.reported_status"] == "FINISHED"
     text = "".join(run.get_details_with_logs()["logFiles"].values())
+    assert "logged model v" in text
     assert "other run RESOURCE_DOES_NOT_EXIST" in text and "search PERMISSION_DENIED" in text
     seen = MlflowClient(tracking_uri=f"http://127.0.0.1:{mlflow_env.port}/aml/mlflow/workspaces/mlflow-runs")
     assert seen.get_metric_history(run.id, "from_mlflow")[0].step == 3
