@@ -191,22 +191,26 @@ def _load(value: Any) -> Any:
     raise ValueError("bad cursor value")
 
 
-def encode_cursor(values: Sequence[Any], run_id: str, fingerprint: str) -> str:
-    body = json.dumps({"v": [_dump(v) for v in values], "id": run_id, "f": fingerprint}, separators=(",", ":"))
+def encode_cursor(values: Sequence[Any], run_id: str, fingerprint: str, total: int | None = None) -> str:
+    body = json.dumps({"v": [_dump(v) for v in values], "id": run_id, "f": fingerprint, "n": total},
+                      separators=(",", ":"))
     return base64.urlsafe_b64encode(b"k:" + body.encode()).decode()
 
 
-def decode_cursor(token: str, width: int, fingerprint: str) -> tuple[list[Any], str]:
-    """The order values and run id a cursor carries; one not issued for this order is bad input."""
+def decode_cursor(token: str, width: int, fingerprint: str) -> tuple[list[Any], str, int | None]:
+    """The order values, run id and total a cursor carries; one not issued for this order is bad input."""
     try:
         raw = base64.urlsafe_b64decode(token.encode()).decode()
         if not raw.startswith("k:"):
             raise ValueError
         body = json.loads(raw[2:])
         values = [_load(v) for v in body["v"]]
+        total = body.get("n")
         if len(values) != width or body["f"] != fingerprint or not isinstance(body["id"], str):
             raise ValueError
-        return values, body["id"]
+        if total is not None and (not isinstance(total, int) or total < 0):
+            raise ValueError
+        return values, body["id"], total
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise InvalidInput(f"page_token {token[:80]!r} is not valid for this listing",
                            hint="pass next_page_token as returned, with the same order") from None
@@ -249,15 +253,23 @@ def search(
     exprs = [(expression(o.key)[0], o.ascending) for o in order]
     fingerprint = repr([(o.key.entity, o.key.name, o.key.agg, o.ascending) for o in order])
     paged = list(filters)
+    total: int | None = None
     if cursor:
-        values, last_id = decode_cursor(cursor, len(order), fingerprint)
+        values, last_id, total = decode_cursor(cursor, len(order), fingerprint)
         paged.append(_after(exprs, values, last_id))
     # the sort carries only ids and keys (each key computed once, ordered by its label); rows come after
     labels = [e.label(f"k{i}") for i, (e, _) in enumerate(exprs)]
     clauses = [(lab.asc() if asc else lab.desc()).nulls_last() for lab, (_, asc) in zip(labels, exprs, strict=True)]
     clauses.append(RunRow.id.asc())
-    query = select(RunRow.id, *labels).where(*paged).order_by(*clauses).limit(page_size + 1)
-    found = list(session.execute(query))
+    # the first page counts the matches in the same pass (a window over the filtered runs, before LIMIT);
+    # later pages carry that total in their cursor instead of filtering every run again
+    windowed = count and not cursor
+    columns = [RunRow.id, *labels, *([func.count().over().label("total")] if windowed else [])]
+    query = select(*columns).where(*paged).order_by(*clauses).limit(page_size + 1)
+    found = [tuple(r) for r in session.execute(query)]
+    if windowed:
+        total = int(found[0][-1]) if found else 0
+        found = [r[:-1] for r in found]
     more = len(found) > page_size
     found = found[:page_size]
     by_id = {r.id: r for r in session.scalars(select(RunRow).where(RunRow.id.in_([f[0] for f in found])))}
@@ -265,9 +277,10 @@ def search(
     next_cursor = None
     if more and found:
         last = found[-1]
-        next_cursor = encode_cursor([_plain(v) for v in last[1:]], last[0], fingerprint)
-    total = None
-    if count:
+        next_cursor = encode_cursor([_plain(v) for v in last[1:]], last[0], fingerprint, total)
+    if not count:
+        total = None
+    elif total is None:  # a cursor made without a total
         total = session.scalar(select(func.count()).select_from(RunRow).where(*filters)) or 0
     ids = [r.id for r in rows]
     return SearchPage(rows, next_cursor, total, _metrics(session, ids, metric_columns),
