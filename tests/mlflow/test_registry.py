@@ -67,3 +67,26 @@ def test_register_model_aliases_search_and_the_v1_sdk(mlflow_env: ServiceProcess
     assert taken.value.error_code == "RESOURCE_ALREADY_EXISTS"
     client.delete_registered_model("v1-renamed")
     assert "v1-renamed" not in {m.name for m in client.search_registered_models()}
+
+
+def test_registry_refusals_are_mlflows_errors(mlflow_env: ServiceProcess) -> None:
+    client = MlflowClient()
+    client.create_registered_model("reg-empty")
+    with pytest.raises(MlflowException, match="no version yet") as no_version:
+        client.set_registered_model_tag("reg-empty", "k", "v")
+    assert no_version.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException, match="Unsupported model version source") as source:
+        client.create_model_version("reg-empty", "s3://bucket/model")
+    assert source.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException) as missing:
+        client.get_model_version_by_alias("reg-empty", "nope")
+    assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(MlflowException) as unknown:
+        client.get_registered_model("reg-never")
+    assert unknown.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(MlflowException, match="Invalid attribute key") as bad_filter:
+        client.search_registered_models("version = '1'")
+    assert bad_filter.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert [m.name for m in client.search_registered_models("name = 'reg-empty'")] == ["reg-empty"]
+    client.delete_registered_model("reg-empty")
+    assert client.search_registered_models("name = 'reg-empty'") == []
