@@ -25,7 +25,7 @@ from jupyter_aml.core.mlflow_models import FILES_PREFIX, RegistryNames
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import Conflict, NotFound
 from jupyter_aml.mlflow_api import convert as cv
-from jupyter_aml.mlflow_api import filters
+from jupyter_aml.mlflow_api import filters, model_artifacts
 from jupyter_aml.mlflow_api.errors import RESOURCE_ALREADY_EXISTS, MlflowError, invalid, missing
 from jupyter_aml.mlflow_api.logged_models import LoggedModelsApi
 
@@ -269,11 +269,7 @@ class Registry:
         m = self._version(workspace, _name(req), cv.text(req, "version"))
         if MODEL_ID in m.properties:
             return {"artifact_uri": f"models:/{m.properties[MODEL_ID]}"}
-        if m.run_id and SOURCE in m.properties:
-            rid, path, _ = self._resolve_source(workspace, m.properties[SOURCE], m.run_id)
-            return {"artifact_uri": f"mlflow-artifacts:/runs/{rid}/artifacts/{path}"}
-        raise invalid(f"Model {m.name}:{m.version} was registered through the v1 SDK: its files download with "
-                      "Model(ws, name, version).download(), not through MLflow's artifact proxy")
+        return {"artifact_uri": model_artifacts.artifact_uri(m.name, m.version)}
 
     def search_versions(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:
         where = filters.parse_filter(cv.text(req, "filter", required=False), VERSIONS)

@@ -35,7 +35,7 @@ from jupyter_aml.core.mlflow_models import LoggedModels
 from jupyter_aml.core.mlflow_support import MlflowSupport
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import AMLError
-from jupyter_aml.mlflow_api import artifacts
+from jupyter_aml.mlflow_api import artifacts, model_artifacts
 from jupyter_aml.mlflow_api import convert as cv
 from jupyter_aml.mlflow_api.errors import (
     BAD_REQUEST,
@@ -279,8 +279,31 @@ class MlflowHandler(AMLHandler):
         self._audit = spec
         return workspace
 
+    async def _model_artifacts(self, method: str, workspace: str | None, path: str, listing: bool) -> None:
+        name, number, rel = model_artifacts.parse(path)
+        if method != "GET":
+            raise invalid(f"{method} of a model version's files is not supported: they never change")
+        spec = ApiSpec(scope="user", summary="MLflow model version artifacts", action="models/read")
+        workspace = await self._authorized(workspace, spec)
+        self.audit_target = f"mlflow:model-artifacts:{name}:{number}/{rel}"
+        if listing:
+            self.reply(await asyncio.to_thread(model_artifacts.listing, self.aml, workspace, name, number, rel))
+            return
+        handle, size = await asyncio.to_thread(model_artifacts.open_file, self.aml, workspace, name, number, rel)
+        with handle:
+            self.set_header("Content-Type", "application/octet-stream")
+            self.set_header("Content-Length", str(size))
+            while chunk := await asyncio.to_thread(handle.read, artifacts.CHUNK):
+                self.write(chunk)
+                await self.flush()
+        self.finish()
+
     async def _artifacts(self, method: str, workspace: str | None, tail: str) -> None:
         listing = method == "GET" and not tail.strip("/")
+        where = self.get_query_argument("path", "") if listing else tail
+        if where.strip("/").startswith(model_artifacts.ROOT + "/"):
+            await self._model_artifacts(method, workspace, where, listing)
+            return
         run_id, rel = artifacts.parse(self.get_query_argument("path", "") if listing else tail)
         action = {"GET": "files/read", "PUT": "files/write"}.get(method)
         if action is None:

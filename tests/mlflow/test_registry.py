@@ -3,6 +3,8 @@ stages, search with filters, models:/ URIs, and the v1 SDK seeing the same model
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pytest
@@ -55,6 +57,9 @@ def test_register_model_aliases_search_and_the_v1_sdk(mlflow_env: ServiceProcess
     Model.register(ws, model_path=str(weights), model_name="v1-only", tags={"kind": "txt"})
     listed = {m.name: m for m in client.search_registered_models()}
     assert "v1-only" in listed and listed["v1-only"].latest_versions[0].tags == {"kind": "txt"}
+
+    local = mlflow.artifacts.download_artifacts("models:/v1-only/1", dst_path=str(tmp_path / "dl"))  # type: ignore[operator]
+    assert (Path(local) / "w.txt").read_text() == "1 2 3"  # the files Model.download() gives, via MLflow
 
     client.rename_registered_model("v1-only", "v1-renamed")
     assert Model(ws, "v1-renamed").version == 1
