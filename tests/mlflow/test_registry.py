@@ -35,6 +35,10 @@ def test_register_model_aliases_search_and_the_v1_sdk(mlflow_env: ServiceProcess
     for uri in ("models:/reg-digits/1", "models:/reg-digits@champion"):
         assert np.allclose(mlflow.pyfunc.load_model(uri).predict(np.array([[2.0]])), [6.0])
 
+    # stages (deprecated in MLflow 3) are the version tag mlflow.stage, hidden from its tags
+    assert client.transition_model_version_stage("reg-digits", "2", "production").current_stage == "Production"
+    assert client.get_model_version("reg-digits", "2").tags == {}
+    assert [v.version for v in client.get_latest_versions("reg-digits")] == ["2"]
     client.set_model_version_tag("reg-digits", "1", "validated", "yes")
     client.delete_model_version_tag("reg-digits", "1", "team")
     assert client.get_model_version("reg-digits", "1").tags == {"validated": "yes"}
