@@ -2437,6 +2437,11 @@ export interface components {
            */
           datastore?: string | null;
           /**
+           * Optional
+           * @default false
+           */
+          optional?: boolean;
+          /**
            * Path
            * @default null
            */

@@ -29,6 +29,9 @@ class DatasetPath(Strict):
     datastore: str | None = Field(default=None, pattern=DATASTORE_NAME_PATTERN)
     path: str | None = Field(default=None, max_length=1024)
     url: str | None = Field(default=None, max_length=4096, pattern=r"^https?://")
+    # a datastore path that may match no file: a pipeline step's output the step left empty is an empty input
+    # of the next step, as in v1, not "matches no file" (a user's path keeps the error: a typo is not empty data)
+    optional: bool = False
 
     @model_validator(mode="after")
     def _one_form(self) -> DatasetPath:

@@ -45,6 +45,9 @@ def _no_datastores(workspace: str, name: str) -> StoreLocation:
 def normalised(definition: dm.DatasetDefinition) -> dict[str, Any]:
     """The definition as stored and hashed; the reader options and steps are checked on the way."""
     body = definition.model_dump(mode="json")
+    for path in body["paths"]:  # only where set: the definitions stored before it existed keep their hash
+        if not path.get("optional"):
+            path.pop("optional", None)
     sources.check_paths(body["paths"])
     if body["reader"] is not None:
         ReaderOptions.from_dict(body["reader"])

@@ -211,7 +211,7 @@ class PipelineService(ParentRunDriver[_Pipeline]):
     def _register_input(self, workspace: str, where: pm.StepOutputLocation) -> dm.Dataset:
         """The upstream output as a file dataset version (its fingerprint is the input's content fingerprint)."""
         definition = dm.DatasetDefinition(kind="file", paths=[dm.DatasetPath(
-            datastore=where.datastore, path=f"{where.path_on_datastore}/**")])
+            datastore=where.datastore, path=f"{where.path_on_datastore}/**", optional=True)])
         name = "pipeline-data-" + reuse.digest(definition.model_dump(mode="json"))[:16]
         return self.service.datasets.register(workspace, dm.DatasetCreate(
             name=name, definition=definition, create_new_version=True,

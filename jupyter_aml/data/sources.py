@@ -148,6 +148,8 @@ def resolve(paths: Sequence[Mapping[str, Any]], location_of: LocationOf) -> list
         try:
             infos = storage.list_files(loc, pattern)
         except NotFound as exc:
+            if p.get("optional"):
+                continue
             raise NotFound(f"path {pattern!r} on datastore {name!r} matches no file", hint=exc.hint) from None
         for info in infos:
             key = (name, info.path)

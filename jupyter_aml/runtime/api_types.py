@@ -286,6 +286,7 @@ class DatasetPath(TypedDict, total=False):
     datastore: str | None
     path: str | None
     url: str | None
+    optional: bool
 
 
 class DatasetPreview(TypedDict):

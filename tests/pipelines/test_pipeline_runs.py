@@ -173,3 +173,26 @@ def test_only_a_changed_step_and_its_descendants_run_again(service, tmp_path: Pa
     assert before["a"]["snapshot"] != runs["a"].reuse_parts["snapshot"]  # the part that changed shows
     assert before["b"]["inputs"] != runs["b"].reuse_parts["inputs"]
     assert before["b"]["snapshot"] == runs["b"].reuse_parts["snapshot"]
+
+
+EMPTY = """
+import os, sys
+os.makedirs(sys.argv[1], exist_ok=True)  # writes nothing: an empty output, as v1 allows
+"""
+LIST = """
+import os, sys
+print("input holds", sorted(os.listdir(sys.argv[1])) if os.path.isdir(sys.argv[1]) else "no folder")
+"""
+
+
+def test_an_output_left_empty_is_an_empty_input_of_the_next_step(service, tmp_path: Path) -> None:
+    ws = service.workspace("empty-out")
+    write_src = write_script(tmp_path / "w", EMPTY, "s.py")
+    read_src = write_script(tmp_path / "r", LIST, "s.py")
+    data = PipelineData("nothing")
+    a = PythonScriptStep("s.py", name="a", arguments=[data], outputs=[data], source_directory=str(write_src))
+    b = PythonScriptStep("s.py", name="b", arguments=[data], inputs=[data], source_directory=str(read_src))
+    run = Pipeline(ws, [a, b]).submit("empty-out")
+    assert run.wait_for_completion(show_output=False) == "Completed"
+    reader = {s.name: s for s in run.get_steps()}["b"]
+    assert any("input holds []" in line["text"] for line in reader.get_logs())
