@@ -66,9 +66,7 @@ if not (args.output_extract is None):
     os.makedirs(args.output_extract, exist_ok=True)
     print("%s created" % args.output_extract)
     print("train wrote size", open(os.path.join(args.input_extract, "size.txt")).read())
-    # not in the sample, which leaves processed_data2 empty: an empty PipelineData output here keeps the next
-    # step from starting ("matches no file"), a known gap of the service's step-input registration
-    open(os.path.join(args.output_extract, "extracted.txt"), "w").write("ok")
+    # as in the sample, processed_data2 is left empty: the compare step gets an empty folder
 ''',
     "data_dependency_run_compare/compare.py": '''
 import argparse
