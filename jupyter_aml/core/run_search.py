@@ -31,6 +31,8 @@ Entity = Literal["metric", "param", "tag", "attribute"]
 Agg = Literal["last", "min", "max"]
 OPS = frozenset({"=", "!=", "DIFFERS", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL"})
 MAX_PAGE = 50_000
+MAX_CONDS = 100  # comparisons per search: deeper AND chains hit SQLite's expression depth limit
+MAX_VALUES = 1_000  # values in one IN list: beyond, a statement would pass SQLite's bound-variable limit
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,12 @@ def search(
     """One page of the runs matching ``where`` (plain SQL conditions) and ``conds``, in ``order``."""
     if not 1 <= page_size <= MAX_PAGE:
         raise InvalidInput(f"page_size {page_size} is out of range", hint=f"use 1..{MAX_PAGE}")
+    if len(conds) > MAX_CONDS or len(order) > MAX_CONDS:
+        raise InvalidInput(f"the search has {len(conds)} comparisons and {len(order)} order keys; at most "
+                           f"{MAX_CONDS} of each are accepted", hint="narrow the filter, or list in steps")
+    for cond in conds:
+        if isinstance(cond.value, tuple) and len(cond.value) > MAX_VALUES:
+            raise InvalidInput(f"an IN list of {len(cond.value)} values is too long; at most {MAX_VALUES}")
     dialect = session.get_bind().dialect.name
     filters = [*where, *(compile_cond(c, dialect) for c in conds)]
     exprs = [(expression(o.key)[0], o.ascending) for o in order]

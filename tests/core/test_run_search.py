@@ -175,3 +175,13 @@ def test_a_cursor_only_serves_the_order_it_was_made_for(service: AMLService) -> 
 def test_bad_filters_are_refused_with_what_was_wrong(text: str, words: str) -> None:
     with pytest.raises(UserError, match=words):
         rest_terms(text, [])
+
+
+def test_searches_too_large_for_the_database_are_refused_up_front(service: AMLService) -> None:
+    conds, _ = rest_terms(" AND ".join(f"params.p{i} = 'x'" for i in range(101)), [])
+    with pytest.raises(UserError, match="at most 100"):
+        service.runs.find("w", conds=conds)
+    values = ", ".join(f"'{i}'" for i in range(1001))
+    conds, _ = rest_terms(f"run_id IN ({values})", [])
+    with pytest.raises(UserError, match="too long"):
+        service.runs.find("w", conds=conds)
