@@ -56,7 +56,7 @@ class FakeRun:
             "created_at": "2026-01-01T00:00:00Z", "start_time": None, "end_time": None,
             "duration_seconds": None, "heartbeat_at": None, "submitter": "test", "compute_target": "local",
             "run_config": config, "snapshot_id": self.snapshot_id, "git": None, "error": self.error,
-            "exit_code": self.exit_code, "tags": {}, "properties": {},
+            "exit_code": self.exit_code, "tags": {}, "properties": {}, "metric_columns": None, "param_columns": None,
         }
 
 
