@@ -28,6 +28,7 @@ RECEIVERS = {  # the variable names v1's documentation and the studio's hints us
     "run": ["Run"], "child": ["Run"], "model": ["Model"], "service": ["Webservice"], "env": ["Environment"],
     "datastore": ["AbstractDatastore"], "ds": ["AbstractDatastore", "FileDataset", "TabularDataset"],
     "dataset": ["FileDataset", "TabularDataset"], "compute": ["ComputeTarget"], "cluster": ["AmlCompute"],
+    "pipeline": ["Pipeline"], "endpoint": ["PipelineEndpoint"],
 }
 
 Unknown = object()  # a value whose type is not known: any public class may have the attribute
