@@ -13,7 +13,7 @@ from typing import Any
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime.http import ServiceClient
 
-__all__ = ["Params", "Transport", "build_path", "match_path", "query"]
+__all__ = ["Params", "Transport", "build_path", "match_path", "mlflow_uri", "query"]
 
 Params = list[tuple[str, Any]]
 _FIELD = re.compile(r"{(\w+)}")
@@ -50,6 +50,16 @@ def query(**values: Any) -> Params:
         for item in value if isinstance(value, (list, tuple)) else [value]:
             pairs.append((key, item))
     return pairs
+
+
+def mlflow_uri(base_url: str, workspace: str) -> str:
+    """The MLflow tracking URI of ``workspace`` on the service whose REST root is ``base_url``
+    (``.../aml/api/v1``): ``.../aml/mlflow`` for ``default``, else ``.../aml/mlflow/workspaces/NAME``
+    (docs/mlflow.md). ValueError for a root that does not end in /aml/api/v1."""
+    if not base_url.endswith("/aml/api/v1"):
+        raise ValueError(base_url)
+    root = base_url.removesuffix("/aml/api/v1") + "/aml/mlflow"
+    return root if workspace == "default" else f"{root}/workspaces/{urllib.parse.quote(workspace, safe='')}"
 
 
 class Transport:

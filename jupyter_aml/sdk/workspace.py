@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.parse
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,13 +264,15 @@ class Workspace(WorkspaceQueries, WorkspaceSharing):
         As Azure's MLflow plugin did for its URI, it also sets ``MLFLOW_TRACKING_TOKEN`` to this workspace
         object's bearer token when that variable is unset, so a plain ``mlflow`` client in this process
         authenticates as this object does (a token already set is left alone)."""
+        from jupyter_aml.runtime.api_transport import mlflow_uri
+
         base = self._client.base_url
-        if not base.endswith("/aml/api/v1"):
+        try:
+            uri = mlflow_uri(base, self.name)
+        except ValueError:
             raise InvalidInput(f"the service URL {base!r} does not end with /aml/api/v1, so its MLflow URI is unknown",
-                           hint="use http://HOST:PORT/aml/mlflow/workspaces/NAME (docs/mlflow.md)")
-        root = base.removesuffix("/aml/api/v1") + "/aml/mlflow"
-        uri = root if self.name == "default" else f"{root}/workspaces/{urllib.parse.quote(self.name, safe='')}"
-        scheme, _, token = self._client._headers.get("Authorization", "").partition(" ")
+                               hint="use http://HOST:PORT/aml/mlflow/workspaces/NAME (docs/mlflow.md)") from None
+        scheme, _, token = self._client.auth_headers().get("Authorization", "").partition(" ")
         if scheme == "Bearer" and token and not os.environ.get("MLFLOW_TRACKING_TOKEN"):
             os.environ["MLFLOW_TRACKING_TOKEN"] = token
         return uri
