@@ -69,10 +69,11 @@ def test_docker_web_service(service, engine, tmp_path):
     assert client.containers.list(all=True, filters={"label": "aml.service=docker/docker-svc"}) == []
 
     built = [i["tag"] for i in service.client().get("workspaces/docker/images")["items"]]
+    # gc is service-wide: this test's two images, and any that other tests of this session's service left unused
     dry = service.client().post("gc", {"grace_seconds": 0, "images": True, "dry_run": True})
-    assert dry["images_removed"] == 2 and len(client.images.list(name="jupyter-aml/score")) >= 2
+    assert dry["images_removed"] >= 2 and len(client.images.list(name="jupyter-aml/score")) >= 2
     pruned = service.client().post("gc", {"grace_seconds": 0, "images": True})
-    assert pruned["images_removed"] == 2 and pruned["images_in_use"] == 0
+    assert pruned["images_removed"] == dry["images_removed"] and pruned["images_in_use"] == dry["images_in_use"]
     assert service.client().get("workspaces/docker/images")["items"] == []
     left = {tag for image in client.images.list(name="jupyter-aml/score") for tag in image.tags}
     assert not left & set(built)
