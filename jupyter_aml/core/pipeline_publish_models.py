@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from annotated_types import Ge, Le  # item bounds before the JSON-int check, so the schema shows them
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator
 
 from jupyter_aml.core.models import ExperimentName, Strict, StrMap, _check_str_map
@@ -181,8 +182,8 @@ class ScheduleRecurrenceSpec(BaseModel):
     interval: JsonInt = Field(ge=1, le=1000)
     start_time: datetime | None = None
     time_zone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    hours: list[Annotated[JsonInt, Field(ge=0, le=23)]] | None = Field(default=None, max_length=24)
-    minutes: list[Annotated[JsonInt, Field(ge=0, le=59)]] | None = Field(default=None, max_length=60)
+    hours: list[Annotated[int, Ge(0), Le(23), BeforeValidator(_json_int)]] | None = Field(default=None, max_length=24)
+    minutes: list[Annotated[int, Ge(0), Le(59), BeforeValidator(_json_int)]] | None = Field(default=None, max_length=60)
     week_days: list[WeekDay] | None = Field(default=None, max_length=7)
     time_of_day: Annotated[str, Field(pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")] | None = None
 

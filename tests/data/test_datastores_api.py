@@ -133,6 +133,10 @@ async def test_files_through_the_service(aml: Any, call: Any, service: Any, tmp_
         assert status == 400 and time.monotonic() - started < 5, err  # a name too long for the file system
         status, err, _ = await call("carol", "PUT", f"{base}/file", raw=b"x", params={"path": "./"})
         assert status == 400 and "names no file" in err["error"]["message"]
+        long_path = "/".join(["d"] * 600)  # 1,199 characters of short folder names: over the documented 1,024
+        status, err, _ = await call("carol", "PUT", f"{base}/file", raw=b"x", params={"path": long_path})
+        assert status == 400 and "at most 1024" in err["error"]["message"], err
+        assert (await call("rita", "GET", f"{base}/file", params={"path": long_path}))[0] == 400
         status, err, _ = await call("rita", "GET", f"{base}/files", params={"pattern": "a/**b"})
         assert status == 400 and "not a valid glob" in err["error"]["message"]
         # a Reader may read, not write

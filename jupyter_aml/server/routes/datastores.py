@@ -36,6 +36,17 @@ _REGISTRATIONS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aml-datas
 _PATH_QUERY = ("path", "string", "the file's path inside the datastore, '/'-separated")
 
 
+MAX_PATH_CHARS = 1024  # the OpenAPI document's maxLength for a datastore path (server/openapi.py)
+
+
+def _file_path(handler: DatastoreBase) -> str:
+    path = handler.required_query("path")
+    if len(path) > MAX_PATH_CHARS:
+        raise InvalidInput(f"path is {len(path)} characters long; a datastore path has at most {MAX_PATH_CHARS}",
+                           hint="use a shorter path")
+    return path
+
+
 class DatastoreBase(AMLHandler):
     @property
     def actor(self) -> str:
@@ -144,7 +155,7 @@ class FileHandler(DatastoreBase):
     @api("workspace", "Download one file of the datastore", content_type="application/octet-stream",
          action="datastores/read", query=(_PATH_QUERY,))
     async def get(self, workspace: str, name: str) -> None:
-        path = self.required_query("path")
+        path = _file_path(self)
         loc = await asyncio.to_thread(self.aml.datastores.location, workspace, name, actor=self.actor)
         handle = await asyncio.to_thread(storage.open_file, loc, path, "rb")
         self.set_header("Content-Type", "application/octet-stream")
@@ -161,7 +172,7 @@ class FileHandler(DatastoreBase):
          "overwrite=true", returns=dm.DatastoreUpload, status=201, action="datastores/upload",
          query=(_PATH_QUERY, ("overwrite", "boolean", "replace a file that is there")))
     async def put(self, workspace: str, name: str) -> None:
-        path = self.required_query("path")
+        path = _file_path(self)
         overwrite = self.query_flag("overwrite")
         loc = await asyncio.to_thread(self.aml.datastores.location, workspace, name, actor=self.actor)
         handle, tmp = self._tmp
