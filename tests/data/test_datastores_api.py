@@ -137,6 +137,8 @@ async def test_files_through_the_service(aml: Any, call: Any, service: Any, tmp_
         status, err, _ = await call("carol", "PUT", f"{base}/file", raw=b"x", params={"path": long_path})
         assert status == 400 and "at most 1024" in err["error"]["message"], err
         assert (await call("rita", "GET", f"{base}/file", params={"path": long_path}))[0] == 400
+        status, err, _ = await call("carol", "PUT", f"{base}/file", raw=b"x", params={"path": "a\x10b.txt"})
+        assert status == 400 and "control characters" in err["error"]["message"], err
         status, err, _ = await call("rita", "GET", f"{base}/files", params={"pattern": "a/**b"})
         assert status == 400 and "not a valid glob" in err["error"]["message"]
         # a Reader may read, not write

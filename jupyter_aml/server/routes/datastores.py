@@ -41,6 +41,9 @@ MAX_PATH_CHARS = 1024  # the OpenAPI document's maxLength for a datastore path (
 
 def _file_path(handler: DatastoreBase) -> str:
     path = handler.required_query("path")
+    raw = handler.request.query_arguments.get("path", [b""])[-1].decode("utf-8", "replace")
+    if raw != path and any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):  # tornado drops them: refuse, never alter
+        raise InvalidInput("path holds control characters", hint="name the file with printable characters")
     if len(path) > MAX_PATH_CHARS:
         raise InvalidInput(f"path is {len(path)} characters long; a datastore path has at most {MAX_PATH_CHARS}",
                            hint="use a shorter path")
