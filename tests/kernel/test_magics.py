@@ -184,7 +184,8 @@ def test_notebook_form_runs_the_notebook_with_parameters(kernel, workspace, tmp_
     assert failed.cells[0].metadata["tags"] == ["injected-parameters"]  # no parameters cell: at the top
     assert failed.cells[2].outputs[0]["ename"] == "ValueError"
     assert "boom in a cell" in "\n".join(line["text"] for line in bad.get_logs())
-    assert client.get(workspace._path("runs", bad_id))["error"]["message"] == "ValueError: boom in a cell at broken.ipynb:1 in cell 3"
+    message = client.get(workspace._path("runs", bad_id))["error"]["message"]
+    assert message == "ValueError: boom in a cell at broken.ipynb:1 in cell 3"
 
 
 def test_line_magic_submits_to_a_compute_cluster_and_a_wrong_name_lists_every_target(kernel, workspace):
