@@ -25,6 +25,7 @@ from traitlets import Type
 from traitlets.config import LoggingConfigurable
 
 from jupyter_aml.core import models
+from jupyter_aml.core.known_roots import remember
 from jupyter_aml.core.roots import create_private_file, make_private_dir, secure_root
 from jupyter_aml.core.settings import ServiceSettings
 from jupyter_aml.errors import AMLError, InvalidInput
@@ -171,6 +172,7 @@ class AMLApplication(LoggingConfigurable):
             create_private_file(sqlite_file)
         for folder in (settings.work_root, settings.env_cache):
             make_private_dir(folder)
+        remember(settings.root, settings.work_root)  # so other services' sandboxes hide them too
 
     async def start(self) -> None:
         """Resume what the last process left (computes, queued runs, web services) and start the monitors."""

@@ -18,6 +18,7 @@ See docs/isolation.md for what each one protects and how to configure it.
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import os
 import pwd
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from jupyter_aml.core.known_roots import known_folders
 from jupyter_aml.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -243,6 +245,22 @@ def _existing(paths: Iterable[str | os.PathLike[str] | None]) -> list[Path]:
     return out
 
 
+def _other_services_folders(secret: list[Path], kept: list[Path]) -> list[Path]:
+    """What to hide of the other service roots this user opened (core/known_roots.py): each whole, or, for a
+    folder that holds something the run needs (a root that contains the venv), its top-level files, where a
+    root keeps its database, keys and service token."""
+    out: list[Path] = []
+    for folder in known_folders():
+        if _under(folder, secret):
+            continue  # this service's own root and run folders, hidden already
+        if any(_under(path, [folder]) for path in kept):
+            with contextlib.suppress(OSError):
+                out += [entry for entry in folder.iterdir() if entry.is_file() and not entry.is_symlink()]
+        else:
+            out.append(folder)
+    return out
+
+
 class BubblewrapRunner(Runner):
     name = "bubblewrap"
     own_pid_namespace = True
@@ -281,6 +299,8 @@ class BubblewrapRunner(Runner):
             broad.append(Path(home))
         hidden_sockets = [p for p in DEFAULT_HIDDEN if not (engine_socket and p.endswith("docker.sock"))]
         secret = _existing([*self.protected, work_root, *hidden_sockets, os.environ.get("XDG_RUNTIME_DIR")])
+        needed = _existing(self._needed(argv, env))
+        secret += _other_services_folders(secret, [run_dir, env_cache, *needed, *_existing(read_only)])
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
                 "--unshare-ipc", "--cap-drop", "ALL"]
         if die_with_parent:  # never for local runs: they outlive a service restart
@@ -289,7 +309,7 @@ class BubblewrapRunner(Runner):
         for path in hidden:
             args += ["--tmpfs", str(path)]
         shown: list[Path] = []
-        for path in _existing(self._needed(argv, env)):  # what the agent needs from a hidden folder
+        for path in needed:  # what the agent needs from a hidden folder
             if _under(path, hidden) and not _under(path, secret) and not _under(path, [run_dir, env_cache]):
                 tool = _tool_root(path, hidden)
                 if not _under(tool, shown):

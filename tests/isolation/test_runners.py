@@ -5,11 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from jupyter_aml.compute.runners import BubblewrapRunner, SameUserRunner, build_runner
+from jupyter_aml.core.known_roots import known_folders, remember
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
@@ -66,3 +69,44 @@ def test_in_the_sandbox_only_the_run_folder_is_writable_and_secrets_are_gone(tmp
 def test_auto_picks_bubblewrap_where_it_works() -> None:
     assert isinstance(build_runner("auto"), BubblewrapRunner)
     assert isinstance(build_runner("same-user"), SameUserRunner)
+
+
+@pytest.fixture()
+def outside_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Folders outside /tmp and home (both hidden wholesale), where another service's root can sit."""
+    folder = Path(__file__).resolve().parents[2] / ".aml" / f"test-roots-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    monkeypatch.setenv("JUPYTER_AML_KNOWN_ROOTS", str(tmp_path / "known-roots"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_other_services_roots_this_user_opened_are_hidden_too(tmp_path: Path, outside_tmp: Path) -> None:
+    other_root, other_work = outside_tmp / "other", outside_tmp / "other-runs" / "work"
+    (other_work / "their-run").mkdir(parents=True)
+    other_root.mkdir()
+    (other_root / "service-token").write_text("THEIRS")
+    (other_work / "their-run" / "out.txt").write_text("THEIR OUTPUT")
+    holder = outside_tmp / "holder"  # a root that also holds something the run is given (read_only)
+    (holder / "shared").mkdir(parents=True)
+    (holder / "secret.key").write_text("KEY")
+    (holder / "shared" / "data.csv").write_text("a,b")
+    remember(other_root, other_work, holder)
+    remember(outside_tmp / "gone")  # a folder that no longer exists is not kept
+    assert known_folders() == [other_root.resolve(), other_work.resolve(), holder.resolve()]
+
+    home, work, envs = tmp_path / "home", tmp_path / "runs" / "work", tmp_path / "runs" / "envs"
+    home.mkdir()
+    run_dir = work / "r1"
+    runner = BubblewrapRunner()
+    runner.prepare(run_dir, work, envs)
+    probe = ("import sys\ndef read(p):\n    try:\n        return open(p).read()\n    except OSError:\n"
+             "        return None\nprint([read(p) for p in sys.argv[1:]])\n")
+    paths = [other_root / "service-token", other_work / "their-run" / "out.txt", holder / "secret.key",
+             holder / "shared" / "data.csv"]
+    launch = runner.launch([sys.executable, "-c", probe, *map(str, paths)], {"HOME": str(home), "PATH": "/usr/bin"},
+                           run_dir=run_dir, work_root=work, env_cache=envs, read_only=[holder / "shared"])
+    out = subprocess.run(launch.argv, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    # the given folder stays readable; the holder's key does not (/dev/null is bound over it)
+    assert out.stdout.strip() == "[None, None, None, 'a,b']"
