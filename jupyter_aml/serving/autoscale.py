@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.serving import pool
 from jupyter_aml.serving.autoscale_policy import AutoscalePolicy, AutoscaleSettings
-
-if TYPE_CHECKING:
-    from jupyter_aml.serving.manager import DeploymentManager, Live
+from jupyter_aml.serving.live import Live
 
 log = logging.getLogger("jupyter_aml.serving")
 
@@ -71,7 +69,7 @@ def initial_replicas(config: dict[str, Any], running: int | None) -> int:
     return max(settings.min_replicas, min(settings.max_replicas, running or settings.min_replicas))
 
 
-async def run(manager: DeploymentManager, live: Live) -> None:
+async def run(live: Live) -> None:
     """The autoscaler of one service, until it is closed."""
     policy: AutoscalePolicy | None = None
     while not live.closed:
@@ -87,14 +85,14 @@ async def run(manager: DeploymentManager, live: Live) -> None:
             await asyncio.sleep(period / SAMPLES_PER_REFRESH)
             policy.observe(live.front.active)
         try:
-            await _step(manager, live, policy)
+            await _step(live, policy)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("autoscaling web service %s failed", live.name)
 
 
-async def _step(manager: DeploymentManager, live: Live, policy: AutoscalePolicy) -> None:
+async def _step(live: Live, policy: AutoscalePolicy) -> None:
     revision = live.active
     if revision is None or (live.rollout is not None and not live.rollout.done()) or live.adding:
         return  # a rollout or a scale-up is under way: decide again once it is done
@@ -104,7 +102,7 @@ async def _step(manager: DeploymentManager, live: Live, policy: AutoscalePolicy)
         return
     if decision.count > current:
         live.log.write(f"scaling up: starting {decision.count - current} replica(s) ({decision.reason})")
-        added = await pool.add(manager, live, decision.count - current)
+        added = await pool.add(live, decision.count - current)
         after = len(pool.serving(revision))
         if added:
             pool.record(live, "scale_up", current, after,

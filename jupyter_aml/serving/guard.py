@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
 
 from jupyter_aml.serving import pool
 from jupyter_aml.serving.front import READY, SUSPECT, Replica
-
-if TYPE_CHECKING:
-    from jupyter_aml.serving.manager import DeploymentManager, Live
+from jupyter_aml.serving.live import Live
 
 DEFAULT_OVERRUN_LIMIT = 60.0
 
@@ -39,23 +36,23 @@ def hung(live: Live, now: float | None = None) -> list[Replica]:
             and now - r.hung_since > limit]
 
 
-def check(manager: DeploymentManager, live: Live) -> None:
+def check(live: Live) -> None:
     """Called by the supervisor on each tick: start the replacement of every hung replica."""
     for replica in hung(live):
         live.replacing.add(replica)
-        task = asyncio.ensure_future(_replace(manager, live, replica))
+        task = asyncio.ensure_future(_replace(live, replica))
         live.tasks.add(task)
         task.add_done_callback(live.tasks.discard)
 
 
-async def _replace(manager: DeploymentManager, live: Live, replica: Replica) -> None:
+async def _replace(live: Live, replica: Replica) -> None:
     try:
         assert replica.hung_since is not None
         overdue_for = time.monotonic() - replica.hung_since
         live.log.write(f"replica {replica.index}: run() has overrun the scoring timeout by {overdue_for:.1f} s "
                        f"(limit {overrun_limit(live.config):g} s); starting a replacement")
         count = len(pool.serving(live.active)) if live.active else 0
-        fresh = await pool.add(manager, live, 1)
+        fresh = await pool.add(live, 1)
         if not fresh:
             live.log.write(f"replica {replica.index}: no replacement could start; it is killed anyway")
         await pool.remove(live, [replica], drain=0, grace=0.5)

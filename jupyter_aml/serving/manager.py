@@ -23,11 +23,7 @@ import logging
 import os
 import shutil
 import time
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from jupyter_aml.compute.runners import BubblewrapRunner, Runner, SameUserRunner, build_runner
 from jupyter_aml.core import registry_models as rm
@@ -38,6 +34,7 @@ from jupyter_aml.serving import autoscale, guard, pool
 from jupyter_aml.serving.backends import PreparedRevision, ReplicaFailed, ReplicaLauncher, launcher_for
 from jupyter_aml.serving.collect_sink import sink_for
 from jupyter_aml.serving.front import DEAD, DRAINING, READY, STARTING, SUSPECT, Front, Replica, Revision
+from jupyter_aml.serving.live import Live
 from jupyter_aml.serving.logs import ServiceLog, tail_file
 from jupyter_aml.serving.proxy import ConnectionPool, ReplicaDown
 from jupyter_aml.serving.swagger import build_swagger, declared_schema
@@ -48,35 +45,6 @@ TICK = 0.25
 PROBE_EVERY = 2.0
 FLUSH_EVERY = 5.0
 STOP_GRACE = 10.0
-
-
-@dataclass(eq=False)
-class Live:
-    """A web service that this process serves."""
-
-    id: int
-    workspace: str
-    name: str
-    folder: Path
-    front: Front
-    log: ServiceLog
-    launcher: ReplicaLauncher | None = None
-    active: Revision | None = None
-    prepared: PreparedRevision | None = None
-    rollout: asyncio.Task[None] | None = None
-    supervisor: asyncio.Task[None] | None = None
-    restarting: set[int] = field(default_factory=set)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    retiring: set[asyncio.Task[None]] = field(default_factory=set)  # old revisions stopping; never cancelled
-    flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    state: str = ""
-    closed: bool = False
-    last_probe: float = 0.0
-    autoscaler: asyncio.Task[None] | None = None
-    config: dict[str, Any] = field(default_factory=dict)  # the service's deployment_config as last applied
-    events: deque[rm.ScalingEvent] = field(default_factory=pool.new_events)
-    adding: set[Replica] = field(default_factory=set)  # replicas being started by autoscaling or the guard
-    replacing: set[Replica] = field(default_factory=set)  # hung replicas being replaced
 
 
 class DeploymentManager:
@@ -243,10 +211,10 @@ class DeploymentManager:
     # -- plumbing -------------------------------------------------------------------------------------------------
     def _open(self, dep_id: int, workspace: str, name: str) -> Live:
         folder = self.root / "services" / workspace / name
-        live = Live(dep_id, workspace, name, folder, Front(name), ServiceLog(folder / "service.log"))
+        live = Live(dep_id, workspace, name, folder, Front(name), ServiceLog(folder / "service.log"), self._start)
         self.live[(workspace, name)] = live
         live.supervisor = asyncio.ensure_future(self._supervise(live))
-        live.autoscaler = asyncio.ensure_future(autoscale.run(self, live))
+        live.autoscaler = asyncio.ensure_future(autoscale.run(live))
         return live
 
     async def _configure(self, live: Live) -> rm.Webservice:
@@ -429,7 +397,7 @@ class DeploymentManager:
                 why = handle.failure() if handle is not None else "it has no process"
                 live.log.write(f"replica {replica.index} of revision {revision.number} stopped: {why}; replacing it")
                 replica.state = DEAD
-                pool.restart(self, live, revision, replica)
+                pool.restart(live, revision, replica)
             elif replica.state == SUSPECT or probe:
                 if await self._alive(replica):
                     replica.alive_at = time.monotonic()
@@ -442,12 +410,12 @@ class DeploymentManager:
                     live.log.write(f"replica {replica.index} does not answer its liveness probe; replacing it")
                     handle.kill()
                     replica.state = DEAD
-                    pool.restart(self, live, revision, replica)
+                    pool.restart(live, revision, replica)
                     continue
                 if replica.state == SUSPECT:
                     replica.state = READY
                     live.front.notify()
-        guard.check(self, live)
+        guard.check(live)
         counted = [r for r in pool.serving(revision) if r not in live.adding]  # scaling up is not unhealthy
         ready = sum(r.state == READY for r in counted)
         await self._set_state(live, HEALTHY if ready == len(counted) else UNHEALTHY)

@@ -12,22 +12,14 @@ import asyncio
 import contextlib
 import datetime
 import time
-from collections import deque
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from jupyter_aml.core import registry_models as rm
 from jupyter_aml.serving.backends import ReplicaFailed
 from jupyter_aml.serving.front import DEAD, DRAINING, READY, Replica, Revision
+from jupyter_aml.serving.live import MAX_EVENTS, Live, new_events
 
-if TYPE_CHECKING:
-    from jupyter_aml.serving.manager import DeploymentManager, Live
-
-MAX_EVENTS = 200
 STOP_GRACE = 10.0
-
-
-def new_events() -> deque[rm.ScalingEvent]:
-    return deque(maxlen=MAX_EVENTS)
 
 
 def record(live: Live, kind: Literal["scale_up", "scale_down", "replaced"], before: int, after: int,
@@ -47,7 +39,7 @@ def _next_index(revision: Revision) -> int:
     return max((r.index for r in revision.replicas), default=-1) + 1
 
 
-async def add(manager: DeploymentManager, live: Live, count: int) -> list[Replica]:
+async def add(live: Live, count: int) -> list[Replica]:
     """Start ``count`` more replicas of the active revision; return those that became ready."""
     revision, launcher, prepared = live.active, live.launcher, live.prepared
     if revision is None or launcher is None or prepared is None or count <= 0:
@@ -62,7 +54,7 @@ async def add(manager: DeploymentManager, live: Live, count: int) -> list[Replic
 
     async def one(replica: Replica) -> bool:
         try:
-            await asyncio.wait_for(manager._start(live, launcher, prepared, replica), timeout)
+            await asyncio.wait_for(live.start(live, launcher, prepared, replica), timeout)
             return True
         except (ReplicaFailed, asyncio.TimeoutError) as exc:
             live.log.write(f"replica {replica.index} could not be started: {getattr(exc, 'message', 'timed out')}")
@@ -106,7 +98,7 @@ async def _stop(revision: Revision, replicas: list[Replica], *, drain: float, gr
             revision.replicas.remove(replica)
 
 
-def restart(manager: DeploymentManager, live: Live, revision: Revision, replica: Replica) -> None:
+def restart(live: Live, revision: Revision, replica: Replica) -> None:
     """Start a replica that exited or stopped answering again, in its place (with backoff when it keeps
     crashing)."""
     live.restarting.add(replica.index)
@@ -126,7 +118,7 @@ def restart(manager: DeploymentManager, live: Live, revision: Revision, replica:
                     await asyncio.sleep(delay)
                 try:
                     assert live.launcher is not None and live.prepared is not None
-                    await asyncio.wait_for(manager._start(live, live.launcher, live.prepared, replica), 300)
+                    await asyncio.wait_for(live.start(live, live.launcher, live.prepared, replica), 300)
                     replica.restarts += 1
                     live.log.write(f"replica {replica.index} of revision {revision.number} replaced")
                     return
@@ -144,4 +136,4 @@ def restart(manager: DeploymentManager, live: Live, revision: Revision, replica:
     task.add_done_callback(live.tasks.discard)
 
 
-__all__ = ["add", "new_events", "pick_idlest", "record", "remove", "restart", "serving"]
+__all__ = ["MAX_EVENTS", "add", "new_events", "pick_idlest", "record", "remove", "restart", "serving"]
