@@ -33,7 +33,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 FLUSH_SECONDS = 1.0
 QUEUE_RECORDS = 10_000  # records waiting for the writer; beyond that collect() drops (and counts)
@@ -44,7 +44,9 @@ SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 TIMESTAMP = "$aml_dc_scoring_timestamp"
 CORRELATION = "$aml_dc_correlation_id"
 
-request_context = threading.local()  # the replica sets .request_id per request: the default correlation id
+# The replica sets .request_id per request (the default correlation id), and .batch_ids during run_batch()
+# (dynamic batching: the ids of the batch's callers, in order, for collect_batch()).
+request_context = threading.local()
 
 
 def _say(message: str) -> None:
@@ -171,19 +173,7 @@ class Writer:
     # -- the request thread ----------------------------------------------------------------------------------
     def submit(self, record: Record) -> bool:
         """O(1): sample, then queue without waiting. False when the record was sampled out or dropped."""
-        rate = self.settings.sample_rate
-        if rate < 1.0 and self.rng.random() >= rate:
-            with self.lock:
-                self.counters.sampled_out += 1
-            return False
-        if len(self.pending) >= self.max_queue or self.stopped:
-            with self.lock:
-                self.counters.dropped_queue_full += 1
-            self._warn_once("queue", f"the writer is behind ({self.max_queue} records waiting): records are "
-                                     "dropped and counted until it catches up")
-            return False
-        self.pending.append(record)  # the writer drains in batches: no wake-up per record
-        return True
+        return admit(self, record)  # the writer drains in batches: no wake-up per record
 
     # -- the writer thread -----------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -294,6 +284,39 @@ class Writer:
         self.thread.join(timeout)
 
 
+class Intake(Protocol):
+    """What :func:`admit` needs of a writer: ``Writer`` here, ``collect_pipe.PipeWriter`` in a serving replica."""
+
+    settings: Settings
+    rng: random.Random
+    pending: collections.deque[Record]
+    max_queue: int
+    stopped: bool
+    counters: Counters
+    lock: threading.Lock
+
+    def _warn_once(self, key: str, message: str) -> None: ...
+
+
+def admit(writer: Intake, record: Record) -> bool:
+    """The request thread's part of ``collect()``, the same for both writers: the sampling draw, then a queue
+    append that never waits (a full queue, or a stopped writer, drops the record and counts it). True when the
+    record was queued."""
+    rate = writer.settings.sample_rate
+    if rate < 1.0 and writer.rng.random() >= rate:
+        with writer.lock:
+            writer.counters.sampled_out += 1
+        return False
+    if len(writer.pending) >= writer.max_queue or writer.stopped:
+        with writer.lock:
+            writer.counters.dropped_queue_full += 1
+        writer._warn_once("queue", f"the writer is behind ({writer.max_queue} records waiting): records are "
+                                   "dropped and counted until it catches up")
+        return False
+    writer.pending.append(record)  # deque.append is atomic: no lock on the request path
+    return True
+
+
 def _csv_text(value: str) -> str:
     if any(c in value for c in ',"\r\n'):
         return '"' + value.replace('"', '""') + '"'
@@ -342,4 +365,25 @@ def submit(model: str, version: str, designation: str, feature_names: list[str] 
     return cid
 
 
-__all__ = ["DESIGNATIONS", "Counters", "Record", "Settings", "Writer", "start", "stop", "submit", "to_rows"]
+def submit_batch(model: str, version: str, designation: str, feature_names: list[str] | None, items: Any,
+                 correlation_ids: list[str] | None) -> list[str] | None:
+    """One record per item: in ``run_batch()`` the items are the batch's callers, in order, and each record gets
+    its caller's request id; elsewhere each gets the request's id. The ids, or None when collection is off."""
+    writer = _writer
+    if writer is None:
+        return None
+    items = list(items.tolist() if callable(getattr(items, "tolist", None)) else items)
+    ids = list(correlation_ids) if correlation_ids else getattr(request_context, "batch_ids", None)
+    if ids is None:
+        ids = [getattr(request_context, "request_id", "") or uuid.uuid4().hex for _ in items]
+    if len(ids) != len(items):
+        raise ValueError(f"collect_batch() got {len(items)} items for {len(ids)} requests: give one item per "
+                         "request of the batch, in their order")
+    now = time.time()
+    for cid, item in zip(ids, items, strict=True):
+        writer.submit(Record(now, cid, model, version, designation, feature_names, item))
+    return ids
+
+
+__all__ = ["DESIGNATIONS", "Counters", "Intake", "Record", "Settings", "Writer", "admit", "start", "stop", "submit",
+           "submit_batch", "to_rows"]

@@ -28,7 +28,17 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from jupyter_aml.serving.collect import FLUSH_SECONDS, QUEUE_RECORDS, Counters, Record, Settings, Writer, _say, to_rows
+from jupyter_aml.serving.collect import (
+    FLUSH_SECONDS,
+    QUEUE_RECORDS,
+    Counters,
+    Record,
+    Settings,
+    Writer,
+    _say,
+    admit,
+    to_rows,
+)
 
 SEND_EVERY = 0.25
 
@@ -46,7 +56,7 @@ class PipeWriter:
         self.lock = threading.Lock()
         self.stopped = False
         self.wake = threading.Event()
-        self._warned = False
+        self._warned: set[str] = set()
         body = {"sample_rate": settings.sample_rate, "max_record_bytes": settings.max_record_bytes,
                 "max_day_bytes": settings.max_day_bytes}
         self.proc = subprocess.Popen([sys.executable, "-m", "jupyter_aml.serving.collect_pipe", str(spool),
@@ -58,21 +68,13 @@ class PipeWriter:
         return self
 
     def submit(self, record: Record) -> bool:
-        rate = self.settings.sample_rate
-        if rate < 1.0 and self.rng.random() >= rate:
-            with self.lock:
-                self.counters.sampled_out += 1
-            return False
-        if len(self.pending) >= self.max_queue or self.stopped:
-            with self.lock:
-                self.counters.dropped_queue_full += 1
-            if not self._warned:
-                self._warned = True
-                _say(f"the writer is behind ({self.max_queue} records waiting): records are dropped and counted "
-                     "until it catches up")
-            return False
-        self.pending.append(record)
-        return True
+        """O(1): sample, then queue without waiting (``collect.admit``); the sender thread takes it from there."""
+        return admit(self, record)
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            _say(message)
 
     def _loop(self) -> None:
         stdin = self.proc.stdin
