@@ -245,14 +245,14 @@ def _existing(paths: Iterable[str | os.PathLike[str] | None]) -> list[Path]:
     return out
 
 
-def _other_services_folders(secret: list[Path], kept: list[Path]) -> list[Path]:
+def _other_services_folders(hidden: list[Path], kept: list[Path]) -> list[Path]:
     """What to hide of the other service roots this user opened (core/known_roots.py): each whole, or, for a
     folder that holds something the run needs (a root that contains the venv), its top-level files, where a
     root keeps its database, keys and service token."""
     out: list[Path] = []
     for folder in known_folders():
-        if _under(folder, secret):
-            continue  # this service's own root and run folders, hidden already
+        if _under(folder, hidden):
+            continue  # this service's own root and run folders, or under /tmp or home: hidden already
         if any(_under(path, [folder]) for path in kept):
             with contextlib.suppress(OSError):
                 out += [entry for entry in folder.iterdir() if entry.is_file() and not entry.is_symlink()]
@@ -300,12 +300,12 @@ class BubblewrapRunner(Runner):
         hidden_sockets = [p for p in DEFAULT_HIDDEN if not (engine_socket and p.endswith("docker.sock"))]
         secret = _existing([*self.protected, work_root, *hidden_sockets, os.environ.get("XDG_RUNTIME_DIR")])
         needed = _existing(self._needed(argv, env))
-        secret += _other_services_folders(secret, [run_dir, env_cache, *needed, *_existing(read_only)])
+        hidden = _existing(broad)
+        secret += _other_services_folders([*secret, *hidden], [run_dir, env_cache, *needed, *_existing(read_only)])
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
                 "--unshare-ipc", "--cap-drop", "ALL"]
         if die_with_parent:  # never for local runs: they outlive a service restart
             args.append("--die-with-parent")  # the sandbox also ends when bwrap itself is killed
-        hidden = _existing(broad)
         for path in hidden:
             args += ["--tmpfs", str(path)]
         shown: list[Path] = []
