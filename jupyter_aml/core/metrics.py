@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from jupyter_aml.core import metric_rollups as rollups
 from jupyter_aml.core import models
 from jupyter_aml.core.events import METRIC_EVENT_POINTS, EventSink, MetricEvent, discard
 from jupyter_aml.core.journal_check import Checked, needs_readable, problem, readable
@@ -298,6 +299,11 @@ class MetricService:
                     .order_by(MetricValueRow.id)
                 ).all()
                 return _others(run.id, name, series.kind, [tuple(r) for r in rows])
+            fast = rollups.downsampled(s, series.id, max_points) if max_points and rollups.usable(
+                series.value_type, series.count, max_points) else None  # core/metric_rollups.py
+            if fast is not None:
+                rollups.store_missing(self.db, fast.missing)
+                return fast.history(run_id, name)
             chunks = s.execute(
                 select(MetricChunkRow.steps, MetricChunkRow.values, MetricChunkRow.times, MetricChunkRow.types,
                        MetricChunkRow.texts)

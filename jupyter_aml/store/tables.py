@@ -517,3 +517,5 @@ class PipelineReuseRow(Base):
 # Published pipelines, pipeline endpoints and schedules live in their own module; imported here so that
 # Base.metadata (migrations, the schema check) always has them.
 from jupyter_aml.store import tables_pipeline_publish as _pipeline_publish  # noqa: E402, F401
+# Min/max rollups of full scalar chunks (core/metric_rollups.py), likewise.
+from jupyter_aml.store import tables_metric_rollups as _metric_rollups  # noqa: E402, F401
