@@ -88,6 +88,11 @@ class MlflowSupport:
             return experiment_model(row, ws.name, s)
 
     # -- runs ---------------------------------------------------------------------------------------
+    def run_exists(self, run_id: str) -> bool:
+        """Whether a run has this id (in any workspace: ids are unique), by primary key."""
+        with self.db.read() as s:
+            return s.get(RunRow, run_id) is not None
+
     def set_times(self, workspace: str, run_id: str, *, start: datetime | None = None,
                   end: datetime | None = None) -> models.Run:
         """The times an MLflow client reports (its clock, as MLflow records them); the duration follows."""

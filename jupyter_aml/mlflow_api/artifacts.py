@@ -18,13 +18,14 @@ from jupyter_aml.core import models
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import NotFound
 from jupyter_aml.mlflow_api.errors import invalid, missing
+from jupyter_aml.mlflow_api.ids import to_mlflow
 
 ROOT = "mlflow-artifacts/artifacts"
 CHUNK = 1 << 20
 
 
 def artifact_uri(run_id: str) -> str:
-    return f"mlflow-artifacts:/runs/{run_id}/artifacts"
+    return f"mlflow-artifacts:/runs/{to_mlflow(run_id)}/artifacts"
 
 
 def parse(path: str) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from typing import Any
 from jupyter_aml.core import models
 from jupyter_aml.core.mlflow_support import LatestMetric
 from jupyter_aml.mlflow_api.errors import invalid
+from jupyter_aml.mlflow_api.ids import to_mlflow
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -86,7 +87,7 @@ def run_tags(run: models.Run) -> dict[str, str]:
     tags = {k: v for k, v in run.tags.items() if k not in HIDDEN_TAGS and not k.startswith(LOGGED_MODEL_TAGS)}
     tags[RUN_NAME_TAG] = run.display_name
     if run.parent_id:
-        tags[PARENT_TAG] = run.parent_id
+        tags[PARENT_TAG] = to_mlflow(run.parent_id)
     tags.setdefault(USER_TAG, run.submitter)
     return tags
 
@@ -96,15 +97,16 @@ def lifecycle(run: models.Run) -> str:
 
 
 def run_info(run: models.Run, exp_id: str) -> dict[str, Any]:
+    mlflow_id = to_mlflow(run.id)  # mlflow_api/ids.py: an id with a dot in MLflow's form
     info: dict[str, Any] = {
-        "run_id": run.id,
-        "run_uuid": run.id,
+        "run_id": mlflow_id,
+        "run_uuid": mlflow_id,
         "run_name": run.display_name,
         "experiment_id": exp_id,
         "user_id": run.submitter,
         "status": TO_MLFLOW[run.status],
         "start_time": millis(run.start_time or run.created_at),
-        "artifact_uri": f"mlflow-artifacts:/runs/{run.id}/artifacts",  # mlflow_api/artifacts.py
+        "artifact_uri": f"mlflow-artifacts:/runs/{mlflow_id}/artifacts",  # mlflow_api/artifacts.py
         "lifecycle_stage": lifecycle(run),
     }
     if run.end_time is not None:

@@ -47,15 +47,25 @@ class Experiments:
         self.service = service
         self.support = support
 
-    def resolve(self, workspace: str, experiment_id: str) -> models.Experiment:
-        """The experiment an MLflow id names; ``"0"`` is the ``Default`` experiment, made on first use."""
+    def resolve(self, workspace: str, experiment_id: str, *, create: bool = False) -> models.Experiment:
+        """The experiment an MLflow id names; ``"0"`` is the ``Default`` experiment. A read never writes: until
+        something is logged there (``create=True``, a write such as ``runs/create``), ``"0"`` is missing, as
+        MLflow answers an experiment that does not exist."""
         if experiment_id == cv.DEFAULT_EXPERIMENT_ID:
-            return self.service.workspaces.update_experiment(workspace, cv.DEFAULT_EXPERIMENT_NAME,
-                                                             models.ExperimentUpdate(), create=True)
+            if create:
+                return self.service.workspaces.update_experiment(workspace, cv.DEFAULT_EXPERIMENT_NAME,
+                                                                 models.ExperimentUpdate(), create=True)
+            found = self.service.workspaces.experiments(workspace, view_type="All", name=cv.DEFAULT_EXPERIMENT_NAME)
+            if not found:
+                raise missing(f"No Experiment with id={experiment_id} exists")
+            return found[0]
         try:
             return self.support.experiment_by_id(workspace, parse_id(experiment_id))
         except NotFound:
             raise missing(f"No Experiment with id={experiment_id} exists") from None
+
+    def has_default(self, workspace: str) -> bool:
+        return bool(self.service.workspaces.experiments(workspace, view_type="All", name=cv.DEFAULT_EXPERIMENT_NAME))
 
     def create(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:
         name = check_name(cv.text(req, "name"))
@@ -110,7 +120,7 @@ class Experiments:
         return answer
 
     def update(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:
-        exp = self.resolve(workspace, cv.text(req, "experiment_id"))
+        exp = self.resolve(workspace, cv.text(req, "experiment_id"), create=True)
         new_name = check_name(cv.text(req, "new_name"))
         try:
             self.support.rename_experiment(workspace, int(exp.id), new_name)
@@ -127,13 +137,13 @@ class Experiments:
         return {}
 
     def restore(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:
-        exp = self.resolve(workspace, cv.text(req, "experiment_id"))
+        exp = self.resolve(workspace, cv.text(req, "experiment_id"), create=True)
         if exp.archived_time is not None:
             self.service.workspaces.reactivate_experiment(workspace, exp.name)
         return {}
 
     def set_tag(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:
-        exp = self.resolve(workspace, cv.text(req, "experiment_id"))
+        exp = self.resolve(workspace, cv.text(req, "experiment_id"), create=True)
         key = cv.text(req, "key")
         value = cv.text(req, "value", required=False)
         self.service.workspaces.update_experiment(workspace, exp.name, _tags_update({key: value}))

@@ -24,6 +24,7 @@ from jupyter_aml.mlflow_api import artifacts, filters
 from jupyter_aml.mlflow_api import convert as cv
 from jupyter_aml.mlflow_api.errors import invalid, missing
 from jupyter_aml.mlflow_api.experiments import Experiments, decode_token, encode_token
+from jupyter_aml.mlflow_api.ids import to_mlflow
 from jupyter_aml.mlflow_api.runs import Runs, check_key
 
 STATUSES = ("LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED")
@@ -56,7 +57,7 @@ class LoggedModelsApi:
         info = {"model_id": d["model_id"], "experiment_id": exp_id, "name": d["name"],
                 "artifact_uri": artifact_uri(rec.run_id, d["model_id"]),
                 "creation_timestamp_ms": d["created"], "last_updated_timestamp_ms": d["updated"],
-                "status": d["status"], "source_run_id": rec.run_id, "tags": cv.kv(d["tags"])}
+                "status": d["status"], "source_run_id": to_mlflow(rec.run_id), "tags": cv.kv(d["tags"])}
         if d.get("model_type"):
             info["model_type"] = d["model_type"]
         if d.get("status_message"):
@@ -138,7 +139,8 @@ class LoggedModelsApi:
             raise invalid(f"Invalid value {limit} for parameter 'max_results': between 1 and {MAX_PAGE}")
         if req.get("datasets"):
             raise invalid("Searching logged models by dataset is not supported here", hint="leave datasets out")
-        exp_ids = [int(self.experiments.resolve(workspace, e).id) for e in cv.strings(req, "experiment_ids")]
+        exp_ids = [int(self.experiments.resolve(workspace, e).id) for e in cv.strings(req, "experiment_ids")
+                   if e != cv.DEFAULT_EXPERIMENT_ID or self.experiments.has_default(workspace)]
         where = filters.parse_filter(cv.text(req, "filter", required=False), MODELS)
         bodies = [self.body(workspace, r) for r in self.store.of_experiments(workspace, exp_ids)]
         found = [b for b in bodies if filters.matches(where, functools.partial(_field, b))]

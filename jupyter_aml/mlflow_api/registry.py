@@ -27,6 +27,7 @@ from jupyter_aml.errors import Conflict, NotFound
 from jupyter_aml.mlflow_api import convert as cv
 from jupyter_aml.mlflow_api import filters, model_artifacts
 from jupyter_aml.mlflow_api.errors import RESOURCE_ALREADY_EXISTS, MlflowError, invalid, missing
+from jupyter_aml.mlflow_api.ids import to_mlflow
 from jupyter_aml.mlflow_api.logged_models import LoggedModelsApi
 
 ALIAS = "mlflow.alias."
@@ -53,7 +54,7 @@ def version_json(m: rm.Model) -> dict[str, Any]:
         "tags": cv.kv(tags), "aliases": sorted(k[len(ALIAS):] for k in m.tags if k.startswith(ALIAS)),
     }
     if m.run_id:
-        body["run_id"] = m.run_id
+        body["run_id"] = to_mlflow(m.run_id)
     if MODEL_ID in m.properties:
         body["model_id"] = m.properties[MODEL_ID]
     return body
@@ -217,14 +218,15 @@ class Registry:
             except NotFound:
                 raise missing(f"Logged model with ID '{model_id}' not found") from None
             return rec.run_id, f"{FILES_PREFIX}/{model_id}", model_id
+        ids = self.logged.runs.ids  # a run id in MLflow's form read back (mlflow_api/ids.py)
         if source.startswith("runs:/"):
             rid, _, path = source[len("runs:/"):].partition("/")
-            return rid, path, None
+            return ids.from_mlflow(rid), path, None
         prefix = "mlflow-artifacts:/runs/"
         if source.startswith(prefix):
             rid, _, rest = source[len(prefix):].partition("/")
             if rest.startswith("artifacts/"):
-                return rid, rest[len("artifacts/"):], None
+                return ids.from_mlflow(rid), rest[len("artifacts/"):], None
         raise invalid(f"Unsupported model version source {source!r}: here a version is registered from a run's "
                       "files", hint="use models:/<logged model id>, runs:/<run_id>/<path> or the run's artifact URI")
 

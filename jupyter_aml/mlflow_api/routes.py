@@ -35,7 +35,7 @@ from jupyter_aml.core.mlflow_models import LoggedModels
 from jupyter_aml.core.mlflow_support import MlflowSupport
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import AMLError
-from jupyter_aml.mlflow_api import artifacts, model_artifacts
+from jupyter_aml.mlflow_api import artifacts, history, model_artifacts
 from jupyter_aml.mlflow_api import convert as cv
 from jupyter_aml.mlflow_api.errors import (
     BAD_REQUEST,
@@ -75,6 +75,25 @@ class Tracking:
         self.runs = Runs(service, self.support, self.experiments)
         self.logged_models = LoggedModelsApi(LoggedModels(service.db), self.runs, self.experiments)
         self.registry = Registry(service, self.logged_models)
+
+    _RUN_FIELDS = ("run_id", "run_uuid", "source_run_id")
+
+    def incoming(self, req: dict[str, Any]) -> dict[str, Any]:
+        """The request with MLflow's form of each run id read back to the v1 id (mlflow_api/ids.py): the run
+        fields, ``run_ids`` and a ``mlflow.parentRunId`` tag."""
+        ids = self.runs.ids
+        for key in self._RUN_FIELDS:
+            if isinstance(req.get(key), str):
+                req[key] = ids.from_mlflow(req[key])
+        if isinstance(req.get("run_ids"), list | str):
+            found = req["run_ids"]
+            req["run_ids"] = [ids.from_mlflow(r) if isinstance(r, str) else r
+                              for r in (found if isinstance(found, list) else [found])]
+        tags = req.get("tags")
+        for tag in tags if isinstance(tags, list) else []:
+            if isinstance(tag, dict) and tag.get("key") == cv.PARENT_TAG and isinstance(tag.get("value"), str):
+                tag["value"] = ids.from_mlflow(tag["value"])
+        return req
 
 
 @dataclass(frozen=True)
@@ -124,6 +143,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "runs/delete-tag": Endpoint("POST", "runs/report", "run", _run("delete_tag")),
     "runs/search": Endpoint("POST", "runs/read", "user", lambda t, ws, req, h: search_runs(t.runs, ws, req)),
     "metrics/get-history": Endpoint("GET", "runs/read", "run", _run("history")),
+    "metrics/get-history-bulk-interval": Endpoint("GET", "runs/read", "user",
+                                                  lambda t, ws, req, h: history.bulk_interval(t.runs, ws, req)),
     # a run's token may call it too (read-only): runs:/ downloads inside a run ask it first
     "logged-models/search": Endpoint("POST", "workspaces/read", "experiment-read", _lm("search")),
     "runs/outputs": Endpoint("POST", "runs/report", "run", _lm("log_outputs")),
@@ -305,6 +326,7 @@ class MlflowHandler(AMLHandler):
             await self._model_artifacts(method, workspace, where, listing)
             return
         run_id, rel = artifacts.parse(self.get_query_argument("path", "") if listing else tail)
+        run_id = self.tracking.runs.ids.from_mlflow(run_id)
         action = {"GET": "files/read", "PUT": "files/write"}.get(method)
         if action is None:
             raise invalid(f"{method} of artifacts is not supported here: a run's files are kept",
@@ -346,7 +368,7 @@ class MlflowHandler(AMLHandler):
                               "server supports", hint="docs/mlflow.md lists the MLflow endpoints served here")
         if found.method != method and not (name == "experiments/search" and method == "GET"):
             raise MlflowError(ENDPOINT_NOT_FOUND, f"{name} takes {found.method}, not {method}")
-        req = {**self._request(method), **path_fields}
+        req = self.tracking.incoming({**self._request(method), **path_fields})
         if found.scope == "run":
             self.path_kwargs["run_id"] = (found.run_of(self.tracking, req) if found.run_of is not None
                                           else cv.run_id_of(req))

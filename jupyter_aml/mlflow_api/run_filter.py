@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 
 from jupyter_aml.core import models
 from jupyter_aml.core import run_search as rs
@@ -92,15 +93,26 @@ def _lifecycle(c: filters.Comparison) -> rs.Cond | None:
     return rs.Cond(tag, "=", cv.DELETED) if stages == [cv.DELETED] else rs.Cond(tag, "DIFFERS", cv.DELETED)
 
 
-def mlflow_terms(filter_text: str | None, order_by: Sequence[str], view: str
-                 ) -> tuple[list[rs.Cond], list[rs.Order]]:
+def _ids(c: filters.Comparison, run_id: Callable[[str], str]) -> filters.Comparison:
+    """A comparison of run ids (``run_id``, ``mlflow.parentRunId``) with MLflow's form of each id read back
+    (mlflow_api/ids.py); LIKE patterns are left as they are."""
+    is_id = (c.entity == "attribute" and c.key == "run_id") or (c.entity == "tag" and c.key == cv.PARENT_TAG)
+    if not is_id or c.op not in ("=", "!=", "IN", "NOT IN"):
+        return c
+    if isinstance(c.value, tuple):
+        return dataclasses.replace(c, value=tuple(run_id(v) for v in c.value))
+    return dataclasses.replace(c, value=run_id(c.value)) if isinstance(c.value, str) else c
+
+
+def mlflow_terms(filter_text: str | None, order_by: Sequence[str], view: str,
+                 run_id: Callable[[str], str] = str) -> tuple[list[rs.Cond], list[rs.Order]]:
     """runs/search's filter, run_view_type and order_by; the order ends in MLflow's default
-    (start time descending), then the run id."""
+    (start time descending), then the run id. ``run_id`` reads MLflow's form of a run id back."""
     conds: list[rs.Cond] = []
     if view != "ALL":
         conds.append(rs.Cond(rs.Key("tag", cv.LIFECYCLE_TAG), "=" if view == "DELETED_ONLY" else "DIFFERS",
                              cv.DELETED))
-    for c in filters.parse_filter(filter_text):
+    for c in (_ids(c, run_id) for c in filters.parse_filter(filter_text)):
         if c.entity == "attribute" and c.key == "status":
             conds.append(_statuses(c))
         elif c.entity == "attribute" and c.key == "lifecycle_stage":

@@ -25,6 +25,7 @@ from jupyter_aml.errors import Conflict, NotFound
 from jupyter_aml.mlflow_api import convert as cv
 from jupyter_aml.mlflow_api.errors import INVALID_STATE, MlflowError, invalid, missing
 from jupyter_aml.mlflow_api.experiments import Experiments, decode_token, encode_token
+from jupyter_aml.mlflow_api.ids import RunIds
 
 MAX_METRICS, MAX_PARAMS, MAX_TAGS, MAX_ENTITIES = 1000, 100, 100, 1000
 MAX_KEY = 250
@@ -59,6 +60,7 @@ class Runs:
         self.service = service
         self.support = support
         self.experiments = experiments
+        self.ids = RunIds(support.run_exists)
 
     # -- helpers ------------------------------------------------------------------------------------
     def run(self, workspace: str, run_id: str) -> models.Run:
@@ -90,7 +92,8 @@ class Runs:
 
     # -- runs ---------------------------------------------------------------------------------------
     def create(self, workspace: str, req: Mapping[str, Any], *, submitter: str) -> dict[str, Any]:
-        exp = self.experiments.resolve(workspace, cv.text(req, "experiment_id", required=False, default="0"))
+        exp = self.experiments.resolve(workspace, cv.text(req, "experiment_id", required=False, default="0"),
+                                       create=True)
         if exp.archived_time is not None:
             raise invalid(f"The experiment {cv.experiment_id(exp)} must be in the 'active' state. Current state is "
                           "deleted.")

@@ -14,7 +14,7 @@ from typing import Any
 
 from jupyter_aml.mlflow_api import convert as cv
 from jupyter_aml.mlflow_api import run_filter
-from jupyter_aml.mlflow_api.errors import invalid
+from jupyter_aml.mlflow_api.errors import MlflowError, invalid
 from jupyter_aml.mlflow_api.runs import Runs
 
 MAX_RESULTS = 50_000
@@ -33,13 +33,21 @@ def search_runs(runs: Runs, workspace: str, req: Mapping[str, Any]) -> dict[str,
     view = cv.text(req, "run_view_type", required=False, default="ACTIVE_ONLY")
     if view not in VIEW_TYPES:
         raise invalid(f"Invalid run_view_type {view!r}: use one of {', '.join(VIEW_TYPES)}")
-    conds, order = run_filter.mlflow_terms(cv.text(req, "filter", required=False), cv.strings(req, "order_by"), view)
+    conds, order = run_filter.mlflow_terms(cv.text(req, "filter", required=False), cv.strings(req, "order_by"), view,
+                                           runs.ids.from_mlflow)
     token = cv.text(req, "page_token", required=False)
 
     numbers: dict[int, str] = {}
     for experiment_id in ids:
-        exp = runs.experiments.resolve(workspace, experiment_id)
+        try:
+            exp = runs.experiments.resolve(workspace, experiment_id)
+        except MlflowError:
+            if experiment_id == cv.DEFAULT_EXPERIMENT_ID:
+                continue  # the Default experiment nothing logged to yet: no runs, and a read creates nothing
+            raise
         numbers[int(exp.id)] = cv.experiment_id(exp)
+    if not numbers:
+        return {"runs": []}
     exp_ids = {e.name: numbers[int(e.id)] for e in runs.support.experiments_by_ids(workspace, numbers)}
     found, cursor = runs.service.runs.search_page(workspace, numbers, conds, order, page_size=limit,
                                                   cursor=token or None)

@@ -9,11 +9,11 @@ from tornado.httpclient import HTTPClientError
 
 
 async def test_mounted_under_the_jupyter_server_extension(jp_fetch: Any, jp_serverapp: Any) -> None:
-    resp = await jp_fetch("aml", "mlflow", "api", "2.0", "mlflow", "experiments", "get",
-                          params={"experiment_id": "0"})
-    assert json.loads(resp.body)["experiment"]["name"] == "Default"
     created = await jp_fetch("aml", "mlflow", "ajax-api", "2.0", "mlflow", "runs", "create", method="POST",
                              body=json.dumps({"experiment_id": "0", "run_name": "from-lab"}))
+    resp = await jp_fetch("aml", "mlflow", "api", "2.0", "mlflow", "experiments", "get",
+                          params={"experiment_id": "0"})
+    assert json.loads(resp.body)["experiment"]["name"] == "Default"  # made by the run's creation (a write)
     run = json.loads(created.body)["run"]
     assert run["info"]["status"] == "RUNNING" and run["data"]["tags"][0] == {"key": "mlflow.runName",
                                                                              "value": "from-lab"}

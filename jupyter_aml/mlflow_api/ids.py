@@ -1,0 +1,56 @@
+"""Run ids in an MLflow-safe form, on the MLflow API only (v1 ids never change).
+
+A v1 run id holds its experiment's name (``exp.v2_1765000000_ab12cd34``), and experiment names may contain
+``.``; MLflow's client refuses a run id outside ``[a-zA-Z0-9][\\w-]*`` (``mlflow.utils.validation``), so
+``MlflowClient().get_run(...)`` and ``mlflow.start_run(run_id=...)`` would refuse such a run before asking.
+So the MLflow API shows an id with a dot in a reversible form: each ``-`` becomes ``-2d-`` and each ``.``
+``-2e-`` (hyphen-hex, as percent-encoding does with ``%``), which MLflow accepts: ``exp-2e-v2_1765000000_ab12cd34``.
+An id without a dot is shown as it is, so nearly every run keeps the same id in both APIs.
+
+Reading an id back: ``-2d-`` / ``-2e-`` sequences are decoded only if the decoded id has a dot and names a run
+that exists; otherwise the id is taken as it is. That keeps a dot-free v1 id that merely contains ``-2e-``
+(an experiment named ``a-2e-b``) working: both forms cannot name existing runs at once unless two runs shared
+their experiment-qualified timestamp and random suffix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_TOKEN = re.compile(r"-2[de]-")
+
+
+def to_mlflow(run_id: str) -> str:
+    """The id MLflow's client sees."""
+    if "." not in run_id:
+        return run_id
+    return run_id.replace("-", "-2d-").replace(".", "-2e-")
+
+
+def decode(text: str) -> str | None:
+    """The id ``text`` encodes, or None if it is not the encoded form of an id with a dot."""
+    if "-2e-" not in text:
+        return None
+    parts = _TOKEN.split(text)
+    if any("-" in p or "." in p for p in parts):
+        return None
+    marks = [".", "-"]
+    out = parts[0]
+    for mark, part in zip(_TOKEN.findall(text), parts[1:], strict=True):
+        out += marks[mark == "-2d-"] + part
+    return out
+
+
+class RunIds:
+    """Reads MLflow's form of a run id back to the v1 id, with ``exists`` saying which runs are there."""
+
+    def __init__(self, exists: Callable[[str], bool]) -> None:
+        self.exists = exists
+
+    def from_mlflow(self, text: str) -> str:
+        found = decode(text)
+        return found if found is not None and self.exists(found) else text
+
+
+__all__ = ["RunIds", "decode", "to_mlflow"]
