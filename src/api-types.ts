@@ -2697,6 +2697,16 @@ export interface components {
       cpu_cores?: number | null;
       data_collection?: components['schemas']['DataCollectionSpec'];
       /**
+       * Max Batch Size
+       * @default 1
+       */
+      max_batch_size?: number;
+      /**
+       * Max Batch Wait Ms
+       * @default 0
+       */
+      max_batch_wait_ms?: number;
+      /**
        * Max Concurrent Requests Per Container
        * @default 1
        */
@@ -5503,6 +5513,13 @@ export interface components {
     };
     /** Telemetry */
     Telemetry: {
+      /**
+       * Batching
+       * @default null
+       */
+      batching?: {
+        [key: string]: number;
+      } | null;
       /**
        * Data Collection
        * @default null

@@ -209,6 +209,9 @@ class DeploymentConfigSpec(Strict):
     autoscale_refresh_seconds: float = Field(default=1.0, ge=0.1, le=3600)
     # a replica whose run() overran the scoring timeout by this long is replaced (jupyter_aml.serving.guard)
     replica_overrun_limit_seconds: float = Field(default=60.0, ge=0.1, le=86400)
+    # dynamic batching: up to max_batch_size requests in one run_batch() call (jupyter_aml.serving.batching)
+    max_batch_size: int = Field(default=1, ge=1, le=1024)
+    max_batch_wait_ms: int = Field(default=0, ge=0, le=60_000)
     # autoscale_min_replicas <= autoscale_max_replicas is checked by the serving manager (400, not 422)
 
 
@@ -377,6 +380,8 @@ class Telemetry(BaseModel):
     points: list[TelemetryPoint]
     data_collection: dict[str, int] | None = None  # collect_model_data's counters (collected, dropped, ...)
     events: list[ScalingEvent] = Field(default_factory=list)  # newest last; kept while the service runs
+    # max_batch_size > 1: {batches, requests, largest} sent since the service started in this process
+    batching: dict[str, int] | None = None
 
 
 class Image(BaseModel):

@@ -382,6 +382,8 @@ class DeploymentConfigSpec(TypedDict, total=False):
     autoscale_target_utilization: int
     autoscale_refresh_seconds: float
     replica_overrun_limit_seconds: float
+    max_batch_size: int
+    max_batch_wait_ms: int
 
 
 class _DeploymentCreateRequired(TypedDict):
@@ -1655,6 +1657,7 @@ class _TelemetryRequired(TypedDict):
 class Telemetry(_TelemetryRequired, total=False):
     data_collection: dict[str, int] | None
     events: list[ScalingEvent]
+    batching: dict[str, int] | None
 
 
 class TelemetryPoint(TypedDict):

@@ -65,12 +65,27 @@ class ModelDataCollector:
         cid = _collect.submit(self.model_name, self.model_version, self.designation, self.feature_names,
                               input_data, user_correlation_id or None)
         if cid is None:
-            global _told
-            if not _told:
-                _told = True
-                sys.stderr.write("[data collection] ModelDataCollector.collect: model data collection is off here "
-                                 "(deploy the web service with collect_model_data=True); nothing is collected\n")
+            self._off()
         return cid
+
+    def collect_batch(self, items: Any, user_correlation_ids: list[str] | None = None) -> list[str] | None:
+        """In a batching service's ``run_batch()`` (``max_batch_size``): one record per request of the batch,
+        ``items[i]`` being what to keep of request ``i`` (rows, as ``collect()`` takes), each under its own
+        caller's request id. Not in v1 (which had no batching). The ids, or None when this process does not
+        collect; a ValueError when ``items`` does not hold one item per request."""
+        ids = _collect.submit_batch(self.model_name, self.model_version, self.designation, self.feature_names,
+                                    items, user_correlation_ids)
+        if ids is None:
+            self._off()
+        return ids
+
+    @staticmethod
+    def _off() -> None:
+        global _told
+        if not _told:
+            _told = True
+            sys.stderr.write("[data collection] ModelDataCollector.collect: model data collection is off here "
+                             "(deploy the web service with collect_model_data=True); nothing is collected\n")
 
     def add_correlations(self, input_data: Any, correlations: dict[str, Any]) -> Any:
         """v1 added correlation headers to data here; collect() records the request's id itself."""

@@ -427,7 +427,7 @@ class Webservice:
             raise InvalidInput(f"web service {self.name!r} keeps its port {self.port}; it cannot move to {config.port}",
                                hint="deploy again with overwrite=True to serve on another port")
         for key in ("compute_type", "cpu_cores", "memory_gb", "max_concurrent_requests_per_container",
-                    "collect_model_data", "data_collection"):
+                    "collect_model_data", "data_collection", "max_batch_size", "max_batch_wait_ms"):
             ours = getattr(config, key, None)
             if ours is not None and key in current and ours != current[key]:
                 raise InvalidInput(f"{key} of web service {self.name!r} cannot change in place "
@@ -456,15 +456,18 @@ class LocalWebservice(Webservice):
                              max_request_bytes: int = LocalWebserviceDeploymentConfiguration.max_request_bytes,
                              max_concurrent_requests_per_container: int = 1, startup_timeout_seconds: int = 300,
                              tags: dict[str, Any] | None = None, description: str | None = None,
-                             replica_overrun_limit_seconds: float | None = None
+                             replica_overrun_limit_seconds: float | None = None, max_batch_size: int | None = None,
+                             max_batch_wait_ms: int | None = None
                              ) -> LocalWebserviceDeploymentConfiguration:
-        """``port`` None or 0: a free port, kept across updates and restarts."""
+        """``port`` None or 0: a free port, kept across updates and restarts. ``max_batch_size`` > 1 batches
+        concurrent requests into one ``run_batch()`` call (docs/deployments.md#dynamic-batching)."""
         return LocalWebserviceDeploymentConfiguration(
             port=port, replicas=replicas, auth_enabled=auth_enabled, scoring_timeout_ms=scoring_timeout_ms,
             max_request_bytes=max_request_bytes,
             max_concurrent_requests_per_container=max_concurrent_requests_per_container,
             startup_timeout_seconds=startup_timeout_seconds, tags=tags, description=description,
-            replica_overrun_limit_seconds=replica_overrun_limit_seconds)
+            replica_overrun_limit_seconds=replica_overrun_limit_seconds, max_batch_size=max_batch_size,
+            max_batch_wait_ms=max_batch_wait_ms)
 
 
 class DockerWebservice(Webservice):
@@ -477,14 +480,16 @@ class DockerWebservice(Webservice):
                              max_request_bytes: int = LocalWebserviceDeploymentConfiguration.max_request_bytes,
                              max_concurrent_requests_per_container: int = 1, startup_timeout_seconds: int = 300,
                              tags: dict[str, Any] | None = None, description: str | None = None,
-                             replica_overrun_limit_seconds: float | None = None
+                             replica_overrun_limit_seconds: float | None = None, max_batch_size: int | None = None,
+                             max_batch_wait_ms: int | None = None
                              ) -> DockerWebserviceDeploymentConfiguration:
         return DockerWebserviceDeploymentConfiguration(
             port=port, replicas=replicas, cpu_cores=cpu_cores, memory_gb=memory_gb, auth_enabled=auth_enabled,
             scoring_timeout_ms=scoring_timeout_ms, max_request_bytes=max_request_bytes,
             max_concurrent_requests_per_container=max_concurrent_requests_per_container,
             startup_timeout_seconds=startup_timeout_seconds, tags=tags, description=description,
-            replica_overrun_limit_seconds=replica_overrun_limit_seconds)
+            replica_overrun_limit_seconds=replica_overrun_limit_seconds, max_batch_size=max_batch_size,
+            max_batch_wait_ms=max_batch_wait_ms)
 
 
 class AciWebservice(Webservice):

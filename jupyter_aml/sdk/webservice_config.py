@@ -63,6 +63,22 @@ def check_scaling(min_replicas: int | None, max_replicas: int | None, target: in
             raise InvalidInput(f"{name} must be a number of seconds of at least {least}, not {value!r}")
 
 
+def check_batching(size: int | None, wait_ms: int | None, timeout_ms: int) -> None:
+    """Dynamic batching's settings, each with the reason it is wrong."""
+    if size is not None:
+        _integer("max_batch_size", size, 1, 1024)
+    if wait_ms is not None:
+        _integer("max_batch_wait_ms", wait_ms, 0, 60_000)
+        if wait_ms and (size or 1) <= 1:
+            raise InvalidInput(f"max_batch_wait_ms ({wait_ms}) has no effect without batching: max_batch_size is "
+                               f"{size or 1}", hint="give max_batch_size=N (N > 1) too, and define "
+                                                    "run_batch(requests) in the scoring script")
+        if (size or 1) > 1 and wait_ms >= timeout_ms:
+            raise InvalidInput(f"max_batch_wait_ms ({wait_ms}) is not shorter than scoring_timeout_ms "
+                               f"({timeout_ms}): every request would time out waiting for its batch",
+                               hint="a wait of a few milliseconds (max_batch_wait_ms=5) is usual")
+
+
 def scaling_from_config(scaling: dict[str, Any], config: Any) -> bool:
     """``service.update(deployment_config=AksWebservice.deploy_configuration(...))``: take its autoscale settings
     where no explicit argument gave one; True when it autoscales (then its replica count is not a setting)."""
@@ -103,6 +119,10 @@ class LocalWebserviceDeploymentConfiguration:
     data_collection: dict[str, Any] | None = None
     compute_type: str = "local"
     replica_overrun_limit_seconds: float | None = None  # the hung-replica guard; None: 60 s
+    # dynamic batching (not in v1): up to max_batch_size requests per run_batch() call, the first waiting up
+    # to max_batch_wait_ms for the others (docs/deployments.md#dynamic-batching); None: no batching
+    max_batch_size: int | None = None
+    max_batch_wait_ms: int | None = None
     tags: dict[str, str] | None = None
     description: str | None = None
     primary_key: str | None = None
@@ -117,6 +137,7 @@ class LocalWebserviceDeploymentConfiguration:
         if not isinstance(self.replicas, int) or not 1 <= self.replicas <= 32:
             raise InvalidInput(f"the number of replicas must be 1..32, not {self.replicas!r}")
         check_scaling(None, None, None, None, self.replica_overrun_limit_seconds)
+        check_batching(self.max_batch_size, self.max_batch_wait_ms, self.scoring_timeout_ms)
         if not 1024 <= int(self.max_request_bytes) <= MAX_REQUEST_BYTES_CEILING:
             raise InvalidInput(f"max_request_bytes must be 1024..{MAX_REQUEST_BYTES_CEILING}, "
                                f"not {self.max_request_bytes!r}")
@@ -232,14 +253,16 @@ def aci_configuration(
     collect_model_data: bool | None = None, cmk_vault_base_url: str | None = None, cmk_key_name: str | None = None,
     cmk_key_version: str | None = None, vnet_name: str | None = None, subnet_name: str | None = None,
     *, port: int | None = None, scoring_timeout_ms: int = 60_000,
-    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, max_batch_size: int | None = None,
+    max_batch_wait_ms: int | None = None,
 ) -> AciServiceDeploymentConfiguration:
     _check_common("AciWebservice", dict(locals()))
     return AciServiceDeploymentConfiguration(
         port=port, cpu_cores=cpu_cores, memory_gb=memory_gb, auth_enabled=bool(auth_enabled),
         collect_model_data=bool(collect_model_data),
         scoring_timeout_ms=scoring_timeout_ms, max_request_bytes=max_request_bytes, tags=tags,
-        description=description, primary_key=primary_key, secondary_key=secondary_key)
+        description=description, primary_key=primary_key, secondary_key=secondary_key,
+        max_batch_size=max_batch_size, max_batch_wait_ms=max_batch_wait_ms)
 
 
 def aks_configuration(
@@ -256,7 +279,8 @@ def aks_configuration(
     namespace: str | None = None, token_auth_enabled: bool | None = None, compute_target_name: str | None = None,
     cpu_cores_limit: float | None = None, memory_gb_limit: float | None = None, blobfuse_enabled: bool | None = None,
     *, port: int | None = None, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, compute_type: str = "docker",
-    replica_overrun_limit_seconds: float | None = None,
+    replica_overrun_limit_seconds: float | None = None, max_batch_size: int | None = None,
+    max_batch_wait_ms: int | None = None,
 ) -> AksServiceDeploymentConfiguration:
     """As on AKS, a service autoscales unless ``num_replicas`` is given (``autoscale_enabled`` then defaults
     to False); both together is refused, as v1 refuses it. ``compute_type="local"`` (not a v1 argument) runs
@@ -293,7 +317,8 @@ def aks_configuration(
         replica_overrun_limit_seconds=replica_overrun_limit_seconds, autoscale_enabled=autoscale,
         autoscale_min_replicas=autoscale_min_replicas, autoscale_max_replicas=autoscale_max_replicas,
         autoscale_target_utilization=autoscale_target_utilization, autoscale_refresh_seconds=autoscale_refresh_seconds,
-        collect_model_data=bool(collect_model_data))
+        collect_model_data=bool(collect_model_data), max_batch_size=max_batch_size,
+        max_batch_wait_ms=max_batch_wait_ms)
     return config
 
 

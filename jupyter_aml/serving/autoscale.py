@@ -18,6 +18,7 @@ from jupyter_aml.core import registry_models as rm
 from jupyter_aml.errors import InvalidInput
 from jupyter_aml.serving import pool
 from jupyter_aml.serving.autoscale_policy import AutoscalePolicy, AutoscaleSettings
+from jupyter_aml.serving.batching import capacity
 from jupyter_aml.serving.live import Live
 
 log = logging.getLogger("jupyter_aml.serving")
@@ -57,7 +58,7 @@ def settings_of(config: dict[str, Any]) -> AutoscaleSettings | None:
         max_replicas=int(config.get("autoscale_max_replicas", 10)),
         target_utilization=int(config.get("autoscale_target_utilization", 70)),
         refresh_seconds=float(config.get("autoscale_refresh_seconds", 1.0)),
-        max_concurrent=int(config.get("max_concurrent_requests_per_container", 1)))
+        max_concurrent=capacity(config))  # a batching replica takes max_batch_size requests per batch
 
 
 def initial_replicas(config: dict[str, Any], running: int | None) -> int:

@@ -216,6 +216,7 @@ class LocalProcessLauncher(ReplicaLauncher):
             "port": 0,
             "max_request_bytes": REPLICA_MAX_BYTES,  # the balancer enforces the service's own limit
             "max_concurrent_requests": int(config.get("max_concurrent_requests_per_container", 1)),
+            "max_batch_size": int(config.get("max_batch_size") or 1),  # > 1: run_batch() (dynamic batching)
             "drain_seconds": min(60.0, int(config.get("scoring_timeout_ms", 60000)) / 1000),
             "parent_pid": os.getpid(),
             "token": secrets.token_urlsafe(24),

@@ -227,6 +227,7 @@ class DockerLauncher(ReplicaLauncher):
             "port": PORT, "parent_pid": 0, "token": secrets.token_urlsafe(24),
             "max_request_bytes": REPLICA_MAX_BYTES,
             "max_concurrent_requests": int(config.get("max_concurrent_requests_per_container", 1)),
+            "max_batch_size": int(config.get("max_batch_size") or 1),  # > 1: run_batch() (dynamic batching)
             "drain_seconds": min(60.0, int(config.get("scoring_timeout_ms", 60000)) / 1000),
             "data_collection": config.get("data_collection", {}) if config.get("collect_model_data") else None,
         }

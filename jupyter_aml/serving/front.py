@@ -8,8 +8,9 @@ that cannot be reached is marked suspect (the supervisor checks it) and the requ
 so a crashed replica costs no failed request. A replica whose ``run()`` overran the scoring timeout (its caller
 got a 504) stays busy ("overdue") until that ``run()`` returns, and takes no request meanwhile; the
 supervisor replaces it after ``replica_overrun_limit_seconds`` (``jupyter_aml.serving.guard``). When no
-replica is ready (a restart, a single replica) it
-waits for one up to the scoring timeout. Traffic moves to a new revision by swapping ``revision`` at once:
+replica is ready (a restart, a single replica) it waits for one up to the scoring timeout. A service with
+``max_batch_size`` > 1 queues scoring requests in a ``jupyter_aml.serving.batching.Batcher`` instead, which
+sends them to the replicas in batches. Traffic moves to a new revision by swapping ``revision`` at once:
 requests in flight on the old replicas finish there.
 """
 
@@ -35,6 +36,8 @@ from tornado.netutil import bind_sockets
 from jupyter_aml.core.registry_models import ReplicaState, ReplicaView
 from jupyter_aml.core.telemetry import MinuteStats
 from jupyter_aml.serving.backends import ReplicaHandle
+from jupyter_aml.serving.batch_call import error_body as _error
+from jupyter_aml.serving.batching import Batcher
 from jupyter_aml.serving.proxy import ConnectionPool, ReplicaDown, StaleConnection
 
 log = logging.getLogger("jupyter_aml.serving")
@@ -100,6 +103,8 @@ class Front:
         self.server: HTTPServer | None = None
         self.port = 0
         self.active = 0  # scoring requests being handled
+        self.capacity = 1  # requests (batches, when batching) a replica takes at once
+        self.batcher: Batcher | None = None  # max_batch_size > 1: dynamic batching
         self._changed = asyncio.Event()
         self._rr = 0
 
@@ -108,7 +113,15 @@ class Front:
         self.auth_enabled = bool(config.get("auth_enabled", True))
         self.timeout = int(config.get("scoring_timeout_ms", 60000)) / 1000
         self.max_bytes = int(config.get("max_request_bytes", 128 * 1024 * 1024))
+        self.capacity = int(config.get("max_concurrent_requests_per_container", 1))
         self.keys = keys
+        size, wait = int(config.get("max_batch_size") or 1), int(config.get("max_batch_wait_ms") or 0) / 1000
+        if size <= 1:
+            self.batcher = None
+        elif self.batcher is None:
+            self.batcher = Batcher(self, size, wait)
+        else:
+            self.batcher.configure(size, wait)
 
     def switch(self, revision: Revision) -> Revision | None:
         old, self.revision = self.revision, revision
@@ -119,6 +132,8 @@ class Front:
         """Wake requests waiting for a ready replica."""
         self._changed.set()
         self._changed = asyncio.Event()
+        if self.batcher is not None and self.batcher.queue:
+            self.batcher.pump()
 
     def listen(self, host: str, port: int) -> int:
         app = web.Application(
@@ -173,22 +188,52 @@ class Front:
     def ready(self) -> list[Replica]:
         return [r for r in (self.revision.replicas if self.revision else []) if r.state == READY]
 
+    def pick(self, tried: set[Replica], *, room: bool = False) -> Replica | None:
+        """The ready replica with the fewest requests in flight (round robin among equals), not overdue and not
+        in ``tried``; with ``room``, only one with fewer than ``capacity`` in flight (the batcher waits)."""
+        candidates = [r for r in self.ready() if r not in tried and r.overdue <= 0
+                      and (not room or r.inflight < self.capacity)]
+        if not candidates:
+            return None
+        self._rr += 1
+        low = min(r.inflight for r in candidates)
+        best = [r for r in candidates if r.inflight == low]
+        return best[self._rr % len(best)]
+
     async def _acquire(self, deadline: float, tried: set[Replica]) -> Replica | None:
         loop = asyncio.get_running_loop()
         while True:
-            candidates = [r for r in self.ready() if r not in tried and r.overdue <= 0]
-            if candidates:
-                self._rr += 1
-                low = min(r.inflight for r in candidates)
-                best = [r for r in candidates if r.inflight == low]
-                return best[self._rr % len(best)]
+            replica = self.pick(tried)
+            if replica is not None:
+                return replica
             remaining = deadline - loop.time()
             if remaining <= 0 or self.revision is None:
                 return None
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
 
+    def unreachable(self, replica: Replica, exc: Exception) -> None:
+        """The replica could not be reached: suspect until the supervisor has probed it."""
+        if replica.state == READY:
+            replica.state = SUSPECT
+            log.info("service %s: replica %s unreachable (%s); rerouting", self.name, replica.index, exc)
+
+    @staticmethod
+    def overdue(replica: Replica) -> None:
+        """Its caller got a 504 while run() still works: busy until it answers (``late_callback``)."""
+        replica.overdue += 1
+        if replica.overdue > 0 and replica.hung_since is None:
+            replica.hung_since = time.monotonic()
+
+    def release(self, replica: Replica) -> None:
+        """A request (or batch) the replica answered, or that never reached it."""
+        replica.inflight -= 1
+        if replica.state == DRAINING and replica.inflight == 0:
+            self.notify()
+
     async def forward(self, body: bytes, request_id: str) -> tuple[int, bytes]:
+        if self.batcher is not None:
+            return await self.batcher.submit(body, request_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         tried: set[Replica] = set()
@@ -205,7 +250,7 @@ class Front:
                     try:
                         response = await replica.pool.request("POST", "/score", body, headers,
                                                               max(0.05, deadline - loop.time()),
-                                                              late=self._late(replica))
+                                                              late=self.late_callback(replica))
                         break
                     except StaleConnection:
                         if fresh:
@@ -215,33 +260,23 @@ class Front:
                 return response.status, response.body
             except ReplicaDown as exc:
                 tried.add(replica)
-                if replica.state == READY:
-                    replica.state = SUSPECT
-                    log.info("service %s: replica %s unreachable (%s); rerouting", self.name, replica.index, exc)
+                self.unreachable(replica, exc)
             except asyncio.TimeoutError:
                 # run() is still working on it: the replica stays busy until it answers (Replica.late)
                 overdue = True
-                replica.overdue += 1
-                if replica.overdue > 0 and replica.hung_since is None:
-                    replica.hung_since = time.monotonic()
+                self.overdue(replica)
                 return 504, _error("Timeout", f"scoring took longer than the {self.timeout:g} s timeout")
             finally:
                 if not overdue:
-                    replica.inflight -= 1
-                if replica.state == DRAINING and replica.inflight == 0:
-                    self.notify()
+                    self.release(replica)
         return 503, _error("ServiceUnavailable", "no replica could take the request; retry shortly")
 
-    def _late(self, replica: Replica) -> Callable[[], None]:
+    def late_callback(self, replica: Replica) -> Callable[[], None]:
         def late() -> None:
             replica.late()
             self.notify()
 
         return late
-
-
-def _error(code: str, message: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message}}).encode()
 
 
 def too_large_message(size: int | None, limit: int) -> str:

@@ -30,7 +30,7 @@ from jupyter_aml.core import registry_models as rm
 from jupyter_aml.core.deployments import FAILED, HEALTHY, TRANSITIONING, UNHEALTHY, RevisionPlan
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import Conflict, NotFound, ServiceUnavailable
-from jupyter_aml.serving import autoscale, guard, pool
+from jupyter_aml.serving import autoscale, batching, guard, pool
 from jupyter_aml.serving.backends import PreparedRevision, ReplicaFailed, ReplicaLauncher, launcher_for
 from jupyter_aml.serving.collect_sink import sink_for
 from jupyter_aml.serving.front import DEAD, DRAINING, READY, STARTING, SUSPECT, Front, Replica, Revision
@@ -126,6 +126,7 @@ class DeploymentManager:
             with contextlib.suppress(NotFound):
                 await self.delete(workspace, spec.name)
         autoscale.check_bounds(spec.deployment_config.model_dump())
+        batching.check_settings(spec.deployment_config.model_dump())
         await asyncio.to_thread(self.store.create, workspace, spec, created_by=created_by)
         dep_id = await asyncio.to_thread(self.store.get_id, workspace, spec.name)
         live = self._open(dep_id, workspace, spec.name)
@@ -146,6 +147,9 @@ class DeploymentManager:
         live = await self._revive(workspace, name)
         current = await asyncio.to_thread(self.store.get, workspace, name)
         autoscale.check_update(current.deployment_config.model_dump(), spec, name)
+        if spec.scoring_timeout_ms is not None:  # the batch wait must stay shorter than the timeout
+            batching.check_settings({**current.deployment_config.model_dump(),
+                                     "scoring_timeout_ms": spec.scoring_timeout_ms})
         svc, needs_revision = await asyncio.to_thread(self.store.begin_update, workspace, name, spec)
         if needs_revision:
             plan = await asyncio.to_thread(self.store.plan, live.id, pending=True)
@@ -206,6 +210,8 @@ class DeploymentManager:
         telemetry.data_collection = self.data_sink.counters(workspace, name)
         if live is not None:
             telemetry.events = list(live.events)
+            if live.front.batcher is not None:
+                telemetry.batching = live.front.batcher.counters()
         return telemetry
 
     # -- plumbing -------------------------------------------------------------------------------------------------

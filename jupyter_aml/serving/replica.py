@@ -9,6 +9,9 @@ at the model files), and answers:
   instead (``schema_call``), as on Azure ML v1. A body that is not JSON is 400 (so is one that does not fit
   the declared schema), a body over the limit 413; if ``run()`` raises, 500 with a short error id (the
   traceback goes to the service log with that id, never to the caller).
+- ``POST /score`` with ``X-AML-Batch``: several callers' requests merged by the balancer (dynamic batching,
+  ``max_batch_size``); one call of the script's ``run_batch(requests)``, each caller's status and answer
+  framed back (``batch_call``).
 - ``GET /health/live`` (and ``GET /``): the process answers; ``GET /health/ready``: ``init()`` succeeded;
   ``GET /schema``: what a decorated ``run()`` declares (``{"decorated": false}`` otherwise), from which the
   deployment manager writes the service's swagger document.
@@ -40,7 +43,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from jupyter_aml.serving import collect
+from jupyter_aml.serving import batch_call, collect
 from jupyter_aml.serving.schema_call import (
     BadScoringInput,
     RunSchema,
@@ -109,6 +112,8 @@ class ScoringApp:
         self.inflight = 0
         self.lock = threading.Lock()
         self.run_fn: Any = None
+        self.batch_fn: Any = None  # run_batch(), when the service batches (max_batch_size > 1)
+        self.batch_size = int(config.get("max_batch_size") or 1)
         self.schema: RunSchema | None = None
         self.token = str(config.get("token") or "")  # only the load balancer may score
 
@@ -125,18 +130,17 @@ class ScoringApp:
         except Exception as exc:
             traceback.print_exc()
             raise RuntimeError(f"importing entry script {self.entry.name} failed: {type(exc).__name__}: {exc}") from exc
-        missing = [fn for fn in ("init", "run") if not callable(getattr(module, fn, None))]
-        if missing:
-            raise RuntimeError(
-                f"entry script {self.entry.name} defines no {' and no '.join(f + '()' for f in missing)} function: "
-                "a scoring script must define init() (called once, to load the model) and run(raw_data) "
-                "(called for each request)"
-            )
+        self._check_functions(module)
         try:
             module.init()
         except Exception as exc:
             traceback.print_exc()
             raise RuntimeError(f"init() of {self.entry.name} raised {type(exc).__name__}: {exc}") from exc
+        if self.batch_size > 1:
+            self.batch_fn = module.run_batch
+            self.ready = True
+            _say(f"run_batch() takes up to {self.batch_size} requests at once (max_batch_size)")
+            return
         try:
             self.schema = read_schema(module.run)
         except Exception as exc:
@@ -148,6 +152,82 @@ class ScoringApp:
                  f"{', '.join(self.schema.parameters) or 'no keys'}")
         self.run_fn = module.run
         self.ready = True
+
+    def _check_functions(self, module: Any) -> None:
+        """The entry script defines what this service calls: ``init()``, and ``run()`` (or ``run_batch()`` when
+        the service batches); else the deployment fails with what to write."""
+        name = self.entry.name
+        batching = self.batch_size > 1
+        wanted = ("init", "run_batch") if batching else ("init", "run")
+        missing = [fn for fn in wanted if not callable(getattr(module, fn, None))]
+        if not missing:
+            return
+        if batching and missing == ["run_batch"]:
+            raise RuntimeError(
+                f"the web service batches requests (max_batch_size={self.batch_size}) but entry script {name} "
+                "defines no run_batch() function: define run_batch(requests), which gets a list of request "
+                "bodies parsed from JSON and returns a list of one answer per request in the same order, or "
+                "deploy without max_batch_size")
+        if not batching and missing == ["run"] and callable(getattr(module, "run_batch", None)):
+            raise RuntimeError(
+                f"entry script {name} defines run_batch() but no run() function: run_batch() is called only "
+                "when the web service batches requests; deploy with max_batch_size=N (N > 1), or define "
+                "run(raw_data)")
+        raise RuntimeError(
+            f"entry script {name} defines no {' and no '.join(f + '()' for f in missing)} function: "
+            "a scoring script must define init() (called once, to load the model) and run(raw_data) "
+            "(called for each request)"
+        )
+
+    def score_batch(self, items: list[tuple[str, bytes]]) -> list[tuple[int, bytes]]:
+        """Several callers' requests in one ``run_batch()`` call: each gets its own status and answer.
+
+        A body that is not JSON is its caller's 400 and is left out of the batch; if ``run_batch()`` raises or
+        does not return one answer per request, every caller of the batch gets a 500 with the reason (the
+        traceback is in the service log under the error id), and an answer that cannot be sent as JSON is its
+        own caller's 500."""
+        answers: list[tuple[int, bytes] | None] = [None] * len(items)
+        values, ids, where = [], [], []
+        for i, (request_id, body) in enumerate(items):
+            value, bad = batch_call.parse(body)
+            if bad is not None:
+                answers[i] = (400, _error("InvalidInput", bad))
+                continue
+            values.append(value)
+            ids.append(request_id)
+            where.append(i)
+        if values:
+            with self.slots:
+                context = collect.request_context
+                context.request_id, context.batch_ids = "", ids  # collect_batch(): one record per caller
+                try:
+                    results = batch_call.answers_of(self.batch_fn(values), len(values))
+                except batch_call.BatchMismatch as exc:
+                    failed = self._fault(ids, str(exc))
+                    results = None
+                except Exception:
+                    failed = self._failed(", ".join(ids), f"run_batch() failed for a batch of {len(ids)} requests")
+                    results = None
+                finally:
+                    context.batch_ids = None
+            for n, i in enumerate(where):
+                if results is None:
+                    answers[i] = failed
+                    continue
+                try:
+                    answers[i] = (200, json.dumps(results[n], default=_json_default).encode())
+                except Exception:
+                    answers[i] = self._failed(ids[n], "the value run_batch() returned for this request cannot be "
+                                                      "sent as JSON")
+        return [a if a is not None else (500, _error("ScoringError", "no answer")) for a in answers]
+
+    @staticmethod
+    def _fault(request_ids: list[str], reason: str) -> tuple[int, bytes]:
+        """A batch the script answered wrongly: 500 with the reason (a fault of the script, not of the input)."""
+        error_id = secrets.token_hex(4)
+        _say(f"{reason} (error id {error_id}, requests {', '.join(request_ids)})")
+        return 500, json.dumps({"error": {"code": "ScoringError", "error_id": error_id,
+                                          "message": f"{reason} (error id {error_id})"}}).encode()
 
     def schema_document(self) -> bytes:
         body = self.schema.as_dict() if self.schema is not None else {"decorated": False}
@@ -283,7 +363,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the load balancer keeps request telemetry; user prints and errors go to the log
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+    def _send(self, status: int, body: bytes, content_type: str = "application/json", extra: str = "") -> None:
         # The head and the body leave in one write: two writes cost the balancer two wake-ups per answer.
         close = ""
         if self.app.draining:
@@ -293,7 +373,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         head = (
             f"{self.protocol_version} {status} {reason}\r\nServer: {self.version_string()}\r\n"
             f"Date: {self.date_time_string()}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-            f"{close}\r\n"
+            f"{extra}{close}\r\n"
         )
         self.wfile.write(head.encode("latin-1") + body)
 
@@ -331,11 +411,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.app.lock:
             self.app.inflight += 1
         try:
-            status, payload = self.app.score(body, self.headers.get("x-ms-request-id", ""))
-            self._send(status, payload)
+            frame = self.headers.get(batch_call.HEADER)
+            request_id = self.headers.get("x-ms-request-id", "")
+            if frame is not None:
+                self._score_batch(frame, body)
+            elif self.app.batch_fn is not None:  # a single request to a batching replica: a batch of one
+                status, payload = self.app.score_batch([(request_id, body)])[0]
+                self._send(status, payload)
+            else:
+                status, payload = self.app.score(body, request_id)
+                self._send(status, payload)
         finally:
             with self.app.lock:
                 self.app.inflight -= 1
+
+
+    def _score_batch(self, frame: str, body: bytes) -> None:
+        if self.app.batch_fn is None:
+            self._send(400, _error("InvalidInput", "this replica does not batch (max_batch_size is 1)"))
+            return
+        try:
+            items = batch_call.unpack_requests(frame, body)
+        except ValueError as exc:
+            self._send(400, _error("InvalidInput", f"a malformed batch from the balancer: {exc}"))
+            return
+        head, payload = batch_call.pack_answers(self.app.score_batch(items))
+        self._send(200, payload, extra=f"{batch_call.HEADER}: {head}\r\n")
 
 
 class Server(http.server.ThreadingHTTPServer):
