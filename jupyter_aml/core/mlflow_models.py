@@ -1,10 +1,11 @@
 """MLflow 3 logged models kept in the workspace's own tables: each one lives in its source run.
 
-A logged model is a record of its run (the tag ``aml.mlflow.loggedModel.<model_id>``, holding the model's
-name, status, tags and params as JSON) and a folder of that run's files (``outputs/mlflow-models/<model_id>``).
-So its lineage is its run: the studio shows the files among the run's outputs, the v1 SDK registers them with
-``run.register_model(model_path="outputs/mlflow-models/<id>")``, and no second store exists. The tag is written
-here, not through the v1 tag route, because a model's record may be longer than a v1 tag value may be.
+A logged model is a record of its run (a row of ``mlflow_logged_models``, holding the model's name, status,
+tags and params as JSON) and a folder of that run's files (``outputs/mlflow-models/<model_id>``). So its
+lineage is its run: the studio shows the files among the run's outputs, the v1 SDK registers them with
+``run.register_model(model_path="outputs/mlflow-models/<id>")``, and no second store exists. The record is not
+one of the run's tags (it was, as ``aml.mlflow.loggedModel.<id>``, until migration 0015 moved them), so the
+studio and v1's ``run.get_tags()`` do not show it.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from jupyter_aml.core.run_views import RunReader
 from jupyter_aml.core.workspaces import WorkspaceService
 from jupyter_aml.errors import Conflict, NotFound
 from jupyter_aml.store.db import Store
-from jupyter_aml.store.tables import ModelNameRow, ModelRow, RunRow, RunTagRow
+from jupyter_aml.store.tables import ModelNameRow, ModelRow, RunRow
+from jupyter_aml.store.tables_mlflow import MlflowLoggedModelRow
 
-TAG_PREFIX = "aml.mlflow.loggedModel."
+TAG_PREFIX = "aml.mlflow.loggedModel."  # where records were before migration 0015
 FILES_PREFIX = "outputs/mlflow-models"
+Row = MlflowLoggedModelRow
 
 
 @dataclass(frozen=True)
@@ -40,22 +43,22 @@ class LoggedModels:
     def create(self, workspace: str, run_id: str, model_id: str, data: dict[str, Any]) -> LoggedModelRecord:
         with self.db.session() as s:
             row = RunReader.row(s, workspace, run_id)
-            s.add(RunTagRow(run_id=row.id, key=TAG_PREFIX + model_id, value=json.dumps(data)))
+            s.add(Row(model_id=model_id, run_id=row.id, data=json.dumps(data)))
             return LoggedModelRecord(row.id, row.experiment_id, data)
 
     def run_of(self, model_id: str) -> str | None:
         """The source run of a model id (ids are random, so unique across workspaces): what a run's token
         is checked against before the model is read in the caller's workspace."""
         with self.db.read() as s:
-            found: str | None = s.scalar(select(RunTagRow.run_id).where(RunTagRow.key == TAG_PREFIX + model_id))
+            found: str | None = s.scalar(select(Row.run_id).where(Row.model_id == model_id))
             return found
 
     def get(self, workspace: str, model_id: str) -> LoggedModelRecord:
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
-            hit = s.execute(select(RunTagRow.run_id, RunTagRow.value, RunRow.experiment_id)
-                            .join(RunRow, RunRow.id == RunTagRow.run_id)
-                            .where(RunTagRow.key == TAG_PREFIX + model_id, RunRow.workspace_id == ws.id)).first()
+            hit = s.execute(select(Row.run_id, Row.data, RunRow.experiment_id)
+                            .join(RunRow, RunRow.id == Row.run_id)
+                            .where(Row.model_id == model_id, RunRow.workspace_id == ws.id)).first()
         if hit is None:
             raise NotFound(f"Logged model with ID '{model_id}' not found")
         return LoggedModelRecord(hit[0], hit[2], json.loads(hit[1]))
@@ -65,28 +68,36 @@ class LoggedModels:
         """Apply ``change`` to the model's record in one write transaction (no lost update)."""
         with self.db.session() as s:
             ws = WorkspaceService.row(s, workspace)
-            hit = s.execute(select(RunTagRow, RunRow.experiment_id)
-                            .join(RunRow, RunRow.id == RunTagRow.run_id)
-                            .where(RunTagRow.key == TAG_PREFIX + model_id, RunRow.workspace_id == ws.id)).first()
+            hit = s.execute(select(Row, RunRow.experiment_id)
+                            .join(RunRow, RunRow.id == Row.run_id)
+                            .where(Row.model_id == model_id, RunRow.workspace_id == ws.id)).first()
             if hit is None:
                 raise NotFound(f"Logged model with ID '{model_id}' not found")
-            tag, experiment_id = hit
-            data = json.loads(tag.value)
+            rec, experiment_id = hit
+            data = json.loads(rec.data)
             change(data)
-            tag.value = json.dumps(data)
-            return LoggedModelRecord(tag.run_id, experiment_id, data)
+            rec.data = json.dumps(data)
+            return LoggedModelRecord(rec.run_id, experiment_id, data)
 
     def of_experiments(self, workspace: str, experiment_ids: Iterable[int]) -> list[LoggedModelRecord]:
         ids = list(set(experiment_ids))
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
-            rows = s.execute(select(RunTagRow.run_id, RunTagRow.value, RunRow.experiment_id)
-                             .join(RunRow, RunRow.id == RunTagRow.run_id)
-                             .where(RunRow.workspace_id == ws.id, RunRow.experiment_id.in_(ids),
-                                    RunTagRow.key.startswith(TAG_PREFIX, autoescape=True)))
+            rows = s.execute(select(Row.run_id, Row.data, RunRow.experiment_id)
+                             .join(RunRow, RunRow.id == Row.run_id)
+                             .where(RunRow.workspace_id == ws.id, RunRow.experiment_id.in_(ids)))
             return [LoggedModelRecord(r, e, json.loads(v)) for r, v, e in rows]
 
-
+    def of_runs(self, run_ids: Iterable[str]) -> dict[str, list[str]]:
+        """The model ids each run logged (MLflow's ``run.outputs.model_outputs``), oldest first."""
+        ids = list(set(run_ids))
+        found: dict[str, list[tuple[int, str]]] = {i: [] for i in ids}
+        with self.db.read() as s:
+            for start in range(0, len(ids), 500):
+                for run_id, model_id, data in s.execute(select(Row.run_id, Row.model_id, Row.data)
+                                                        .where(Row.run_id.in_(ids[start:start + 500]))):
+                    found[run_id].append((int(json.loads(data).get("created", 0)), model_id))
+        return {k: [m for _, m in sorted(v)] for k, v in found.items()}
 
 
 class RegistryNames:

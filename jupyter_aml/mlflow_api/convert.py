@@ -15,11 +15,12 @@ The mapping (docs/mlflow.md):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_aml.core import models
+from jupyter_aml.core.mlflow_inputs import RunInputs
 from jupyter_aml.core.mlflow_support import LatestMetric
 from jupyter_aml.mlflow_api.errors import invalid
 from jupyter_aml.mlflow_api.ids import to_mlflow
@@ -114,9 +115,10 @@ def run_info(run: models.Run, exp_id: str) -> dict[str, Any]:
     return info
 
 
-def run_json(run: models.Run, exp_id: str, metrics: Mapping[str, LatestMetric]) -> dict[str, Any]:
+def run_json(run: models.Run, exp_id: str, metrics: Mapping[str, LatestMetric],
+             inputs: RunInputs | None = None, outputs: Sequence[str] = ()) -> dict[str, Any]:
     ended = millis(run.end_time) or millis(run.start_time) or 0
-    return {
+    body: dict[str, Any] = {
         "info": run_info(run, exp_id),
         "data": {
             "metrics": [{"key": k, "value": metric_value(m.value), "timestamp": ended, "step": int(m.step)}
@@ -124,8 +126,29 @@ def run_json(run: models.Run, exp_id: str, metrics: Mapping[str, LatestMetric]) 
             "params": kv(run.properties),
             "tags": kv(run_tags(run)),
         },
-        "inputs": {},
+        "inputs": inputs_json(inputs) if inputs is not None else {},
     }
+    if outputs:
+        body["outputs"] = {"model_outputs": [{"model_id": m, "step": 0} for m in outputs]}
+    return body
+
+
+def inputs_json(inputs: RunInputs) -> dict[str, Any]:
+    """MLflow's ``RunInputs``: ``dataset_inputs`` (each a dataset and the input's tags) and ``model_inputs``."""
+    out: dict[str, Any] = {}
+    if inputs.datasets:
+        out["dataset_inputs"] = []
+        for d in inputs.datasets:
+            dataset: dict[str, Any] = {"name": d.name, "digest": d.digest, "source_type": d.source_type,
+                                       "source": d.source}
+            if d.schema is not None:
+                dataset["schema"] = d.schema
+            if d.profile is not None:
+                dataset["profile"] = d.profile
+            out["dataset_inputs"].append({"tags": kv(d.tags), "dataset": dataset})
+    if inputs.models:
+        out["model_inputs"] = [{"model_id": m} for m in inputs.models]
+    return out
 
 
 def metric_value(value: float) -> float | str:

@@ -35,7 +35,7 @@ from jupyter_aml.core.mlflow_models import LoggedModels
 from jupyter_aml.core.mlflow_support import MlflowSupport
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import AMLError
-from jupyter_aml.mlflow_api import artifacts, history, model_artifacts
+from jupyter_aml.mlflow_api import artifacts, history, inputs, model_artifacts
 from jupyter_aml.mlflow_api import convert as cv
 from jupyter_aml.mlflow_api.errors import (
     BAD_REQUEST,
@@ -141,6 +141,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "runs/log-parameter": Endpoint("POST", "runs/report", "run", _run("log_param")),
     "runs/set-tag": Endpoint("POST", "runs/report", "run", _run("set_tag")),
     "runs/delete-tag": Endpoint("POST", "runs/report", "run", _run("delete_tag")),
+    "runs/log-inputs": Endpoint("POST", "runs/report", "run",
+                                lambda t, ws, req, h: inputs.log_inputs(t.runs, ws, req)),
     "runs/search": Endpoint("POST", "runs/read", "user", lambda t, ws, req, h: search_runs(t.runs, ws, req)),
     "metrics/get-history": Endpoint("GET", "runs/read", "run", _run("history")),
     "metrics/get-history-bulk-interval": Endpoint("GET", "runs/read", "user",

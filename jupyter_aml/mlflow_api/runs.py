@@ -19,6 +19,8 @@ from typing import Any
 import pydantic
 
 from jupyter_aml.core import models
+from jupyter_aml.core.mlflow_inputs import MlflowInputs
+from jupyter_aml.core.mlflow_models import LoggedModels
 from jupyter_aml.core.mlflow_support import MlflowSupport, ScalarPoint
 from jupyter_aml.core.service import AMLService
 from jupyter_aml.errors import Conflict, NotFound
@@ -61,6 +63,8 @@ class Runs:
         self.support = support
         self.experiments = experiments
         self.ids = RunIds(support.run_exists)
+        self.inputs = MlflowInputs(service.db)
+        self.models = LoggedModels(service.db)
 
     # -- helpers ------------------------------------------------------------------------------------
     def run(self, workspace: str, run_id: str) -> models.Run:
@@ -75,8 +79,17 @@ class Runs:
         return cv.experiment_id(self.service.workspaces.experiment(workspace, run.experiment))
 
     def run_body(self, workspace: str, run: models.Run) -> dict[str, Any]:
-        metrics = self.support.latest_metrics([run.id])[run.id]
-        return cv.run_json(run, self.exp_id(workspace, run), metrics)
+        return self.run_bodies([run], {run.experiment: self.exp_id(workspace, run)})[0]
+
+    def run_bodies(self, runs: list[models.Run], exp_ids: Mapping[str, str]) -> list[dict[str, Any]]:
+        """MLflow's runs, with their latest metrics, inputs and the models they logged, in a few queries."""
+        ids = [r.id for r in runs]
+        latest, inputs, outputs = self.support.latest_metrics(ids), self.inputs.of_runs(ids), self.models.of_runs(ids)
+        return [cv.run_json(r, exp_ids[r.experiment], latest[r.id], inputs[r.id], outputs[r.id]) for r in runs]
+
+    def active(self, workspace: str, run_id: str) -> models.Run:
+        """The run, refused as MLflow refuses a deleted run's logging."""
+        return self._active(workspace, run_id)
 
     def _active(self, workspace: str, run_id: str) -> models.Run:
         run = self.run(workspace, run_id)

@@ -51,10 +51,8 @@ def search_runs(runs: Runs, workspace: str, req: Mapping[str, Any]) -> dict[str,
     exp_ids = {e.name: numbers[int(e.id)] for e in runs.support.experiments_by_ids(workspace, numbers)}
     found, cursor = runs.service.runs.search_page(workspace, numbers, conds, order, page_size=limit,
                                                   cursor=token or None)
-    latest = runs.support.latest_metrics(r.id for r in found)
     # a run whose experiment was renamed meanwhile is left out of this page, never a 500
-    answer: dict[str, Any] = {"runs": [cv.run_json(r, exp_ids[r.experiment], latest[r.id])
-                                       for r in found if r.experiment in exp_ids]}
+    answer: dict[str, Any] = {"runs": runs.run_bodies([r for r in found if r.experiment in exp_ids], exp_ids)}
     if cursor is not None:
         answer["next_page_token"] = cursor
     return answer

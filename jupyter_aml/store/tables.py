@@ -519,3 +519,5 @@ class PipelineReuseRow(Base):
 from jupyter_aml.store import tables_pipeline_publish as _pipeline_publish  # noqa: E402, F401
 # Min/max rollups of full scalar chunks (core/metric_rollups.py), likewise.
 from jupyter_aml.store import tables_metric_rollups as _metric_rollups  # noqa: E402, F401
+# MLflow's logged models, run inputs and traces (store/tables_mlflow.py), likewise.
+from jupyter_aml.store import tables_mlflow as _mlflow  # noqa: E402, F401
