@@ -29,6 +29,7 @@ from jupyter_aml.data import sources, transforms
 from jupyter_aml.data.storage import StoreLocation
 from jupyter_aml.data.tabular import ReaderOptions, read_table
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from jupyter_aml.runtime.names import is_unregistered_dataset
 from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import DatasetRow, WorkspaceRow
 
@@ -161,7 +162,8 @@ class DatasetRegistry:
             return self._model(ws, row)
 
     def latest(self, workspace: str) -> list[dm.Dataset]:
-        """The latest version of every registered name, by name."""
+        """The latest version of every registered name, by name (not the datasets runs saved unregistered:
+        v1 lists registered datasets only; those stay reachable by id and in lineage)."""
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
             newest = (select(DatasetRow.name, func.max(DatasetRow.version).label("v"))
@@ -169,7 +171,7 @@ class DatasetRegistry:
             rows = s.scalars(select(DatasetRow).join(newest, (DatasetRow.name == newest.c.name)
                                                      & (DatasetRow.version == newest.c.v))
                              .where(DatasetRow.workspace_id == ws.id).order_by(DatasetRow.name))
-            return [self._model(ws, r) for r in rows]
+            return [self._model(ws, r) for r in rows if not is_unregistered_dataset(r.name)]
 
     def versions(self, workspace: str, name: str) -> list[dm.Dataset]:
         with self.db.read() as s:

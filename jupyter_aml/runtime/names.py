@@ -106,3 +106,18 @@ def resource_name_problem(name: object) -> str | None:
 def _shown(value: object) -> str:
     shown = repr(value) if isinstance(value, str) else type(value).__name__
     return shown if len(shown) <= 120 else shown[:117] + "..."
+
+
+UNREGISTERED_DATASET_PREFIX = "anonymous-"
+_UNREGISTERED_DATASET = re.compile(r"anonymous-[0-9a-f]{16}")
+
+
+def unregistered_dataset_name(definition_digest: str) -> str:
+    """The name a run's unregistered dataset is saved under (v1 saves it with an id and no name): its
+    definition's digest, so the same definition is the same saved dataset."""
+    return UNREGISTERED_DATASET_PREFIX + definition_digest[:16]
+
+
+def is_unregistered_dataset(name: str) -> bool:
+    """Saved for a run, never registered by a user: not listed, and nameless in the SDK as in v1."""
+    return _UNREGISTERED_DATASET.fullmatch(name) is not None

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from jupyter_aml.errors import Conflict, Forbidden, InvalidInput, NotFound, UserError
 from jupyter_aml.runtime import api_types as T
+from jupyter_aml.runtime.names import is_unregistered_dataset
 
 if TYPE_CHECKING:
     from jupyter_aml.data.sources import ResolvedFile
@@ -146,11 +147,15 @@ class AbstractDataset:
     # -- registration attributes (v1: None until registered) -----------------------------------------------
     @property
     def name(self) -> str | None:
-        return self._registration["name"] if self._registration else None
+        return self._registration["name"] if self._registration and self._is_registered() else None
 
     @property
     def version(self) -> int | None:
-        return self._registration["version"] if self._registration else None
+        return self._registration["version"] if self._registration and self._is_registered() else None
+
+    def _is_registered(self) -> bool:
+        """A run's unregistered input is saved with an id only (v1's saved dataset): no name, no version."""
+        return self._registration is not None and not is_unregistered_dataset(self._registration["name"])
 
     @property
     def id(self) -> str | None:

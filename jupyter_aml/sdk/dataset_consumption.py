@@ -16,6 +16,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from jupyter_aml.errors import InvalidInput
+from jupyter_aml.runtime.names import unregistered_dataset_name
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.dataset_base import AbstractDataset
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 INPUT_TOKEN = "DatasetConsumptionConfig:"  # agent/datasets.py makes these the folders' paths
 OUTPUT_TOKEN = "OutputFileDatasetConfig:"
-ANONYMOUS_PREFIX = "anonymous-"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
@@ -87,8 +87,8 @@ class DatasetConsumptionConfig:
 def _anonymous(dataset: AbstractDataset, workspace: Workspace) -> str:
     """Register an unregistered dataset under its definition's hash (the same definition: the same version)."""
     definition = dataset._definition
-    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
-    body: Any = {"name": ANONYMOUS_PREFIX + digest, "definition": definition, "create_new_version": True,
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+    body: Any = {"name": unregistered_dataset_name(digest), "definition": definition, "create_new_version": True,
                  "description": "a dataset a run used without registering it", "tags": {}}
     return str(workspace._api.register_dataset(workspace.name, body)["id"])
 
