@@ -14,53 +14,63 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
 import pydantic_core
 
 from jupyter_aml.core import models
+from jupyter_aml.core.journal_scalars import MAX_SEQ as MAX_SEQ  # re-exported: journal_recovery reads it here
+from jupyter_aml.core.journal_scalars import Scalars, plain_batch, plain_record
 from jupyter_aml.errors import AMLError, InvalidInput
 from jupyter_aml.runtime.metric_values import MARKERS, MAX_TEXT, V1_KINDS, check_v1
 
-MAX_SEQ = (1 << 63) - 1
 INT_MIN, INT_MAX = -(1 << 63), (1 << 64) - 1  # signed or unsigned 64-bit: what a reader's JSON encoder writes
 MAX_DEPTH = 64
 
 
 @dataclass
 class Checked:
-    """A parsed batch: the records to store (with their index in the batch) and the refused ones."""
+    """A parsed batch: the records to store (with their index in the batch) and the refused ones.
+
+    Scalar records (``k: "m"``, nearly all of them) are kept as columns in ``scalars``
+    (core/journal_scalars.py); ``records`` holds the other kinds."""
 
     stream: str
     records: list[tuple[int, models.JournalRecord]]
     rejected: list[models.JournalRejection]
+    scalars: Scalars = field(default_factory=Scalars)
 
     def reject(self, index: int, record: models.JournalRecord | None, seq: int | None, reason: str) -> None:
         usable = record.seq if record is not None else seq
         self.rejected.append(models.JournalRejection(
             index=index, seq=usable if isinstance(usable, int) and 0 < usable <= MAX_SEQ else None, reason=reason))
 
+    def admit(self, index: int, record: models.JournalRecord) -> None:
+        """Keep ``record`` to be stored, or refuse it with the reason the store cannot hold it."""
+        reason = problem(record)
+        if reason is not None:
+            self.reject(index, record, None, reason)
+        elif record.k == "m":
+            self.scalars.add(index, record.seq, record.run_id, record.n, record.t, record.v, record.s, record.d,
+                             record.vt)
+        else:
+            self.records.append((index, record))
+
+    def accepted(self) -> list[tuple[int, int]]:
+        """(index in the batch, seq) of every record kept to be stored."""
+        return [(i, rec.seq) for i, rec in self.records] + list(self.scalars.accepted())
+
 
 def parse_batch(raw: bytes) -> Checked:
-    """Parse a ``JournalBatch`` body; a record that fails its checks is rejected alone, never the batch."""
-    try:  # the common case, all in Rust: the whole batch is well formed
-        batch = models.JournalBatch.model_validate_json(raw or b"{}")
-    except pydantic.ValidationError as exc:
-        if exc.errors()[0]["type"] == "json_invalid":
-            raise AMLError("the request body is not valid JSON",
-                           hint=str(exc.errors()[0].get("ctx", exc.errors()[0]["msg"]))) from None
-        return _parse_slowly(raw)
-    checked = Checked(batch.stream, [], [])
-    for index, record in enumerate(batch.records):
-        _admit(checked, index, record)
-    return checked
+    """Parse a ``JournalBatch`` body; a record that fails its checks is rejected alone, never the batch.
 
-
-def _parse_slowly(raw: bytes) -> Checked:
+    The body is parsed once (pydantic-core's JSON parser, in Rust: big integers stay integers, NaN and
+    Infinity literals are floats, as the models read them) and then checked without a model per record
+    where the records are plain scalars (core/journal_scalars.py)."""
     try:
-        body = pydantic_core.from_json(raw)
+        body = pydantic_core.from_json(raw or b"{}")
     except ValueError as exc:
         raise AMLError("the request body is not valid JSON", hint=str(exc)) from None
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
@@ -83,14 +93,23 @@ def check_records(stream: Any, records: list[Any]) -> Checked:
     """Check a stream id (as a batch's envelope) and each record (parsed JSON values) on its own."""
     envelope = models.JournalBatch.model_validate({"stream": stream, "records": []})  # the stream's own rules
     checked = Checked(envelope.stream, [], [])
+    if all(type(item) is dict for item in records):
+        plain = plain_batch(records)
+        if plain is not None:  # the common case: every record a plain scalar, checked by column
+            checked.scalars = plain
+            return checked
     for index, item in enumerate(records):
+        if plain_record(item):
+            checked.scalars.add(index, item["seq"], item["run_id"], item["n"], item["t"], item.get("v"),
+                                item.get("s"), item.get("d"), None)
+            continue
         seq = item.get("seq") if isinstance(item, dict) else None
         try:
             record = models.JournalRecord.model_validate(item)
         except pydantic.ValidationError as exc:
             checked.reject(index, None, seq if type(seq) is int else None, _explain(exc))
             continue
-        _admit(checked, index, record)
+        checked.admit(index, record)
     return checked
 
 
@@ -100,14 +119,6 @@ def _explain(exc: pydantic.ValidationError) -> str:
         where = ".".join(str(p) for p in error["loc"]) or "record"
         parts.append(f"{where}: {error['msg']}")
     return "invalid record: " + "; ".join(parts)
-
-
-def _admit(checked: Checked, index: int, record: models.JournalRecord) -> None:
-    reason = problem(record)
-    if reason is None:
-        checked.records.append((index, record))
-    else:
-        checked.reject(index, record, None, reason)
 
 
 def problem(record: models.JournalRecord) -> str | None:

@@ -112,7 +112,7 @@ def _ingest(metrics: MetricService, workspace: str, run_id: str, stream: str, re
     before = metrics.acked_seq(workspace, run_id, stream)
     ack = metrics.ingest_checked(workspace, run_id, checked)
     refused = {r.index for r in ack.rejected}
-    result.stored += sum(1 for i, rec in checked.records if rec.seq > before and i not in refused)
+    result.stored += sum(1 for i, seq in checked.accepted() if seq > before and i not in refused)
     result.rejected += sum(1 for r in ack.rejected if r.seq is None or r.seq > before)
 
 

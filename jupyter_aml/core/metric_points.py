@@ -115,8 +115,13 @@ def _wire_value(code: str, number: float, text: str | None) -> Any:
 
 def point(rec: models.JournalRecord) -> tuple[str, float, str | None, Any]:
     """A scalar record as (type code, number for the chunk, text to keep, value as answered)."""
-    value = rec.v
-    if rec.vt == "f":
+    return point_of(rec.v, rec.vt)
+
+
+def point_of(value: Any, vt: str | None) -> tuple[str, float, str | None, Any]:
+    """A scalar value (and its ``vt`` marker) as (type code, number for the chunk, text to keep, value as
+    answered)."""
+    if vt == "f":
         return "f", MARKERS[value], None, value
     code = type_code(value)
     if code == "f":

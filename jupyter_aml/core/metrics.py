@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 from jupyter_aml.core import metric_rollups as rollups
 from jupyter_aml.core import models
 from jupyter_aml.core.events import METRIC_EVENT_POINTS, EventSink, MetricEvent, discard
-from jupyter_aml.core.journal_check import Checked, needs_readable, problem, readable
-from jupyter_aml.core.metric_points import CODE, CODES, Points, downsample_indices, pack, point
+from jupyter_aml.core.journal_check import Checked, needs_readable, readable
+from jupyter_aml.core.journal_scalars import ScalarColumns, Scalars
+from jupyter_aml.core.metric_points import CODE, CODES, Points, downsample_indices, pack
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.errors import InvalidInput, NotFound
 from jupyter_aml.runtime.metric_values import V1_KINDS, encode_nested
@@ -64,11 +65,7 @@ class MetricService:
         """Apply a parsed batch (see :meth:`ingest_checked`); return the new acknowledged seq."""
         checked = Checked(batch.stream, [], [])
         for index, record in enumerate(batch.records):
-            reason = problem(record)
-            if reason is None:
-                checked.records.append((index, record))
-            else:
-                checked.reject(index, record, None, reason)
+            checked.admit(index, record)
         return self.ingest_checked(workspace, owner_run_id, checked).acked_seq
 
     def ingest_checked(self, workspace: str, owner_run_id: str, batch: Checked) -> models.JournalAck:
@@ -78,6 +75,7 @@ class MetricService:
         ``rejected`` says which were refused and why. Refusals are counted on the run (RUN_REJECTED_*).
         """
         rejected = list(batch.rejected)
+        scalars = batch.scalars.in_seq_order()
         with self.db.session() as s:
             owner = RunService.row(s, workspace, owner_run_id)
             cursor = s.scalar(
@@ -90,8 +88,11 @@ class MetricService:
                 s.add(cursor)
             acked = cursor.acked_seq
             fresh = sorted((item for item in batch.records if item[1].seq > acked), key=lambda item: item[1].seq)
+            scalars = scalars.after(acked)
             fresh_rejected = [r for r in rejected if r.seq is None or r.seq > acked]
-            run_ids = {r.run_id for _, r in fresh}
+            newest = max([rec.seq for _, rec in fresh] + scalars.seq[-1:]
+                         + [r.seq for r in fresh_rejected if r.seq is not None], default=acked)
+            run_ids = {r.run_id for _, r in fresh} | set(scalars.run_id)
             allowed = set(
                 s.scalars(select(RunRow.id).where(RunRow.id.in_(run_ids), RunRow.path.startswith(owner.path)))
             ) if run_ids else set()
@@ -100,13 +101,14 @@ class MetricService:
                 if rec.run_id in allowed:
                     keep.append((index, rec))
                 else:
-                    fresh_rejected.append(models.JournalRejection(
-                        index=index, seq=rec.seq,
-                        reason=f"run {rec.run_id[:80]!r} is not this run or one of its children"))
-            stored, refused = self._apply(s, keep)
+                    fresh_rejected.append(_outside(index, rec.seq, rec.run_id))
+            if not allowed.issuperset(scalars.run_id):
+                inside = [i for i, rid in enumerate(scalars.run_id) if rid in allowed]
+                fresh_rejected += [_outside(scalars.index[i], scalars.seq[i], scalars.run_id[i])
+                                   for i in range(len(scalars)) if scalars.run_id[i] not in allowed]
+                scalars = scalars.take(inside)
+            stored, refused = self._apply(s, keep, scalars)
             fresh_rejected += refused
-            newest = max([rec.seq for _, rec in fresh] + [r.seq for r in fresh_rejected if r.seq is not None],
-                         default=acked)
             cursor.acked_seq = acked = max(acked, newest)
             if fresh_rejected:
                 self._note_rejections(s, owner.id, batch.stream, fresh_rejected)
@@ -133,15 +135,28 @@ class MetricService:
                 row.value = value
 
     def _apply(
-        self, s: Session, records: Sequence[tuple[int, models.JournalRecord]]
+        self, s: Session, records: Sequence[tuple[int, models.JournalRecord]], scalars: Scalars | None = None
     ) -> tuple[list[MetricEvent], list[models.JournalRejection]]:
-        """Store the records; return one event per scalar series (the points as stored) and the refusals.
+        """Store the records and ``scalars``; return one event per scalar series (the points as stored) and the
+        refusals. Without ``scalars``, the scalar records among ``records`` are taken as they come.
 
         A record whose metric name already holds another kind is refused alone (its series is untouched).
         """
-        scalars: dict[tuple[str, str], list[tuple[int, models.JournalRecord]]] = defaultdict(list)
+        if scalars is None:
+            checked = Checked("", [], [])
+            for index, rec in records:
+                if rec.k == "m":
+                    checked.scalars.add(index, rec.seq, rec.run_id, rec.n, rec.t, rec.v, rec.s, rec.d, rec.vt)
+                else:
+                    checked.records.append((index, rec))
+            records, scalars = checked.records, checked.scalars.in_seq_order()
         refused: list[models.JournalRejection] = []
-        batch = _SeriesOfBatch(s, [rec for _, rec in records if rec.k in KINDS])
+        groups = scalars.groups()
+        named = [(rec.seq, rec.run_id, rec.n, KINDS[rec.k], rec.d) for _, rec in records if rec.k in KINDS]
+        named += [(scalars.seq[pos[0]], run_id, name, "scalar", scalars.d[pos[0]])
+                  for (run_id, name), pos in groups.items()]
+        named.sort(key=lambda item: item[0])  # the first record of a name (by seq) sets its kind
+        batch = _SeriesOfBatch(s, [item[1:] for item in named])
         for index, rec in records:
             if rec.k == "tag":
                 row = s.get(RunTagRow, (rec.run_id, rec.n))
@@ -152,8 +167,6 @@ class MetricService:
             elif rec.k == "prop":
                 if s.get(RunPropertyRow, (rec.run_id, rec.n)) is None:
                     s.add(RunPropertyRow(run_id=rec.run_id, key=rec.n, value=str(rec.v)))
-            elif rec.k == "m":
-                scalars[(rec.run_id, rec.n)].append((index, rec))
             else:
                 try:
                     series = self._series(batch, rec.run_id, rec.n, KINDS[rec.k], rec.d)
@@ -169,11 +182,13 @@ class MetricService:
                 s.add(MetricValueRow(series_id=series.id, ts=rec.t, payload=payload, nonfinite=nonfinite or None))
                 series.count += 1
         events = []
-        for (run_id, name), items in scalars.items():
+        for (run_id, name), positions in groups.items():
+            group = scalars if len(positions) == len(scalars) else scalars.take(positions)
             try:
-                events.append(self._append_scalars(s, batch, run_id, name, [rec for _, rec in items]))
+                events.append(self._append_scalars(s, batch, run_id, name, group))
             except InvalidInput as exc:
-                refused += [models.JournalRejection(index=i, seq=rec.seq, reason=exc.message) for i, rec in items]
+                refused += [models.JournalRejection(index=i, seq=seq, reason=exc.message)
+                            for i, seq in group.accepted()]
         return events, refused
 
     @staticmethod
@@ -189,27 +204,28 @@ class MetricService:
         return series
 
     def _append_scalars(
-        self, s: Session, batch: _SeriesOfBatch, run_id: str, name: str, recs: Sequence[models.JournalRecord]
+        self, s: Session, batch: _SeriesOfBatch, run_id: str, name: str, recs: Scalars
     ) -> MetricEvent:
         """Append to the series' chunks. A point logged without a step gets its index in the series."""
-        series = self._series(batch, run_id, name, "scalar", next((r.d for r in recs if r.d), None))
-        points = [point(r) for r in recs]
-        values = np.array([p[1] for p in points], dtype=np.float64)
-        codes = np.array([CODE[p[0]] for p in points], dtype=np.uint8)
+        series = self._series(batch, run_id, name, "scalar", next((d for d in recs.d if d), None))
+        cols = ScalarColumns(recs)
+        values, codes, texts = cols.values, cols.codes, cols.texts
         typed = bool(codes.any())
         base = series.count
-        steps = np.array([r.s if r.s is not None else base + i for i, r in enumerate(recs)], dtype=np.float64)
-        times = np.array([r.t for r in recs], dtype=np.float64)
+        if None in recs.s:
+            steps = np.array([st if st is not None else base + i for i, st in enumerate(recs.s)], dtype=np.float64)
+        else:
+            steps = np.array(recs.s, dtype=np.float64)
+        times = np.array(recs.t, dtype=np.float64)
         newest = slice(-METRIC_EVENT_POINTS, None)
-        shown = points[newest]
         event = MetricEvent(
             run_id=run_id,
             name=name,
             total=base + len(recs),
             steps=steps[newest].tolist(),
-            values=[p[3] for p in shown],
+            values=cols.shown(METRIC_EVENT_POINTS),
             times=times[newest].tolist(),
-            types=cast(list[models.ValueType], [p[0] for p in shown]) if any(p[0] != "f" for p in shown) else None,
+            types=cols.shown_types(METRIC_EVENT_POINTS),
         )
         seen = set(CODES[c] for c in np.unique(codes).tolist())
         before = series.value_type or ("f" if base else None)
@@ -222,7 +238,6 @@ class MetricService:
             .order_by(MetricChunkRow.chunk_no.desc())
             .limit(1)
         )
-        texts = {i: p[2] for i, p in enumerate(points) if p[2] is not None}
         start = 0
         if last_chunk is not None and last_chunk.count < CHUNK_POINTS:
             room = CHUNK_POINTS - last_chunk.count
@@ -263,9 +278,9 @@ class MetricService:
             series.min_value = low if series.min_value is None else min(series.min_value, low)
             series.max_value = high if series.max_value is None else max(series.max_value, high)
         series.count = base + len(recs)
-        last = points[-1]
-        series.last_value = last[1] if last[0] in ("f", "i", "b") and math.isfinite(last[1]) else None
-        series.last_json = json.dumps([last[0], last[3]])
+        last_code, last_number, last_wire = cols.last
+        series.last_value = last_number if last_code in ("f", "i", "b") and math.isfinite(last_number) else None
+        series.last_json = json.dumps([last_code, last_wire])
         series.last_step = float(event.steps[-1])
         return event
 
@@ -390,6 +405,11 @@ class MetricService:
             )
 
 
+def _outside(index: int, seq: int, run_id: str) -> models.JournalRejection:
+    return models.JournalRejection(index=index, seq=seq,
+                                   reason=f"run {run_id[:80]!r} is not this run or one of its children")
+
+
 def _summary(r: MetricSeriesRow) -> models.MetricSummary:
     last_type, last = None, None
     if r.last_json is not None:
@@ -425,18 +445,19 @@ class _SeriesOfBatch:
     with one flush, in the order the batch first names them (the first record of a name sets its kind).
     One to three queries per metric name made a 10-metric run's first batch a third of its creation cost."""
 
-    def __init__(self, s: Session, records: Sequence[models.JournalRecord]) -> None:
+    def __init__(self, s: Session, named: Sequence[tuple[str, str, str, str | None]]) -> None:
+        """``named``: (run id, metric name, kind, description) of the batch's records in seq order."""
         self.rows: dict[tuple[str, str], MetricSeriesRow] = {}
         self.created: set[tuple[str, str]] = set()  # made here: no chunk to look up
         wanted: dict[str, set[str]] = defaultdict(set)
-        for rec in records:
-            wanted[rec.run_id].add(rec.n)
+        for run_id, name, _, _ in named:
+            wanted[run_id].add(name)
         self._read(s, wanted)
         new: dict[tuple[str, str], dict[str, Any]] = {}
-        for rec in records:
-            key = (rec.run_id, rec.n)
+        for run_id, name, kind, description in named:
+            key = (run_id, name)
             if key not in self.rows and key not in new:
-                new[key] = {"run_id": rec.run_id, "name": rec.n, "kind": KINDS[rec.k], "description": rec.d or "",
+                new[key] = {"run_id": run_id, "name": name, "kind": kind, "description": description or "",
                             "count": 0}
         if new:  # one multi-row INSERT, then one read: the ORM's flush inserts them one by one
             s.execute(insert(MetricSeriesRow), list(new.values()))
