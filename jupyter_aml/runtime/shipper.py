@@ -9,8 +9,11 @@ ignores (``seq <= acked``). Batches hold at most ``max_records`` records and ``m
 
 from __future__ import annotations
 
+import bisect
 import collections
+import itertools
 import json
+import operator
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +36,7 @@ from jupyter_aml.runtime.http import backoff_delays
 from jupyter_aml.runtime.journal import JournalReader, list_streams
 
 MAX_REFUSALS = 20
+_LINE = operator.itemgetter(1)  # a pending (seq, line) pair's line
 MAX_KEPT_REJECTIONS = 100
 
 
@@ -85,21 +89,18 @@ class JournalShipper:
         return bool(records)
 
     def _batch(self, st: _Stream) -> list[tuple[int, bytes]]:
-        batch: list[tuple[int, bytes]] = []
-        size = 0
-        for item in st.pending:
-            if batch and (len(batch) >= st.limit or size + len(item[1]) + 1 > self.max_bytes):
-                break
-            batch.append(item)
-            size += len(item[1]) + 1
-        return batch
+        """The first pending records that fit ``st.limit`` and ``max_bytes`` (at least one), counted in C."""
+        head = list(itertools.islice(st.pending, st.limit))
+        sizes = itertools.accumulate(map(operator.add, map(len, map(_LINE, head)), itertools.repeat(1)))
+        fit = bisect.bisect_right(list(sizes), self.max_bytes)
+        return head if fit >= len(head) else head[:max(1, fit)]
 
     def _send(self, st: _Stream) -> str:
         """Send one batch of ``st``: 'sent', 'empty', 'retry' (service away) or 'fatal'."""
         batch = self._batch(st)
         if not batch:
             return "empty"
-        body = b'{"stream":%s,"records":[%s]}' % (json.dumps(st.id).encode(), b",".join(r for _, r in batch))
+        body = b'{"stream":%s,"records":[%s]}' % (json.dumps(st.id).encode(), b",".join(map(_LINE, batch)))
         try:
             answer = self.api.post_journal(self.workspace, self.run_id, body)
         except ServiceUnavailable:
