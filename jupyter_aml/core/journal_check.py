@@ -80,7 +80,7 @@ def parse_batch(raw: bytes) -> Checked:
     if extra:
         raise InvalidInput(f"unknown field(s) in the journal batch: {sorted(extra)}", hint="send stream and records")
     records = body["records"]
-    if not all(isinstance(item, dict) for item in records):
+    if not set(map(type, records)) <= {dict}:  # parsed JSON: objects are plain dicts
         index = next(i for i, item in enumerate(records) if not isinstance(item, dict))
         raise InvalidInput(f"journal record {index} is not an object", hint="each record is {seq, run_id, t, k, ...}")
     if len(records) > 100_000:
@@ -93,7 +93,7 @@ def check_records(stream: Any, records: list[Any]) -> Checked:
     """Check a stream id (as a batch's envelope) and each record (parsed JSON values) on its own."""
     envelope = models.JournalBatch.model_validate({"stream": stream, "records": []})  # the stream's own rules
     checked = Checked(envelope.stream, [], [])
-    if all(type(item) is dict for item in records):
+    if set(map(type, records)) <= {dict}:
         plain = plain_batch(records)
         if plain is not None:  # the common case: every record a plain scalar, checked by column
             checked.scalars = plain
