@@ -109,6 +109,28 @@ class BatchMismatch(ValueError):
     """``run_batch()`` did not return one answer per request: a fault of the scoring script (500)."""
 
 
+def missing_functions(module: Any, name: str, batch_size: int) -> str | None:
+    """What the entry script ``name`` lacks for this service, as the deployment's error; None if nothing:
+    ``init()``, and ``run()``, or ``run_batch()`` when the service batches (``batch_size`` > 1)."""
+    batching = batch_size > 1
+    wanted = ("init", "run_batch") if batching else ("init", "run")
+    missing = [fn for fn in wanted if not callable(getattr(module, fn, None))]
+    if not missing:
+        return None
+    if batching and missing == ["run_batch"]:
+        return (f"the web service batches requests (max_batch_size={batch_size}) but entry script {name} "
+                "defines no run_batch() function: define run_batch(requests), which gets a list of request "
+                "bodies parsed from JSON and returns a list of one answer per request in the same order, or "
+                "deploy without max_batch_size")
+    if not batching and missing == ["run"] and callable(getattr(module, "run_batch", None)):
+        return (f"entry script {name} defines run_batch() but no run() function: run_batch() is called only "
+                "when the web service batches requests; deploy with max_batch_size=N (N > 1), or define "
+                "run(raw_data)")
+    return (f"entry script {name} defines no {' and no '.join(f + '()' for f in missing)} function: "
+            "a scoring script must define init() (called once, to load the model) and run(raw_data) "
+            "(called for each request)")
+
+
 def error_body(code: str, message: str) -> bytes:
     """The JSON error body callers read: ``{"error": {"code": ..., "message": ...}}``."""
     return json.dumps({"error": {"code": code, "message": message}}).encode()
@@ -122,5 +144,5 @@ def parse(body: bytes) -> tuple[Any, str | None]:
         return None, f"the request body is not valid JSON: {exc}"
 
 
-__all__ = ["HEADER", "MAX_BATCH_SIZE", "BatchMismatch", "answers_of", "error_body", "pack_answers", "pack_requests",
-           "parse", "unpack_answers", "unpack_requests"]
+__all__ = ["HEADER", "MAX_BATCH_SIZE", "BatchMismatch", "answers_of", "error_body", "missing_functions", "pack_answers",
+           "pack_requests", "parse", "unpack_answers", "unpack_requests"]

@@ -156,28 +156,9 @@ class ScoringApp:
     def _check_functions(self, module: Any) -> None:
         """The entry script defines what this service calls: ``init()``, and ``run()`` (or ``run_batch()`` when
         the service batches); else the deployment fails with what to write."""
-        name = self.entry.name
-        batching = self.batch_size > 1
-        wanted = ("init", "run_batch") if batching else ("init", "run")
-        missing = [fn for fn in wanted if not callable(getattr(module, fn, None))]
-        if not missing:
-            return
-        if batching and missing == ["run_batch"]:
-            raise RuntimeError(
-                f"the web service batches requests (max_batch_size={self.batch_size}) but entry script {name} "
-                "defines no run_batch() function: define run_batch(requests), which gets a list of request "
-                "bodies parsed from JSON and returns a list of one answer per request in the same order, or "
-                "deploy without max_batch_size")
-        if not batching and missing == ["run"] and callable(getattr(module, "run_batch", None)):
-            raise RuntimeError(
-                f"entry script {name} defines run_batch() but no run() function: run_batch() is called only "
-                "when the web service batches requests; deploy with max_batch_size=N (N > 1), or define "
-                "run(raw_data)")
-        raise RuntimeError(
-            f"entry script {name} defines no {' and no '.join(f + '()' for f in missing)} function: "
-            "a scoring script must define init() (called once, to load the model) and run(raw_data) "
-            "(called for each request)"
-        )
+        problem = batch_call.missing_functions(module, self.entry.name, self.batch_size)
+        if problem is not None:
+            raise RuntimeError(problem)
 
     def score_batch(self, items: list[tuple[str, bytes]]) -> list[tuple[int, bytes]]:
         """Several callers' requests in one ``run_batch()`` call: each gets its own status and answer.
