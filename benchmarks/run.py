@@ -8,6 +8,7 @@
     python benchmarks/run.py --only collect                       (model data collection on vs off)
     python benchmarks/run.py --only pipelines                     (ML pipelines: reuse, a 100-step fan-out)
     python benchmarks/run.py --only search [--scale]              (run search: 10k runs, 100k with --scale)
+    python benchmarks/run.py --only peers                         (serving at c=16: ours, MLflow, MLServer)
 
 Builds (once, cached) MLflow's venv in ``benchmarks/.work/mlflow-venv``, starts ``mlflow server``
 (SQLite backend) and ``aml serve`` (fresh root) on free 127.0.0.1 ports, runs the scenarios against both,
@@ -102,6 +103,7 @@ class Bench:
         self.aml_url = self.aml_token = ""
         self.compute_rows: list[Any] = []  # the compute group's table (benchmarks/compute.py): peers, not MLflow
         self.data_rows: list[Any] = []  # the data group's table (benchmarks/data.py)
+        self.peer_rows: list[Any] = []  # serving against MLflow and MLServer (benchmarks/peers.py)
 
     # -- MLflow worker --------------------------------------------------------------------------------
     def mlflow(self, scenario: str, *extra: Any, timeout: float = 1800) -> dict[str, Any]:
@@ -789,6 +791,18 @@ class Bench:
             self.data_rows += bench.rows
             self.details["pipelines"] = bench.details
 
+    def s_peers(self) -> None:
+        """Serving at c=16 against ``mlflow models serve`` and MLServer, with and without batching
+        (benchmarks/peers.py)."""
+        from peers import PeersBench
+
+        bench = PeersBench(self, say)
+        try:
+            bench.run()
+        finally:
+            self.peer_rows += bench.rows
+            self.details["peers"] = bench.details
+
     def s_search(self) -> None:
         """Run search (benchmarks/search.py): a filtered, metric-ordered page with metric columns, in-process
         on both sides (ours: RunService.find; MLflow: SqlAlchemyStore.search_runs), over the same runs."""
@@ -823,6 +837,7 @@ class Bench:
             "collect": self.s_collect,
             "pipelines": self.s_pipelines,
             "search": self.s_search,
+            "peers": self.s_peers,
         }
         only = [s.strip() for s in self.args.only.split(",")] if self.args.only else list(scenarios)
         started = time.time()
@@ -834,8 +849,8 @@ class Bench:
             )
         unknown = [k for k in only if k not in scenarios]
         if unknown:
-            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 6}, "
-                             "compute, data, collect, autoscale, pipelines or search")
+            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 7}, "
+                             "compute, data, collect, autoscale, pipelines, search or peers")
         try:
             try:
                 no_mlflow = ("compute", "data", "collect", "autoscale", "pipelines")
@@ -911,6 +926,11 @@ class Bench:
 
             lines += ["", "Data (ratio = ours / the named peer, measured in the same run):", "",
                       render(self.data_rows)]
+        if self.peer_rows:
+            from compute_common import render
+
+            lines += ["", "Serving against MLflow and MLServer (ratio = ours / the named peer, same run):", "",
+                      render(self.peer_rows)]
         for key, err in self.errors.items():
             lines.append(f"scenario {key} failed: {err}")
         text = "\n".join(lines)
@@ -922,6 +942,7 @@ class Bench:
             "rows": [r.as_dict() for r in self.rows],
             "compute_rows": [r.as_dict() for r in self.compute_rows],
             "data_rows": [r.as_dict() for r in self.data_rows],
+            "peer_rows": [r.as_dict() for r in self.peer_rows],
             "errors": self.errors,
             "details": self.details,
         }

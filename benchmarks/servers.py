@@ -1,7 +1,10 @@
-"""The two services under test and MLflow's venv.
+"""The two services under test and the peers' venvs.
 
 * MLflow lives in its own venv under ``benchmarks/.work/mlflow-venv`` (built once with ``uv`` when it
   is on PATH, else ``python -m venv`` + ``pip``; reused while its marker file matches the requested spec).
+* MLServer (``mlserver`` + ``mlserver-sklearn``, the second serving peer) lives in
+  ``benchmarks/.work/mlserver-venv``, built the same way, with the scikit-learn, numpy and joblib versions
+  of our venv pinned so that it loads the same pickle.
 * ``mlflow server`` runs on a SQLite backend store; ``aml serve`` on a fresh root. Both listen on
   127.0.0.1 on free ports, each in its own process group that :class:`common.Child` stops by id.
 """
@@ -22,6 +25,10 @@ from common import REPO_ROOT, WORK_DIR, Child, free_port, http_ok
 
 MLFLOW_VENV = WORK_DIR / "mlflow-venv"
 MARKER = MLFLOW_VENV / ".bench-ready.json"
+MLSERVER_VENV = WORK_DIR / "mlserver-venv"
+# uvloop 0.22+ raises in asyncio.get_event_loop() without a running loop, which MLServer 1.7.1's inference
+# worker calls at start: the worker dies and the model never loads. 0.21.0 was current when 1.7.1 came out.
+MLSERVER_SPEC = ("mlserver==1.7.1", "mlserver-sklearn==1.7.1", "uvloop==0.21.0")
 
 
 def _base_python() -> str:
@@ -36,25 +43,42 @@ def mlflow_python() -> Path:
 
 def ensure_mlflow_venv(spec: str, log: Callable[[str], None]) -> dict[str, Any]:
     """Build (or reuse) the MLflow venv; return ``{"spec", "version", "built_seconds"|None}``."""
-    python = mlflow_python()
-    if MARKER.is_file() and python.exists():
-        info = json.loads(MARKER.read_text())
+    return ensure_venv(MLFLOW_VENV, [spec], "mlflow", log)
+
+
+def mlserver_python() -> Path:
+    return MLSERVER_VENV / "bin" / "python"
+
+
+def ensure_mlserver_venv(log: Callable[[str], None]) -> dict[str, Any]:
+    """Build (or reuse) MLServer's venv, with our venv's scikit-learn, numpy and joblib (the same pickle loads)."""
+    from importlib.metadata import version
+
+    pins = [f"{name}=={version(name)}" for name in ("scikit-learn", "numpy", "joblib")]
+    return ensure_venv(MLSERVER_VENV, [*MLSERVER_SPEC, *pins], "mlserver", log)
+
+
+def ensure_venv(folder: Path, specs: list[str], dist: str, log: Callable[[str], None]) -> dict[str, Any]:
+    """Build (or reuse, while its marker names the same requirements) a peer's venv in ``folder``; return
+    ``{"spec", "version" (of ``dist``), "installer", "built_seconds"|None}``."""
+    spec = " ".join(specs)
+    python = folder / "bin" / "python"
+    marker = folder / ".bench-ready.json"
+    probe = f"from importlib.metadata import version; print(version({dist!r}))"
+    if marker.is_file() and python.exists():
+        info = json.loads(marker.read_text())
         if info.get("spec") == spec:
-            check = subprocess.run(
-                [str(python), "-c", "from importlib.metadata import version; print(version('mlflow'))"],
-                capture_output=True,
-                text=True,
-            )
+            check = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
             if check.returncode == 0 and check.stdout.strip() == info.get("version"):
-                log(f"MLflow venv cached: mlflow {info['version']} ({MLFLOW_VENV})")
+                log(f"{dist} venv cached: {dist} {info['version']} ({folder})")
                 return {**info, "built_seconds": None}
-    log(f"building the MLflow venv in {MLFLOW_VENV} ({spec!r}) ...")
+    log(f"building the {dist} venv in {folder} ({spec!r}) ...")
     start = time.monotonic()
-    if MLFLOW_VENV.exists():
-        shutil.rmtree(MLFLOW_VENV)
-    MLFLOW_VENV.parent.mkdir(parents=True, exist_ok=True)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
     uv = shutil.which("uv")
-    logfile = WORK_DIR / "logs" / "mlflow-venv-build.log"
+    logfile = WORK_DIR / "logs" / f"{folder.name}-build.log"
     logfile.parent.mkdir(parents=True, exist_ok=True)
     with open(logfile, "w") as out:
 
@@ -66,19 +90,17 @@ def ensure_mlflow_venv(spec: str, log: Callable[[str], None]) -> dict[str, Any]:
                 raise RuntimeError(f"{' '.join(cmd)} failed (exit {proc.returncode}); see {logfile}")
 
         if uv:
-            run([uv, "venv", "-q", "--python", _base_python(), str(MLFLOW_VENV)])
-            run([uv, "pip", "install", "-q", "--python", str(python), spec])
+            run([uv, "venv", "-q", "--python", _base_python(), str(folder)])
+            run([uv, "pip", "install", "-q", "--python", str(python), *specs])
         else:
-            run([_base_python(), "-m", "venv", str(MLFLOW_VENV)])
+            run([_base_python(), "-m", "venv", str(folder)])
             run([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"])
-            run([str(python), "-m", "pip", "install", "-q", spec])
-    version = subprocess.run(
-        [str(python), "-c", "import mlflow; print(mlflow.__version__)"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+            run([str(python), "-m", "pip", "install", "-q", *specs])
+    version = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     info = {"spec": spec, "version": version, "installer": "uv" if uv else "pip"}
-    MARKER.write_text(json.dumps(info))
+    marker.write_text(json.dumps(info))
     built = time.monotonic() - start
-    log(f"MLflow venv ready: mlflow {version} in {built:.0f} s")
+    log(f"{dist} venv ready: {dist} {version} in {built:.0f} s")
     return {**info, "built_seconds": built}
 
 
