@@ -90,6 +90,13 @@ class HyperDriveService(ParentRunDriver[_Sweep]):
         if is_driven_sweep(run.properties):
             self._adopt(run)
 
+    def _wants_other(self, event: Event) -> bool:
+        """What ``_route_other`` acts on: a sweep's parent to adopt, or a metric while sweeps are driven."""
+        if isinstance(event, RunEvent):
+            run = event.run
+            return run.kind == "interactive" and not run.status.terminal and is_driven_sweep(run.properties)
+        return isinstance(event, MetricEvent) and bool(self._driven)
+
     def _route_other(self, workspace: str, event: Event) -> None:
         """A new sweep's parent is adopted; a child's primary metric wakes its sweep (the policy may act)."""
         if isinstance(event, RunEvent):

@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 
 from jupyter_aml.core import models
 from jupyter_aml.core.events import Event, RunEvent
+from jupyter_aml.core.loop_relay import LoopRelay
 from jupyter_aml.core.models import RunStatus
 from jupyter_aml.core.run_views import ActiveRun
 from jupyter_aml.core.scheduler import Scheduler
@@ -55,6 +56,7 @@ class ParentRunDriver(Generic[D]):
         self.scheduler = scheduler
         self._driven: dict[str, D] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._relay: LoopRelay | None = None
         service.subscribe(self._on_event)
 
     # -- what a subclass decides -----------------------------------------------------------------------------
@@ -77,6 +79,11 @@ class ParentRunDriver(Generic[D]):
 
     def _route_other(self, workspace: str, event: Event) -> None:
         """An event that concerns no driven parent (a new parent to adopt, or a metric): nothing by default."""
+
+    def _wants_other(self, event: Event) -> bool:
+        """Whether ``_route_other`` may act on ``event`` (asked on the publishing thread, so that the events
+        no driver cares about cost no hop onto the loop): no unless a subclass routes other events."""
+        return type(self)._route_other is not ParentRunDriver._route_other
 
     # -- the service's lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -101,7 +108,22 @@ class ParentRunDriver(Generic[D]):
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self._route, workspace, event)
+        if not self._concerns(event):
+            return
+        relay = self._relay
+        if relay is None or relay.loop is not loop:  # one relay per loop: a burst of events is one wake-up
+            relay = self._relay = LoopRelay(loop)
+        relay(self._route, workspace, event)
+
+    def _concerns(self, event: Event) -> bool:
+        """A cheap look on the publishing thread: a driven parent's own event or its child's, or one that
+        ``_route_other`` wants. A parent that starts being driven just after misses nothing lasting: its
+        ticks (``tick_seconds``) read the store anyway."""
+        if isinstance(event, RunEvent):
+            driven = self._driven
+            if event.run.id in driven or (event.run.parent_id is not None and event.run.parent_id in driven):
+                return True
+        return self._wants_other(event)
 
     def _route(self, workspace: str, event: Event) -> None:
         """Wake the parent a run event concerns (the parent itself or one of its children)."""

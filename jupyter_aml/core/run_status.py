@@ -68,10 +68,10 @@ class RunLifecycle(RunReader):
             row = self.row(s, workspace, run_id)
             changed = transition(row, update.status, error=update.error, exit_code=update.exit_code)
             rows = [row]
-            if changed and update.status.terminal:
+            if changed and update.status.terminal and row.child_count:  # a run never given a child has none
                 rows += self._finish_descendants(s, row)
             s.flush()
-            runs = self.to_models(s, rows)
+            runs = self.to_models(s, rows, workspace=workspace)
         for run in runs:
             self._emit(run)
         return runs[0]

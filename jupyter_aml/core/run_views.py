@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import select
@@ -71,7 +72,9 @@ class RunReader:
         with self.db.read() as s:
             return self.to_models(s, [self.row(s, workspace, run_id)])[0]
 
-    def to_models(self, s: Session, rows: Sequence[RunRow]) -> list[models.Run]:
+    def to_models(self, s: Session, rows: Sequence[RunRow], *, workspace: str | None = None) -> list[models.Run]:
+        """The rows as models; ``workspace``: the name of the one workspace all ``rows`` are in (what the
+        caller looked them up by), so it is not read again."""
         if not rows:
             return []
         ids = [r.id for r in rows]
@@ -91,44 +94,54 @@ class RunReader:
         exp_ids = {r.experiment_id for r in rows}
         names = dict(s.execute(select(ExperimentRow.id, ExperimentRow.name).where(ExperimentRow.id.in_(exp_ids))).all())
         ws_ids = {r.workspace_id for r in rows}
-        ws_names = dict(s.execute(select(WorkspaceRow.id, WorkspaceRow.name).where(WorkspaceRow.id.in_(ws_ids))).all())
-        now = utcnow()
-        out = []
-        for r in rows:
-            start, end = as_utc(r.start_time), as_utc(r.end_time)
-            duration = r.duration_seconds
-            if duration is None and start is not None:
-                duration = ((end or now) - start).total_seconds()
-            out.append(
-                models.Run(
-                    id=r.id,
-                    number=r.number,
-                    display_number=r.display_number or str(r.number),
-                    experiment=names[r.experiment_id],
-                    workspace=ws_names[r.workspace_id],
-                    parent_id=r.parent_id,
-                    root_id=r.root_id,
-                    kind=cast(RunKind, r.kind),
-                    display_name=r.display_name,
-                    description=r.description,
-                    status=RunStatus(r.status),
-                    created_at=utc(r.created_at),
-                    start_time=start,
-                    end_time=end,
-                    duration_seconds=duration,
-                    heartbeat_at=as_utc(r.heartbeat_at),
-                    submitter=r.submitter,
-                    compute_target=r.compute_target,
-                    run_config=models.RunConfig.model_validate(r.run_config) if r.run_config is not None else None,
-                    snapshot_id=r.snapshot_id,
-                    git=models.GitInfo.model_validate(r.git) if r.git is not None else None,
-                    error=models.RunError.model_validate(r.error) if r.error is not None else None,
-                    exit_code=r.exit_code,
-                    tags=tags[r.id],
-                    properties=props[r.id],
-                )
+        if workspace is not None and len(ws_ids) == 1:
+            ws_names = {next(iter(ws_ids)): workspace}
+        else:
+            ws_names = dict(
+                s.execute(select(WorkspaceRow.id, WorkspaceRow.name).where(WorkspaceRow.id.in_(ws_ids))).all()
             )
-        return out
+        now = utcnow()
+        return [
+            self.model_of(r, names[r.experiment_id], ws_names[r.workspace_id], tags[r.id], props[r.id], now)
+            for r in rows
+        ]
+
+    @staticmethod
+    def model_of(r: RunRow, experiment: str, workspace: str, tags: dict[str, str], properties: dict[str, str],
+                 now: datetime | None = None) -> models.Run:
+        """One row as a model, from names and key/values the caller has (a run it has just written needs no
+        read-back)."""
+        start, end = as_utc(r.start_time), as_utc(r.end_time)
+        duration = r.duration_seconds
+        if duration is None and start is not None:
+            duration = ((end or now or utcnow()) - start).total_seconds()
+        return models.Run(
+            id=r.id,
+            number=r.number,
+            display_number=r.display_number or str(r.number),
+            experiment=experiment,
+            workspace=workspace,
+            parent_id=r.parent_id,
+            root_id=r.root_id,
+            kind=cast(RunKind, r.kind),
+            display_name=r.display_name,
+            description=r.description,
+            status=RunStatus(r.status),
+            created_at=utc(r.created_at),
+            start_time=start,
+            end_time=end,
+            duration_seconds=duration,
+            heartbeat_at=as_utc(r.heartbeat_at),
+            submitter=r.submitter,
+            compute_target=r.compute_target,
+            run_config=models.RunConfig.model_validate(r.run_config) if r.run_config is not None else None,
+            snapshot_id=r.snapshot_id,
+            git=models.GitInfo.model_validate(r.git) if r.git is not None else None,
+            error=models.RunError.model_validate(r.error) if r.error is not None else None,
+            exit_code=r.exit_code,
+            tags=tags,
+            properties=properties,
+        )
 
     def _emit(self, run: models.Run) -> None:
         self.events(run.workspace, RunEvent(run=run))

@@ -13,8 +13,9 @@ import secrets
 import time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from jupyter_aml.core import models
 from jupyter_aml.core.models import RunStatus
@@ -79,7 +80,9 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
                 row.status, row.start_time, row.heartbeat_at = S.RUNNING.value, utcnow(), utcnow()
             self._write_kv(s, row.id, tags=spec.tags, properties=spec.properties, new=True)
             s.flush()
-            run = self.to_models(s, [row])[0]
+            # built from what was just written: reading the run back was 4 more statements per creation
+            run = self.model_of(row, exp.name, ws.name, {k: str(v) for k, v in spec.tags.items()},
+                                {k: str(v) for k, v in spec.properties.items()})
         self._emit(run)
         return run
 
@@ -152,10 +155,16 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
         that), so a sweep's hundred children do not push the next top-level run to #105. The counter row is
         locked, so two submissions never get one number."""
         if parent is None:
-            locked = s.scalar(select(ExperimentRow).where(ExperimentRow.id == exp.id).with_for_update())
-            assert locked is not None
-            locked.run_count += 1
-            return locked.run_count, str(locked.run_count)
+            # one atomic UPDATE (a row lock on PostgreSQL) instead of a locking re-read of the experiment
+            bump = (update(ExperimentRow).where(ExperimentRow.id == exp.id)
+                    .values(run_count=ExperimentRow.run_count + 1).execution_options(synchronize_session=False))
+            if s.get_bind().dialect.update_returning:
+                number = s.execute(bump.returning(ExperimentRow.run_count)).scalar_one()
+            else:  # a SQLite older than 3.35: no RETURNING
+                s.execute(bump)
+                number = s.execute(select(ExperimentRow.run_count).where(ExperimentRow.id == exp.id)).scalar_one()
+            set_committed_value(exp, "run_count", number)  # the session's copy, without making it dirty
+            return number, str(number)
         holder = s.scalar(select(RunRow).where(RunRow.id == parent.id).with_for_update())
         assert holder is not None
         holder.child_count += 1
@@ -225,8 +234,12 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
         none, so there is nothing to read first (a lookup per key was most of a 10-tag run's creation)."""
         if new:
             s.flush()  # the run's row first: no relationship() tells the unit of work to order them
-            s.add_all([RunTagRow(run_id=run_id, key=key, value=str(value)) for key, value in tags.items()])
-            s.add_all([RunPropertyRow(run_id=run_id, key=key, value=str(value)) for key, value in properties.items()])
+            # bulk INSERTs (one executemany per table), no ORM objects: nothing in this session reads them back
+            if tags:
+                s.execute(insert(RunTagRow), [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()])
+            if properties:
+                s.execute(insert(RunPropertyRow),
+                          [{"run_id": run_id, "key": k, "value": str(v)} for k, v in properties.items()])
             return
         for key, value in tags.items():
             existing = s.get(RunTagRow, (run_id, key))

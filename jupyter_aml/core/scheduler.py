@@ -138,10 +138,13 @@ class Scheduler:
                 spec.run_config.distributed.check_layout()
             target = self.check_target(workspace, spec.run_config.compute_target)
             target.check_nodes(node_count(spec.run_config))  # a distributed run's nodes: docs/distributed.md
-        run = await asyncio.to_thread(
-            self.service.runs.create, workspace, spec, submitter=submitter, parent_id=parent_id)
-        for hook in self.created_hooks:
-            await asyncio.to_thread(hook, workspace, run)
+        def create() -> models.Run:  # the hooks in the same worker hop: a hop per hook was a loop wake-up each
+            made = self.service.runs.create(workspace, spec, submitter=submitter, parent_id=parent_id)
+            for hook in self.created_hooks:
+                hook(workspace, made)
+            return made
+
+        run = await asyncio.to_thread(create)
         if run.kind == "script" and target is not None:
             target.add(workspace, run.id, node_count(spec.run_config))
             self._owner[run.id] = target.key

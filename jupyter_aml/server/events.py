@@ -10,6 +10,7 @@ import contextlib
 from dataclasses import dataclass, field
 
 from jupyter_aml.core.events import AMLEvent, Event, RunEvent
+from jupyter_aml.core.loop_relay import LoopRelay
 from jupyter_aml.server.base import AMLHandler, api
 
 QUEUE_LIMIT = 10_000
@@ -44,6 +45,7 @@ class EventHub:
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.subscribers: set[Subscriber] = set()
+        self._relay: LoopRelay | None = None
 
     def add(self, sub: Subscriber) -> None:
         self.loop = asyncio.get_running_loop()
@@ -51,8 +53,12 @@ class EventHub:
 
     def publish(self, workspace: str, event: Event) -> None:
         """Thread-safe: callable from the store's worker threads."""
-        if self.subscribers and self.loop is not None:
-            self.loop.call_soon_threadsafe(self._deliver, workspace, event)
+        loop = self.loop
+        if self.subscribers and loop is not None:
+            relay = self._relay
+            if relay is None or relay.loop is not loop:  # a burst of events is one hop onto the loop
+                relay = self._relay = LoopRelay(loop)
+            relay(self._deliver, workspace, event)
 
     def _deliver(self, workspace: str, event: Event) -> None:
         message: bytes | None = None  # serialised once, for the first subscriber that wants it
