@@ -1565,7 +1565,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Report a status change */
+    /** Report a status change (with the run's last journal records, stored first) */
     post: operations['post_workspaces_workspace_runs_run_id_status'];
     delete?: never;
     options?: never;
@@ -5436,6 +5436,8 @@ export interface components {
        * @default null
        */
       exit_code?: number | null;
+      /** @default null */
+      journal?: components['schemas']['JournalBatch'] | null;
       status: components['schemas']['RunStatus'];
     };
     /**

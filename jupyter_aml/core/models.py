@@ -373,6 +373,9 @@ class StatusUpdate(Strict):
     status: RunStatus
     error: RunError | None = None
     exit_code: int | None = None
+    # the run's last journal records, stored before the status changes: an interactive run's complete() is then
+    # one request instead of a flush and a status report (a batch refused whole leaves the status unchanged)
+    journal: JournalBatch | None = None
 
 
 class MetricColumn(BaseModel):

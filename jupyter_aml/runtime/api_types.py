@@ -1604,6 +1604,7 @@ class _StatusUpdateRequired(TypedDict):
 class StatusUpdate(_StatusUpdateRequired, total=False):
     error: RunError | None
     exit_code: int | None
+    journal: JournalBatch | None
 
 
 class StepCounts(TypedDict):

@@ -246,6 +246,37 @@ class JournalShipper:
                 time.sleep(min(next(self._delays), max(0.0, deadline - time.monotonic())))
         return False
 
+    def last_batch(self) -> tuple[str, list[tuple[int, bytes]]] | None:
+        """With the loop stopped: everything not yet acknowledged, when it fits one batch of one stream (what
+        a final status report carries, so that completing a run is one request); ``(stream, [])`` when
+        nothing is left, None when there is more than one batch's worth (``drain()`` ships that)."""
+        if self.failed is not None or self._thread.is_alive():
+            return None
+        self._discover()
+        for st in self.streams.values():
+            while len(st.pending) < self.max_records and self._read(st):
+                pass
+            if len(st.pending) >= self.max_records:  # maybe more on disk: not one batch
+                return None
+        waiting = [st for st in self.streams.values() if st.pending]
+        if not waiting:
+            return (next(iter(self.streams), ""), [])
+        if len(waiting) > 1:
+            return None
+        st = waiting[0]
+        batch = self._batch(st)
+        return (st.id, batch) if len(batch) == len(st.pending) else None
+
+    def acknowledge(self, stream_id: str, seq: int) -> None:
+        """The service stored ``stream_id`` up to ``seq`` by another route (a final status report)."""
+        st = self.streams[stream_id]
+        before = len(st.pending)
+        st.acked = max(st.acked, seq)
+        while st.pending and st.pending[0][0] <= st.acked:
+            st.pending.popleft()
+        self.acked_records += before - len(st.pending)
+        self.posts += 1
+
     @property
     def pending(self) -> int:
         return sum(len(st.pending) for st in self.streams.values())

@@ -10,16 +10,19 @@ later ``run.log`` calls raise ``RunCanceledError`` instead of filling a journal 
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jupyter_aml.errors import AMLError
+from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime import env as E
 from jupyter_aml.runtime.heartbeat import Heartbeat
 from jupyter_aml.runtime.journal import JournalWriter
@@ -80,6 +83,34 @@ class InteractiveSession:
                 f"{seq - self._acked()} logged values were not acknowledged in {timeout_seconds:.0f} s",
                 hint="check that the workspace service is running",
             )
+
+    def finish(self, report: Callable[[T.JournalBatch | None], T.Run], timeout_seconds: float = 300) -> T.Run:
+        """End the session with a final status: ``report(journal)`` sends it, carrying the records not yet
+        acknowledged when they fit one batch, so ``complete()`` is one request instead of a flush and a
+        status report. Anything else (more than a batch, a refusal, the service away) takes the old way:
+        every record shipped and acknowledged by the journal route first, then ``report(None)``."""
+        self.shipper.stop()  # the loop's batch in flight ends first; nothing is sent behind our back now
+        tail = self.shipper.last_batch()
+        answer: T.Run | None = None
+        if tail is not None and tail[1]:
+            stream, batch = tail
+            journal: T.JournalBatch = {"stream": stream,
+                                       "records": [json.loads(raw) for _, raw in batch]}
+            try:
+                answer = report(journal)
+            except AMLError:
+                answer = None  # nothing is lost: the records are still on disk and pending; ship them below
+            else:
+                self.shipper.acknowledge(stream, batch[-1][0])
+        if answer is None:
+            if (tail is None or tail[1]) and not self.shipper.drain(time.monotonic() + timeout_seconds):
+                if self.shipper.failed is not None:
+                    raise self.shipper.failed
+                raise AMLError(f"{self.shipper.pending} logged values were not acknowledged in "
+                               f"{timeout_seconds:.0f} s", hint="check that the workspace service is running")
+            answer = report(None)
+        self.stop()
+        return answer
 
     def stop(self) -> None:
         self._shutdown(time.monotonic() + 60)

@@ -277,10 +277,17 @@ class Run(RunMetrics, RunFiles, RunWatch):
         shipper = self._shipper
         if shipper is not None and shipper.ended:
             return  # canceled elsewhere: the service keeps that final status
-        self.flush()
         body: T.StatusUpdate = {"status": status}
         if error:
             body["error"] = error
+        if shipper is not None and shipper.run_id == self.id and status != "Running":
+            # the last flush rides with the status: one request (the session then ends)
+            def report(journal: T.JournalBatch | None) -> T.Run:
+                return self._api.set_status(self._ws, self.id, {**body, "journal": journal} if journal else body)
+
+            self._details = shipper.finish(report)
+            return
+        self.flush()
         self._details = self._api.set_status(self._ws, self.id, body)
         if shipper is not None and shipper.run_id == self.id:
             shipper.stop()

@@ -6,6 +6,7 @@ part subclasses ``RunBase`` and reaches the service only through ``self._api`` a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jupyter_aml.runtime import api_types as T
@@ -26,6 +27,10 @@ class Shipper(Protocol):
     def stopped(self) -> bool: ...
 
     def flush(self, timeout_seconds: float = 300) -> None: ...
+
+    def finish(self, report: Callable[[T.JournalBatch | None], T.Run]) -> T.Run:
+        """Report a final status (``report(journal)``, the last records riding along) and end the session."""
+        ...
 
     def stop(self) -> None: ...
 

@@ -108,13 +108,23 @@ class ChildrenHandler(AMLHandler):
 
 
 class StatusHandler(AMLHandler):
-    @api("run", "Report a status change", body=models.StatusUpdate, returns=models.Run, action="runs/report")
+    @api("run", "Report a status change (with the run's last journal records, stored first)", body=models.StatusUpdate,
+         returns=models.Run, action="runs/report")
     async def post(self, workspace: str, run_id: str) -> None:
         spec = self.body(models.StatusUpdate)
+        journal = spec.journal
         if spec.status == models.RunStatus.CANCELED:
+            if journal is not None:
+                await asyncio.to_thread(self.aml.metrics.ingest, workspace, run_id, journal)
             self.reply(await self.scheduler.cancel(workspace, run_id))
             return
-        self.reply(await asyncio.to_thread(self.aml.runs.set_status, workspace, run_id, spec))
+
+        def report() -> models.Run:  # the last records first, in the same worker hop: then the status
+            if journal is not None:
+                self.aml.metrics.ingest(workspace, run_id, journal)
+            return self.aml.runs.set_status(workspace, run_id, spec)
+
+        self.reply(await asyncio.to_thread(report))
 
 
 class CancelHandler(AMLHandler):
