@@ -73,6 +73,7 @@ class Schema:
     string_attributes: frozenset[str]
     numeric_attributes: frozenset[str]
     aliases: Mapping[str, str]  # alternate attribute names -> the attribute (``created`` -> ``start_time``)
+    names: Mapping[str, Entity] | None = None  # the entity prefixes it takes, if not runs' (traces: metadata.)
 
     def attribute(self, key: str) -> str:
         name = self.aliases.get(key, key)
@@ -199,9 +200,10 @@ class _Parser:
             raise self.unexpected(token, "an identifier such as metrics.<key>, params.<key> or tags.<key>")
         if token.entity is None:
             return "attribute", self.schema.attribute(token.text)
-        entity = ENTITIES.get(token.entity)
+        names = self.schema.names if self.schema.names is not None else ENTITIES
+        entity = names.get(token.entity)
         if entity is None or entity not in self.schema.entities:
-            valid = ", ".join(sorted(k for k, v in ENTITIES.items() if v in self.schema.entities))
+            valid = ", ".join(sorted(k for k, v in names.items() if v in self.schema.entities))
             raise invalid(f"Invalid entity type '{token.entity}'. Valid values are {valid}")
         if not token.text:
             raise invalid(f"Invalid filter {self.text!r}: '{token.entity}.' names no key")

@@ -54,6 +54,7 @@ from jupyter_aml.mlflow_api.logged_models import LoggedModelsApi
 from jupyter_aml.mlflow_api.registry import Registry
 from jupyter_aml.mlflow_api.runs import Runs
 from jupyter_aml.mlflow_api.search import search_runs
+from jupyter_aml.mlflow_api.traces import Traces
 from jupyter_aml.server.authz import authorize
 from jupyter_aml.server.base import AMLHandler
 from jupyter_aml.server.spec import ApiSpec
@@ -75,6 +76,7 @@ class Tracking:
         self.runs = Runs(service, self.support, self.experiments)
         self.logged_models = LoggedModelsApi(LoggedModels(service.db), self.runs, self.experiments)
         self.registry = Registry(service, self.logged_models)
+        self.traces = Traces(self.runs)
 
     _RUN_FIELDS = ("run_id", "run_uuid", "source_run_id")
 
@@ -216,6 +218,41 @@ def _registry_endpoints() -> dict[tuple[str, str], Endpoint]:
 REGISTRY_ENDPOINTS = _registry_endpoints()
 
 
+def _trace(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
+    return lambda t, ws, req, h: getattr(t.traces, name)(ws, req)
+
+
+def _trace_run(t: Tracking, req: dict[str, Any]) -> str:
+    return t.traces.run_of(req)
+
+
+# The trace endpoints MLflow 3.17's client calls (mlflow_api/traces.py): (method, version, shape) -> endpoint.
+TRACE_ENDPOINTS: dict[tuple[str, str, str], Endpoint] = {
+    ("POST", "3.0", "traces"): Endpoint("POST", "runs/report", "run", _trace("start"), _trace_run),
+    ("GET", "3.0", "traces/{id}"): Endpoint("GET", "runs/read", "run", _trace("get_info"), _trace_run),
+    ("POST", "3.0", "traces/search"): Endpoint("POST", "runs/read", "user", _trace("search")),
+    ("POST", "3.0", "traces/batchGetInfos"): Endpoint("POST", "runs/read", "user", _trace("batch_infos")),
+    ("PATCH", "2.0", "traces/{id}/tags"): Endpoint("PATCH", "runs/write", "run", _trace("set_tag"), _trace_run),
+    ("DELETE", "2.0", "traces/{id}/tags"): Endpoint("DELETE", "runs/write", "run", _trace("delete_tag"),
+                                                    _trace_run),
+    ("POST", "2.0", "traces/delete-traces"): Endpoint("POST", "runs/write", "user", _trace("delete")),
+}
+_TRACE_NAMES = frozenset({"search", "batchGetInfos", "delete-traces"})
+
+
+def trace_endpoint(method: str, version: str, name: str) -> tuple[Endpoint, dict[str, str]] | None:
+    """The trace endpoint a path names, with the trace id of the path."""
+    parts = name.split("/")
+    if parts[0] != "traces" or len(parts) > 3:
+        return None
+    fields: dict[str, str] = {}
+    if len(parts) >= 2 and parts[1] not in _TRACE_NAMES:
+        fields["trace_id"] = parts[1]
+        parts[1] = "{id}"
+    found = TRACE_ENDPOINTS.get((method, version, "/".join(parts)))
+    return (found, fields) if found is not None else None
+
+
 def model_endpoint(method: str, name: str) -> tuple[Endpoint, dict[str, str]] | None:
     """The logged-model endpoint a path names, with the path's fields (``model_id``, ``tag_key``)."""
     parts = name.split("/")
@@ -321,11 +358,43 @@ class MlflowHandler(AMLHandler):
                 await self.flush()
         self.finish()
 
+    async def _trace_artifacts(self, method: str, workspace: str | None, path: str, listing: bool) -> None:
+        """A trace's spans at ``traces/<trace_id>/artifacts/traces.json`` (mlflow_api/traces.py)."""
+        parts = path.strip("/").split("/", 3)
+        if len(parts) < 3 or parts[2] != "artifacts" or not parts[1]:
+            raise MlflowError(RESOURCE_DOES_NOT_EXIST, f"No artifact location {path!r}: a trace's artifacts live "
+                              "at traces/<trace_id>/artifacts/<path>")
+        trace_id, rel = parts[1], parts[3] if len(parts) == 4 else ""
+        action = {"GET": "runs/read", "PUT": "runs/report"}.get(method)
+        if action is None:
+            raise invalid(f"{method} of a trace's artifacts is not supported here",
+                          hint="delete the trace instead (delete_traces)")
+        traces = self.tracking.traces
+        self.path_kwargs["run_id"] = await asyncio.to_thread(traces.run_of, {"trace_id": trace_id})
+        spec = ApiSpec(scope="run", summary="MLflow trace artifacts", action=action)
+        workspace = await self._authorized(workspace, spec)
+        self.audit_target = f"mlflow:trace-artifacts:{trace_id}/{rel}"
+        if listing:
+            self.reply(await asyncio.to_thread(traces.artifacts_list, workspace, trace_id))
+        elif method == "PUT":
+            if self._spool is not None:
+                self._spool.seek(0)
+            data = self._spool.read() if self._spool is not None else self.raw_body()
+            await asyncio.to_thread(traces.artifacts_put, workspace, trace_id, rel, data)
+            self.reply({})
+        else:
+            found = await asyncio.to_thread(traces.artifacts_get, workspace, trace_id, rel)
+            self.set_header("Content-Type", "application/octet-stream")
+            self.finish(found)
+
     async def _artifacts(self, method: str, workspace: str | None, tail: str) -> None:
         listing = method == "GET" and not tail.strip("/")
         where = self.get_query_argument("path", "") if listing else tail
         if where.strip("/").startswith(model_artifacts.ROOT + "/"):
             await self._model_artifacts(method, workspace, where, listing)
+            return
+        if where.strip("/").startswith("traces/"):
+            await self._trace_artifacts(method, workspace, where, listing)
             return
         run_id, rel = artifacts.parse(self.get_query_argument("path", "") if listing else tail)
         run_id = self.tracking.runs.ids.from_mlflow(run_id)
@@ -365,6 +434,8 @@ class MlflowHandler(AMLHandler):
             found, path_fields = hit
         if found is None and name is not None and version == "2.0":
             found = REGISTRY_ENDPOINTS.get((method, name))
+        if found is None and name is not None and (hit := trace_endpoint(method, version, name)):
+            found, path_fields = hit
         if found is None:
             raise MlflowError(ENDPOINT_NOT_FOUND, f"{method} /{api}/{version}/{endpoint} is not an endpoint this "
                               "server supports", hint="docs/mlflow.md lists the MLflow endpoints served here")

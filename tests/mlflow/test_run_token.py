@@ -34,8 +34,18 @@ with mlflow.start_run(run_id=run_id):  # the fluent API resumes the submitted ru
     client.set_logged_model_tags(model.model_id, {"k": "v"})
     client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
     print("logged model", client.get_logged_model(model.model_id).tags["k"])
+
+    @mlflow.trace
+    def traced(x):
+        return x * 2
+
+    traced(21)
+mlflow.flush_trace_async_logging()
+print("own trace spans", len(client.get_trace(mlflow.get_last_active_trace_id()).data.spans))
 for what, call in (("other run", lambda: client.get_run(sys.argv[1])),
-                   ("search", lambda: client.search_runs(["0"]))):
+                   ("search", lambda: client.search_runs(["0"])),
+                   ("other trace", lambda: client.get_trace(sys.argv[2])),
+                   ("trace search", lambda: client.search_traces(locations=["0"]))):
     try:
         call()
     except MlflowException as exc:
@@ -50,8 +60,14 @@ def test_a_run_token_reaches_its_own_run_only(mlflow_env: ServiceProcess, tmp_pa
     ws = mlflow_env.workspace("mlflow-runs")
     other = Experiment(ws, "elsewhere").start_logging()
     other.complete()
+    import mlflow
+
+    mlflow.set_tracking_uri(f"http://127.0.0.1:{mlflow_env.port}/aml/mlflow/workspaces/mlflow-runs")
+    mlflow.set_experiment("elsewhere")
+    mlflow.trace(lambda: 1, name="not-the-runs")()  # a trace outside the run: out of the run token's reach
+    other_trace = mlflow.get_last_active_trace_id()
     src = write_script(tmp_path / "proj", SCRIPT, "train.py")
-    run = Experiment(ws, "mlflow-in-run").submit(ScriptRunConfig(src, "train.py", [other.id]))
+    run = Experiment(ws, "mlflow-in-run").submit(ScriptRunConfig(src, "train.py", [other.id, str(other_trace)]))
     assert wait_status(run, {"Completed", "Failed"}) == "Completed", run.get_details().get("error")
     assert run.get_metrics()["from_mlflow"] == 0.5
     assert run.get_properties()["p"] == "x" and run.get_tags()["t"] == "y"
@@ -60,5 +76,7 @@ def test_a_run_token_reaches_its_own_run_only(mlflow_env: ServiceProcess, tmp_pa
     text = "".join(run.get_details_with_logs()["logFiles"].values())
     assert "logged model v" in text
     assert "other run RESOURCE_DOES_NOT_EXIST" in text and "search PERMISSION_DENIED" in text
+    assert "own trace spans 1" in text  # its own run's trace: stored and read back with the run's token
+    assert "other trace RESOURCE_DOES_NOT_EXIST" in text and "trace search PERMISSION_DENIED" in text
     seen = MlflowClient(tracking_uri=f"http://127.0.0.1:{mlflow_env.port}/aml/mlflow/workspaces/mlflow-runs")
     assert seen.get_metric_history(run.id, "from_mlflow")[0].step == 3
