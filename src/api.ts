@@ -107,6 +107,8 @@ export interface IListRunsOptions {
   sort?: RunSort;
   pageSize?: number;
   pageToken?: string | null;
+  /** Metrics returned on each run as `metric_columns` (last, min, max): one request for a metric column. */
+  metrics?: string[];
 }
 
 const seg = encodeURIComponent;
@@ -214,7 +216,8 @@ export class AMLService {
       root_only: options.rootOnly ? 'true' : undefined,
       sort: options.sort,
       page_size: options.pageSize,
-      page_token: options.pageToken
+      page_token: options.pageToken,
+      metrics: options.metrics?.length ? options.metrics.join(',') : undefined
     });
     return this.request<IRunPage>(`${runsPath(workspace)}${query}`);
   }

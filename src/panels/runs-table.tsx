@@ -1,20 +1,25 @@
 /**
- * The runs table of one experiment: server-side sorting, filtering and paging (so 10,000 runs cost
- * one page of rows), status badges kept live by the push channel, an optional metric column, and a
- * selection for comparing runs. This module holds the query and its state; the filters, rows and
- * footer are in ./runs/.
+ * The runs table of one experiment: server-side sorting and filtering, one scrolling list over the
+ * server's pages (loaded as they scroll into view, and only the rows on screen in the DOM, so 10,000
+ * runs cost a page of requests and a screenful of rows), status badges kept live by the push channel,
+ * an optional metric column (its values come with the page: `metrics=NAME`), and a selection for
+ * comparing runs. This module holds the query and its state; the filters, rows, paging and footer
+ * are in ./runs/.
  */
-import React, { useRef, useState } from 'react';
+import React, { useEffect, useMemo, useRef, useState } from 'react';
 
-import { AMLService, IRun, IRunPage, RunSort } from '../api';
+import { AMLService, IListRunsOptions, IRun, IRunPage, RunSort } from '../api';
+import { formatNumber } from '../format';
 import { useLiveQuery, useLiveRows, useMetricSummaries } from '../live/hooks';
 import { EmptyState, ErrorView, Loading } from './components';
 import { IRequestState } from './hooks';
 import { RunFilters } from './runs/filters';
-import { RunsPager, SelectionBar } from './runs/footer';
+import { RunsCount, SelectionBar } from './runs/footer';
 import { RunsGrid } from './runs/grid';
+import { useMorePages } from './runs/pages';
 import { Column, nextSort, sortKey } from './runs/sort';
-import { metricCell, scalarMetricNames, useFirstPaintMeasure, usePaging } from './runs/state';
+import { metricCell, scalarMetricNames, useFirstPaintMeasure } from './runs/state';
+import { useVirtualRows } from './runs/virtual';
 import { useToggleSet } from './toggle-set';
 
 const NO_RUNS: IRun[] = [];
@@ -38,37 +43,40 @@ export function RunsTable(props: {
   const [status, setStatus] = useState('');
   const [tag, setTag] = useState('');
   const [metric, setMetric] = useState('');
-  const { page, token, reset: resetPaging, goTo } = usePaging();
   const { items: selected, toggle: toggleSelect, setItems: setSelected } = useToggleSet();
   const [metricPicker, setMetricPicker] = useState(false);
   const responseAt = useRef(0);
+
+  const query: IListRunsOptions = {
+    experiment,
+    rootOnly: true,
+    sort,
+    status: status ? [status] : undefined,
+    tag: tag ? [tag] : undefined,
+    metrics: metric ? [metric] : undefined
+  };
+  const queryKey = JSON.stringify([workspace, query, pageSize, refreshKey]);
+  const scrolledPast = useRef(false);
 
   const runs: IRequestState<IRunPage> = useLiveQuery(
     service,
     workspace,
     async (live): Promise<IRunPage> => {
-      const result = await service.listRuns(workspace, {
-        experiment,
-        rootOnly: true,
-        sort,
-        status: status ? [status] : undefined,
-        tag: tag ? [tag] : undefined,
-        pageSize,
-        pageToken: token
-      });
+      const result = await service.listRuns(workspace, { ...query, pageSize, pageToken: null });
       result.items.forEach(run => live.putRun(run));
       responseAt.current = performance.now();
       return result;
     },
-    [experiment, sort, status, tag, pageSize, page, refreshKey],
+    [queryKey],
     {
-      // A new top-level run belongs on the first page of the default (newest first) order; runs on
-      // the page stay current through the store.
+      // A new top-level run belongs at the top of the default (newest first) order; runs on screen
+      // stay current through the store. Not while later pages are loaded: their cursor follows the
+      // first page's last row, which a reload would move.
       reloadOn: event =>
         event.type === 'run' &&
         event.run.experiment === experiment &&
         event.run.parent_id === null &&
-        page === 0 &&
+        !scrolledPast.current &&
         !runs.data?.items.some(r => r.id === event.run.id)
     }
   );
@@ -76,18 +84,49 @@ export function RunsTable(props: {
   // First paint after the response, for the benchmark (benchmarks/studio.md).
   useFirstPaintMeasure(responseAt, runs.data);
 
-  const items = useLiveRows(service, workspace, runs.data?.items ?? NO_RUNS);
-  const summaries = useMetricSummaries(
+  const more = useMorePages(
     service,
     workspace,
-    items.map(r => r.id),
-    metric !== '' || metricPicker
+    query,
+    queryKey,
+    runs.data?.next_page_token,
+    pageSize
   );
+  scrolledPast.current = more.items.length > 0;
+  const first = runs.data?.items ?? NO_RUNS;
+  const loaded = useMemo(() => {
+    if (!more.items.length) {
+      return first;
+    }
+    const seen = new Set(first.map(r => r.id));
+    return [...first, ...more.items.filter(r => !seen.has(r.id))];
+  }, [first, more.items]);
+  const items = useLiveRows(service, workspace, loaded);
+  const total = runs.data ? Math.max(runs.data.total, items.length) : 0;
+  const view = useVirtualRows(more.hasMore ? total : items.length);
+  const { lastVisible, scrollToTop } = view;
+  const { need } = more;
+  useEffect(() => need(lastVisible + 20, items.length), [need, lastVisible, items.length]);
+  useEffect(() => scrollToTop(), [queryKey, scrollToTop]);
+
+  // The metric column's values: the store's live summaries where loaded, else the page's columns.
+  const columns = useMemo(
+    () => new Map(loaded.map(r => [r.id, r.metric_columns ?? null])),
+    [loaded]
+  );
+  const visibleIds = items.slice(view.start, view.end).map(r => r.id);
+  const summaries = useMetricSummaries(service, workspace, visibleIds, metricPicker);
   const metricNames = scalarMetricNames(summaries);
+  const metricValue = (run: IRun): string => {
+    if (summaries.has(run.id)) {
+      return metricCell(summaries, run.id, metric);
+    }
+    const value = columns.get(run.id)?.[metric]?.last;
+    return value === undefined || value === null ? '—' : formatNumber(value);
+  };
 
   const onSort = (column: Column) => {
     setSort(nextSort(sort, column, metric));
-    resetPaging();
   };
 
   const applyMetric = (name: string) => {
@@ -95,7 +134,6 @@ export function RunsTable(props: {
     setMetric(trimmed);
     if (!trimmed && sortKey(sort).startsWith('metric:')) {
       setSort('-created_at');
-      resetPaging();
     }
   };
 
@@ -119,8 +157,10 @@ export function RunsTable(props: {
       <RunsGrid
         experiment={experiment}
         runs={items}
+        total={total}
+        window={view}
         metric={metric}
-        metricValue={run => metricCell(summaries, run.id, metric)}
+        metricValue={metricValue}
         sort={sort}
         onSort={onSort}
         selected={selected}
@@ -135,15 +175,9 @@ export function RunsTable(props: {
       <RunFilters
         experiment={experiment}
         status={status}
-        onStatus={value => {
-          setStatus(value);
-          resetPaging();
-        }}
+        onStatus={setStatus}
         tag={tag}
-        onTag={value => {
-          setTag(value);
-          resetPaging();
-        }}
+        onTag={setTag}
         metricNames={metricNames}
         onMetric={applyMetric}
         onMetricFocus={() => setMetricPicker(true)}
@@ -152,15 +186,20 @@ export function RunsTable(props: {
         <ErrorView error={runs.error} onRetry={runs.reload} context={`Runs of ${experiment}`} />
       )}
       {table}
-      <RunsPager
-        experiment={experiment}
+      {more.error !== undefined && (
+        <ErrorView error={more.error} onRetry={more.retry} context={`More runs of ${experiment}`} />
+      )}
+      <RunsCount
         counts={
-          runs.data ? { first: page * pageSize, shown: items.length, total: runs.data.total } : null
+          runs.data && items.length
+            ? {
+                first: Math.min(view.firstVisible, items.length - 1),
+                last: Math.min(view.lastVisible, items.length),
+                total
+              }
+            : null
         }
-        hasPrevious={page > 0}
-        hasNext={!!runs.data?.next_page_token}
-        onPrevious={() => goTo(page - 1, runs.data?.next_page_token)}
-        onNext={() => goTo(page + 1, runs.data?.next_page_token)}
+        loading={more.loading}
       />
       <SelectionBar
         selected={selectedIds}

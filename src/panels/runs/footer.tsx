@@ -1,43 +1,21 @@
-/** Below the runs table: which rows of how many, the pager, and what to do with the selected runs. */
+/** Below the runs table: which rows are on screen of how many, and what to do with the selected runs. */
 import React from 'react';
 
-export function RunsPager(props: {
-  experiment: string;
-  /** Index of the first row shown, the rows shown, and the total; null before the first page. */
-  counts: { first: number; shown: number; total: number } | null;
-  hasPrevious: boolean;
-  hasNext: boolean;
-  onPrevious: () => void;
-  onNext: () => void;
+export function RunsCount(props: {
+  /** Index of the first row on screen, the index after the last one, and the total; null before the first page. */
+  counts: { first: number; last: number; total: number } | null;
+  /** A later page is loading. */
+  loading: boolean;
 }): JSX.Element {
   const { counts } = props;
   return (
     <div className="jp-aml-Runs-footer">
       <span className="jp-aml-Runs-count" aria-live="polite">
         {counts && counts.total > 0
-          ? `${(counts.first + 1).toLocaleString()}–${(counts.first + counts.shown).toLocaleString()} of ${counts.total.toLocaleString()}`
+          ? `${(counts.first + 1).toLocaleString()}–${counts.last.toLocaleString()} of ${counts.total.toLocaleString()}`
           : ''}
       </span>
-      <span className="jp-aml-Pager">
-        <button
-          type="button"
-          className="jp-mod-styled jp-aml-Button"
-          onClick={props.onPrevious}
-          disabled={!props.hasPrevious}
-          aria-label={`Previous page of runs of ${props.experiment}`}
-        >
-          ‹
-        </button>
-        <button
-          type="button"
-          className="jp-mod-styled jp-aml-Button"
-          onClick={props.onNext}
-          disabled={!props.hasNext}
-          aria-label={`Next page of runs of ${props.experiment}`}
-        >
-          ›
-        </button>
-      </span>
+      {props.loading && <span className="jp-aml-Muted">Loading more runs…</span>}
     </div>
   );
 }

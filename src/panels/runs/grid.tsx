@@ -1,4 +1,7 @@
-/** The runs table's rows: sortable column headers, and one row per run with its selection box. */
+/**
+ * The runs table's rows: sortable column headers, and one row per run with its selection box. Only
+ * the rows on screen are rendered (./virtual.ts); rows not loaded yet show as placeholders.
+ */
 import React from 'react';
 
 import { IRun, RunSort } from '../../api';
@@ -13,6 +16,7 @@ import {
 } from '../../format';
 import { StatusBadge } from '../components';
 import { Column, COLUMN_LABELS, columnSortKey, sortKey } from './sort';
+import { IVirtualWindow } from './virtual';
 
 function SortHeader(props: {
   column: Column;
@@ -50,11 +54,17 @@ function RunRow(props: {
   /** The metric column's text, or null without a metric column. */
   metricValue: string | null;
   now: number;
+  index: number;
 }): JSX.Element {
   const { run } = props;
   const name = runShortName(run);
   return (
-    <tr data-run-id={run.id} data-status={run.status} aria-selected={props.selected}>
+    <tr
+      data-run-id={run.id}
+      data-status={run.status}
+      aria-selected={props.selected}
+      aria-rowindex={props.index + 2}
+    >
       <td className="jp-aml-col-select">
         <input
           type="checkbox"
@@ -90,7 +100,10 @@ function RunRow(props: {
 
 export function RunsGrid(props: {
   experiment: string;
+  /** The rows loaded so far, in order; `total` rows exist. */
   runs: IRun[];
+  total: number;
+  window: IVirtualWindow;
   /** The metric column's name, or '' for none. */
   metric: string;
   metricValue: (run: IRun) => string;
@@ -100,20 +113,53 @@ export function RunsGrid(props: {
   onSelect: (runId: string) => void;
   onOpen: (runId: string) => void;
 }): JSX.Element {
-  const { metric } = props;
+  const { metric, window: view } = props;
   const columns: Column[] = ['number', 'status', 'start_time', 'duration'];
   if (metric) {
     columns.push('metric');
   }
   const now = Date.now();
+  const span = columns.length + 1;
+  const rows: JSX.Element[] = [];
+  for (let i = view.start; i < view.end; i++) {
+    const run = props.runs[i];
+    rows.push(
+      run ? (
+        <RunRow
+          key={run.id}
+          index={i}
+          run={run}
+          selected={props.selected.has(run.id)}
+          onSelect={() => props.onSelect(run.id)}
+          onOpen={() => props.onOpen(run.id)}
+          metricValue={metric ? props.metricValue(run) : null}
+          now={now}
+        />
+      ) : (
+        <tr key={`pending-${i}`} className="jp-aml-mod-pending" aria-rowindex={i + 2}>
+          <td colSpan={span} className="jp-aml-Muted">
+            …
+          </td>
+        </tr>
+      )
+    );
+  }
   return (
-    <div className="jp-aml-TableScroll">
+    <div
+      className="jp-aml-TableScroll jp-aml-RunsScroll"
+      ref={view.ref}
+      onScroll={view.onScroll}
+      tabIndex={0}
+      role="region"
+      aria-label={`Scrollable runs of experiment ${props.experiment}`}
+    >
       <table
-        className={`jp-aml-Table jp-aml-RunsTable${metric ? ' jp-aml-mod-metric' : ''}`}
+        className={`jp-aml-Table jp-aml-RunsTable jp-aml-mod-virtual${metric ? ' jp-aml-mod-metric' : ''}`}
         aria-label={`Runs of experiment ${props.experiment}`}
+        aria-rowcount={props.total + 1}
       >
         <thead>
-          <tr>
+          <tr aria-rowindex={1}>
             <th scope="col" className="jp-aml-col-select">
               <span className="jp-aml-VisuallyHidden">Select</span>
             </th>
@@ -129,17 +175,13 @@ export function RunsGrid(props: {
           </tr>
         </thead>
         <tbody>
-          {props.runs.map(run => (
-            <RunRow
-              key={run.id}
-              run={run}
-              selected={props.selected.has(run.id)}
-              onSelect={() => props.onSelect(run.id)}
-              onOpen={() => props.onOpen(run.id)}
-              metricValue={metric ? props.metricValue(run) : null}
-              now={now}
-            />
-          ))}
+          {view.top > 0 && (
+            <tr className="jp-aml-Spacer" aria-hidden="true" style={{ height: view.top }} />
+          )}
+          {rows}
+          {view.bottom > 0 && (
+            <tr className="jp-aml-Spacer" aria-hidden="true" style={{ height: view.bottom }} />
+          )}
         </tbody>
       </table>
     </div>

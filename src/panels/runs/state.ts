@@ -1,40 +1,8 @@
-/** The runs table's own state: token paging, the metric column's values, the first-paint measure. */
-import { MutableRefObject, useCallback, useLayoutEffect, useState } from 'react';
+/** The runs table's own state: the metric column's values, the first-paint measure. */
+import { MutableRefObject, useLayoutEffect } from 'react';
 
 import { IMetricSummary } from '../../api';
 import { formatNumber } from '../../format';
-
-/**
- * Paging by the server's opaque tokens: tokens[i] opens page i (tokens[0] is null, the first page),
- * so going back reuses a token and going forward needs the current page's `next_page_token`.
- */
-export function usePaging(): {
-  page: number;
-  token: string | null;
-  /** Back to the first page (the query changed). */
-  reset: () => void;
-  goTo: (index: number, nextToken: string | null | undefined) => void;
-} {
-  const [tokens, setTokens] = useState<Array<string | null>>([null]);
-  const [page, setPage] = useState(0);
-  const reset = useCallback(() => {
-    setTokens([null]);
-    setPage(0);
-  }, []);
-  const goTo = useCallback(
-    (index: number, nextToken: string | null | undefined) => {
-      if (index > page) {
-        if (!nextToken) {
-          return;
-        }
-        setTokens(prev => [...prev.slice(0, page + 1), nextToken]);
-      }
-      setPage(index);
-    },
-    [page]
-  );
-  return { page, token: tokens[page], reset, goTo };
-}
 
 /** The scalar metrics logged by any of the runs, sorted (the metric column's choices). */
 export function scalarMetricNames(summaries: ReadonlyMap<string, IMetricSummary[]>): string[] {
