@@ -5,7 +5,7 @@
  * their row labels), images, and v1's structured metrics
  * (confusion matrix, accuracy table, predictions, residuals: ./metric-v1.tsx).
  */
-import React, { useEffect, useRef, useState } from 'react';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
 
 import { AMLService, IImageValue, IMetricHistory, IMetricSummary, isTerminal } from '../api';
 import { formatValue } from '../format';
@@ -46,15 +46,54 @@ export function xValues(series: IScalarSeries, mode: XMode): number[] {
   return mode === 'time' ? series.times : series.steps;
 }
 
+/**
+ * Whether an element has come near the screen (200 px ahead): charts below the fold load and draw
+ * when they scroll into view, so a run with 100 metrics opens with the few on screen.
+ */
+export function useSeen(ref: React.RefObject<Element>): boolean {
+  const [seen, setSeen] = useState(() => typeof IntersectionObserver === 'undefined');
+  useEffect(() => {
+    const node = ref.current;
+    if (seen || !node) {
+      return;
+    }
+    const observer = new IntersectionObserver(
+      entries => {
+        if (entries.some(e => e.isIntersecting)) {
+          setSeen(true);
+          observer.disconnect();
+        }
+      },
+      { rootMargin: '200px' }
+    );
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [ref, seen]);
+  return seen;
+}
+
 function MetricCard(props: {
   summary: IMetricSummary;
   series: IScalarSeries | undefined;
   error: unknown;
   xMode: XMode;
+  onSeen: (name: string) => void;
 }): JSX.Element {
-  const { summary, series } = props;
+  const { summary, series, onSeen } = props;
+  const card = useRef<HTMLElement>(null);
+  const seen = useSeen(card);
+  useEffect(() => {
+    if (seen) {
+      onSeen(summary.name);
+    }
+  }, [seen, onSeen, summary.name]);
   return (
-    <section className="jp-aml-Card jp-aml-MetricCard" aria-label={`Metric ${summary.name}`}>
+    <section
+      className="jp-aml-Card jp-aml-MetricCard"
+      aria-label={`Metric ${summary.name}`}
+      data-seen={seen}
+      ref={card}
+    >
       <header className="jp-aml-MetricCard-header">
         <h3 className="jp-aml-Card-title" title={summary.description || summary.name}>
           {summary.name}
@@ -76,7 +115,7 @@ function MetricCard(props: {
       ) : props.error !== undefined ? (
         <ErrorView error={props.error} context={summary.name} />
       ) : (
-        <Loading label="Loading points…" />
+        <div className="jp-aml-LazyChart">{seen ? <Loading label="Loading points…" /> : null}</div>
       )}
     </section>
   );
@@ -131,6 +170,66 @@ export function RunImage(props: {
       )}
       <figcaption className="jp-aml-Muted">{caption}</figcaption>
     </figure>
+  );
+}
+
+/** An image's step: the one it was logged with, else its place in the series (v1 numbers repeated logs). */
+function imageStep(value: IImageValue, index: number): number {
+  const step = (value as { step?: number | null }).step;
+  return typeof step === 'number' ? step : index;
+}
+
+/**
+ * The images of an image metric, one at a time, with a slider over the steps they were logged at
+ * (`run.log_image(name, plot=...)` once per epoch gives one image per step). The slider follows the
+ * newest image while it is at the end, as the run logs more.
+ */
+export function ImageSteps(props: {
+  service: AMLService;
+  workspace: string;
+  name: string;
+  values: IImageValue[];
+}): JSX.Element {
+  const steps = props.values
+    .map((value, index) => ({ value, step: imageStep(value, index) }))
+    .filter((x): x is { value: IStoredImage; step: number } => isStored(x.value));
+  const [chosen, setChosen] = useState<number | null>(null); // null: the newest
+  if (!steps.length) {
+    return <EmptyState>No image file was stored for {props.name}.</EmptyState>;
+  }
+  const index = chosen === null ? steps.length - 1 : Math.min(chosen, steps.length - 1);
+  const shown = steps[index];
+  const label = `Step ${shown.step.toLocaleString()} (${index + 1} of ${steps.length})`;
+  return (
+    <div className="jp-aml-Images" data-step={shown.step}>
+      {steps.length > 1 && (
+        <div className="jp-aml-ImageSlider">
+          <label htmlFor={`jp-aml-image-step-${props.name}`}>Step</label>
+          <input
+            id={`jp-aml-image-step-${props.name}`}
+            type="range"
+            min={0}
+            max={steps.length - 1}
+            step={1}
+            value={index}
+            aria-label={`Step of ${props.name}`}
+            aria-valuetext={label}
+            onChange={e => {
+              const next = Number(e.target.value);
+              setChosen(next >= steps.length - 1 ? null : next);
+            }}
+          />
+          <output aria-live="polite">{label}</output>
+        </div>
+      )}
+      <RunImage
+        key={shown.value.sha256}
+        service={props.service}
+        workspace={props.workspace}
+        value={shown.value}
+        name={`${props.name} at step ${shown.step}`}
+      />
+    </div>
   );
 }
 
@@ -257,19 +356,13 @@ function NonScalarMetric(props: {
     if (V1_KINDS.includes(summary.kind)) {
       body = <V1Metric kind={summary.kind} name={summary.name} value={values[values.length - 1]} />;
     } else if (summary.kind === 'image') {
-      const images = (values as IImageValue[]).filter(isStored).slice(-4);
       body = (
-        <div className="jp-aml-Images">
-          {images.map(v => (
-            <RunImage
-              key={v.sha256}
-              service={props.service}
-              workspace={props.workspace}
-              value={v}
-              name={summary.name}
-            />
-          ))}
-        </div>
+        <ImageSteps
+          service={props.service}
+          workspace={props.workspace}
+          name={summary.name}
+          values={values as IImageValue[]}
+        />
       );
     } else if (summary.kind === 'table') {
       const last = values[values.length - 1] as Record<string, unknown[]> | undefined;
@@ -338,6 +431,12 @@ export function RunMetrics(props: {
   const [xMode, setXMode] = useState<XMode>('step');
   const mountedAt = useRef(performance.now());
   const measured = useRef(false);
+  // Charts that have come near the screen: only their points are loaded.
+  const [seen, setSeen] = useState<ReadonlySet<string>>(() => new Set());
+  const onSeen = useCallback(
+    (name: string) => setSeen(prev => (prev.has(name) ? prev : new Set(prev).add(name))),
+    []
+  );
 
   const all = metrics.summaries;
   const scalars = (all ?? []).filter(m => m.kind === 'scalar');
@@ -352,15 +451,16 @@ export function RunMetrics(props: {
     for (const m of all ?? []) {
       if (m.kind !== 'scalar') {
         ensureHistory(m.name, m.count);
-      } else if (m.count > 1 && !isValueOnly(m)) {
+      } else if (m.count > 1 && !isValueOnly(m) && seen.has(m.name)) {
         ensureSeries(m.name, maxPoints);
       }
     }
-  }, [all, maxPoints, ensureSeries, ensureHistory]);
+  }, [all, maxPoints, ensureSeries, ensureHistory, seen]);
 
-  // Time from opening the tab to every chart drawn (benchmarks/studio.md).
+  // Time from opening the tab to every chart on screen drawn (benchmarks/studio.md).
   useEffect(() => {
-    if (!measured.current && all && charts.every(m => series.has(m.name))) {
+    const shown = charts.filter(m => seen.has(m.name));
+    if (!measured.current && all && shown.length && shown.every(m => series.has(m.name))) {
       measured.current = true;
       const start = mountedAt.current;
       requestAnimationFrame(() => {
@@ -432,6 +532,7 @@ export function RunMetrics(props: {
             series={series.get(m.name)}
             error={errors.get(m.name)}
             xMode={xMode}
+            onSeen={onSeen}
           />
         ))}
       </div>
