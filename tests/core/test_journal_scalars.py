@@ -132,3 +132,21 @@ def test_records_of_a_run_outside_the_owner_are_refused_alone(tmp_path: Path) ->
     assert ack.acked_seq == 3 and [(r.index, r.seq) for r in ack.rejected] == [(1, 2)]
     assert service.metrics.history("w", run.id, "x").values == [0.0, 2.0]
     assert service.metrics.count_points("w", other.id) == 0
+
+
+@pytest.mark.parametrize("names", [
+    ["a", "b", "c"] * 3 + ["a", "b"],  # every step logs the same metrics: the ranges path
+    ["a", "b", "a", "a", "c", "b"],  # no period: record by record
+])
+def test_interleaved_metrics_each_get_their_own_points_in_order(tmp_path: Path, names: list[str]) -> None:
+    service = AMLService(ServiceSettings(root=tmp_path))
+    service.workspaces.get_or_create("w")
+    run = service.runs.create("w", models.RunCreate(experiment="e", kind="interactive"), submitter="t")
+    records = [{"seq": i + 1, "t": float(i), "run_id": run.id, "k": "m", "n": n, "v": float(i), "s": i}
+               for i, n in enumerate(names)]
+    groups = parse_batch(_batch(records)).scalars.groups()
+    assert list(groups) == [(run.id, n) for n in dict.fromkeys(names)]
+    service.metrics.ingest_checked("w", run.id, parse_batch(_batch(records)))
+    for name in set(names):
+        expected = [float(i) for i, n in enumerate(names) if n == name]
+        assert service.metrics.history("w", run.id, name).values == expected
