@@ -27,6 +27,7 @@ from jupyter_aml.core.settings import MAX_CHILD_RUNS_PER_RUN
 from jupyter_aml.core.workspaces import WorkspaceService, utcnow
 from jupyter_aml.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from jupyter_aml.store.tables import (
+    ActivityRow,
     ExperimentRow,
     RunPropertyRow,
     RunRow,
@@ -52,9 +53,12 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
 
     # -- writing -------------------------------------------------------------------------------------
     def create(
-        self, workspace: str, spec: models.RunCreate, *, submitter: str, parent_id: str | None = None
+        self, workspace: str, spec: models.RunCreate, *, submitter: str, parent_id: str | None = None,
+        activity: dict[str, Any] | None = None,
     ) -> models.Run:
-        """A new run; with ``parent_id``, a child of that run in its experiment (HyperDrive's script children)."""
+        """A new run; with ``parent_id``, a child of that run in its experiment (HyperDrive's script children).
+        ``activity``: the activity-log row of the request (``Sharing.record``'s fields, the run's id as its
+        target), written in the same transaction: the run and its record exist together or not at all."""
         if spec.kind == "script" and (spec.run_config is None or spec.snapshot_id is None):
             raise InvalidInput(
                 "a script run needs run_config and snapshot_id",
@@ -79,6 +83,8 @@ class RunService(RunQueries, RunLifecycle, RunLogs):
             if spec.kind == "interactive":
                 row.status, row.start_time, row.heartbeat_at = S.RUNNING.value, utcnow(), utcnow()
             self._write_kv(s, row.id, tags=spec.tags, properties=spec.properties, new=True)
+            if activity is not None:
+                s.execute(insert(ActivityRow), [{**activity, "target": row.id, "time": utcnow()}])
             s.flush()
             # built from what was just written: reading the run back was 4 more statements per creation
             run = self.model_of(row, exp.name, ws.name, {k: str(v) for k, v in spec.tags.items()},

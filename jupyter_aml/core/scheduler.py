@@ -127,9 +127,11 @@ class Scheduler:
 
     # -- runs ------------------------------------------------------------------------------------------------
     async def submit(
-        self, workspace: str, spec: models.RunCreate, *, submitter: str, parent_id: str | None = None
+        self, workspace: str, spec: models.RunCreate, *, submitter: str, parent_id: str | None = None,
+        activity: dict[str, Any] | None = None,
     ) -> models.Run:
-        """Create the run (a child of ``parent_id`` if given) and queue it on its target."""
+        """Create the run (a child of ``parent_id`` if given) and queue it on its target; ``activity``: the
+        activity row to write with it (see ``RunService.create``)."""
         target = None
         for check in self.submit_checks:
             check(workspace, spec)
@@ -139,7 +141,8 @@ class Scheduler:
             target = self.check_target(workspace, spec.run_config.compute_target)
             target.check_nodes(node_count(spec.run_config))  # a distributed run's nodes: docs/distributed.md
         def create() -> models.Run:  # the hooks in the same worker hop: a hop per hook was a loop wake-up each
-            made = self.service.runs.create(workspace, spec, submitter=submitter, parent_id=parent_id)
+            made = self.service.runs.create(workspace, spec, submitter=submitter, parent_id=parent_id,
+                                            activity=activity)
             for hook in self.created_hooks:
                 hook(workspace, made)
             return made

@@ -225,17 +225,29 @@ class AMLHandler(APIHandler):
     def _record(self, spec: ApiSpec) -> None:
         """One activity row, written before the answer goes out so that a reader after it sees it. A failure
         to write it is logged, not answered: the action itself has happened."""
-        caller = self.caller
-        user = f"{caller.run.submitter} (run {caller.run.run_id})" if caller.run is not None else caller.name
         target = self.audit_target or self._audit_target_default()
         try:
-            self.aml.sharing.record(
-                workspace=self.audit_workspace or self.path_kwargs.get("workspace"), user=user, action=spec.action,
-                target_kind=spec.action.split("/")[0], target=target,
-                detail={"method": self.request.method, "path": self.request.path, "status": self.get_status(),
-                        **self.audit_detail})
+            self.aml.sharing.record(**self.activity(spec, status=self.get_status(), target=target))
         except Exception:
             log.exception("could not write the activity record of %s %s", self.request.method, self.request.path)
+
+    def activity(self, spec: ApiSpec, *, status: int, target: str) -> dict[str, Any]:
+        """The activity row of this request's action, as ``Sharing.record`` takes it."""
+        caller = self.caller
+        user = f"{caller.run.submitter} (run {caller.run.run_id})" if caller.run is not None else caller.name
+        return {"workspace": self.audit_workspace or self.path_kwargs.get("workspace"), "user": user,
+                "action": spec.action, "target_kind": spec.action.split("/")[0], "target": target,
+                "detail": {"method": self.request.method, "path": self.request.path, "status": status,
+                           **self.audit_detail}}
+
+    def take_activity(self, status: int) -> dict[str, Any] | None:
+        """The activity row for a handler that writes it in its own transaction (a run's creation: one
+        transaction, not two, and none on the event loop); ``finish`` then writes none. Its ``target`` is
+        left for the handler to fill in."""
+        spec, self._audit = self._audit, None
+        if spec is None or not self._audited(spec):
+            return None
+        return self.activity(spec, status=status, target="")
 
     # -- bodies and responses ------------------------------------------------------------------------
     def body(self, model: type[M]) -> M:

@@ -60,7 +60,8 @@ class RunsHandler(AMLHandler):
          action="runs/submit")
     async def post(self, workspace: str) -> None:
         spec = self.body(models.RunCreate)
-        self.reply(await self.scheduler.submit(workspace, spec, submitter=self.submitter), 201)
+        activity = self.take_activity(201)  # written in the run's own transaction
+        self.reply(await self.scheduler.submit(workspace, spec, submitter=self.submitter, activity=activity), 201)
 
 
 class FolderRunsHandler(AMLHandler):
