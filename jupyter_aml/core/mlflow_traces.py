@@ -98,9 +98,11 @@ class MlflowTraces:
         ids = list(set(experiment_ids))
         with self.db.read() as s:
             ws = WorkspaceService.row(s, workspace)
-            rows = s.scalars(select(Row).where(Row.workspace_id == ws.id, Row.experiment_id.in_(ids))
-                             .order_by(Row.request_time.desc(), Row.trace_id))
-            return [_record(r) for r in rows]
+            rows = s.execute(select(Row.trace_id, Row.experiment_id, Row.run_id, Row.request_time,
+                                    Row.execution_duration, Row.state, Row.info, Row.data.is_not(None))
+                             .where(Row.workspace_id == ws.id, Row.experiment_id.in_(ids))
+                             .order_by(Row.request_time.desc(), Row.trace_id))  # not the spans: a listing
+            return [TraceRecord(t, e, r, at, d, st, dict(info), bool(has)) for t, e, r, at, d, st, info, has in rows]
 
     def delete(self, workspace: str, experiment_id: int, *, trace_ids: list[str] | None = None,
                max_timestamp: int | None = None, max_traces: int | None = None) -> int:
