@@ -201,7 +201,7 @@ export function ImageSteps(props: {
   const shown = steps[index];
   const label = `Step ${shown.step.toLocaleString()} (${index + 1} of ${steps.length})`;
   return (
-    <div className="jp-aml-Images" data-step={shown.step}>
+    <div className="jp-aml-ImageSteps" data-step={shown.step}>
       {steps.length > 1 && (
         <div className="jp-aml-ImageSlider">
           <label htmlFor={`jp-aml-image-step-${props.name}`}>Step</label>
