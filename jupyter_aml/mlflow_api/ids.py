@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 _TOKEN = re.compile(r"-2[de]-")
+_RUN_FIELDS = ("run_id", "run_uuid", "source_run_id")
+PARENT_TAG = "mlflow.parentRunId"
 
 
 def to_mlflow(run_id: str) -> str:
@@ -51,6 +54,21 @@ class RunIds:
     def from_mlflow(self, text: str) -> str:
         found = decode(text)
         return found if found is not None and self.exists(found) else text
+
+    def incoming(self, req: dict[str, Any]) -> dict[str, Any]:
+        """A request's run fields, ``run_ids`` and ``mlflow.parentRunId`` tag with their v1 ids."""
+        for key in _RUN_FIELDS:
+            if isinstance(req.get(key), str):
+                req[key] = self.from_mlflow(req[key])
+        if isinstance(req.get("run_ids"), list | str):
+            found = req["run_ids"]
+            req["run_ids"] = [self.from_mlflow(r) if isinstance(r, str) else r
+                              for r in (found if isinstance(found, list) else [found])]
+        tags = req.get("tags")
+        for tag in tags if isinstance(tags, list) else []:
+            if isinstance(tag, dict) and tag.get("key") == PARENT_TAG and isinstance(tag.get("value"), str):
+                tag["value"] = self.from_mlflow(tag["value"])
+        return req
 
 
 __all__ = ["RunIds", "decode", "to_mlflow"]

@@ -78,24 +78,9 @@ class Tracking:
         self.registry = Registry(service, self.logged_models)
         self.traces = Traces(self.runs)
 
-    _RUN_FIELDS = ("run_id", "run_uuid", "source_run_id")
-
     def incoming(self, req: dict[str, Any]) -> dict[str, Any]:
-        """The request with MLflow's form of each run id read back to the v1 id (mlflow_api/ids.py): the run
-        fields, ``run_ids`` and a ``mlflow.parentRunId`` tag."""
-        ids = self.runs.ids
-        for key in self._RUN_FIELDS:
-            if isinstance(req.get(key), str):
-                req[key] = ids.from_mlflow(req[key])
-        if isinstance(req.get("run_ids"), list | str):
-            found = req["run_ids"]
-            req["run_ids"] = [ids.from_mlflow(r) if isinstance(r, str) else r
-                              for r in (found if isinstance(found, list) else [found])]
-        tags = req.get("tags")
-        for tag in tags if isinstance(tags, list) else []:
-            if isinstance(tag, dict) and tag.get("key") == cv.PARENT_TAG and isinstance(tag.get("value"), str):
-                tag["value"] = ids.from_mlflow(tag["value"])
-        return req
+        """The request with MLflow's form of each run id read back (mlflow_api/ids.py)."""
+        return self.runs.ids.incoming(req)
 
 
 @dataclass(frozen=True)
