@@ -22,9 +22,12 @@ class JournalHandler(AMLHandler):
         if len(raw) > limit:
             raise PayloadTooLarge(f"the request body is {len(raw)} bytes; the limit is {limit}",
                                   hint="send smaller batches")
-        checked = await asyncio.to_thread(parse_batch, raw)  # large batches: off the event loop
-        ack = await asyncio.to_thread(self.aml.metrics.ingest_checked, workspace, run_id, checked)
-        self.reply(ack)
+        metrics = self.aml.metrics
+
+        def parse_and_store() -> models.JournalAck:  # one hop off the event loop for both (large batches)
+            return metrics.ingest_checked(workspace, run_id, parse_batch(raw))
+
+        self.reply(await asyncio.to_thread(parse_and_store))
 
 
 class MetricsHandler(AMLHandler):
