@@ -123,7 +123,8 @@ class Row:
     unit: str
     target: str  # human readable, e.g. ">= 100x" or "<= 150 ms"
     kind: str  # "ratio_ge" (ours/mlflow >= goal), "ratio_le_time" (mlflow_time/ours_time >= goal),
-    # "abs_le" (ours <= goal), "abs_eq" (ours == goal), "info" (no target; times still get a ratio)
+    # "abs_le" (ours <= goal), "abs_ge" (ours >= goal), "abs_eq" (ours == goal),
+    # "info" (no target; times still get a ratio)
     goal: float | None = None
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -151,6 +152,8 @@ class Row:
             return "N/A"
         if self.kind == "abs_le":
             return "PASS" if self.ours <= self.goal else "MISS"
+        if self.kind == "abs_ge":
+            return "PASS" if self.ours >= self.goal else "MISS"
         if self.kind == "abs_eq":
             return "PASS" if self.ours == self.goal else "MISS"
         return ""

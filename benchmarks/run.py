@@ -8,6 +8,8 @@
     python benchmarks/run.py --only collect                       (model data collection on vs off)
     python benchmarks/run.py --only pipelines                     (ML pipelines: reuse, a 100-step fan-out)
     python benchmarks/run.py --only search [--scale]              (run search: 10k runs, 100k with --scale)
+    python benchmarks/run.py --only ingest                        (ingest: one run, 20 writers + 5 studio readers)
+    python benchmarks/run.py --only scale [--scale]               (store footprint and growth: 1M-10M points)
     python benchmarks/run.py --only peers                         (serving at c=16: ours, MLflow, MLServer)
 
 Builds (once, cached) MLflow's venv in ``benchmarks/.work/mlflow-venv``, starts ``mlflow server``
@@ -193,45 +195,9 @@ class Bench:
 
     # -- scenarios ------------------------------------------------------------------------------------
     def s1_ingest(self) -> None:
-        z = self.sizes
-        say(f"1: ours: a submitted script logs {z.ingest_points:,} points with run.log ...")
-        ours = self.ours.ingest(z.ingest_points)
-        sc = ours["script"]
-        say(
-            f"   ours: {ours['points_per_s']:,.0f} points/s to the store ({ours['seconds']:.2f} s; "
-            f"log loop {ours['log_loop_s']:.2f} s, stored {ours['lag_after_last_log_s']:.2f} s after the last log); "
-            f"run.log median {sc['median_ns'] / 1e3:.2f} us, p99 {sc['p99_ns'] / 1e3:.2f} us"
-        )
-        say(f"1: MLflow: log_batch x {z.mlflow_ingest_points // 1000} batches of 1000 ...")
-        mlf = self.mlflow("ingest", "--points", z.mlflow_ingest_points, "--batch", 1000, "--key", "loss")
-        say(
-            f"   MLflow: {mlf['points_per_s']:,.0f} points/s ({mlf['seconds']:.1f} s; "
-            f"log_batch median {mlf['log_batch_ms_median']:.0f} ms)"
-        )
-        self.details["1_ingest"] = {"ours": ours, "mlflow": mlf}
-        self.rows += [
-            Row(
-                "1",
-                f"metric ingest to durable store ({z.ingest_points:,} vs {z.mlflow_ingest_points:,} pts)",
-                ours["points_per_s"],
-                mlf["points_per_s"],
-                "pts/s",
-                ">= 100x",
-                "ratio_ge",
-                100,
-            ),
-            Row("1", "run.log in-script, median per call", sc["median_ns"] / 1e3, None, "us", "<= 5 us", "abs_le", 5.0),
-            Row("1", "run.log in-script, p99 per call", sc["p99_ns"] / 1e3, None, "us", "-", "info"),
-            Row(
-                "1",
-                "all points stored, seconds after the script's last run.log",
-                ours["lag_after_last_log_s"],
-                None,
-                "s",
-                "-",
-                "info",
-            ),
-        ]
+        from ingest import single_run  # benchmarks/ingest.py
+
+        single_run(self, say)
 
     def s2_history(self) -> None:
         z = self.sizes
@@ -821,6 +787,19 @@ class Bench:
                     "ratio_le_time", 20.0),
             ]
 
+    def s_ingest(self) -> None:
+        """Ingest and concurrency (benchmarks/ingest.py): scenario 1, then 20 writers with 5 studio readers."""
+        from ingest import concurrent, single_run
+
+        single_run(self, say)
+        concurrent(self, say)
+
+    def s_scale(self) -> None:
+        """Store footprint and growth (benchmarks/scale.py): 1k-100k runs, 1M-10M points (100M with --scale)."""
+        from scale import bench as scale_bench
+
+        scale_bench(self, say)
+
     # -- driver ----------------------------------------------------------------------------------------
     def run(self) -> int:
         scenarios = {
@@ -838,6 +817,8 @@ class Bench:
             "pipelines": self.s_pipelines,
             "search": self.s_search,
             "peers": self.s_peers,
+            "ingest": self.s_ingest,
+            "scale": self.s_scale,
         }
         only = [s.strip() for s in self.args.only.split(",")] if self.args.only else list(scenarios)
         started = time.time()
@@ -849,11 +830,11 @@ class Bench:
             )
         unknown = [k for k in only if k not in scenarios]
         if unknown:
-            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-{len(scenarios) - 7}, "
-                             "compute, data, collect, autoscale, pipelines, search or peers")
+            raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}: choose from 1-7, "
+                             "compute, data, collect, autoscale, pipelines, search, peers, ingest or scale")
         try:
             try:
-                no_mlflow = ("compute", "data", "collect", "autoscale", "pipelines")
+                no_mlflow = ("compute", "data", "collect", "autoscale", "pipelines", "scale")
                 self.start(with_mlflow=any(k not in no_mlflow for k in only))
             except Exception as exc:
                 self.errors["setup"] = f"{type(exc).__name__}: {exc}"
@@ -955,7 +936,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (under ~5 minutes)")
     parser.add_argument("--only", default="", help="comma-separated scenario numbers or groups, e.g. 1,2 or compute")
-    parser.add_argument("--scale", action="store_true", help="the large sizes (search: 100k runs too)")
+    parser.add_argument("--scale", action="store_true", help="the large sizes (search: 100k runs; scale: 100M points)")
     parser.add_argument("--keep", action="store_true", help="keep the services' data under .work/runs/<stamp>")
     parser.add_argument("--mlflow-spec", default="mlflow", help="pip requirement for MLflow's venv (default: mlflow)")
     parser.add_argument(
