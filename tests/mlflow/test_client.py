@@ -136,6 +136,7 @@ def test_experiments_create_search_rename_delete_restore(mlflow_env: ServiceProc
     assert "mlflow-exp-2" not in [e.name for e in client.search_experiments()]
     client.restore_experiment(ids[2])
     assert client.get_experiment(ids[2]).lifecycle_stage == "active"
+    client.create_run("0")  # a write makes the Default experiment (a read never does)
     assert client.get_experiment("0").name == "Default"
     with pytest.raises(MlflowException, match="Cannot delete the default experiment"):
         client.delete_experiment("0")
@@ -159,6 +160,7 @@ def test_refusals_are_in_mlflows_error_shape(mlflow_service: ServiceProcess) -> 
     answer = requests.post(f"{base}/api/2.0/mlflow/runs/log-metric", headers=auth, timeout=10,
                            json={"run_id": "nope", "key": "a", "value": 1, "timestamp": 1})
     assert answer.status_code == 404 and answer.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    requests.post(f"{base}/api/2.0/mlflow/runs/create", json={"experiment_id": "0"}, headers=auth, timeout=10)
     answer = requests.get(f"{base}/ajax-api/2.0/mlflow/experiments/get-by-name", headers=auth, timeout=10,
                           params={"experiment_name": "Default"})
     assert answer.status_code == 200 and answer.json()["experiment"]["experiment_id"] == "0"
