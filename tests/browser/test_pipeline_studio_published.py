@@ -68,6 +68,14 @@ def test_published_pipelines_endpoints_and_schedules(studio: Studio, tmp_path: P
     sidebar.get_by_role("combobox", name="Workspace").select_option(WS)
     section = open_section(sidebar, "Pipelines")
     expect(section.get_by_role("tab", name="Runs")).to_have_attribute("aria-selected", "true")
+    section.get_by_role("tab", name="Schedules").click()  # the widest selection: bold text on the last tab
+    tabs = section.get_by_role("tablist", name="Pipelines")
+    fits = tabs.evaluate(
+        "l => { const r = l.getBoundingClientRect(), top = l.children[0].getBoundingClientRect().top;"
+        " return [...l.children].map(t => t.getBoundingClientRect())"
+        ".map(b => [b.top === top, b.left >= r.left - 0.5 && b.right <= r.right + 0.5]); }")
+    assert fits == [[True, True]] * 4, f"the four tabs fit on one line at the default sidebar width: {fits}"
+    section.get_by_role("tab", name="Runs").click()
 
     section.get_by_role("tab", name="Published").click()
     published = section.get_by_role("list", name="Published pipelines")
