@@ -132,7 +132,7 @@ class Experiment:
         """Snapshot ``config.source_directory``, record git info, and queue the run on its compute target.
         ``progress``: a bar for a big upload, False for none, or a callable told each snapshot step. A
         ``Pipeline`` takes v1's options too (``pipeline_parameters=``, ``regenerate_outputs=``, ...)."""
-        from jupyter_aml.sdk.submit import git_info, upload_snapshot
+        from jupyter_aml.sdk.submit import forget_snapshot, git_info, upload_snapshot
 
         own_submit = getattr(config, "_submit", None)  # v1's configs submit themselves (HyperDriveConfig)
         if not isinstance(config, ScriptRunConfig) and callable(own_submit):
@@ -143,12 +143,17 @@ class Experiment:
             raise InvalidInput(f"submit() of a {type(config).__name__} does not take {sorted(kwargs)}")
         if not isinstance(config, ScriptRunConfig):
             raise InvalidInput(f"submit() takes a ScriptRunConfig, not {type(config).__name__}")
-        computes = self.workspace.compute_targets
-        if config.compute_target not in computes:
-            raise InvalidInput(
-                f"compute target {config.compute_target!r} does not exist",
-                hint="available compute targets: " + ", ".join(sorted(computes)),
-            )
+        # Checked before the upload, so a mistyped name costs no snapshot; a name already seen to exist is not
+        # listed again (a round trip per submit): if it went away since, the service refuses the run just as well.
+        known: set[str] = self.workspace.__dict__.setdefault("_known_compute_targets", set())
+        if config.compute_target not in known:
+            computes = self.workspace.compute_targets
+            if config.compute_target not in computes:
+                raise InvalidInput(
+                    f"compute target {config.compute_target!r} does not exist",
+                    hint="available compute targets: " + ", ".join(sorted(computes)),
+                )
+            known.add(config.compute_target)
         upload = upload_snapshot(
             self.workspace._api, self.workspace.name, config.source_directory, script=config.script,
             progress=progress,
@@ -163,7 +168,15 @@ class Experiment:
             "git": cast("T.GitInfo | None", git_info(config.source_directory)),
             "display_name": display_name,
         }
-        details = self.workspace._api.create_run(self.workspace.name, body)
+        try:
+            details = self.workspace._api.create_run(self.workspace.name, body)
+        except NotFound:  # a snapshot remembered from an earlier submit is gone: upload it again, once
+            if not forget_snapshot(self.workspace._api, self.workspace.name, upload.snapshot_id):
+                raise
+            upload = upload_snapshot(self.workspace._api, self.workspace.name, config.source_directory,
+                                     script=config.script, progress=progress)
+            body["snapshot_id"] = upload.snapshot_id
+            details = self.workspace._api.create_run(self.workspace.name, body)
         run = Run._of(self, details, directory=str(config.source_directory), _run_config=config)
         run.snapshot_upload = upload
         return run

@@ -95,6 +95,12 @@ def upload_snapshot(
     entries = manifest_entries(scan)
     tell: ProgressCallback = progress if callable(progress) else (lambda step: None)
     tell(SnapshotProgress("checking", len(scan.files)))
+    known = _known_key(api, workspace, entries)
+    if known in _KNOWN_SNAPSHOTS:  # made by this process, unchanged since: nothing to ask or send
+        size = sum(int(e["size"]) for e in entries)
+        tell(SnapshotProgress("created", len(entries), 0, 0, size))
+        return UploadResult(snapshot_id=known[2], file_count=len(entries), total_size=size, uploaded_files=0,
+                            uploaded_bytes=0)
     missing = set(api.missing_blobs(workspace, sorted({e["sha256"] for e in entries})))
     todo = {f.sha256: f for f in scan.files if f.sha256 in missing}
     if todo:
@@ -105,6 +111,8 @@ def upload_snapshot(
 
     sent = _upload(api, workspace, list(todo.values()), progress is True, uploaded)
     snap = api.create_snapshot(workspace, {"files": cast(list[T.SnapshotFile], entries)})
+    if snap["id"] == known[2]:
+        _KNOWN_SNAPSHOTS.add(known)
     tell(SnapshotProgress("created", snap["file_count"], len(todo), len(todo), snap["total_size"]))
     return UploadResult(
         snapshot_id=snap["id"],
@@ -113,6 +121,28 @@ def upload_snapshot(
         uploaded_files=len(todo),
         uploaded_bytes=sent,
     )
+
+
+# Snapshots this process created, by (service, workspace, id): a re-submit of an unchanged folder needs neither
+# the missing-blob check nor the snapshot request (two round trips per Experiment.submit). The id is the
+# manifest's hash, so an unchanged folder has the same one; if the service lost it since, the run's creation
+# says so and Experiment.submit forgets it and uploads again (forget_snapshot).
+_KNOWN_SNAPSHOTS: set[tuple[str, str, str]] = set()
+
+
+def _known_key(api: Api, workspace: str, entries: list[dict[str, Any]]) -> tuple[str, str, str]:
+    from jupyter_aml.snapshot.manifest import manifest_id
+
+    return (str(getattr(api.http, "base_url", id(api))), workspace, manifest_id(entries))
+
+
+def forget_snapshot(api: Api, workspace: str, snapshot_id: str) -> bool:
+    """Drop a remembered snapshot (the service no longer has it); True when it was remembered."""
+    key = (str(getattr(api.http, "base_url", id(api))), workspace, snapshot_id)
+    if key in _KNOWN_SNAPSHOTS:
+        _KNOWN_SNAPSHOTS.discard(key)
+        return True
+    return False
 
 
 def _upload(api: Api, workspace: str, files: list[Any], progress: bool, uploaded: Callable[[int], None]) -> int:

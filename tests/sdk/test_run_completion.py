@@ -1,5 +1,6 @@
-"""An interactive run's complete(): the last records ride with the status (one request), and every other case
-(more than a batch, a report that fails) still stores every logged value before the run ends."""
+"""Round trips per run: an interactive run's complete() carries the last records with the status (one request),
+and every other case (more than a batch, a report that fails) still stores every logged value before the run
+ends; Experiment.submit of an unchanged folder asks nothing about its target or snapshot again."""
 
 from __future__ import annotations
 
@@ -111,3 +112,40 @@ def test_the_status_route_stores_a_journal_batch_first_or_changes_nothing(servic
     again = client.post(f"{path}/status", {"status": "Completed", "journal": {"stream": "main", "records": [good]}})
     assert again["status"] == "Completed" and run.get_metrics() == {"loss": 0.5}  # a resend stores nothing twice
     run._shipper.stop()  # type: ignore[union-attr]
+
+
+def test_a_resubmit_of_an_unchanged_folder_asks_nothing_about_its_snapshot(service, monkeypatch, tmp_path):
+    """Experiment.submit: the compute target and the snapshot are checked once per process, not per submit;
+    a remembered snapshot the service no longer has is uploaded again (the run is still created)."""
+    from jupyter_aml import ScriptRunConfig
+    from jupyter_aml.sdk import submit as snapshots
+    from jupyter_aml.snapshot.manifest import manifest_entries
+    from jupyter_aml.snapshot.scan import scan_folder
+
+    ws = service.workspace("completion4")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text("print('ok')\n")
+    exp = Experiment(ws, "completion4")
+    cfg = ScriptRunConfig(src, "train.py")
+    seen = _count_requests(monkeypatch)
+    first = exp.submit(cfg, progress=False)
+    assert seen["POST missing"] == 1 and seen["POST snapshots"] == 1 and seen["GET computes"] == 1, seen
+    seen.clear()
+    second = exp.submit(cfg, tags={"p": 1}, progress=False)
+    assert dict(seen) == {"POST runs": 1}, seen  # no computes, blobs/missing or snapshots request
+    assert second._details["snapshot_id"] == first._details["snapshot_id"]  # type: ignore[index]
+
+    (src / "train.py").write_text("print('changed')\n")  # a changed folder is uploaded as before
+    seen.clear()
+    third = exp.submit(cfg, progress=False)
+    assert seen["POST missing"] == 1 and seen["POST snapshots"] == 1, seen
+    # a snapshot this process believes made, which the service does not have: created again, then the run
+    (src / "other.py").write_text("x = 1\n")
+    entries = manifest_entries(scan_folder(src))
+    monkeypatch.setattr(snapshots, "_KNOWN_SNAPSHOTS", {snapshots._known_key(ws._api, ws.name, entries)})
+    seen.clear()
+    fourth = exp.submit(cfg, progress=False)
+    assert seen["POST runs"] == 2 and seen["POST snapshots"] == 1, seen  # refused once, then made
+    for run in (first, second, third, fourth):
+        run.wait_for_completion(raise_on_error=True)
