@@ -205,6 +205,32 @@ class Ours:
         seconds = time.perf_counter() - start
         return {"experiment": exp, "runs": runs, "create_s": seconds, "runs_per_s": runs / seconds}
 
+    def crud_submit(self, runs: int, params: int = 10, metrics: int = 10) -> dict[str, Any]:
+        """``Experiment.submit`` of a script that logs ``metrics`` values, the params as tags: the submit calls
+        (each run created, queued and, while the target has room, started) and then until all are Completed."""
+        src = self.source_dir("crud-submit", "crud_script.py")
+        exp = Experiment(self.ws, f"bench-crud-submit-{time.time_ns()}")
+        cfg = ScriptRunConfig(src, "crud_script.py", arguments=[metrics])
+        exp.submit(cfg, progress=False).wait_for_completion(raise_on_error=True)  # warm: hash cache, env
+        calls: list[float] = []
+        made: list[Run] = []
+        start = time.perf_counter()
+        for n in range(runs):
+            t0 = time.perf_counter()
+            made.append(exp.submit(cfg, tags={f"param_{j}": f"value-{n}-{j}" for j in range(params)},
+                                   progress=False))
+            calls.append(time.perf_counter() - t0)
+        submit_s = time.perf_counter() - start
+        for run in made:
+            self.wait(run, timeout=3600)
+        all_s = time.perf_counter() - start
+        got = made[-1].get_metrics()
+        if len(got) != metrics:
+            raise RuntimeError(f"run {made[-1].id} holds {len(got)} metrics, not {metrics}")
+        return {"experiment": exp.name, "runs": runs, "create_s": submit_s, "runs_per_s": runs / submit_s,
+                "submit_call_median_s": median(calls), "all_completed_s": all_s,
+                "completed_runs_per_s": runs / all_s}
+
     def list_runs(self, experiment: str, expect: int, repeat: int, page_size: int = 500) -> dict[str, Any]:
         def list_all() -> int:
             total, token = 0, None
