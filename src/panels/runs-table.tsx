@@ -8,7 +8,7 @@
  */
 import React, { useEffect, useMemo, useRef, useState } from 'react';
 
-import { AMLService, IListRunsOptions, IRun, IRunPage, RunSort } from '../api';
+import { AMLService, IListRunsOptions, IRun, IRunPage, isTerminal, RunSort } from '../api';
 import { formatNumber } from '../format';
 import { useLiveQuery, useLiveRows, useMetricSummaries } from '../live/hooks';
 import { EmptyState, ErrorView, Loading } from './components';
@@ -114,8 +114,18 @@ export function RunsTable(props: {
     () => new Map(loaded.map(r => [r.id, r.metric_columns ?? null])),
     [loaded]
   );
-  const visibleIds = items.slice(view.start, view.end).map(r => r.id);
-  const summaries = useMetricSummaries(service, workspace, visibleIds, metricPicker);
+  // Summaries are read for the rows on screen while picking a metric (the names offered), and then
+  // only for runs still running, whose values change (the page's columns are as of its request).
+  const onScreen = items.slice(view.start, view.end);
+  const summaryIds = (metric ? onScreen.filter(r => !isTerminal(r.status)) : onScreen).map(
+    r => r.id
+  );
+  const summaries = useMetricSummaries(
+    service,
+    workspace,
+    summaryIds,
+    metricPicker || metric !== ''
+  );
   const metricNames = scalarMetricNames(summaries);
   const metricValue = (run: IRun): string => {
     if (summaries.has(run.id)) {
