@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,19 +64,25 @@ def capacity(config: dict[str, Any]) -> int:
 
 @dataclass(eq=False)
 class Waiting:
-    """One caller's request, queued or in a batch."""
+    """One caller's request, queued or in a batch; ``done(status, body)`` answers it, once."""
 
     body: bytes
     request_id: str
-    future: asyncio.Future[tuple[int, bytes]]
+    done: Callable[[int, bytes], None]
     arrived: float  # loop time
     deadline: float
     sent: bool = False
     attempts: int = 0
+    finished: bool = False
+    expiry: asyncio.TimerHandle | None = None  # the scoring timeout
 
     def answer(self, status: int, body: bytes) -> None:
-        if not self.future.done():
-            self.future.set_result((status, body))
+        if self.finished:
+            return
+        self.finished = True
+        if self.expiry is not None:
+            self.expiry.cancel()
+        self.done(status, body)
 
 
 class Batcher:
@@ -97,21 +104,31 @@ class Batcher:
     def counters(self) -> dict[str, int]:
         return {"batches": self.batches, "requests": self.batched, "largest": self.largest}
 
-    async def submit(self, body: bytes, request_id: str) -> tuple[int, bytes]:
-        """Queue one caller's request; its status and answer, within the scoring timeout."""
+    def enqueue(self, body: bytes, request_id: str, done: Callable[[int, bytes], None]) -> Waiting:
+        """Queue one caller's request; ``done(status, body)`` is called once with its answer, within the scoring
+        timeout. (A callback, not a task per request: the balancer's ``POST /score`` answers from it.)"""
         loop = asyncio.get_running_loop()
         now = loop.time()
-        item = Waiting(body, request_id, loop.create_future(), now, now + self.front.timeout)
+        item = Waiting(body, request_id, done, now, now + self.front.timeout)
+        item.expiry = loop.call_at(item.deadline, self._expire, item)
         self.queue.append(item)
         self.pump()
-        expiry = loop.call_at(item.deadline, self._expire, item)
-        try:
-            return await item.future
-        finally:
-            expiry.cancel()
+        return item
+
+    async def submit(self, body: bytes, request_id: str) -> tuple[int, bytes]:
+        """``enqueue`` for a coroutine: the caller's status and answer."""
+        future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+
+        def done(status: int, answer: bytes) -> None:
+            if not future.done():
+                future.set_result((status, answer))
+
+        self.enqueue(body, request_id, done)
+        return await future
 
     def _expire(self, item: Waiting) -> None:
-        if item.future.done():
+        item.expiry = None
+        if item.finished:
             return
         if item.sent:
             item.answer(504, error_body("Timeout", f"scoring took longer than the {self.front.timeout:g} s timeout"))
@@ -143,7 +160,7 @@ class Batcher:
             batch: list[Waiting] = []
             while self.queue and len(batch) < self.max_size:
                 item = self.queue.popleft()
-                if not item.future.done():
+                if not item.finished:
                     item.sent = True
                     batch.append(item)
             if batch:
@@ -189,7 +206,7 @@ class Batcher:
             front.unreachable(replica, exc)
             for item in reversed(batch):  # back to the head of the queue, in their order
                 item.attempts += 1
-                if item.future.done():
+                if item.finished:
                     continue
                 if item.attempts >= MAX_ATTEMPTS:
                     item.answer(503, error_body("ServiceUnavailable", "no replica could take the request; "

@@ -396,7 +396,11 @@ class _Score(httputil.HTTPMessageDelegate):
         if self.too_large:
             self._answer(413, _error("PayloadTooLarge", too_large_message(None, self.front.max_bytes)))
             return
-        self.task = asyncio.ensure_future(self._forward(b"".join(self.chunks)))
+        body = b"".join(self.chunks)
+        if self.front.batcher is not None:  # answered from the batcher's callback: no task per request
+            self.front.batcher.enqueue(body, self.request_id, self._answer)
+            return
+        self.task = asyncio.ensure_future(self._forward(body))
 
     async def _forward(self, body: bytes) -> None:
         try:
