@@ -258,7 +258,7 @@ class Ours:
         times: list[float] = []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            got = exp.get_runs()
+            got = list(exp.get_runs())  # a generator, as v1's
             times.append(time.perf_counter() - t0)
             if len(got) != expect:
                 raise RuntimeError(f"get_runs returned {len(got)} runs of {expect}")
