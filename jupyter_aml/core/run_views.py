@@ -22,6 +22,12 @@ from jupyter_aml.store.db import Store
 from jupyter_aml.store.tables import ExperimentRow, RunPropertyRow, RunRow, RunTagRow, WorkspaceRow
 
 
+def _among(column: Any, values: Sequence[Any]) -> Any:
+    """``column = v`` for one value (a cached statement), ``IN (...)`` for more: an expanding IN is compiled
+    anew for each call, a measurable part of reading back one run (its status change, its page)."""
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
 def run_not_found(run_id: str, workspace: str) -> NotFound:
     """The one answer for a run that is missing or out of the caller's reach: the same words for both."""
     return NotFound(f"run {run_id!r} not found in workspace {workspace!r}", hint="check the id with `aml run list`")
@@ -82,23 +88,24 @@ class RunReader:
         props: dict[str, dict[str, str]] = {i: {} for i in ids}
         # plain columns, not ORM objects: building entities was most of the time of a run listing
         for run_id, key, value in s.execute(
-            select(RunTagRow.run_id, RunTagRow.key, RunTagRow.value).where(RunTagRow.run_id.in_(ids))
+            select(RunTagRow.run_id, RunTagRow.key, RunTagRow.value).where(_among(RunTagRow.run_id, ids))
         ):
             tags[run_id][key] = value
         for run_id, key, value in s.execute(
             select(RunPropertyRow.run_id, RunPropertyRow.key, RunPropertyRow.value).where(
-                RunPropertyRow.run_id.in_(ids)
+                _among(RunPropertyRow.run_id, ids)
             )
         ):
             props[run_id][key] = value
-        exp_ids = {r.experiment_id for r in rows}
-        names = dict(s.execute(select(ExperimentRow.id, ExperimentRow.name).where(ExperimentRow.id.in_(exp_ids))).all())
-        ws_ids = {r.workspace_id for r in rows}
+        exp_ids = list({r.experiment_id for r in rows})
+        names = dict(s.execute(select(ExperimentRow.id, ExperimentRow.name)
+                               .where(_among(ExperimentRow.id, exp_ids))).all())
+        ws_ids = list({r.workspace_id for r in rows})
         if workspace is not None and len(ws_ids) == 1:
-            ws_names = {next(iter(ws_ids)): workspace}
+            ws_names = {ws_ids[0]: workspace}
         else:
             ws_names = dict(
-                s.execute(select(WorkspaceRow.id, WorkspaceRow.name).where(WorkspaceRow.id.in_(ws_ids))).all()
+                s.execute(select(WorkspaceRow.id, WorkspaceRow.name).where(_among(WorkspaceRow.id, ws_ids))).all()
             )
         now = utcnow()
         return [
