@@ -50,8 +50,12 @@ def _median(values: list[float]) -> float:
     return data[len(data) // 2]
 
 
-def _values(i: int) -> list[float]:
-    return [1.0 / (1.0 + (i + k) * 1e-4) + 0.01 * math.sin((i + k) * 0.37) for k in range(POINTS)]
+def _matrix(first_series: int, count: int) -> Any:
+    """The points of series ``first_series .. first_series + count - 1`` (one row each): a noisy decreasing curve."""
+    import numpy as np
+
+    i = np.arange(first_series, first_series + count, dtype=np.float64)[:, None] + np.arange(POINTS)[None, :]
+    return 1.0 / (1.0 + i * 1e-4) + 0.01 * np.sin(i * 0.37)
 
 
 def table_bytes(db: Path) -> dict[str, dict[str, int]]:
@@ -101,14 +105,16 @@ def seed_ours(root: Path, runs: int) -> Any:
                              "display_name": rid, "description": "", "status": "Completed", "created_at": at,
                              "start_time": at, "end_time": at, "submitter": "bench", "child_count": 0})
             s.execute(insert(RunRow), rows)
+            values = _matrix(start * METRICS, len(ids) * METRICS)
+            lows, highs, lasts = values.min(axis=1).tolist(), values.max(axis=1).tolist(), values[:, -1].tolist()
             series = []
             for n, rid in enumerate(ids, start):
                 for m in range(METRICS):
-                    v = _values(n * METRICS + m)
+                    row = (n - start) * METRICS + m
                     series.append({"run_id": rid, "name": f"m{m}", "kind": "scalar", "description": "",
-                                   "count": POINTS, "last_value": v[-1], "last_step": float(POINTS - 1),
-                                   "min_value": min(v), "max_value": max(v), "value_type": "f",
-                                   "last_json": json.dumps(["f", v[-1]])})
+                                   "count": POINTS, "last_value": lasts[row], "last_step": float(POINTS - 1),
+                                   "min_value": lows[row], "max_value": highs[row], "value_type": "f",
+                                   "last_json": json.dumps(["f", lasts[row]])})
             s.execute(insert(MetricSeriesRow), series)
             sids = dict(((r, nm), sid) for sid, r, nm in s.execute(
                 select(MetricSeriesRow.id, MetricSeriesRow.run_id, MetricSeriesRow.name)
@@ -116,10 +122,10 @@ def seed_ours(root: Path, runs: int) -> Any:
             t0 = 1_767_225_600.0
             chunks = []
             for n, rid in enumerate(ids, start):
+                times = pack(t0 + n + np.arange(POINTS) * 0.01)
                 for m in range(METRICS):
-                    v = np.array(_values(n * METRICS + m), dtype=np.float64)
                     chunks.append({"series_id": sids[(rid, f"m{m}")], "chunk_no": 0, "count": POINTS, "steps": steps,
-                                   "values": pack(v), "times": pack(t0 + n + np.arange(POINTS) * 0.01),
+                                   "values": pack(values[(n - start) * METRICS + m]), "times": times,
                                    "types": None, "texts": None})
             s.execute(insert(MetricChunkRow), chunks)
     return svc
@@ -173,7 +179,7 @@ def measure_ours(svc: Any, root: Path, runs: int) -> dict[str, Any]:
         "metric_bytes": metric_bytes, "bytes_per_point": metric_bytes / points,
         "ingest_points_per_s": NEW_RUN_POINTS / ingest_s, "ingest_batches": len(bodies),
         "history_ms": _median(history) * 1e3, "chart_ms": _median(chart) * 1e3, "runs_page_ms": _median(page) * 1e3,
-        "open_service_s": open_s, "load": os.getloadavg()[0],
+        "open_service_s": open_s, "open_service_ms": open_s * 1e3, "load": os.getloadavg()[0],
     }
 
 
@@ -226,6 +232,7 @@ def seed_mlflow(template: Path, db: Path, runs: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         for start in range(0, runs, 1000):
             run_rows, metrics, latest = [], [], []
+            block = _matrix(start * METRICS, (min(runs, start + 1000) - start) * METRICS).tolist()
             for n in range(start, min(runs, start + 1000)):
                 rid = f"{n:032x}"
                 start_ms = 1_767_225_600_000 + n * 1000
@@ -235,7 +242,7 @@ def seed_mlflow(template: Path, db: Path, runs: int) -> dict[str, Any]:
                        "artifact_uri": f"/a/{rid}", "experiment_id": int(exp_id)}
                 run_rows.append({k: v for k, v in row.items() if k in columns})
                 for m in range(METRICS):
-                    values = _values(n * METRICS + m)
+                    values = block[(n - start) * METRICS + m]
                     metrics += [(f"m{m}", v, start_ms + k * 10, rid, k, 0) for k, v in enumerate(values)]
                     latest.append((f"m{m}", values[-1], start_ms + (POINTS - 1) * 10, POINTS - 1, 0, rid))
             names = list(run_rows[0])
@@ -314,7 +321,7 @@ def curve_table(results: dict[str, Any]) -> str:
                ("one run's metric history (100 points)", "history_ms", "ms"),
                ("chart of a 10k-point metric, max_points=1000", "chart_ms", "ms"),
                ("runs page of 100", "runs_page_ms", "ms"),
-               ("open the service (engine + schema check)", "open_service_s", "s")]
+               ("open the service (engine + schema check)", "open_service_ms", "ms")]
     columns = " | ".join(f"{o['runs']:,} runs / {o['points'] / 1e6:.0f}M pts" for o in ours)
     head = f"| figure | {columns} | growth |"
     lines = [head, "|" + "---|" * (len(ours) + 2)]
@@ -368,6 +375,8 @@ def main() -> int:
     parser.add_argument("--mlflow-schema", metavar="DB", default="")
     parser.add_argument("--scale", action="store_true", help="also 100k runs / 100M points")
     parser.add_argument("--sizes", default="1000,10000", help="runs per store, comma-separated")
+    parser.add_argument("--checks", metavar="DIR", default="", help="on the largest store: aml serve start (logs in "
+                        "DIR), VACUUM and index sizes")
     args = parser.parse_args()
     if args.mlflow_schema:
         mlflow_schema(Path(args.mlflow_schema))
@@ -376,8 +385,8 @@ def main() -> int:
     sys.path.insert(1, str(BENCH_DIR.parent))
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000] if args.scale else [])
     with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
-        results = ladder(sizes, 10_000, Path(tmp), None, print)
-    print(json.dumps(results, default=str))
+        results = ladder(sizes, 10_000, Path(tmp), Path(args.checks) if args.checks else None, print)
+    print("SCALE_RESULT " + json.dumps(results, default=str))
     print(curve_table(results))
     return 0
 
