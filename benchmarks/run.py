@@ -11,6 +11,7 @@
     python benchmarks/run.py --only ingest                        (ingest: one run, 20 writers + 5 studio readers)
     python benchmarks/run.py --only scale [--scale]               (store footprint and growth: 1M-10M points)
     python benchmarks/run.py --only peers                         (serving at c=16: ours, MLflow, MLServer)
+    python benchmarks/run.py --only mlflow                        (the MLflow REST API: one mlflow client, both servers)
 
 Builds (once, cached) MLflow's venv in ``benchmarks/.work/mlflow-venv``, starts ``mlflow server``
 (SQLite backend) and ``aml serve`` (fresh root) on free 127.0.0.1 ports, runs the scenarios against both,
@@ -819,6 +820,12 @@ class Bench:
         single_run(self, say)
         concurrent(self, say)
 
+    def s_mlflow(self) -> None:
+        """The MLflow REST API against mlflow server, through the same mlflow client (benchmarks/mlflow_api.py)."""
+        from mlflow_api import bench as mlflow_api_bench
+
+        mlflow_api_bench(self, say)
+
     def s_scale(self) -> None:
         """Store footprint and growth (benchmarks/scale.py): 1k-100k runs, 1M-10M points (100M with --scale)."""
         from scale import bench as scale_bench
@@ -844,6 +851,7 @@ class Bench:
             "peers": self.s_peers,
             "ingest": self.s_ingest,
             "scale": self.s_scale,
+            "mlflow": self.s_mlflow,
         }
         only = [s.strip() for s in self.args.only.split(",")] if self.args.only else list(scenarios)
         started = time.time()
