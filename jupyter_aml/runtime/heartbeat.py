@@ -73,3 +73,61 @@ class Heartbeat:
     def join(self, timeout: float | None = None) -> None:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+
+
+class HeartbeatPool:
+    """One thread that beats every ``Heartbeat`` added to it, each on its own interval: a notebook that starts
+    many interactive runs keeps one heartbeat thread instead of starting one per ``start_logging()``.
+
+    The thread starts with the first heartbeat added and ends when none is left. A beat's ``on_end`` runs on
+    this thread, so a caller whose ``on_end`` takes long (draining a journal) hands it to a thread of its own.
+    """
+
+    def __init__(self, name: str = "aml-heartbeats") -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._due: dict[Heartbeat, float] = {}  # each heartbeat's next beat (time.monotonic())
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, heartbeat: Heartbeat) -> None:
+        with self._lock:
+            self._due[heartbeat] = time.monotonic() + (0.0 if heartbeat.beat_at_start else heartbeat.interval)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def remove(self, heartbeat: Heartbeat) -> None:
+        with self._lock:
+            self._due.pop(heartbeat, None)
+        self._wake.set()
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                for stopped in [h for h in self._due if h._stop.is_set()]:
+                    del self._due[stopped]
+                if not self._due:
+                    self._thread = None  # the next add() starts a new thread
+                    return
+                now = time.monotonic()
+                ready = [h for h, due in self._due.items() if due <= now]
+                soonest = min(self._due.values())
+            for heartbeat in ready:
+                try:
+                    ok = heartbeat.beat()
+                except Exception as exc:  # one run's trouble must not stop the others' beats
+                    heartbeat.on_warning(f"heartbeat failed: {exc!r}")
+                    ok = False
+                # after a failure, beat every second so a restarted service hears from the run at once
+                later = time.monotonic() + (heartbeat.interval if ok else min(heartbeat.interval, 1.0))
+                with self._lock:
+                    if heartbeat in self._due:
+                        self._due[heartbeat] = later
+            if not ready:
+                self._wake.wait(max(0.0, soonest - time.monotonic()))
+                self._wake.clear()

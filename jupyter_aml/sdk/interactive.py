@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from jupyter_aml.errors import AMLError
 from jupyter_aml.runtime import api_types as T
 from jupyter_aml.runtime import env as E
-from jupyter_aml.runtime.heartbeat import Heartbeat
+from jupyter_aml.runtime.heartbeat import Heartbeat, HeartbeatPool
 from jupyter_aml.runtime.journal import JournalWriter
 from jupyter_aml.runtime.shipper import JournalShipper
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 HEARTBEAT_SECONDS = 10.0
 CANCEL_DRAIN_SECONDS = 10.0
+HEARTBEATS = HeartbeatPool("aml-interactive-heartbeats")  # every interactive run of this process
 
 
 def _heartbeat_seconds() -> float:
@@ -57,10 +58,15 @@ class InteractiveSession:
         self._lock = threading.Lock()
         # the run was created Running with its first beat: the next one is due after an interval, and a
         # beat at once would be one more round trip per start_logging()
-        self.heartbeat = Heartbeat(run._api, run._ws, run.id, _heartbeat_seconds(), self._ended_elsewhere,
+        # beaten by the process's one heartbeat thread (HEARTBEATS), not a thread of its own per run
+        self.heartbeat = Heartbeat(run._api, run._ws, run.id, _heartbeat_seconds(), self._end_in_background,
                                    on_warning=_say, beat_at_start=False)
-        self.heartbeat.start()
+        HEARTBEATS.add(self.heartbeat)
         atexit.register(self.stop)
+
+    def _end_in_background(self, reason: str) -> None:
+        """Heard on the shared heartbeat thread: the drain that follows must not hold up other runs' beats."""
+        threading.Thread(target=self._ended_elsewhere, args=(reason,), name="aml-session-end", daemon=True).start()
 
     def _ended_elsewhere(self, reason: str) -> None:
         """The heartbeat heard a final status we did not set: stop logging into this run."""
@@ -121,6 +127,7 @@ class InteractiveSession:
                 return
             self._stopped.set()
         self.heartbeat.stop()
+        HEARTBEATS.remove(self.heartbeat)
         delivered = self.shipper.drain(deadline)
         self.shipper.close()
         self.journal.close()

@@ -50,3 +50,36 @@ def test_a_run_created_with_its_first_beat_is_next_beaten_after_an_interval() ->
         late.stop()
         eager.stop()
         assert service.state.heartbeats == 1  # the eager one's beat at start; none from the late one yet
+
+
+def test_one_pool_thread_beats_every_run_on_its_own_interval_and_ends_when_none_is_left() -> None:
+    import threading
+
+    from jupyter_aml.runtime.heartbeat import HeartbeatPool
+
+    with FakeService() as service:
+        for rid in ("p1", "p2", "p3"):
+            service.state.add_run(rid).status = "Running"
+        api = Api(ServiceClient(service.url, service.state.token))
+        pool = HeartbeatPool("test-heartbeats")
+        ended: list[str] = []
+        fast = [Heartbeat(api, "ws", rid, 0.05, ended.append, beat_at_start=False) for rid in ("p1", "p2")]
+        slow = Heartbeat(api, "ws", "p3", 600, ended.append, beat_at_start=False)
+        for beat in (*fast, slow):
+            pool.add(beat)
+        wait_for(lambda: service.state.heartbeats >= 6, 10)
+        assert [t.name for t in threading.enumerate()].count("test-heartbeats") == 1
+        service.state.runs["p2"].status = "Canceled"
+        wait_for(lambda: fast[1].ended is not None, 10)
+        assert ended == ["the service reports the run as Canceled"] and fast[0].ended is None
+        for beat in (*fast, slow):
+            beat.stop()
+            pool.remove(beat)
+        wait_for(lambda: "test-heartbeats" not in [t.name for t in threading.enumerate()], 10)
+        before = service.state.heartbeats
+        time.sleep(0.2)
+        assert service.state.heartbeats == before  # nothing beats a removed heartbeat
+        again = Heartbeat(api, "ws", "p1", 0.05, ended.append)  # a later run starts the thread again
+        pool.add(again)
+        wait_for(lambda: service.state.heartbeats > before, 10)
+        again.stop()
