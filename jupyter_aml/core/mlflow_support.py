@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from jupyter_aml.core import models
+from jupyter_aml.core.journal_scalars import Scalars
 from jupyter_aml.core.metrics import MetricService
 from jupyter_aml.core.runs import RunService
 from jupyter_aml.core.workspaces import WorkspaceService, experiment_model, run_counts, utc
@@ -113,14 +114,15 @@ class MlflowSupport:
         """Append the points to the run's scalar series in one transaction, then tell the live views."""
         if not points:
             return
-        records = [
-            (i, models.JournalRecord.model_validate(
-                {"seq": i + 1, "run_id": run_id, "t": p.time, "k": "m", "n": p.key, "s": p.step, **_wire(p.value)}))
-            for i, p in enumerate(points)
-        ]
+        # As columns, the form the journal's scalars take (core/journal_scalars.py): the MLflow layer checked the
+        # keys, values, steps and times already, so no pydantic record per point (~half of a log_batch's time).
+        scalars = Scalars()
+        for i, p in enumerate(points):
+            wire = _wire(p.value)
+            scalars.add(i, i + 1, run_id, p.key, p.time, wire["v"], p.step, None, wire.get("vt"))  # type: ignore[arg-type]
         with self.db.session() as s:
             self.runs.row(s, workspace, run_id)
-            events, refused = self.metrics._apply(s, records)
+            events, refused = self.metrics._apply(s, [], scalars)
             if refused:  # another kind of metric holds the name: refuse the whole batch, as MLflow's store would
                 raise InvalidInput(refused[0].reason, hint="log this value under another metric key")
         for event in events:
