@@ -34,6 +34,7 @@ from jupyter_aml.runtime.api import Api
 from jupyter_aml.runtime.heartbeat import warn
 from jupyter_aml.runtime.http import backoff_delays
 from jupyter_aml.runtime.journal import JournalReader, list_streams
+from jupyter_aml.runtime.shipper_pool import ShipperPool
 
 MAX_REFUSALS = 20
 _LINE = operator.itemgetter(1)  # a pending (seq, line) pair's line
@@ -70,10 +71,27 @@ class JournalShipper:
         self._wake = threading.Event()  # ends an idle wait early: a flush() is waiting for what was just logged
         self._progress = threading.Condition()  # notified after every round: flush() waits on it, not on a sleep
         self._thread = threading.Thread(target=self._run, name="aml-journal-shipper", daemon=True)
+        self._pool: ShipperPool | None = None  # shipped by a pool's thread instead of its own
+        self._stepping = threading.Lock()  # held by the pool while it steps this shipper
 
-    def start(self) -> JournalShipper:
-        self._thread.start()
+    def start(self, pool: ShipperPool | None = None) -> JournalShipper:
+        """Ship in the background: on a thread of its own, or on ``pool``'s (shared with other runs)."""
+        if pool is not None:
+            self._pool = pool
+            pool.add(self)
+        else:
+            self._thread.start()
         return self
+
+    def _poke(self) -> None:
+        """Wake whatever runs the loop, to send what was just logged."""
+        if self._pool is not None:
+            self._pool.poke(self)
+        else:
+            self._wake.set()
+
+    def _looping(self) -> bool:
+        return self._thread.is_alive() or (self._pool is not None and self in self._pool)
 
     # -- one round ---------------------------------------------------------------------------------
     def _discover(self) -> None:
@@ -223,13 +241,17 @@ class JournalShipper:
             if left <= 0:
                 return False
             with self._progress:
-                self._wake.set()
+                self._poke()
                 self._progress.wait(min(left, 0.05))  # bounded: a loop stopped by drain() notifies nobody
 
     def stop(self) -> None:
         """Stop the background loop (what is on disk stays there)."""
         self._stop.set()
         self._wake.set()
+        if self._pool is not None:
+            self._pool.remove(self)
+            with self._stepping:  # a step the pool has in flight ends first
+                pass
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
 
@@ -250,7 +272,7 @@ class JournalShipper:
         """With the loop stopped: everything not yet acknowledged, when it fits one batch of one stream (what
         a final status report carries, so that completing a run is one request); ``(stream, [])`` when
         nothing is left, None when there is more than one batch's worth (``drain()`` ships that)."""
-        if self.failed is not None or self._thread.is_alive():
+        if self.failed is not None or self._looping():
             return None
         self._discover()
         for st in self.streams.values():

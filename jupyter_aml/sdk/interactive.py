@@ -27,6 +27,7 @@ from jupyter_aml.runtime import env as E
 from jupyter_aml.runtime.heartbeat import Heartbeat, HeartbeatPool
 from jupyter_aml.runtime.journal import JournalWriter
 from jupyter_aml.runtime.shipper import JournalShipper
+from jupyter_aml.runtime.shipper_pool import ShipperPool
 
 if TYPE_CHECKING:
     from jupyter_aml.sdk.run import Run
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 HEARTBEAT_SECONDS = 10.0
 CANCEL_DRAIN_SECONDS = 10.0
 HEARTBEATS = HeartbeatPool("aml-interactive-heartbeats")  # every interactive run of this process
+SHIPPERS = ShipperPool("aml-interactive-shippers")  # their journals: one thread, not one per run
 
 
 def _heartbeat_seconds() -> float:
@@ -144,7 +146,7 @@ def attach_shipper(run: Run) -> InteractiveSession:
     folder = Path(tempfile.mkdtemp(prefix="aml-interactive-"))
     path = folder / "journal" / "main.jsonl"
     journal = JournalWriter(path)
-    shipper = JournalShipper(run._api, run._ws, run.id, path).start()
+    shipper = JournalShipper(run._api, run._ws, run.id, path).start(SHIPPERS)
     session = InteractiveSession(run, journal, shipper, folder)
     run._journal = journal
     run._shipper = session

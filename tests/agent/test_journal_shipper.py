@@ -119,3 +119,53 @@ def test_a_flush_wakes_an_idle_shipper_instead_of_waiting_out_its_interval(servi
     assert shipper.wait_acked(writer.stream_id, writer.seq, time.monotonic() + 20)
     assert [r["seq"] for r in service.state.journal("j1")] == [1]
     shipper.stop()
+
+
+def test_one_pool_thread_ships_many_runs_journals_live_and_a_flush_pokes_it(service: FakeService,
+                                                                            tmp_path: Path) -> None:
+    """A notebook's interactive runs: one thread ships them all; a flush needs no idle interval."""
+    import threading
+
+    from jupyter_aml.runtime.shipper_pool import ShipperPool
+
+    pool = ShipperPool("test-shippers")
+    writers, shippers = [], []
+    for n in range(3):
+        path = tmp_path / f"j{n}" / "journal" / "main.jsonl"
+        writers.append(JournalWriter(path))
+        client = ServiceClient(service.url, service.state.token)
+        shippers.append(JournalShipper(Api(client), "ws", f"r{n}", path, interval=120).start(pool))  # idle: 2 min
+    assert [t.name for t in threading.enumerate()].count("test-shippers") == 1
+    wait_for(lambda: all(s.streams for s in shippers), 10, "the first (empty) rounds")
+    for n, w in enumerate(writers):
+        for i in range(5):
+            w.log_metric(f"r{n}", f"m{n}", i, i)
+    for w, s in zip(writers, shippers, strict=True):
+        assert s.wait_acked(w.stream_id, w.seq, time.monotonic() + 20)
+    for n in range(3):
+        assert [r["n"] for r in service.state.journal(f"r{n}")] == [f"m{n}"] * 5
+    writers[0].log_metric("r0", "late", 1)
+    shippers[0].stop()  # out of the pool: it ships nothing in the background any more
+    assert shippers[0] not in pool and len(pool) == 2
+    assert shippers[0].drain(time.monotonic() + 10)  # ... but drains on the caller's thread
+    assert service.state.journal("r0")[-1]["n"] == "late"
+    for s in shippers[1:]:
+        s.stop()
+    wait_for(lambda: "test-shippers" not in [t.name for t in threading.enumerate()], 10, "the pool thread's end")
+    for w in writers:
+        w.close()
+
+
+def test_a_pooled_shipper_with_a_refused_token_leaves_the_pool_and_says_why(service: FakeService,
+                                                                            tmp_path: Path) -> None:
+    from jupyter_aml.runtime.shipper_pool import ShipperPool
+
+    pool = ShipperPool("test-shippers-2")
+    path = tmp_path / "journal" / "main.jsonl"
+    writer = JournalWriter(path)
+    writer.log_metric("j1", "a", 1)
+    bad = _shipper(service, path, token="wrong", on_warning=lambda _: None).start(pool)
+    wait_for(lambda: bad.failed is not None, 10, "the refusal")
+    wait_for(lambda: bad not in pool, 10, "leaving the pool")
+    assert bad.failed is not None and bad.failed.code == "Unauthorized"
+    writer.close()
