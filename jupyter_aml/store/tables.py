@@ -514,10 +514,9 @@ class PipelineReuseRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-# Published pipelines, pipeline endpoints and schedules live in their own module; imported here so that
-# Base.metadata (migrations, the schema check) always has them.
-from jupyter_aml.store import tables_pipeline_publish as _pipeline_publish  # noqa: E402, F401
-# Min/max rollups of full scalar chunks (core/metric_rollups.py), likewise.
+# Tables that live in their own modules, imported here so that Base.metadata (migrations, the schema check)
+# always has them: min/max rollups of full scalar chunks (core/metric_rollups.py); MLflow's logged models, run
+# inputs and traces; published pipelines, pipeline endpoints and schedules.
 from jupyter_aml.store import tables_metric_rollups as _metric_rollups  # noqa: E402, F401
-# MLflow's logged models, run inputs and traces (store/tables_mlflow.py), likewise.
 from jupyter_aml.store import tables_mlflow as _mlflow  # noqa: E402, F401
+from jupyter_aml.store import tables_pipeline_publish as _pipeline_publish  # noqa: E402, F401
