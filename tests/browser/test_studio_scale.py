@@ -75,6 +75,7 @@ def test_runs_table_sorts_by_a_metric_on_the_server_across_pages(studio: Studio)
     studio.wait(lambda: first.inner_text() == f"{scores[0]:g}")
     top = _metric_cells(table)
     assert top == sorted(top, reverse=True) and top == scores[: len(top)]
+    studio.shot("runs-metric-sorted.png")
     # The far end of the list, loaded page by page from the server, continues the order.
     _scroll_to(studio, "scale", "e.scrollHeight")
     sidebar.get_by_text(re.compile(rf"^\d+{DASH}{RUNS} of {RUNS}$")).wait_for()

@@ -92,7 +92,7 @@ function RunRow(props: {
       <td className="jp-aml-col-start_time" title={formatDateTimeLong(run.start_time)}>
         {formatDateTime(run.start_time)}
       </td>
-      <td>{formatDuration(runDurationSeconds(run, props.now))}</td>
+      <td className="jp-aml-col-duration">{formatDuration(runDurationSeconds(run, props.now))}</td>
       {props.metricValue !== null && <td className="jp-aml-col-metric">{props.metricValue}</td>}
     </tr>
   );
