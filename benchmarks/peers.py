@@ -197,12 +197,14 @@ class PeersBench:
 
     def report(self) -> None:
         d = self.details
-        la = f"load avg {d['loadavg_before'][0]:.1f}-{d['loadavg_after'][0]:.1f}"
+
+        def load(ours: str, peer: str) -> str:  # the load average at the start of each of the two load runs
+            return f"load {d[ours]['loadavg_before'][0]:.1f} / {d[peer]['loadavg_before'][0]:.1f}"
 
         def throughput(key: str, what: str, ours: str, peer: str, peer_name: str, goal: float | None) -> None:
             o, p = d[ours]["rps"], d[peer]["rps"]
             ratio = o / p if p else None
-            self.rows.append(CRow(key, f"{what} ({la})", o, p, peer_name, "req/s",
+            self.rows.append(CRow(key, f"{what} ({load(ours, peer)})", o, p, peer_name, "req/s",
                                   f">= {goal:g}x" if goal else "-", None,
                                   holds=None if goal is None or ratio is None else ratio >= goal))
 
@@ -217,7 +219,8 @@ class PeersBench:
                                            ("P8", "ours_batched", "mlserver_batched", "MLServer adaptive")):
             o, p = d[ours]["p99_ms"], d[peer]["p99_ms"]
             label = "batched" if "batched" in ours else "no batching"
-            self.rows.append(CRow(key, f"c=16 p99 latency, {label} ({la})", o, p, peer_name, "ms", "<= 30 ms", 30.0))
+            self.rows.append(CRow(key, f"c=16 p99 latency, {label} ({load(ours, peer)})", o, p, peer_name, "ms",
+                                  "<= 30 ms", 30.0))
         self.say("peers: " + "; ".join(f"{k} {v['rps']:,.0f} req/s p99 {v['p99_ms']:.1f} ms" for k, v in d.items()
                                         if isinstance(v, dict) and "rps" in v))
 
