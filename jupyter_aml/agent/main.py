@@ -249,6 +249,7 @@ class Agent:
         for name in AGENT_ONLY_VARS:
             env.pop(name, None)
         env.update(spec_vars)
+        env.update(E.mlflow_environment(env))  # a plain mlflow client in the script logs into this run
         env[E.JOURNAL] = str(self.cfg.journal)
         if self.datasets is not None:
             env.update(self.datasets.variables())

@@ -19,16 +19,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from jupyter_aml.runtime.env import mlflow_run_id as to_mlflow  # the form a run's own MLFLOW_RUN_ID has
+
+__all__ = ["PARENT_TAG", "RunIds", "decode", "to_mlflow"]
+
 _TOKEN = re.compile(r"-2[de]-")
 _RUN_FIELDS = ("run_id", "run_uuid", "source_run_id")
 PARENT_TAG = "mlflow.parentRunId"
 
 
-def to_mlflow(run_id: str) -> str:
-    """The id MLflow's client sees."""
-    if "." not in run_id:
-        return run_id
-    return run_id.replace("-", "-2d-").replace(".", "-2e-")
 
 
 def decode(text: str) -> str | None:

@@ -34,7 +34,7 @@ from tornado import web
 from jupyter_aml.core.mlflow_models import LoggedModels
 from jupyter_aml.core.mlflow_support import MlflowSupport
 from jupyter_aml.core.service import AMLService
-from jupyter_aml.errors import AMLError
+from jupyter_aml.errors import AMLError, Forbidden, UserError
 from jupyter_aml.mlflow_api import artifacts, history, inputs, model_artifacts
 from jupyter_aml.mlflow_api import convert as cv
 from jupyter_aml.mlflow_api.errors import (
@@ -90,6 +90,8 @@ class Endpoint:
     scope: str  # "user": people's tokens only; "run": a run's token on its own run tree too
     call: Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]
     run_of: Callable[[Tracking, dict[str, Any]], str] | None = None  # scope "run": the run a request is about
+    # scope "experiment-read": the experiment a run token asks for (its own is all it may read)
+    experiment_of: Callable[[Tracking, str, dict[str, Any]], str] | None = None
 
 
 def _exp(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], dict[str, Any]]:
@@ -108,17 +110,39 @@ def _run(name: str) -> Callable[[Tracking, str, dict[str, Any], MlflowHandler], 
     return lambda t, ws, req, h: getattr(t.runs, name)(ws, req)
 
 
+def _parent_of(_t: Tracking, req: dict[str, Any]) -> str:
+    """The run a new run is created under (its ``mlflow.parentRunId`` tag): a run token may create child runs
+    of its own run tree only, as ``mlflow.start_run(nested=True)`` in a submitted script does."""
+    tags = req.get("tags")
+    for tag in tags if isinstance(tags, list) else []:
+        if isinstance(tag, dict) and tag.get("key") == cv.PARENT_TAG:
+            return str(tag.get("value") or "")
+    return ""
+
+
+def _experiment_named(t: Tracking, ws: str, req: dict[str, Any]) -> str:
+    """The name of the experiment a get asks for by id (an unknown id: the id, which names no experiment)."""
+    found = req.get("experiment_id")
+    try:
+        return t.experiments.resolve(ws, str(found)).name
+    except UserError:
+        return str(found)
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "experiments/create": Endpoint("POST", "experiments/write", "user", _exp("create")),
-    "experiments/get": Endpoint("GET", "workspaces/read", "user", _exp("get")),
-    "experiments/get-by-name": Endpoint("GET", "workspaces/read", "user", _exp("get_by_name")),
+    # a run's token may read its own experiment's record: the fluent API looks it up (MLFLOW_EXPERIMENT_NAME)
+    "experiments/get": Endpoint("GET", "workspaces/read", "experiment-read", _exp("get"),
+                                experiment_of=_experiment_named),
+    "experiments/get-by-name": Endpoint("GET", "workspaces/read", "experiment-read", _exp("get_by_name"),
+                                        experiment_of=lambda t, ws, req: str(req.get("experiment_name"))),
     "experiments/search": Endpoint("POST", "workspaces/read", "user", _exp("search")),
     "experiments/update": Endpoint("POST", "experiments/write", "user", _exp("update")),
     "experiments/delete": Endpoint("POST", "experiments/write", "user", _exp("delete")),
     "experiments/restore": Endpoint("POST", "experiments/write", "user", _exp("restore")),
     "experiments/set-experiment-tag": Endpoint("POST", "experiments/write", "user", _exp("set_tag")),
-    "runs/create": Endpoint("POST", "runs/submit", "user",
-                            lambda t, ws, req, h: t.runs.create(ws, req, submitter=h.submitter)),
+    "runs/create": Endpoint("POST", "runs/submit", "run",
+                            lambda t, ws, req, h: t.runs.create(ws, req, submitter=h.submitter), run_of=_parent_of),
     "runs/get": Endpoint("GET", "runs/read", "run", _run("get")),
     "runs/update": Endpoint("POST", "runs/report", "run", _run("update")),
     "runs/delete": Endpoint("POST", "runs/write", "run", _run("delete")),
@@ -430,6 +454,12 @@ class MlflowHandler(AMLHandler):
         if found.scope == "run":
             self.path_kwargs["run_id"] = (found.run_of(self.tracking, req) if found.run_of is not None
                                           else cv.run_id_of(req))
+            if name == "runs/create" and self.caller.run is not None and not self.path_kwargs["run_id"]:
+                raise Forbidden(f"the token of run {self.caller.run.run_id} may create child runs of its own run "
+                                "only", hint="start it nested: mlflow.start_run(nested=True) inside the run")
+        if found.scope == "experiment-read" and found.experiment_of is not None and self.caller.run is not None:
+            self.path_kwargs["name"] = await asyncio.to_thread(found.experiment_of, self.tracking,
+                                                               workspace or self.caller.run.workspace, req)
         spec = ApiSpec(scope=found.scope, summary=f"MLflow {name}", action=found.action)
         workspace = await self._authorized(workspace, spec)
         self.audit_target = f"mlflow:{name}:" + str(req.get("run_id") or req.get("experiment_id") or

@@ -82,6 +82,36 @@ def run_environment(job: Any, *, journal: str | os.PathLike[str] | None = None) 
     return env
 
 
+def mlflow_run_id(run_id: str) -> str:
+    """The id MLflow's client sees for ``run_id`` (mlflow_api/ids.py says why): unchanged without a dot, else
+    each ``-`` as ``-2d-`` and each ``.`` as ``-2e-``, which MLflow's run-id rule accepts."""
+    if "." not in run_id:
+        return run_id
+    return run_id.replace("-", "-2d-").replace(".", "-2e-")
+
+
+def mlflow_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """What a run's script needs so that a plain ``mlflow`` client logs into this very run, as in Azure ML:
+    the workspace's tracking URI, the run's own token as ``MLFLOW_TRACKING_TOKEN`` (it reaches this run only),
+    ``MLFLOW_RUN_ID`` (``mlflow.log_metric`` and ``mlflow.start_run()`` resume the run) and the experiment's
+    name (nested runs land beside it). Nothing when the run's environment names a tracking URI of its own:
+    the user's server is used, and this run's token is never sent to it."""
+    if env.get("MLFLOW_TRACKING_URI"):
+        return {}
+    from jupyter_aml.runtime.api_transport import mlflow_uri
+
+    try:
+        uri = mlflow_uri(env.get(SERVICE_URL, "").rstrip("/"), env.get(WORKSPACE, "") or "default")
+    except ValueError:  # a service URL of another shape: no MLflow API known there
+        return {}
+    out = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_RUN_ID": mlflow_run_id(env.get(RUN_ID, ""))}
+    if env.get(RUN_TOKEN):
+        out["MLFLOW_TRACKING_TOKEN"] = env[RUN_TOKEN]
+    if env.get(EXPERIMENT) and not env.get("MLFLOW_EXPERIMENT_ID"):
+        out["MLFLOW_EXPERIMENT_NAME"] = env[EXPERIMENT]
+    return out
+
+
 def agent_environment(job: Any) -> dict[str, str]:
     """``run_environment(job)`` plus the settings only the agent reads (work dir, env cache, spec)."""
     import json

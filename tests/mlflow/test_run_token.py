@@ -80,3 +80,44 @@ def test_a_run_token_reaches_its_own_run_only(mlflow_env: ServiceProcess, tmp_pa
     assert "other trace RESOURCE_DOES_NOT_EXIST" in text and "trace search PERMISSION_DENIED" in text
     seen = MlflowClient(tracking_uri=f"http://127.0.0.1:{mlflow_env.port}/aml/mlflow/workspaces/mlflow-runs")
     assert seen.get_metric_history(run.id, "from_mlflow")[0].step == 3
+
+
+PLAIN = '''
+import os
+import mlflow  # nothing set up: the run's environment points the client at this run
+
+mlflow.log_metric("plain", 1.5, step=2)
+mlflow.log_param("lr", "0.1")
+with mlflow.start_run(nested=True):
+    mlflow.log_metric("inner", 2.0)
+print("token is the run's", os.environ["MLFLOW_TRACKING_TOKEN"] == os.environ["AML_RUN_TOKEN"])
+'''
+
+OWN_SERVER = '''
+import os
+print("uri", os.environ["MLFLOW_TRACKING_URI"], "token" in str(sorted(k.lower() for k in os.environ if "MLFLOW" in k)))
+'''
+
+
+def test_a_plain_mlflow_client_in_a_submitted_script_logs_into_its_run(mlflow_env: ServiceProcess,
+                                                                        tmp_path: Path) -> None:
+    from jupyter_aml import Environment
+
+    mlflow_env.client().post("workspaces", {"name": "mlflow-plain"})
+    ws = mlflow_env.workspace("mlflow-plain")
+    src = write_script(tmp_path / "plain", PLAIN, "train.py")
+    run = Experiment(ws, "exp.v2").submit(ScriptRunConfig(src, "train.py"))  # a dot: MLflow sees another id form
+    assert wait_status(run, {"Completed", "Failed"}) == "Completed", run.get_details().get("error")
+    assert run.get_metrics()["plain"] == 1.5 and run.get_properties()["lr"] == "0.1"
+    children = list(run.get_children())
+    assert [c.get_metrics() for c in children] == [{"inner": 2.0}]  # the nested run is a child run, beside it
+    assert "token is the run's True" in "".join(run.get_details_with_logs()["logFiles"].values())
+
+    # the environment names a tracking server of its own: it is kept, and the run's token is not handed to it
+    env = Environment("own-mlflow")
+    env.python.user_managed_dependencies = True
+    env.environment_variables = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9/elsewhere"}
+    src = write_script(tmp_path / "own", OWN_SERVER, "show.py")
+    run = Experiment(ws, "own-server").submit(ScriptRunConfig(src, "show.py", environment=env))
+    assert wait_status(run, {"Completed", "Failed"}) == "Completed", run.get_details().get("error")
+    assert "uri http://127.0.0.1:9/elsewhere False" in "".join(run.get_details_with_logs()["logFiles"].values())
