@@ -73,7 +73,7 @@ class MlflowSupport:
         """Rename an experiment, active or archived; its id and runs stay (v1 renames only on reactivate)."""
         if not _EXPERIMENT_NAME.fullmatch(new_name):
             raise InvalidInput(f"experiment name {new_name!r} is not valid",
-                               hint="use letters, digits, '_', '-' or '.', starting with a letter or digit")
+                               hint=models.EXPERIMENT_NAME_HINT)
         with self.db.session() as s:
             ws = WorkspaceService.row(s, workspace)
             row = s.scalar(select(ExperimentRow).where(ExperimentRow.workspace_id == ws.id,

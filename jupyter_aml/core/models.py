@@ -14,7 +14,12 @@ from jupyter_aml import statuses
 from jupyter_aml.errors import InvalidInput
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-EXPERIMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"
+# v1's experiment names, plus spaces inside (never at either end): MLflow users name experiments freely
+# ("MLflow Quickstart" in its own quickstart), and the same experiment is one in both APIs. Run ids made from
+# such a name put '_' for the space (core/runs.py), so ids stay safe in paths, URLs and MLflow's run-id rule.
+EXPERIMENT_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9_. -]{0,253}[A-Za-z0-9_.-])?$"
+EXPERIMENT_NAME_HINT = "use letters, digits, '_', '-', '.' or spaces inside, starting with a letter or digit"
+RESOURCE_PATH_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"  # an environment's name in a path
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 KEY_PATTERN = r"^[^\x00-\x1f]{1,255}$"

@@ -42,7 +42,8 @@ S = RunStatus
 
 
 def new_run_id(experiment: str) -> str:
-    return f"{experiment}_{int(time.time())}_{secrets.token_hex(4)}"
+    """v1's ``<experiment>_<epoch seconds>_<8 hex>``; a space of the experiment's name is '_' in the id."""
+    return f"{experiment.replace(' ', '_')}_{int(time.time())}_{secrets.token_hex(4)}"
 
 
 class RunService(RunQueries, RunLifecycle, RunLogs):

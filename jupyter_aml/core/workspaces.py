@@ -157,7 +157,7 @@ class WorkspaceService:
             raise InvalidInput(f"view_type {view_type!r} is not valid", hint="use " + ", ".join(VIEW_TYPES))
         if name is not None and not _EXPERIMENT_NAME.fullmatch(name):
             raise InvalidInput(f"experiment name {name!r} is not valid",
-                               hint="use letters, digits, '_', '-' or '.', starting with a letter or digit")
+                               hint=models.EXPERIMENT_NAME_HINT)
         wanted = [_tag_term(t) for t in tags]
         with self.db.read() as s:
             ws = self.row(s, workspace)
@@ -212,7 +212,7 @@ class WorkspaceService:
             if new_name and new_name != row.name:
                 if not _EXPERIMENT_NAME.fullmatch(new_name):
                     raise InvalidInput(f"experiment name {new_name!r} is not valid",
-                                       hint="use letters, digits, '_', '-' or '.', starting with a letter or digit")
+                                       hint=models.EXPERIMENT_NAME_HINT)
                 taken = s.scalar(select(ExperimentRow.id).where(ExperimentRow.workspace_id == ws.id,
                                                                 ExperimentRow.name == new_name))
                 if taken is not None:
@@ -227,7 +227,7 @@ class WorkspaceService:
         if not _EXPERIMENT_NAME.fullmatch(name or ""):  # fullmatch: "$" alone lets a trailing newline in
             raise InvalidInput(
                 f"experiment name {name!r} is not valid",
-                hint="use letters, digits, '_', '-' or '.', starting with a letter or digit",
+                hint=models.EXPERIMENT_NAME_HINT,
             )
         query = select(ExperimentRow).where(ExperimentRow.workspace_id == ws.id, ExperimentRow.name == name)
         row = session.scalar(query)

@@ -31,7 +31,7 @@ MAX_EXPERIMENTS_PAGE = 50_000
 def check_name(name: str) -> str:
     if not _NAME.fullmatch(name):
         raise invalid(f"Invalid experiment name {name!r}: this workspace's experiment names are 1-255 letters, "
-                      "digits, '_', '-' or '.', starting with a letter or digit",
+                      "digits, '_', '-', '.' or spaces inside, starting with a letter or digit",
                       hint="e.g. mlflow.set_experiment('my-experiment')")
     return name
 

@@ -192,6 +192,10 @@ class Runs:
                           f"total. Got {total} total entities. Please split up entities across multiple requests "
                           "and try again.")
         points = [self._point(m) for m in metrics]
+        linked = [p for p, m in zip(points, metrics, strict=True) if m.get("model_id")]
+        if linked:  # MLflow 3's log_model sends the run's points again with the model's id: they are not new
+            held = self._stored(workspace, run_id, linked)
+            points = [p for p in points if p not in held]
         new_params = self._params(params)
         new_tags = self._tags(tags)
         run = self._active(workspace, run_id)
@@ -285,6 +289,22 @@ class Runs:
         step = cv.integer(item, "step", default=0)
         assert stamp is not None and step is not None
         return ScalarPoint(key=key, value=float(value), step=float(step), time=stamp / 1000)
+
+    def _stored(self, workspace: str, run_id: str, points: list[ScalarPoint]) -> list[ScalarPoint]:
+        """Which of ``points`` the run holds already, to the millisecond (MLflow's metrics table keeps a
+        point once per key, value, step and timestamp, so a point sent twice is stored once there too)."""
+        held: list[ScalarPoint] = []
+        for key in {p.key for p in points}:
+            try:
+                series = self.service.metrics.history(workspace, run_id, key)
+            except NotFound:
+                continue
+            if series.kind != "scalar":
+                continue
+            seen = {(float(v), float(st), round(t * 1000)) for v, st, t in
+                    zip(series.values, series.steps or [], series.times or [], strict=False) if _float(v) is not None}
+            held += [p for p in points if p.key == key and (p.value, p.step, round(p.time * 1000)) in seen]
+        return held
 
     # -- history ------------------------------------------------------------------------------------
     def history(self, workspace: str, req: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ _PATH_PARAMS: dict[str, dict[str, Any]] = {
 }
 _NAMES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/models/", {"type": "string", "pattern": rm.MODEL_NAME_PATTERN}),
-    ("/environments/", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),
+    ("/environments/", {"type": "string", "pattern": models.RESOURCE_PATH_PATTERN}),
     ("/endpoints/", {"type": "string", "pattern": rm.SERVICE_NAME_PATTERN}),
     ("/roles/", {"type": "string", "pattern": sm.ROLE_PATTERN}),
     ("/experiments/", {"type": "string", "pattern": models.EXPERIMENT_PATTERN}),

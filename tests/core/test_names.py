@@ -113,3 +113,29 @@ def _lookup(service, workspace, name):
 
     with service.db.read() as s:
         WorkspaceService.experiment_row(s, WorkspaceService.row(s, workspace), name, create=False)
+
+
+def test_an_experiment_name_may_hold_spaces_inside_and_its_run_ids_do_not(tmp_path):
+    """MLflow's quickstart names its experiment "MLflow Quickstart": the same experiment in both APIs."""
+    import re
+
+    from jupyter_aml.core import models
+    from jupyter_aml.core.runs import new_run_id
+    from jupyter_aml.core.service import AMLService
+    from jupyter_aml.core.settings import ServiceSettings
+
+    pattern = re.compile(models.EXPERIMENT_PATTERN)
+    assert pattern.fullmatch("MLflow Quickstart") and pattern.fullmatch("a") and pattern.fullmatch("a.b-c_d e")
+    assert not any(pattern.fullmatch(n) for n in (" lead", "trail ", "", "a/b", "x" * 256, "tab\there"))
+    assert re.fullmatch(r"MLflow_Quickstart_\d+_[0-9a-f]{8}", new_run_id("MLflow Quickstart"))
+    service = AMLService(ServiceSettings(root=tmp_path / "root"))
+    try:
+        service.workspaces.create(models.WorkspaceCreate(name="w"))
+        run = service.runs.create("w", models.RunCreate(experiment="MLflow Quickstart", kind="interactive"),
+                                  submitter="me")
+        assert run.experiment == "MLflow Quickstart" and " " not in run.id
+        with pytest.raises(InvalidInput, match="spaces inside"):
+            service.runs.create("w", models.RunCreate.model_construct(experiment="trail ", kind="interactive"),
+                                submitter="me")
+    finally:
+        service.close()
