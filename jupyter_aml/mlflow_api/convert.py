@@ -218,3 +218,13 @@ def run_id_of(req: Mapping[str, Any]) -> str:
     """``run_id``, or the deprecated ``run_uuid`` older clients send."""
     found = req.get("run_id") or req.get("run_uuid")
     return text({"run_id": found}, "run_id")
+
+
+def metric_number(value: Any) -> float | None:
+    """A stored scalar as MLflow's double (NaN and the infinities from their stored names, a bool as 0/1); None
+    for a value MLflow has no number for (a string or None metric of a v1 run)."""
+    if isinstance(value, bool | int | float):
+        return float(value)
+    if value in ("NaN", "Infinity", "-Infinity"):
+        return float(str(value).replace("Infinity", "inf"))
+    return None

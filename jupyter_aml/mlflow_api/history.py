@@ -90,20 +90,10 @@ def _points(runs: Runs, workspace: str, run_id: str, key: str) -> list[Point]:
     steps, times = series.steps or [], series.times or []
     found: list[Point] = []
     for value, step, stamp in zip(series.values, steps, times, strict=False):
-        number = _number(value)
+        number = cv.metric_number(value)
         if number is not None:
             found.append((int(step), int(stamp * 1000), number))
     return found
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    if value in ("NaN", "Infinity", "-Infinity"):
-        return float(str(value).replace("Infinity", "inf"))
-    return None
 
 
 __all__ = ["MAX_RESULTS_PER_RUN", "MAX_RUNS", "bulk_interval", "sample"]

@@ -10,7 +10,6 @@ limit on a param or tag value (5000 characters) is below MLflow's and is refused
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Mapping
@@ -301,8 +300,9 @@ class Runs:
                 continue
             if series.kind != "scalar":
                 continue
-            seen = {(float(v), float(st), round(t * 1000)) for v, st, t in
-                    zip(series.values, series.steps or [], series.times or [], strict=False) if _float(v) is not None}
+            numbers = [cv.metric_number(v) for v in series.values]
+            seen = {(n, float(st), round(t * 1000)) for n, st, t in
+                    zip(numbers, series.steps or [], series.times or [], strict=False) if n is not None}
             held += [p for p in points if p.key == key and (p.value, p.step, round(p.time * 1000)) in seen]
         return held
 
@@ -324,7 +324,7 @@ class Runs:
         steps, times = series.steps or [], series.times or []
         metrics = []
         for i in range(offset, min(offset + limit, len(series.values))):
-            value = _float(series.values[i])
+            value = cv.metric_number(series.values[i])
             if value is None:
                 continue
             metrics.append({"key": key, "value": cv.metric_value(value), "timestamp": int(times[i] * 1000),
@@ -341,13 +341,3 @@ def _str(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise invalid(f"Invalid value {value!r} for the {what}: it must be a string")
     return str(value)
-
-
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    if value in ("NaN", "Infinity", "-Infinity"):
-        return float(str(value).replace("Infinity", "inf"))
-    return None if not isinstance(value, float) or math.isnan(value) else value
