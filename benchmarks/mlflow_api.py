@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -190,36 +189,9 @@ def _seed_ours(bench: Any, experiment_id: str) -> None:
 
 def _seed_mlflow(bench: Any, experiment_id: str) -> None:
     """The same runs, straight into ``mlflow server``'s SQLite file (MLflow's tables)."""
-    from search import run_data
+    from search import seed_mlflow_sqlite
 
-    con = sqlite3.connect(bench.run_dir / "mlflow" / "mlflow.db", timeout=60)
-    columns = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
-    for start in range(0, SEARCH_RUNS, 2000):
-        rows, params, tags, metrics, latest = [], [], [], [], []
-        for i in range(start, min(SEARCH_RUNS, start + 2000)):
-            d = run_data(i)
-            rid = f"{i:032x}"
-            row = {"run_uuid": rid, "name": f"run-{i:07d}", "source_type": "LOCAL", "source_name": "",
-                   "entry_point_name": "", "user_id": "bench", "status": "FINISHED", "start_time": d["start_ms"],
-                   "end_time": d["start_ms"], "source_version": "", "lifecycle_stage": "active",
-                   "artifact_uri": f"/a/{rid}", "experiment_id": int(experiment_id)}
-            rows.append({k: v for k, v in row.items() if k in columns})
-            params += [(k, v, rid) for k, v in d["params"].items()]
-            tags += [(k, v, rid) for k, v in d["tags"].items()] + [("mlflow.runName", f"run-{i:07d}", rid)]
-            for m, points in d["metrics"].items():
-                metrics += [(m, v, d["start_ms"], rid, step, 0) for step, v in enumerate(points)]
-                latest.append((m, points[-1], d["start_ms"], 2, 0, rid))
-        names = list(rows[0])
-        con.executemany(f"INSERT INTO runs ({','.join(names)}) VALUES ({','.join('?' * len(names))})",
-                        [tuple(r[n] for n in names) for r in rows])
-        con.executemany("INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)", params)
-        con.executemany("INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?)", tags)
-        con.executemany("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?,?,?,?,?,?)",
-                        metrics)
-        con.executemany("INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
-                        "VALUES (?,?,?,?,?,?)", latest)
-        con.commit()
-    con.close()
+    seed_mlflow_sqlite(bench.run_dir / "mlflow" / "mlflow.db", experiment_id, SEARCH_RUNS)
 
 
 def bench(b: Any, say: Any) -> None:

@@ -111,16 +111,12 @@ def measure_ours(svc: Any) -> dict[str, Any]:
 
 
 # -- MLflow (runs in MLflow's venv) -------------------------------------------------------------------------
-def mlflow_side(db: Path, runs: int) -> dict[str, Any]:
+def seed_mlflow_sqlite(db: Path, experiment_id: str, runs: int) -> None:
+    """``runs`` runs of :func:`run_data`, straight into an MLflow SQLite store's own tables (its
+    ``SqlAlchemyStore`` or ``mlflow server`` made the schema): what our side is seeded with, row for row."""
     import sqlite3
 
-    from google.protobuf.json_format import MessageToJson
-    from mlflow.entities import ViewType
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-    store = SqlAlchemyStore(f"sqlite:///{db}", str(db.parent / "artifacts"))
-    exp_id = store.create_experiment("search")
-    con = sqlite3.connect(db)
+    con = sqlite3.connect(db, timeout=60)
     columns = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
     for start in range(0, runs, 2000):
         run_rows, params, tags, metrics, latest = [], [], [], [], []
@@ -130,7 +126,7 @@ def mlflow_side(db: Path, runs: int) -> dict[str, Any]:
             row = {"run_uuid": rid, "name": f"run-{i:07d}", "source_type": "LOCAL", "source_name": "",
                    "entry_point_name": "", "user_id": "bench", "status": "FINISHED", "start_time": d["start_ms"],
                    "end_time": d["start_ms"], "source_version": "", "lifecycle_stage": "active",
-                   "artifact_uri": f"/a/{rid}", "experiment_id": int(exp_id)}
+                   "artifact_uri": f"/a/{rid}", "experiment_id": int(experiment_id)}
             run_rows.append({k: v for k, v in row.items() if k in columns})
             params += [(k, v, rid) for k, v in d["params"].items()]
             tags += [(k, v, rid) for k, v in d["tags"].items()] + [("mlflow.runName", f"run-{i:07d}", rid)]
@@ -148,6 +144,16 @@ def mlflow_side(db: Path, runs: int) -> dict[str, Any]:
                         "VALUES (?,?,?,?,?,?)", latest)
         con.commit()
     con.close()
+
+
+def mlflow_side(db: Path, runs: int) -> dict[str, Any]:
+    from google.protobuf.json_format import MessageToJson
+    from mlflow.entities import ViewType
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    store = SqlAlchemyStore(f"sqlite:///{db}", str(db.parent / "artifacts"))
+    exp_id = store.create_experiment("search")
+    seed_mlflow_sqlite(db, exp_id, runs)
 
     def page(token: str | None) -> Any:
         found = store.search_runs([exp_id], FILTER, ViewType.ACTIVE_ONLY, max_results=PAGE, order_by=ORDER,
