@@ -34,8 +34,7 @@ def test_the_tracking_quickstart(mlflow_env: ServiceProcess) -> None:
         mlflow.set_tag("Training Info", "Basic LR model for iris data")
         signature = infer_signature(X_train, lr.predict(X_train))
         model_info = mlflow.sklearn.log_model(sk_model=lr, name="iris_model", signature=signature,
-                                              input_example=X_train[:2], registered_model_name="tracking-quickstart",
-                                              pip_requirements=["scikit-learn"])
+                                              input_example=X_train, registered_model_name="tracking-quickstart")
     loaded = mlflow.pyfunc.load_model(model_info.model_uri)
     assert (loaded.predict(X_test) == lr.predict(X_test)).all()
     registered = mlflow.pyfunc.load_model("models:/tracking-quickstart/1")
