@@ -245,14 +245,17 @@ def _existing(paths: Iterable[str | os.PathLike[str] | None]) -> list[Path]:
     return out
 
 
-def _other_services_folders(hidden: list[Path], kept: list[Path]) -> list[Path]:
+def _other_services_folders(secret: list[Path], hidden: list[Path], shown: list[Path],
+                            kept: list[Path]) -> list[Path]:
     """What to hide of the other service roots this user opened (core/known_roots.py): each whole, or, for a
     folder that holds something the run needs (a root that contains the venv), its top-level files, where a
-    root keeps its database, keys and service token."""
+    root keeps its database, keys and service token. Folders the sandbox hides anyway are left out: this
+    service's own, and those under /tmp or home that no re-shown folder (a checkout in /tmp) brings back."""
     out: list[Path] = []
     for folder in known_folders():
-        if _under(folder, hidden):
-            continue  # this service's own root and run folders, or under /tmp or home: hidden already
+        if _under(folder, secret) or (_under(folder, hidden) and not _under(folder, shown)
+                                      and not any(_under(path, [folder]) for path in shown)):
+            continue
         if any(_under(path, [folder]) for path in kept):
             with contextlib.suppress(OSError):
                 out += [entry for entry in folder.iterdir() if entry.is_file() and not entry.is_symlink()]
@@ -301,7 +304,6 @@ class BubblewrapRunner(Runner):
         secret = _existing([*self.protected, work_root, *hidden_sockets, os.environ.get("XDG_RUNTIME_DIR")])
         needed = _existing(self._needed(argv, env))
         hidden = _existing(broad)
-        secret += _other_services_folders([*secret, *hidden], [run_dir, env_cache, *needed, *_existing(read_only)])
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
                 "--unshare-ipc", "--cap-drop", "ALL"]
         if die_with_parent:  # never for local runs: they outlive a service restart
@@ -315,9 +317,12 @@ class BubblewrapRunner(Runner):
                 if not _under(tool, shown):
                     shown.append(tool)
                     args += ["--ro-bind", str(tool), str(tool)]
+        given = _existing(read_only)
+        secret += _other_services_folders(secret, hidden, [*shown, *given],
+                                          [run_dir, env_cache, *needed, *given])
         for path in secret:  # after the re-shown parts, so none of them shows a secret again
             args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
-        for path in _existing(read_only):  # named by the caller, so shown even inside a hidden folder
+        for path in given:  # named by the caller, so shown even inside a hidden folder
             args += ["--ro-bind", str(path), str(path)]
         for path in (env_cache, run_dir):
             args += ["--bind", str(path), str(path)]
