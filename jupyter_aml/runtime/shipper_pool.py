@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from jupyter_aml.runtime.shipper import JournalShipper
 
-POKED = 0.0  # a due time that means "now": set by add() and poke()
+POKED = 0.0  # a due time that means "now": set by poke()
 
 
 class ShipperPool:
@@ -32,8 +32,11 @@ class ShipperPool:
         self._thread: threading.Thread | None = None
 
     def add(self, shipper: JournalShipper) -> None:
+        """Ship ``shipper`` from now on. Its first step is due after its idle interval, not at once: a run just
+        started has logged nothing yet, and a step at once would race its first values, shipping them apart
+        from the ``complete()`` that could carry them (a ``flush()`` or a full batch still ships at once)."""
         with self._lock:
-            self._due[shipper] = POKED
+            self._due[shipper] = time.monotonic() + shipper.interval
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()

@@ -5,6 +5,7 @@ ends; Experiment.submit of an unchanged folder asks nothing about its target or 
 from __future__ import annotations
 
 import collections
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,11 +42,22 @@ def _count_requests(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]
     return seen
 
 
+def _hold_background_shipping(run: Any) -> None:
+    """The values a test logs stay unshipped until complete(), however loaded the machine: the pool's next step
+    of this run is a minute away (it ships every interval while idle, 0.1 s, which a loaded CI may exceed)."""
+    shipper = run._shipper.shipper
+    pool = shipper._pool
+    with pool._lock:
+        shipper.interval = 60.0
+        pool._due[shipper] = time.monotonic() + 60.0
+
+
 def test_complete_is_one_request_and_stores_every_value(service, monkeypatch):
     ws = service.workspace("completion")
     exp = Experiment(ws, "completion")
     seen = _count_requests(monkeypatch)
     run = exp.start_logging(tags={f"p{j}": j for j in range(10)})
+    _hold_background_shipping(run)
     for j in range(10):
         run.log(f"m{j}", j / 10, step=0)
     run.complete()
@@ -90,6 +102,7 @@ def test_more_than_a_batch_or_a_failed_report_ships_through_the_journal_first(se
 
     monkeypatch.setattr(Api, "set_status", away_once)
     run = exp.start_logging()
+    _hold_background_shipping(run)
     run.log("acc", 0.5)
     run.log("acc", 0.75)
     run.complete()
