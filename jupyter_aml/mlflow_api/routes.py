@@ -358,7 +358,11 @@ class MlflowHandler(AMLHandler):
         if listing:
             self.reply(await asyncio.to_thread(model_artifacts.listing, self.aml, workspace, name, number, rel))
             return
-        handle, size = await asyncio.to_thread(model_artifacts.open_file, self.aml, workspace, name, number, rel)
+        await self._stream(*await asyncio.to_thread(model_artifacts.open_file, self.aml, workspace, name, number,
+                                                    rel))
+
+    async def _stream(self, handle: IO[bytes], size: int) -> None:
+        """Send an open file as the answer, a chunk at a time (closed at the end)."""
         with handle:
             self.set_header("Content-Type", "application/octet-stream")
             self.set_header("Content-Length", str(size))
@@ -423,14 +427,7 @@ class MlflowHandler(AMLHandler):
             await asyncio.to_thread(artifacts.store, service, workspace, run_id, rel, body)
             self.reply({})
         else:
-            handle, size = await asyncio.to_thread(artifacts.open_file, service, workspace, run_id, rel)
-            with handle:
-                self.set_header("Content-Type", "application/octet-stream")
-                self.set_header("Content-Length", str(size))
-                while chunk := await asyncio.to_thread(handle.read, artifacts.CHUNK):
-                    self.write(chunk)
-                    await self.flush()
-            self.finish()
+            await self._stream(*await asyncio.to_thread(artifacts.open_file, service, workspace, run_id, rel))
 
     async def _dispatch(self, method: str, *, workspace: str | None, api: str, version: str, endpoint: str) -> None:
         if version == "2.0" and (endpoint == artifacts.ROOT or endpoint.startswith(artifacts.ROOT + "/")):
